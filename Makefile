@@ -1,0 +1,31 @@
+# The two commands: `make run` and `make test` (see README.md).
+BUILD      ?= build
+TEST_BUILD ?= build-test
+JOBS       ?= $(shell nproc)
+
+.PHONY: all deps build run test clean users
+
+all: build
+
+deps:
+	@sh tools/install-deps
+
+build: deps
+	@cmake -S . -B $(BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+	@cmake --build $(BUILD) -j $(JOBS)
+
+users: deps
+	@sh tools/make-users
+
+run: build
+	@sh tools/run-dev $(BUILD)
+
+# Sanitizer build with clang so the libFuzzer harnesses build too.
+test: deps
+	@cmake -S . -B $(TEST_BUILD) -DCMAKE_C_COMPILER=clang -DTFO_SANITIZE=ON \
+		-DTFO_FUZZ=ON -DTFO_TEST_HOOKS=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+	@cmake --build $(TEST_BUILD) -j $(JOBS)
+	@cd $(TEST_BUILD) && ctest --output-on-failure -j $(JOBS)
+
+clean:
+	rm -rf $(BUILD) $(TEST_BUILD)

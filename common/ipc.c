@@ -1,0 +1,208 @@
+/*
+ * ipc.c - nng wrappers and the validating protobuf decode (all processes).
+ */
+#include "common/ipc.h"
+
+#include <errno.h>
+#include <grp.h>
+#include <pwd.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <unistd.h>
+
+#include <nng/protocol/reqrep0/rep.h>
+#include <nng/protocol/reqrep0/req.h>
+#include <nng/transport/ipc/ipc.h>
+
+#include "common/log.h"
+#include "tfo/v1/tfo.pb-c.h"
+
+void
+tfo_ipc_policy_init(struct tfo_ipc_policy *pol, const char *name)
+{
+	memset(pol, 0, sizeof(*pol));
+	pol->name = name;
+}
+
+void
+tfo_ipc_policy_allow(struct tfo_ipc_policy *pol, uint32_t uid)
+{
+	for (size_t i = 0; i < pol->nuids; i++)
+		if (pol->uids[i] == uid)
+			return;
+	if (pol->nuids < TFO_IPC_MAX_PEERS)
+		pol->uids[pol->nuids++] = uid;
+}
+
+/* uid_in_group - whether uid's user is a member (primary or supplementary) of gid */
+static int
+uid_in_group(uint32_t uid, uint32_t gid)
+{
+	char buf[4096];
+	struct group gr, *grp = NULL;
+
+	if (getgrgid_r(gid, &gr, buf, sizeof(buf), &grp) != 0 || grp == NULL)
+		return 0;
+	for (char **m = grp->gr_mem; m && *m; m++) {
+		char pbuf[4096];
+		struct passwd pw, *pwp = NULL;
+		if (getpwnam_r(*m, &pw, pbuf, sizeof(pbuf), &pwp) == 0 && pwp &&
+		    pwp->pw_uid == uid)
+			return 1;
+	}
+	{
+		char pbuf[4096];
+		struct passwd pw, *pwp = NULL;
+		if (getpwuid_r(uid, &pw, pbuf, sizeof(pbuf), &pwp) == 0 && pwp &&
+		    pwp->pw_gid == gid)
+			return 1;
+	}
+	return 0;
+}
+
+static int
+policy_allows(const struct tfo_ipc_policy *pol, uint32_t uid)
+{
+	for (size_t i = 0; i < pol->nuids; i++)
+		if (pol->uids[i] == uid)
+			return 1;
+	return pol->allow_gid && uid_in_group(uid, pol->gid);
+}
+
+/* pipe_check - NNG_PIPE_EV_ADD_PRE: close any pipe whose peer is not allowed */
+static void
+pipe_check(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+	struct tfo_ipc_policy *pol = arg;
+	uint64_t uid = UINT64_MAX, pid = 0;
+
+	(void)ev;
+	if (nng_pipe_get_uint64(p, NNG_OPT_IPC_PEER_UID, &uid) != 0 ||
+	    uid > UINT32_MAX || !policy_allows(pol, (uint32_t)uid)) {
+		(void)nng_pipe_get_uint64(p, NNG_OPT_IPC_PEER_PID, &pid);
+		pol->rejected++;
+		log_warn("%s: refused peer uid %lld pid %llu: not allowed on this channel",
+		    pol->name, uid == UINT64_MAX ? -1LL : (long long)uid,
+		    (unsigned long long)pid);
+		nng_pipe_close(p);
+	}
+}
+
+int
+tfo_ipc_rep_listen(nng_socket *s, const char *url, size_t maxsz, int mode,
+    struct tfo_ipc_policy *pol)
+{
+	nng_listener l;
+	int rv;
+
+	if ((rv = nng_rep0_open(s)) != 0)
+		return rv;
+	if ((rv = nng_socket_set_size(*s, NNG_OPT_RECVMAXSZ, maxsz)) != 0)
+		goto fail;
+	if (pol && (rv = nng_pipe_notify(*s, NNG_PIPE_EV_ADD_PRE, pipe_check, pol)) != 0)
+		goto fail;
+	if ((rv = nng_listener_create(&l, *s, url)) != 0)
+		goto fail;
+	if ((rv = nng_listener_set_size(l, NNG_OPT_RECVMAXSZ, maxsz)) != 0 ||
+	    (rv = nng_listener_set_int(l, NNG_OPT_IPC_PERMISSIONS, mode)) != 0 ||
+	    (rv = nng_listener_start(l, 0)) != 0)
+		goto fail;
+	return 0;
+fail:
+	nng_close(*s);
+	return rv;
+}
+
+int
+tfo_ipc_req_dial(nng_socket *s, const char *url, size_t maxsz,
+    int recv_timeout_ms, struct tfo_ipc_policy *pol)
+{
+	nng_dialer d;
+	int rv;
+
+	if ((rv = nng_req0_open(s)) != 0)
+		return rv;
+	if ((rv = nng_socket_set_size(*s, NNG_OPT_RECVMAXSZ, maxsz)) != 0)
+		goto fail;
+	if (recv_timeout_ms > 0 &&
+	    (rv = nng_socket_set_ms(*s, NNG_OPT_RECVTIMEO, recv_timeout_ms)) != 0)
+		goto fail;
+	if (pol && (rv = nng_pipe_notify(*s, NNG_PIPE_EV_ADD_PRE, pipe_check, pol)) != 0)
+		goto fail;
+	if ((rv = nng_dialer_create(&d, *s, url)) != 0)
+		goto fail;
+	if ((rv = nng_dialer_set_size(d, NNG_OPT_RECVMAXSZ, maxsz)) != 0 ||
+	    (rv = nng_dialer_set_ms(d, NNG_OPT_RECONNMINT, 10)) != 0 ||
+	    (rv = nng_dialer_set_ms(d, NNG_OPT_RECONNMAXT, 1000)) != 0 ||
+	    (rv = nng_dialer_start(d, NNG_FLAG_NONBLOCK)) != 0)
+		goto fail;
+	return 0;
+fail:
+	nng_close(*s);
+	return rv;
+}
+
+enum tfo_err
+tfo_msg_send(nng_socket s, const ProtobufCMessage *m)
+{
+	size_t len = protobuf_c_message_get_packed_size(m);
+	nng_msg *msg;
+
+	if (nng_msg_alloc(&msg, len) != 0)
+		return TFO_ENOMEM;
+	protobuf_c_message_pack(m, nng_msg_body(msg));
+	if (nng_sendmsg(s, msg, 0) != 0) {
+		nng_msg_free(msg);
+		return TFO_EIO;
+	}
+	return TFO_OK;
+}
+
+ProtobufCMessage *
+tfo_msg_decode(const ProtobufCMessageDescriptor *d, const void *buf,
+    size_t len, size_t maxlen, enum tfo_err *err)
+{
+	const ProtobufCFieldDescriptor *vf;
+	ProtobufCMessage *m;
+
+	if (len > maxlen) {
+		*err = TFO_ERANGE;
+		return NULL;
+	}
+	m = protobuf_c_message_unpack(d, NULL, len, buf);
+	if (m == NULL) {
+		*err = TFO_EPROTO;
+		return NULL;
+	}
+	vf = protobuf_c_message_descriptor_get_field_by_name(d, "version");
+	if (vf && vf->type == PROTOBUF_C_TYPE_UINT32) {
+		uint32_t v;
+		memcpy(&v, (const char *)m + vf->offset, sizeof(v));
+		if (v != TFO__V1__PROTO_VERSION__TFO_PROTO_VERSION) {
+			protobuf_c_message_free_unpacked(m, NULL);
+			*err = TFO_EVERSION;
+			return NULL;
+		}
+	}
+	*err = TFO_OK;
+	return m;
+}
+
+ProtobufCMessage *
+tfo_msg_recv(nng_socket s, const ProtobufCMessageDescriptor *d, size_t maxlen,
+    enum tfo_err *err)
+{
+	ProtobufCMessage *m;
+	nng_msg *msg;
+	int rv;
+
+	if ((rv = nng_recvmsg(s, &msg, 0)) != 0) {
+		*err = rv == NNG_ETIMEDOUT ? TFO_ETIMEDOUT :
+		    rv == NNG_ECLOSED ? TFO_ECLOSED : TFO_EIO;
+		return NULL;
+	}
+	m = tfo_msg_decode(d, nng_msg_body(msg), nng_msg_len(msg), maxlen, err);
+	nng_msg_free(msg);
+	return m;
+}

@@ -1,0 +1,3 @@
+# tfo_ipc: nng wrappers with peer checks and the validating decode.
+add_library(tfo_ipc STATIC ${CMAKE_CURRENT_LIST_DIR}/ipc.c)
+target_link_libraries(tfo_ipc PUBLIC tfo_base tfo_proto tfo_nng)

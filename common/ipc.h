@@ -1,0 +1,66 @@
+/*
+ * ipc.h - nng socket setup shared by every process: listeners and dialers with
+ * a receive size cap set before start and the peer uid checked on every pipe
+ * (NNG_PIPE_EV_ADD_PRE), plus the one validating protobuf decode helper.
+ */
+#ifndef TFO_IPC_H
+#define TFO_IPC_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <nng/nng.h>
+#include <protobuf-c/protobuf-c.h>
+
+#include "common/err.h"
+
+#define TFO_IPC_MAX_PEERS 16
+
+/* Who may connect: a pipe whose peer uid is not listed is closed at once. */
+struct tfo_ipc_policy {
+	const char *name;               /* channel name for logs: "ingest", "control" */
+	uint32_t uids[TFO_IPC_MAX_PEERS];
+	size_t nuids;
+	uint32_t gid;                   /* with allow_gid: members of this group */
+	int allow_gid;                  /* 1: peers in group `gid` are allowed (tfoctl admins) */
+	uint64_t rejected;              /* pipes refused so far */
+};
+
+void tfo_ipc_policy_init(struct tfo_ipc_policy *pol, const char *name);
+void tfo_ipc_policy_allow(struct tfo_ipc_policy *pol, uint32_t uid);
+
+/*
+ * tfo_ipc_rep_listen - open a REP socket listening on url ("ipc://path"), with
+ * NNG_OPT_RECVMAXSZ = maxsz and the socket file created with `mode`. pol must
+ * outlive the socket. Returns 0 or an nng error code.
+ */
+int tfo_ipc_rep_listen(nng_socket *s, const char *url, size_t maxsz, int mode,
+    struct tfo_ipc_policy *pol);
+
+/*
+ * tfo_ipc_req_dial - open a REQ socket dialing url; the dial retries in the
+ * background (NNG_FLAG_NONBLOCK) so a peer that starts later is found.
+ * recv_timeout_ms bounds every reply wait (0 = none). pol may be NULL.
+ */
+int tfo_ipc_req_dial(nng_socket *s, const char *url, size_t maxsz,
+    int recv_timeout_ms, struct tfo_ipc_policy *pol);
+
+/*
+ * tfo_msg_send - pack a protobuf-c message into one nng message and send it.
+ */
+enum tfo_err tfo_msg_send(nng_socket s, const ProtobufCMessage *m);
+
+/*
+ * tfo_msg_decode - the one validating decode: refuses len > maxlen, a failed
+ * unpack, and (when the message has a "version" field) any version other than
+ * TFO_PROTO_VERSION. Returns the message (free with protobuf_c_message_free_unpacked)
+ * or NULL with *err set.
+ */
+ProtobufCMessage *tfo_msg_decode(const ProtobufCMessageDescriptor *d,
+    const void *buf, size_t len, size_t maxlen, enum tfo_err *err);
+
+/* tfo_msg_recv - receive one nng message and decode it as above. */
+ProtobufCMessage *tfo_msg_recv(nng_socket s, const ProtobufCMessageDescriptor *d,
+    size_t maxlen, enum tfo_err *err);
+
+#endif

@@ -1,0 +1,66 @@
+/*
+ * worker.h - the shared worker skeleton every role's main() calls. It fixes
+ * the order that is the security (DESIGN §1, STYLE "shared worker skeleton"):
+ *
+ *   read WorkerConfig from fd 3 -> ops->pre_init (privileged opens)
+ *   -> rlimits -> drop identity (libcap-ng, keep ops->caps) -> verify drop
+ *   -> PR_SET_PDEATHSIG + getppid -> no_new_privs -> Landlock -> seccomp
+ *   -> ops->post_init (nng, LevelDB, curl, threads) -> Ready -> event loop.
+ *
+ * The loop is libevent; fd 3 is watched by the skeleton (Ping -> Pong with
+ * ops->stats, Shutdown -> ops->shutdown then exit, EOF -> exit). A role adds
+ * its own events to tfo_worker_base().
+ */
+#ifndef TFO_WORKER_H
+#define TFO_WORKER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <event2/event.h>
+
+#include "tfo/v1/tfo.pb-c.h"
+
+#define TFO_CONTROL_FD 3
+#define TFO_CONTROL_MAX (256 * 1024)   /* largest fd-3 message accepted */
+
+struct tfo_worker;
+
+/* tfo_stats - a role's stats for Pong / tfoctl status, filled by ops->stats */
+struct tfo_stats;
+void tfo_stats_num(struct tfo_stats *st, const char *name, double value);
+void tfo_stats_text(struct tfo_stats *st, const char *name, const char *text);
+
+struct tfo_worker_ops {
+	const char *role;                 /* "system", "buffer", ... */
+	Tfo__V1__Role role_id;
+	/* Capabilities kept after the uid change (CAP_* numbers), -1 terminated. */
+	const int *caps;
+	/* Privileged opens, still root: files, dirfds. Return 0 or -1 (fatal). */
+	int (*pre_init)(struct tfo_worker *w, const Tfo__V1__WorkerConfig *cfg, void *arg);
+	/* Sandboxed: start nng, LevelDB, curl, timers on tfo_worker_base(). */
+	int (*post_init)(struct tfo_worker *w, const Tfo__V1__WorkerConfig *cfg, void *arg);
+	/* Graceful stop requested (Shutdown or SIGTERM); call tfo_worker_exit when done. */
+	void (*shutdown)(struct tfo_worker *w, uint32_t deadline_ms, void *arg);
+	/* Release everything post_init and pre_init made (paired lifecycle). */
+	void (*fini)(struct tfo_worker *w, void *arg);
+	/* Fill role stats for the supervisor's status. May be NULL. */
+	void (*stats)(struct tfo_worker *w, struct tfo_stats *st, void *arg);
+	/* Paths the role reads/writes, for Landlock; filled from cfg in pre_init via
+	 * tfo_worker_landlock_*; seccomp additions by role name in common/sandbox. */
+};
+
+/* tfo_worker_main - run the skeleton; returns the process exit status. */
+int tfo_worker_main(int argc, char **argv, const struct tfo_worker_ops *ops, void *arg);
+
+struct event_base *tfo_worker_base(struct tfo_worker *w);
+const Tfo__V1__WorkerConfig *tfo_worker_config(struct tfo_worker *w);
+/* tfo_worker_exit - leave the loop; status becomes the process exit code */
+void tfo_worker_exit(struct tfo_worker *w, int status);
+
+/* Landlock rules a role declares in pre_init (applied after the drop). */
+void tfo_worker_landlock_ro(struct tfo_worker *w, const char *path);
+void tfo_worker_landlock_rw(struct tfo_worker *w, const char *path);
+void tfo_worker_landlock_connect_tcp(struct tfo_worker *w, uint16_t port);
+
+#endif
