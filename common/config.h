@@ -175,7 +175,7 @@ Tfo__V1__Role tfo_role_proto(enum tfo_role r);
 struct tfo_worker_msg;
 struct tfo_worker_msg *tfo_config_worker_msg(const struct tfo_config *cfg,
     enum tfo_role role, const char *agent_id, uint64_t incarnation);
-const Tfo__V1__WorkerConfig *tfo_worker_msg_get(const struct tfo_worker_msg *m);
+Tfo__V1__WorkerConfig *tfo_worker_msg_get(struct tfo_worker_msg *m);  /* caller may set uids */
 void tfo_worker_msg_free(struct tfo_worker_msg *m);
 /*
  * tfo_config_role_equal - whether the WorkerConfig of `role` is the same under
