@@ -22,6 +22,7 @@ run: build
 
 # Sanitizer build with clang so the libFuzzer harnesses build too.
 test: deps
+	@if [ "$$(id -u)" = 0 ] && [ -x tools/make-users ]; then sh tools/make-users; fi
 	@cmake -S . -B $(TEST_BUILD) -DCMAKE_C_COMPILER=clang -DTFO_SANITIZE=ON \
 		-DTFO_FUZZ=ON -DTFO_TEST_HOOKS=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
 	@cmake --build $(TEST_BUILD) -j $(JOBS)
