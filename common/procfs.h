@@ -1,0 +1,278 @@
+/*
+ * procfs.h - parsers for the text of /proc and /sys files, shared by the
+ * system and process collectors and the heartbeat. Every parser takes the
+ * file's TEXT (buffer + length, no NUL needed) so tests feed fixtures; none
+ * allocates. Input is hostile: lines that do not parse are skipped.
+ */
+#ifndef TFO_PROCFS_H
+#define TFO_PROCFS_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+
+/* ------------------------------------------------------------------ reader */
+
+/*
+ * tfo_procfs_path - join root ("" or NULL = "/") and rel ("proc/stat") into
+ * out. Returns TFO_ERANGE when it does not fit.
+ */
+enum tfo_err tfo_procfs_path(const char *root, const char *rel, char *out, size_t cap);
+
+/*
+ * tfo_procfs_read - read root/rel into buf (at most cap-1 bytes, then a NUL).
+ * *len gets the bytes read. TFO_ENOENT if missing, TFO_EIO (errno set) on
+ * other errors, TFO_ERANGE if the file was longer than the buffer (buf then
+ * holds the first cap-1 bytes).
+ */
+enum tfo_err tfo_procfs_read(const char *root, const char *rel, char *buf, size_t cap, size_t *len);
+
+/* tfo_procfs_read_fd - the same from an open fd, re-read from offset 0 with
+ * pread (a long-lived fd on a seq_file is cheaper than open+close). */
+enum tfo_err tfo_procfs_read_fd(int fd, char *buf, size_t cap, size_t *len);
+
+/* tfo_procfs_u64 - one unsigned decimal (sysfs value files); spaces and a
+ * trailing newline allowed, anything else is TFO_EINVAL. */
+enum tfo_err tfo_procfs_u64(const char *buf, size_t len, uint64_t *v);
+
+/* ------------------------------------------------------------- /proc/stat */
+
+enum tfo_cpu_mode {
+	TFO_CPU_USER, TFO_CPU_NICE, TFO_CPU_SYSTEM, TFO_CPU_IDLE, TFO_CPU_IOWAIT,
+	TFO_CPU_IRQ, TFO_CPU_SOFTIRQ, TFO_CPU_STEAL, TFO_CPU_GUEST, TFO_CPU_GUEST_NICE,
+	TFO_CPU_NMODES
+};
+
+struct tfo_cpu_times {
+	int cpu;                        /* logical number; -1 = the "cpu" total line */
+	unsigned nfields;               /* columns present (4 on 2.4, 10 on 2.6.33+) */
+	uint64_t t[TFO_CPU_NMODES];     /* USER_HZ ticks; absent columns are 0 */
+};
+
+#define TFO_STAT_HAVE_CTXT       0x01u
+#define TFO_STAT_HAVE_BTIME      0x02u
+#define TFO_STAT_HAVE_PROCESSES  0x04u
+#define TFO_STAT_HAVE_RUNNING    0x08u
+#define TFO_STAT_HAVE_BLOCKED    0x10u
+#define TFO_STAT_HAVE_INTR       0x20u
+#define TFO_STAT_HAVE_SOFTIRQ    0x40u
+#define TFO_STAT_HAVE_TOTAL      0x80u
+
+struct tfo_proc_stat {
+	struct tfo_cpu_times total;
+	struct tfo_cpu_times *cpus;     /* caller's array of cpus_cap entries */
+	size_t cpus_cap;
+	size_t ncpus;                   /* entries filled (<= cpus_cap) */
+	size_t cpus_dropped;            /* cpu lines past cpus_cap */
+	unsigned have;                  /* TFO_STAT_HAVE_* */
+	uint64_t ctxt, btime, processes, procs_running, procs_blocked;
+	uint64_t intr_total, softirq_total;
+};
+
+/* tfo_procfs_stat - parse /proc/stat; out->cpus/cpus_cap set by the caller.
+ * TFO_EINVAL when no "cpu" total line was found. */
+enum tfo_err tfo_procfs_stat(const char *buf, size_t len, struct tfo_proc_stat *out);
+
+/* ---------------------------------------------------------- /proc/meminfo */
+
+enum tfo_mem_key {
+	TFO_MEM_TOTAL, TFO_MEM_FREE, TFO_MEM_AVAILABLE, TFO_MEM_BUFFERS, TFO_MEM_CACHED,
+	TFO_MEM_SWAP_CACHED, TFO_MEM_ACTIVE, TFO_MEM_INACTIVE, TFO_MEM_SWAP_TOTAL,
+	TFO_MEM_SWAP_FREE, TFO_MEM_DIRTY, TFO_MEM_WRITEBACK, TFO_MEM_ANON_PAGES,
+	TFO_MEM_MAPPED, TFO_MEM_SHMEM, TFO_MEM_SLAB, TFO_MEM_SRECLAIMABLE,
+	TFO_MEM_SUNRECLAIM, TFO_MEM_KERNEL_STACK, TFO_MEM_PAGE_TABLES,
+	TFO_MEM_COMMIT_LIMIT, TFO_MEM_COMMITTED_AS, TFO_MEM_HUGE_TOTAL,
+	TFO_MEM_HUGE_FREE, TFO_MEM_HUGE_RSVD, TFO_MEM_HUGE_SURP, TFO_MEM_HUGE_SIZE,
+	TFO_MEM_NKEYS
+};
+
+struct tfo_meminfo {
+	uint64_t have;                  /* bit k set = key k present */
+	uint64_t v[TFO_MEM_NKEYS];      /* bytes ("kB" scaled); HugePages_* are counts */
+};
+
+#define TFO_MEM_HAS(m, k) (((m)->have >> (k)) & 1u)
+
+/* tfo_procfs_meminfo - TFO_EINVAL when MemTotal is missing */
+enum tfo_err tfo_procfs_meminfo(const char *buf, size_t len, struct tfo_meminfo *out);
+
+/* ----------------------------------------------------------- /proc/vmstat */
+
+enum tfo_vm_key {
+	TFO_VM_PGPGIN, TFO_VM_PGPGOUT, TFO_VM_PSWPIN, TFO_VM_PSWPOUT,
+	TFO_VM_PGFAULT, TFO_VM_PGMAJFAULT, TFO_VM_OOM_KILL,
+	TFO_VM_NKEYS
+};
+
+struct tfo_vmstat {
+	unsigned have;                  /* bit k set = key k present */
+	uint64_t v[TFO_VM_NKEYS];
+};
+
+#define TFO_VM_HAS(m, k) (((m)->have >> (k)) & 1u)
+
+enum tfo_err tfo_procfs_vmstat(const char *buf, size_t len, struct tfo_vmstat *out);
+
+/* ------------------------------------------------- /proc/loadavg, /uptime */
+
+struct tfo_loadavg {
+	double load1, load5, load15;
+	uint64_t running, total;        /* scheduling entities (threads) */
+	uint64_t last_pid;
+};
+
+enum tfo_err tfo_procfs_loadavg(const char *buf, size_t len, struct tfo_loadavg *out);
+
+struct tfo_uptime {
+	double uptime_s, idle_s;
+};
+
+enum tfo_err tfo_procfs_uptime(const char *buf, size_t len, struct tfo_uptime *out);
+
+/* -------------------------------------------------------- /proc/diskstats */
+
+#define TFO_DEVNAME_MAX 64
+
+enum tfo_disk_field {
+	TFO_DISK_READS, TFO_DISK_READS_MERGED, TFO_DISK_SECTORS_READ, TFO_DISK_READ_MS,
+	TFO_DISK_WRITES, TFO_DISK_WRITES_MERGED, TFO_DISK_SECTORS_WRITTEN, TFO_DISK_WRITE_MS,
+	TFO_DISK_IN_PROGRESS, TFO_DISK_IO_MS, TFO_DISK_WEIGHTED_MS,
+	TFO_DISK_DISCARDS, TFO_DISK_DISCARDS_MERGED, TFO_DISK_SECTORS_DISCARDED,
+	TFO_DISK_DISCARD_MS, TFO_DISK_FLUSHES, TFO_DISK_FLUSH_MS,
+	TFO_DISK_NFIELDS
+};
+
+struct tfo_diskstat {
+	unsigned major, minor;
+	char name[TFO_DEVNAME_MAX];
+	unsigned nstats;                /* 11 (<4.18), 15 (4.18+), 17 (5.5+); 4 = old partition line */
+	uint64_t f[TFO_DISK_NFIELDS];   /* absent fields are 0 */
+};
+
+/* tfo_procfs_diskstats - fill up to cap entries; *n gets the count; lines past
+ * cap are counted in *dropped (may be NULL). */
+enum tfo_err tfo_procfs_diskstats(const char *buf, size_t len, struct tfo_diskstat *out,
+                                  size_t cap, size_t *n, size_t *dropped);
+
+/* --------------------------------------------------------- /proc/net/dev */
+
+#define TFO_IFNAME_MAX 32
+
+enum tfo_net_field {
+	TFO_NET_RX_BYTES, TFO_NET_RX_PACKETS, TFO_NET_RX_ERRS, TFO_NET_RX_DROP,
+	TFO_NET_RX_FIFO, TFO_NET_RX_FRAME, TFO_NET_RX_COMPRESSED, TFO_NET_RX_MULTICAST,
+	TFO_NET_TX_BYTES, TFO_NET_TX_PACKETS, TFO_NET_TX_ERRS, TFO_NET_TX_DROP,
+	TFO_NET_TX_FIFO, TFO_NET_TX_COLLS, TFO_NET_TX_CARRIER, TFO_NET_TX_COMPRESSED,
+	TFO_NET_NFIELDS
+};
+
+struct tfo_netdev {
+	char name[TFO_IFNAME_MAX];
+	uint64_t f[TFO_NET_NFIELDS];
+};
+
+enum tfo_err tfo_procfs_netdev(const char *buf, size_t len, struct tfo_netdev *out,
+                               size_t cap, size_t *n, size_t *dropped);
+
+/* ---------------------------------------------------- /proc/net/tcp{,6} */
+
+/* Kernel TCP states (include/net/tcp_states.h), index = the "st" column. */
+#define TFO_TCP_NSTATES 13
+
+struct tfo_tcp_counts {
+	uint64_t state[TFO_TCP_NSTATES];   /* [0] and unknown states are not counted */
+	uint64_t bad_lines;
+};
+
+/*
+ * tfo_procfs_tcp_feed - count the complete lines of buf (the header line is
+ * skipped) into c, which accumulates across calls and across tcp and tcp6.
+ * Returns the bytes consumed: a trailing partial line is left for the next
+ * chunk, so big tables are read in pieces with a fixed buffer.
+ */
+size_t tfo_procfs_tcp_feed(struct tfo_tcp_counts *c, const char *buf, size_t len);
+
+/* tfo_procfs_tcp_state_name - semconv network.connection.state of kernel state
+ * st, NULL for states that have none */
+const char *tfo_procfs_tcp_state_name(unsigned st);
+
+/* --------------------------------------------- mountinfo / mounts / swaps */
+
+#define TFO_MNT_PATH_MAX 512
+#define TFO_MNT_SRC_MAX 256
+#define TFO_MNT_TYPE_MAX 32
+
+struct tfo_mount {
+	unsigned major, minor;          /* 0:0 when read from /proc/mounts */
+	int ro;                         /* 1 when mounted read-only */
+	char mountpoint[TFO_MNT_PATH_MAX];  /* octal escapes (\040) decoded */
+	char source[TFO_MNT_SRC_MAX];
+	char fstype[TFO_MNT_TYPE_MAX];
+};
+
+/* tfo_procfs_mountinfo - /proc/<pid>/mountinfo; entries whose strings do not
+ * fit are counted in *dropped. */
+enum tfo_err tfo_procfs_mountinfo(const char *buf, size_t len, struct tfo_mount *out,
+                                  size_t cap, size_t *n, size_t *dropped);
+/* tfo_procfs_mounts - the older /proc/mounts (fstab) format */
+enum tfo_err tfo_procfs_mounts(const char *buf, size_t len, struct tfo_mount *out,
+                               size_t cap, size_t *n, size_t *dropped);
+
+struct tfo_swap {
+	char filename[TFO_MNT_PATH_MAX];
+	char type[16];
+	uint64_t size_bytes, used_bytes;
+	long priority;
+};
+
+enum tfo_err tfo_procfs_swaps(const char *buf, size_t len, struct tfo_swap *out,
+                              size_t cap, size_t *n, size_t *dropped);
+
+/* ---------------------------------------------------------- /proc/cpuinfo */
+
+#define TFO_CPUINFO_MAX_CORES 4096      /* distinct (package, core) pairs tracked */
+
+struct tfo_cpuinfo {
+	char vendor[64];                /* vendor_id (x86) or "CPU implementer" (arm) */
+	char model_name[128];           /* "model name" or "Hardware"/"Processor" */
+	double mhz;                     /* "cpu MHz" of the first processor; 0 if absent */
+	uint64_t cache_bytes;           /* "cache size" of the first processor */
+	unsigned logical;               /* "processor" entries */
+	unsigned packages;              /* distinct "physical id" */
+	unsigned cores;                 /* distinct (physical id, core id); = logical if unknown */
+	int family, model, stepping;    /* -1 when absent */
+};
+
+enum tfo_err tfo_procfs_cpuinfo(const char *buf, size_t len, struct tfo_cpuinfo *out);
+
+/* ---------------------------------------------------- /proc/<pid>/stat */
+
+enum tfo_task_state {
+	TFO_TASK_RUNNING,               /* R */
+	TFO_TASK_SLEEPING,              /* S, I (idle kernel thread) */
+	TFO_TASK_DISK_SLEEP,            /* D */
+	TFO_TASK_STOPPED,               /* T, t */
+	TFO_TASK_ZOMBIE,                /* Z */
+	TFO_TASK_DEAD,                  /* X, x */
+	TFO_TASK_OTHER,
+	TFO_TASK_NSTATES
+};
+
+struct tfo_task_counts {
+	uint64_t n[TFO_TASK_NSTATES];
+};
+
+/* tfo_procfs_task_state - the state letter of a /proc/<pid>/stat line (after
+ * the last ')' of comm, which may itself hold ')' and spaces) */
+enum tfo_err tfo_procfs_task_state(const char *buf, size_t len, enum tfo_task_state *st);
+
+/*
+ * tfo_procfs_task_counts - count the states of every process under
+ * root/proc (numeric directories); threads are not walked. Processes that
+ * vanish meanwhile are skipped. proc_dirfd >= 0 is used instead of opening
+ * root/proc (a long-lived dirfd survives the sandbox).
+ */
+enum tfo_err tfo_procfs_task_counts(const char *root, int proc_dirfd, struct tfo_task_counts *c);
+
+#endif
