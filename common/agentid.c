@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,7 +14,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "common/detect.h"
+#include "common/procfs.h"
 
 /* Namespace of tfo-agent ids (a fixed random UUID; never change it: every
  * derived id depends on it). */
@@ -189,6 +190,16 @@ tfo_agentid_valid(const char *id)
 
 /* ---------------------------------------------------------------- sources */
 
+/* read_text - <root>/<rel> into buf (NUL-ended); false if absent or empty */
+static bool
+read_text(const char *root, const char *rel, char *buf, size_t cap)
+{
+	size_t len = 0;
+	enum tfo_err e = tfo_procfs_read(root, rel, buf, cap, &len);
+
+	return (e == TFO_OK || e == TFO_ERANGE) && len > 0;
+}
+
 /* trim_line - cut at the first newline or space */
 static void
 trim_line(char *s)
@@ -204,8 +215,8 @@ derive(const char *root, char out[TFO_AGENTID_LEN + 1])
 	size_t n;
 	int len;
 
-	if (tfo_detect_read_file(root, "etc/machine-id", mid, sizeof(mid)) <= 0 &&
-	    tfo_detect_read_file(root, "var/lib/dbus/machine-id", mid, sizeof(mid)) <= 0)
+	if (!read_text(root, "etc/machine-id", mid, sizeof(mid)) &&
+	    !read_text(root, "var/lib/dbus/machine-id", mid, sizeof(mid)))
 		return TFO_ENOENT;
 	trim_line(mid);
 	for (n = 0; mid[n] != '\0'; n++)
@@ -214,8 +225,8 @@ derive(const char *root, char out[TFO_AGENTID_LEN + 1])
 	/* "uninitialized" or an empty file (first boot, images) is not an identity */
 	if (n != 32)
 		return TFO_ENOENT;
-	if (tfo_detect_read_file(root, "proc/sys/kernel/hostname", host, sizeof(host)) <= 0 &&
-	    tfo_detect_read_file(root, "etc/hostname", host, sizeof(host)) <= 0)
+	if (!read_text(root, "proc/sys/kernel/hostname", host, sizeof(host)) &&
+	    !read_text(root, "etc/hostname", host, sizeof(host)))
 		host[0] = '\0';
 	trim_line(host);
 	len = snprintf(name, sizeof(name), "%s\n%s", mid, host);
@@ -233,7 +244,7 @@ read_persisted(const char *dir, char out[TFO_AGENTID_LEN + 1])
 
 	size_t n;
 
-	if (tfo_detect_read_file(dir, "agent-id", buf, sizeof(buf)) <= 0)
+	if (!read_text(dir, "agent-id", buf, sizeof(buf)))
 		return 0;
 	/* only the trailing newline goes: "not an id" must stay invalid */
 	n = strlen(buf);

@@ -4,9 +4,9 @@
  * assumptions in the parsers, which take text + length and are fuzzed.
  */
 #include "common/detect.h"
+#include "common/procfs.h"
 
 #include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,35 +15,14 @@
 #define HEX_ID_LEN 64
 #define MOUNTINFO_MAX (4u << 20)
 
-/* tfo_detect_read_file - read <root>/<rel> into buf (NUL-ended), length or -1 */
-long
-tfo_detect_read_file(const char *root, const char *rel, char *buf, size_t cap)
+/* read_small - <root>/<rel> into buf (NUL-ended, truncated to cap-1); length or -1 */
+static long
+read_small(const char *root, const char *rel, char *buf, size_t cap)
 {
-	char path[4096];
-	size_t got = 0;
-	int fd, n;
+	size_t len = 0;
+	enum tfo_err e = tfo_procfs_read(root, rel, buf, cap, &len);
 
-	if (cap == 0)
-		return -1;
-	if (root == NULL || *root == '\0')
-		root = "/";
-	n = snprintf(path, sizeof(path), "%s/%s", root, rel);
-	if (n < 0 || (size_t)n >= sizeof(path))
-		return -1;
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
-	if (fd < 0)
-		return -1;
-	while (got < cap - 1) {
-		ssize_t r = read(fd, buf + got, cap - 1 - got);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			break;
-		got += (size_t)r;
-	}
-	close(fd);
-	buf[got] = '\0';
-	return (long)got;
+	return (e == TFO_OK || e == TFO_ERANGE) ? (long)len : -1;
 }
 
 /* read_file_alloc - whole file up to max bytes, malloc'ed; NULL if absent */
@@ -52,7 +31,7 @@ read_file_alloc(const char *root, const char *rel, size_t max, size_t *len)
 {
 	size_t cap = 16384;
 	char *buf = NULL;
-	long n;
+	enum tfo_err e;
 
 	for (;;) {
 		char *nb = realloc(buf, cap);
@@ -61,17 +40,15 @@ read_file_alloc(const char *root, const char *rel, size_t max, size_t *len)
 			return NULL;
 		}
 		buf = nb;
-		n = tfo_detect_read_file(root, rel, buf, cap);
-		if (n < 0) {
-			free(buf);
-			return NULL;
-		}
-		/* /proc files report size 0: grow until a read comes back short. */
-		if ((size_t)n < cap - 1 || cap >= max)
+		e = tfo_procfs_read(root, rel, buf, cap, len);
+		if (e != TFO_ERANGE || cap >= max)
 			break;
-		cap *= 2;
+		cap *= 2;   /* /proc files report size 0: grow until it fits */
 	}
-	*len = (size_t)n;
+	if (e != TFO_OK && e != TFO_ERANGE) {
+		free(buf);
+		return NULL;
+	}
 	return buf;
 }
 
@@ -421,7 +398,7 @@ tfo_detect_container(const char *root, struct tfo_container_info *out)
 			free(buf);
 		}
 	}
-	if ((n = tfo_detect_read_file(root, "run/.containerenv", small, sizeof(small))) >= 0)
+	if ((n = read_small(root, "run/.containerenv", small, sizeof(small))) >= 0)
 		tfo_detect_parse_containerenv(small, (size_t)n, out);
 	if (path_exists(root, ".dockerenv"))
 		found(out, "docker", NULL);
@@ -429,9 +406,9 @@ tfo_detect_container(const char *root, struct tfo_container_info *out)
 		tfo_detect_parse_mountinfo(buf, len, out);
 		free(buf);
 	}
-	if ((n = tfo_detect_read_file(root, "run/systemd/container", small, sizeof(small))) > 0)
+	if ((n = read_small(root, "run/systemd/container", small, sizeof(small))) > 0)
 		tfo_detect_parse_container_manager(small, (size_t)n, out);
-	if ((n = tfo_detect_read_file(root, "proc/1/environ", small, sizeof(small))) > 0)
+	if ((n = read_small(root, "proc/1/environ", small, sizeof(small))) > 0)
 		environ_container(small, (size_t)n, out);
 	if (out->is_container && out->runtime[0] == '\0')
 		snprintf(out->runtime, sizeof(out->runtime), "unknown");
@@ -449,7 +426,7 @@ dmi_one(const char *root, const char *name, char *dst, size_t cap)
 
 	dst[0] = '\0';
 	snprintf(rel, sizeof(rel), "sys/class/dmi/id/%s", name);
-	if ((n = tfo_detect_read_file(root, rel, buf, sizeof(buf))) <= 0)
+	if ((n = read_small(root, rel, buf, sizeof(buf))) <= 0)
 		return;
 	e = (size_t)n;
 	while (b < e && (buf[b] == ' ' || buf[b] == '\t'))
@@ -570,7 +547,7 @@ tfo_detect_virt(const char *root, struct tfo_virt_info *out)
 	tfo_detect_dmi_read(root, &dmi);
 	tfo_detect_classify_virt(&dmi, out);
 	if (out->type[0] == '\0' &&
-	    (n = tfo_detect_read_file(root, "sys/hypervisor/type", buf, 64)) > 0) {
+	    (n = read_small(root, "sys/hypervisor/type", buf, 64)) > 0) {
 		struct tfo_container_info tmp = { 0 };
 		/* same token rules as a container manager name */
 		tfo_detect_parse_container_manager(buf, (size_t)n, &tmp);
@@ -580,7 +557,7 @@ tfo_detect_virt(const char *root, struct tfo_virt_info *out)
 		}
 	}
 	if (out->type[0] == '\0' &&
-	    (n = tfo_detect_read_file(root, "proc/cpuinfo", buf, sizeof(buf))) > 0 &&
+	    (n = read_small(root, "proc/cpuinfo", buf, sizeof(buf))) > 0 &&
 	    cpuinfo_hypervisor(buf, (size_t)n)) {
 		out->is_virtualized = true;
 		snprintf(out->type, sizeof(out->type), "unknown");

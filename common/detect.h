@@ -69,8 +69,4 @@ void tfo_detect_parse_container_manager(const char *text, size_t len, struct tfo
 void tfo_detect_classify_virt(const struct tfo_dmi *dmi, struct tfo_virt_info *out);
 void tfo_detect_classify_cloud(const struct tfo_dmi *dmi, struct tfo_cloud_info *out);
 
-/* tfo_detect_read_file - read <root>/<rel> (at most cap-1 bytes, NUL-ended);
- * returns the length or -1. Shared with the agent id reader. */
-long tfo_detect_read_file(const char *root, const char *rel, char *buf, size_t cap);
-
 #endif
