@@ -1,0 +1,225 @@
+/*
+ * main.c - tfo-sink: a small OTLP/HTTP + heartbeat receiver for demos and
+ * tests (`make run`, integration suites). Options, listener, signals; the
+ * request handling is in http.c, decoding in decode*.c.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include <event2/event.h>
+#include <event2/http.h>
+
+#include "common/log.h"
+#include "tools/tfo-sink/decode.h"
+#include "tools/tfo-sink/sink.h"
+
+struct options {
+	char host[256];
+	unsigned port;
+	const char *out;
+};
+
+static void
+usage(FILE *f)
+{
+	fprintf(f,
+	    "usage: tfo-sink [--listen HOST:PORT] [--out FILE] [--fail-first N]\n"
+	    "                [--fail-status CODE] [--quiet]\n"
+	    "  --listen HOST:PORT  address to listen on (default 127.0.0.1:4318; port 0 = any)\n"
+	    "  --out FILE          append one JSON line per request (docs/tfo-sink.md)\n"
+	    "  --fail-first N      answer the first N requests with --fail-status\n"
+	    "  --fail-status CODE  status for --fail-first (default 503, with Retry-After: 1)\n"
+	    "  --quiet             no per-request line on stdout\n");
+}
+
+/* parse_ulong - whole-string decimal in [min, max] */
+static int
+parse_ulong(const char *s, unsigned long min, unsigned long max, unsigned long *out)
+{
+	char *end;
+
+	if (s[0] < '0' || s[0] > '9')
+		return -1;
+	errno = 0;
+	*out = strtoul(s, &end, 10);
+	if (errno != 0 || *end != '\0' || *out < min || *out > max)
+		return -1;
+	return 0;
+}
+
+/* parse_listen - "HOST:PORT" or "[V6]:PORT" */
+static int
+parse_listen(const char *arg, struct options *o)
+{
+	const char *colon = strrchr(arg, ':'), *h = arg;
+	size_t hlen;
+	unsigned long port;
+
+	if (colon == NULL || parse_ulong(colon + 1, 0, 65535, &port) != 0)
+		return -1;
+	hlen = (size_t)(colon - arg);
+	if (hlen >= 2 && arg[0] == '[' && arg[hlen - 1] == ']') {
+		h++;
+		hlen -= 2;
+	}
+	if (hlen == 0 || hlen >= sizeof(o->host))
+		return -1;
+	memcpy(o->host, h, hlen);
+	o->host[hlen] = '\0';
+	o->port = (unsigned)port;
+	return 0;
+}
+
+static int
+parse_args(int argc, char **argv, struct options *o, struct sink *sk)
+{
+	static const struct option longopts[] = {
+		{ "listen", required_argument, NULL, 'l' },
+		{ "out", required_argument, NULL, 'o' },
+		{ "fail-first", required_argument, NULL, 'f' },
+		{ "fail-status", required_argument, NULL, 's' },
+		{ "quiet", no_argument, NULL, 'q' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	unsigned long v;
+	int c;
+
+	while ((c = getopt_long(argc, argv, "l:o:f:s:qh", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'l':
+			if (parse_listen(optarg, o) != 0)
+				return log_error("bad --listen '%s' (want HOST:PORT)", optarg), -1;
+			break;
+		case 'o':
+			o->out = optarg;
+			break;
+		case 'f':
+			if (parse_ulong(optarg, 0, 1000000000, &sk->fail_first) != 0)
+				return log_error("bad --fail-first '%s'", optarg), -1;
+			break;
+		case 's':
+			if (parse_ulong(optarg, 100, 599, &v) != 0)
+				return log_error("bad --fail-status '%s' (100-599)", optarg), -1;
+			sk->fail_status = (int)v;
+			break;
+		case 'q':
+			sk->quiet = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			exit(0);
+		default:
+			usage(stderr);
+			return -1;
+		}
+	}
+	if (optind != argc) {
+		usage(stderr);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	(void)what;
+	log_info("signal %d: stopping", (int)sig);
+	event_base_loopexit(arg, NULL);
+}
+
+/* listen_on - bind, then print the real address (port 0 picks one) */
+static int
+listen_on(struct evhttp *http, const struct options *o)
+{
+	struct evhttp_bound_socket *bs = evhttp_bind_socket_with_handle(http, o->host,
+	    (ev_uint16_t)o->port);
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof(ss);
+	unsigned port = 0;
+
+	if (bs == NULL) {
+		log_error("cannot listen on %s:%u", o->host, o->port);
+		return -1;
+	}
+	if (getsockname(evhttp_bound_socket_get_fd(bs), (struct sockaddr *)&ss, &len) != 0) {
+		log_error("getsockname: %s", strerror(errno));
+		return -1;
+	}
+	if (ss.ss_family == AF_INET)
+		port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
+	else if (ss.ss_family == AF_INET6)
+		port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
+	printf(strchr(o->host, ':') ? "listening on [%s]:%u\n" : "listening on %s:%u\n",
+	    o->host, port);
+	fflush(stdout);
+	return 0;
+}
+
+static void
+configure_http(struct evhttp *http, struct sink *sk)
+{
+	evhttp_set_max_body_size(http, TFO_SINK_MAX_BODY);
+	evhttp_set_max_headers_size(http, 64 * 1024);
+	evhttp_set_timeout(http, 30);
+	/* Read an oversized body before answering 413, so the client sees it. */
+	evhttp_set_flags(http, EVHTTP_SERVER_LINGERING_CLOSE);
+	/* Every method reaches the handler, which answers 405 and records it. */
+	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
+	    EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
+	evhttp_set_gencb(http, sink_http_cb, sk);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct options o = { .host = "127.0.0.1", .port = 4318 };
+	struct sink sk = { .fail_status = 503 };
+	struct event_base *base = NULL;
+	struct evhttp *http = NULL;
+	struct event *sigint = NULL, *sigterm = NULL;
+	int rc = 1;
+
+	tfo_log_init("tfo-sink", TFO_LOG_INFO, TFO_LOG_TEXT);
+	if (parse_args(argc, argv, &o, &sk) != 0)
+		return 2;
+	setvbuf(stdout, NULL, _IOLBF, 0);
+	signal(SIGPIPE, SIG_IGN);
+	if (o.out != NULL && (sk.out = fopen(o.out, "ae")) == NULL) {
+		log_error("cannot open %s: %s", o.out, strerror(errno));
+		return 1;
+	}
+	tfo_log_hook_libevent();
+	if ((base = event_base_new()) == NULL || (http = evhttp_new(base)) == NULL ||
+	    (sigint = evsignal_new(base, SIGINT, on_signal, base)) == NULL ||
+	    (sigterm = evsignal_new(base, SIGTERM, on_signal, base)) == NULL ||
+	    event_add(sigint, NULL) != 0 || event_add(sigterm, NULL) != 0) {
+		log_error("libevent setup failed");
+		goto out;
+	}
+	configure_http(http, &sk);
+	if (listen_on(http, &o) != 0)
+		goto out;
+	if (event_base_dispatch(base) == 0)
+		rc = 0;
+	log_info("stopped after %llu requests", (unsigned long long)sk.requests);
+out:
+	if (http)
+		evhttp_free(http);
+	if (sigint)
+		event_free(sigint);
+	if (sigterm)
+		event_free(sigterm);
+	if (base)
+		event_base_free(base);
+	if (sk.out)
+		fclose(sk.out);
+	libevent_global_shutdown();
+	return rc;
+}
