@@ -1,0 +1,49 @@
+/*
+ * collect.h - fills struct hb_sysinfo from a root dir (/proc, /sys, /etc and
+ * syscalls) through common/procfs parsers and common/detect (tfo-heartbeat).
+ * Rates and percentages are over the time since the previous collection.
+ */
+#ifndef TFO_HB_COLLECT_H
+#define TFO_HB_COLLECT_H
+
+#include <stdint.h>
+
+#include "common/err.h"
+#include "workers/heartbeat/sysinfo.h"
+
+struct hb_collector;
+
+/*
+ * hb_collector_new - root: "/" (NULL/"") or a fixture tree; hostname: the
+ * configured override or NULL; version: agentVersion. Runs the container /
+ * virtualization / DMI-cloud detection once and takes the first samples so
+ * the first heartbeat already has an interval. NULL on ENOMEM.
+ */
+struct hb_collector *hb_collector_new(const char *root, const char *hostname, const char *version);
+void hb_collector_free(struct hb_collector *c);
+
+/* hb_collect - fill si (zeroed first; free its arrays with hb_sysinfo_free).
+ * Missing sources leave their fields 0/""; TFO_ENOMEM is the only failure. */
+enum tfo_err hb_collect(struct hb_collector *c, struct hb_sysinfo *si);
+
+/* hb_collector_cloud - the cloud info in use; metadata results merge into it */
+struct tfo_cloud_info *hb_collector_cloud(struct hb_collector *c);
+
+/* Internal: shared between collect.c and collect_io.c. */
+struct hb_io_prev {
+	int have;
+	uint64_t t_ns;
+	uint64_t reads, writes, sectors_read, sectors_written, read_ms, write_ms, io_ms;
+};
+const char *hb_collector_root(const struct hb_collector *c);
+char *hb_collector_buf(struct hb_collector *c, size_t *cap);
+struct hb_io_prev *hb_collector_io_prev(struct hb_collector *c);
+uint64_t hb_now_ns(void);
+enum tfo_err hb_collect_disk(struct hb_collector *c, struct hb_sysinfo *si);
+enum tfo_err hb_collect_net(struct hb_collector *c, struct hb_sysinfo *si);
+
+/* Small parsers for files procfs has no parser for (hostile input). */
+int hb_parse_file_nr(const char *buf, size_t len, uint64_t *open_fds, uint64_t *max_fds);
+int hb_os_release_get(const char *buf, size_t len, const char *key, char *out, size_t cap);
+
+#endif

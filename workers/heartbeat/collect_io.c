@@ -1,0 +1,379 @@
+/*
+ * collect_io.c - disk and network fields of SystemInfo (tfo-heartbeat): root
+ * filesystem, partitions, disk I/O over the last interval, interface totals,
+ * per-interface details and TCP states.
+ */
+#include "workers/heartbeat/collect.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include "common/procfs.h"
+
+#define HB_MAX_DISKS 512
+
+static int
+is_real_root(const char *root)
+{
+	return strcmp(root, "/") == 0;
+}
+
+/* path_under - root + abs (abs starts with '/') */
+static int
+path_under(const char *root, const char *abs, char *out, size_t cap)
+{
+	int n = snprintf(out, cap, "%s%s", is_real_root(root) ? "" : root, abs);
+	return n > 0 && (size_t)n < cap ? 0 : -1;
+}
+
+static double
+pct(uint64_t part, uint64_t total)
+{
+	return total == 0 ? 0.0 : 100.0 * (double)part / (double)total;
+}
+
+/* fs_usage - df semantics: usage = used / (used + available to users) */
+static int
+fs_usage(const char *path, uint64_t *total, uint64_t *used, uint64_t *avail, uint64_t *inodes,
+	 uint64_t *ifree, double *usage)
+{
+	struct statvfs v;
+	uint64_t fr;
+
+	if (statvfs(path, &v) < 0)
+		return -1;
+	fr = v.f_frsize ? v.f_frsize : v.f_bsize;
+	*total = (uint64_t)v.f_blocks * fr;
+	*used = (uint64_t)(v.f_blocks - (v.f_bfree <= v.f_blocks ? v.f_bfree : v.f_blocks)) * fr;
+	*avail = (uint64_t)v.f_bavail * fr;
+	*inodes = v.f_files;
+	*ifree = v.f_ffree;
+	*usage = pct(*used, *used + *avail);
+	return 0;
+}
+
+static void
+root_fs(const char *root, struct hb_sysinfo *si)
+{
+	char path[1200];
+	uint64_t ifree;
+
+	if (path_under(root, "/", path, sizeof(path)) == 0)
+		fs_usage(path, &si->disk_total, &si->disk_used, &si->disk_available,
+			 &si->disk_inodes, &ifree, &si->disk_usage);
+}
+
+static enum tfo_err
+partitions(struct hb_collector *c, struct hb_sysinfo *si)
+{
+	struct tfo_mount *m = calloc(HB_MAX_PARTITIONS * 4, sizeof(*m));
+	size_t cap, n = 0, dropped = 0, len = 0;
+	char *buf = hb_collector_buf(c, &cap), path[1200];
+	enum tfo_err e;
+
+	if (m == NULL || (si->parts = calloc(HB_MAX_PARTITIONS, sizeof(*si->parts))) == NULL) {
+		free(m);
+		return TFO_ENOMEM;
+	}
+	e = tfo_procfs_read(hb_collector_root(c), "proc/self/mountinfo", buf, cap, &len);
+	if (e == TFO_OK || e == TFO_ERANGE)
+		tfo_procfs_mountinfo(buf, len, m, HB_MAX_PARTITIONS * 4, &n, &dropped);
+	for (size_t i = 0; i < n && si->nparts < HB_MAX_PARTITIONS; i++) {
+		struct hb_partition *p = &si->parts[si->nparts];
+		size_t j;
+		/* local block devices only: statvfs never touches a network mount */
+		if (strncmp(m[i].source, "/dev/", 5) != 0 || strcmp(m[i].fstype, "squashfs") == 0)
+			continue;
+		for (j = 0; j < si->nparts && strcmp(si->parts[j].device, m[i].source) != 0; j++)
+			;
+		if (j < si->nparts ||
+		    path_under(hb_collector_root(c), m[i].mountpoint, path, sizeof(path)) < 0 ||
+		    fs_usage(path, &p->total, &p->used, &p->free, &p->inodes, &p->inodes_free,
+			     &p->usage) < 0)
+			continue;
+		snprintf(p->device, sizeof(p->device), "%s", m[i].source);
+		snprintf(p->mountpoint, sizeof(p->mountpoint), "%s", m[i].mountpoint);
+		snprintf(p->fstype, sizeof(p->fstype), "%s", m[i].fstype);
+		p->inodes_usage = pct(p->inodes - (p->inodes_free <= p->inodes ? p->inodes_free : p->inodes),
+				      p->inodes);
+		si->nparts++;
+	}
+	free(m);
+	return TFO_OK;
+}
+
+/* whole_disk - count a device once: a whole disk (in /sys/block) that is not
+ * stacked on others (dm, md) nor a pseudo device */
+static int
+whole_disk(const char *root, const char *name)
+{
+	static const char *const skip[] = { "loop", "ram", "zram", "dm-", "md", "sr", "fd", "nbd" };
+	char rel[128];
+	size_t len;
+	char tmp[8];
+
+	for (size_t i = 0; i < sizeof(skip) / sizeof(skip[0]); i++)
+		if (strncmp(name, skip[i], strlen(skip[i])) == 0)
+			return 0;
+	if (strchr(name, '/') != NULL ||
+	    snprintf(rel, sizeof(rel), "sys/block/%s/dev", name) >= (int)sizeof(rel))
+		return 0;
+	return tfo_procfs_read(root, rel, tmp, sizeof(tmp), &len) != TFO_ENOENT;
+}
+
+static void
+disk_io(struct hb_collector *c, struct hb_sysinfo *si)
+{
+	struct tfo_diskstat *d = calloc(HB_MAX_DISKS, sizeof(*d));
+	struct hb_io_prev cur = { .have = 1, .t_ns = hb_now_ns() }, *prev = hb_collector_io_prev(c);
+	size_t cap, n = 0, len = 0;
+	char *buf = hb_collector_buf(c, &cap);
+	enum tfo_err e;
+
+	if (d == NULL)
+		return;
+	e = tfo_procfs_read(hb_collector_root(c), "proc/diskstats", buf, cap, &len);
+	if ((e != TFO_OK && e != TFO_ERANGE) ||
+	    tfo_procfs_diskstats(buf, len, d, HB_MAX_DISKS, &n, NULL) != TFO_OK) {
+		free(d);
+		return;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (d[i].nstats < 11 || !whole_disk(hb_collector_root(c), d[i].name))
+			continue;
+		cur.reads += d[i].f[TFO_DISK_READS];
+		cur.writes += d[i].f[TFO_DISK_WRITES];
+		cur.sectors_read += d[i].f[TFO_DISK_SECTORS_READ];
+		cur.sectors_written += d[i].f[TFO_DISK_SECTORS_WRITTEN];
+		cur.read_ms += d[i].f[TFO_DISK_READ_MS];
+		cur.write_ms += d[i].f[TFO_DISK_WRITE_MS];
+		cur.io_ms += d[i].f[TFO_DISK_IO_MS];
+	}
+	free(d);
+	/* a disk that went away makes sums shrink: skip that interval */
+	if (prev->have && cur.reads >= prev->reads && cur.writes >= prev->writes &&
+	    cur.sectors_read >= prev->sectors_read && cur.sectors_written >= prev->sectors_written &&
+	    cur.read_ms >= prev->read_ms && cur.write_ms >= prev->write_ms && cur.io_ms >= prev->io_ms) {
+		uint64_t dr = cur.reads - prev->reads, dw = cur.writes - prev->writes;
+		si->disk_read_ops = dr;
+		si->disk_write_ops = dw;
+		si->disk_read_bytes = (cur.sectors_read - prev->sectors_read) * 512;   /* kernel sectors are 512 B */
+		si->disk_write_bytes = (cur.sectors_written - prev->sectors_written) * 512;
+		si->disk_io_time = cur.io_ms - prev->io_ms;
+		si->disk_latency_read = dr ? (double)(cur.read_ms - prev->read_ms) / (double)dr : 0.0;
+		si->disk_latency_write = dw ? (double)(cur.write_ms - prev->write_ms) / (double)dw : 0.0;
+	}
+	*prev = cur;
+}
+
+enum tfo_err
+hb_collect_disk(struct hb_collector *c, struct hb_sysinfo *si)
+{
+	root_fs(hb_collector_root(c), si);
+	disk_io(c, si);
+	return partitions(c, si);
+}
+
+/* ---------------------------------------------------------------- network */
+
+/* sysfs_net - <root>/sys/class/net/<if>/<attr> first line into out */
+static int
+sysfs_net(const char *root, const char *ifname, const char *attr, char *out, size_t cap)
+{
+	char rel[128];
+	size_t len = 0;
+	enum tfo_err e;
+
+	if (snprintf(rel, sizeof(rel), "sys/class/net/%s/%s", ifname, attr) >= (int)sizeof(rel))
+		return -1;
+	e = tfo_procfs_read(root, rel, out, cap, &len);
+	if (e != TFO_OK || len == 0)
+		return -1;
+	out[strcspn(out, "\n")] = '\0';
+	return 0;
+}
+
+static void
+iface_sysfs(const char *root, struct hb_iface *f)
+{
+	char v[64], *end;
+	long long x;
+	unsigned long fl;
+
+	if (sysfs_net(root, f->name, "address", v, sizeof(v)) == 0 && strlen(v) < sizeof(f->mac) &&
+	    strspn(v, "0123456789abcdefABCDEF:") == strlen(v))
+		snprintf(f->mac, sizeof(f->mac), "%s", v);
+	if (sysfs_net(root, f->name, "mtu", v, sizeof(v)) == 0 &&
+	    (x = strtoll(v, &end, 10)) > 0 && *end == '\0')
+		f->mtu = x;
+	/* "speed" is -1 or unreadable (EINVAL) for virtual and down links */
+	if (sysfs_net(root, f->name, "speed", v, sizeof(v)) == 0 &&
+	    (x = strtoll(v, &end, 10)) > 0 && *end == '\0')
+		f->speed = (uint64_t)x;
+	if (sysfs_net(root, f->name, "flags", v, sizeof(v)) == 0) {
+		fl = strtoul(v, &end, 16);
+		if (end != v && *end == '\0') {
+			f->up = (fl & IFF_UP) != 0;
+			f->loopback = (fl & IFF_LOOPBACK) != 0;
+		}
+	}
+	if (strcmp(f->name, "lo") == 0)
+		f->loopback = true;
+}
+
+static int
+prefix_len(const struct sockaddr *mask)
+{
+	const unsigned char *b;
+	size_t n;
+	int bits = 0;
+
+	if (mask == NULL)
+		return 0;
+	if (mask->sa_family == AF_INET) {
+		b = (const unsigned char *)&((const struct sockaddr_in *)(const void *)mask)->sin_addr;
+		n = 4;
+	} else {
+		b = (const unsigned char *)&((const struct sockaddr_in6 *)(const void *)mask)->sin6_addr;
+		n = 16;
+	}
+	for (size_t i = 0; i < n; i++)
+		bits += __builtin_popcount(b[i]);
+	return bits;
+}
+
+/* iface_addrs - addresses of the live interfaces (real root only) */
+static void
+iface_addrs(struct hb_sysinfo *si)
+{
+	struct ifaddrs *ifa, *a;
+
+	if (getifaddrs(&ifa) < 0)
+		return;
+	for (a = ifa; a != NULL; a = a->ifa_next) {
+		char txt[INET6_ADDRSTRLEN];
+		const void *src;
+		if (a->ifa_addr == NULL ||
+		    (a->ifa_addr->sa_family != AF_INET && a->ifa_addr->sa_family != AF_INET6))
+			continue;
+		src = a->ifa_addr->sa_family == AF_INET
+		    ? (const void *)&((struct sockaddr_in *)(void *)a->ifa_addr)->sin_addr
+		    : (const void *)&((struct sockaddr_in6 *)(void *)a->ifa_addr)->sin6_addr;
+		if (inet_ntop(a->ifa_addr->sa_family, src, txt, sizeof(txt)) == NULL)
+			continue;
+		for (size_t i = 0; i < si->nifaces; i++) {
+			struct hb_iface *f = &si->ifaces[i];
+			if (strcmp(f->name, a->ifa_name) != 0 || f->naddrs >= HB_MAX_ADDRS)
+				continue;
+			snprintf(f->addrs[f->naddrs++], sizeof(f->addrs[0]), "%s/%d", txt,
+				 prefix_len(a->ifa_netmask));
+		}
+	}
+	freeifaddrs(ifa);
+}
+
+static void
+iface_add(struct hb_sysinfo *si, const struct tfo_netdev *d, const char *root)
+{
+	struct hb_iface *f = &si->ifaces[si->nifaces++];
+
+	snprintf(f->name, sizeof(f->name), "%s", d->name);
+	f->bytes_recv = d->f[TFO_NET_RX_BYTES];
+	f->bytes_sent = d->f[TFO_NET_TX_BYTES];
+	f->packets_recv = d->f[TFO_NET_RX_PACKETS];
+	f->packets_sent = d->f[TFO_NET_TX_PACKETS];
+	f->errors_in = d->f[TFO_NET_RX_ERRS];
+	f->errors_out = d->f[TFO_NET_TX_ERRS];
+	f->drops_in = d->f[TFO_NET_RX_DROP];
+	f->drops_out = d->f[TFO_NET_TX_DROP];
+	iface_sysfs(root, f);
+	if (f->loopback)
+		return;
+	si->net_bytes_recv += f->bytes_recv;
+	si->net_bytes_sent += f->bytes_sent;
+	si->net_packets_recv += f->packets_recv;
+	si->net_packets_sent += f->packets_sent;
+	si->net_errors_in += f->errors_in;
+	si->net_errors_out += f->errors_out;
+	si->net_drops_in += f->drops_in;
+	si->net_drops_out += f->drops_out;
+}
+
+static enum tfo_err
+interfaces(struct hb_collector *c, struct hb_sysinfo *si)
+{
+	struct tfo_netdev *d = calloc(HB_MAX_IFACES, sizeof(*d));
+	size_t cap, n = 0, len = 0;
+	char *buf = hb_collector_buf(c, &cap);
+	enum tfo_err e;
+
+	si->ifaces = calloc(HB_MAX_IFACES, sizeof(*si->ifaces));
+	if (d == NULL || si->ifaces == NULL) {
+		free(d);
+		return TFO_ENOMEM;
+	}
+	e = tfo_procfs_read(hb_collector_root(c), "proc/net/dev", buf, cap, &len);
+	if (e == TFO_OK || e == TFO_ERANGE)
+		tfo_procfs_netdev(buf, len, d, HB_MAX_IFACES, &n, NULL);
+	for (size_t i = 0; i < n; i++)
+		iface_add(si, &d[i], hb_collector_root(c));
+	free(d);
+	if (is_real_root(hb_collector_root(c)))
+		iface_addrs(si);
+	return TFO_OK;
+}
+
+/* tcp_file - stream one /proc/net/tcp{,6} through the chunked counter */
+static void
+tcp_file(const char *root, const char *rel, char *buf, size_t cap, struct tfo_tcp_counts *tc)
+{
+	char path[1200];
+	size_t have = 0;
+	int fd;
+
+	if (tfo_procfs_path(root, rel, path, sizeof(path)) != TFO_OK ||
+	    (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+		return;
+	for (;;) {
+		ssize_t r = read(fd, buf + have, cap - have);
+		size_t used;
+		if (r <= 0)
+			break;
+		have += (size_t)r;
+		used = tfo_procfs_tcp_feed(tc, buf, have);
+		memmove(buf, buf + used, have - used);
+		have -= used;
+		if (have == cap)   /* one line longer than the buffer: give up */
+			break;
+	}
+	if (have > 0 && have < cap) {   /* last line without its newline */
+		buf[have++] = '\n';
+		tfo_procfs_tcp_feed(tc, buf, have);
+	}
+	close(fd);
+}
+
+enum tfo_err
+hb_collect_net(struct hb_collector *c, struct hb_sysinfo *si)
+{
+	struct tfo_tcp_counts tc;
+	size_t cap;
+	char *buf = hb_collector_buf(c, &cap);
+
+	memset(&tc, 0, sizeof(tc));
+	tcp_file(hb_collector_root(c), "proc/net/tcp", buf, cap, &tc);
+	tcp_file(hb_collector_root(c), "proc/net/tcp6", buf, cap, &tc);
+	si->tcp_established = tc.state[1];
+	si->tcp_time_wait = tc.state[6];
+	si->tcp_close_wait = tc.state[8];
+	si->tcp_listen = tc.state[10];
+	return interfaces(c, si);
+}
