@@ -19,6 +19,7 @@
 
 #include <event2/event.h>
 
+#include "common/err.h"
 #include "tfo/v1/tfo.pb-c.h"
 
 #define TFO_CONTROL_FD 3
@@ -57,6 +58,19 @@ struct event_base *tfo_worker_base(struct tfo_worker *w);
 const Tfo__V1__WorkerConfig *tfo_worker_config(struct tfo_worker *w);
 /* tfo_worker_exit - leave the loop; status becomes the process exit code */
 void tfo_worker_exit(struct tfo_worker *w, int status);
+
+/*
+ * fd-3 framing, shared with tfo-supervisor (common/worker_chan.c): one packed
+ * Tfo__V1__Control per SOCK_SEQPACKET packet, at most TFO_CONTROL_MAX bytes.
+ * tfo_control_recv returns NULL with *err = TFO_EAGAIN (nothing queued on a
+ * non-blocking fd), TFO_ECLOSED (EOF; a zero-length packet counts as EOF),
+ * TFO_ERANGE (truncated / oversized packet, consumed), TFO_EPROTO /
+ * TFO_EVERSION (tfo_msg_decode refused it) or TFO_EIO (errno set).
+ * Free a result with tfo__v1__control__free_unpacked(m, NULL).
+ */
+enum tfo_err tfo_control_send(int fd, const Tfo__V1__Control *m);
+Tfo__V1__Control *tfo_control_recv(int fd, enum tfo_err *err);
+Tfo__V1__Control *tfo_control_decode(const void *buf, size_t len, enum tfo_err *err);
 
 /* Landlock rules a role declares in pre_init (applied after the drop). */
 void tfo_worker_landlock_ro(struct tfo_worker *w, const char *path);

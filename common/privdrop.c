@@ -1,0 +1,91 @@
+/*
+ * privdrop.c - identity drop for workers (every worker, before any thread):
+ * the order is fixed by common/worker.c; each step is checked.
+ */
+#include "common/privdrop.h"
+
+#include <errno.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include <cap-ng.h>
+
+int
+tfo_priv_rlimits(void)
+{
+	struct rlimit rl = { 0, 0 };
+
+	return setrlimit(RLIMIT_CORE, &rl);
+}
+
+int
+tfo_priv_drop(uid_t uid, gid_t gid, const int *caps)
+{
+	capng_clear(CAPNG_SELECT_BOTH);
+	for (const int *c = caps; c && *c >= 0; c++)
+		if (capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED,
+		    (unsigned)*c) != 0) {
+			errno = EINVAL;
+			return -1;
+		}
+	/* INIT_SUPP_GRP: initgroups() for the role user (tfo-logs keeps adm). */
+	if (capng_change_id((int)uid, (int)gid,
+	    CAPNG_INIT_SUPP_GRP | CAPNG_CLEAR_BOUNDING) != 0) {
+		if (errno == 0)
+			errno = EPERM;
+		return -1;
+	}
+	return 0;
+}
+
+int
+tfo_priv_verify(uid_t uid, gid_t gid)
+{
+	uid_t ru, eu, su;
+	gid_t rg, eg, sg;
+
+	if (getresuid(&ru, &eu, &su) == -1 || getresgid(&rg, &eg, &sg) == -1)
+		return -1;
+	if (ru != uid || eu != uid || su != uid || rg != gid || eg != gid || sg != gid) {
+		errno = EPERM;
+		return -1;
+	}
+	/* As OpenSSH's permanently_set_uid: regaining root must be impossible. */
+	if (uid != 0 && (setuid(0) != -1 || seteuid(0) != -1 ||
+	    setresuid(0, 0, 0) != -1)) {
+		errno = EPERM;
+		return -1;
+	}
+	if (gid != 0 && (setgid(0) != -1 || setegid(0) != -1)) {
+		errno = EPERM;
+		return -1;
+	}
+	return 0;
+}
+
+int
+tfo_priv_pdeathsig(pid_t ppid)
+{
+	if (prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) == -1)
+		return -1;
+	/* The parent may have died before the prctl: then no signal will come. */
+	if (getppid() != ppid) {
+		errno = ESRCH;
+		return -1;
+	}
+	return 0;
+}
+
+int
+tfo_priv_no_new_privs(void)
+{
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
+		return -1;
+	if (prctl(PR_GET_NO_NEW_PRIVS, 0, 0, 0, 0) != 1) {
+		errno = EPERM;
+		return -1;
+	}
+	return 0;
+}

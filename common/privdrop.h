@@ -1,0 +1,25 @@
+/*
+ * privdrop.h - the identity drop of a worker (every worker, still root and
+ * single-threaded): rlimits, uid/gid change keeping only the role's
+ * capabilities (libcap-ng), proof it cannot be undone, parent-death signal,
+ * no_new_privs. Each step returns 0 or -1 with errno set; the caller logs.
+ */
+#ifndef TFO_PRIVDROP_H
+#define TFO_PRIVDROP_H
+
+#include <sys/types.h>
+
+/* tfo_priv_rlimits - RLIMIT_CORE 0 (no core files holding secrets) */
+int tfo_priv_rlimits(void);
+/* tfo_priv_drop - setgroups/setresgid/setresuid to uid:gid (supplementary
+ * groups of the user initialised), keep only `caps` (-1 terminated) */
+int tfo_priv_drop(uid_t uid, gid_t gid, const int *caps);
+/* tfo_priv_verify - 0 when uid/gid are exactly uid:gid and setuid(0),
+ * setgid(0) and setresuid back to root all fail */
+int tfo_priv_verify(uid_t uid, gid_t gid);
+/* tfo_priv_pdeathsig - SIGTERM when the parent dies; -1 if `ppid` already died */
+int tfo_priv_pdeathsig(pid_t ppid);
+/* tfo_priv_no_new_privs - PR_SET_NO_NEW_PRIVS, checked */
+int tfo_priv_no_new_privs(void);
+
+#endif

@@ -1,0 +1,448 @@
+/*
+ * worker.c - the worker skeleton (every worker process): config from fd 3,
+ * pre_init, identity drop, no_new_privs, sandbox hook, post_init, Ready, then
+ * the libevent loop answering the supervisor on fd 3.
+ */
+#include "common/worker.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/privdrop.h"
+#include "common/sandbox.h"
+
+#define CONFIG_WAIT_MS 30000        /* the supervisor sends config at once */
+#define DEFAULT_DEADLINE_MS 5000
+#define LANDLOCK_MAX 64
+
+struct tfo_stats {
+	Tfo__V1__Stat **v;
+	size_t n, cap;
+};
+
+struct ll_rule {
+	char *path;
+	int rw;
+};
+
+struct tfo_worker {
+	const struct tfo_worker_ops *ops;
+	void *arg;
+	Tfo__V1__Control *cfg_msg;          /* owns cfg */
+	const Tfo__V1__WorkerConfig *cfg;
+	struct event_base *base;
+	struct event *ev_ctl, *ev_term, *ev_int;
+	int status;
+	int done;                           /* tfo_worker_exit was called */
+	int stopping;
+	struct ll_rule ll[LANDLOCK_MAX];
+	size_t nll;
+	uint16_t ll_ports[LANDLOCK_MAX];
+	size_t nports;
+};
+
+struct event_base *
+tfo_worker_base(struct tfo_worker *w)
+{
+	return w->base;
+}
+
+const Tfo__V1__WorkerConfig *
+tfo_worker_config(struct tfo_worker *w)
+{
+	return w->cfg;
+}
+
+void
+tfo_worker_exit(struct tfo_worker *w, int status)
+{
+	w->status = status;
+	w->done = 1;
+	event_base_loopbreak(w->base);
+}
+
+/* Landlock rules are recorded now and applied by the sandbox issue. */
+static void
+landlock_add(struct tfo_worker *w, const char *path, int rw)
+{
+	if (w->nll >= LANDLOCK_MAX || (w->ll[w->nll].path = strdup(path)) == NULL) {
+		log_warn("landlock: rule for %s not recorded", path);
+		return;
+	}
+	w->ll[w->nll++].rw = rw;
+}
+
+void
+tfo_worker_landlock_ro(struct tfo_worker *w, const char *path)
+{
+	landlock_add(w, path, 0);
+}
+
+void
+tfo_worker_landlock_rw(struct tfo_worker *w, const char *path)
+{
+	landlock_add(w, path, 1);
+}
+
+void
+tfo_worker_landlock_connect_tcp(struct tfo_worker *w, uint16_t port)
+{
+	if (w->nports < LANDLOCK_MAX)
+		w->ll_ports[w->nports++] = port;
+}
+
+/* ------------------------------------------------------------------ stats */
+
+static void
+stats_add(struct tfo_stats *st, const char *name, double value, const char *text)
+{
+	Tfo__V1__Stat *s;
+
+	if (st->n == st->cap) {
+		size_t cap = st->cap ? st->cap * 2 : 8;
+		Tfo__V1__Stat **v = realloc(st->v, cap * sizeof(*v));
+		if (v == NULL)
+			return;
+		st->v = v;
+		st->cap = cap;
+	}
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return;
+	tfo__v1__stat__init(s);
+	s->name = strdup(name);
+	s->value = value;
+	s->text = strdup(text ? text : "");
+	if (s->name == NULL || s->text == NULL) {
+		free(s->name);
+		free(s->text);
+		free(s);
+		return;
+	}
+	st->v[st->n++] = s;
+}
+
+void
+tfo_stats_num(struct tfo_stats *st, const char *name, double value)
+{
+	stats_add(st, name, value, NULL);
+}
+
+void
+tfo_stats_text(struct tfo_stats *st, const char *name, const char *text)
+{
+	stats_add(st, name, 0, text);
+}
+
+static void
+stats_free(struct tfo_stats *st)
+{
+	for (size_t i = 0; i < st->n; i++) {
+		free(st->v[i]->name);
+		free(st->v[i]->text);
+		free(st->v[i]);
+	}
+	free(st->v);
+}
+
+/* ------------------------------------------------------------------ fd 3 */
+
+static void
+send_or_exit(struct tfo_worker *w, Tfo__V1__Control *m)
+{
+	enum tfo_err e;
+
+	m->version = TFO__V1__PROTO_VERSION__TFO_PROTO_VERSION;
+	if ((e = tfo_control_send(TFO_CONTROL_FD, m)) != TFO_OK) {
+		log_error("control: send to supervisor failed: %s", tfo_strerror(e));
+		tfo_worker_exit(w, 1);
+	}
+}
+
+static void
+on_ping(struct tfo_worker *w, const Tfo__V1__Ping *ping)
+{
+	Tfo__V1__Control m = TFO__V1__CONTROL__INIT;
+	Tfo__V1__Pong pong = TFO__V1__PONG__INIT;
+	struct tfo_stats st = { 0 };
+
+	if (w->ops->stats)
+		w->ops->stats(w, &st, w->arg);
+	pong.nonce = ping->nonce;
+	pong.stats = st.v;
+	pong.n_stats = st.n;
+	m.msg_case = TFO__V1__CONTROL__MSG_PONG;
+	m.pong = &pong;
+	send_or_exit(w, &m);
+	stats_free(&st);
+}
+
+static void
+begin_shutdown(struct tfo_worker *w, uint32_t deadline_ms)
+{
+	if (w->stopping)
+		return;
+	w->stopping = 1;
+	log_info("shutting down (deadline %u ms)", deadline_ms);
+	if (w->ops->shutdown)
+		w->ops->shutdown(w, deadline_ms, w->arg);
+	else
+		tfo_worker_exit(w, 0);
+}
+
+#ifdef TFO_TEST_HOOKS
+/* Test builds: the forbidden-action matrix is the sandbox issue's; say so. */
+static void
+on_test_action(struct tfo_worker *w, const Tfo__V1__TestAction *ta)
+{
+	Tfo__V1__Control m = TFO__V1__CONTROL__INIT;
+	Tfo__V1__TestResult r = TFO__V1__TEST_RESULT__INIT;
+
+	r.action = ta->action;
+	r.err = ENOSYS;
+	r.detail = "test actions not implemented yet";
+	m.msg_case = TFO__V1__CONTROL__MSG_TEST_RESULT;
+	m.test_result = &r;
+	send_or_exit(w, &m);
+}
+#endif
+
+/* dispatch - one message from the supervisor; anything unexpected is fatal */
+static void
+dispatch(struct tfo_worker *w, const Tfo__V1__Control *m)
+{
+	switch (m->msg_case) {
+	case TFO__V1__CONTROL__MSG_PING:
+		on_ping(w, m->ping);
+		return;
+	case TFO__V1__CONTROL__MSG_SHUTDOWN:
+		begin_shutdown(w, m->shutdown->deadline_ms ?
+		    m->shutdown->deadline_ms : DEFAULT_DEADLINE_MS);
+		return;
+#ifdef TFO_TEST_HOOKS
+	case TFO__V1__CONTROL__MSG_TEST_ACTION:
+		on_test_action(w, m->test_action);
+		return;
+#endif
+	default:
+		log_error("control: unexpected message %d from supervisor", (int)m->msg_case);
+		tfo_worker_exit(w, 1);
+		return;
+	}
+}
+
+static void
+on_control(evutil_socket_t fd, short what, void *arg)
+{
+	struct tfo_worker *w = arg;
+	Tfo__V1__Control *m;
+	enum tfo_err e;
+
+	(void)what;
+	while ((m = tfo_control_recv(fd, &e)) != NULL) {
+		dispatch(w, m);
+		tfo__v1__control__free_unpacked(m, NULL);
+	}
+	if (e == TFO_EAGAIN)
+		return;
+	if (e == TFO_ECLOSED)
+		log_info("control: supervisor gone (EOF on fd 3): exiting");
+	else
+		log_error("control: bad message from supervisor: %s", tfo_strerror(e));
+	tfo_worker_exit(w, e == TFO_ECLOSED ? 0 : 1);
+}
+
+static void
+on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	(void)what;
+	log_info("signal %d received", (int)sig);
+	begin_shutdown(arg, DEFAULT_DEADLINE_MS);
+}
+
+/* ------------------------------------------------------------------ startup */
+
+/* read_config - the first packet on fd 3 must be this role's WorkerConfig */
+static int
+read_config(struct tfo_worker *w)
+{
+	struct pollfd pfd = { .fd = TFO_CONTROL_FD, .events = POLLIN };
+	Tfo__V1__Control *m;
+	enum tfo_err e;
+	int rv;
+
+	do
+		rv = poll(&pfd, 1, CONFIG_WAIT_MS);
+	while (rv == -1 && errno == EINTR);
+	if (rv <= 0) {
+		log_error("control: no config from supervisor on fd 3");
+		return -1;
+	}
+	if ((m = tfo_control_recv(TFO_CONTROL_FD, &e)) == NULL) {
+		log_error("control: reading config: %s", tfo_strerror(e));
+		return -1;
+	}
+	if (m->msg_case != TFO__V1__CONTROL__MSG_CONFIG) {
+		log_error("control: first message is %d, not config", (int)m->msg_case);
+		tfo__v1__control__free_unpacked(m, NULL);
+		return -1;
+	}
+	w->cfg_msg = m;
+	w->cfg = m->config;
+#ifdef TFO_TEST_HOOKS
+	/* tfo-testworker (role_id unspecified) stands in for any role. */
+	if (w->ops->role_id == TFO__V1__ROLE__ROLE_UNSPECIFIED)
+		return 0;
+#endif
+	if (w->cfg->role != w->ops->role_id) {
+		log_error("control: config is for role %d, I am %s", (int)w->cfg->role,
+		    w->ops->role);
+		return -1;
+	}
+	return 0;
+}
+
+/* drop_identity - rlimits, uid change with the role's caps, proof, pdeathsig, nnp */
+static int
+drop_identity(struct tfo_worker *w, pid_t ppid)
+{
+	const Tfo__V1__WorkerConfig *c = w->cfg;
+
+	if (tfo_priv_rlimits() == -1) {
+		log_error("rlimits: %s", strerror(errno));
+		return -1;
+	}
+	if (c->drop_privileges && geteuid() == 0) {
+		if (c->uid == 0) {
+			log_error("privdrop: refusing to run role %s as uid 0", w->ops->role);
+			return -1;
+		}
+		if (tfo_priv_drop(c->uid, c->gid, w->ops->caps) == -1 ||
+		    tfo_priv_verify(c->uid, c->gid) == -1) {
+			log_error("privdrop: to %u:%u: %s", c->uid, c->gid, strerror(errno));
+			return -1;
+		}
+		log_debug("privdrop: now uid %u gid %u", c->uid, c->gid);
+	} else
+		log_info("non-root mode: no uid change, running as uid %u", (unsigned)getuid());
+	if (tfo_priv_pdeathsig(ppid) == -1) {
+		log_error("pdeathsig: supervisor already gone");
+		return -1;
+	}
+	if (tfo_priv_no_new_privs() == -1) {
+		log_error("no_new_privs: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+setup_loop(struct tfo_worker *w)
+{
+	if ((w->base = event_base_new()) == NULL)
+		return -1;
+	if (fcntl(TFO_CONTROL_FD, F_SETFL, O_NONBLOCK) == -1 ||
+	    fcntl(TFO_CONTROL_FD, F_SETFD, FD_CLOEXEC) == -1)
+		return -1;
+	w->ev_ctl = event_new(w->base, TFO_CONTROL_FD, EV_READ | EV_PERSIST, on_control, w);
+	w->ev_term = evsignal_new(w->base, SIGTERM, on_signal, w);
+	w->ev_int = evsignal_new(w->base, SIGINT, on_signal, w);
+	if (!w->ev_ctl || !w->ev_term || !w->ev_int || event_add(w->ev_ctl, NULL) ||
+	    event_add(w->ev_term, NULL) || event_add(w->ev_int, NULL))
+		return -1;
+	return 0;
+}
+
+static void
+send_ready(struct tfo_worker *w)
+{
+	Tfo__V1__Control m = TFO__V1__CONTROL__INIT;
+	Tfo__V1__Ready r = TFO__V1__READY__INIT;
+
+	r.pid = (uint32_t)getpid();
+	r.landlock = "";
+	m.msg_case = TFO__V1__CONTROL__MSG_READY;
+	m.ready = &r;
+	send_or_exit(w, &m);
+}
+
+static void
+worker_free(struct tfo_worker *w)
+{
+	if (w->ev_ctl)
+		event_free(w->ev_ctl);
+	if (w->ev_term)
+		event_free(w->ev_term);
+	if (w->ev_int)
+		event_free(w->ev_int);
+	if (w->base)
+		event_base_free(w->base);
+	if (w->cfg_msg)
+		tfo__v1__control__free_unpacked(w->cfg_msg, NULL);
+	for (size_t i = 0; i < w->nll; i++)
+		free(w->ll[i].path);
+	free(w);
+}
+
+/* fd3_ok - fd 3 must be the socket the supervisor handed us */
+static int
+fd3_ok(void)
+{
+	struct stat st;
+
+	return fstat(TFO_CONTROL_FD, &st) == 0 && S_ISSOCK(st.st_mode);
+}
+
+int
+tfo_worker_main(int argc, char **argv, const struct tfo_worker_ops *ops, void *arg)
+{
+	struct tfo_worker *w;
+	pid_t ppid = getppid();
+	int status = 1, inited = 0;
+
+	(void)argc;
+	(void)argv;
+	tfo_log_init(ops->role, TFO_LOG_INFO, TFO_LOG_TEXT);
+	tfo_log_hook_libevent();
+	if (!fd3_ok()) {
+		log_error("fd 3 is not a control socket: workers are started by tfo-supervisor");
+		return 1;
+	}
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return 1;
+	w->ops = ops;
+	w->arg = arg;
+	w->status = 0;
+	if (read_config(w) == -1)
+		goto out;
+	tfo_log_configure(w->cfg->logging ? w->cfg->logging->level : NULL,
+	    w->cfg->logging ? w->cfg->logging->format : NULL);
+	if (setup_loop(w) == -1) {
+		log_error("event loop setup failed");
+		goto out;
+	}
+	if (ops->pre_init && ops->pre_init(w, w->cfg, arg) == -1)
+		goto out;
+	inited = 1;
+	if (drop_identity(w, ppid) == -1 || tfo_sandbox_apply(ops->role, w->cfg) == -1)
+		goto out;
+	if (ops->post_init && ops->post_init(w, w->cfg, arg) == -1)
+		goto out;
+	send_ready(w);
+	log_debug("ready (incarnation %llu)", (unsigned long long)w->cfg->incarnation);
+	/* loopbreak before dispatch is forgotten by libevent: check done. */
+	if (!w->done)
+		event_base_dispatch(w->base);
+	status = w->status;
+out:
+	if (inited && ops->fini)
+		ops->fini(w, arg);
+	worker_free(w);
+	return status;
+}

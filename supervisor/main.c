@@ -1,0 +1,299 @@
+/*
+ * main.c - tfo-supervisor (root): load the config, start one worker per
+ * enabled role, keep them running, answer tfoctl, stop them in order.
+ */
+#include <errno.h>
+#include <getopt.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/agentid.h"
+#include "common/log.h"
+#include "supervisor/spawn.h"
+#include "supervisor/supervisor.h"
+
+static void
+usage(void)
+{
+	fprintf(stderr, "usage: tfo-supervisor [--config FILE] [--foreground] [--check]\n");
+	exit(2);
+}
+
+/* load_config - parse and validate; every diagnostic goes to the log */
+static int
+load_config(const char *path, struct tfo_config *cfg, char *err, size_t errsz)
+{
+	struct tfo_cfg_diags d;
+	char line[1024];
+
+	memset(&d, 0, sizeof(d));
+	if (tfo_config_load(path, cfg, &d) == 0) {
+		for (size_t i = 0; i < d.n; i++) {
+			tfo_cfg_diag_format(cfg, path, &d.d[i], line, sizeof(line));
+			log_warn("%s", line);
+		}
+		return 0;
+	}
+	snprintf(err, errsz, "%s: %zu error(s)", path, d.errors);
+	for (size_t i = 0; i < d.n; i++) {
+		tfo_cfg_diag_format(NULL, path, &d.d[i], line, sizeof(line));
+		log_error("%s", line);
+		if (i == 0)
+			snprintf(err, errsz, "%s", line);
+	}
+	return -1;
+}
+
+/* resolve_ids - every role's uid/gid; -1 names the first missing user */
+static int
+resolve_ids(const struct tfo_config *cfg, int root, struct sv_identity ids[TFO_ROLE_COUNT],
+    char *err, size_t errsz)
+{
+	for (int r = 0; r < TFO_ROLE_COUNT; r++) {
+		const char *user = cfg->supervisor.users[r];
+		if (sv_identity(user, cfg->supervisor.group, root, &ids[r]) == -1) {
+			snprintf(err, errsz, "user %s for role %s is missing or is root "
+			    "(create the role users: tools/make-users)", user ? user : "(none)",
+			    tfo_role_name((enum tfo_role)r));
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static void
+apply_ids(struct sv *sv, const struct sv_identity ids[TFO_ROLE_COUNT])
+{
+	for (int r = 0; r < TFO_ROLE_COUNT; r++) {
+		sv->w[r].uid = ids[r].uid;
+		sv->w[r].gid = ids[r].gid;
+		snprintf(sv->w[r].user, sizeof(sv->w[r].user), "%s", ids[r].user);
+	}
+}
+
+int
+sv_reload(struct sv *sv, char *err, size_t errsz)
+{
+	struct tfo_config ncfg, old;
+	struct sv_identity ids[TFO_ROLE_COUNT];
+	int changed[TFO_ROLE_COUNT];
+
+	if (sv->shutdown_phase) {
+		snprintf(err, errsz, "shutting down");
+		return -1;
+	}
+	memset(&ncfg, 0, sizeof(ncfg));
+	if (load_config(sv->config_path, &ncfg, err, errsz) == -1) {
+		log_error("reload: new configuration rejected; the old one keeps running");
+		return -1;
+	}
+	if (resolve_ids(&ncfg, sv->root, ids, err, errsz) == -1) {
+		log_error("reload: %s; the old configuration keeps running", err);
+		tfo_config_free(&ncfg);
+		return -1;
+	}
+	for (int r = 0; r < TFO_ROLE_COUNT; r++)
+		changed[r] = tfo_role_enabled(&ncfg, (enum tfo_role)r) != sv->w[r].enabled ||
+		    ids[r].uid != sv->w[r].uid || ids[r].gid != sv->w[r].gid ||
+		    !tfo_config_role_equal(&sv->cfg, &ncfg, (enum tfo_role)r, sv->agent_id);
+	if (ncfg.agent.runtime_dir && sv->cfg.agent.runtime_dir &&
+	    strcmp(ncfg.agent.runtime_dir, sv->cfg.agent.runtime_dir) != 0)
+		log_warn("reload: agent.runtime_dir changes take effect at the next start");
+	old = sv->cfg;
+	sv->cfg = ncfg;
+	tfo_config_free(&old);
+	tfo_log_configure(sv->cfg.logging.level, sv->cfg.logging.format);
+	apply_ids(sv, ids);
+	sv_ping_timer_set(sv);
+	for (int r = 0; r < TFO_ROLE_COUNT; r++) {
+		if (!changed[r])
+			continue;
+		sv->w[r].enabled = tfo_role_enabled(&sv->cfg, (enum tfo_role)r);
+		log_info("reload: %s changed: %s", tfo_role_name((enum tfo_role)r),
+		    sv->w[r].enabled ? "restarting" : "stopping");
+		sv_worker_restart(&sv->w[r]);
+	}
+	log_info("reload: done");
+	return 0;
+}
+
+static void
+on_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct sv *sv = arg;
+	char err[512];
+
+	(void)what;
+	switch (sig) {
+	case SIGCHLD:
+		sv_reap(sv);
+		return;
+	case SIGHUP:
+		log_info("SIGHUP: reloading %s", sv->config_path);
+		(void)sv_reload(sv, err, sizeof(err));
+		return;
+	default:
+		log_info("signal %d: stopping", (int)sig);
+		sv_shutdown_begin(sv, 0);
+		return;
+	}
+}
+
+static int
+signals_init(struct sv *sv)
+{
+	static const int sigs[4] = { SIGCHLD, SIGHUP, SIGTERM, SIGINT };
+
+	signal(SIGPIPE, SIG_IGN);
+	for (int i = 0; i < 4; i++) {
+		sv->ev_sig[i] = evsignal_new(sv->base, sigs[i], on_signal, sv);
+		if (sv->ev_sig[i] == NULL || event_add(sv->ev_sig[i], NULL) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* runtime_dir - create it when missing: 0751, others may only traverse to
+ * control.ipc, whose own mode admits root and the admin group */
+static int
+runtime_dir(const struct sv *sv)
+{
+	const char *d = sv->cfg.agent.runtime_dir;
+	struct group *g;
+
+	if (mkdir(d, 0751) == -1) {
+		if (errno == EEXIST)
+			return 0;
+		log_error("runtime dir %s: %s", d, strerror(errno));
+		return -1;
+	}
+	if (sv->root && (g = getgrnam(sv->cfg.supervisor.group)) != NULL &&
+	    chown(d, 0, g->gr_gid) == -1)
+		log_warn("runtime dir %s: chown: %s", d, strerror(errno));
+	return 0;
+}
+
+static int
+sv_init(struct sv *sv, const char *path, int foreground)
+{
+	struct sv_identity ids[TFO_ROLE_COUNT];
+	char err[512];
+	enum tfo_err e;
+
+	(void)foreground;   /* always in the foreground: systemd Type=notify */
+	snprintf(sv->config_path, sizeof(sv->config_path), "%s", path);
+	sv->root = geteuid() == 0;
+	sv->start_ms = sv_now_ms();
+	srandom((unsigned)getpid() ^ (unsigned)sv->start_ms);
+	if (load_config(path, &sv->cfg, err, sizeof(err)) == -1)
+		return -1;
+	tfo_log_configure(sv->cfg.logging.level, sv->cfg.logging.format);
+	if (resolve_ids(&sv->cfg, sv->root, ids, err, sizeof(err)) == -1) {
+		log_error("%s", err);
+		return -1;
+	}
+	if (!sv->root)
+		log_info("non-root mode: every worker runs as %s (no uid change)", ids[0].user);
+	if ((e = tfo_agentid_get(sv->cfg.agent.id, sv->cfg.agent.state_dir, "/",
+	    sv->agent_id)) != TFO_OK) {
+		log_error("agent id: %s", tfo_strerror(e));
+		return -1;
+	}
+	if (runtime_dir(sv) == -1 || (sv->base = event_base_new()) == NULL ||
+	    signals_init(sv) == -1 || sv_workers_init(sv) == -1)
+		return -1;
+	apply_ids(sv, ids);
+	sv_spawn_env_init();
+	if (sv_ctl_init(sv) == -1)
+		return -1;
+	sv_notify_init(sv);
+	return 0;
+}
+
+static void
+sv_fini(struct sv *sv)
+{
+	sv_ctl_fini(sv);
+	sv_notify_fini(sv);
+	sv_workers_fini(sv);
+	for (int i = 0; i < 4; i++)
+		if (sv->ev_sig[i])
+			event_free(sv->ev_sig[i]);
+	if (sv->ev_ping)
+		event_free(sv->ev_ping);
+	if (sv->base)
+		event_base_free(sv->base);
+	tfo_config_free(&sv->cfg);
+}
+
+static int
+check_only(const char *path)
+{
+	struct tfo_config cfg;
+	char err[512], sum[512];
+
+	memset(&cfg, 0, sizeof(cfg));
+	if (load_config(path, &cfg, err, sizeof(err)) == -1)
+		return 1;
+	tfo_config_summary(&cfg, sum, sizeof(sum));
+	printf("%s: ok: %s\n", path, sum);
+	tfo_config_free(&cfg);
+	return 0;
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "config", required_argument, NULL, 'c' },
+		{ "foreground", no_argument, NULL, 'f' },
+		{ "check", no_argument, NULL, 'C' },
+		{ "help", no_argument, NULL, 'h' },
+		{ NULL, 0, NULL, 0 },
+	};
+	const char *path = TFO_CFG_DEFAULT_PATH;
+	int c, check = 0, fg = 0, rc;
+	static struct sv sv;
+
+	tfo_log_init("supervisor", TFO_LOG_INFO, TFO_LOG_TEXT);
+	tfo_log_hook_libevent();
+	while ((c = getopt_long(argc, argv, "c:fCh", opts, NULL)) != -1) {
+		switch (c) {
+		case 'c':
+			path = optarg;
+			break;
+		case 'f':
+			fg = 1;
+			break;
+		case 'C':
+			check = 1;
+			break;
+		default:
+			usage();
+		}
+	}
+	if (optind != argc)
+		usage();
+	if (check)
+		return check_only(path);
+	if (sv_init(&sv, path, fg) == -1) {
+		sv_fini(&sv);
+		return 1;
+	}
+	log_info("tfo-supervisor %s started (config %s, agent id %s)", TFO_VERSION, path,
+	    sv.agent_id);
+	for (int r = 0; r < TFO_ROLE_COUNT; r++)
+		sv_worker_start(&sv.w[r]);
+	sv_ping_timer_set(&sv);
+	sv_notify_update(&sv);
+	event_base_dispatch(sv.base);
+	rc = sv.exit_code;
+	log_info("tfo-supervisor exiting with status %d", rc);
+	sv_fini(&sv);
+	return rc;
+}

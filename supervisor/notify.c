@@ -1,0 +1,101 @@
+/*
+ * notify.c - tfo-supervisor's systemd notification (Type=notify): READY=1
+ * once every enabled worker is ready, STATUS= summary, WATCHDOG=1 from a
+ * timer only while the loop runs and no ready worker is overdue on a ping.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include <systemd/sd-daemon.h>
+
+#include "common/log.h"
+#include "supervisor/supervisor.h"
+
+/* workers_answer - no ready worker has an unanswered ping older than the
+ * ping interval (a stuck worker stops the watchdog before it is killed) */
+static int
+workers_answer(const struct sv *sv)
+{
+	int64_t now = sv_now_ms();
+
+	for (int r = 0; r < TFO_ROLE_COUNT; r++) {
+		const struct sv_worker *w = &sv->w[r];
+		if (w->state == SV_READY && w->ping_nonce != 0 &&
+		    now - w->last_pong_ms > (int64_t)sv->cfg.supervisor.hung_timeout_ms)
+			return 0;
+	}
+	return 1;
+}
+
+static void
+on_watchdog(evutil_socket_t fd, short what, void *arg)
+{
+	struct sv *sv = arg;
+
+	(void)fd;
+	(void)what;
+	if (workers_answer(sv))
+		(void)sd_notify(0, "WATCHDOG=1");
+	else
+		log_warn("watchdog: a worker does not answer pings: not petting systemd");
+}
+
+void
+sv_notify_init(struct sv *sv)
+{
+	uint64_t usec = 0;
+	struct timeval tv;
+
+	/* Only systemd's WatchdogSec= asks for pets; without it there is none. */
+	if (sd_watchdog_enabled(0, &usec) <= 0 || usec == 0)
+		return;
+	sv->watchdog_usec = usec;
+	usec /= 2;
+	tv.tv_sec = (time_t)(usec / 1000000);
+	tv.tv_usec = (suseconds_t)(usec % 1000000);
+	sv->ev_watchdog = event_new(sv->base, -1, EV_PERSIST, on_watchdog, sv);
+	if (sv->ev_watchdog == NULL || event_add(sv->ev_watchdog, &tv) == -1)
+		log_warn("watchdog: cannot arm the timer");
+	else
+		log_info("watchdog: petting systemd every %llu ms",
+		    (unsigned long long)(usec / 1000));
+}
+
+void
+sv_notify_update(struct sv *sv)
+{
+	unsigned ready, enabled;
+	char msg[128];
+	int all = sv_all_ready(sv, &ready, &enabled);
+
+	if (sv->shutdown_phase)
+		return;
+	if (all && !sv->notified_ready) {
+		sv->notified_ready = 1;
+		snprintf(msg, sizeof(msg), "READY=1\nSTATUS=%u/%u workers ready", ready, enabled);
+		log_info("all %u workers ready", enabled);
+	} else {
+		snprintf(msg, sizeof(msg), "STATUS=%u/%u workers ready", ready, enabled);
+		if (strcmp(msg, sv->notify_status) == 0)
+			return;
+	}
+	snprintf(sv->notify_status, sizeof(sv->notify_status), "STATUS=%u/%u workers ready",
+	    ready, enabled);
+	(void)sd_notify(0, msg);
+}
+
+void
+sv_notify_stopping(struct sv *sv)
+{
+	(void)sv;
+	(void)sd_notify(0, "STOPPING=1\nSTATUS=stopping workers");
+}
+
+void
+sv_notify_fini(struct sv *sv)
+{
+	if (sv->ev_watchdog) {
+		event_free(sv->ev_watchdog);
+		sv->ev_watchdog = NULL;
+	}
+}

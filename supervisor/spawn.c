@@ -1,0 +1,184 @@
+/*
+ * spawn.c - tfo-supervisor: find each role's executable, resolve its user, and
+ * fork+exec it with the control socket on fd 3 (DESIGN §1: only
+ * async-signal-safe calls between fork and exec, empty environment).
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <limits.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/worker.h"
+#include "supervisor/spawn.h"
+
+#define ENV_MAX 4
+static char *child_env[ENV_MAX + 1];
+static char env_store[ENV_MAX][1024];
+
+/* dir_of_self - directory of /proc/self/exe into out */
+static int
+dir_of_self(char *out, size_t outsz)
+{
+	char buf[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
+	char *slash;
+
+	if (n <= 0)
+		return -1;
+	buf[n] = '\0';
+	if ((slash = strrchr(buf, '/')) == NULL)
+		return -1;
+	*slash = '\0';
+	if ((size_t)snprintf(out, outsz, "%s", buf) >= outsz)
+		return -1;
+	return 0;
+}
+
+#ifdef TFO_TEST_HOOKS
+/* test_override - TFO_WORKER_<ROLE>=path or TFO_WORKER_DIR (test builds only) */
+static int
+test_override(const char *role, char *out, size_t outsz)
+{
+	char var[64];
+	const char *v;
+	size_t i;
+
+	snprintf(var, sizeof(var), "TFO_WORKER_%s", role);
+	for (i = strlen("TFO_WORKER_"); var[i]; i++)
+		var[i] = (char)toupper((unsigned char)var[i]);
+	if ((v = getenv(var)) != NULL && *v)
+		return snprintf(out, outsz, "%s", v) < (int)outsz ? 0 : -1;
+	if ((v = getenv("TFO_WORKER_DIR")) != NULL && *v)
+		return snprintf(out, outsz, "%s/tfo-%s", v, role) < (int)outsz ? 0 : -1;
+	return -1;
+}
+#endif
+
+int
+sv_worker_path(const char *role, char *out, size_t outsz)
+{
+	char self[PATH_MAX], build[PATH_MAX];
+	const char *dirs[3];
+	size_t nd = 0;
+
+#ifdef TFO_TEST_HOOKS
+	if (test_override(role, out, outsz) == 0)
+		return 0;
+#endif
+	/* A supervisor run from the build tree uses that tree's workers. */
+	if (dir_of_self(self, sizeof(self)) == 0) {
+		if (realpath(TFO_BUILD_BINDIR, build) && strcmp(build, self) == 0)
+			dirs[nd++] = self;
+		else {
+			dirs[nd++] = TFO_INSTALL_LIBEXECDIR;
+			dirs[nd++] = self;
+		}
+	} else
+		dirs[nd++] = TFO_INSTALL_LIBEXECDIR;
+	dirs[nd++] = TFO_BUILD_BINDIR;
+	for (size_t i = 0; i < nd; i++) {
+		if ((size_t)snprintf(out, outsz, "%s/tfo-%s", dirs[i], role) >= outsz)
+			continue;
+		if (access(out, X_OK) == 0)
+			return 0;
+	}
+	snprintf(out, outsz, "%s/tfo-%s", dirs[0], role);
+	return -1;
+}
+
+int
+sv_identity(const char *user, const char *group, int root, struct sv_identity *id)
+{
+	char buf[4096];
+	struct passwd pw, *pwp = NULL;
+	struct group gr, *grp = NULL;
+
+	if (!root) {
+		id->uid = getuid();
+		id->gid = getgid();
+		if (getpwuid_r(id->uid, &pw, buf, sizeof(buf), &pwp) == 0 && pwp)
+			snprintf(id->user, sizeof(id->user), "%s", pwp->pw_name);
+		else
+			snprintf(id->user, sizeof(id->user), "%u", (unsigned)id->uid);
+		return 0;
+	}
+	if (getpwnam_r(user, &pw, buf, sizeof(buf), &pwp) != 0 || pwp == NULL)
+		return -1;
+	id->uid = pwp->pw_uid;
+	id->gid = pwp->pw_gid;
+	snprintf(id->user, sizeof(id->user), "%s", user);
+	if (id->uid == 0)
+		return -1;
+	if (group && *group && getgrnam_r(group, &gr, buf, sizeof(buf), &grp) == 0 && grp)
+		id->gid = grp->gr_gid;
+	return 0;
+}
+
+/* env_add - one NAME=value for the worker; sanitizer settings only */
+static void
+env_add(size_t *n, const char *name, const char *value, const char *extra)
+{
+	if (*n >= ENV_MAX)
+		return;
+	snprintf(env_store[*n], sizeof(env_store[*n]), "%s=%s%s%s", name,
+	    value ? value : "", value && *value && extra ? ":" : "", extra ? extra : "");
+	child_env[*n] = env_store[*n];
+	(*n)++;
+}
+
+void
+sv_spawn_env_init(void)
+{
+	size_t n = 0;
+
+	/* Workers get no environment: no secrets, nothing inherited. Sanitizer
+	 * builds pass their options on; leak checks stay in unit tests, since a
+	 * worker that changed uid is not dumpable and LSan cannot ptrace it. */
+#ifdef TFO_SANITIZE
+	env_add(&n, "ASAN_OPTIONS", getenv("ASAN_OPTIONS"), "detect_leaks=0");
+	if (getenv("UBSAN_OPTIONS"))
+		env_add(&n, "UBSAN_OPTIONS", getenv("UBSAN_OPTIONS"), NULL);
+#endif
+	child_env[n] = NULL;
+}
+
+pid_t
+sv_spawn(const char *path, const char *argv0, int child_fd)
+{
+	char *const argv[] = { (char *)argv0, NULL };
+	struct sigaction dfl;
+	sigset_t all;
+	pid_t pid;
+
+	memset(&dfl, 0, sizeof(dfl));
+	dfl.sa_handler = SIG_DFL;
+	sigemptyset(&all);
+
+	pid = fork();
+	if (pid != 0)
+		return pid;
+	/* Child: async-signal-safe calls only until execve. */
+	if (child_fd == TFO_CONTROL_FD) {
+		if (fcntl(TFO_CONTROL_FD, F_SETFD, 0) == -1)
+			_exit(127);
+	} else if (dup2(child_fd, TFO_CONTROL_FD) == -1)
+		_exit(127);
+	if (close_range(TFO_CONTROL_FD + 1, ~0U, 0) == -1) {
+		for (int fd = TFO_CONTROL_FD + 1; fd < 1024; fd++)
+			(void)close(fd);
+	}
+	(void)setsid();
+	for (int s = 1; s < NSIG; s++)
+		(void)sigaction(s, &dfl, NULL);
+	(void)sigprocmask(SIG_SETMASK, &all, NULL);
+	execve(path, argv, child_env);
+	_exit(127);
+}

@@ -1,0 +1,144 @@
+/*
+ * supervisor.h - tfo-supervisor's internal state (root process): one slot per
+ * role, the restart policy, the control socket and systemd notification.
+ */
+#ifndef TFO_SUPERVISOR_H
+#define TFO_SUPERVISOR_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include <event2/event.h>
+#include <nng/nng.h>
+
+#include "common/config.h"
+#include "common/ipc.h"
+#include "tfo/v1/tfo.pb-c.h"
+
+#define SV_READY_RESET_MS 60000      /* ready this long: backoff starts over */
+#define SV_STOP_GRACE_MS 5000        /* SIGTERM/Shutdown -> SIGKILL */
+#define SV_MAX_WINDOW 64             /* death times remembered per role */
+
+enum sv_state { SV_STOPPED, SV_STARTING, SV_READY, SV_BACKOFF, SV_FATAL, SV_STOPPING };
+
+/* Why the supervisor itself killed a worker (changes the recorded reason). */
+enum sv_kill { SV_KILL_NONE, SV_KILL_HUNG, SV_KILL_PROTO, SV_KILL_REQUEST };
+
+struct sv_exit {
+	char reason[64];             /* "signal SIGKILL", "exit 3", "hung", ... */
+	int code;                    /* exit status, -1 when signalled */
+	int sig;                     /* 0 when exited */
+	int64_t at;                  /* unix seconds, 0 = never exited */
+};
+
+/* sv_policy - restart bookkeeping of one role (pure: see policy.c) */
+struct sv_policy {
+	uint32_t restarts;           /* total since supervisor start */
+	int64_t deaths[SV_MAX_WINDOW];   /* monotonic ms of recent deaths */
+	size_t ndeaths;
+	unsigned fails;              /* deaths in the current streak */
+	unsigned backoffs;           /* delayed restarts in the current streak */
+};
+
+struct sv;
+
+struct sv_worker {
+	struct sv *sv;
+	enum tfo_role role;
+	int enabled;
+	enum sv_state state;
+	pid_t pid;
+	int fd;                      /* supervisor end of the fd-3 socketpair */
+	struct event *ev_fd, *ev_timer;
+	uint64_t incarnation;
+	uid_t uid;
+	gid_t gid;
+	char user[64];
+	int64_t started_ms, ready_ms, next_start_ms;   /* monotonic */
+	uint64_t ping_nonce;         /* outstanding ping, 0 = none */
+	int64_t last_pong_ms;
+	enum sv_kill kill_why;
+	int respawn;                 /* restart right after this exit (requested) */
+	struct sv_policy pol;
+	struct sv_exit last_exit;
+	Tfo__V1__Pong *stats;        /* last pong, owns its stats */
+	char path[4096];             /* worker executable */
+};
+
+struct sv_ctl;
+
+struct sv {
+	struct event_base *base;
+	struct tfo_config cfg;
+	char config_path[4096];
+	char agent_id[40];
+	int root;                    /* running as root: drop worker identities */
+	int no_spawn;                /* fuzzing: never fork */
+	int64_t start_ms;
+	struct sv_worker w[TFO_ROLE_COUNT];
+	struct event *ev_sig[4], *ev_ping, *ev_watchdog, *ev_phase;
+	int shutdown_phase;          /* 0 = running, 1 collectors, 2 exporter, 3 buffer, 4 done */
+	int exit_code;
+	int notified_ready;
+	char notify_status[64];       /* last STATUS= sent */
+	uint64_t watchdog_usec;
+	struct sv_ctl *ctl;
+	uint64_t next_incarnation;
+};
+
+/* time.c-ish helpers (policy.c) */
+int64_t sv_now_ms(void);
+int64_t sv_wall_s(void);
+
+/* policy.c - restart decisions and exit reasons, free of side effects */
+struct sv_limits {
+	uint32_t backoff_initial_ms, backoff_max_ms, max_restarts, window_ms;
+};
+#define SV_FATAL_DELAY (-1)
+/* sv_policy_on_death - returns the delay before the restart in ms (0 = at
+ * once) or SV_FATAL_DELAY. was_ready_ms = time spent ready (-1 = never). */
+int64_t sv_policy_on_death(struct sv_policy *p, const struct sv_limits *l,
+    int64_t now_ms, int64_t was_ready_ms);
+uint32_t sv_policy_in_window(const struct sv_policy *p, const struct sv_limits *l,
+    int64_t now_ms);
+void sv_exit_describe(struct sv_exit *e, int wstatus, enum sv_kill why,
+    int was_ready, int64_t at);
+const char *sv_state_name(enum sv_state s);
+const char *sv_signal_name(int sig);
+
+/* procstatus.c - sandbox columns from /proc/<pid>/status (hostile text) */
+struct sv_sandbox {
+	int no_new_privs;            /* -1 unknown */
+	int seccomp;                 /* -1 unknown, 0 off, 1 strict, 2 filter */
+	char cap_eff[20];
+};
+int sv_proc_status_parse(const char *text, size_t len, struct sv_sandbox *sb);
+int sv_proc_status_read(pid_t pid, struct sv_sandbox *sb);
+
+/* workers.c - spawn, fd 3, exits, restarts, shutdown */
+int sv_workers_init(struct sv *sv);
+void sv_workers_fini(struct sv *sv);
+void sv_worker_start(struct sv_worker *w);
+void sv_worker_restart(struct sv_worker *w);        /* requested: tfoctl, reload */
+void sv_worker_stop(struct sv_worker *w, uint32_t deadline_ms);
+void sv_worker_on_packet(struct sv_worker *w, const void *buf, size_t len);
+void sv_reap(struct sv *sv);
+void sv_shutdown_begin(struct sv *sv, int exit_code);
+int sv_reload(struct sv *sv, char *err, size_t errsz);
+void sv_ping_timer_set(struct sv *sv);
+int sv_all_ready(const struct sv *sv, unsigned *ready, unsigned *enabled);
+const char *sv_worker_dir(void);
+
+/* notify.c - sd_notify / watchdog */
+void sv_notify_init(struct sv *sv);
+void sv_notify_update(struct sv *sv);
+void sv_notify_stopping(struct sv *sv);
+void sv_notify_fini(struct sv *sv);
+
+/* control.c - control.ipc for tfoctl */
+int sv_ctl_init(struct sv *sv);
+void sv_ctl_fini(struct sv *sv);
+/* sv_ctl_handle - one request packet -> packed CtlReply (malloc'd) */
+uint8_t *sv_ctl_handle(struct sv *sv, const void *buf, size_t len, size_t *outlen);
+
+#endif

@@ -1,0 +1,597 @@
+/*
+ * workers.c - tfo-supervisor's worker slots: start, fd-3 messages, health
+ * pings, deaths and the restart policy, ordered shutdown.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/worker.h"
+#include "supervisor/spawn.h"
+#include "supervisor/supervisor.h"
+
+static void shutdown_advance(struct sv *sv);
+
+static struct sv_limits
+limits(const struct sv *sv)
+{
+	struct sv_limits l = {
+		sv->cfg.supervisor.backoff_initial_ms, sv->cfg.supervisor.backoff_max_ms,
+		sv->cfg.supervisor.max_restarts, sv->cfg.supervisor.window_ms,
+	};
+	return l;
+}
+
+static void
+timer_in(struct sv_worker *w, int64_t ms)
+{
+	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)((ms % 1000) * 1000) };
+
+	evtimer_add(w->ev_timer, &tv);
+}
+
+static void
+kill_worker(struct sv_worker *w, enum sv_kill why, int sig)
+{
+	if (w->pid <= 0)
+		return;
+	if (w->kill_why == SV_KILL_NONE || why == SV_KILL_HUNG || why == SV_KILL_PROTO)
+		w->kill_why = why;
+	if (kill(w->pid, sig) == -1 && errno != ESRCH)
+		log_warn("%s: kill %d: %s", tfo_role_name(w->role), (int)w->pid, strerror(errno));
+}
+
+/* close_channel - forget the fd-3 socket and the last stats */
+static void
+close_channel(struct sv_worker *w)
+{
+	if (w->ev_fd) {
+		event_free(w->ev_fd);
+		w->ev_fd = NULL;
+	}
+	if (w->fd >= 0) {
+		close(w->fd);
+		w->fd = -1;
+	}
+	if (w->stats) {
+		tfo__v1__pong__free_unpacked(w->stats, NULL);
+		w->stats = NULL;
+	}
+}
+
+static void
+send_ctl(struct sv_worker *w, Tfo__V1__Control *m)
+{
+	enum tfo_err e;
+
+	m->version = TFO__V1__PROTO_VERSION__TFO_PROTO_VERSION;
+	if (w->fd >= 0 && (e = tfo_control_send(w->fd, m)) != TFO_OK)
+		log_warn("%s: control send: %s", tfo_role_name(w->role), tfo_strerror(e));
+}
+
+/* ------------------------------------------------------------------ fd 3 */
+
+static void
+protocol_error(struct sv_worker *w, const char *what)
+{
+	log_error("%s: protocol error from pid %d: %s: killing it",
+	    tfo_role_name(w->role), (int)w->pid, what);
+	if (w->ev_fd)
+		event_del(w->ev_fd);
+	kill_worker(w, SV_KILL_PROTO, SIGKILL);
+}
+
+static void
+on_ready(struct sv_worker *w)
+{
+	unsigned ready, enabled;
+
+	if (w->state != SV_STARTING) {
+		protocol_error(w, "Ready twice");
+		return;
+	}
+	w->state = SV_READY;
+	w->ready_ms = w->last_pong_ms = sv_now_ms();
+	w->ping_nonce = 0;
+	evtimer_del(w->ev_timer);
+	log_info("%s: ready (pid %d, user %s, %lld ms)", tfo_role_name(w->role),
+	    (int)w->pid, w->user, (long long)(w->ready_ms - w->started_ms));
+	sv_all_ready(w->sv, &ready, &enabled);
+	sv_notify_update(w->sv);
+}
+
+static void
+on_pong(struct sv_worker *w, Tfo__V1__Control *m)
+{
+	if (w->ping_nonce == 0 || m->pong->nonce != w->ping_nonce) {
+		protocol_error(w, "Pong with an unexpected nonce");
+		return;
+	}
+	w->ping_nonce = 0;
+	w->last_pong_ms = sv_now_ms();
+	if (w->stats)
+		tfo__v1__pong__free_unpacked(w->stats, NULL);
+	/* Keep the pong (and its stats) by detaching it from the envelope. */
+	w->stats = m->pong;
+	m->pong = NULL;
+	m->msg_case = TFO__V1__CONTROL__MSG__NOT_SET;
+}
+
+/* dispatch - one message from a worker; anything unexpected kills it */
+static void
+dispatch(struct sv_worker *w, Tfo__V1__Control *m)
+{
+	switch (m->msg_case) {
+	case TFO__V1__CONTROL__MSG_READY:
+		on_ready(w);
+		return;
+	case TFO__V1__CONTROL__MSG_PONG:
+		if (w->state == SV_READY || w->state == SV_STOPPING)
+			on_pong(w, m);
+		else
+			protocol_error(w, "Pong before Ready");
+		return;
+	case TFO__V1__CONTROL__MSG_TEST_RESULT:
+		log_info("%s: test result %s: err %d %s", tfo_role_name(w->role),
+		    m->test_result->action, m->test_result->err, m->test_result->detail);
+		return;
+	default:
+		protocol_error(w, "unexpected message type");
+		return;
+	}
+}
+
+static void
+handle(struct sv_worker *w, Tfo__V1__Control *m, enum tfo_err e)
+{
+	if (m == NULL) {
+		if (e == TFO_ECLOSED) {
+			log_debug("%s: EOF on control channel", tfo_role_name(w->role));
+			if (w->ev_fd)
+				event_del(w->ev_fd);
+		} else if (e != TFO_EAGAIN)
+			protocol_error(w, tfo_strerror(e));
+		return;
+	}
+	dispatch(w, m);
+	tfo__v1__control__free_unpacked(m, NULL);
+}
+
+static void
+on_fd(evutil_socket_t fd, short what, void *arg)
+{
+	struct sv_worker *w = arg;
+	Tfo__V1__Control *m;
+	enum tfo_err e;
+
+	(void)what;
+	/* Stop after a protocol error: the rest of the queue is not trusted. */
+	while (w->kill_why != SV_KILL_PROTO) {
+		m = tfo_control_recv(fd, &e);
+		handle(w, m, e);
+		if (m == NULL)
+			break;
+	}
+}
+
+void
+sv_worker_on_packet(struct sv_worker *w, const void *buf, size_t len)
+{
+	enum tfo_err e;
+	Tfo__V1__Control *m = tfo_control_decode(buf, len, &e);
+
+	handle(w, m, m ? TFO_OK : e);
+}
+
+/* ------------------------------------------------------------------ start */
+
+/* config_packet - this role's WorkerConfig, identities filled in */
+static int
+send_config(struct sv_worker *w, int fd)
+{
+	struct sv *sv = w->sv;
+	struct tfo_worker_msg *wm;
+	Tfo__V1__WorkerConfig *wc;
+	Tfo__V1__Control m = TFO__V1__CONTROL__INIT;
+	uint32_t ingest[3];
+	enum tfo_err e;
+
+	wm = tfo_config_worker_msg(&sv->cfg, w->role, sv->agent_id, w->incarnation);
+	if (wm == NULL)
+		return -1;
+	wc = tfo_worker_msg_get(wm);
+	wc->uid = w->uid;
+	wc->gid = w->gid;
+	wc->drop_privileges = sv->root;
+	ingest[0] = sv->w[TFO_ROLE_SYSTEM].uid;
+	ingest[1] = sv->w[TFO_ROLE_PROCESS].uid;
+	ingest[2] = sv->w[TFO_ROLE_LOGS].uid;
+	wc->ingest_peer_uids = ingest;
+	wc->n_ingest_peer_uids = 3;
+	wc->export_peer_uid = sv->w[TFO_ROLE_EXPORTER].uid;
+	m.version = TFO__V1__PROTO_VERSION__TFO_PROTO_VERSION;
+	m.msg_case = TFO__V1__CONTROL__MSG_CONFIG;
+	m.config = wc;
+	e = tfo_control_send(fd, &m);
+	wc->ingest_peer_uids = NULL;    /* stack array: not the message's to free */
+	wc->n_ingest_peer_uids = 0;
+	tfo_worker_msg_free(wm);
+	if (e != TFO_OK)
+		log_error("%s: config hand-off: %s", tfo_role_name(w->role), tfo_strerror(e));
+	return e == TFO_OK ? 0 : -1;
+}
+
+static int
+open_channel(struct sv_worker *w, int pair[2])
+{
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pair) == -1) {
+		log_error("%s: socketpair: %s", tfo_role_name(w->role), strerror(errno));
+		return -1;
+	}
+	if (fcntl(pair[0], F_SETFL, O_NONBLOCK) == -1 || send_config(w, pair[0]) == -1) {
+		close(pair[0]);
+		close(pair[1]);
+		return -1;
+	}
+	return 0;
+}
+
+void
+sv_worker_start(struct sv_worker *w)
+{
+	struct sv *sv = w->sv;
+	char argv0[32];
+	int pair[2];
+
+	evtimer_del(w->ev_timer);
+	if (sv->no_spawn || sv->shutdown_phase || !w->enabled || w->pid > 0)
+		return;
+	w->incarnation = ++sv->next_incarnation;
+	w->kill_why = SV_KILL_NONE;
+	w->ready_ms = 0;
+	w->ping_nonce = 0;
+	w->started_ms = sv_now_ms();
+	w->state = SV_STARTING;
+	if (open_channel(w, pair) == -1) {
+		w->pid = -1;
+	} else {
+		snprintf(argv0, sizeof(argv0), "tfo-%s", tfo_role_name(w->role));
+		w->pid = sv_spawn(w->path, argv0, pair[1]);
+		close(pair[1]);
+		w->fd = pair[0];
+	}
+	if (w->pid <= 0) {
+		log_error("%s: cannot start %s: %s", tfo_role_name(w->role), w->path,
+		    strerror(errno));
+		if (w->fd >= 0)
+			close_channel(w);
+		w->pid = 0;
+		w->state = SV_BACKOFF;     /* retried like a bad startup */
+		timer_in(w, sv->cfg.supervisor.backoff_max_ms);
+		return;
+	}
+	w->ev_fd = event_new(sv->base, w->fd, EV_READ | EV_PERSIST, on_fd, w);
+	if (w->ev_fd)
+		event_add(w->ev_fd, NULL);
+	/* Startup deadline: no Ready within the hung timeout = hung. */
+	timer_in(w, sv->cfg.supervisor.hung_timeout_ms);
+	log_info("%s: started pid %d (%s, user %s)", tfo_role_name(w->role), (int)w->pid,
+	    w->path, w->user);
+}
+
+/* ------------------------------------------------------------------ stop */
+
+void
+sv_worker_stop(struct sv_worker *w, uint32_t deadline_ms)
+{
+	Tfo__V1__Control m = TFO__V1__CONTROL__INIT;
+	Tfo__V1__Shutdown sd = TFO__V1__SHUTDOWN__INIT;
+
+	if (w->pid <= 0) {
+		evtimer_del(w->ev_timer);
+		if (w->state != SV_FATAL)
+			w->state = SV_STOPPED;
+		return;
+	}
+	if (w->state == SV_STOPPING)
+		return;
+	w->state = SV_STOPPING;
+	w->kill_why = w->kill_why == SV_KILL_NONE ? SV_KILL_REQUEST : w->kill_why;
+	sd.deadline_ms = deadline_ms;
+	m.msg_case = TFO__V1__CONTROL__MSG_SHUTDOWN;
+	m.shutdown = &sd;
+	send_ctl(w, &m);
+	kill_worker(w, w->kill_why, SIGTERM);
+	timer_in(w, (int64_t)deadline_ms + SV_STOP_GRACE_MS);
+}
+
+void
+sv_worker_restart(struct sv_worker *w)
+{
+	if (w->pid > 0) {
+		w->respawn = 1;
+		sv_worker_stop(w, SV_STOP_GRACE_MS);
+		return;
+	}
+	/* An operator's restart also clears a fatal state and its streak. */
+	memset(&w->pol.deaths, 0, sizeof(w->pol.deaths));
+	w->pol.ndeaths = w->pol.fails = w->pol.backoffs = 0;
+	if (w->enabled)
+		sv_worker_start(w);
+	else
+		sv_worker_stop(w, 0);
+}
+
+static void
+on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct sv_worker *w = arg;
+
+	(void)fd;
+	(void)what;
+	switch (w->state) {
+	case SV_BACKOFF:
+		sv_worker_start(w);
+		return;
+	case SV_STARTING:
+		log_warn("%s: no Ready within %u ms: killing it as hung",
+		    tfo_role_name(w->role), w->sv->cfg.supervisor.hung_timeout_ms);
+		kill_worker(w, SV_KILL_HUNG, SIGKILL);
+		return;
+	case SV_STOPPING:
+		log_warn("%s: still running after its stop deadline: SIGKILL",
+		    tfo_role_name(w->role));
+		kill_worker(w, SV_KILL_REQUEST, SIGKILL);
+		return;
+	default:
+		return;
+	}
+}
+
+/* ------------------------------------------------------------------ slots */
+
+int
+sv_workers_init(struct sv *sv)
+{
+	for (int r = 0; r < TFO_ROLE_COUNT; r++) {
+		struct sv_worker *w = &sv->w[r];
+		w->sv = sv;
+		w->role = (enum tfo_role)r;
+		w->fd = -1;
+		w->enabled = tfo_role_enabled(&sv->cfg, w->role);
+		w->state = SV_STOPPED;
+		if (sv_worker_path(tfo_role_name(w->role), w->path, sizeof(w->path)) == -1 &&
+		    w->enabled)
+			log_warn("%s: no executable found (tried %s)", tfo_role_name(w->role),
+			    w->path);
+		if ((w->ev_timer = evtimer_new(sv->base, on_timer, w)) == NULL)
+			return -1;
+	}
+	return 0;
+}
+
+void
+sv_workers_fini(struct sv *sv)
+{
+	for (int r = 0; r < TFO_ROLE_COUNT; r++) {
+		struct sv_worker *w = &sv->w[r];
+		if (w->ev_timer)
+			event_free(w->ev_timer);
+		if (w->ev_fd)
+			event_free(w->ev_fd);
+		if (w->fd >= 0)
+			close(w->fd);
+		if (w->stats)
+			tfo__v1__pong__free_unpacked(w->stats, NULL);
+	}
+}
+
+/* ------------------------------------------------------------------ deaths */
+
+static void
+after_death(struct sv_worker *w, int was_ready, int64_t now)
+{
+	struct sv *sv = w->sv;
+	struct sv_limits l = limits(sv);
+	int64_t delay;
+
+	delay = sv_policy_on_death(&w->pol, &l, now, was_ready ? now - w->ready_ms : -1);
+	if (delay == SV_FATAL_DELAY) {
+		w->state = SV_FATAL;
+		log_error("%s: more than %u restarts in %u s: fatal", tfo_role_name(w->role),
+		    l.max_restarts, l.window_ms / 1000);
+		if (w->role == TFO_ROLE_BUFFER || w->role == TFO_ROLE_EXPORTER) {
+			log_error("%s is fatal: stopping the agent", tfo_role_name(w->role));
+			sv_shutdown_begin(sv, 1);
+		}
+		return;
+	}
+	if (delay == 0) {
+		sv_worker_start(w);
+		return;
+	}
+	w->state = SV_BACKOFF;
+	w->next_start_ms = now + delay;
+	timer_in(w, delay);
+	log_info("%s: restart in %lld ms", tfo_role_name(w->role), (long long)delay);
+}
+
+static void
+on_death(struct sv_worker *w, int wstatus)
+{
+	struct sv *sv = w->sv;
+	int was_ready = w->ready_ms != 0;
+	int requested = w->kill_why == SV_KILL_REQUEST;
+	int64_t now = sv_now_ms();
+
+	sv_exit_describe(&w->last_exit, wstatus, w->kill_why, was_ready, sv_wall_s());
+	if (requested)
+		log_info("%s: pid %d stopped (%s)", tfo_role_name(w->role), (int)w->pid,
+		    w->last_exit.reason);
+	else
+		log_warn("%s: pid %d died: %s", tfo_role_name(w->role), (int)w->pid,
+		    w->last_exit.reason);
+	close_channel(w);
+	evtimer_del(w->ev_timer);
+	w->pid = 0;
+	w->kill_why = SV_KILL_NONE;
+	if (sv->shutdown_phase) {
+		if (w->state != SV_FATAL)
+			w->state = SV_STOPPED;
+		shutdown_advance(sv);
+		return;
+	}
+	if (w->respawn || (requested && w->enabled)) {
+		w->respawn = 0;
+		sv_worker_start(w);
+	} else if (requested || !w->enabled)
+		w->state = SV_STOPPED;
+	else
+		after_death(w, was_ready, now);
+	/* rest-for-one: the exporter's batches came from this buffer instance */
+	if (w->role == TFO_ROLE_BUFFER && !requested && sv->w[TFO_ROLE_EXPORTER].pid > 0) {
+		log_info("buffer restarted: restarting the exporter");
+		sv_worker_restart(&sv->w[TFO_ROLE_EXPORTER]);
+	}
+	sv_notify_update(sv);
+}
+
+void
+sv_reap(struct sv *sv)
+{
+	int st;
+	pid_t pid;
+
+	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+		for (int r = 0; r < TFO_ROLE_COUNT; r++)
+			if (sv->w[r].pid == pid) {
+				on_death(&sv->w[r], st);
+				break;
+			}
+	}
+}
+
+/* ------------------------------------------------------------------ pings */
+
+static void
+on_ping(evutil_socket_t fd, short what, void *arg)
+{
+	struct sv *sv = arg;
+	int64_t now = sv_now_ms();
+
+	(void)fd;
+	(void)what;
+	for (int r = 0; r < TFO_ROLE_COUNT; r++) {
+		struct sv_worker *w = &sv->w[r];
+		Tfo__V1__Control m = TFO__V1__CONTROL__INIT;
+		Tfo__V1__Ping p = TFO__V1__PING__INIT;
+
+		if (w->state != SV_READY || w->kill_why != SV_KILL_NONE)
+			continue;
+		if (w->ping_nonce != 0) {
+			if (now - w->last_pong_ms > (int64_t)sv->cfg.supervisor.hung_timeout_ms) {
+				log_warn("%s: no pong for %lld ms: killing it as hung",
+				    tfo_role_name(w->role), (long long)(now - w->last_pong_ms));
+				kill_worker(w, SV_KILL_HUNG, SIGKILL);
+			}
+			continue;
+		}
+		w->ping_nonce = ((uint64_t)now << 8) ^ w->incarnation ^ (uint64_t)random();
+		if (w->ping_nonce == 0)
+			w->ping_nonce = 1;
+		p.nonce = w->ping_nonce;
+		m.msg_case = TFO__V1__CONTROL__MSG_PING;
+		m.ping = &p;
+		send_ctl(w, &m);
+	}
+	sv_notify_update(sv);
+}
+
+void
+sv_ping_timer_set(struct sv *sv)
+{
+	uint32_t ms = sv->cfg.supervisor.ping_interval_ms;
+	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)((ms % 1000) * 1000) };
+
+	if (sv->ev_ping == NULL)
+		sv->ev_ping = event_new(sv->base, -1, EV_PERSIST, on_ping, sv);
+	if (sv->ev_ping)
+		event_add(sv->ev_ping, &tv);
+}
+
+int
+sv_all_ready(const struct sv *sv, unsigned *ready, unsigned *enabled)
+{
+	*ready = *enabled = 0;
+	for (int r = 0; r < TFO_ROLE_COUNT; r++) {
+		if (!sv->w[r].enabled)
+			continue;
+		(*enabled)++;
+		if (sv->w[r].state == SV_READY)
+			(*ready)++;
+	}
+	return *ready == *enabled;
+}
+
+/* ------------------------------------------------------------------ shutdown */
+
+/* phase_of - collectors first, then the exporter drains, the buffer last */
+static int
+phase_of(enum tfo_role r)
+{
+	return r == TFO_ROLE_EXPORTER ? 2 : r == TFO_ROLE_BUFFER ? 3 : 1;
+}
+
+static void
+shutdown_advance(struct sv *sv)
+{
+	while (sv->shutdown_phase > 0 && sv->shutdown_phase < 4) {
+		int running = 0;
+		for (int r = 0; r < TFO_ROLE_COUNT; r++)
+			if (phase_of((enum tfo_role)r) == sv->shutdown_phase && sv->w[r].pid > 0)
+				running = 1;
+		if (running)
+			return;
+		sv->shutdown_phase++;
+		for (int r = 0; r < TFO_ROLE_COUNT && sv->shutdown_phase < 4; r++) {
+			struct sv_worker *w = &sv->w[r];
+			if (phase_of((enum tfo_role)r) != sv->shutdown_phase)
+				continue;
+			sv_worker_stop(w, r == TFO_ROLE_EXPORTER ?
+			    sv->cfg.supervisor.drain_timeout_ms : SV_STOP_GRACE_MS);
+		}
+	}
+	if (sv->shutdown_phase >= 4) {
+		log_info("every worker has exited");
+		event_base_loopexit(sv->base, NULL);
+	}
+}
+
+void
+sv_shutdown_begin(struct sv *sv, int exit_code)
+{
+	if (exit_code > sv->exit_code)
+		sv->exit_code = exit_code;
+	if (sv->shutdown_phase)
+		return;
+	log_info("shutting down: collectors, then exporter (drain %u ms), then buffer",
+	    sv->cfg.supervisor.drain_timeout_ms);
+	sv_notify_stopping(sv);
+	if (sv->ev_ping)
+		event_del(sv->ev_ping);
+	/* phase 1 begins by stopping the collectors */
+	sv->shutdown_phase = 1;
+	for (int r = 0; r < TFO_ROLE_COUNT; r++) {
+		if (phase_of((enum tfo_role)r) == 1)
+			sv_worker_stop(&sv->w[r], SV_STOP_GRACE_MS);
+		else if (sv->w[r].pid <= 0)
+			sv_worker_stop(&sv->w[r], 0);  /* cancel a pending restart */
+	}
+	shutdown_advance(sv);
+}

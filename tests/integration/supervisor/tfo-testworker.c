@@ -1,0 +1,181 @@
+/*
+ * tfo-testworker.c - a test-only worker (run by tfo-supervisor in any role slot
+ * of the integration tests) built on the real skeleton. Its behaviour comes
+ * from <runtime_dir>/testworker-<role>.mode, read in pre_init (as root):
+ *   normal   answer pings (also when the file is absent)
+ *   exit     exit 3 at startup, before Ready (persistent)
+ *   hang     after Ready, block the loop: pings go unanswered   (one-shot)
+ *   segv     after Ready, die of SIGSEGV                        (one-shot)
+ *   garbage  after Ready, send a non-protobuf packet on fd 3   (one-shot)
+ *   oversize after Ready, send a packet over TFO_CONTROL_MAX    (one-shot)
+ * One-shot modes unlink the file so the next incarnation is normal.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/worker.h"
+
+enum tw_mode { TW_NORMAL, TW_EXIT, TW_HANG, TW_SEGV, TW_GARBAGE, TW_OVERSIZE };
+
+static const char *const mode_names[] = {
+	"normal", "exit", "hang", "segv", "garbage", "oversize",
+};
+
+struct tw {
+	enum tw_mode mode;
+	struct event *act;
+	unsigned pings;
+};
+
+static const char *
+role_str(Tfo__V1__Role r)
+{
+	static const char *const n[] = { "unspecified", "system", "process", "logs",
+		"buffer", "exporter", "heartbeat" };
+	return (unsigned)r < sizeof(n) / sizeof(n[0]) ? n[r] : "unknown";
+}
+
+/* read_mode - the mode file is test input: bounded read, exact names only */
+static enum tw_mode
+read_mode(const Tfo__V1__WorkerConfig *cfg)
+{
+	char path[512], buf[32];
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/testworker-%s.mode", cfg->runtime_dir,
+	    role_str(cfg->role));
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1)
+		return TW_NORMAL;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return TW_NORMAL;
+	buf[n] = '\0';
+	buf[strcspn(buf, " \n")] = '\0';
+	for (size_t i = 0; i < sizeof(mode_names) / sizeof(mode_names[0]); i++)
+		if (strcmp(buf, mode_names[i]) == 0) {
+			if (i != TW_EXIT && i != TW_NORMAL)
+				unlink(path);
+			return (enum tw_mode)i;
+		}
+	return TW_NORMAL;
+}
+
+static void
+act(evutil_socket_t fd, short what, void *arg)
+{
+	struct tw *t = arg;
+	static char big[TFO_CONTROL_MAX + 16];
+	const char garbage[] = "\xff\xff\xff\xff this is not a Control message";
+
+	(void)fd;
+	(void)what;
+	switch (t->mode) {
+	case TW_HANG:
+		log_info("testworker: hanging (no more pongs)");
+		for (;;)
+			pause();
+	case TW_SEGV:
+		log_info("testworker: SIGSEGV");
+		signal(SIGSEGV, SIG_DFL);   /* past ASan's handler: a real signal death */
+		raise(SIGSEGV);
+		return;
+	case TW_GARBAGE:
+		log_info("testworker: sending garbage on fd 3");
+		(void)send(TFO_CONTROL_FD, garbage, sizeof(garbage) - 1, MSG_NOSIGNAL);
+		return;
+	case TW_OVERSIZE:
+		log_info("testworker: sending an oversized packet on fd 3");
+		memset(big, 0x08, sizeof(big));
+		if (send(TFO_CONTROL_FD, big, sizeof(big), MSG_NOSIGNAL) == -1)
+			log_info("testworker: oversize send: %s", strerror(errno));
+		return;
+	default:
+		return;
+	}
+}
+
+static int
+tw_pre_init(struct tfo_worker *w, const Tfo__V1__WorkerConfig *cfg, void *arg)
+{
+	struct tw *t = arg;
+
+	(void)w;
+	tfo_log_set_role(role_str(cfg->role));
+	t->mode = read_mode(cfg);
+	if (t->mode == TW_EXIT) {
+		log_info("testworker: exiting at startup (mode exit)");
+		exit(3);
+	}
+	return 0;
+}
+
+static int
+tw_post_init(struct tfo_worker *w, const Tfo__V1__WorkerConfig *cfg, void *arg)
+{
+	struct tw *t = arg;
+	struct timeval tv = { 0, 100 * 1000 };
+
+	(void)cfg;
+	if (t->mode == TW_NORMAL)
+		return 0;
+	if ((t->act = evtimer_new(tfo_worker_base(w), act, t)) == NULL)
+		return -1;
+	return evtimer_add(t->act, &tv);
+}
+
+static void
+tw_shutdown(struct tfo_worker *w, uint32_t deadline_ms, void *arg)
+{
+	(void)deadline_ms;
+	(void)arg;
+	tfo_worker_exit(w, 0);
+}
+
+static void
+tw_fini(struct tfo_worker *w, void *arg)
+{
+	struct tw *t = arg;
+
+	(void)w;
+	if (t->act)
+		event_free(t->act);
+}
+
+static void
+tw_stats(struct tfo_worker *w, struct tfo_stats *st, void *arg)
+{
+	struct tw *t = arg;
+
+	(void)w;
+	tfo_stats_num(st, "pings", ++t->pings);
+	tfo_stats_text(st, "mode", mode_names[t->mode]);
+}
+
+static const int no_caps[] = { -1 };
+
+int
+main(int argc, char **argv)
+{
+	static struct tw t;
+	static const struct tfo_worker_ops ops = {
+		.role = "testworker",
+		.role_id = TFO__V1__ROLE__ROLE_UNSPECIFIED,
+		.caps = no_caps,
+		.pre_init = tw_pre_init,
+		.post_init = tw_post_init,
+		.shutdown = tw_shutdown,
+		.fini = tw_fini,
+		.stats = tw_stats,
+	};
+
+	return tfo_worker_main(argc, argv, &ops, &t);
+}
