@@ -1,0 +1,784 @@
+/*
+ * tailer.c - tfo-logs engine (runs in tfo-logs, and in tests/bench through a
+ * fake sink). Offsets: a file's emit_off is the end of the last record put
+ * into a batch, ack_off the end of the last record the sink stored. The
+ * checkpoint sent with a batch is emit_off at that time, so a stored offset
+ * never runs ahead of stored records; unframed and held bytes are re-read
+ * after a restart.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <fnmatch.h>
+#include <glob.h>
+#include <libgen.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/otlp_logs.h"
+#include "workers/logs/fileid.h"
+#include "workers/logs/lines.h"
+#include "workers/logs/multiline.h"
+#include "workers/logs/tailer.h"
+
+#define FILE_BUDGET   (4u * 1024 * 1024)  /* bytes per file per run: fairness */
+#define BATCH_FILES   64                  /* distinct files per batch */
+#define RETRY_MIN_MS  10
+#define RETRY_MAX_MS  5000
+
+struct tfile {
+	struct tfile *next;
+	char *path;
+	const char *name;        /* basename, inside path */
+	int fd;
+	uint64_t dev, ino;
+	struct fprint fp;
+	struct lsplit ls;
+	struct mline ml;
+	uint64_t emit_off, ack_off;
+	uint32_t gen;            /* bumped on truncation: older acks no longer apply */
+	uint64_t seen_scan;
+	int gone, eof, closing;
+	uint64_t gone_ms, last_data_ms;
+	int64_t last_size;
+	struct timespec last_mtime;
+};
+
+struct bentry {
+	struct tfile *f;
+	uint32_t gen;
+	char id[TFO_LOGS_FILE_ID_MAX];
+	uint8_t fpw[TFO_LOGS_FP_WIRE];
+	char *path;
+	Tfo__V1__Checkpoint cp;
+};
+
+struct tailer {
+	char **paths, **exclude, **dirs;
+	size_t npaths, nexclude;
+	int start_end;
+	size_t max_line;
+	uint32_t batch_lines, batch_ms, rescan_ms;
+	struct mline_rule rule;
+	struct tfo_logs_sink sink;
+
+	struct tfile *files;
+	struct known_set known;
+	uint64_t scan_gen, next_scan;
+	int first_scan, rescan_now;
+
+	struct tfo_otlp_logs *enc;
+	struct bentry be[BATCH_FILES];
+	size_t nbe;
+	uint64_t batch_start;
+	int sealed;
+	uint64_t retry_at;
+	uint32_t backoff;
+
+	char *scratch;           /* UTF-8 repair output: 3 * max_line + 1 */
+	uint64_t obs_ns;
+	struct tailer_stats st;
+};
+
+static char **
+strv_dup(char *const *v, size_t n)
+{
+	char **r = calloc(n + 1, sizeof(*r));
+
+	for (size_t i = 0; r != NULL && i < n; i++) {
+		if ((r[i] = strdup(v[i] ? v[i] : "")) == NULL) {
+			for (size_t j = 0; j < i; j++)
+				free(r[j]);
+			free(r);
+			return NULL;
+		}
+	}
+	return r;
+}
+
+static void
+strv_free(char **v)
+{
+	for (size_t i = 0; v != NULL && v[i] != NULL; i++)
+		free(v[i]);
+	free(v);
+}
+
+/* glob_dirs - the literal parent directory of each pattern, for inotify */
+static char **
+glob_dirs(char **paths, size_t n)
+{
+	char **d = calloc(n + 1, sizeof(*d));
+	size_t k = 0;
+
+	for (size_t i = 0; d != NULL && i < n; i++) {
+		char *c = strdup(paths[i]), *dir;
+		if (c == NULL)
+			continue;
+		dir = dirname(c);
+		if (strpbrk(dir, "*?[") == NULL && (d[k] = strdup(dir)) != NULL)
+			k++;
+		free(c);
+	}
+	return d;
+}
+
+static enum tfo_err
+tailer_config(struct tailer *t, const Tfo__V1__LogsConfig *cfg)
+{
+	if (cfg == NULL || cfg->n_paths == 0)
+		return TFO_EINVAL;
+	if (cfg->start_at == NULL || cfg->start_at[0] == '\0' || strcmp(cfg->start_at, "end") == 0)
+		t->start_end = 1;
+	else if (strcmp(cfg->start_at, "beginning") != 0)
+		return TFO_EINVAL;
+	t->max_line = cfg->max_line_size ? cfg->max_line_size : TFO_LOGS_DEF_MAX_LINE;
+	if (t->max_line < 64 || t->max_line > 16 * 1024 * 1024)
+		return TFO_ERANGE;
+	t->batch_lines = cfg->batch_max_lines ? cfg->batch_max_lines : TFO_LOGS_DEF_BATCH_LINES;
+	t->batch_ms = cfg->batch_max_ms ? cfg->batch_max_ms : TFO_LOGS_DEF_BATCH_MS;
+	t->rescan_ms = cfg->rescan_interval_ms ? cfg->rescan_interval_ms : TFO_LOGS_DEF_RESCAN_MS;
+	if (t->batch_ms > 60000 || t->rescan_ms > 3600000)
+		return TFO_ERANGE;
+	t->npaths = cfg->n_paths;
+	t->nexclude = cfg->n_exclude;
+	t->paths = strv_dup(cfg->paths, cfg->n_paths);
+	t->exclude = strv_dup(cfg->exclude, cfg->n_exclude);
+	if (t->paths == NULL || t->exclude == NULL)
+		return TFO_ENOMEM;
+	t->dirs = glob_dirs(t->paths, t->npaths);
+	return mline_rule_init(&t->rule, cfg->multiline_start_pattern, t->max_line,
+	    cfg->multiline_timeout_ms ? cfg->multiline_timeout_ms : TFO_LOGS_DEF_ML_TIMEOUT_MS);
+}
+
+struct tailer *
+tailer_new(const Tfo__V1__LogsConfig *cfg, const Opentelemetry__Proto__Resource__V1__Resource *res,
+    const struct tfo_logs_sink *sink, enum tfo_err *err)
+{
+	struct tailer *t = calloc(1, sizeof(*t));
+
+	*err = TFO_ENOMEM;
+	if (t == NULL)
+		return NULL;
+	known_init(&t->known);
+	t->first_scan = 1;
+	t->rescan_now = 1;
+	t->sink = *sink;
+	if ((*err = tailer_config(t, cfg)) != TFO_OK) {
+		tailer_free(t);
+		return NULL;
+	}
+	t->enc = tfo_otlp_logs_new(res, "tfo-logs", TFO_VERSION);
+	t->scratch = malloc(3 * t->max_line + 1);
+	if (t->enc == NULL || t->scratch == NULL || t->dirs == NULL) {
+		*err = TFO_ENOMEM;
+		tailer_free(t);
+		return NULL;
+	}
+	return t;
+}
+
+static void
+file_close(struct tailer *t, struct tfile *f)
+{
+	for (size_t i = 0; i < t->nbe; i++)
+		if (t->be[i].f == f)
+			t->be[i].f = NULL;
+	if (f->fd >= 0)
+		close(f->fd);
+	lsplit_fini(&f->ls);
+	mline_fini(&f->ml);
+	free(f->path);
+	free(f);
+}
+
+static void
+batch_clear(struct tailer *t)
+{
+	for (size_t i = 0; i < t->nbe; i++)
+		free(t->be[i].path);
+	t->nbe = 0;
+	t->sealed = 0;
+	tfo_otlp_logs_reset(t->enc);
+}
+
+void
+tailer_free(struct tailer *t)
+{
+	struct tfile *f, *n;
+
+	if (t == NULL)
+		return;
+	for (f = t->files; f != NULL; f = n) {
+		n = f->next;
+		file_close(t, f);
+	}
+	if (t->enc != NULL)
+		batch_clear(t);
+	tfo_otlp_logs_free(t->enc);
+	mline_rule_fini(&t->rule);
+	known_fini(&t->known);
+	strv_free(t->paths);
+	strv_free(t->exclude);
+	strv_free(t->dirs);
+	free(t->scratch);
+	free(t);
+}
+
+void
+tailer_load_checkpoints(struct tailer *t, const Tfo__V1__Checkpoint *const *cps, size_t n)
+{
+	known_load(&t->known, cps, n);
+	t->st.checkpoints_rejected = t->known.rejected;
+}
+
+void
+tailer_rescan_soon(struct tailer *t)
+{
+	t->rescan_now = 1;
+}
+
+const struct tailer_stats *
+tailer_stats(const struct tailer *t)
+{
+	return &t->st;
+}
+
+const char *const *
+tailer_dirs(const struct tailer *t)
+{
+	return (const char *const *)t->dirs;
+}
+
+/* ------------------------------------------------------------ batches */
+
+/* batch_entry - the checkpoint slot of f in the open batch, or NULL when full */
+static struct bentry *
+batch_entry(struct tailer *t, struct tfile *f)
+{
+	struct bentry *e;
+
+	for (size_t i = 0; i < t->nbe; i++)
+		if (t->be[i].f == f && t->be[i].gen == f->gen)
+			return &t->be[i];
+	if (t->nbe == BATCH_FILES)
+		return NULL;
+	e = &t->be[t->nbe];
+	if ((e->path = strdup(f->path)) == NULL)
+		return NULL;
+	t->nbe++;
+	e->f = f;
+	e->gen = f->gen;
+	tfo__v1__checkpoint__init(&e->cp);
+	e->cp.file_id = NULL;      /* set by the first record */
+	e->cp.path = e->path;
+	e->cp.dev = f->dev;
+	e->cp.ino = f->ino;
+	return e;
+}
+
+static void
+batch_sent(struct tailer *t)
+{
+	for (size_t i = 0; i < t->nbe; i++) {
+		struct bentry *e = &t->be[i];
+		if (e->f != NULL && e->f->gen == e->gen && e->cp.file_id != NULL)
+			e->f->ack_off = e->cp.offset;
+	}
+	t->st.puts++;
+	t->backoff = 0;
+	batch_clear(t);
+}
+
+/* batch_send - put the open batch; TFO_OK when stored (or empty) */
+static enum tfo_err
+batch_send(struct tailer *t, uint64_t now)
+{
+	const Tfo__V1__Checkpoint *cps[BATCH_FILES];
+	const uint8_t *p;
+	size_t len;
+	uint32_t retry = 0;
+	enum tfo_err e;
+
+	size_t ncps = 0;
+
+	if (tfo_otlp_logs_count(t->enc) == 0) {
+		batch_clear(t);        /* only slots reserved for records never framed */
+		return TFO_OK;
+	}
+	t->sealed = 1;
+	if (now < t->retry_at)
+		return TFO_EAGAIN;
+	if ((e = tfo_otlp_logs_finish(t->enc, &p, &len)) != TFO_OK)
+		return e;
+	for (size_t i = 0; i < t->nbe; i++)
+		if (t->be[i].cp.file_id != NULL && t->be[i].cp.file_id[0] != '\0')
+			cps[ncps++] = &t->be[i].cp;
+	e = t->sink.put(t->sink.arg, p, len, (uint32_t)tfo_otlp_logs_count(t->enc), cps, ncps, &retry);
+	if (e == TFO_OK) {
+		batch_sent(t);
+		return TFO_OK;
+	}
+	if (e == TFO_EAGAIN) {
+		t->st.put_busy++;
+		retry = retry < RETRY_MIN_MS ? RETRY_MIN_MS : retry > RETRY_MAX_MS ? RETRY_MAX_MS : retry;
+	} else {
+		t->st.put_errors++;
+		t->backoff = t->backoff ? t->backoff * 2 : 100;
+		if (t->backoff > RETRY_MAX_MS)
+			t->backoff = RETRY_MAX_MS;
+		retry = t->backoff;
+	}
+	t->retry_at = now + retry;
+	return e == TFO_EAGAIN ? e : TFO_EAGAIN;
+}
+
+/*
+ * batch_slot - f's checkpoint slot in a batch that can take a record now,
+ * sending a sealed or full batch first; NULL when the sink is not taking
+ * data (the caller stops reading: the file is the queue).
+ */
+static struct bentry *
+batch_slot(struct tailer *t, struct tfile *f, uint64_t now)
+{
+	struct bentry *e;
+
+	if (t->sealed && batch_send(t, now) != TFO_OK)
+		return NULL;
+	if ((e = batch_entry(t, f)) != NULL)
+		return e;
+	if (batch_send(t, now) != TFO_OK)
+		return NULL;
+	return batch_entry(t, f);
+}
+
+/* emit - one record of f into the open batch, under f's slot e */
+static void
+emit(struct tailer *t, struct tfile *f, struct bentry *e, const struct mrec *r, uint64_t now)
+{
+	struct tfo_log_record rec = { 0 };
+	const uint8_t *w = NULL;
+	size_t wl = 0, fixed, blen;
+	char sev[16];
+
+	if (tfo_otlp_logs_count(t->enc) == 0)
+		t->batch_start = now;
+	blen = tfo_logs_utf8_repair(r->p, r->len, t->scratch, &fixed);
+	rec.body = t->scratch;
+	rec.observed_ns = t->obs_ns;
+	rec.severity_number = tfo_logs_severity((const uint8_t *)t->scratch, blen, &w, &wl);
+	if (rec.severity_number != 0) {
+		memcpy(sev, w, wl);     /* level words are at most 8 bytes */
+		sev[wl] = '\0';
+		rec.severity_text = sev;
+	}
+	rec.attrs[0] = (struct tfo_log_attr){ "log.file.path", f->path, 0 };
+	rec.attrs[1] = (struct tfo_log_attr){ "log.file.name", f->name, 0 };
+	rec.nattrs = 2;
+	if (r->truncated) {
+		rec.attrs[rec.nattrs++] = (struct tfo_log_attr){ TFO_LOGS_ATTR_TRUNCATED, NULL, 1 };
+		t->st.truncated_records++;
+	}
+	if (tfo_otlp_logs_add(t->enc, &rec) != TFO_OK) {
+		log_error("logs: cannot encode a record of %s", f->path);
+		return;
+	}
+	t->st.utf8_repaired += fixed != 0;
+	t->st.records++;
+	f->emit_off = r->end_off;
+	fp_encode(&f->fp, e->fpw);
+	file_id_format(e->id, sizeof(e->id), f->dev, f->ino, &f->fp);
+	e->cp.file_id = e->id;
+	e->cp.fingerprint.data = e->fpw;
+	e->cp.fingerprint.len = sizeof(e->fpw);
+	e->cp.offset = f->emit_off;
+	if (tfo_otlp_logs_count(t->enc) >= t->batch_lines ||
+	    tfo_otlp_logs_bytes(t->enc) >= TFO_LOGS_BATCH_MAX_BYTES)
+		batch_send(t, now);
+}
+
+/* ------------------------------------------------------------ files */
+
+enum pump { PUMP_IDLE, PUMP_BLOCKED, PUMP_MORE };
+
+/* file_line - one framed line through multiline assembly into the batch */
+static void
+file_line(struct tailer *t, struct tfile *f, struct bentry *e, const struct lline *l, uint64_t now)
+{
+	struct mrec r;
+	int k = mline_push(&f->ml, &t->rule, l, now, &r);
+
+	if (k < 0) {
+		/* ENOMEM joining: send the line alone rather than lose it */
+		r = (struct mrec){ l->p, l->len, l->end_off, l->truncated };
+		k = 1;
+	}
+	t->st.lines++;
+	t->st.bytes += l->len + 1;
+	if (k == 1)
+		emit(t, f, e, &r, now);
+}
+
+/* file_read - read the next bytes of f into its splitter; bytes read, 0 at EOF, -1 on error */
+static ssize_t
+file_read(struct tfile *f, size_t max)
+{
+	size_t room;
+	uint8_t *p = lsplit_space(&f->ls, &room);
+	ssize_t n;
+
+	if (p == NULL)
+		return -1;
+	if (room > TFO_LOGS_READ_CHUNK)
+		room = TFO_LOGS_READ_CHUNK;
+	if (room > max)
+		room = max;
+	do {
+		n = pread(f->fd, p, room, (off_t)lsplit_read_off(&f->ls));
+	} while (n < 0 && errno == EINTR);
+	if (n > 0)
+		lsplit_commit(&f->ls, (size_t)n);
+	return n;
+}
+
+/* file_pump - frame and read f until EOF, the budget, or back-pressure */
+static enum pump
+file_pump(struct tailer *t, struct tfile *f, uint64_t now)
+{
+	size_t budget = FILE_BUDGET;
+	struct bentry *e;
+	struct lline l;
+	ssize_t n;
+
+	for (;;) {
+		if ((e = batch_slot(t, f, now)) == NULL)
+			return PUMP_BLOCKED;
+		if (lsplit_next(&f->ls, &l)) {
+			file_line(t, f, e, &l, now);
+			continue;
+		}
+		if (budget == 0)
+			return PUMP_MORE;
+		if ((n = file_read(f, budget)) > 0) {
+			budget -= (size_t)n;
+			f->last_data_ms = now;
+			continue;
+		}
+		if (n < 0) {
+			t->st.read_errors++;
+			log_warn("logs: read %s: %s", f->path, strerror(errno));
+		}
+		f->eof = 1;
+		return PUMP_IDLE;
+	}
+}
+
+/* file_flush_tail - frame what f holds unterminated and flush its held record */
+static enum pump
+file_flush_tail(struct tailer *t, struct tfile *f, uint64_t now)
+{
+	struct bentry *e;
+	struct lline l;
+	struct mrec r;
+
+	for (;;) {
+		if ((e = batch_slot(t, f, now)) == NULL)
+			return PUMP_BLOCKED;
+		if (lsplit_next(&f->ls, &l) || lsplit_flush(&f->ls, &l)) {
+			file_line(t, f, e, &l, now);
+			continue;
+		}
+		if (mline_flush(&f->ml, &t->rule, now, 1, &r))
+			emit(t, f, e, &r, now);
+		return PUMP_IDLE;
+	}
+}
+
+/* file_truncated - f's content was cut or replaced in place: finish the old, read from 0 */
+static enum pump
+file_truncated(struct tailer *t, struct tfile *f, uint64_t now)
+{
+	if (file_flush_tail(t, f, now) == PUMP_BLOCKED)
+		return PUMP_BLOCKED;
+	/* remembered so that a copy of the old content (copytruncate) resumes here */
+	known_add(&t->known, f->dev, f->ino, &f->fp, f->emit_off, f->path);
+	log_info("logs: %s truncated at %llu, reading from 0", f->path,
+	    (unsigned long long)f->emit_off);
+	f->gen++;
+	lsplit_reset(&f->ls, 0);
+	f->emit_off = f->ack_off = 0;
+	if (fp_compute(f->fd, &f->fp) != TFO_OK)
+		t->st.read_errors++;
+	t->st.truncations++;
+	return PUMP_IDLE;
+}
+
+/* file_service - check f for truncation, deletion and growth, then read it */
+static enum pump
+file_service(struct tailer *t, struct tfile *f, uint64_t now)
+{
+	struct stat sb;
+	int changed;
+
+	if (fstat(f->fd, &sb) != 0) {
+		t->st.read_errors++;
+		return PUMP_IDLE;
+	}
+	if (sb.st_nlink == 0 && !f->gone) {
+		f->gone = 1;            /* deleted while open: read to its end */
+		f->gone_ms = now;
+	}
+	changed = sb.st_size != f->last_size || sb.st_mtim.tv_sec != f->last_mtime.tv_sec ||
+	    sb.st_mtim.tv_nsec != f->last_mtime.tv_nsec;
+	if (!changed && f->eof && lsplit_pending(&f->ls) == 0)
+		return PUMP_IDLE;
+	if ((uint64_t)sb.st_size < lsplit_read_off(&f->ls) ||
+	    (changed && !fp_verify(f->fd, &f->fp))) {
+		if (file_truncated(t, f, now) == PUMP_BLOCKED)
+			return PUMP_BLOCKED;
+	} else if (f->fp.len < TFO_LOGS_FP_MAX && (uint64_t)sb.st_size > f->fp.len) {
+		if (fp_compute(f->fd, &f->fp) != TFO_OK)
+			t->st.read_errors++;
+	}
+	f->last_size = sb.st_size;
+	f->last_mtime = sb.st_mtim;
+	f->eof = 0;
+	return file_pump(t, f, now);
+}
+
+static int
+excluded(const struct tailer *t, const char *path)
+{
+	for (size_t i = 0; i < t->nexclude; i++)
+		if (fnmatch(t->exclude[i], path, FNM_PATHNAME) == 0)
+			return 1;
+	return 0;
+}
+
+static struct tfile *
+file_find(struct tailer *t, uint64_t dev, uint64_t ino)
+{
+	for (struct tfile *f = t->files; f != NULL; f = f->next)
+		if (f->dev == dev && f->ino == ino)
+			return f;
+	return NULL;
+}
+
+/* file_start - where a newly opened file is read from */
+static uint64_t
+file_start(struct tailer *t, struct tfile *f, uint64_t size)
+{
+	uint64_t off = 0;
+
+	switch (known_place(&t->known, f->fd, f->dev, f->ino, &f->fp, size, f->path, &off)) {
+	case PLACE_CHECKPOINT:
+		t->st.checkpoints_resumed++;
+		return off;
+	case PLACE_COPY:
+		t->st.copies_found++;
+		return off;
+	case PLACE_REPLACED:
+		return 0;
+	case PLACE_NEW:
+		/* start_at applies to files present at startup; later ones are new data */
+		return t->first_scan && t->start_end ? size : 0;
+	}
+	return 0;
+}
+
+static void
+file_open(struct tailer *t, const char *path, uint64_t now)
+{
+	struct tfile *f = NULL;
+	struct stat sb;
+	int fd;
+
+	if (t->st.files_open >= TFO_LOGS_MAX_FILES) {
+		t->st.files_skipped++;
+		return;
+	}
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0)
+		return;
+	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
+	    (f = file_find(t, sb.st_dev, sb.st_ino)) != NULL || (f = calloc(1, sizeof(*f))) == NULL) {
+		if (f != NULL)
+			f->seen_scan = t->scan_gen;   /* raced with a rename: known already */
+		close(fd);
+		return;
+	}
+	f->fd = fd;
+	f->dev = sb.st_dev;
+	f->ino = sb.st_ino;
+	f->last_size = -1;
+	f->seen_scan = t->scan_gen;
+	f->last_data_ms = now;
+	if ((f->path = strdup(path)) == NULL || fp_compute(fd, &f->fp) != TFO_OK) {
+		free(f->path);
+		free(f);
+		close(fd);
+		return;
+	}
+	f->name = strrchr(f->path, '/') ? strrchr(f->path, '/') + 1 : f->path;
+	f->emit_off = f->ack_off = file_start(t, f, (uint64_t)sb.st_size);
+	lsplit_init(&f->ls, t->max_line, f->emit_off);
+	mline_init(&f->ml);
+	f->next = t->files;
+	t->files = f;
+	t->st.files_open++;
+	t->st.files_opened++;
+	log_info("logs: following %s from offset %llu", path, (unsigned long long)f->emit_off);
+}
+
+static void
+tailer_scan(struct tailer *t, uint64_t now)
+{
+	struct stat sb;
+	glob_t g;
+
+	t->scan_gen++;
+	for (size_t i = 0; i < t->npaths; i++) {
+		if (glob(t->paths[i], GLOB_NOSORT, NULL, &g) != 0)
+			continue;
+		for (size_t j = 0; j < g.gl_pathc; j++) {
+			const char *p = g.gl_pathv[j];
+			struct tfile *f;
+			if (excluded(t, p) || stat(p, &sb) != 0 || !S_ISREG(sb.st_mode))
+				continue;
+			if ((f = file_find(t, sb.st_dev, sb.st_ino)) != NULL)
+				f->seen_scan = t->scan_gen;
+			else
+				file_open(t, p, now);
+		}
+		globfree(&g);
+	}
+	for (struct tfile *f = t->files; f != NULL; f = f->next) {
+		if (f->seen_scan != t->scan_gen && !f->gone) {
+			f->gone = 1;            /* renamed away or deleted: read to its end */
+			f->gone_ms = now;
+		} else if (f->seen_scan == t->scan_gen && f->gone) {
+			f->gone = 0;            /* back under a matching name */
+		}
+	}
+	t->first_scan = 0;
+	t->rescan_now = 0;
+	t->next_scan = now + t->rescan_ms;
+}
+
+/* file_let_go - a gone file at its end after the grace period: finish it and close it */
+static enum pump
+file_let_go(struct tailer *t, struct tfile **pf, uint64_t now)
+{
+	struct tfile *f = *pf;
+
+	if (!f->gone || !f->eof || now < f->gone_ms + t->rescan_ms)
+		return PUMP_IDLE;
+	if (file_flush_tail(t, f, now) == PUMP_BLOCKED)
+		return PUMP_BLOCKED;
+	if (f->ack_off != f->emit_off)
+		return PUMP_IDLE;       /* wait until its last records are stored */
+	known_add(&t->known, f->dev, f->ino, &f->fp, f->emit_off, f->path);
+	log_info("logs: done with %s at %llu", f->path, (unsigned long long)f->emit_off);
+	*pf = f->next;
+	file_close(t, f);
+	t->st.files_open--;
+	t->st.files_closed++;
+	return PUMP_IDLE;
+}
+
+/* file_timers - multiline flush timeout and idle buffer release */
+static enum pump
+file_timers(struct tailer *t, struct tfile *f, uint64_t now)
+{
+	struct bentry *e;
+	struct mrec r;
+
+	if (now >= mline_deadline(&f->ml, &t->rule)) {
+		if ((e = batch_slot(t, f, now)) == NULL)
+			return PUMP_BLOCKED;
+		if (mline_flush(&f->ml, &t->rule, now, 0, &r))
+			emit(t, f, e, &r, now);
+	}
+	if (f->eof && now >= f->last_data_ms + 10 * 1000)
+		lsplit_release(&f->ls);  /* idle: give the read buffer back */
+	return PUMP_IDLE;
+}
+
+static uint64_t
+until(uint64_t at, uint64_t now)
+{
+	return at > now ? at - now : 0;
+}
+
+/* tailer_next - ms until the earliest thing due */
+static uint64_t
+tailer_next(const struct tailer *t, uint64_t now, uint32_t poll_ms)
+{
+	uint64_t d = until(t->next_scan, now);
+
+	if (poll_ms != 0 && poll_ms < d)
+		d = poll_ms;
+	if (tfo_otlp_logs_count(t->enc) > 0 && until(t->batch_start + t->batch_ms, now) < d)
+		d = until(t->batch_start + t->batch_ms, now);
+	for (const struct tfile *f = t->files; f != NULL; f = f->next) {
+		uint64_t ml = mline_deadline(&f->ml, &t->rule);
+		if (ml != UINT64_MAX && until(ml, now) < d)
+			d = until(ml, now);
+		if (f->gone && until(f->gone_ms + t->rescan_ms, now) < d)
+			d = until(f->gone_ms + t->rescan_ms, now);
+	}
+	return d;
+}
+
+uint64_t
+tailer_run(struct tailer *t, uint64_t now, uint32_t poll_ms)
+{
+	struct timespec ts;
+	enum pump r = PUMP_IDLE;
+	int more = 0;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	t->obs_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	if (t->sealed && batch_send(t, now) != TFO_OK)
+		return until(t->retry_at, now) ? until(t->retry_at, now) : RETRY_MIN_MS;
+	if (t->rescan_now || now >= t->next_scan)
+		tailer_scan(t, now);
+	for (struct tfile *f = t->files; f != NULL && r != PUMP_BLOCKED; f = f->next) {
+		if ((r = file_service(t, f, now)) == PUMP_MORE)
+			more = 1;
+		if (r != PUMP_BLOCKED)
+			r = file_timers(t, f, now);
+	}
+	for (struct tfile **pf = &t->files; *pf != NULL && r != PUMP_BLOCKED;) {
+		struct tfile *f = *pf;
+		r = file_let_go(t, pf, now);
+		if (*pf == f)
+			pf = &f->next;
+	}
+	if (r != PUMP_BLOCKED && tfo_otlp_logs_count(t->enc) > 0 &&
+	    now >= t->batch_start + t->batch_ms)
+		batch_send(t, now);
+	if (t->sealed)
+		return until(t->retry_at, now) ? until(t->retry_at, now) : RETRY_MIN_MS;
+	return more ? 0 : tailer_next(t, now, poll_ms);
+}
+
+enum tfo_err
+tailer_drain(struct tailer *t, uint64_t now)
+{
+	struct bentry *e;
+	struct mrec r;
+
+	for (struct tfile *f = t->files; f != NULL; f = f->next) {
+		if (!f->ml.have)
+			continue;
+		if ((e = batch_slot(t, f, now)) == NULL)
+			return TFO_EAGAIN;
+		if (mline_flush(&f->ml, &t->rule, now, 1, &r))
+			emit(t, f, e, &r, now);
+	}
+	t->retry_at = 0;
+	return batch_send(t, now);
+}

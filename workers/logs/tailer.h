@@ -1,0 +1,74 @@
+/*
+ * tailer.h - the tfo-logs engine: finds files by glob, follows them by
+ * identity across rotation and truncation, frames lines into OTLP log
+ * records and hands batches with their checkpoints to a sink. It does no
+ * waiting of its own: the caller (main.c's libevent loop, a test, the bench)
+ * calls tailer_run() when told to and when files change.
+ */
+#ifndef TFO_LOGS_TAILER_H
+#define TFO_LOGS_TAILER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+#include "opentelemetry/proto/resource/v1/resource.pb-c.h"
+#include "tfo/v1/tfo.pb-c.h"
+
+#define TFO_LOGS_DEF_MAX_LINE      (64 * 1024)
+#define TFO_LOGS_DEF_BATCH_LINES   10000
+#define TFO_LOGS_DEF_BATCH_MS      200
+#define TFO_LOGS_DEF_RESCAN_MS     5000
+#define TFO_LOGS_DEF_ML_TIMEOUT_MS 1000
+#define TFO_LOGS_BATCH_MAX_BYTES   (1024 * 1024)  /* payload cap per Put */
+#define TFO_LOGS_MAX_FILES         512
+#define TFO_LOGS_ATTR_TRUNCATED    "telemetryflow.log.truncated"
+
+/*
+ * struct tfo_logs_sink - where batches go. put returns TFO_OK once the records
+ * and checkpoints are stored, TFO_EAGAIN when the store is full (Busy; set
+ * *retry_after_ms), anything else when the outcome is unknown or failed: the
+ * same records are offered again later, never dropped.
+ */
+struct tfo_logs_sink {
+	enum tfo_err (*put)(void *arg, const uint8_t *payload, size_t len, uint32_t records,
+	    const Tfo__V1__Checkpoint *const *cps, size_t ncps, uint32_t *retry_after_ms);
+	void *arg;
+};
+
+struct tailer_stats {
+	uint64_t lines, bytes, records, puts, put_busy, put_errors;
+	uint64_t truncated_records, utf8_repaired, files_opened, files_closed;
+	uint64_t truncations, copies_found, checkpoints_resumed, checkpoints_rejected;
+	uint64_t files_skipped, read_errors;
+	uint32_t files_open;
+};
+
+struct tailer;
+
+/* tailer_new - validate cfg (defaults for zeros); NULL with *err on a bad config or ENOMEM */
+struct tailer *tailer_new(const Tfo__V1__LogsConfig *cfg,
+    const Opentelemetry__Proto__Resource__V1__Resource *res,
+    const struct tfo_logs_sink *sink, enum tfo_err *err);
+void tailer_free(struct tailer *t);
+/* tailer_load_checkpoints - the buffer's stored checkpoints; call before the first run */
+void tailer_load_checkpoints(struct tailer *t, const Tfo__V1__Checkpoint *const *cps, size_t n);
+/*
+ * tailer_run - do all work due at now_ms (monotonic): rescan, read, frame,
+ * flush. Returns the delay in ms before it wants to run again (0 = more work
+ * is ready now); poll_ms caps it (the polling fallback when no inotify).
+ */
+uint64_t tailer_run(struct tailer *t, uint64_t now_ms, uint32_t poll_ms);
+/* tailer_rescan_soon - re-evaluate the globs at the next run (a directory changed) */
+void tailer_rescan_soon(struct tailer *t);
+/*
+ * tailer_drain - flush held multiline records and the open batch (shutdown).
+ * Unterminated last lines stay unread: the checkpoint does not cover them.
+ * TFO_OK when nothing is left, else the put's error.
+ */
+enum tfo_err tailer_drain(struct tailer *t, uint64_t now_ms);
+const struct tailer_stats *tailer_stats(const struct tailer *t);
+/* tailer_dirs - the directories named by the globs (for inotify), NULL-terminated */
+const char *const *tailer_dirs(const struct tailer *t);
+
+#endif
