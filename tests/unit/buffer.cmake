@@ -1,0 +1,4 @@
+# Unit tests of tfo-buffer's store and request dispatch (cmocka).
+tfo_unit_test(buffer_store
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/buffer/test_store.c ${CMAKE_CURRENT_LIST_DIR}/buffer/helpers.c
+  LIBS tfo_buffer_store)

@@ -1,0 +1,259 @@
+/*
+ * dispatch.c - tfo-buffer's ingest and export request handlers: validating
+ * decode, one switch per channel, replies packed for the caller to send.
+ */
+#include "workers/buffer/dispatch.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/ipc.h"
+#include "common/log.h"
+
+#define VERSION TFO__V1__PROTO_VERSION__TFO_PROTO_VERSION
+
+static void
+pack(struct buffer_reply *out, const ProtobufCMessage *m, int after_commit)
+{
+	size_t len = protobuf_c_message_get_packed_size(m);
+
+	out->after_commit = after_commit;
+	out->len = 0;
+	if ((out->buf = malloc(len ? len : 1)) == NULL)
+		return;
+	out->len = protobuf_c_message_pack(m, out->buf);
+}
+
+void
+buffer_reply_free(struct buffer_reply *out)
+{
+	free(out->buf);
+	memset(out, 0, sizeof(*out));
+}
+
+void
+buffer_reply_error(struct buffer_reply *out, int ingest, const char *msg)
+{
+	Tfo__V1__Error err = TFO__V1__ERROR__INIT;
+
+	buffer_reply_free(out);
+	err.message = (char *)msg;
+	if (ingest) {
+		Tfo__V1__IngestReply r = TFO__V1__INGEST_REPLY__INIT;
+		r.version = VERSION;
+		r.msg_case = TFO__V1__INGEST_REPLY__MSG_ERROR;
+		r.error = &err;
+		pack(out, &r.base, 0);
+	} else {
+		Tfo__V1__ExportReply r = TFO__V1__EXPORT_REPLY__INIT;
+		r.version = VERSION;
+		r.msg_case = TFO__V1__EXPORT_REPLY__MSG_ERROR;
+		r.error = &err;
+		pack(out, &r.base, 0);
+	}
+}
+
+/* ------------------------------------------------------------------ ingest */
+
+static void
+ingest_put(struct tfo_store *st, struct buffer_counters *c, const Tfo__V1__Put *p,
+    struct buffer_reply *out)
+{
+	Tfo__V1__IngestReply r = TFO__V1__INGEST_REPLY__INIT;
+	Tfo__V1__PutOk ok = TFO__V1__PUT_OK__INIT;
+	Tfo__V1__Busy busy = TFO__V1__BUSY__INIT;
+	struct tfo_store_put sp = {
+		.role = (uint32_t)p->role, .incarnation = p->incarnation, .seq = p->seq,
+		.signal = (uint32_t)p->signal, .payload = p->payload.data,
+		.len = p->payload.len, .points = p->points,
+		.checkpoints = p->checkpoints, .ncheckpoints = p->n_checkpoints,
+		.block_when_full = p->block_when_full,
+	};
+	const char *why = NULL;
+
+	r.version = VERSION;
+	switch (tfo_store_put(st, &sp, &why)) {
+	case TFO_PUT_STAGED:
+	case TFO_PUT_DUP:
+		ok.seq = p->seq;
+		r.msg_case = TFO__V1__INGEST_REPLY__MSG_PUT_OK;
+		r.put_ok = &ok;
+		pack(out, &r.base, 1);
+		return;
+	case TFO_PUT_BUSY:
+		busy.retry_after_ms = TFO_STORE_BUSY_RETRY_MS;
+		r.msg_case = TFO__V1__INGEST_REPLY__MSG_BUSY;
+		r.busy = &busy;
+		pack(out, &r.base, 0);
+		return;
+	case TFO_PUT_INVALID:
+		c->bad_ingest++;
+		log_warn("ingest: put from role %d refused: %s", (int)p->role, why);
+		buffer_reply_error(out, 1, why);
+		return;
+	}
+	buffer_reply_error(out, 1, "internal error");
+}
+
+static void
+ingest_checkpoints(struct tfo_store *st, const Tfo__V1__GetCheckpoints *g,
+    struct buffer_reply *out)
+{
+	Tfo__V1__IngestReply r = TFO__V1__INGEST_REPLY__INIT;
+	Tfo__V1__Checkpoints cps = TFO__V1__CHECKPOINTS__INIT;
+	Tfo__V1__Checkpoint **v = NULL;
+	size_t n = 0;
+	enum tfo_err e;
+
+	e = tfo_store_checkpoints(st, (uint32_t)g->role, BUFFER_MAX_CHECKPOINTS_REPLY, &v, &n);
+	if (e != TFO_OK) {
+		log_error("ingest: reading checkpoints of role %d: %s", (int)g->role,
+		    tfo_strerror(e));
+		buffer_reply_error(out, 1, tfo_strerror(e));
+		return;
+	}
+	r.version = VERSION;
+	r.msg_case = TFO__V1__INGEST_REPLY__MSG_CHECKPOINTS;
+	r.checkpoints = &cps;
+	cps.checkpoints = v;
+	cps.n_checkpoints = n;
+	pack(out, &r.base, 0);
+	tfo_store_checkpoints_free(v, n);
+}
+
+void
+buffer_ingest_dispatch(struct tfo_store *st, struct buffer_counters *c, const void *buf,
+    size_t len, struct buffer_reply *out)
+{
+	Tfo__V1__IngestRequest *req;
+	enum tfo_err e;
+
+	memset(out, 0, sizeof(*out));
+	req = (Tfo__V1__IngestRequest *)tfo_msg_decode(&tfo__v1__ingest_request__descriptor,
+	    buf, len, BUFFER_INGEST_MAX, &e);
+	if (req == NULL) {
+		c->bad_ingest++;
+		log_warn("ingest: bad request (%zu bytes): %s", len, tfo_strerror(e));
+		buffer_reply_error(out, 1, tfo_strerror(e));
+		return;
+	}
+	switch (req->msg_case) {
+	case TFO__V1__INGEST_REQUEST__MSG_PUT:
+		ingest_put(st, c, req->put, out);
+		tfo__v1__ingest_request__free_unpacked(req, NULL);
+		return;
+	case TFO__V1__INGEST_REQUEST__MSG_GET_CHECKPOINTS:
+		ingest_checkpoints(st, req->get_checkpoints, out);
+		tfo__v1__ingest_request__free_unpacked(req, NULL);
+		return;
+	case TFO__V1__INGEST_REQUEST__MSG__NOT_SET:
+	case _TFO__V1__INGEST_REQUEST__MSG__CASE_IS_INT_SIZE:
+	default:
+		c->bad_ingest++;
+		log_warn("ingest: unknown request %d", (int)req->msg_case);
+		buffer_reply_error(out, 1, "unknown request");
+		tfo__v1__ingest_request__free_unpacked(req, NULL);
+		return;
+	}
+}
+
+/* ------------------------------------------------------------------ export */
+
+static void
+export_simple(struct buffer_reply *out, Tfo__V1__ExportReply__MsgCase mc, int after_commit)
+{
+	Tfo__V1__ExportReply r = TFO__V1__EXPORT_REPLY__INIT;
+	Tfo__V1__Empty empty = TFO__V1__EMPTY__INIT;
+	Tfo__V1__Done done = TFO__V1__DONE__INIT;
+
+	r.version = VERSION;
+	r.msg_case = mc;
+	if (mc == TFO__V1__EXPORT_REPLY__MSG_EMPTY)
+		r.empty = &empty;
+	else
+		r.done = &done;
+	pack(out, &r.base, after_commit);
+}
+
+static void
+export_fetch(struct tfo_store *st, const Tfo__V1__Fetch *f, struct buffer_reply *out)
+{
+	Tfo__V1__ExportReply r = TFO__V1__EXPORT_REPLY__INIT;
+	Tfo__V1__Batch batch = TFO__V1__BATCH__INIT;
+	struct tfo_store_batch b;
+	ProtobufCBinaryData *ents;
+	enum tfo_err e;
+
+	e = tfo_store_fetch(st, (uint32_t)f->signal, f->max_bytes, &b);
+	if (e == TFO_ENOENT) {
+		export_simple(out, TFO__V1__EXPORT_REPLY__MSG_EMPTY, 0);
+		return;
+	}
+	if (e != TFO_OK) {
+		buffer_reply_error(out, 0, tfo_strerror(e));
+		return;
+	}
+	if ((ents = calloc(b.n ? b.n : 1, sizeof(*ents))) == NULL) {
+		tfo_store_reoffer_all(st);  /* the batch stays owed: offer it again */
+		tfo_store_batch_free(&b);
+		return;
+	}
+	for (size_t i = 0; i < b.n; i++)
+		ents[i] = (ProtobufCBinaryData){ b.len[i], (uint8_t *)b.data[i] };
+	batch.id = b.id;
+	batch.signal = (Tfo__V1__Signal)b.signal;
+	batch.points = b.points;
+	batch.entries = ents;
+	batch.n_entries = b.n;
+	r.version = VERSION;
+	r.msg_case = TFO__V1__EXPORT_REPLY__MSG_BATCH;
+	r.batch = &batch;
+	pack(out, &r.base, 0);
+	if (out->buf == NULL)
+		tfo_store_reoffer_all(st);
+	free(ents);
+	tfo_store_batch_free(&b);
+}
+
+void
+buffer_export_dispatch(struct tfo_store *st, struct buffer_counters *c, const void *buf,
+    size_t len, struct buffer_reply *out)
+{
+	Tfo__V1__ExportRequest *req;
+	enum tfo_err e;
+
+	memset(out, 0, sizeof(*out));
+	req = (Tfo__V1__ExportRequest *)tfo_msg_decode(&tfo__v1__export_request__descriptor,
+	    buf, len, BUFFER_EXPORT_MAX, &e);
+	if (req == NULL) {
+		c->bad_export++;
+		log_warn("export: bad request (%zu bytes): %s", len, tfo_strerror(e));
+		buffer_reply_error(out, 0, tfo_strerror(e));
+		return;
+	}
+	switch (req->msg_case) {
+	case TFO__V1__EXPORT_REQUEST__MSG_FETCH:
+		export_fetch(st, req->fetch, out);
+		tfo__v1__export_request__free_unpacked(req, NULL);
+		return;
+	case TFO__V1__EXPORT_REQUEST__MSG_ACK:
+		/* Unknown id: a batch of an earlier buffer run, offered again anyway. */
+		e = tfo_store_ack(st, req->ack->id);
+		export_simple(out, TFO__V1__EXPORT_REPLY__MSG_DONE, e == TFO_OK);
+		tfo__v1__export_request__free_unpacked(req, NULL);
+		return;
+	case TFO__V1__EXPORT_REQUEST__MSG_NACK:
+		(void)tfo_store_nack(st, req->nack->id, req->nack->retry_after_ms);
+		export_simple(out, TFO__V1__EXPORT_REPLY__MSG_DONE, 0);
+		tfo__v1__export_request__free_unpacked(req, NULL);
+		return;
+	case TFO__V1__EXPORT_REQUEST__MSG__NOT_SET:
+	case _TFO__V1__EXPORT_REQUEST__MSG__CASE_IS_INT_SIZE:
+	default:
+		c->bad_export++;
+		log_warn("export: unknown request %d", (int)req->msg_case);
+		buffer_reply_error(out, 0, "unknown request");
+		tfo__v1__export_request__free_unpacked(req, NULL);
+		return;
+	}
+}

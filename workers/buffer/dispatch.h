@@ -1,0 +1,45 @@
+/*
+ * dispatch.h - the buffer's two request handlers (tfo-buffer; also driven
+ * directly by unit tests and the fuzz harness): one per nng channel, each a
+ * switch on the request's oneof where every case answers.
+ */
+#ifndef TFO_BUFFER_DISPATCH_H
+#define TFO_BUFFER_DISPATCH_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "workers/buffer/store.h"
+
+#define BUFFER_INGEST_MAX (4u << 20)        /* largest IngestRequest accepted */
+#define BUFFER_EXPORT_MAX (4u << 10)        /* largest ExportRequest accepted */
+#define BUFFER_MAX_CHECKPOINTS_REPLY 2048
+
+/* A packed IngestReply / ExportReply ready to send. */
+struct buffer_reply {
+	uint8_t *buf;
+	size_t len;
+	int after_commit;          /* send only once tfo_store_commit succeeded */
+};
+
+/* Requests refused per channel (siblings sending what they should not). */
+struct buffer_counters {
+	uint64_t bad_ingest;
+	uint64_t bad_export;
+};
+
+/*
+ * buffer_ingest_dispatch / buffer_export_dispatch - decode one request,
+ * act on the store and fill *out. out->buf is NULL only when memory ran out
+ * (the peer's REQ resends). Mutations are staged: the caller commits.
+ */
+void buffer_ingest_dispatch(struct tfo_store *st, struct buffer_counters *c,
+    const void *req, size_t len, struct buffer_reply *out);
+void buffer_export_dispatch(struct tfo_store *st, struct buffer_counters *c,
+    const void *req, size_t len, struct buffer_reply *out);
+
+/* buffer_reply_error - replace *out with an Error reply (ingest or export channel) */
+void buffer_reply_error(struct buffer_reply *out, int ingest, const char *msg);
+void buffer_reply_free(struct buffer_reply *out);
+
+#endif

@@ -1,0 +1,265 @@
+/*
+ * queue.c - the buffer's queue operations on the store (tfo-buffer): put with
+ * dedupe, bounds and checkpoints; drops at the head; fetch, ack, nack and
+ * re-offer of batches; age expiry; checkpoint reads. See store_int.h.
+ */
+#include "workers/buffer/store_int.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/log.h"
+
+/* ------------------------------------------------------------------ head */
+
+struct staged *
+store_staged_find(struct tfo_store *st, uint32_t signal, uint64_t seq)
+{
+	for (size_t i = 0; i < st->nstg; i++)
+		if (st->stg[i].signal == signal && st->stg[i].seq == seq)
+			return &st->stg[i];
+	return NULL;
+}
+
+/* head_info - timestamp and size of the head entry; 0 ok, 1 missing/corrupt, -1 empty */
+static int
+head_info(struct tfo_store *st, uint32_t s, uint64_t *ts, uint64_t *size)
+{
+	struct sigq *q = &st->q[s];
+	uint8_t key[TFO_STORE_KEYLEN];
+	char *v, *err = NULL;
+	size_t vl = 0;
+
+	if (q->head >= q->tail)
+		return -1;
+	if (!q->head_ts_ok) {
+		if (q->head >= q->ctail) {
+			struct staged *sg = store_staged_find(st, s, q->head);
+			if (sg == NULL)
+				return 1;
+			q->head_ts = sg->ts;
+			q->head_size = sg->size;
+		} else {
+			tfo_store_key(key, s, q->head);
+			v = leveldb_get(st->db, st->ro, (const char *)key, sizeof(key), &vl, &err);
+			if (err || v == NULL || vl < TFO_STORE_HDR) {
+				leveldb_free(err);
+				leveldb_free(v);
+				return 1;
+			}
+			q->head_ts = store_get_be64((const uint8_t *)v);
+			q->head_size = sizeof(key) + vl;
+			leveldb_free(v);
+		}
+		q->head_ts_ok = 1;
+	}
+	*ts = q->head_ts;
+	*size = q->head_size;
+	return 0;
+}
+
+int
+store_head_ts(struct tfo_store *st, uint32_t s, uint64_t *ts)
+{
+	uint64_t size;
+
+	return head_info(st, s, ts, &size);
+}
+
+static void
+batch_remove(struct sigq *q, size_t i)
+{
+	memmove(&q->b[i], &q->b[i + 1], (q->nb - i - 1) * sizeof(q->b[0]));
+	q->nb--;
+}
+
+static void
+sub_clamp(uint64_t *v, uint64_t d)
+{
+	*v = *v > d ? *v - d : 0;
+}
+
+/* drop_head - stage the deletion of the oldest entry of signal s, counted by reason */
+static void
+drop_head(struct tfo_store *st, uint32_t s, enum tfo_drop_reason why)
+{
+	struct sigq *q = &st->q[s];
+	uint8_t key[TFO_STORE_KEYLEN];
+	uint64_t seq = q->head, ts, size = 0;
+
+	if (head_info(st, s, &ts, &size) != 0)
+		why = TFO_DROP_CORRUPT;
+	tfo_store_key(key, s, seq);
+	leveldb_writebatch_delete(st->wb, (const char *)key, sizeof(key));
+	q->head++;
+	sub_clamp(&q->count, 1);
+	sub_clamp(&q->bytes, size);
+	if (q->count == 0 || q->head >= q->tail)
+		q->bytes = q->count = 0;
+	if (q->next_offer < q->head)
+		q->next_offer = q->head;
+	/* The head entry may belong to the oldest batch in flight: shrink it. */
+	if (q->nb && q->b[0].first == seq) {
+		q->b[0].first++;
+		sub_clamp(&q->b[0].count, 1);
+		sub_clamp(&q->b[0].bytes, size);
+		if (q->b[0].first >= q->b[0].end)
+			batch_remove(q, 0);
+	}
+	q->head_ts_ok = 0;
+	st->s.drops[s][why]++;
+	st->npending++;
+}
+
+/* oldest_signal - the signal whose head entry is oldest (unreadable first), 0 if empty */
+static uint32_t
+oldest_signal(struct tfo_store *st)
+{
+	uint64_t best = UINT64_MAX, ts, size;
+	uint32_t pick = 0;
+
+	for (uint32_t s = 1; s < TFO_STORE_NSIG; s++) {
+		int r = head_info(st, s, &ts, &size);
+		if (r == 1)
+			return s;
+		if (r == 0 && (pick == 0 || ts < best)) {
+			best = ts;
+			pick = s;
+		}
+	}
+	return pick;
+}
+
+size_t
+tfo_store_expire(struct tfo_store *st)
+{
+	uint64_t now = store_now(st), cutoff, ts, size;
+	size_t n = 0;
+
+	if (st->o.max_age_ms == 0 || now <= st->o.max_age_ms)
+		return 0;
+	cutoff = now - st->o.max_age_ms;
+	for (uint32_t s = 1; s < TFO_STORE_NSIG; s++) {
+		int r;
+		while ((r = head_info(st, s, &ts, &size)) >= 0) {
+			if (r == 0 && ts >= cutoff)
+				break;
+			drop_head(st, s, TFO_DROP_AGE);
+			n++;
+		}
+	}
+	return n;
+}
+
+/* ------------------------------------------------------------------ put */
+
+static const char *
+put_check(const struct tfo_store *st, const struct tfo_store_put *p, uint64_t size)
+{
+	if (p->signal < 1 || p->signal >= TFO_STORE_NSIG)
+		return "unknown signal";
+	if (p->role < 1 || p->role >= TFO_STORE_NROLE)
+		return "unknown role";
+	if (p->len == 0 || p->payload == NULL)
+		return "empty payload";
+	if (st->o.max_bytes && size > st->o.max_bytes)
+		return "payload larger than the whole buffer";
+	if (p->ncheckpoints > TFO_STORE_MAX_CHECKPOINTS)
+		return "too many checkpoints";
+	for (size_t i = 0; i < p->ncheckpoints; i++) {
+		const Tfo__V1__Checkpoint *cp = p->checkpoints[i];
+		size_t n = cp && cp->file_id ? strlen(cp->file_id) : 0;
+		if (n == 0 || n > TFO_STORE_MAX_FILE_ID)
+			return "bad checkpoint file_id";
+	}
+	return NULL;
+}
+
+static int
+stage_checkpoints(struct tfo_store *st, const struct tfo_store_put *p)
+{
+	for (size_t i = 0; i < p->ncheckpoints; i++) {
+		const Tfo__V1__Checkpoint *cp = p->checkpoints[i];
+		char key[32 + TFO_STORE_MAX_FILE_ID];
+		size_t vl = tfo__v1__checkpoint__get_packed_size(cp);
+		uint8_t *v = store_scratch(st, vl ? vl : 1);
+		int kl = snprintf(key, sizeof(key), "c/%u/%s", p->role, cp->file_id);
+
+		if (v == NULL || kl < 0 || (size_t)kl >= sizeof(key))
+			return -1;
+		tfo__v1__checkpoint__pack(cp, v);
+		leveldb_writebatch_put(st->wb, key, (size_t)kl, (const char *)v, vl);
+	}
+	return 0;
+}
+
+static int
+staged_add(struct tfo_store *st, uint32_t s, uint64_t seq, uint64_t size, uint64_t ts)
+{
+	if (st->nstg == st->stgcap) {
+		size_t cap = st->stgcap ? st->stgcap * 2 : 64;
+		struct staged *n = realloc(st->stg, cap * sizeof(*n));
+		if (n == NULL)
+			return -1;
+		st->stg = n;
+		st->stgcap = cap;
+	}
+	st->stg[st->nstg++] = (struct staged){ s, seq, size, ts };
+	return 0;
+}
+
+enum tfo_put_result
+tfo_store_put(struct tfo_store *st, const struct tfo_store_put *p, const char **why)
+{
+	uint64_t size = TFO_STORE_KEYLEN + TFO_STORE_HDR + (uint64_t)p->len, now;
+	struct dedupe *d;
+	struct sigq *q;
+	uint8_t key[TFO_STORE_KEYLEN], *v;
+
+	if ((*why = put_check(st, p, size)) != NULL)
+		return TFO_PUT_INVALID;
+	d = &st->dd[p->role];
+	if (d->used && d->incarnation == p->incarnation && p->seq <= d->seq) {
+		st->s.dup_puts++;
+		return TFO_PUT_DUP;
+	}
+	if (st->o.max_bytes && store_total_bytes(st) + size > st->o.max_bytes) {
+		if (p->block_when_full) {
+			st->s.busy++;
+			return TFO_PUT_BUSY;
+		}
+		uint32_t s;
+		while (store_total_bytes(st) + size > st->o.max_bytes &&
+		    (s = oldest_signal(st)) != 0)
+			drop_head(st, s, TFO_DROP_SIZE);
+	}
+	now = store_now(st);
+	if ((v = store_scratch(st, TFO_STORE_HDR + p->len)) == NULL ||
+	    staged_add(st, p->signal, st->q[p->signal].tail, size, now) != 0) {
+		*why = "out of memory";
+		return TFO_PUT_INVALID;
+	}
+	q = &st->q[p->signal];
+	store_be64(v, now);
+	store_be32(v + 8, p->points);
+	memcpy(v + TFO_STORE_HDR, p->payload, p->len);
+	tfo_store_key(key, p->signal, q->tail);
+	leveldb_writebatch_put(st->wb, (const char *)key, sizeof(key), (const char *)v,
+	    TFO_STORE_HDR + p->len);
+	/* The offsets go in the same write batch: they never run ahead of the data. */
+	if (stage_checkpoints(st, p) != 0)
+		log_warn("store: checkpoints of role %u not staged (out of memory)", p->role);
+	q->tail++;
+	q->count++;
+	q->bytes += size;
+	d->used = 1;
+	d->incarnation = p->incarnation;
+	d->seq = p->seq;
+	st->s.puts++;
+	st->s.points_in += p->points;
+	st->npending++;
+	st->pending_bytes += p->len;
+	st->pending_durable = 1;
+	return TFO_PUT_STAGED;
+}

@@ -1,0 +1,519 @@
+/*
+ * store.c - the buffer's LevelDB store (tfo-buffer): open with paranoid checks
+ * and quarantine of a store that will not open, the meta key, group commit,
+ * compaction of the consumed range and stats. Queue operations are in queue.c.
+ */
+#include "workers/buffer/store_int.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+
+#define META_KEY "m"
+#define META_MAGIC 0x54464f51u     /* "TFOQ" */
+#define META_VERSION 1u
+#define META_SIG_LEN 32            /* head, tail, count, bytes */
+#define META_ROLE_LEN 17           /* incarnation, seq, used */
+#define META_LEN (8 + (TFO_STORE_NSIG - 1) * META_SIG_LEN + TFO_STORE_NROLE * META_ROLE_LEN)
+
+/* ------------------------------------------------------------------ helpers */
+
+void
+store_be64(uint8_t *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+uint64_t
+store_get_be64(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+void
+store_be32(uint8_t *p, uint32_t v)
+{
+	for (int i = 3; i >= 0; i--, v >>= 8)
+		p[i] = (uint8_t)v;
+}
+
+uint32_t
+store_get_be32(const uint8_t *p)
+{
+	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
+}
+
+static uint64_t
+realtime_ms(void *arg)
+{
+	struct timespec ts;
+
+	(void)arg;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+uint64_t
+store_now(struct tfo_store *st)
+{
+	return st->o.now_ms(st->o.now_arg);
+}
+
+static uint64_t
+mono_us(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+}
+
+/* Keys sort by signal, then seq: big-endian seq makes bytewise order numeric. */
+void
+tfo_store_key(uint8_t *buf, uint32_t signal, uint64_t seq)
+{
+	buf[0] = 'q';
+	buf[1] = '/';
+	buf[2] = (uint8_t)('0' + signal % 10);
+	buf[3] = '/';
+	store_be64(buf + 4, seq);
+}
+
+int
+tfo_store_key_parse(const void *key, size_t len, uint32_t *signal, uint64_t *seq)
+{
+	const uint8_t *k = key;
+
+	if (len != TFO_STORE_KEYLEN || k[0] != 'q' || k[1] != '/' || k[3] != '/' ||
+	    k[2] < '1' || k[2] >= '0' + TFO_STORE_NSIG)
+		return -1;
+	*signal = (uint32_t)(k[2] - '0');
+	*seq = store_get_be64(k + 4);
+	return 0;
+}
+
+uint64_t
+store_total_bytes(const struct tfo_store *st)
+{
+	uint64_t t = 0;
+
+	for (uint32_t s = 1; s < TFO_STORE_NSIG; s++)
+		t += st->q[s].bytes;
+	return t;
+}
+
+const char *
+tfo_store_drop_reason_name(enum tfo_drop_reason r)
+{
+	switch (r) {
+	case TFO_DROP_SIZE:
+		return "size";
+	case TFO_DROP_AGE:
+		return "age";
+	case TFO_DROP_CORRUPT:
+		return "corrupt";
+	case TFO_DROP_NREASONS:
+		break;
+	}
+	return "?";
+}
+
+uint8_t *
+store_scratch(struct tfo_store *st, size_t len)
+{
+	if (len > st->scratchcap) {
+		uint8_t *p = realloc(st->scratch, len);
+		if (p == NULL)
+			return NULL;
+		st->scratch = p;
+		st->scratchcap = len;
+	}
+	return st->scratch;
+}
+
+static void
+copy_err(char *buf, size_t len, const char *msg)
+{
+	if (buf && len)
+		snprintf(buf, len, "%s", msg ? msg : "");
+}
+
+/* ------------------------------------------------------------------ meta */
+
+static void
+meta_encode(const struct tfo_store *st, uint8_t *m)
+{
+	uint8_t *p = m;
+
+	store_be32(p, META_MAGIC);
+	store_be32(p + 4, META_VERSION);
+	p += 8;
+	for (uint32_t s = 1; s < TFO_STORE_NSIG; s++, p += META_SIG_LEN) {
+		store_be64(p, st->q[s].head);
+		store_be64(p + 8, st->q[s].tail);
+		store_be64(p + 16, st->q[s].count);
+		store_be64(p + 24, st->q[s].bytes);
+	}
+	for (int r = 0; r < TFO_STORE_NROLE; r++, p += META_ROLE_LEN) {
+		store_be64(p, st->dd[r].incarnation);
+		store_be64(p + 8, st->dd[r].seq);
+		p[16] = (uint8_t)(st->dd[r].used != 0);
+	}
+}
+
+static int
+meta_decode(struct tfo_store *st, const uint8_t *m, size_t len)
+{
+	const uint8_t *p = m + 8;
+
+	if (len != META_LEN || store_get_be32(m) != META_MAGIC ||
+	    store_get_be32(m + 4) != META_VERSION)
+		return -1;
+	for (uint32_t s = 1; s < TFO_STORE_NSIG; s++, p += META_SIG_LEN) {
+		struct sigq *q = &st->q[s];
+		q->head = store_get_be64(p);
+		q->tail = store_get_be64(p + 8);
+		q->count = store_get_be64(p + 16);
+		q->bytes = store_get_be64(p + 24);
+		if (q->head > q->tail || q->count > q->tail - q->head)
+			return -1;
+	}
+	for (int r = 0; r < TFO_STORE_NROLE; r++, p += META_ROLE_LEN) {
+		st->dd[r].incarnation = store_get_be64(p);
+		st->dd[r].seq = store_get_be64(p + 8);
+		st->dd[r].used = p[16] != 0;
+	}
+	return 0;
+}
+
+/* meta_rebuild - no usable meta key: recount the queue from its keys */
+static int
+meta_rebuild(struct tfo_store *st, char **err)
+{
+	leveldb_iterator_t *it = leveldb_create_iterator(st->db, st->ro);
+	int seen[TFO_STORE_NSIG] = { 0 };
+
+	memset(st->q, 0, sizeof(st->q));
+	memset(st->dd, 0, sizeof(st->dd));
+	for (leveldb_iter_seek(it, "q/", 2); leveldb_iter_valid(it); leveldb_iter_next(it)) {
+		size_t kl, vl;
+		const char *k = leveldb_iter_key(it, &kl);
+		uint32_t s;
+		uint64_t seq;
+
+		(void)leveldb_iter_value(it, &vl);
+		if (kl < 2 || memcmp(k, "q/", 2) != 0)
+			break;
+		if (tfo_store_key_parse(k, kl, &s, &seq) != 0)
+			continue;
+		if (!seen[s]++)
+			st->q[s].head = seq;
+		st->q[s].tail = seq + 1;
+		st->q[s].count++;
+		st->q[s].bytes += kl + vl;
+	}
+	leveldb_iter_get_error(it, err);
+	leveldb_iter_destroy(it);
+	return *err ? -1 : 0;
+}
+
+/* state_load - in-memory queue state from the meta key (or the keys themselves) */
+static int
+state_load(struct tfo_store *st, char **err)
+{
+	size_t len = 0;
+	char *m = leveldb_get(st->db, st->ro, META_KEY, 1, &len, err);
+
+	if (*err)
+		return -1;
+	memset(st->q, 0, sizeof(st->q));
+	memset(st->dd, 0, sizeof(st->dd));
+	if (m == NULL || meta_decode(st, (const uint8_t *)m, len) != 0) {
+		if (m)
+			log_warn("store: meta key unreadable; recounting the queue");
+		leveldb_free(m);
+		if (meta_rebuild(st, err) != 0)
+			return -1;
+	} else
+		leveldb_free(m);
+	for (uint32_t s = 1; s < TFO_STORE_NSIG; s++) {
+		struct sigq *q = &st->q[s];
+		q->next_offer = q->head;
+		q->ctail = q->tail;
+		q->compacted_to = 0;
+	}
+	return 0;
+}
+
+void
+store_reset_inflight(struct tfo_store *st)
+{
+	for (uint32_t s = 1; s < TFO_STORE_NSIG; s++) {
+		st->q[s].nb = 0;
+		st->q[s].next_offer = st->q[s].head;
+		st->q[s].head_ts_ok = 0;
+	}
+}
+
+/* ------------------------------------------------------------------ open */
+
+static int
+db_open(struct tfo_store *st, char **err)
+{
+	st->db = leveldb_open(st->opt, st->path, err);
+	if (*err == NULL && state_load(st, err) != 0) {
+		leveldb_close(st->db);
+		st->db = NULL;
+	}
+	return *err ? -1 : 0;
+}
+
+/* quarantine - move a store that will not open aside, try a repair there, start fresh */
+static int
+quarantine(struct tfo_store *st, const char *why, char **err)
+{
+	char dst[4096], *rerr = NULL;
+	long long now = (long long)time(NULL);
+	int n;
+
+	n = snprintf(dst, sizeof(dst), "%s.corrupt-%lld", st->path, now);
+	for (int i = 1; n > 0 && (size_t)n < sizeof(dst) && access(dst, F_OK) == 0; i++)
+		n = snprintf(dst, sizeof(dst), "%s.corrupt-%lld.%d", st->path, now, i);
+	if (n < 0 || (size_t)n >= sizeof(dst) || rename(st->path, dst) != 0) {
+		snprintf(st->s.quarantine, sizeof(st->s.quarantine),
+		    "store would not open (%s) and could not be moved aside: %s", why,
+		    strerror(errno));
+		return -1;
+	}
+	leveldb_repair_db(st->opt, dst, &rerr);
+	snprintf(st->s.quarantine, sizeof(st->s.quarantine),
+	    "at %lld store would not open (%s): moved to %s, repair %s%s; fresh store opened",
+	    now, why, dst, rerr ? "failed: " : "ok", rerr ? rerr : "");
+	leveldb_free(rerr);
+	st->s.quarantines++;
+	return db_open(st, err);
+}
+
+static int
+store_alloc_opts(struct tfo_store *st)
+{
+	st->opt = leveldb_options_create();
+	st->ro = leveldb_readoptions_create();
+	st->wo_sync = leveldb_writeoptions_create();
+	st->wo_async = leveldb_writeoptions_create();
+	st->cache = leveldb_cache_create_lru(2u << 20);
+	st->wb = leveldb_writebatch_create();
+	if (!st->opt || !st->ro || !st->wo_sync || !st->wo_async || !st->cache || !st->wb)
+		return -1;
+	leveldb_options_set_create_if_missing(st->opt, 1);
+	leveldb_options_set_paranoid_checks(st->opt, 1);
+	leveldb_options_set_max_open_files(st->opt, 64);
+	leveldb_options_set_cache(st->opt, st->cache);
+	leveldb_options_set_write_buffer_size(st->opt, 4u << 20);
+	leveldb_readoptions_set_verify_checksums(st->ro, 1);
+	leveldb_readoptions_set_fill_cache(st->ro, 0);  /* a queue is read once */
+	leveldb_writeoptions_set_sync(st->wo_sync, 1);
+	leveldb_writeoptions_set_sync(st->wo_async, 0);
+	return 0;
+}
+
+struct tfo_store *
+tfo_store_open(const struct tfo_store_opts *o, enum tfo_err *e, char *errbuf, size_t errlen)
+{
+	struct tfo_store *st = calloc(1, sizeof(*st));
+	char *err = NULL;
+
+	copy_err(errbuf, errlen, "");
+	if (st == NULL || o->path == NULL || (st->path = strdup(o->path)) == NULL) {
+		free(st);
+		*e = o->path ? TFO_ENOMEM : TFO_EINVAL;
+		return NULL;
+	}
+	st->o = *o;
+	st->o.path = st->path;
+	if (st->o.now_ms == NULL)
+		st->o.now_ms = realtime_ms;
+	if (store_alloc_opts(st) != 0) {
+		*e = TFO_ENOMEM;
+		goto fail;
+	}
+	if (db_open(st, &err) != 0) {
+		/* A lock held by a live process is not corruption: never move it aside. */
+		if (strstr(err, "lock") || strstr(err, "LOCK")) {
+			copy_err(errbuf, errlen, err);
+			*e = TFO_EAGAIN;
+			goto fail;
+		}
+		char why[256];
+		snprintf(why, sizeof(why), "%s", err);
+		leveldb_free(err);
+		err = NULL;
+		if (quarantine(st, why, &err) != 0) {
+			copy_err(errbuf, errlen, err ? err : st->s.quarantine);
+			*e = TFO_EIO;
+			goto fail;
+		}
+	}
+	/* Batch ids grow across restarts, so a stale ack never matches a new batch. */
+	st->next_id = store_now(st) << 12;
+	*e = TFO_OK;
+	return st;
+fail:
+	leveldb_free(err);
+	tfo_store_close(st);
+	return NULL;
+}
+
+void
+tfo_store_close(struct tfo_store *st)
+{
+	if (st == NULL)
+		return;
+	if (st->db)
+		leveldb_close(st->db);
+	if (st->wb)
+		leveldb_writebatch_destroy(st->wb);
+	if (st->opt)
+		leveldb_options_destroy(st->opt);
+	if (st->cache)
+		leveldb_cache_destroy(st->cache);
+	if (st->ro)
+		leveldb_readoptions_destroy(st->ro);
+	if (st->wo_sync)
+		leveldb_writeoptions_destroy(st->wo_sync);
+	if (st->wo_async)
+		leveldb_writeoptions_destroy(st->wo_async);
+	free(st->stg);
+	free(st->scratch);
+	free(st->path);
+	free(st);
+}
+
+/* ------------------------------------------------------------------ commit */
+
+size_t
+tfo_store_pending(const struct tfo_store *st)
+{
+	return st->npending;
+}
+
+size_t
+tfo_store_pending_bytes(const struct tfo_store *st)
+{
+	return st->pending_bytes;
+}
+
+static void
+pending_clear(struct tfo_store *st)
+{
+	leveldb_writebatch_clear(st->wb);
+	st->nstg = 0;
+	st->npending = 0;
+	st->pending_bytes = 0;
+	st->pending_durable = 0;
+}
+
+enum tfo_err
+tfo_store_commit(struct tfo_store *st, char *errbuf, size_t errlen)
+{
+	uint8_t meta[META_LEN];
+	char *err = NULL, *lerr = NULL;
+	uint64_t t0;
+	int durable = st->pending_durable && st->o.sync;
+
+	if (st->npending == 0)
+		return TFO_OK;
+	meta_encode(st, meta);
+	leveldb_writebatch_put(st->wb, META_KEY, 1, (const char *)meta, sizeof(meta));
+	t0 = mono_us();
+	/* Deletes alone need no fsync: a lost delete only re-delivers (at-least-once). */
+	leveldb_write(st->db, durable ? st->wo_sync : st->wo_async, st->wb, &err);
+	if (durable)
+		st->s.last_sync_us = mono_us() - t0;
+	pending_clear(st);
+	if (err) {
+		copy_err(errbuf, errlen, err);
+		leveldb_free(err);
+		st->s.commit_errors++;
+		/* Memory ran ahead of the disk: reload it, and re-offer from head. */
+		if (state_load(st, &lerr) != 0) {
+			leveldb_free(lerr);
+			memset(st->q, 0, sizeof(st->q));
+		}
+		store_reset_inflight(st);
+		return TFO_EIO;
+	}
+	for (uint32_t s = 1; s < TFO_STORE_NSIG; s++)
+		st->q[s].ctail = st->q[s].tail;
+	st->s.commits++;
+	return TFO_OK;
+}
+
+/* ------------------------------------------------------------------ maintenance */
+
+void
+tfo_store_compact(struct tfo_store *st)
+{
+	for (uint32_t s = 1; s < TFO_STORE_NSIG; s++) {
+		struct sigq *q = &st->q[s];
+		uint8_t a[TFO_STORE_KEYLEN], b[TFO_STORE_KEYLEN];
+
+		if (q->head <= q->compacted_to)
+			continue;
+		tfo_store_key(a, s, 0);
+		tfo_store_key(b, s, q->head);
+		leveldb_compact_range(st->db, (const char *)a, sizeof(a), (const char *)b,
+		    sizeof(b));
+		q->compacted_to = q->head;
+	}
+}
+
+/* disk_usage - bytes of the store's files (logs and tables, not only SSTs) */
+static uint64_t
+disk_usage(const char *path)
+{
+	DIR *d = opendir(path);
+	struct dirent *de;
+	uint64_t total = 0;
+
+	if (d == NULL)
+		return 0;
+	while ((de = readdir(d)) != NULL) {
+		struct stat sb;
+		if (fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
+		    S_ISREG(sb.st_mode))
+			total += (uint64_t)sb.st_size;
+	}
+	closedir(d);
+	return total;
+}
+
+void
+tfo_store_get_stats(struct tfo_store *st, struct tfo_store_stats *out)
+{
+	uint64_t now = store_now(st), oldest = UINT64_MAX;
+
+	*out = st->s;
+	for (uint32_t s = 1; s < TFO_STORE_NSIG; s++) {
+		uint64_t ts;
+		out->entries[s] = st->q[s].count;
+		out->bytes[s] = st->q[s].bytes;
+		if (store_head_ts(st, s, &ts) == 0 && ts < oldest)
+			oldest = ts;
+	}
+	out->oldest_age_s = oldest != UINT64_MAX && now > oldest ? (double)(now - oldest) / 1000.0 : 0;
+	out->disk_bytes = disk_usage(st->path);
+}

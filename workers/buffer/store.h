@@ -1,0 +1,166 @@
+/*
+ * store.h - the buffer's durable FIFO queue on LevelDB (tfo-buffer process;
+ * also linked by unit tests, fuzz harness and bench as tfo_buffer_store).
+ *
+ * Keys: "q/<signal digit>/" + seq big-endian u64 -> [ts_ms u64 BE][points u32 BE][payload]
+ *       "c/<role>/<file_id>"                       -> packed tfo.v1.Checkpoint
+ *       "m"                                        -> meta: head/tail/count/bytes per
+ *                                                     signal + dedupe table
+ * Every mutation is staged in one pending write batch (group commit) and made
+ * durable by tfo_store_commit(), which also writes the meta key in that batch.
+ * Not thread-safe: one caller (the worker's event loop) owns the store.
+ */
+#ifndef TFO_BUFFER_STORE_H
+#define TFO_BUFFER_STORE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "common/err.h"
+#include "tfo/v1/tfo.pb-c.h"
+
+#define TFO_STORE_NSIG 3           /* index = Tfo__V1__Signal; 0 unused */
+#define TFO_STORE_NROLE 8          /* index = Tfo__V1__Role */
+#define TFO_STORE_HDR 12           /* ts_ms u64 + points u32 before each payload */
+#define TFO_STORE_KEYLEN 12        /* "q/1/" + 8 bytes */
+#define TFO_STORE_MAX_CHECKPOINTS 256  /* per Put */
+#define TFO_STORE_MAX_FILE_ID 512
+#define TFO_STORE_MAX_BATCH_ENTRIES 4096
+#define TFO_STORE_DEFAULT_FETCH (1u << 20)
+#define TFO_STORE_MAX_FETCH (8u << 20)
+#define TFO_STORE_MAX_INFLIGHT 64  /* batches fetched and not yet acked, per signal */
+#define TFO_STORE_BUSY_RETRY_MS 500
+#define TFO_STORE_MAX_NACK_MS (5u * 60 * 1000)
+
+enum tfo_drop_reason {
+	TFO_DROP_SIZE = 0,         /* max_size_mb reached: oldest dropped */
+	TFO_DROP_AGE,              /* older than max_age */
+	TFO_DROP_CORRUPT,          /* unreadable entry skipped */
+	TFO_DROP_NREASONS,
+};
+
+struct tfo_store_opts {
+	const char *path;          /* LevelDB directory */
+	uint64_t max_bytes;        /* queued key+value bytes; 0 = unbounded */
+	uint64_t max_age_ms;       /* 0 = no age bound */
+	int sync;                  /* fsync every commit */
+	/* Wall clock in ms (persisted timestamps); NULL = CLOCK_REALTIME. Tests inject. */
+	uint64_t (*now_ms)(void *arg);
+	void *now_arg;
+};
+
+/* One Put, as decoded from IngestRequest.put (pointers borrowed for the call). */
+struct tfo_store_put {
+	uint32_t role;
+	uint64_t incarnation;
+	uint64_t seq;
+	uint32_t signal;
+	const void *payload;
+	size_t len;
+	uint32_t points;
+	Tfo__V1__Checkpoint *const *checkpoints;
+	size_t ncheckpoints;
+	int block_when_full;
+};
+
+enum tfo_put_result {
+	TFO_PUT_STAGED = 0,        /* in the pending batch: answer PutOk after commit */
+	TFO_PUT_DUP,               /* resent duplicate: answer PutOk after commit */
+	TFO_PUT_BUSY,              /* full and block_when_full: answer Busy now */
+	TFO_PUT_INVALID,           /* bad role/signal/size/checkpoint: answer Error now */
+};
+
+/* A fetched batch: entries point into one owned blob. Free with tfo_store_batch_free. */
+struct tfo_store_batch {
+	uint64_t id;
+	uint32_t signal;
+	uint32_t points;
+	size_t n;
+	const uint8_t **data;
+	size_t *len;
+	uint8_t *blob;
+};
+
+struct tfo_store_stats {
+	uint64_t entries[TFO_STORE_NSIG];
+	uint64_t bytes[TFO_STORE_NSIG];
+	double oldest_age_s;       /* of the oldest queued entry; 0 when empty */
+	uint64_t puts, dup_puts, busy, points_in;
+	uint64_t fetches, acks, nacks, reoffers;
+	uint64_t commits, commit_errors;
+	uint64_t drops[TFO_STORE_NSIG][TFO_DROP_NREASONS];
+	uint64_t disk_bytes;
+	uint64_t last_sync_us;
+	uint64_t quarantines;
+	char quarantine[384];      /* last quarantine event, "" if none */
+};
+
+struct tfo_store;
+
+/*
+ * tfo_store_open - open (creating) the store with paranoid checks. A store
+ * that will not open (other than a held lock) is renamed <path>.corrupt-<time>,
+ * repaired in place there, and a fresh store is opened; the event is kept for
+ * stats. Returns NULL with *err set (TFO_EAGAIN: locked by another process).
+ * errbuf (may be NULL) receives LevelDB's message on failure.
+ */
+struct tfo_store *tfo_store_open(const struct tfo_store_opts *o, enum tfo_err *err,
+    char *errbuf, size_t errlen);
+void tfo_store_close(struct tfo_store *st);
+
+/* tfo_store_put - validate, dedupe, apply bounds and stage one put. */
+enum tfo_put_result tfo_store_put(struct tfo_store *st, const struct tfo_store_put *p,
+    const char **why);
+
+/* tfo_store_pending - mutations staged since the last commit (0 = nothing to write). */
+size_t tfo_store_pending(const struct tfo_store *st);
+/* tfo_store_pending_bytes - payload bytes staged since the last commit. */
+size_t tfo_store_pending_bytes(const struct tfo_store *st);
+
+/*
+ * tfo_store_commit - write the pending batch (+ meta) in one LevelDB write,
+ * synced when opts.sync. On failure the in-memory state is reloaded from the
+ * store, every batch in flight is re-offered, and the error is returned
+ * (callers answer the group's requests with Error).
+ */
+enum tfo_err tfo_store_commit(struct tfo_store *st, char *errbuf, size_t errlen);
+
+/*
+ * tfo_store_fetch - next batch for signal (0 = any, round robin), at most
+ * max_bytes (0 = default; at least one entry). Re-offers a nacked batch once
+ * its delay has passed, and holds newer data back meanwhile (FIFO).
+ * TFO_ENOENT = nothing to offer now.
+ */
+enum tfo_err tfo_store_fetch(struct tfo_store *st, uint32_t signal, uint32_t max_bytes,
+    struct tfo_store_batch *out);
+void tfo_store_batch_free(struct tfo_store_batch *b);
+
+/* tfo_store_ack - the batch was delivered: stage its deletion. TFO_ENOENT if unknown. */
+enum tfo_err tfo_store_ack(struct tfo_store *st, uint64_t id);
+/* tfo_store_nack - offer the batch again after retry_after_ms. TFO_ENOENT if unknown. */
+enum tfo_err tfo_store_nack(struct tfo_store *st, uint64_t id, uint32_t retry_after_ms);
+/* tfo_store_reoffer_all - the exporter went away: every batch in flight is offered again. */
+void tfo_store_reoffer_all(struct tfo_store *st);
+
+/*
+ * tfo_store_checkpoints - the committed log checkpoints of role (at most
+ * `max`). *out is an array of unpacked messages: free with
+ * tfo_store_checkpoints_free.
+ */
+enum tfo_err tfo_store_checkpoints(struct tfo_store *st, uint32_t role, size_t max,
+    Tfo__V1__Checkpoint ***out, size_t *n);
+void tfo_store_checkpoints_free(Tfo__V1__Checkpoint **cps, size_t n);
+
+/* tfo_store_expire - stage drops of entries older than max_age. Returns drops staged. */
+size_t tfo_store_expire(struct tfo_store *st);
+/* tfo_store_compact - compact the consumed key range of each signal if it grew. */
+void tfo_store_compact(struct tfo_store *st);
+
+void tfo_store_get_stats(struct tfo_store *st, struct tfo_store_stats *s);
+const char *tfo_store_drop_reason_name(enum tfo_drop_reason r);
+
+/* Key encoding, exposed for tests: buf must hold TFO_STORE_KEYLEN bytes. */
+void tfo_store_key(uint8_t *buf, uint32_t signal, uint64_t seq);
+int tfo_store_key_parse(const void *key, size_t len, uint32_t *signal, uint64_t *seq);
+
+#endif

@@ -1,0 +1,96 @@
+/*
+ * store_int.h - internals shared by store.c (open, meta, commit, stats) and
+ * queue.c (put, drop, fetch, ack) of the buffer's LevelDB queue. Private.
+ *
+ * Per signal the live entries are exactly the seqs [head, tail): puts append
+ * at tail, deletions only ever happen at head (acked batches are deleted once
+ * every batch before them is acked; drops take the head). Batches in flight
+ * cover [head, next_offer) contiguously, in order. Entries in
+ * [ctail, tail) are staged in the pending write batch, not yet on disk.
+ */
+#ifndef TFO_BUFFER_STORE_INT_H
+#define TFO_BUFFER_STORE_INT_H
+
+#include <leveldb/c.h>
+
+#include "workers/buffer/store.h"
+
+enum sbatch_state {
+	SB_INFLIGHT = 0,           /* handed to the exporter, no answer yet */
+	SB_ACKED,                  /* delivered; deleted once it reaches the head */
+	SB_NACKED,                 /* offer again at retry_at */
+	SB_REOFFER,                /* exporter went away: offer again now */
+};
+
+struct sbatch {
+	uint64_t id;
+	uint64_t first, end;       /* seq range [first, end) */
+	uint64_t count, bytes;     /* live entries and their key+value bytes */
+	uint32_t points;
+	int state;
+	uint64_t retry_at;         /* ms, SB_NACKED */
+};
+
+struct sigq {
+	uint64_t head, next_offer, ctail, tail;
+	uint64_t count, bytes;
+	uint64_t head_ts;          /* cached timestamp and key+value size of the head entry */
+	uint64_t head_size;
+	int head_ts_ok;            /* 1 cached, 0 unknown */
+	uint64_t compacted_to;
+	struct sbatch b[TFO_STORE_MAX_INFLIGHT];
+	size_t nb;
+};
+
+struct dedupe {
+	uint64_t incarnation, seq;
+	int used;
+};
+
+/* A put staged in the pending write batch (for drops before it is on disk). */
+struct staged {
+	uint32_t signal;
+	uint64_t seq;
+	uint64_t size;
+	uint64_t ts;
+};
+
+struct tfo_store {
+	leveldb_t *db;
+	leveldb_options_t *opt;
+	leveldb_readoptions_t *ro;
+	leveldb_writeoptions_t *wo_sync, *wo_async;
+	leveldb_cache_t *cache;
+	leveldb_writebatch_t *wb;
+	struct tfo_store_opts o;
+	char *path;
+	struct sigq q[TFO_STORE_NSIG];
+	struct dedupe dd[TFO_STORE_NROLE];
+	struct staged *stg;
+	size_t nstg, stgcap;
+	size_t npending;           /* mutations staged */
+	size_t pending_bytes;      /* payload bytes staged */
+	int pending_durable;       /* staged puts/checkpoints: commit must sync */
+	uint8_t *scratch;          /* value being built for a put */
+	size_t scratchcap;
+	uint64_t next_id;
+	uint32_t rr;               /* round robin for fetch of any signal */
+	struct tfo_store_stats s;
+};
+
+uint64_t store_now(struct tfo_store *st);
+void store_be64(uint8_t *p, uint64_t v);
+uint64_t store_get_be64(const uint8_t *p);
+void store_be32(uint8_t *p, uint32_t v);
+uint32_t store_get_be32(const uint8_t *p);
+/* store_staged_find - the staged put (signal, seq), or NULL */
+struct staged *store_staged_find(struct tfo_store *st, uint32_t signal, uint64_t seq);
+/* store_reset_inflight - forget every batch in flight (all re-offered from head) */
+void store_reset_inflight(struct tfo_store *st);
+uint64_t store_total_bytes(const struct tfo_store *st);
+/* store_head_ts - timestamp of the head entry; 0 ok, 1 missing/corrupt, -1 empty */
+int store_head_ts(struct tfo_store *st, uint32_t s, uint64_t *ts);
+/* store_scratch - a buffer of at least len bytes owned by the store, or NULL */
+uint8_t *store_scratch(struct tfo_store *st, size_t len);
+
+#endif
