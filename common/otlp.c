@@ -322,6 +322,12 @@ tfo_otlp_metric(struct tfo_otlp_metrics *b, const char *name, const char *unit,
 	return m;
 }
 
+const char *
+tfo_otlp_metric_name(const struct tfo_otlp_metric *m)
+{
+	return m->m.name;
+}
+
 /* point_add - append a point with time and attributes set, value left to caller */
 static otlp_point *
 point_add(struct tfo_otlp_metrics *b, struct tfo_otlp_metric *m, uint64_t start_ns,

@@ -66,6 +66,9 @@ struct tfo_otlp_metric *tfo_otlp_metric(struct tfo_otlp_metrics *b, const char *
                                         const char *unit, const char *description,
                                         enum tfo_otlp_kind kind);
 
+/* tfo_otlp_metric_name - the metric's name (as copied into the arena) */
+const char *tfo_otlp_metric_name(const struct tfo_otlp_metric *m);
+
 /*
  * tfo_otlp_point_int / _double - add a data point. start_ns is ignored for
  * gauges. attrs (nattrs pointers) are referenced: build them with
