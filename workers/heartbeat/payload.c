@@ -9,24 +9,27 @@
 
 enum hb_type { T_STR, T_U64, T_I64, T_F64, T_BOOL };
 
-#define F(name, type, member) { name, type, offsetof(struct hb_sysinfo, member) }
+#define F(name, type, member) { name, type, offsetof(struct hb_sysinfo, member), false }
+/* C: a field sent even when include_system_info is off (host and agent) */
+#define C(name, type, member) { name, type, offsetof(struct hb_sysinfo, member), true }
 
 static const struct hb_field {
 	const char *name;
 	enum hb_type type;
 	size_t off;
+	bool core;
 } fields[] = {
-	F("hostname", T_STR, hostname),
-	F("os", T_STR, os),
-	F("osVersion", T_STR, os_version),
-	F("platform", T_STR, platform),
-	F("platformFamily", T_STR, platform_family),
-	F("kernelVersion", T_STR, kernel_version),
-	F("architecture", T_STR, architecture),
-	F("uptime", T_U64, uptime),
-	F("bootTime", T_U64, boot_time),
-	F("hostId", T_STR, host_id),
-	F("timezone", T_STR, timezone),
+	C("hostname", T_STR, hostname),
+	C("os", T_STR, os),
+	C("osVersion", T_STR, os_version),
+	C("platform", T_STR, platform),
+	C("platformFamily", T_STR, platform_family),
+	C("kernelVersion", T_STR, kernel_version),
+	C("architecture", T_STR, architecture),
+	C("uptime", T_U64, uptime),
+	C("bootTime", T_U64, boot_time),
+	C("hostId", T_STR, host_id),
+	C("timezone", T_STR, timezone),
 
 	F("cpuCores", T_I64, cpu_cores),
 	F("cpuLogicalCores", T_I64, cpu_logical_cores),
@@ -118,11 +121,11 @@ static const struct hb_field {
 	F("cloudRegion", T_STR, cloud.region),
 	F("cloudZone", T_STR, cloud.zone),
 
-	F("agentVersion", T_STR, agent_version),
-	F("agentStartTime", T_U64, agent_start_time),
-	F("agentUptime", T_U64, agent_uptime),
-	F("collectionTime", T_I64, collection_time),
-	F("collectionDuration", T_I64, collection_duration),
+	C("agentVersion", T_STR, agent_version),
+	C("agentStartTime", T_U64, agent_start_time),
+	C("agentUptime", T_U64, agent_uptime),
+	C("collectionTime", T_I64, collection_time),
+	C("collectionDuration", T_I64, collection_duration),
 };
 
 /* num - JSON has no NaN/Inf: a bad rate becomes 0 rather than "null" */
@@ -258,17 +261,18 @@ ifaces_json(const struct hb_sysinfo *si)
 }
 
 cJSON *
-hb_payload_object(const struct hb_sysinfo *si)
+hb_payload_object(const struct hb_sysinfo *si, bool full)
 {
 	cJSON *o = cJSON_CreateObject();
 
 	if (o == NULL)
 		return NULL;
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
-		if (!add(o, fields[i].name, field_value(si, &fields[i])))
+		if ((full || fields[i].core) && !add(o, fields[i].name, field_value(si, &fields[i])))
 			goto fail;
-	if (!add(o, "cpuPerCore", cores_json(si)) || !add(o, "diskPartitions", parts_json(si)) ||
-	    !add(o, "networkInterfaces", ifaces_json(si)))
+	if (full && (!add(o, "cpuPerCore", cores_json(si)) ||
+		     !add(o, "diskPartitions", parts_json(si)) ||
+		     !add(o, "networkInterfaces", ifaces_json(si))))
 		goto fail;
 	return o;
 fail:
@@ -277,9 +281,9 @@ fail:
 }
 
 char *
-hb_payload_body(const struct hb_sysinfo *si)
+hb_payload_body(const struct hb_sysinfo *si, bool full)
 {
-	cJSON *root = cJSON_CreateObject(), *o = hb_payload_object(si);
+	cJSON *root = cJSON_CreateObject(), *o = hb_payload_object(si, full);
 	char *s = NULL;
 
 	if (root != NULL && add(root, "systemInfo", o))

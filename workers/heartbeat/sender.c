@@ -1,0 +1,440 @@
+/*
+ * sender.c - heartbeat HTTP POST over libcurl multi driven by libevent
+ * (tfo-heartbeat). One beat in flight at a time; a beat is a snapshot, so
+ * after its timeout it is dropped, never buffered. Secrets are never logged.
+ */
+#include "workers/heartbeat/sender.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/log.h"
+
+#define BACKOFF_CAP_MS 5000u
+#define RESPONSE_MAX 65536u
+#define AUTH_LOG_EVERY_NS (3600ull * 1000000000ull)
+
+struct hb_sender {
+	struct event_base *base;
+	CURLM *multi;
+	CURL *easy;
+	struct curl_slist *headers;
+	struct event *curl_timer, *retry_timer;
+	char url[2048];
+	struct hb_sender_cfg cfg;
+	/* the beat in flight */
+	char *body;
+	hb_done_fn done;
+	void *arg;
+	uint64_t deadline_ns, attempt_ns, last_auth_log_ns;
+	unsigned attempt;
+	bool busy, failing;
+	size_t response_seen;
+	struct hb_stats st;
+};
+
+static uint64_t
+now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+}
+
+enum hb_verdict
+hb_classify(CURLcode cc, long status)
+{
+	switch (cc) {
+	case CURLE_OK:
+		break;
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_OPERATION_TIMEDOUT:
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+	case CURLE_GOT_NOTHING:
+	case CURLE_PARTIAL_FILE:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_HTTP2:
+	case CURLE_HTTP2_STREAM:
+		return HB_V_RETRY;
+	default:
+		return HB_V_FATAL;   /* bad URL, TLS verification, out of memory... */
+	}
+	if (status >= 200 && status < 300)
+		return HB_V_OK;
+	if (status == 401 || status == 403)
+		return HB_V_AUTH;
+	if (status == 429 || (status >= 500 && status < 600))
+		return HB_V_RETRY;
+	return HB_V_FATAL;
+}
+
+uint32_t
+hb_backoff_ms(uint32_t base, unsigned n, long retry_after_s)
+{
+	uint64_t d = base ? base : 500u;
+
+	for (unsigned i = 0; i < n && d < BACKOFF_CAP_MS; i++)
+		d *= 2;
+	if (d > BACKOFF_CAP_MS)
+		d = BACKOFF_CAP_MS;
+	if (retry_after_s > 0 && (uint64_t)retry_after_s * 1000u > d)
+		d = (uint64_t)retry_after_s * 1000u;   /* the server knows best; the deadline still caps */
+	return (uint32_t)(d > UINT32_MAX ? UINT32_MAX : d);
+}
+
+/* ---------------------------------------------------------------- curl <-> libevent */
+
+static void check_done(struct hb_sender *s);
+
+static void
+sock_ev(evutil_socket_t fd, short what, void *arg)
+{
+	struct hb_sender *s = arg;
+	int running, flags = ((what & EV_READ) ? CURL_CSELECT_IN : 0) |
+			     ((what & EV_WRITE) ? CURL_CSELECT_OUT : 0);
+
+	curl_multi_socket_action(s->multi, fd, flags, &running);
+	check_done(s);
+}
+
+static int
+sock_cb(CURL *e, curl_socket_t fd, int what, void *userp, void *sockp)
+{
+	struct hb_sender *s = userp;
+	struct event *ev = sockp;
+	short kind;
+
+	(void)e;
+	if (what == CURL_POLL_REMOVE) {
+		if (ev != NULL) {
+			event_free(ev);
+			curl_multi_assign(s->multi, fd, NULL);
+		}
+		return 0;
+	}
+	kind = (short)(((what & CURL_POLL_IN) ? EV_READ : 0) |
+		       ((what & CURL_POLL_OUT) ? EV_WRITE : 0) | EV_PERSIST);
+	if (ev != NULL)
+		event_free(ev);
+	ev = event_new(s->base, fd, kind, sock_ev, s);
+	if (ev == NULL || event_add(ev, NULL) < 0) {
+		if (ev != NULL)
+			event_free(ev);
+		curl_multi_assign(s->multi, fd, NULL);
+		return -1;
+	}
+	curl_multi_assign(s->multi, fd, ev);
+	return 0;
+}
+
+static void
+curl_timer_ev(evutil_socket_t fd, short what, void *arg)
+{
+	struct hb_sender *s = arg;
+	int running;
+
+	(void)fd;
+	(void)what;
+	curl_multi_socket_action(s->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	check_done(s);
+}
+
+static int
+timer_cb(CURLM *m, long timeout_ms, void *userp)
+{
+	struct hb_sender *s = userp;
+	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
+
+	(void)m;
+	if (timeout_ms < 0)
+		return evtimer_del(s->curl_timer);
+	return evtimer_add(s->curl_timer, &tv);
+}
+
+/* ---------------------------------------------------------------- one beat */
+
+static size_t
+discard_cb(char *p, size_t sz, size_t n, void *userp)
+{
+	size_t *seen = userp;
+
+	(void)p;
+	*seen += sz * n;
+	return *seen > RESPONSE_MAX ? 0 : sz * n;   /* a heartbeat reply is small */
+}
+
+static void
+finish(struct hb_sender *s, bool ok)
+{
+	hb_done_fn done = s->done;
+	void *arg = s->arg;
+
+	free(s->body);
+	s->body = NULL;
+	s->busy = false;
+	if (ok) {
+		s->st.sent++;
+		s->st.last_success = (int64_t)time(NULL);
+		if (s->failing)
+			log_info("heartbeat: API reachable again (HTTP %ld)", s->st.last_status);
+		s->failing = false;
+	} else {
+		s->st.failed++;
+	}
+	if (done != NULL)
+		done(arg, ok);
+}
+
+static void
+start_attempt(struct hb_sender *s)
+{
+	uint64_t now = now_ns();
+	long left_ms = now >= s->deadline_ns ? 1 : (long)((s->deadline_ns - now) / 1000000u);
+
+	s->response_seen = 0;
+	s->attempt_ns = now;
+	curl_easy_setopt(s->easy, CURLOPT_TIMEOUT_MS, left_ms > 0 ? left_ms : 1L);
+	if (curl_multi_add_handle(s->multi, s->easy) != CURLM_OK) {
+		snprintf(s->st.last_error, sizeof(s->st.last_error), "curl_multi_add_handle failed");
+		finish(s, false);
+	}
+}
+
+static void
+retry_ev(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	start_attempt(arg);
+}
+
+static void
+log_auth(struct hb_sender *s, long status)
+{
+	uint64_t now = now_ns();
+
+	s->st.auth_failures++;
+	if (s->last_auth_log_ns != 0 && now - s->last_auth_log_ns < AUTH_LOG_EVERY_NS)
+		return;
+	s->last_auth_log_ns = now;
+	log_error("heartbeat: the API refused our credentials (HTTP %ld): check "
+		  "telemetryflow api_key_id / api_key_secret (logged once per hour)", status);
+}
+
+/* attempt_done - decide: success, retry after backoff, or give up this beat */
+static void
+attempt_done(struct hb_sender *s, CURLcode cc)
+{
+	long status = 0, retry_after = 0;
+	curl_off_t ra = 0;
+	enum hb_verdict v;
+	uint64_t now = now_ns();
+	uint32_t delay;
+
+	curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
+	if (curl_easy_getinfo(s->easy, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK && ra > 0)
+		retry_after = ra > 3600 ? 3600 : (long)ra;
+	s->st.last_status = status;
+	if (status != 0)
+		s->st.last_latency_ms = (double)(now - s->attempt_ns) / 1e6;
+	v = hb_classify(cc, status);
+	if (cc != CURLE_OK)
+		snprintf(s->st.last_error, sizeof(s->st.last_error), "%s", curl_easy_strerror(cc));
+	else if (v != HB_V_OK)
+		snprintf(s->st.last_error, sizeof(s->st.last_error), "HTTP %ld", status);
+	if (v == HB_V_OK || v == HB_V_FATAL || v == HB_V_AUTH) {
+		if (v == HB_V_AUTH)
+			log_auth(s, status);
+		else if (v == HB_V_FATAL && !s->failing)
+			log_warn("heartbeat: POST failed, not retried: %s", s->st.last_error);
+		s->failing = s->failing || v != HB_V_OK;
+		finish(s, v == HB_V_OK);
+		return;
+	}
+	delay = hb_backoff_ms(s->cfg.backoff_ms, s->attempt++, retry_after);
+	if (now + (uint64_t)delay * 1000000u >= s->deadline_ns) {
+		if (!s->failing)
+			log_warn("heartbeat: giving up this beat after %u attempts: %s", s->attempt,
+				 s->st.last_error);
+		s->failing = true;
+		finish(s, false);
+		return;
+	}
+	s->st.retries++;
+	log_debug("heartbeat: %s, retry in %u ms", s->st.last_error, delay);
+	{
+		struct timeval tv = { delay / 1000, (delay % 1000) * 1000 };
+		evtimer_add(s->retry_timer, &tv);
+	}
+}
+
+static void
+check_done(struct hb_sender *s)
+{
+	CURLMsg *m;
+	int left;
+
+	while ((m = curl_multi_info_read(s->multi, &left)) != NULL) {
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		curl_multi_remove_handle(s->multi, m->easy_handle);
+		attempt_done(s, m->data.result);
+	}
+}
+
+enum tfo_err
+hb_sender_post(struct hb_sender *s, char *body, hb_done_fn done, void *arg)
+{
+	if (s->busy) {
+		free(body);
+		return TFO_EAGAIN;
+	}
+	s->busy = true;
+	s->body = body;
+	s->done = done;
+	s->arg = arg;
+	s->attempt = 0;
+	s->deadline_ns = now_ns() + (uint64_t)(s->cfg.timeout_ms ? s->cfg.timeout_ms : 10000u) * 1000000u;
+	curl_easy_setopt(s->easy, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(s->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
+	start_attempt(s);
+	return TFO_OK;
+}
+
+/* ---------------------------------------------------------------- setup */
+
+static bool
+set(CURLcode rc)
+{
+	return rc == CURLE_OK;
+}
+
+static bool
+set_tls(CURL *e, const struct hb_tls *t)
+{
+	bool ok = true;
+
+	if (t->ca_file != NULL && t->ca_file[0] != '\0')
+		ok = ok && set(curl_easy_setopt(e, CURLOPT_CAINFO, t->ca_file));
+	if (t->cert_file != NULL && t->cert_file[0] != '\0')
+		ok = ok && set(curl_easy_setopt(e, CURLOPT_SSLCERT, t->cert_file));
+	if (t->key_file != NULL && t->key_file[0] != '\0')
+		ok = ok && set(curl_easy_setopt(e, CURLOPT_SSLKEY, t->key_file));
+	if (t->insecure_skip_verify) {
+		ok = ok && set(curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L)) &&
+		     set(curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L));
+	}
+	ok = ok && set(curl_easy_setopt(e, CURLOPT_SSLVERSION,
+		       t->min_version != NULL && strcmp(t->min_version, "1.3") == 0
+		       ? (long)CURL_SSLVERSION_TLSv1_3 : (long)CURL_SSLVERSION_TLSv1_2));
+	return ok;
+}
+
+/* add_header - "Name: value"; false on overflow or ENOMEM */
+static bool
+add_header(struct curl_slist **l, const char *name, const char *value)
+{
+	char line[1024];
+	struct curl_slist *n;
+
+	if (snprintf(line, sizeof(line), "%s: %s", name, value ? value : "") >= (int)sizeof(line))
+		return false;
+	if ((n = curl_slist_append(*l, line)) == NULL)
+		return false;
+	*l = n;
+	explicit_bzero(line, sizeof(line));   /* may hold the secret */
+	return true;
+}
+
+static bool
+setup_easy(struct hb_sender *s)
+{
+	char ua[128];
+	CURL *e = s->easy;
+
+	snprintf(ua, sizeof(ua), "tfo-agent/%s", s->cfg.version);
+	if (!add_header(&s->headers, "Content-Type", "application/json") ||
+	    !add_header(&s->headers, "X-API-Key-ID", s->cfg.key_id) ||
+	    !add_header(&s->headers, "X-API-Key-Secret", s->cfg.key_secret) ||
+	    !add_header(&s->headers, "X-Agent-Version", s->cfg.version) ||
+	    !add_header(&s->headers, "Expect", ""))
+		return false;
+	return set(curl_easy_setopt(e, CURLOPT_URL, s->url)) &&
+	       set(curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https")) &&
+	       set(curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L)) &&
+	       set(curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L)) &&
+	       set(curl_easy_setopt(e, CURLOPT_HTTPHEADER, s->headers)) &&
+	       set(curl_easy_setopt(e, CURLOPT_USERAGENT, ua)) &&
+	       set(curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard_cb)) &&
+	       set(curl_easy_setopt(e, CURLOPT_WRITEDATA, &s->response_seen)) &&
+	       set_tls(e, &s->cfg.tls);
+}
+
+struct hb_sender *
+hb_sender_new(struct event_base *base, const struct hb_sender_cfg *cfg)
+{
+	struct hb_sender *s = calloc(1, sizeof(*s));
+	size_t n;
+	int len;
+
+	if (s == NULL)
+		return NULL;
+	s->base = base;
+	s->cfg = *cfg;
+	n = strlen(cfg->endpoint);
+	while (n > 0 && cfg->endpoint[n - 1] == '/')
+		n--;
+	len = snprintf(s->url, sizeof(s->url), "%.*s/agents/%s/heartbeat", (int)n, cfg->endpoint,
+		       cfg->agent_id);
+	s->multi = curl_multi_init();
+	s->easy = curl_easy_init();
+	s->curl_timer = evtimer_new(base, curl_timer_ev, s);
+	s->retry_timer = evtimer_new(base, retry_ev, s);
+	if (len < 0 || (size_t)len >= sizeof(s->url) || n == 0 || s->multi == NULL ||
+	    s->easy == NULL || s->curl_timer == NULL || s->retry_timer == NULL ||
+	    curl_multi_setopt(s->multi, CURLMOPT_SOCKETFUNCTION, sock_cb) != CURLM_OK ||
+	    curl_multi_setopt(s->multi, CURLMOPT_SOCKETDATA, s) != CURLM_OK ||
+	    curl_multi_setopt(s->multi, CURLMOPT_TIMERFUNCTION, timer_cb) != CURLM_OK ||
+	    curl_multi_setopt(s->multi, CURLMOPT_TIMERDATA, s) != CURLM_OK || !setup_easy(s)) {
+		hb_sender_free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void
+hb_sender_free(struct hb_sender *s)
+{
+	if (s == NULL)
+		return;
+	if (s->multi != NULL && s->easy != NULL && s->busy)
+		curl_multi_remove_handle(s->multi, s->easy);
+	if (s->easy != NULL)
+		curl_easy_cleanup(s->easy);
+	if (s->multi != NULL)
+		curl_multi_cleanup(s->multi);   /* closes sockets: sock_cb frees their events */
+	if (s->curl_timer != NULL)
+		event_free(s->curl_timer);
+	if (s->retry_timer != NULL)
+		event_free(s->retry_timer);
+	curl_slist_free_all(s->headers);   /* the secret header goes with it */
+	free(s->body);
+	free(s);
+}
+
+bool
+hb_sender_busy(const struct hb_sender *s)
+{
+	return s->busy;
+}
+
+const struct hb_stats *
+hb_sender_stats(const struct hb_sender *s)
+{
+	return &s->st;
+}
