@@ -92,6 +92,8 @@ gunzip(struct tfo_sink_summary *s, const uint8_t *in, size_t len, size_t cap,
 			e = sink_fail(s, TFO_EINVAL, "gzip: truncated stream");
 	}
 	inflateEnd(&z);
+	if (e == TFO_OK && used > cap)  /* ended exactly at cap + 1 */
+		e = sink_fail(s, TFO_ERANGE, "gzip: inflates past %zu bytes", cap);
 	if (e != TFO_OK) {
 		free(buf);
 		return e;
