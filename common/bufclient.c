@@ -1,0 +1,297 @@
+/*
+ * bufclient.c - synchronous clients of tfo-buffer's ingest channel (the
+ * collectors) and export channel (the exporter). See bufclient.h.
+ */
+#include "common/bufclient.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/ipc.h"
+
+#define VERSION TFO__V1__PROTO_VERSION__TFO_PROTO_VERSION
+#define EXPORT_ATTEMPTS 3           /* ack/nack/checkpoints: answers are idempotent */
+
+static uint64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static enum tfo_err
+dial(struct tfo_bufclient *c)
+{
+	int rv = tfo_ipc_req_dial(&c->s, c->url, TFO_BUFCLIENT_REPLY_MAX, c->timeout_ms, NULL);
+
+	if (rv != 0)
+		return rv == NNG_ENOMEM ? TFO_ENOMEM : TFO_EIO;
+	/* Resends are ours (same seq, after timeout_ms), not the REQ protocol's. */
+	(void)nng_socket_set_ms(c->s, NNG_OPT_SENDTIMEO, c->timeout_ms);
+	c->open = 1;
+	return TFO_OK;
+}
+
+static enum tfo_err
+open_common(struct tfo_bufclient *c, const char *url, int timeout_ms)
+{
+	memset(c, 0, sizeof(*c));
+	if (url == NULL || timeout_ms <= 0)
+		return TFO_EINVAL;
+	if ((c->url = strdup(url)) == NULL)
+		return TFO_ENOMEM;
+	c->timeout_ms = timeout_ms;
+	return dial(c);
+}
+
+enum tfo_err
+tfo_bufclient_open_ingest(struct tfo_bufclient *c, const char *url, Tfo__V1__Role role,
+    uint64_t incarnation, int timeout_ms)
+{
+	enum tfo_err e = open_common(c, url, timeout_ms);
+
+	c->role = role;
+	c->incarnation = incarnation;
+	return e;
+}
+
+enum tfo_err
+tfo_bufclient_open_export(struct tfo_bufclient *c, const char *url, int timeout_ms)
+{
+	return open_common(c, url, timeout_ms);
+}
+
+void
+tfo_bufclient_close(struct tfo_bufclient *c)
+{
+	if (c->open)
+		nng_close(c->s);
+	c->open = 0;
+	free(c->url);
+	c->url = NULL;
+}
+
+/*
+ * exchange - send req and wait for its answer; on a timeout send the same
+ * bytes again, up to `attempts` times (0 = until give_up_ms, if set).
+ */
+static enum tfo_err
+exchange(struct tfo_bufclient *c, const ProtobufCMessage *req,
+    const ProtobufCMessageDescriptor *d, unsigned attempts, ProtobufCMessage **reply)
+{
+	size_t len = protobuf_c_message_get_packed_size(req);
+	uint8_t *buf = malloc(len ? len : 1);
+	uint64_t start = mono_ms();
+	enum tfo_err e = TFO_ETIMEDOUT;
+
+	*reply = NULL;
+	if (!c->open || buf == NULL) {
+		free(buf);
+		return c->open ? TFO_ENOMEM : TFO_EINVAL;
+	}
+	protobuf_c_message_pack(req, buf);
+	for (unsigned n = 1;; n++) {
+		nng_msg *m;
+		int rv;
+		if (nng_msg_alloc(&m, len) != 0) {
+			e = TFO_ENOMEM;
+			break;
+		}
+		memcpy(nng_msg_body(m), buf, len);
+		if ((rv = nng_sendmsg(c->s, m, 0)) != 0) {
+			nng_msg_free(m);
+			e = rv == NNG_ETIMEDOUT ? TFO_ETIMEDOUT : TFO_EIO;
+		} else if ((*reply = tfo_msg_recv(c->s, d, TFO_BUFCLIENT_REPLY_MAX, &e)) != NULL)
+			break;
+		if (e != TFO_ETIMEDOUT || (attempts && n >= attempts) ||
+		    (c->give_up_ms && mono_ms() - start >= c->give_up_ms))
+			break;
+		c->resends++;
+	}
+	free(buf);
+	return *reply ? TFO_OK : e;
+}
+
+static void
+keep_error(struct tfo_bufclient *c, const Tfo__V1__Error *err)
+{
+	snprintf(c->error, sizeof(c->error), "%s", err && err->message ? err->message : "");
+}
+
+/* ------------------------------------------------------------------ ingest */
+
+enum tfo_err
+tfo_bufclient_put(struct tfo_bufclient *c, Tfo__V1__Signal signal, const void *payload,
+    size_t len, uint32_t points, Tfo__V1__Checkpoint *const *checkpoints, size_t n,
+    int block_when_full)
+{
+	Tfo__V1__IngestRequest r = TFO__V1__INGEST_REQUEST__INIT;
+	Tfo__V1__Put p = TFO__V1__PUT__INIT;
+	Tfo__V1__IngestReply *rep;
+	enum tfo_err e;
+
+	p.role = c->role;
+	p.incarnation = c->incarnation;
+	p.seq = ++c->seq;
+	p.signal = signal;
+	p.payload.data = (uint8_t *)payload;
+	p.payload.len = len;
+	p.points = points;
+	p.checkpoints = (Tfo__V1__Checkpoint **)checkpoints;
+	p.n_checkpoints = n;
+	p.block_when_full = block_when_full != 0;
+	r.version = VERSION;
+	r.msg_case = TFO__V1__INGEST_REQUEST__MSG_PUT;
+	r.put = &p;
+	e = exchange(c, &r.base, &tfo__v1__ingest_reply__descriptor, 0,
+	    (ProtobufCMessage **)&rep);
+	if (e != TFO_OK)
+		return e;
+	switch (rep->msg_case) {
+	case TFO__V1__INGEST_REPLY__MSG_PUT_OK:
+		e = rep->put_ok->seq == p.seq ? TFO_OK : TFO_EPROTO;
+		break;
+	case TFO__V1__INGEST_REPLY__MSG_BUSY:
+		c->retry_after_ms = rep->busy->retry_after_ms;
+		e = TFO_EAGAIN;
+		break;
+	case TFO__V1__INGEST_REPLY__MSG_ERROR:
+		keep_error(c, rep->error);
+		e = TFO_EINVAL;
+		break;
+	default:
+		e = TFO_EPROTO;
+		break;
+	}
+	tfo__v1__ingest_reply__free_unpacked(rep, NULL);
+	return e;
+}
+
+enum tfo_err
+tfo_bufclient_checkpoints(struct tfo_bufclient *c, Tfo__V1__Role role,
+    Tfo__V1__IngestReply **holder, const Tfo__V1__Checkpoints **out)
+{
+	Tfo__V1__IngestRequest r = TFO__V1__INGEST_REQUEST__INIT;
+	Tfo__V1__GetCheckpoints g = TFO__V1__GET_CHECKPOINTS__INIT;
+	enum tfo_err e;
+
+	*out = NULL;
+	g.role = role;
+	r.version = VERSION;
+	r.msg_case = TFO__V1__INGEST_REQUEST__MSG_GET_CHECKPOINTS;
+	r.get_checkpoints = &g;
+	e = exchange(c, &r.base, &tfo__v1__ingest_reply__descriptor, EXPORT_ATTEMPTS,
+	    (ProtobufCMessage **)holder);
+	if (e != TFO_OK)
+		return e;
+	if ((*holder)->msg_case == TFO__V1__INGEST_REPLY__MSG_CHECKPOINTS) {
+		*out = (*holder)->checkpoints;
+		return TFO_OK;
+	}
+	if ((*holder)->msg_case == TFO__V1__INGEST_REPLY__MSG_ERROR)
+		keep_error(c, (*holder)->error);
+	tfo__v1__ingest_reply__free_unpacked(*holder, NULL);
+	*holder = NULL;
+	return TFO_EPROTO;
+}
+
+/* ------------------------------------------------------------------ export */
+
+static enum tfo_err
+export_call(struct tfo_bufclient *c, Tfo__V1__ExportRequest *r, unsigned attempts,
+    Tfo__V1__ExportReply **rep)
+{
+	r->version = VERSION;
+	return exchange(c, &r->base, &tfo__v1__export_reply__descriptor, attempts,
+	    (ProtobufCMessage **)rep);
+}
+
+enum tfo_err
+tfo_bufclient_fetch(struct tfo_bufclient *c, Tfo__V1__Signal signal, uint32_t max_bytes,
+    Tfo__V1__ExportReply **holder, const Tfo__V1__Batch **out)
+{
+	Tfo__V1__ExportRequest r = TFO__V1__EXPORT_REQUEST__INIT;
+	Tfo__V1__Fetch f = TFO__V1__FETCH__INIT;
+	enum tfo_err e;
+
+	*out = NULL;
+	*holder = NULL;
+	f.signal = signal;
+	f.max_bytes = max_bytes;
+	r.msg_case = TFO__V1__EXPORT_REQUEST__MSG_FETCH;
+	r.fetch = &f;
+	/* A fetch is not resent: a lost answer would leave a batch owed. Redial
+	 * instead, so the buffer sees the exporter leave and offers it again. */
+	if ((e = export_call(c, &r, 1, holder)) != TFO_OK) {
+		if (e == TFO_ETIMEDOUT && c->open) {
+			nng_close(c->s);
+			c->open = 0;
+			(void)dial(c);
+		}
+		return e;
+	}
+	switch ((*holder)->msg_case) {
+	case TFO__V1__EXPORT_REPLY__MSG_BATCH:
+		*out = (*holder)->batch;
+		return TFO_OK;
+	case TFO__V1__EXPORT_REPLY__MSG_EMPTY:
+		e = TFO_ENOENT;
+		break;
+	case TFO__V1__EXPORT_REPLY__MSG_ERROR:
+		keep_error(c, (*holder)->error);
+		e = TFO_EIO;
+		break;
+	default:
+		e = TFO_EPROTO;
+		break;
+	}
+	tfo__v1__export_reply__free_unpacked(*holder, NULL);
+	*holder = NULL;
+	return e;
+}
+
+static enum tfo_err
+export_done(struct tfo_bufclient *c, Tfo__V1__ExportRequest *r)
+{
+	Tfo__V1__ExportReply *rep;
+	enum tfo_err e = export_call(c, r, EXPORT_ATTEMPTS, &rep);
+
+	if (e != TFO_OK)
+		return e;
+	e = rep->msg_case == TFO__V1__EXPORT_REPLY__MSG_DONE ? TFO_OK : TFO_EPROTO;
+	if (rep->msg_case == TFO__V1__EXPORT_REPLY__MSG_ERROR) {
+		keep_error(c, rep->error);
+		e = TFO_EIO;
+	}
+	tfo__v1__export_reply__free_unpacked(rep, NULL);
+	return e;
+}
+
+enum tfo_err
+tfo_bufclient_ack(struct tfo_bufclient *c, uint64_t id)
+{
+	Tfo__V1__ExportRequest r = TFO__V1__EXPORT_REQUEST__INIT;
+	Tfo__V1__Ack a = TFO__V1__ACK__INIT;
+
+	a.id = id;
+	r.msg_case = TFO__V1__EXPORT_REQUEST__MSG_ACK;
+	r.ack = &a;
+	return export_done(c, &r);
+}
+
+enum tfo_err
+tfo_bufclient_nack(struct tfo_bufclient *c, uint64_t id, uint32_t retry_after_ms)
+{
+	Tfo__V1__ExportRequest r = TFO__V1__EXPORT_REQUEST__INIT;
+	Tfo__V1__Nack n = TFO__V1__NACK__INIT;
+
+	n.id = id;
+	n.retry_after_ms = retry_after_ms;
+	r.msg_case = TFO__V1__EXPORT_REQUEST__MSG_NACK;
+	r.nack = &n;
+	return export_done(c, &r);
+}

@@ -1,0 +1,83 @@
+/*
+ * bufclient.h - the client side of tfo-buffer's two channels: the put client
+ * the collectors use on `ingest`, and the fetch/ack/nack client the exporter
+ * uses on `export`. Synchronous: every call blocks until the buffer answers
+ * (bounded by the receive timeout given at open). One client per thread.
+ *
+ * Delivery contract (DESIGN §3): a put returns TFO_OK only once the record is
+ * in LevelDB. On a timeout the SAME (incarnation, seq) is sent again until
+ * the buffer answers; the buffer stores it once. A batch fetched is deleted
+ * only by tfo_bufclient_ack; a batch never acked is offered again.
+ */
+#ifndef TFO_BUFCLIENT_H
+#define TFO_BUFCLIENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <nng/nng.h>
+
+#include "common/err.h"
+#include "tfo/v1/tfo.pb-c.h"
+
+#define TFO_BUFCLIENT_FETCH_MAX (8u << 20)   /* tfo-buffer's largest batch */
+#define TFO_BUFCLIENT_REPLY_MAX (16u << 20)  /* reply size cap on both channels */
+
+struct tfo_bufclient {
+	nng_socket s;
+	int open;
+	char *url;
+	int timeout_ms;
+	Tfo__V1__Role role;
+	uint64_t incarnation;
+	uint64_t seq;               /* last seq assigned to a put */
+	uint32_t give_up_ms;        /* put: stop resending after this long (0 = never) */
+	uint32_t retry_after_ms;    /* set when a put answered Busy */
+	uint64_t resends;           /* puts sent again after a timeout */
+	char error[256];            /* the buffer's text of the last Error reply */
+};
+
+/*
+ * tfo_bufclient_open_ingest - dial ingest_url as `role` of this spawn
+ * `incarnation` (the supervisor's WorkerConfig.incarnation). timeout_ms is the
+ * wait for each answer before the put is sent again.
+ */
+enum tfo_err tfo_bufclient_open_ingest(struct tfo_bufclient *c, const char *url,
+    Tfo__V1__Role role, uint64_t incarnation, int timeout_ms);
+/* tfo_bufclient_open_export - dial export_url (the exporter). */
+enum tfo_err tfo_bufclient_open_export(struct tfo_bufclient *c, const char *url,
+    int timeout_ms);
+void tfo_bufclient_close(struct tfo_bufclient *c);
+
+/*
+ * tfo_bufclient_put - store one encoded ResourceMetrics / ResourceLogs
+ * (`points` data points or log records) with the log checkpoints it covers,
+ * written in the same batch. Returns TFO_OK once durable; TFO_EAGAIN when the
+ * buffer is full and block_when_full was set (wait c->retry_after_ms, then put
+ * again); TFO_EINVAL when refused (c->error says why); TFO_ETIMEDOUT only
+ * after give_up_ms; TFO_EVERSION / TFO_EPROTO on a bad answer.
+ */
+enum tfo_err tfo_bufclient_put(struct tfo_bufclient *c, Tfo__V1__Signal signal,
+    const void *payload, size_t len, uint32_t points,
+    Tfo__V1__Checkpoint *const *checkpoints, size_t n, int block_when_full);
+
+/* tfo_bufclient_checkpoints - the stored checkpoints of role (free with
+ * tfo__v1__ingest_reply__free_unpacked(*holder)). */
+enum tfo_err tfo_bufclient_checkpoints(struct tfo_bufclient *c, Tfo__V1__Role role,
+    Tfo__V1__IngestReply **holder, const Tfo__V1__Checkpoints **out);
+
+/*
+ * tfo_bufclient_fetch - the next batch (signal 0 = any, max_bytes 0 = the
+ * buffer's default). TFO_OK: *out is the batch, owned by *holder (free with
+ * tfo__v1__export_reply__free_unpacked). TFO_ENOENT: nothing to send now.
+ * On a timeout the connection is redialled, so the buffer offers every batch
+ * in flight again, and TFO_ETIMEDOUT is returned.
+ */
+enum tfo_err tfo_bufclient_fetch(struct tfo_bufclient *c, Tfo__V1__Signal signal,
+    uint32_t max_bytes, Tfo__V1__ExportReply **holder, const Tfo__V1__Batch **out);
+/* tfo_bufclient_ack - the batch was delivered: the buffer deletes it. */
+enum tfo_err tfo_bufclient_ack(struct tfo_bufclient *c, uint64_t id);
+/* tfo_bufclient_nack - delivery failed: offer the batch again after retry_after_ms. */
+enum tfo_err tfo_bufclient_nack(struct tfo_bufclient *c, uint64_t id, uint32_t retry_after_ms);
+
+#endif

@@ -1,0 +1,79 @@
+/*
+ * chan.h - tfo-buffer's nng REP channels: several contexts per socket receive
+ * concurrently on nng's threads; completed requests are queued and an eventfd
+ * wakes the libevent loop, which owns the store and answers them.
+ */
+#ifndef TFO_BUFFER_CHAN_H
+#define TFO_BUFFER_CHAN_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <nng/nng.h>
+
+#include "common/ipc.h"
+
+struct bqueue;
+struct bchan;
+
+/* One REP context: a request in flight between nng and the loop. */
+struct bctx {
+	struct bchan *ch;
+	nng_ctx ctx;
+	nng_aio *aio;
+	nng_msg *req;              /* received, waiting for the loop */
+	int state;
+	struct bctx *next;
+};
+
+struct bchan {
+	const char *name;
+	int ingest;                /* 1 ingest, 0 export */
+	nng_socket sock;
+	int open;
+	struct tfo_ipc_policy pol;
+	struct bctx *ctxs;
+	size_t nctx;
+	struct bqueue *q;
+};
+
+/* Requests ready for the loop, and "the exporter went away" events. */
+struct bqueue {
+	pthread_mutex_t mu;
+	struct bctx *head, *tail;
+	int efd;                   /* eventfd: readable when something was queued */
+	int peer_gone;             /* an export pipe closed since the last take */
+};
+
+int bqueue_init(struct bqueue *q);
+void bqueue_fini(struct bqueue *q);
+/* bqueue_take - every queued request (a list by ->next); *peer_gone is reset */
+struct bctx *bqueue_take(struct bqueue *q, int *peer_gone);
+/* bqueue_discard - forget queued requests (their channels are closed) */
+void bqueue_discard(struct bqueue *q);
+
+/*
+ * bchan_open - listen on url (REP, mode 0660, RECVMAXSZ maxsz) for peers with
+ * the given uids, and start nctx receiving contexts. watch_peers: report pipe
+ * removals through bqueue.peer_gone. Returns 0 or an nng error.
+ */
+int bchan_open(struct bchan *ch, struct bqueue *q, const char *name, int ingest,
+    const char *url, size_t maxsz, const uint32_t *uids, size_t nuids, size_t nctx,
+    int watch_peers);
+/*
+ * bchan_close - close the socket, stop every context and free the requests
+ * still queued (idempotent). Once every channel of a queue is closed, call
+ * bqueue_discard before the queue is read again.
+ */
+void bchan_close(struct bchan *ch);
+
+/*
+ * bctx_reply - answer the context's request with buf (copied) and receive the
+ * next one. buf NULL: no answer (the peer's REQ resends after its timeout).
+ */
+void bctx_reply(struct bctx *c, const void *buf, size_t len);
+/* bctx_reply_req - answer with the request message itself, its body replaced by the caller */
+void bctx_reply_req(struct bctx *c);
+
+#endif

@@ -1,0 +1,367 @@
+/*
+ * main.c - tfo-buffer, the durable LevelDB queue between the collectors
+ * (ingest channel) and the exporter (export channel). Runs as tfo-buffer and
+ * writes only its state directory. DESIGN §3-§4, docs/buffer.md.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "common/worker.h"
+#include "workers/buffer/chan.h"
+#include "workers/buffer/dispatch.h"
+#include "workers/buffer/store.h"
+
+#define INGEST_CTXS 32             /* concurrent puts: one group commit at most */
+#define EXPORT_CTXS 4
+#define TICK_MS 1000
+#define COMPACT_TICKS 60
+#define DEFAULT_MAX_MB 100
+#define DEFAULT_MAX_AGE_MS (24ull * 3600 * 1000)
+
+struct buffer {
+	struct tfo_worker *w;
+	char dir[PATH_MAX];
+	char db[PATH_MAX];
+	struct tfo_store *st;
+	struct buffer_counters cnt;
+	struct bqueue q;
+	int q_ok;
+	struct bchan ingest, export;
+	struct event *ev_q, *ev_tick;
+	unsigned ticks;
+	uint64_t last_group;       /* requests answered by the last commit */
+};
+
+static const int buffer_caps[] = { -1 };
+
+/* ------------------------------------------------------------------ setup */
+
+/* own_tree - the state dir and the store's files belong to the role user */
+static void
+own_tree(const char *dir, const char *db, uid_t uid, gid_t gid)
+{
+	DIR *d;
+	struct dirent *de;
+
+	if (chown(dir, uid, gid) == -1)
+		log_warn("chown %s: %s", dir, strerror(errno));
+	if ((d = opendir(db)) == NULL)
+		return;
+	if (fchown(dirfd(d), uid, gid) == -1)
+		log_warn("chown %s: %s", db, strerror(errno));
+	while ((de = readdir(d)) != NULL)
+		if (de->d_name[0] != '.' &&
+		    fchownat(dirfd(d), de->d_name, uid, gid, AT_SYMLINK_NOFOLLOW) == -1)
+			log_warn("chown %s/%s: %s", db, de->d_name, strerror(errno));
+	closedir(d);
+}
+
+static int
+buffer_pre_init(struct tfo_worker *w, const Tfo__V1__WorkerConfig *cfg, void *arg)
+{
+	struct buffer *b = arg;
+	const char *path;
+
+	b->w = w;
+	if (cfg->section_case != TFO__V1__WORKER_CONFIG__SECTION_BUFFER ||
+	    cfg->buffer->path == NULL || cfg->buffer->path[0] != '/') {
+		log_error("config: buffer.path must be an absolute path");
+		return -1;
+	}
+	path = cfg->buffer->path;
+	if ((size_t)snprintf(b->dir, sizeof(b->dir), "%s", path) >= sizeof(b->dir) ||
+	    (size_t)snprintf(b->db, sizeof(b->db), "%s/queue", path) >= sizeof(b->db)) {
+		log_error("config: buffer.path too long");
+		return -1;
+	}
+	if (mkdir(b->dir, 0750) == -1 && errno != EEXIST) {
+		log_error("mkdir %s: %s", b->dir, strerror(errno));
+		return -1;
+	}
+	if (geteuid() == 0 && cfg->drop_privileges)
+		own_tree(b->dir, b->db, cfg->uid, cfg->gid);
+	tfo_worker_landlock_rw(w, b->dir);
+	if (cfg->runtime_dir && cfg->runtime_dir[0])
+		tfo_worker_landlock_rw(w, cfg->runtime_dir);
+	return 0;
+}
+
+static int
+open_store(struct buffer *b, const Tfo__V1__BufferConfig *bc)
+{
+	struct tfo_store_opts o = { .path = b->db };
+	struct tfo_store_stats s;
+	enum tfo_err e;
+	char err[512];
+
+	o.max_bytes = (bc->max_size_mb ? bc->max_size_mb : DEFAULT_MAX_MB) << 20;
+	o.max_age_ms = bc->max_age_ms ? bc->max_age_ms : DEFAULT_MAX_AGE_MS;
+	o.sync = bc->sync;
+	if ((b->st = tfo_store_open(&o, &e, err, sizeof(err))) == NULL) {
+		log_error("store %s: %s: %s", b->db, tfo_strerror(e), err);
+		return -1;
+	}
+	tfo_store_get_stats(b->st, &s);
+	if (s.quarantine[0])
+		log_error("store: %s", s.quarantine);
+	log_info("store %s open: %llu metrics + %llu logs entries queued, max %llu MiB, "
+	    "max age %llu s, sync %s", b->db, (unsigned long long)s.entries[1],
+	    (unsigned long long)s.entries[2], (unsigned long long)(o.max_bytes >> 20),
+	    (unsigned long long)(o.max_age_ms / 1000), o.sync ? "on" : "off");
+	return 0;
+}
+
+/* ------------------------------------------------------------------ loop */
+
+static void
+commit_group(struct buffer *b)
+{
+	char err[256];
+
+	if (tfo_store_pending(b->st) == 0)
+		return;
+	if (tfo_store_commit(b->st, err, sizeof(err)) != TFO_OK)
+		log_error("store: write failed: %s", err);
+}
+
+/*
+ * on_queue - every request nng completed since the last wake-up: dispatch them
+ * all, write their mutations in ONE batch (one fsync), then answer. Requests
+ * that arrive during the fsync form the next group.
+ */
+static void
+on_queue(evutil_socket_t fd, short what, void *arg)
+{
+	struct buffer *b = arg;
+	struct bctx *list, *c, *group = NULL, **gtail = &group;
+	int peer_gone, ok;
+	char err[256];
+
+	(void)fd;
+	(void)what;
+	list = bqueue_take(&b->q, &peer_gone);
+	if (peer_gone) {
+		log_info("export: exporter disconnected: batches in flight will be offered again");
+		tfo_store_reoffer_all(b->st);
+	}
+	while ((c = list) != NULL) {
+		struct buffer_reply r;
+		list = c->next;
+		if (c->ch->ingest)
+			buffer_ingest_dispatch(b->st, &b->cnt, nng_msg_body(c->req),
+			    nng_msg_len(c->req), &r);
+		else
+			buffer_export_dispatch(b->st, &b->cnt, nng_msg_body(c->req),
+			    nng_msg_len(c->req), &r);
+		if (!r.after_commit) {
+			bctx_reply(c, r.buf, r.len);
+			buffer_reply_free(&r);
+			continue;
+		}
+		/* Keep the packed reply on the context until the commit. */
+		nng_msg_clear(c->req);
+		if (r.buf && nng_msg_append(c->req, r.buf, r.len) != 0)
+			nng_msg_clear(c->req);
+		buffer_reply_free(&r);
+		c->next = NULL;
+		*gtail = c;
+		gtail = &c->next;
+	}
+	ok = tfo_store_pending(b->st) == 0 ||
+	    tfo_store_commit(b->st, err, sizeof(err)) == TFO_OK;
+	if (!ok)
+		log_error("store: write failed, group answered with Error: %s", err);
+	b->last_group = 0;
+	while ((c = group) != NULL) {
+		group = c->next;
+		b->last_group++;
+		if (ok && nng_msg_len(c->req) > 0) {
+			bctx_reply_req(c);
+			continue;
+		}
+		if (ok) {
+			bctx_reply(c, NULL, 0);     /* out of memory: the peer resends */
+			continue;
+		}
+		struct buffer_reply r = { 0 };
+		buffer_reply_error(&r, c->ch->ingest, "store write failed");
+		bctx_reply(c, r.buf, r.len);
+		buffer_reply_free(&r);
+	}
+}
+
+static void
+on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct buffer *b = arg;
+	size_t n;
+
+	(void)fd;
+	(void)what;
+	if ((n = tfo_store_expire(b->st)) > 0)
+		log_warn("store: %zu entries older than max_age dropped", n);
+	commit_group(b);
+	if (++b->ticks % COMPACT_TICKS == 0)
+		tfo_store_compact(b->st);
+}
+
+static int
+open_channels(struct buffer *b, const Tfo__V1__WorkerConfig *cfg)
+{
+	int rv;
+
+	if (!cfg->ingest_url || !cfg->ingest_url[0] || !cfg->export_url || !cfg->export_url[0]) {
+		log_error("config: ingest_url and export_url are required");
+		return -1;
+	}
+	rv = bchan_open(&b->ingest, &b->q, "ingest", 1, cfg->ingest_url, BUFFER_INGEST_MAX,
+	    cfg->ingest_peer_uids, cfg->n_ingest_peer_uids, INGEST_CTXS, 0);
+	if (rv != 0) {
+		log_error("ingest: listen %s: %s", cfg->ingest_url, nng_strerror(rv));
+		return -1;
+	}
+	rv = bchan_open(&b->export, &b->q, "export", 0, cfg->export_url, BUFFER_EXPORT_MAX,
+	    &cfg->export_peer_uid, 1, EXPORT_CTXS, 1);
+	if (rv != 0) {
+		log_error("export: listen %s: %s", cfg->export_url, nng_strerror(rv));
+		return -1;
+	}
+	return 0;
+}
+
+static int
+buffer_post_init(struct tfo_worker *w, const Tfo__V1__WorkerConfig *cfg, void *arg)
+{
+	struct buffer *b = arg;
+	struct event_base *base = tfo_worker_base(w);
+	struct timeval tv = { TICK_MS / 1000, (TICK_MS % 1000) * 1000 };
+
+	if (open_store(b, cfg->buffer) != 0)
+		return -1;
+	if (bqueue_init(&b->q) != 0) {
+		log_error("eventfd: %s", strerror(errno));
+		return -1;
+	}
+	b->q_ok = 1;
+	b->ev_q = event_new(base, b->q.efd, EV_READ | EV_PERSIST, on_queue, b);
+	b->ev_tick = event_new(base, -1, EV_PERSIST, on_tick, b);
+	if (!b->ev_q || !b->ev_tick || event_add(b->ev_q, NULL) || event_add(b->ev_tick, &tv)) {
+		log_error("event setup failed");
+		return -1;
+	}
+	return open_channels(b, cfg);
+}
+
+/* ------------------------------------------------------------------ teardown */
+
+static void
+close_channels(struct buffer *b)
+{
+	if (!b->q_ok)
+		return;
+	bchan_close(&b->ingest);
+	bchan_close(&b->export);
+	bqueue_discard(&b->q);
+}
+
+static void
+buffer_shutdown(struct tfo_worker *w, uint32_t deadline_ms, void *arg)
+{
+	struct buffer *b = arg;
+
+	(void)deadline_ms;
+	/* Requests not yet answered are resent by their peers to the next buffer. */
+	close_channels(b);
+	if (b->st)
+		commit_group(b);
+	tfo_worker_exit(w, 0);
+}
+
+static void
+buffer_fini(struct tfo_worker *w, void *arg)
+{
+	struct buffer *b = arg;
+
+	(void)w;
+	close_channels(b);
+	if (b->ev_q)
+		event_free(b->ev_q);
+	if (b->ev_tick)
+		event_free(b->ev_tick);
+	if (b->q_ok)
+		bqueue_fini(&b->q);
+	tfo_store_close(b->st);
+	memset(b, 0, sizeof(*b));
+}
+
+/* ------------------------------------------------------------------ stats */
+
+static void
+buffer_stats(struct tfo_worker *w, struct tfo_stats *ts, void *arg)
+{
+	static const char *const sig[TFO_STORE_NSIG] = { "any", "metrics", "logs" };
+	struct buffer *b = arg;
+	struct tfo_store_stats s;
+	char name[64];
+
+	(void)w;
+	if (b->st == NULL)
+		return;
+	tfo_store_get_stats(b->st, &s);
+	for (uint32_t i = 1; i < TFO_STORE_NSIG; i++) {
+		snprintf(name, sizeof(name), "%s.entries", sig[i]);
+		tfo_stats_num(ts, name, (double)s.entries[i]);
+		snprintf(name, sizeof(name), "%s.bytes", sig[i]);
+		tfo_stats_num(ts, name, (double)s.bytes[i]);
+		for (int r = 0; r < TFO_DROP_NREASONS; r++) {
+			snprintf(name, sizeof(name), "%s.drops.%s", sig[i],
+			    tfo_store_drop_reason_name((enum tfo_drop_reason)r));
+			tfo_stats_num(ts, name, (double)s.drops[i][r]);
+		}
+	}
+	tfo_stats_num(ts, "oldest_age_s", s.oldest_age_s);
+	tfo_stats_num(ts, "puts", (double)s.puts);
+	tfo_stats_num(ts, "dup_puts", (double)s.dup_puts);
+	tfo_stats_num(ts, "busy", (double)s.busy);
+	tfo_stats_num(ts, "points_in", (double)s.points_in);
+	tfo_stats_num(ts, "fetches", (double)s.fetches);
+	tfo_stats_num(ts, "acks", (double)s.acks);
+	tfo_stats_num(ts, "nacks", (double)s.nacks);
+	tfo_stats_num(ts, "reoffers", (double)s.reoffers);
+	tfo_stats_num(ts, "commits", (double)s.commits);
+	tfo_stats_num(ts, "commit_errors", (double)s.commit_errors);
+	tfo_stats_num(ts, "last_group", (double)b->last_group);
+	tfo_stats_num(ts, "last_sync_ms", (double)s.last_sync_us / 1000.0);
+	tfo_stats_num(ts, "disk_bytes", (double)s.disk_bytes);
+	tfo_stats_num(ts, "bad_ingest", (double)b->cnt.bad_ingest);
+	tfo_stats_num(ts, "bad_export", (double)b->cnt.bad_export);
+	tfo_stats_num(ts, "refused_peers", (double)(b->ingest.pol.rejected +
+	    b->export.pol.rejected));
+	tfo_stats_text(ts, "quarantine", s.quarantine);
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct buffer b;
+	static const struct tfo_worker_ops ops = {
+		.role = "buffer",
+		.role_id = TFO__V1__ROLE__ROLE_BUFFER,
+		.caps = buffer_caps,
+		.pre_init = buffer_pre_init,
+		.post_init = buffer_post_init,
+		.shutdown = buffer_shutdown,
+		.fini = buffer_fini,
+		.stats = buffer_stats,
+	};
+
+	return tfo_worker_main(argc, argv, &ops, &b);
+}
