@@ -214,8 +214,9 @@ known_place(const struct known_set *ks, int fd, uint64_t dev, uint64_t ino,
 	}
 	for (size_t i = 0; fp->len == TFO_LOGS_FP_MAX && i < ks->n; i++) {
 		const struct known *k = &ks->k[i];
-		if (k->fp.len == fp->len && k->fp.hash == fp->hash && k->off <= size) {
-			*off = k->off;
+		if (k->fp.len == fp->len && k->fp.hash == fp->hash) {
+			/* a copy shorter than our offset holds only what we read already */
+			*off = k->off <= size ? k->off : size;
 			return PLACE_COPY;
 		}
 	}

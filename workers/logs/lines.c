@@ -114,10 +114,11 @@ int
 lsplit_next(struct lsplit *s, struct lline *l)
 {
 	size_t avail = s->end - s->start, win = s->max_line + 2, len;
-	const uint8_t *p = s->buf + s->start, *nl;
+	const uint8_t *p, *nl;
 
 	if (avail == 0)
 		return 0;
+	p = s->buf + s->start;
 	nl = memchr(p, '\n', avail < win ? avail : win);
 	if (nl != NULL) {
 		len = (size_t)(nl - p);

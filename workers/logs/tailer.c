@@ -23,65 +23,7 @@
 #include "workers/logs/lines.h"
 #include "workers/logs/multiline.h"
 #include "workers/logs/tailer.h"
-
-#define FILE_BUDGET   (4u * 1024 * 1024)  /* bytes per file per run: fairness */
-#define BATCH_FILES   64                  /* distinct files per batch */
-#define RETRY_MIN_MS  10
-#define RETRY_MAX_MS  5000
-
-struct tfile {
-	struct tfile *next;
-	char *path;
-	const char *name;        /* basename, inside path */
-	int fd;
-	uint64_t dev, ino;
-	struct fprint fp;
-	struct lsplit ls;
-	struct mline ml;
-	uint64_t emit_off, ack_off;
-	uint32_t gen;            /* bumped on truncation: older acks no longer apply */
-	uint64_t seen_scan;
-	int gone, eof, closing;
-	uint64_t gone_ms, last_data_ms;
-	int64_t last_size;
-	struct timespec last_mtime;
-};
-
-struct bentry {
-	struct tfile *f;
-	uint32_t gen;
-	char id[TFO_LOGS_FILE_ID_MAX];
-	uint8_t fpw[TFO_LOGS_FP_WIRE];
-	char *path;
-	Tfo__V1__Checkpoint cp;
-};
-
-struct tailer {
-	char **paths, **exclude, **dirs;
-	size_t npaths, nexclude;
-	int start_end;
-	size_t max_line;
-	uint32_t batch_lines, batch_ms, rescan_ms;
-	struct mline_rule rule;
-	struct tfo_logs_sink sink;
-
-	struct tfile *files;
-	struct known_set known;
-	uint64_t scan_gen, next_scan;
-	int first_scan, rescan_now;
-
-	struct tfo_otlp_logs *enc;
-	struct bentry be[BATCH_FILES];
-	size_t nbe;
-	uint64_t batch_start;
-	int sealed;
-	uint64_t retry_at;
-	uint32_t backoff;
-
-	char *scratch;           /* UTF-8 repair output: 3 * max_line + 1 */
-	uint64_t obs_ns;
-	struct tailer_stats st;
-};
+#include "workers/logs/tailer_int.h"
 
 static char **
 strv_dup(char *const *v, size_t n)
@@ -107,25 +49,6 @@ strv_free(char **v)
 	free(v);
 }
 
-/* glob_dirs - the literal parent directory of each pattern, for inotify */
-static char **
-glob_dirs(char **paths, size_t n)
-{
-	char **d = calloc(n + 1, sizeof(*d));
-	size_t k = 0;
-
-	for (size_t i = 0; d != NULL && i < n; i++) {
-		char *c = strdup(paths[i]), *dir;
-		if (c == NULL)
-			continue;
-		dir = dirname(c);
-		if (strpbrk(dir, "*?[") == NULL && (d[k] = strdup(dir)) != NULL)
-			k++;
-		free(c);
-	}
-	return d;
-}
-
 static enum tfo_err
 tailer_config(struct tailer *t, const Tfo__V1__LogsConfig *cfg)
 {
@@ -149,7 +72,7 @@ tailer_config(struct tailer *t, const Tfo__V1__LogsConfig *cfg)
 	t->exclude = strv_dup(cfg->exclude, cfg->n_exclude);
 	if (t->paths == NULL || t->exclude == NULL)
 		return TFO_ENOMEM;
-	t->dirs = glob_dirs(t->paths, t->npaths);
+	t->dirs = logs_glob_dirs(t->paths, t->npaths);
 	return mline_rule_init(&t->rule, cfg->multiline_start_pattern, t->max_line,
 	    cfg->multiline_timeout_ms ? cfg->multiline_timeout_ms : TFO_LOGS_DEF_ML_TIMEOUT_MS);
 }
@@ -181,8 +104,8 @@ tailer_new(const Tfo__V1__LogsConfig *cfg, const Opentelemetry__Proto__Resource_
 	return t;
 }
 
-static void
-file_close(struct tailer *t, struct tfile *f)
+void
+logs_file_close(struct tailer *t, struct tfile *f)
 {
 	for (size_t i = 0; i < t->nbe; i++)
 		if (t->be[i].f == f)
@@ -214,7 +137,7 @@ tailer_free(struct tailer *t)
 		return;
 	for (f = t->files; f != NULL; f = n) {
 		n = f->next;
-		file_close(t, f);
+		logs_file_close(t, f);
 	}
 	if (t->enc != NULL)
 		batch_clear(t);
@@ -501,8 +424,12 @@ file_flush_tail(struct tailer *t, struct tfile *f, uint64_t now)
 static enum pump
 file_truncated(struct tailer *t, struct tfile *f, uint64_t now)
 {
-	if (file_flush_tail(t, f, now) == PUMP_BLOCKED)
+	if (f->copied) {
+		mline_fini(&f->ml);     /* the copy reads these bytes again */
+		f->copied = 0;
+	} else if (file_flush_tail(t, f, now) == PUMP_BLOCKED) {
 		return PUMP_BLOCKED;
+	}
 	/* remembered so that a copy of the old content (copytruncate) resumes here */
 	known_add(&t->known, f->dev, f->ino, &f->fp, f->emit_off, f->path);
 	log_info("logs: %s truncated at %llu, reading from 0", f->path,
@@ -549,124 +476,6 @@ file_service(struct tailer *t, struct tfile *f, uint64_t now)
 	return file_pump(t, f, now);
 }
 
-static int
-excluded(const struct tailer *t, const char *path)
-{
-	for (size_t i = 0; i < t->nexclude; i++)
-		if (fnmatch(t->exclude[i], path, FNM_PATHNAME) == 0)
-			return 1;
-	return 0;
-}
-
-static struct tfile *
-file_find(struct tailer *t, uint64_t dev, uint64_t ino)
-{
-	for (struct tfile *f = t->files; f != NULL; f = f->next)
-		if (f->dev == dev && f->ino == ino)
-			return f;
-	return NULL;
-}
-
-/* file_start - where a newly opened file is read from */
-static uint64_t
-file_start(struct tailer *t, struct tfile *f, uint64_t size)
-{
-	uint64_t off = 0;
-
-	switch (known_place(&t->known, f->fd, f->dev, f->ino, &f->fp, size, f->path, &off)) {
-	case PLACE_CHECKPOINT:
-		t->st.checkpoints_resumed++;
-		return off;
-	case PLACE_COPY:
-		t->st.copies_found++;
-		return off;
-	case PLACE_REPLACED:
-		return 0;
-	case PLACE_NEW:
-		/* start_at applies to files present at startup; later ones are new data */
-		return t->first_scan && t->start_end ? size : 0;
-	}
-	return 0;
-}
-
-static void
-file_open(struct tailer *t, const char *path, uint64_t now)
-{
-	struct tfile *f = NULL;
-	struct stat sb;
-	int fd;
-
-	if (t->st.files_open >= TFO_LOGS_MAX_FILES) {
-		t->st.files_skipped++;
-		return;
-	}
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0)
-		return;
-	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
-	    (f = file_find(t, sb.st_dev, sb.st_ino)) != NULL || (f = calloc(1, sizeof(*f))) == NULL) {
-		if (f != NULL)
-			f->seen_scan = t->scan_gen;   /* raced with a rename: known already */
-		close(fd);
-		return;
-	}
-	f->fd = fd;
-	f->dev = sb.st_dev;
-	f->ino = sb.st_ino;
-	f->last_size = -1;
-	f->seen_scan = t->scan_gen;
-	f->last_data_ms = now;
-	if ((f->path = strdup(path)) == NULL || fp_compute(fd, &f->fp) != TFO_OK) {
-		free(f->path);
-		free(f);
-		close(fd);
-		return;
-	}
-	f->name = strrchr(f->path, '/') ? strrchr(f->path, '/') + 1 : f->path;
-	f->emit_off = f->ack_off = file_start(t, f, (uint64_t)sb.st_size);
-	lsplit_init(&f->ls, t->max_line, f->emit_off);
-	mline_init(&f->ml);
-	f->next = t->files;
-	t->files = f;
-	t->st.files_open++;
-	t->st.files_opened++;
-	log_info("logs: following %s from offset %llu", path, (unsigned long long)f->emit_off);
-}
-
-static void
-tailer_scan(struct tailer *t, uint64_t now)
-{
-	struct stat sb;
-	glob_t g;
-
-	t->scan_gen++;
-	for (size_t i = 0; i < t->npaths; i++) {
-		if (glob(t->paths[i], GLOB_NOSORT, NULL, &g) != 0)
-			continue;
-		for (size_t j = 0; j < g.gl_pathc; j++) {
-			const char *p = g.gl_pathv[j];
-			struct tfile *f;
-			if (excluded(t, p) || stat(p, &sb) != 0 || !S_ISREG(sb.st_mode))
-				continue;
-			if ((f = file_find(t, sb.st_dev, sb.st_ino)) != NULL)
-				f->seen_scan = t->scan_gen;
-			else
-				file_open(t, p, now);
-		}
-		globfree(&g);
-	}
-	for (struct tfile *f = t->files; f != NULL; f = f->next) {
-		if (f->seen_scan != t->scan_gen && !f->gone) {
-			f->gone = 1;            /* renamed away or deleted: read to its end */
-			f->gone_ms = now;
-		} else if (f->seen_scan == t->scan_gen && f->gone) {
-			f->gone = 0;            /* back under a matching name */
-		}
-	}
-	t->first_scan = 0;
-	t->rescan_now = 0;
-	t->next_scan = now + t->rescan_ms;
-}
-
 /* file_let_go - a gone file at its end after the grace period: finish it and close it */
 static enum pump
 file_let_go(struct tailer *t, struct tfile **pf, uint64_t now)
@@ -682,7 +491,7 @@ file_let_go(struct tailer *t, struct tfile **pf, uint64_t now)
 	known_add(&t->known, f->dev, f->ino, &f->fp, f->emit_off, f->path);
 	log_info("logs: done with %s at %llu", f->path, (unsigned long long)f->emit_off);
 	*pf = f->next;
-	file_close(t, f);
+	logs_file_close(t, f);
 	t->st.files_open--;
 	t->st.files_closed++;
 	return PUMP_IDLE;
@@ -744,7 +553,7 @@ tailer_run(struct tailer *t, uint64_t now, uint32_t poll_ms)
 	if (t->sealed && batch_send(t, now) != TFO_OK)
 		return until(t->retry_at, now) ? until(t->retry_at, now) : RETRY_MIN_MS;
 	if (t->rescan_now || now >= t->next_scan)
-		tailer_scan(t, now);
+		logs_scan(t, now);
 	for (struct tfile *f = t->files; f != NULL && r != PUMP_BLOCKED; f = f->next) {
 		if ((r = file_service(t, f, now)) == PUMP_MORE)
 			more = 1;

@@ -1,0 +1,496 @@
+/*
+ * test_tailer.c - the tfo-logs engine on real temp files with a fake buffer:
+ * start_at, rename+create rotation, copytruncate, delete-while-open, restart
+ * from stored checkpoints (crash), Busy back-pressure, identity checks.
+ * Time is simulated: the tests pass "now" to tailer_run.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "tests/unit/logs/fakesink.h"
+#include "workers/logs/fileid.h"
+#include "workers/logs/tailer.h"
+
+struct fx {
+	char dir[64];
+	char path[128], path1[128], glob[128];
+	struct fake_sink sink;
+	struct tailer *t;
+	uint64_t now;
+	Tfo__V1__LogsConfig cfg;
+	char *paths[2], *excl[1];
+};
+
+static int
+setup(void **state)
+{
+	struct fx *x = calloc(1, sizeof(*x));
+
+	strcpy(x->dir, "/tmp/tfo-logs-test-XXXXXX");
+	if (x == NULL || mkdtemp(x->dir) == NULL)
+		return -1;
+	snprintf(x->path, sizeof(x->path), "%s/app.log", x->dir);
+	snprintf(x->path1, sizeof(x->path1), "%s/app.log.1", x->dir);
+	snprintf(x->glob, sizeof(x->glob), "%s/app.log", x->dir);
+	fake_sink_init(&x->sink);
+	tfo__v1__logs_config__init(&x->cfg);
+	x->paths[0] = x->glob;
+	x->cfg.paths = x->paths;
+	x->cfg.n_paths = 1;
+	x->cfg.start_at = "beginning";
+	x->cfg.batch_max_lines = 50;
+	x->cfg.batch_max_ms = 100;
+	x->cfg.rescan_interval_ms = 1000;
+	x->now = 1000;
+	*state = x;
+	return 0;
+}
+
+static int
+teardown(void **state)
+{
+	struct fx *x = *state;
+	char cmd[128];
+
+	tailer_free(x->t);
+	fake_sink_fini(&x->sink);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", x->dir);
+	if (system(cmd) != 0)
+		return -1;
+	free(x);
+	return 0;
+}
+
+static void
+start(struct fx *x)
+{
+	struct tfo_logs_sink k = fake_sink_ops(&x->sink);
+	const Tfo__V1__Checkpoint *const *cps;
+	enum tfo_err e;
+	size_t n;
+
+	x->t = tailer_new(&x->cfg, NULL, &k, &e);
+	assert_non_null(x->t);
+	cps = fake_sink_checkpoints(&x->sink, &n);
+	tailer_load_checkpoints(x->t, cps, n);
+}
+
+/* crash - the worker dies: nothing is drained, the open batch is lost */
+static void
+crash_and_restart(struct fx *x)
+{
+	tailer_free(x->t);
+	x->t = NULL;
+	start(x);
+}
+
+/* drive - let ms of simulated time pass, running the tailer when it asks */
+static void
+drive(struct fx *x, uint64_t ms)
+{
+	uint64_t end = x->now + ms;
+
+	while (x->now < end) {
+		uint64_t d = tailer_run(x->t, x->now, 50);
+		x->now += d == 0 ? 0 : (d < 50 ? d : 50);
+		if (d == 0)
+			continue;
+	}
+	tailer_run(x->t, x->now, 50);
+}
+
+static void
+append(const char *path, int from, int to)
+{
+	FILE *f = fopen(path, "a");
+
+	assert_non_null(f);
+	for (int i = from; i < to; i++)
+		fprintf(f, "line %06d INFO payload for line %d\n", i, i);
+	fclose(f);
+}
+
+static void
+append_raw(const char *path, const char *s)
+{
+	FILE *f = fopen(path, "a");
+
+	assert_non_null(f);
+	fputs(s, f);
+	fclose(f);
+}
+
+/* count_lines - how often each numbered line was stored; asserts each of [0, n) exactly once */
+static void
+assert_exactly_once(const struct fake_sink *s, int n)
+{
+	int *seen = calloc((size_t)n, sizeof(int));
+	int num, dups = 0, missing = 0;
+
+	assert_non_null(seen);
+	for (size_t i = 0; i < s->nrecs; i++) {
+		assert_int_equal(sscanf(s->recs[i].body, "line %d", &num), 1);
+		assert_true(num >= 0 && num < n);
+		seen[num]++;
+	}
+	for (int i = 0; i < n; i++) {
+		dups += seen[i] > 1 ? seen[i] - 1 : 0;
+		missing += seen[i] == 0;
+		if (seen[i] != 1)
+			print_message("line %d seen %d times\n", i, seen[i]);
+	}
+	free(seen);
+	assert_int_equal(missing, 0);
+	assert_int_equal(dups, 0);
+	assert_int_equal(s->bad_payload, 0);
+	assert_int_equal(s->bad_checkpoint, 0);
+}
+
+static uint64_t
+stored_offset(const struct fake_sink *s, const char *path)
+{
+	uint64_t off = 0;
+
+	for (size_t i = 0; i < s->ncps; i++)
+		if (strcmp(s->cps[i]->path, path) == 0 && s->cps[i]->offset > off)
+			off = s->cps[i]->offset;
+	return off;
+}
+
+static void
+test_records_and_checkpoint(void **state)
+{
+	struct fx *x = *state;
+	struct stat sb;
+
+	append(x->path, 0, 3);
+	append_raw(x->path, "partial");
+	start(x);
+	drive(x, 300);
+	assert_int_equal(x->sink.nrecs, 3);
+	assert_string_equal(x->sink.recs[0].body, "line 000000 INFO payload for line 0");
+	assert_string_equal(x->sink.recs[0].path, x->path);
+	assert_string_equal(x->sink.recs[0].name, "app.log");
+	assert_int_equal(x->sink.recs[0].severity, 9);
+	assert_string_equal(x->sink.recs[0].severity_text, "INFO");
+	assert_true(x->sink.recs[0].observed_ns > 0);
+	assert_int_equal(stat(x->path, &sb), 0);
+	/* the unterminated line is not covered by the checkpoint */
+	assert_int_equal(stored_offset(&x->sink, x->path), (uint64_t)sb.st_size - 7);
+	append_raw(x->path, " done\r\n");
+	drive(x, 300);
+	assert_int_equal(x->sink.nrecs, 4);
+	assert_string_equal(x->sink.recs[3].body, "partial done");
+	assert_int_equal(stored_offset(&x->sink, x->path), (uint64_t)sb.st_size + 7);
+}
+
+static void
+test_start_at_end(void **state)
+{
+	struct fx *x = *state;
+	char other[160];
+
+	x->cfg.start_at = "end";
+	snprintf(other, sizeof(other), "%s/*.log", x->dir);
+	x->paths[0] = other;
+	append(x->path, 0, 10);
+	start(x);
+	drive(x, 300);
+	assert_int_equal(x->sink.nrecs, 0);
+	append(x->path, 10, 12);
+	drive(x, 300);
+	assert_int_equal(x->sink.nrecs, 2);
+	/* a file that appears later is read from its beginning */
+	snprintf(other, sizeof(other), "%s/new.log", x->dir);
+	append(other, 12, 15);
+	drive(x, 1500);
+	assert_int_equal(x->sink.nrecs, 5);
+	assert_string_equal(x->sink.recs[4].name, "new.log");
+}
+
+static void
+test_rename_create_rotation(void **state)
+{
+	struct fx *x = *state;
+
+	start(x);
+	append(x->path, 0, 100);
+	drive(x, 300);
+	append(x->path, 100, 150);            /* not read yet */
+	assert_int_equal(rename(x->path, x->path1), 0);
+	append(x->path1, 150, 170);           /* the writer still has the old file */
+	append(x->path, 170, 260);            /* ... then reopens the new one */
+	drive(x, 400);
+	append(x->path1, 260, 270);           /* a late write to the old file */
+	drive(x, 3000);
+	assert_exactly_once(&x->sink, 270);
+	assert_int_equal(tailer_stats(x->t)->files_closed, 1);
+	assert_int_equal(tailer_stats(x->t)->files_open, 1);
+}
+
+static void
+test_copytruncate(void **state)
+{
+	struct fx *x = *state;
+	char cmd[300];
+
+	snprintf(x->glob, sizeof(x->glob), "%s/app.log*", x->dir);
+	start(x);
+	append(x->path, 0, 100);
+	drive(x, 300);
+	append(x->path, 100, 130);            /* written before the copy, unread */
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", x->path, x->path1);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(truncate(x->path, 0), 0);
+	append(x->path, 130, 140);
+	drive(x, 2500);
+	assert_exactly_once(&x->sink, 140);
+	assert_int_equal(tailer_stats(x->t)->truncations, 1);
+	assert_int_equal(tailer_stats(x->t)->copies_found, 1);
+}
+
+static void
+test_truncate_grows_past(void **state)
+{
+	struct fx *x = *state;
+	FILE *f;
+
+	start(x);
+	append(x->path, 0, 10);
+	drive(x, 300);
+	/* truncated and rewritten longer before the next look: the fingerprint tells */
+	f = fopen(x->path, "w");
+	assert_non_null(f);
+	for (int i = 10; i < 40; i++)
+		fprintf(f, "line %06d WARN rewritten %d\n", i, i);
+	fclose(f);
+	drive(x, 300);
+	assert_exactly_once(&x->sink, 40);
+	assert_int_equal(tailer_stats(x->t)->truncations, 1);
+}
+
+static void
+test_delete_while_open(void **state)
+{
+	struct fx *x = *state;
+
+	start(x);
+	append(x->path, 0, 20);
+	drive(x, 300);
+	append(x->path, 20, 60);
+	assert_int_equal(unlink(x->path), 0);
+	drive(x, 2500);
+	assert_exactly_once(&x->sink, 60);
+	assert_int_equal(tailer_stats(x->t)->files_open, 0);
+	assert_int_equal(tailer_stats(x->t)->files_closed, 1);
+}
+
+static void
+test_crash_restart_resumes(void **state)
+{
+	struct fx *x = *state;
+	int next = 0;
+
+	start(x);
+	for (int round = 0; round < 12; round++) {
+		append(x->path, next, next + 137);
+		next += 137;
+		if (round % 3 == 1)
+			x->sink.fail = 2;          /* puts whose outcome is unknown */
+		if (round % 4 == 2)
+			x->sink.busy = 3;
+		/* crash at varying points: mid-batch, mid-file, after a rotation */
+		drive(x, (uint64_t)(round * 37 % 250));
+		if (round == 5) {
+			append(x->path, next, next + 10);
+			next += 10;
+			assert_int_equal(rename(x->path, x->path1), 0);
+			append(x->path, next, next + 10);
+			next += 10;
+		}
+		crash_and_restart(x);
+	}
+	drive(x, 5000);
+	assert_exactly_once(&x->sink, next);
+}
+
+static void
+test_busy_stops_reading(void **state)
+{
+	struct fx *x = *state;
+	size_t puts;
+
+	start(x);
+	append(x->path, 0, 500);
+	x->sink.busy = 1000000;
+	drive(x, 500);
+	assert_int_equal(x->sink.nrecs, 0);
+	assert_true(tailer_stats(x->t)->put_busy > 0);
+	/* one batch is held; the rest stays in the file (the file is the queue) */
+	assert_true(tailer_stats(x->t)->records <= 50);
+	puts = (size_t)tailer_stats(x->t)->put_busy;
+	drive(x, 500);
+	assert_true(tailer_stats(x->t)->put_busy > puts);   /* it keeps retrying */
+	x->sink.busy = 0;
+	drive(x, 500);
+	assert_exactly_once(&x->sink, 500);
+	for (size_t i = 1; i < x->sink.nrecs; i++)
+		assert_true(strcmp(x->sink.recs[i - 1].body, x->sink.recs[i].body) < 0);
+}
+
+static void
+test_identity_checks(void **state)
+{
+	struct fx *x = *state;
+	Tfo__V1__Checkpoint cp = TFO__V1__CHECKPOINT__INIT, bad = TFO__V1__CHECKPOINT__INIT;
+	const Tfo__V1__Checkpoint *cps[2] = { &cp, &bad };
+	struct fprint fp = { 10, 12345 };     /* not this file's head */
+	uint8_t w[TFO_LOGS_FP_WIRE], junk[5] = { 1, 2, 3, 4, 5 };
+	struct tfo_logs_sink k = fake_sink_ops(&x->sink);
+	struct stat sb;
+	enum tfo_err e;
+
+	append(x->path, 0, 30);
+	assert_int_equal(stat(x->path, &sb), 0);
+	/* same dev/ino but another fingerprint: inode reuse, read from 0 */
+	fp_encode(&fp, w);
+	cp.file_id = "x";
+	cp.path = x->path;
+	cp.dev = sb.st_dev;
+	cp.ino = sb.st_ino;
+	cp.offset = 200;
+	cp.fingerprint.data = w;
+	cp.fingerprint.len = sizeof(w);
+	bad = cp;
+	bad.fingerprint.data = junk;           /* malformed: refused */
+	bad.fingerprint.len = sizeof(junk);
+	x->cfg.start_at = "end";
+	x->t = tailer_new(&x->cfg, NULL, &k, &e);
+	assert_non_null(x->t);
+	tailer_load_checkpoints(x->t, cps, 2);
+	assert_int_equal(tailer_stats(x->t)->checkpoints_rejected, 1);
+	drive(x, 300);
+	assert_exactly_once(&x->sink, 30);
+	assert_int_equal(tailer_stats(x->t)->checkpoints_resumed, 0);
+}
+
+static void
+test_truncated_while_down(void **state)
+{
+	struct fx *x = *state;
+
+	start(x);
+	append(x->path, 0, 40);
+	drive(x, 300);
+	tailer_free(x->t);
+	x->t = NULL;
+	assert_int_equal(truncate(x->path, 0), 0);
+	append(x->path, 40, 45);              /* shorter than the stored offset */
+	start(x);
+	drive(x, 300);
+	assert_exactly_once(&x->sink, 45);
+}
+
+static void
+test_exclude_and_long_lines(void **state)
+{
+	struct fx *x = *state;
+	char g[160], ex[160], skip[160], big[300];
+
+	snprintf(g, sizeof(g), "%s/*", x->dir);
+	snprintf(ex, sizeof(ex), "%s/*.gz", x->dir);
+	snprintf(skip, sizeof(skip), "%s/old.gz", x->dir);
+	x->paths[0] = g;
+	x->excl[0] = ex;
+	x->cfg.exclude = x->excl;
+	x->cfg.n_exclude = 1;
+	x->cfg.max_line_size = 100;
+	append(skip, 0, 5);
+	memset(big, 'q', 250);
+	big[250] = '\n';
+	big[251] = '\0';
+	append_raw(x->path, big);
+	append_raw(x->path, "bad \xff byte\n");
+	start(x);
+	drive(x, 300);
+	assert_int_equal(x->sink.nrecs, 4);
+	assert_int_equal(strlen(x->sink.recs[0].body), 100);
+	assert_int_equal(strlen(x->sink.recs[2].body), 50);
+	assert_true(x->sink.recs[0].truncated && x->sink.recs[1].truncated && x->sink.recs[2].truncated);
+	assert_int_equal(x->sink.recs[3].truncated, 0);
+	assert_string_equal(x->sink.recs[3].body, "bad \xef\xbf\xbd byte");
+	assert_int_equal(tailer_stats(x->t)->utf8_repaired, 1);
+}
+
+static void
+test_multiline_timeout(void **state)
+{
+	struct fx *x = *state;
+
+	x->cfg.multiline_start_pattern = "^[0-9]";
+	x->cfg.multiline_timeout_ms = 400;
+	append_raw(x->path, "1 ERROR boom\n  at one\n  at two\n2 INFO next\n");
+	start(x);
+	drive(x, 200);
+	assert_int_equal(x->sink.nrecs, 1);
+	assert_string_equal(x->sink.recs[0].body, "1 ERROR boom\n  at one\n  at two");
+	assert_int_equal(x->sink.recs[0].severity, 17);
+	/* the held record's bytes are not covered by the checkpoint yet */
+	assert_int_equal(stored_offset(&x->sink, x->path), strlen("1 ERROR boom\n  at one\n  at two\n"));
+	drive(x, 500);
+	assert_int_equal(x->sink.nrecs, 2);
+	assert_string_equal(x->sink.recs[1].body, "2 INFO next");
+}
+
+static void
+test_bad_config(void **state)
+{
+	struct fx *x = *state;
+	struct tfo_logs_sink k = fake_sink_ops(&x->sink);
+	enum tfo_err e;
+
+	x->cfg.start_at = "middle";
+	assert_null(tailer_new(&x->cfg, NULL, &k, &e));
+	assert_int_equal(e, TFO_EINVAL);
+	x->cfg.start_at = "end";
+	x->cfg.multiline_start_pattern = "([";
+	assert_null(tailer_new(&x->cfg, NULL, &k, &e));
+	x->cfg.multiline_start_pattern = NULL;
+	x->cfg.max_line_size = 10;
+	assert_null(tailer_new(&x->cfg, NULL, &k, &e));
+	assert_int_equal(e, TFO_ERANGE);
+	x->cfg.max_line_size = 0;
+	x->cfg.n_paths = 0;
+	assert_null(tailer_new(&x->cfg, NULL, &k, &e));
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_records_and_checkpoint, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_start_at_end, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rename_create_rotation, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_copytruncate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_truncate_grows_past, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_delete_while_open, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_crash_restart_resumes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_busy_stops_reading, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_identity_checks, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_truncated_while_down, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_exclude_and_long_lines, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_multiline_timeout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_bad_config, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,83 @@
+/*
+ * tailer_int.h - tfo-logs engine internals shared by tailer.c (reading,
+ * batching) and scan.c (globs, identity, placement). Not an API.
+ */
+#ifndef TFO_LOGS_TAILER_INT_H
+#define TFO_LOGS_TAILER_INT_H
+
+#include <stdint.h>
+#include <time.h>
+
+#include "common/otlp_logs.h"
+#include "workers/logs/fileid.h"
+#include "workers/logs/lines.h"
+#include "workers/logs/multiline.h"
+#include "workers/logs/tailer.h"
+
+#define FILE_BUDGET   (4u * 1024 * 1024)  /* bytes per file per run: fairness */
+#define BATCH_FILES   64                  /* distinct files per batch */
+#define RETRY_MIN_MS  10
+#define RETRY_MAX_MS  5000
+
+struct tfile {
+	struct tfile *next;
+	char *path;
+	const char *name;        /* basename, inside path */
+	int fd;
+	uint64_t dev, ino;
+	struct fprint fp;
+	struct lsplit ls;
+	struct mline ml;
+	uint64_t emit_off, ack_off;
+	uint32_t gen;            /* bumped on truncation: older acks no longer apply */
+	int copied;              /* a copy of it took over its unread bytes */
+	uint64_t seen_scan;
+	int gone, eof, closing;
+	uint64_t gone_ms, last_data_ms;
+	int64_t last_size;
+	struct timespec last_mtime;
+};
+
+struct bentry {
+	struct tfile *f;
+	uint32_t gen;
+	char id[TFO_LOGS_FILE_ID_MAX];
+	uint8_t fpw[TFO_LOGS_FP_WIRE];
+	char *path;
+	Tfo__V1__Checkpoint cp;
+};
+
+struct tailer {
+	char **paths, **exclude, **dirs;
+	size_t npaths, nexclude;
+	int start_end;
+	size_t max_line;
+	uint32_t batch_lines, batch_ms, rescan_ms;
+	struct mline_rule rule;
+	struct tfo_logs_sink sink;
+
+	struct tfile *files;
+	struct known_set known;
+	uint64_t scan_gen, next_scan;
+	int first_scan, rescan_now;
+
+	struct tfo_otlp_logs *enc;
+	struct bentry be[BATCH_FILES];
+	size_t nbe;
+	uint64_t batch_start;
+	int sealed;
+	uint64_t retry_at;
+	uint32_t backoff;
+
+	char *scratch;           /* UTF-8 repair output: 3 * max_line + 1 */
+	uint64_t obs_ns;
+	struct tailer_stats st;
+};
+
+/* logs_glob_dirs - the literal parent directory of each pattern (inotify) */
+char **logs_glob_dirs(char **paths, size_t n);
+/* logs_scan - evaluate the globs: open new files, mark vanished ones gone */
+void logs_scan(struct tailer *t, uint64_t now);
+void logs_file_close(struct tailer *t, struct tfile *f);
+
+#endif
