@@ -1,0 +1,216 @@
+/*
+ * memsource.c - in-memory FIFO batch source with the buffer's fetch/ack/nack
+ * rules, for tests, the interop driver and the bench (not the worker).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "workers/exporter/memsource.h"
+
+enum ent_state { ENT_PENDING = 0, ENT_INFLIGHT, ENT_DONE };
+
+struct ent {
+	uint8_t *data;
+	size_t len;
+	uint32_t points;
+	int is_logs;
+	enum ent_state state;
+	uint64_t batch;
+	uint64_t not_before_ms;
+};
+
+struct fetched {                        /* per fetched batch: the pointer arrays */
+	const uint8_t **entries;
+	size_t *lens;
+};
+
+struct tfo_exp_memsource {
+	struct ent *ents;
+	size_t n, cap;
+	size_t first;                   /* entries before this are DONE */
+	uint64_t next_id;
+	struct tfo_exp_memsource_counts c;
+};
+
+static uint64_t
+now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+struct tfo_exp_memsource *
+tfo_exp_memsource_new(void)
+{
+	struct tfo_exp_memsource *m = calloc(1, sizeof(*m));
+
+	if (m)
+		m->next_id = 1;
+	return m;
+}
+
+void
+tfo_exp_memsource_free(struct tfo_exp_memsource *m)
+{
+	if (m == NULL)
+		return;
+	for (size_t i = 0; i < m->n; i++)
+		free(m->ents[i].data);
+	free(m->ents);
+	free(m);
+}
+
+int
+tfo_exp_memsource_add(struct tfo_exp_memsource *m, int is_logs, const uint8_t *data,
+    size_t len, uint32_t points)
+{
+	struct ent *e;
+
+	if (m->n == m->cap) {
+		size_t ncap = m->cap ? m->cap * 2 : 64;
+		struct ent *ne = realloc(m->ents, ncap * sizeof(*ne));
+		if (ne == NULL)
+			return -1;
+		m->ents = ne;
+		m->cap = ncap;
+	}
+	e = &m->ents[m->n];
+	memset(e, 0, sizeof(*e));
+	if ((e->data = malloc(len ? len : 1)) == NULL)
+		return -1;
+	memcpy(e->data, data, len);
+	e->len = len;
+	e->points = points;
+	e->is_logs = is_logs;
+	m->n++;
+	m->c.queued++;
+	return 0;
+}
+
+/* ms_fetch - the first pending run of one signal, at most max_bytes (at least one entry) */
+static int
+ms_fetch(void *arg, uint32_t max_bytes, struct tfo_exp_batch *b)
+{
+	struct tfo_exp_memsource *m = arg;
+	struct fetched *f;
+	size_t i = m->first, j, bytes = 0;
+
+	while (i < m->n && m->ents[i].state != ENT_PENDING)
+		i++;
+	if (i == m->n || m->ents[i].not_before_ms > now_ms())
+		return 0;       /* head-of-line waits out its delay: order is kept */
+	for (j = i; j < m->n && m->ents[j].state == ENT_PENDING &&
+	    m->ents[j].is_logs == m->ents[i].is_logs; j++) {
+		if (j > i && bytes + m->ents[j].len > max_bytes)
+			break;
+		bytes += m->ents[j].len;
+	}
+	if ((f = calloc(1, sizeof(*f))) == NULL)
+		return -1;
+	f->entries = calloc(j - i, sizeof(*f->entries));
+	f->lens = calloc(j - i, sizeof(*f->lens));
+	if (f->entries == NULL || f->lens == NULL) {
+		free(f->entries);
+		free(f->lens);
+		free(f);
+		return -1;
+	}
+	b->id = m->next_id++;
+	b->is_logs = m->ents[i].is_logs;
+	b->n = j - i;
+	b->points = 0;
+	for (size_t k = i; k < j; k++) {
+		f->entries[k - i] = m->ents[k].data;
+		f->lens[k - i] = m->ents[k].len;
+		m->ents[k].state = ENT_INFLIGHT;
+		m->ents[k].batch = b->id;
+		b->points += m->ents[k].points;
+	}
+	b->entries = f->entries;
+	b->lens = f->lens;
+	b->priv = f;
+	return 1;
+}
+
+static void
+ms_release(void *arg, struct tfo_exp_batch *b)
+{
+	struct fetched *f = b->priv;
+
+	(void)arg;
+	if (f) {
+		free(f->entries);
+		free(f->lens);
+		free(f);
+	}
+	b->priv = NULL;
+}
+
+/* settle - mark a batch's entries; checks that it is the oldest outstanding */
+static int
+settle(struct tfo_exp_memsource *m, uint64_t id, int ack, uint32_t delay_ms)
+{
+	uint64_t oldest = 0;
+	int found = 0;
+
+	for (size_t i = m->first; i < m->n; i++) {
+		struct ent *e = &m->ents[i];
+		if (e->state == ENT_INFLIGHT && (oldest == 0 || e->batch < oldest))
+			oldest = e->batch;
+		if (e->state != ENT_INFLIGHT || e->batch != id)
+			continue;
+		found = 1;
+		if (ack) {
+			e->state = ENT_DONE;
+			free(e->data);
+			e->data = NULL;
+			m->c.acked_entries++;
+			m->c.queued--;
+		} else {
+			e->state = ENT_PENDING;
+			e->not_before_ms = now_ms() + delay_ms;
+		}
+	}
+	if (!found)
+		return -1;
+	if (oldest != id)
+		m->c.order_violations++;
+	while (m->first < m->n && m->ents[m->first].state == ENT_DONE)
+		m->first++;
+	return 0;
+}
+
+static int
+ms_ack(void *arg, uint64_t id)
+{
+	struct tfo_exp_memsource *m = arg;
+
+	m->c.acks++;
+	return settle(m, id, 1, 0);
+}
+
+static int
+ms_nack(void *arg, uint64_t id, uint32_t retry_after_ms)
+{
+	struct tfo_exp_memsource *m = arg;
+
+	m->c.nacks++;
+	m->c.last_nack_ms = retry_after_ms;
+	return settle(m, id, 0, retry_after_ms);
+}
+
+struct tfo_exp_source
+tfo_exp_memsource_source(struct tfo_exp_memsource *m)
+{
+	return (struct tfo_exp_source){ .fetch = ms_fetch, .release = ms_release,
+	    .ack = ms_ack, .nack = ms_nack, .arg = m };
+}
+
+void
+tfo_exp_memsource_counts(const struct tfo_exp_memsource *m, struct tfo_exp_memsource_counts *c)
+{
+	*c = m->c;
+}

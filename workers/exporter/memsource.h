@@ -1,0 +1,37 @@
+/*
+ * memsource.h - an in-memory batch source with the buffer's semantics (FIFO,
+ * fetch/ack/nack, nacked batches offered again after their delay). Used by
+ * the unit tests, the interop driver and the bench; not linked into the worker.
+ */
+#ifndef TFO_EXP_MEMSOURCE_H
+#define TFO_EXP_MEMSOURCE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "workers/exporter/pipeline.h"
+
+struct tfo_exp_memsource;
+
+struct tfo_exp_memsource *tfo_exp_memsource_new(void);
+void tfo_exp_memsource_free(struct tfo_exp_memsource *m);
+
+/* tfo_exp_memsource_add - queue one stored entry (copied) with its point count */
+int tfo_exp_memsource_add(struct tfo_exp_memsource *m, int is_logs, const uint8_t *data,
+    size_t len, uint32_t points);
+
+/* tfo_exp_memsource_source - the source interface over m */
+struct tfo_exp_source tfo_exp_memsource_source(struct tfo_exp_memsource *m);
+
+/* What happened so far. */
+struct tfo_exp_memsource_counts {
+	size_t queued;          /* entries not yet acked */
+	size_t acked_entries;
+	uint64_t acks, nacks;
+	uint64_t last_nack_ms;  /* retry_after of the last nack */
+	int order_violations;   /* an ack/nack that was not for the oldest outstanding batch */
+};
+
+void tfo_exp_memsource_counts(const struct tfo_exp_memsource *m, struct tfo_exp_memsource_counts *c);
+
+#endif

@@ -1,0 +1,378 @@
+/*
+ * pipeline.c - tfo-exporter's fetch -> send -> settle loop on libevent:
+ * in-flight slots kept in fetch order so acks/nacks reach the source in the
+ * order it handed batches out; retry pauses with backoff; outcome logging.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/log.h"
+#include "workers/exporter/pipeline.h"
+
+#define DEF_IN_FLIGHT 2u
+#define DEF_BATCH_BYTES (1024u * 1024)
+#define DEF_POLL_MS 1000u
+#define PARTIAL_LOG_EVERY_S 60
+#define RETRY_LOG_EVERY_S 10
+
+enum slot_state { SLOT_FREE = 0, SLOT_SENDING, SLOT_DONE };
+
+struct slot {
+	struct tfo_exp_pipeline *p;
+	enum slot_state state;
+	uint64_t id;
+	int is_logs;
+	uint32_t points;
+	size_t bytes, wire;
+	struct tfo_exp_outcome out;
+};
+
+struct tfo_exp_pipeline {
+	struct event_base *base;
+	struct tfo_exp_transport *tr;
+	struct tfo_exp_source src;
+	struct tfo_exp_pipeline_cfg cfg;
+	struct tfo_exp_backoff backoff;
+	struct event *wake;              /* poll / resume after pause */
+	struct slot slots[TFO_EXP_MAX_IN_FLIGHT];
+	size_t head, count;              /* ring of slots in fetch order */
+	int paused;                      /* waiting out a retry delay */
+	int probing;                     /* after a failure: one request until a success */
+	int stopping;
+	int in_pump;
+	void (*drained)(void *);
+	void *drained_arg;
+	struct tfo_exp_stats st;
+	time_t partial_logged, retry_logged;
+	uint64_t partial_suppressed;
+};
+
+static time_t
+mono_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
+}
+
+static void
+arm(struct tfo_exp_pipeline *p, uint32_t ms)
+{
+	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
+
+	evtimer_add(p->wake, &tv);
+}
+
+static void
+note_error(struct tfo_exp_pipeline *p, const char *what, const char *msg)
+{
+	snprintf(p->st.last_error, sizeof(p->st.last_error), "%s: %s", what, msg);
+	p->st.last_error_at = time(NULL);
+}
+
+static void pump(struct tfo_exp_pipeline *p);
+
+/* outcome_text - "HTTP 503" / "gRPC 14" / the network error, for logs and stats */
+static void
+outcome_text(const struct slot *s, char *buf, size_t sz)
+{
+	if (s->out.grpc_code >= 0)
+		snprintf(buf, sz, "gRPC status %d", s->out.grpc_code);
+	else if (s->out.http_status > 0)
+		snprintf(buf, sz, "HTTP %ld", s->out.http_status);
+	else
+		snprintf(buf, sz, "connection error");
+}
+
+static void
+settle_success(struct tfo_exp_pipeline *p, struct slot *s)
+{
+	time_t now = mono_s();
+
+	p->st.sent_batches++;
+	p->st.sent_points += s->points;
+	p->st.sent_bytes += s->bytes;
+	p->st.wire_bytes += s->wire;
+	p->probing = 0;
+	p->st.backoff_ms = 0;
+	tfo_exp_backoff_reset(&p->backoff);
+	if (s->out.malformed)
+		p->st.malformed_replies++;
+	if (s->out.rejected <= 0)
+		return;
+	p->st.rejected_points += (uint64_t)s->out.rejected;
+	/* partial_success is logged at most once a minute, with what was hidden */
+	if (p->partial_logged == 0 || now - p->partial_logged >= PARTIAL_LOG_EVERY_S) {
+		log_warn("endpoint rejected %lld of a batch's %s (%llu more partial rejections "
+		    "not logged): %s", (long long)s->out.rejected,
+		    s->is_logs ? "log records" : "data points",
+		    (unsigned long long)p->partial_suppressed, s->out.message);
+		p->partial_logged = now;
+		p->partial_suppressed = 0;
+	} else {
+		p->partial_suppressed++;
+	}
+}
+
+static void
+settle_drop(struct tfo_exp_pipeline *p, struct slot *s)
+{
+	char what[64];
+
+	outcome_text(s, what, sizeof(what));
+	p->st.dropped_batches[s->out.reason]++;
+	p->st.dropped_points[s->out.reason] += s->points;
+	note_error(p, what, s->out.message);
+	if (s->out.reason == TFO_EXP_R_AUTH)
+		log_error("credentials refused by %s (%s): check exporter.api_key_id/api_key_secret;"
+		    " dropped batch %llu (%u points): %s", p->st.endpoint, what,
+		    (unsigned long long)s->id, s->points, s->out.message);
+	else
+		log_error("%s refused batch %llu permanently (%s, %s): dropped %u points: %s",
+		    p->st.endpoint, (unsigned long long)s->id, what,
+		    tfo_exp_reason_name(s->out.reason), s->points, s->out.message);
+	/* a permanent answer still proves the endpoint is up */
+	p->probing = 0;
+	p->st.backoff_ms = 0;
+	tfo_exp_backoff_reset(&p->backoff);
+}
+
+static uint32_t
+settle_retry(struct tfo_exp_pipeline *p, struct slot *s)
+{
+	uint32_t delay = s->out.has_delay ? s->out.delay_ms : tfo_exp_backoff_next(&p->backoff);
+	time_t now = mono_s();
+	char what[64];
+
+	outcome_text(s, what, sizeof(what));
+	p->st.retries++;
+	p->probing = 1;
+	note_error(p, what, s->out.message);
+	if (p->retry_logged == 0 || now - p->retry_logged >= RETRY_LOG_EVERY_S) {
+		log_warn("export to %s failed (%s: %s); batch %llu retried in %u ms%s",
+		    p->st.endpoint, what, s->out.message, (unsigned long long)s->id, delay,
+		    s->out.has_delay ? " (server's delay)" : "");
+		p->retry_logged = now;
+	}
+	return delay;
+}
+
+/* settle - release finished slots from the head, in fetch order */
+static void
+settle(struct tfo_exp_pipeline *p)
+{
+	uint32_t pause = 0;
+	int retried = 0;
+
+	while (p->count > 0 && p->slots[p->head].state == SLOT_DONE) {
+		struct slot *s = &p->slots[p->head];
+		int rc;
+
+		if (s->out.cls == TFO_EXP_RETRY) {
+			uint32_t d = settle_retry(p, s);
+			rc = p->src.nack(p->src.arg, s->id, d);
+			if (!retried || d > pause)
+				pause = d;
+			retried = 1;
+		} else {
+			if (s->out.cls == TFO_EXP_SUCCESS)
+				settle_success(p, s);
+			else
+				settle_drop(p, s);
+			rc = p->src.ack(p->src.arg, s->id);
+		}
+		if (rc != 0)
+			p->st.source_errors++;
+		s->state = SLOT_FREE;
+		p->head = (p->head + 1) % TFO_EXP_MAX_IN_FLIGHT;
+		p->count--;
+	}
+	if (retried) {
+		p->paused = 1;
+		p->st.backoff_ms = pause;
+		evtimer_del(p->wake);
+		arm(p, pause);
+	}
+}
+
+static void
+on_done(void *arg, const struct tfo_exp_response *resp, uint32_t latency_ms, const char *endpoint)
+{
+	struct slot *s = arg;
+	struct tfo_exp_pipeline *p = s->p;
+
+	tfo_exp_classify(resp, p->cfg.transport.grpc, s->is_logs, time(NULL), &s->out);
+	s->state = SLOT_DONE;
+	p->st.last_latency_ms = latency_ms;
+	p->st.endpoint = endpoint;
+	settle(p);
+	if (p->stopping && p->count == 0 && p->drained) {
+		void (*fn)(void *) = p->drained;
+		p->drained = NULL;
+		fn(p->drained_arg);
+		return;
+	}
+	pump(p);
+}
+
+/* send_one - fetch one batch and put it on the wire: 1 sent, 0 nothing to send */
+static int
+send_one(struct tfo_exp_pipeline *p)
+{
+	struct tfo_exp_batch b;
+	struct tfo_exp_buf body = { 0 };
+	struct slot *s;
+	size_t bytes = 0;
+	enum tfo_err e;
+	int rc;
+
+	memset(&b, 0, sizeof(b));
+	if ((rc = p->src.fetch(p->src.arg, p->cfg.batch_max_bytes, &b)) <= 0) {
+		if (rc < 0)
+			p->st.source_errors++;
+		return 0;
+	}
+	for (size_t i = 0; i < b.n; i++)
+		bytes += b.lens[i];
+	e = tfo_exp_body_build(&body, b.entries, b.lens, b.n, p->cfg.transport.grpc,
+	    p->cfg.transport.gzip);
+	s = &p->slots[(p->head + p->count) % TFO_EXP_MAX_IN_FLIGHT];
+	memset(s, 0, sizeof(*s));
+	*s = (struct slot){ .p = p, .state = SLOT_SENDING, .id = b.id, .is_logs = b.is_logs,
+	    .points = b.points, .bytes = bytes, .wire = body.len };
+	p->src.release(p->src.arg, &b);
+	if (e == TFO_OK)
+		e = tfo_exp_transport_send(p->tr, s->is_logs, &body, on_done, s);
+	tfo_exp_buf_fini(&body);
+	p->count++;
+	if (e != TFO_OK) {
+		/* local failure (memory): retry the batch later, never drop it */
+		s->state = SLOT_DONE;
+		s->out = (struct tfo_exp_outcome){ .cls = TFO_EXP_RETRY, .grpc_code = -1 };
+		snprintf(s->out.message, sizeof(s->out.message), "local: %s", tfo_strerror(e));
+		settle(p);
+		return 0;
+	}
+	return 1;
+}
+
+static void
+pump(struct tfo_exp_pipeline *p)
+{
+	size_t limit;
+
+	if (p->in_pump || p->stopping || p->paused)
+		return;
+	p->in_pump = 1;
+	limit = p->probing ? 1 : p->cfg.max_in_flight;
+	while (p->count < limit && !p->paused) {
+		if (!send_one(p)) {
+			if (!p->paused && !evtimer_pending(p->wake, NULL))
+				arm(p, p->cfg.poll_ms);
+			break;
+		}
+	}
+	p->in_pump = 0;
+}
+
+static void
+on_wake(evutil_socket_t fd, short what, void *arg)
+{
+	struct tfo_exp_pipeline *p = arg;
+
+	(void)fd;
+	(void)what;
+	p->paused = 0;
+	p->st.backoff_ms = 0;
+	pump(p);
+}
+
+enum tfo_err
+tfo_exp_pipeline_new(struct tfo_exp_pipeline **out, struct event_base *base,
+    const struct tfo_exp_pipeline_cfg *cfg, const struct tfo_exp_source *src)
+{
+	struct tfo_exp_pipeline *p;
+	struct timespec ts;
+	enum tfo_err e;
+
+	*out = NULL;
+	if ((p = calloc(1, sizeof(*p))) == NULL)
+		return TFO_ENOMEM;
+	p->base = base;
+	p->src = *src;
+	p->cfg = *cfg;
+	if (p->cfg.max_in_flight == 0)
+		p->cfg.max_in_flight = DEF_IN_FLIGHT;
+	if (p->cfg.max_in_flight > TFO_EXP_MAX_IN_FLIGHT)
+		p->cfg.max_in_flight = TFO_EXP_MAX_IN_FLIGHT;
+	if (p->cfg.batch_max_bytes == 0)
+		p->cfg.batch_max_bytes = DEF_BATCH_BYTES;
+	if (p->cfg.poll_ms == 0)
+		p->cfg.poll_ms = DEF_POLL_MS;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	tfo_exp_backoff_init(&p->backoff, cfg->retry_initial_ms, cfg->retry_max_ms,
+	    cfg->retry_multiplier, cfg->seed ? cfg->seed :
+	    ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)ts.tv_sec ^ (uint64_t)getpid());
+	if ((e = tfo_exp_transport_new(&p->tr, base, &cfg->transport)) != TFO_OK) {
+		free(p);
+		return e;
+	}
+	p->st.endpoint = tfo_exp_transport_endpoint(p->tr);
+	if ((p->wake = evtimer_new(base, on_wake, p)) == NULL) {
+		tfo_exp_pipeline_free(p);
+		return TFO_ENOMEM;
+	}
+	*out = p;
+	return TFO_OK;
+}
+
+void
+tfo_exp_pipeline_free(struct tfo_exp_pipeline *p)
+{
+	if (p == NULL)
+		return;
+	/* unsettled batches stay unacked: the source offers them again */
+	tfo_exp_transport_free(p->tr);
+	if (p->wake)
+		event_free(p->wake);
+	free(p);
+}
+
+void
+tfo_exp_pipeline_start(struct tfo_exp_pipeline *p)
+{
+	arm(p, 0);
+}
+
+void
+tfo_exp_pipeline_kick(struct tfo_exp_pipeline *p)
+{
+	if (!p->paused)
+		pump(p);
+}
+
+void
+tfo_exp_pipeline_stop(struct tfo_exp_pipeline *p, void (*drained)(void *), void *arg)
+{
+	p->stopping = 1;
+	evtimer_del(p->wake);
+	if (p->count == 0) {
+		drained(arg);
+		return;
+	}
+	p->drained = drained;
+	p->drained_arg = arg;
+}
+
+void
+tfo_exp_pipeline_stats(const struct tfo_exp_pipeline *p, struct tfo_exp_stats *st)
+{
+	*st = p->st;
+	st->in_flight = p->count;
+	st->connects = tfo_exp_transport_connects(p->tr);
+	st->endpoint = tfo_exp_transport_endpoint(p->tr);
+}

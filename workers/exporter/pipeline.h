@@ -1,0 +1,91 @@
+/*
+ * pipeline.h - tfo-exporter's core loop: fetch batches from a batch source,
+ * send them (up to max_in_flight at once), and settle each with ack or nack
+ * in fetch order once the endpoint's answer is classified. The batch source
+ * is an interface so tests and benches feed batches without the buffer.
+ */
+#ifndef TFO_EXP_PIPELINE_H
+#define TFO_EXP_PIPELINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include <event2/event.h>
+
+#include "common/err.h"
+#include "workers/exporter/outcome.h"
+#include "workers/exporter/transport.h"
+
+#define TFO_EXP_MAX_IN_FLIGHT 64
+
+/* One batch as handed out by a source; entries stay valid until release. */
+struct tfo_exp_batch {
+	uint64_t id;
+	int is_logs;
+	size_t n;
+	const uint8_t *const *entries;  /* stored ResourceMetrics / ResourceLogs */
+	const size_t *lens;
+	uint32_t points;
+	void *priv;                     /* the source's own */
+};
+
+struct tfo_exp_source {
+	/* fetch - next batch of at most max_bytes: 1 filled, 0 nothing now, -1 error */
+	int (*fetch)(void *arg, uint32_t max_bytes, struct tfo_exp_batch *b);
+	void (*release)(void *arg, struct tfo_exp_batch *b);
+	/* ack / nack - settle a batch; 0 or -1 (the source logs its own errors) */
+	int (*ack)(void *arg, uint64_t id);
+	int (*nack)(void *arg, uint64_t id, uint32_t retry_after_ms);
+	void *arg;
+};
+
+struct tfo_exp_pipeline_cfg {
+	struct tfo_exp_transport_cfg transport;
+	uint32_t max_in_flight;         /* 0 = 2 */
+	uint32_t batch_max_bytes;       /* 0 = 1 MiB */
+	uint32_t poll_ms;               /* wait when the source is empty; 0 = 1 s */
+	uint32_t retry_initial_ms;      /* 0 = 5 s */
+	uint32_t retry_max_ms;          /* 0 = 30 s */
+	double retry_multiplier;        /* 0 = 1.5 */
+	uint64_t seed;                  /* jitter; 0 = from the clock */
+};
+
+struct tfo_exp_stats {
+	uint64_t sent_batches, sent_points, sent_bytes, wire_bytes;
+	uint64_t retries;
+	uint64_t dropped_batches[TFO_EXP_R_COUNT];
+	uint64_t dropped_points[TFO_EXP_R_COUNT];
+	uint64_t rejected_points;       /* partial_success */
+	uint64_t malformed_replies;
+	uint64_t source_errors;
+	char last_error[TFO_EXP_MSG_MAX];
+	time_t last_error_at;           /* unix seconds, 0 = never */
+	uint32_t backoff_ms;            /* current pause, 0 when flowing */
+	uint32_t last_latency_ms;
+	size_t in_flight;
+	uint64_t connects;
+	const char *endpoint;
+};
+
+struct tfo_exp_pipeline;
+
+enum tfo_err tfo_exp_pipeline_new(struct tfo_exp_pipeline **out, struct event_base *base,
+    const struct tfo_exp_pipeline_cfg *cfg, const struct tfo_exp_source *src);
+void tfo_exp_pipeline_free(struct tfo_exp_pipeline *p);
+
+/* tfo_exp_pipeline_start - begin fetching (from the next loop turn) */
+void tfo_exp_pipeline_start(struct tfo_exp_pipeline *p);
+/* tfo_exp_pipeline_kick - data may be there: fetch now unless paused */
+void tfo_exp_pipeline_kick(struct tfo_exp_pipeline *p);
+/*
+ * tfo_exp_pipeline_stop - fetch nothing more; drained(arg) is called once
+ * every request in flight has been settled (at once if none is). It runs
+ * inside the transport's callback: it may break the loop, never free p.
+ */
+void tfo_exp_pipeline_stop(struct tfo_exp_pipeline *p, void (*drained)(void *), void *arg);
+
+/* tfo_exp_pipeline_stats - a snapshot (endpoint points into the pipeline) */
+void tfo_exp_pipeline_stats(const struct tfo_exp_pipeline *p, struct tfo_exp_stats *st);
+
+#endif

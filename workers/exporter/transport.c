@@ -1,0 +1,549 @@
+/*
+ * transport.c - libcurl multi interface on tfo-exporter's libevent loop
+ * (CURLMOPT_SOCKETFUNCTION/TIMERFUNCTION become events), HTTP/2 for gRPC,
+ * TLS options, fixed request headers and endpoint failover.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <curl/curl.h>
+
+#include "workers/exporter/transport.h"
+
+#define DEF_TIMEOUT_MS 10000u
+#define DEF_FAILBACK_MS (5u * 60 * 1000)
+#define CONNECT_TIMEOUT_MS 5000u
+
+static const char *const grpc_paths[2] = {
+	"/opentelemetry.proto.collector.metrics.v1.MetricsService/Export",
+	"/opentelemetry.proto.collector.logs.v1.LogsService/Export",
+};
+static const char *const http_paths[2] = { "/v1/metrics", "/v1/logs" };
+
+struct tfo_exp_req {
+	struct tfo_exp_transport *t;
+	CURL *easy;
+	struct tfo_exp_buf body;
+	struct tfo_exp_response resp;
+	size_t endpoint;
+	struct timespec start;
+	tfo_exp_done_fn done;
+	void *arg;
+	struct tfo_exp_req *next;
+};
+
+struct tfo_exp_transport {
+	struct event_base *base;
+	CURLM *multi;
+	struct event *timer;
+	struct curl_slist *headers;
+	struct tfo_exp_transport_cfg cfg;
+	char *urls[TFO_EXP_MAX_ENDPOINTS];   /* normalised bases, no trailing '/' */
+	size_t current;
+	struct timespec switched;            /* when we left endpoint 0 */
+	struct tfo_exp_req *reqs;            /* in flight */
+	size_t n_reqs;
+	uint64_t connects;
+	int h2c_fresh;                       /* libcurl < 8.0: no h2c connection reuse */
+};
+
+static uint64_t
+elapsed_ms(const struct timespec *from)
+{
+	struct timespec now;
+	int64_t ms;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	ms = (int64_t)(now.tv_sec - from->tv_sec) * 1000 + (now.tv_nsec - from->tv_nsec) / 1000000;
+	return ms < 0 ? 0 : (uint64_t)ms;
+}
+
+/* endpoint_url - "host:port" gets a scheme from cfg->tls; trailing '/' dropped */
+static char *
+endpoint_url(const char *ep, int tls)
+{
+	size_t len = strlen(ep);
+	const char *scheme = "";
+	char *u;
+
+	while (len > 0 && ep[len - 1] == '/')
+		len--;
+	if (strncmp(ep, "http://", 7) != 0 && strncmp(ep, "https://", 8) != 0)
+		scheme = tls ? "https://" : "http://";
+	if ((u = malloc(strlen(scheme) + len + 1)) == NULL)
+		return NULL;
+	memcpy(u, scheme, strlen(scheme));
+	memcpy(u + strlen(scheme), ep, len);
+	u[strlen(scheme) + len] = '\0';
+	return u;
+}
+
+/* headers_build - the fixed request headers; values are copied by curl_slist_append */
+static enum tfo_err
+headers_build(struct tfo_exp_transport *t)
+{
+	const struct tfo_exp_transport_cfg *c = &t->cfg;
+	char line[1024];
+	struct curl_slist *l = NULL, *n;
+	const char *fixed[6];
+	size_t nf = 0;
+
+	if (c->grpc) {
+		fixed[nf++] = "Content-Type: application/grpc";
+		fixed[nf++] = "TE: trailers";
+		if (c->gzip)
+			fixed[nf++] = "grpc-encoding: gzip";
+	} else {
+		fixed[nf++] = "Content-Type: application/x-protobuf";
+		if (c->gzip)
+			fixed[nf++] = "Content-Encoding: gzip";
+		fixed[nf++] = "Expect:";   /* no 100-continue round trip */
+	}
+	for (size_t i = 0; i < nf; i++) {
+		if ((n = curl_slist_append(l, fixed[i])) == NULL)
+			goto nomem;
+		l = n;
+	}
+#define ADD_HDR(fmt, val) do {                                                  \
+	if ((size_t)snprintf(line, sizeof(line), fmt, val) >= sizeof(line))     \
+		goto toolong;                                                   \
+	if ((n = curl_slist_append(l, line)) == NULL)                           \
+		goto nomem;                                                     \
+	l = n;                                                                  \
+} while (0)
+	if (c->grpc)
+		ADD_HDR("grpc-timeout: %um", c->timeout_ms);
+	if (c->key_id && *c->key_id)
+		ADD_HDR("X-TelemetryFlow-Key-ID: %s", c->key_id);
+	if (c->key_secret && *c->key_secret)
+		ADD_HDR("X-TelemetryFlow-Key-Secret: %s", c->key_secret);
+	if (c->agent_id && *c->agent_id)
+		ADD_HDR("X-TelemetryFlow-Agent-ID: %s", c->agent_id);
+	ADD_HDR("User-Agent: tfo-agent/%s", c->version && *c->version ? c->version : TFO_VERSION);
+#undef ADD_HDR
+	explicit_bzero(line, sizeof(line));
+	t->headers = l;
+	return TFO_OK;
+toolong:
+	explicit_bzero(line, sizeof(line));
+	t->headers = l;
+	return TFO_EINVAL;
+nomem:
+	explicit_bzero(line, sizeof(line));
+	t->headers = l;
+	return TFO_ENOMEM;
+}
+
+static void
+headers_free(struct curl_slist *l)
+{
+	/* the secret header lives in these strings: wipe before free */
+	for (struct curl_slist *p = l; p != NULL; p = p->next)
+		explicit_bzero(p->data, strlen(p->data));
+	curl_slist_free_all(l);
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg);
+static int sock_cb(CURL *e, curl_socket_t s, int what, void *tp, void *sockp);
+static int timer_cb(CURLM *m, long timeout_ms, void *tp);
+
+enum tfo_err
+tfo_exp_transport_new(struct tfo_exp_transport **out, struct event_base *base,
+    const struct tfo_exp_transport_cfg *cfg)
+{
+	struct tfo_exp_transport *t;
+	enum tfo_err e;
+
+	*out = NULL;
+	if (cfg->n_endpoints == 0 || cfg->n_endpoints > TFO_EXP_MAX_ENDPOINTS)
+		return TFO_EINVAL;
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		return TFO_EIO;
+	if ((t = calloc(1, sizeof(*t))) == NULL) {
+		curl_global_cleanup();
+		return TFO_ENOMEM;
+	}
+	t->base = base;
+	t->cfg = *cfg;
+	if (t->cfg.timeout_ms == 0)
+		t->cfg.timeout_ms = DEF_TIMEOUT_MS;
+	if (t->cfg.failback_ms == 0)
+		t->cfg.failback_ms = DEF_FAILBACK_MS;
+	for (size_t i = 0; i < cfg->n_endpoints; i++) {
+		if ((t->urls[i] = endpoint_url(cfg->endpoints[i], cfg->tls)) == NULL) {
+			e = TFO_ENOMEM;
+			goto fail;
+		}
+		t->cfg.endpoints[i] = NULL;   /* not kept: the caller's storage */
+	}
+	if ((e = headers_build(t)) != TFO_OK)
+		goto fail;
+	t->cfg.key_id = t->cfg.key_secret = t->cfg.agent_id = t->cfg.version = NULL;
+	t->multi = curl_multi_init();
+	t->timer = evtimer_new(base, on_timer, t);
+	if (t->multi == NULL || t->timer == NULL) {
+		e = TFO_ENOMEM;
+		goto fail;
+	}
+	curl_multi_setopt(t->multi, CURLMOPT_SOCKETFUNCTION, sock_cb);
+	curl_multi_setopt(t->multi, CURLMOPT_SOCKETDATA, t);
+	curl_multi_setopt(t->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
+	curl_multi_setopt(t->multi, CURLMOPT_TIMERDATA, t);
+	curl_multi_setopt(t->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
+	/*
+	 * libcurl before 8.0.0 breaks a reused prior-knowledge (h2c) connection
+	 * ("Error in the HTTP2 framing layer", curl PR #10643, not in Debian
+	 * 12's 7.88.1): there, each plaintext gRPC request gets a fresh
+	 * connection. TLS (ALPN) and OTLP/HTTP connections are reused.
+	 */
+	t->h2c_fresh = curl_version_info(CURLVERSION_NOW)->version_num < 0x080000;
+	*out = t;
+	return TFO_OK;
+fail:
+	tfo_exp_transport_free(t);
+	return e;
+}
+
+static void
+req_free(struct tfo_exp_req *r)
+{
+	if (r->easy) {
+		curl_multi_remove_handle(r->t->multi, r->easy);
+		curl_easy_cleanup(r->easy);
+	}
+	tfo_exp_buf_fini(&r->body);
+	tfo_exp_buf_fini(&r->resp.body);
+	free(r);
+}
+
+static void
+req_unlink(struct tfo_exp_transport *t, struct tfo_exp_req *r)
+{
+	for (struct tfo_exp_req **pp = &t->reqs; *pp != NULL; pp = &(*pp)->next) {
+		if (*pp == r) {
+			*pp = r->next;
+			t->n_reqs--;
+			return;
+		}
+	}
+}
+
+void
+tfo_exp_transport_free(struct tfo_exp_transport *t)
+{
+	if (t == NULL)
+		return;
+	while (t->reqs != NULL) {
+		struct tfo_exp_req *r = t->reqs;
+		req_unlink(t, r);
+		req_free(r);
+	}
+	if (t->multi)
+		curl_multi_cleanup(t->multi);   /* closes sockets: sock_cb frees their events */
+	if (t->timer)
+		event_free(t->timer);
+	headers_free(t->headers);
+	for (size_t i = 0; i < TFO_EXP_MAX_ENDPOINTS; i++)
+		free(t->urls[i]);
+	free(t);
+	curl_global_cleanup();
+}
+
+/* ---------------------------------------------------------------- curl <-> libevent */
+
+/* on_sock - a watched socket is ready: let curl act on it, then reap */
+static void check_done(struct tfo_exp_transport *t);
+
+static void
+on_sock(evutil_socket_t fd, short what, void *arg)
+{
+	struct tfo_exp_transport *t = arg;
+	int running, flags = 0;
+
+	if (what & EV_READ)
+		flags |= CURL_CSELECT_IN;
+	if (what & EV_WRITE)
+		flags |= CURL_CSELECT_OUT;
+	curl_multi_socket_action(t->multi, fd, flags, &running);
+	check_done(t);
+}
+
+static void
+on_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct tfo_exp_transport *t = arg;
+	int running;
+
+	(void)fd;
+	(void)what;
+	curl_multi_socket_action(t->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	check_done(t);
+}
+
+static int
+sock_cb(CURL *e, curl_socket_t s, int what, void *tp, void *sockp)
+{
+	struct tfo_exp_transport *t = tp;
+	struct event *ev = sockp;
+	short kind = EV_PERSIST;
+
+	(void)e;
+	if (what == CURL_POLL_REMOVE) {
+		if (ev)
+			event_free(ev);
+		curl_multi_assign(t->multi, s, NULL);
+		return 0;
+	}
+	if (what & CURL_POLL_IN)
+		kind |= EV_READ;
+	if (what & CURL_POLL_OUT)
+		kind |= EV_WRITE;
+	if (ev) {
+		event_del(ev);
+		event_assign(ev, t->base, s, kind, on_sock, t);
+	} else {
+		if ((ev = event_new(t->base, s, kind, on_sock, t)) == NULL)
+			return -1;
+		curl_multi_assign(t->multi, s, ev);
+	}
+	return event_add(ev, NULL) == 0 ? 0 : -1;
+}
+
+static int
+timer_cb(CURLM *m, long timeout_ms, void *tp)
+{
+	struct tfo_exp_transport *t = tp;
+	struct timeval tv;
+
+	(void)m;
+	if (timeout_ms < 0)
+		return evtimer_del(t->timer);
+	tv.tv_sec = timeout_ms / 1000;
+	tv.tv_usec = (timeout_ms % 1000) * 1000;
+	return evtimer_add(t->timer, &tv);
+}
+
+/* ---------------------------------------------------------------- requests */
+
+static size_t
+write_cb(char *p, size_t sz, size_t n, void *arg)
+{
+	struct tfo_exp_req *r = arg;
+	struct tfo_exp_buf *b = &r->resp.body;
+	size_t len = sz * n, room = TFO_EXP_RESP_MAX - b->len;
+
+	if (len > room)
+		r->resp.truncated = 1;
+	else if (len > 0) {
+		if (b->cap < b->len + len) {
+			uint8_t *np = realloc(b->data, b->len + len);
+			if (np == NULL)
+				return 0;      /* aborts the transfer: retried later */
+			b->data = np;
+			b->cap = b->len + len;
+		}
+		memcpy(b->data + b->len, p, len);
+		b->len += len;
+	}
+	return len;
+}
+
+static size_t
+header_cb(char *p, size_t sz, size_t n, void *arg)
+{
+	struct tfo_exp_req *r = arg;
+
+	tfo_exp_response_header(&r->resp, p, sz * n);
+	return sz * n;
+}
+
+static enum tfo_exp_neterr
+neterr_of(CURLcode rc, CURL *easy)
+{
+	curl_off_t connect_us = 0;
+
+	switch (rc) {
+	case CURLE_OK:
+		return TFO_EXP_NET_OK;
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_COULDNT_RESOLVE_HOST:
+	case CURLE_COULDNT_RESOLVE_PROXY:
+	case CURLE_SSL_CONNECT_ERROR:
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_CERTPROBLEM:
+		return TFO_EXP_NET_CONNECT;
+	case CURLE_OPERATION_TIMEDOUT:
+		curl_easy_getinfo(easy, CURLINFO_CONNECT_TIME_T, &connect_us);
+		return connect_us == 0 ? TFO_EXP_NET_CONNECT : TFO_EXP_NET_TIMEOUT;
+	default:
+		return TFO_EXP_NET_OTHER;
+	}
+}
+
+/* failover - a connection failure on the endpoint in use moves to the next */
+static void
+failover(struct tfo_exp_transport *t, size_t failed)
+{
+	if (t->cfg.n_endpoints < 2 || failed != t->current)
+		return;
+	if (t->current == 0)
+		clock_gettime(CLOCK_MONOTONIC, &t->switched);
+	t->current = (t->current + 1) % t->cfg.n_endpoints;
+}
+
+static void
+req_finish(struct tfo_exp_transport *t, struct tfo_exp_req *r, CURLcode rc)
+{
+	long ver = 0, conns = 0;
+
+	r->resp.net = neterr_of(rc, r->easy);
+	curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &r->resp.http_status);
+	curl_easy_getinfo(r->easy, CURLINFO_HTTP_VERSION, &ver);
+	curl_easy_getinfo(r->easy, CURLINFO_NUM_CONNECTS, &conns);
+	t->connects += (uint64_t)(conns > 0 ? conns : 0);
+	r->resp.http_version = ver == CURL_HTTP_VERSION_2_0 ? 2 : 1;
+	if (r->resp.net == TFO_EXP_NET_OK && t->cfg.grpc && r->resp.http_version != 2) {
+		r->resp.net = TFO_EXP_NET_OTHER;
+		snprintf(r->resp.net_detail, sizeof(r->resp.net_detail),
+		    "endpoint did not speak HTTP/2 (gRPC needs it)");
+	} else if (r->resp.net != TFO_EXP_NET_OK && r->resp.net_detail[0] == '\0') {
+		snprintf(r->resp.net_detail, sizeof(r->resp.net_detail), "%s", curl_easy_strerror(rc));
+	}
+	if (r->resp.net == TFO_EXP_NET_CONNECT)
+		failover(t, r->endpoint);
+	req_unlink(t, r);
+	/* the handle goes before the callback, which may start the next request */
+	curl_multi_remove_handle(t->multi, r->easy);
+	curl_easy_cleanup(r->easy);
+	r->easy = NULL;
+	r->done(r->arg, &r->resp, (uint32_t)elapsed_ms(&r->start), t->urls[r->endpoint]);
+	req_free(r);
+}
+
+static void
+check_done(struct tfo_exp_transport *t)
+{
+	CURLMsg *m;
+	int left;
+
+	while ((m = curl_multi_info_read(t->multi, &left)) != NULL) {
+		struct tfo_exp_req *r = NULL;
+		if (m->msg != CURLMSG_DONE)
+			continue;
+		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&r);
+		req_finish(t, r, m->data.result);
+	}
+}
+
+/* easy_setup - per-request options; the TLS ones come straight from cfg */
+static enum tfo_err
+easy_setup(struct tfo_exp_transport *t, struct tfo_exp_req *r, const char *url)
+{
+	const struct tfo_exp_transport_cfg *c = &t->cfg;
+	CURL *e = r->easy;
+	CURLcode rc = CURLE_OK;
+
+#define SET(opt, val) do { if (rc == CURLE_OK) rc = curl_easy_setopt(e, opt, val); } while (0)
+	SET(CURLOPT_URL, url);
+	SET(CURLOPT_PRIVATE, (void *)r);
+	SET(CURLOPT_NOSIGNAL, 1L);
+	SET(CURLOPT_PROTOCOLS_STR, "http,https");
+	SET(CURLOPT_FOLLOWLOCATION, 0L);
+	SET(CURLOPT_POST, 1L);
+	SET(CURLOPT_POSTFIELDS, (const char *)r->body.data);
+	SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body.len);
+	SET(CURLOPT_HTTPHEADER, t->headers);
+	SET(CURLOPT_TIMEOUT_MS, (long)c->timeout_ms);
+	SET(CURLOPT_CONNECTTIMEOUT_MS, (long)(c->timeout_ms < CONNECT_TIMEOUT_MS ?
+	    c->timeout_ms : CONNECT_TIMEOUT_MS));
+	SET(CURLOPT_WRITEFUNCTION, write_cb);
+	SET(CURLOPT_WRITEDATA, (void *)r);
+	SET(CURLOPT_HEADERFUNCTION, header_cb);
+	SET(CURLOPT_HEADERDATA, (void *)r);
+	SET(CURLOPT_ERRORBUFFER, r->resp.net_detail);
+	SET(CURLOPT_PIPEWAIT, 1L);              /* wait to multiplex, not a second connection */
+	SET(CURLOPT_TCP_KEEPALIVE, 1L);
+	if (c->grpc && strncmp(url, "https:", 6) == 0) {
+		SET(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+	} else if (c->grpc) {
+		SET(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2_PRIOR_KNOWLEDGE);
+		if (t->h2c_fresh) {
+			SET(CURLOPT_FRESH_CONNECT, 1L);
+			SET(CURLOPT_FORBID_REUSE, 1L);
+			SET(CURLOPT_PIPEWAIT, 0L);
+		}
+	} else
+		SET(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
+	SET(CURLOPT_SSLVERSION, c->tls13 ? (long)CURL_SSLVERSION_TLSv1_3 : (long)CURL_SSLVERSION_TLSv1_2);
+	if (c->ca_file && *c->ca_file)
+		SET(CURLOPT_CAINFO, c->ca_file);
+	if (c->cert_file && *c->cert_file)
+		SET(CURLOPT_SSLCERT, c->cert_file);
+	if (c->key_file && *c->key_file)
+		SET(CURLOPT_SSLKEY, c->key_file);
+	if (c->insecure_skip_verify) {
+		SET(CURLOPT_SSL_VERIFYPEER, 0L);
+		SET(CURLOPT_SSL_VERIFYHOST, 0L);
+	}
+#undef SET
+	return rc == CURLE_OK ? TFO_OK : TFO_EINVAL;
+}
+
+enum tfo_err
+tfo_exp_transport_send(struct tfo_exp_transport *t, int is_logs,
+    struct tfo_exp_buf *body, tfo_exp_done_fn done, void *arg)
+{
+	struct tfo_exp_req *r;
+	const char *path = t->cfg.grpc ? grpc_paths[is_logs != 0] : http_paths[is_logs != 0];
+	char url[2048];
+	enum tfo_err e;
+
+	if (t->current != 0 && elapsed_ms(&t->switched) >= t->cfg.failback_ms)
+		t->current = 0;         /* give the primary another chance */
+	if ((size_t)snprintf(url, sizeof(url), "%s%s", t->urls[t->current], path) >= sizeof(url))
+		return TFO_ERANGE;
+	if ((r = calloc(1, sizeof(*r))) == NULL)
+		return TFO_ENOMEM;
+	r->t = t;
+	r->body = *body;
+	r->endpoint = t->current;
+	r->done = done;
+	r->arg = arg;
+	clock_gettime(CLOCK_MONOTONIC, &r->start);
+	if ((r->easy = curl_easy_init()) == NULL) {
+		free(r);
+		return TFO_ENOMEM;
+	}
+	if ((e = easy_setup(t, r, url)) != TFO_OK ||
+	    curl_multi_add_handle(t->multi, r->easy) != CURLM_OK) {
+		curl_easy_cleanup(r->easy);
+		free(r);
+		return e != TFO_OK ? e : TFO_EIO;
+	}
+	memset(body, 0, sizeof(*body));     /* ownership taken */
+	r->next = t->reqs;
+	t->reqs = r;
+	t->n_reqs++;
+	return TFO_OK;
+}
+
+size_t
+tfo_exp_transport_in_flight(const struct tfo_exp_transport *t)
+{
+	return t->n_reqs;
+}
+
+const char *
+tfo_exp_transport_endpoint(const struct tfo_exp_transport *t)
+{
+	return t->urls[t->current];
+}
+
+uint64_t
+tfo_exp_transport_connects(const struct tfo_exp_transport *t)
+{
+	return t->connects;
+}
