@@ -111,6 +111,12 @@ tw_pre_init(struct tfo_worker *w, const Tfo__V1__WorkerConfig *cfg, void *arg)
 	(void)w;
 	tfo_log_set_role(role_str(cfg->role));
 	t->mode = read_mode(cfg);
+	/* An over-cap packet needs a send buffer above the default wmem_max. */
+	if (t->mode == TW_OVERSIZE) {
+		int sz = 2 * TFO_CONTROL_MAX;
+		if (setsockopt(TFO_CONTROL_FD, SOL_SOCKET, SO_SNDBUFFORCE, &sz, sizeof(sz)) == -1)
+			log_warn("testworker: SO_SNDBUFFORCE: %s", strerror(errno));
+	}
 	if (t->mode == TW_EXIT) {
 		log_info("testworker: exiting at startup (mode exit)");
 		exit(3);
