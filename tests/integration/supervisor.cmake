@@ -16,3 +16,9 @@ foreach(case identity kill9 exit_startup hung crash garbage_fd3 garbage_ctl refu
   set_tests_properties(integration.supervisor.${case} PROPERTIES
     LABELS "integration;supervisor" TIMEOUT 120 SKIP_RETURN_CODE 77)
 endforeach()
+
+add_test(NAME integration.supervisor.unit_verify
+         COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/supervisor/unit-verify.sh
+                 ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR}/bin)
+set_tests_properties(integration.supervisor.unit_verify PROPERTIES
+  LABELS "integration;supervisor" TIMEOUT 60)
