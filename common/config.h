@@ -66,6 +66,7 @@ struct tfo_config {
 		struct tfo_tag tags[TFO_CFG_MAX_TAGS];
 		size_t ntags;
 		char *state_dir, *runtime_dir;
+		char *proc_root;        /* "" = "/"; tests point collectors at fixture trees */
 	} agent;
 
 	struct {
@@ -96,6 +97,7 @@ struct tfo_config {
 		uint32_t max_line_size;
 		char *multiline_start_pattern;
 		uint32_t multiline_timeout_ms, batch_max_lines, batch_max_ms;
+		uint32_t rescan_interval_ms;    /* glob re-expansion period */
 	} logs;
 
 	struct {
@@ -136,6 +138,7 @@ struct tfo_cfg_diag {
 #define TFO_CFG_MAX_DIAGS 64
 
 struct tfo_cfg_diags {
+	char file[256];             /* the file the diagnostics are about */
 	struct tfo_cfg_diag d[TFO_CFG_MAX_DIAGS];
 	size_t n;
 	size_t errors;              /* diagnostics that are not warnings */
@@ -154,10 +157,22 @@ void tfo_config_free(struct tfo_config *cfg);
 /* tfo_config_defaults - fill cfg with every default (no file) */
 int tfo_config_defaults(struct tfo_config *cfg);
 
-/* tfo_cfg_diag_format - "file:line:col: key: msg" (or "warning: ...") into buf */
+/*
+ * tfo_cfg_diag_format - "FILE:LINE:COL: KEY: msg" into buf; without a position
+ * "FILE: KEY: msg", without a key "FILE:LINE:COL: msg"; warnings put
+ * "warning: " before KEY. FILE is path, else cfg->path, else "<config>".
+ * tfo_cfg_diags_print - one line each; FILE is path, else diags->file.
+ */
 void tfo_cfg_diag_format(const struct tfo_config *cfg, const char *path,
     const struct tfo_cfg_diag *d, char *buf, size_t bufsz);
 void tfo_cfg_diags_print(FILE *fp, const char *path, const struct tfo_cfg_diags *diags);
+/*
+ * tfo_config_write_example - the commented YAML of every key at its default
+ * (configs/tfo-agent.yaml is this output); tfo_config_write_reference - the
+ * Markdown key table of docs/configuration.md. Both are made from the table.
+ */
+void tfo_config_write_example(FILE *fp);
+void tfo_config_write_reference(FILE *fp);
 /* tfo_config_summary - one line: endpoint, protocol, enabled collectors... */
 void tfo_config_summary(const struct tfo_config *cfg, char *buf, size_t bufsz);
 

@@ -1,0 +1,410 @@
+/*
+ * test_config_good.c - valid configs: every value type, durations and sizes,
+ * ${VAR} expansion, TELEMETRYFLOW_* overrides, defaults, relative paths.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "common/config.h"
+#include "common/config_impl.h"
+
+static const char *const env_overrides[] = {
+	"TELEMETRYFLOW_API_KEY_ID", "TELEMETRYFLOW_API_KEY_SECRET", "TELEMETRYFLOW_ENDPOINT",
+	"TELEMETRYFLOW_ENVIRONMENT", "TELEMETRYFLOW_AGENT_ID", "TELEMETRYFLOW_AGENT_NAME", NULL,
+};
+
+static int
+clear_env(void **state)
+{
+	(void)state;
+	for (const char *const *e = env_overrides; *e; e++)
+		unsetenv(*e);
+	return 0;
+}
+
+static void
+load_ok(const char *yaml, struct tfo_config *cfg)
+{
+	struct tfo_cfg_diags d;
+	int rc = tfo_config_load_string("t.yaml", yaml, strlen(yaml), cfg, &d);
+
+	if (rc != 0 || d.n != 0) {
+		tfo_cfg_diags_print(stderr, NULL, &d);
+		fail_msg("load failed");
+	}
+}
+
+/* same_as_defaults - every row of cfg formats like the defaults' */
+static void
+assert_same_as_defaults(const struct tfo_config *cfg)
+{
+	struct tfo_config def;
+	char a[2048], b[2048];
+
+	assert_int_equal(tfo_config_defaults(&def), 0);
+	for (size_t i = 0; i < tfo_cfg_nrows; i++) {
+		tfo_cfg_fmt_value(&tfo_cfg_rows[i], cfg, a, sizeof(a));
+		tfo_cfg_fmt_value(&tfo_cfg_rows[i], &def, b, sizeof(b));
+		if (strcmp(a, b) != 0)
+			fail_msg("%s: %s != default %s", tfo_cfg_rows[i].key, a, b);
+	}
+	tfo_config_free(&def);
+}
+
+static void
+test_defaults(void **state)
+{
+	struct tfo_config cfg;
+
+	(void)state;
+	assert_int_equal(tfo_config_defaults(&cfg), 0);
+	assert_string_equal(cfg.telemetryflow.endpoint, "localhost:4317");
+	assert_string_equal(cfg.telemetryflow.protocol, "grpc");
+	assert_int_equal(cfg.telemetryflow.timeout_ms, 10000);
+	assert_string_equal(cfg.telemetryflow.compression, "gzip");
+	assert_int_equal(cfg.telemetryflow.retry_initial_ms, 1000);
+	assert_int_equal(cfg.telemetryflow.retry_max_ms, 60000);
+	assert_true(cfg.telemetryflow.retry_multiplier == 2.0);
+	assert_string_equal(cfg.telemetryflow.api_endpoint, "http://localhost:8080/api/v1");
+	assert_string_equal(cfg.telemetryflow.environment, "production");
+	assert_string_equal(cfg.telemetryflow.tls.min_version, "1.2");
+	assert_string_equal(cfg.agent.state_dir, "/var/lib/tfo-agent");
+	assert_string_equal(cfg.agent.runtime_dir, "/run/tfo-agent");
+	assert_true(cfg.heartbeat.enabled);
+	assert_int_equal(cfg.heartbeat.interval_ms, 60000);
+	assert_int_equal(cfg.heartbeat.timeout_ms, 10000);
+	assert_int_equal(cfg.system.interval_ms, 15000);
+	assert_true(cfg.system.cpu && cfg.system.memory && cfg.system.disk && cfg.system.network &&
+	    cfg.system.filesystem && cfg.system.load && cfg.system.paging && cfg.system.processes);
+	assert_true(cfg.process.enabled);
+	assert_int_equal(cfg.process.interval_ms, 30000);
+	assert_int_equal(cfg.process.top_n, 20);
+	assert_int_equal(cfg.process.cmdline_max_len, 1024);
+	assert_false(cfg.logs.enabled);
+	assert_string_equal(cfg.logs.start_at, "end");
+	assert_int_equal(cfg.logs.max_line_size, 65536);
+	assert_int_equal(cfg.logs.multiline_timeout_ms, 1000);
+	assert_int_equal(cfg.logs.batch_max_lines, 1000);
+	assert_int_equal(cfg.logs.batch_max_ms, 200);
+	assert_int_equal(cfg.exporter.batch_max_bytes, 1048576);
+	assert_int_equal(cfg.exporter.flush_interval_ms, 10000);
+	assert_int_equal(cfg.exporter.max_in_flight, 2);
+	assert_string_equal(cfg.buffer.path, "/var/lib/tfo-agent/buffer");
+	assert_int_equal(cfg.buffer.max_size_mb, 100);
+	assert_int_equal(cfg.buffer.max_age_ms, 86400000);
+	assert_true(cfg.buffer.sync);
+	assert_string_equal(cfg.logging.level, "info");
+	assert_string_equal(cfg.logging.format, "text");
+	assert_int_equal(cfg.supervisor.backoff_initial_ms, 500);
+	assert_int_equal(cfg.supervisor.backoff_max_ms, 60000);
+	assert_int_equal(cfg.supervisor.max_restarts, 5);
+	assert_int_equal(cfg.supervisor.window_ms, 300000);
+	assert_string_equal(cfg.supervisor.users[TFO_ROLE_SYSTEM], "tfo-system");
+	assert_string_equal(cfg.supervisor.users[TFO_ROLE_HEARTBEAT], "tfo-heartbeat");
+	assert_string_equal(cfg.supervisor.group, "tfo-agent");
+	assert_string_equal(cfg.supervisor.admin_group, "tfo-admin");
+	assert_int_equal(cfg.supervisor.watchdog_ms, 0);
+	assert_int_equal(cfg.supervisor.ping_interval_ms, 5000);
+	assert_int_equal(cfg.supervisor.hung_timeout_ms, 15000);
+	assert_int_equal(cfg.supervisor.drain_timeout_ms, 10000);
+	assert_string_equal(cfg.supervisor.seccomp, "kill");
+	tfo_config_free(&cfg);
+	tfo_config_free(&cfg);          /* idempotent */
+}
+
+static void
+test_empty_documents(void **state)
+{
+	static const char *const empties[] = { "", "# nothing\n", "---\n", "~\n", "{}\n",
+	    "telemetryflow:\ncollectors:\n  logs:\n", NULL };
+	struct tfo_config cfg;
+
+	(void)state;
+	for (const char *const *e = empties; *e; e++) {
+		load_ok(*e, &cfg);
+		assert_string_equal(cfg.path, "t.yaml");
+		assert_same_as_defaults(&cfg);
+		tfo_config_free(&cfg);
+	}
+}
+
+static void
+test_every_type(void **state)
+{
+	static const char yaml[] =
+	    "telemetryflow:\n"
+	    "  endpoint: \"https://otel.example.com:4318\"\n"          /* string, quoted */
+	    "  protocol: http\n"                                       /* enum */
+	    "  timeout: 1m30s\n"                                       /* compound duration */
+	    "  tls: {enabled: True, min_version: \"1.3\", cert_file: /c.pem, key_file: /k.pem}\n"
+	    "  retry:\n    multiplier: 1.5\n    initial_interval: 250ms\n"
+	    "agent:\n"
+	    "  tags:\n    team: core\n    region: ${TFO_T_REGION:-eu-west-1}\n"   /* map */
+	    "heartbeat:\n  enabled: false\n"                           /* bool */
+	    "collectors:\n"
+	    "  system:\n    disk_paths:\n      - /\n      - /data\n    exclude_mounts: ~\n"
+	    "  process:\n    top_n: 50\n"                              /* u32 */
+	    "  logs:\n    enabled: true\n    paths: [/var/log/*.log]\n    max_line_size: 1MiB\n"
+	    "    multiline:\n      start_pattern: '^\\d{4}-'\n      timeout: 2s\n"
+	    "exporter:\n  batch_max_bytes: 65536\n"                    /* size without unit */
+	    "buffer:\n  max_size_mb: 1048576\n  max_age: 365d\n"      /* u64, duration64 */
+	    "supervisor:\n  watchdog: 0\n  users:\n    logs: adm-logs\n";
+	struct tfo_config cfg;
+
+	(void)state;
+	unsetenv("TFO_T_REGION");
+	load_ok(yaml, &cfg);
+	assert_string_equal(cfg.telemetryflow.endpoint, "https://otel.example.com:4318");
+	assert_string_equal(cfg.telemetryflow.protocol, "http");
+	assert_int_equal(cfg.telemetryflow.timeout_ms, 90000);
+	assert_true(cfg.telemetryflow.tls.enabled);
+	assert_string_equal(cfg.telemetryflow.tls.min_version, "1.3");
+	assert_true(cfg.telemetryflow.retry_multiplier == 1.5);
+	assert_int_equal(cfg.telemetryflow.retry_initial_ms, 250);
+	assert_int_equal(cfg.agent.ntags, 2);
+	assert_string_equal(cfg.agent.tags[0].key, "team");
+	assert_string_equal(cfg.agent.tags[0].value, "core");
+	assert_string_equal(cfg.agent.tags[1].key, "region");
+	assert_string_equal(cfg.agent.tags[1].value, "eu-west-1");
+	assert_false(cfg.heartbeat.enabled);
+	assert_int_equal(cfg.system.disk_paths.n, 2);
+	assert_string_equal(cfg.system.disk_paths.v[1], "/data");
+	assert_int_equal(cfg.system.exclude_mounts.n, 0);
+	assert_int_equal(cfg.process.top_n, 50);
+	assert_true(cfg.logs.enabled);
+	assert_string_equal(cfg.logs.paths.v[0], "/var/log/*.log");
+	assert_int_equal(cfg.logs.max_line_size, 1048576);
+	assert_string_equal(cfg.logs.multiline_start_pattern, "^\\d{4}-");
+	assert_int_equal(cfg.logs.multiline_timeout_ms, 2000);
+	assert_int_equal(cfg.exporter.batch_max_bytes, 65536);
+	assert_int_equal(cfg.buffer.max_size_mb, 1048576);
+	assert_true(cfg.buffer.max_age_ms == 365ull * 86400000);
+	assert_string_equal(cfg.supervisor.users[TFO_ROLE_LOGS], "adm-logs");
+	tfo_config_free(&cfg);
+}
+
+/* dur - a CT_DUR64 row with no bounds, to test the duration grammar alone */
+static int
+dur(const char *text, uint64_t *ms)
+{
+	struct cfg_row r = { .key = "x", .type = CT_DUR64, .max = UINT64_MAX,
+	    .off = offsetof(struct tfo_config, buffer.max_age_ms) };
+	struct tfo_config cfg = { 0 };
+	char err[256];
+	int rc = tfo_cfg_set(&r, &cfg, text, err, sizeof(err));
+
+	*ms = cfg.buffer.max_age_ms;
+	return rc;
+}
+
+static void
+test_durations(void **state)
+{
+	static const struct { const char *text; uint64_t ms; } ok[] = {
+		{ "0", 0 }, { "500ms", 500 }, { "15s", 15000 }, { "1m", 60000 }, { "2h", 7200000 },
+		{ "1d", 86400000 }, { "1m30s", 90000 }, { "1h0m5s10ms", 3605010 }, { "0s", 0 },
+	};
+	static const char *const bad[] = { "", "15", "s", "1.5s", "-1s", "1 s", "1sm", "1S",
+	    "1m1", "18446744073709551615d", "ms", " 1s", NULL };
+	uint64_t ms;
+	char buf[32];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		assert_int_equal(dur(ok[i].text, &ms), 0);
+		assert_true(ms == ok[i].ms);
+	}
+	for (const char *const *b = bad; *b; b++)
+		if (dur(*b, &ms) == 0)
+			fail_msg("duration \"%s\" accepted", *b);
+	tfo_cfg_fmt_duration(90000, buf, sizeof(buf));
+	assert_string_equal(buf, "90s");
+	tfo_cfg_fmt_duration(1500, buf, sizeof(buf));
+	assert_string_equal(buf, "1500ms");
+	tfo_cfg_fmt_size(65536, buf, sizeof(buf));
+	assert_string_equal(buf, "64KiB");
+	tfo_cfg_fmt_size(1000, buf, sizeof(buf));
+	assert_string_equal(buf, "1000");
+}
+
+static void
+test_env_expansion(void **state)
+{
+	static const char yaml[] =
+	    "telemetryflow:\n"
+	    "  endpoint: \"${TFO_T_HOST}:4317\"\n"
+	    "  environment: ${TFO_T_EMPTY:-staging}\n"
+	    "  api_key_id: ${TFO_T_UNSET:-}\n"
+	    "agent:\n"
+	    "  name: a$$b-$x-${TFO_T_HOST}${TFO_T_HOST}\n"
+	    "  hostname: ${TFO_T_HOST:-ignored}\n";
+	struct tfo_config cfg;
+
+	(void)state;
+	setenv("TFO_T_HOST", "collector", 1);
+	setenv("TFO_T_EMPTY", "", 1);
+	unsetenv("TFO_T_UNSET");
+	load_ok(yaml, &cfg);
+	assert_string_equal(cfg.telemetryflow.endpoint, "collector:4317");
+	assert_string_equal(cfg.telemetryflow.environment, "staging");
+	assert_string_equal(cfg.telemetryflow.api_key_id, "");
+	assert_string_equal(cfg.agent.name, "a$b-$x-collectorcollector");
+	assert_string_equal(cfg.agent.hostname, "collector");
+	tfo_config_free(&cfg);
+	unsetenv("TFO_T_HOST");
+	unsetenv("TFO_T_EMPTY");
+}
+
+static void
+test_expand_bounds(void **state)
+{
+	char out[16], err[256], big[64];
+
+	(void)state;
+	assert_int_equal(tfo_cfg_expand("abc", 3, out, sizeof(out), err, sizeof(err)), 0);
+	assert_string_equal(out, "abc");
+	/* only len bytes are read: "${" at the very end is unterminated */
+	assert_int_equal(tfo_cfg_expand("ab${X}", 4, out, sizeof(out), err, sizeof(err)), -1);
+	assert_string_equal(err, "unterminated \"${\" in value");
+	memset(big, 'v', sizeof(big) - 1);
+	big[sizeof(big) - 1] = '\0';
+	setenv("TFO_T_BIG", big, 1);
+	assert_int_equal(tfo_cfg_expand("${TFO_T_BIG}", 12, out, sizeof(out), err, sizeof(err)), -1);
+	assert_string_equal(err, "value too long after expansion (max 15 bytes)");
+	unsetenv("TFO_T_BIG");
+	assert_int_equal(tfo_cfg_expand("${}", 3, out, sizeof(out), err, sizeof(err)), -1);
+	assert_string_equal(err, "bad variable name in \"${}\"");
+}
+
+static void
+test_env_overrides(void **state)
+{
+	static const char yaml[] =
+	    "telemetryflow:\n"
+	    "  endpoints: [a:1, b:2]\n"
+	    "  api_key_id: file-id\n"
+	    "  environment: file-env\n"
+	    "agent:\n  id: file-agent\n  name: file-name\n";
+	struct tfo_config cfg;
+
+	(void)state;
+	setenv("TELEMETRYFLOW_API_KEY_ID", "tfk_env", 1);
+	setenv("TELEMETRYFLOW_API_KEY_SECRET", "tfs_env", 1);
+	setenv("TELEMETRYFLOW_ENDPOINT", "env-host:4317", 1);
+	setenv("TELEMETRYFLOW_ENVIRONMENT", "", 1);          /* empty = not set */
+	setenv("TELEMETRYFLOW_AGENT_ID", "agent-env", 1);
+	setenv("TELEMETRYFLOW_AGENT_NAME", "name-env", 1);
+	load_ok(yaml, &cfg);
+	clear_env(NULL);
+	assert_string_equal(cfg.telemetryflow.api_key_id, "tfk_env");
+	assert_string_equal(cfg.telemetryflow.api_key_secret, "tfs_env");
+	assert_string_equal(cfg.telemetryflow.endpoint, "env-host:4317");
+	assert_int_equal(cfg.telemetryflow.endpoints.n, 0);   /* the env names THE endpoint */
+	assert_string_equal(cfg.telemetryflow.environment, "file-env");
+	assert_string_equal(cfg.agent.id, "agent-env");
+	assert_string_equal(cfg.agent.name, "name-env");
+	tfo_config_free(&cfg);
+
+	/* without the environment, the file's failover list gives the endpoint */
+	load_ok(yaml, &cfg);
+	assert_string_equal(cfg.telemetryflow.endpoint, "a:1");
+	assert_int_equal(cfg.telemetryflow.endpoints.n, 2);
+	assert_string_equal(cfg.telemetryflow.api_key_id, "file-id");
+	tfo_config_free(&cfg);
+}
+
+static void
+test_relative_paths(void **state)
+{
+	static const char yaml[] =
+	    "agent:\n  state_dir: ./.run/state\n  runtime_dir: .run/run\n"
+	    "collectors:\n  logs:\n    enabled: true\n    paths: [./.run/demo/*.log, /abs/*.log]\n";
+	char cwd[1024], want[1200];
+	struct tfo_config cfg;
+
+	(void)state;
+	assert_non_null(getcwd(cwd, sizeof(cwd)));
+	load_ok(yaml, &cfg);
+	snprintf(want, sizeof(want), "%s/.run/state", cwd);
+	assert_string_equal(cfg.agent.state_dir, want);
+	snprintf(want, sizeof(want), "%s/.run/run", cwd);
+	assert_string_equal(cfg.agent.runtime_dir, want);
+	snprintf(want, sizeof(want), "%s/.run/state/buffer", cwd);
+	assert_string_equal(cfg.buffer.path, want);
+	snprintf(want, sizeof(want), "%s/.run/demo/*.log", cwd);
+	assert_string_equal(cfg.logs.paths.v[0], want);
+	assert_string_equal(cfg.logs.paths.v[1], "/abs/*.log");
+	tfo_config_free(&cfg);
+}
+
+static void
+test_format_and_summary(void **state)
+{
+	struct tfo_cfg_diag d = { .warning = 0, .line = 0, .column = 0 };
+	struct tfo_config cfg;
+	char buf[512];
+
+	(void)state;
+	snprintf(d.key, sizeof(d.key), "agent.id");
+	snprintf(d.msg, sizeof(d.msg), "boom");
+	tfo_cfg_diag_format(NULL, "f.yaml", &d, buf, sizeof(buf));
+	assert_string_equal(buf, "f.yaml: agent.id: boom");
+	d.line = 3;
+	d.column = 7;
+	d.warning = 1;
+	tfo_cfg_diag_format(NULL, "f.yaml", &d, buf, sizeof(buf));
+	assert_string_equal(buf, "f.yaml:3:7: warning: agent.id: boom");
+	assert_int_equal(tfo_config_defaults(&cfg), 0);
+	tfo_config_summary(&cfg, buf, sizeof(buf));
+	assert_string_equal(buf, "endpoint localhost:4317 (grpc, gzip), system 15s, process 30s, "
+	    "logs off, heartbeat 1m, buffer /var/lib/tfo-agent/buffer (100 MiB, 1d)");
+	tfo_config_free(&cfg);
+}
+
+static void
+test_load_file(void **state)
+{
+	char path[] = "/tmp/tfo-cfg-good-XXXXXX";
+	static const char yaml[] = "logging:\n  level: debug\n  format: json\n";
+	struct tfo_config cfg;
+	struct tfo_cfg_diags d;
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, yaml, sizeof(yaml) - 1), (ssize_t)sizeof(yaml) - 1);
+	close(fd);
+	assert_int_equal(tfo_config_load(path, &cfg, &d), 0);
+	unlink(path);
+	assert_int_equal(d.n, 0);
+	assert_string_equal(cfg.path, path);
+	assert_string_equal(cfg.logging.level, "debug");
+	assert_string_equal(cfg.logging.format, "json");
+	tfo_config_free(&cfg);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_defaults),
+		cmocka_unit_test(test_empty_documents),
+		cmocka_unit_test(test_every_type),
+		cmocka_unit_test(test_durations),
+		cmocka_unit_test(test_env_expansion),
+		cmocka_unit_test(test_expand_bounds),
+		cmocka_unit_test(test_env_overrides),
+		cmocka_unit_test(test_relative_paths),
+		cmocka_unit_test(test_format_and_summary),
+		cmocka_unit_test(test_load_file),
+	};
+
+	return cmocka_run_group_tests(tests, clear_env, NULL);
+}
