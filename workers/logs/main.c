@@ -1,0 +1,321 @@
+/*
+ * main.c - tfo-logs (runs as tfo-logs): tails the configured files into OTLP
+ * logs and puts them, with their file checkpoints, into tfo-buffer. The
+ * engine is tailer.c; here: the worker skeleton, inotify with a polling
+ * fallback on the libevent loop, and the ingest client behind the sink.
+ */
+#include <errno.h>
+#include <linux/capability.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/bufclient.h"
+#include "common/log.h"
+#include "common/resource.h"
+#include "common/worker.h"
+#include "workers/logs/tailer.h"
+
+#define PUT_TIMEOUT_MS   1000   /* one wait for the buffer's answer */
+#define PUT_GIVE_UP_MS   5000   /* then back to the loop (Pong!), same seq later */
+#define POLL_MS          250    /* polling fallback without inotify */
+#define SAFETY_POLL_MS   1000   /* with inotify: files renamed out of watched dirs */
+#define CKPT_RETRY_MS    500
+
+struct logsw {
+	struct tfo_worker *w;
+	struct tfo_resource *res;
+	struct tailer *t;
+	struct tfo_bufclient bc;
+	int bc_open, loaded, resend;
+	int ino_fd;
+	struct event *tick, *ino_ev;
+	uint32_t poll_ms;
+	uint64_t refused;
+};
+
+static const int logs_caps[] = { CAP_DAC_READ_SEARCH, -1 };
+
+static uint64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+static void
+schedule(struct logsw *lw, uint64_t ms)
+{
+	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
+
+	evtimer_add(lw->tick, &tv);
+}
+
+/*
+ * logs_put - the tailer's sink: one Put with block_when_full. A failed put is
+ * retried by the tailer with the very same batch, so it goes out under the
+ * same seq and the buffer stores it once even if the first one landed.
+ */
+static enum tfo_err
+logs_put(void *arg, const uint8_t *p, size_t len, uint32_t records,
+    const Tfo__V1__Checkpoint *const *cps, size_t ncps, uint32_t *retry_after_ms)
+{
+	struct logsw *lw = arg;
+	enum tfo_err e;
+
+	if (lw->resend)
+		lw->bc.seq--;
+	e = tfo_bufclient_put(&lw->bc, TFO__V1__SIGNAL__SIGNAL_LOGS, p, len, records,
+	    (Tfo__V1__Checkpoint *const *)cps, ncps, 1);
+	lw->resend = e != TFO_OK;
+	if (e == TFO_EAGAIN)
+		*retry_after_ms = lw->bc.retry_after_ms;
+	else if (e == TFO_EINVAL && lw->refused++ % 100 == 0)
+		log_error("logs: buffer refused a batch (%s); kept, retrying", lw->bc.error);
+	else if (e != TFO_OK && e != TFO_EAGAIN)
+		log_warn("logs: put failed: %s; retrying", tfo_strerror(e));
+	return e;
+}
+
+/* load_checkpoints - ask the buffer where every known file was left */
+static int
+load_checkpoints(struct logsw *lw)
+{
+	Tfo__V1__IngestReply *holder = NULL;
+	const Tfo__V1__Checkpoints *cps = NULL;
+	enum tfo_err e = tfo_bufclient_checkpoints(&lw->bc, TFO__V1__ROLE__ROLE_LOGS, &holder, &cps);
+
+	if (e != TFO_OK) {
+		log_warn("logs: checkpoints not available yet: %s", tfo_strerror(e));
+		return -1;
+	}
+	tailer_load_checkpoints(lw->t, (const Tfo__V1__Checkpoint *const *)cps->checkpoints,
+	    cps->n_checkpoints);
+	log_info("logs: %zu stored checkpoints (%llu refused)", cps->n_checkpoints,
+	    (unsigned long long)tailer_stats(lw->t)->checkpoints_rejected);
+	tfo__v1__ingest_reply__free_unpacked(holder, NULL);
+	lw->loaded = 1;
+	return 0;
+}
+
+static void
+on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct logsw *lw = arg;
+
+	(void)fd;
+	(void)what;
+	if (!lw->loaded && load_checkpoints(lw) != 0) {
+		schedule(lw, CKPT_RETRY_MS);    /* no reading before we know where to resume */
+		return;
+	}
+	schedule(lw, tailer_run(lw->t, mono_ms(), lw->poll_ms));
+}
+
+/* on_inotify - something changed in a watched directory: run soon */
+static void
+on_inotify(evutil_socket_t fd, short what, void *arg)
+{
+	struct logsw *lw = arg;
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	ssize_t n;
+
+	(void)what;
+	while ((n = read(fd, buf, sizeof(buf))) > 0) {
+		for (char *p = buf; p + sizeof(struct inotify_event) <= buf + n;) {
+			const struct inotify_event *ev = (const struct inotify_event *)p;
+			if (ev->mask & (IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_Q_OVERFLOW))
+				tailer_rescan_soon(lw->t);
+			p += sizeof(struct inotify_event) + ev->len;
+		}
+	}
+	if (lw->loaded)
+		schedule(lw, 0);        /* replaces the pending deadline */
+}
+
+/* watch_dirs - inotify on each literal glob directory; -1 means poll only */
+static int
+watch_dirs(struct logsw *lw)
+{
+	const char *const *dirs = tailer_dirs(lw->t);
+	int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC), n = 0;
+
+	if (fd < 0)
+		return -1;
+	for (size_t i = 0; dirs[i] != NULL; i++) {
+		if (inotify_add_watch(fd, dirs[i], IN_MODIFY | IN_CREATE | IN_MOVED_TO |
+		    IN_MOVED_FROM | IN_DELETE | IN_ATTRIB | IN_CLOSE_WRITE) >= 0)
+			n++;
+		else
+			log_warn("logs: no inotify on %s (%s); polling", dirs[i], strerror(errno));
+	}
+	if (n == 0) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/* landlock_globs - read access under the literal part of each glob */
+static void
+landlock_globs(struct tfo_worker *w, const Tfo__V1__LogsConfig *lc)
+{
+	char dir[4096];
+
+	for (size_t i = 0; i < lc->n_paths; i++) {
+		const char *g = lc->paths[i], *glob = strpbrk(g, "*?["), *slash;
+		size_t end = glob ? (size_t)(glob - g) : strlen(g);
+		for (slash = NULL; end > 0; end--)
+			if (g[end - 1] == '/' && (slash = g + end - 1) != NULL)
+				break;
+		if (slash == NULL || (size_t)(slash - g) >= sizeof(dir))
+			continue;
+		memcpy(dir, g, (size_t)(slash - g));
+		dir[slash - g] = '\0';
+		tfo_worker_landlock_ro(w, dir[0] ? dir : "/");
+	}
+}
+
+static int
+logs_pre_init(struct tfo_worker *w, const Tfo__V1__WorkerConfig *cfg, void *arg)
+{
+	struct logsw *lw = arg;
+	struct tfo_logs_sink sink = { logs_put, lw };
+	enum tfo_err e;
+
+	lw->w = w;
+	lw->ino_fd = -1;
+	if (cfg->section_case != TFO__V1__WORKER_CONFIG__SECTION_LOGS || cfg->logs == NULL) {
+		log_error("logs: config has no logs section");
+		return -1;
+	}
+	if ((lw->res = tfo_resource_new(cfg->agent, NULL)) == NULL) {
+		log_error("logs: resource: out of memory");
+		return -1;
+	}
+	lw->t = tailer_new(cfg->logs, tfo_resource_get(lw->res), &sink, &e);
+	if (lw->t == NULL) {
+		log_error("logs: bad logs config: %s", tfo_strerror(e));
+		return -1;
+	}
+	landlock_globs(w, cfg->logs);
+	/* watches are added while we may still read every directory */
+	lw->ino_fd = watch_dirs(lw);
+	lw->poll_ms = lw->ino_fd >= 0 ? SAFETY_POLL_MS : POLL_MS;
+	return 0;
+}
+
+static int
+logs_post_init(struct tfo_worker *w, const Tfo__V1__WorkerConfig *cfg, void *arg)
+{
+	struct logsw *lw = arg;
+	struct event_base *base = tfo_worker_base(w);
+	enum tfo_err e;
+
+	e = tfo_bufclient_open_ingest(&lw->bc, cfg->ingest_url, TFO__V1__ROLE__ROLE_LOGS,
+	    cfg->incarnation, PUT_TIMEOUT_MS);
+	if (e != TFO_OK) {
+		log_error("logs: cannot dial ingest %s: %s", cfg->ingest_url ? cfg->ingest_url : "",
+		    tfo_strerror(e));
+		return -1;
+	}
+	lw->bc_open = 1;
+	lw->bc.give_up_ms = PUT_GIVE_UP_MS;
+	lw->tick = evtimer_new(base, on_tick, lw);
+	if (lw->tick == NULL)
+		return -1;
+	if (lw->ino_fd >= 0) {
+		lw->ino_ev = event_new(base, lw->ino_fd, EV_READ | EV_PERSIST, on_inotify, lw);
+		if (lw->ino_ev == NULL || event_add(lw->ino_ev, NULL) != 0)
+			return -1;
+	}
+	schedule(lw, 0);
+	log_info("logs: %zu path patterns, %s", cfg->logs->n_paths,
+	    lw->ino_fd >= 0 ? "inotify" : "polling");
+	return 0;
+}
+
+/* logs_shutdown - flush held records and the open batch, then leave */
+static void
+logs_shutdown(struct tfo_worker *w, uint32_t deadline_ms, void *arg)
+{
+	struct logsw *lw = arg;
+	enum tfo_err e = TFO_OK;
+
+	(void)deadline_ms;      /* one put is bounded by PUT_GIVE_UP_MS */
+	if (lw->tick != NULL)
+		evtimer_del(lw->tick);
+	if (lw->ino_ev != NULL)
+		event_del(lw->ino_ev);
+	if (lw->loaded && lw->t != NULL && (e = tailer_drain(lw->t, mono_ms())) != TFO_OK)
+		log_warn("logs: last batch not stored (%s); re-read at next start", tfo_strerror(e));
+	tfo_worker_exit(w, 0);
+}
+
+static void
+logs_fini(struct tfo_worker *w, void *arg)
+{
+	struct logsw *lw = arg;
+
+	(void)w;
+	if (lw->ino_ev != NULL)
+		event_free(lw->ino_ev);
+	if (lw->tick != NULL)
+		event_free(lw->tick);
+	if (lw->ino_fd >= 0)
+		close(lw->ino_fd);
+	tailer_free(lw->t);
+	if (lw->bc_open)
+		tfo_bufclient_close(&lw->bc);
+	tfo_resource_free(lw->res);
+	memset(lw, 0, sizeof(*lw));
+	lw->ino_fd = -1;
+}
+
+static void
+logs_stats(struct tfo_worker *w, struct tfo_stats *st, void *arg)
+{
+	struct logsw *lw = arg;
+	const struct tailer_stats *s;
+
+	(void)w;
+	if (lw->t == NULL)
+		return;
+	s = tailer_stats(lw->t);
+	tfo_stats_num(st, "logs.files_open", s->files_open);
+	tfo_stats_num(st, "logs.lines", (double)s->lines);
+	tfo_stats_num(st, "logs.bytes", (double)s->bytes);
+	tfo_stats_num(st, "logs.records", (double)s->records);
+	tfo_stats_num(st, "logs.puts", (double)s->puts);
+	tfo_stats_num(st, "logs.put_busy", (double)s->put_busy);
+	tfo_stats_num(st, "logs.put_errors", (double)s->put_errors);
+	tfo_stats_num(st, "logs.truncated_records", (double)s->truncated_records);
+	tfo_stats_num(st, "logs.utf8_repaired", (double)s->utf8_repaired);
+	tfo_stats_num(st, "logs.truncations", (double)s->truncations);
+	tfo_stats_num(st, "logs.files_skipped", (double)s->files_skipped);
+	tfo_stats_num(st, "logs.read_errors", (double)s->read_errors);
+	tfo_stats_num(st, "logs.checkpoints_rejected", (double)s->checkpoints_rejected);
+	tfo_stats_text(st, "logs.watch", lw->ino_fd >= 0 ? "inotify" : "polling");
+}
+
+int
+main(int argc, char **argv)
+{
+	static struct logsw lw = { .ino_fd = -1 };
+	static const struct tfo_worker_ops ops = {
+		.role = "logs",
+		.role_id = TFO__V1__ROLE__ROLE_LOGS,
+		.caps = logs_caps,
+		.pre_init = logs_pre_init,
+		.post_init = logs_post_init,
+		.shutdown = logs_shutdown,
+		.fini = logs_fini,
+		.stats = logs_stats,
+	};
+
+	return tfo_worker_main(argc, argv, &ops, &lw);
+}
