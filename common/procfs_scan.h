@@ -18,8 +18,12 @@ struct tfo_scan {
 static inline void
 sc_init(struct tfo_scan *s, const char *buf, size_t len)
 {
+	if (buf == NULL) {      /* NULL + 0 is undefined: scan an empty string */
+		buf = "";
+		len = 0;
+	}
 	s->p = buf;
-	s->end = buf + (buf != NULL ? len : 0);
+	s->end = buf + len;
 }
 
 static inline int
