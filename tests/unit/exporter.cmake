@@ -1,0 +1,8 @@
+# tfo-exporter unit tests (issue 6): wire helpers, outcome table + backoff,
+# and the pipeline against an in-process libevent HTTP server.
+tfo_unit_test(test_exp_wire SOURCES ${CMAKE_CURRENT_LIST_DIR}/exporter/test_exp_wire.c
+              LIBS tfo_exporter_memsource)
+tfo_unit_test(test_exp_outcome SOURCES ${CMAKE_CURRENT_LIST_DIR}/exporter/test_exp_outcome.c
+              LIBS tfo_exporter_core)
+tfo_unit_test(test_exp_pipeline SOURCES ${CMAKE_CURRENT_LIST_DIR}/exporter/test_exp_pipeline.c
+              LIBS tfo_exporter_memsource)

@@ -1,0 +1,314 @@
+/*
+ * test_exp_pipeline.c - tfo-exporter's pipeline against an in-process
+ * libevent HTTP server (OTLP/HTTP): acks reach the source in fetch order even
+ * when replies come back swapped, retry then success, permanent drops, drain.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <event2/buffer.h>
+#include <event2/http.h>
+#include <event2/listener.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include "common/log.h"
+#include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb-c.h"
+#include "workers/exporter/memsource.h"
+#include "workers/exporter/pipeline.h"
+#include "workers/exporter/sample.h"
+
+#define MAX_SEEN 64
+
+struct srv;
+
+struct pending {
+	struct evhttp_request *req;
+	int status;
+	struct event *ev;
+};
+
+/* What the fake endpoint does for the entry with tfo.entry.index = i. */
+struct rule {
+	int index;
+	int times;              /* how many times (then success) */
+	int status;             /* reply status while active */
+	int delay_ms;           /* reply delay (with status 200 when times==0) */
+};
+
+struct srv {
+	struct event_base *base;
+	struct evhttp *http;
+	uint16_t port;
+	struct rule rules[4];
+	size_t nrules;
+	int seen[MAX_SEEN];     /* entry index of each request, in arrival order */
+	size_t nseen;
+};
+
+static int
+first_index(const uint8_t *p, size_t n)
+{
+	Opentelemetry__Proto__Collector__Metrics__V1__ExportMetricsServiceRequest *r =
+	    opentelemetry__proto__collector__metrics__v1__export_metrics_service_request__unpack(NULL, n, p);
+	int idx = -1;
+
+	if (r && r->n_resource_metrics > 0)
+		idx = (int)r->resource_metrics[0]->resource->attributes[2]->value->int_value;
+	if (r)
+		opentelemetry__proto__collector__metrics__v1__export_metrics_service_request__free_unpacked(r, NULL);
+	return idx;
+}
+
+static void
+reply_now(evutil_socket_t fd, short what, void *arg)
+{
+	struct pending *pd = arg;
+
+	(void)fd;
+	(void)what;
+	evhttp_send_reply(pd->req, pd->status, pd->status == 200 ? "OK" : "ERR", NULL);
+	event_free(pd->ev);
+	free(pd);
+}
+
+static void
+on_request(struct evhttp_request *req, void *arg)
+{
+	struct srv *s = arg;
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	size_t n = evbuffer_get_length(in);
+	uint8_t *body = malloc(n ? n : 1);
+	struct pending *pd = calloc(1, sizeof(*pd));
+	struct timeval tv = { 0, 0 };
+	int idx;
+
+	evbuffer_remove(in, body, n);
+	idx = first_index(body, n);
+	free(body);
+	if (s->nseen < MAX_SEEN)
+		s->seen[s->nseen++] = idx;
+	pd->req = req;
+	pd->status = idx < 0 ? 400 : 200;
+	for (size_t i = 0; i < s->nrules; i++) {
+		struct rule *r = &s->rules[i];
+		if (r->index != idx)
+			continue;
+		if (r->times > 0) {
+			r->times--;
+			pd->status = r->status;
+		}
+		tv.tv_usec = r->delay_ms * 1000;
+	}
+	evhttp_add_header(evhttp_request_get_output_headers(req), "Content-Type", "application/x-protobuf");
+	pd->ev = evtimer_new(s->base, reply_now, pd);
+	evtimer_add(pd->ev, &tv);
+}
+
+static void
+srv_start(struct srv *s, struct event_base *base)
+{
+	struct evhttp_bound_socket *h;
+	struct sockaddr_in sin;
+	socklen_t len = sizeof(sin);
+
+	memset(s, 0, sizeof(*s));
+	s->base = base;
+	assert_non_null(s->http = evhttp_new(base));
+	evhttp_set_gencb(s->http, on_request, s);
+	assert_non_null(h = evhttp_bind_socket_with_handle(s->http, "127.0.0.1", 0));
+	assert_int_equal(getsockname(evhttp_bound_socket_get_fd(h), (struct sockaddr *)&sin, &len), 0);
+	s->port = ntohs(sin.sin_port);
+}
+
+struct run {
+	struct event_base *base;
+	struct tfo_exp_memsource *ms;
+	struct tfo_exp_pipeline *p;
+	struct srv srv;
+	char endpoint[64];
+	int drained;
+};
+
+static void
+check_done(evutil_socket_t fd, short what, void *arg)
+{
+	struct run *r = arg;
+	struct tfo_exp_memsource_counts c;
+
+	(void)fd;
+	(void)what;
+	tfo_exp_memsource_counts(r->ms, &c);
+	if (c.queued == 0)
+		event_base_loopbreak(r->base);
+}
+
+static void
+run_setup(struct run *r, uint32_t entries, uint32_t in_flight)
+{
+	struct tfo_exp_pipeline_cfg cfg;
+	struct tfo_exp_source src;
+
+	memset(r, 0, sizeof(*r));
+	assert_non_null(r->base = event_base_new());
+	srv_start(&r->srv, r->base);
+	assert_non_null(r->ms = tfo_exp_memsource_new());
+	for (uint32_t i = 0; i < entries; i++) {
+		size_t len;
+		uint8_t *e = tfo_exp_sample_metrics(i, 2, &len);
+		assert_non_null(e);
+		assert_int_equal(tfo_exp_memsource_add(r->ms, 0, e, len, 3), 0);
+		free(e);
+	}
+	memset(&cfg, 0, sizeof(cfg));
+	snprintf(r->endpoint, sizeof(r->endpoint), "127.0.0.1:%u", r->srv.port);
+	cfg.transport.endpoints[0] = r->endpoint;
+	cfg.transport.n_endpoints = 1;
+	cfg.transport.grpc = 0;
+	cfg.transport.timeout_ms = 5000;
+	cfg.max_in_flight = in_flight;
+	cfg.batch_max_bytes = 1;        /* one entry per batch */
+	cfg.poll_ms = 10;
+	cfg.retry_initial_ms = 20;
+	cfg.retry_max_ms = 40;
+	cfg.seed = 7;
+	src = tfo_exp_memsource_source(r->ms);
+	assert_int_equal(tfo_exp_pipeline_new(&r->p, r->base, &cfg, &src), TFO_OK);
+}
+
+static void
+run_loop(struct run *r)
+{
+	struct timeval tick = { 0, 5000 }, limit = { 10, 0 };
+	struct event *t = event_new(r->base, -1, EV_PERSIST, check_done, r);
+	/* the time limit only ends a broken run; the assertions decide */
+	event_add(t, &tick);
+	event_base_loopexit(r->base, &limit);
+	tfo_exp_pipeline_start(r->p);
+	event_base_dispatch(r->base);
+	event_free(t);
+}
+
+static void
+run_teardown(struct run *r)
+{
+	tfo_exp_pipeline_free(r->p);
+	evhttp_free(r->srv.http);
+	tfo_exp_memsource_free(r->ms);
+	event_base_free(r->base);
+}
+
+static void
+test_ack_order_swapped_replies(void **state)
+{
+	struct run r;
+	struct tfo_exp_memsource_counts c;
+	struct tfo_exp_stats st;
+
+	(void)state;
+	run_setup(&r, 4, 2);
+	/* entry 0 answers late: entry 1's success must wait for it */
+	r.srv.rules[r.srv.nrules++] = (struct rule){ .index = 0, .delay_ms = 200 };
+	run_loop(&r);
+	tfo_exp_memsource_counts(r.ms, &c);
+	tfo_exp_pipeline_stats(r.p, &st);
+	assert_int_equal(c.queued, 0);
+	assert_int_equal(c.acks, 4);
+	assert_int_equal(c.order_violations, 0);
+	assert_int_equal(st.sent_batches, 4);
+	assert_int_equal(st.sent_points, 12);
+	assert_int_equal(st.retries, 0);
+	/* both were in flight together: entry 1 reached the server before 0 replied */
+	assert_int_equal(r.srv.seen[0] + r.srv.seen[1], 1);
+	run_teardown(&r);
+}
+
+static void
+test_retry_and_drop(void **state)
+{
+	struct run r;
+	struct tfo_exp_memsource_counts c;
+	struct tfo_exp_stats st;
+
+	(void)state;
+	run_setup(&r, 5, 2);
+	r.srv.rules[r.srv.nrules++] = (struct rule){ .index = 1, .times = 2, .status = 503 };
+	r.srv.rules[r.srv.nrules++] = (struct rule){ .index = 3, .times = 1, .status = 400 };
+	run_loop(&r);
+	tfo_exp_memsource_counts(r.ms, &c);
+	tfo_exp_pipeline_stats(r.p, &st);
+	assert_int_equal(c.queued, 0);
+	assert_int_equal(c.order_violations, 0);
+	assert_int_equal(c.nacks, 2);
+	assert_int_equal(st.retries, 2);
+	assert_int_equal(st.dropped_batches[TFO_EXP_R_INVALID], 1);
+	assert_int_equal(st.dropped_points[TFO_EXP_R_INVALID], 3);
+	assert_int_equal(st.sent_batches, 4);
+	assert_int_equal(st.backoff_ms, 0);
+	assert_non_null(strstr(st.last_error, "HTTP 400"));
+	assert_true(st.last_error_at > 0);
+	run_teardown(&r);
+}
+
+static void
+on_drained(void *arg)
+{
+	struct run *r = arg;
+
+	r->drained = 1;
+	event_base_loopbreak(r->base);
+}
+
+static void
+stop_after(evutil_socket_t fd, short what, void *arg)
+{
+	struct run *r = arg;
+
+	(void)fd;
+	(void)what;
+	tfo_exp_pipeline_stop(r->p, on_drained, r);
+}
+
+static void
+test_stop_drains(void **state)
+{
+	struct run r;
+	struct tfo_exp_memsource_counts c;
+	struct event *ev;
+	struct timeval at = { 0, 50000 }, limit = { 10, 0 };
+
+	(void)state;
+	run_setup(&r, 6, 2);
+	r.srv.rules[r.srv.nrules++] = (struct rule){ .index = 0, .delay_ms = 300 };
+	ev = evtimer_new(r.base, stop_after, &r);
+	evtimer_add(ev, &at);
+	event_base_loopexit(r.base, &limit);
+	tfo_exp_pipeline_start(r.p);
+	event_base_dispatch(r.base);
+	tfo_exp_memsource_counts(r.ms, &c);
+	assert_int_equal(r.drained, 1);
+	/* the two in flight at stop were settled; nothing else was fetched */
+	assert_int_equal(c.acks, 2);
+	assert_int_equal(c.queued, 4);
+	event_free(ev);
+	run_teardown(&r);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ack_order_swapped_replies),
+		cmocka_unit_test(test_retry_and_drop),
+		cmocka_unit_test(test_stop_drains),
+	};
+
+	tfo_log_init("test-exporter", TFO_LOG_ERROR, TFO_LOG_TEXT);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
