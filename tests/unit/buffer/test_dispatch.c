@@ -1,0 +1,278 @@
+/*
+ * test_dispatch.c - unit tests of tfo-buffer's request dispatch (workers/
+ * buffer/dispatch.c): valid requests answered, garbage / wrong version /
+ * unknown case answered with Error and counted, replies held for the commit,
+ * and the fuzz seeds are what their names say.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "tests/unit/buffer/helpers.h"
+#include "workers/buffer/dispatch.h"
+
+#define V TFO__V1__PROTO_VERSION__TFO_PROTO_VERSION
+
+static uint8_t *
+pack_msg(const ProtobufCMessage *m, size_t *len)
+{
+	*len = protobuf_c_message_get_packed_size(m);
+	uint8_t *b = malloc(*len + 1);
+	assert_non_null(b);
+	protobuf_c_message_pack(m, b);
+	return b;
+}
+
+static Tfo__V1__IngestReply *
+ingest(struct fix *f, struct buffer_counters *c, const Tfo__V1__IngestRequest *req,
+    int *after_commit)
+{
+	struct buffer_reply r;
+	size_t len;
+	uint8_t *b = pack_msg(&req->base, &len);
+	Tfo__V1__IngestReply *rep;
+
+	buffer_ingest_dispatch(f->st, c, b, len, &r);
+	free(b);
+	assert_non_null(r.buf);
+	*after_commit = r.after_commit;
+	rep = tfo__v1__ingest_reply__unpack(NULL, r.len, r.buf);
+	assert_non_null(rep);
+	assert_int_equal(rep->version, V);
+	buffer_reply_free(&r);
+	return rep;
+}
+
+static Tfo__V1__ExportReply *
+export_raw(struct fix *f, struct buffer_counters *c, const void *b, size_t len,
+    int *after_commit)
+{
+	struct buffer_reply r;
+	Tfo__V1__ExportReply *rep;
+
+	buffer_export_dispatch(f->st, c, b, len, &r);
+	assert_non_null(r.buf);
+	*after_commit = r.after_commit;
+	rep = tfo__v1__export_reply__unpack(NULL, r.len, r.buf);
+	assert_non_null(rep);
+	buffer_reply_free(&r);
+	return rep;
+}
+
+static Tfo__V1__ExportReply *
+export_req(struct fix *f, struct buffer_counters *c, const Tfo__V1__ExportRequest *req,
+    int *after_commit)
+{
+	size_t len;
+	uint8_t *b = pack_msg(&req->base, &len);
+	Tfo__V1__ExportReply *rep = export_raw(f, c, b, len, after_commit);
+
+	free(b);
+	return rep;
+}
+
+static void
+test_put_fetch_ack(void **state)
+{
+	struct fix f;
+	struct buffer_counters c = { 0 };
+	Tfo__V1__IngestRequest req = TFO__V1__INGEST_REQUEST__INIT;
+	Tfo__V1__Put put = TFO__V1__PUT__INIT;
+	Tfo__V1__ExportRequest ereq = TFO__V1__EXPORT_REQUEST__INIT;
+	Tfo__V1__Fetch fetch = TFO__V1__FETCH__INIT;
+	Tfo__V1__Ack ack = TFO__V1__ACK__INIT;
+	Tfo__V1__IngestReply *ir;
+	Tfo__V1__ExportReply *er;
+	int ac;
+
+	(void)state;
+	fix_init(&f, 0, 0);
+	put.role = TFO__V1__ROLE__ROLE_SYSTEM;
+	put.incarnation = 9;
+	put.seq = 1;
+	put.signal = TFO__V1__SIGNAL__SIGNAL_METRICS;
+	put.payload.data = (uint8_t *)"hello";
+	put.payload.len = 5;
+	put.points = 100;
+	req.version = V;
+	req.msg_case = TFO__V1__INGEST_REQUEST__MSG_PUT;
+	req.put = &put;
+	ir = ingest(&f, &c, &req, &ac);
+	assert_int_equal(ir->msg_case, TFO__V1__INGEST_REPLY__MSG_PUT_OK);
+	assert_int_equal(ir->put_ok->seq, 1);
+	assert_true(ac);            /* answered only once durable */
+	tfo__v1__ingest_reply__free_unpacked(ir, NULL);
+	commit_ok(&f);
+
+	ereq.version = V;
+	ereq.msg_case = TFO__V1__EXPORT_REQUEST__MSG_FETCH;
+	ereq.fetch = &fetch;
+	er = export_req(&f, &c, &ereq, &ac);
+	assert_int_equal(er->msg_case, TFO__V1__EXPORT_REPLY__MSG_BATCH);
+	assert_int_equal(er->batch->n_entries, 1);
+	assert_int_equal(er->batch->points, 100);
+	assert_int_equal(er->batch->signal, TFO__V1__SIGNAL__SIGNAL_METRICS);
+	assert_memory_equal(er->batch->entries[0].data, "hello", 5);
+	ack.id = er->batch->id;
+	tfo__v1__export_reply__free_unpacked(er, NULL);
+
+	ereq.msg_case = TFO__V1__EXPORT_REQUEST__MSG_ACK;
+	ereq.ack = &ack;
+	er = export_req(&f, &c, &ereq, &ac);
+	assert_int_equal(er->msg_case, TFO__V1__EXPORT_REPLY__MSG_DONE);
+	assert_true(ac);
+	tfo__v1__export_reply__free_unpacked(er, NULL);
+	commit_ok(&f);
+
+	ereq.msg_case = TFO__V1__EXPORT_REQUEST__MSG_FETCH;
+	ereq.fetch = &fetch;        /* a oneof: the pointers share storage */
+	er = export_req(&f, &c, &ereq, &ac);
+	assert_int_equal(er->msg_case, TFO__V1__EXPORT_REPLY__MSG_EMPTY);
+	tfo__v1__export_reply__free_unpacked(er, NULL);
+	assert_int_equal(c.bad_ingest + c.bad_export, 0);
+	fix_fini(&f);
+}
+
+static void
+test_bad_requests(void **state)
+{
+	struct fix f;
+	struct buffer_counters c = { 0 };
+	Tfo__V1__IngestRequest req = TFO__V1__INGEST_REQUEST__INIT;
+	Tfo__V1__Put put = TFO__V1__PUT__INIT;
+	Tfo__V1__IngestReply *ir;
+	Tfo__V1__ExportReply *er;
+	struct buffer_reply r;
+	static const uint8_t garbage[] = { 0xff, 0xff, 0xff, 0xff, 0x0f, 0x12 };
+	int ac;
+
+	(void)state;
+	fix_init(&f, 0, 0);
+	/* Wrong protocol version. */
+	req.version = V + 1;
+	req.msg_case = TFO__V1__INGEST_REQUEST__MSG_PUT;
+	req.put = &put;
+	ir = ingest(&f, &c, &req, &ac);
+	assert_int_equal(ir->msg_case, TFO__V1__INGEST_REPLY__MSG_ERROR);
+	assert_false(ac);
+	tfo__v1__ingest_reply__free_unpacked(ir, NULL);
+	/* No oneof case. */
+	req.version = V;
+	req.msg_case = TFO__V1__INGEST_REQUEST__MSG__NOT_SET;
+	ir = ingest(&f, &c, &req, &ac);
+	assert_int_equal(ir->msg_case, TFO__V1__INGEST_REPLY__MSG_ERROR);
+	tfo__v1__ingest_reply__free_unpacked(ir, NULL);
+	/* A put the store refuses (no signal, empty payload). */
+	req.msg_case = TFO__V1__INGEST_REQUEST__MSG_PUT;
+	ir = ingest(&f, &c, &req, &ac);
+	assert_int_equal(ir->msg_case, TFO__V1__INGEST_REPLY__MSG_ERROR);
+	tfo__v1__ingest_reply__free_unpacked(ir, NULL);
+	assert_int_equal(c.bad_ingest, 3);
+	/* Garbage and truncated bytes on both channels. */
+	buffer_ingest_dispatch(f.st, &c, garbage, sizeof(garbage), &r);
+	assert_non_null(r.buf);
+	buffer_reply_free(&r);
+	er = export_raw(&f, &c, garbage, sizeof(garbage), &ac);
+	assert_int_equal(er->msg_case, TFO__V1__EXPORT_REPLY__MSG_ERROR);
+	tfo__v1__export_reply__free_unpacked(er, NULL);
+	er = export_raw(&f, &c, garbage, 3, &ac);
+	assert_int_equal(er->msg_case, TFO__V1__EXPORT_REPLY__MSG_ERROR);
+	tfo__v1__export_reply__free_unpacked(er, NULL);
+	assert_int_equal(c.bad_ingest, 4);
+	assert_int_equal(c.bad_export, 2);
+	/* Oversized requests are refused before decoding. */
+	uint8_t *big = calloc(1, BUFFER_EXPORT_MAX + 1);
+	er = export_raw(&f, &c, big, BUFFER_EXPORT_MAX + 1, &ac);
+	assert_int_equal(er->msg_case, TFO__V1__EXPORT_REPLY__MSG_ERROR);
+	tfo__v1__export_reply__free_unpacked(er, NULL);
+	free(big);
+	assert_int_equal(c.bad_export, 3);
+	fix_fini(&f);
+}
+
+static void
+test_busy_reply(void **state)
+{
+	struct fix f;
+	struct buffer_counters c = { 0 };
+	Tfo__V1__IngestRequest req = TFO__V1__INGEST_REQUEST__INIT;
+	Tfo__V1__Put put = TFO__V1__PUT__INIT;
+	Tfo__V1__IngestReply *ir;
+	int ac;
+
+	(void)state;
+	fix_init(&f, 100, 0);
+	put.role = TFO__V1__ROLE__ROLE_LOGS;
+	put.incarnation = 1;
+	put.signal = TFO__V1__SIGNAL__SIGNAL_LOGS;
+	put.payload.data = (uint8_t *)"0123456789012345678901234567890123456789";
+	put.payload.len = 40;
+	put.block_when_full = 1;
+	req.version = V;
+	req.msg_case = TFO__V1__INGEST_REQUEST__MSG_PUT;
+	req.put = &put;
+	put.seq = 1;                /* 64 bytes stored of 100 */
+	ir = ingest(&f, &c, &req, &ac);
+	assert_int_equal(ir->msg_case, TFO__V1__INGEST_REPLY__MSG_PUT_OK);
+	tfo__v1__ingest_reply__free_unpacked(ir, NULL);
+	put.seq = 2;
+	ir = ingest(&f, &c, &req, &ac);
+	assert_int_equal(ir->msg_case, TFO__V1__INGEST_REPLY__MSG_BUSY);
+	assert_true(ir->busy->retry_after_ms > 0);
+	assert_false(ac);
+	tfo__v1__ingest_reply__free_unpacked(ir, NULL);
+	fix_fini(&f);
+}
+
+/* The fuzz seeds: the valid ones are answered without Error. */
+static void
+test_fuzz_seeds(void **state)
+{
+	static const char *const ok[] = { "ingest_put_logs", "ingest_put_metrics",
+		"ingest_get_checkpoints", "export_fetch_any", "export_fetch_logs",
+		"export_ack", "export_nack" };
+	struct fix f;
+	struct buffer_counters c = { 0 };
+
+	(void)state;
+	fix_init(&f, 0, 0);
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		char p[256];
+		uint8_t buf[4096];
+		struct buffer_reply r;
+		snprintf(p, sizeof(p), "tests/fuzz/buffer/corpus/%s", ok[i]);
+		FILE *fp = fopen(p, "rb");
+		assert_non_null(fp);
+		size_t n = fread(buf, 1, sizeof(buf), fp);
+		fclose(fp);
+		assert_true(n > 1);
+		if (buf[0] & 1)
+			buffer_ingest_dispatch(f.st, &c, buf + 1, n - 1, &r);
+		else
+			buffer_export_dispatch(f.st, &c, buf + 1, n - 1, &r);
+		assert_non_null(r.buf);
+		buffer_reply_free(&r);
+		commit_ok(&f);
+		if (c.bad_ingest + c.bad_export)
+			fail_msg("seed %s answered with Error", ok[i]);
+	}
+	fix_fini(&f);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_put_fetch_ack),
+		cmocka_unit_test(test_bad_requests),
+		cmocka_unit_test(test_busy_reply),
+		cmocka_unit_test(test_fuzz_seeds),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
