@@ -93,6 +93,12 @@ sink_string(const char *str)
 }
 
 cJSON *
+tfo_sink_json_string(const char *s)
+{
+	return sink_string(s);
+}
+
+cJSON *
 sink_u64_string(uint64_t v)
 {
 	char buf[24];

@@ -72,5 +72,8 @@ int tfo_sink_media_format(const char *content_type);
 /* tfo_sink_http_status - HTTP status for a tfo_sink_decode result */
 int tfo_sink_http_status(enum tfo_err e);
 const char *tfo_sink_signal_name(enum tfo_sink_signal signal);
+/* tfo_sink_json_string - a JSON string of s with invalid UTF-8 as U+FFFD,
+ * so that --out lines always parse; NULL when out of memory */
+cJSON *tfo_sink_json_string(const char *s);
 
 #endif

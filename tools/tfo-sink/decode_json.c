@@ -308,6 +308,7 @@ j_scope(struct sink_ctx *c, cJSON *scopes, const cJSON *sc, const char *items_ke
 	const char *name = "", *version = "";
 
 	*out = NULL;
+	*items = NULL;
 	if (!cJSON_IsObject(sc))
 		return sink_fail(c->s, TFO_EINVAL, "json: scope entries must be objects");
 	TRY(j_obj(c, sc, "scope", "scope entry", &scope));
@@ -391,26 +392,6 @@ j_metric(struct sink_ctx *c, cJSON *list, const cJSON *m)
 	return TFO_OK;
 }
 
-static enum tfo_err
-j_metrics(struct sink_ctx *c, const cJSON *rms)
-{
-	cJSON *list = sink_body_new(c->s, "resource_metrics");
-
-	for (const cJSON *rm = rms->child; rm; rm = rm->next) {
-		const cJSON *sms, *ms;
-		cJSON *scopes, *metrics;
-
-		TRY(j_resource(c, list, rm, "scope_metrics", &scopes));
-		TRY(j_list(c, rm, "scopeMetrics", "resourceMetrics", &sms));
-		for (const cJSON *sm = sms ? sms->child : NULL; sm; sm = sm->next) {
-			TRY(j_scope(c, scopes, sm, "metrics", "metrics", &ms, &metrics));
-			for (const cJSON *m = ms ? ms->child : NULL; m; m = m->next)
-				TRY(j_metric(c, metrics, m));
-		}
-	}
-	return TFO_OK;
-}
-
 /* j_hex_id - traceId/spanId: empty or exactly nbytes*2 hex digits */
 static enum tfo_err
 j_hex_id(struct sink_ctx *c, const cJSON *lr, const char *key, char *out, size_t nbytes)
@@ -473,21 +454,37 @@ j_record(struct sink_ctx *c, cJSON *records, const cJSON *lr)
 	return TFO_OK;
 }
 
+/* The nesting of one signal: resource list -> scopes -> items. */
+struct j_shape {
+	const char *list_key;                   /* body key of the resource list */
+	const char *scopes_json, *scopes_key;   /* scope list: in the request, in body */
+	const char *items_json, *items_key;     /* items of a scope: same */
+	enum tfo_err (*item)(struct sink_ctx *, cJSON *, const cJSON *);
+};
+
+static const struct j_shape j_shapes[] = {
+	[TFO_SINK_METRICS] = { "resource_metrics", "scopeMetrics", "scope_metrics",
+	    "metrics", "metrics", j_metric },
+	[TFO_SINK_LOGS] = { "resource_logs", "scopeLogs", "scope_logs",
+	    "logRecords", "log_records", j_record },
+};
+
+/* j_walk - check every resource, scope and item of the request's list */
 static enum tfo_err
-j_logs(struct sink_ctx *c, const cJSON *rls)
+j_walk(struct sink_ctx *c, const cJSON *resources, const struct j_shape *sh)
 {
-	cJSON *list = sink_body_new(c->s, "resource_logs");
+	cJSON *list = sink_body_new(c->s, sh->list_key);
 
-	for (const cJSON *rl = rls->child; rl; rl = rl->next) {
-		const cJSON *sls, *lrs;
-		cJSON *scopes, *records;
+	for (const cJSON *r = resources->child; r; r = r->next) {
+		const cJSON *scs, *items = NULL;
+		cJSON *scopes, *out;
 
-		TRY(j_resource(c, list, rl, "scope_logs", &scopes));
-		TRY(j_list(c, rl, "scopeLogs", "resourceLogs", &sls));
-		for (const cJSON *sl = sls ? sls->child : NULL; sl; sl = sl->next) {
-			TRY(j_scope(c, scopes, sl, "log_records", "logRecords", &lrs, &records));
-			for (const cJSON *lr = lrs ? lrs->child : NULL; lr; lr = lr->next)
-				TRY(j_record(c, records, lr));
+		TRY(j_resource(c, list, r, sh->scopes_key, &scopes));
+		TRY(j_list(c, r, sh->scopes_json, "resource entry", &scs));
+		for (const cJSON *sc = scs ? scs->child : NULL; sc; sc = sc->next) {
+			TRY(j_scope(c, scopes, sc, sh->items_key, sh->items_json, &items, &out));
+			for (const cJSON *it = items ? items->child : NULL; it; it = it->next)
+				TRY(sh->item(c, out, it));
 		}
 	}
 	return TFO_OK;
@@ -543,10 +540,8 @@ sink_decode_json(struct sink_ctx *c, const uint8_t *p, size_t n)
 	if (!cJSON_IsArray(list))
 		e = sink_fail(c->s, TFO_EINVAL, "json: %s missing or not an array",
 		    lists[c->s->signal]);
-	else if (c->s->signal == TFO_SINK_METRICS)
-		e = j_metrics(c, list);
 	else
-		e = j_logs(c, list);
+		e = j_walk(c, list, &j_shapes[c->s->signal]);
 	cJSON_Delete(root);
 	if (e == TFO_OK && c->s->body == NULL)
 		e = sink_fail(c->s, TFO_ENOMEM, "out of memory");

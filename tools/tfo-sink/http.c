@@ -153,7 +153,7 @@ record_headers(struct evhttp_request *req)
 
 	for (size_t i = 0; h && i < sizeof(recorded_headers) / sizeof(recorded_headers[0]); i++)
 		if ((v = evhttp_find_header(in, recorded_headers[i])) != NULL)
-			cJSON_AddItemToObject(h, recorded_headers[i], cJSON_CreateString(v));
+			cJSON_AddItemToObject(h, recorded_headers[i], tfo_sink_json_string(v));
 	return h;
 }
 
@@ -179,7 +179,7 @@ write_record(struct sink *sk, struct evhttp_request *req, struct request *r)
 	cJSON_AddNumberToObject(o, "ts", (double)ts.tv_sec + (double)(ts.tv_nsec / 1000000) / 1e3);
 	add_u64(o, "seq", sk->requests);
 	cJSON_AddStringToObject(o, "method", r->method);
-	cJSON_AddStringToObject(o, "path", r->path);
+	cJSON_AddItemToObject(o, "path", tfo_sink_json_string(r->path));
 	cJSON_AddStringToObject(o, "signal", r->route == ROUTE_UNKNOWN ? "unknown" :
 	    tfo_sink_signal_name((enum tfo_sink_signal)r->route));
 	cJSON_AddNumberToObject(o, "status", r->status);
@@ -189,7 +189,7 @@ write_record(struct sink *sk, struct evhttp_request *req, struct request *r)
 		add_u64(o, "decoded_bytes", s->decoded_bytes);
 		cJSON_AddStringToObject(o, "format", s->format == TFO_SINK_JSON ? "json" : "protobuf");
 		cJSON_AddStringToObject(o, "encoding", s->gzip ? "gzip" : "identity");
-		cJSON_AddStringToObject(o, "host", s->host);
+		cJSON_AddItemToObject(o, "host", tfo_sink_json_string(s->host));
 	}
 	if (r->route == TFO_SINK_METRICS || r->route == TFO_SINK_LOGS) {
 		add_u64(o, "resources", s->resources);
@@ -202,7 +202,7 @@ write_record(struct sink *sk, struct evhttp_request *req, struct request *r)
 	}
 	cJSON_AddBoolToObject(o, "fail_first", r->forced);
 	if (r->status != 200)
-		cJSON_AddStringToObject(o, "error", r->message);
+		cJSON_AddItemToObject(o, "error", tfo_sink_json_string(r->message));
 	if (r->decoded) {
 		cJSON_AddBoolToObject(o, "body_truncated", s->body_truncated);
 		cJSON_AddItemToObject(o, "body", s->body);
@@ -255,7 +255,7 @@ error_body(struct evhttp_request *req, const struct request *r, struct evbuffer 
 	if ((j = cJSON_CreateObject()) == NULL)
 		return;
 	cJSON_AddNumberToObject(j, "code", st.code);
-	cJSON_AddStringToObject(j, "message", r->message);
+	cJSON_AddItemToObject(j, "message", tfo_sink_json_string(r->message));
 	if ((text = cJSON_PrintUnformatted(j)) != NULL)
 		evbuffer_add(buf, text, strlen(text));
 	free(text);
@@ -291,6 +291,16 @@ reply(struct sink *sk, struct evhttp_request *req, const struct request *r)
 	evbuffer_free(buf);
 }
 
+/* ascii_only - messages echo client bytes (Content-Type...): keep them
+ * printable ASCII for the terminal, JSON and proto3 string fields */
+static void
+ascii_only(char *s)
+{
+	for (; *s; s++)
+		if (*s < 0x20 || *s >= 0x7f)
+			*s = '?';
+}
+
 /* decide - status and message of request r, decoding its body if routed */
 static void
 decide(struct sink *sk, struct evhttp_request *req, struct request *r, int is_post)
@@ -321,6 +331,7 @@ decide(struct sink *sk, struct evhttp_request *req, struct request *r, int is_po
 		snprintf(r->message, sizeof(r->message), "fail-first %" PRIu64 "/%lu",
 		    sk->requests, sk->fail_first);
 	}
+	ascii_only(r->message);
 }
 
 void

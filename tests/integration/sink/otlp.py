@@ -29,6 +29,8 @@ def field_fixed64(num, v, fmt="<Q"):
 
 
 def any_value(v):
+    if isinstance(v, bytes):  # raw string bytes, possibly not UTF-8
+        return field_len(1, v)
     if isinstance(v, bool):
         return field_varint(2, int(v))
     if isinstance(v, int):

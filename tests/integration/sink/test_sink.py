@@ -15,6 +15,7 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
+sys.dont_write_bytecode = True  # keep the source tree clean
 sys.path.insert(0, HERE)
 import otlp  # noqa: E402
 
@@ -273,6 +274,21 @@ def test_rejections(s):
     st, _, _ = s.post("/v1/metrics", bytes(17 << 20))
     eq(st, 413, "oversized body")
     eq(len(s.records()), n, "oversized body is not recorded")
+
+    # Client bytes that are not UTF-8 still give --out lines that parse
+    # ("\udcff" reaches curl's argv as the raw byte 0xff).
+    body = otlp.sample_metrics(b"bad\xff\xfehost")
+    st, _, _ = s.post("/v1/metrics", body, headers={"User-Agent": "ua\udcff"})
+    eq(st, 200, "invalid UTF-8 host")
+    eq(s.line(), "metrics  5 points  host=bad??host  %d bytes (protobuf)" % len(body),
+       "invalid UTF-8 line")
+    r = s.last()
+    eq(r["host"], "bad\ufffd\ufffdhost", "host sanitised in --out")
+    eq(r["headers"]["user-agent"], "ua\ufffd", "header sanitised in --out")
+    st, _, rb = s.post("/v1/metrics", b"{}", ctype="text/\udce9")
+    eq(st, 415, "non-ASCII content type")
+    check(b"\xe9" not in rb, "error message is ASCII")
+    eq(s.line(), "metrics  status=415 unsupported content type 'text/?'  2 bytes", "415 line")
 
     # Still serving after all that.
     st, _, _ = s.post("/v1/metrics", otlp.sample_metrics())
