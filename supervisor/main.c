@@ -24,104 +24,6 @@ usage(void)
 	exit(2);
 }
 
-/* load_config - parse and validate; every diagnostic goes to the log */
-static int
-load_config(const char *path, struct tfo_config *cfg, char *err, size_t errsz)
-{
-	struct tfo_cfg_diags d;
-	char line[1024];
-
-	memset(&d, 0, sizeof(d));
-	if (tfo_config_load(path, cfg, &d) == 0) {
-		for (size_t i = 0; i < d.n; i++) {
-			tfo_cfg_diag_format(cfg, path, &d.d[i], line, sizeof(line));
-			log_warn("%s", line);
-		}
-		return 0;
-	}
-	snprintf(err, errsz, "%s: %zu error(s)", path, d.errors);
-	for (size_t i = 0; i < d.n; i++) {
-		tfo_cfg_diag_format(NULL, path, &d.d[i], line, sizeof(line));
-		log_error("%s", line);
-		if (i == 0)
-			snprintf(err, errsz, "%s", line);
-	}
-	return -1;
-}
-
-/* resolve_ids - every role's uid/gid; -1 names the first missing user */
-static int
-resolve_ids(const struct tfo_config *cfg, int root, struct sv_identity ids[TFO_ROLE_COUNT],
-    char *err, size_t errsz)
-{
-	for (int r = 0; r < TFO_ROLE_COUNT; r++) {
-		const char *user = cfg->supervisor.users[r];
-		if (sv_identity(user, cfg->supervisor.group, root, &ids[r]) == -1) {
-			snprintf(err, errsz, "user %s for role %s is missing or is root "
-			    "(create the role users: tools/make-users)", user ? user : "(none)",
-			    tfo_role_name((enum tfo_role)r));
-			return -1;
-		}
-	}
-	return 0;
-}
-
-static void
-apply_ids(struct sv *sv, const struct sv_identity ids[TFO_ROLE_COUNT])
-{
-	for (int r = 0; r < TFO_ROLE_COUNT; r++) {
-		sv->w[r].uid = ids[r].uid;
-		sv->w[r].gid = ids[r].gid;
-		snprintf(sv->w[r].user, sizeof(sv->w[r].user), "%s", ids[r].user);
-	}
-}
-
-int
-sv_reload(struct sv *sv, char *err, size_t errsz)
-{
-	struct tfo_config ncfg, old;
-	struct sv_identity ids[TFO_ROLE_COUNT];
-	int changed[TFO_ROLE_COUNT];
-
-	if (sv->shutdown_phase) {
-		snprintf(err, errsz, "shutting down");
-		return -1;
-	}
-	memset(&ncfg, 0, sizeof(ncfg));
-	if (load_config(sv->config_path, &ncfg, err, errsz) == -1) {
-		log_error("reload: new configuration rejected; the old one keeps running");
-		return -1;
-	}
-	if (resolve_ids(&ncfg, sv->root, ids, err, errsz) == -1) {
-		log_error("reload: %s; the old configuration keeps running", err);
-		tfo_config_free(&ncfg);
-		return -1;
-	}
-	for (int r = 0; r < TFO_ROLE_COUNT; r++)
-		changed[r] = tfo_role_enabled(&ncfg, (enum tfo_role)r) != sv->w[r].enabled ||
-		    ids[r].uid != sv->w[r].uid || ids[r].gid != sv->w[r].gid ||
-		    !tfo_config_role_equal(&sv->cfg, &ncfg, (enum tfo_role)r, sv->agent_id);
-	if (ncfg.agent.runtime_dir && sv->cfg.agent.runtime_dir &&
-	    strcmp(ncfg.agent.runtime_dir, sv->cfg.agent.runtime_dir) != 0)
-		log_warn("reload: agent.runtime_dir changes take effect at the next start");
-	old = sv->cfg;
-	sv->cfg = ncfg;
-	tfo_config_free(&old);
-	tfo_log_configure(sv->cfg.logging.level, sv->cfg.logging.format);
-	apply_ids(sv, ids);
-	sv_ping_timer_set(sv);
-	for (int r = 0; r < TFO_ROLE_COUNT; r++) {
-		if (!changed[r])
-			continue;
-		sv->w[r].enabled = tfo_role_enabled(&sv->cfg, (enum tfo_role)r);
-		log_info("reload: %s changed: %s", tfo_role_name((enum tfo_role)r),
-		    sv->w[r].enabled ? "restarting" : "stopping");
-		sv_worker_restart(&sv->w[r]);
-	}
-	log_info("reload: done");
-	return 0;
-}
-
 static void
 on_signal(evutil_socket_t sig, short what, void *arg)
 {
@@ -190,10 +92,10 @@ sv_init(struct sv *sv, const char *path, int foreground)
 	sv->root = geteuid() == 0;
 	sv->start_ms = sv_now_ms();
 	srandom((unsigned)getpid() ^ (unsigned)sv->start_ms);
-	if (load_config(path, &sv->cfg, err, sizeof(err)) == -1)
+	if (sv_load_config(path, &sv->cfg, err, sizeof(err)) == -1)
 		return -1;
 	tfo_log_configure(sv->cfg.logging.level, sv->cfg.logging.format);
-	if (resolve_ids(&sv->cfg, sv->root, ids, err, sizeof(err)) == -1) {
+	if (sv_resolve_ids(&sv->cfg, sv->root, ids, err, sizeof(err)) == -1) {
 		log_error("%s", err);
 		return -1;
 	}
@@ -207,7 +109,7 @@ sv_init(struct sv *sv, const char *path, int foreground)
 	if (runtime_dir(sv) == -1 || (sv->base = event_base_new()) == NULL ||
 	    signals_init(sv) == -1 || sv_workers_init(sv) == -1)
 		return -1;
-	apply_ids(sv, ids);
+	sv_apply_ids(sv, ids);
 	sv_spawn_env_init();
 	if (sv_ctl_init(sv) == -1)
 		return -1;
@@ -238,7 +140,7 @@ check_only(const char *path)
 	char err[512], sum[512];
 
 	memset(&cfg, 0, sizeof(cfg));
-	if (load_config(path, &cfg, err, sizeof(err)) == -1)
+	if (sv_load_config(path, &cfg, err, sizeof(err)) == -1)
 		return 1;
 	tfo_config_summary(&cfg, sum, sizeof(sum));
 	printf("%s: ok: %s\n", path, sum);

@@ -25,4 +25,12 @@ void sv_spawn_env_init(void);
 /* sv_spawn - fork; the child gets child_fd as fd 3 and execs path */
 pid_t sv_spawn(const char *path, const char *argv0, int child_fd);
 
+struct tfo_config;
+/* sv_load_config - parse + validate path; diagnostics logged, the first
+ * error also in err. 0 or -1. */
+int sv_load_config(const char *path, struct tfo_config *cfg, char *err, size_t errsz);
+/* sv_resolve_ids - uid/gid of every role's user; -1 names the first missing */
+int sv_resolve_ids(const struct tfo_config *cfg, int root, struct sv_identity *ids,
+    char *err, size_t errsz);
+
 #endif

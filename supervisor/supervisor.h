@@ -125,6 +125,8 @@ void sv_worker_on_packet(struct sv_worker *w, const void *buf, size_t len);
 void sv_reap(struct sv *sv);
 void sv_shutdown_begin(struct sv *sv, int exit_code);
 int sv_reload(struct sv *sv, char *err, size_t errsz);
+struct sv_identity;
+void sv_apply_ids(struct sv *sv, const struct sv_identity *ids);
 void sv_ping_timer_set(struct sv *sv);
 int sv_all_ready(const struct sv *sv, unsigned *ready, unsigned *enabled);
 const char *sv_worker_dir(void);

@@ -1,0 +1,7 @@
+# Unit tests of tfo-supervisor's pure parts and the fd-3 framing.
+tfo_unit_test(test_sv_policy
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/supervisor/test_policy.c
+  LIBS tfo_supervisor_core)
+tfo_unit_test(test_control_chan
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/supervisor/test_control_chan.c
+  LIBS tfo_worker)
