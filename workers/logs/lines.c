@@ -110,6 +110,21 @@ cut_len(const struct lsplit *s)
 	return n > 0 ? n : s->max_line;
 }
 
+/* cut - emit max_line bytes of an over-long line, flagged */
+static int
+cut(struct lsplit *s, struct lline *l)
+{
+	size_t len = cut_len(s);
+
+	l->p = s->buf + s->start;
+	l->len = len;
+	l->truncated = 1;
+	s->cont = 1;
+	s->start += len;
+	l->end_off = s->base + s->start;
+	return 1;
+}
+
 int
 lsplit_next(struct lsplit *s, struct lline *l)
 {
@@ -136,14 +151,7 @@ lsplit_next(struct lsplit *s, struct lline *l)
 	} else if (avail < win) {
 		return 0;              /* the newline may still come */
 	}
-	len = cut_len(s);
-	l->p = p;
-	l->len = len;
-	l->truncated = 1;
-	s->cont = 1;
-	s->start += len;
-	l->end_off = s->base + s->start;
-	return 1;
+	return cut(s, l);
 }
 
 int
@@ -154,7 +162,7 @@ lsplit_flush(struct lsplit *s, struct lline *l)
 	if (avail == 0)
 		return 0;
 	if (avail > s->max_line)
-		return lsplit_next(s, l);
+		return lsplit_next(s, l) || cut(s, l);
 	l->p = s->buf + s->start;
 	l->len = avail;
 	l->truncated = s->cont;
