@@ -1,0 +1,6 @@
+# unit.test_system: a full tfo-system collection over the fixture root
+# (tests/fixtures/proc/host-6.18) with a fake statvfs: names, units,
+# instruments, attributes, exact values, two cycles, a stuck NFS statfs.
+tfo_unit_test(test_system
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/system/test_system.c ${CMAKE_CURRENT_LIST_DIR}/system/tu.c
+  LIBS tfo_system_collect tfo_resource)
