@@ -124,11 +124,11 @@ print_line(const struct sink *sk, const struct request *r)
 {
 	const struct tfo_sink_summary *s = &r->sum;
 	const char *fmt = s->format == TFO_SINK_JSON ? "json" : "protobuf";
-	char host[128], msg[256];
+	char hostbuf[128], msg[256];
+	const char *host = printable(hostbuf, sizeof(hostbuf), s->host);
 
 	if (sk->quiet)
 		return;
-	printable(host, sizeof(host), s->host);
 	if (r->status != 200)
 		printf("%s  status=%d %s  %zu bytes\n",
 		    r->route == ROUTE_UNKNOWN ? "unknown" : tfo_sink_signal_name((enum tfo_sink_signal)r->route),

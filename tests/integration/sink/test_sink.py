@@ -9,6 +9,7 @@ import os
 import re
 import select
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -208,6 +209,11 @@ def test_json(s):
     rec = s.last()["body"]["resource_logs"][0]["scope_logs"][0]["log_records"][0]
     eq((rec["body"], rec["severity_number"]), ("boom", 17), "json log record")
 
+    st, _, _ = s.post("/v1/logs", b"")
+    eq(st, 200, "empty protobuf request")
+    eq(s.line(), "logs  0 records  host=-  0 bytes (protobuf)", "empty request line")
+    eq((s.last()["host"], s.last()["body"]), ("", {"resource_logs": []}), "empty request record")
+
 
 def test_heartbeat(s):
     hb = otlp.sample_heartbeat()
@@ -350,7 +356,14 @@ def main():
             test_json(s)
             test_heartbeat(s)
             test_rejections(s)
+            # A half-sent request and an idle connection are open at SIGTERM.
+            half = socket.create_connection(("127.0.0.1", s.port))
+            half.sendall(b"POST /v1/metrics HTTP/1.1\r\nHost: x\r\n"
+                         b"Content-Type: application/x-protobuf\r\nContent-Length: 99\r\n\r\nab")
+            idle = socket.create_connection(("127.0.0.1", s.port))
             eq(s.stop(), "", "nothing unexpected on stdout")
+            half.close()
+            idle.close()
         finally:
             s.kill()
         test_fail_first(binary, tmp)
