@@ -263,7 +263,7 @@ error_body(struct evhttp_request *req, const struct request *r, struct evbuffer 
 }
 
 static void
-reply(struct sink *sk, struct evhttp_request *req, const struct request *r)
+reply(struct evhttp_request *req, const struct request *r)
 {
 	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
 	struct evbuffer *buf = evbuffer_new();
@@ -286,7 +286,6 @@ reply(struct sink *sk, struct evhttp_request *req, const struct request *r)
 		evhttp_add_header(out, "Retry-After", "1");
 	if (r->status == 405)
 		evhttp_add_header(out, "Allow", "POST");
-	(void)sk;
 	evhttp_send_reply(req, r->status, NULL, buf);
 	evbuffer_free(buf);
 }
@@ -351,6 +350,6 @@ sink_http_cb(struct evhttp_request *req, void *arg)
 	decide(sk, req, &r, cmd == EVHTTP_REQ_POST);
 	print_line(sk, &r);
 	write_record(sk, req, &r);
-	reply(sk, req, &r);
+	reply(req, &r);
 	tfo_sink_summary_fini(&r.sum);
 }
