@@ -3,6 +3,7 @@
  * (CURLMOPT_SOCKETFUNCTION/TIMERFUNCTION become events), HTTP/2 for gRPC,
  * TLS options, fixed request headers and endpoint failover.
  */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -60,24 +61,16 @@ elapsed_ms(const struct timespec *from)
 	return ms < 0 ? 0 : (uint64_t)ms;
 }
 
-/* endpoint_url - "host:port" gets a scheme from cfg->tls; trailing '/' dropped */
+/* endpoint_url - the normalised URL base of a configured endpoint */
 static char *
-endpoint_url(const char *ep, int tls)
+endpoint_url(const char *ep, int grpc, int tls)
 {
-	size_t len = strlen(ep);
-	const char *scheme = "";
-	char *u;
+	char buf[1024];
+	uint16_t port;
 
-	while (len > 0 && ep[len - 1] == '/')
-		len--;
-	if (strncmp(ep, "http://", 7) != 0 && strncmp(ep, "https://", 8) != 0)
-		scheme = tls ? "https://" : "http://";
-	if ((u = malloc(strlen(scheme) + len + 1)) == NULL)
+	if (tfo_exp_endpoint_parse(ep, grpc, tls, buf, sizeof(buf), &port) != TFO_OK)
 		return NULL;
-	memcpy(u, scheme, strlen(scheme));
-	memcpy(u + strlen(scheme), ep, len);
-	u[strlen(scheme) + len] = '\0';
-	return u;
+	return strdup(buf);
 }
 
 /* headers_build - the fixed request headers; values are copied by curl_slist_append */
@@ -172,8 +165,8 @@ tfo_exp_transport_new(struct tfo_exp_transport **out, struct event_base *base,
 	if (t->cfg.failback_ms == 0)
 		t->cfg.failback_ms = DEF_FAILBACK_MS;
 	for (size_t i = 0; i < cfg->n_endpoints; i++) {
-		if ((t->urls[i] = endpoint_url(cfg->endpoints[i], cfg->tls)) == NULL) {
-			e = TFO_ENOMEM;
+		if ((t->urls[i] = endpoint_url(cfg->endpoints[i], cfg->grpc, cfg->tls)) == NULL) {
+			e = TFO_EINVAL;
 			goto fail;
 		}
 		t->cfg.endpoints[i] = NULL;   /* not kept: the caller's storage */
@@ -478,12 +471,26 @@ easy_setup(struct tfo_exp_transport *t, struct tfo_exp_req *r, const char *url)
 	} else
 		SET(CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_1_1);
 	SET(CURLOPT_SSLVERSION, c->tls13 ? (long)CURL_SSLVERSION_TLSv1_3 : (long)CURL_SSLVERSION_TLSv1_2);
-	if (c->ca_file && *c->ca_file)
+	if (c->ca_pem) {
+		struct curl_blob b = { (void *)(uintptr_t)c->ca_pem, c->ca_pem_len, CURL_BLOB_NOCOPY };
+		SET(CURLOPT_CAINFO_BLOB, &b);
+	} else if (c->ca_file && *c->ca_file) {
 		SET(CURLOPT_CAINFO, c->ca_file);
-	if (c->cert_file && *c->cert_file)
+	}
+	if (c->cert_pem) {
+		struct curl_blob b = { (void *)(uintptr_t)c->cert_pem, c->cert_pem_len, CURL_BLOB_NOCOPY };
+		SET(CURLOPT_SSLCERT_BLOB, &b);
+		SET(CURLOPT_SSLCERTTYPE, "PEM");
+	} else if (c->cert_file && *c->cert_file) {
 		SET(CURLOPT_SSLCERT, c->cert_file);
-	if (c->key_file && *c->key_file)
+	}
+	if (c->key_pem) {
+		struct curl_blob b = { (void *)(uintptr_t)c->key_pem, c->key_pem_len, CURL_BLOB_NOCOPY };
+		SET(CURLOPT_SSLKEY_BLOB, &b);
+		SET(CURLOPT_SSLKEYTYPE, "PEM");
+	} else if (c->key_file && *c->key_file) {
 		SET(CURLOPT_SSLKEY, c->key_file);
+	}
 	if (c->insecure_skip_verify) {
 		SET(CURLOPT_SSL_VERIFYPEER, 0L);
 		SET(CURLOPT_SSL_VERIFYHOST, 0L);

@@ -17,6 +17,10 @@
 
 #define TFO_EXP_MAX_ENDPOINTS 8
 
+/*
+ * Endpoints and header values are copied at tfo_exp_transport_new; the TLS
+ * paths and PEM buffers are referenced and must outlive the transport.
+ */
 struct tfo_exp_transport_cfg {
 	const char *endpoints[TFO_EXP_MAX_ENDPOINTS]; /* "host:port" or "http(s)://host:port[/path]" */
 	size_t n_endpoints;
@@ -26,6 +30,9 @@ struct tfo_exp_transport_cfg {
 	const char *ca_file;            /* NULL/"" = system store */
 	const char *cert_file;          /* client certificate (mTLS) */
 	const char *key_file;
+	/* PEM contents read before the privilege drop; they win over the paths */
+	const void *ca_pem, *cert_pem, *key_pem;
+	size_t ca_pem_len, cert_pem_len, key_pem_len;
 	int insecure_skip_verify;
 	int tls13;                      /* minimum TLS 1.3 (else 1.2) */
 	uint32_t timeout_ms;            /* whole request; 0 = 10 s */

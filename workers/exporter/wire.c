@@ -5,6 +5,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -458,4 +459,88 @@ tfo_exp_text_clean(char *dst, size_t dstsz, const char *src, size_t len, int pct
 		dst[o++] = (c < 0x20 || c == 0x7f) ? '?' : (char)c;
 	}
 	dst[o] = '\0';
+}
+
+/* host_port - split "host[:port]" (host may be "[v6]"); *port 0 when absent */
+static enum tfo_err
+host_port(const char *h, size_t len, uint16_t *port)
+{
+	const char *colon = NULL, *end = h + len;
+	char num[8], *e;
+	unsigned long v;
+
+	if (len == 0)
+		return TFO_EINVAL;
+	if (h[0] == '[') {
+		const char *rb = memchr(h, ']', len);
+		if (rb == NULL || rb == h + 1)
+			return TFO_EINVAL;
+		if (rb + 1 < end && rb[1] != ':')
+			return TFO_EINVAL;
+		colon = rb + 1 < end ? rb + 1 : NULL;
+	} else {
+		colon = memchr(h, ':', len);
+		if (colon == h)
+			return TFO_EINVAL;
+	}
+	for (const char *p = h; p < (colon ? colon : end); p++)
+		if (isspace((unsigned char)*p) || *p == '@' || *p == '\0')
+			return TFO_EINVAL;   /* no userinfo, no blanks */
+	*port = 0;
+	if (colon == NULL)
+		return TFO_OK;
+	len = (size_t)(end - colon - 1);
+	if (len == 0 || len >= sizeof(num))
+		return TFO_EINVAL;
+	memcpy(num, colon + 1, len);
+	num[len] = '\0';
+	if (!isdigit((unsigned char)num[0]))
+		return TFO_EINVAL;
+	errno = 0;
+	v = strtoul(num, &e, 10);
+	if (*e != '\0' || errno != 0 || v == 0 || v > 65535)
+		return TFO_EINVAL;
+	*port = (uint16_t)v;
+	return TFO_OK;
+}
+
+enum tfo_err
+tfo_exp_endpoint_parse(const char *ep, int grpc, int tls, char *url, size_t urlsz, uint16_t *port)
+{
+	const char *scheme = NULL, *host = ep, *slash;
+	size_t len = strlen(ep), hlen, n;
+	int secure = tls;
+
+	while (len > 0 && ep[len - 1] == '/')
+		len--;
+	if (strncmp(ep, "http://", 7) == 0) {
+		scheme = "http://";
+		secure = 0;
+	} else if (strncmp(ep, "https://", 8) == 0) {
+		scheme = "https://";
+		secure = 1;
+	} else if (strstr(ep, "://") != NULL) {
+		return TFO_EINVAL;      /* unix://, ftp://, ... */
+	}
+	if (scheme)
+		host += strlen(scheme);
+	if (host >= ep + len)
+		return TFO_EINVAL;
+	slash = memchr(host, '/', (size_t)(ep + len - host));
+	hlen = slash ? (size_t)(slash - host) : (size_t)(ep + len - host);
+	if (host_port(host, hlen, port) != TFO_OK)
+		return TFO_EINVAL;
+	if (scheme == NULL && slash != NULL)
+		return TFO_EINVAL;      /* a path needs an explicit scheme */
+	if (*port == 0 && scheme == NULL)
+		n = (size_t)snprintf(url, urlsz, "%s%.*s:%u", secure ? "https://" : "http://",
+		    (int)hlen, host, grpc ? 4317u : 4318u);
+	else
+		n = (size_t)snprintf(url, urlsz, "%s%.*s", scheme ? scheme : (secure ? "https://" : "http://"),
+		    (int)(ep + len - host), host);
+	if (n >= urlsz)
+		return TFO_ERANGE;
+	if (*port == 0)
+		*port = scheme == NULL ? (grpc ? 4317 : 4318) : (secure ? 443 : 80);
+	return TFO_OK;
 }

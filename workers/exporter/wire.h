@@ -91,4 +91,14 @@ enum tfo_err tfo_exp_grpc_status_parse(const char *v, size_t len, int *code);
  */
 void tfo_exp_text_clean(char *dst, size_t dstsz, const char *src, size_t len, int pct);
 
+/*
+ * tfo_exp_endpoint_parse - normalise a configured endpoint ("host",
+ * "host:port", "[v6]:port", "http(s)://host[:port][/path]") into a URL base
+ * without a trailing '/': no scheme -> https when tls else http; no port and
+ * no scheme -> the OTLP default (4317 gRPC, 4318 HTTP); a scheme without port
+ * -> 443/80. *port is the TCP port (for the sandbox). Garbage -> TFO_EINVAL.
+ */
+enum tfo_err tfo_exp_endpoint_parse(const char *ep, int grpc, int tls, char *url, size_t urlsz,
+    uint16_t *port);
+
 #endif

@@ -360,6 +360,41 @@ test_text_clean(void **state)
 	assert_string_equal(out, "x?y?");
 }
 
+static void
+test_endpoint_parse(void **state)
+{
+	static const struct { const char *ep; int grpc, tls; const char *url; unsigned port; } ok[] = {
+		{ "collector", 1, 0, "http://collector:4317", 4317 },
+		{ "collector", 0, 1, "https://collector:4318", 4318 },
+		{ "10.0.0.1:9000", 1, 1, "https://10.0.0.1:9000", 9000 },
+		{ "[::1]:4317", 1, 0, "http://[::1]:4317", 4317 },
+		{ "[::1]", 0, 0, "http://[::1]:4318", 4318 },
+		{ "https://otlp.example.com", 0, 0, "https://otlp.example.com", 443 },
+		{ "http://otlp.example.com/", 1, 1, "http://otlp.example.com", 80 },
+		{ "https://gw:8443/otlp/", 0, 0, "https://gw:8443/otlp", 8443 },
+	};
+	static const char *const bad[] = {
+		"", "/", ":4317", "host:", "host:0", "host:65536", "host:12x", "host:-1",
+		"unix:///run/x.sock", "user@host:1", "ho st:1", "host/path", "[::1", "[::1]x",
+		"http://", "https://:443", "host:99999999999999999999",
+	};
+	char url[64];
+	uint16_t port;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		if (tfo_exp_endpoint_parse(ok[i].ep, ok[i].grpc, ok[i].tls, url, sizeof(url), &port) != TFO_OK)
+			fail_msg("refused %s", ok[i].ep);
+		assert_string_equal(url, ok[i].url);
+		assert_int_equal(port, ok[i].port);
+	}
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		if (tfo_exp_endpoint_parse(bad[i], 1, 0, url, sizeof(url), &port) == TFO_OK)
+			fail_msg("accepted %s as %s", bad[i], url);
+	assert_int_equal(tfo_exp_endpoint_parse("a-very-long-host-name-that-does-not-fit.example.com:4317",
+	    1, 0, url, 16, &port), TFO_ERANGE);
+}
+
 int
 main(void)
 {
@@ -374,6 +409,7 @@ main(void)
 		cmocka_unit_test(test_retry_after),
 		cmocka_unit_test(test_grpc_status_parse),
 		cmocka_unit_test(test_text_clean),
+		cmocka_unit_test(test_endpoint_parse),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,133 @@
+/*
+ * bufsource.c - tfo-exporter's batch source over tfo-buffer's export channel
+ * (common/bufclient: Fetch / Ack / Nack on a REQ socket to export_url).
+ */
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/log.h"
+#include "workers/exporter/bufsource.h"
+
+#define ERROR_LOG_EVERY_S 30
+
+struct held {                          /* one fetched batch */
+	Tfo__V1__ExportReply *holder;
+	const uint8_t **entries;
+	size_t *lens;
+};
+
+/* complain - log a buffer error, at most every ERROR_LOG_EVERY_S */
+static void
+complain(struct tfo_exp_bufsource *bs, const char *what, enum tfo_err e)
+{
+	struct timespec ts;
+
+	bs->errors++;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	if (bs->logged_at != 0 && ts.tv_sec - bs->logged_at < ERROR_LOG_EVERY_S)
+		return;
+	bs->logged_at = ts.tv_sec;
+	log_warn("buffer %s failed: %s%s%s (%llu errors so far)", what, tfo_strerror(e),
+	    bs->c.error[0] ? ": " : "", bs->c.error, (unsigned long long)bs->errors);
+}
+
+static int
+bs_fetch(void *arg, uint32_t max_bytes, struct tfo_exp_batch *b)
+{
+	struct tfo_exp_bufsource *bs = arg;
+	const Tfo__V1__Batch *batch;
+	struct held *h;
+	enum tfo_err e;
+
+	if ((h = calloc(1, sizeof(*h))) == NULL)
+		return -1;
+	e = tfo_bufclient_fetch(&bs->c, TFO__V1__SIGNAL__SIGNAL_UNSPECIFIED, max_bytes,
+	    &h->holder, &batch);
+	if (e != TFO_OK) {
+		free(h);
+		if (e == TFO_ENOENT)
+			return 0;
+		complain(bs, "fetch", e);
+		return -1;
+	}
+	h->entries = calloc(batch->n_entries ? batch->n_entries : 1, sizeof(*h->entries));
+	h->lens = calloc(batch->n_entries ? batch->n_entries : 1, sizeof(*h->lens));
+	if (h->entries == NULL || h->lens == NULL) {
+		/* not acked: the buffer offers it again */
+		free(h->entries);
+		free(h->lens);
+		tfo__v1__export_reply__free_unpacked(h->holder, NULL);
+		free(h);
+		return -1;
+	}
+	for (size_t i = 0; i < batch->n_entries; i++) {
+		h->entries[i] = batch->entries[i].data;
+		h->lens[i] = batch->entries[i].len;
+	}
+	b->id = batch->id;
+	b->is_logs = batch->signal == TFO__V1__SIGNAL__SIGNAL_LOGS;
+	b->n = batch->n_entries;
+	b->entries = h->entries;
+	b->lens = h->lens;
+	b->points = batch->points;
+	b->priv = h;
+	return 1;
+}
+
+static void
+bs_release(void *arg, struct tfo_exp_batch *b)
+{
+	struct held *h = b->priv;
+
+	(void)arg;
+	if (h == NULL)
+		return;
+	free(h->entries);
+	free(h->lens);
+	tfo__v1__export_reply__free_unpacked(h->holder, NULL);
+	free(h);
+	b->priv = NULL;
+}
+
+static int
+bs_ack(void *arg, uint64_t id)
+{
+	struct tfo_exp_bufsource *bs = arg;
+	enum tfo_err e = tfo_bufclient_ack(&bs->c, id);
+
+	if (e != TFO_OK)
+		complain(bs, "ack", e);
+	return e == TFO_OK ? 0 : -1;
+}
+
+static int
+bs_nack(void *arg, uint64_t id, uint32_t retry_after_ms)
+{
+	struct tfo_exp_bufsource *bs = arg;
+	enum tfo_err e = tfo_bufclient_nack(&bs->c, id, retry_after_ms);
+
+	if (e != TFO_OK)
+		complain(bs, "nack", e);
+	return e == TFO_OK ? 0 : -1;
+}
+
+enum tfo_err
+tfo_exp_bufsource_open(struct tfo_exp_bufsource *bs, const char *url, int timeout_ms)
+{
+	memset(bs, 0, sizeof(*bs));
+	return tfo_bufclient_open_export(&bs->c, url, timeout_ms);
+}
+
+void
+tfo_exp_bufsource_close(struct tfo_exp_bufsource *bs)
+{
+	tfo_bufclient_close(&bs->c);
+}
+
+struct tfo_exp_source
+tfo_exp_bufsource_source(struct tfo_exp_bufsource *bs)
+{
+	return (struct tfo_exp_source){ .fetch = bs_fetch, .release = bs_release,
+	    .ack = bs_ack, .nack = bs_nack, .arg = bs };
+}
