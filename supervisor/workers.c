@@ -314,14 +314,16 @@ sv_worker_stop(struct sv_worker *w, uint32_t deadline_ms)
 void
 sv_worker_restart(struct sv_worker *w)
 {
+	/* An operator's restart is a fresh start: the backoff streak is over. */
+	w->pol.fails = w->pol.backoffs = 0;
 	if (w->pid > 0) {
 		w->respawn = 1;
 		sv_worker_stop(w, SV_STOP_GRACE_MS);
 		return;
 	}
-	/* An operator's restart also clears a fatal state and its streak. */
+	/* ... and clears a fatal state with its window. */
 	memset(&w->pol.deaths, 0, sizeof(w->pol.deaths));
-	w->pol.ndeaths = w->pol.fails = w->pol.backoffs = 0;
+	w->pol.ndeaths = 0;
 	if (w->enabled)
 		sv_worker_start(w);
 	else

@@ -356,11 +356,34 @@ def case_notify(a):
     check("STATUS=6/6 workers ready" in a.logtext() or status.startswith("STATUS="), status)
 
 
+def case_tfoctl_cli(a):
+    rc, out, _ = a.tfoctl("version")
+    check(rc == 0 and out.startswith("tfoctl "), f"version rc={rc} {out!r}")
+    rc, out, err = a.tfoctl("config", "validate", a.cfg)
+    check(rc == 0 and out.startswith(a.cfg + ": ok: "), f"validate good rc={rc} {out!r} {err!r}")
+    bad = os.path.join(a.dir, "bad.yaml")
+    with open(bad, "w") as f:
+        f.write("agent:\n  runtime_dri: /run/x\n")
+    rc, out, err = a.tfoctl("config", "validate", bad)
+    check(rc == 1 and bad in err and "runtime_dri" in err, f"validate bad rc={rc} {err!r}")
+    rc, _, err = a.tfoctl("frobnicate")
+    check(rc == 1 and "unknown verb" in err, f"unknown verb rc={rc}")
+    rc, out, _ = a.tfoctl("help")
+    check(rc == 0 and all(v in out for v in ("status", "restart", "reload", "stop", "version", "config")),
+          "help lists the verbs")
+    sup = os.path.join(a.bindir, "tfo-supervisor")
+    p = subprocess.run([sup, "--check", "--config", bad], capture_output=True, text=True)
+    check(p.returncode != 0 and "runtime_dri" in p.stderr, f"--check bad: {p.returncode} {p.stderr!r}")
+    p = subprocess.run([sup, "--check", "--config", a.cfg], capture_output=True, text=True)
+    check(p.returncode == 0 and "ok" in p.stdout, f"--check good: {p.returncode} {p.stderr!r}")
+
+
 CASES = {
     "identity": case_identity, "kill9": case_kill9, "exit_startup": case_exit_startup,
     "hung": case_hung, "crash": case_crash, "garbage_fd3": case_garbage_fd3,
     "garbage_ctl": case_garbage_ctl, "refused": case_refused, "reload": case_reload,
     "shutdown": case_shutdown, "notify": case_notify, "not_running": case_not_running,
+    "tfoctl_cli": case_tfoctl_cli,
 }
 
 
@@ -376,7 +399,7 @@ def main():
         return 1
     a = Agent(bindir)
     try:
-        if name not in ("notify", "not_running"):
+        if name not in ("notify", "not_running", "tfoctl_cli"):
             a.start()
         CASES[name](a)
     except Fail as e:
