@@ -63,7 +63,11 @@ json_escape(char *out, size_t outsz, const char *s)
 			out[o++] = '\\';
 			out[o++] = (char)c;
 		} else if (c < 0x20) {
-			o += (size_t)snprintf(out + o, outsz - o, "\\u%04x", c);
+			static const char hex[] = "0123456789abcdef";
+			memcpy(out + o, "\\u00", 4);
+			out[o + 4] = hex[c >> 4];
+			out[o + 5] = hex[c & 0xf];
+			o += 6;
 		} else
 			out[o++] = (char)c;
 	}
