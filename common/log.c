@@ -77,7 +77,7 @@ json_escape(char *out, size_t outsz, const char *s)
 void
 tfo_vlog(enum tfo_log_level level, const char *fmt, va_list ap)
 {
-	char msg[2048], esc[4200], ts[40];
+	char msg[2048], esc[4200], ts[96];
 	int saved = errno;
 	struct timespec now;
 	struct tm tm;
@@ -91,7 +91,7 @@ tfo_vlog(enum tfo_log_level level, const char *fmt, va_list ap)
 	gmtime_r(&now.tv_sec, &tm);
 	snprintf(ts, sizeof(ts), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
 	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
-	    tm.tm_min, tm.tm_sec, now.tv_nsec / 1000000);
+	    tm.tm_min, tm.tm_sec, (long)(now.tv_nsec / 1000000) % 1000);
 	if (log_format == TFO_LOG_JSON) {
 		json_escape(esc, sizeof(esc), msg);
 		fprintf(stderr, "{\"ts\":\"%s\",\"level\":\"%s\",\"role\":\"%s\",\"pid\":%d,\"msg\":\"%s\"}\n",
