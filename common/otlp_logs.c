@@ -14,6 +14,9 @@
 #define TAG_RL_SCOPE_LOGS 0x12  /* ResourceLogs.scope_logs = 2 */
 #define TAG_SL_SCOPE      0x0a  /* ScopeLogs.scope = 1 */
 #define TAG_SL_RECORD     0x12  /* ScopeLogs.log_records = 2 */
+#define TAG_LR_BODY       0x2a  /* LogRecord.body = 5 */
+#define TAG_LR_ATTR       0x32  /* LogRecord.attributes = 6 */
+#define TAG_AV_STRING     0x0a  /* AnyValue.string_value = 1 */
 #define VARINT_MAX 10
 
 struct tfo_otlp_logs {
@@ -109,50 +112,104 @@ reserve(struct tfo_otlp_logs *b, size_t more)
 	return TFO_OK;
 }
 
+/* fill_attrs - protobuf-c KeyValues for a, in caller-provided storage */
+static void
+fill_attrs(const struct tfo_log_attr *a, size_t n, Opentelemetry__Proto__Common__V1__KeyValue *kv,
+    Opentelemetry__Proto__Common__V1__AnyValue *av, Opentelemetry__Proto__Common__V1__KeyValue **kvp)
+{
+	for (size_t i = 0; i < n; i++) {
+		opentelemetry__proto__common__v1__key_value__init(&kv[i]);
+		opentelemetry__proto__common__v1__any_value__init(&av[i]);
+		kv[i].key = (char *)a[i].key;
+		kv[i].value = &av[i];
+		if (a[i].str != NULL) {
+			av[i].value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE;
+			av[i].string_value = (char *)a[i].str;
+		} else {
+			av[i].value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_BOOL_VALUE;
+			av[i].bool_value = a[i].boolean != 0;
+		}
+		kvp[i] = &kv[i];
+	}
+}
+
+enum tfo_err
+tfo_otlp_logs_pack_attrs(const struct tfo_log_attr *a, size_t n, uint8_t **out, size_t *len)
+{
+	Opentelemetry__Proto__Common__V1__KeyValue kv[TFO_OTLP_LOGS_MAX_ATTRS];
+	Opentelemetry__Proto__Common__V1__AnyValue av[TFO_OTLP_LOGS_MAX_ATTRS];
+	Opentelemetry__Proto__Common__V1__KeyValue *kvp[TFO_OTLP_LOGS_MAX_ATTRS];
+	size_t total = 0, o = 0;
+	uint8_t *p;
+
+	if (n > TFO_OTLP_LOGS_MAX_ATTRS)
+		return TFO_EINVAL;
+	fill_attrs(a, n, kv, av, kvp);
+	for (size_t i = 0; i < n; i++) {
+		size_t sz = opentelemetry__proto__common__v1__key_value__get_packed_size(&kv[i]);
+		total += 1 + varint_len(sz) + sz;
+	}
+	if ((p = malloc(total ? total : 1)) == NULL)
+		return TFO_ENOMEM;
+	for (size_t i = 0; i < n; i++) {
+		size_t sz = opentelemetry__proto__common__v1__key_value__get_packed_size(&kv[i]);
+		p[o++] = TAG_LR_ATTR;
+		o += varint_put(p + o, sz);
+		o += opentelemetry__proto__common__v1__key_value__pack(&kv[i], p + o);
+	}
+	*out = p;
+	*len = o;
+	return TFO_OK;
+}
+
+/*
+ * tfo_otlp_logs_add - the record's scalar fields and per-record attributes
+ * are packed by protobuf-c; the body (an AnyValue string, whose length we
+ * know) and the pre-framed attributes are appended as fields 5 and 6.
+ */
 enum tfo_err
 tfo_otlp_logs_add(struct tfo_otlp_logs *b, const struct tfo_log_record *r)
 {
 	Opentelemetry__Proto__Logs__V1__LogRecord lr = OPENTELEMETRY__PROTO__LOGS__V1__LOG_RECORD__INIT;
-	Opentelemetry__Proto__Common__V1__AnyValue body = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__INIT;
 	Opentelemetry__Proto__Common__V1__KeyValue kv[TFO_OTLP_LOGS_MAX_ATTRS];
 	Opentelemetry__Proto__Common__V1__AnyValue av[TFO_OTLP_LOGS_MAX_ATTRS];
 	Opentelemetry__Proto__Common__V1__KeyValue *kvp[TFO_OTLP_LOGS_MAX_ATTRS];
-	size_t sz;
+	size_t head, blen, inner, sz;
+	uint8_t *p;
 	enum tfo_err e;
 
 	if (r->nattrs > TFO_OTLP_LOGS_MAX_ATTRS || r->body == NULL)
 		return TFO_EINVAL;
-	body.value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE;
-	body.string_value = (char *)r->body;
-	for (size_t i = 0; i < r->nattrs; i++) {
-		opentelemetry__proto__common__v1__key_value__init(&kv[i]);
-		opentelemetry__proto__common__v1__any_value__init(&av[i]);
-		kv[i].key = (char *)r->attrs[i].key;
-		kv[i].value = &av[i];
-		if (r->attrs[i].str != NULL) {
-			av[i].value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE;
-			av[i].string_value = (char *)r->attrs[i].str;
-		} else {
-			av[i].value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_BOOL_VALUE;
-			av[i].bool_value = r->attrs[i].boolean != 0;
-		}
-		kvp[i] = &kv[i];
-	}
+	fill_attrs(r->attrs, r->nattrs, kv, av, kvp);
 	lr.time_unix_nano = r->time_ns;
 	lr.observed_time_unix_nano = r->observed_ns;
 	lr.severity_number = (Opentelemetry__Proto__Logs__V1__SeverityNumber)r->severity_number;
 	if (r->severity_text != NULL)
 		lr.severity_text = (char *)r->severity_text;
-	lr.body = &body;
 	lr.n_attributes = r->nattrs;
 	lr.attributes = kvp;
 
-	sz = opentelemetry__proto__logs__v1__log_record__get_packed_size(&lr);
+	blen = r->body_len ? r->body_len : strlen(r->body);
+	inner = 1 + varint_len(blen) + blen;
+	head = opentelemetry__proto__logs__v1__log_record__get_packed_size(&lr);
+	sz = head + 1 + varint_len(inner) + inner + r->attrs_packed_len;
 	if ((e = reserve(b, 1 + VARINT_MAX + sz)) != TFO_OK)
 		return e;
-	b->buf[b->len++] = TAG_SL_RECORD;
-	b->len += varint_put(b->buf + b->len, sz);
-	b->len += opentelemetry__proto__logs__v1__log_record__pack(&lr, b->buf + b->len);
+	p = b->buf + b->len;
+	*p++ = TAG_SL_RECORD;
+	p += varint_put(p, sz);
+	p += opentelemetry__proto__logs__v1__log_record__pack(&lr, p);
+	*p++ = TAG_LR_BODY;
+	p += varint_put(p, inner);
+	*p++ = TAG_AV_STRING;
+	p += varint_put(p, blen);
+	memcpy(p, r->body, blen);
+	p += blen;
+	if (r->attrs_packed_len) {
+		memcpy(p, r->attrs_packed, r->attrs_packed_len);
+		p += r->attrs_packed_len;
+	}
+	b->len = (size_t)(p - b->buf);
 	b->count++;
 	return TFO_OK;
 }

@@ -21,12 +21,17 @@ struct tfo_log_attr {
 };
 
 /*
- * tfo_log_record - a record as the caller sees it. body and severity_text
- * are NUL-terminated valid UTF-8 (protobuf-c strings end at the first NUL:
- * the caller sanitises). Pointers need to live only for tfo_otlp_logs_add.
+ * tfo_log_record - a record as the caller sees it. body (body_len bytes, or
+ * NUL-terminated when body_len is 0) and severity_text are valid UTF-8: the
+ * caller repairs them. attrs_packed holds attributes framed once by
+ * tfo_otlp_logs_pack_attrs (per-file constants), appended as they are.
+ * Pointers need to live only for tfo_otlp_logs_add.
  */
 struct tfo_log_record {
 	const char *body;
+	size_t body_len;
+	const uint8_t *attrs_packed;
+	size_t attrs_packed_len;
 	uint64_t time_ns;              /* 0 = unknown */
 	uint64_t observed_ns;
 	int severity_number;           /* OTLP SeverityNumber, 0 = unspecified */
@@ -46,6 +51,12 @@ struct tfo_otlp_logs *tfo_otlp_logs_new(const Opentelemetry__Proto__Resource__V1
     const char *scope_name, const char *scope_version);
 /* tfo_otlp_logs_add - append one LogRecord (packed at once, nothing retained) */
 enum tfo_err tfo_otlp_logs_add(struct tfo_otlp_logs *b, const struct tfo_log_record *r);
+/*
+ * tfo_otlp_logs_pack_attrs - frame attributes as LogRecord.attributes fields
+ * (malloc'd into *out), for tfo_log_record.attrs_packed.
+ */
+enum tfo_err tfo_otlp_logs_pack_attrs(const struct tfo_log_attr *a, size_t n,
+    uint8_t **out, size_t *len);
 /* tfo_otlp_logs_count / _bytes - records added and their packed size so far */
 size_t tfo_otlp_logs_count(const struct tfo_otlp_logs *b);
 size_t tfo_otlp_logs_bytes(const struct tfo_otlp_logs *b);

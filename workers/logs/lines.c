@@ -215,6 +215,19 @@ tfo_logs_utf8_repair(const uint8_t *src, size_t len, char *dst, size_t *replaced
 
 	*replaced = 0;
 	while (i < len) {
+		/* fast path: 8 ASCII bytes, none of them NUL */
+		while (len - i >= 8) {
+			uint64_t w;
+			memcpy(&w, src + i, 8);
+			if ((w & 0x8080808080808080ull) != 0 ||
+			    ((w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull) != 0)
+				break;
+			memcpy(dst + o, &w, 8);
+			o += 8;
+			i += 8;
+		}
+		if (i >= len)
+			break;
 		if (src[i] < 0x80 && src[i] != 0) {
 			dst[o++] = (char)src[i++];
 			continue;

@@ -108,6 +108,7 @@ file_start(struct tailer *t, struct tfile *f, uint64_t size, enum place_why *pwh
 static void
 file_open(struct tailer *t, const char *path, uint64_t now, int resume_only)
 {
+	struct tfo_log_attr attrs[2];
 	struct tfile *f = NULL;
 	enum place_why why;
 	struct stat sb;
@@ -149,6 +150,14 @@ file_open(struct tailer *t, const char *path, uint64_t now, int resume_only)
 	f->gone = resume_only;
 	f->gone_ms = now;
 	f->name = strrchr(f->path, '/') ? strrchr(f->path, '/') + 1 : f->path;
+	attrs[0] = (struct tfo_log_attr){ "log.file.path", f->path, 0 };
+	attrs[1] = (struct tfo_log_attr){ "log.file.name", f->name, 0 };
+	if (tfo_otlp_logs_pack_attrs(attrs, 2, &f->attrs, &f->attrs_len) != TFO_OK) {
+		free(f->path);
+		free(f);
+		close(fd);
+		return;
+	}
 	f->emit_off = f->ack_off = off;
 	lsplit_init(&f->ls, t->max_line, f->emit_off);
 	mline_init(&f->ml);

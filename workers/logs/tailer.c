@@ -114,6 +114,7 @@ logs_file_close(struct tailer *t, struct tfile *f)
 		close(f->fd);
 	lsplit_fini(&f->ls);
 	mline_fini(&f->ml);
+	free(f->attrs);
 	free(f->path);
 	free(f);
 }
@@ -298,9 +299,9 @@ emit(struct tailer *t, struct tfile *f, struct bentry *e, const struct mrec *r, 
 		sev[wl] = '\0';
 		rec.severity_text = sev;
 	}
-	rec.attrs[0] = (struct tfo_log_attr){ "log.file.path", f->path, 0 };
-	rec.attrs[1] = (struct tfo_log_attr){ "log.file.name", f->name, 0 };
-	rec.nattrs = 2;
+	rec.body_len = blen;
+	rec.attrs_packed = f->attrs;
+	rec.attrs_packed_len = f->attrs_len;
 	if (r->truncated) {
 		rec.attrs[rec.nattrs++] = (struct tfo_log_attr){ TFO_LOGS_ATTR_TRUNCATED, NULL, 1 };
 		t->st.truncated_records++;
@@ -312,11 +313,14 @@ emit(struct tailer *t, struct tfile *f, struct bentry *e, const struct mrec *r, 
 	t->st.utf8_repaired += fixed != 0;
 	t->st.records++;
 	f->emit_off = r->end_off;
-	fp_encode(&f->fp, e->fpw);
-	file_id_format(e->id, sizeof(e->id), f->dev, f->ino, &f->fp);
-	e->cp.file_id = e->id;
-	e->cp.fingerprint.data = e->fpw;
-	e->cp.fingerprint.len = sizeof(e->fpw);
+	if (e->cp.file_id == NULL || e->fp.len != f->fp.len || e->fp.hash != f->fp.hash) {
+		e->fp = f->fp;          /* the head grew: a longer fingerprint */
+		fp_encode(&f->fp, e->fpw);
+		file_id_format(e->id, sizeof(e->id), f->dev, f->ino, &f->fp);
+		e->cp.file_id = e->id;
+		e->cp.fingerprint.data = e->fpw;
+		e->cp.fingerprint.len = sizeof(e->fpw);
+	}
 	e->cp.offset = f->emit_off;
 	if (tfo_otlp_logs_count(t->enc) >= t->batch_lines ||
 	    tfo_otlp_logs_bytes(t->enc) >= TFO_LOGS_BATCH_MAX_BYTES)

@@ -31,6 +31,8 @@ struct tfile {
 	uint64_t emit_off, ack_off;
 	uint32_t gen;            /* bumped on truncation: older acks no longer apply */
 	int copied;              /* a copy of it took over its unread bytes */
+	uint8_t *attrs;          /* log.file.path and log.file.name, framed once */
+	size_t attrs_len;
 	uint64_t seen_scan;
 	int gone, eof, closing;
 	uint64_t gone_ms, last_data_ms;
@@ -41,6 +43,7 @@ struct tfile {
 struct bentry {
 	struct tfile *f;
 	uint32_t gen;
+	struct fprint fp;        /* the fingerprint id and fpw were made from */
 	char id[TFO_LOGS_FILE_ID_MAX];
 	uint8_t fpw[TFO_LOGS_FP_WIRE];
 	char *path;

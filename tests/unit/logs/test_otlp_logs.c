@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -84,6 +85,43 @@ test_roundtrip(void **state)
 }
 
 static void
+test_packed_attrs_and_body_len(void **state)
+{
+	struct tfo_log_attr a[2] = { { "log.file.path", "/x/y.log", 0 }, { "log.file.name", "y.log", 0 } };
+	struct tfo_log_record r = { 0 };
+	Opentelemetry__Proto__Logs__V1__ResourceLogs *rl;
+	Opentelemetry__Proto__Logs__V1__LogRecord *lr;
+	struct tfo_otlp_logs *b;
+	uint8_t *packed;
+	size_t plen;
+
+	(void)state;
+	assert_int_equal(tfo_otlp_logs_pack_attrs(a, 2, &packed, &plen), TFO_OK);
+	assert_non_null(b = tfo_otlp_logs_new(NULL, "s", "v"));
+	r.body = "abcdef";
+	r.body_len = 3;                          /* only "abc" */
+	r.attrs_packed = packed;
+	r.attrs_packed_len = plen;
+	r.attrs[0] = (struct tfo_log_attr){ "extra", NULL, 1 };
+	r.nattrs = 1;
+	r.severity_number = 13;
+	r.severity_text = "WARN";
+	assert_int_equal(tfo_otlp_logs_add(b, &r), TFO_OK);
+	assert_non_null(rl = build(b));
+	lr = rl->scope_logs[0]->log_records[0];
+	assert_string_equal(lr->body->string_value, "abc");
+	assert_int_equal(lr->n_attributes, 3);   /* per-record first, then the packed ones */
+	assert_string_equal(lr->attributes[0]->key, "extra");
+	assert_string_equal(lr->attributes[1]->key, "log.file.path");
+	assert_string_equal(lr->attributes[1]->value->string_value, "/x/y.log");
+	assert_string_equal(lr->attributes[2]->value->string_value, "y.log");
+	assert_string_equal(lr->severity_text, "WARN");
+	opentelemetry__proto__logs__v1__resource_logs__free_unpacked(rl, NULL);
+	tfo_otlp_logs_free(b);
+	free(packed);
+}
+
+static void
 test_empty_and_no_resource(void **state)
 {
 	struct tfo_otlp_logs *b;
@@ -115,6 +153,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_roundtrip),
+		cmocka_unit_test(test_packed_attrs_and_body_len),
 		cmocka_unit_test(test_empty_and_no_resource),
 	};
 
