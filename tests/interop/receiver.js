@@ -131,7 +131,8 @@ function summarize(signal, obj) {
   });
 }
 
-// startReceiver - opts.grpcFault(n, signal) / opts.httpFault(n, signal) return
+// startReceiver - opts.light decodes without keeping anything (bench);
+// opts.grpcFault(n, signal) / opts.httpFault(n, signal) return
 // undefined for success or a fault; opts.partial adds partial_success; opts.tls
 // = { key, cert, ca, requestCert } serves TLS. Resolves to a handle.
 async function startReceiver(opts = {}) {
@@ -160,7 +161,8 @@ async function startReceiver(opts = {}) {
         return callback({ code: fault.code, details: fault.message || 'injected', metadata: md });
       }
       rec.status = 0;
-      st.requests.push(rec);
+      if (!opts.light)
+        st.requests.push(rec);
       const resp = {};
       if (opts.partial)
         resp.partialSuccess = signal === 'metrics'
@@ -185,7 +187,8 @@ async function startReceiver(opts = {}) {
         // decode errors are reported as INVALID_ARGUMENT by the handler
         requestDeserialize: (buf) => {
           try {
-            return { entries: summarize(signal, decodeStrict(S.req, buf)) };
+            const obj = decodeStrict(S.req, buf);
+            return { entries: opts.light ? [] : summarize(signal, obj) };
           } catch (e) {
             return { error: String(e.message || e) };
           }
@@ -218,7 +221,8 @@ async function startReceiver(opts = {}) {
       };
       const send = (status, body, headers = {}) => {
         rec.status = status;
-        st.requests.push(rec);
+        if (!opts.light || status !== 200)
+          st.requests.push(rec);
         res.writeHead(status, { 'content-type': 'application/x-protobuf', ...headers });
         res.end(body);
       };
@@ -233,7 +237,8 @@ async function startReceiver(opts = {}) {
           body = zlib.gunzipSync(body);
         else if (enc !== 'identity')
           throw new Error(`bad content-encoding ${enc}`);
-        rec.entries = summarize(signal, decodeStrict(SIGNALS[signal].req, body));
+        const obj = decodeStrict(SIGNALS[signal].req, body);
+        rec.entries = opts.light ? [] : summarize(signal, obj);
       } catch (e) {
         rec.decodeError = String(e.message || e);
         st.errors.push(rec.decodeError);
@@ -285,3 +290,16 @@ async function startReceiver(opts = {}) {
 }
 
 module.exports = { startReceiver, statusDetails, grpc };
+
+// As a program (bench/exporter/run.sh): serve until stdin closes, print ports.
+if (require.main === module) {
+  startReceiver({ light: process.argv.includes('--light') }).then((rx) => {
+    console.log(JSON.stringify({ grpc: rx.grpcPort, http: rx.httpPort }));
+    process.stdin.resume();
+    process.stdin.on('end', () => {
+      if (rx.st.errors.length)
+        console.error(`receiver: ${rx.st.errors.length} requests failed to decode: ${rx.st.errors[0]}`);
+      rx.close().then(() => process.exit(rx.st.errors.length ? 1 : 0));
+    });
+  });
+}
