@@ -197,7 +197,7 @@ fetch_aws(const char *base, uint32_t ms, struct reply *r, struct tfo_cloud_info 
 	if (get(url, "PUT", "X-aws-ec2-metadata-token-ttl-seconds: 60", NULL, ms, r) < 0 ||
 	    r->len == 0 || r->len > 512 || strcspn(r->buf, "\r\n") != r->len)
 		return -1;
-	snprintf(tok, sizeof(tok), "X-aws-ec2-metadata-token: %s", r->buf);
+	snprintf(tok, sizeof(tok), "X-aws-ec2-metadata-token: %.512s", r->buf);
 	url_of(url, sizeof(url), base, "http://169.254.169.254",
 	       "/latest/dynamic/instance-identity/document");
 	if (get(url, "GET", tok, NULL, ms, r) < 0)

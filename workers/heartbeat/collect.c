@@ -69,6 +69,8 @@ rd(struct hb_collector *c, const char *rel)
 static void
 copy_trim(char *dst, size_t cap, const char *src, size_t n)
 {
+	if (cap == 0)
+		return;
 	while (n > 0 && (src[n - 1] == '\n' || src[n - 1] == ' ' || src[n - 1] == '\r'))
 		n--;
 	if (n >= cap)

@@ -30,7 +30,7 @@ struct hb_partition {
 
 struct hb_iface {
 	char name[32], mac[24];
-	char addrs[HB_MAX_ADDRS][48];   /* "10.0.0.5/24", "fe80::1/64" */
+	char addrs[HB_MAX_ADDRS][64];   /* "10.0.0.5/24", "fe80::1/64" */
 	size_t naddrs;
 	int64_t mtu;
 	uint64_t speed;                 /* Mbit/s, 0 if unknown */
@@ -42,7 +42,7 @@ struct hb_iface {
 struct hb_sysinfo {
 	/* host */
 	char hostname[HB_STR], os[16], os_version[64], platform[64], platform_family[64];
-	char kernel_version[HB_STR], architecture[32], host_id[64], timezone[64];
+	char kernel_version[HB_STR], architecture[72], host_id[64], timezone[64];
 	uint64_t uptime, boot_time;
 	/* cpu */
 	int64_t cpu_cores, cpu_logical_cores, cpu_physical_cores;

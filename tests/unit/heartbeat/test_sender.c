@@ -24,7 +24,7 @@ struct script {
 	int n;
 	atomic_int seen;
 	/* first request, for header checks */
-	char path[256], ctype[64], key_id[64], key_secret[64], ua[64], ver[64], method[16];
+	char path[1024], ctype[64], key_id[64], key_secret[64], ua[64], ver[64], method[16];
 	char body[256];
 };
 
@@ -37,7 +37,7 @@ handler(void *arg, const struct t_req *r, struct t_resp *resp)
 	if (i == 0) {
 		snprintf(s->path, sizeof(s->path), "%s", r->path);
 		snprintf(s->method, sizeof(s->method), "%s", r->method);
-		snprintf(s->body, sizeof(s->body), "%s", r->body);
+		snprintf(s->body, sizeof(s->body), "%.255s", r->body);
 		t_header(r, "Content-Type", s->ctype, sizeof(s->ctype));
 		t_header(r, "X-API-Key-ID", s->key_id, sizeof(s->key_id));
 		t_header(r, "X-API-Key-Secret", s->key_secret, sizeof(s->key_secret));
