@@ -102,11 +102,13 @@ file_start(struct tailer *t, struct tfile *f, uint64_t size, enum place_why *pwh
 }
 
 /*
- * file_open - follow the file at path. With resume_only (recovery) it is
- * followed only if a stored checkpoint names it, and as a file already gone.
+ * file_open_at - follow the file at path. With resume_only (recovery) it is
+ * followed only if a stored checkpoint names it, and as a file already gone;
+ * forced_off >= 0 (a copy found at a truncation) is followed, gone, from there.
  */
-static void
-file_open(struct tailer *t, const char *path, uint64_t now, int resume_only)
+static struct tfile *
+file_open_at(struct tailer *t, const char *path, uint64_t now, int resume_only,
+    int64_t forced_off)
 {
 	struct tfo_log_attr attrs[2];
 	struct tfile *f = NULL;
@@ -117,16 +119,16 @@ file_open(struct tailer *t, const char *path, uint64_t now, int resume_only)
 
 	if (t->st.files_open >= TFO_LOGS_MAX_FILES) {
 		t->st.files_skipped++;
-		return;
+		return NULL;
 	}
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0)
-		return;
+		return NULL;
 	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
 	    (f = file_find(t, sb.st_dev, sb.st_ino)) != NULL || (f = calloc(1, sizeof(*f))) == NULL) {
 		if (f != NULL)
 			f->seen_scan = t->scan_gen;   /* raced with a rename: known already */
 		close(fd);
-		return;
+		return NULL;
 	}
 	f->fd = fd;
 	f->dev = sb.st_dev;
@@ -138,16 +140,16 @@ file_open(struct tailer *t, const char *path, uint64_t now, int resume_only)
 		free(f->path);
 		free(f);
 		close(fd);
-		return;
+		return NULL;
 	}
-	off = file_start(t, f, (uint64_t)sb.st_size, &why);
-	if (resume_only && (why != PLACE_CHECKPOINT || off >= (uint64_t)sb.st_size)) {
+	off = forced_off >= 0 ? (uint64_t)forced_off : file_start(t, f, (uint64_t)sb.st_size, &why);
+	if (forced_off < 0 && resume_only && (why != PLACE_CHECKPOINT || off >= (uint64_t)sb.st_size)) {
 		free(f->path);
 		free(f);
 		close(fd);
-		return;
+		return NULL;
 	}
-	f->gone = resume_only;
+	f->gone = resume_only || forced_off >= 0;
 	f->gone_ms = now;
 	f->name = strrchr(f->path, '/') ? strrchr(f->path, '/') + 1 : f->path;
 	attrs[0] = (struct tfo_log_attr){ "log.file.path", f->path, 0 };
@@ -156,7 +158,7 @@ file_open(struct tailer *t, const char *path, uint64_t now, int resume_only)
 		free(f->path);
 		free(f);
 		close(fd);
-		return;
+		return NULL;
 	}
 	f->emit_off = f->ack_off = off;
 	lsplit_init(&f->ls, t->max_line, f->emit_off);
@@ -166,7 +168,15 @@ file_open(struct tailer *t, const char *path, uint64_t now, int resume_only)
 	t->st.files_open++;
 	t->st.files_opened++;
 	log_info("logs: following %s from offset %llu%s", path, (unsigned long long)f->emit_off,
+	    forced_off >= 0 ? " (copy of a truncated file)" :
 	    resume_only ? " (rotated away while we were down)" : "");
+	return f;
+}
+
+static struct tfile *
+file_open(struct tailer *t, const char *path, uint64_t now, int resume_only)
+{
+	return file_open_at(t, path, now, resume_only, -1);
 }
 
 /* recover_dir - follow files in dir that stored checkpoints name but the globs miss */
@@ -195,6 +205,43 @@ recover_dir(struct tailer *t, const char *dir, uint64_t now)
 		}
 	}
 	closedir(d);
+}
+
+int
+logs_follow_copy(struct tailer *t, struct tfile *f, uint64_t now)
+{
+	char *c = strdup(f->path), *dir, path[PATH_MAX];
+	struct tfile *found = NULL;
+	struct dirent *de;
+	struct stat sb;
+	DIR *d;
+	size_t n = 0;
+
+	if (c == NULL)
+		return 0;
+	dir = dirname(c);
+	if ((d = opendir(dir)) == NULL) {
+		free(c);
+		return 0;
+	}
+	while (found == NULL && (de = readdir(d)) != NULL && n++ < 100000) {
+		int fd;
+		if (fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) != 0 ||
+		    !S_ISREG(sb.st_mode) || (uint64_t)sb.st_size < f->emit_off ||
+		    (uint64_t)sb.st_size < f->fp.len || file_find(t, sb.st_dev, sb.st_ino) != NULL ||
+		    (size_t)snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) >= sizeof(path))
+			continue;
+		if ((fd = openat(dirfd(d), de->d_name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0)
+			continue;
+		if (fp_verify(fd, &f->fp))
+			found = file_open_at(t, path, now, 0, (int64_t)f->emit_off);
+		close(fd);
+	}
+	closedir(d);
+	free(c);
+	if (found != NULL)
+		t->st.copies_found++;
+	return found != NULL;
 }
 
 /*

@@ -428,11 +428,26 @@ file_flush_tail(struct tailer *t, struct tfile *f, uint64_t now)
 static enum pump
 file_truncated(struct tailer *t, struct tfile *f, uint64_t now)
 {
+	struct bentry *e;
+	struct lline l;
+
+	if (!f->copied) {
+		/* complete lines we hold are ours; the rest may be in a copy */
+		for (;;) {
+			if ((e = batch_slot(t, f, now)) == NULL)
+				return PUMP_BLOCKED;
+			if (!lsplit_next(&f->ls, &l))
+				break;
+			file_line(t, f, e, &l, now);
+		}
+		if (logs_follow_copy(t, f, now))
+			f->copied = 1;
+		else if (file_flush_tail(t, f, now) == PUMP_BLOCKED)
+			return PUMP_BLOCKED;
+	}
 	if (f->copied) {
 		mline_fini(&f->ml);     /* the copy reads these bytes again */
 		f->copied = 0;
-	} else if (file_flush_tail(t, f, now) == PUMP_BLOCKED) {
-		return PUMP_BLOCKED;
 	}
 	/* remembered so that a copy of the old content (copytruncate) resumes here */
 	known_add(&t->known, f->dev, f->ino, &f->fp, f->emit_off, f->path);

@@ -82,5 +82,11 @@ char **logs_glob_dirs(char **paths, size_t n);
 /* logs_scan - evaluate the globs: open new files, mark vanished ones gone */
 void logs_scan(struct tailer *t, uint64_t now);
 void logs_file_close(struct tailer *t, struct tfile *f);
+/*
+ * logs_follow_copy - f was truncated: a copy of its old head in the same
+ * directory (copytruncate's copy, complete by then) is followed from f's
+ * emit_off to its end, so the lines f lost unread are read from the copy.
+ */
+int logs_follow_copy(struct tailer *t, struct tfile *f, uint64_t now);
 
 #endif

@@ -259,6 +259,28 @@ test_copytruncate(void **state)
 }
 
 static void
+test_copytruncate_copy_not_matched(void **state)
+{
+	struct fx *x = *state;
+	char cmd[300];
+
+	/* the glob names app.log only: the copy is found at the truncation */
+	start(x);
+	append(x->path, 0, 100);
+	drive(x, 300);
+	append(x->path, 100, 160);            /* unread when the copy is made */
+	snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", x->path, x->path1);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(truncate(x->path, 0), 0);
+	append(x->path, 160, 170);
+	drive(x, 2500);
+	assert_exactly_once(&x->sink, 170);
+	assert_int_equal(tailer_stats(x->t)->truncations, 1);
+	assert_int_equal(tailer_stats(x->t)->copies_found, 1);
+	assert_int_equal(tailer_stats(x->t)->files_closed, 1);   /* the copy, once read */
+}
+
+static void
 test_truncate_grows_past(void **state)
 {
 	struct fx *x = *state;
@@ -481,6 +503,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_start_at_end, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_rename_create_rotation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_copytruncate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_copytruncate_copy_not_matched, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_truncate_grows_past, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delete_while_open, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash_restart_resumes, setup, teardown),
