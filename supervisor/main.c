@@ -60,23 +60,31 @@ signals_init(struct sv *sv)
 	return 0;
 }
 
-/* runtime_dir - create it when missing: 0751, others may only traverse to
- * control.ipc, whose own mode admits root and the admin group */
+/* runtime_dir - ipc sockets live here. 01771 root:<group>: role users
+ * (group tfo-agent) create their sockets (sticky: none removes another's),
+ * tfoctl admins may traverse to control.ipc, whose own mode decides; nobody
+ * else may list it. As root the mode and owner are enforced. */
 static int
 runtime_dir(const struct sv *sv)
 {
 	const char *d = sv->cfg.agent.runtime_dir;
 	struct group *g;
 
-	if (mkdir(d, 0751) == -1) {
-		if (errno == EEXIST)
-			return 0;
+	if (mkdir(d, 0700) == -1 && errno != EEXIST) {
 		log_error("runtime dir %s: %s", d, strerror(errno));
 		return -1;
 	}
-	if (sv->root && (g = getgrnam(sv->cfg.supervisor.group)) != NULL &&
-	    chown(d, 0, g->gr_gid) == -1)
-		log_warn("runtime dir %s: chown: %s", d, strerror(errno));
+	if (!sv->root)
+		return 0;
+	if ((g = getgrnam(sv->cfg.supervisor.group)) == NULL) {
+		log_error("runtime dir %s: group %s does not exist (tools/make-users)", d,
+		    sv->cfg.supervisor.group);
+		return -1;
+	}
+	if (chown(d, 0, g->gr_gid) == -1 || chmod(d, 01771) == -1) {
+		log_error("runtime dir %s: %s", d, strerror(errno));
+		return -1;
+	}
 	return 0;
 }
 

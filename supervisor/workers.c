@@ -457,7 +457,8 @@ on_death(struct sv_worker *w, int wstatus)
 	else
 		after_death(w, was_ready, now);
 	/* rest-for-one: the exporter's batches came from this buffer instance */
-	if (w->role == TFO_ROLE_BUFFER && !requested && sv->w[TFO_ROLE_EXPORTER].pid > 0) {
+	if (w->role == TFO_ROLE_BUFFER && was_ready && !requested &&
+	    sv->w[TFO_ROLE_EXPORTER].pid > 0) {
 		log_info("buffer restarted: restarting the exporter");
 		sv_worker_restart(&sv->w[TFO_ROLE_EXPORTER]);
 	}
