@@ -12,6 +12,7 @@ import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 HB_ONCE = sys.argv[1]
+SINK = sys.argv[2] if len(sys.argv) > 2 else None   # tools/tfo-sink, when built
 AGENT_ID = "5f0c2a9e-7d41-5b6a-9c3e-1a2b3c4d5e6f"
 FAILURES = []
 
@@ -122,6 +123,33 @@ def compare(si, snap):
           "networkInterfaces = /proc/net/dev")
 
 
+def sink_scenario():
+    """The same beat through tools/tfo-sink: 503 (Retry-After: 1) then 200."""
+    import tempfile
+    with tempfile.TemporaryDirectory() as d:
+        out = os.path.join(d, "sink.jsonl")
+        sink = subprocess.Popen([SINK, "--listen", "127.0.0.1:0", "--out", out, "--fail-first", "1",
+                                 "--quiet"], stdout=subprocess.PIPE, text=True)
+        try:
+            line = sink.stdout.readline()
+            check(line.startswith("listening on 127.0.0.1:"), "tfo-sink listening: " + line)
+            port = int(line.strip().rsplit(":", 1)[1])
+            r = run(port, "5000")
+            check(r.returncode == 0, "sink: accepted after one 503 (rc=%d)" % r.returncode)
+        finally:
+            sink.terminate()
+            sink.wait(timeout=10)
+        recs = [json.loads(x) for x in open(out)]
+    check(len(recs) == 2, "sink saw two requests (%d)" % len(recs))
+    if len(recs) == 2:
+        check(recs[0]["status"] == 503 and recs[0]["fail_first"], "first answered 503")
+        check(recs[1]["status"] == 200 and recs[1]["signal"] == "heartbeat", "second accepted")
+        check(recs[1]["agent_id"] == AGENT_ID, "agent id in path")
+        check(recs[1]["headers"].get("x-api-key-id") == "tfk_integration", "sink: key id header")
+        check(recs[1]["headers"].get("user-agent", "").startswith("tfo-agent/"), "sink: UA")
+        check(recs[1]["fields"] >= 100, "sink counted 100+ systemInfo fields (%d)" % recs[1]["fields"])
+
+
 def main():
     # 1. success, headers, values
     api = serve(0)
@@ -160,6 +188,9 @@ def main():
     r = run(port, "500")
     check(r.returncode == 2, "API down: beat given up (rc=%d)" % r.returncode)
     check("tfs_integration_secret" not in r.stderr + r.stdout, "secret never logged (down)")
+
+    if SINK:
+        sink_scenario()
 
     if FAILURES:
         print("%d failure(s)" % len(FAILURES))
