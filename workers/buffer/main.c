@@ -19,7 +19,7 @@
 #include "workers/buffer/dispatch.h"
 #include "workers/buffer/store.h"
 
-#define INGEST_CTXS 32             /* concurrent puts: one group commit at most */
+#define INGEST_CTXS 64             /* concurrent puts: one group commit at most */
 #define EXPORT_CTXS 4
 #define TICK_MS 1000
 #define COMPACT_TICKS 60

@@ -8,6 +8,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -281,6 +282,17 @@ db_open(struct tfo_store *st, char **err)
 	return *err ? -1 : 0;
 }
 
+/* set_text - format a status text; a long one is cut, which is fine for status */
+static void __attribute__((format(printf, 3, 4)))
+set_text(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+}
+
 /* quarantine - move a store that will not open aside, try a repair there, start fresh */
 static int
 quarantine(struct tfo_store *st, const char *why, char **err)
@@ -293,13 +305,13 @@ quarantine(struct tfo_store *st, const char *why, char **err)
 	for (int i = 1; n > 0 && (size_t)n < sizeof(dst) && access(dst, F_OK) == 0; i++)
 		n = snprintf(dst, sizeof(dst), "%s.corrupt-%lld.%d", st->path, now, i);
 	if (n < 0 || (size_t)n >= sizeof(dst) || rename(st->path, dst) != 0) {
-		snprintf(st->s.quarantine, sizeof(st->s.quarantine),
+		set_text(st->s.quarantine, sizeof(st->s.quarantine),
 		    "store would not open (%s) and could not be moved aside: %s", why,
 		    strerror(errno));
 		return -1;
 	}
 	leveldb_repair_db(st->opt, dst, &rerr);
-	snprintf(st->s.quarantine, sizeof(st->s.quarantine),
+	set_text(st->s.quarantine, sizeof(st->s.quarantine),
 	    "at %lld store would not open (%s): moved to %s, repair %s%s; fresh store opened",
 	    now, why, dst, rerr ? "failed: " : "ok", rerr ? rerr : "");
 	leveldb_free(rerr);
@@ -322,7 +334,8 @@ store_alloc_opts(struct tfo_store *st)
 	leveldb_options_set_paranoid_checks(st->opt, 1);
 	leveldb_options_set_max_open_files(st->opt, 64);
 	leveldb_options_set_cache(st->opt, st->cache);
-	leveldb_options_set_write_buffer_size(st->opt, 4u << 20);
+	/* The memtable is resident memory while an idle agent trickles in data:
+	 * LevelDB's 4 MiB default, not more (DESIGN §8 memory budget). */
 	leveldb_readoptions_set_verify_checksums(st->ro, 1);
 	leveldb_readoptions_set_fill_cache(st->ro, 0);  /* a queue is read once */
 	leveldb_writeoptions_set_sync(st->wo_sync, 1);

@@ -7,28 +7,23 @@
  * or buffer killed) is offered again.
  * usage: buffer_crash <path to tfo-buffer>
  */
-#include <errno.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "common/bufclient.h"
-#include "common/worker.h"
+#include "tests/integration/buffer/spawn.h"
 
 #define NPUT 1200                  /* per collector thread */
 #define NWRITERS 2
 
 static const char *bin;
-static char dir[256], state[300], ingest[340], export_url[340], runtime[300];
-static pid_t child = -1;
-static int ctl = -1;
+static struct tbuf tb;
+static const char *ingest, *export_url;
 static int acked[NWRITERS][NPUT + 1];
 static int seen[NWRITERS][NPUT + 1];
 static unsigned long acked_total;
@@ -41,112 +36,16 @@ static int failures;
 
 static void finish(void);
 
-/* ------------------------------------------------------------------ the buffer */
-
-static void
-send_config(uint64_t incarnation)
-{
-	Tfo__V1__Control m = TFO__V1__CONTROL__INIT;
-	Tfo__V1__WorkerConfig wc = TFO__V1__WORKER_CONFIG__INIT;
-	Tfo__V1__BufferConfig bc = TFO__V1__BUFFER_CONFIG__INIT;
-	Tfo__V1__LoggingConfig lc = TFO__V1__LOGGING_CONFIG__INIT;
-	uint32_t uid = (uint32_t)getuid();
-
-	lc.level = "warn";
-	lc.format = "text";
-	bc.path = state;
-	bc.max_size_mb = 64;
-	bc.sync = 1;
-	wc.role = TFO__V1__ROLE__ROLE_BUFFER;
-	wc.incarnation = incarnation;
-	wc.logging = &lc;
-	wc.runtime_dir = runtime;
-	wc.ingest_url = ingest;
-	wc.export_url = export_url;
-	wc.ingest_peer_uids = &uid;
-	wc.n_ingest_peer_uids = 1;
-	wc.export_peer_uid = uid;
-	wc.uid = uid;
-	wc.gid = (uint32_t)getgid();
-	wc.drop_privileges = 0;
-	wc.seccomp_mode = "off";
-	wc.section_case = TFO__V1__WORKER_CONFIG__SECTION_BUFFER;
-	wc.buffer = &bc;
-	m.version = TFO__V1__PROTO_VERSION__TFO_PROTO_VERSION;
-	m.msg_case = TFO__V1__CONTROL__MSG_CONFIG;
-	m.config = &wc;
-	REQUIRE(tfo_control_send(ctl, &m) == TFO_OK, "send config");
-}
-
-/* wait_ready - the worker says Ready once its listeners are up */
-static void
-wait_ready(void)
-{
-	struct pollfd p = { .fd = ctl, .events = POLLIN };
-	Tfo__V1__Control *m;
-	enum tfo_err e;
-
-	for (;;) {
-		REQUIRE(poll(&p, 1, 20000) == 1, "no Ready from tfo-buffer in 20 s");
-		m = tfo_control_recv(ctl, &e);
-		REQUIRE(m != NULL || e == TFO_EAGAIN, "fd 3: %s", tfo_strerror(e));
-		if (m == NULL)
-			continue;
-		int ready = m->msg_case == TFO__V1__CONTROL__MSG_READY;
-		tfo__v1__control__free_unpacked(m, NULL);
-		if (ready)
-			return;
-	}
-}
-
 static void
 start_buffer(uint64_t incarnation)
 {
-	int sv[2];
-
-	REQUIRE(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == 0, "socketpair");
-	if ((child = fork()) == 0) {
-		/* Only async-signal-safe calls between fork and exec. */
-		if (dup2(sv[1], 3) == -1)
-			_exit(127);
-		execl(bin, "tfo-buffer", (char *)NULL);
-		_exit(127);
-	}
-	REQUIRE(child > 0, "fork");
-	close(sv[1]);
-	ctl = sv[0];
-	send_config(incarnation);
-	wait_ready();
+	REQUIRE(tbuf_start(&tb, bin, incarnation, 1, 64) == 0, "start tfo-buffer");
 }
 
 static void
 kill_buffer(void)
 {
-	int st;
-
-	kill(child, SIGKILL);
-	waitpid(child, &st, 0);
-	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL, "buffer did not die by SIGKILL");
-	close(ctl);
-	child = -1;
-}
-
-static void
-stop_buffer(void)
-{
-	Tfo__V1__Control m = TFO__V1__CONTROL__INIT;
-	Tfo__V1__Shutdown sd = TFO__V1__SHUTDOWN__INIT;
-	int st;
-
-	sd.deadline_ms = 5000;
-	m.version = TFO__V1__PROTO_VERSION__TFO_PROTO_VERSION;
-	m.msg_case = TFO__V1__CONTROL__MSG_SHUTDOWN;
-	m.shutdown = &sd;
-	CHECK(tfo_control_send(ctl, &m) == TFO_OK, "send shutdown");
-	waitpid(child, &st, 0);
-	CHECK(WIFEXITED(st) && WEXITSTATUS(st) == 0, "buffer exit status %d", st);
-	close(ctl);
-	child = -1;
+	CHECK(tbuf_kill(&tb) == 0, "buffer did not die by SIGKILL");
 }
 
 /* ------------------------------------------------------------------ collectors */
@@ -276,16 +175,7 @@ exporter_checks(void)
 static void
 finish(void)
 {
-	if (child > 0) {
-		kill(child, SIGKILL);
-		waitpid(child, NULL, 0);
-	}
-	if (dir[0]) {
-		char cmd[400];
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
-		if (system(cmd) != 0)
-			fprintf(stderr, "cleanup of %s failed\n", dir);
-	}
+	tbuf_cleanup(&tb);
 	printf("%d passed, %d failed\n", failures ? 0 : 1, failures ? 1 : 0);
 	exit(failures ? 1 : 0);
 }
@@ -302,12 +192,9 @@ main(int argc, char **argv)
 	}
 	bin = argv[1];
 	signal(SIGPIPE, SIG_IGN);
-	snprintf(dir, sizeof(dir), "/tmp/tfo-buffer-it.XXXXXX");
-	REQUIRE(mkdtemp(dir) != NULL, "mkdtemp");
-	snprintf(state, sizeof(state), "%s/state", dir);
-	snprintf(runtime, sizeof(runtime), "%s", dir);
-	snprintf(ingest, sizeof(ingest), "ipc://%s/ingest.ipc", dir);
-	snprintf(export_url, sizeof(export_url), "ipc://%s/export.ipc", dir);
+	REQUIRE(tbuf_setup(&tb) == 0, "mkdtemp");
+	ingest = tb.ingest;
+	export_url = tb.export_url;
 
 	start_buffer(1);
 	for (int i = 0; i < NWRITERS; i++)
@@ -321,7 +208,7 @@ main(int argc, char **argv)
 	for (int i = 0; i < NWRITERS; i++)
 		pthread_join(th[i], NULL);
 	exporter_checks();
-	stop_buffer();
+	CHECK(tbuf_stop(&tb) == 0, "buffer did not exit 0 on Shutdown");
 
 	for (int w = 0; w < NWRITERS; w++)
 		for (int i = 1; i <= NPUT; i++) {

@@ -1,0 +1,33 @@
+/*
+ * spawn.h - start the real tfo-buffer as the supervisor would (fd 3 =
+ * SOCK_SEQPACKET socketpair, one Control{config} packet, wait for Ready), for
+ * the buffer's integration test and benchmark.
+ */
+#ifndef TFO_TEST_BUFFER_SPAWN_H
+#define TFO_TEST_BUFFER_SPAWN_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+struct tbuf {
+	pid_t pid;
+	int ctl;
+	char dir[256];
+	char state[300];
+	char ingest[340];
+	char export_url[340];
+};
+
+/* tbuf_setup - a temp dir holding the state dir and both ipc sockets */
+int tbuf_setup(struct tbuf *t);
+/* tbuf_start - fork+exec bin with its config; 0 once it said Ready */
+int tbuf_start(struct tbuf *t, const char *bin, uint64_t incarnation, int sync,
+    uint64_t max_mb);
+/* tbuf_kill - SIGKILL and reap; 0 if it died of SIGKILL */
+int tbuf_kill(struct tbuf *t);
+/* tbuf_stop - Control{shutdown} and reap; the exit status, or -1 */
+int tbuf_stop(struct tbuf *t);
+/* tbuf_cleanup - kill if running, remove the temp dir */
+void tbuf_cleanup(struct tbuf *t);
+
+#endif
