@@ -1,0 +1,174 @@
+/*
+ * test_exp_bufsource.c - tfo-exporter's buffer batch source against a fake
+ * tfo-buffer export channel (nng REP in a thread): batches map to the
+ * pipeline's view, Empty is "nothing now", Ack/Nack reach the buffer, and an
+ * Error reply is a failure, not a crash.
+ */
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "common/ipc.h"
+#include "common/log.h"
+#include "workers/exporter/bufsource.h"
+
+#define VERSION TFO__V1__PROTO_VERSION__TFO_PROTO_VERSION
+
+struct fake {
+	nng_socket s;
+	struct tfo_ipc_policy pol;
+	pthread_t th;
+	int batches_left;       /* Batch replies before Empty */
+	uint64_t acked[8], nacked[8];
+	uint32_t nack_delay[8];
+	size_t nacks, acks;
+	int fail_acks;          /* answer Ack with Error */
+	uint32_t last_max_bytes;
+};
+
+static void
+reply(struct fake *f, Tfo__V1__ExportReply *r)
+{
+	r->version = VERSION;
+	assert_int_equal(tfo_msg_send(f->s, &r->base), TFO_OK);
+}
+
+/* serve - answer until the socket closes */
+static void *
+serve(void *arg)
+{
+	static uint8_t e0[] = { 0x0a, 0x00 }, e1[] = { 0x0a, 0x02, 0x08, 0x01 };
+	struct fake *f = arg;
+	Tfo__V1__ExportRequest *req;
+	enum tfo_err err;
+
+	while ((req = (Tfo__V1__ExportRequest *)tfo_msg_recv(f->s, &tfo__v1__export_request__descriptor,
+	    1 << 20, &err)) != NULL) {
+		Tfo__V1__ExportReply r = TFO__V1__EXPORT_REPLY__INIT;
+		Tfo__V1__Batch b = TFO__V1__BATCH__INIT;
+		Tfo__V1__Empty em = TFO__V1__EMPTY__INIT;
+		Tfo__V1__Done dn = TFO__V1__DONE__INIT;
+		Tfo__V1__Error er = TFO__V1__ERROR__INIT;
+		ProtobufCBinaryData ents[2] = { { sizeof(e0), e0 }, { sizeof(e1), e1 } };
+
+		switch (req->msg_case) {
+		case TFO__V1__EXPORT_REQUEST__MSG_FETCH:
+			f->last_max_bytes = req->fetch->max_bytes;
+			if (f->batches_left > 0) {
+				b.id = 100 + (uint64_t)f->batches_left;
+				b.signal = f->batches_left % 2 ? TFO__V1__SIGNAL__SIGNAL_LOGS :
+				    TFO__V1__SIGNAL__SIGNAL_METRICS;
+				b.n_entries = 2;
+				b.entries = ents;
+				b.points = 9;
+				f->batches_left--;
+				r.msg_case = TFO__V1__EXPORT_REPLY__MSG_BATCH;
+				r.batch = &b;
+			} else {
+				r.msg_case = TFO__V1__EXPORT_REPLY__MSG_EMPTY;
+				r.empty = &em;
+			}
+			break;
+		case TFO__V1__EXPORT_REQUEST__MSG_ACK:
+			if (f->fail_acks) {
+				er.message = "no such batch";
+				r.msg_case = TFO__V1__EXPORT_REPLY__MSG_ERROR;
+				r.error = &er;
+				break;
+			}
+			f->acked[f->acks++ % 8] = req->ack->id;
+			r.msg_case = TFO__V1__EXPORT_REPLY__MSG_DONE;
+			r.done = &dn;
+			break;
+		case TFO__V1__EXPORT_REQUEST__MSG_NACK:
+			f->nack_delay[f->nacks % 8] = req->nack->retry_after_ms;
+			f->nacked[f->nacks++ % 8] = req->nack->id;
+			r.msg_case = TFO__V1__EXPORT_REPLY__MSG_DONE;
+			r.done = &dn;
+			break;
+		default:
+			fail_msg("unexpected request %d", req->msg_case);
+		}
+		reply(f, &r);
+		tfo__v1__export_request__free_unpacked(req, NULL);
+	}
+	return NULL;
+}
+
+static void
+test_bufsource(void **state)
+{
+	char dir[] = "/tmp/tfo-exp-bs-XXXXXX", url[128];
+	struct fake f;
+	struct tfo_exp_bufsource bs;
+	struct tfo_exp_source src;
+	struct tfo_exp_batch b;
+
+	(void)state;
+	memset(&f, 0, sizeof(f));
+	f.batches_left = 2;
+	assert_non_null(mkdtemp(dir));
+	snprintf(url, sizeof(url), "ipc://%s/export.ipc", dir);
+	tfo_ipc_policy_init(&f.pol, "export");
+	tfo_ipc_policy_allow(&f.pol, (uint32_t)getuid());
+	assert_int_equal(tfo_ipc_rep_listen(&f.s, url, 1 << 20, 0600, &f.pol), 0);
+	assert_int_equal(pthread_create(&f.th, NULL, serve, &f), 0);
+
+	assert_int_equal(tfo_exp_bufsource_open(&bs, url, 2000), TFO_OK);
+	src = tfo_exp_bufsource_source(&bs);
+	memset(&b, 0, sizeof(b));
+	assert_int_equal(src.fetch(src.arg, 4096, &b), 1);
+	assert_int_equal(f.last_max_bytes, 4096);
+	assert_int_equal(b.id, 102);
+	assert_int_equal(b.is_logs, 0);
+	assert_int_equal(b.n, 2);
+	assert_int_equal(b.points, 9);
+	assert_int_equal(b.lens[0], 2);
+	assert_int_equal(b.lens[1], 4);
+	assert_memory_equal(b.entries[1], "\x0a\x02\x08\x01", 4);
+	src.release(src.arg, &b);
+	assert_null(b.priv);
+	assert_int_equal(src.fetch(src.arg, 4096, &b), 1);
+	assert_int_equal(b.id, 101);
+	assert_int_equal(b.is_logs, 1);
+	src.release(src.arg, &b);
+	/* drained: Empty is "nothing now", not an error */
+	assert_int_equal(src.fetch(src.arg, 4096, &b), 0);
+	assert_int_equal(src.ack(src.arg, 102), 0);
+	assert_int_equal(src.nack(src.arg, 101, 2500), 0);
+	assert_int_equal(f.acks, 1);
+	assert_int_equal(f.acked[0], 102);
+	assert_int_equal(f.nacks, 1);
+	assert_int_equal(f.nacked[0], 101);
+	assert_int_equal(f.nack_delay[0], 2500);
+	/* the buffer refusing an ack is a failure the pipeline counts */
+	f.fail_acks = 1;
+	assert_int_equal(src.ack(src.arg, 555), -1);
+	assert_int_equal(bs.errors, 1);
+	assert_non_null(strstr(bs.c.error, "no such batch"));
+
+	tfo_exp_bufsource_close(&bs);
+	nng_close(f.s);
+	pthread_join(f.th, NULL);
+	unlink(url + strlen("ipc://"));
+	rmdir(dir);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_bufsource),
+	};
+
+	tfo_log_init("test-exporter", TFO_LOG_ERROR, TFO_LOG_TEXT);
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
