@@ -164,6 +164,8 @@ ctl_listen(struct sv *sv, struct sv_ctl *c)
 		return -1;
 	}
 	c->sock_open = 1;
+	/* A reply never blocks the control thread for long. */
+	(void)nng_socket_set_ms(c->sock, NNG_OPT_SENDTIMEO, 5000);
 	if (sv->root && g && chown(c->path, 0, g->gr_gid) == -1)
 		log_warn("control: chown %s: %s", c->path, strerror(errno));
 	return 0;

@@ -63,6 +63,7 @@ main(int argc, char **argv)
 	snprintf(url, sizeof(url), "ipc://%s", argv[1]);
 	if (len == 0 || nng_req0_open(&s) != 0 ||
 	    nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, 2000) != 0 ||
+	    nng_socket_set_ms(s, NNG_OPT_SENDTIMEO, 2000) != 0 ||
 	    nng_socket_set_size(s, NNG_OPT_RECVMAXSZ, 1 << 20) != 0 ||
 	    nng_dial(s, url, NULL, 0) != 0 || nng_msg_alloc(&m, len) != 0)
 		return 1;

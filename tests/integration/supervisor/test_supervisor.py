@@ -402,7 +402,7 @@ def main():
         if name not in ("notify", "not_running", "tfoctl_cli"):
             a.start()
         CASES[name](a)
-    except Fail as e:
+    except (Fail, subprocess.TimeoutExpired) as e:
         print(f"FAIL {name}: {e}")
         if a.proc:
             print("---- supervisor log (tail) ----")
