@@ -399,6 +399,7 @@ tfo_syscol_new(const Tfo__V1__SystemConfig *cfg,
 	c->families = families_of(cfg);
 	c->res = res;
 	c->statfs_timeout_ms = SYS_STATFS_TIMEOUT_MS;
+	c->slow_ns = SYS_SLOW_SCAN_MS * 1000000ull;
 	if (syscol_alloc(c, cfg) != 0) {
 		tfo_syscol_free(c);
 		return NULL;
@@ -415,6 +416,19 @@ tfo_syscol_set_statfs(struct tfo_syscol *c, unsigned timeout_ms, tfo_statvfs_fn 
 	c->statfs_fn = fn;
 	if (c->sf != NULL)
 		sys_statfs_set_fn(c->sf, fn);
+}
+
+void
+tfo_syscol_set_slow_scan(struct tfo_syscol *c, unsigned ms)
+{
+	c->slow_ns = (uint64_t)ms * 1000000ull;
+}
+
+int
+sys_slow_due(const struct tfo_syscol *c, uint64_t at)
+{
+	/* a clock step backwards also forces a rescan */
+	return at == 0 || c->now_ns < at || c->now_ns - at >= c->slow_ns;
 }
 
 static void

@@ -61,6 +61,10 @@ const struct tfo_syscol_stats *tfo_syscol_stats(const struct tfo_syscol *c);
 /* tfo_syscol_family_name - "cpu", "load", ... */
 const char *tfo_syscol_family_name(enum tfo_sys_family f);
 
+/* tfo_syscol_set_slow_scan - rescan period of the TCP tables and the process
+ * states (default 60 s; 0 = every cycle) */
+void tfo_syscol_set_slow_scan(struct tfo_syscol *c, unsigned ms);
+
 /* Test seams: the statfs deadline per cycle and the statvfs function. */
 struct statvfs;
 typedef int (*tfo_statvfs_fn)(const char *path, struct statvfs *out);

@@ -24,6 +24,10 @@ enum sys_file {
 #define SYS_MAX_MOUNTS 512
 #define SYS_MAX_SWAPS 32
 #define SYS_STATFS_TIMEOUT_MS 500
+/* The TCP tables and the per-process walk cost milliseconds (the kernel walks
+ * its whole TCP hash, one open+read per process): they are rescanned at most
+ * this often and their last counts reported in between. */
+#define SYS_SLOW_SCAN_MS 60000
 
 struct sys_series {
 	uint64_t key;                   /* 0 = empty slot */
@@ -72,8 +76,17 @@ struct tfo_syscol {
 	unsigned statfs_timeout_ms;
 	tfo_statvfs_fn statfs_fn;
 
+	uint64_t slow_ns;               /* rescan period of the slow scans */
+	uint64_t tcp_at, tasks_at;      /* now_ns of the last scan; 0 = never */
+	int tcp_ok, tasks_ok;
+	struct tfo_tcp_counts tcp;
+	struct tfo_task_counts tasks;
+
 	struct tfo_syscol_stats stats;
 };
+
+/* sys_slow_due - time to rescan a slow source last scanned at *at? */
+int sys_slow_due(const struct tfo_syscol *c, uint64_t at);
 
 /* sys_read - (re)read file f into c->buf; 0 ok (text, len), -1 missing/failed */
 int sys_read(struct tfo_syscol *c, enum sys_file f, const char **text, size_t *len);

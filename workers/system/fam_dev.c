@@ -127,15 +127,18 @@ connections(struct tfo_syscol *c)
 		"closed", "close_wait", "closing", "established", "fin_wait_1", "fin_wait_2",
 		"last_ack", "listen", "syn_received", "syn_sent", "time_wait",
 	};
-	struct tfo_tcp_counts tc;
 	struct tfo_otlp_metric *m;
 	tfo_kv *kv[2];
-	int ok4, ok6;
 
-	memset(&tc, 0, sizeof(tc));
-	ok4 = tcp_count(c, F_TCP, &tc) == 0;
-	ok6 = tcp_count(c, F_TCP6, &tc) == 0;
-	if (!ok4 && !ok6)
+	if (sys_slow_due(c, c->tcp_at)) {
+		int ok4, ok6;
+		memset(&c->tcp, 0, sizeof(c->tcp));
+		ok4 = tcp_count(c, F_TCP, &c->tcp) == 0;
+		ok6 = tcp_count(c, F_TCP6, &c->tcp) == 0;
+		c->tcp_ok = ok4 || ok6;
+		c->tcp_at = c->now_ns;
+	}
+	if (!c->tcp_ok)
 		return;
 	m = sys_metric(c, "system.network.connection.count", "{connection}",
 	               "The number of connections.", TFO_OTLP_UPDOWN);
@@ -144,7 +147,7 @@ connections(struct tfo_syscol *c)
 		uint64_t n = 0;
 		for (unsigned st = 1; st < TFO_TCP_NSTATES; st++)
 			if (strcmp(tfo_procfs_tcp_state_name(st), states[i]) == 0)
-				n += tc.state[st];
+				n += c->tcp.state[st];
 		kv[1] = sys_kv(c, "network.connection.state", states[i]);
 		sys_updown(c, m, n > INT64_MAX ? INT64_MAX : (int64_t)n, kv, 2);
 	}

@@ -350,18 +350,22 @@ void
 sys_fam_processes(struct tfo_syscol *c)
 {
 	const struct tfo_proc_stat *st = sys_stat(c);
-	struct tfo_task_counts tc;
+	const struct tfo_task_counts *tc = &c->tasks;
 	struct tfo_uptime up;
 	const char *t;
 	size_t len;
 
-	if (tfo_procfs_task_counts(c->root, c->proc_dirfd, &tc) == TFO_OK) {
+	if (sys_slow_due(c, c->tasks_at)) {
+		c->tasks_ok = tfo_procfs_task_counts(c->root, c->proc_dirfd, &c->tasks) == TFO_OK;
+		c->tasks_at = c->now_ns;
+	}
+	if (c->tasks_ok) {
 		static const char *const names[4] = { "running", "sleeping", "stopped", "defunct" };
 		uint64_t v[4] = {
-			tc.n[TFO_TASK_RUNNING],
-			tc.n[TFO_TASK_SLEEPING] + tc.n[TFO_TASK_DISK_SLEEP],
-			tc.n[TFO_TASK_STOPPED],
-			tc.n[TFO_TASK_ZOMBIE],
+			tc->n[TFO_TASK_RUNNING],
+			tc->n[TFO_TASK_SLEEPING] + tc->n[TFO_TASK_DISK_SLEEP],
+			tc->n[TFO_TASK_STOPPED],
+			tc->n[TFO_TASK_ZOMBIE],
 		};
 		struct tfo_otlp_metric *m = sys_metric(c, "system.process.count", "{process}",
 		    "Total number of processes in each state.", TFO_OTLP_UPDOWN);
