@@ -1,0 +1,12 @@
+# tfo-logs integration (issue 10): the real tfo-logs and tfo-buffer, this
+# driver as supervisor and exporter; rotation, copytruncate, delete and kill -9
+# of each process with exact line accounting. The full-tree version (with
+# tfo-supervisor, tfo-exporter and tfo-sink) is specified in docs/logs.md.
+if(TARGET tfo-logs AND TARGET tfo-buffer)
+  add_executable(logs_crash ${CMAKE_CURRENT_LIST_DIR}/logs/logs_crash.c)
+  target_link_libraries(logs_crash PRIVATE tfo_bufclient tfo_worker Threads::Threads)
+  set_target_properties(logs_crash PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+  add_test(NAME integration.logs_crash
+           COMMAND logs_crash $<TARGET_FILE:tfo-logs> $<TARGET_FILE:tfo-buffer>)
+  set_tests_properties(integration.logs_crash PROPERTIES LABELS "integration;logs" TIMEOUT 180)
+endif()
