@@ -374,7 +374,56 @@ async function tls() {
   }
 }
 
+// End to end: real tfo-buffer + tfo-exporter workers; the first two requests
+// fail (503 / UNAVAILABLE) so the buffer's nack path is used too.
+function runE2E(args) {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.env.EXP_E2E, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    let out = '';
+    p.stdout.on('data', (d) => { out += d; });
+    p.on('error', reject);
+    p.on('close', (code) => resolve({ code, out }));
+  });
+}
+
+async function e2e() {
+  for (const proto of ['grpc', 'http']) {
+    const rx = await startReceiver({
+      httpFault: (n) => (n < 2 ? { status: 503 } : undefined),
+      grpcFault: (n) => (n < 2 ? { code: grpc.status.UNAVAILABLE } : undefined),
+    });
+    try {
+      const port = proto === 'grpc' ? rx.grpcPort : rx.httpPort;
+      const { code, out } = await runE2E([process.env.TFO_BUFFER_BIN, process.env.TFO_EXPORTER_BIN,
+        `127.0.0.1:${port}`, proto, '20', '6']);
+      assert.equal(code, 0, out);
+      const stats = JSON.parse(out.trim().split('\n').pop());
+      assert.equal(stats.exporter_exit, 0);
+      assert.ok(stats.retries >= 2, out);
+      assert.equal(stats.dropped, 0);
+      assert.deepEqual(rx.st.errors, []);
+      assert.deepEqual(delivered(rx, 'metrics').sort((a, b) => a - b), range(0, 20));
+      assert.deepEqual(delivered(rx, 'logs').sort((a, b) => a - b), range(20, 26));
+      for (const r of rx.accepted()) {
+        for (const e of r.entries)
+          if (r.signal === 'metrics')
+            checkMetricsEntry(e, 3);
+          else
+            checkLogsEntry(e, 3);
+        assert.equal(r.headers['x-telemetryflow-agent-id'], 'agent-e2e');
+        assert.equal(r.headers['x-telemetryflow-key-id'], 'kid-e2e');
+        assert.ok(String(r.headers['user-agent']).startsWith('tfo-agent/9.8.7'));
+        if (proto === 'http')
+          assert.equal(r.headers['content-encoding'], 'gzip');
+      }
+    } finally {
+      await rx.close();
+    }
+  }
+}
+
 const SCENARIOS = {
+  e2e,
   grpc: () => basic('grpc'),
   http: () => basic('http'),
   retry,
