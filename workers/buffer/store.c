@@ -343,6 +343,13 @@ store_alloc_opts(struct tfo_store *st)
 	return 0;
 }
 
+/* lock_error - LevelDB's "IO error: lock <path>/LOCK: ..." (not "block checksum") */
+static int
+lock_error(const char *err)
+{
+	return strncmp(err, "IO error: lock ", 15) == 0 || strstr(err, "/LOCK:") != NULL;
+}
+
 struct tfo_store *
 tfo_store_open(const struct tfo_store_opts *o, enum tfo_err *e, char *errbuf, size_t errlen)
 {
@@ -365,7 +372,7 @@ tfo_store_open(const struct tfo_store_opts *o, enum tfo_err *e, char *errbuf, si
 	}
 	if (db_open(st, &err) != 0) {
 		/* A lock held by a live process is not corruption: never move it aside. */
-		if (strstr(err, "lock") || strstr(err, "LOCK")) {
+		if (lock_error(err)) {
 			copy_err(errbuf, errlen, err);
 			*e = TFO_EAGAIN;
 			goto fail;
