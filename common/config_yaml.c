@@ -255,12 +255,15 @@ walk_scalar_row(struct walk *w, const struct cfg_row *r, const char *key)
 		EDIAG(w, key, "expected a scalar, got %s", kind_name(w->ev.type));
 		return skip_node(w, key, 0);
 	}
-	if (is_null(&w->ev) && r->type != CT_STR) {
-		EDIAG(w, key, "missing value");
+	if (is_null(&w->ev)) {
+		if (r->type != CT_STR) {
+			EDIAG(w, key, "missing value");
+			return 0;
+		}
+		text[0] = '\0';        /* "key:" or "key: ~" is the empty string */
+	} else if (scalar_text(w, key, text, sizeof(text)) != 0) {
 		return 0;
 	}
-	if (scalar_text(w, key, text, sizeof(text)) != 0)
-		return 0;
 	if (tfo_cfg_set(r, w->ld->cfg, text, err, sizeof(err)) != 0)
 		EDIAG(w, key, "%s", err);
 	return 0;
@@ -323,7 +326,9 @@ walk_map_row(struct walk *w, const struct cfg_row *r, const char *key, int depth
 		}
 		if (skip_node(w, key, depth + 1) != 0 || next(w, key) != 0)
 			return -1;
-		snprintf(path, sizeof(path), "%s.%.*s", key, 200, bad ? "?" : k);
+		/* a long tag name is shown cut: the path is for humans */
+		if (snprintf(path, sizeof(path), "%s.%s", key, bad ? "?" : k) >= (int)sizeof(path))
+			memcpy(path + sizeof(path) - 4, "...", 4);
 		if (refuse_anchor(w, path) != 0 || w->ev.type != YAML_SCALAR_EVENT) {
 			if (w->ev.type != YAML_SCALAR_EVENT && w->ev.type != YAML_ALIAS_EVENT)
 				EDIAG(w, path, "expected a scalar, got %s", kind_name(w->ev.type));

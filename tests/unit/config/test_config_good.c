@@ -146,6 +146,7 @@ test_every_type(void **state)
 	    "  tls: {enabled: True, min_version: \"1.3\", cert_file: /c.pem, key_file: /k.pem}\n"
 	    "  retry:\n    multiplier: 1.5\n    initial_interval: 250ms\n"
 	    "agent:\n"
+	    "  name: ~\n  hostname:\n  id: \"~\"\n"                       /* null = empty string */
 	    "  tags:\n    team: core\n    region: ${TFO_T_REGION:-eu-west-1}\n"   /* map */
 	    "heartbeat:\n  enabled: false\n"                           /* bool */
 	    "collectors:\n"
@@ -187,6 +188,9 @@ test_every_type(void **state)
 	assert_int_equal(cfg.buffer.max_size_mb, 1048576);
 	assert_true(cfg.buffer.max_age_ms == 365ull * 86400000);
 	assert_string_equal(cfg.supervisor.users[TFO_ROLE_LOGS], "adm-logs");
+	assert_string_equal(cfg.agent.name, "");
+	assert_string_equal(cfg.agent.hostname, "");
+	assert_string_equal(cfg.agent.id, "~");        /* quoted: a string, not null */
 	tfo_config_free(&cfg);
 }
 
