@@ -21,7 +21,6 @@
 
 #define ENV_MAX 4
 static char *child_env[ENV_MAX + 1];
-static char env_store[ENV_MAX][1024];
 
 /* dir_of_self - directory of /proc/self/exe into out */
 static int
@@ -122,6 +121,9 @@ sv_identity(const char *user, const char *group, int root, struct sv_identity *i
 	return 0;
 }
 
+#ifdef TFO_SANITIZE
+static char env_store[ENV_MAX][1024];
+
 /* env_add - one NAME=value for the worker; sanitizer settings only */
 static void
 env_add(size_t *n, const char *name, const char *value, const char *extra)
@@ -133,6 +135,7 @@ env_add(size_t *n, const char *name, const char *value, const char *extra)
 	child_env[*n] = env_store[*n];
 	(*n)++;
 }
+#endif
 
 void
 sv_spawn_env_init(void)
