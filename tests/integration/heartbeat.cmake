@@ -12,3 +12,17 @@ add_test(NAME integration.heartbeat
          COMMAND python3 ${CMAKE_CURRENT_LIST_DIR}/heartbeat/test_heartbeat.py
                  $<TARGET_FILE:hb-once> ${hb_sink})
 set_tests_properties(integration.heartbeat PROPERTIES LABELS integration TIMEOUT 120)
+
+# The real worker under the real supervisor (root; skipped when the role users
+# do not exist). tfo-testworker comes from supervisor.cmake, included after
+# this file, so its source is what is checked.
+if(TARGET tfo-supervisor AND TARGET tfoctl AND TARGET tfo-sink AND TARGET tfo-heartbeat
+   AND EXISTS ${CMAKE_CURRENT_LIST_DIR}/supervisor/tfo-testworker.c)
+  foreach(case beats api_down)
+    add_test(NAME integration.heartbeat.supervisor.${case}
+             COMMAND python3 ${CMAKE_CURRENT_LIST_DIR}/heartbeat/test_hb_supervisor.py
+                     ${CMAKE_BINARY_DIR}/bin ${case})
+    set_tests_properties(integration.heartbeat.supervisor.${case} PROPERTIES
+      LABELS "integration;supervisor" TIMEOUT 120 SKIP_RETURN_CODE 77)
+  endforeach()
+endif()

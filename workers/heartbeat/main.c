@@ -197,6 +197,8 @@ hb_post_init(struct tfo_worker *w, const Tfo__V1__WorkerConfig *cfg, void *arg)
 	h->interval_ms = h->cfg->interval_ms ? h->cfg->interval_ms : DEFAULT_INTERVAL_MS;
 	if (sc.timeout_ms >= h->interval_ms)
 		sc.timeout_ms = h->interval_ms > 1 ? h->interval_ms - 1 : 1;   /* one beat at a time */
+	/* first retry after 1/8 of the beat's budget (50..500 ms): a few tries fit in it */
+	sc.backoff_ms = sc.timeout_ms / 8 < 50 ? 50 : sc.timeout_ms / 8 > 500 ? 500 : sc.timeout_ms / 8;
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		log_error("heartbeat: curl_global_init failed");
 		return -1;
