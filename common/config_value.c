@@ -155,6 +155,21 @@ fmt_num(const struct cfg_row *r, uint64_t v, char *buf, size_t bufsz)
 		snprintf(buf, bufsz, "%llu", (unsigned long long)v);
 }
 
+/*
+ * ctl_check - refuse control characters: values end up in HTTP headers
+ * (key id, agent id), file paths and log lines, where CR/LF would inject.
+ */
+static int
+ctl_check(const char *s, char *err, size_t errsz)
+{
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p == 0x7f) {
+			snprintf(err, errsz, "contains a control character (0x%02x)", *p);
+			return -1;
+		}
+	return 0;
+}
+
 /* set_string - replace a char * field with a copy of text, length-checked */
 static int
 set_string(const struct cfg_row *r, char **field, const char *text, char *err, size_t errsz)
@@ -166,6 +181,8 @@ set_string(const struct cfg_row *r, char **field, const char *text, char *err, s
 		snprintf(err, errsz, "must not be empty");
 		return -1;
 	}
+	if (ctl_check(text, err, errsz) != 0)
+		return -1;
 	if (r->max && n > r->max) {
 		snprintf(err, errsz, "too long: %zu bytes (max %llu)", n, (unsigned long long)r->max);
 		return -1;
@@ -315,6 +332,8 @@ tfo_cfg_list_add(const struct cfg_row *r, struct tfo_config *cfg, const char *te
 		    (unsigned long long)r->max);
 		return -1;
 	}
+	if (ctl_check(text, err, errsz) != 0)
+		return -1;
 	if ((l->v[l->n] = strdup(text)) == NULL) {
 		snprintf(err, errsz, "out of memory");
 		return -1;
@@ -339,6 +358,8 @@ tfo_cfg_map_add(const struct cfg_row *r, struct tfo_config *cfg, const char *key
 		snprintf(err, errsz, key[0] ? "too long" : "empty key");
 		return -1;
 	}
+	if (ctl_check(key, err, errsz) != 0 || ctl_check(value, err, errsz) != 0)
+		return -1;
 	tags[*n].key = strdup(key);
 	tags[*n].value = strdup(value);
 	if (tags[*n].key == NULL || tags[*n].value == NULL) {
