@@ -64,13 +64,13 @@ supervisor:
     window: 60s
 {extra_yaml}""")
 
-    def start(self):
+    def start(self, real=False):
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
         for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
             if k in os.environ:
                 env[k] = os.environ[k]
         tw = os.path.join(self.bindir, "tfo-testworker")
-        for r in ROLES:
+        for r in ROLES if not real else []:
             env["TFO_WORKER_" + r.upper()] = tw
         env.update(self.env_extra)
         self.logf = open(self.log, "w")
@@ -378,12 +378,42 @@ def case_tfoctl_cli(a):
     check(p.returncode == 0 and "ok" in p.stdout, f"--check good: {p.returncode} {p.stderr!r}")
 
 
+def case_real_roles(a):
+    """The real role executables under the real supervisor: each ready under
+    its own uid with no_new_privs, and back after kill -9."""
+    for r in ROLES:
+        check(os.access(os.path.join(a.bindir, f"tfo-{r}"), os.X_OK), f"tfo-{r} is not built")
+    with open(os.path.join(a.dir, "demo.log"), "w") as f:
+        f.write("2026-01-01T00:00:00Z INFO demo line\n")
+    os.chmod(os.path.join(a.dir, "demo.log"), 0o644)
+    os.chmod(a.state, 0o755)
+    with open(a.cfg, "a") as f:
+        f.write("telemetryflow:\n  endpoint: http://127.0.0.1:9\n  protocol: http\n"
+                "  api_endpoint: http://127.0.0.1:9/api/v1\n")
+    a.start(real=True)
+    s = a.wait_all_ready()
+    for r in ROLES:
+        uid = pwd.getpwnam(f"tfo-{r}").pw_uid
+        check(s[r]["uid"] == uid and proc_field(s[r]["pid"], "Uid") == [str(uid)] * 4,
+              f"{r}: not running as tfo-{r}")
+        check(s[r]["sandbox"]["no_new_privs"] is True, f"{r}: no_new_privs")
+    check(s["process"]["sandbox"]["cap_eff"] == "0000000000080004",
+          f"tfo-process caps {s['process']['sandbox']['cap_eff']}")
+    for r in ROLES:
+        s = a.wait_all_ready()
+        old = s[r]["pid"]
+        os.kill(old, signal.SIGKILL)
+        s = a.wait(lambda t: t[r]["state"] == "ready" and t[r]["pid"] not in (0, old), f"{r} back")
+        check(s[r]["last_exit"]["reason"] == "signal SIGKILL", f"{r}: {s[r]['last_exit']}")
+
+
 CASES = {
     "identity": case_identity, "kill9": case_kill9, "exit_startup": case_exit_startup,
     "hung": case_hung, "crash": case_crash, "garbage_fd3": case_garbage_fd3,
     "garbage_ctl": case_garbage_ctl, "refused": case_refused, "reload": case_reload,
     "shutdown": case_shutdown, "notify": case_notify, "not_running": case_not_running,
     "tfoctl_cli": case_tfoctl_cli,
+    "real_roles": case_real_roles,
 }
 
 
@@ -399,7 +429,7 @@ def main():
         return 1
     a = Agent(bindir)
     try:
-        if name not in ("notify", "not_running", "tfoctl_cli"):
+        if name not in ("notify", "not_running", "tfoctl_cli", "real_roles"):
             a.start()
         CASES[name](a)
     except (Fail, subprocess.TimeoutExpired) as e:
