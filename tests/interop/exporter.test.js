@@ -341,10 +341,13 @@ async function tls() {
         const port = proto === 'grpc' ? rx.grpcPort : rx.httpPort;
         const before = delivered(rx).length;
         const { code, stats } = await runDriver(['--endpoint', `https://127.0.0.1:${port}`, '--protocol', proto,
-          '--ca', f('test-ca.crt'), '--cert', f('client.crt'), '--key', f('client.key'), '--metrics', '3',
-          '--tls13']);
+          '--ca', f('test-ca.crt'), '--cert', f('client.crt'), '--key', f('client.key'), '--metrics', '6',
+          '--batch-bytes', '1', '--tls13']);
         assert.equal(code, 0, `${proto}: ${JSON.stringify(stats)}`);
-        assert.equal(delivered(rx).length - before, 3);
+        assert.equal(delivered(rx).length - before, 6);
+        assert.equal(stats.sent_batches, 6);
+        // TLS connections are reused (ALPN h2 multiplexes gRPC; HTTP/1.1 keep-alive)
+        assert.ok(stats.connects <= 2, `${proto}: ${stats.connects} connections for 6 requests`);
       }
       assert.ok(rx.accepted().filter((r) => r.proto === 'http').every((r) => r.peerCN === 'client'));
       for (const proto of ['grpc', 'http']) {
@@ -378,11 +381,13 @@ async function tls() {
 // fail (503 / UNAVAILABLE) so the buffer's nack path is used too.
 function runE2E(args) {
   return new Promise((resolve, reject) => {
-    const p = spawn(process.env.EXP_E2E, args, { stdio: ['ignore', 'pipe', 'inherit'] });
+    const p = spawn(process.env.EXP_E2E, args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
+    let err = '';
     p.stdout.on('data', (d) => { out += d; });
+    p.stderr.on('data', (d) => { err += d; process.stderr.write(d); });
     p.on('error', reject);
-    p.on('close', (code) => resolve({ code, out }));
+    p.on('close', (code) => resolve({ code, out, err }));
   });
 }
 
@@ -394,9 +399,11 @@ async function e2e() {
     });
     try {
       const port = proto === 'grpc' ? rx.grpcPort : rx.httpPort;
-      const { code, out } = await runE2E([process.env.TFO_BUFFER_BIN, process.env.TFO_EXPORTER_BIN,
+      const { code, out, err } = await runE2E([process.env.TFO_BUFFER_BIN, process.env.TFO_EXPORTER_BIN,
         `127.0.0.1:${port}`, proto, '20', '6']);
       assert.equal(code, 0, out);
+      assert.match(err, /exporting OTLP/, 'the workers\' logs were captured');
+      assert.ok(!err.includes('secret-e2e'), 'the key secret never appears in logs');
       const stats = JSON.parse(out.trim().split('\n').pop());
       assert.equal(stats.exporter_exit, 0);
       assert.ok(stats.retries >= 2, out);
