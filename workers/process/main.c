@@ -1,31 +1,224 @@
 /*
  * main.c - tfo-process, the per-process metrics collector (runs as
- * tfo-process). LIFECYCLE STUB until the process-collector issue: it runs the
- * shared skeleton and answers pings; it collects nothing yet.
+ * tfo-process with CAP_SYS_PTRACE + CAP_DAC_READ_SEARCH): every interval, the
+ * collection library (collect.c) ranks all processes and puts one OTLP
+ * ResourceMetrics per selected process into tfo-buffer.
  */
 #include <linux/capability.h>
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
 
+#include "common/bufclient.h"
+#include "common/log.h"
+#include "common/procfs.h"
+#include "common/resource.h"
 #include "common/worker.h"
+#include "workers/process/collect.h"
+
+#define DEFAULT_INTERVAL_MS 30000
+#define MIN_INTERVAL_MS 100
+#define FIRST_CYCLE_MS 1000     /* first sample soon after the priming walk */
+#define PUT_TIMEOUT_MS 1000     /* one wait for the buffer's answer */
+#define PUT_GIVE_UP_MS 5000     /* then the rest of the cycle is dropped */
+
+struct procw {
+	struct tfo_worker *w;
+	struct tfo_resource *res;
+	struct tfo_proccol *col;
+	struct tfo_bufclient bc;
+	int bc_open;
+	struct event *tick;
+	uint32_t interval_ms;
+	uint64_t puts, put_errors, cycle_errors;
+	double last_cpu_us;
+};
 
 static const int process_caps[] = { CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH, -1 };
+
+static uint64_t
+clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+static void
+schedule(struct procw *s, uint32_t ms)
+{
+	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
+
+	evtimer_add(s->tick, &tv);
+}
+
+/* put - one process's ResourceMetrics; a failure stops the cycle (the
+ * buffer is down: every further put would wait PUT_GIVE_UP_MS too) */
+static int
+put(void *arg, const uint8_t *p, size_t len, uint32_t points)
+{
+	struct procw *s = arg;
+	enum tfo_err e = tfo_bufclient_put(&s->bc, TFO__V1__SIGNAL__SIGNAL_METRICS, p, len,
+	    points, NULL, 0, 0);
+
+	if (e == TFO_OK) {
+		s->puts++;
+		return 0;
+	}
+	if (s->put_errors++ % 20 == 0)
+		log_warn("process: put of %zu bytes failed: %s%s%s", len, tfo_strerror(e),
+		    s->bc.error[0] ? ": " : "", s->bc.error);
+	return -1;
+}
+
+static void
+on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct procw *s = arg;
+	uint64_t cpu0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
+	enum tfo_err e;
+
+	(void)fd;
+	(void)what;
+	schedule(s, s->interval_ms - (uint32_t)((clock_ns(CLOCK_REALTIME) / 1000000) %
+	    s->interval_ms));
+	e = tfo_proccol_cycle(s->col, clock_ns(CLOCK_REALTIME), put, s);
+	s->last_cpu_us = (double)(clock_ns(CLOCK_THREAD_CPUTIME_ID) - cpu0) / 1000.0;
+	if (e != TFO_OK && s->cycle_errors++ % 20 == 0)
+		log_error("process: collection failed: %s", tfo_strerror(e));
+}
+
+/* process_pre_init - still root: open /proc, read /etc, compile patterns */
+static int
+process_pre_init(struct tfo_worker *w, const Tfo__V1__WorkerConfig *cfg, void *arg)
+{
+	struct procw *s = arg;
+	const Tfo__V1__ProcessConfig *pc;
+	char path[1024], err[256];
+
+	s->w = w;
+	if (cfg->section_case != TFO__V1__WORKER_CONFIG__SECTION_PROCESS || cfg->process == NULL) {
+		log_error("process: config has no process section");
+		return -1;
+	}
+	pc = cfg->process;
+	s->interval_ms = pc->interval_ms != 0 ? pc->interval_ms : DEFAULT_INTERVAL_MS;
+	if (s->interval_ms < MIN_INTERVAL_MS)
+		s->interval_ms = MIN_INTERVAL_MS;
+	if ((s->res = tfo_resource_new(cfg->agent, pc->proc_root)) == NULL) {
+		log_error("process: out of memory");
+		return -1;
+	}
+	if ((s->col = tfo_proccol_new(pc, tfo_resource_get(s->res), err, sizeof(err))) == NULL) {
+		log_error("process: %s", err);
+		return -1;
+	}
+	/* read-only: /proc, and the passwd file re-read for users added later */
+	if (tfo_procfs_path(pc->proc_root, "proc", path, sizeof(path)) == TFO_OK)
+		tfo_worker_landlock_ro(w, path);
+	if (tfo_procfs_path(pc->proc_root, "etc/passwd", path, sizeof(path)) == TFO_OK)
+		tfo_worker_landlock_ro(w, path);
+	if (cfg->runtime_dir != NULL && cfg->runtime_dir[0] != '\0')
+		tfo_worker_landlock_rw(w, cfg->runtime_dir);
+	return 0;
+}
+
+static int
+process_post_init(struct tfo_worker *w, const Tfo__V1__WorkerConfig *cfg, void *arg)
+{
+	struct procw *s = arg;
+	const Tfo__V1__ProcessConfig *pc = cfg->process;
+	enum tfo_err e;
+
+	e = tfo_bufclient_open_ingest(&s->bc, cfg->ingest_url, TFO__V1__ROLE__ROLE_PROCESS,
+	    cfg->incarnation, PUT_TIMEOUT_MS);
+	if (e != TFO_OK) {
+		log_error("process: cannot dial ingest %s: %s",
+		    cfg->ingest_url != NULL ? cfg->ingest_url : "", tfo_strerror(e));
+		return -1;
+	}
+	s->bc_open = 1;
+	s->bc.give_up_ms = PUT_GIVE_UP_MS;
+	if ((s->tick = evtimer_new(tfo_worker_base(w), on_tick, s)) == NULL)
+		return -1;
+	/* rank the first cycle's CPU over a known interval, not since boot */
+	if ((e = tfo_proccol_prime(s->col, clock_ns(CLOCK_REALTIME))) != TFO_OK)
+		log_warn("process: first walk of /proc failed: %s", tfo_strerror(e));
+	schedule(s, s->interval_ms < FIRST_CYCLE_MS ? s->interval_ms : FIRST_CYCLE_MS);
+	log_info("process: every %u ms, top %u, %zu include, %zu exclude, %zu redact, root \"%s\"",
+	    s->interval_ms, pc->top_n != 0 ? pc->top_n : TFO_PROC_DEFAULT_TOP_N, pc->n_include,
+	    pc->n_exclude, pc->n_redact_patterns,
+	    pc->proc_root != NULL && pc->proc_root[0] ? pc->proc_root : "/");
+	return 0;
+}
 
 static void
 process_shutdown(struct tfo_worker *w, uint32_t deadline_ms, void *arg)
 {
+	struct procw *s = arg;
+
 	(void)deadline_ms;
-	(void)arg;
+	if (s->tick != NULL)
+		evtimer_del(s->tick);
 	tfo_worker_exit(w, 0);
+}
+
+static void
+process_fini(struct tfo_worker *w, void *arg)
+{
+	struct procw *s = arg;
+
+	(void)w;
+	if (s->tick != NULL)
+		event_free(s->tick);
+	if (s->bc_open)
+		tfo_bufclient_close(&s->bc);
+	tfo_proccol_free(s->col);
+	tfo_resource_free(s->res);
+	memset(s, 0, sizeof(*s));
+}
+
+static void
+process_stats(struct tfo_worker *w, struct tfo_stats *st, void *arg)
+{
+	struct procw *s = arg;
+	const struct tfo_proccol_stats *cs;
+
+	(void)w;
+	if (s->col == NULL)
+		return;
+	cs = tfo_proccol_stats(s->col);
+	tfo_stats_num(st, "process.cycles", (double)cs->cycles);
+	tfo_stats_num(st, "process.walked", (double)cs->walked);
+	tfo_stats_num(st, "process.selected", (double)cs->selected);
+	tfo_stats_num(st, "process.points", (double)cs->points);
+	tfo_stats_num(st, "process.bytes", (double)cs->bytes);
+	tfo_stats_num(st, "process.cycle_cpu_us", s->last_cpu_us);
+	tfo_stats_num(st, "process.puts", (double)s->puts);
+	tfo_stats_num(st, "process.put_errors", (double)s->put_errors);
+	tfo_stats_num(st, "process.cycle_errors", (double)s->cycle_errors);
+	tfo_stats_num(st, "process.vanished", (double)cs->vanished);
+	tfo_stats_num(st, "process.denied", (double)cs->denied);
+	tfo_stats_num(st, "process.read_errors", (double)cs->read_errors);
+	tfo_stats_num(st, "process.redactions", (double)cs->redactions);
+	tfo_stats_num(st, "process.emit_failed", (double)cs->emit_failed);
 }
 
 int
 main(int argc, char **argv)
 {
+	static struct procw s;
 	static const struct tfo_worker_ops ops = {
 		.role = "process",
 		.role_id = TFO__V1__ROLE__ROLE_PROCESS,
 		.caps = process_caps,
+		.pre_init = process_pre_init,
+		.post_init = process_post_init,
 		.shutdown = process_shutdown,
+		.fini = process_fini,
+		.stats = process_stats,
 	};
 
-	return tfo_worker_main(argc, argv, &ops, NULL);
+	return tfo_worker_main(argc, argv, &ops, &s);
 }

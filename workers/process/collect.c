@@ -1,0 +1,442 @@
+/*
+ * collect.c - tfo-process's cycle: the stat-only walk of /proc (one openat
+ * and read per process), the pid table that turns cumulative CPU into CPU
+ * over the last interval, the selection, then the full report of the chosen
+ * few (detail.c). Lifecycle of the collector.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/procfs.h"
+#include "workers/process/collect_int.h"
+
+#define STAT_LINE_MAX 2048
+#define ROOT_STAT_MAX (256u * 1024u)
+
+int
+pc_gone(int err)
+{
+	return err == ENOENT || err == ESRCH || err == ENOTDIR;
+}
+
+/* ------------------------------------------------------------- pid table */
+
+static size_t
+slot_of(int64_t pid, size_t cap)
+{
+	uint64_t h = (uint64_t)pid * 0x9e3779b97f4a7c15ull;
+
+	return (size_t)(h >> 20) & (cap - 1);
+}
+
+/* tab_rebuild - a table of cap slots; with gc, only the entries seen by
+ * this walk are kept (without: growth in the middle of a walk) */
+static int
+tab_rebuild(struct tfo_proccol *c, size_t cap, int gc)
+{
+	struct pc_ent *nt = calloc(cap, sizeof(*nt));
+	size_t n = 0;
+
+	if (nt == NULL)
+		return -1;
+	for (size_t i = 0; i < c->tabcap; i++) {
+		struct pc_ent *e = &c->tab[i];
+		size_t j;
+		if (e->pid == 0)
+			continue;
+		if (gc && e->seen != c->gen) {
+			free(e->name);  /* exited since the last walk */
+			continue;
+		}
+		for (j = slot_of(e->pid, cap); nt[j].pid != 0; j = (j + 1) & (cap - 1))
+			;
+		nt[j] = *e;
+		n++;
+	}
+	free(c->tab);
+	c->tab = nt;
+	c->tabcap = cap;
+	c->tabn = n;
+	return 0;
+}
+
+static struct pc_ent *
+tab_get(struct tfo_proccol *c, int64_t pid, int *fresh)
+{
+	size_t j;
+
+	if ((c->tabn + 1) * 2 > c->tabcap &&
+	    tab_rebuild(c, c->tabcap != 0 ? c->tabcap * 2 : 1024, 0) != 0)
+		return NULL;
+	for (j = slot_of(pid, c->tabcap); c->tab[j].pid != 0; j = (j + 1) & (c->tabcap - 1)) {
+		if (c->tab[j].pid == pid) {
+			*fresh = 0;
+			return &c->tab[j];
+		}
+	}
+	*fresh = 1;
+	memset(&c->tab[j], 0, sizeof(c->tab[j]));
+	c->tab[j].pid = pid;
+	c->tabn++;
+	return &c->tab[j];
+}
+
+/* ------------------------------------------------------------------ walk */
+
+/* comm_hash - FNV-1a of comm: an exec changes comm, so the name is re-read */
+static uint64_t
+comm_hash(const char *s)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (; *s != '\0'; s++)
+		h = (h ^ (unsigned char)*s) * 0x100000001b3ull;
+	return h;
+}
+
+/* exe_name - basename of <pid>/exe without " (deleted)", else comm */
+static char *
+exe_name(struct tfo_proccol *c, const char *pid, const struct tfo_pid_stat *st)
+{
+	char path[32], *base;
+	ssize_t n;
+
+	snprintf(path, sizeof(path), "%s/exe", pid);
+	n = readlinkat(c->procfd, path, c->exe, sizeof(c->exe) - 1);
+	if (n <= 0)
+		return strdup(st->comm);        /* kernel thread, zombie, or denied */
+	c->exe[n] = '\0';
+	if (n > 10 && strcmp(c->exe + n - 10, " (deleted)") == 0)
+		c->exe[n - 10] = '\0';
+	base = strrchr(c->exe, '/');
+	base = base != NULL ? base + 1 : c->exe;
+	tfo_procfs_text_clean(base, strlen(base), 0);
+	return strdup(base[0] != '\0' ? base : st->comm);
+}
+
+int
+pc_read_stat(int dfd, const char *rel, char *buf, size_t cap, struct tfo_pid_stat *st)
+{
+	enum tfo_err e;
+	size_t len;
+	int fd, err;
+
+	if ((fd = openat(dfd, rel, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
+		return pc_gone(errno) ? -1 : -2;
+	e = tfo_procfs_read_fd(fd, buf, cap, &len);
+	err = errno;
+	close(fd);
+	if (e == TFO_EIO)
+		return pc_gone(err) ? -1 : -2;
+	if (len == 0)
+		return -1;      /* reaped between open and read */
+	return tfo_procfs_pid_stat(buf, len, st) == TFO_OK ? 0 : -2;
+}
+
+static int
+cand_room(struct tfo_proccol *c)
+{
+	size_t cap;
+	struct tfo_cand *nc;
+	struct pc_walk *nw;
+
+	if (c->ncand < c->candcap)
+		return 0;
+	cap = c->candcap ? c->candcap * 2 : 1024;
+	if ((nc = realloc(c->cand, cap * sizeof(*nc))) == NULL)
+		return -1;
+	c->cand = nc;
+	if ((nw = realloc(c->walk, cap * sizeof(*nw))) == NULL)
+		return -1;
+	c->walk = nw;
+	c->candcap = cap;
+	return 0;
+}
+
+/* walk_one - rank one process; 0 ok or skipped, -1 out of memory */
+static int
+walk_one(struct tfo_proccol *c, const char *pid, int64_t npid)
+{
+	char rel[32], line[STAT_LINE_MAX];
+	struct tfo_pid_stat st;
+	struct pc_walk *w;
+	struct pc_ent *e;
+	uint64_t cpu;
+	int fresh, rc;
+	unsigned why = 0;
+
+	snprintf(rel, sizeof(rel), "%s/stat", pid);
+	if ((rc = pc_read_stat(c->procfd, rel, line, sizeof(line), &st)) != 0) {
+		if (rc == -2)
+			c->stats.read_errors++;
+		return 0;
+	}
+	c->stats.walked++;
+	if ((e = tab_get(c, npid, &fresh)) == NULL || cand_room(c) != 0)
+		return -1;
+	w = &c->walk[c->ncand];
+	w->have_prev = !fresh && e->starttime == st.starttime;
+	if (!w->have_prev) {            /* new process, or the pid was reused */
+		free(e->name);
+		memset(e, 0, sizeof(*e));
+		e->pid = npid;
+		e->starttime = st.starttime;
+	}
+	w->starttime = st.starttime;
+	w->prev_utime = e->utime;
+	w->prev_stime = e->stime;
+	w->prev_ns = e->walk_ns;
+	cpu = st.utime + st.stime;
+	cpu = !w->have_prev ? cpu : cpu >= e->utime + e->stime ? cpu - e->utime - e->stime : 0;
+	e->utime = st.utime;
+	e->stime = st.stime;
+	e->walk_ns = c->now_ns;
+	e->seen = c->gen;
+	if (c->inc.n > 0 || c->exc.n > 0) {
+		uint64_t ch = comm_hash(st.comm);
+		if (e->name == NULL || e->comm_hash != ch) {
+			free(e->name);
+			if ((e->name = exe_name(c, pid, &st)) == NULL)
+				return -1;
+			e->comm_hash = ch;
+		}
+		if (tfo_namepats_match(&c->exc, e->name))
+			return 0;
+		if (tfo_namepats_match(&c->inc, e->name))
+			why = TFO_SEL_INCLUDED;
+	}
+	c->cand[c->ncand] = (struct tfo_cand){ .pid = npid, .cpu = cpu, .rss = st.rss,
+	    .why = why, .idx = c->ncand };
+	c->ncand++;
+	return 0;
+}
+
+/* pid_of - a /proc entry name that is a pid */
+static int64_t
+pid_of(const char *s)
+{
+	int64_t v = 0;
+
+	if (s[0] < '1' || s[0] > '9')
+		return 0;
+	for (; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9' || v > (INT64_MAX - 9) / 10)
+			return 0;
+		v = v * 10 + (*s - '0');
+	}
+	return v;
+}
+
+static enum tfo_err
+walk(struct tfo_proccol *c)
+{
+	struct dirent *de;
+	DIR *d;
+	int fd, oom = 0;
+
+	c->gen++;
+	c->ncand = 0;
+	c->stats.walked = 0;
+	if ((fd = openat(c->procfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return TFO_EIO;
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		return TFO_EIO;
+	}
+	while (!oom && (de = readdir(d)) != NULL) {
+		int64_t pid = pid_of(de->d_name);
+		if (pid > 0 && walk_one(c, de->d_name, pid) != 0)
+			oom = 1;
+	}
+	closedir(d);
+	if (oom)
+		return TFO_ENOMEM;
+	/* forget processes that exited; shrink after a fork storm */
+	if (c->tabcap > 0 && tab_rebuild(c, c->tabcap > 4096 && c->tabn * 8 < c->tabcap ?
+	    c->tabcap / 2 : c->tabcap, 1) != 0)
+		return TFO_ENOMEM;
+	return TFO_OK;
+}
+
+/* ----------------------------------------------------------------- cycle */
+
+enum tfo_err
+tfo_proccol_prime(struct tfo_proccol *c, uint64_t now_ns)
+{
+	c->now_ns = now_ns;
+	return walk(c);
+}
+
+enum tfo_err
+tfo_proccol_cycle(struct tfo_proccol *c, uint64_t now_ns, tfo_proccol_emit_fn emit, void *arg)
+{
+	enum tfo_err e;
+	size_t n = 0;
+
+	c->now_ns = now_ns;
+	c->stats.points = 0;
+	c->stats.bytes = 0;
+	if ((e = walk(c)) != TFO_OK)
+		return e;
+	if (c->hook != NULL)
+		c->hook(c->hook_arg);
+	tfo_select(c->cand, c->ncand, c->top_n, TFO_PROC_MAX_INCLUDED);
+	for (size_t i = 0; i < c->ncand; i++) {
+		int rc;
+		if (!TFO_SELECTED(&c->cand[i]))
+			continue;
+		if ((rc = pc_report(c, &c->cand[i], emit, arg)) == -2)
+			return TFO_ENOMEM;
+		if (rc == -1) {
+			c->stats.emit_failed++;
+			break;
+		}
+		n += rc == 1;
+	}
+	c->stats.selected = n;
+	c->stats.cycles++;
+	return TFO_OK;
+}
+
+/* ------------------------------------------------------------- lifecycle */
+
+static int
+copy_cfg(struct tfo_proccol *c, const Tfo__V1__ProcessConfig *cfg, char *err, size_t errcap)
+{
+	size_t cap;
+
+	snprintf(c->root, sizeof(c->root), "%s", cfg->proc_root != NULL ? cfg->proc_root : "");
+	c->top_n = cfg->top_n != 0 ? cfg->top_n : TFO_PROC_DEFAULT_TOP_N;
+	c->cmdline_max = cfg->cmdline_max_len;
+	if (tfo_namepats_init(&c->inc, cfg->include, cfg->n_include, err, errcap) != TFO_OK ||
+	    tfo_namepats_init(&c->exc, cfg->exclude, cfg->n_exclude, err, errcap) != TFO_OK ||
+	    tfo_redact_init(&c->redact, cfg->redact_patterns, cfg->n_redact_patterns, err,
+	    errcap) != TFO_OK)
+		return -1;
+	cap = (size_t)c->cmdline_max + PC_CMD_MARGIN;
+	c->cmdcap = cap > PC_CMD_MIN_READ ? cap : PC_CMD_MIN_READ;
+	if ((c->buf = malloc(PC_BUF)) == NULL || (c->cmdraw = malloc(c->cmdcap)) == NULL ||
+	    (c->cmd = malloc(c->cmdcap)) == NULL || (c->arena = tfo_arena_new(32 * 1024)) == NULL) {
+		snprintf(err, errcap, "out of memory");
+		return -1;
+	}
+	return 0;
+}
+
+/* boot_and_cpus - btime and the cpuN count of <root>/proc/stat, read once */
+static void
+boot_and_cpus(struct tfo_proccol *c)
+{
+	struct tfo_cpu_times one[1];
+	struct tfo_proc_stat st = { .cpus = one, .cpus_cap = 1 };
+	char *buf = malloc(ROOT_STAT_MAX);
+	struct tfo_uptime up;
+	struct timespec ts;
+	size_t len;
+
+	c->ncpus = 0;
+	clock_gettime(CLOCK_REALTIME, &ts);
+	c->boot_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	if (buf != NULL && tfo_procfs_read(c->root, "proc/stat", buf, ROOT_STAT_MAX, &len) !=
+	    TFO_EIO && tfo_procfs_stat(buf, len, &st) == TFO_OK) {
+		c->ncpus = (unsigned)(st.ncpus + st.cpus_dropped);
+		if (st.have & TFO_STAT_HAVE_BTIME)
+			c->boot_ns = st.btime * 1000000000ull;
+	}
+	if ((buf == NULL || !(st.have & TFO_STAT_HAVE_BTIME)) &&
+	    tfo_procfs_read(c->root, "proc/uptime", c->buf, PC_BUF, &len) == TFO_OK &&
+	    tfo_procfs_uptime(c->buf, len, &up) == TFO_OK && up.uptime_s * 1e9 < (double)c->boot_ns)
+		c->boot_ns -= (uint64_t)(up.uptime_s * 1e9);
+	if (c->ncpus == 0) {
+		long n = sysconf(_SC_NPROCESSORS_ONLN);
+		c->ncpus = n > 0 ? (unsigned)n : 1;
+	}
+	free(buf);
+}
+
+struct tfo_proccol *
+tfo_proccol_new(const Tfo__V1__ProcessConfig *cfg,
+                const Opentelemetry__Proto__Resource__V1__Resource *host, char *err, size_t errcap)
+{
+	struct tfo_proccol *c = calloc(1, sizeof(*c));
+	char path[1100];
+
+	if (errcap > 0)
+		err[0] = '\0';
+	if (c == NULL) {
+		snprintf(err, errcap, "out of memory");
+		return NULL;
+	}
+	c->procfd = -1;
+	c->host = host;
+	c->hz = sysconf(_SC_CLK_TCK);
+	c->page = sysconf(_SC_PAGESIZE);
+	if (c->hz <= 0)
+		c->hz = 100;
+	if (c->page <= 0)
+		c->page = 4096;
+	if (copy_cfg(c, cfg, err, errcap) != 0)
+		goto fail;
+	if (tfo_procfs_path(c->root, "proc", path, sizeof(path)) != TFO_OK ||
+	    (c->procfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		snprintf(err, errcap, "cannot open %s: %s", path, strerror(errno));
+		goto fail;
+	}
+	boot_and_cpus(c);
+	pc_owners_load(c);
+	return c;
+fail:
+	tfo_proccol_free(c);
+	return NULL;
+}
+
+void
+tfo_proccol_free(struct tfo_proccol *c)
+{
+	if (c == NULL)
+		return;
+	for (size_t i = 0; i < c->tabcap; i++)
+		free(c->tab[i].name);
+	free(c->tab);
+	free(c->cand);
+	free(c->walk);
+	if (c->procfd >= 0)
+		close(c->procfd);
+	tfo_namepats_fini(&c->inc);
+	tfo_namepats_fini(&c->exc);
+	tfo_redact_fini(&c->redact);
+	tfo_owners_fini(&c->owners);
+	tfo_arena_free(c->arena);
+	free(c->buf);
+	free(c->cmdraw);
+	free(c->cmd);
+	free(c);
+}
+
+const struct tfo_proccol_stats *
+tfo_proccol_stats(const struct tfo_proccol *c)
+{
+	return &c->stats;
+}
+
+void
+tfo_proccol_set_units(struct tfo_proccol *c, long hz, long page_size)
+{
+	if (hz > 0)
+		c->hz = hz;
+	if (page_size > 0)
+		c->page = page_size;
+}
+
+void
+tfo_proccol_set_hook(struct tfo_proccol *c, void (*hook)(void *), void *arg)
+{
+	c->hook = hook;
+	c->hook_arg = arg;
+}

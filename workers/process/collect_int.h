@@ -1,0 +1,90 @@
+/*
+ * collect_int.h - tfo-process collector state shared by collect.c (lifecycle,
+ * walk, selection) and detail.c (full reads and the OTLP encode of one
+ * selected process).
+ */
+#ifndef TFO_PROCESS_COLLECT_INT_H
+#define TFO_PROCESS_COLLECT_INT_H
+
+#include <stdint.h>
+
+#include "common/otlp.h"
+#include "common/procfs_pid.h"
+#include "workers/process/collect.h"
+#include "workers/process/match.h"
+#include "workers/process/owner.h"
+#include "workers/process/select.h"
+
+#define PC_CMD_MARGIN 4096      /* read past cmdline_max_len so redaction sees whole secrets */
+#define PC_CMD_MIN_READ 4096    /* enough for argv[0] when the command line is off */
+#define PC_CGROUP_MAX 2048
+#define PC_BUF 32768            /* stat, status, io, cgroup */
+
+/* pc_ent - what one process left from the previous walk */
+struct pc_ent {
+	int64_t pid;                    /* 0 = empty slot */
+	uint64_t starttime;             /* ticks after boot: pid reuse changes it */
+	uint64_t utime, stime;          /* at walk_ns */
+	uint64_t walk_ns;
+	uint32_t seen;                  /* gen of the last walk that saw it */
+	char *name;                     /* executable name for patterns (lazy) */
+	uint64_t comm_hash;             /* of comm when name was resolved: exec changes it */
+};
+
+/* pc_walk - one process of this walk (index = tfo_cand.idx) */
+struct pc_walk {
+	uint64_t starttime;
+	uint64_t prev_utime, prev_stime, prev_ns;
+	int have_prev;
+};
+
+struct tfo_proccol {
+	char root[1024];
+	int procfd;                     /* <root>/proc, kept open */
+	unsigned top_n;
+	uint32_t cmdline_max;           /* 0 = no process.command_line */
+	struct tfo_namepats inc, exc;
+	struct tfo_redact redact;
+	struct tfo_owners owners;
+	uint64_t owners_ns;             /* last passwd read (unix ns) */
+	const Opentelemetry__Proto__Resource__V1__Resource *host;
+	long hz, page;
+	unsigned ncpus;
+	uint64_t boot_ns;
+
+	struct pc_ent *tab;
+	size_t tabcap, tabn;
+	uint32_t gen;
+	uint64_t now_ns;
+
+	struct tfo_cand *cand;
+	struct pc_walk *walk;
+	size_t ncand, candcap;
+
+	char *buf;                      /* PC_BUF bytes */
+	char *cmdraw, *cmd;             /* cmdcap bytes each */
+	size_t cmdcap;
+	char exe[4097];
+	char cgroup[PC_CGROUP_MAX];
+
+	struct tfo_arena *arena;
+	tfo_kv *kv_user, *kv_system, *kv_read, *kv_write, *kv_vol, *kv_invol,
+	       *kv_major, *kv_minor;    /* shared by every process of a cycle */
+	void (*hook)(void *);
+	void *hook_arg;
+	struct tfo_proccol_stats stats;
+};
+
+/* pc_report - read the selected process cand in full, encode it and emit;
+ * 1 emitted, 0 skipped (vanished), -1 emit failed, -2 out of memory */
+int pc_report(struct tfo_proccol *c, const struct tfo_cand *cand, tfo_proccol_emit_fn emit,
+              void *arg);
+/* pc_owners_load - (re)read <root>/etc/passwd */
+void pc_owners_load(struct tfo_proccol *c);
+/* pc_read_stat - read and parse rel ("stat", "<pid>/stat") under dfd into
+ * buf/st; 0 ok, -1 the process is gone, -2 failed */
+int pc_read_stat(int dfd, const char *rel, char *buf, size_t cap, struct tfo_pid_stat *st);
+/* pc_gone - errno says the process exited (quiet skip) */
+int pc_gone(int err);
+
+#endif

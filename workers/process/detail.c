@@ -1,0 +1,431 @@
+/*
+ * detail.c - tfo-process's full report of one selected process: every read
+ * through one /proc/<pid> dirfd (status, io, cmdline, exe, fd, cgroup), then
+ * its own Resource (host attributes + process.*) and its metrics encoded as
+ * one OTLP ResourceMetrics for the emit callback.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/procfs.h"
+#include "workers/process/collect_int.h"
+
+#define OWNERS_RELOAD_NS (60ull * 1000000000ull)
+#define PASSWD_MAX (8u << 20)
+#define PROC_ATTRS 10
+
+/* everything read about one process */
+struct pc_info {
+	struct tfo_pid_stat st;
+	struct tfo_pid_status status;
+	struct tfo_pid_io io;
+	int have_io;
+	int64_t nfds;                   /* -1 unknown */
+	const struct pc_walk *w;
+	const char *exe_path;           /* NULL unknown */
+	const char *exe_name;
+	const char *command;            /* NULL none */
+	const char *command_line;       /* NULL none */
+	const char *cgroup;             /* NULL none */
+	uint64_t creation_ns;
+};
+
+void
+pc_owners_load(struct tfo_proccol *c)
+{
+	char *buf = malloc(PASSWD_MAX);
+	size_t len;
+
+	c->owners_ns = c->now_ns;
+	if (buf == NULL)
+		return;
+	if (tfo_procfs_read(c->root, "etc/passwd", buf, PASSWD_MAX, &len) != TFO_EIO)
+		(void)tfo_owners_parse(&c->owners, buf, len);
+	free(buf);
+}
+
+static const char *
+owner_of(struct tfo_proccol *c, uint32_t uid)
+{
+	const char *n = tfo_owners_name(&c->owners, uid);
+
+	if (n == NULL && c->now_ns - c->owners_ns > OWNERS_RELOAD_NS) {
+		pc_owners_load(c);      /* a user added since the last read */
+		c->stats.owner_reloads++;
+		n = tfo_owners_name(&c->owners, uid);
+	}
+	return n;
+}
+
+/* ------------------------------------------------------------------ reads */
+
+/* read_at - dfd/name into buf; 0 ok (a longer file is cut), -1 gone, -2 denied, -3 error */
+static int
+read_at(int dfd, const char *name, char *buf, size_t cap, size_t *len)
+{
+	enum tfo_err e;
+	int fd, err;
+
+	*len = 0;
+	if ((fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
+		err = errno;
+	else {
+		e = tfo_procfs_read_fd(fd, buf, cap, len);
+		err = errno;
+		close(fd);
+		if (e != TFO_EIO)
+			return 0;
+	}
+	if (pc_gone(err))
+		return -1;
+	return err == EACCES || err == EPERM ? -2 : -3;
+}
+
+/* count - the outcome of an optional read into the stats; 1 when usable */
+static int
+count(struct tfo_proccol *c, int rc)
+{
+	if (rc == -2)
+		c->stats.denied++;
+	else if (rc == -3)
+		c->stats.read_errors++;
+	return rc == 0;
+}
+
+static int64_t
+count_fds(struct tfo_proccol *c, int dfd)
+{
+	struct dirent *de;
+	int64_t n = 0;
+	DIR *d;
+	int fd;
+
+	if ((fd = openat(dfd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		(void)count(c, errno == EACCES || errno == EPERM ? -2 : pc_gone(errno) ? -1 : -3);
+		return -1;
+	}
+	if ((d = fdopendir(fd)) == NULL) {
+		close(fd);
+		c->stats.read_errors++;
+		return -1;
+	}
+	while ((de = readdir(d)) != NULL)
+		n += de->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+static void
+read_exe(struct tfo_proccol *c, int dfd, struct pc_info *p)
+{
+	ssize_t n = readlinkat(dfd, "exe", c->exe, sizeof(c->exe) - 1);
+	const char *base;
+
+	p->exe_name = p->st.comm;
+	if (n <= 0) {
+		/* ENOENT: kernel thread or zombie; EACCES: no CAP_SYS_PTRACE */
+		(void)count(c, n == 0 ? -3 : errno == EACCES || errno == EPERM ? -2 :
+		    pc_gone(errno) ? -1 : -3);
+		return;
+	}
+	c->exe[n] = '\0';
+	if (n > 10 && strcmp(c->exe + n - 10, " (deleted)") == 0)
+		c->exe[n -= 10] = '\0';     /* upgraded binary: same process, same series */
+	tfo_procfs_text_clean(c->exe, (size_t)n, 0);
+	base = strrchr(c->exe, '/');
+	base = base != NULL ? base + 1 : c->exe;
+	p->exe_path = c->exe;
+	if (base[0] != '\0')
+		p->exe_name = base;
+}
+
+/* redacted - an arena copy of s[0..n) with the redaction applied */
+static char *
+redacted(struct tfo_proccol *c, const char *s, size_t n)
+{
+	size_t cap = 3 * n + 4;     /* each masked byte may grow to "***" */
+	char *r = tfo_arena_alloc(c->arena, cap);
+
+	if (r == NULL)
+		return NULL;
+	memcpy(r, s, n);
+	r[n] = '\0';
+	c->stats.redactions += tfo_redact_apply(&c->redact, r, cap);
+	return r;
+}
+
+/* read_cmdline - process.command and (when enabled) process.command_line */
+static int
+read_cmdline(struct tfo_proccol *c, int dfd, struct pc_info *p)
+{
+	struct tfo_pid_cmdline ci;
+	size_t len, cut;
+	int rc = read_at(dfd, "cmdline", c->cmdraw, c->cmdcap, &len);
+	char *cl;
+
+	if (!count(c, rc) || len == 0)
+		return 0;
+	tfo_procfs_pid_cmdline(c->cmdraw, len, c->cmd, c->cmdcap, &ci);
+	if (ci.argv0_len > 0 && (p->command = redacted(c, c->cmd, ci.argv0_len)) == NULL)
+		return -1;
+	if (c->cmdline_max == 0 || ci.len == 0)
+		return 0;
+	if ((cl = redacted(c, c->cmd, ci.len)) == NULL)
+		return -1;
+	/* cut AFTER redaction: a secret straddling the cut is still masked */
+	cut = strlen(cl);
+	if (cut > c->cmdline_max)
+		cl[tfo_procfs_utf8_cut(cl, c->cmdline_max)] = '\0';
+	p->command_line = cl;
+	return 0;
+}
+
+/* read_all - every file of one process; 0 ok, 1 gone, 2 unreadable, -1 out of memory */
+static int
+read_all(struct tfo_proccol *c, int dfd, struct pc_info *p)
+{
+	size_t len;
+	int rc;
+
+	if ((rc = pc_read_stat(dfd, "stat", c->buf, PC_BUF, &p->st)) != 0 ||
+	    p->st.starttime != p->w->starttime) {
+		if (rc != -2)
+			return 1;   /* exited (or the pid was reused) since the walk */
+		c->stats.read_errors++;
+		return 2;
+	}
+	if ((rc = read_at(dfd, "status", c->buf, PC_BUF, &len)) != 0 ||
+	    tfo_procfs_pid_status(c->buf, len, &p->status) != TFO_OK) {
+		if (rc == -1)
+			return 1;
+		c->stats.read_errors++;
+		return 2;
+	}
+	if (count(c, read_at(dfd, "io", c->buf, PC_BUF, &len)) &&
+	    tfo_procfs_pid_io(c->buf, len, &p->io) == TFO_OK)
+		p->have_io = 1;
+	p->exe_name = p->st.comm;
+	if (!(p->st.flags & TFO_PF_KTHREAD)) {  /* kernel threads: no exe, cmdline, fds */
+		p->nfds = count_fds(c, dfd);
+		read_exe(c, dfd, p);
+		if (read_cmdline(c, dfd, p) != 0)
+			return -1;
+	}
+	if (count(c, read_at(dfd, "cgroup", c->buf, PC_BUF, &len)) && len > 0) {
+		tfo_procfs_pid_cgroup(c->buf, len, c->cgroup, sizeof(c->cgroup));
+		p->cgroup = c->cgroup;
+	}
+	return 0;
+}
+
+/* ------------------------------------------------------------------ build */
+
+/* iso8601 - "2023-11-21T09:25:34.853Z" */
+static void
+iso8601(uint64_t ns, char *out, size_t cap)
+{
+	time_t s = (time_t)(ns / 1000000000ull);
+	struct tm tm;
+	char day[32];
+
+	if (gmtime_r(&s, &tm) == NULL || strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm) == 0)
+		day[0] = '\0';
+	snprintf(out, cap, "%s.%03uZ", day, (unsigned)(ns / 1000000ull % 1000ull));
+}
+
+/* resource - the host attributes followed by this process's */
+static tfo_resource_msg *
+resource(struct tfo_proccol *c, const struct pc_info *p)
+{
+	tfo_resource_msg *r = tfo_arena_alloc(c->arena, sizeof(*r));
+	size_t nh = c->host != NULL ? c->host->n_attributes : 0, n = nh;
+	const char *owner = owner_of(c, p->status.uid[TFO_ID_EFFECTIVE]);
+	char when[48];
+	tfo_kv **a;
+
+	if (r == NULL || (a = tfo_arena_alloc(c->arena, (nh + PROC_ATTRS) * sizeof(*a))) == NULL)
+		return NULL;
+	opentelemetry__proto__resource__v1__resource__init(r);
+	for (size_t i = 0; i < nh; i++)
+		a[i] = c->host->attributes[i];
+	iso8601(p->creation_ns, when, sizeof(when));
+	a[n++] = tfo_otlp_kv_int(c->arena, "process.pid", p->st.pid);
+	a[n++] = tfo_otlp_kv_int(c->arena, "process.parent_pid", p->st.ppid);
+	a[n++] = tfo_otlp_kv_str(c->arena, "process.executable.name", p->exe_name);
+	if (p->exe_path != NULL)
+		a[n++] = tfo_otlp_kv_str(c->arena, "process.executable.path", p->exe_path);
+	if (p->command != NULL)
+		a[n++] = tfo_otlp_kv_str(c->arena, "process.command", p->command);
+	if (p->command_line != NULL)
+		a[n++] = tfo_otlp_kv_str(c->arena, "process.command_line", p->command_line);
+	if (owner != NULL)
+		a[n++] = tfo_otlp_kv_str(c->arena, "process.owner", owner);
+	a[n++] = tfo_otlp_kv_int(c->arena, "process.user.id", p->status.uid[TFO_ID_EFFECTIVE]);
+	a[n++] = tfo_otlp_kv_str(c->arena, "process.creation.time", when);
+	if (p->cgroup != NULL)
+		a[n++] = tfo_otlp_kv_str(c->arena, "process.linux.cgroup", p->cgroup);
+	for (size_t i = nh; i < n; i++)
+		if (a[i] == NULL)
+			return NULL;
+	r->attributes = a;
+	r->n_attributes = n;
+	return r;
+}
+
+/* builder state of one process */
+struct pc_b {
+	struct tfo_proccol *c;
+	struct tfo_otlp_metrics *b;
+	uint64_t start_ns;
+	int oom;
+};
+
+static void
+pt(struct pc_b *x, const char *name, const char *unit, const char *desc, enum tfo_otlp_kind k,
+   int dbl, double dv, int64_t iv, tfo_kv *const *kv, size_t nkv)
+{
+	struct tfo_otlp_metric *m = tfo_otlp_metric(x->b, name, unit, desc, k);
+	enum tfo_err e;
+
+	if (m == NULL) {
+		x->oom = 1;
+		return;
+	}
+	e = dbl ? tfo_otlp_point_double(x->b, m, x->start_ns, x->c->now_ns, dv, kv, nkv)
+	        : tfo_otlp_point_int(x->b, m, x->start_ns, x->c->now_ns, iv, kv, nkv);
+	if (e != TFO_OK)
+		x->oom = 1;
+}
+
+/* pair - one metric with two points told apart by one attribute */
+static void
+pair(struct pc_b *x, const char *name, const char *unit, const char *desc,
+     enum tfo_otlp_kind k, int dbl, const char *key, const char *v1, double d1, uint64_t i1,
+     const char *v2, double d2, uint64_t i2)
+{
+	struct tfo_arena *a = x->c->arena;
+	tfo_kv *kv1 = tfo_otlp_kv_str(a, key, v1), *kv2 = tfo_otlp_kv_str(a, key, v2);
+	struct tfo_otlp_metric *m = tfo_otlp_metric(x->b, name, unit, desc, k);
+	uint64_t s = x->start_ns, t = x->c->now_ns;
+	int64_t j1 = i1 > INT64_MAX ? INT64_MAX : (int64_t)i1;
+	int64_t j2 = i2 > INT64_MAX ? INT64_MAX : (int64_t)i2;
+
+	if (kv1 == NULL || kv2 == NULL || m == NULL ||
+	    (dbl ? tfo_otlp_point_double(x->b, m, s, t, d1, &kv1, 1) != TFO_OK ||
+	           tfo_otlp_point_double(x->b, m, s, t, d2, &kv2, 1) != TFO_OK
+	         : tfo_otlp_point_int(x->b, m, s, t, j1, &kv1, 1) != TFO_OK ||
+	           tfo_otlp_point_int(x->b, m, s, t, j2, &kv2, 1) != TFO_OK))
+		x->oom = 1;
+}
+
+/* utilization - share of all CPUs since the last walk (or since start) */
+static void
+utilization(struct tfo_proccol *c, const struct pc_info *p, double *u, double *s)
+{
+	const struct pc_walk *w = p->w;
+	uint64_t from = w->have_prev ? w->prev_ns : p->creation_ns;
+	uint64_t pu = w->have_prev ? w->prev_utime : 0, ps = w->have_prev ? w->prev_stime : 0;
+	double span;
+
+	*u = *s = 0;
+	if (c->now_ns <= from)
+		return;
+	span = (double)(c->now_ns - from) / 1e9 * (double)c->hz * (double)c->ncpus;
+	*u = p->st.utime > pu ? (double)(p->st.utime - pu) / span : 0;
+	*s = p->st.stime > ps ? (double)(p->st.stime - ps) / span : 0;
+}
+
+static void
+metrics(struct pc_b *x, const struct pc_info *p)
+{
+	struct tfo_proccol *c = x->c;
+	double hz = (double)c->hz, u, s;
+	uint64_t threads = (p->status.have & TFO_PST_THREADS) ? p->status.threads : p->st.num_threads;
+
+	utilization(c, p, &u, &s);
+	pair(x, "process.cpu.time", "s", "Total CPU seconds broken down by different CPU modes.",
+	    TFO_OTLP_COUNTER, 1, "cpu.mode", "user", (double)p->st.utime / hz, 0,
+	    "system", (double)p->st.stime / hz, 0);
+	pair(x, "process.cpu.utilization", "1", "Difference in process.cpu.time since the last "
+	    "measurement, divided by the elapsed time and number of CPUs available to the process.",
+	    TFO_OTLP_GAUGE, 1, "cpu.mode", "user", u, 0, "system", s, 0);
+	pt(x, "process.memory.usage", "By", "The amount of physical memory in use.",
+	    TFO_OTLP_UPDOWN, 0, 0, (int64_t)(p->st.rss * (uint64_t)c->page), NULL, 0);
+	pt(x, "process.memory.virtual", "By", "The amount of committed virtual memory.",
+	    TFO_OTLP_UPDOWN, 0, 0, p->st.vsize > INT64_MAX ? INT64_MAX : (int64_t)p->st.vsize,
+	    NULL, 0);
+	if (p->have_io)
+		pair(x, "process.disk.io", "By", "Disk bytes transferred.", TFO_OTLP_COUNTER, 0,
+		    "disk.io.direction", "read", 0, p->io.read_bytes, "write", 0, p->io.write_bytes);
+	pt(x, "process.thread.count", "{thread}", "Process threads count.", TFO_OTLP_UPDOWN, 0, 0,
+	    (int64_t)threads, NULL, 0);
+	if (p->nfds >= 0)
+		pt(x, "process.unix.file_descriptor.count", "{file_descriptor}",
+		    "Number of UNIX file descriptors in use by the process.", TFO_OTLP_UPDOWN, 0, 0,
+		    p->nfds, NULL, 0);
+	if ((p->status.have & (TFO_PST_VCTX | TFO_PST_NVCTX)) == (TFO_PST_VCTX | TFO_PST_NVCTX))
+		pair(x, "process.context_switches", "{context_switch}",
+		    "Number of times the process has been context switched.", TFO_OTLP_COUNTER, 0,
+		    "process.context_switch.type", "voluntary", 0, p->status.vol_ctxt,
+		    "involuntary", 0, p->status.nonvol_ctxt);
+	pair(x, "process.paging.faults", "{fault}", "Number of page faults the process has made.",
+	    TFO_OTLP_COUNTER, 0, "system.paging.fault.type", "major", 0, p->st.majflt,
+	    "minor", 0, p->st.minflt);
+	pt(x, "process.uptime", "s", "The time the process has been running.", TFO_OTLP_GAUGE, 1,
+	    c->now_ns > p->creation_ns ? (double)(c->now_ns - p->creation_ns) / 1e9 : 0, 0, NULL, 0);
+}
+
+/* creation_ns - boot time + starttime ticks, without overflow */
+static uint64_t
+creation_ns(const struct tfo_proccol *c, uint64_t ticks)
+{
+	uint64_t hz = (uint64_t)c->hz;
+
+	return c->boot_ns + ticks / hz * 1000000000ull + ticks % hz * 1000000000ull / hz;
+}
+
+int
+pc_report(struct tfo_proccol *c, const struct tfo_cand *cand, tfo_proccol_emit_fn emit, void *arg)
+{
+	struct pc_info p = { .nfds = -1, .w = &c->walk[cand->idx] };
+	struct pc_b x = { .c = c };
+	tfo_resource_msg *res;
+	char dir[24];
+	uint8_t *out;
+	size_t len;
+	int dfd, rc;
+
+	tfo_arena_reset(c->arena);
+	snprintf(dir, sizeof(dir), "%lld", (long long)cand->pid);
+	if ((dfd = openat(c->procfd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+		if (pc_gone(errno))
+			c->stats.vanished++;
+		else
+			c->stats.read_errors++;
+		return 0;
+	}
+	rc = read_all(c, dfd, &p);
+	close(dfd);
+	if (rc != 0) {
+		c->stats.vanished += rc == 1;
+		return rc > 0 ? 0 : -2;
+	}
+	p.creation_ns = creation_ns(c, p.st.starttime);
+	x.start_ns = p.creation_ns;
+	if ((res = resource(c, &p)) == NULL ||
+	    (x.b = tfo_otlp_metrics_new(c->arena, res, "tfo-agent/process", TFO_VERSION,
+	    "https://opentelemetry.io/schemas/1.44.0")) == NULL)
+		return -2;
+	metrics(&x, &p);
+	if (x.oom || tfo_otlp_metrics_encode(x.b, &out, &len) != TFO_OK)
+		return -2;
+	c->stats.points += tfo_otlp_metrics_points(x.b);
+	c->stats.bytes += len;
+	return emit(arg, out, len, tfo_otlp_metrics_points(x.b)) == 0 ? 1 : -1;
+}
