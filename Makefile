@@ -2,6 +2,7 @@
 BUILD      ?= build
 TEST_BUILD ?= build-test
 JOBS       ?= $(shell nproc)
+MAKEFLAGS  += --no-print-directory
 
 .PHONY: all deps build run test clean users
 
@@ -18,6 +19,7 @@ users: deps
 	@sh tools/make-users
 
 run: build
+	@if [ "$$(id -u)" = 0 ]; then sh tools/make-users; fi
 	@sh tools/run-dev $(BUILD)
 
 # Sanitizer build with clang so the libFuzzer harnesses build too.
