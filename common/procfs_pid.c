@@ -70,11 +70,17 @@ tfo_procfs_utf8_cut(const char *s, size_t len)
 	size_t i = 0;
 
 	while (i < len) {
-		size_t n = utf8_len(u + i, len - i);
-		if (n == 0)
+		/* the length the lead byte announces: the rest may lie past len */
+		size_t n = u[i] < 0xc2 || u[i] > 0xf4 ? 1 : u[i] < 0xe0 ? 2 : u[i] < 0xf0 ? 3 : 4;
+		if (i + n > len) {
+			size_t k = i + 1;
+			while (k < len && (u[k] & 0xc0) == 0x80)
+				k++;
+			if (k == len)
+				break;  /* a character continuing past len */
+			n = 1;          /* broken before len: one invalid byte */
+		} else if (n > 1 && utf8_len(u + i, n) == 0)
 			n = 1;          /* an invalid byte is one (cleaned) character */
-		if (i + n > len)
-			break;
 		i += n;
 	}
 	return i;
@@ -155,6 +161,15 @@ tfo_procfs_pid_stat(const char *buf, size_t len, struct tfo_pid_stat *out)
 
 /* ---------------------------------------------------------------- status */
 
+/* line_complete - does the line at s end with a newline? The last line of a
+ * file read into a too-small buffer is cut ("Uid:\t10" of "Uid:\t1000"):
+ * key-value files always end in '\n', so an unterminated line is dropped. */
+static int
+line_complete(const struct tfo_scan *s)
+{
+	return memchr(s->p, '\n', (size_t)(s->end - s->p)) != NULL;
+}
+
 /* ids - "Uid:\t0\t0\t0\t0": up to four ids; 0 ok when at least one */
 static int
 ids(struct tfo_scan *s, uint32_t *v)
@@ -218,6 +233,8 @@ tfo_procfs_pid_status(const char *buf, size_t len, struct tfo_pid_status *out)
 	while (!sc_eof(&s)) {
 		const char *k;
 		size_t kn;
+		if (!line_complete(&s))
+			break;
 		/* "Name:" holds comm and may hold anything: never parsed, skipped */
 		if (sc_word(&s, &k, &kn) == 0 && kn > 1 && k[kn - 1] == ':')
 			status_line(&s, k, kn, out);
@@ -249,6 +266,8 @@ tfo_procfs_pid_io(const char *buf, size_t len, struct tfo_pid_io *out)
 		const char *k;
 		size_t kn;
 		uint64_t v;
+		if (!line_complete(&s))
+			break;
 		if (sc_word(&s, &k, &kn) == 0)
 			for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
 				if (sc_is(k, kn, keys[i].k) && sc_u64(&s, &v) == 0 && sc_eol(&s)) {

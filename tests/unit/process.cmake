@@ -1,0 +1,11 @@
+# unit.test_procfs_pid: the /proc/<pid> parsers (common/procfs_pid) on recorded
+# and hand-written fixtures (tests/fixtures/proc-pid), every truncation.
+tfo_unit_test(test_procfs_pid
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/process/test_procfs_pid.c
+  LIBS tfo_procfs_pid)
+# unit.test_process: a tfo-process collection over a copy of the fixture root:
+# selection, redaction, owners, kernel threads, zombies, vanishing processes.
+tfo_unit_test(test_process
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/process/test_process.c
+          ${CMAKE_SOURCE_DIR}/tests/unit/system/tu.c
+  LIBS tfo_process_collect)
