@@ -1,0 +1,22 @@
+# Whole-tree integration tests (tests/integration/e2e/): the real tfo-supervisor
+# with the real workers and tools/tfo-sink on 127.0.0.1, temp dirs, as root
+# (skipped otherwise). Helpers shared with tests/chaos and the benches live in
+# e2e/tfo_e2e.py. See docs/testing.md.
+find_package(Python3 COMPONENTS Interpreter REQUIRED)
+set(TFO_E2E_TARGETS tfo-supervisor tfoctl tfo-sink tfo-system tfo-process tfo-logs
+    tfo-buffer tfo-exporter tfo-heartbeat)
+set(TFO_E2E_READY TRUE)
+foreach(t ${TFO_E2E_TARGETS})
+  if(NOT TARGET ${t})
+    set(TFO_E2E_READY FALSE)
+  endif()
+endforeach()
+
+if(TFO_E2E_READY)
+  # `make run`: tools/run-dev on a copy of configs/dev.yaml (port changed).
+  add_test(NAME integration.e2e.make_run
+           COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/e2e/test_make_run.py
+                   ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR}/bin)
+  set_tests_properties(integration.e2e.make_run PROPERTIES
+    LABELS "integration;e2e" TIMEOUT 120 SKIP_RETURN_CODE 77)
+endif()
