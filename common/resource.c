@@ -204,7 +204,8 @@ build(struct tfo_resource *r, const Tfo__V1__AgentIdentity *agent, const char *r
 		return 0;
 	if (add(r, "service.instance.id", nz(agent->id)) ||
 	    add(r, "telemetryflow.agent.id", nz(agent->id)) ||
-	    add(r, "telemetryflow.agent.name", nz(agent->name)) ||
+	    /* agent.name: "empty = the host name" (docs/configuration.md) */
+	    add(r, "telemetryflow.agent.name", nz(agent->name) ? agent->name : nz(host)) ||
 	    add(r, "deployment.environment.name", nz(agent->environment)))
 		return -1;
 	return add_tags(r, agent);
