@@ -19,4 +19,22 @@ if(TFO_E2E_READY)
                    ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR}/bin)
   set_tests_properties(integration.e2e.make_run PROPERTIES
     LABELS "integration;e2e" TIMEOUT 120 SKIP_RETURN_CODE 77)
+
+  # system (1 s) -> buffer -> exporter -> far end: every family's names, units,
+  # attributes; monotonic cumulative sums; service.instance.id = agent id.
+  add_test(NAME integration.e2e.metrics.http
+           COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/e2e/test_metrics.py
+                   ${CMAKE_BINARY_DIR}/bin http)
+  set_tests_properties(integration.e2e.metrics.http PROPERTIES
+    LABELS "integration;e2e" TIMEOUT 120 SKIP_RETURN_CODE 77)
+  # The gRPC far end is the Node receiver of tests/interop (its npm fixture).
+  find_program(TFO_NODE node)
+  if(TFO_NODE)
+    add_test(NAME integration.e2e.metrics.grpc
+             COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/e2e/test_metrics.py
+                     ${CMAKE_BINARY_DIR}/bin grpc)
+    set_tests_properties(integration.e2e.metrics.grpc PROPERTIES
+      LABELS "integration;e2e;interop" TIMEOUT 120 SKIP_RETURN_CODE 77
+      FIXTURES_REQUIRED exporter_npm)
+  endif()
 endif()
