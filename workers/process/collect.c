@@ -10,6 +10,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/magic.h>
+#include <sys/resource.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -35,44 +38,93 @@ slot_of(int64_t pid, size_t cap)
 	return (size_t)(h >> 20) & (cap - 1);
 }
 
-/* tab_rebuild - a table of cap slots; with gc, only the entries seen by
- * this walk are kept (without: growth in the middle of a walk) */
+/* tab_rebuild - move every entry into a new table of cap slots (growth) */
 static int
-tab_rebuild(struct tfo_proccol *c, size_t cap, int gc)
+tab_rebuild(struct tfo_proccol *c, size_t cap)
 {
 	struct pc_ent *nt = calloc(cap, sizeof(*nt));
-	size_t n = 0;
 
 	if (nt == NULL)
 		return -1;
 	for (size_t i = 0; i < c->tabcap; i++) {
-		struct pc_ent *e = &c->tab[i];
 		size_t j;
-		if (e->pid == 0)
+		if (c->tab[i].pid == 0)
 			continue;
-		if (gc && e->seen != c->gen) {
-			free(e->name);  /* exited since the last walk */
-			continue;
-		}
-		for (j = slot_of(e->pid, cap); nt[j].pid != 0; j = (j + 1) & (cap - 1))
+		for (j = slot_of(c->tab[i].pid, cap); nt[j].pid != 0; j = (j + 1) & (cap - 1))
 			;
-		nt[j] = *e;
-		n++;
+		nt[j] = c->tab[i];
 	}
 	free(c->tab);
 	c->tab = nt;
 	c->tabcap = cap;
-	c->tabn = n;
 	return 0;
 }
 
+/* tab_del - empty slot i, shifting back the entries of its probe run so no
+ * lookup meets a hole (linear probing without tombstones) */
+static void
+tab_del(struct tfo_proccol *c, size_t i)
+{
+	size_t mask = c->tabcap - 1, j = i;
+
+	for (;;) {
+		size_t k;
+		j = (j + 1) & mask;
+		if (c->tab[j].pid == 0)
+			break;
+		k = slot_of(c->tab[j].pid, c->tabcap);
+		/* entry j stays if its home k lies cyclically in (i, j] */
+		if (i <= j ? (i < k && k <= j) : (i < k || k <= j))
+			continue;
+		c->tab[i] = c->tab[j];
+		i = j;
+	}
+	memset(&c->tab[i], 0, sizeof(c->tab[i]));
+	c->tabn--;
+}
+
+/* tab_gc - forget the processes this walk did not see (they exited), in
+ * place: no table-sized allocation per cycle */
+static int
+tab_gc(struct tfo_proccol *c)
+{
+	for (size_t i = 0; i < c->tabcap;) {
+		struct pc_ent *e = &c->tab[i];
+		if (e->pid == 0 || e->seen == c->gen) {
+			i++;
+			continue;
+		}
+		free(e->name);
+		if (e->fd >= 0) {
+			close(e->fd);
+			c->nkept--;
+		}
+		tab_del(c, i);      /* slot i may now hold a later entry: look again */
+	}
+	/* after a fork storm: give the memory back */
+	if (c->tabcap > 4096 && c->tabn * 8 < c->tabcap)
+		return tab_rebuild(c, c->tabcap / 2);
+	return 0;
+}
+
+struct pc_ent *
+pc_tab_find(struct tfo_proccol *c, int32_t pid)
+{
+	if (c->tabcap == 0)
+		return NULL;
+	for (size_t j = slot_of(pid, c->tabcap); c->tab[j].pid != 0; j = (j + 1) & (c->tabcap - 1))
+		if (c->tab[j].pid == pid)
+			return &c->tab[j];
+	return NULL;
+}
+
 static struct pc_ent *
-tab_get(struct tfo_proccol *c, int64_t pid, int *fresh)
+tab_get(struct tfo_proccol *c, int32_t pid, int *fresh)
 {
 	size_t j;
 
 	if ((c->tabn + 1) * 2 > c->tabcap &&
-	    tab_rebuild(c, c->tabcap != 0 ? c->tabcap * 2 : 1024, 0) != 0)
+	    tab_rebuild(c, c->tabcap != 0 ? c->tabcap * 2 : 1024) != 0)
 		return NULL;
 	for (j = slot_of(pid, c->tabcap); c->tab[j].pid != 0; j = (j + 1) & (c->tabcap - 1)) {
 		if (c->tab[j].pid == pid) {
@@ -83,6 +135,7 @@ tab_get(struct tfo_proccol *c, int64_t pid, int *fresh)
 	*fresh = 1;
 	memset(&c->tab[j], 0, sizeof(c->tab[j]));
 	c->tab[j].pid = pid;
+	c->tab[j].fd = -1;
 	c->tabn++;
 	return &c->tab[j];
 }
@@ -123,20 +176,13 @@ exe_name(struct tfo_proccol *c, const char *pid, const struct tfo_pid_stat *st)
 int
 pc_read_stat(int dfd, const char *rel, char *buf, size_t cap, struct tfo_pid_stat *st)
 {
-	enum tfo_err e;
-	size_t len;
-	int fd, err;
+	int fd, rc;
 
 	if ((fd = openat(dfd, rel, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
 		return pc_gone(errno) ? -1 : -2;
-	e = tfo_procfs_read_fd(fd, buf, cap, &len);
-	err = errno;
+	rc = pc_parse_fd(fd, buf, cap, st);
 	close(fd);
-	if (e == TFO_EIO)
-		return pc_gone(err) ? -1 : -2;
-	if (len == 0)
-		return -1;      /* reaped between open and read */
-	return tfo_procfs_pid_stat(buf, len, st) == TFO_OK ? 0 : -2;
+	return rc;
 }
 
 static int
@@ -159,11 +205,75 @@ cand_room(struct tfo_proccol *c)
 	return 0;
 }
 
+int
+pc_pread1(int fd, char *buf, size_t cap, size_t *len)
+{
+	ssize_t r;
+
+	*len = 0;
+	if (cap == 0)
+		return -1;
+	do
+		r = pread(fd, buf, cap - 1, 0);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return -1;
+	buf[r] = '\0';
+	*len = (size_t)r;
+	return 0;
+}
+
+int
+pc_parse_fd(int fd, char *buf, size_t cap, struct tfo_pid_stat *st)
+{
+	size_t len;
+
+	if (pc_pread1(fd, buf, cap, &len) != 0)
+		return pc_gone(errno) ? -1 : -2;
+	if (len == 0)
+		return -1;      /* reaped between open and read */
+	return tfo_procfs_pid_stat(buf, len, st) == TFO_OK ? 0 : -2;
+}
+
+/*
+ * stat_of - this walk's stat of pid. A stat fd kept from an earlier walk is
+ * bound to that process instance: pread costs half of open+read+close, and
+ * ESRCH says the instance is gone (the pid may be a new process's now).
+ * 0 ok, -1 gone, -2 failed.
+ */
+static int
+stat_of(struct tfo_proccol *c, struct pc_ent *e, const char *pid, char *line, size_t cap,
+        struct tfo_pid_stat *st)
+{
+	char rel[32];
+	int fd, rc;
+
+	if (e->fd >= 0) {
+		if ((rc = pc_parse_fd(e->fd, line, cap, st)) == 0)
+			return 0;
+		close(e->fd);
+		e->fd = -1;
+		c->nkept--;
+		if (rc == -2)
+			return -2;
+	}
+	snprintf(rel, sizeof(rel), "%s/stat", pid);
+	if ((fd = openat(c->procfd, rel, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
+		return pc_gone(errno) ? -1 : -2;
+	if ((rc = pc_parse_fd(fd, line, cap, st)) == 0 && c->nkept < c->maxkept) {
+		e->fd = fd;
+		c->nkept++;
+	} else {
+		close(fd);
+	}
+	return rc;
+}
+
 /* walk_one - rank one process; 0 ok or skipped, -1 out of memory */
 static int
-walk_one(struct tfo_proccol *c, const char *pid, int64_t npid)
+walk_one(struct tfo_proccol *c, const char *pid, int32_t npid)
 {
-	char rel[32], line[STAT_LINE_MAX];
+	char line[STAT_LINE_MAX];
 	struct tfo_pid_stat st;
 	struct pc_walk *w;
 	struct pc_ent *e;
@@ -171,32 +281,33 @@ walk_one(struct tfo_proccol *c, const char *pid, int64_t npid)
 	int fresh, rc;
 	unsigned why = 0;
 
-	snprintf(rel, sizeof(rel), "%s/stat", pid);
-	if ((rc = pc_read_stat(c->procfd, rel, line, sizeof(line), &st)) != 0) {
-		if (rc == -2)
-			c->stats.read_errors++;
-		return 0;
-	}
-	c->stats.walked++;
 	if ((e = tab_get(c, npid, &fresh)) == NULL || cand_room(c) != 0)
 		return -1;
+	if ((rc = stat_of(c, e, pid, line, sizeof(line), &st)) != 0) {
+		if (rc == -2)
+			c->stats.read_errors++;
+		return 0;       /* not seen: forgotten (fd closed) at the end of the walk */
+	}
+	c->stats.walked++;
 	w = &c->walk[c->ncand];
 	w->have_prev = !fresh && e->starttime == st.starttime;
 	if (!w->have_prev) {            /* new process, or the pid was reused */
+		int fd = e->fd;
 		free(e->name);
 		memset(e, 0, sizeof(*e));
 		e->pid = npid;
+		e->fd = fd;
 		e->starttime = st.starttime;
 	}
+	w->fd = e->fd;
 	w->starttime = st.starttime;
 	w->prev_utime = e->utime;
 	w->prev_stime = e->stime;
-	w->prev_ns = e->walk_ns;
+	w->prev_ns = c->prev_walk_ns;   /* every live entry was seen by that walk */
 	cpu = st.utime + st.stime;
 	cpu = !w->have_prev ? cpu : cpu >= e->utime + e->stime ? cpu - e->utime - e->stime : 0;
 	e->utime = st.utime;
 	e->stime = st.stime;
-	e->walk_ns = c->now_ns;
 	e->seen = c->gen;
 	if (c->inc.n > 0 || c->exc.n > 0) {
 		uint64_t ch = comm_hash(st.comm);
@@ -226,9 +337,8 @@ pid_of(const char *s)
 	if (s[0] < '1' || s[0] > '9')
 		return 0;
 	for (; *s != '\0'; s++) {
-		if (*s < '0' || *s > '9' || v > (INT64_MAX - 9) / 10)
-			return 0;
-		v = v * 10 + (*s - '0');
+		if (*s < '0' || *s > '9' || (v = v * 10 + (*s - '0')) > INT32_MAX)
+			return 0;       /* PID_MAX_LIMIT is 2^22 */
 	}
 	return v;
 }
@@ -242,6 +352,8 @@ walk(struct tfo_proccol *c)
 
 	c->gen++;
 	c->ncand = 0;
+	c->prev_walk_ns = c->walk_ns;
+	c->walk_ns = c->now_ns;
 	c->stats.walked = 0;
 	if ((fd = openat(c->procfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
 		return TFO_EIO;
@@ -250,16 +362,14 @@ walk(struct tfo_proccol *c)
 		return TFO_EIO;
 	}
 	while (!oom && (de = readdir(d)) != NULL) {
-		int64_t pid = pid_of(de->d_name);
+		int32_t pid = (int32_t)pid_of(de->d_name);
 		if (pid > 0 && walk_one(c, de->d_name, pid) != 0)
 			oom = 1;
 	}
 	closedir(d);
 	if (oom)
 		return TFO_ENOMEM;
-	/* forget processes that exited; shrink after a fork storm */
-	if (c->tabcap > 0 && tab_rebuild(c, c->tabcap > 4096 && c->tabn * 8 < c->tabcap ?
-	    c->tabcap / 2 : c->tabcap, 1) != 0)
+	if (tab_gc(c) != 0)
 		return TFO_ENOMEM;
 	return TFO_OK;
 }
@@ -360,11 +470,24 @@ boot_and_cpus(struct tfo_proccol *c)
 	free(buf);
 }
 
+/* kept_cap - stat fds kept open: the fd limit less a reserve for everything
+ * else (nng, reads of selected processes), at most PC_KEPT_MAX */
+static size_t
+kept_cap(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur <= PC_FD_RESERVE)
+		return 0;
+	return rl.rlim_cur - PC_FD_RESERVE < PC_KEPT_MAX ? rl.rlim_cur - PC_FD_RESERVE : PC_KEPT_MAX;
+}
+
 struct tfo_proccol *
 tfo_proccol_new(const Tfo__V1__ProcessConfig *cfg,
                 const Opentelemetry__Proto__Resource__V1__Resource *host, char *err, size_t errcap)
 {
 	struct tfo_proccol *c = calloc(1, sizeof(*c));
+	struct statfs sfs;
 	char path[1100];
 
 	if (errcap > 0)
@@ -388,8 +511,11 @@ tfo_proccol_new(const Tfo__V1__ProcessConfig *cfg,
 		snprintf(err, errcap, "cannot open %s: %s", path, strerror(errno));
 		goto fail;
 	}
+	if (fstatfs(c->procfd, &sfs) == 0 && sfs.f_type == PROC_SUPER_MAGIC)
+		c->procfs = 1;
 	boot_and_cpus(c);
 	pc_owners_load(c);
+	c->maxkept = kept_cap();
 	return c;
 fail:
 	tfo_proccol_free(c);
@@ -401,8 +527,13 @@ tfo_proccol_free(struct tfo_proccol *c)
 {
 	if (c == NULL)
 		return;
-	for (size_t i = 0; i < c->tabcap; i++)
+	for (size_t i = 0; i < c->tabcap; i++) {
+		if (c->tab[i].pid == 0)
+			continue;
 		free(c->tab[i].name);
+		if (c->tab[i].fd >= 0)
+			close(c->tab[i].fd);
+	}
 	free(c->tab);
 	free(c->cand);
 	free(c->walk);

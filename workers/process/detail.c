@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -69,17 +70,16 @@ owner_of(struct tfo_proccol *c, uint32_t uid)
 static int
 read_at(int dfd, const char *name, char *buf, size_t cap, size_t *len)
 {
-	enum tfo_err e;
-	int fd, err;
+	int fd, err, rc;
 
 	*len = 0;
 	if ((fd = openat(dfd, name, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
 		err = errno;
 	else {
-		e = tfo_procfs_read_fd(fd, buf, cap, len);
+		rc = pc_pread1(fd, buf, cap, len);
 		err = errno;
 		close(fd);
-		if (e != TFO_EIO)
+		if (rc == 0)
 			return 0;
 	}
 	if (pc_gone(err))
@@ -98,14 +98,20 @@ count(struct tfo_proccol *c, int rc)
 	return rc == 0;
 }
 
+/* count_fds - entries of <pid>/fd: since 6.2 the size stat() gives for the
+ * directory, without listing it (a process holding thousands of fds, such as
+ * this collector with its kept stat fds, costs a long getdents); else listed */
 static int64_t
 count_fds(struct tfo_proccol *c, int dfd)
 {
 	struct dirent *de;
+	struct stat sb;
 	int64_t n = 0;
 	DIR *d;
 	int fd;
 
+	if (c->procfs && fstatat(dfd, "fd", &sb, 0) == 0 && sb.st_size > 0)
+		return (int64_t)sb.st_size;
 	if ((fd = openat(dfd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		(void)count(c, errno == EACCES || errno == EPERM ? -2 : pc_gone(errno) ? -1 : -3);
 		return -1;
@@ -193,8 +199,12 @@ read_all(struct tfo_proccol *c, int dfd, struct pc_info *p)
 	size_t len;
 	int rc;
 
-	if ((rc = pc_read_stat(dfd, "stat", c->buf, PC_BUF, &p->st)) != 0 ||
-	    p->st.starttime != p->w->starttime) {
+	/* Same instance as the walk's? Through the kept fd: it still reads, so
+	 * the process was alive after dfd was opened and owned the pid then.
+	 * Without one: the start time read through dfd must match. */
+	rc = p->w->fd >= 0 ? pc_parse_fd(p->w->fd, c->buf, PC_BUF, &p->st) :
+	    pc_read_stat(dfd, "stat", c->buf, PC_BUF, &p->st);
+	if (rc != 0 || p->st.starttime != p->w->starttime) {
 		if (rc != -2)
 			return 1;   /* exited (or the pid was reused) since the walk */
 		c->stats.read_errors++;

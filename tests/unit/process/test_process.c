@@ -12,11 +12,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <cmocka.h>
 
 #include "common/otlp.h"
 #include "workers/process/collect.h"
+#include "workers/process/collect_int.h"
 #include "workers/process/match.h"
 #include "workers/process/owner.h"
 #include "workers/process/select.h"
@@ -461,6 +463,78 @@ test_bad_config(void **state)
 	assert_non_null(strstr(err, "/nonexistent-root/proc"));
 }
 
+/* mkpid - a minimal <root>/proc/<pid>/stat */
+static void
+mkpid(const char *root, int pid)
+{
+	char path[128];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/proc/%d", root, pid);
+	(void)mkdir(path, 0755);
+	snprintf(path, sizeof(path), "%s/proc/%d/stat", root, pid);
+	assert_non_null(f = fopen(path, "w"));
+	fprintf(f, "%d (p%d) S 1 1 1 0 -1 0 0 0 0 0 %d 0 0 0 20 0 1 0 %d 0 0\n", pid, pid, pid % 7,
+	    pid);
+	fclose(f);
+}
+
+static void
+rmpid(const char *root, int pid)
+{
+	char path[128];
+
+	snprintf(path, sizeof(path), "%s/proc/%d/stat", root, pid);
+	assert_int_equal(unlink(path), 0);
+	snprintf(path, sizeof(path), "%s/proc/%d", root, pid);
+	assert_int_equal(rmdir(path), 0);
+}
+
+/* the pid table under churn: processes come and go for several cycles; the
+ * table holds exactly the live ones, each found, kept fds accounted */
+static void
+test_pid_table_churn(void **state)
+{
+	static unsigned char live[20000];
+	struct env *e = *state;
+	struct out o = { 0 };
+	size_t nlive = 0;
+	unsigned seed = 12345;
+
+	memset(live, 0, sizeof(live));
+	e->cfg.top_n = 1;
+	e->cfg.n_include = 0;
+	e->cfg.n_exclude = 0;
+	open_col(e);
+	for (int round = 0; round < 6; round++) {
+		for (int k = 0; k < 1500; k++) {
+			int pid = 1000 + (int)(rand_r(&seed) % 19000);
+			if (live[pid]) {
+				rmpid(e->root, pid);
+				live[pid] = 0;
+				nlive--;
+			} else {
+				mkpid(e->root, pid);
+				live[pid] = 1;
+				nlive++;
+			}
+		}
+		assert_int_equal(tfo_proccol_cycle(e->c, T0 + (uint64_t)round * 1000000000ull, emit, &o),
+		    TFO_OK);
+		out_free(&o);
+		/* + the 8 fixture processes with a stat */
+		assert_int_equal(tfo_proccol_stats(e->c)->walked, nlive + 8);
+		assert_int_equal(e->c->tabn, nlive + 8);
+		size_t withfd = 0;
+		for (size_t i = 0; i < e->c->tabcap; i++)
+			withfd += e->c->tab[i].pid != 0 && e->c->tab[i].fd >= 0;
+		assert_int_equal(withfd, e->c->nkept);
+		assert_true(e->c->nkept <= e->c->maxkept);
+		for (int pid = 1000; pid < 20000; pid++)
+			assert_true((pc_tab_find(e->c, pid) != NULL) == (live[pid] != 0));
+	}
+}
+
 /* ------------------------------------------------------------- selection */
 
 static void
@@ -606,6 +680,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_cmdline_cut_after_redaction, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_emit_failure_stops_cycle, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_config, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_pid_table_churn, setup, teardown),
 		cmocka_unit_test(test_select),
 		cmocka_unit_test(test_namepats),
 		cmocka_unit_test(test_redact),
