@@ -4,7 +4,9 @@
  * collection library (collect.c) ranks all processes and puts one OTLP
  * ResourceMetrics per selected process into tfo-buffer.
  */
+#include <errno.h>
 #include <linux/capability.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
@@ -89,6 +91,20 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 		log_error("process: collection failed: %s", tfo_strerror(e));
 }
 
+/* raise_nofile - soft fd limit up to the hard one: the collector keeps one
+ * stat fd per process (pread is half the cost of open+read+close) */
+static void
+raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+			log_warn("process: cannot raise the fd limit: %s", strerror(errno));
+	}
+}
+
 /* process_pre_init - still root: open /proc, read /etc, compile patterns */
 static int
 process_pre_init(struct tfo_worker *w, const Tfo__V1__WorkerConfig *cfg, void *arg)
@@ -106,6 +122,7 @@ process_pre_init(struct tfo_worker *w, const Tfo__V1__WorkerConfig *cfg, void *a
 	s->interval_ms = pc->interval_ms != 0 ? pc->interval_ms : DEFAULT_INTERVAL_MS;
 	if (s->interval_ms < MIN_INTERVAL_MS)
 		s->interval_ms = MIN_INTERVAL_MS;
+	raise_nofile();
 	if ((s->res = tfo_resource_new(cfg->agent, pc->proc_root)) == NULL) {
 		log_error("process: out of memory");
 		return -1;
