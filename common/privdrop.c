@@ -13,11 +13,29 @@
 #include <cap-ng.h>
 
 int
-tfo_priv_rlimits(void)
+tfo_priv_rlimits(int no_file_writes, unsigned long nproc_cap)
 {
-	struct rlimit rl = { 0, 0 };
+	struct rlimit zero = { 0, 0 }, np = { nproc_cap, nproc_cap };
 
-	return setrlimit(RLIMIT_CORE, &rl);
+	if (setrlimit(RLIMIT_CORE, &zero) == -1)
+		return -1;
+	if (no_file_writes && setrlimit(RLIMIT_FSIZE, &zero) == -1)
+		return -1;
+	if (nproc_cap > 0 && setrlimit(RLIMIT_NPROC, &np) == -1)
+		return -1;
+	return 0;
+}
+
+int
+tfo_priv_nondumpable(void)
+{
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)
+		return -1;
+	if (prctl(PR_GET_DUMPABLE, 0, 0, 0, 0) != 0) {
+		errno = EPERM;
+		return -1;
+	}
+	return 0;
 }
 
 int

@@ -9,8 +9,16 @@
 
 #include <sys/types.h>
 
-/* tfo_priv_rlimits - RLIMIT_CORE 0 (no core files holding secrets) */
-int tfo_priv_rlimits(void);
+/*
+ * tfo_priv_rlimits - RLIMIT_CORE 0 (no core files holding secrets); with
+ * no_file_writes also RLIMIT_FSIZE 0 (a role that never writes a file);
+ * nproc_cap > 0 caps RLIMIT_NPROC (never 0: every role runs threads, and
+ * threads count against the user's RLIMIT_NPROC).
+ */
+int tfo_priv_rlimits(int no_file_writes, unsigned long nproc_cap);
+/* tfo_priv_nondumpable - PR_SET_DUMPABLE 0 (no ptrace, no core, /proc/<pid>
+ * owned by root), checked */
+int tfo_priv_nondumpable(void);
 /* tfo_priv_drop - setgroups/setresgid/setresuid to uid:gid (supplementary
  * groups of the user initialised), keep only `caps` (-1 terminated) */
 int tfo_priv_drop(uid_t uid, gid_t gid, const int *caps);

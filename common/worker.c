@@ -20,16 +20,11 @@
 
 #define CONFIG_WAIT_MS 30000        /* the supervisor sends config at once */
 #define DEFAULT_DEADLINE_MS 5000
-#define LANDLOCK_MAX 64
+#define NPROC_CAP 512                /* role users run threads, never processes */
 
 struct tfo_stats {
 	Tfo__V1__Stat **v;
 	size_t n, cap;
-};
-
-struct ll_rule {
-	char *path;
-	int rw;
 };
 
 struct tfo_worker {
@@ -42,10 +37,8 @@ struct tfo_worker {
 	int status;
 	int done;                           /* tfo_worker_exit was called */
 	int stopping;
-	struct ll_rule ll[LANDLOCK_MAX];
-	size_t nll;
-	uint16_t ll_ports[LANDLOCK_MAX];
-	size_t nports;
+	struct tfo_sandbox_rules sb;        /* declared by the role in pre_init */
+	char landlock[96];                  /* what Landlock applied, for Ready */
 };
 
 struct event_base *
@@ -68,15 +61,14 @@ tfo_worker_exit(struct tfo_worker *w, int status)
 	event_base_loopbreak(w->base);
 }
 
-/* Landlock rules are recorded now and applied by the sandbox issue. */
+/* Landlock rules are recorded now and applied after the identity drop. */
 static void
 landlock_add(struct tfo_worker *w, const char *path, int rw)
 {
-	if (w->nll >= LANDLOCK_MAX || (w->ll[w->nll].path = strdup(path)) == NULL) {
-		log_warn("landlock: rule for %s not recorded", path);
-		return;
-	}
-	w->ll[w->nll++].rw = rw;
+	enum tfo_err e = tfo_sandbox_rules_add_path(&w->sb, path, rw);
+
+	if (e != TFO_OK)
+		log_warn("landlock: rule for %s not recorded: %s", path, tfo_strerror(e));
 }
 
 void
@@ -94,8 +86,10 @@ tfo_worker_landlock_rw(struct tfo_worker *w, const char *path)
 void
 tfo_worker_landlock_connect_tcp(struct tfo_worker *w, uint16_t port)
 {
-	if (w->nports < LANDLOCK_MAX)
-		w->ll_ports[w->nports++] = port;
+	enum tfo_err e = tfo_sandbox_rules_add_port(&w->sb, port);
+
+	if (e != TFO_OK)
+		log_warn("landlock: tcp port %u not recorded: %s", (unsigned)port, tfo_strerror(e));
 }
 
 /* ------------------------------------------------------------------ stats */
@@ -197,16 +191,15 @@ begin_shutdown(struct tfo_worker *w, uint32_t deadline_ms)
 }
 
 #ifdef TFO_TEST_HOOKS
-/* Test builds: the forbidden-action matrix is the sandbox issue's; say so. */
+/* Test builds only: attempt one forbidden action (tests/sandbox/). */
 static void
 on_test_action(struct tfo_worker *w, const Tfo__V1__TestAction *ta)
 {
 	Tfo__V1__Control m = TFO__V1__CONTROL__INIT;
 	Tfo__V1__TestResult r = TFO__V1__TEST_RESULT__INIT;
+	char detail[256];
 
-	r.action = ta->action;
-	r.err = ENOSYS;
-	r.detail = "test actions not implemented yet";
+	tfo_sandbox_test_action(ta, &r, detail, sizeof(detail));
 	m.msg_case = TFO__V1__CONTROL__MSG_TEST_RESULT;
 	m.test_result = &r;
 	send_or_exit(w, &m);
@@ -308,13 +301,32 @@ read_config(struct tfo_worker *w)
 	return 0;
 }
 
-/* drop_identity - rlimits, uid change with the role's caps, proof, pdeathsig, nnp */
+/* writes_nothing - the role writes no file and stdout/stderr are not files
+ * (a log file as stderr would hit RLIMIT_FSIZE 0: SIGXFSZ) */
+static int
+writes_nothing(const struct tfo_worker *w)
+{
+	const struct tfo_sandbox_profile *p = tfo_sandbox_profile(w->ops->role);
+	struct stat st;
+
+	if (p == NULL || p->writes_files)
+		return 0;
+	for (int fd = 1; fd <= 2; fd++)
+		if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode))
+			return 0;
+	return 1;
+}
+
+/* drop_identity - rlimits, uid change with the role's caps, proof, pdeathsig,
+ * nnp, not dumpable */
 static int
 drop_identity(struct tfo_worker *w, pid_t ppid)
 {
 	const Tfo__V1__WorkerConfig *c = w->cfg;
+	int role_user = c->drop_privileges && geteuid() == 0;
 
-	if (tfo_priv_rlimits() == -1) {
+	/* RLIMIT_NPROC counts the real uid's threads: capped only for a role user */
+	if (tfo_priv_rlimits(writes_nothing(w), role_user ? NPROC_CAP : 0) == -1) {
 		log_error("rlimits: %s", strerror(errno));
 		return -1;
 	}
@@ -337,6 +349,26 @@ drop_identity(struct tfo_worker *w, pid_t ppid)
 	}
 	if (tfo_priv_no_new_privs() == -1) {
 		log_error("no_new_privs: %s", strerror(errno));
+		return -1;
+	}
+	if (tfo_priv_nondumpable() == -1) {
+		log_error("PR_SET_DUMPABLE 0: %s", strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+/* sandbox - Landlock with the declared rules, then seccomp */
+static int
+sandbox(struct tfo_worker *w)
+{
+	const char *what = "";
+	enum tfo_err e = tfo_sandbox_apply(w->ops->role, w->cfg, &w->sb, w->landlock,
+	    sizeof(w->landlock), &what);
+
+	if (e != TFO_OK) {
+		log_error("sandbox: %s: %s%s%s", what, tfo_strerror(e), w->landlock[0] ? ": " : "",
+		    w->landlock);
 		return -1;
 	}
 	return 0;
@@ -366,7 +398,7 @@ send_ready(struct tfo_worker *w)
 	Tfo__V1__Ready r = TFO__V1__READY__INIT;
 
 	r.pid = (uint32_t)getpid();
-	r.landlock = "";
+	r.landlock = w->landlock;
 	m.msg_case = TFO__V1__CONTROL__MSG_READY;
 	m.ready = &r;
 	send_or_exit(w, &m);
@@ -385,8 +417,7 @@ worker_free(struct tfo_worker *w)
 		event_base_free(w->base);
 	if (w->cfg_msg)
 		tfo__v1__control__free_unpacked(w->cfg_msg, NULL);
-	for (size_t i = 0; i < w->nll; i++)
-		free(w->ll[i].path);
+	tfo_sandbox_rules_fini(&w->sb);
 	free(w);
 }
 
@@ -430,7 +461,7 @@ tfo_worker_main(int argc, char **argv, const struct tfo_worker_ops *ops, void *a
 	if (ops->pre_init && ops->pre_init(w, w->cfg, arg) == -1)
 		goto out;
 	inited = 1;
-	if (drop_identity(w, ppid) == -1 || tfo_sandbox_apply(ops->role, w->cfg) == -1)
+	if (drop_identity(w, ppid) == -1 || sandbox(w) == -1)
 		goto out;
 	if (ops->post_init && ops->post_init(w, w->cfg, arg) == -1)
 		goto out;

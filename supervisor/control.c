@@ -33,6 +33,7 @@ struct sv_ctl {
 	uint8_t *reply;
 	size_t reply_len;
 	int have_reply, closing;
+	int deferred;                /* the loop answers later (sv_ctl_complete) */
 	char path[4096];
 };
 
@@ -110,9 +111,36 @@ on_wake(evutil_socket_t fd, short what, void *arg)
 		return;
 	out = sv_ctl_handle(sv, nng_msg_body(m), nng_msg_len(m), &outlen);
 	nng_msg_free(m);
+	if (out == NULL && c->deferred)
+		return;                 /* the thread keeps waiting for sv_ctl_complete */
 	pthread_mutex_lock(&c->mu);
 	c->reply = out;
 	c->reply_len = outlen;
+	c->have_reply = 1;
+	pthread_cond_signal(&c->cv);
+	pthread_mutex_unlock(&c->mu);
+}
+
+void
+sv_ctl_defer(struct sv *sv)
+{
+	if (sv->ctl)
+		sv->ctl->deferred = 1;
+}
+
+void
+sv_ctl_complete(struct sv *sv, uint8_t *out, size_t len)
+{
+	struct sv_ctl *c = sv->ctl;
+
+	if (c == NULL || !c->deferred) {
+		free(out);
+		return;
+	}
+	c->deferred = 0;
+	pthread_mutex_lock(&c->mu);
+	c->reply = out;
+	c->reply_len = len;
 	c->have_reply = 1;
 	pthread_cond_signal(&c->cv);
 	pthread_mutex_unlock(&c->mu);
@@ -204,6 +232,9 @@ sv_ctl_fini(struct sv *sv)
 
 	if (c == NULL)
 		return;
+#ifdef TFO_TEST_HOOKS
+	sv_test_action_fini(sv);
+#endif
 	pthread_mutex_lock(&c->mu);
 	c->closing = 1;
 	pthread_cond_broadcast(&c->cv);

@@ -21,12 +21,18 @@ struct status_buf {
 	Tfo__V1__Sandbox sb[TFO_ROLE_COUNT];
 	struct sv_sandbox raw[TFO_ROLE_COUNT];
 	char sig[TFO_ROLE_COUNT][16];
+	char seccomp[TFO_ROLE_COUNT][32];
 };
 
+/* seccomp_name - the kernel's view (/proc Seccomp:) and, for a filter, the
+ * mode the worker was started with: "filter/kill", "filter/log", "off" */
 static const char *
-seccomp_name(int v)
+seccomp_name(const struct sv_worker *w, int v, char *buf, size_t bufsz)
 {
-	return v == 0 ? "off" : v == 1 ? "strict" : v == 2 ? "filter" : "unknown";
+	if (v != 2)
+		return v == 0 ? "off" : v == 1 ? "strict" : "unknown";
+	snprintf(buf, bufsz, "filter/%s", w->seccomp_mode[0] ? w->seccomp_mode : "?");
+	return buf;
 }
 
 static void
@@ -60,9 +66,11 @@ worker_status(const struct sv_worker *w, struct status_buf *b, int i, int64_t no
 	else
 		(void)sv_proc_status_parse("", 0, &b->raw[i]);
 	b->sb[i].no_new_privs = b->raw[i].no_new_privs == 1;
-	b->sb[i].seccomp = (char *)(w->pid > 0 ? seccomp_name(b->raw[i].seccomp) : "");
+	b->sb[i].seccomp = (char *)(w->pid > 0 ? seccomp_name(w, b->raw[i].seccomp,
+	    b->seccomp[i], sizeof(b->seccomp[i])) : "");
 	b->sb[i].cap_eff = b->raw[i].cap_eff;
-	b->sb[i].landlock = (char *)(w->pid > 0 ? "not applied" : "");
+	/* Landlock leaves no trace in /proc: this is what the worker's Ready said */
+	b->sb[i].landlock = (char *)(w->pid > 0 ? w->landlock : "");
 	ws->sandbox = &b->sb[i];
 	if (w->stats) {
 		ws->stats = w->stats->stats;
@@ -130,8 +138,14 @@ dispatch(struct sv *sv, const Tfo__V1__CtlRequest *req, Tfo__V1__CtlReply *rep,
 		sv_shutdown_begin(sv, 0);
 		return 0;
 	case TFO__V1__VERB__VERB_TEST_ACTION:
-		snprintf(err, errsz, "test actions are not implemented yet");
+#ifdef TFO_TEST_HOOKS
+		return sv_test_action_start(sv, req, err, errsz);
+#else
+		log_warn("control: test-action refused: release build");
+		snprintf(err, errsz, "test actions are refused: this tfo-supervisor is a release "
+		    "build (compiled without TFO_TEST_HOOKS)");
 		return -1;
+#endif
 	default:
 		log_warn("control: unknown verb %d refused", (int)req->verb);
 		snprintf(err, errsz, "unknown verb %d", (int)req->verb);
@@ -148,6 +162,7 @@ sv_ctl_handle(struct sv *sv, const void *buf, size_t len, size_t *outlen)
 	char err[512] = "";
 	enum tfo_err e;
 	uint8_t *out = NULL;
+	int rv;
 
 	rep.version = TFO__V1__PROTO_VERSION__TFO_PROTO_VERSION;
 	req = (Tfo__V1__CtlRequest *)tfo_msg_decode(&tfo__v1__ctl_request__descriptor,
@@ -157,8 +172,15 @@ sv_ctl_handle(struct sv *sv, const void *buf, size_t len, size_t *outlen)
 	} else if (req == NULL) {
 		log_warn("control: bad request of %zu bytes refused: %s", len, tfo_strerror(e));
 		snprintf(err, sizeof(err), "bad request: %s", tfo_strerror(e));
+	} else if ((rv = dispatch(sv, req, &rep, b, err, sizeof(err))) == 1) {
+		/* deferred: the test relay answers when the worker does */
+		sv_ctl_defer(sv);
+		tfo__v1__ctl_request__free_unpacked(req, NULL);
+		free(b);
+		*outlen = 0;
+		return NULL;
 	} else
-		rep.ok = dispatch(sv, req, &rep, b, err, sizeof(err)) == 0;
+		rep.ok = rv == 0;
 	rep.error = err;
 	*outlen = tfo__v1__ctl_reply__get_packed_size(&rep);
 	if ((out = malloc(*outlen ? *outlen : 1)) != NULL)

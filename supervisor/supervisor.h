@@ -63,6 +63,11 @@ struct sv_worker {
 	struct sv_exit last_exit;
 	Tfo__V1__Pong *stats;        /* last pong, owns its stats */
 	char path[4096];             /* worker executable */
+	char landlock[64];           /* as the worker's Ready reported it */
+	char seccomp_mode[8];        /* kill|log|off, the mode it was started with */
+#ifdef TFO_TEST_HOOKS
+	int test_pending;            /* a tfoctl test-action awaits its result */
+#endif
 };
 
 struct sv_ctl;
@@ -84,6 +89,10 @@ struct sv {
 	uint64_t watchdog_usec;
 	struct sv_ctl *ctl;
 	uint64_t next_incarnation;
+#ifdef TFO_TEST_HOOKS
+	struct sv_worker *test_worker;   /* the one pending test-action */
+	struct event *ev_test;           /* its timeout */
+#endif
 };
 
 /* time.c-ish helpers (policy.c) */
@@ -140,7 +149,30 @@ void sv_notify_fini(struct sv *sv);
 /* control.c - control.ipc for tfoctl */
 int sv_ctl_init(struct sv *sv);
 void sv_ctl_fini(struct sv *sv);
-/* sv_ctl_handle - one request packet -> packed CtlReply (malloc'd) */
+/* sv_ctl_handle - one request packet -> packed CtlReply (malloc'd); NULL
+ * with *outlen 0 when the reply is deferred (sv_ctl_complete sends it) */
 uint8_t *sv_ctl_handle(struct sv *sv, const void *buf, size_t len, size_t *outlen);
+/* sv_ctl_defer - the request being handled is answered later (test relay) */
+void sv_ctl_defer(struct sv *sv);
+/* sv_ctl_complete - the deferred reply (takes `out`; NULL = no reply) */
+void sv_ctl_complete(struct sv *sv, uint8_t *out, size_t len);
+
+/* sigsys.c - the system call behind a SIGSYS death, from the kernel's audit
+ * record in /dev/kmsg (-1 when unknown) */
+int sv_kmsg_seccomp_parse(const char *rec, size_t len, pid_t pid, long *nr);
+long sv_sigsys_syscall(pid_t pid);
+/* sv_sigsys_describe - log "seccomp violation in <role>" and add the call to
+ * w->last_exit.reason when known */
+void sv_sigsys_describe(struct sv_worker *w, pid_t pid);
+
+#ifdef TFO_TEST_HOOKS
+/* testaction.c - test builds only: relay a test-action to a worker; 1 =
+ * deferred (answered by one of the calls below), -1 = refused (err) */
+int sv_test_action_start(struct sv *sv, const Tfo__V1__CtlRequest *req, char *err,
+    size_t errsz);
+void sv_test_action_result(struct sv_worker *w, Tfo__V1__TestResult *res);
+void sv_test_action_died(struct sv_worker *w);
+void sv_test_action_fini(struct sv *sv);
+#endif
 
 #endif

@@ -87,8 +87,19 @@ protocol_error(struct sv_worker *w, const char *what)
 	kill_worker(w, SV_KILL_PROTO, SIGKILL);
 }
 
+/* copy_printable - a worker's text for status: bounded, printable ASCII only */
 static void
-on_ready(struct sv_worker *w)
+copy_printable(char *dst, size_t dstsz, const char *src)
+{
+	size_t i = 0;
+
+	for (; src != NULL && src[i] != '\0' && i + 1 < dstsz; i++)
+		dst[i] = src[i] >= 0x20 && src[i] < 0x7f ? src[i] : '?';
+	dst[i] = '\0';
+}
+
+static void
+on_ready(struct sv_worker *w, const Tfo__V1__Ready *r)
 {
 	unsigned ready, enabled;
 
@@ -96,6 +107,7 @@ on_ready(struct sv_worker *w)
 		protocol_error(w, "Ready twice");
 		return;
 	}
+	copy_printable(w->landlock, sizeof(w->landlock), r->landlock);
 	w->state = SV_READY;
 	w->ready_ms = w->last_pong_ms = sv_now_ms();
 	w->ping_nonce = 0;
@@ -129,7 +141,7 @@ dispatch(struct sv_worker *w, Tfo__V1__Control *m)
 {
 	switch (m->msg_case) {
 	case TFO__V1__CONTROL__MSG_READY:
-		on_ready(w);
+		on_ready(w, m->ready);
 		return;
 	case TFO__V1__CONTROL__MSG_PONG:
 		if (w->state == SV_READY || w->state == SV_STOPPING)
@@ -138,6 +150,12 @@ dispatch(struct sv_worker *w, Tfo__V1__Control *m)
 			protocol_error(w, "Pong before Ready");
 		return;
 	case TFO__V1__CONTROL__MSG_TEST_RESULT:
+#ifdef TFO_TEST_HOOKS
+		if (w->test_pending) {
+			sv_test_action_result(w, m->test_result);
+			return;
+		}
+#endif
 		log_info("%s: test result %s: err %d %s", tfo_role_name(w->role),
 		    m->test_result->action, m->test_result->err, m->test_result->detail);
 		return;
@@ -258,6 +276,9 @@ sv_worker_start(struct sv_worker *w)
 	w->ping_nonce = 0;
 	w->started_ms = sv_now_ms();
 	w->state = SV_STARTING;
+	w->landlock[0] = '\0';
+	snprintf(w->seccomp_mode, sizeof(w->seccomp_mode), "%s",
+	    sv->cfg.supervisor.seccomp ? sv->cfg.supervisor.seccomp : "kill");
 	if (open_channel(w, pair) == -1) {
 		w->pid = -1;
 	} else {
@@ -433,6 +454,12 @@ on_death(struct sv_worker *w, int wstatus)
 	int64_t now = sv_now_ms();
 
 	sv_exit_describe(&w->last_exit, wstatus, w->kill_why, was_ready, sv_wall_s());
+	if (w->last_exit.sig == SIGSYS)
+		sv_sigsys_describe(w, w->pid);
+#ifdef TFO_TEST_HOOKS
+	if (w->test_pending)
+		sv_test_action_died(w);
+#endif
 	if (requested)
 		log_info("%s: pid %d stopped (%s)", tfo_role_name(w->role), (int)w->pid,
 		    w->last_exit.reason);

@@ -121,11 +121,10 @@ dial(struct ctx *c, nng_socket *s)
 	return 1;
 }
 
-/* call - one request, one validated reply (*rep NULL on failure) */
+/* call_req - one request, one validated reply (*rep NULL on failure) */
 static int
-call(struct ctx *c, Tfo__V1__Verb verb, const char *role, Tfo__V1__CtlReply **rep)
+call_req(struct ctx *c, Tfo__V1__CtlRequest *req, Tfo__V1__CtlReply **rep)
 {
-	Tfo__V1__CtlRequest req = TFO__V1__CTL_REQUEST__INIT;
 	nng_socket s;
 	enum tfo_err e;
 	int rc;
@@ -133,10 +132,8 @@ call(struct ctx *c, Tfo__V1__Verb verb, const char *role, Tfo__V1__CtlReply **re
 	*rep = NULL;
 	if ((rc = dial(c, &s)) != 0)
 		return rc;
-	req.version = TFO__V1__PROTO_VERSION__TFO_PROTO_VERSION;
-	req.verb = verb;
-	req.role = (char *)(role ? role : "");
-	if ((e = tfo_msg_send(s, &req.base)) != TFO_OK) {
+	req->version = TFO__V1__PROTO_VERSION__TFO_PROTO_VERSION;
+	if ((e = tfo_msg_send(s, &req->base)) != TFO_OK) {
 		fprintf(stderr, "tfoctl: send to %s: %s\n", c->path, tfo_strerror(e));
 		nng_close(s);
 		return 1;
@@ -160,6 +157,16 @@ call(struct ctx *c, Tfo__V1__Verb verb, const char *role, Tfo__V1__CtlReply **re
 		return 1;
 	}
 	return 0;
+}
+
+static int
+call(struct ctx *c, Tfo__V1__Verb verb, const char *role, Tfo__V1__CtlReply **rep)
+{
+	Tfo__V1__CtlRequest req = TFO__V1__CTL_REQUEST__INIT;
+
+	req.verb = verb;
+	req.role = (char *)(role ? role : "");
+	return call_req(c, &req, rep);
 }
 
 static int
@@ -269,6 +276,40 @@ cmd_config(struct ctx *c, int argc, char **argv)
 	return 0;
 }
 
+/*
+ * cmd_test_action - HIDDEN, for tests/sandbox/: ask a worker of a test build
+ * to attempt a forbidden action. Prints "ACTION err=N DETAIL" (N = errno of
+ * the attempt, 0 = it was allowed, < 0 = the worker died of signal -N).
+ * A release supervisor refuses it.
+ */
+static int
+cmd_test_action(struct ctx *c, int argc, char **argv)
+{
+	Tfo__V1__CtlRequest req = TFO__V1__CTL_REQUEST__INIT;
+	Tfo__V1__TestAction ta = TFO__V1__TEST_ACTION__INIT;
+	Tfo__V1__CtlReply *rep;
+	int rc;
+
+	if (argc < 3 || argc > 4) {
+		fprintf(stderr, "tfoctl: usage: tfoctl test-action ROLE ACTION [ARG]\n");
+		return 1;
+	}
+	ta.action = argv[2];
+	ta.arg = (char *)(argc == 4 ? argv[3] : "");
+	req.verb = TFO__V1__VERB__VERB_TEST_ACTION;
+	req.role = argv[1];
+	req.test_action = &ta;
+	if ((rc = call_req(c, &req, &rep)) != 0)
+		return rc;
+	if (rep->test_result == NULL) {
+		fprintf(stderr, "tfoctl: reply without a test result\n");
+		rc = 1;
+	} else
+		printf("%s err=%d %s\n", argv[2], rep->test_result->err, rep->test_result->detail);
+	tfo__v1__ctl_reply__free_unpacked(rep, NULL);
+	return rc;
+}
+
 static int cmd_help(struct ctx *c, int argc, char **argv);
 
 static const struct verb verbs[] = {
@@ -336,6 +377,9 @@ main(int argc, char **argv)
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
 		if (strcmp(argv[optind], verbs[i].name) == 0)
 			return verbs[i].fn(&c, argc - optind, argv + optind);
+	/* hidden: not in the help text, for the sandbox tests only */
+	if (strcmp(argv[optind], "test-action") == 0)
+		return cmd_test_action(&c, argc - optind, argv + optind);
 	fprintf(stderr, "tfoctl: unknown verb '%s'\n", argv[optind]);
 	return usage(stderr);
 }

@@ -1,0 +1,117 @@
+/*
+ * sandbox_profiles.c - the seccomp allowlists (every worker): one shared base
+ * (glibc, libevent, nng, protobuf-c, threads, the ASan runtime) plus per-role
+ * features. Calls that need their arguments checked (mmap, mprotect, clone,
+ * socket, ioctl, prctl, kill...) are not here: see sandbox_seccomp.c.
+ * Names unknown on an architecture are skipped when the filter is built.
+ */
+#include <string.h>
+
+#include "common/sandbox.h"
+
+static const char *const base[] = {
+	/* files through descriptors (which files: Landlock decides) */
+	"read", "write", "readv", "writev", "pread64", "preadv", "preadv2", "close",
+	"close_range", "lseek", "fstat", "newfstatat", "stat", "lstat", "statx",
+	"open", "openat", "getdents64", "readlink", "readlinkat", "access",
+	"faccessat", "faccessat2", "fcntl", "dup", "dup2", "dup3", "fstatfs",
+	"fadvise64", "getcwd",
+	/* memory (mmap and mprotect are argument-checked) */
+	"brk", "munmap", "mremap", "madvise", "mincore",
+	/* event loops */
+	"epoll_create", "epoll_create1", "epoll_ctl", "epoll_wait", "epoll_pwait",
+	"epoll_pwait2", "poll", "ppoll", "select", "pselect6", "eventfd2", "pipe",
+	"pipe2",
+	/* time */
+	"clock_gettime", "clock_getres", "gettimeofday", "time", "nanosleep",
+	"clock_nanosleep",
+	/* signals (kill and tgkill: own process only, sandbox_seccomp.c) */
+	"rt_sigaction", "rt_sigprocmask", "rt_sigreturn", "rt_sigtimedwait",
+	"sigaltstack", "restart_syscall", "pause",
+	/* identity, read-only */
+	"getpid", "gettid", "getppid", "getuid", "geteuid", "getgid", "getegid",
+	"getresuid", "getresgid", "getgroups", "uname", "getrandom", "getrusage",
+	"getrlimit", "sysinfo", "sched_getaffinity", "sched_yield", "getpriority",
+	/* threads (clone is argument-checked) */
+	"futex", "set_robust_list", "get_robust_list", "rseq", "set_tid_address",
+	"membarrier", "exit", "exit_group",
+	/* sockets: the family is checked at socket()/socketpair() */
+	"connect", "getsockopt", "setsockopt", "getsockname", "getpeername",
+	"sendto", "recvfrom", "sendmsg", "recvmsg", "sendmmsg", "recvmmsg",
+	"shutdown",
+	NULL,
+};
+
+/* the buffer's store: LevelDB files in the state dir */
+static const char *const fs_write[] = {
+	"pwrite64", "pwritev", "pwritev2", "mkdir", "mkdirat", "rmdir", "rename",
+	"renameat", "renameat2", "unlink", "unlinkat", "fsync", "fdatasync",
+	"ftruncate", "fallocate", "flock", "sync_file_range",
+	NULL,
+};
+
+/* ipc listeners: nng binds the socket file and sets its mode */
+static const char *const listen_calls[] = {
+	"bind", "listen", "accept", "accept4", "chmod", "fchmod", "fchmodat",
+	"unlink", "unlinkat",
+	NULL,
+};
+
+/* network clients: netlink sockets are bound (getifaddrs, getaddrinfo) */
+static const char *const net_calls[] = { "bind", NULL };
+static const char *const inotify_calls[] = {
+	"inotify_init1", "inotify_add_watch", "inotify_rm_watch", NULL,
+};
+static const char *const statfs_calls[] = { "statfs", NULL };
+
+/*
+ * The roles (DESIGN §1, docs/security.md). Only the buffer writes files;
+ * the others get RLIMIT_FSIZE 0 as well as a Landlock domain without
+ * write rights.
+ */
+static const struct tfo_sandbox_profile profiles[] = {
+	{ "system", TFO_SB_STATFS, NULL, 0 },
+	{ "process", 0, NULL, 0 },
+	{ "logs", TFO_SB_INOTIFY, NULL, 0 },
+	{ "buffer", TFO_SB_FS_WRITE | TFO_SB_LISTEN | TFO_SB_STATFS, NULL, 1 },
+	{ "exporter", TFO_SB_INET | TFO_SB_NETLINK, NULL, 0 },
+	{ "heartbeat", TFO_SB_INET | TFO_SB_NETLINK | TFO_SB_STATFS, NULL, 0 },
+#ifdef TFO_TEST_HOOKS
+	{ "testworker", 0, NULL, 0 },
+#endif
+};
+
+const struct tfo_sandbox_profile *
+tfo_sandbox_profile(const char *role)
+{
+	for (size_t i = 0; role != NULL && i < sizeof(profiles) / sizeof(profiles[0]); i++)
+		if (strcmp(profiles[i].role, role) == 0)
+			return &profiles[i];
+	return NULL;
+}
+
+const char *const *
+tfo_sandbox_base_syscalls(void)
+{
+	return base;
+}
+
+const char *const *
+tfo_sandbox_feature_syscalls(unsigned feature)
+{
+	switch (feature) {
+	case TFO_SB_INET:
+	case TFO_SB_NETLINK:
+		return net_calls;
+	case TFO_SB_LISTEN:
+		return listen_calls;
+	case TFO_SB_FS_WRITE:
+		return fs_write;
+	case TFO_SB_INOTIFY:
+		return inotify_calls;
+	case TFO_SB_STATFS:
+		return statfs_calls;
+	default:
+		return NULL;
+	}
+}

@@ -1,0 +1,222 @@
+/*
+ * sandbox_seccomp.c - builds and loads a worker's seccomp filter (every
+ * worker, after Landlock): the profile's allowlist, argument checks where
+ * they are cheap, and the default action of the mode (kill|log).
+ */
+#include "common/sandbox.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <linux/netlink.h>
+#include <seccomp.h>
+
+#include "common/log.h"
+
+/* namespace flags a thread never needs (clone() flag values) */
+#define NS_FLAGS (CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | \
+	CLONE_NEWPID | CLONE_NEWNET | CLONE_NEWCGROUP)
+
+/* cmp - one argument comparison (SCMP_Ax leave datum_b to the compiler) */
+static struct scmp_arg_cmp
+cmp(unsigned arg, enum scmp_compare op, scmp_datum_t a, scmp_datum_t b)
+{
+	struct scmp_arg_cmp c = { .arg = arg, .op = op, .datum_a = a, .datum_b = b };
+
+	return c;
+}
+#define EQ(arg, v) cmp(arg, SCMP_CMP_EQ, (scmp_datum_t)(v), 0)
+#define MASKED(arg, mask, v) cmp(arg, SCMP_CMP_MASKED_EQ, (scmp_datum_t)(mask), (scmp_datum_t)(v))
+
+int
+tfo_seccomp_mode_parse(const char *s, enum tfo_seccomp_mode *m)
+{
+	if (s == NULL || *s == '\0' || strcmp(s, "kill") == 0)
+		*m = TFO_SECCOMP_KILL;
+	else if (strcmp(s, "log") == 0)
+		*m = TFO_SECCOMP_LOG;
+	else if (strcmp(s, "off") == 0)
+		*m = TFO_SECCOMP_OFF;
+	else
+		return -1;
+	return 0;
+}
+
+/* allow_names - one unconditional ALLOW per known name */
+static int
+allow_names(scmp_filter_ctx ctx, const char *const *names)
+{
+	for (size_t i = 0; names != NULL && names[i] != NULL; i++) {
+		int nr = seccomp_syscall_resolve_name(names[i]);
+		if (nr == __NR_SCMP_ERROR)
+			continue;           /* not on this architecture */
+		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, nr, 0) != 0) {
+			log_error("seccomp: cannot allow %s", names[i]);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* allow_eq - ALLOW `sys` when argument `arg` equals one of vals */
+static int
+allow_eq(scmp_filter_ctx ctx, int sys, unsigned arg, const scmp_datum_t *vals, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (seccomp_rule_add(ctx, SCMP_ACT_ALLOW, sys, 1,
+		    EQ(arg, vals[i])) != 0)
+			return -1;
+	return 0;
+}
+
+/* memory_rules - no executable mappings: EPERM (dlopen fails, nothing dies) */
+static int
+memory_rules(scmp_filter_ctx ctx, enum tfo_seccomp_mode m)
+{
+	int rv = 0;
+
+	rv |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1,
+	    MASKED(2, PROT_EXEC, 0));
+	rv |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
+	    MASKED(2, PROT_EXEC, 0));
+	if (m == TFO_SECCOMP_KILL) {
+		rv |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(mmap), 1,
+		    MASKED(2, PROT_EXEC, PROT_EXEC));
+		rv |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(mprotect), 1,
+		    MASKED(2, PROT_EXEC, PROT_EXEC));
+	}
+	return rv;
+}
+
+/*
+ * process_rules - threads only: clone needs CLONE_THREAD and no namespace
+ * flag; clone3 (flags out of reach in a struct) says ENOSYS so glibc falls
+ * back to clone. Sanitizer builds: fork/exec get an errno instead of the
+ * default action, so that an ASan report that tries to start its symbolizer
+ * is printed rather than cut short by SIGSYS.
+ */
+static int
+process_rules(scmp_filter_ctx ctx, enum tfo_seccomp_mode m)
+{
+	int rv = 0;
+
+	rv |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(clone), 1,
+	    MASKED(0, CLONE_THREAD | NS_FLAGS, CLONE_THREAD));
+	rv |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(ENOSYS), SCMP_SYS(clone3), 0);
+#ifdef TFO_SANITIZE
+	if (m == TFO_SECCOMP_KILL) {
+		rv |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), SCMP_SYS(clone), 1,
+		    MASKED(0, CLONE_THREAD, 0));
+		rv |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(execve), 0);
+		rv |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EACCES), SCMP_SYS(execveat), 0);
+	}
+#else
+	(void)m;
+#endif
+	return rv;
+}
+
+/* signal_rules - kill/tgkill only towards this process (raise, abort) */
+static int
+signal_rules(scmp_filter_ctx ctx)
+{
+	scmp_datum_t self = (scmp_datum_t)getpid();
+	int rv = 0;
+
+	rv |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(kill), 1,
+	    EQ(0, self));
+	rv |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1,
+	    EQ(0, self));
+	/* prlimit64 only reads this process's limits (getrlimit) */
+	rv |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prlimit64), 2,
+	    EQ(0, 0), EQ(2, 0));
+	return rv;
+}
+
+/* misc_rules - ioctl and prctl with a short list of harmless requests */
+static int
+misc_rules(scmp_filter_ctx ctx)
+{
+	static const scmp_datum_t ioctls[] = { TCGETS, TIOCGWINSZ, FIONREAD, FIONBIO,
+		FIOCLEX, FIONCLEX };
+	static const scmp_datum_t prctls[] = { PR_SET_NAME, PR_GET_NAME, PR_GET_DUMPABLE,
+		PR_GET_NO_NEW_PRIVS, PR_CAPBSET_READ };
+
+	if (allow_eq(ctx, SCMP_SYS(ioctl), 1, ioctls, sizeof(ioctls) / sizeof(ioctls[0])) ||
+	    allow_eq(ctx, SCMP_SYS(prctl), 0, prctls, sizeof(prctls) / sizeof(prctls[0])))
+		return -1;
+	return 0;
+}
+
+/* socket_rules - AF_UNIX for all; INET/INET6 and NETLINK_ROUTE by feature */
+static int
+socket_rules(scmp_filter_ctx ctx, unsigned features)
+{
+	int rv = 0;
+
+	rv |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+	    EQ(0, AF_UNIX));
+	rv |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socketpair), 1,
+	    EQ(0, AF_UNIX));
+	if (features & TFO_SB_INET) {
+		rv |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+		    EQ(0, AF_INET));
+		rv |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 1,
+		    EQ(0, AF_INET6));
+	}
+	if (features & TFO_SB_NETLINK)
+		rv |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(socket), 2,
+		    EQ(0, AF_NETLINK), EQ(2, NETLINK_ROUTE));
+	return rv;
+}
+
+/* build - the whole filter of profile p */
+static int
+build(scmp_filter_ctx ctx, const struct tfo_sandbox_profile *p, enum tfo_seccomp_mode m)
+{
+	if (allow_names(ctx, tfo_sandbox_base_syscalls()) == -1 ||
+	    allow_names(ctx, p->extra) == -1)
+		return -1;
+	for (unsigned f = 1; f != 0 && f <= TFO_SB_STATFS; f <<= 1)
+		if ((p->features & f) && allow_names(ctx, tfo_sandbox_feature_syscalls(f)) == -1)
+			return -1;
+	if (memory_rules(ctx, m) != 0 || process_rules(ctx, m) != 0 ||
+	    signal_rules(ctx) != 0 || misc_rules(ctx) != 0 ||
+	    socket_rules(ctx, p->features) != 0) {
+		log_error("seccomp: cannot add an argument rule");
+		return -1;
+	}
+	return 0;
+}
+
+enum tfo_err
+tfo_seccomp_apply(const struct tfo_sandbox_profile *p, enum tfo_seccomp_mode m)
+{
+	scmp_filter_ctx ctx;
+	int rv;
+
+	if (m == TFO_SECCOMP_OFF)
+		return TFO_OK;
+	ctx = seccomp_init(m == TFO_SECCOMP_LOG ? SCMP_ACT_LOG : SCMP_ACT_KILL_PROCESS);
+	if (ctx == NULL)
+		return TFO_ENOMEM;
+	/* every thread, should one exist; the kernel logs what is not allowed */
+	if (seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1) != 0 ||
+	    build(ctx, p, m) == -1) {
+		seccomp_release(ctx);
+		return TFO_EINVAL;
+	}
+	rv = seccomp_load(ctx);
+	seccomp_release(ctx);
+	if (rv != 0) {
+		errno = -rv;
+		return TFO_EIO;
+	}
+	return TFO_OK;
+}
