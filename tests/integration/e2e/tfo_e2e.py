@@ -160,6 +160,7 @@ class Agent:
     def __init__(self, bindir, yaml, agent_extra="", root=None, prefix="tfo-e2e-"):
         self.bindir = bindir
         self.dir = root or tempfile.mkdtemp(prefix=prefix)
+        os.makedirs(self.dir, exist_ok=True)
         os.chmod(self.dir, 0o755)
         self.state = os.path.join(self.dir, "state")
         self.run = os.path.join(self.dir, "run")

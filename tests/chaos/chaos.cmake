@@ -1,0 +1,14 @@
+# tests/chaos - loss accounting under faults with the whole process tree
+# (tfo-supervisor, every worker, tools/tfo-sink), as root; skipped otherwise.
+# logs_chaos.py: rotations, kill -9 of each data-path worker and of the whole
+# tree, a sink outage and --fail-first; asserts 0 lines lost, prints duplicates.
+find_package(Python3 COMPONENTS Interpreter REQUIRED)
+if(TARGET tfo-supervisor AND TARGET tfoctl AND TARGET tfo-sink AND TARGET tfo-logs
+   AND TARGET tfo-buffer AND TARGET tfo-exporter AND TARGET tfo-system
+   AND TARGET tfo-process AND TARGET tfo-heartbeat)
+  add_test(NAME chaos.logs
+           COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/logs_chaos.py
+                   ${CMAKE_BINARY_DIR}/bin)
+  set_tests_properties(chaos.logs PROPERTIES
+    LABELS "chaos;integration" TIMEOUT 300 SKIP_RETURN_CODE 77)
+endif()
