@@ -1,0 +1,304 @@
+/*
+ * proc_drive.c - drives the real tfo-process as tfo-supervisor would (fd 3 =
+ * SOCK_SEQPACKET socketpair, one Control{config}, wait for Ready) while
+ * playing tfo-buffer's ingest REP. Prints one JSON line for the worker's
+ * identity ({"worker": pid, "uid": .., "capeff": ".."}) and one per put:
+ * {"t": ns, "res": {attrs}, "m": {"name|k=v": value}}. Stops after puts of
+ * `cycles` distinct collection times, then shuts the worker down.
+ * Usage: proc_drive tfo-process-binary user cycles interval_ms top_n [include...]
+ */
+#include <errno.h>
+#include <poll.h>
+#include <pwd.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/ipc.h"
+#include "common/worker.h"
+#include "opentelemetry/proto/metrics/v1/metrics.pb-c.h"
+
+#define MAX_TIMES 64
+
+typedef Opentelemetry__Proto__Common__V1__KeyValue kv_t;
+
+static void
+json_str(const char *s)
+{
+	putchar('"');
+	for (; *s != '\0'; s++) {
+		unsigned char c = (unsigned char)*s;
+		if (c == '"' || c == '\\')
+			printf("\\%c", c);
+		else if (c < 0x20)
+			printf("\\u%04x", c);
+		else
+			putchar(c);
+	}
+	putchar('"');
+}
+
+static void
+json_kv_value(const kv_t *kv)
+{
+	if (kv->value->value_case == OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE)
+		json_str(kv->value->string_value);
+	else if (kv->value->value_case == OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_INT_VALUE)
+		printf("%lld", (long long)kv->value->int_value);
+	else
+		printf("null");
+}
+
+/* print_rm - one ResourceMetrics as a JSON line; returns its points' time */
+static uint64_t
+print_rm(const Opentelemetry__Proto__Metrics__V1__ResourceMetrics *rm)
+{
+	uint64_t t = 0;
+	int first = 1;
+
+	printf("{\"res\": {");
+	for (size_t i = 0; rm->resource != NULL && i < rm->resource->n_attributes; i++) {
+		printf("%s", i ? ", " : "");
+		json_str(rm->resource->attributes[i]->key);
+		printf(": ");
+		json_kv_value(rm->resource->attributes[i]);
+	}
+	printf("}, \"m\": {");
+	for (size_t s = 0; s < rm->n_scope_metrics; s++) {
+		for (size_t j = 0; j < rm->scope_metrics[s]->n_metrics; j++) {
+			const Opentelemetry__Proto__Metrics__V1__Metric *m = rm->scope_metrics[s]->metrics[j];
+			Opentelemetry__Proto__Metrics__V1__NumberDataPoint **pts;
+			size_t np;
+			if (m->data_case == OPENTELEMETRY__PROTO__METRICS__V1__METRIC__DATA_GAUGE)
+				pts = m->gauge->data_points, np = m->gauge->n_data_points;
+			else
+				pts = m->sum->data_points, np = m->sum->n_data_points;
+			for (size_t k = 0; k < np; k++) {
+				char key[256];
+				int n = snprintf(key, sizeof(key), "%s", m->name);
+				for (size_t a = 0; a < pts[k]->n_attributes && n > 0 && (size_t)n < sizeof(key); a++)
+					n += snprintf(key + n, sizeof(key) - (size_t)n, "|%s=%s",
+					    pts[k]->attributes[a]->key, pts[k]->attributes[a]->value->string_value);
+				printf("%s", first ? "" : ", ");
+				first = 0;
+				json_str(key);
+				if (pts[k]->value_case ==
+				    OPENTELEMETRY__PROTO__METRICS__V1__NUMBER_DATA_POINT__VALUE_AS_DOUBLE)
+					printf(": %.9g", pts[k]->as_double);
+				else
+					printf(": %lld", (long long)pts[k]->as_int);
+				t = pts[k]->time_unix_nano;
+			}
+		}
+	}
+	printf("}, \"t\": %llu}\n", (unsigned long long)t);
+	fflush(stdout);
+	return t;
+}
+
+static pid_t
+spawn(const char *bin, int *ctl)
+{
+	int sv[2];
+	pid_t pid;
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
+		return -1;
+	if ((pid = fork()) == 0) {
+		if (dup2(sv[1], TFO_CONTROL_FD) < 0)
+			_exit(127);
+		execl(bin, bin, (char *)NULL);
+		_exit(127);
+	}
+	close(sv[1]);
+	*ctl = sv[0];
+	return pid;
+}
+
+static int
+send_config(int ctl, const char *dir, const char *url, const struct passwd *pw, uint32_t cycles_ms,
+            uint32_t top_n, char **inc, size_t ninc)
+{
+	Tfo__V1__Control m = TFO__V1__CONTROL__INIT;
+	Tfo__V1__WorkerConfig wc = TFO__V1__WORKER_CONFIG__INIT;
+	Tfo__V1__ProcessConfig pc = TFO__V1__PROCESS_CONFIG__INIT;
+	Tfo__V1__LoggingConfig lc = TFO__V1__LOGGING_CONFIG__INIT;
+	static char *redact[] = { "--password[= ]([^ ]+)" };
+
+	lc.level = "info";
+	lc.format = "text";
+	pc.interval_ms = cycles_ms;
+	pc.top_n = top_n;
+	pc.include = inc;
+	pc.n_include = ninc;
+	pc.cmdline_max_len = 256;
+	pc.redact_patterns = redact;
+	pc.n_redact_patterns = 1;
+	wc.role = TFO__V1__ROLE__ROLE_PROCESS;
+	wc.incarnation = 1;
+	wc.logging = &lc;
+	wc.runtime_dir = (char *)dir;
+	wc.ingest_url = (char *)url;
+	wc.uid = pw->pw_uid;
+	wc.gid = pw->pw_gid;
+	wc.drop_privileges = 1;
+	wc.seccomp_mode = "kill";
+	wc.section_case = TFO__V1__WORKER_CONFIG__SECTION_PROCESS;
+	wc.process = &pc;
+	m.version = TFO__V1__PROTO_VERSION__TFO_PROTO_VERSION;
+	m.msg_case = TFO__V1__CONTROL__MSG_CONFIG;
+	m.config = &wc;
+	return tfo_control_send(ctl, &m) == TFO_OK ? 0 : -1;
+}
+
+/* wait_ready - the worker's Ready within 15 s */
+static int
+wait_ready(int ctl)
+{
+	struct pollfd p = { .fd = ctl, .events = POLLIN };
+	Tfo__V1__Control *m;
+	enum tfo_err e;
+	int ok;
+
+	if (poll(&p, 1, 15000) != 1 || (m = tfo_control_recv(ctl, &e)) == NULL)
+		return -1;
+	ok = m->msg_case == TFO__V1__CONTROL__MSG_READY;
+	tfo__v1__control__free_unpacked(m, NULL);
+	return ok ? 0 : -1;
+}
+
+static void
+print_identity(pid_t pid)
+{
+	char path[64], line[256], uid[64] = "", cap[64] = "";
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return;
+	while (fgets(line, sizeof(line), f) != NULL) {
+		if (strncmp(line, "Uid:", 4) == 0)
+			sscanf(line + 4, "%63s", uid);
+		else if (strncmp(line, "CapEff:", 7) == 0)
+			sscanf(line + 7, "%63s", cap);
+	}
+	fclose(f);
+	printf("{\"worker\": %d, \"uid\": %s, \"capeff\": \"%s\"}\n", (int)pid, uid, cap);
+	fflush(stdout);
+}
+
+/* serve - answer puts until `cycles` distinct times were seen or time is up */
+static int
+serve(nng_socket s, int cycles, uint32_t interval_ms)
+{
+	uint64_t times[MAX_TIMES];
+	size_t ntimes = 0;
+	time_t deadline = time(NULL) + 10 + (time_t)((uint64_t)cycles * interval_ms / 1000) * 3;
+
+	while (time(NULL) < deadline) {
+		Tfo__V1__IngestReply r = TFO__V1__INGEST_REPLY__INIT;
+		Tfo__V1__PutOk ok = TFO__V1__PUT_OK__INIT;
+		Opentelemetry__Proto__Metrics__V1__ResourceMetrics *rm;
+		Tfo__V1__IngestRequest *q;
+		enum tfo_err e;
+		uint64_t t;
+		size_t i;
+
+		q = (Tfo__V1__IngestRequest *)tfo_msg_recv(s, &tfo__v1__ingest_request__descriptor,
+		    16u << 20, &e);
+		if (q == NULL)
+			continue;       /* receive timeout */
+		if (q->msg_case != TFO__V1__INGEST_REQUEST__MSG_PUT) {
+			fprintf(stderr, "proc_drive: unexpected ingest message %d\n", (int)q->msg_case);
+			return 1;
+		}
+		rm = opentelemetry__proto__metrics__v1__resource_metrics__unpack(NULL,
+		    q->put->payload.len, q->put->payload.data);
+		if (rm == NULL) {
+			fprintf(stderr, "proc_drive: payload is not a ResourceMetrics\n");
+			return 1;
+		}
+		t = print_rm(rm);
+		opentelemetry__proto__metrics__v1__resource_metrics__free_unpacked(rm, NULL);
+		ok.seq = q->put->seq;
+		r.version = TFO__V1__PROTO_VERSION__TFO_PROTO_VERSION;
+		r.msg_case = TFO__V1__INGEST_REPLY__MSG_PUT_OK;
+		r.put_ok = &ok;
+		tfo__v1__ingest_request__free_unpacked(q, NULL);
+		if (tfo_msg_send(s, &r.base) != TFO_OK)
+			return 1;
+		for (i = 0; i < ntimes && times[i] != t; i++)
+			;
+		if (i == ntimes && ntimes < MAX_TIMES)
+			times[ntimes++] = t;
+		if (ntimes > (size_t)cycles)
+			return 0;       /* a put of the cycle after the last one */
+	}
+	fprintf(stderr, "proc_drive: only %zu cycles before the deadline\n", ntimes);
+	return 1;
+}
+
+int
+main(int argc, char **argv)
+{
+	char dir[] = "/tmp/tfo-proc-it.XXXXXX", url[128], sock[96];
+	struct tfo_ipc_policy pol;
+	struct passwd *pw;
+	nng_socket s;
+	int ctl, status, rc;
+	pid_t pid;
+
+	if (argc < 6) {
+		fprintf(stderr, "usage: %s tfo-process user cycles interval_ms top_n [include...]\n",
+		    argv[0]);
+		return 2;
+	}
+	if ((pw = getpwnam(argv[2])) == NULL || mkdtemp(dir) == NULL || chmod(dir, 0755) != 0) {
+		fprintf(stderr, "proc_drive: no user %s or no temp dir\n", argv[2]);
+		return 77;
+	}
+	snprintf(sock, sizeof(sock), "%s/ingest.ipc", dir);
+	snprintf(url, sizeof(url), "ipc://%s", sock);
+	tfo_ipc_policy_init(&pol, "ingest");
+	tfo_ipc_policy_allow(&pol, pw->pw_uid);
+	if ((rc = tfo_ipc_rep_listen(&s, url, 16u << 20, 0666, &pol)) != 0 ||
+	    nng_socket_set_ms(s, NNG_OPT_RECVTIMEO, 500) != 0) {
+		fprintf(stderr, "proc_drive: listen %s: %s\n", url, nng_strerror(rc));
+		return 1;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if ((pid = spawn(argv[1], &ctl)) < 0 ||
+	    send_config(ctl, dir, url, pw, (uint32_t)atoi(argv[4]), (uint32_t)atoi(argv[5]),
+	    argv + 6, (size_t)(argc - 6)) != 0 || wait_ready(ctl) != 0) {
+		fprintf(stderr, "proc_drive: worker did not start\n");
+		if (pid > 0)
+			kill(pid, SIGKILL);
+		return 1;
+	}
+	print_identity(pid);
+	rc = serve(s, atoi(argv[3]), (uint32_t)atoi(argv[4]));
+	{
+		Tfo__V1__Control m = TFO__V1__CONTROL__INIT;
+		Tfo__V1__Shutdown sd = TFO__V1__SHUTDOWN__INIT;
+		sd.deadline_ms = 2000;
+		m.version = TFO__V1__PROTO_VERSION__TFO_PROTO_VERSION;
+		m.msg_case = TFO__V1__CONTROL__MSG_SHUTDOWN;
+		m.shutdown = &sd;
+		(void)tfo_control_send(ctl, &m);
+	}
+	nng_close(s);           /* a put in flight must not hold the worker */
+	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+		fprintf(stderr, "proc_drive: worker ended badly (status 0x%x)\n", status);
+		rc = 1;
+	}
+	close(ctl);
+	unlink(sock);
+	rmdir(dir);
+	return rc;
+}

@@ -1,0 +1,173 @@
+#!/usr/bin/env python3
+"""integration.process - the real tfo-process, driven by proc_drive (fd-3
+config, fake ingest), sees processes this test starts: a busy loop (root) and
+a sleeper running as nobody. Checks: the worker runs as tfo-process with only
+CAP_SYS_PTRACE + CAP_DAC_READ_SEARCH; names, owners, paths; CPU time that
+grows; top_n honoured; the other user's io, fds and exe are readable (the
+capabilities work); secrets redacted. Exit 77 = skipped (not root, no user).
+"""
+import json
+import os
+import pwd
+import shutil
+import subprocess
+import sys
+import tempfile
+
+USER = "tfo-process"
+CYCLES = 4
+INTERVAL_MS = 1000
+TOP_N = 3
+CAP_DAC_READ_SEARCH, CAP_SYS_PTRACE = 2, 19
+
+
+LANDLOCK = False
+
+
+def fail(msg):
+    print("FAIL:", msg)
+    if LANDLOCK and "exe" in msg:
+        print("NOTE: the worker runs under a Landlock domain; Landlock denies PTRACE_MODE_READ "
+              "(/proc/<pid>/exe, fd, io) on every process outside the domain whatever the "
+              "capabilities, so the process role must not be put under Landlock "
+              "(common/sandbox profile for \"process\").")
+    sys.exit(1)
+
+
+def main():
+    drive = sys.argv[1]
+    worker = sys.argv[2]
+    if os.geteuid() != 0:
+        print("skip: needs root")
+        sys.exit(77)
+    try:
+        tfo = pwd.getpwnam(USER)
+        nobody = pwd.getpwnam("nobody")
+    except KeyError:
+        print("skip: no user", USER, "or nobody")
+        sys.exit(77)
+
+    tmp = tempfile.mkdtemp(prefix="tfo-proc-it-")
+    os.chmod(tmp, 0o755)
+    tag = os.path.basename(tmp)[-6:].replace("_", "x")
+    busy_name, sleeper_name = "tfo-busy-" + tag, "tfo-sleeper-" + tag
+    busy_path, sleeper_path = os.path.join(tmp, busy_name), os.path.join(tmp, sleeper_name)
+    shutil.copy(shutil.which("yes"), busy_path)
+    shutil.copy(shutil.which("sleep"), sleeper_path)
+    os.chmod(busy_path, 0o755)
+    os.chmod(sleeper_path, 0o755)
+    kids = []
+    try:
+        # busy: "yes" into /dev/null spins a CPU; its argument carries a secret
+        kids.append(subprocess.Popen([busy_path, "--", "--password=hunter2"],
+                                     stdout=subprocess.DEVNULL))
+        kids.append(subprocess.Popen(["setpriv", "--reuid=nobody", "--regid=%d" % nobody.pw_gid,
+                                      "--clear-groups", "--", sleeper_path, "600"]))
+        out = subprocess.run([drive, worker, USER, str(CYCLES), str(INTERVAL_MS), str(TOP_N),
+                              sleeper_name], capture_output=True, text=True, timeout=90)
+        sys.stderr.write(out.stderr[-4000:])
+        if os.environ.get("PDEBUG"):
+            with open(os.environ["PDEBUG"], "w") as f:
+                f.write(out.stdout)
+        if out.returncode != 0:
+            fail("proc_drive exited %d" % out.returncode)
+        global LANDLOCK
+        LANDLOCK = "landlock: abi" in out.stderr
+        check([json.loads(l) for l in out.stdout.splitlines() if l.strip()], tfo, nobody,
+              busy_name, busy_path, sleeper_name, sleeper_path, kids)
+    finally:
+        for k in kids:
+            k.kill()
+            k.wait()
+        shutil.rmtree(tmp, ignore_errors=True)
+    print("ok")
+
+
+def check(lines, tfo, nobody, busy_name, busy_path, sleeper_name, sleeper_path, kids):
+    ident = lines[0]
+    if "worker" not in ident:
+        fail("first line is not the worker identity: %r" % ident)
+    if ident["uid"] != tfo.pw_uid:
+        fail("worker runs as uid %s, not %s" % (ident["uid"], tfo.pw_uid))
+    want_caps = (1 << CAP_DAC_READ_SEARCH) | (1 << CAP_SYS_PTRACE)
+    if int(ident["capeff"], 16) != want_caps:
+        fail("worker CapEff %s, want %x" % (ident["capeff"], want_caps))
+
+    cycles = {}
+    for r in lines[1:]:
+        cycles.setdefault(r["t"], []).append(r)
+    times = sorted(cycles)[:CYCLES]         # the last time may be partial
+    if len(times) < CYCLES:
+        fail("only %d cycles" % len(times))
+    busy_pid, sleeper_pid = kids[0].pid, None
+    busy_seen = []
+    for t in times:
+        rs = cycles[t]
+        # top_n by CPU + top_n by memory + the included sleeper
+        if len(rs) > 2 * TOP_N + 1:
+            fail("cycle %d has %d processes, more than 2*top_n+1" % (t, len(rs)))
+        pids = [r["res"]["process.pid"] for r in rs]
+        if len(set(pids)) != len(pids):
+            fail("a process reported twice in one cycle")
+        for r in rs:
+            res = r["res"]
+            for k in ("host.name", "process.pid", "process.executable.name",
+                      "process.user.id", "process.creation.time"):
+                if k not in res:
+                    fail("resource lacks %s: %r" % (k, res))
+            for m in ("process.cpu.time|cpu.mode=user", "process.memory.usage",
+                      "process.uptime", "process.paging.faults|system.paging.fault.type=minor"):
+                if m not in r["m"]:
+                    fail("%s lacks %s" % (res["process.executable.name"], m))
+            if "hunter2" in json.dumps(res):
+                fail("secret shipped: %r" % res.get("process.command_line"))
+        sl = [r for r in rs if r["res"]["process.executable.name"] == sleeper_name]
+        if len(sl) != 1:
+            fail("included sleeper not reported once in cycle %d: %r" %
+                 (t, [r["res"]["process.executable.name"] for r in rs]))
+        s = sl[0]["res"]
+        sleeper_pid = s["process.pid"]
+        if s.get("process.owner") != "nobody" or s["process.user.id"] != nobody.pw_uid:
+            fail("sleeper owner %r uid %r" % (s.get("process.owner"), s["process.user.id"]))
+        if s.get("process.executable.path") != sleeper_path:
+            # the walk falls back to comm (cut to 15 bytes) when exe is unreadable
+            fail("sleeper exe path %r (needs CAP_SYS_PTRACE)" % s.get("process.executable.path"))
+        if s.get("process.command_line") != sleeper_path + " 600":
+            fail("sleeper command line %r" % s.get("process.command_line"))
+        m = sl[0]["m"]
+        if "process.disk.io|disk.io.direction=read" not in m or \
+           "process.unix.file_descriptor.count" not in m:
+            fail("another user's io / fds not read: capabilities not working")
+        bs = [r for r in rs if r["res"]["process.pid"] == busy_pid]
+        if bs:
+            busy_seen.append(bs[0])
+    if sleeper_pid is None:
+        fail("no sleeper")
+    # the busy loop is among the top CPU users (a core's worth of CPU)
+    if len(busy_seen) < 2:
+        fail("busy loop reported in %d of %d cycles" % (len(busy_seen), len(times)))
+    b0, b1 = busy_seen[0], busy_seen[-1]
+    for b in busy_seen:
+        if b["res"]["process.executable.name"] != busy_name or \
+           b["res"].get("process.owner") != "root" or b["res"]["process.user.id"] != 0:
+            fail("busy loop identity: %r" % b["res"])
+        if b["res"].get("process.executable.path") != busy_path:
+            fail("busy exe path %r" % b["res"].get("process.executable.path"))
+        if b["res"].get("process.command_line") != busy_path + " -- --password=***":
+            fail("busy command line not redacted: %r" % b["res"].get("process.command_line"))
+    cpu0 = b0["m"]["process.cpu.time|cpu.mode=user"] + b0["m"]["process.cpu.time|cpu.mode=system"]
+    cpu1 = b1["m"]["process.cpu.time|cpu.mode=user"] + b1["m"]["process.cpu.time|cpu.mode=system"]
+    if not cpu1 > cpu0:
+        fail("busy CPU time did not grow: %s -> %s" % (cpu0, cpu1))
+    if not b1["m"]["process.uptime"] > b0["m"]["process.uptime"]:
+        fail("uptime did not grow")
+    util = b1["m"]["process.cpu.utilization|cpu.mode=user"] + \
+        b1["m"]["process.cpu.utilization|cpu.mode=system"]
+    if not 0 < util <= 1.0:
+        fail("busy utilization %s out of (0, 1]" % util)
+    print("busy: cpu %.2f s -> %.2f s over %d cycles, utilization %.3f" %
+          (cpu0, cpu1, len(busy_seen), util))
+
+
+if __name__ == "__main__":
+    main()
