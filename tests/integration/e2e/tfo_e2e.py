@@ -165,8 +165,9 @@ class Agent:
         self.state = os.path.join(self.dir, "state")
         self.run = os.path.join(self.dir, "run")
         os.makedirs(self.state, exist_ok=True)
-        os.chown(self.state, 0, grp.getgrnam("tfo-agent").gr_gid)
-        os.chmod(self.state, 0o770)
+        if os.geteuid() == 0:       # role users share group tfo-agent
+            os.chown(self.state, 0, grp.getgrnam("tfo-agent").gr_gid)
+            os.chmod(self.state, 0o770)
         self.cfg = os.path.join(self.dir, "tfo-agent.yaml")
         self.sock = os.path.join(self.run, "control.ipc")
         self.log = os.path.join(self.dir, "supervisor.log")

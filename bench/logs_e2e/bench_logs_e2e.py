@@ -1,0 +1,137 @@
+#!/usr/bin/env python3
+"""bench_logs_e2e.py BINDIR [MIB] [LINE_BYTES] [gzip|none] - end-to-end log throughput
+(DESIGN §8: >= 100 MiB/s of lines): file -> tfo-logs -> tfo-buffer -> tfo-exporter
+-> OTLP/HTTP -> tools/tfo-sink --quiet, under the real tfo-supervisor.
+
+A file of MIB MiB (default 256) of numbered LINE_BYTES-byte lines (default 120,
+newline included) is written next to the followed path first, then renamed
+into place once every worker is ready, so the clock starts with the file's
+appearance and no start-up cost is counted. The run ends when the exporter
+reports every line sent (its stats, refreshed at each 100 ms health ping).
+Prints MiB/s, lines/s, and the CPU seconds of each process over the run
+(wall time on a shared machine is noisy; MiB per CPU second of the pipeline
+is printed too). Compression defaults to none (a local sink); gzip is the
+agent's default for real endpoints.
+
+Never run by ctest. Run as root on a Release build:
+  cmake --build build --target bench-logs-e2e     (or python3 bench/logs_e2e/bench_logs_e2e.py build/bin)"""
+import os
+import shutil
+import sys
+import time
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests",
+                                "integration", "e2e"))
+from tfo_e2e import Fail, Sink, Agent, wait_for  # noqa: E402
+
+TICK = os.sysconf("SC_CLK_TCK")
+ROLES = ["logs", "buffer", "exporter"]
+
+
+def cpu_s(pid):
+    with open("/proc/%d/stat" % pid) as f:
+        v = f.read().rsplit(")", 1)[1].split()
+    return (int(v[11]) + int(v[12])) / TICK
+
+
+def write_file(path, mib, line_bytes):
+    """Numbered lines of exactly line_bytes bytes; returns (bytes, lines)."""
+    pad = "x" * line_bytes
+    lines, size, target = 0, 0, mib * 1024 * 1024
+    with open(path, "w") as f:
+        while size < target:
+            chunk = []
+            for _ in range(4096):
+                head = "%010d INFO bench " % lines
+                chunk.append(head + pad[:max(0, line_bytes - len(head) - 1)] + "\n")
+                lines += 1
+            text = "".join(chunk)
+            f.write(text)
+            size += len(text)
+    os.chmod(path, 0o644)
+    return size, lines
+
+
+def main():
+    bindir = sys.argv[1]
+    mib = int(sys.argv[2]) if len(sys.argv) > 2 else 256
+    line_bytes = max(40, int(sys.argv[3]) if len(sys.argv) > 3 else 120)
+    comp = sys.argv[4] if len(sys.argv) > 4 else "none"
+    sink = Sink(bindir, None)
+    agent = None
+    try:
+        agent = Agent(bindir, "", prefix="tfo-benchlogs-")
+        logdir = os.path.join(agent.dir, "logs")
+        os.mkdir(logdir)
+        os.chmod(logdir, 0o755)
+        app = os.path.join(logdir, "app.log")
+        staged = os.path.join(logdir, "staged.tmp")
+        size, lines = write_file(staged, mib, line_bytes)
+        with open(agent.cfg, "a") as f:
+            f.write(f"""telemetryflow:
+  endpoint: {sink.url}
+  protocol: http
+  compression: {comp}
+  api_endpoint: {sink.url}/api/v1
+heartbeat:
+  enabled: false
+collectors:
+  system:
+    enabled: false
+  process:
+    enabled: false
+  logs:
+    enabled: true
+    paths: [{app}]
+    batch_max_lines: 10000
+buffer:
+  max_size_mb: {max(1024, 4 * mib)}
+exporter:
+  flush_interval: 100ms
+supervisor:
+  ping_interval: 100ms
+""")
+        agent.start()
+        s = agent.wait_ready(ROLES)
+        pids = {"supervisor": agent.proc.pid}
+        pids.update({r: s[r]["pid"] for r in ROLES})
+        pids["tfo-sink"] = sink.proc.pid
+        c0 = {k: cpu_s(p) for k, p in pids.items()}
+        t0 = time.monotonic()
+        os.rename(staged, app)
+
+        def done():
+            st = agent.status()
+            return st and st["exporter"]["stats"].get("sent_points", 0) >= lines
+        wait_for(done, "%d lines sent" % lines, 600, 0.05)
+        wall = time.monotonic() - t0
+        cpu = {k: cpu_s(p) - c0[k] for k, p in pids.items()}
+        st = agent.status()
+        rc = agent.stop()
+    except Fail as e:
+        print("bench failed: %s" % e)
+        if agent:
+            print(agent.logtext()[-3000:])
+        return 1
+    finally:
+        if agent:
+            agent.cleanup()
+        sink.stop()
+    pipe = cpu["logs"] + cpu["buffer"] + cpu["exporter"]
+    print("file -> tfo-logs -> tfo-buffer -> tfo-exporter -> tfo-sink (OTLP/HTTP, %s)" % comp)
+    print("  %.0f MiB, %d lines of %d bytes in %.2f s (supervisor exit %s)" %
+          (size / 1048576.0, lines, line_bytes, wall, rc))
+    print("  throughput  %.1f MiB/s, %.0f lines/s   (budget >= 100 MiB/s)" %
+          (size / 1048576.0 / wall, lines / wall))
+    print("  CPU seconds: " + ", ".join("%s %.2f" % (k, v) for k, v in cpu.items()))
+    print("  pipeline (logs+buffer+exporter) %.2f CPU s = %.1f MiB per CPU second" %
+          (pipe, size / 1048576.0 / pipe if pipe else 0.0))
+    ex = st["exporter"]["stats"] if st else {}
+    print("  exporter: %s batches, %s payload bytes, %s wire bytes, %s retries" %
+          (ex.get("sent_batches"), ex.get("sent_bytes"), ex.get("wire_bytes"), ex.get("retries")))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
