@@ -26,7 +26,7 @@ LANDLOCK = False
 
 def fail(msg):
     print("FAIL:", msg)
-    if LANDLOCK and "exe" in msg:
+    if LANDLOCK and ("exe" in msg or "sleeper" in msg):
         print("NOTE: the worker runs under a Landlock domain; Landlock denies PTRACE_MODE_READ "
               "(/proc/<pid>/exe, fd, io) on every process outside the domain whatever the "
               "capabilities, so the process role must not be put under Landlock "
