@@ -14,10 +14,6 @@
 
 #include "common/log.h"
 
-/* Transitional: until every role's profile is proven by the whole suite,
- * "kill" loads the allowlist with the LOG default action. */
-#define SECCOMP_ENFORCE 0
-
 enum tfo_err
 tfo_sandbox_rules_add_path(struct tfo_sandbox_rules *r, const char *path, int rw)
 {
@@ -84,8 +80,6 @@ tfo_sandbox_apply(const char *role, const Tfo__V1__WorkerConfig *cfg,
 	*what = "profile";
 	if (p == NULL || tfo_seccomp_mode_parse(cfg->seccomp_mode, &m) == -1)
 		return TFO_EINVAL;
-	if (!SECCOMP_ENFORCE && m == TFO_SECCOMP_KILL)
-		m = TFO_SECCOMP_LOG;
 	/* Landlock binds the calling thread only: there must be no other. */
 	*what = "thread count";
 	if ((threads = thread_count()) != 1)

@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -99,26 +100,80 @@ sv_sigsys_syscall(pid_t pid)
 	return nr;
 }
 
-void
-sv_sigsys_describe(struct sv_worker *w, pid_t pid)
+#define RETRY_MS 50
+#define RETRIES 4
+
+/* A death awaiting its audit record: kauditd prints it asynchronously, so it
+ * may reach /dev/kmsg a moment after the reaping. */
+struct sigsys_wait {
+	struct sv_worker *w;
+	pid_t pid;
+	int64_t at;                  /* last_exit.at of that death */
+	int tries;
+};
+
+/* annotate - add the call to the reason and log; 0 when the record was found */
+static int
+annotate(struct sv_worker *w, pid_t pid, int last_try)
 {
 	char buf[sizeof(w->last_exit.reason) + 64];
 	size_t k;
 	long nr = sv_sigsys_syscall(pid);
-	char *name = nr >= 0 ? seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, (int)nr) : NULL;
+	char *name;
 
-	if (nr >= 0) {
-		snprintf(buf, sizeof(buf), "%s (syscall %ld %s)", w->last_exit.reason, nr,
-		    name ? name : "?");
-		/* cut to the reason's size (a long syscall name loses its end) */
-		k = strnlen(buf, sizeof(w->last_exit.reason) - 1);
-		memcpy(w->last_exit.reason, buf, k);
-		w->last_exit.reason[k] = '\0';
-		log_error("seccomp violation in %s (pid %d): syscall %ld (%s)",
-		    tfo_role_name(w->role), (int)pid, nr, name ? name : "?");
-	} else
-		log_error("seccomp violation in %s (pid %d): syscall unknown (no readable "
-		    "audit record: see journalctl -k or the audit log)", tfo_role_name(w->role),
-		    (int)pid);
+	if (nr < 0) {
+		if (last_try)
+			log_error("seccomp violation in %s (pid %d): syscall unknown (no readable "
+			    "audit record: see journalctl -k or the audit log)",
+			    tfo_role_name(w->role), (int)pid);
+		return -1;
+	}
+	name = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, (int)nr);
+	snprintf(buf, sizeof(buf), "%s (syscall %ld %s)", w->last_exit.reason, nr,
+	    name ? name : "?");
+	/* cut to the reason's size (a long syscall name loses its end) */
+	k = strnlen(buf, sizeof(w->last_exit.reason) - 1);
+	memcpy(w->last_exit.reason, buf, k);
+	w->last_exit.reason[k] = '\0';
+	log_error("seccomp violation in %s (pid %d): syscall %ld (%s)",
+	    tfo_role_name(w->role), (int)pid, nr, name ? name : "?");
 	free(name);
+	return 0;
+}
+
+static void
+on_retry(evutil_socket_t fd, short what, void *arg)
+{
+	struct sigsys_wait *sw = arg;
+	struct timeval tv = { 0, RETRY_MS * 1000 };
+
+	(void)fd;
+	(void)what;
+	/* the slot has seen another death since: that reason is not ours */
+	if (sw->w->last_exit.at != sw->at || sw->w->last_exit.sig != SIGSYS ||
+	    strstr(sw->w->last_exit.reason, "(syscall ") != NULL ||
+	    annotate(sw->w, sw->pid, ++sw->tries >= RETRIES) == 0 || sw->tries >= RETRIES ||
+	    event_base_once(sw->w->sv->base, -1, EV_TIMEOUT, on_retry, sw, &tv) != 0)
+		free(sw);
+}
+
+void
+sv_sigsys_describe(struct sv_worker *w, pid_t pid)
+{
+	struct timeval tv = { 0, RETRY_MS * 1000 };
+	struct sigsys_wait *sw;
+
+	if (annotate(w, pid, 0) == 0)
+		return;
+	if (w->sv == NULL || w->sv->base == NULL || (sw = calloc(1, sizeof(*sw))) == NULL) {
+		(void)annotate(w, pid, 1);
+		return;
+	}
+	sw->w = w;
+	sw->pid = pid;
+	sw->at = w->last_exit.at;
+	if (event_base_once(w->sv->base, -1, EV_TIMEOUT, on_retry, sw, &tv) != 0) {
+		free(sw);
+		(void)annotate(w, pid, 1);
+	}
 }

@@ -1,0 +1,215 @@
+/*
+ * test_sandbox_unit.c - unit tests of the sandbox pieces (test process; each
+ * restriction is applied in a forked child): the supervisor's audit-record
+ * parser on hostile text, the seccomp mode and profiles, and Landlock and
+ * seccomp actually denying in a child.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "common/sandbox.h"
+#include "supervisor/supervisor.h"
+
+#define REC(pid, comm, sig, sys) "5,339,1801882090,-;audit: type=1326 " \
+	"audit(1795597697.284:2): auid=4294967295 uid=997 gid=997 ses=4294967295 " \
+	"pid=" pid " comm=" comm " exe=\"/usr/libexec/tfo-agent/tfo-system\" sig=" sig \
+	" arch=c000003e syscall=" sys " compat=0 ip=0x7f1928dc54f7 code=0x80000000\n"
+
+static int
+parse(const char *rec, pid_t pid, long *nr)
+{
+	return sv_kmsg_seccomp_parse(rec, strlen(rec), pid, nr);
+}
+
+static void
+test_kmsg_parse(void **state)
+{
+	long nr = -7;
+
+	(void)state;
+	assert_int_equal(parse(REC("4242", "\"tfo-system\"", "31", "59"), 4242, &nr), 0);
+	assert_int_equal(nr, 59);
+	/* another pid, a LOG record (sig=0), no syscall */
+	assert_int_equal(parse(REC("4242", "\"tfo-system\"", "31", "59"), 424, &nr), -1);
+	assert_int_equal(parse(REC("4242", "\"tfo-system\"", "0", "59"), 4242, &nr), -1);
+	assert_int_equal(parse(REC("4242", "\"x\"", "31", ""), 4242, &nr), -1);
+	assert_int_equal(parse(REC("4242", "\"x\"", "31", "5x"), 4242, &nr), -1);
+	assert_int_equal(parse(REC("42a", "\"x\"", "31", "59"), 42, &nr), -1);
+	assert_int_equal(parse(REC("4242", "\"x\"", "31", "99999999999999999999"), 4242, &nr), -1);
+	/* a comm that tries to name another pid (audit would hex-encode it, but
+	 * the pid is taken only from before comm=) */
+	assert_int_equal(parse(REC("4242", "\"a pid=77 \"", "31", "1"), 77, &nr), -1);
+	/* not audit, no ';', empty, truncated */
+	assert_int_equal(parse("6,1,2,-;EXT4-fs (vda): mounted pid=1 sig=31 syscall=2", 1, &nr),
+	    -1);
+	assert_int_equal(parse("no separator pid=1 sig=31 syscall=2", 1, &nr), -1);
+	assert_int_equal(parse("", 1, &nr), -1);
+	assert_int_equal(sv_kmsg_seccomp_parse("5,1,2,-;audit: type=1326 pid=1", 27, 1, &nr), -1);
+	assert_int_equal(nr, 59);
+}
+
+static void
+test_modes_and_profiles(void **state)
+{
+	static const char *const roles[] = { "system", "process", "logs", "buffer", "exporter",
+		"heartbeat" };
+	enum tfo_seccomp_mode m;
+
+	(void)state;
+	assert_int_equal(tfo_seccomp_mode_parse("kill", &m), 0);
+	assert_int_equal(m, TFO_SECCOMP_KILL);
+	assert_int_equal(tfo_seccomp_mode_parse("", &m), 0);
+	assert_int_equal(m, TFO_SECCOMP_KILL);
+	assert_int_equal(tfo_seccomp_mode_parse("log", &m), 0);
+	assert_int_equal(m, TFO_SECCOMP_LOG);
+	assert_int_equal(tfo_seccomp_mode_parse("off", &m), 0);
+	assert_int_equal(m, TFO_SECCOMP_OFF);
+	assert_int_equal(tfo_seccomp_mode_parse("trap", &m), -1);
+	for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++) {
+		const struct tfo_sandbox_profile *p = tfo_sandbox_profile(roles[i]);
+		assert_non_null(p);
+		/* only the buffer writes files; only exporter/heartbeat talk TCP */
+		assert_int_equal(p->writes_files, strcmp(roles[i], "buffer") == 0);
+		assert_int_equal(!!(p->features & TFO_SB_INET), strcmp(roles[i], "exporter") == 0 ||
+		    strcmp(roles[i], "heartbeat") == 0);
+	}
+	assert_null(tfo_sandbox_profile("nosuchrole"));
+	assert_null(tfo_sandbox_profile(NULL));
+}
+
+/* in_child - run fn in a child; its wait status */
+static int
+in_child(int (*fn)(void *), void *arg)
+{
+	int st;
+	pid_t pid = fork();
+
+	if (pid == 0)
+		_exit(fn(arg));
+	assert_true(pid > 0);
+	assert_int_equal(waitpid(pid, &st, 0), pid);
+	return st;
+}
+
+/* child_landlock - rw on dir, nothing else: exits 0 when all checks held */
+static int
+child_landlock(void *arg)
+{
+	const char *dir = arg;
+	struct tfo_sandbox_rules r = { 0 };
+	char path[512], report[96];
+	int fd;
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1 ||
+	    tfo_sandbox_rules_add_path(&r, dir, 1) != TFO_OK ||
+	    tfo_landlock_apply(&r, report, sizeof(report)) != TFO_OK)
+		return 10;
+	if (tfo_landlock_abi() < 0)
+		return strcmp(report, "unsupported by kernel") == 0 ? 0 : 11;
+	snprintf(path, sizeof(path), "%s/ok", dir);
+	if ((fd = open(path, O_WRONLY | O_CREAT, 0600)) == -1)
+		return 12;
+	close(fd);
+	if (unlink(path) == -1)
+		return 13;
+	if (open("/etc/passwd", O_RDONLY) != -1 || errno != EACCES)
+		return 14;
+	if (open("/tmp/tfo-sandbox-unit-x", O_WRONLY | O_CREAT, 0600) != -1 || errno != EACCES)
+		return 15;
+	if (strncmp(report, "abi ", 4) != 0)
+		return 16;
+	tfo_sandbox_rules_fini(&r);
+	return 0;
+}
+
+static void
+test_landlock_child(void **state)
+{
+	char dir[] = "/tmp/tfo-sandbox-unit-XXXXXX";
+	int st;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	st = in_child(child_landlock, dir);
+	rmdir(dir);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
+/* child_seccomp - the system profile in kill mode, then one action */
+static int
+child_seccomp(void *arg)
+{
+	const char *what = arg;
+	void *p;
+
+	if (tfo_seccomp_apply(tfo_sandbox_profile("system"), TFO_SECCOMP_KILL) != TFO_OK)
+		return 10;
+	if (strcmp(what, "mmap_exec") == 0) {
+		p = mmap(NULL, 4096, PROT_READ | PROT_EXEC, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		return p == MAP_FAILED && errno == EPERM ? 0 : 11;
+	}
+	if (strcmp(what, "mmap_rw") == 0) {
+		p = mmap(NULL, 4096, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+		return p != MAP_FAILED ? 0 : 12;
+	}
+	if (strcmp(what, "clone3") == 0)
+		return syscall(SYS_clone3, NULL, 0) == -1 && errno == ENOSYS ? 0 : 13;
+	if (strcmp(what, "unix") == 0)
+		return socket(AF_UNIX, SOCK_STREAM, 0) >= 0 ? 0 : 14;
+	if (strcmp(what, "inet") == 0)
+		(void)socket(AF_INET, SOCK_STREAM, 0);
+	else if (strcmp(what, "kill_parent") == 0)
+		(void)kill(getppid(), 0);
+	else if (strcmp(what, "ptrace") == 0)
+		(void)syscall(SYS_ptrace, 0, 0, 0, 0);
+	return 20;                  /* reached only if the sandbox let it through */
+}
+
+static void
+test_seccomp_child(void **state)
+{
+	static const char *const ok[] = { "mmap_exec", "mmap_rw", "clone3", "unix" };
+	static const char *const killed[] = { "inet", "kill_parent", "ptrace" };
+	int st;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		st = in_child(child_seccomp, (void *)ok[i]);
+		assert_true(WIFEXITED(st));
+		assert_int_equal(WEXITSTATUS(st), 0);
+	}
+	for (size_t i = 0; i < sizeof(killed) / sizeof(killed[0]); i++) {
+		st = in_child(child_seccomp, (void *)killed[i]);
+		assert_true(WIFSIGNALED(st));
+		assert_int_equal(WTERMSIG(st), SIGSYS);
+	}
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_kmsg_parse),
+		cmocka_unit_test(test_modes_and_profiles),
+		cmocka_unit_test(test_landlock_child),
+		cmocka_unit_test(test_seccomp_child),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
