@@ -120,8 +120,9 @@ system_pre_init(struct tfo_worker *w, const Tfo__V1__WorkerConfig *cfg, void *ar
 		tfo_worker_landlock_ro(w, path);
 	if (tfo_procfs_path(sc->proc_root, "sys", path, sizeof(path)) == TFO_OK)
 		tfo_worker_landlock_ro(w, path);
+	/* the ingest socket is dialled, never created: read-only is enough */
 	if (cfg->runtime_dir != NULL && cfg->runtime_dir[0] != '\0')
-		tfo_worker_landlock_rw(w, cfg->runtime_dir);
+		tfo_worker_landlock_ro(w, cfg->runtime_dir);
 	return 0;
 }
 
