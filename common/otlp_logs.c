@@ -8,16 +8,16 @@
 #include <string.h>
 
 #include "common/otlp_logs.h"
+#include "common/pbwire.h"
 
-/* Length-delimited field tags (field << 3 | wire type 2). */
-#define TAG_RL_RESOURCE   0x0a  /* ResourceLogs.resource = 1 */
-#define TAG_RL_SCOPE_LOGS 0x12  /* ResourceLogs.scope_logs = 2 */
-#define TAG_SL_SCOPE      0x0a  /* ScopeLogs.scope = 1 */
-#define TAG_SL_RECORD     0x12  /* ScopeLogs.log_records = 2 */
-#define TAG_LR_BODY       0x2a  /* LogRecord.body = 5 */
-#define TAG_LR_ATTR       0x32  /* LogRecord.attributes = 6 */
-#define TAG_AV_STRING     0x0a  /* AnyValue.string_value = 1 */
-#define VARINT_MAX 10
+/* Length-delimited field numbers of the framing written here. */
+#define F_RL_RESOURCE   1       /* ResourceLogs.resource */
+#define F_RL_SCOPE_LOGS 2       /* ResourceLogs.scope_logs */
+#define F_SL_SCOPE      1       /* ScopeLogs.scope */
+#define F_SL_RECORD     2       /* ScopeLogs.log_records */
+#define F_LR_BODY       5       /* LogRecord.body */
+#define F_LR_ATTR       6       /* LogRecord.attributes */
+#define F_AV_STRING     1       /* AnyValue.string_value */
 
 struct tfo_otlp_logs {
 	uint8_t *res;           /* packed Resource (or NULL) */
@@ -28,31 +28,6 @@ struct tfo_otlp_logs {
 	size_t cap, len, head;  /* head: headroom reserved for the envelope */
 	size_t count;
 };
-
-static size_t
-varint_put(uint8_t *p, uint64_t v)
-{
-	size_t n = 0;
-
-	while (v >= 0x80) {
-		p[n++] = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	p[n++] = (uint8_t)v;
-	return n;
-}
-
-static size_t
-varint_len(uint64_t v)
-{
-	size_t n = 1;
-
-	while (v >= 0x80) {
-		v >>= 7;
-		n++;
-	}
-	return n;
-}
 
 static uint8_t *
 pack_dup(const ProtobufCMessage *m, size_t *len)
@@ -81,7 +56,7 @@ tfo_otlp_logs_new(const Opentelemetry__Proto__Resource__V1__Resource *res,
 	b->scope = pack_dup(&sc.base, &b->scope_len);
 	if (res != NULL)
 		b->res = pack_dup(&res->base, &b->res_len);
-	b->head = 3 * (1 + VARINT_MAX) + b->res_len + b->scope_len;
+	b->head = 3 * TFO_PB_LENHDR_MAX + b->res_len + b->scope_len;
 	b->cap = b->head + 64 * 1024;
 	b->buf = malloc(b->cap);
 	if (b->scope == NULL || (res != NULL && b->res == NULL) || b->buf == NULL) {
@@ -147,14 +122,13 @@ tfo_otlp_logs_pack_attrs(const struct tfo_log_attr *a, size_t n, uint8_t **out, 
 	fill_attrs(a, n, kv, av, kvp);
 	for (size_t i = 0; i < n; i++) {
 		size_t sz = opentelemetry__proto__common__v1__key_value__get_packed_size(&kv[i]);
-		total += 1 + varint_len(sz) + sz;
+		total += tfo_pb_lenhdr_size(F_LR_ATTR, sz) + sz;
 	}
 	if ((p = malloc(total ? total : 1)) == NULL)
 		return TFO_ENOMEM;
 	for (size_t i = 0; i < n; i++) {
 		size_t sz = opentelemetry__proto__common__v1__key_value__get_packed_size(&kv[i]);
-		p[o++] = TAG_LR_ATTR;
-		o += varint_put(p + o, sz);
+		o += tfo_pb_lenhdr_put(p + o, F_LR_ATTR, sz);
 		o += opentelemetry__proto__common__v1__key_value__pack(&kv[i], p + o);
 	}
 	*out = p;
@@ -190,19 +164,16 @@ tfo_otlp_logs_add(struct tfo_otlp_logs *b, const struct tfo_log_record *r)
 	lr.attributes = kvp;
 
 	blen = r->body_len ? r->body_len : strlen(r->body);
-	inner = 1 + varint_len(blen) + blen;
+	inner = tfo_pb_lenhdr_size(F_AV_STRING, blen) + blen;
 	head = opentelemetry__proto__logs__v1__log_record__get_packed_size(&lr);
-	sz = head + 1 + varint_len(inner) + inner + r->attrs_packed_len;
-	if ((e = reserve(b, 1 + VARINT_MAX + sz)) != TFO_OK)
+	sz = head + tfo_pb_lenhdr_size(F_LR_BODY, inner) + inner + r->attrs_packed_len;
+	if ((e = reserve(b, TFO_PB_LENHDR_MAX + sz)) != TFO_OK)
 		return e;
 	p = b->buf + b->len;
-	*p++ = TAG_SL_RECORD;
-	p += varint_put(p, sz);
+	p += tfo_pb_lenhdr_put(p, F_SL_RECORD, sz);
 	p += opentelemetry__proto__logs__v1__log_record__pack(&lr, p);
-	*p++ = TAG_LR_BODY;
-	p += varint_put(p, inner);
-	*p++ = TAG_AV_STRING;
-	p += varint_put(p, blen);
+	p += tfo_pb_lenhdr_put(p, F_LR_BODY, inner);
+	p += tfo_pb_lenhdr_put(p, F_AV_STRING, blen);
 	memcpy(p, r->body, blen);
 	p += blen;
 	if (r->attrs_packed_len) {
@@ -230,27 +201,24 @@ enum tfo_err
 tfo_otlp_logs_finish(struct tfo_otlp_logs *b, const uint8_t **out, size_t *len)
 {
 	size_t recs = b->len - b->head;
-	size_t sl_len = 1 + varint_len(b->scope_len) + b->scope_len + recs;
-	size_t hdr = 1 + varint_len(sl_len) + 1 + varint_len(b->scope_len) + b->scope_len;
+	size_t sl_len = tfo_pb_lenhdr_size(F_SL_SCOPE, b->scope_len) + b->scope_len + recs;
+	size_t hdr = tfo_pb_lenhdr_size(F_RL_SCOPE_LOGS, sl_len) + sl_len - recs;
 	uint8_t *p;
 
 	if (b->res != NULL)
-		hdr += 1 + varint_len(b->res_len) + b->res_len;
+		hdr += tfo_pb_lenhdr_size(F_RL_RESOURCE, b->res_len) + b->res_len;
 	if (hdr > b->head)
 		return TFO_ERANGE;     /* cannot happen: head reserves the maximum */
 	p = b->buf + b->head - hdr;
 	*out = p;
 	*len = hdr + recs;
 	if (b->res != NULL) {
-		*p++ = TAG_RL_RESOURCE;
-		p += varint_put(p, b->res_len);
+		p += tfo_pb_lenhdr_put(p, F_RL_RESOURCE, b->res_len);
 		memcpy(p, b->res, b->res_len);
 		p += b->res_len;
 	}
-	*p++ = TAG_RL_SCOPE_LOGS;
-	p += varint_put(p, sl_len);
-	*p++ = TAG_SL_SCOPE;
-	p += varint_put(p, b->scope_len);
+	p += tfo_pb_lenhdr_put(p, F_RL_SCOPE_LOGS, sl_len);
+	p += tfo_pb_lenhdr_put(p, F_SL_SCOPE, b->scope_len);
 	memcpy(p, b->scope, b->scope_len);
 	return TFO_OK;
 }

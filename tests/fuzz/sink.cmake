@@ -1,10 +1,11 @@
 # tfo-sink decoder fuzz harness; seeds from tests/fuzz/sink/gen_corpus.py.
-# The decoder sources are compiled into the harness (not linked from
+# The decoder sources (and common/pbwire.c) are compiled into the harness (not linked from
 # tfo_sink_decode) so that -fsanitize=fuzzer instruments them for coverage.
 tfo_fuzz_target(sink_decode_fuzz
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/sink/fuzz_sink_decode.c
           ${CMAKE_SOURCE_DIR}/tools/tfo-sink/decode.c
           ${CMAKE_SOURCE_DIR}/tools/tfo-sink/decode_pb.c
+          ${CMAKE_SOURCE_DIR}/common/pbwire.c
           ${CMAKE_SOURCE_DIR}/tools/tfo-sink/decode_json.c
           ${CMAKE_SOURCE_DIR}/tools/tfo-sink/body.c
   LIBS tfo_proto tfo_base PkgConfig::CJSON PkgConfig::ZLIB

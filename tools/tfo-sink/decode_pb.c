@@ -5,6 +5,8 @@
  */
 #include "tools/tfo-sink/decode_int.h"
 
+#include "common/pbwire.h"
+
 #include "opentelemetry/proto/collector/logs/v1/logs_service.pb-c.h"
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb-c.h"
 
@@ -23,24 +25,6 @@ typedef Opentelemetry__Proto__Collector__Logs__V1__ExportLogsServiceRequest Logs
 #define METRICS_REQ_DESC opentelemetry__proto__collector__metrics__v1__export_metrics_service_request__descriptor
 #define LOGS_REQ_DESC opentelemetry__proto__collector__logs__v1__export_logs_service_request__descriptor
 
-/* pb_varint - read one base-128 varint; 0 when truncated or over 10 bytes */
-static int
-pb_varint(const uint8_t **pp, const uint8_t *end, uint64_t *v)
-{
-	const uint8_t *p = *pp;
-	uint64_t r = 0;
-
-	for (unsigned shift = 0; p < end && shift < 70; shift += 7) {
-		r |= (uint64_t)(*p & 0x7f) << shift;
-		if ((*p++ & 0x80) == 0) {
-			*v = r;
-			*pp = p;
-			return 1;
-		}
-	}
-	return 0;
-}
-
 /*
  * pb_scan - walk the wire form of a message of type d: fail on truncation,
  * nesting deeper than TFO_SINK_MAX_DEPTH or more than TFO_SINK_MAX_MESSAGES
@@ -51,44 +35,25 @@ pb_scan(struct tfo_sink_summary *s, const ProtobufCMessageDescriptor *d,
     const uint8_t *p, const uint8_t *end, int depth, uint64_t *count)
 {
 	while (p < end) {
-		uint64_t tag, len;
+		struct tfo_pb_field fl;
 		const ProtobufCFieldDescriptor *f;
 		enum tfo_err e;
 
-		if (!pb_varint(&p, end, &tag) || (tag >> 3) == 0 || (tag >> 3) > 0x1fffffff)
-			return sink_fail(s, TFO_EINVAL, "protobuf: bad field tag");
-		switch (tag & 7) {
-		case 0:
-			if (!pb_varint(&p, end, &len))
-				return sink_fail(s, TFO_EINVAL, "protobuf: truncated varint");
-			break;
-		case 1:
-		case 5:
-			len = (tag & 7) == 1 ? 8 : 4;
-			if ((uint64_t)(end - p) < len)
-				return sink_fail(s, TFO_EINVAL, "protobuf: truncated fixed field");
-			p += len;
-			break;
-		case 2:
-			if (!pb_varint(&p, end, &len) || len > (uint64_t)(end - p))
-				return sink_fail(s, TFO_EINVAL, "protobuf: truncated field");
-			f = protobuf_c_message_descriptor_get_field(d, (unsigned)(tag >> 3));
-			if (f != NULL && f->type == PROTOBUF_C_TYPE_MESSAGE) {
-				if (++*count > TFO_SINK_MAX_MESSAGES)
-					return sink_fail(s, TFO_ERANGE, "protobuf: more than %u messages",
-					    TFO_SINK_MAX_MESSAGES);
-				if (depth >= TFO_SINK_MAX_DEPTH)
-					return sink_fail(s, TFO_EINVAL, "protobuf: nested deeper than %d",
-					    TFO_SINK_MAX_DEPTH);
-				e = pb_scan(s, f->descriptor, p, p + len, depth + 1, count);
-				if (e != TFO_OK)
-					return e;
-			}
-			p += len;
-			break;
-		default:
-			return sink_fail(s, TFO_EINVAL, "protobuf: unsupported wire type %u",
-			    (unsigned)(tag & 7));
+		if (tfo_pb_field_next(&p, end, &fl) != TFO_OK)
+			return sink_fail(s, TFO_EINVAL, "protobuf: %s", fl.error);
+		if (fl.wire != TFO_PB_LEN)
+			continue;
+		f = protobuf_c_message_descriptor_get_field(d, fl.number);
+		if (f != NULL && f->type == PROTOBUF_C_TYPE_MESSAGE) {
+			if (++*count > TFO_SINK_MAX_MESSAGES)
+				return sink_fail(s, TFO_ERANGE, "protobuf: more than %u messages",
+				    TFO_SINK_MAX_MESSAGES);
+			if (depth >= TFO_SINK_MAX_DEPTH)
+				return sink_fail(s, TFO_EINVAL, "protobuf: nested deeper than %d",
+				    TFO_SINK_MAX_DEPTH);
+			e = pb_scan(s, f->descriptor, fl.data, fl.data + fl.len, depth + 1, count);
+			if (e != TFO_OK)
+				return e;
 		}
 	}
 	return TFO_OK;

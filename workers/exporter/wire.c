@@ -11,6 +11,7 @@
 
 #include <zlib.h>
 
+#include "common/pbwire.h"
 #include "google/rpc/status.pb-c.h"
 #include "opentelemetry/proto/collector/logs/v1/logs_service.pb-c.h"
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb-c.h"
@@ -48,19 +49,6 @@ buf_reserve(struct tfo_exp_buf *b, size_t more)
 	return TFO_OK;
 }
 
-static size_t
-varint_put(uint8_t *p, uint64_t v)
-{
-	size_t n = 0;
-
-	while (v >= 0x80) {
-		p[n++] = (uint8_t)(v | 0x80);
-		v >>= 7;
-	}
-	p[n++] = (uint8_t)v;
-	return n;
-}
-
 static void
 put_be32(uint8_t *p, uint32_t v)
 {
@@ -78,15 +66,14 @@ body_message(struct tfo_exp_buf *out, const uint8_t *const *entries, const size_
 	enum tfo_err e;
 
 	for (size_t i = 0; i < n; i++) {
-		if (lens[i] > SIZE_MAX - total - 11)
+		if (lens[i] > SIZE_MAX - total - TFO_PB_LENHDR_MAX)
 			return TFO_ERANGE;
-		total += 11 + lens[i];
+		total += tfo_pb_lenhdr_size(1, lens[i]) + lens[i];
 	}
 	if ((e = buf_reserve(out, total)) != TFO_OK)
 		return e;
 	for (size_t i = 0; i < n; i++) {
-		out->data[out->len++] = 0x0a;   /* field 1, wire type 2 */
-		out->len += varint_put(out->data + out->len, lens[i]);
+		out->len += tfo_pb_lenhdr_put(out->data + out->len, 1, lens[i]);
 		if (lens[i])
 			memcpy(out->data + out->len, entries[i], lens[i]);
 		out->len += lens[i];
