@@ -1,8 +1,9 @@
 /*
  * procfs.c - the bounded file reader and the parsers of /proc/stat, meminfo,
- * vmstat, loadavg, uptime, cpuinfo and /proc/<pid>/stat (library tfo_procfs;
- * run by tfo-system, tfo-process and tfo-heartbeat). Device tables are in
- * procfs_dev.c.
+ * vmstat, loadavg, uptime, cpuinfo, /proc/<pid>/stat and /etc/os-release
+ * (library tfo_procfs; run by tfo-system, tfo-process, tfo-heartbeat and the
+ * resource builder of every worker), and the UTF-8 cleaner for the strings
+ * they yield. Device tables are in procfs_dev.c.
  */
 #include <dirent.h>
 #include <errno.h>
@@ -562,4 +563,187 @@ tfo_procfs_task_counts(const char *root, int proc_dirfd, struct tfo_task_counts 
 	}
 	closedir(d);
 	return TFO_OK;
+}
+
+/* ------------------------------------------------------------------ text */
+
+/* utf8_len - length of the valid UTF-8 sequence at s[0..n), 0 if invalid */
+static size_t
+utf8_len(const unsigned char *s, size_t n)
+{
+	unsigned char c = s[0];
+	size_t need;
+	uint32_t cp;
+
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		need = 2, cp = c & 0x1f;
+	else if (c >= 0xe0 && c <= 0xef)
+		need = 3, cp = c & 0x0f;
+	else if (c >= 0xf0 && c <= 0xf4)
+		need = 4, cp = c & 0x07;
+	else
+		return 0;
+	if (n < need)
+		return 0;
+	for (size_t i = 1; i < need; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	/* overlong forms, surrogates, past U+10FFFF */
+	if ((need == 3 && cp < 0x800) || (need == 4 && cp < 0x10000) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
+		return 0;
+	return need;
+}
+
+size_t
+tfo_procfs_text_clean(char *s, size_t len, int keep_nl)
+{
+	unsigned char *u = (unsigned char *)s;
+	size_t i = 0, fixed = 0;
+
+	while (i < len) {
+		size_t n = utf8_len(u + i, len - i);
+		if (n == 0 || (n == 1 && (u[i] < 0x20 || u[i] == 0x7f) &&
+		    !(keep_nl && u[i] == '\n'))) {
+			u[i++] = '?';
+			fixed++;
+			continue;
+		}
+		i += n;
+	}
+	return fixed;
+}
+
+size_t
+tfo_procfs_utf8_cut(const char *s, size_t len)
+{
+	const unsigned char *u = (const unsigned char *)s;
+	size_t i = 0;
+
+	while (i < len) {
+		/* the length the lead byte announces: the rest may lie past len */
+		size_t n = u[i] < 0xc2 || u[i] > 0xf4 ? 1 : u[i] < 0xe0 ? 2 : u[i] < 0xf0 ? 3 : 4;
+		if (i + n > len) {
+			size_t k = i + 1;
+			while (k < len && (u[k] & 0xc0) == 0x80)
+				k++;
+			if (k == len)
+				break;  /* a character continuing past len */
+			n = 1;          /* broken before len: one invalid byte */
+		} else if (n > 1 && utf8_len(u + i, n) == 0)
+			n = 1;          /* an invalid byte is one (cleaned) character */
+		i += n;
+	}
+	return i;
+}
+
+/* ------------------------------------------------------- /etc/os-release */
+
+/*
+ * osrel_value - unquote v[0..n) into out as printable UTF-8. A quoted value
+ * is taken up to its closing quote; one that never closes is copied as
+ * written. A value longer than out is cut on a character boundary.
+ */
+static void
+osrel_value(const char *v, size_t n, char *out, size_t cap)
+{
+	char q = n > 0 && (v[0] == '"' || v[0] == '\'') ? v[0] : 0;
+	int esc = q != '\'';           /* escapes in "..." and bare values */
+	size_t i = 0, o = 0;
+	int cut = 0;
+
+	while (n > 0 && (v[n - 1] == ' ' || v[n - 1] == '\t' || v[n - 1] == '\r'))
+		n--;
+	if (q) {
+		for (i = 1; i < n && v[i] != q; i++)
+			if (esc && v[i] == '\\' && i + 1 < n)
+				i++;
+		if (i < n) {            /* closed: the text between the quotes */
+			v++;
+			n = i - 1;
+		} else                  /* never closed: as written */
+			esc = 0;
+	}
+	for (i = 0; i < n; i++) {
+		if (esc && v[i] == '\\' && i + 1 < n)
+			i++;
+		if ((cut = o + 1 >= cap) != 0)
+			break;
+		out[o++] = v[i];
+	}
+	if (cut)
+		o = tfo_procfs_utf8_cut(out, o);
+	out[o] = '\0';
+	tfo_procfs_text_clean(out, o, 0);
+}
+
+/* osrel_line - the value part of line[0..n) when it assigns key, else NULL */
+static const char *
+osrel_line(const char *line, size_t n, const char *key, size_t kl)
+{
+	if (n > kl && memcmp(line, key, kl) == 0 && line[kl] == '=')
+		return line + kl + 1;
+	return NULL;
+}
+
+enum tfo_err
+tfo_osrelease_get(const char *text, size_t len, const char *key, char *out, size_t cap)
+{
+	const char *p = text, *end = text + len;
+	size_t kl = strlen(key);
+	enum tfo_err e = TFO_ENOENT;
+
+	if (cap == 0)
+		return TFO_ERANGE;
+	out[0] = '\0';
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = (size_t)((nl ? nl : end) - p);
+		const char *v = osrel_line(p, n, key, kl);
+		if (v != NULL) {
+			osrel_value(v, n - kl - 1, out, cap);
+			e = TFO_OK;
+		}
+		p += n + 1;
+	}
+	return e;
+}
+
+enum tfo_err
+tfo_osrelease_parse(const char *text, size_t len, struct tfo_osrelease *out)
+{
+	const struct {
+		const char *key;
+		char *dst;
+		size_t cap;
+	} f[] = {
+		{ "ID", out->id, sizeof(out->id) },
+		{ "ID_LIKE", out->id_like, sizeof(out->id_like) },
+		{ "VERSION_ID", out->version_id, sizeof(out->version_id) },
+		{ "PRETTY_NAME", out->pretty_name, sizeof(out->pretty_name) },
+	};
+	int found = 0;
+
+	for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+		found |= tfo_osrelease_get(text, len, f[i].key, f[i].dst, f[i].cap) == TFO_OK;
+	return found ? TFO_OK : TFO_ENOENT;
+}
+
+enum tfo_err
+tfo_osrelease_read(const char *root, char *buf, size_t cap, struct tfo_osrelease *out)
+{
+	static const char *const paths[] = { "etc/os-release", "usr/lib/os-release" };
+	size_t len = 0;
+
+	for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++) {
+		enum tfo_err e = tfo_procfs_read(root, paths[i], buf, cap, &len);
+		if (e == TFO_OK || e == TFO_ERANGE)
+			return tfo_osrelease_parse(buf, len, out);
+	}
+	memset(out, 0, sizeof(*out));
+	return TFO_ENOENT;
 }

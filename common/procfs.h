@@ -36,6 +36,20 @@ enum tfo_err tfo_procfs_read_fd(int fd, char *buf, size_t cap, size_t *len);
  * trailing newline allowed, anything else is TFO_EINVAL. */
 enum tfo_err tfo_procfs_u64(const char *buf, size_t len, uint64_t *v);
 
+/* ------------------------------------------------------------------- text */
+
+/*
+ * tfo_procfs_text_clean - make s[0..len) a printable UTF-8 string in place:
+ * bytes of invalid or truncated sequences and control characters (C0, DEL)
+ * become '?', except '\n' when keep_nl. Attribute values must be valid UTF-8
+ * or OTLP receivers refuse the whole request. Returns replacements made.
+ */
+size_t tfo_procfs_text_clean(char *s, size_t len, int keep_nl);
+
+/* tfo_procfs_utf8_cut - the largest n <= len that does not split a
+ * multi-byte character of s */
+size_t tfo_procfs_utf8_cut(const char *s, size_t len);
+
 /* ------------------------------------------------------------- /proc/stat */
 
 enum tfo_cpu_mode {
@@ -274,5 +288,36 @@ enum tfo_err tfo_procfs_task_state(const char *buf, size_t len, enum tfo_task_st
  * root/proc (a long-lived dirfd survives the sandbox).
  */
 enum tfo_err tfo_procfs_task_counts(const char *root, int proc_dirfd, struct tfo_task_counts *c);
+
+/* ------------------------------------------------------- /etc/os-release */
+
+struct tfo_osrelease {
+	char id[64];                    /* ID ("debian"); "" when absent */
+	char id_like[128];              /* ID_LIKE, space-separated */
+	char version_id[64];            /* VERSION_ID ("12") */
+	char pretty_name[256];          /* PRETTY_NAME */
+};
+
+/*
+ * tfo_osrelease_get - the value of KEY= in os-release text, as a shell
+ * sourcing it would see it: '...' literal, "..." and bare values with
+ * backslash escapes; a value whose quote never closes is kept as written.
+ * The last assignment wins. out gets printable UTF-8 (control characters as
+ * '?', a sequence cut by cap dropped), "" when absent. TFO_ENOENT if KEY= is
+ * not there.
+ */
+enum tfo_err tfo_osrelease_get(const char *text, size_t len, const char *key, char *out,
+                               size_t cap);
+
+/* tfo_osrelease_parse - the fields of struct tfo_osrelease from the text;
+ * TFO_ENOENT when none is there (absent fields are ""). */
+enum tfo_err tfo_osrelease_parse(const char *text, size_t len, struct tfo_osrelease *out);
+
+/*
+ * tfo_osrelease_read - root/etc/os-release, else root/usr/lib/os-release (its
+ * first cap-1 bytes when longer), read into buf and parsed. TFO_ENOENT when
+ * neither can be read or holds no known key.
+ */
+enum tfo_err tfo_osrelease_read(const char *root, char *buf, size_t cap, struct tfo_osrelease *out);
 
 #endif

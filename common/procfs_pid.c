@@ -1,7 +1,7 @@
 /*
- * procfs_pid.c - parsers of /proc/<pid>/{stat,status,io,cmdline,cgroup} and
- * the UTF-8 cleaner for the strings they yield (library tfo_procfs_pid; run
- * by tfo-process). Bounded, allocation-free, every number overflow-checked.
+ * procfs_pid.c - parsers of /proc/<pid>/{stat,status,io,cmdline,cgroup}
+ * (library tfo_procfs_pid; run by tfo-process). Bounded, allocation-free,
+ * every number overflow-checked. The UTF-8 cleaner is in procfs.c.
  */
 #include <string.h>
 
@@ -9,82 +9,6 @@
 #include "common/procfs_scan.h"
 
 #define STAT_MAX_FIELDS 64
-
-/* ------------------------------------------------------------------ text */
-
-/* utf8_len - length of the valid UTF-8 sequence at s[0..n), 0 if invalid */
-static size_t
-utf8_len(const unsigned char *s, size_t n)
-{
-	unsigned char c = s[0];
-	size_t need;
-	uint32_t cp;
-
-	if (c < 0x80)
-		return 1;
-	if (c >= 0xc2 && c <= 0xdf)
-		need = 2, cp = c & 0x1f;
-	else if (c >= 0xe0 && c <= 0xef)
-		need = 3, cp = c & 0x0f;
-	else if (c >= 0xf0 && c <= 0xf4)
-		need = 4, cp = c & 0x07;
-	else
-		return 0;
-	if (n < need)
-		return 0;
-	for (size_t i = 1; i < need; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = (cp << 6) | (s[i] & 0x3f);
-	}
-	/* overlong forms, surrogates, past U+10FFFF */
-	if ((need == 3 && cp < 0x800) || (need == 4 && cp < 0x10000) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp > 0x10ffff)
-		return 0;
-	return need;
-}
-
-size_t
-tfo_procfs_text_clean(char *s, size_t len, int keep_nl)
-{
-	unsigned char *u = (unsigned char *)s;
-	size_t i = 0, fixed = 0;
-
-	while (i < len) {
-		size_t n = utf8_len(u + i, len - i);
-		if (n == 0 || (n == 1 && (u[i] < 0x20 || u[i] == 0x7f) &&
-		    !(keep_nl && u[i] == '\n'))) {
-			u[i++] = '?';
-			fixed++;
-			continue;
-		}
-		i += n;
-	}
-	return fixed;
-}
-
-size_t
-tfo_procfs_utf8_cut(const char *s, size_t len)
-{
-	const unsigned char *u = (const unsigned char *)s;
-	size_t i = 0;
-
-	while (i < len) {
-		/* the length the lead byte announces: the rest may lie past len */
-		size_t n = u[i] < 0xc2 || u[i] > 0xf4 ? 1 : u[i] < 0xe0 ? 2 : u[i] < 0xf0 ? 3 : 4;
-		if (i + n > len) {
-			size_t k = i + 1;
-			while (k < len && (u[k] & 0xc0) == 0x80)
-				k++;
-			if (k == len)
-				break;  /* a character continuing past len */
-			n = 1;          /* broken before len: one invalid byte */
-		} else if (n > 1 && utf8_len(u + i, n) == 0)
-			n = 1;          /* an invalid byte is one (cleaned) character */
-		i += n;
-	}
-	return i;
-}
 
 /* ------------------------------------------------------------------ stat */
 

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "common/err.h"
+#include "common/procfs.h"           /* tfo_procfs_text_clean, tfo_procfs_utf8_cut */
 
 #define TFO_COMM_MAX 64                 /* kworker names exceed TASK_COMM_LEN */
 #define TFO_PF_KTHREAD 0x00200000u      /* stat "flags": a kernel thread */
@@ -105,19 +106,5 @@ void tfo_procfs_pid_cmdline(const char *buf, size_t len, char *out, size_t cap,
 /* tfo_procfs_pid_cgroup - the file's text without its trailing newline,
  * lines kept, cleaned, cut at cap-1 bytes (on a character boundary). */
 void tfo_procfs_pid_cgroup(const char *buf, size_t len, char *out, size_t cap);
-
-/* ------------------------------------------------------------- helpers */
-
-/*
- * tfo_procfs_text_clean - make s[0..len) a printable UTF-8 string in place:
- * bytes of invalid or truncated sequences and control characters (C0, DEL)
- * become '?', except '\n' when keep_nl. Attribute values must be valid UTF-8
- * or OTLP receivers refuse the whole request. Returns replacements made.
- */
-size_t tfo_procfs_text_clean(char *s, size_t len, int keep_nl);
-
-/* tfo_procfs_utf8_cut - the largest n <= len that does not split a
- * multi-byte character of s */
-size_t tfo_procfs_utf8_cut(const char *s, size_t len);
 
 #endif

@@ -91,48 +91,15 @@ machine_id(const char *root, char *out, size_t cap)
 		printable(out, cap, buf, n);
 }
 
-/* os_release_value - the unquoted value of KEY= in os-release text */
-static void
-os_release_value(const char *text, size_t len, const char *key, char *out, size_t cap)
-{
-	size_t kl = strlen(key);
-	const char *p = text, *end = text + len;
-
-	out[0] = '\0';
-	while (p < end) {
-		const char *eol = memchr(p, '\n', (size_t)(end - p));
-		size_t n;
-		if (eol == NULL)
-			eol = end;
-		n = (size_t)(eol - p);
-		if (n > kl && memcmp(p, key, kl) == 0 && p[kl] == '=') {
-			const char *v = p + kl + 1;
-			size_t vn = n - kl - 1;
-			if (vn >= 2 && (v[0] == '"' || v[0] == '\'') && v[vn - 1] == v[0]) {
-				v++;
-				vn -= 2;
-			}
-			printable(out, cap, v, vn);
-			/* drop the shell escapes os-release allows inside quotes */
-			for (char *s = out; (s = strchr(s, '\\')) != NULL; )
-				memmove(s, s + 1, strlen(s));
-			return;
-		}
-		p = eol + 1;
-	}
-}
-
 /* os_description - "<PRETTY_NAME> (Linux <release>)" */
 static void
 os_description(const char *root, const struct utsname *u, char *out, size_t cap)
 {
-	char buf[4096], pretty[RES_VALUE_MAX];
-	size_t len;
+	char buf[4096];
+	struct tfo_osrelease osr;
+	const char *pretty = osr.pretty_name;
 
-	pretty[0] = '\0';
-	if (tfo_procfs_read(root, "etc/os-release", buf, sizeof(buf), &len) == TFO_OK ||
-	    tfo_procfs_read(root, "usr/lib/os-release", buf, sizeof(buf), &len) == TFO_OK)
-		os_release_value(buf, len, "PRETTY_NAME", pretty, sizeof(pretty));
+	(void)tfo_osrelease_read(root, buf, sizeof(buf), &osr);     /* absent: all "" */
 	if (pretty[0] != '\0' && u != NULL)
 		snprintf(out, cap, "%s (Linux %s)", pretty, u->release);
 	else if (pretty[0] != '\0')

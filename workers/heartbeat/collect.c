@@ -127,30 +127,6 @@ hb_parse_file_nr(const char *buf, size_t len, uint64_t *open_fds, uint64_t *max_
 	return 0;
 }
 
-int
-hb_os_release_get(const char *buf, size_t len, const char *key, char *out, size_t cap)
-{
-	const char *p = buf, *end = buf + len;
-	size_t kl = strlen(key);
-
-	while (p < end) {
-		const char *nl = memchr(p, '\n', (size_t)(end - p));
-		size_t n = (size_t)((nl ? nl : end) - p);
-		if (n > kl && memcmp(p, key, kl) == 0 && p[kl] == '=') {
-			const char *v = p + kl + 1;
-			size_t vn = n - kl - 1;
-			if (vn >= 2 && (v[0] == '"' || v[0] == '\'') && v[vn - 1] == v[0]) {
-				v++;
-				vn -= 2;
-			}
-			copy_trim(out, cap, v, vn);
-			return 0;
-		}
-		p += n + 1;
-	}
-	return -1;
-}
-
 /* ---------------------------------------------------------------- host */
 
 /* go_arch - GOARCH-style names, as the spec's example ("amd64") uses */
@@ -188,18 +164,14 @@ family_of(const char *id, const char *like)
 static void
 os_release(struct hb_collector *c, struct hb_sysinfo *si)
 {
-	char like[128] = "";
-	long n = rd(c, "etc/os-release");
+	struct tfo_osrelease osr;
 
-	if (n < 0)
-		n = rd(c, "usr/lib/os-release");
-	if (n < 0)
+	if (tfo_osrelease_read(c->root, c->buf, HB_BUF, &osr) != TFO_OK)
 		return;
-	hb_os_release_get(c->buf, (size_t)n, "ID", si->platform, sizeof(si->platform));
-	hb_os_release_get(c->buf, (size_t)n, "VERSION_ID", si->os_version, sizeof(si->os_version));
-	hb_os_release_get(c->buf, (size_t)n, "ID_LIKE", like, sizeof(like));
+	snprintf(si->platform, sizeof(si->platform), "%s", osr.id);
+	snprintf(si->os_version, sizeof(si->os_version), "%s", osr.version_id);
 	snprintf(si->platform_family, sizeof(si->platform_family), "%s",
-		 family_of(si->platform, like));
+		 family_of(si->platform, osr.id_like));
 }
 
 static void

@@ -44,6 +44,5 @@ enum tfo_err hb_collect_net(struct hb_collector *c, struct hb_sysinfo *si);
 
 /* Small parsers for files procfs has no parser for (hostile input). */
 int hb_parse_file_nr(const char *buf, size_t len, uint64_t *open_fds, uint64_t *max_fds);
-int hb_os_release_get(const char *buf, size_t len, const char *key, char *out, size_t cap);
 
 #endif

@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "common/procfs.h"
 #include "workers/heartbeat/cloudmeta.h"
 #include "workers/heartbeat/collect.h"
 
@@ -33,7 +34,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	const char *text = (const char *)data + 1;
 	size_t n = size - 1;
 	uint64_t a, b;
-	char out[64];
+	struct tfo_osrelease osr;
 
 	if (size < 1)
 		return 0;
@@ -43,7 +44,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	case 1: hb_cloud_parse_azure(text, n, &ci); break;
 	case 2: gcp(text, n, &ci); break;
 	case 3: hb_parse_file_nr(text, n, &a, &b); break;
-	default: hb_os_release_get(text, n, "ID", out, sizeof(out)); break;
+	default: tfo_osrelease_parse(text, n, &osr); break;
 	}
 	for (const char *p = ci.instance_id; *p != '\0'; p++)
 		if ((unsigned char)*p < 0x20 || *p == '"')

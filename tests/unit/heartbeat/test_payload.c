@@ -15,6 +15,7 @@
 #include <cmocka.h>
 #include <cjson/cJSON.h>
 
+#include "common/procfs.h"
 #include "workers/heartbeat/collect.h"
 #include "workers/heartbeat/payload.h"
 
@@ -331,14 +332,14 @@ test_small_parsers(void **state)
 	assert_true(o == 1536 && m == 1048576);
 	for (size_t i = 0; i < sizeof(bad_file_nr) / sizeof(bad_file_nr[0]); i++)
 		assert_int_equal(hb_parse_file_nr(bad_file_nr[i], strlen(bad_file_nr[i]), &o, &m), -1);
-	assert_int_equal(hb_os_release_get(osr, strlen(osr), "ID", v, sizeof(v)), 0);
+	assert_int_equal(tfo_osrelease_get(osr, strlen(osr), "ID", v, sizeof(v)), TFO_OK);
 	assert_string_equal(v, "ubuntu");
-	assert_int_equal(hb_os_release_get(osr, strlen(osr), "VERSION_ID", v, sizeof(v)), 0);
+	assert_int_equal(tfo_osrelease_get(osr, strlen(osr), "VERSION_ID", v, sizeof(v)), TFO_OK);
 	assert_string_equal(v, "22.04");
-	assert_int_equal(hb_os_release_get(osr, strlen(osr), "X", v, sizeof(v)), 0);
+	assert_int_equal(tfo_osrelease_get(osr, strlen(osr), "X", v, sizeof(v)), TFO_OK);
 	assert_string_equal(v, "\"");
-	assert_int_equal(hb_os_release_get(osr, strlen(osr), "NAME", v, sizeof(v)), -1);
-	assert_int_equal(hb_os_release_get(osr, 5, "ID_LIKE", v, sizeof(v)), -1);   /* truncated */
+	assert_int_equal(tfo_osrelease_get(osr, strlen(osr), "NAME", v, sizeof(v)), TFO_ENOENT);
+	assert_int_equal(tfo_osrelease_get(osr, 5, "ID_LIKE", v, sizeof(v)), TFO_ENOENT);   /* truncated */
 }
 
 int
