@@ -1,7 +1,8 @@
 /*
  * sandbox.c - the sandbox step of the worker skeleton (every worker, once,
- * single-threaded, after no_new_privs): the role's declared Landlock rules,
- * then its seccomp allowlist in the configured mode.
+ * single-threaded, after no_new_privs): the role's declared Landlock rules
+ * (unless its profile cannot live under Landlock), then its seccomp
+ * allowlist in the configured mode.
  */
 #include "common/sandbox.h"
 
@@ -85,9 +86,16 @@ tfo_sandbox_apply(const char *role, const Tfo__V1__WorkerConfig *cfg,
 	if ((threads = thread_count()) != 1)
 		return threads == -1 ? TFO_EIO : TFO_EPERM;
 	*what = "landlock";
-	if ((e = tfo_landlock_apply(r, landlock, landlocksz)) != TFO_OK)
+	if (p->no_landlock != NULL) {
+		/* docs/security.md "Known limits": the role's seccomp profile and
+		 * its identity fence it instead */
+		snprintf(landlock, landlocksz, "skipped: %s", p->no_landlock);
+		log_info("landlock: %s", landlock);
+	} else if ((e = tfo_landlock_apply(r, landlock, landlocksz)) != TFO_OK)
 		return e;
-	log_info("landlock: %s (%zu paths, %zu tcp ports)", landlock, r->npaths, r->nports);
+	else
+		log_info("landlock: %s (%zu paths, %zu tcp ports)", landlock, r->npaths,
+		    r->nports);
 	*what = "seccomp";
 	if ((e = tfo_seccomp_apply(p, m)) != TFO_OK)
 		return e;

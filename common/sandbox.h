@@ -52,6 +52,11 @@ struct tfo_sandbox_profile {
 	unsigned features;           /* TFO_SB_* */
 	const char *const *extra;    /* more syscall names, NULL-terminated (or NULL) */
 	int writes_files;            /* 0: RLIMIT_FSIZE 0 (when stderr is no file) */
+	int open_rdonly;             /* open/openat only read-only (no write access mode,
+	                              * O_CREAT, O_TRUNC, O_APPEND): the role's fence
+	                              * against writes when it has no Landlock domain */
+	const char *no_landlock;     /* NULL: Landlock applies; else why it cannot (the
+	                              * role's status says "skipped: <this>") */
 };
 
 /* tfo_sandbox_profile - the profile of `role`; NULL for an unknown role (test
@@ -91,7 +96,8 @@ enum tfo_err tfo_seccomp_apply(const struct tfo_sandbox_profile *p, enum tfo_sec
  * tfo_sandbox_apply - Landlock then seccomp for `role` (called once by the
  * skeleton, single-threaded, after no_new_privs). Refuses to run with more
  * than one thread (Landlock restricts only the caller). `landlock` receives
- * the report sent in Ready. Returns TFO_OK or an error (fatal for the worker;
+ * the report sent in Ready ("skipped: <reason>" for a profile with
+ * no_landlock, whose declared rules are then ignored). Returns TFO_OK or an error (fatal for the worker;
  * *what says which step failed).
  */
 enum tfo_err tfo_sandbox_apply(const char *role, const Tfo__V1__WorkerConfig *cfg,
@@ -103,7 +109,7 @@ enum tfo_err tfo_sandbox_apply(const char *role, const Tfo__V1__WorkerConfig *cf
  * this (sandboxed) worker and fill `res` (err = errno of the attempt, 0 when
  * it SUCCEEDED). Actions: open_shadow, write_tmp, write_state (arg = dir),
  * exec, connect (arg = port), kill (arg = pid), ptrace (arg = pid),
- * proc_mem, setuid. `detail` is a buffer for res->detail.
+ * proc_mem (arg = pid, default 1), setuid. `detail` is a buffer for res->detail.
  */
 void tfo_sandbox_test_action(const Tfo__V1__TestAction *ta, Tfo__V1__TestResult *res,
     char *detail, size_t detailsz);

@@ -10,10 +10,11 @@
 #include "common/sandbox.h"
 
 static const char *const base[] = {
-	/* files through descriptors (which files: Landlock decides) */
+	/* files through descriptors (which files: Landlock decides; open and
+	 * openat are in sandbox_seccomp.c, read-only for some roles) */
 	"read", "write", "readv", "writev", "pread64", "preadv", "preadv2", "close",
 	"close_range", "lseek", "fstat", "newfstatat", "stat", "lstat", "statx",
-	"open", "openat", "getdents64", "readlink", "readlinkat", "access",
+	"getdents64", "readlink", "readlinkat", "access",
 	"faccessat", "faccessat2", "fcntl", "dup", "dup2", "dup3", "fstatfs",
 	"fadvise64", "getcwd",
 	/* memory (mmap and mprotect are argument-checked) */
@@ -68,16 +69,27 @@ static const char *const statfs_calls[] = { "statfs", NULL };
  * The roles (DESIGN §1, docs/security.md). Only the buffer writes files;
  * the others get RLIMIT_FSIZE 0 as well as a Landlock domain without
  * write rights.
+ *
+ * The process role has no Landlock domain: Landlock denies every ptrace-mode
+ * access (PTRACE_MODE_READ included: /proc/<pid>/exe, io, fd/) from inside a
+ * domain to processes outside it, whatever the capabilities, and reading
+ * those files of every process is the role's job. Its fence is seccomp
+ * (read-only opens, AF_UNIX only, no ptrace, process_vm_*, exec, or any
+ * write-type filesystem call: none is in the base list), its uid and its
+ * two capabilities.
  */
+#define PROCESS_NO_LANDLOCK "ptrace-mode /proc reads (see docs/security.md)"
+
 static const struct tfo_sandbox_profile profiles[] = {
-	{ "system", TFO_SB_STATFS, NULL, 0 },
-	{ "process", 0, NULL, 0 },
-	{ "logs", TFO_SB_INOTIFY, NULL, 0 },
-	{ "buffer", TFO_SB_FS_WRITE | TFO_SB_LISTEN | TFO_SB_STATFS, NULL, 1 },
-	{ "exporter", TFO_SB_INET | TFO_SB_NETLINK, NULL, 0 },
-	{ "heartbeat", TFO_SB_INET | TFO_SB_NETLINK | TFO_SB_STATFS, NULL, 0 },
+	{ .role = "system", .features = TFO_SB_STATFS },
+	{ .role = "process", .open_rdonly = 1, .no_landlock = PROCESS_NO_LANDLOCK },
+	{ .role = "logs", .features = TFO_SB_INOTIFY },
+	{ .role = "buffer", .features = TFO_SB_FS_WRITE | TFO_SB_LISTEN | TFO_SB_STATFS,
+	  .writes_files = 1 },
+	{ .role = "exporter", .features = TFO_SB_INET | TFO_SB_NETLINK },
+	{ .role = "heartbeat", .features = TFO_SB_INET | TFO_SB_NETLINK | TFO_SB_STATFS },
 #ifdef TFO_TEST_HOOKS
-	{ "testworker", 0, NULL, 0 },
+	{ .role = "testworker" },
 #endif
 };
 

@@ -6,6 +6,7 @@
 #include "common/sandbox.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <sched.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -154,6 +155,53 @@ misc_rules(scmp_filter_ctx ctx)
 	return 0;
 }
 
+/* open flags a read-only profile never passes (O_RDONLY is 0: any access
+ * mode bit is a write; O_TMPFILE needs one too) */
+static const scmp_datum_t open_write_flags[] = { O_WRONLY, O_RDWR, O_CREAT, O_TRUNC,
+	O_APPEND };
+
+/* allow_open - ALLOW `sys` when its flags argument has no write flag.
+ * SCMP_CMP_MASKED_EQ(mask, value) matches (arg & mask) == value on both
+ * 32-bit halves of the argument, so bits above the int flags are masked off. */
+static int
+allow_open(scmp_filter_ctx ctx, int sys, unsigned arg, enum tfo_seccomp_mode m)
+{
+	scmp_datum_t all = 0;
+	int rv = 0;
+
+	for (size_t i = 0; i < sizeof(open_write_flags) / sizeof(open_write_flags[0]); i++) {
+		all |= open_write_flags[i];
+		/* kill mode: EPERM, not death: glibc's pthread_setname_np on another
+		 * thread (nng names its threads) opens /proc/self/task/N/comm O_RDWR */
+		if (m == TFO_SECCOMP_KILL)
+			rv |= seccomp_rule_add(ctx, SCMP_ACT_ERRNO(EPERM), sys, 1,
+			    MASKED(arg, open_write_flags[i], open_write_flags[i]));
+	}
+	rv |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, sys, 1, MASKED(arg, all, 0));
+	return rv;
+}
+
+/*
+ * open_rules - open and openat; for an open_rdonly profile only read-only
+ * (flags: arg 1 of open, arg 2 of openat); a write open gets EPERM (log
+ * mode: the default action, logged). openat2 (flags in a struct), creat,
+ * open_by_handle_at are in no profile.
+ */
+static int
+open_rules(scmp_filter_ctx ctx, const struct tfo_sandbox_profile *p, enum tfo_seccomp_mode m)
+{
+	int rv = 0;
+
+	if (!p->open_rdonly) {
+		rv |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(open), 0);
+		rv |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 0);
+		return rv;
+	}
+	rv |= allow_open(ctx, SCMP_SYS(open), 1, m);
+	rv |= allow_open(ctx, SCMP_SYS(openat), 2, m);
+	return rv;
+}
+
 /* socket_rules - AF_UNIX for all; INET/INET6 and NETLINK_ROUTE by feature */
 static int
 socket_rules(scmp_filter_ctx ctx, unsigned features)
@@ -186,8 +234,8 @@ build(scmp_filter_ctx ctx, const struct tfo_sandbox_profile *p, enum tfo_seccomp
 	for (unsigned f = 1; f != 0 && f <= TFO_SB_STATFS; f <<= 1)
 		if ((p->features & f) && allow_names(ctx, tfo_sandbox_feature_syscalls(f)) == -1)
 			return -1;
-	if (memory_rules(ctx, m) != 0 || process_rules(ctx, m) != 0 ||
-	    signal_rules(ctx) != 0 || misc_rules(ctx) != 0 ||
+	if (open_rules(ctx, p, m) != 0 || memory_rules(ctx, m) != 0 ||
+	    process_rules(ctx, m) != 0 || signal_rules(ctx) != 0 || misc_rules(ctx) != 0 ||
 	    socket_rules(ctx, p->features) != 0) {
 		log_error("seccomp: cannot add an argument rule");
 		return -1;

@@ -2,7 +2,8 @@
  * test_sandbox_unit.c - unit tests of the sandbox pieces (test process; each
  * restriction is applied in a forked child): the supervisor's audit-record
  * parser on hostile text, the seccomp mode and profiles, and Landlock and
- * seccomp actually denying in a child.
+ * seccomp actually denying in a child (the process role: read-only opens,
+ * and no Landlock domain).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +17,7 @@
 #include <sys/mman.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -90,6 +92,29 @@ test_modes_and_profiles(void **state)
 	}
 	assert_null(tfo_sandbox_profile("nosuchrole"));
 	assert_null(tfo_sandbox_profile(NULL));
+}
+
+/* Only the process role runs without Landlock; its seccomp profile is then
+ * the write fence: read-only opens and no write-type or network feature. */
+static void
+test_process_profile(void **state)
+{
+	static const char *const roles[] = { "system", "logs", "buffer", "exporter",
+		"heartbeat" };
+	const struct tfo_sandbox_profile *p = tfo_sandbox_profile("process");
+
+	(void)state;
+	assert_non_null(p);
+	assert_non_null(p->no_landlock);
+	assert_true(p->open_rdonly);
+	assert_int_equal(p->writes_files, 0);
+	assert_int_equal(p->features & (TFO_SB_FS_WRITE | TFO_SB_LISTEN | TFO_SB_INET |
+	    TFO_SB_NETLINK | TFO_SB_INOTIFY), 0);
+	assert_null(p->extra);
+	/* "skipped: " + the reason fits the supervisor's 64-byte status field */
+	assert_true(strlen(p->no_landlock) + 9 < 64);
+	for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++)
+		assert_null(tfo_sandbox_profile(roles[i])->no_landlock);
 }
 
 /* in_child - run fn in a child; its wait status */
@@ -201,6 +226,135 @@ test_seccomp_child(void **state)
 	}
 }
 
+/* child_process_profile - the process profile in kill mode, then one
+ * action; exits 0 when the action got the expected errno */
+static int
+child_process_profile(void *arg)
+{
+	const char *what = arg;
+	char path[64];
+	int fd;
+
+	snprintf(path, sizeof(path), "/tmp/tfo-sandbox-unit-%d", (int)getpid());
+	if (tfo_seccomp_apply(tfo_sandbox_profile("process"), TFO_SECCOMP_KILL) != TFO_OK)
+		return 10;
+	if (strcmp(what, "read") == 0) {
+		if ((fd = open("/proc/self/stat", O_RDONLY | O_CLOEXEC)) == -1)
+			return 11;
+		close(fd);
+		/* O_PATH and O_DIRECTORY are no write */
+		if ((fd = openat(AT_FDCWD, "/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+			return 12;
+		close(fd);
+		/* bits above the int flags are masked off, not a bypass nor a kill */
+		fd = (int)syscall(SYS_openat, AT_FDCWD, "/proc/self/stat",
+		    (unsigned long)0xffffffff00000000ULL | O_RDONLY);
+		return fd >= 0 ? 0 : 13;
+	}
+	if (strcmp(what, "write_high") == 0)
+		return syscall(SYS_openat, AT_FDCWD, path,
+		    (unsigned long)0xffffffff00000000ULL | O_WRONLY | O_CREAT, 0600) == -1 &&
+		    errno == EPERM ? 0 : 14;
+	if (strcmp(what, "write") == 0) {
+		static const int modes[] = { O_WRONLY | O_CREAT | O_EXCL, O_RDWR,
+			O_RDONLY | O_CREAT, O_RDONLY | O_TRUNC, O_RDONLY | O_APPEND,
+			O_RDWR | O_TMPFILE };
+		for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+			const char *pth = modes[i] & O_TMPFILE ? "/tmp" : path;
+			if (open(pth, modes[i] | O_CLOEXEC, 0600) != -1 || errno != EPERM)
+				return 20 + (int)i;
+			if (syscall(SYS_open, pth, modes[i], 0600) != -1 || errno != EPERM)
+				return 30 + (int)i;
+		}
+		return 0;
+	}
+	if (strcmp(what, "inet") == 0)
+		(void)socket(AF_INET, SOCK_STREAM, 0);
+	else if (strcmp(what, "ptrace") == 0)
+		(void)syscall(SYS_ptrace, 0, 0, 0, 0);
+	else if (strcmp(what, "process_vm_readv") == 0)
+		(void)syscall(SYS_process_vm_readv, getppid(), NULL, 0, NULL, 0, 0);
+	else if (strcmp(what, "unlink") == 0)
+		(void)unlink(path);
+	else if (strcmp(what, "rename") == 0)
+		(void)rename(path, "/tmp/tfo-sandbox-unit-renamed");
+	else if (strcmp(what, "mkdir") == 0)
+		(void)mkdir(path, 0700);
+	else if (strcmp(what, "chmod") == 0)
+		(void)chmod("/tmp", 0777);
+	else if (strcmp(what, "truncate") == 0)
+		(void)truncate(path, 0);
+	else if (strcmp(what, "symlink") == 0)
+		(void)symlink("/etc/shadow", path);
+	else if (strcmp(what, "open_by_handle_at") == 0)
+		(void)syscall(SYS_open_by_handle_at, AT_FDCWD, NULL, 0);
+	return 40;                  /* reached only if the sandbox let it through */
+}
+
+static void
+test_process_profile_child(void **state)
+{
+	static const char *const ok[] = { "read", "write", "write_high" };
+	static const char *const killed[] = { "inet", "ptrace", "process_vm_readv", "unlink",
+		"rename", "mkdir", "chmod", "truncate", "symlink", "open_by_handle_at" };
+	int st;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		st = in_child(child_process_profile, (void *)ok[i]);
+		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+			fail_msg("%s: wait status %#x", ok[i], st);
+	}
+	for (size_t i = 0; i < sizeof(killed) / sizeof(killed[0]); i++) {
+		st = in_child(child_process_profile, (void *)killed[i]);
+		if (!WIFSIGNALED(st) || WTERMSIG(st) != SIGSYS)
+			fail_msg("%s: not killed by SIGSYS: wait status %#x", killed[i], st);
+	}
+}
+
+/* child_apply - tfo_sandbox_apply for a role, then readlink of the parent's
+ * exe (outside any Landlock domain): Landlock denies that ptrace-mode read
+ * to a domain (system), not to the process role, which has none */
+static int
+child_apply(void *arg)
+{
+	const char *role = arg;
+	Tfo__V1__WorkerConfig cfg = TFO__V1__WORKER_CONFIG__INIT;
+	struct tfo_sandbox_rules r = { 0 };
+	char report[96], link[64], target[512];
+	const char *what = "";
+	int abi = tfo_landlock_abi();  /* before seccomp, which forbids the call */
+	ssize_t n;
+
+	cfg.seccomp_mode = "kill";
+	snprintf(link, sizeof(link), "/proc/%d/exe", (int)getppid());
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1 ||
+	    tfo_sandbox_rules_add_path(&r, "/proc", 0) != TFO_OK ||
+	    tfo_sandbox_apply(role, &cfg, &r, report, sizeof(report), &what) != TFO_OK)
+		return 10;
+	n = readlink(link, target, sizeof(target));
+	tfo_sandbox_rules_fini(&r);
+	if (strcmp(role, "process") == 0)
+		return strncmp(report, "skipped: ", 9) == 0 && n > 0 ? 0 : 11;
+	if (abi < 0)
+		return n > 0 ? 0 : 12;
+	return strncmp(report, "abi ", 4) == 0 && n == -1 && errno == EACCES ? 0 : 13;
+}
+
+static void
+test_apply_landlock_or_not(void **state)
+{
+	int st;
+
+	(void)state;
+	for (size_t i = 0; i < 2; i++) {
+		const char *role = i == 0 ? "process" : "system";
+		st = in_child(child_apply, (void *)role);
+		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+			fail_msg("%s: wait status %#x", role, st);
+	}
+}
+
 int
 main(void)
 {
@@ -209,6 +363,9 @@ main(void)
 		cmocka_unit_test(test_modes_and_profiles),
 		cmocka_unit_test(test_landlock_child),
 		cmocka_unit_test(test_seccomp_child),
+		cmocka_unit_test(test_process_profile),
+		cmocka_unit_test(test_process_profile_child),
+		cmocka_unit_test(test_apply_landlock_or_not),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

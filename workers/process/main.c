@@ -1,8 +1,8 @@
 /*
  * main.c - tfo-process, the per-process metrics collector (runs as
- * tfo-process with CAP_SYS_PTRACE + CAP_DAC_READ_SEARCH): every interval, the
- * collection library (collect.c) ranks all processes and puts one OTLP
- * ResourceMetrics per selected process into tfo-buffer.
+ * tfo-process with CAP_SYS_PTRACE + CAP_DAC_READ_SEARCH, without Landlock):
+ * every interval, the collection library (collect.c) ranks all processes and
+ * puts one OTLP ResourceMetrics per selected process into tfo-buffer.
  */
 #include <errno.h>
 #include <linux/capability.h>
@@ -36,6 +36,16 @@ struct procw {
 	double last_cpu_us;
 };
 
+/*
+ * Both are needed (tried on kernel 6.18 with each one alone): exe and io of
+ * another uid's process pass the kernel's PTRACE_MODE_READ check only with
+ * CAP_SYS_PTRACE; io is mode 0400 owned by the target's euid (root when it is
+ * not dumpable, as every worker including this one), so reading it also
+ * takes CAP_DAC_READ_SEARCH: without it no io is read at all. The fd count
+ * (stat of fd/) needs neither. There is no Landlock domain for this role
+ * (common/sandbox_profiles.c): what the two capabilities then let a
+ * compromised collector read is listed in docs/security.md.
+ */
 static const int process_caps[] = { CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH, -1 };
 
 static uint64_t
@@ -131,7 +141,9 @@ process_pre_init(struct tfo_worker *w, const Tfo__V1__WorkerConfig *cfg, void *a
 		log_error("process: %s", err);
 		return -1;
 	}
-	/* read-only: /proc, and the passwd file re-read for users added later */
+	/* Landlock paths (read-only: /proc, the passwd file re-read for users
+	 * added later): declared for the record; the process profile applies
+	 * no Landlock domain (see process_caps) */
 	if (tfo_procfs_path(pc->proc_root, "proc", path, sizeof(path)) == TFO_OK)
 		tfo_worker_landlock_ro(w, path);
 	if (tfo_procfs_path(pc->proc_root, "etc/passwd", path, sizeof(path)) == TFO_OK)
