@@ -98,8 +98,13 @@ run(const char *a, const char *arg)
 	}
 	if (strcmp(a, "exec") == 0)
 		return try_exec();
-	if (strcmp(a, "proc_mem") == 0)
-		return try_open("/proc/1/mem", O_RDONLY, 0);
+	if (strcmp(a, "proc_mem") == 0) {
+		/* another process's memory: arg = its pid, default 1 */
+		if (arg != NULL && *arg != '\0' && (pid = arg_long(arg, INT_MAX)) == -1)
+			return EINVAL;
+		snprintf(path, sizeof(path), "/proc/%ld/mem", arg != NULL && *arg ? pid : 1L);
+		return try_open(path, O_RDONLY, 0);
+	}
 	if (strcmp(a, "setuid") == 0)
 		return syscall(SYS_setuid, 0) == -1 ? errno : 0;
 	if (strcmp(a, "connect") == 0)

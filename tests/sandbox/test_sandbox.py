@@ -3,7 +3,9 @@
 only): the real role executables under the real tfo-supervisor, each asked
 through the hidden test hook (tfoctl test-action -> supervisor -> fd 3) to
 attempt forbidden actions. Every attempt must be denied (EACCES/EPERM) or
-kill the worker with SIGSYS, after which the supervisor must restart it.
+kill the worker with SIGSYS, after which the supervisor must restart it,
+except the documented residual risks of tfo-process (no Landlock: see
+residual_cells), which must succeed and are marked ALLOWED*.
 Prints the matrix (roles x actions). Usage: test_sandbox.py BINDIR CASE."""
 import ctypes
 import errno
@@ -30,6 +32,30 @@ UNRELATED_PORT = BASE_PORT + 3
 # CapEff each role must hold (DESIGN §1): CAP_DAC_READ_SEARCH = 2, CAP_SYS_PTRACE = 19
 CAPS = {"system": 0, "process": (1 << 19) | (1 << 2), "logs": 1 << 2, "buffer": 0,
         "exporter": 0, "heartbeat": 0}
+# roles without a Landlock domain and the status text they report
+# (common/sandbox_profiles.c; docs/security.md "Known limits")
+NO_LANDLOCK = {"process": "skipped: ptrace-mode /proc reads (see docs/security.md)"}
+
+
+def yama_scope():
+    try:
+        with open("/proc/sys/kernel/yama/ptrace_scope") as f:
+            return int(f.read())
+    except (OSError, ValueError):
+        return 0
+
+
+# Documented residual risks (docs/security.md "Known limits"): cells where the
+# action SUCCEEDS. tfo-process has no Landlock domain and keeps
+# CAP_DAC_READ_SEARCH (io is mode 0400) + CAP_SYS_PTRACE: it reads every file
+# and, unless Yama's ptrace_scope is 3 (no attach for anyone), opens any
+# process's mem read-only (here: the exporter's). The matrix states this; it must not drift from
+# the docs either way, so a residual cell that is suddenly denied fails too.
+def residual_cells():
+    cells = {("process", "open_shadow")}
+    if yama_scope() < 3:
+        cells.add(("process", "proc_mem"))
+    return cells
 
 
 class Fail(Exception):
@@ -183,11 +209,13 @@ def check_status_columns(a, s, abi):
               int(proc_status(pid, "CapEff"), 16) == CAPS[r],
               f"{r}: CapEff {sb['cap_eff']} != {CAPS[r]:016x}")
         check(int(proc_status(pid, "CapBnd"), 16) == 0, f"{r}: bounding set not empty")
-        if abi >= 1:
+        if r in NO_LANDLOCK:
+            want = NO_LANDLOCK[r]
+        elif abi >= 1:
             want = f"abi {abi}: fs" + (" net" if abi >= 4 else "") + (" scope" if abi >= 6 else "")
         else:
             want = "unsupported by kernel"
-        check(sb.get("landlock", want) == want, f"{r}: landlock {sb.get('landlock')!r} != {want!r}")
+        check(sb.get("landlock") == want, f"{r}: landlock {sb.get('landlock')!r} != {want!r}")
         # not dumpable: the kernel hands /proc/<pid>/* (not the dir) to root
         check(os.stat(f"/proc/{pid}/environ").st_uid == 0, f"{r}: /proc/{pid}/environ "
               "not owned by root (PR_SET_DUMPABLE 0 missing)")
@@ -206,9 +234,17 @@ def attempt(a, role, action, arg):
     return int(parts[1][4:]), parts[2] if len(parts) > 2 else ""
 
 
-def judge(a, role, action, arg, old_pid):
-    """One cell: 'EACCES', 'EPERM' or 'SIGSYS(<syscall>)'; Fail otherwise."""
+def judge(a, role, action, arg, old_pid, residual):
+    """One cell: 'EACCES', 'EPERM' or 'SIGSYS(<syscall>)', or 'ALLOWED*' for a
+    documented residual risk; Fail otherwise."""
     e, detail = attempt(a, role, action, arg)
+    if (role, action) in residual:
+        check(e == 0, f"{role} {action}: documented as a residual risk (ALLOWED) but now "
+              f"{detail}: update docs/security.md and residual_cells()")
+        s = a.status()
+        check(s[role]["pid"] == old_pid and s[role]["state"] == "ready",
+              f"{role}: not ready after {action}")
+        return "ALLOWED*", s
     check(e != 0, f"{role} {action}: ALLOWED by the sandbox ({detail})")
     if e > 0:
         check(e in (errno.EACCES, errno.EPERM),
@@ -245,15 +281,20 @@ def case_matrix(a):
     a.start()
     s = a.all_ready()
     check_status_columns(a, s, abi)
+    residual = residual_cells()
     matrix = {}
     named = 0
     for r in ROLES:
         for act in ACTIONS:
             s = a.all_ready()
             other = s["system" if r != "system" else "buffer"]["pid"]
+            # memory of the worker that holds the API key (pid 1 may be
+            # specially protected in a container or VM: not a fair target)
+            secret = s["exporter" if r != "exporter" else "heartbeat"]["pid"]
             arg = {"write_state": a.state, "connect": str(UNRELATED_PORT),
-                   "kill": str(other), "ptrace": str(other)}.get(act, "")
-            cell, s = judge(a, r, act, arg, s[r]["pid"])
+                   "kill": str(other), "ptrace": str(other),
+                   "proc_mem": str(secret)}.get(act, "")
+            cell, s = judge(a, r, act, arg, s[r]["pid"], residual)
             matrix[(r, act)] = cell
             named += cell.startswith("SIGSYS(") and cell != "SIGSYS(?)"
         # nothing the worker tried to create is left behind
@@ -263,7 +304,9 @@ def case_matrix(a):
     print("\n%-10s" % "role" + "".join("%-18s" % x for x in ACTIONS))
     for r in ROLES:
         print("%-10s" % r + "".join("%-18s" % matrix[(r, x)] for x in ACTIONS))
-    print(f"\n{named} SIGSYS deaths named by the kernel's audit record")
+    print("\nALLOWED* = documented residual risk (docs/security.md, Known limits): "
+          "tfo-process runs without Landlock")
+    print(f"{named} SIGSYS deaths named by the kernel's audit record")
     # the roles still work after all this: every one ready, status sane
     s = a.all_ready()
     check_status_columns(a, s, abi)

@@ -66,9 +66,11 @@ tfoctl_print_table(FILE *fp, const Tfo__V1__SupervisorStatus *st)
 		fprintf(fp, "%-10s %-9s %-7s %-14s %-8s %-8s %-28s %-6s ", w->role, w->state,
 		    w->pid ? pid : "-", w->user, human_dur(w->uptime_s, wup, sizeof(wup)), rs,
 		    ex, human_dur(w->next_restart_in_s, next, sizeof(next)));
+		/* landlock last: its text has spaces ("abi 7: fs net scope") */
 		if (sb && w->pid)
-			fprintf(fp, "nnp=%d seccomp=%s caps=%s\n", sb->no_new_privs,
-			    sb->seccomp, sb->cap_eff[0] ? sb->cap_eff : "?");
+			fprintf(fp, "nnp=%d seccomp=%s caps=%s landlock=%s\n", sb->no_new_privs,
+			    sb->seccomp, sb->cap_eff[0] ? sb->cap_eff : "?",
+			    sb->landlock[0] ? sb->landlock : "?");
 		else
 			fprintf(fp, "-\n");
 		if (w->n_stats) {
@@ -110,6 +112,7 @@ worker_json(const Tfo__V1__WorkerStatus *w)
 	cJSON_AddBoolToObject(sb, "no_new_privs", s ? s->no_new_privs : 0);
 	cJSON_AddStringToObject(sb, "seccomp", s ? s->seccomp : "");
 	cJSON_AddStringToObject(sb, "cap_eff", s ? s->cap_eff : "");
+	cJSON_AddStringToObject(sb, "landlock", s ? s->landlock : "");
 	stats = cJSON_AddObjectToObject(o, "stats");
 	for (size_t k = 0; k < w->n_stats; k++) {
 		const Tfo__V1__Stat *st = w->stats[k];
