@@ -4,7 +4,7 @@
 # tfo-supervisor, tfo-exporter and tfo-sink) is specified in docs/logs.md.
 if(TARGET tfo-logs AND TARGET tfo-buffer)
   add_executable(logs_crash ${CMAKE_CURRENT_LIST_DIR}/logs/logs_crash.c)
-  target_link_libraries(logs_crash PRIVATE tfo_bufclient tfo_worker Threads::Threads)
+  target_link_libraries(logs_crash PRIVATE tfo_testlib_wspawn tfo_bufclient Threads::Threads)
   set_target_properties(logs_crash PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
   add_test(NAME integration.logs_crash
            COMMAND logs_crash $<TARGET_FILE:tfo-logs> $<TARGET_FILE:tfo-buffer>)

@@ -11,9 +11,8 @@ set_target_properties(exp_driver PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BIN
 # End to end: the real tfo-buffer and tfo-exporter workers (when both are built).
 set(exp_e2e_env "")
 if(TARGET tfo-buffer AND TARGET tfo-exporter)
-  add_executable(exp_e2e ${CMAKE_CURRENT_LIST_DIR}/exp_e2e.c
-    ${CMAKE_SOURCE_DIR}/tests/integration/buffer/spawn.c)
-  target_link_libraries(exp_e2e PRIVATE tfo_exporter_memsource tfo_bufclient tfo_worker)
+  add_executable(exp_e2e ${CMAKE_CURRENT_LIST_DIR}/exp_e2e.c)
+  target_link_libraries(exp_e2e PRIVATE tfo_testlib_tbuf tfo_exporter_memsource tfo_bufclient)
   set_target_properties(exp_e2e PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
   set(exp_e2e_env "EXP_E2E=$<TARGET_FILE:exp_e2e>;TFO_BUFFER_BIN=$<TARGET_FILE:tfo-buffer>;TFO_EXPORTER_BIN=$<TARGET_FILE:tfo-exporter>")
 endif()

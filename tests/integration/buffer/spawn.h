@@ -1,7 +1,9 @@
 /*
  * spawn.h - start the real tfo-buffer as the supervisor would (fd 3 =
  * SOCK_SEQPACKET socketpair, one Control{config} packet, wait for Ready), for
- * the buffer's integration test and benchmark.
+ * the buffer's integration test and benchmark and the tests that need a live
+ * buffer. A thin layer on tests/lib/worker_spawn.h: the buffer's config and
+ * its temp dir.
  */
 #ifndef TFO_TEST_BUFFER_SPAWN_H
 #define TFO_TEST_BUFFER_SPAWN_H
@@ -9,9 +11,10 @@
 #include <stdint.h>
 #include <sys/types.h>
 
+#include "tests/lib/worker_spawn.h"
+
 struct tbuf {
-	pid_t pid;
-	int ctl;
+	struct tfo_wspawn w;
 	char dir[256];
 	char state[300];
 	char ingest[340];

@@ -10,36 +10,32 @@
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "common/bufclient.h"
-#include "common/worker.h"
 #include "opentelemetry/proto/logs/v1/logs.pb-c.h"
+#include "tests/lib/worker_spawn.h"
 
 #define LINES_PER_TICK 40
 #define TICK_US 4000              /* ~10 000 lines/s */
 
 struct proc {
 	const char *bin, *name;
-	pid_t pid;
-	int ctl;
+	struct tfo_wspawn w;
 	uint64_t incarnation;
 };
 
 static char dir[64], state[128], logdir[128], logpath[160], glob_path[160];
 static char ingest[160], export_url[160];
-static struct proc logs = { .name = "tfo-logs", .pid = -1, .ctl = -1 };
-static struct proc buf = { .name = "tfo-buffer", .pid = -1, .ctl = -1 };
+static struct proc logs = { .name = "tfo-logs", .w = TFO_WSPAWN_INIT };
+static struct proc buf = { .name = "tfo-buffer", .w = TFO_WSPAWN_INIT };
 static int failures;
 static volatile int action, stop_writer;
 static int written;                 /* lines written, numbered 1..written */
@@ -53,40 +49,34 @@ static void finish(void);
 
 /* ------------------------------------------------------------ the supervisor part */
 
-static int
-send_config(struct proc *p)
+/* start - the worker p with its config (a new incarnation each time) */
+static void
+start(struct proc *p)
 {
-	Tfo__V1__Control m = TFO__V1__CONTROL__INIT;
-	Tfo__V1__WorkerConfig wc = TFO__V1__WORKER_CONFIG__INIT;
+	Tfo__V1__WorkerConfig wc;
+	Tfo__V1__LoggingConfig lg;
 	Tfo__V1__BufferConfig bc = TFO__V1__BUFFER_CONFIG__INIT;
 	Tfo__V1__LogsConfig lc = TFO__V1__LOGS_CONFIG__INIT;
-	Tfo__V1__LoggingConfig lg = TFO__V1__LOGGING_CONFIG__INIT;
 	Tfo__V1__AgentIdentity ag = TFO__V1__AGENT_IDENTITY__INIT;
 	uint32_t uid = (uint32_t)getuid();
 	char *paths[1] = { glob_path };
 
-	lg.level = "warn";
-	lg.format = "text";
+	tfo_wspawn_config(&wc, &lg, p == &buf ? TFO__V1__ROLE__ROLE_BUFFER : TFO__V1__ROLE__ROLE_LOGS,
+	    "warn");
 	ag.id = "00000000-0000-4000-8000-000000000001";
 	ag.name = "logs-it";
 	wc.incarnation = ++p->incarnation;
 	wc.agent = &ag;
-	wc.logging = &lg;
 	wc.runtime_dir = dir;
 	wc.ingest_url = ingest;
 	wc.export_url = export_url;
 	wc.ingest_peer_uids = &uid;
 	wc.n_ingest_peer_uids = 1;
 	wc.export_peer_uid = uid;
-	wc.uid = uid;
-	wc.gid = (uint32_t)getgid();
-	wc.drop_privileges = 0;
-	wc.seccomp_mode = "off";
 	if (p == &buf) {
 		bc.path = state;
 		bc.max_size_mb = 256;
 		bc.sync = 1;
-		wc.role = TFO__V1__ROLE__ROLE_BUFFER;
 		wc.section_case = TFO__V1__WORKER_CONFIG__SECTION_BUFFER;
 		wc.buffer = &bc;
 	} else {
@@ -96,70 +86,18 @@ send_config(struct proc *p)
 		lc.batch_max_lines = 1000;
 		lc.batch_max_ms = 50;
 		lc.rescan_interval_ms = 300;
-		wc.role = TFO__V1__ROLE__ROLE_LOGS;
 		wc.section_case = TFO__V1__WORKER_CONFIG__SECTION_LOGS;
 		wc.logs = &lc;
 	}
-	m.version = TFO__V1__PROTO_VERSION__TFO_PROTO_VERSION;
-	m.msg_case = TFO__V1__CONTROL__MSG_CONFIG;
-	m.config = &wc;
-	return tfo_control_send(p->ctl, &m) == TFO_OK ? 0 : -1;
-}
-
-static int
-wait_ready(struct proc *p)
-{
-	struct pollfd pfd = { .fd = p->ctl, .events = POLLIN };
-
-	for (;;) {
-		Tfo__V1__Control *m;
-		enum tfo_err e;
-		int ready;
-		if (poll(&pfd, 1, 20000) != 1)
-			return -1;
-		if ((m = tfo_control_recv(p->ctl, &e)) == NULL) {
-			if (e == TFO_EAGAIN)
-				continue;
-			return -1;
-		}
-		ready = m->msg_case == TFO__V1__CONTROL__MSG_READY;
-		tfo__v1__control__free_unpacked(m, NULL);
-		if (ready)
-			return 0;
-	}
-}
-
-static void
-start(struct proc *p)
-{
-	int sv[2];
-
-	REQUIRE(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == 0, "socketpair");
-	if ((p->pid = fork()) == 0) {
-		/* async-signal-safe only: fd 3 without CLOEXEC, then exec */
-		if (sv[1] == 3 ? fcntl(3, F_SETFD, 0) == -1 : dup2(sv[1], 3) == -1)
-			_exit(127);
-		execl(p->bin, p->name, (char *)NULL);
-		_exit(127);
-	}
-	close(sv[1]);
-	p->ctl = sv[0];
-	REQUIRE(p->pid > 0 && send_config(p) == 0 && wait_ready(p) == 0, "%s did not start", p->name);
+	REQUIRE(tfo_wspawn_start(&p->w, p->bin, p->name, &wc, 20000) == 0, "%s did not start", p->name);
 }
 
 static void
 kill9(struct proc *p)
 {
-	int st = 0;
-
-	if (p->pid <= 0)
+	if (p->w.pid <= 0)
 		return;
-	kill(p->pid, SIGKILL);
-	waitpid(p->pid, &st, 0);
-	close(p->ctl);
-	p->pid = -1;
-	p->ctl = -1;
-	CHECK(WIFSIGNALED(st) && WTERMSIG(st) == SIGKILL, "%s: exit status %d", p->name, st);
+	CHECK(tfo_wspawn_kill(&p->w) == 0, "%s: exit status %d", p->name, p->w.status);
 }
 
 /* ------------------------------------------------------------ the writer */

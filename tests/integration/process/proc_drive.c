@@ -8,21 +8,18 @@
  * Usage: proc_drive tfo-process-binary user cycles interval_ms top_n [include...]
  */
 #include <errno.h>
-#include <poll.h>
 #include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
 #include "common/ipc.h"
-#include "common/worker.h"
 #include "opentelemetry/proto/metrics/v1/metrics.pb-c.h"
+#include "tests/lib/worker_spawn.h"
 
 #define MAX_TIMES 64
 
@@ -102,37 +99,17 @@ print_rm(const Opentelemetry__Proto__Metrics__V1__ResourceMetrics *rm)
 	return t;
 }
 
-static pid_t
-spawn(const char *bin, int *ctl)
-{
-	int sv[2];
-	pid_t pid;
-
-	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0)
-		return -1;
-	if ((pid = fork()) == 0) {
-		if (dup2(sv[1], TFO_CONTROL_FD) < 0)
-			_exit(127);
-		execl(bin, bin, (char *)NULL);
-		_exit(127);
-	}
-	close(sv[1]);
-	*ctl = sv[0];
-	return pid;
-}
-
+/* start - tfo-process as the supervisor runs it: dropped to pw, seccomp kill */
 static int
-send_config(int ctl, const char *dir, const char *url, const struct passwd *pw, uint32_t cycles_ms,
-            uint32_t top_n, char **inc, size_t ninc)
+start(struct tfo_wspawn *w, const char *bin, const char *dir, const char *url,
+    const struct passwd *pw, uint32_t cycles_ms, uint32_t top_n, char **inc, size_t ninc)
 {
-	Tfo__V1__Control m = TFO__V1__CONTROL__INIT;
-	Tfo__V1__WorkerConfig wc = TFO__V1__WORKER_CONFIG__INIT;
+	Tfo__V1__WorkerConfig wc;
+	Tfo__V1__LoggingConfig lc;
 	Tfo__V1__ProcessConfig pc = TFO__V1__PROCESS_CONFIG__INIT;
-	Tfo__V1__LoggingConfig lc = TFO__V1__LOGGING_CONFIG__INIT;
 	static char *redact[] = { "--password[= ]([^ ]+)" };
 
-	lc.level = "info";
-	lc.format = "text";
+	tfo_wspawn_config(&wc, &lc, TFO__V1__ROLE__ROLE_PROCESS, "info");
 	pc.interval_ms = cycles_ms;
 	pc.top_n = top_n;
 	pc.include = inc;
@@ -140,9 +117,6 @@ send_config(int ctl, const char *dir, const char *url, const struct passwd *pw, 
 	pc.cmdline_max_len = 256;
 	pc.redact_patterns = redact;
 	pc.n_redact_patterns = 1;
-	wc.role = TFO__V1__ROLE__ROLE_PROCESS;
-	wc.incarnation = 1;
-	wc.logging = &lc;
 	wc.runtime_dir = (char *)dir;
 	wc.ingest_url = (char *)url;
 	wc.uid = pw->pw_uid;
@@ -151,26 +125,7 @@ send_config(int ctl, const char *dir, const char *url, const struct passwd *pw, 
 	wc.seccomp_mode = "kill";
 	wc.section_case = TFO__V1__WORKER_CONFIG__SECTION_PROCESS;
 	wc.process = &pc;
-	m.version = TFO__V1__PROTO_VERSION__TFO_PROTO_VERSION;
-	m.msg_case = TFO__V1__CONTROL__MSG_CONFIG;
-	m.config = &wc;
-	return tfo_control_send(ctl, &m) == TFO_OK ? 0 : -1;
-}
-
-/* wait_ready - the worker's Ready within 15 s */
-static int
-wait_ready(int ctl)
-{
-	struct pollfd p = { .fd = ctl, .events = POLLIN };
-	Tfo__V1__Control *m;
-	enum tfo_err e;
-	int ok;
-
-	if (poll(&p, 1, 15000) != 1 || (m = tfo_control_recv(ctl, &e)) == NULL)
-		return -1;
-	ok = m->msg_case == TFO__V1__CONTROL__MSG_READY;
-	tfo__v1__control__free_unpacked(m, NULL);
-	return ok ? 0 : -1;
+	return tfo_wspawn_start(w, bin, NULL, &wc, 15000);
 }
 
 static void
@@ -249,10 +204,10 @@ main(int argc, char **argv)
 {
 	char dir[] = "/tmp/tfo-proc-it.XXXXXX", url[128], sock[96];
 	struct tfo_ipc_policy pol;
+	struct tfo_wspawn w = TFO_WSPAWN_INIT;
 	struct passwd *pw;
 	nng_socket s;
-	int ctl, status, rc;
-	pid_t pid;
+	int rc;
 
 	if (argc < 6) {
 		fprintf(stderr, "usage: %s tfo-process user cycles interval_ms top_n [include...]\n",
@@ -273,31 +228,19 @@ main(int argc, char **argv)
 		return 1;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	if ((pid = spawn(argv[1], &ctl)) < 0 ||
-	    send_config(ctl, dir, url, pw, (uint32_t)atoi(argv[4]), (uint32_t)atoi(argv[5]),
-	    argv + 6, (size_t)(argc - 6)) != 0 || wait_ready(ctl) != 0) {
+	if (start(&w, argv[1], dir, url, pw, (uint32_t)atoi(argv[4]), (uint32_t)atoi(argv[5]),
+	    argv + 6, (size_t)(argc - 6)) != 0) {
 		fprintf(stderr, "proc_drive: worker did not start\n");
-		if (pid > 0)
-			kill(pid, SIGKILL);
 		return 1;
 	}
-	print_identity(pid);
+	print_identity(w.pid);
 	rc = serve(s, atoi(argv[3]), (uint32_t)atoi(argv[4]));
-	{
-		Tfo__V1__Control m = TFO__V1__CONTROL__INIT;
-		Tfo__V1__Shutdown sd = TFO__V1__SHUTDOWN__INIT;
-		sd.deadline_ms = 2000;
-		m.version = TFO__V1__PROTO_VERSION__TFO_PROTO_VERSION;
-		m.msg_case = TFO__V1__CONTROL__MSG_SHUTDOWN;
-		m.shutdown = &sd;
-		(void)tfo_control_send(ctl, &m);
-	}
+	(void)tfo_wspawn_shutdown(&w, 2000);
 	nng_close(s);           /* a put in flight must not hold the worker */
-	if (waitpid(pid, &status, 0) != pid || !WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-		fprintf(stderr, "proc_drive: worker ended badly (status 0x%x)\n", status);
+	if (tfo_wspawn_reap(&w) != 0) {
+		fprintf(stderr, "proc_drive: worker ended badly (status 0x%x)\n", w.status);
 		rc = 1;
 	}
-	close(ctl);
 	unlink(sock);
 	rmdir(dir);
 	return rc;

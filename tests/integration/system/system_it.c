@@ -10,121 +10,41 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <stdint.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
 #include "common/bufclient.h"
-#include "common/worker.h"
 #include "tests/integration/buffer/spawn.h"
 #include "tests/unit/system/tu.h"
 
 static const char *system_bin, *buffer_bin;
 
-struct tsys {
-	pid_t pid;
-	int ctl;
-};
-
-static int
-sys_config(struct tsys *s, const struct tbuf *b)
+/* sys_start - tfo-system collecting every family each 300 ms into b's ingest */
+static void
+sys_start(struct tfo_wspawn *s, const struct tbuf *b)
 {
-	Tfo__V1__Control m = TFO__V1__CONTROL__INIT;
-	Tfo__V1__WorkerConfig wc = TFO__V1__WORKER_CONFIG__INIT;
+	Tfo__V1__WorkerConfig wc;
+	Tfo__V1__LoggingConfig lc;
 	Tfo__V1__SystemConfig sc = TFO__V1__SYSTEM_CONFIG__INIT;
-	Tfo__V1__LoggingConfig lc = TFO__V1__LOGGING_CONFIG__INIT;
 	Tfo__V1__AgentIdentity ag = TFO__V1__AGENT_IDENTITY__INIT;
 
-	lc.level = "warn";
-	lc.format = "text";
+	tfo_wspawn_config(&wc, &lc, TFO__V1__ROLE__ROLE_SYSTEM, "warn");
 	ag.id = "it-agent";
 	ag.name = "it";
 	ag.environment = "test";
 	sc.interval_ms = 300;
 	sc.cpu = sc.load = sc.memory = sc.paging = sc.disk = 1;
 	sc.filesystem = sc.network = sc.processes = 1;
-	wc.role = TFO__V1__ROLE__ROLE_SYSTEM;
 	wc.incarnation = 7;
 	wc.agent = &ag;
-	wc.logging = &lc;
 	wc.runtime_dir = (char *)b->dir;
 	wc.ingest_url = (char *)b->ingest;
-	wc.uid = (uint32_t)getuid();
-	wc.gid = (uint32_t)getgid();
-	wc.drop_privileges = 0;
-	wc.seccomp_mode = "off";
 	wc.section_case = TFO__V1__WORKER_CONFIG__SECTION_SYSTEM;
 	wc.system = &sc;
-	m.version = TFO__V1__PROTO_VERSION__TFO_PROTO_VERSION;
-	m.msg_case = TFO__V1__CONTROL__MSG_CONFIG;
-	m.config = &wc;
-	return tfo_control_send(s->ctl, &m) == TFO_OK ? 0 : -1;
-}
-
-static int
-sys_ready(struct tsys *s)
-{
-	struct pollfd p = { .fd = s->ctl, .events = POLLIN };
-
-	for (;;) {
-		Tfo__V1__Control *m;
-		enum tfo_err e;
-		int ready;
-		if (poll(&p, 1, 20000) != 1)
-			return -1;
-		if ((m = tfo_control_recv(s->ctl, &e)) == NULL) {
-			if (e == TFO_EAGAIN)
-				continue;
-			return -1;
-		}
-		ready = m->msg_case == TFO__V1__CONTROL__MSG_READY;
-		tfo__v1__control__free_unpacked(m, NULL);
-		if (ready)
-			return 0;
-	}
-}
-
-static void
-sys_start(struct tsys *s, const struct tbuf *b)
-{
-	int sv[2];
-
-	assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv), 0);
-	if ((s->pid = fork()) == 0) {
-		if (dup2(sv[1], 3) == -1)
-			_exit(127);
-		execl(system_bin, "tfo-system", (char *)NULL);
-		_exit(127);
-	}
-	close(sv[1]);
-	s->ctl = sv[0];
-	assert_true(s->pid > 0);
-	assert_int_equal(sys_config(s, b), 0);
-	assert_int_equal(sys_ready(s), 0);
-}
-
-static int
-sys_stop(struct tsys *s)
-{
-	Tfo__V1__Control m = TFO__V1__CONTROL__INIT;
-	Tfo__V1__Shutdown sd = TFO__V1__SHUTDOWN__INIT;
-	int st = 0;
-
-	sd.deadline_ms = 5000;
-	m.version = TFO__V1__PROTO_VERSION__TFO_PROTO_VERSION;
-	m.msg_case = TFO__V1__CONTROL__MSG_SHUTDOWN;
-	m.shutdown = &sd;
-	if (tfo_control_send(s->ctl, &m) != TFO_OK)
-		kill(s->pid, SIGTERM);
-	waitpid(s->pid, &st, 0);
-	close(s->ctl);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	assert_int_equal(tfo_wspawn_start(s, system_bin, "tfo-system", &wc, 20000), 0);
 }
 
 /* fetch_two - read stored entries until two cycles are in hand */
@@ -214,7 +134,7 @@ static void
 test_two_cycles_through_buffer(void **state)
 {
 	struct tbuf b;
-	struct tsys s;
+	struct tfo_wspawn s = TFO_WSPAWN_INIT;
 	rm_t *rm[2] = { NULL, NULL };
 
 	(void)state;
@@ -222,7 +142,7 @@ test_two_cycles_through_buffer(void **state)
 	assert_int_equal(tbuf_start(&b, buffer_bin, 1, 0, 16), 0);
 	sys_start(&s, &b);
 	fetch_two(&b, rm);
-	assert_int_equal(sys_stop(&s), 0);
+	assert_int_equal(tfo_wspawn_stop(&s, 5000), 0);
 	assert_int_equal(tbuf_stop(&b), 0);
 	tbuf_cleanup(&b);
 
