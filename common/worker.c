@@ -422,6 +422,17 @@ send_ready(struct tfo_worker *w)
 static void
 worker_free(struct tfo_worker *w)
 {
+	struct sigaction ign;
+
+	/* The loop is over. The supervisor's stop sends Shutdown on fd 3 and then
+	 * SIGTERM; freeing ev_term below restores SIGTERM's default action, so a
+	 * SIGTERM still on its way would kill us and the exit would read "signal
+	 * SIGTERM" instead of our status. From here on both are ignored. */
+	memset(&ign, 0, sizeof(ign));
+	ign.sa_handler = SIG_IGN;
+	sigemptyset(&ign.sa_mask);
+	(void)sigaction(SIGTERM, &ign, NULL);
+	(void)sigaction(SIGINT, &ign, NULL);
 	if (w->ev_ctl)
 		event_free(w->ev_ctl);
 	if (w->ev_term)
