@@ -214,6 +214,9 @@ supervisor:
         sink[0] = Sink(bindir, out, port=port, fail_first=3, log=sinklog)
 
     def whole_tree():
+        s = agent.wait_ready(ROLES)
+        timeline.append("          restarts before: " + ", ".join(
+            "%s %d" % (r, s[r]["restarts"]) for r in ("logs", "buffer", "exporter")))
         agent.kill9_tree(ROLES)
         w["w"].rename_create()          # rotated while the whole agent is down
         time.sleep(1.0)
@@ -258,10 +261,8 @@ supervisor:
         dup = sorted(k for k, c in tally.count.items() if c > 1)
         if dup:
             print("duplicated lines: %s" % ranges(dup))
-        for r in ROLES:
-            if r in s:
-                print("  %-9s restarts %d, last exit %s" % (r, s[r]["restarts"],
-                                                            s[r]["last_exit"]["reason"]))
+        check(all(s.get(r, {}).get("state") == "ready" for r in ROLES),
+              "every worker ready at the end: %s" % {r: s.get(r, {}).get("state") for r in ROLES})
         check(not lost, "%d lines lost: %s" % (len(lost), ranges(lost)))
         check(all(k < n for k in tally.count), "numbers beyond what was written")
         check(tally.fail_first == 3, "--fail-first answers seen: %d" % tally.fail_first)

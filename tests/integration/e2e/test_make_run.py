@@ -1,8 +1,8 @@
 #!/usr/bin/env python3
 """test_make_run.py SRCDIR BINDIR - the `make run` smoke test, as root.
 
-Runs tools/run-dev itself, on a temp copy of configs/dev.yaml, in a temp dir
-(run-dev keeps its state under ./.run/). The copies differ from the originals
+Runs a temp copy of tools/run-dev on a temp copy of configs/dev.yaml, in a
+temp dir (run-dev keeps its state under ./.run/). The copies differ from the originals
 only in the port: 4318 becomes a free port, so a developer's `make run` on the
 same machine does not collide. BINDIR is given to run-dev through small
 wrappers (rc_wrap.py) that record how tfo-sink and tfo-supervisor exited and
@@ -11,8 +11,8 @@ add --out to tfo-sink.
 Asserts, within 20 s of start: system metrics, process metrics, the three
 demo log lines and a heartbeat carrying the persisted agent id reached
 tfo-sink. Then SIGINT to run-dev's process group (what Ctrl-C does):
-run-dev, tfo-sink and tfo-supervisor exit 0, every
-worker stopped with exit 0, and nothing is left running."""
+run-dev, tfo-sink and tfo-supervisor exit 0, every worker stopped with
+exit 0, and nothing is left running."""
 import json
 import os
 import shutil
