@@ -8,5 +8,5 @@ tfo_fuzz_target(sink_decode_fuzz
           ${CMAKE_SOURCE_DIR}/common/pbwire.c
           ${CMAKE_SOURCE_DIR}/tools/tfo-sink/decode_json.c
           ${CMAKE_SOURCE_DIR}/tools/tfo-sink/body.c
-  LIBS tfo_proto tfo_base PkgConfig::CJSON PkgConfig::ZLIB
+  LIBS tfo_proto tfo_base PkgConfig::CJSON PkgConfig::ZLIB m
   CORPUS ${CMAKE_CURRENT_LIST_DIR}/sink/corpus)
