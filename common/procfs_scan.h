@@ -51,7 +51,10 @@ sc_eol(struct tfo_scan *s)
 static inline void
 sc_next_line(struct tfo_scan *s)
 {
-	const char *nl = memchr(s->p, '\n', (size_t)(s->end - s->p));
+	/* the explicit bound keeps gcc -O2 from assuming a negative length
+	 * (-Wstringop-overread when inlined into tfo_procfs_pid_io) */
+	size_t left = s->p < s->end ? (size_t)(s->end - s->p) : 0;
+	const char *nl = left > 0 ? memchr(s->p, '\n', left) : NULL;
 
 	s->p = nl != NULL ? nl + 1 : s->end;
 }

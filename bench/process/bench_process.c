@@ -69,7 +69,7 @@ floor_ns(void)
 	DIR *d = opendir("/proc");
 
 	while (d != NULL && (de = readdir(d)) != NULL && n < 70000) {
-		char p[64];
+		char p[300];    /* d_name is up to 255 bytes */
 		if (de->d_name[0] < '1' || de->d_name[0] > '9')
 			continue;
 		snprintf(p, sizeof(p), "/proc/%s/stat", de->d_name);

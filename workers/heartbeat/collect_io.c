@@ -210,7 +210,7 @@ iface_sysfs(const char *root, struct hb_iface *f)
 
 	if (sysfs_net(root, f->name, "address", v, sizeof(v)) == 0 && strlen(v) < sizeof(f->mac) &&
 	    strspn(v, "0123456789abcdefABCDEF:") == strlen(v))
-		snprintf(f->mac, sizeof(f->mac), "%s", v);
+		memcpy(f->mac, v, strlen(v) + 1);   /* length checked just above */
 	if (sysfs_net(root, f->name, "mtu", v, sizeof(v)) == 0 &&
 	    (x = strtoll(v, &end, 10)) > 0 && *end == '\0')
 		f->mtu = x;
