@@ -92,7 +92,8 @@ bench_store(int sync, int group)
 	t0 = now_s();
 	while ((dt = now_s() - t0) < seconds) {
 		for (int i = 0; i < group; i++) {
-			struct tfo_store_put p = { .role = 1, .incarnation = 1, .seq = ++seq,
+			seq++;
+			struct tfo_store_put p = { .role = 1, .incarnation = 1, .seq = seq,
 				.signal = 1, .payload = payload, .len = PAYLOAD, .points = POINTS };
 			const char *why;
 			if (tfo_store_put(st, &p, &why) != TFO_PUT_STAGED)

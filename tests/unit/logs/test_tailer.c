@@ -35,9 +35,13 @@ setup(void **state)
 {
 	struct fx *x = calloc(1, sizeof(*x));
 
-	strcpy(x->dir, "/tmp/tfo-logs-test-XXXXXX");
-	if (x == NULL || mkdtemp(x->dir) == NULL)
+	if (x == NULL)
 		return -1;
+	snprintf(x->dir, sizeof(x->dir), "%s", "/tmp/tfo-logs-test-XXXXXX");
+	if (mkdtemp(x->dir) == NULL) {
+		free(x);
+		return -1;
+	}
 	snprintf(x->path, sizeof(x->path), "%s/app.log", x->dir);
 	snprintf(x->path1, sizeof(x->path1), "%s/app.log.1", x->dir);
 	snprintf(x->glob, sizeof(x->glob), "%s/app.log", x->dir);
