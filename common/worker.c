@@ -389,9 +389,31 @@ sandbox(struct tfo_worker *w)
 	return 0;
 }
 
+/*
+ * ignore_stop_signals - SIGTERM and SIGINT ignored before libevent takes them.
+ * The supervisor's stop sends Shutdown on fd 3 and then SIGTERM. A worker that
+ * stops fast (heartbeat) frees its events before that SIGTERM lands, and
+ * event_free() restores the disposition libevent found when the event was
+ * added: with SIG_DFL there, the late SIGTERM killed the worker and its exit
+ * read "signal SIGTERM" instead of its status. With SIG_IGN saved, it is
+ * ignored in every thread for the rest of the exit.
+ */
+static void
+ignore_stop_signals(void)
+{
+	struct sigaction ign;
+
+	memset(&ign, 0, sizeof(ign));
+	ign.sa_handler = SIG_IGN;
+	sigemptyset(&ign.sa_mask);
+	(void)sigaction(SIGTERM, &ign, NULL);
+	(void)sigaction(SIGINT, &ign, NULL);
+}
+
 static int
 setup_loop(struct tfo_worker *w)
 {
+	ignore_stop_signals();
 	if ((w->base = event_base_new()) == NULL)
 		return -1;
 	if (fcntl(TFO_CONTROL_FD, F_SETFL, O_NONBLOCK) == -1 ||
@@ -422,17 +444,6 @@ send_ready(struct tfo_worker *w)
 static void
 worker_free(struct tfo_worker *w)
 {
-	struct sigaction ign;
-
-	/* The loop is over. The supervisor's stop sends Shutdown on fd 3 and then
-	 * SIGTERM; freeing ev_term below restores SIGTERM's default action, so a
-	 * SIGTERM still on its way would kill us and the exit would read "signal
-	 * SIGTERM" instead of our status. From here on both are ignored. */
-	memset(&ign, 0, sizeof(ign));
-	ign.sa_handler = SIG_IGN;
-	sigemptyset(&ign.sa_mask);
-	(void)sigaction(SIGTERM, &ign, NULL);
-	(void)sigaction(SIGINT, &ign, NULL);
 	if (w->ev_ctl)
 		event_free(w->ev_ctl);
 	if (w->ev_term)
