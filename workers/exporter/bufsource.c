@@ -51,6 +51,12 @@ bs_fetch(void *arg, uint32_t max_bytes, struct tfo_exp_batch *b)
 		complain(bs, "fetch", e);
 		return -1;
 	}
+	/* A sibling that breaks the contract is not reasoned with (STYLE): the
+	 * supervisor restarts us and the buffer re-offers the batch. */
+	if (batch->signal != TFO__V1__SIGNAL__SIGNAL_METRICS &&
+	    batch->signal != TFO__V1__SIGNAL__SIGNAL_LOGS)
+		fatalx("buffer sent batch %llu with unknown signal %d",
+		    (unsigned long long)batch->id, (int)batch->signal);
 	h->entries = calloc(batch->n_entries ? batch->n_entries : 1, sizeof(*h->entries));
 	h->lens = calloc(batch->n_entries ? batch->n_entries : 1, sizeof(*h->lens));
 	if (h->entries == NULL || h->lens == NULL) {
