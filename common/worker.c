@@ -338,6 +338,7 @@ static int
 drop_identity(struct tfo_worker *w, pid_t ppid)
 {
 	const Tfo__V1__WorkerConfig *c = w->cfg;
+	const int *caps = w->ops->caps_for ? w->ops->caps_for(c, w->arg) : w->ops->caps;
 	int role_user = c->drop_privileges && geteuid() == 0;
 
 	/* RLIMIT_NPROC counts the real uid's threads: capped only for a role user */
@@ -350,7 +351,7 @@ drop_identity(struct tfo_worker *w, pid_t ppid)
 			log_error("privdrop: refusing to run role %s as uid 0", w->ops->role);
 			return -1;
 		}
-		if (tfo_priv_drop(c->uid, c->gid, w->ops->caps) == -1 ||
+		if (tfo_priv_drop(c->uid, c->gid, caps) == -1 ||
 		    tfo_priv_verify(c->uid, c->gid) == -1) {
 			log_error("privdrop: to %u:%u: %s", c->uid, c->gid, strerror(errno));
 			return -1;

@@ -37,6 +37,9 @@ struct tfo_worker_ops {
 	Tfo__V1__Role role_id;
 	/* Capabilities kept after the uid change (CAP_* numbers), -1 terminated. */
 	const int *caps;
+	/* When set: the capabilities for this spawn's config instead of caps
+	 * (tfo-process: collectors.process.privileged_reads). */
+	const int *(*caps_for)(const Tfo__V1__WorkerConfig *cfg, void *arg);
 	/* Privileged opens, still root: files, dirfds. Return 0 or -1 (fatal). */
 	int (*pre_init)(struct tfo_worker *w, const Tfo__V1__WorkerConfig *cfg, void *arg);
 	/* Sandboxed: start nng, LevelDB, curl, timers on tfo_worker_base(). */
