@@ -55,6 +55,7 @@ struct sv_worker {
 	gid_t gid;
 	char user[64];
 	int64_t started_ms, ready_ms, next_start_ms;   /* monotonic */
+	int64_t spawned_audit_ms;    /* sv_audit_clock_ms() before the fork */
 	uint64_t ping_nonce;         /* outstanding ping, 0 = none */
 	int64_t last_pong_ms;
 	enum sv_kill kill_why;
@@ -158,9 +159,19 @@ void sv_ctl_defer(struct sv *sv);
 void sv_ctl_complete(struct sv *sv, uint8_t *out, size_t len);
 
 /* sigsys.c - the system call behind a SIGSYS death, from the kernel's audit
- * record in /dev/kmsg (-1 when unknown) */
-int sv_kmsg_seccomp_parse(const char *rec, size_t len, pid_t pid, long *nr);
-long sv_sigsys_syscall(pid_t pid);
+ * record in /dev/kmsg (-1 when unknown). A record is this death's only if it
+ * names the pid and the executable (canonical path) and is stamped no earlier
+ * than since_ms (sv_audit_clock_ms() taken before the fork: pids are reused). */
+struct sv_audit_match {
+	pid_t pid;
+	const char *exe;
+	int64_t since_ms;
+};
+int sv_kmsg_seccomp_parse(const char *rec, size_t len, const struct sv_audit_match *m,
+    long *nr);
+long sv_sigsys_syscall(const struct sv_audit_match *m);
+/* sv_audit_clock_ms - now on the clock audit stamps records with */
+int64_t sv_audit_clock_ms(void);
 /* sv_sigsys_describe - log "seccomp violation in <role>" and add the call to
  * w->last_exit.reason when known */
 void sv_sigsys_describe(struct sv_worker *w, pid_t pid);

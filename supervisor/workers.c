@@ -283,6 +283,7 @@ sv_worker_start(struct sv_worker *w)
 		w->pid = -1;
 	} else {
 		snprintf(argv0, sizeof(argv0), "tfo-%s", tfo_role_name(w->role));
+		w->spawned_audit_ms = sv_audit_clock_ms();
 		w->pid = sv_spawn(w->path, argv0, pair[1]);
 		close(pair[1]);
 		w->fd = pair[0];

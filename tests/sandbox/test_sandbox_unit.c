@@ -27,20 +27,32 @@
 #include "common/sandbox.h"
 #include "supervisor/supervisor.h"
 
-#define REC(pid, comm, sig, sys) "5,339,1801882090,-;audit: type=1326 " \
-	"audit(1795597697.284:2): auid=4294967295 uid=997 gid=997 ses=4294967295 " \
-	"pid=" pid " comm=" comm " exe=\"/usr/libexec/tfo-agent/tfo-system\" sig=" sig \
+#define EXE "/usr/libexec/tfo-agent/tfo-system"
+#define SINCE 1795597697284LL      /* the stamp of REC, in ms */
+#define RECX(stamp, pid, comm, exe, sig, sys) "5,339,1801882090,-;audit: type=1326 " \
+	"audit(" stamp ":2): auid=4294967295 uid=997 gid=997 ses=4294967295 " \
+	"pid=" pid " comm=" comm " exe=" exe " sig=" sig \
 	" arch=c000003e syscall=" sys " compat=0 ip=0x7f1928dc54f7 code=0x80000000\n"
+#define REC(pid, comm, sig, sys) RECX("1795597697.284", pid, comm, "\"" EXE "\"", sig, sys)
+
+static int
+parse_at(const char *rec, pid_t pid, const char *exe, int64_t since, long *nr)
+{
+	struct sv_audit_match m = { pid, exe, since };
+
+	return sv_kmsg_seccomp_parse(rec, strlen(rec), &m, nr);
+}
 
 static int
 parse(const char *rec, pid_t pid, long *nr)
 {
-	return sv_kmsg_seccomp_parse(rec, strlen(rec), pid, nr);
+	return parse_at(rec, pid, EXE, SINCE, nr);
 }
 
 static void
 test_kmsg_parse(void **state)
 {
+	struct sv_audit_match m = { 1, EXE, 0 };
 	long nr = -7;
 
 	(void)state;
@@ -61,8 +73,60 @@ test_kmsg_parse(void **state)
 	    -1);
 	assert_int_equal(parse("no separator pid=1 sig=31 syscall=2", 1, &nr), -1);
 	assert_int_equal(parse("", 1, &nr), -1);
-	assert_int_equal(sv_kmsg_seccomp_parse("5,1,2,-;audit: type=1326 pid=1", 27, 1, &nr), -1);
+	assert_int_equal(sv_kmsg_seccomp_parse("5,1,2,-;audit: type=1326 pid=1", 27, &m, &nr),
+	    -1);
 	assert_int_equal(nr, 59);
+}
+
+/* A reused pid: only a record stamped since the spawn, naming the role's
+ * executable, is this death's. */
+static void
+test_kmsg_parse_reuse(void **state)
+{
+	const char *rec = REC("4242", "\"tfo-system\"", "31", "59");
+	long nr = -7;
+
+	(void)state;
+	/* same ms as the spawn (coarse clock), later, earlier */
+	assert_int_equal(parse_at(rec, 4242, EXE, SINCE, &nr), 0);
+	assert_int_equal(parse_at(rec, 4242, EXE, SINCE - 5000, &nr), 0);
+	nr = -7;
+	assert_int_equal(parse_at(rec, 4242, EXE, SINCE + 1, &nr), -1);
+	assert_int_equal(parse_at(rec, 4242, EXE, SINCE + 86400000, &nr), -1);
+	/* another executable with that pid, a prefix, a longer path */
+	assert_int_equal(parse_at(rec, 4242, "/usr/libexec/tfo-agent/tfo-logs", 0, &nr), -1);
+	assert_int_equal(parse_at(rec, 4242, "/usr/libexec/tfo-agent/tfo-sys", 0, &nr), -1);
+	assert_int_equal(parse_at(rec, 4242, EXE "x", 0, &nr), -1);
+	assert_int_equal(nr, -7);
+	/* replaced since the spawn: audit hex-encodes "<path> (deleted)" */
+	assert_int_equal(parse_at(RECX("1795597697.284", "4242", "\"tfo-system\"",
+	    "2F612F74666F2D73797374656D202864656C6574656429", "31", "62"), 4242,
+	    "/a/tfo-system", 0, &nr), 0);
+	assert_int_equal(nr, 62);
+	/* a path with a space, hex-encoded (lower case accepted too) */
+	assert_int_equal(parse_at(RECX("1795597697.284", "4242", "\"tfo-system\"",
+	    "2f6120622f74666f", "31", "63"), 4242, "/a b/tfo", 0, &nr), 0);
+	assert_int_equal(nr, 63);
+	/* odd hex, bad hex, unterminated quote, no exe */
+	assert_int_equal(parse_at(RECX("1795597697.284", "4242", "\"t\"", "2F6", "31", "1"),
+	    4242, "/", 0, &nr), -1);
+	assert_int_equal(parse_at(RECX("1795597697.284", "4242", "\"t\"", "2G", "31", "1"),
+	    4242, "/", 0, &nr), -1);
+	assert_int_equal(parse_at("5,1,2,-;audit: type=1326 audit(1.000:1): pid=5 comm=\"t\" "
+	    "exe=\"/x sig=31 syscall=1", 5, "/x", 0, &nr), -1);
+	assert_int_equal(parse_at("5,1,2,-;audit: type=1326 audit(1.000:1): pid=5 comm=\"t\" "
+	    "sig=31 syscall=1", 5, "/x", 0, &nr), -1);
+	/* malformed stamps */
+	assert_int_equal(parse_at(RECX("1795597697.28", "4242", "\"t\"", "\"" EXE "\"", "31",
+	    "1"), 4242, EXE, 0, &nr), -1);
+	assert_int_equal(parse_at(RECX("1795597697", "4242", "\"t\"", "\"" EXE "\"", "31",
+	    "1"), 4242, EXE, 0, &nr), -1);
+	assert_int_equal(parse_at(RECX(".284", "4242", "\"t\"", "\"" EXE "\"", "31", "1"),
+	    4242, EXE, 0, &nr), -1);
+	assert_int_equal(parse_at(RECX("99999999999999999999.284", "4242", "\"t\"",
+	    "\"" EXE "\"", "31", "1"), 4242, EXE, 0, &nr), -1);
+	assert_int_equal(parse_at("5,1,2,-;audit: type=1326 audit(17", 1, EXE, 0, &nr), -1);
+	assert_int_equal(nr, 63);
 }
 
 static void
@@ -360,6 +424,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_kmsg_parse),
+		cmocka_unit_test(test_kmsg_parse_reuse),
 		cmocka_unit_test(test_modes_and_profiles),
 		cmocka_unit_test(test_landlock_child),
 		cmocka_unit_test(test_seccomp_child),
