@@ -221,6 +221,7 @@ build_process(struct tfo_worker_msg *m, const struct tfo_config *cfg)
 	p->cmdline_max_len = cfg->process.cmdline_max_len;
 	p->redact_patterns = wm_list(m, &cfg->process.redact_patterns, &p->n_redact_patterns);
 	p->proc_root = wm_str(m, cfg->agent.proc_root);
+	p->privileged_reads = cfg->process.privileged_reads != 0;
 	m->wc.section_case = TFO__V1__WORKER_CONFIG__SECTION_PROCESS;
 	m->wc.process = p;
 }

@@ -87,6 +87,7 @@ test_defaults(void **state)
 	assert_int_equal(cfg.process.interval_ms, 30000);
 	assert_int_equal(cfg.process.top_n, 20);
 	assert_int_equal(cfg.process.cmdline_max_len, 1024);
+	assert_true(cfg.process.privileged_reads);      /* issue 9: exe, io of every process */
 	assert_false(cfg.logs.enabled);
 	assert_string_equal(cfg.logs.start_at, "end");
 	assert_int_equal(cfg.logs.max_line_size, 65536);
@@ -151,7 +152,7 @@ test_every_type(void **state)
 	    "heartbeat:\n  enabled: false\n"                           /* bool */
 	    "collectors:\n"
 	    "  system:\n    disk_paths:\n      - /\n      - /data\n    exclude_mounts: ~\n"
-	    "  process:\n    top_n: 50\n"                              /* u32 */
+	    "  process:\n    top_n: 50\n    privileged_reads: false\n" /* u32, bool */
 	    "  logs:\n    enabled: true\n    paths: [/var/log/*.log]\n    max_line_size: 1MiB\n"
 	    "    multiline:\n      start_pattern: '^\\d{4}-'\n      timeout: 2s\n"
 	    "exporter:\n  batch_max_bytes: 65536\n"                    /* size without unit */
@@ -179,6 +180,7 @@ test_every_type(void **state)
 	assert_string_equal(cfg.system.disk_paths.v[1], "/data");
 	assert_int_equal(cfg.system.exclude_mounts.n, 0);
 	assert_int_equal(cfg.process.top_n, 50);
+	assert_false(cfg.process.privileged_reads);
 	assert_true(cfg.logs.enabled);
 	assert_string_equal(cfg.logs.paths.v[0], "/var/log/*.log");
 	assert_int_equal(cfg.logs.max_line_size, 1048576);

@@ -160,6 +160,7 @@ test_sections(void **state)
 	wc = roundtrip(&cfg, TFO_ROLE_PROCESS, &b, &n);
 	assert_int_equal(wc->process->top_n, 20);
 	assert_int_equal(wc->process->cmdline_max_len, 1024);
+	assert_true(wc->process->privileged_reads);     /* the default, sent explicitly */
 	tfo__v1__worker_config__free_unpacked(wc, NULL);
 	free(b);
 	tfo_config_free(&cfg);
@@ -205,6 +206,29 @@ test_role_equal(void **state)
 	for (int r = 0; r < TFO_ROLE_COUNT; r++)
 		assert_int_equal(tfo_config_role_equal(&a, &b, (enum tfo_role)r, "id"),
 		    r != TFO_ROLE_SYSTEM);
+	tfo_config_free(&b);
+
+	/* privileged_reads restarts only the process collector (its sandbox changes),
+	 * and reaches it as false */
+	{
+		const char *logs = strstr(yaml, "  logs:\n");
+
+		snprintf(y2, sizeof(y2), "%.*s  process:\n    privileged_reads: false\n%s",
+		    (int)(logs - yaml), yaml, logs);
+	}
+	load(&b, y2);
+	for (int r = 0; r < TFO_ROLE_COUNT; r++)
+		assert_int_equal(tfo_config_role_equal(&a, &b, (enum tfo_role)r, "id"),
+		    r != TFO_ROLE_PROCESS);
+	{
+		uint8_t *pb;
+		size_t np;
+		Tfo__V1__WorkerConfig *wc = roundtrip(&b, TFO_ROLE_PROCESS, &pb, &np);
+
+		assert_false(wc->process->privileged_reads);
+		tfo__v1__worker_config__free_unpacked(wc, NULL);
+		free(pb);
+	}
 	tfo_config_free(&b);
 
 	/* the secret changes the exporter and the heartbeat */
