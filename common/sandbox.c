@@ -74,6 +74,7 @@ tfo_sandbox_apply(const char *role, const Tfo__V1__WorkerConfig *cfg,
     const struct tfo_sandbox_rules *r, char *landlock, size_t landlocksz, const char **what)
 {
 	const struct tfo_sandbox_profile *p = tfo_sandbox_profile(role);
+	const char *despite = NULL;
 	enum tfo_seccomp_mode m;
 	enum tfo_err e;
 	long threads;
@@ -86,16 +87,23 @@ tfo_sandbox_apply(const char *role, const Tfo__V1__WorkerConfig *cfg,
 	if ((threads = thread_count()) != 1)
 		return threads == -1 ? TFO_EIO : TFO_EPERM;
 	*what = "landlock";
-	if (p->no_landlock != NULL) {
+	if (p->no_landlock != NULL && p->landlock_despite != NULL)
+		despite = p->landlock_despite(cfg);
+	if (p->no_landlock != NULL && despite == NULL) {
 		/* docs/security.md "Known limits": the role's seccomp profile and
 		 * its identity fence it instead */
 		snprintf(landlock, landlocksz, "skipped: %s", p->no_landlock);
 		log_info("landlock: %s", landlock);
 	} else if ((e = tfo_landlock_apply(r, landlock, landlocksz)) != TFO_OK)
 		return e;
-	else
+	else {
+		if (despite != NULL) {
+			size_t n = strlen(landlock);
+			snprintf(landlock + n, landlocksz - n, " (%s)", despite);
+		}
 		log_info("landlock: %s (%zu paths, %zu tcp ports)", landlock, r->npaths,
 		    r->nports);
+	}
 	*what = "seccomp";
 	if ((e = tfo_seccomp_apply(p, m)) != TFO_OK)
 		return e;

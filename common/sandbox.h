@@ -57,6 +57,10 @@ struct tfo_sandbox_profile {
 	                              * against writes when it has no Landlock domain */
 	const char *no_landlock;     /* NULL: Landlock applies; else why it cannot (the
 	                              * role's status says "skipped: <this>") */
+	/* For a no_landlock role: non-NULL when this config does without the
+	 * reads that need it; Landlock then applies and the status is the
+	 * Landlock report followed by " (<this>)" */
+	const char *(*landlock_despite)(const Tfo__V1__WorkerConfig *cfg);
 };
 
 /* tfo_sandbox_profile - the profile of `role`; NULL for an unknown role (test
@@ -97,7 +101,8 @@ enum tfo_err tfo_seccomp_apply(const struct tfo_sandbox_profile *p, enum tfo_sec
  * skeleton, single-threaded, after no_new_privs). Refuses to run with more
  * than one thread (Landlock restricts only the caller). `landlock` receives
  * the report sent in Ready ("skipped: <reason>" for a profile with
- * no_landlock, whose declared rules are then ignored). Returns TFO_OK or an error (fatal for the worker;
+ * no_landlock, whose declared rules are then ignored, unless its
+ * landlock_despite says this config can live under Landlock). Returns TFO_OK or an error (fatal for the worker;
  * *what says which step failed).
  */
 enum tfo_err tfo_sandbox_apply(const char *role, const Tfo__V1__WorkerConfig *cfg,

@@ -80,9 +80,23 @@ static const char *const statfs_calls[] = { "statfs", NULL };
  */
 #define PROCESS_NO_LANDLOCK "ptrace-mode /proc reads (see docs/security.md)"
 
+/* process_unprivileged - collectors.process.privileged_reads: false gives the
+ * role no capability (workers/process/main.c) and so nothing that Landlock
+ * would take away but exe, io and fds of other processes, which it then
+ * omits: it runs under Landlock like tfo-system */
+static const char *
+process_unprivileged(const Tfo__V1__WorkerConfig *cfg)
+{
+	if (cfg->section_case != TFO__V1__WORKER_CONFIG__SECTION_PROCESS || cfg->process == NULL ||
+	    cfg->process->privileged_reads)
+		return NULL;
+	return "privileged_reads: false";
+}
+
 static const struct tfo_sandbox_profile profiles[] = {
 	{ .role = "system", .features = TFO_SB_STATFS },
-	{ .role = "process", .open_rdonly = 1, .no_landlock = PROCESS_NO_LANDLOCK },
+	{ .role = "process", .open_rdonly = 1, .no_landlock = PROCESS_NO_LANDLOCK,
+	  .landlock_despite = process_unprivileged },
 	{ .role = "logs", .features = TFO_SB_INOTIFY },
 	{ .role = "buffer", .features = TFO_SB_FS_WRITE | TFO_SB_LISTEN | TFO_SB_STATFS,
 	  .writes_files = 1 },

@@ -161,7 +161,7 @@ exe_name(struct tfo_proccol *c, const char *pid, const struct tfo_pid_stat *st)
 	ssize_t n;
 
 	snprintf(path, sizeof(path), "%s/exe", pid);
-	n = readlinkat(c->procfd, path, c->exe, sizeof(c->exe) - 1);
+	n = pc_may_ptrace(c, st->pid) ? readlinkat(c->procfd, path, c->exe, sizeof(c->exe) - 1) : 0;
 	if (n <= 0)
 		return strdup(st->comm);        /* kernel thread, zombie, or denied */
 	c->exe[n] = '\0';
@@ -554,6 +554,30 @@ const struct tfo_proccol_stats *
 tfo_proccol_stats(const struct tfo_proccol *c)
 {
 	return &c->stats;
+}
+
+int
+pc_may_ptrace(const struct tfo_proccol *c, int64_t pid)
+{
+	return c->own_pid <= 0 || pid == c->own_pid;
+}
+
+void
+tfo_proccol_own_reads_only(struct tfo_proccol *c)
+{
+	char buf[24], *end;
+	ssize_t n = readlinkat(c->procfd, "self", buf, sizeof(buf) - 1);
+	long long v = 0;
+
+	/* "self" of <root>/proc names us in that proc's pid namespace */
+	if (n > 0) {
+		buf[n] = '\0';
+		errno = 0;
+		v = strtoll(buf, &end, 10);
+		if (errno != 0 || *end != '\0' || v <= 0)
+			v = 0;
+	}
+	c->own_pid = v > 0 ? (int64_t)v : (int64_t)getpid();
 }
 
 void

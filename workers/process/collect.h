@@ -62,6 +62,16 @@ enum tfo_err tfo_proccol_cycle(struct tfo_proccol *c, uint64_t now_ns,
 
 const struct tfo_proccol_stats *tfo_proccol_stats(const struct tfo_proccol *c);
 
+/*
+ * tfo_proccol_own_reads_only - read exe, io and the fd list (kernels < 6.2;
+ * later ones give the count without it) of the calling process only. With
+ * collectors.process.privileged_reads false the role runs under Landlock,
+ * which denies those ptrace-mode reads of every process outside its domain
+ * whatever the uid, and audits each denial: they are not attempted, and
+ * count as denied. Everything else is read as before.
+ */
+void tfo_proccol_own_reads_only(struct tfo_proccol *c);
+
 /* Test seams: clock ticks per second and page size (fixtures were recorded
  * with 100 and 4096), and a hook run between the walk and the full reads. */
 void tfo_proccol_set_units(struct tfo_proccol *c, long hz, long page_size);

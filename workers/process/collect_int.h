@@ -45,6 +45,7 @@ struct tfo_proccol {
 	char root[1024];
 	int procfd;                     /* <root>/proc, kept open */
 	int procfs;                     /* it is a procfs (not a fixture tree) */
+	int64_t own_pid;                /* > 0: ptrace-mode reads of this pid only */
 	unsigned top_n;
 	uint32_t cmdline_max;           /* 0 = no process.command_line */
 	struct tfo_namepats inc, exc;
@@ -103,5 +104,7 @@ int pc_read_stat(int dfd, const char *rel, char *buf, size_t cap, struct tfo_pid
 struct pc_ent *pc_tab_find(struct tfo_proccol *c, int32_t pid);
 /* pc_gone - errno says the process exited (quiet skip) */
 int pc_gone(int err);
+/* pc_may_ptrace - exe, io, the fd list of pid may be read (own_pid) */
+int pc_may_ptrace(const struct tfo_proccol *c, int64_t pid);
 
 #endif

@@ -102,7 +102,7 @@ count(struct tfo_proccol *c, int rc)
  * directory, without listing it (a process holding thousands of fds, such as
  * this collector with its kept stat fds, costs a long getdents); else listed */
 static int64_t
-count_fds(struct tfo_proccol *c, int dfd)
+count_fds(struct tfo_proccol *c, int dfd, int may_list)
 {
 	struct dirent *de;
 	struct stat sb;
@@ -112,6 +112,10 @@ count_fds(struct tfo_proccol *c, int dfd)
 
 	if (c->procfs && fstatat(dfd, "fd", &sb, 0) == 0 && sb.st_size > 0)
 		return (int64_t)sb.st_size;
+	if (!may_list) {
+		c->stats.denied++;
+		return -1;
+	}
 	if ((fd = openat(dfd, "fd", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		(void)count(c, errno == EACCES || errno == EPERM ? -2 : pc_gone(errno) ? -1 : -3);
 		return -1;
@@ -197,7 +201,7 @@ static int
 read_all(struct tfo_proccol *c, int dfd, struct pc_info *p)
 {
 	size_t len;
-	int rc;
+	int rc, mine;
 
 	/* Same instance as the walk's? Through the kept fd: it still reads, so
 	 * the process was alive after dfd was opened and owned the pid then.
@@ -217,13 +221,18 @@ read_all(struct tfo_proccol *c, int dfd, struct pc_info *p)
 		c->stats.read_errors++;
 		return 2;
 	}
-	if (count(c, read_at(dfd, "io", c->buf, PC_BUF, &len)) &&
+	/* ptrace-mode reads: io, exe, the fd list (tfo_proccol_own_reads_only) */
+	mine = pc_may_ptrace(c, p->st.pid);
+	if (count(c, mine ? read_at(dfd, "io", c->buf, PC_BUF, &len) : -2) &&
 	    tfo_procfs_pid_io(c->buf, len, &p->io) == TFO_OK)
 		p->have_io = 1;
 	p->exe_name = p->st.comm;
 	if (!(p->st.flags & TFO_PF_KTHREAD)) {  /* kernel threads: no exe, cmdline, fds */
-		p->nfds = count_fds(c, dfd);
-		read_exe(c, dfd, p);
+		p->nfds = count_fds(c, dfd, mine);
+		if (mine)
+			read_exe(c, dfd, p);
+		else
+			c->stats.denied++;
 		if (read_cmdline(c, dfd, p) != 0)
 			return -1;
 	}

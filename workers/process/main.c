@@ -1,8 +1,9 @@
 /*
  * main.c - tfo-process, the per-process metrics collector (runs as
- * tfo-process with CAP_SYS_PTRACE + CAP_DAC_READ_SEARCH, without Landlock):
- * every interval, the collection library (collect.c) ranks all processes and
- * puts one OTLP ResourceMetrics per selected process into tfo-buffer.
+ * tfo-process with CAP_SYS_PTRACE + CAP_DAC_READ_SEARCH without Landlock, or
+ * with no capability under Landlock when privileged_reads is false): every
+ * interval, the collection library (collect.c) ranks all processes and puts
+ * one OTLP ResourceMetrics per selected process into tfo-buffer.
  */
 #include <errno.h>
 #include <linux/capability.h>
@@ -45,8 +46,23 @@ struct procw {
  * (stat of fd/) needs neither. There is no Landlock domain for this role
  * (common/sandbox_profiles.c): what the two capabilities then let a
  * compromised collector read is listed in docs/security.md.
+ *
+ * collectors.process.privileged_reads: false keeps none, and the profile
+ * then puts the role under Landlock, which denies those reads of every
+ * process outside the domain anyway: the collector reads exe and io of
+ * itself only (tfo_proccol_own_reads_only; its own io is root's 0400 file,
+ * so not even that), the rest is reported as before.
  */
 static const int process_caps[] = { CAP_SYS_PTRACE, CAP_DAC_READ_SEARCH, -1 };
+static const int no_caps[] = { -1 };
+
+static const int *
+process_caps_for(const Tfo__V1__WorkerConfig *cfg, void *arg)
+{
+	(void)arg;
+	return cfg->section_case == TFO__V1__WORKER_CONFIG__SECTION_PROCESS &&
+	    cfg->process != NULL && !cfg->process->privileged_reads ? no_caps : process_caps;
+}
 
 static uint64_t
 clock_ns(clockid_t id)
@@ -141,15 +157,17 @@ process_pre_init(struct tfo_worker *w, const Tfo__V1__WorkerConfig *cfg, void *a
 		log_error("process: %s", err);
 		return -1;
 	}
-	/* Landlock paths (read-only: /proc, the passwd file re-read for users
-	 * added later): declared for the record; the process profile applies
-	 * no Landlock domain (see process_caps) */
+	if (!pc->privileged_reads)
+		tfo_proccol_own_reads_only(s->col);
+	/* Landlock paths, all read-only: /proc, the passwd file (re-read for
+	 * users added later), the runtime dir (ingest socket). Applied only
+	 * when privileged_reads is false (see process_caps). */
 	if (tfo_procfs_path(pc->proc_root, "proc", path, sizeof(path)) == TFO_OK)
 		tfo_worker_landlock_ro(w, path);
 	if (tfo_procfs_path(pc->proc_root, "etc/passwd", path, sizeof(path)) == TFO_OK)
 		tfo_worker_landlock_ro(w, path);
 	if (cfg->runtime_dir != NULL && cfg->runtime_dir[0] != '\0')
-		tfo_worker_landlock_rw(w, cfg->runtime_dir);
+		tfo_worker_landlock_ro(w, cfg->runtime_dir);
 	return 0;
 }
 
@@ -175,10 +193,11 @@ process_post_init(struct tfo_worker *w, const Tfo__V1__WorkerConfig *cfg, void *
 	if ((e = tfo_proccol_prime(s->col, clock_ns(CLOCK_REALTIME))) != TFO_OK)
 		log_warn("process: first walk of /proc failed: %s", tfo_strerror(e));
 	schedule(s, s->interval_ms < FIRST_CYCLE_MS ? s->interval_ms : FIRST_CYCLE_MS);
-	log_info("process: every %u ms, top %u, %zu include, %zu exclude, %zu redact, root \"%s\"",
+	log_info("process: every %u ms, top %u, %zu include, %zu exclude, %zu redact, root \"%s\"%s",
 	    s->interval_ms, pc->top_n != 0 ? pc->top_n : TFO_PROC_DEFAULT_TOP_N, pc->n_include,
 	    pc->n_exclude, pc->n_redact_patterns,
-	    pc->proc_root != NULL && pc->proc_root[0] ? pc->proc_root : "/");
+	    pc->proc_root != NULL && pc->proc_root[0] ? pc->proc_root : "/",
+	    pc->privileged_reads ? "" : ", privileged_reads off: exe and io of others not read");
 	return 0;
 }
 
@@ -242,6 +261,7 @@ main(int argc, char **argv)
 		.role = "process",
 		.role_id = TFO__V1__ROLE__ROLE_PROCESS,
 		.caps = process_caps,
+		.caps_for = process_caps_for,
 		.pre_init = process_pre_init,
 		.post_init = process_post_init,
 		.shutdown = process_shutdown,

@@ -3,9 +3,12 @@
  * SOCK_SEQPACKET socketpair, one Control{config}, wait for Ready) while
  * playing tfo-buffer's ingest REP. Prints one JSON line for the worker's
  * identity ({"worker": pid, "uid": .., "capeff": ".."}) and one per put:
- * {"t": ns, "res": {attrs}, "m": {"name|k=v": value}}. Stops after puts of
- * `cycles` distinct collection times, then shuts the worker down.
- * Usage: proc_drive tfo-process-binary user cycles interval_ms top_n [include...]
+ * {"t": ns, "res": {attrs}, "m": {"name|k=v": value}}. After puts of
+ * `cycles` distinct collection times it asks for the worker's stats
+ * ({"stats": {name: value}}) and, in TFO_TEST_HOOKS builds, has it attempt
+ * open_shadow and proc_mem ({"action": name, "err": errno, 0 = it worked}),
+ * then shuts it down. -u: collectors.process.privileged_reads false.
+ * Usage: proc_drive [-u] tfo-process-binary user cycles interval_ms top_n [include...]
  */
 #include <errno.h>
 #include <pwd.h>
@@ -99,11 +102,14 @@ print_rm(const Opentelemetry__Proto__Metrics__V1__ResourceMetrics *rm)
 	return t;
 }
 
-/* start - tfo-process as the supervisor runs it: dropped to pw, seccomp kill */
+/* start - tfo-process as the supervisor runs it: dropped to pw, seccomp kill;
+ * prints the landlock text of its Ready */
 static int
 start(struct tfo_wspawn *w, const char *bin, const char *dir, const char *url,
-    const struct passwd *pw, uint32_t cycles_ms, uint32_t top_n, char **inc, size_t ninc)
+    const struct passwd *pw, int privileged, uint32_t cycles_ms, uint32_t top_n, char **inc,
+    size_t ninc)
 {
+	Tfo__V1__Control *m;
 	Tfo__V1__WorkerConfig wc;
 	Tfo__V1__LoggingConfig lc;
 	Tfo__V1__ProcessConfig pc = TFO__V1__PROCESS_CONFIG__INIT;
@@ -117,6 +123,7 @@ start(struct tfo_wspawn *w, const char *bin, const char *dir, const char *url,
 	pc.cmdline_max_len = 256;
 	pc.redact_patterns = redact;
 	pc.n_redact_patterns = 1;
+	pc.privileged_reads = privileged;
 	wc.runtime_dir = (char *)dir;
 	wc.ingest_url = (char *)url;
 	wc.uid = pw->pw_uid;
@@ -125,7 +132,18 @@ start(struct tfo_wspawn *w, const char *bin, const char *dir, const char *url,
 	wc.seccomp_mode = "kill";
 	wc.section_case = TFO__V1__WORKER_CONFIG__SECTION_PROCESS;
 	wc.process = &pc;
-	return tfo_wspawn_start(w, bin, NULL, &wc, 15000);
+	if (tfo_wspawn_exec(w, bin, NULL) != 0)
+		return -1;
+	if (tfo_wspawn_send_config(w, &wc) != 0 ||
+	    (m = tfo_wspawn_wait(w, TFO__V1__CONTROL__MSG_READY, 15000)) == NULL) {
+		(void)tfo_wspawn_kill(w);
+		return -1;
+	}
+	printf("{\"landlock\": ");
+	json_str(m->ready->landlock != NULL ? m->ready->landlock : "");
+	printf("}\n");
+	tfo__v1__control__free_unpacked(m, NULL);
+	return 0;
 }
 
 static void
@@ -148,46 +166,57 @@ print_identity(pid_t pid)
 	fflush(stdout);
 }
 
+/* serve_one - answer one put (printed); 0 with *t its time, 1 nothing came
+ * within the receive timeout, -1 error */
+static int
+serve_one(nng_socket s, uint64_t *t)
+{
+	Tfo__V1__IngestReply r = TFO__V1__INGEST_REPLY__INIT;
+	Tfo__V1__PutOk ok = TFO__V1__PUT_OK__INIT;
+	Opentelemetry__Proto__Metrics__V1__ResourceMetrics *rm;
+	Tfo__V1__IngestRequest *q;
+	enum tfo_err e;
+
+	q = (Tfo__V1__IngestRequest *)tfo_msg_recv(s, &tfo__v1__ingest_request__descriptor,
+	    16u << 20, &e);
+	if (q == NULL)
+		return 1;
+	if (q->msg_case != TFO__V1__INGEST_REQUEST__MSG_PUT) {
+		fprintf(stderr, "proc_drive: unexpected ingest message %d\n", (int)q->msg_case);
+		tfo__v1__ingest_request__free_unpacked(q, NULL);
+		return -1;
+	}
+	rm = opentelemetry__proto__metrics__v1__resource_metrics__unpack(NULL,
+	    q->put->payload.len, q->put->payload.data);
+	if (rm == NULL) {
+		fprintf(stderr, "proc_drive: payload is not a ResourceMetrics\n");
+		tfo__v1__ingest_request__free_unpacked(q, NULL);
+		return -1;
+	}
+	*t = print_rm(rm);
+	opentelemetry__proto__metrics__v1__resource_metrics__free_unpacked(rm, NULL);
+	ok.seq = q->put->seq;
+	r.version = TFO__V1__PROTO_VERSION__TFO_PROTO_VERSION;
+	r.msg_case = TFO__V1__INGEST_REPLY__MSG_PUT_OK;
+	r.put_ok = &ok;
+	tfo__v1__ingest_request__free_unpacked(q, NULL);
+	return tfo_msg_send(s, &r.base) == TFO_OK ? 0 : -1;
+}
+
 /* serve - answer puts until `cycles` distinct times were seen or time is up */
 static int
 serve(nng_socket s, int cycles, uint32_t interval_ms)
 {
-	uint64_t times[MAX_TIMES];
-	size_t ntimes = 0;
+	uint64_t times[MAX_TIMES], t;
+	size_t ntimes = 0, i;
 	time_t deadline = time(NULL) + 10 + (time_t)((uint64_t)cycles * interval_ms / 1000) * 3;
+	int rc;
 
 	while (time(NULL) < deadline) {
-		Tfo__V1__IngestReply r = TFO__V1__INGEST_REPLY__INIT;
-		Tfo__V1__PutOk ok = TFO__V1__PUT_OK__INIT;
-		Opentelemetry__Proto__Metrics__V1__ResourceMetrics *rm;
-		Tfo__V1__IngestRequest *q;
-		enum tfo_err e;
-		uint64_t t;
-		size_t i;
-
-		q = (Tfo__V1__IngestRequest *)tfo_msg_recv(s, &tfo__v1__ingest_request__descriptor,
-		    16u << 20, &e);
-		if (q == NULL)
+		if ((rc = serve_one(s, &t)) == -1)
+			return 1;
+		if (rc == 1)
 			continue;       /* receive timeout */
-		if (q->msg_case != TFO__V1__INGEST_REQUEST__MSG_PUT) {
-			fprintf(stderr, "proc_drive: unexpected ingest message %d\n", (int)q->msg_case);
-			return 1;
-		}
-		rm = opentelemetry__proto__metrics__v1__resource_metrics__unpack(NULL,
-		    q->put->payload.len, q->put->payload.data);
-		if (rm == NULL) {
-			fprintf(stderr, "proc_drive: payload is not a ResourceMetrics\n");
-			return 1;
-		}
-		t = print_rm(rm);
-		opentelemetry__proto__metrics__v1__resource_metrics__free_unpacked(rm, NULL);
-		ok.seq = q->put->seq;
-		r.version = TFO__V1__PROTO_VERSION__TFO_PROTO_VERSION;
-		r.msg_case = TFO__V1__INGEST_REPLY__MSG_PUT_OK;
-		r.put_ok = &ok;
-		tfo__v1__ingest_request__free_unpacked(q, NULL);
-		if (tfo_msg_send(s, &r.base) != TFO_OK)
-			return 1;
 		for (i = 0; i < ntimes && times[i] != t; i++)
 			;
 		if (i == ntimes && ntimes < MAX_TIMES)
@@ -199,6 +228,84 @@ serve(nng_socket s, int cycles, uint32_t interval_ms)
 	return 1;
 }
 
+/* ask - send one control message and wait for the reply of kind, serving
+ * the puts of a cycle in progress meanwhile (the worker answers fd 3 only
+ * between them); the reply, or NULL */
+static Tfo__V1__Control *
+ask(struct tfo_wspawn *w, nng_socket s, Tfo__V1__Control *req, Tfo__V1__Control__MsgCase kind)
+{
+	Tfo__V1__Control *m;
+	time_t deadline = time(NULL) + 20;
+	uint64_t t;
+
+	req->version = TFO__V1__PROTO_VERSION__TFO_PROTO_VERSION;
+	if (tfo_control_send(w->ctl, req) != TFO_OK)
+		return NULL;
+	while (time(NULL) < deadline) {
+		if ((m = tfo_wspawn_wait(w, kind, 50)) != NULL)
+			return m;
+		if (serve_one(s, &t) == -1)
+			return NULL;
+	}
+	fprintf(stderr, "proc_drive: no reply %d from the worker\n", (int)kind);
+	return NULL;
+}
+
+/* print_stats - the worker's stats as one JSON line */
+static int
+print_stats(struct tfo_wspawn *w, nng_socket s)
+{
+	Tfo__V1__Control req = TFO__V1__CONTROL__INIT, *m;
+	Tfo__V1__Ping ping = TFO__V1__PING__INIT;
+
+	ping.nonce = 7;
+	req.msg_case = TFO__V1__CONTROL__MSG_PING;
+	req.ping = &ping;
+	if ((m = ask(w, s, &req, TFO__V1__CONTROL__MSG_PONG)) == NULL)
+		return 1;
+	printf("{\"stats\": {");
+	for (size_t i = 0; i < m->pong->n_stats; i++) {
+		printf("%s", i ? ", " : "");
+		json_str(m->pong->stats[i]->name);
+		printf(": %.17g", m->pong->stats[i]->value);
+	}
+	printf("}}\n");
+	fflush(stdout);
+	tfo__v1__control__free_unpacked(m, NULL);
+	return 0;
+}
+
+/* try_actions - test builds: the worker attempts reading /etc/shadow and
+ * another process's memory (what privileged_reads decides) */
+static int
+try_actions(struct tfo_wspawn *w, nng_socket s)
+{
+#ifdef TFO_TEST_HOOKS
+	static const char *const actions[] = { "open_shadow", "proc_mem" };
+
+	for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++) {
+		Tfo__V1__Control req = TFO__V1__CONTROL__INIT, *m;
+		Tfo__V1__TestAction ta = TFO__V1__TEST_ACTION__INIT;
+
+		ta.action = (char *)actions[i];
+		ta.arg = "";
+		req.msg_case = TFO__V1__CONTROL__MSG_TEST_ACTION;
+		req.test_action = &ta;
+		if ((m = ask(w, s, &req, TFO__V1__CONTROL__MSG_TEST_RESULT)) == NULL)
+			return 1;
+		printf("{\"action\": ");
+		json_str(actions[i]);
+		printf(", \"err\": %d}\n", (int)m->test_result->err);
+		fflush(stdout);
+		tfo__v1__control__free_unpacked(m, NULL);
+	}
+#else
+	(void)w;
+	(void)s;
+#endif
+	return 0;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -207,11 +314,16 @@ main(int argc, char **argv)
 	struct tfo_wspawn w = TFO_WSPAWN_INIT;
 	struct passwd *pw;
 	nng_socket s;
-	int rc;
+	int rc, privileged = 1;
 
+	if (argc > 1 && strcmp(argv[1], "-u") == 0) {
+		privileged = 0;
+		argv++;
+		argc--;
+	}
 	if (argc < 6) {
-		fprintf(stderr, "usage: %s tfo-process user cycles interval_ms top_n [include...]\n",
-		    argv[0]);
+		fprintf(stderr, "usage: %s [-u] tfo-process user cycles interval_ms top_n "
+		    "[include...]\n", argv[0]);
 		return 2;
 	}
 	if ((pw = getpwnam(argv[2])) == NULL || mkdtemp(dir) == NULL || chmod(dir, 0755) != 0) {
@@ -228,13 +340,15 @@ main(int argc, char **argv)
 		return 1;
 	}
 	signal(SIGPIPE, SIG_IGN);
-	if (start(&w, argv[1], dir, url, pw, (uint32_t)atoi(argv[4]), (uint32_t)atoi(argv[5]),
-	    argv + 6, (size_t)(argc - 6)) != 0) {
+	if (start(&w, argv[1], dir, url, pw, privileged, (uint32_t)atoi(argv[4]),
+	    (uint32_t)atoi(argv[5]), argv + 6, (size_t)(argc - 6)) != 0) {
 		fprintf(stderr, "proc_drive: worker did not start\n");
 		return 1;
 	}
 	print_identity(w.pid);
 	rc = serve(s, atoi(argv[3]), (uint32_t)atoi(argv[4]));
+	if (rc == 0)
+		rc = print_stats(&w, s) || try_actions(&w, s);
 	(void)tfo_wspawn_shutdown(&w, 2000);
 	nng_close(s);           /* a put in flight must not hold the worker */
 	if (tfo_wspawn_reap(&w) != 0) {

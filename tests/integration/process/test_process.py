@@ -1,11 +1,17 @@
 #!/usr/bin/env python3
 """integration.process - the real tfo-process, driven by proc_drive (fd-3
 config, fake ingest), sees processes this test starts: a busy loop (root) and
-a sleeper running as nobody. Checks: the worker runs as tfo-process with only
-CAP_SYS_PTRACE + CAP_DAC_READ_SEARCH; names, owners, paths; CPU time that
-grows; top_n honoured; the other user's io, fds and exe are readable (the
-capabilities work); secrets redacted. Exit 77 = skipped (not root, no user).
+a sleeper running as nobody. Checks, default config (privileged_reads true):
+the worker runs as tfo-process with only CAP_SYS_PTRACE + CAP_DAC_READ_SEARCH
+and no Landlock; names, owners, paths; CPU time that grows; top_n honoured;
+the other user's io, fds and exe are readable (the capabilities work);
+secrets redacted. Then privileged_reads false: CapEff 0, under Landlock
+(when the kernel has it), /etc/shadow and /proc/1/mem unreadable (test
+builds), its own exe still read, the other user's process still reported
+but without exe path and io, counted in process.denied, and no error.
+Exit 77 = skipped (not root, no user).
 """
+import errno
 import json
 import os
 import pwd
@@ -50,7 +56,9 @@ def main():
     tmp = tempfile.mkdtemp(prefix="tfo-proc-it-")
     os.chmod(tmp, 0o755)
     tag = os.path.basename(tmp)[-6:].replace("_", "x")
-    busy_name, sleeper_name = "tfo-busy-" + tag, "tfo-sleeper-" + tag
+    # the sleeper's name fits comm (15 bytes): without privileges its exe link is
+    # unread and comm is the name the include pattern matches
+    busy_name, sleeper_name = "tfo-busy-" + tag, "tfo-sl-" + tag
     busy_path, sleeper_path = os.path.join(tmp, busy_name), os.path.join(tmp, sleeper_name)
     shutil.copy(shutil.which("yes"), busy_path)
     shutil.copy(shutil.which("sleep"), sleeper_path)
@@ -63,18 +71,14 @@ def main():
                                      stdout=subprocess.DEVNULL))
         kids.append(subprocess.Popen(["setpriv", "--reuid=nobody", "--regid=%d" % nobody.pw_gid,
                                       "--clear-groups", "--", sleeper_path, "600"]))
-        out = subprocess.run([drive, worker, USER, str(CYCLES), str(INTERVAL_MS), str(TOP_N),
-                              sleeper_name], capture_output=True, text=True, timeout=90)
-        sys.stderr.write(out.stderr[-4000:])
-        if os.environ.get("PDEBUG"):
-            with open(os.environ["PDEBUG"], "w") as f:
-                f.write(out.stdout)
-        if out.returncode != 0:
-            fail("proc_drive exited %d" % out.returncode)
+        lines, _ = drive_worker(drive, worker, [], CYCLES, sleeper_name)
         global LANDLOCK
-        LANDLOCK = "landlock: abi" in out.stderr
-        check([json.loads(l) for l in out.stdout.splitlines() if l.strip()], tfo, nobody,
-              busy_name, busy_path, sleeper_name, sleeper_path, kids)
+        LANDLOCK = not first(lines, "landlock").startswith("skipped: ")
+        check(lines, tfo, nobody, busy_name, busy_path, sleeper_name, sleeper_path, kids)
+        print("privileged_reads false:")
+        LANDLOCK = False
+        lines, err = drive_worker(drive, worker, ["-u"], 2, sleeper_name, "tfo-process")
+        check_unprivileged(lines, err, tfo, nobody, worker, sleeper_name, sleeper_path)
     finally:
         for k in kids:
             k.kill()
@@ -83,19 +87,55 @@ def main():
     print("ok")
 
 
+def drive_worker(drive, worker, opts, cycles, *include):
+    """run proc_drive; its JSON lines and the worker's stderr"""
+    out = subprocess.run([drive] + opts + [worker, USER, str(cycles), str(INTERVAL_MS),
+                                           str(TOP_N)] + list(include),
+                         capture_output=True, text=True, timeout=90)
+    sys.stderr.write(out.stderr[-4000:])
+    if os.environ.get("PDEBUG"):
+        with open(os.environ["PDEBUG"] + "".join(opts), "w") as f:
+            f.write(out.stdout)
+    if out.returncode != 0:
+        fail("proc_drive %s exited %d" % (" ".join(opts), out.returncode))
+    return [json.loads(l) for l in out.stdout.splitlines() if l.strip()], out.stderr
+
+
+def first(lines, key):
+    """the value of the first line that has key"""
+    for l in lines:
+        if key in l:
+            return l[key]
+    fail("proc_drive printed no %r line" % key)
+
+
+def by_cycle(lines):
+    """the puts grouped by collection time, oldest first"""
+    cycles = {}
+    for r in lines:
+        if "res" in r:
+            cycles.setdefault(r["t"], []).append(r)
+    return cycles
+
+
 def check(lines, tfo, nobody, busy_name, busy_path, sleeper_name, sleeper_path, kids):
-    ident = lines[0]
-    if "worker" not in ident:
-        fail("first line is not the worker identity: %r" % ident)
+    ident = {"worker": first(lines, "worker"), "uid": first(lines, "uid"),
+             "capeff": first(lines, "capeff")}
     if ident["uid"] != tfo.pw_uid:
         fail("worker runs as uid %s, not %s" % (ident["uid"], tfo.pw_uid))
     want_caps = (1 << CAP_DAC_READ_SEARCH) | (1 << CAP_SYS_PTRACE)
     if int(ident["capeff"], 16) != want_caps:
         fail("worker CapEff %s, want %x" % (ident["capeff"], want_caps))
+    ll = first(lines, "landlock")
+    if ll != "skipped: ptrace-mode /proc reads (see docs/security.md)":
+        fail("privileged_reads true: landlock %r, want skipped" % ll)
+    # the documented residual risk (docs/security.md, Known limits): reads anything
+    acts = {l["action"]: l["err"] for l in lines if "action" in l}
+    if acts and acts.get("open_shadow") != 0:
+        fail("privileged_reads true: /etc/shadow unreadable (%r): docs/security.md is wrong"
+             % acts)
 
-    cycles = {}
-    for r in lines[1:]:
-        cycles.setdefault(r["t"], []).append(r)
+    cycles = by_cycle(lines)
     times = sorted(cycles)[:CYCLES]         # the last time may be partial
     if len(times) < CYCLES:
         fail("only %d cycles" % len(times))
@@ -167,6 +207,80 @@ def check(lines, tfo, nobody, busy_name, busy_path, sleeper_name, sleeper_path, 
         fail("busy utilization %s out of (0, 1]" % util)
     print("busy: cpu %.2f s -> %.2f s over %d cycles, utilization %.3f" %
           (cpu0, cpu1, len(busy_seen), util))
+
+
+def kernel_at_least(major, minor):
+    rel = os.uname().release.split("-")[0].split(".")
+    return (int(rel[0]), int(rel[1])) >= (major, minor)
+
+
+def landlock_in_kernel():
+    try:
+        with open("/sys/kernel/security/lsm") as f:
+            return "landlock" in f.read().split(",")
+    except OSError:
+        return False
+
+
+def check_unprivileged(lines, err, tfo, nobody, worker, sleeper_name, sleeper_path):
+    """privileged_reads false: no capability, Landlock, the other user's
+    process reported without exe path and io, no error"""
+    pid, uid, cap = first(lines, "worker"), first(lines, "uid"), first(lines, "capeff")
+    if uid != tfo.pw_uid or int(cap, 16) != 0:
+        fail("privileged_reads false: uid %s CapEff %s, want %s and 0" % (uid, cap, tfo.pw_uid))
+    ll = first(lines, "landlock")
+    if not ll.endswith(" (privileged_reads: false)") or ll.startswith("skipped"):
+        fail("privileged_reads false: landlock %r" % ll)
+    if landlock_in_kernel() and not ll.startswith("abi "):
+        fail("privileged_reads false: Landlock not applied: %r" % ll)
+    acts = {l["action"]: l["err"] for l in lines if "action" in l}
+    for a in ("open_shadow", "proc_mem"):
+        if a in acts and acts[a] != errno.EACCES:
+            fail("privileged_reads false: %s gave errno %r, want EACCES" % (a, acts[a]))
+    cycles = by_cycle(lines)
+    times = sorted(cycles)[:2]
+    if len(times) < 2:
+        fail("privileged_reads false: only %d cycles" % len(times))
+    for t in times:
+        rs = cycles[t]
+        me = [r for r in rs if r["res"]["process.pid"] == pid]
+        sl = [r for r in rs if r["res"]["process.executable.name"] == sleeper_name]
+        if len(me) != 1 or len(sl) != 1:
+            fail("privileged_reads false: worker %d / sleeper not reported once: %r" %
+                 (len(me), [r["res"]["process.executable.name"] for r in rs]))
+        # its own process: exe read (same Landlock domain); its io is root's
+        # 0400 file (not dumpable), so no io even for itself
+        mine = me[0]
+        if mine["res"].get("process.executable.path") != os.path.realpath(worker):
+            fail("own exe path %r" % mine["res"].get("process.executable.path"))
+        # the other user's: everything but exe path and io
+        s, m = sl[0]["res"], sl[0]["m"]
+        if s.get("process.owner") != "nobody" or s["process.user.id"] != nobody.pw_uid or \
+           s.get("process.command_line") != sleeper_path + " 600":
+            fail("sleeper identity %r" % s)
+        if "process.executable.path" in s:
+            fail("sleeper exe path read without privileges: %r" % s["process.executable.path"])
+        if any(k.startswith("process.disk.io") for k in m):
+            fail("sleeper io read without privileges")
+        for k in ("process.cpu.time|cpu.mode=user", "process.memory.usage",
+                  "process.context_switches|process.context_switch.type=voluntary"):
+            if k not in m:
+                fail("sleeper lacks %s" % k)
+        # since 6.2 the count is the size of fd/ (no ptrace-mode read)
+        if kernel_at_least(6, 2) != ("process.unix.file_descriptor.count" in m):
+            fail("sleeper fd count present=%s on %s" %
+                 ("process.unix.file_descriptor.count" in m, os.uname().release))
+    st = first(lines, "stats")
+    if st["process.denied"] < 2 or st["process.read_errors"] != 0 or \
+       st["process.cycle_errors"] != 0:
+        fail("privileged_reads false: stats %r" % st)
+    # (a put cut by the shutdown may warn: not about reads)
+    bad = [l for l in err.splitlines() if " error:" in l or
+           (" warn:" in l and "test hook" not in l and "put of" not in l)]
+    if bad:
+        fail("privileged_reads false: worker complained: %r" % bad[:3])
+    print("privileged_reads false: CapEff 0, landlock %r, denied %d, actions %r" %
+          (ll, st["process.denied"], acts))
 
 
 if __name__ == "__main__":

@@ -249,6 +249,53 @@ test_first_cycle(void **state)
 	out_free(&o);
 }
 
+/* privileged_reads false: exe, io and the fd list of the collector's own pid
+ * only ("self" of the proc tree names it: 500 here), the rest of every process
+ * as before; the skipped reads count as denied, none is an error */
+static void
+test_own_reads_only(void **state)
+{
+	struct env *e = *state;
+	struct out o = { 0 };
+	const struct tfo_proccol_stats *s;
+	const rm_t *rm;
+	char self[128], stat[160];
+
+	snprintf(self, sizeof(self), "%s/proc/self", e->root);
+	snprintf(stat, sizeof(stat), "%s/stat", self);
+	assert_int_equal(unlink(stat), 0);      /* the fixture's self/ holds only stat */
+	assert_int_equal(rmdir(self), 0);
+	assert_int_equal(symlink("500", self), 0);
+	open_col(e);
+	tfo_proccol_own_reads_only(e->c);
+	assert_int_equal(tfo_proccol_cycle(e->c, T0, emit, &o), TFO_OK);
+	s = tfo_proccol_stats(e->c);
+	/* 400 is included by its exe name "sleep": unread, its comm "sleeper" is
+	 * matched instead; 600 stays excluded by its comm "tfo-excluded" */
+	assert_int_equal(o.n, 2);
+	assert_null(of_pid(&o, 400));
+	assert_null(of_pid(&o, 600));
+	assert_int_equal(s->read_errors, 0);
+	assert_int_equal(s->denied, 3);         /* 100: io, exe, fd list */
+
+	rm = of_pid(&o, 100);                   /* another process: no exe, io, fds */
+	assert_null(tu_res(rm, "process.executable.path"));
+	assert_string_equal(tu_res(rm, "process.executable.name"), "x) (y z");
+	assert_null(tu_point(rm, "process.disk.io", "disk.io.direction=read", NULL));
+	assert_null(tu_point(rm, "process.unix.file_descriptor.count", NULL));
+	assert_string_equal(tu_res(rm, "process.owner"), "bob");
+	assert_string_equal(tu_res(rm, "process.command_line"),
+	    "/opt/app/weird --password=*** --user bob --token ***");
+	assert_near(tu_dbl(rm, "process.cpu.time", "cpu.mode=user", NULL), 40.0, 1e-9);
+	assert_int_equal(tu_int(rm, "process.memory.usage", NULL), 20000ll * 4096);
+
+	rm = of_pid(&o, 500);                   /* itself: everything */
+	assert_string_equal(tu_res(rm, "process.executable.path"), "/usr/lib/jvm/bin/java");
+	assert_int_equal(tu_int(rm, "process.disk.io", "disk.io.direction=read", NULL), 5 << 20);
+	assert_int_equal(tu_int(rm, "process.unix.file_descriptor.count", NULL), 5);
+	out_free(&o);
+}
+
 static void
 test_instruments_units(void **state)
 {
@@ -673,6 +720,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_first_cycle, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_own_reads_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_instruments_units, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_interval_ranking, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_kernel_thread_and_zombie, setup, teardown),
