@@ -76,14 +76,15 @@ static const char *const statfs_calls[] = { "statfs", NULL };
  * those files of every process is the role's job. Its fence is seccomp
  * (read-only opens, AF_UNIX only, no ptrace, process_vm_*, exec, or any
  * write-type filesystem call: none is in the base list), its uid and its
- * two capabilities.
+ * two capabilities. With collectors.process.privileged_reads false it has
+ * none and lives under Landlock (process_unprivileged).
  */
 #define PROCESS_NO_LANDLOCK "ptrace-mode /proc reads (see docs/security.md)"
 
 /* process_unprivileged - collectors.process.privileged_reads: false gives the
- * role no capability (workers/process/main.c) and so nothing that Landlock
- * would take away but exe, io and fds of other processes, which it then
- * omits: it runs under Landlock like tfo-system */
+ * role no capability (workers/process/main.c); it then reads exe and io of
+ * itself only, so Landlock takes nothing it uses away: it runs under
+ * Landlock like tfo-system */
 static const char *
 process_unprivileged(const Tfo__V1__WorkerConfig *cfg)
 {
