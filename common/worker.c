@@ -269,9 +269,16 @@ on_control(evutil_socket_t fd, short what, void *arg)
 static void
 on_signal(evutil_socket_t sig, short what, void *arg)
 {
+	struct tfo_worker *w = arg;
+
 	(void)what;
+	/* a repeated signal (or the supervisor's after its Shutdown) is a no-op */
+	if (w->stopping) {
+		log_debug("signal %d received: already stopping", (int)sig);
+		return;
+	}
 	log_info("signal %d received", (int)sig);
-	begin_shutdown(arg, DEFAULT_DEADLINE_MS);
+	begin_shutdown(w, DEFAULT_DEADLINE_MS);
 }
 
 /* ------------------------------------------------------------------ startup */
@@ -391,13 +398,17 @@ sandbox(struct tfo_worker *w)
 }
 
 /*
- * ignore_stop_signals - SIGTERM and SIGINT ignored before libevent takes them.
- * The supervisor's stop sends Shutdown on fd 3 and then SIGTERM. A worker that
- * stops fast (heartbeat) frees its events before that SIGTERM lands, and
- * event_free() restores the disposition libevent found when the event was
- * added: with SIG_DFL there, the late SIGTERM killed the worker and its exit
- * read "signal SIGTERM" instead of its status. With SIG_IGN saved, it is
- * ignored in every thread for the rest of the exit.
+ * ignore_stop_signals - SIGTERM and SIGINT ignored from the first instruction
+ * of the skeleton on; the fd-3 Shutdown is the stop request, the signal only
+ * backs it up. The supervisor's stop sends Shutdown on fd 3 and then SIGTERM.
+ * With the default action anywhere in the worker's life that SIGTERM killed
+ * it: before setup_loop (a stop during startup), and after a fast stop
+ * (heartbeat) freed its events, since event_free() restores the disposition
+ * libevent found when the event was added. With SIG_IGN found there, a
+ * signal is a libevent event while the loop runs and ignored in every thread
+ * before and after it, however many arrive: the exit status is the worker's.
+ * (tfo-supervisor already execs workers with both ignored, closing the gap
+ * before main; a test's spawner may not.)
  */
 static void
 ignore_stop_signals(void)
@@ -414,7 +425,6 @@ ignore_stop_signals(void)
 static int
 setup_loop(struct tfo_worker *w)
 {
-	ignore_stop_signals();
 	if ((w->base = event_base_new()) == NULL)
 		return -1;
 	if (fcntl(TFO_CONTROL_FD, F_SETFL, O_NONBLOCK) == -1 ||
@@ -477,6 +487,7 @@ tfo_worker_main(int argc, char **argv, const struct tfo_worker_ops *ops, void *a
 
 	(void)argc;
 	(void)argv;
+	ignore_stop_signals();
 	tfo_log_init(ops->role, TFO_LOG_INFO, TFO_LOG_TEXT);
 	tfo_log_hook_libevent();
 	if (!fd3_ok()) {

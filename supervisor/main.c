@@ -40,23 +40,58 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 		(void)sv_reload(sv, err, sizeof(err));
 		return;
 	default:
+		/* Ctrl-C reaches us and run-dev's TERM follows: stopping once is enough */
+		if (sv->shutdown_phase) {
+			log_info("signal %d: already stopping", (int)sig);
+			return;
+		}
 		log_info("signal %d: stopping", (int)sig);
 		sv_shutdown_begin(sv, 0);
 		return;
 	}
 }
 
+/* Set while libevent does not own the stop signals (before signals_init
+ * hands them over, after sv_fini took them back). */
+static volatile sig_atomic_t early_sig[NSIG];
+
+static void
+note_signal(int sig)
+{
+	early_sig[sig] = 1;
+}
+
+/*
+ * signals_init - SIGHUP, SIGTERM and SIGINT get a flag-only handler before
+ * libevent takes them, because event_free() in sv_fini restores what libevent
+ * found: with SIG_DFL there, a stop signal landing during the exit (Ctrl-C
+ * reaches us and run-dev's TERM follows) killed the supervisor instead of
+ * letting it return its status. One that arrived before libevent owned it is
+ * raised again for libevent. SIGCHLD is left alone; workers get every
+ * disposition back to SIG_DFL in sv_spawn.
+ */
 static int
 signals_init(struct sv *sv)
 {
 	static const int sigs[4] = { SIGCHLD, SIGHUP, SIGTERM, SIGINT };
+	struct sigaction sa;
 
 	signal(SIGPIPE, SIG_IGN);
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = note_signal;
+	sigemptyset(&sa.sa_mask);
+	for (int i = 1; i < 4; i++)
+		(void)sigaction(sigs[i], &sa, NULL);
 	for (int i = 0; i < 4; i++) {
 		sv->ev_sig[i] = evsignal_new(sv->base, sigs[i], on_signal, sv);
 		if (sv->ev_sig[i] == NULL || event_add(sv->ev_sig[i], NULL) == -1)
 			return -1;
 	}
+	for (int i = 1; i < 4; i++)
+		if (early_sig[sigs[i]]) {
+			early_sig[sigs[i]] = 0;
+			(void)raise(sigs[i]);
+		}
 	return 0;
 }
 

@@ -9,6 +9,7 @@
 #include <grp.h>
 #include <limits.h>
 #include <pwd.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -157,17 +158,30 @@ pid_t
 sv_spawn(const char *path, const char *argv0, int child_fd)
 {
 	char *const argv[] = { (char *)argv0, NULL };
-	struct sigaction dfl;
-	sigset_t all;
+	struct sigaction dfl, ign;
+	sigset_t all, none, saved;
 	pid_t pid;
+	int err;
 
 	memset(&dfl, 0, sizeof(dfl));
 	dfl.sa_handler = SIG_DFL;
-	sigemptyset(&all);
+	ign = dfl;
+	ign.sa_handler = SIG_IGN;
+	sigemptyset(&none);
+	sigfillset(&all);
 
+	/* Blocked across the fork: until the child has reset its dispositions a
+	 * signal would run our libevent handler there, which writes to the
+	 * socketpair this process's loop reads (a worker's SIGTERM taken for
+	 * the supervisor's own). */
+	(void)pthread_sigmask(SIG_SETMASK, &all, &saved);
 	pid = fork();
-	if (pid != 0)
+	if (pid != 0) {
+		err = errno;
+		(void)pthread_sigmask(SIG_SETMASK, &saved, NULL);
+		errno = err;
 		return pid;
+	}
 	/* Child: async-signal-safe calls only until execve. */
 	if (child_fd == TFO_CONTROL_FD) {
 		if (fcntl(TFO_CONTROL_FD, F_SETFD, 0) == -1)
@@ -179,9 +193,13 @@ sv_spawn(const char *path, const char *argv0, int child_fd)
 			(void)close(fd);
 	}
 	(void)setsid();
+	/* Every disposition back to the default, except the stop signals: SIG_IGN
+	 * survives execve, so a worker stopped while it starts is never killed by
+	 * the SIGTERM that backs up our Shutdown (it reads that Shutdown once its
+	 * loop runs; common/worker.c keeps them ignored outside the loop). */
 	for (int s = 1; s < NSIG; s++)
-		(void)sigaction(s, &dfl, NULL);
-	(void)sigprocmask(SIG_SETMASK, &all, NULL);
+		(void)sigaction(s, s == SIGTERM || s == SIGINT ? &ign : &dfl, NULL);
+	(void)sigprocmask(SIG_SETMASK, &none, NULL);
 	execve(path, argv, child_env);
 	_exit(127);
 }

@@ -103,6 +103,14 @@ on_ready(struct sv_worker *w, const Tfo__V1__Ready *r)
 {
 	unsigned ready, enabled;
 
+	/* stopped while starting: its Ready crossed our Shutdown, which it
+	 * reads next (it ignores the SIGTERM until its loop runs) */
+	if (w->state == SV_STOPPING && w->ready_ms == 0) {
+		w->ready_ms = w->last_pong_ms = sv_now_ms();
+		copy_printable(w->landlock, sizeof(w->landlock), r->landlock);
+		log_info("%s: ready while stopping (pid %d)", tfo_role_name(w->role), (int)w->pid);
+		return;
+	}
 	if (w->state != SV_STARTING) {
 		protocol_error(w, "Ready twice");
 		return;

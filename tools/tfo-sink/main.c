@@ -126,6 +126,16 @@ parse_args(int argc, char **argv, struct options *o, struct sink *sk)
 	return 0;
 }
 
+/* a stop signal while libevent does not own SIGINT/SIGTERM (see main) */
+static volatile sig_atomic_t early_stop;
+
+static void
+note_stop(int sig)
+{
+	(void)sig;
+	early_stop = 1;
+}
+
 static void
 on_signal(evutil_socket_t sig, short what, void *arg)
 {
@@ -196,6 +206,11 @@ main(int argc, char **argv)
 		return 1;
 	}
 	tfo_log_hook_libevent();
+	/* A flag-only handler under libevent's: event_free() restores it, so a
+	 * second stop signal during the exit (Ctrl-C reaches the group, run-dev's
+	 * TERM follows) cannot kill us and turn status 0 into a signal death. */
+	signal(SIGINT, note_stop);
+	signal(SIGTERM, note_stop);
 	if ((base = event_base_new()) == NULL || (http = evhttp_new(base)) == NULL ||
 	    (sigint = evsignal_new(base, SIGINT, on_signal, base)) == NULL ||
 	    (sigterm = evsignal_new(base, SIGTERM, on_signal, base)) == NULL ||
@@ -206,6 +221,8 @@ main(int argc, char **argv)
 	configure_http(http, &sk);
 	if (listen_on(http, &o) != 0)
 		goto out;
+	if (early_stop)                 /* arrived before libevent had it */
+		event_base_loopexit(base, NULL);
 	if (event_base_dispatch(base) == 0)
 		rc = 0;
 	log_info("stopped after %llu requests", (unsigned long long)sk.requests);

@@ -328,6 +328,61 @@ def case_shutdown(a):
     check("every worker has exited" in text, "no final line")
 
 
+def case_signals(a):
+    """Repeated stop signals are a no-op (Ctrl-C reaches the supervisor and a
+    wrapper's TERM follows): a storm of SIGINT/SIGTERM at the supervisor until
+    it exits, and at every stopped collector, still ends with exit 0 from the
+    supervisor and each worker; one worker is stopped while it starts (its
+    Ready crosses the Shutdown)."""
+    with open(a.cfg) as f:
+        text = f.read()
+    with open(a.cfg, "w") as f:     # the slow start must not look hung
+        f.write(text.replace("hung_timeout: 1s", "hung_timeout: 60s"))
+    a.start()
+    s = a.wait_all_ready()
+    old = s["system"]["pid"]
+    a.mode("system", "slowstart")
+    rc, _, err = a.tfoctl("restart", "system")
+    check(rc == 0, f"restart: {err}")
+    s = a.wait(lambda t: t["system"]["state"] == "starting" and t["system"]["pid"] not in (0, old),
+               "system starting")
+    pids = {r: s[r]["pid"] for r in ROLES}
+    fds = {r: os.pidfd_open(p) for r, p in pids.items()}
+    try:
+        a.proc.send_signal(signal.SIGINT)
+        end = time.monotonic() + 10
+        while "shutting down" not in a.logtext():
+            check(time.monotonic() < end, "no 'shutting down' after SIGINT")
+            time.sleep(0.01)
+        # the collectors are being stopped now: their extra signals are no-ops
+        end = time.monotonic() + 30
+        n = 0
+        while a.proc.poll() is None and time.monotonic() < end:
+            sig = (signal.SIGTERM, signal.SIGINT)[n % 2]
+            a.proc.send_signal(sig)
+            for r in COLLECTORS:
+                try:
+                    signal.pidfd_send_signal(fds[r], sig)
+                except ProcessLookupError:
+                    pass
+            n += 1
+            time.sleep(0.005)
+        check(a.proc.poll() is not None, "supervisor still running 30 s into the signal storm")
+    finally:
+        for fd in fds.values():
+            os.close(fd)
+    check(a.proc.returncode == 0, f"supervisor exit {a.proc.returncode} after {n} rounds")
+    text = a.logtext()
+    for r in ROLES:
+        check(f" {r}: pid {pids[r]} stopped (exit 0)" in text, f"{r} (pid {pids[r]}) did not "
+              "stop with exit 0:\n" + text[-3000:])
+    check(f"system: ready while stopping (pid {pids['system']})" in text,
+          "the slow starter's Ready did not cross the Shutdown")
+    check("protocol error" not in text, "protocol error during shutdown")
+    check("already stopping" in text, "repeated signal not seen")
+    print(f"{n} signal rounds")
+
+
 def case_notify(a):
     ns = os.path.join(a.dir, "notify.sock")
     srv = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
@@ -412,7 +467,7 @@ CASES = {
     "hung": case_hung, "crash": case_crash, "garbage_fd3": case_garbage_fd3,
     "garbage_ctl": case_garbage_ctl, "refused": case_refused, "reload": case_reload,
     "shutdown": case_shutdown, "notify": case_notify, "not_running": case_not_running,
-    "tfoctl_cli": case_tfoctl_cli,
+    "tfoctl_cli": case_tfoctl_cli, "signals": case_signals,
     "real_roles": case_real_roles,
 }
 
@@ -429,7 +484,7 @@ def main():
         return 1
     a = Agent(bindir)
     try:
-        if name not in ("notify", "not_running", "tfoctl_cli", "real_roles"):
+        if name not in ("notify", "not_running", "tfoctl_cli", "real_roles", "signals"):
             a.start()
         CASES[name](a)
     except (Fail, subprocess.TimeoutExpired) as e:

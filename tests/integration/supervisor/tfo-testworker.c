@@ -8,10 +8,14 @@
  *   segv     after Ready, die of SIGSEGV                        (one-shot)
  *   garbage  after Ready, send a non-protobuf packet on fd 3   (one-shot)
  *   oversize after Ready, send a packet over TFO_CONTROL_MAX    (one-shot)
+ *   slowstart in pre_init, wait (20 s at most) for the supervisor's next
+ *            packet (its Shutdown) before going on to Ready: a stop that
+ *            lands while the worker starts                     (one-shot)
  * One-shot modes unlink the file so the next incarnation is normal.
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,10 +26,10 @@
 #include "common/log.h"
 #include "common/worker.h"
 
-enum tw_mode { TW_NORMAL, TW_EXIT, TW_HANG, TW_SEGV, TW_GARBAGE, TW_OVERSIZE };
+enum tw_mode { TW_NORMAL, TW_EXIT, TW_HANG, TW_SEGV, TW_GARBAGE, TW_OVERSIZE, TW_SLOWSTART };
 
 static const char *const mode_names[] = {
-	"normal", "exit", "hang", "segv", "garbage", "oversize",
+	"normal", "exit", "hang", "segv", "garbage", "oversize", "slowstart",
 };
 
 struct tw {
@@ -121,6 +125,12 @@ tw_pre_init(struct tfo_worker *w, const Tfo__V1__WorkerConfig *cfg, void *arg)
 		log_info("testworker: exiting at startup (mode exit)");
 		exit(3);
 	}
+	if (t->mode == TW_SLOWSTART) {
+		struct pollfd p = { .fd = TFO_CONTROL_FD, .events = POLLIN };
+		log_info("testworker: starting slowly (until the supervisor's next packet)");
+		if (poll(&p, 1, 20000) != 1)
+			log_warn("testworker: slowstart: nothing from the supervisor in 20 s");
+	}
 	return 0;
 }
 
@@ -131,7 +141,7 @@ tw_post_init(struct tfo_worker *w, const Tfo__V1__WorkerConfig *cfg, void *arg)
 	struct timeval tv = { 0, 100 * 1000 };
 
 	(void)cfg;
-	if (t->mode == TW_NORMAL)
+	if (t->mode == TW_NORMAL || t->mode == TW_SLOWSTART)
 		return 0;
 	if ((t->act = evtimer_new(tfo_worker_base(w), act, t)) == NULL)
 		return -1;
