@@ -12,7 +12,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "common/bufclient.h"
+#include "common/collector.h"
 #include "common/log.h"
 #include "common/procfs.h"
 #include "common/resource.h"
@@ -20,21 +20,11 @@
 #include "workers/process/collect.h"
 
 #define DEFAULT_INTERVAL_MS 30000
-#define MIN_INTERVAL_MS 100
-#define FIRST_CYCLE_MS 1000     /* first sample soon after the priming walk */
-#define PUT_TIMEOUT_MS 1000     /* one wait for the buffer's answer */
-#define PUT_GIVE_UP_MS 5000     /* then the rest of the cycle is dropped */
 
 struct procw {
-	struct tfo_worker *w;
+	struct tfo_collector c;
 	struct tfo_resource *res;
 	struct tfo_proccol *col;
-	struct tfo_bufclient bc;
-	int bc_open;
-	struct event *tick;
-	uint32_t interval_ms;
-	uint64_t puts, put_errors, cycle_errors;
-	double last_cpu_us;
 };
 
 /*
@@ -64,57 +54,23 @@ process_caps_for(const Tfo__V1__WorkerConfig *cfg, void *arg)
 	    cfg->process != NULL && !cfg->process->privileged_reads ? no_caps : process_caps;
 }
 
-static uint64_t
-clock_ns(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
-
-static void
-schedule(struct procw *s, uint32_t ms)
-{
-	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
-
-	evtimer_add(s->tick, &tv);
-}
-
-/* put - one process's ResourceMetrics; a failure stops the cycle (the
- * buffer is down: every further put would wait PUT_GIVE_UP_MS too) */
+/* emit - one process's ResourceMetrics; a failure stops the cycle (the
+ * buffer is down: every further put would wait for it too) */
 static int
-put(void *arg, const uint8_t *p, size_t len, uint32_t points)
+emit(void *arg, const uint8_t *p, size_t len, uint32_t points)
 {
 	struct procw *s = arg;
-	enum tfo_err e = tfo_bufclient_put(&s->bc, TFO__V1__SIGNAL__SIGNAL_METRICS, p, len,
-	    points, NULL, 0, 0);
 
-	if (e == TFO_OK) {
-		s->puts++;
-		return 0;
-	}
-	if (s->put_errors++ % 20 == 0)
-		log_warn("process: put of %zu bytes failed: %s%s%s", len, tfo_strerror(e),
-		    s->bc.error[0] ? ": " : "", s->bc.error);
-	return -1;
+	return tfo_collector_put(&s->c, p, len, points);
 }
 
-static void
-on_tick(evutil_socket_t fd, short what, void *arg)
+static enum tfo_err
+process_cycle(struct tfo_collector *c, uint64_t now_ns, void *arg)
 {
 	struct procw *s = arg;
-	uint64_t cpu0 = clock_ns(CLOCK_THREAD_CPUTIME_ID);
-	enum tfo_err e;
 
-	(void)fd;
-	(void)what;
-	schedule(s, s->interval_ms - (uint32_t)((clock_ns(CLOCK_REALTIME) / 1000000) %
-	    s->interval_ms));
-	e = tfo_proccol_cycle(s->col, clock_ns(CLOCK_REALTIME), put, s);
-	s->last_cpu_us = (double)(clock_ns(CLOCK_THREAD_CPUTIME_ID) - cpu0) / 1000.0;
-	if (e != TFO_OK && s->cycle_errors++ % 20 == 0)
-		log_error("process: collection failed: %s", tfo_strerror(e));
+	(void)c;
+	return tfo_proccol_cycle(s->col, now_ns, emit, s);
 }
 
 /* raise_nofile - soft fd limit up to the hard one: the collector keeps one
@@ -139,15 +95,13 @@ process_pre_init(struct tfo_worker *w, const Tfo__V1__WorkerConfig *cfg, void *a
 	const Tfo__V1__ProcessConfig *pc;
 	char path[1024], err[256];
 
-	s->w = w;
 	if (cfg->section_case != TFO__V1__WORKER_CONFIG__SECTION_PROCESS || cfg->process == NULL) {
 		log_error("process: config has no process section");
 		return -1;
 	}
 	pc = cfg->process;
-	s->interval_ms = pc->interval_ms != 0 ? pc->interval_ms : DEFAULT_INTERVAL_MS;
-	if (s->interval_ms < MIN_INTERVAL_MS)
-		s->interval_ms = MIN_INTERVAL_MS;
+	s->c.role = "process";
+	s->c.interval_ms = tfo_collector_interval(pc->interval_ms, DEFAULT_INTERVAL_MS);
 	raise_nofile();
 	if ((s->res = tfo_resource_new(cfg->agent, pc->proc_root)) == NULL) {
 		log_error("process: out of memory");
@@ -178,23 +132,13 @@ process_post_init(struct tfo_worker *w, const Tfo__V1__WorkerConfig *cfg, void *
 	const Tfo__V1__ProcessConfig *pc = cfg->process;
 	enum tfo_err e;
 
-	e = tfo_bufclient_open_ingest(&s->bc, cfg->ingest_url, TFO__V1__ROLE__ROLE_PROCESS,
-	    cfg->incarnation, PUT_TIMEOUT_MS);
-	if (e != TFO_OK) {
-		log_error("process: cannot dial ingest %s: %s",
-		    cfg->ingest_url != NULL ? cfg->ingest_url : "", tfo_strerror(e));
-		return -1;
-	}
-	s->bc_open = 1;
-	s->bc.give_up_ms = PUT_GIVE_UP_MS;
-	if ((s->tick = evtimer_new(tfo_worker_base(w), on_tick, s)) == NULL)
-		return -1;
 	/* rank the first cycle's CPU over a known interval, not since boot */
-	if ((e = tfo_proccol_prime(s->col, clock_ns(CLOCK_REALTIME))) != TFO_OK)
+	if ((e = tfo_proccol_prime(s->col, tfo_clock_ns(CLOCK_REALTIME))) != TFO_OK)
 		log_warn("process: first walk of /proc failed: %s", tfo_strerror(e));
-	schedule(s, s->interval_ms < FIRST_CYCLE_MS ? s->interval_ms : FIRST_CYCLE_MS);
+	if (tfo_collector_start(&s->c, w, cfg, TFO__V1__ROLE__ROLE_PROCESS, process_cycle, s) != TFO_OK)
+		return -1;
 	log_info("process: every %u ms, top %u, %zu include, %zu exclude, %zu redact, root \"%s\"%s",
-	    s->interval_ms, pc->top_n != 0 ? pc->top_n : TFO_PROC_DEFAULT_TOP_N, pc->n_include,
+	    s->c.interval_ms, pc->top_n != 0 ? pc->top_n : TFO_PROC_DEFAULT_TOP_N, pc->n_include,
 	    pc->n_exclude, pc->n_redact_patterns,
 	    pc->proc_root != NULL && pc->proc_root[0] ? pc->proc_root : "/",
 	    pc->privileged_reads ? "" : ", privileged_reads off: exe and io of others not read");
@@ -207,8 +151,7 @@ process_shutdown(struct tfo_worker *w, uint32_t deadline_ms, void *arg)
 	struct procw *s = arg;
 
 	(void)deadline_ms;
-	if (s->tick != NULL)
-		evtimer_del(s->tick);
+	tfo_collector_stop(&s->c);
 	tfo_worker_exit(w, 0);
 }
 
@@ -218,10 +161,7 @@ process_fini(struct tfo_worker *w, void *arg)
 	struct procw *s = arg;
 
 	(void)w;
-	if (s->tick != NULL)
-		event_free(s->tick);
-	if (s->bc_open)
-		tfo_bufclient_close(&s->bc);
+	tfo_collector_fini(&s->c);
 	tfo_proccol_free(s->col);
 	tfo_resource_free(s->res);
 	memset(s, 0, sizeof(*s));
@@ -242,10 +182,7 @@ process_stats(struct tfo_worker *w, struct tfo_stats *st, void *arg)
 	tfo_stats_num(st, "process.selected", (double)cs->selected);
 	tfo_stats_num(st, "process.points", (double)cs->points);
 	tfo_stats_num(st, "process.bytes", (double)cs->bytes);
-	tfo_stats_num(st, "process.cycle_cpu_us", s->last_cpu_us);
-	tfo_stats_num(st, "process.puts", (double)s->puts);
-	tfo_stats_num(st, "process.put_errors", (double)s->put_errors);
-	tfo_stats_num(st, "process.cycle_errors", (double)s->cycle_errors);
+	tfo_collector_stats(&s->c, st);
 	tfo_stats_num(st, "process.vanished", (double)cs->vanished);
 	tfo_stats_num(st, "process.denied", (double)cs->denied);
 	tfo_stats_num(st, "process.read_errors", (double)cs->read_errors);

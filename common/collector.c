@@ -1,0 +1,134 @@
+/*
+ * collector.c - the periodic loop shared by the metric collectors (runs in
+ * tfo-system and tfo-process, after the sandbox is in place).
+ */
+#include "common/collector.h"
+
+#include <stdio.h>
+
+#include "common/log.h"
+
+#define MIN_INTERVAL_MS 100
+#define FIRST_CYCLE_MS 1000     /* first sample soon after start */
+#define PUT_TIMEOUT_MS 1000     /* one wait for the buffer's answer */
+#define PUT_GIVE_UP_MS 5000     /* then back to the loop to answer pings */
+#define LOG_EVERY 20            /* repeated failures: every 20th is logged */
+
+uint64_t
+tfo_clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+uint32_t
+tfo_collector_interval(uint32_t configured_ms, uint32_t dflt_ms)
+{
+	uint32_t ms = configured_ms != 0 ? configured_ms : dflt_ms;
+
+	return ms < MIN_INTERVAL_MS ? MIN_INTERVAL_MS : ms;
+}
+
+static void
+schedule(struct tfo_collector *c, uint32_t ms)
+{
+	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
+
+	evtimer_add(c->tick, &tv);
+}
+
+static void
+on_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct tfo_collector *c = arg;
+	uint64_t cpu0 = tfo_clock_ns(CLOCK_THREAD_CPUTIME_ID);
+	enum tfo_err e;
+
+	(void)fd;
+	(void)what;
+	/* aligned to the interval so series from many hosts line up */
+	schedule(c, c->interval_ms - (uint32_t)((tfo_clock_ns(CLOCK_REALTIME) / 1000000) %
+	    c->interval_ms));
+	e = c->cycle(c, tfo_clock_ns(CLOCK_REALTIME), c->arg);
+	c->last_cpu_us = (double)(tfo_clock_ns(CLOCK_THREAD_CPUTIME_ID) - cpu0) / 1000.0;
+	if (e != TFO_OK && c->cycle_errors++ % LOG_EVERY == 0)
+		log_error("%s: collection failed: %s", c->role, tfo_strerror(e));
+}
+
+enum tfo_err
+tfo_collector_start(struct tfo_collector *c, struct tfo_worker *w,
+    const Tfo__V1__WorkerConfig *cfg, Tfo__V1__Role role_id, tfo_collector_cycle_fn fn,
+    void *arg)
+{
+	enum tfo_err e;
+
+	e = tfo_bufclient_open_ingest(&c->bc, cfg->ingest_url, role_id, cfg->incarnation,
+	    PUT_TIMEOUT_MS);
+	if (e != TFO_OK) {
+		log_error("%s: cannot dial ingest %s: %s", c->role,
+		    cfg->ingest_url != NULL ? cfg->ingest_url : "", tfo_strerror(e));
+		return e;
+	}
+	c->bc_open = 1;
+	c->bc.give_up_ms = PUT_GIVE_UP_MS;
+	c->cycle = fn;
+	c->arg = arg;
+	if ((c->tick = evtimer_new(tfo_worker_base(w), on_tick, c)) == NULL)
+		return TFO_ENOMEM;
+	schedule(c, c->interval_ms < FIRST_CYCLE_MS ? c->interval_ms : FIRST_CYCLE_MS);
+	return TFO_OK;
+}
+
+int
+tfo_collector_put(struct tfo_collector *c, const uint8_t *p, size_t len, uint32_t points)
+{
+	enum tfo_err e = tfo_bufclient_put(&c->bc, TFO__V1__SIGNAL__SIGNAL_METRICS, p, len,
+	    points, NULL, 0, 0);
+
+	if (e == TFO_OK) {
+		c->puts++;
+		return 0;
+	}
+	if (c->put_errors++ % LOG_EVERY == 0)
+		log_warn("%s: put of %zu bytes failed: %s%s%s", c->role, len, tfo_strerror(e),
+		    c->bc.error[0] ? ": " : "", c->bc.error);
+	return -1;
+}
+
+void
+tfo_collector_stop(struct tfo_collector *c)
+{
+	if (c->tick != NULL)
+		evtimer_del(c->tick);
+}
+
+void
+tfo_collector_fini(struct tfo_collector *c)
+{
+	if (c->tick != NULL)
+		event_free(c->tick);
+	c->tick = NULL;
+	if (c->bc_open)
+		tfo_bufclient_close(&c->bc);
+	c->bc_open = 0;
+}
+
+static void
+stat_num(struct tfo_stats *st, const char *role, const char *name, double v)
+{
+	char key[96];
+
+	snprintf(key, sizeof(key), "%s.%s", role, name);
+	tfo_stats_num(st, key, v);
+}
+
+void
+tfo_collector_stats(const struct tfo_collector *c, struct tfo_stats *st)
+{
+	stat_num(st, c->role, "cycle_cpu_us", c->last_cpu_us);
+	stat_num(st, c->role, "puts", (double)c->puts);
+	stat_num(st, c->role, "put_errors", (double)c->put_errors);
+	stat_num(st, c->role, "cycle_errors", (double)c->cycle_errors);
+}

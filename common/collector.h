@@ -1,0 +1,63 @@
+/*
+ * collector.h - the periodic loop the metric collectors share (tfo-system,
+ * tfo-process): an interval timer aligned to wall-clock multiples on the
+ * worker's libevent loop, one ingest client to tfo-buffer, per-cycle CPU
+ * accounting, and the counters every collector reports.
+ */
+#ifndef TFO_COLLECTOR_H
+#define TFO_COLLECTOR_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "common/bufclient.h"
+#include "common/err.h"
+#include "common/worker.h"
+
+struct tfo_collector;
+
+/* One collection cycle at now_ns (CLOCK_REALTIME); it puts what it built
+ * with tfo_collector_put. A non-OK return is counted and logged (rate-limited). */
+typedef enum tfo_err (*tfo_collector_cycle_fn)(struct tfo_collector *c, uint64_t now_ns,
+    void *arg);
+
+struct tfo_collector {
+	const char *role;               /* "system": log prefix and stat prefix */
+	struct tfo_bufclient bc;
+	int bc_open;
+	struct event *tick;
+	uint32_t interval_ms;
+	uint64_t puts, put_errors, cycle_errors;
+	double last_cpu_us;             /* CPU time of the last cycle */
+	tfo_collector_cycle_fn cycle;
+	void *arg;
+};
+
+uint64_t tfo_clock_ns(clockid_t id);
+
+/* tfo_collector_interval - the configured interval, or dflt when 0, never below 100 ms */
+uint32_t tfo_collector_interval(uint32_t configured_ms, uint32_t dflt_ms);
+
+/*
+ * tfo_collector_start - from post_init: dial the buffer's ingest socket and
+ * schedule the first cycle soon (1 s, or the interval when shorter), then
+ * every interval_ms on wall-clock multiples so many hosts' series line up.
+ * c->role and c->interval_ms must be set. Logs its own failure.
+ */
+enum tfo_err tfo_collector_start(struct tfo_collector *c, struct tfo_worker *w,
+    const Tfo__V1__WorkerConfig *cfg, Tfo__V1__Role role_id, tfo_collector_cycle_fn fn,
+    void *arg);
+
+/* tfo_collector_put - one encoded ResourceMetrics into the buffer; 0, or -1
+ * after a failure (counted; logged every 20th time) */
+int tfo_collector_put(struct tfo_collector *c, const uint8_t *p, size_t len, uint32_t points);
+
+/* tfo_collector_stop - no further cycles (shutdown) */
+void tfo_collector_stop(struct tfo_collector *c);
+/* tfo_collector_fini - free the timer and close the buffer client */
+void tfo_collector_fini(struct tfo_collector *c);
+/* tfo_collector_stats - "<role>.puts", ".put_errors", ".cycle_errors", ".cycle_cpu_us" */
+void tfo_collector_stats(const struct tfo_collector *c, struct tfo_stats *st);
+
+#endif
