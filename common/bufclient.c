@@ -36,6 +36,23 @@ dial(struct tfo_bufclient *c)
 	return TFO_OK;
 }
 
+/*
+ * redial - a fresh socket and dialer. nng 1.5's dialer stops for good when a
+ * peer drops a new connection before the SP handshake (the buffer killed or
+ * restarting at that moment: the connect landed in a listen queue that died)
+ * and nothing reports it: every later send just times out. A new socket
+ * dials again.
+ */
+static enum tfo_err
+redial(struct tfo_bufclient *c)
+{
+	if (c->open) {
+		nng_close(c->s);
+		c->open = 0;
+	}
+	return dial(c);
+}
+
 static enum tfo_err
 open_common(struct tfo_bufclient *c, const char *url, int timeout_ms)
 {
@@ -54,6 +71,7 @@ tfo_bufclient_open_ingest(struct tfo_bufclient *c, const char *url, Tfo__V1__Rol
 {
 	enum tfo_err e = open_common(c, url, timeout_ms);
 
+	c->ingest = 1;
 	c->role = role;
 	c->incarnation = incarnation;
 	return e;
@@ -111,6 +129,11 @@ exchange(struct tfo_bufclient *c, const ProtobufCMessage *req,
 		    (c->give_up_ms && mono_ms() - start >= c->give_up_ms))
 			break;
 		c->resends++;
+		/* ingest: resent on a fresh socket (see redial). Not on export,
+		 * where a new connection makes the buffer offer every batch in
+		 * flight again; there a fetch timeout redials. */
+		if (c->ingest && (e = redial(c)) != TFO_OK)
+			break;
 	}
 	free(buf);
 	return *reply ? TFO_OK : e;
@@ -227,11 +250,8 @@ tfo_bufclient_fetch(struct tfo_bufclient *c, Tfo__V1__Signal signal, uint32_t ma
 	/* A fetch is not resent: a lost answer would leave a batch owed. Redial
 	 * instead, so the buffer sees the exporter leave and offers it again. */
 	if ((e = export_call(c, &r, 1, holder)) != TFO_OK) {
-		if (e == TFO_ETIMEDOUT && c->open) {
-			nng_close(c->s);
-			c->open = 0;
-			(void)dial(c);
-		}
+		if (e == TFO_ETIMEDOUT && c->open)
+			(void)redial(c);
 		return e;
 	}
 	switch ((*holder)->msg_case) {

@@ -5,8 +5,8 @@
  * (bounded by the receive timeout given at open). One client per thread.
  *
  * Delivery contract (DESIGN §3): a put returns TFO_OK only once the record is
- * in LevelDB. On a timeout the SAME (incarnation, seq) is sent again until
- * the buffer answers; the buffer stores it once. A batch fetched is deleted
+ * in LevelDB. On a timeout the SAME (incarnation, seq) is sent again, on a
+ * fresh connection, until the buffer answers; the buffer stores it once. A batch fetched is deleted
  * only by tfo_bufclient_ack; a batch never acked is offered again.
  */
 #ifndef TFO_BUFCLIENT_H
@@ -26,6 +26,7 @@
 struct tfo_bufclient {
 	nng_socket s;
 	int open;
+	int ingest;                 /* ingest channel: a timed-out put redials */
 	char *url;
 	int timeout_ms;
 	Tfo__V1__Role role;

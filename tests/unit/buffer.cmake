@@ -5,3 +5,6 @@ tfo_unit_test(buffer_store
 tfo_unit_test(buffer_dispatch
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/buffer/test_dispatch.c ${CMAKE_CURRENT_LIST_DIR}/buffer/helpers.c
   LIBS tfo_buffer_store)
+tfo_unit_test(bufclient
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/buffer/test_bufclient.c
+  LIBS tfo_bufclient Threads::Threads)

@@ -1,0 +1,136 @@
+/*
+ * test_bufclient.c - unit tests of common/bufclient (test process): a put
+ * gets through after the buffer dropped a connection before the SP
+ * handshake, the moment a killed or restarting buffer does it, which stops
+ * nng 1.5's dialer for good. A stand-in buffer answers on the same path.
+ */
+#include <errno.h>
+#include <poll.h>
+#include <pthread.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/rep.h>
+
+#include "common/bufclient.h"
+
+struct standin {
+	nng_socket s;
+	pthread_t th;
+	int stop;
+	unsigned answered;          /* Puts answered (or about to be) */
+};
+
+/* serve - answer every Put with PutOk(seq), as tfo-buffer does once stored */
+static void *
+serve(void *arg)
+{
+	struct standin *b = arg;
+
+	while (!__atomic_load_n(&b->stop, __ATOMIC_SEQ_CST)) {
+		Tfo__V1__IngestReply r = TFO__V1__INGEST_REPLY__INIT;
+		Tfo__V1__PutOk ok = TFO__V1__PUT_OK__INIT;
+		Tfo__V1__IngestRequest *req;
+		nng_msg *m;
+
+		if (nng_recvmsg(b->s, &m, 0) != 0)
+			continue;                       /* receive timeout: check stop */
+		req = tfo__v1__ingest_request__unpack(NULL, nng_msg_len(m), nng_msg_body(m));
+		nng_msg_free(m);
+		if (req == NULL || req->msg_case != TFO__V1__INGEST_REQUEST__MSG_PUT) {
+			tfo__v1__ingest_request__free_unpacked(req, NULL);
+			continue;
+		}
+		r.version = TFO__V1__PROTO_VERSION__TFO_PROTO_VERSION;
+		r.msg_case = TFO__V1__INGEST_REPLY__MSG_PUT_OK;
+		r.put_ok = &ok;
+		ok.seq = req->put->seq;
+		tfo__v1__ingest_request__free_unpacked(req, NULL);
+		if (nng_msg_alloc(&m, protobuf_c_message_get_packed_size(&r.base)) != 0)
+			continue;
+		protobuf_c_message_pack(&r.base, nng_msg_body(m));
+		/* counted before the reply leaves, so the client sees the count */
+		__atomic_add_fetch(&b->answered, 1, __ATOMIC_SEQ_CST);
+		if (nng_sendmsg(b->s, m, 0) != 0)
+			nng_msg_free(m);
+	}
+	return NULL;
+}
+
+/* raw_listen - a plain unix listener on path (no SP handshake) */
+static int
+raw_listen(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+	assert_true(fd >= 0);
+	assert_true(strlen(path) < sizeof(sa.sun_path));
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	assert_int_equal(listen(fd, 8), 0);
+	return fd;
+}
+
+static void
+test_put_after_dropped_handshake(void **state)
+{
+	char dir[] = "/tmp/tfo-bufclient-ut.XXXXXX", path[128], url[160];
+	struct pollfd p = { .events = POLLIN };
+	struct standin b = { .stop = 0 };
+	struct tfo_bufclient c;
+	int fd;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/ingest.ipc", dir);
+	snprintf(url, sizeof(url), "ipc://%s", path);
+	p.fd = raw_listen(path);
+	assert_int_equal(tfo_bufclient_open_ingest(&c, url, TFO__V1__ROLE__ROLE_SYSTEM, 1, 200),
+	    TFO_OK);
+	c.give_up_ms = 20000;
+	/* the client's first connection is dropped before its handshake */
+	assert_int_equal(poll(&p, 1, 10000), 1);
+	fd = accept(p.fd, NULL, NULL);
+	assert_true(fd >= 0);
+	close(fd);
+	close(p.fd);
+	assert_int_equal(unlink(path), 0);
+	/* the buffer is back on the same path */
+	assert_int_equal(nng_rep0_open(&b.s), 0);
+	assert_int_equal(nng_socket_set_ms(b.s, NNG_OPT_RECVTIMEO, 100), 0);
+	assert_int_equal(nng_listen(b.s, url, NULL, 0), 0);
+	assert_int_equal(pthread_create(&b.th, NULL, serve, &b), 0);
+
+	assert_int_equal(tfo_bufclient_put(&c, TFO__V1__SIGNAL__SIGNAL_METRICS, "x", 1, 1, NULL,
+	    0, 0), TFO_OK);
+	assert_int_equal(tfo_bufclient_put(&c, TFO__V1__SIGNAL__SIGNAL_METRICS, "y", 1, 1, NULL,
+	    0, 0), TFO_OK);
+	assert_true(__atomic_load_n(&b.answered, __ATOMIC_SEQ_CST) >= 2);
+
+	__atomic_store_n(&b.stop, 1, __ATOMIC_SEQ_CST);
+	pthread_join(b.th, NULL);
+	tfo_bufclient_close(&c);
+	nng_close(b.s);
+	(void)unlink(path);
+	assert_int_equal(rmdir(dir), 0);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_put_after_dropped_handshake),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
