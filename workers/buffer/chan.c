@@ -65,7 +65,7 @@ bqueue_push(struct bqueue *q, struct bctx *c)
 }
 
 struct bctx *
-bqueue_take(struct bqueue *q, int *peer_gone)
+bqueue_take(struct bqueue *q, uint32_t *gone, size_t *ngone)
 {
 	struct bctx *list;
 	uint64_t v;
@@ -74,10 +74,19 @@ bqueue_take(struct bqueue *q, int *peer_gone)
 	pthread_mutex_lock(&q->mu);
 	list = q->head;
 	q->head = q->tail = NULL;
-	*peer_gone = q->peer_gone;
-	q->peer_gone = 0;
+	memcpy(gone, q->gone, q->ngone * sizeof(*gone));
+	*ngone = q->ngone;
+	q->ngone = 0;
 	pthread_mutex_unlock(&q->mu);
 	return list;
+}
+
+uint32_t
+bctx_pipe(const struct bctx *c)
+{
+	int id = c->req ? nng_pipe_id(nng_msg_get_pipe(c->req)) : -1;
+
+	return id > 0 ? (uint32_t)id : 0;
 }
 
 void
@@ -124,16 +133,20 @@ ctx_cb(void *arg)
 	}
 }
 
-/* pipe_gone - nng thread: an exporter connection closed; its batches are owed again */
+/* pipe_gone - nng thread: an exporter connection closed; the loop decides
+ * whether it held the batches in flight */
 static void
 pipe_gone(nng_pipe p, nng_pipe_ev ev, void *arg)
 {
 	struct bqueue *q = arg;
+	int id = nng_pipe_id(p);
 
-	(void)p;
 	(void)ev;
 	pthread_mutex_lock(&q->mu);
-	q->peer_gone = 1;
+	if (q->ngone < BQUEUE_GONE_MAX)
+		q->gone[q->ngone++] = id > 0 ? (uint32_t)id : 0;
+	else
+		q->gone[BQUEUE_GONE_MAX - 1] = 0;      /* too many: any of them */
 	pthread_mutex_unlock(&q->mu);
 	bqueue_wake(q);
 }

@@ -38,25 +38,33 @@ struct bchan {
 	struct bqueue *q;
 };
 
-/* Requests ready for the loop, and "the exporter went away" events. */
+#define BQUEUE_GONE_MAX 8
+
+/* Requests ready for the loop, and "an exporter connection went away" events. */
 struct bqueue {
 	pthread_mutex_t mu;
 	struct bctx *head, *tail;
 	int efd;                   /* eventfd: readable when something was queued */
-	int peer_gone;             /* an export pipe closed since the last take */
+	/* export pipes closed since the last take (nng pipe ids; 0 = more were
+	 * lost than fit: any of them) */
+	uint32_t gone[BQUEUE_GONE_MAX];
+	size_t ngone;
 };
 
 int bqueue_init(struct bqueue *q);
 void bqueue_fini(struct bqueue *q);
-/* bqueue_take - every queued request (a list by ->next); *peer_gone is reset */
-struct bctx *bqueue_take(struct bqueue *q, int *peer_gone);
+/* bqueue_take - every queued request (a list by ->next), and the export pipes
+ * closed since the last take: gone[BQUEUE_GONE_MAX], *ngone of them */
+struct bctx *bqueue_take(struct bqueue *q, uint32_t *gone, size_t *ngone);
+/* bctx_pipe - the id of the connection a queued request came on (0 unknown) */
+uint32_t bctx_pipe(const struct bctx *c);
 /* bqueue_discard - forget queued requests (their channels are closed) */
 void bqueue_discard(struct bqueue *q);
 
 /*
  * bchan_open - listen on url (REP, mode 0660, RECVMAXSZ maxsz) for peers with
  * the given uids, and start nctx receiving contexts. watch_peers: report pipe
- * removals through bqueue.peer_gone. Returns 0 or an nng error.
+ * removals through bqueue.gone. Returns 0 or an nng error.
  */
 int bchan_open(struct bchan *ch, struct bqueue *q, const char *name, int ingest,
     const char *url, size_t maxsz, const uint32_t *uids, size_t nuids, size_t nctx,

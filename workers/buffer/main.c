@@ -38,6 +38,7 @@ struct buffer {
 	struct event *ev_q, *ev_tick;
 	unsigned ticks;
 	uint64_t last_group;       /* requests answered by the last commit */
+	uint32_t export_pipe;      /* the exporter connection the batches in flight went to */
 };
 
 static const int buffer_caps[] = { -1 };
@@ -133,6 +134,37 @@ commit_group(struct buffer *b)
 }
 
 /*
+ * export_owner - batches in flight are owed again when the connection they
+ * went to (export_pipe, 0 = not known) is gone: its closing reported, or a
+ * request from another
+ * connection (the exporter redials only after closing, but nng may report
+ * that close after the new connection's first Fetch: offering the next batch
+ * then would break FIFO, and the late report would re-offer the new
+ * connection's batches, delivering them twice).
+ */
+static void
+export_owner(struct buffer *b, const uint32_t *gone, size_t ngone, const struct bctx *c)
+{
+	uint32_t pipe;
+
+	for (size_t i = 0; c == NULL && i < ngone; i++)
+		if (b->export_pipe == 0 || gone[i] == 0 || gone[i] == b->export_pipe) {
+			log_info("export: exporter disconnected: batches in flight will be "
+			    "offered again");
+			tfo_store_reoffer_all(b->st);
+			b->export_pipe = 0;
+		}
+	if (c == NULL || (pipe = bctx_pipe(c)) == 0 || pipe == b->export_pipe)
+		return;
+	if (b->export_pipe != 0) {
+		log_info("export: new exporter connection: batches in flight will be offered "
+		    "again");
+		tfo_store_reoffer_all(b->st);
+	}
+	b->export_pipe = pipe;
+}
+
+/*
  * on_queue - every request nng completed since the last wake-up: dispatch them
  * all, write their mutations in ONE batch (one fsync), then answer. Requests
  * that arrive during the fsync form the next group.
@@ -142,25 +174,26 @@ on_queue(evutil_socket_t fd, short what, void *arg)
 {
 	struct buffer *b = arg;
 	struct bctx *list, *c, *group = NULL, **gtail = &group;
-	int peer_gone, ok;
+	uint32_t gone[BQUEUE_GONE_MAX];
+	size_t ngone;
+	int ok;
 	char err[256];
 
 	(void)fd;
 	(void)what;
-	list = bqueue_take(&b->q, &peer_gone);
-	if (peer_gone) {
-		log_info("export: exporter disconnected: batches in flight will be offered again");
-		tfo_store_reoffer_all(b->st);
-	}
+	list = bqueue_take(&b->q, gone, &ngone);
+	export_owner(b, gone, ngone, NULL);
 	while ((c = list) != NULL) {
 		struct buffer_reply r;
 		list = c->next;
 		if (c->ch->ingest)
 			buffer_ingest_dispatch(b->st, &b->cnt, nng_msg_body(c->req),
 			    nng_msg_len(c->req), &r);
-		else
+		else {
+			export_owner(b, NULL, 0, c);
 			buffer_export_dispatch(b->st, &b->cnt, nng_msg_body(c->req),
 			    nng_msg_len(c->req), &r);
+		}
 		if (!r.after_commit) {
 			bctx_reply(c, r.buf, r.len);
 			buffer_reply_free(&r);
