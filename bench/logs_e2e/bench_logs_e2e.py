@@ -1,7 +1,11 @@
 #!/usr/bin/env python3
-"""bench_logs_e2e.py BINDIR [MIB] [LINE_BYTES] [gzip|none] - end-to-end log throughput
-(DESIGN §8: >= 100 MiB/s of lines): file -> tfo-logs -> tfo-buffer -> tfo-exporter
--> OTLP/HTTP -> tools/tfo-sink --quiet, under the real tfo-supervisor.
+"""bench_logs_e2e.py BINDIR [MIB] [LINE_BYTES] [gzip|none] [count|full] - end-to-end log
+throughput (DESIGN §8: >= 100 MiB/s of lines): file -> tfo-logs -> tfo-buffer ->
+tfo-exporter -> OTLP/HTTP -> tools/tfo-sink --quiet, under the real tfo-supervisor.
+
+The sink runs with --count-only by default (framing walk and counts, no
+protobuf-c decode), so the bench measures the agent and not the sink; "full"
+makes it decode every request as tests do. The output names the mode.
 
 A file of MIB MiB (default 256) of numbered LINE_BYTES-byte lines (default 120,
 newline included) is written next to the followed path first, then renamed
@@ -17,13 +21,14 @@ Never run by ctest. Run as root on a Release build:
   cmake --build build --target bench-logs-e2e     (or python3 bench/logs_e2e/bench_logs_e2e.py build/bin)"""
 import os
 import shutil
+import subprocess
 import sys
 import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests",
                                 "integration", "e2e"))
-from tfo_e2e import Fail, Sink, Agent, wait_for  # noqa: E402
+from tfo_e2e import Fail, Sink, Agent, sanitizer_env, wait_for  # noqa: E402
 
 TICK = os.sysconf("SC_CLK_TCK")
 ROLES = ["logs", "buffer", "exporter"]
@@ -53,12 +58,39 @@ def write_file(path, mib, line_bytes):
     return size, lines
 
 
+class BenchSink(Sink):
+    """tfo_e2e's Sink, started with --count-only when asked."""
+
+    def __init__(self, bindir, count_only):
+        self.out = None
+        args = [os.path.join(bindir, "tfo-sink"), "--listen", "127.0.0.1:0", "--quiet"]
+        if count_only:
+            args.append("--count-only")
+        self.errf = subprocess.DEVNULL
+        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self.errf,
+                                     text=True, env=sanitizer_env())
+        line = self.proc.stdout.readline()
+        if not line.startswith("listening on 127.0.0.1:"):
+            self.proc.kill()
+            self.proc.wait()
+            raise Fail("tfo-sink did not start: %r" % line)
+        self.port = int(line.strip().rsplit(":", 1)[1])
+        self.url = "http://127.0.0.1:%d" % self.port
+
+
 def main():
+    if len(sys.argv) < 2 or sys.argv[1] in ("-h", "--help"):
+        print(__doc__)
+        return 0 if len(sys.argv) >= 2 else 2
     bindir = sys.argv[1]
     mib = int(sys.argv[2]) if len(sys.argv) > 2 else 256
     line_bytes = max(40, int(sys.argv[3]) if len(sys.argv) > 3 else 120)
     comp = sys.argv[4] if len(sys.argv) > 4 else "none"
-    sink = Sink(bindir, None)
+    mode = sys.argv[5] if len(sys.argv) > 5 else "count"
+    if mode not in ("count", "full"):
+        print("sink mode must be count or full, not %r" % mode)
+        return 2
+    sink = BenchSink(bindir, mode == "count")
     agent = None
     try:
         agent = Agent(bindir, "", prefix="tfo-benchlogs-")
@@ -120,6 +152,8 @@ supervisor:
         sink.stop()
     pipe = cpu["logs"] + cpu["buffer"] + cpu["exporter"]
     print("file -> tfo-logs -> tfo-buffer -> tfo-exporter -> tfo-sink (OTLP/HTTP, %s)" % comp)
+    print("  sink mode: %s" % ("--count-only (framing walk + counts, no protobuf-c decode)"
+                               if mode == "count" else "full decode (default tfo-sink)"))
     print("  %.0f MiB, %d lines of %d bytes in %.2f s (supervisor exit %s)" %
           (size / 1048576.0, lines, line_bytes, wall, rc))
     print("  throughput  %.1f MiB/s, %.0f lines/s   (budget >= 100 MiB/s)" %

@@ -5,6 +5,7 @@ tfo_fuzz_target(sink_decode_fuzz
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/sink/fuzz_sink_decode.c
           ${CMAKE_SOURCE_DIR}/tools/tfo-sink/decode.c
           ${CMAKE_SOURCE_DIR}/tools/tfo-sink/decode_pb.c
+          ${CMAKE_SOURCE_DIR}/tools/tfo-sink/decode_count.c
           ${CMAKE_SOURCE_DIR}/common/pbwire.c
           ${CMAKE_SOURCE_DIR}/tools/tfo-sink/decode_json.c
           ${CMAKE_SOURCE_DIR}/tools/tfo-sink/body.c

@@ -122,9 +122,10 @@ check_headers(struct tfo_sink_summary *s, const char *content_type, const char *
 	return TFO_OK;
 }
 
-enum tfo_err
-tfo_sink_decode(enum tfo_sink_signal signal, const char *content_type, const char *encoding,
-    const uint8_t *body, size_t len, struct tfo_sink_summary *out)
+/* decode - tfo_sink_decode, or tfo_sink_count when count_only */
+static enum tfo_err
+decode(enum tfo_sink_signal signal, const char *content_type, const char *encoding,
+    const uint8_t *body, size_t len, struct tfo_sink_summary *out, int count_only)
 {
 	struct sink_ctx c = { out, TFO_SINK_MAX_DETAIL };
 	uint8_t *inflated = NULL;
@@ -150,6 +151,8 @@ tfo_sink_decode(enum tfo_sink_signal signal, const char *content_type, const cha
 	out->decoded_bytes = len;
 	if (out->format == TFO_SINK_JSON)
 		e = sink_decode_json(&c, data, len);
+	else if (count_only)
+		e = sink_count_pb(out, data, len);
 	else
 		e = sink_decode_pb(&c, data, len);
 	free(inflated);
@@ -158,6 +161,20 @@ tfo_sink_decode(enum tfo_sink_signal signal, const char *content_type, const cha
 		out->body = NULL;
 	}
 	return e;
+}
+
+enum tfo_err
+tfo_sink_decode(enum tfo_sink_signal signal, const char *content_type, const char *encoding,
+    const uint8_t *body, size_t len, struct tfo_sink_summary *out)
+{
+	return decode(signal, content_type, encoding, body, len, out, 0);
+}
+
+enum tfo_err
+tfo_sink_count(enum tfo_sink_signal signal, const char *content_type, const char *encoding,
+    const uint8_t *body, size_t len, struct tfo_sink_summary *out)
+{
+	return decode(signal, content_type, encoding, body, len, out, 1);
 }
 
 void

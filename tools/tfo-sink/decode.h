@@ -67,6 +67,16 @@ enum tfo_err tfo_sink_decode(enum tfo_sink_signal signal, const char *content_ty
     const char *encoding, const uint8_t *body, size_t len, struct tfo_sink_summary *out);
 void tfo_sink_summary_fini(struct tfo_sink_summary *s);
 
+/*
+ * tfo_sink_count - tfo_sink_decode for --count-only: same headers, size
+ * caps and gunzip, but a protobuf body is only walked (framing checked down
+ * to each log record and data point) and counted: out->body stays NULL and
+ * the counts are exact for well-formed requests. JSON and heartbeat bodies
+ * are decoded in full, as by tfo_sink_decode. Same results and errors.
+ */
+enum tfo_err tfo_sink_count(enum tfo_sink_signal signal, const char *content_type,
+    const char *encoding, const uint8_t *body, size_t len, struct tfo_sink_summary *out);
+
 /* tfo_sink_media_format - format named by a Content-Type value; -1 if none */
 int tfo_sink_media_format(const char *content_type);
 /* tfo_sink_http_status - HTTP status for a tfo_sink_decode result */

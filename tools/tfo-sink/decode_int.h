@@ -73,5 +73,7 @@ const char *sink_temporality_name(int t);
 /* The two content decoders; *c->s already holds signal/format/sizes. */
 enum tfo_err sink_decode_pb(struct sink_ctx *c, const uint8_t *p, size_t n);
 enum tfo_err sink_decode_json(struct sink_ctx *c, const uint8_t *p, size_t n);
+/* sink_count_pb - --count-only: framing walk and counts, no body (decode_count.c) */
+enum tfo_err sink_count_pb(struct tfo_sink_summary *s, const uint8_t *p, size_t n);
 
 #endif

@@ -203,7 +203,7 @@ write_record(struct sink *sk, struct evhttp_request *req, struct request *r)
 	cJSON_AddBoolToObject(o, "fail_first", r->forced);
 	if (r->status != 200)
 		cJSON_AddItemToObject(o, "error", tfo_sink_json_string(r->message));
-	if (r->decoded) {
+	if (r->decoded && s->body != NULL) {    /* none with --count-only */
 		cJSON_AddBoolToObject(o, "body_truncated", s->body_truncated);
 		cJSON_AddItemToObject(o, "body", s->body);
 		s->body = NULL;         /* now owned by o */
@@ -316,7 +316,7 @@ decide(struct sink *sk, struct evhttp_request *req, struct request *r, int is_po
 		r->status = 405;
 		snprintf(r->message, sizeof(r->message), "%s not allowed, use POST", r->method);
 	} else if (r->status == 0) {
-		e = tfo_sink_decode((enum tfo_sink_signal)r->route,
+		e = (sk->count_only ? tfo_sink_count : tfo_sink_decode)((enum tfo_sink_signal)r->route,
 		    evhttp_find_header(in, "Content-Type"), evhttp_find_header(in, "Content-Encoding"),
 		    evbuffer_pullup(body, -1), r->bytes, &r->sum);
 		r->decoded = e == TFO_OK;

@@ -29,12 +29,14 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: tfo-sink [--listen HOST:PORT] [--out FILE] [--fail-first N]\n"
-	    "                [--fail-status CODE] [--quiet]\n"
+	    "                [--fail-status CODE] [--quiet] [--count-only]\n"
 	    "  --listen HOST:PORT  address to listen on (default 127.0.0.1:4318; port 0 = any)\n"
 	    "  --out FILE          append one JSON line per request (docs/tfo-sink.md)\n"
 	    "  --fail-first N      answer the first N requests with --fail-status\n"
 	    "  --fail-status CODE  status for --fail-first (default 503, with Retry-After: 1)\n"
-	    "  --quiet             no per-request line on stdout\n");
+	    "  --quiet             no per-request line on stdout\n"
+	    "  --count-only        protobuf bodies: check framing and count, no full decode\n"
+	    "                      (benchmarks: --out lines then carry no body)\n");
 }
 
 /* parse_ulong - whole-string decimal in [min, max] */
@@ -84,6 +86,7 @@ parse_args(int argc, char **argv, struct options *o, struct sink *sk)
 		{ "fail-first", required_argument, NULL, 'f' },
 		{ "fail-status", required_argument, NULL, 's' },
 		{ "quiet", no_argument, NULL, 'q' },
+		{ "count-only", no_argument, NULL, 'c' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -110,6 +113,9 @@ parse_args(int argc, char **argv, struct options *o, struct sink *sk)
 			break;
 		case 'q':
 			sk->quiet = 1;
+			break;
+		case 'c':
+			sk->count_only = 1;
 			break;
 		case 'h':
 			usage(stdout);

@@ -15,6 +15,7 @@ struct sink {
 	unsigned long fail_first;   /* answer fail_status to this many requests */
 	int fail_status;
 	int quiet;                  /* no per-request stdout line */
+	int count_only;             /* --count-only: tfo_sink_count, no body */
 	uint64_t requests;          /* requests seen so far */
 };
 

@@ -743,6 +743,69 @@ test_invalid_utf8_sanitised(void **state)
 	free(b.p);
 }
 
+/* count_same - tfo_sink_count agrees with tfo_sink_decode on a good body */
+static void
+count_same(enum tfo_sink_signal sig, const char *enc, const struct buf *b)
+{
+	struct tfo_sink_summary d, c;
+
+	assert_int_equal(tfo_sink_decode(sig, PB, enc, b->p, b->n, &d), TFO_OK);
+	assert_int_equal(tfo_sink_count(sig, PB, enc, b->p, b->n, &c), TFO_OK);
+	assert_null(c.body);
+	assert_int_equal(c.resources, d.resources);
+	assert_int_equal(c.metrics, d.metrics);
+	assert_int_equal(c.points, d.points);
+	assert_int_equal(c.records, d.records);
+	assert_int_equal(c.decoded_bytes, d.decoded_bytes);
+	assert_int_equal(c.gzip, d.gzip);
+	assert_string_equal(c.host, d.host);
+	tfo_sink_summary_fini(&d);
+	tfo_sink_summary_fini(&c);
+}
+
+static void
+test_count_only(void **state)
+{
+	struct buf m = metrics_pb("h1"), l = logs_pb(5), z = gzip_of(m.p, m.n);
+	struct tfo_sink_summary s;
+	enum tfo_err e;
+
+	(void)state;
+	count_same(TFO_SINK_METRICS, NULL, &m);
+	count_same(TFO_SINK_METRICS, "gzip", &z);
+	count_same(TFO_SINK_LOGS, NULL, &l);
+	assert_int_equal(tfo_sink_count(TFO_SINK_LOGS, PB, NULL, l.p, l.n, &s), TFO_OK);
+	assert_int_equal(s.records, 5);
+	assert_string_equal(s.host, "logs-host");
+	tfo_sink_summary_fini(&s);
+	/* Every truncation is refused or, cut on a field boundary, counts less. */
+	for (size_t cut = 0; cut < l.n; cut++) {
+		e = tfo_sink_count(TFO_SINK_LOGS, PB, NULL, l.p, cut, &s);
+		assert_true(e == TFO_EINVAL || (e == TFO_OK && s.records < 5));
+		assert_true(e == TFO_OK || s.error[0] != '\0');
+		tfo_sink_summary_fini(&s);
+	}
+	/* A known message field with a varint wire type; a bad tag; gzip errors. */
+	assert_int_equal(tfo_sink_count(TFO_SINK_LOGS, PB, NULL, (const uint8_t *)"\x08\x01", 2, &s),
+	    TFO_EINVAL);
+	assert_non_null(strstr(s.error, "not a message"));
+	assert_int_equal(tfo_sink_count(TFO_SINK_METRICS, PB, NULL, (const uint8_t *)"\x0a\x02\x12\x05",
+	    4, &s), TFO_EINVAL);
+	assert_int_equal(tfo_sink_count(TFO_SINK_METRICS, PB, NULL, (const uint8_t *)"\x00", 1, &s),
+	    TFO_EINVAL);
+	assert_int_equal(tfo_sink_count(TFO_SINK_METRICS, PB, "gzip", m.p, m.n, &s), TFO_EINVAL);
+	assert_int_equal(tfo_sink_count(TFO_SINK_METRICS, "text/plain", NULL, m.p, m.n, &s),
+	    TFO_EPROTO);
+	/* JSON is decoded in full even in count mode. */
+	assert_int_equal(tfo_sink_count(TFO_SINK_LOGS, JS, NULL, (const uint8_t *)"{\"resourceLogs\":[]}",
+	    19, &s), TFO_OK);
+	assert_non_null(s.body);
+	tfo_sink_summary_fini(&s);
+	free(m.p);
+	free(l.p);
+	free(z.p);
+}
+
 int
 main(void)
 {
@@ -762,6 +825,7 @@ main(void)
 		cmocka_unit_test(test_detail_cap),
 		cmocka_unit_test(test_size_caps),
 		cmocka_unit_test(test_invalid_utf8_sanitised),
+		cmocka_unit_test(test_count_only),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
