@@ -102,24 +102,22 @@ exchange(struct tfo_bufclient *c, const ProtobufCMessage *req,
     const ProtobufCMessageDescriptor *d, unsigned attempts, ProtobufCMessage **reply)
 {
 	size_t len = protobuf_c_message_get_packed_size(req);
-	uint8_t *buf = malloc(len ? len : 1);
 	uint64_t start = mono_ms();
 	enum tfo_err e = TFO_ETIMEDOUT;
 
 	*reply = NULL;
-	if (!c->open || buf == NULL) {
-		free(buf);
-		return c->open ? TFO_ENOMEM : TFO_EINVAL;
-	}
-	protobuf_c_message_pack(req, buf);
+	if (!c->open)
+		return TFO_EINVAL;
 	for (unsigned n = 1;; n++) {
 		nng_msg *m;
 		int rv;
+		/* packed into the message itself (puts are up to megabytes: no
+		 * staging copy); a resend packs the same request again */
 		if (nng_msg_alloc(&m, len) != 0) {
 			e = TFO_ENOMEM;
 			break;
 		}
-		memcpy(nng_msg_body(m), buf, len);
+		protobuf_c_message_pack(req, nng_msg_body(m));
 		if ((rv = nng_sendmsg(c->s, m, 0)) != 0) {
 			nng_msg_free(m);
 			e = rv == NNG_ETIMEDOUT ? TFO_ETIMEDOUT : TFO_EIO;
@@ -135,7 +133,6 @@ exchange(struct tfo_bufclient *c, const ProtobufCMessage *req,
 		if (c->ingest && (e = redial(c)) != TFO_OK)
 			break;
 	}
-	free(buf);
 	return *reply ? TFO_OK : e;
 }
 

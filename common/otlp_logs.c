@@ -1,8 +1,8 @@
 /*
- * otlp_logs.c - ResourceLogs encoding for tfo-logs. Each LogRecord, the
- * Resource and the InstrumentationScope are packed by protobuf-c; the
- * repeated-field framing around them (tag + length) is written here so that
- * records are packed once as they arrive and never held as a message tree.
+ * otlp_logs.c - ResourceLogs encoding for tfo-logs. The Resource and the
+ * InstrumentationScope are packed once by protobuf-c; each LogRecord and the
+ * framing around them (tag + length) is written here, so that records are
+ * encoded once as they arrive and never held as a message tree.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -87,99 +87,139 @@ reserve(struct tfo_otlp_logs *b, size_t more)
 	return TFO_OK;
 }
 
-/* fill_attrs - protobuf-c KeyValues for a, in caller-provided storage */
-static void
-fill_attrs(const struct tfo_log_attr *a, size_t n, Opentelemetry__Proto__Common__V1__KeyValue *kv,
-    Opentelemetry__Proto__Common__V1__AnyValue *av, Opentelemetry__Proto__Common__V1__KeyValue **kvp)
+/* Attributes as protobuf-c KeyValues, with their packed sizes. */
+struct attrs {
+	Opentelemetry__Proto__Common__V1__KeyValue kv[TFO_OTLP_LOGS_MAX_ATTRS];
+	Opentelemetry__Proto__Common__V1__AnyValue av[TFO_OTLP_LOGS_MAX_ATTRS];
+	size_t sz[TFO_OTLP_LOGS_MAX_ATTRS];
+	size_t n;
+};
+
+/* attrs_fill - a[0..n) as KeyValues; the framed size of them all */
+static size_t
+attrs_fill(struct attrs *at, const struct tfo_log_attr *a, size_t n)
 {
+	size_t total = 0;
+
+	at->n = n;
 	for (size_t i = 0; i < n; i++) {
-		opentelemetry__proto__common__v1__key_value__init(&kv[i]);
-		opentelemetry__proto__common__v1__any_value__init(&av[i]);
-		kv[i].key = (char *)a[i].key;
-		kv[i].value = &av[i];
+		Opentelemetry__Proto__Common__V1__AnyValue *av = &at->av[i];
+		opentelemetry__proto__common__v1__key_value__init(&at->kv[i]);
+		opentelemetry__proto__common__v1__any_value__init(av);
+		at->kv[i].key = (char *)a[i].key;
+		at->kv[i].value = av;
 		if (a[i].str != NULL) {
-			av[i].value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE;
-			av[i].string_value = (char *)a[i].str;
+			av->value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_STRING_VALUE;
+			av->string_value = (char *)a[i].str;
 		} else {
-			av[i].value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_BOOL_VALUE;
-			av[i].bool_value = a[i].boolean != 0;
+			av->value_case = OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_BOOL_VALUE;
+			av->bool_value = a[i].boolean != 0;
 		}
-		kvp[i] = &kv[i];
+		at->sz[i] = opentelemetry__proto__common__v1__key_value__get_packed_size(&at->kv[i]);
+		total += tfo_pb_lenhdr_size(F_LR_ATTR, at->sz[i]) + at->sz[i];
 	}
+	return total;
+}
+
+/* attrs_put - the KeyValues framed as LogRecord.attributes at p; the end */
+static uint8_t *
+attrs_put(const struct attrs *at, uint8_t *p)
+{
+	for (size_t i = 0; i < at->n; i++) {
+		p += tfo_pb_lenhdr_put(p, F_LR_ATTR, at->sz[i]);
+		p += opentelemetry__proto__common__v1__key_value__pack(&at->kv[i], p);
+	}
+	return p;
 }
 
 enum tfo_err
 tfo_otlp_logs_pack_attrs(const struct tfo_log_attr *a, size_t n, uint8_t **out, size_t *len)
 {
-	Opentelemetry__Proto__Common__V1__KeyValue kv[TFO_OTLP_LOGS_MAX_ATTRS];
-	Opentelemetry__Proto__Common__V1__AnyValue av[TFO_OTLP_LOGS_MAX_ATTRS];
-	Opentelemetry__Proto__Common__V1__KeyValue *kvp[TFO_OTLP_LOGS_MAX_ATTRS];
-	size_t total = 0, o = 0;
+	struct attrs at;
+	size_t total;
 	uint8_t *p;
 
 	if (n > TFO_OTLP_LOGS_MAX_ATTRS)
 		return TFO_EINVAL;
-	fill_attrs(a, n, kv, av, kvp);
-	for (size_t i = 0; i < n; i++) {
-		size_t sz = opentelemetry__proto__common__v1__key_value__get_packed_size(&kv[i]);
-		total += tfo_pb_lenhdr_size(F_LR_ATTR, sz) + sz;
-	}
+	total = attrs_fill(&at, a, n);
 	if ((p = malloc(total ? total : 1)) == NULL)
 		return TFO_ENOMEM;
-	for (size_t i = 0; i < n; i++) {
-		size_t sz = opentelemetry__proto__common__v1__key_value__get_packed_size(&kv[i]);
-		o += tfo_pb_lenhdr_put(p + o, F_LR_ATTR, sz);
-		o += opentelemetry__proto__common__v1__key_value__pack(&kv[i], p + o);
-	}
+	*len = (size_t)(attrs_put(&at, p) - p);
 	*out = p;
-	*len = o;
 	return TFO_OK;
 }
 
+/* Scalar LogRecord fields, written by hand (tag bytes: field << 3 | wire). */
+#define T_LR_TIME       0x09    /* 1 time_unix_nano, fixed64 */
+#define T_LR_SEV        0x10    /* 2 severity_number, varint */
+#define F_LR_SEV_TEXT   3       /* severity_text */
+#define T_LR_OBSERVED   0x59    /* 11 observed_time_unix_nano, fixed64 */
+
+static uint8_t *
+put_fixed64(uint8_t *p, uint8_t tag, uint64_t v)
+{
+	*p++ = tag;
+	for (int i = 0; i < 8; i++)
+		*p++ = (uint8_t)(v >> (8 * i));
+	return p;
+}
+
 /*
- * tfo_otlp_logs_add - the record's scalar fields and per-record attributes
- * are packed by protobuf-c; the body (an AnyValue string, whose length we
- * know) and the pre-framed attributes are appended as fields 5 and 6.
+ * tfo_otlp_logs_add - one LogRecord framed straight into the batch: this is
+ * the per-line path of tfo-logs, so the fields are written by hand (protobuf-c
+ * would build and walk a message per line). Only per-record attributes, rare,
+ * go through protobuf-c's KeyValue packer.
  */
 enum tfo_err
 tfo_otlp_logs_add(struct tfo_otlp_logs *b, const struct tfo_log_record *r)
 {
-	Opentelemetry__Proto__Logs__V1__LogRecord lr = OPENTELEMETRY__PROTO__LOGS__V1__LOG_RECORD__INIT;
-	Opentelemetry__Proto__Common__V1__KeyValue kv[TFO_OTLP_LOGS_MAX_ATTRS];
-	Opentelemetry__Proto__Common__V1__AnyValue av[TFO_OTLP_LOGS_MAX_ATTRS];
-	Opentelemetry__Proto__Common__V1__KeyValue *kvp[TFO_OTLP_LOGS_MAX_ATTRS];
-	size_t head, blen, inner, sz;
+	struct attrs at;
+	size_t blen, inner, tlen = 0, sz;
 	uint8_t *p;
 	enum tfo_err e;
 
 	if (r->nattrs > TFO_OTLP_LOGS_MAX_ATTRS || r->body == NULL)
 		return TFO_EINVAL;
-	fill_attrs(r->attrs, r->nattrs, kv, av, kvp);
-	lr.time_unix_nano = r->time_ns;
-	lr.observed_time_unix_nano = r->observed_ns;
-	lr.severity_number = (Opentelemetry__Proto__Logs__V1__SeverityNumber)r->severity_number;
-	if (r->severity_text != NULL)
-		lr.severity_text = (char *)r->severity_text;
-	lr.n_attributes = r->nattrs;
-	lr.attributes = kvp;
-
+	sz = attrs_fill(&at, r->attrs, r->nattrs);
+	if (r->severity_text != NULL && r->severity_text[0] != '\0') {
+		tlen = strlen(r->severity_text);
+		sz += tfo_pb_lenhdr_size(F_LR_SEV_TEXT, tlen) + tlen;
+	}
+	if (r->time_ns != 0)
+		sz += 9;
+	if (r->severity_number != 0)
+		sz += 1 + tfo_pb_varint_size((uint64_t)(int64_t)r->severity_number);
+	if (r->observed_ns != 0)
+		sz += 9;
 	blen = r->body_len ? r->body_len : strlen(r->body);
 	inner = tfo_pb_lenhdr_size(F_AV_STRING, blen) + blen;
-	head = opentelemetry__proto__logs__v1__log_record__get_packed_size(&lr);
-	sz = head + tfo_pb_lenhdr_size(F_LR_BODY, inner) + inner + r->attrs_packed_len;
+	sz += tfo_pb_lenhdr_size(F_LR_BODY, inner) + inner + r->attrs_packed_len;
 	if ((e = reserve(b, TFO_PB_LENHDR_MAX + sz)) != TFO_OK)
 		return e;
 	p = b->buf + b->len;
 	p += tfo_pb_lenhdr_put(p, F_SL_RECORD, sz);
-	p += opentelemetry__proto__logs__v1__log_record__pack(&lr, p);
+	if (r->time_ns != 0)
+		p = put_fixed64(p, T_LR_TIME, r->time_ns);
+	if (r->severity_number != 0) {
+		*p++ = T_LR_SEV;
+		p += tfo_pb_varint_put(p, (uint64_t)(int64_t)r->severity_number);
+	}
+	if (tlen) {
+		p += tfo_pb_lenhdr_put(p, F_LR_SEV_TEXT, tlen);
+		memcpy(p, r->severity_text, tlen);
+		p += tlen;
+	}
 	p += tfo_pb_lenhdr_put(p, F_LR_BODY, inner);
 	p += tfo_pb_lenhdr_put(p, F_AV_STRING, blen);
 	memcpy(p, r->body, blen);
 	p += blen;
+	p = attrs_put(&at, p);
 	if (r->attrs_packed_len) {
 		memcpy(p, r->attrs_packed, r->attrs_packed_len);
 		p += r->attrs_packed_len;
 	}
+	if (r->observed_ns != 0)
+		p = put_fixed64(p, T_LR_OBSERVED, r->observed_ns);
 	b->len = (size_t)(p - b->buf);
 	b->count++;
 	return TFO_OK;

@@ -100,6 +100,9 @@ def main():
         app = os.path.join(logdir, "app.log")
         staged = os.path.join(logdir, "staged.tmp")
         size, lines = write_file(staged, mib, line_bytes)
+        # start_at: beginning - the file is renamed in after the workers are
+        # ready; if tfo-logs' first scan came later, `end` would skip it all
+        # (that race was the bench's occasional hang).
         with open(agent.cfg, "a") as f:
             f.write(f"""telemetryflow:
   endpoint: {sink.url}
@@ -116,6 +119,7 @@ collectors:
   logs:
     enabled: true
     paths: [{app}]
+    start_at: beginning
     batch_max_lines: 10000
 buffer:
   max_size_mb: {max(1024, 4 * mib)}

@@ -22,9 +22,12 @@ struct collect {
 	uint32_t points;
 };
 
+/* collect_add - the payload of sv appended to the batch; -1 on ENOMEM, -2 damaged */
 static int
-collect_add(struct collect *c, const char *v, size_t vl)
+collect_add(struct collect *c, const struct store_value *sv)
 {
+	size_t vl = sv->raw_len;
+
 	if (c->n == c->ncap) {
 		size_t cap = c->ncap ? c->ncap * 2 : 64;
 		size_t *o = realloc(c->off, cap * sizeof(*o)), *l;
@@ -46,7 +49,8 @@ collect_add(struct collect *c, const char *v, size_t vl)
 		c->blob = b;
 		c->cap = cap;
 	}
-	memcpy(c->blob + c->used, v, vl);
+	if (store_value_payload(sv, c->blob + c->used) != 0)
+		return -2;
 	c->off[c->n] = c->used;
 	c->len[c->n++] = vl;
 	c->used += vl;
@@ -82,23 +86,25 @@ collect(struct tfo_store *st, uint32_t s, uint64_t from, uint64_t to, uint64_t m
 	    leveldb_iter_next(it)) {
 		size_t kl, vl;
 		const char *k = leveldb_iter_key(it, &kl), *v = leveldb_iter_value(it, &vl);
+		struct store_value sv;
+		int bad, r;
 		uint32_t ks;
 		uint64_t seq;
 
 		if (tfo_store_key_parse(k, kl, &ks, &seq) != 0 || ks != s || seq >= to)
 			break;
-		if (c->n >= max_n || (c->n && vl >= TFO_STORE_HDR &&
-		    c->payload + (vl - TFO_STORE_HDR) > max_bytes)) {
+		bad = store_value_parse((const uint8_t *)v, vl, &sv) != 0;
+		if (c->n >= max_n || (c->n && !bad && c->payload + sv.raw_len > max_bytes)) {
 			full = 1;
 			break;
 		}
-		if (vl < TFO_STORE_HDR)
+		if (bad || (r = collect_add(c, &sv)) == -2)
 			st->s.drops[s][TFO_DROP_CORRUPT]++;     /* kept in range, deleted at ack */
-		else if (collect_add(c, v + TFO_STORE_HDR, vl - TFO_STORE_HDR) != 0) {
+		else if (r != 0) {
 			leveldb_iter_destroy(it);
 			return TFO_ENOMEM;
 		} else
-			c->points += store_get_be32((const uint8_t *)v + 8);
+			c->points += sv.points;
 		c->end = seq + 1;
 		c->count++;
 		c->bytes += kl + vl;

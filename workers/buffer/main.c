@@ -374,6 +374,8 @@ buffer_stats(struct tfo_worker *w, struct tfo_stats *ts, void *arg)
 	tfo_stats_num(ts, "last_group", (double)b->last_group);
 	tfo_stats_num(ts, "last_sync_ms", (double)s.last_sync_us / 1000.0);
 	tfo_stats_num(ts, "disk_bytes", (double)s.disk_bytes);
+	tfo_stats_num(ts, "lz4_raw_bytes", (double)s.lz4_raw);
+	tfo_stats_num(ts, "lz4_stored_bytes", (double)s.lz4_stored);
 	tfo_stats_num(ts, "bad_ingest", (double)b->cnt.bad_ingest);
 	tfo_stats_num(ts, "bad_export", (double)b->cnt.bad_export);
 	tfo_stats_num(ts, "refused_peers", (double)(b->ingest.pol.rejected +

@@ -215,7 +215,9 @@ tfo_store_put(struct tfo_store *st, const struct tfo_store_put *p, const char **
 	uint64_t size = TFO_STORE_KEYLEN + TFO_STORE_HDR + (uint64_t)p->len, now;
 	struct dedupe *d;
 	struct sigq *q;
-	uint8_t key[TFO_STORE_KEYLEN], *v;
+	uint8_t key[TFO_STORE_KEYLEN];
+	const uint8_t *v;
+	size_t vl;
 
 	if ((*why = put_check(st, p, size)) != NULL)
 		return TFO_PUT_INVALID;
@@ -224,6 +226,13 @@ tfo_store_put(struct tfo_store *st, const struct tfo_store_put *p, const char **
 		st->s.dup_puts++;
 		return TFO_PUT_DUP;
 	}
+	/* bounds count what is stored: compressed first */
+	now = store_now(st);
+	if ((vl = store_value_encode(st, now, p->points, p->payload, p->len, &v)) == 0) {
+		*why = p->len > TFO_STORE_VALUE_MAX ? "payload too large" : "out of memory";
+		return TFO_PUT_INVALID;
+	}
+	size = TFO_STORE_KEYLEN + vl;
 	if (st->o.max_bytes && store_total_bytes(st) + size > st->o.max_bytes) {
 		if (p->block_when_full) {
 			st->s.busy++;
@@ -234,19 +243,13 @@ tfo_store_put(struct tfo_store *st, const struct tfo_store_put *p, const char **
 		    (s = oldest_signal(st)) != 0)
 			drop_head(st, s, TFO_DROP_SIZE);
 	}
-	now = store_now(st);
-	if ((v = store_scratch(st, TFO_STORE_HDR + p->len)) == NULL ||
-	    staged_add(st, p->signal, st->q[p->signal].tail, size, now) != 0) {
+	if (staged_add(st, p->signal, st->q[p->signal].tail, size, now) != 0) {
 		*why = "out of memory";
 		return TFO_PUT_INVALID;
 	}
 	q = &st->q[p->signal];
-	store_be64(v, now);
-	store_be32(v + 8, p->points);
-	memcpy(v + TFO_STORE_HDR, p->payload, p->len);
 	tfo_store_key(key, p->signal, q->tail);
-	leveldb_writebatch_put(st->wb, (const char *)key, sizeof(key), (const char *)v,
-	    TFO_STORE_HDR + p->len);
+	leveldb_writebatch_put(st->wb, (const char *)key, sizeof(key), (const char *)v, vl);
 	/* The offsets go in the same write batch: they never run ahead of the data. */
 	if (stage_checkpoints(st, p) != 0)
 		log_warn("store: checkpoints of role %u not staged (out of memory)", p->role);
@@ -259,7 +262,7 @@ tfo_store_put(struct tfo_store *st, const struct tfo_store_put *p, const char **
 	st->s.puts++;
 	st->s.points_in += p->points;
 	st->npending++;
-	st->pending_bytes += p->len;
+	st->pending_bytes += vl;
 	st->pending_durable = 1;
 	return TFO_PUT_STAGED;
 }

@@ -334,9 +334,9 @@ store_alloc_opts(struct tfo_store *st)
 	leveldb_options_set_paranoid_checks(st->opt, 1);
 	leveldb_options_set_max_open_files(st->opt, 64);
 	leveldb_options_set_cache(st->opt, st->cache);
-	/* No snappy: every value is written once and read once (a queue), so
-	 * compressing it on flush and inflating it on drain was the worker's
-	 * largest CPU cost; size limits count logical bytes either way. */
+	/* No snappy: large payloads are LZ4-compressed before LevelDB sees
+	 * them (value.c), which also shrinks its log; snappy on top would only
+	 * spend CPU on flush and on drain. */
 	leveldb_options_set_compression(st->opt, leveldb_no_compression);
 	/* The memtable is resident memory while an idle agent trickles in data:
 	 * LevelDB's 4 MiB default, not more (DESIGN §8 memory budget). */

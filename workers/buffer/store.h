@@ -23,6 +23,7 @@
 #define TFO_STORE_NROLE 8          /* index = Tfo__V1__Role */
 #define TFO_STORE_HDR 12           /* ts_ms u64 + points u32 before each payload */
 #define TFO_STORE_KEYLEN 12        /* "q/1/" + 8 bytes */
+#define TFO_STORE_VALUE_MAX (16u << 20)  /* largest payload stored (ingest takes 4 MiB) */
 #define TFO_STORE_MAX_CHECKPOINTS 256  /* per Put */
 #define TFO_STORE_MAX_FILE_ID 512
 #define TFO_STORE_MAX_BATCH_ENTRIES 4096
@@ -90,6 +91,7 @@ struct tfo_store_stats {
 	uint64_t commits, commit_errors;
 	uint64_t drops[TFO_STORE_NSIG][TFO_DROP_NREASONS];
 	uint64_t disk_bytes;
+	uint64_t lz4_raw, lz4_stored;  /* payload bytes compressed, and what they became */
 	uint64_t last_sync_us;
 	uint64_t quarantines;
 	char quarantine[384];      /* last quarantine event, "" if none */

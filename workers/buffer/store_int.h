@@ -93,4 +93,24 @@ int store_head_ts(struct tfo_store *st, uint32_t s, uint64_t *ts);
 /* store_scratch - a buffer of at least len bytes owned by the store, or NULL */
 uint8_t *store_scratch(struct tfo_store *st, size_t len);
 
+/* A stored value, parsed (value.c). */
+struct store_value {
+	uint32_t points;
+	int lz4;                   /* body is an LZ4 block of raw_len bytes */
+	const uint8_t *body;
+	size_t body_len, raw_len;
+};
+
+/*
+ * store_value_encode - the value for a put (in the store's scratch, valid
+ * until the next use of it) at *out; its length, 0 when out of memory or the
+ * payload is over TFO_STORE_VALUE_MAX.
+ */
+size_t store_value_encode(struct tfo_store *st, uint64_t ts, uint32_t points,
+    const uint8_t *payload, size_t len, const uint8_t **out);
+/* store_value_parse - header of a stored value; -1 when it is damaged */
+int store_value_parse(const uint8_t *v, size_t vl, struct store_value *sv);
+/* store_value_payload - the payload (sv->raw_len bytes) into dst; -1 when damaged */
+int store_value_payload(const struct store_value *sv, uint8_t *dst);
+
 #endif

@@ -209,11 +209,10 @@ utf8_seq(const uint8_t *p, size_t n, size_t *bad)
 }
 
 size_t
-tfo_logs_utf8_repair(const uint8_t *src, size_t len, char *dst, size_t *replaced)
+tfo_logs_utf8_clean(const uint8_t *src, size_t len)
 {
-	size_t i = 0, o = 0, k, bad;
+	size_t i = 0, k, bad;
 
-	*replaced = 0;
 	while (i < len) {
 		/* fast path: 8 ASCII bytes, none of them NUL */
 		while (len - i >= 8) {
@@ -222,24 +221,37 @@ tfo_logs_utf8_repair(const uint8_t *src, size_t len, char *dst, size_t *replaced
 			if ((w & 0x8080808080808080ull) != 0 ||
 			    ((w - 0x0101010101010101ull) & ~w & 0x8080808080808080ull) != 0)
 				break;
-			memcpy(dst + o, &w, 8);
-			o += 8;
 			i += 8;
 		}
 		if (i >= len)
 			break;
-		if (src[i] < 0x80 && src[i] != 0) {
-			dst[o++] = (char)src[i++];
-			continue;
-		}
-		if (src[i] != 0 && (k = utf8_seq(src + i, len - i, &bad)) > 0) {
-			memcpy(dst + o, src + i, k);
-			o += k;
+		if (src[i] < 0x80 && src[i] != 0)
+			i++;
+		else if (src[i] != 0 && (k = utf8_seq(src + i, len - i, &bad)) > 0)
 			i += k;
-			continue;
-		}
-		if (src[i] == 0)
-			bad = 1;
+		else
+			break;
+	}
+	return i;
+}
+
+size_t
+tfo_logs_utf8_repair(const uint8_t *src, size_t len, char *dst, size_t *replaced)
+{
+	size_t i = 0, o = 0, k, bad;
+
+	*replaced = 0;
+	while (i < len) {
+		k = tfo_logs_utf8_clean(src + i, len - i);
+		memcpy(dst + o, src + i, k);
+		o += k;
+		i += k;
+		if (i >= len)
+			break;
+		/* src[i] is NUL or starts an invalid sequence */
+		bad = 1;
+		if (src[i] != 0)
+			(void)utf8_seq(src + i, len - i, &bad);
 		memcpy(dst + o, "\xef\xbf\xbd", 3);
 		o += 3;
 		i += bad;

@@ -61,6 +61,9 @@ void lsplit_release(struct lsplit *s);
  * output length; *replaced counts replacements.
  */
 size_t tfo_logs_utf8_repair(const uint8_t *src, size_t len, char *dst, size_t *replaced);
+/* tfo_logs_utf8_clean - length of the longest prefix of src that needs no
+ * repair (== len: src is valid UTF-8 without NUL and can be used as it is) */
+size_t tfo_logs_utf8_clean(const uint8_t *src, size_t len);
 
 /*
  * tfo_logs_severity - find a level word in the first bytes of a line and

@@ -290,10 +290,17 @@ emit(struct tailer *t, struct tfile *f, struct bentry *e, const struct mrec *r, 
 
 	if (tfo_otlp_logs_count(t->enc) == 0)
 		t->batch_start = now;
-	blen = tfo_logs_utf8_repair(r->p, r->len, t->scratch, &fixed);
-	rec.body = t->scratch;
+	/* most lines are clean: encoded from the read buffer, not copied first */
+	if (tfo_logs_utf8_clean(r->p, r->len) == r->len) {
+		rec.body = r->len ? (const char *)r->p : "";  /* body_len 0 means a C string */
+		blen = r->len;
+		fixed = 0;
+	} else {
+		blen = tfo_logs_utf8_repair(r->p, r->len, t->scratch, &fixed);
+		rec.body = t->scratch;
+	}
 	rec.observed_ns = t->obs_ns;
-	rec.severity_number = tfo_logs_severity((const uint8_t *)t->scratch, blen, &w, &wl);
+	rec.severity_number = tfo_logs_severity((const uint8_t *)rec.body, blen, &w, &wl);
 	if (rec.severity_number != 0) {
 		memcpy(sev, w, wl);     /* level words are at most 8 bytes */
 		sev[wl] = '\0';

@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "tests/unit/buffer/helpers.h"
+#include "workers/buffer/store_int.h"
 
 #define SIG_M TFO__V1__SIGNAL__SIGNAL_METRICS
 #define SIG_L TFO__V1__SIGNAL__SIGNAL_LOGS
@@ -583,6 +584,112 @@ test_locked_store_not_moved(void **state)
 	fix_fini(&f);
 }
 
+/* ------------------------------------------------------------------ values */
+
+/* fill - n bytes: log-like text (compressible) or pseudo-random bytes */
+static void
+fill(uint8_t *p, size_t n, int text, uint32_t seed)
+{
+	for (size_t i = 0; i < n; i++) {
+		seed = seed * 1103515245u + 12345u;
+		p[i] = text ? (uint8_t)("0123456789 INFO request served\n"[(i + seed % 3) % 32])
+		    : (uint8_t)(seed >> 16);
+	}
+}
+
+static void
+test_lz4_values(void **state)
+{
+	static const struct { size_t len; int text; } cases[] = {
+		{ 64 * 1024, 1 },       /* a log batch: stored compressed */
+		{ 200, 1 },             /* small (metrics): stored as it is */
+		{ 64 * 1024, 0 },       /* incompressible: stored as it is */
+		{ 1024, 1 },            /* at the threshold */
+	};
+	enum { N = sizeof(cases) / sizeof(cases[0]) };
+	uint8_t *pl[N];
+	uint64_t raw = 0;
+	struct tfo_store_stats s;
+	struct tfo_store_batch b;
+	struct fix f;
+
+	(void)state;
+	fix_init(&f, 0, 0);
+	for (size_t i = 0; i < N; i++) {
+		struct tfo_store_put p = { .role = 1, .incarnation = 1, .seq = i + 1,
+			.signal = SIG_L, .len = cases[i].len, .points = (uint32_t)i + 7 };
+		const char *why;
+		pl[i] = malloc(cases[i].len);
+		fill(pl[i], cases[i].len, cases[i].text, (uint32_t)i);
+		p.payload = pl[i];
+		raw += cases[i].len;
+		assert_int_equal(tfo_store_put(f.st, &p, &why), TFO_PUT_STAGED);
+	}
+	commit_ok(&f);
+	fix_close(&f);
+	fix_open(&f);           /* read back from disk, not the pending batch */
+	tfo_store_get_stats(f.st, &s);
+	assert_true(s.bytes[SIG_L] < raw);      /* bounds count stored bytes */
+	assert_int_equal(tfo_store_fetch(f.st, SIG_L, 1u << 20, &b), TFO_OK);
+	assert_int_equal(b.n, N);
+	assert_int_equal(b.points, 7 + 8 + 9 + 10);
+	for (size_t i = 0; i < N; i++) {
+		assert_int_equal(b.len[i], cases[i].len);
+		assert_memory_equal(b.data[i], pl[i], cases[i].len);
+		free(pl[i]);
+	}
+	tfo_store_batch_free(&b);
+	fix_fini(&f);
+}
+
+static void
+test_value_damage(void **state)
+{
+	uint8_t payload[4096], v[8192], out[4096];
+	struct store_value sv;
+	const uint8_t *enc;
+	size_t vl;
+	struct fix f;
+
+	(void)state;
+	fix_init(&f, 0, 0);
+	fill(payload, sizeof(payload), 1, 5);
+	vl = store_value_encode(f.st, 42, 3, payload, sizeof(payload), &enc);
+	assert_true(vl > TFO_STORE_HDR && vl < sizeof(payload));
+	memcpy(v, enc, vl);
+	assert_int_equal(store_value_parse(v, vl, &sv), 0);
+	assert_true(sv.lz4);
+	assert_int_equal(sv.points, 3);
+	assert_int_equal(store_value_payload(&sv, out), 0);
+	assert_memory_equal(out, payload, sizeof(payload));
+	/* a raw length that disagrees with the block */
+	v[TFO_STORE_HDR + 3] ^= 1;
+	assert_int_equal(store_value_parse(v, vl, &sv), 0);
+	assert_int_equal(store_value_payload(&sv, out), -1);
+	v[TFO_STORE_HDR + 3] ^= 1;
+	/* lengths no put could have had, and a cut header */
+	store_be32(v + TFO_STORE_HDR, 0);
+	assert_int_equal(store_value_parse(v, vl, &sv), -1);
+	store_be32(v + TFO_STORE_HDR, TFO_STORE_VALUE_MAX + 1);
+	assert_int_equal(store_value_parse(v, vl, &sv), -1);
+	assert_int_equal(store_value_parse(v, TFO_STORE_HDR + 4, &sv), -1);
+	assert_int_equal(store_value_parse(v, TFO_STORE_HDR - 1, &sv), -1);
+	/* a truncated block */
+	store_be32(v + TFO_STORE_HDR, sizeof(payload));
+	assert_int_equal(store_value_parse(v, vl - 9, &sv), 0);
+	assert_int_equal(store_value_payload(&sv, out), -1);
+	/* a value from before compression: points word without the flag */
+	store_be64(v, 42);
+	store_be32(v + 8, 9);
+	memcpy(v + TFO_STORE_HDR, "plain", 5);
+	assert_int_equal(store_value_parse(v, TFO_STORE_HDR + 5, &sv), 0);
+	assert_false(sv.lz4);
+	assert_int_equal(sv.raw_len, 5);
+	assert_int_equal(store_value_payload(&sv, out), 0);
+	assert_memory_equal(out, "plain", 5);
+	fix_fini(&f);
+}
+
 int
 main(void)
 {
@@ -604,6 +711,8 @@ main(void)
 		cmocka_unit_test(test_quarantine_current),
 		cmocka_unit_test(test_quarantine_log),
 		cmocka_unit_test(test_locked_store_not_moved),
+		cmocka_unit_test(test_lz4_values),
+		cmocka_unit_test(test_value_damage),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

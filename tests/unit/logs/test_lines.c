@@ -172,6 +172,8 @@ repair_case(const char *in, size_t len, const char *want, size_t want_repl)
 	assert_int_equal(n, strlen(want));
 	assert_string_equal(out, want);
 	assert_int_equal(repl, want_repl);
+	/* the clean check agrees: used as it is only when nothing is replaced */
+	assert_int_equal(tfo_logs_utf8_clean((const uint8_t *)in, len) == len, want_repl == 0);
 }
 
 #define R "\xef\xbf\xbd"
@@ -191,6 +193,11 @@ test_utf8(void **state)
 	repair_case("a\0b", 3, "a" R "b", 1);                      /* NUL cannot travel */
 	repair_case("\x80\x80", 2, R R, 2);                        /* stray continuations */
 	repair_case("", 0, "", 0);
+	/* past the 8-byte fast path, and NUL inside an ASCII word */
+	repair_case("0123456789abcdef\xffxyz", 20, "0123456789abcdef" R "xyz", 1);
+	repair_case("01234567\0abcdefgh", 17, "01234567" R "abcdefgh", 1);
+	repair_case("0123456789abcdef\xc3\xa9", 18, "0123456789abcdef\xc3\xa9", 0);
+	assert_int_equal(tfo_logs_utf8_clean((const uint8_t *)"0123456789\xff", 11), 10);
 }
 
 static void

@@ -1,0 +1,88 @@
+/*
+ * value.c - the stored form of a queue entry (tfo-buffer). A value is
+ * [put time ms, be64][points word, be32][body]. Payloads of a kilobyte or
+ * more are stored LZ4-compressed when that makes them smaller: log batches
+ * shrink several times, and every stored byte is written twice by LevelDB
+ * (its log, then a table) and synced, so the disk, not the CPU, was what
+ * bounded log throughput. Bit 31 of the points word marks a compressed body,
+ * [raw length, be32][LZ4 block]; values written before compression existed
+ * never set it (a payload cannot hold 2^31 points).
+ */
+#include "workers/buffer/store_int.h"
+
+#include <lz4.h>
+#include <string.h>
+
+#define VALUE_LZ4      0x80000000u
+#define LZ4_MIN        1024        /* smaller payloads (metrics) are kept as they are */
+#define RAW_LEN_BYTES  4
+
+size_t
+store_value_encode(struct tfo_store *st, uint64_t ts, uint32_t points, const uint8_t *payload,
+    size_t len, const uint8_t **out)
+{
+	size_t cap;
+	uint8_t *v;
+	int n = 0;
+
+	if (len > TFO_STORE_VALUE_MAX)
+		return 0;
+	cap = TFO_STORE_HDR + RAW_LEN_BYTES + (size_t)LZ4_compressBound((int)len);
+	if ((v = store_scratch(st, cap > TFO_STORE_HDR + len ? cap : TFO_STORE_HDR + len)) == NULL)
+		return 0;
+	store_be64(v, ts);
+	points &= ~VALUE_LZ4;
+	if (len >= LZ4_MIN)
+		n = LZ4_compress_default((const char *)payload,
+		    (char *)v + TFO_STORE_HDR + RAW_LEN_BYTES, (int)len, (int)(cap - TFO_STORE_HDR -
+		    RAW_LEN_BYTES));
+	*out = v;
+	if (n > 0 && (size_t)n + RAW_LEN_BYTES < len) {
+		store_be32(v + 8, points | VALUE_LZ4);
+		store_be32(v + TFO_STORE_HDR, (uint32_t)len);
+		st->s.lz4_raw += len;
+		st->s.lz4_stored += (size_t)n + RAW_LEN_BYTES;
+		return TFO_STORE_HDR + RAW_LEN_BYTES + (size_t)n;
+	}
+	store_be32(v + 8, points);
+	memcpy(v + TFO_STORE_HDR, payload, len);
+	return TFO_STORE_HDR + len;
+}
+
+int
+store_value_parse(const uint8_t *v, size_t vl, struct store_value *sv)
+{
+	uint32_t pw;
+
+	if (vl < TFO_STORE_HDR)
+		return -1;
+	pw = store_get_be32(v + 8);
+	sv->points = pw & ~VALUE_LZ4;
+	sv->body = v + TFO_STORE_HDR;
+	sv->body_len = vl - TFO_STORE_HDR;
+	sv->lz4 = (pw & VALUE_LZ4) != 0;
+	sv->raw_len = sv->body_len;
+	if (!sv->lz4)
+		return 0;
+	if (sv->body_len <= RAW_LEN_BYTES)
+		return -1;
+	sv->raw_len = store_get_be32(sv->body);
+	sv->body += RAW_LEN_BYTES;
+	sv->body_len -= RAW_LEN_BYTES;
+	/* hostile or damaged: a length no put could have had */
+	return sv->raw_len == 0 || sv->raw_len > TFO_STORE_VALUE_MAX ? -1 : 0;
+}
+
+int
+store_value_payload(const struct store_value *sv, uint8_t *dst)
+{
+	int n;
+
+	if (!sv->lz4) {
+		memcpy(dst, sv->body, sv->body_len);
+		return 0;
+	}
+	n = LZ4_decompress_safe((const char *)sv->body, (char *)dst, (int)sv->body_len,
+	    (int)sv->raw_len);
+	return n >= 0 && (size_t)n == sv->raw_len ? 0 : -1;
+}
