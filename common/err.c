@@ -17,6 +17,7 @@ tfo_strerror(enum tfo_err e)
 	case TFO_EAGAIN: return "try again";
 	case TFO_EPERM: return "not permitted";
 	case TFO_ECLOSED: return "peer closed";
+	case TFO_EINPROGRESS: return "in progress";
 	}
 	return "unknown error";
 }

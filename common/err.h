@@ -18,6 +18,7 @@ enum tfo_err {
 	TFO_EAGAIN,     /* try again later (busy, full) */
 	TFO_EPERM,      /* not permitted (peer uid, sandbox) */
 	TFO_ECLOSED,    /* peer went away */
+	TFO_EINPROGRESS, /* started, not finished yet (asynchronous calls) */
 };
 
 const char *tfo_strerror(enum tfo_err e);

@@ -86,7 +86,7 @@ main(int argc, char **argv)
 	char *paths[1] = { path };
 	Tfo__V1__LogsConfig cfg = TFO__V1__LOGS_CONFIG__INIT;
 	struct count c = { 0 };
-	struct tfo_logs_sink sink = { count_put, &c };
+	struct tfo_logs_sink sink = { .put = count_put, .arg = &c };
 	struct tailer *t;
 	enum tfo_err e;
 	uint64_t bytes, lines, now = 0;

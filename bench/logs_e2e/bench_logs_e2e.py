@@ -165,6 +165,11 @@ supervisor:
     print("  CPU seconds: " + ", ".join("%s %.2f" % (k, v) for k, v in cpu.items()))
     print("  pipeline (logs+buffer+exporter) %.2f CPU s = %.1f MiB per CPU second" %
           (pipe, size / 1048576.0 / pipe if pipe else 0.0))
+    lg = st["logs"]["stats"] if st else {}
+    bu = st["buffer"]["stats"] if st else {}
+    print("  logs: %s puts, %s busy, %s failed; buffer: %s commits, lz4 %s -> %s bytes" %
+          (lg.get("logs.puts"), lg.get("logs.put_busy"), lg.get("logs.put_errors"),
+           bu.get("commits"), bu.get("lz4_raw_bytes"), bu.get("lz4_stored_bytes")))
     ex = st["exporter"]["stats"] if st else {}
     print("  exporter: %s batches, %s payload bytes, %s wire bytes, %s retries" %
           (ex.get("sent_batches"), ex.get("sent_bytes"), ex.get("wire_bytes"), ex.get("retries")))

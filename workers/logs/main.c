@@ -16,6 +16,7 @@
 #include "common/log.h"
 #include "common/resource.h"
 #include "common/worker.h"
+#include "workers/logs/putter.h"
 #include "workers/logs/tailer.h"
 
 #define PUT_TIMEOUT_MS   1000   /* one wait for the buffer's answer */
@@ -28,12 +29,12 @@ struct logsw {
 	struct tfo_worker *w;
 	struct tfo_resource *res;
 	struct tailer *t;
-	struct tfo_bufclient bc;
-	int bc_open, loaded, resend;
+	struct tfo_bufclient bc;   /* the main thread's until the putter runs */
+	struct putter *pu;
+	int bc_open, loaded;
 	int ino_fd;
 	struct event *tick, *ino_ev;
 	uint32_t poll_ms;
-	uint64_t refused;
 };
 
 static const int logs_caps[] = { CAP_DAC_READ_SEARCH, -1 };
@@ -53,32 +54,6 @@ schedule(struct logsw *lw, uint64_t ms)
 	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
 
 	evtimer_add(lw->tick, &tv);
-}
-
-/*
- * logs_put - the tailer's sink: one Put with block_when_full. A failed put is
- * retried by the tailer with the very same batch, so it goes out under the
- * same seq and the buffer stores it once even if the first one landed.
- */
-static enum tfo_err
-logs_put(void *arg, const uint8_t *p, size_t len, uint32_t records,
-    const Tfo__V1__Checkpoint *const *cps, size_t ncps, uint32_t *retry_after_ms)
-{
-	struct logsw *lw = arg;
-	enum tfo_err e;
-
-	if (lw->resend)
-		lw->bc.seq--;
-	e = tfo_bufclient_put(&lw->bc, TFO__V1__SIGNAL__SIGNAL_LOGS, p, len, records,
-	    (Tfo__V1__Checkpoint *const *)cps, ncps, 1);
-	lw->resend = e != TFO_OK;
-	if (e == TFO_EAGAIN)
-		*retry_after_ms = lw->bc.retry_after_ms;
-	else if (e == TFO_EINVAL && lw->refused++ % 100 == 0)
-		log_error("logs: buffer refused a batch (%s); kept, retrying", lw->bc.error);
-	else if (e != TFO_OK && e != TFO_EAGAIN)
-		log_warn("logs: put failed: %s; retrying", tfo_strerror(e));
-	return e;
 }
 
 /* load_checkpoints - ask the buffer where every known file was left */
@@ -114,6 +89,16 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	schedule(lw, tailer_run(lw->t, mono_ms(), lw->poll_ms));
+}
+
+/* on_put_done - the put in flight finished: let the tailer take its outcome */
+static void
+on_put_done(void *arg)
+{
+	struct logsw *lw = arg;
+
+	if (lw->loaded)
+		schedule(lw, 0);
 }
 
 /* on_inotify - something changed in a watched directory: run soon */
@@ -184,11 +169,16 @@ static int
 logs_pre_init(struct tfo_worker *w, const Tfo__V1__WorkerConfig *cfg, void *arg)
 {
 	struct logsw *lw = arg;
-	struct tfo_logs_sink sink = { logs_put, lw };
+	struct tfo_logs_sink sink;
 	enum tfo_err e;
 
 	lw->w = w;
 	lw->ino_fd = -1;
+	if ((lw->pu = putter_new()) == NULL) {
+		log_error("logs: out of memory");
+		return -1;
+	}
+	sink = putter_sink(lw->pu);
 	if (cfg->section_case != TFO__V1__WORKER_CONFIG__SECTION_LOGS || cfg->logs == NULL) {
 		log_error("logs: config has no logs section");
 		return -1;
@@ -228,6 +218,10 @@ logs_post_init(struct tfo_worker *w, const Tfo__V1__WorkerConfig *cfg, void *arg
 	lw->tick = evtimer_new(base, on_tick, lw);
 	if (lw->tick == NULL)
 		return -1;
+	if (putter_run(lw->pu, &lw->bc, base, on_put_done, lw) != 0) {
+		log_error("logs: cannot start the put thread: %s", strerror(errno));
+		return -1;
+	}
 	if (lw->ino_fd >= 0) {
 		lw->ino_ev = event_new(base, lw->ino_fd, EV_READ | EV_PERSIST, on_inotify, lw);
 		if (lw->ino_ev == NULL || event_add(lw->ino_ev, NULL) != 0)
@@ -268,6 +262,7 @@ logs_fini(struct tfo_worker *w, void *arg)
 		event_free(lw->tick);
 	if (lw->ino_fd >= 0)
 		close(lw->ino_fd);
+	putter_free(lw->pu);    /* first: it may still use bc */
 	tailer_free(lw->t);
 	if (lw->bc_open)
 		tfo_bufclient_close(&lw->bc);

@@ -77,6 +77,38 @@ tailer_config(struct tailer *t, const Tfo__V1__LogsConfig *cfg)
 	    cfg->multiline_timeout_ms ? cfg->multiline_timeout_ms : TFO_LOGS_DEF_ML_TIMEOUT_MS);
 }
 
+static struct batch *
+batch_new(const Opentelemetry__Proto__Resource__V1__Resource *res)
+{
+	struct batch *b = calloc(1, sizeof(*b));
+
+	if (b != NULL && (b->enc = tfo_otlp_logs_new(res, "tfo-logs", TFO_VERSION)) == NULL) {
+		free(b);
+		b = NULL;
+	}
+	return b;
+}
+
+/* batch_empty - forget b's records and checkpoint slots */
+static void
+batch_empty(struct batch *b)
+{
+	for (size_t i = 0; i < b->nbe; i++)
+		free(b->be[i].path);
+	b->nbe = 0;
+	tfo_otlp_logs_reset(b->enc);
+}
+
+static void
+batch_free(struct batch *b)
+{
+	if (b == NULL)
+		return;
+	batch_empty(b);
+	tfo_otlp_logs_free(b->enc);
+	free(b);
+}
+
 struct tailer *
 tailer_new(const Tfo__V1__LogsConfig *cfg, const Opentelemetry__Proto__Resource__V1__Resource *res,
     const struct tfo_logs_sink *sink, enum tfo_err *err)
@@ -94,9 +126,11 @@ tailer_new(const Tfo__V1__LogsConfig *cfg, const Opentelemetry__Proto__Resource_
 		tailer_free(t);
 		return NULL;
 	}
-	t->enc = tfo_otlp_logs_new(res, "tfo-logs", TFO_VERSION);
+	t->open = batch_new(res);
+	t->fly = t->sink.wait != NULL ? batch_new(res) : NULL;
 	t->scratch = malloc(3 * t->max_line + 1);
-	if (t->enc == NULL || t->scratch == NULL || t->dirs == NULL) {
+	if (t->open == NULL || (t->sink.wait != NULL && t->fly == NULL) || t->scratch == NULL ||
+	    t->dirs == NULL) {
 		*err = TFO_ENOMEM;
 		tailer_free(t);
 		return NULL;
@@ -107,9 +141,12 @@ tailer_new(const Tfo__V1__LogsConfig *cfg, const Opentelemetry__Proto__Resource_
 void
 logs_file_close(struct tailer *t, struct tfile *f)
 {
-	for (size_t i = 0; i < t->nbe; i++)
-		if (t->be[i].f == f)
-			t->be[i].f = NULL;
+	for (size_t i = 0; i < t->open->nbe; i++)
+		if (t->open->be[i].f == f)
+			t->open->be[i].f = NULL;
+	for (size_t i = 0; t->fly != NULL && i < t->fly->nbe; i++)
+		if (t->fly->be[i].f == f)
+			t->fly->be[i].f = NULL;
 	if (f->fd >= 0)
 		close(f->fd);
 	lsplit_fini(&f->ls);
@@ -122,11 +159,8 @@ logs_file_close(struct tailer *t, struct tfile *f)
 static void
 batch_clear(struct tailer *t)
 {
-	for (size_t i = 0; i < t->nbe; i++)
-		free(t->be[i].path);
-	t->nbe = 0;
+	batch_empty(t->open);
 	t->sealed = 0;
-	tfo_otlp_logs_reset(t->enc);
 }
 
 void
@@ -140,9 +174,8 @@ tailer_free(struct tailer *t)
 		n = f->next;
 		logs_file_close(t, f);
 	}
-	if (t->enc != NULL)
-		batch_clear(t);
-	tfo_otlp_logs_free(t->enc);
+	batch_free(t->open);
+	batch_free(t->fly);
 	mline_rule_fini(&t->rule);
 	known_fini(&t->known);
 	strv_free(t->paths);
@@ -183,17 +216,18 @@ tailer_dirs(const struct tailer *t)
 static struct bentry *
 batch_entry(struct tailer *t, struct tfile *f)
 {
+	struct batch *b = t->open;
 	struct bentry *e;
 
-	for (size_t i = 0; i < t->nbe; i++)
-		if (t->be[i].f == f && t->be[i].gen == f->gen)
-			return &t->be[i];
-	if (t->nbe == BATCH_FILES)
+	for (size_t i = 0; i < b->nbe; i++)
+		if (b->be[i].f == f && b->be[i].gen == f->gen)
+			return &b->be[i];
+	if (b->nbe == BATCH_FILES)
 		return NULL;
-	e = &t->be[t->nbe];
+	e = &b->be[b->nbe];
 	if ((e->path = strdup(f->path)) == NULL)
 		return NULL;
-	t->nbe++;
+	b->nbe++;
 	e->f = f;
 	e->gen = f->gen;
 	tfo__v1__checkpoint__init(&e->cp);
@@ -204,48 +238,43 @@ batch_entry(struct tailer *t, struct tfile *f)
 	return e;
 }
 
+/* batch_stored - b's records are stored: its checkpoints are now the files' acks */
 static void
-batch_sent(struct tailer *t)
+batch_stored(struct tailer *t, struct batch *b)
 {
-	for (size_t i = 0; i < t->nbe; i++) {
-		struct bentry *e = &t->be[i];
+	for (size_t i = 0; i < b->nbe; i++) {
+		struct bentry *e = &b->be[i];
 		if (e->f != NULL && e->f->gen == e->gen && e->cp.file_id != NULL)
 			e->f->ack_off = e->cp.offset;
 	}
 	t->st.puts++;
 	t->backoff = 0;
-	batch_clear(t);
+	batch_empty(b);
 }
 
-/* batch_send - put the open batch; TFO_OK when stored (or empty) */
+/* batch_put - hand b to the sink (finished: its envelope written) */
 static enum tfo_err
-batch_send(struct tailer *t, uint64_t now)
+batch_put(struct tailer *t, struct batch *b, uint32_t *retry)
 {
 	const Tfo__V1__Checkpoint *cps[BATCH_FILES];
 	const uint8_t *p;
-	size_t len;
-	uint32_t retry = 0;
+	size_t len, ncps = 0;
 	enum tfo_err e;
 
-	size_t ncps = 0;
-
-	if (tfo_otlp_logs_count(t->enc) == 0) {
-		batch_clear(t);        /* only slots reserved for records never framed */
-		return TFO_OK;
-	}
-	t->sealed = 1;
-	if (now < t->retry_at)
-		return TFO_EAGAIN;
-	if ((e = tfo_otlp_logs_finish(t->enc, &p, &len)) != TFO_OK)
+	if ((e = tfo_otlp_logs_finish(b->enc, &p, &len)) != TFO_OK)
 		return e;
-	for (size_t i = 0; i < t->nbe; i++)
-		if (t->be[i].cp.file_id != NULL && t->be[i].cp.file_id[0] != '\0')
-			cps[ncps++] = &t->be[i].cp;
-	e = t->sink.put(t->sink.arg, p, len, (uint32_t)tfo_otlp_logs_count(t->enc), cps, ncps, &retry);
-	if (e == TFO_OK) {
-		batch_sent(t);
-		return TFO_OK;
-	}
+	for (size_t i = 0; i < b->nbe; i++)
+		if (b->be[i].cp.file_id != NULL && b->be[i].cp.file_id[0] != '\0')
+			cps[ncps++] = &b->be[i].cp;
+	/* cps is copied by a sink that keeps it (the asynchronous one) */
+	return t->sink.put(t->sink.arg, p, len, (uint32_t)tfo_otlp_logs_count(b->enc), cps, ncps,
+	    retry);
+}
+
+/* put_failed - count a failed put and set when to try again */
+static void
+put_failed(struct tailer *t, enum tfo_err e, uint32_t retry, uint64_t now)
+{
 	if (e == TFO_EAGAIN) {
 		t->st.put_busy++;
 		retry = retry < RETRY_MIN_MS ? RETRY_MIN_MS : retry > RETRY_MAX_MS ? RETRY_MAX_MS : retry;
@@ -257,7 +286,77 @@ batch_send(struct tailer *t, uint64_t now)
 		retry = t->backoff;
 	}
 	t->retry_at = now + retry;
-	return e == TFO_EAGAIN ? e : TFO_EAGAIN;
+}
+
+/*
+ * fly_settle - the outcome of the batch in flight: TFO_OK when none is left
+ * (stored), TFO_EAGAIN while it is not (still going, when !block, or failed
+ * and due again at retry_at). A failed batch is started again, before any
+ * later one, and waited for when block.
+ */
+static enum tfo_err
+fly_settle(struct tailer *t, uint64_t now, int block)
+{
+	uint32_t retry = 0;
+	enum tfo_err e;
+
+	while (t->fly_state != FLY_NONE) {
+		if (t->fly_state == FLY_FAILED) {
+			if (now < t->retry_at)
+				return TFO_EAGAIN;
+			if ((e = batch_put(t, t->fly, &retry)) != TFO_OK) {
+				put_failed(t, e, retry, now);
+				return TFO_EAGAIN;
+			}
+			t->fly_state = FLY_BUSY;
+		}
+		e = t->sink.wait(t->sink.arg, block, &retry);
+		if (e == TFO_EINPROGRESS)
+			return TFO_EAGAIN;
+		if (e != TFO_OK) {
+			put_failed(t, e, retry, now);
+			t->fly_state = FLY_FAILED;
+			return TFO_EAGAIN;
+		}
+		batch_stored(t, t->fly);
+		t->fly_state = FLY_NONE;
+	}
+	return TFO_OK;
+}
+
+/*
+ * batch_send - put the open batch; TFO_OK when stored (or empty) or, with an
+ * asynchronous sink, handed over (the previous one stored first)
+ */
+static enum tfo_err
+batch_send(struct tailer *t, uint64_t now)
+{
+	uint32_t retry = 0;
+	enum tfo_err e;
+
+	if (tfo_otlp_logs_count(t->open->enc) == 0) {
+		batch_clear(t);        /* only slots reserved for records never framed */
+		return TFO_OK;
+	}
+	t->sealed = 1;
+	if (now < t->retry_at)
+		return TFO_EAGAIN;
+	if (t->fly != NULL && fly_settle(t, now, 1) != TFO_OK)
+		return TFO_EAGAIN;
+	if ((e = batch_put(t, t->open, &retry)) != TFO_OK) {
+		put_failed(t, e, retry, now);
+		return TFO_EAGAIN;
+	}
+	if (t->fly == NULL) {
+		batch_stored(t, t->open);
+	} else {
+		struct batch *b = t->fly;
+		t->fly = t->open;
+		t->open = b;
+		t->fly_state = FLY_BUSY;
+	}
+	batch_clear(t);
+	return TFO_OK;
 }
 
 /*
@@ -288,7 +387,7 @@ emit(struct tailer *t, struct tfile *f, struct bentry *e, const struct mrec *r, 
 	size_t wl = 0, fixed, blen;
 	char sev[16];
 
-	if (tfo_otlp_logs_count(t->enc) == 0)
+	if (tfo_otlp_logs_count(t->open->enc) == 0)
 		t->batch_start = now;
 	/* most lines are clean: encoded from the read buffer, not copied first */
 	if (tfo_logs_utf8_clean(r->p, r->len) == r->len) {
@@ -313,7 +412,7 @@ emit(struct tailer *t, struct tfile *f, struct bentry *e, const struct mrec *r, 
 		rec.attrs[rec.nattrs++] = (struct tfo_log_attr){ TFO_LOGS_ATTR_TRUNCATED, NULL, 1 };
 		t->st.truncated_records++;
 	}
-	if (tfo_otlp_logs_add(t->enc, &rec) != TFO_OK) {
+	if (tfo_otlp_logs_add(t->open->enc, &rec) != TFO_OK) {
 		log_error("logs: cannot encode a record of %s", f->path);
 		return;
 	}
@@ -329,8 +428,8 @@ emit(struct tailer *t, struct tfile *f, struct bentry *e, const struct mrec *r, 
 		e->cp.fingerprint.len = sizeof(e->fpw);
 	}
 	e->cp.offset = f->emit_off;
-	if (tfo_otlp_logs_count(t->enc) >= t->batch_lines ||
-	    tfo_otlp_logs_bytes(t->enc) >= TFO_LOGS_BATCH_MAX_BYTES)
+	if (tfo_otlp_logs_count(t->open->enc) >= t->batch_lines ||
+	    tfo_otlp_logs_bytes(t->open->enc) >= TFO_LOGS_BATCH_MAX_BYTES)
 		batch_send(t, now);
 }
 
@@ -555,7 +654,10 @@ tailer_next(const struct tailer *t, uint64_t now, uint32_t poll_ms)
 
 	if (poll_ms != 0 && poll_ms < d)
 		d = poll_ms;
-	if (tfo_otlp_logs_count(t->enc) > 0 && until(t->batch_start + t->batch_ms, now) < d)
+	/* a put in flight wakes the caller itself (tailer.h); a failed one is due */
+	if (t->fly_state == FLY_FAILED && until(t->retry_at, now) < d)
+		d = until(t->retry_at, now);
+	if (tfo_otlp_logs_count(t->open->enc) > 0 && until(t->batch_start + t->batch_ms, now) < d)
 		d = until(t->batch_start + t->batch_ms, now);
 	for (const struct tfile *f = t->files; f != NULL; f = f->next) {
 		uint64_t ml = mline_deadline(&f->ml, &t->rule);
@@ -576,6 +678,8 @@ tailer_run(struct tailer *t, uint64_t now, uint32_t poll_ms)
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	t->obs_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	if (t->fly != NULL)
+		(void)fly_settle(t, now, 0);    /* acks of a finished put; a failed one again */
 	if (t->sealed && batch_send(t, now) != TFO_OK)
 		return until(t->retry_at, now) ? until(t->retry_at, now) : RETRY_MIN_MS;
 	if (t->rescan_now || now >= t->next_scan)
@@ -592,7 +696,7 @@ tailer_run(struct tailer *t, uint64_t now, uint32_t poll_ms)
 		if (*pf == f)
 			pf = &f->next;
 	}
-	if (r != PUMP_BLOCKED && tfo_otlp_logs_count(t->enc) > 0 &&
+	if (r != PUMP_BLOCKED && tfo_otlp_logs_count(t->open->enc) > 0 &&
 	    now >= t->batch_start + t->batch_ms)
 		batch_send(t, now);
 	if (t->sealed)
@@ -603,17 +707,21 @@ tailer_run(struct tailer *t, uint64_t now, uint32_t poll_ms)
 enum tfo_err
 tailer_drain(struct tailer *t, uint64_t now)
 {
-	struct bentry *e;
+	struct bentry *be;
 	struct mrec r;
+	enum tfo_err e;
 
 	for (struct tfile *f = t->files; f != NULL; f = f->next) {
 		if (!f->ml.have)
 			continue;
-		if ((e = batch_slot(t, f, now)) == NULL)
+		if ((be = batch_slot(t, f, now)) == NULL)
 			return TFO_EAGAIN;
 		if (mline_flush(&f->ml, &t->rule, now, 1, &r))
-			emit(t, f, e, &r, now);
+			emit(t, f, be, &r, now);
 	}
 	t->retry_at = 0;
-	return batch_send(t, now);
+	if ((e = batch_send(t, now)) != TFO_OK || t->fly == NULL)
+		return e;
+	t->retry_at = 0;
+	return fly_settle(t, now, 1);
 }

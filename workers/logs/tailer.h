@@ -29,10 +29,18 @@
  * and checkpoints are stored, TFO_EAGAIN when the store is full (Busy; set
  * *retry_after_ms), anything else when the outcome is unknown or failed: the
  * same records are offered again later, never dropped.
+ *
+ * With wait set the sink is asynchronous: put only starts the put (TFO_OK:
+ * started) and wait gives its outcome as above, or TFO_EINPROGRESS when it
+ * has not finished and block is 0. The batch and checkpoints given to put
+ * stay untouched until wait has answered, and at most one put is ever in
+ * flight: the tailer frames the next batch meanwhile. A failed put is started
+ * again with the same batch before any later one.
  */
 struct tfo_logs_sink {
 	enum tfo_err (*put)(void *arg, const uint8_t *payload, size_t len, uint32_t records,
 	    const Tfo__V1__Checkpoint *const *cps, size_t ncps, uint32_t *retry_after_ms);
+	enum tfo_err (*wait)(void *arg, int block, uint32_t *retry_after_ms);
 	void *arg;
 };
 

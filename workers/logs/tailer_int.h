@@ -50,6 +50,15 @@ struct bentry {
 	Tfo__V1__Checkpoint cp;
 };
 
+/* One batch: its records and the checkpoint slot of each file in it. */
+struct batch {
+	struct tfo_otlp_logs *enc;
+	struct bentry be[BATCH_FILES];
+	size_t nbe;
+};
+
+enum { FLY_NONE, FLY_BUSY, FLY_FAILED };
+
 struct tailer {
 	char **paths, **exclude, **dirs;
 	size_t npaths, nexclude;
@@ -64,9 +73,9 @@ struct tailer {
 	uint64_t scan_gen, next_scan;
 	int first_scan, rescan_now;
 
-	struct tfo_otlp_logs *enc;
-	struct bentry be[BATCH_FILES];
-	size_t nbe;
+	struct batch *open;      /* being framed */
+	struct batch *fly;       /* handed to an asynchronous sink (see tailer.h) */
+	int fly_state;           /* FLY_NONE, FLY_BUSY (put started), FLY_FAILED */
 	uint64_t batch_start;
 	int sealed;
 	uint64_t retry_at;

@@ -31,7 +31,7 @@ load_checkpoints(const Tfo__V1__Checkpoints *cps)
 {
 	static char *paths[] = { "/nonexistent/tfo-fuzz/*.log" };
 	Tfo__V1__LogsConfig cfg = TFO__V1__LOGS_CONFIG__INIT;
-	struct tfo_logs_sink sink = { no_put, NULL };
+	struct tfo_logs_sink sink = { .put = no_put, .arg = NULL };
 	struct tailer *t;
 	enum tfo_err e;
 

@@ -144,11 +144,56 @@ fake_put(void *arg, const uint8_t *p, size_t len, uint32_t records,
 	return TFO_OK;
 }
 
+/* fake_start - asynchronous put: keep the arguments, store them at wait */
+static enum tfo_err
+fake_start(void *arg, const uint8_t *p, size_t len, uint32_t records,
+    const Tfo__V1__Checkpoint *const *cps, size_t ncps, uint32_t *retry_after_ms)
+{
+	struct fake_sink *s = arg;
+
+	(void)retry_after_ms;
+	if (s->fly.busy || ncps > sizeof(s->fly.cps) / sizeof(s->fly.cps[0])) {
+		s->overlap++;
+		return TFO_EIO;
+	}
+	s->fly.busy = 1;
+	s->fly.held = s->hold;
+	s->fly.p = p;
+	s->fly.len = len;
+	s->fly.records = records;
+	s->fly.ncps = ncps;
+	memcpy(s->fly.cps, cps, ncps * sizeof(*cps));  /* the array is the caller's */
+	return TFO_OK;
+}
+
+/* fake_wait - the put in flight, stored now from the tailer's (still valid) batch */
+static enum tfo_err
+fake_wait(void *arg, int block, uint32_t *retry_after_ms)
+{
+	struct fake_sink *s = arg;
+
+	if (!s->fly.busy) {
+		s->overlap++;
+		return TFO_EIO;
+	}
+	if (!block && s->fly.held > 0) {
+		s->fly.held--;
+		return TFO_EINPROGRESS;
+	}
+	s->fly.busy = 0;
+	return fake_put(s, s->fly.p, s->fly.len, s->fly.records, s->fly.cps, s->fly.ncps,
+	    retry_after_ms);
+}
+
 struct tfo_logs_sink
 fake_sink_ops(struct fake_sink *s)
 {
-	struct tfo_logs_sink k = { fake_put, s };
+	struct tfo_logs_sink k = { .put = fake_put, .arg = s };
 
+	if (s->async) {
+		k.put = fake_start;
+		k.wait = fake_wait;
+	}
 	return k;
 }
 

@@ -30,11 +30,21 @@ struct fake_sink {
 	int fail;                      /* >0: fail (unknown outcome) this many times */
 	int bad_payload;               /* a put whose payload did not decode */
 	int bad_checkpoint;            /* a put whose checkpoint lacked fields */
+	int async;                     /* put only starts; wait finishes it */
+	int hold;                      /* async: non-blocking waits answered "in progress" per put */
+	struct {                       /* async: the put in flight */
+		int busy, held;
+		const uint8_t *p;
+		size_t len, ncps;
+		uint32_t records;
+		const Tfo__V1__Checkpoint *cps[64];
+	} fly;
+	int overlap;                   /* async: a put started while one was in flight */
 };
 
 void fake_sink_init(struct fake_sink *s);
 void fake_sink_fini(struct fake_sink *s);
-/* fake_sink_ops - the tailer's sink bound to s */
+/* fake_sink_ops - the tailer's sink bound to s (asynchronous when s->async) */
 struct tfo_logs_sink fake_sink_ops(struct fake_sink *s);
 /* fake_sink_checkpoints - the stored checkpoints, as the buffer answers GetCheckpoints */
 const Tfo__V1__Checkpoint *const *fake_sink_checkpoints(const struct fake_sink *s, size_t *n);

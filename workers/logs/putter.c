@@ -1,0 +1,225 @@
+/*
+ * putter.c - tfo-logs (runs as tfo-logs): the put thread behind the tailer's
+ * asynchronous sink. The loop hands over a finished batch and goes on
+ * framing; the thread waits for the buffer's answer (group commit and fsync:
+ * milliseconds) and wakes the loop through a pipe. See putter.h.
+ */
+#include "workers/logs/putter.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "common/log.h"
+
+struct putter {
+	struct tfo_bufclient *bc;
+	pthread_t th;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	int job, done, quit;       /* under mu */
+	/* the put in flight: the tailer keeps payload and checkpoints alive */
+	const uint8_t *p;
+	size_t len;
+	uint32_t records;
+	const Tfo__V1__Checkpoint **cps;
+	size_t ncps, cpcap;
+	enum tfo_err result;
+	uint32_t retry_after_ms;
+	int running;               /* the thread was started */
+	/* thread side only */
+	int resend;
+	uint64_t refused;
+	int wfd[2];
+	struct event *ev;
+	void (*wake)(void *);
+	void *arg;
+};
+
+/*
+ * put_once - one put with block_when_full. A failed put comes back as the
+ * very same batch (the tailer's rule), so it goes out under the same seq and
+ * the buffer stores it once even if the first one landed.
+ */
+static enum tfo_err
+put_once(struct putter *pu, uint32_t *retry_after_ms)
+{
+	struct tfo_bufclient *bc = pu->bc;
+	enum tfo_err e;
+
+	if (pu->resend)
+		bc->seq--;
+	e = tfo_bufclient_put(bc, TFO__V1__SIGNAL__SIGNAL_LOGS, pu->p, pu->len, pu->records,
+	    (Tfo__V1__Checkpoint *const *)pu->cps, pu->ncps, 1);
+	pu->resend = e != TFO_OK;
+	if (e == TFO_EAGAIN)
+		*retry_after_ms = bc->retry_after_ms;
+	else if (e == TFO_EINVAL && pu->refused++ % 100 == 0)
+		log_error("logs: buffer refused a batch (%s); kept, retrying", bc->error);
+	else if (e != TFO_OK && e != TFO_EAGAIN)
+		log_warn("logs: put failed: %s; retrying", tfo_strerror(e));
+	return e;
+}
+
+static void *
+put_thread(void *arg)
+{
+	struct putter *pu = arg;
+	uint32_t retry;
+	enum tfo_err e;
+
+	for (;;) {
+		pthread_mutex_lock(&pu->mu);
+		while (!pu->quit && !pu->job)
+			pthread_cond_wait(&pu->cv, &pu->mu);
+		if (pu->quit) {
+			pthread_mutex_unlock(&pu->mu);
+			return NULL;
+		}
+		pthread_mutex_unlock(&pu->mu);
+		retry = 0;
+		e = put_once(pu, &retry);
+		pthread_mutex_lock(&pu->mu);
+		pu->result = e;
+		pu->retry_after_ms = retry;
+		pu->job = 0;
+		pu->done = 1;
+		pthread_cond_broadcast(&pu->cv);
+		pthread_mutex_unlock(&pu->mu);
+		/* a full pipe already holds a wake-up: nothing is lost */
+		while (write(pu->wfd[1], "", 1) < 0 && errno == EINTR)
+			;
+	}
+}
+
+static enum tfo_err
+putter_start(void *arg, const uint8_t *p, size_t len, uint32_t records,
+    const Tfo__V1__Checkpoint *const *cps, size_t ncps, uint32_t *retry_after_ms)
+{
+	struct putter *pu = arg;
+	enum tfo_err e = TFO_OK;
+
+	(void)retry_after_ms;
+	pthread_mutex_lock(&pu->mu);
+	if (!pu->running || pu->job || pu->done) {
+		e = TFO_EINVAL;        /* one put at a time (tailer.h): a bug if seen */
+	} else if (ncps > pu->cpcap) {
+		const Tfo__V1__Checkpoint **n = realloc(pu->cps, ncps * sizeof(*n));
+		if (n == NULL)
+			e = TFO_ENOMEM;
+		else {
+			pu->cps = n;
+			pu->cpcap = ncps;
+		}
+	}
+	if (e == TFO_OK) {
+		if (ncps)
+			memcpy(pu->cps, cps, ncps * sizeof(*cps));  /* the array is the caller's */
+		pu->p = p;
+		pu->len = len;
+		pu->records = records;
+		pu->ncps = ncps;
+		pu->job = 1;
+		pthread_cond_broadcast(&pu->cv);
+	}
+	pthread_mutex_unlock(&pu->mu);
+	return e;
+}
+
+static enum tfo_err
+putter_wait(void *arg, int block, uint32_t *retry_after_ms)
+{
+	struct putter *pu = arg;
+	enum tfo_err e = TFO_EINPROGRESS;
+
+	pthread_mutex_lock(&pu->mu);
+	while (block && pu->job)
+		pthread_cond_wait(&pu->cv, &pu->mu);
+	if (pu->done) {
+		pu->done = 0;
+		e = pu->result;
+		*retry_after_ms = pu->retry_after_ms;
+	} else if (!pu->job) {
+		e = TFO_EINVAL;        /* nothing was started */
+	}
+	pthread_mutex_unlock(&pu->mu);
+	return e;
+}
+
+static void
+on_wake(evutil_socket_t fd, short what, void *arg)
+{
+	struct putter *pu = arg;
+	char buf[64];
+
+	(void)what;
+	while (read(fd, buf, sizeof(buf)) > 0)
+		;
+	pu->wake(pu->arg);
+}
+
+struct putter *
+putter_new(void)
+{
+	struct putter *pu = calloc(1, sizeof(*pu));
+
+	if (pu == NULL)
+		return NULL;
+	pu->wfd[0] = pu->wfd[1] = -1;
+	pthread_mutex_init(&pu->mu, NULL);
+	pthread_cond_init(&pu->cv, NULL);
+	return pu;
+}
+
+int
+putter_run(struct putter *pu, struct tfo_bufclient *bc, struct event_base *base,
+    void (*wake)(void *), void *arg)
+{
+	pu->bc = bc;
+	pu->wake = wake;
+	pu->arg = arg;
+	if (pipe2(pu->wfd, O_NONBLOCK | O_CLOEXEC) != 0)
+		return -1;
+	pu->ev = event_new(base, pu->wfd[0], EV_READ | EV_PERSIST, on_wake, pu);
+	if (pu->ev == NULL || event_add(pu->ev, NULL) != 0)
+		return -1;
+	if (pthread_create(&pu->th, NULL, put_thread, pu) != 0)
+		return -1;
+	pu->running = 1;
+	return 0;
+}
+
+struct tfo_logs_sink
+putter_sink(struct putter *pu)
+{
+	struct tfo_logs_sink k = { .put = putter_start, .wait = putter_wait, .arg = pu };
+
+	return k;
+}
+
+void
+putter_free(struct putter *pu)
+{
+	if (pu == NULL)
+		return;
+	if (pu->running) {
+		pthread_mutex_lock(&pu->mu);
+		pu->quit = 1;
+		pthread_cond_broadcast(&pu->cv);
+		pthread_mutex_unlock(&pu->mu);
+		pthread_join(pu->th, NULL);
+	}
+	pthread_cond_destroy(&pu->cv);
+	pthread_mutex_destroy(&pu->mu);
+	if (pu->ev != NULL)
+		event_free(pu->ev);
+	if (pu->wfd[0] >= 0) {
+		close(pu->wfd[0]);
+		close(pu->wfd[1]);
+	}
+	free(pu->cps);
+	free(pu);
+}
