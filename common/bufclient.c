@@ -144,16 +144,21 @@ keep_error(struct tfo_bufclient *c, const Tfo__V1__Error *err)
 
 /* ------------------------------------------------------------------ ingest */
 
-enum tfo_err
-tfo_bufclient_put(struct tfo_bufclient *c, Tfo__V1__Signal signal, const void *payload,
-    size_t len, uint32_t points, Tfo__V1__Checkpoint *const *checkpoints, size_t n,
-    int block_when_full)
+/* put - one Put of payload as encoded (raw_len: its size once inflated) */
+static enum tfo_err
+put(struct tfo_bufclient *c, Tfo__V1__Signal signal, Tfo__V1__PayloadEncoding enc,
+    const void *payload, size_t len, size_t raw_len, uint32_t points,
+    Tfo__V1__Checkpoint *const *checkpoints, size_t n, int block_when_full)
 {
 	Tfo__V1__IngestRequest r = TFO__V1__INGEST_REQUEST__INIT;
 	Tfo__V1__Put p = TFO__V1__PUT__INIT;
 	Tfo__V1__IngestReply *rep;
 	enum tfo_err e;
 
+	if (raw_len > UINT32_MAX)
+		return TFO_ERANGE;
+	p.encoding = enc;
+	p.raw_len = enc == TFO__V1__PAYLOAD_ENCODING__PAYLOAD_RAW ? 0 : (uint32_t)raw_len;
 	p.role = c->role;
 	p.incarnation = c->incarnation;
 	p.seq = ++c->seq;
@@ -189,6 +194,24 @@ tfo_bufclient_put(struct tfo_bufclient *c, Tfo__V1__Signal signal, const void *p
 	}
 	tfo__v1__ingest_reply__free_unpacked(rep, NULL);
 	return e;
+}
+
+enum tfo_err
+tfo_bufclient_put(struct tfo_bufclient *c, Tfo__V1__Signal signal, const void *payload,
+    size_t len, uint32_t points, Tfo__V1__Checkpoint *const *checkpoints, size_t n,
+    int block_when_full)
+{
+	return put(c, signal, TFO__V1__PAYLOAD_ENCODING__PAYLOAD_RAW, payload, len, len, points,
+	    checkpoints, n, block_when_full);
+}
+
+enum tfo_err
+tfo_bufclient_put_lz4(struct tfo_bufclient *c, Tfo__V1__Signal signal, const void *block,
+    size_t len, size_t raw_len, uint32_t points, Tfo__V1__Checkpoint *const *checkpoints,
+    size_t n, int block_when_full)
+{
+	return put(c, signal, TFO__V1__PAYLOAD_ENCODING__PAYLOAD_LZ4, block, len, raw_len, points,
+	    checkpoints, n, block_when_full);
 }
 
 enum tfo_err

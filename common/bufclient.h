@@ -61,6 +61,11 @@ void tfo_bufclient_close(struct tfo_bufclient *c);
 enum tfo_err tfo_bufclient_put(struct tfo_bufclient *c, Tfo__V1__Signal signal,
     const void *payload, size_t len, uint32_t points,
     Tfo__V1__Checkpoint *const *checkpoints, size_t n, int block_when_full);
+/* tfo_bufclient_put_lz4 - tfo_bufclient_put of a payload compressed by the
+ * caller into one LZ4 block that inflates to raw_len bytes */
+enum tfo_err tfo_bufclient_put_lz4(struct tfo_bufclient *c, Tfo__V1__Signal signal,
+    const void *block, size_t len, size_t raw_len, uint32_t points,
+    Tfo__V1__Checkpoint *const *checkpoints, size_t n, int block_when_full);
 
 /* tfo_bufclient_checkpoints - the stored checkpoints of role (free with
  * tfo__v1__ingest_reply__free_unpacked(*holder)). */

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""bench_logs_e2e.py BINDIR [MIB] [LINE_BYTES] [gzip|none] [count|full] - end-to-end log
+"""bench_logs_e2e.py BINDIR [MIB] [LINE_BYTES] [gzip|none] [count|full] [varied|filler] - end-to-end log
 throughput (DESIGN §8: >= 100 MiB/s of lines): file -> tfo-logs -> tfo-buffer ->
 tfo-exporter -> OTLP/HTTP -> tools/tfo-sink --quiet, under the real tfo-supervisor.
 
@@ -8,7 +8,7 @@ protobuf-c decode), so the bench measures the agent and not the sink; "full"
 makes it decode every request as tests do. The output names the mode.
 
 A file of MIB MiB (default 256) of numbered LINE_BYTES-byte lines (default 120,
-newline included) is written next to the followed path first, then renamed
+newline included; "varied" log-like text by default, "filler" a repeated pad) is written next to the followed path first, then renamed
 into place once every worker is ready, so the clock starts with the file's
 appearance and no start-up cost is counted. The run ends when the exporter
 reports every line sent (its stats, refreshed at each 100 ms health ping).
@@ -20,6 +20,7 @@ agent's default for real endpoints.
 Never run by ctest. Run as root on a Release build:
   cmake --build build --target bench-logs-e2e     (or python3 bench/logs_e2e/bench_logs_e2e.py build/bin)"""
 import os
+import random
 import shutil
 import subprocess
 import sys
@@ -40,16 +41,47 @@ def cpu_s(pid):
     return (int(v[11]) + int(v[12])) / TICK
 
 
-def write_file(path, mib, line_bytes):
-    """Numbered lines of exactly line_bytes bytes; returns (bytes, lines)."""
+LEVELS = ["INFO"] * 12 + ["DEBUG"] * 4 + ["WARN"] * 2 + ["ERROR", "TRACE"]
+COMPONENTS = ["http", "db.pool", "auth", "scheduler", "cache", "grpc", "worker", "billing",
+              "kafka.consumer", "search", "mailer", "api.v2", "session", "storage", "gc"]
+TEMPLATES = [
+    "GET /api/v2/items/{n} 200 {ms}ms bytes={b} ua=Mozilla/5.0 ip=10.{o}.{p}.{q}",
+    "POST /login user=u{n} result=ok took={ms}ms session={h}",
+    "query SELECT * FROM orders WHERE id = {n} rows={b} took {ms} ms",
+    "cache miss key=item:{n} fill={ms}ms size={b}",
+    "retrying request id={h} attempt={o} backoff={ms}ms peer=10.{p}.{q}.{o}:8443",
+    "job {h} finished status=done duration={ms}ms processed={b}",
+    "connection from 192.168.{o}.{p}:{b} closed after {ms} ms",
+    "consumer lag partition={o} offset={n} lag={b}",
+]
+
+
+def write_file(path, mib, line_bytes, varied):
+    """Numbered lines of exactly line_bytes bytes; returns (bytes, lines).
+    varied: log-like lines (levels, components, numbers, hex ids) that
+    compress about as real logs do; otherwise one repeated filler, which
+    compresses far better than any real log (its LZ4 ratio is printed)."""
+    rnd = random.Random(1)
     pad = "x" * line_bytes
     lines, size, target = 0, 0, mib * 1024 * 1024
     with open(path, "w") as f:
         while size < target:
             chunk = []
             for _ in range(4096):
-                head = "%010d INFO bench " % lines
-                chunk.append(head + pad[:max(0, line_bytes - len(head) - 1)] + "\n")
+                if varied:
+                    r = rnd.getrandbits(64)
+                    body = "%010d 2026-11-25T12:%02d:%02d.%03dZ %s [%s] %s" % (
+                        lines, r % 60, (r >> 6) % 60, (r >> 12) % 1000,
+                        LEVELS[(r >> 22) % len(LEVELS)], COMPONENTS[(r >> 27) % len(COMPONENTS)],
+                        TEMPLATES[(r >> 31) % len(TEMPLATES)].format(
+                            n=(r >> 34) % 100000, ms=(r >> 20) % 900, b=(r >> 40) % 65536,
+                            h="%016x" % rnd.getrandbits(64), o=r % 256, p=(r >> 8) % 256,
+                            q=(r >> 16) % 256))
+                    line = (body + " " + pad)[:line_bytes - 1] + "\n"
+                else:
+                    head = "%010d INFO bench " % lines
+                    line = head + pad[:max(0, line_bytes - len(head) - 1)] + "\n"
+                chunk.append(line)
                 lines += 1
             text = "".join(chunk)
             f.write(text)
@@ -87,8 +119,12 @@ def main():
     line_bytes = max(40, int(sys.argv[3]) if len(sys.argv) > 3 else 120)
     comp = sys.argv[4] if len(sys.argv) > 4 else "none"
     mode = sys.argv[5] if len(sys.argv) > 5 else "count"
+    text = sys.argv[6] if len(sys.argv) > 6 else "varied"
     if mode not in ("count", "full"):
         print("sink mode must be count or full, not %r" % mode)
+        return 2
+    if text not in ("varied", "filler"):
+        print("line text must be varied or filler, not %r" % text)
         return 2
     sink = BenchSink(bindir, mode == "count")
     agent = None
@@ -99,7 +135,7 @@ def main():
         os.chmod(logdir, 0o755)
         app = os.path.join(logdir, "app.log")
         staged = os.path.join(logdir, "staged.tmp")
-        size, lines = write_file(staged, mib, line_bytes)
+        size, lines = write_file(staged, mib, line_bytes, text == "varied")
         # start_at: beginning - the file is renamed in after the workers are
         # ready; if tfo-logs' first scan came later, `end` would skip it all
         # (that race was the bench's occasional hang).
@@ -158,8 +194,8 @@ supervisor:
     print("file -> tfo-logs -> tfo-buffer -> tfo-exporter -> tfo-sink (OTLP/HTTP, %s)" % comp)
     print("  sink mode: %s" % ("--count-only (framing walk + counts, no protobuf-c decode)"
                                if mode == "count" else "full decode (default tfo-sink)"))
-    print("  %.0f MiB, %d lines of %d bytes in %.2f s (supervisor exit %s)" %
-          (size / 1048576.0, lines, line_bytes, wall, rc))
+    print("  %.0f MiB, %d %s lines of %d bytes in %.2f s (supervisor exit %s)" %
+          (size / 1048576.0, lines, text, line_bytes, wall, rc))
     print("  throughput  %.1f MiB/s, %.0f lines/s   (budget >= 100 MiB/s)" %
           (size / 1048576.0 / wall, lines / wall))
     print("  CPU seconds: " + ", ".join("%s %.2f" % (k, v) for k, v in cpu.items()))

@@ -66,13 +66,19 @@ ingest_put(struct tfo_store *st, struct buffer_counters *c, const Tfo__V1__Put *
 		.role = (uint32_t)p->role, .incarnation = p->incarnation, .seq = p->seq,
 		.signal = (uint32_t)p->signal, .payload = p->payload.data,
 		.len = p->payload.len, .points = p->points,
+		.lz4 = p->encoding == TFO__V1__PAYLOAD_ENCODING__PAYLOAD_LZ4, .raw_len = p->raw_len,
 		.checkpoints = p->checkpoints, .ncheckpoints = p->n_checkpoints,
 		.block_when_full = p->block_when_full,
 	};
 	const char *why = NULL;
+	enum tfo_put_result res = TFO_PUT_INVALID;
 
 	r.version = VERSION;
-	switch (tfo_store_put(st, &sp, &why)) {
+	if (p->encoding != TFO__V1__PAYLOAD_ENCODING__PAYLOAD_RAW && !sp.lz4)
+		why = "unknown payload encoding";
+	else
+		res = tfo_store_put(st, &sp, &why);
+	switch (res) {
 	case TFO_PUT_STAGED:
 	case TFO_PUT_DUP:
 		ok.seq = p->seq;

@@ -163,6 +163,12 @@ put_check(const struct tfo_store *st, const struct tfo_store_put *p, uint64_t si
 		return "unknown role";
 	if (p->len == 0 || p->payload == NULL)
 		return "empty payload";
+	if (p->len > TFO_STORE_VALUE_MAX)
+		return "payload too large";
+	/* an LZ4 block is checked when it is inflated (fetch): a bad one is
+	 * counted corrupt there, as damage on disk is */
+	if (p->lz4 && (p->raw_len == 0 || p->raw_len > TFO_STORE_VALUE_MAX))
+		return "bad raw_len of an LZ4 payload";
 	if (st->o.max_bytes && size > st->o.max_bytes)
 		return "payload larger than the whole buffer";
 	if (p->ncheckpoints > TFO_STORE_MAX_CHECKPOINTS)
@@ -228,8 +234,8 @@ tfo_store_put(struct tfo_store *st, const struct tfo_store_put *p, const char **
 	}
 	/* bounds count what is stored: compressed first */
 	now = store_now(st);
-	if ((vl = store_value_encode(st, now, p->points, p->payload, p->len, &v)) == 0) {
-		*why = p->len > TFO_STORE_VALUE_MAX ? "payload too large" : "out of memory";
+	if ((vl = store_value_encode(st, now, p, &v)) == 0) {
+		*why = "out of memory";
 		return TFO_PUT_INVALID;
 	}
 	size = TFO_STORE_KEYLEN + vl;

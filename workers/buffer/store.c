@@ -5,6 +5,8 @@
  */
 #include "workers/buffer/store_int.h"
 
+#define TFO_STORE_MEMTABLE (16u << 20)
+
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -338,8 +340,12 @@ store_alloc_opts(struct tfo_store *st)
 	 * them (value.c), which also shrinks its log; snappy on top would only
 	 * spend CPU on flush and on drain. */
 	leveldb_options_set_compression(st->opt, leveldb_no_compression);
-	/* The memtable is resident memory while an idle agent trickles in data:
-	 * LevelDB's 4 MiB default, not more (DESIGN §8 memory budget). */
+	/* 16 MiB of memtable (LevelDB's default is 4): under a burst the
+	 * exporter then reads what it fetches from memory, not back from a
+	 * table just flushed. It costs memory only while data flows: the
+	 * periodic compaction of the consumed range (tfo_store_compact) flushes
+	 * it, so an idle agent holds at most a minute of its trickle. */
+	leveldb_options_set_write_buffer_size(st->opt, TFO_STORE_MEMTABLE);
 	leveldb_readoptions_set_verify_checksums(st->ro, 1);
 	leveldb_readoptions_set_fill_cache(st->ro, 0);  /* a queue is read once */
 	leveldb_writeoptions_set_sync(st->wo_sync, 1);

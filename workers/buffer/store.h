@@ -58,6 +58,8 @@ struct tfo_store_put {
 	uint32_t signal;
 	const void *payload;
 	size_t len;
+	int lz4;                   /* payload is an LZ4 block of raw_len bytes */
+	size_t raw_len;
 	uint32_t points;
 	Tfo__V1__Checkpoint *const *checkpoints;
 	size_t ncheckpoints;

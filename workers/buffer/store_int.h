@@ -102,12 +102,13 @@ struct store_value {
 };
 
 /*
- * store_value_encode - the value for a put (in the store's scratch, valid
+ * store_value_encode - the value for put p (in the store's scratch, valid
  * until the next use of it) at *out; its length, 0 when out of memory or the
- * payload is over TFO_STORE_VALUE_MAX.
+ * payload is over TFO_STORE_VALUE_MAX. A raw payload is compressed here when
+ * that pays; an LZ4 one (compressed by the collector) is kept as it is.
  */
-size_t store_value_encode(struct tfo_store *st, uint64_t ts, uint32_t points,
-    const uint8_t *payload, size_t len, const uint8_t **out);
+size_t store_value_encode(struct tfo_store *st, uint64_t ts, const struct tfo_store_put *p,
+    const uint8_t **out);
 /* store_value_parse - header of a stored value; -1 when it is damaged */
 int store_value_parse(const uint8_t *v, size_t vl, struct store_value *sv);
 /* store_value_payload - the payload (sv->raw_len bytes) into dst; -1 when damaged */

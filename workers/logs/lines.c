@@ -277,6 +277,18 @@ is_word(uint8_t c)
 	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
 }
 
+/* may_be_level - cheap test before level_of: the length and first letter of a level word */
+static int
+may_be_level(const uint8_t *p, size_t n)
+{
+	switch (p[0] | 0x20) {
+	case 't': case 'd': case 'i': case 'w': case 'e': case 'f': case 'c':
+		return n >= 4 && n <= 8;
+	default:
+		return 0;
+	}
+}
+
 /* level_of - severity of the word p[0..n) or 0; upper says it is all capitals */
 static int
 level_of(const uint8_t *p, size_t n, int any_case)
@@ -307,7 +319,7 @@ tfo_logs_severity(const uint8_t *p, size_t len, const uint8_t **word, size_t *wl
 		for (j = i; j < len && is_word(p[j]); j++)
 			;
 		/* a word cut by the scan limit is not a match */
-		if (j < len || len < TFO_LOGS_SEVERITY_SCAN) {
+		if ((j < len || len < TFO_LOGS_SEVERITY_SCAN) && may_be_level(p + i, j - i)) {
 			int any = i > 0 && p[i - 1] != 0 && strchr("[<=\":", p[i - 1]) != NULL;
 			if ((sev = level_of(p + i, j - i, any)) != 0) {
 				*word = p + i;

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <lz4.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,11 +34,39 @@ struct putter {
 	/* thread side only */
 	int resend;
 	uint64_t refused;
+	char *z;                   /* the batch as an LZ4 block */
+	size_t zcap;
 	int wfd[2];
 	struct event *ev;
 	void (*wake)(void *);
 	void *arg;
 };
+
+/*
+ * compress - the batch as one LZ4 block in pu->z: its size, or 0 to send it
+ * as it is (no gain, or no memory). Here, on the put thread, and not in
+ * tfo-buffer: the buffer's one thread stores every collector's puts, this
+ * thread would otherwise only wait for its answer.
+ */
+static int
+compress(struct putter *pu)
+{
+	size_t bound;
+	int n;
+
+	if (pu->len > LZ4_MAX_INPUT_SIZE)
+		return 0;
+	bound = (size_t)LZ4_compressBound((int)pu->len);
+	if (bound > pu->zcap) {
+		char *z = realloc(pu->z, bound);
+		if (z == NULL)
+			return 0;
+		pu->z = z;
+		pu->zcap = bound;
+	}
+	n = LZ4_compress_default((const char *)pu->p, pu->z, (int)pu->len, (int)pu->zcap);
+	return n > 0 && (size_t)n < pu->len ? n : 0;
+}
 
 /*
  * put_once - one put with block_when_full. A failed put comes back as the
@@ -50,10 +79,16 @@ put_once(struct putter *pu, uint32_t *retry_after_ms)
 	struct tfo_bufclient *bc = pu->bc;
 	enum tfo_err e;
 
+	int zn = compress(pu);
+
 	if (pu->resend)
 		bc->seq--;
-	e = tfo_bufclient_put(bc, TFO__V1__SIGNAL__SIGNAL_LOGS, pu->p, pu->len, pu->records,
-	    (Tfo__V1__Checkpoint *const *)pu->cps, pu->ncps, 1);
+	if (zn > 0)
+		e = tfo_bufclient_put_lz4(bc, TFO__V1__SIGNAL__SIGNAL_LOGS, pu->z, (size_t)zn,
+		    pu->len, pu->records, (Tfo__V1__Checkpoint *const *)pu->cps, pu->ncps, 1);
+	else
+		e = tfo_bufclient_put(bc, TFO__V1__SIGNAL__SIGNAL_LOGS, pu->p, pu->len, pu->records,
+		    (Tfo__V1__Checkpoint *const *)pu->cps, pu->ncps, 1);
 	pu->resend = e != TFO_OK;
 	if (e == TFO_EAGAIN)
 		*retry_after_ms = bc->retry_after_ms;
@@ -221,5 +256,6 @@ putter_free(struct putter *pu)
 		close(pu->wfd[1]);
 	}
 	free(pu->cps);
+	free(pu->z);
 	free(pu);
 }
