@@ -18,6 +18,7 @@
 #include <nng/nng.h>
 
 #include "common/err.h"
+#include "common/payload.h"   /* a fetched Batch's payloads: tfo_payloads_of */
 #include "tfo/v1/tfo.pb-c.h"
 
 #define TFO_BUFCLIENT_FETCH_MAX (8u << 20)   /* tfo-buffer's largest batch */

@@ -17,26 +17,29 @@ struct collect {
 	uint8_t *blob;
 	size_t used, cap;
 	size_t *off, *len;
+	uint32_t *raw;             /* per entry: 0 as it is, else LZ4 inflating to raw */
 	size_t n, ncap;
 	uint64_t end, count, bytes, payload;
 	uint32_t points;
 };
 
-/* collect_add - the payload of sv appended to the batch; -1 on ENOMEM, -2 damaged */
+/* collect_grow - room for one more entry of vl bytes; -1 on ENOMEM */
 static int
-collect_add(struct collect *c, const struct store_value *sv)
+collect_grow(struct collect *c, size_t vl)
 {
-	size_t vl = sv->raw_len;
-
 	if (c->n == c->ncap) {
 		size_t cap = c->ncap ? c->ncap * 2 : 64;
 		size_t *o = realloc(c->off, cap * sizeof(*o)), *l;
+		uint32_t *r;
 		if (o == NULL)
 			return -1;
 		c->off = o;
 		if ((l = realloc(c->len, cap * sizeof(*l))) == NULL)
 			return -1;
 		c->len = l;
+		if ((r = realloc(c->raw, cap * sizeof(*r))) == NULL)
+			return -1;
+		c->raw = r;
 		c->ncap = cap;
 	}
 	if (c->used + vl > c->cap) {
@@ -49,12 +52,25 @@ collect_add(struct collect *c, const struct store_value *sv)
 		c->blob = b;
 		c->cap = cap;
 	}
-	if (store_value_payload(sv, c->blob + c->used) != 0)
-		return -2;
+	return 0;
+}
+
+/*
+ * collect_add - the stored body of sv appended to the batch. An LZ4 body is
+ * passed on compressed: the exporter inflates it (payload.h), so the buffer's
+ * one thread neither inflates nor sends the larger form.
+ */
+static int
+collect_add(struct collect *c, const struct store_value *sv)
+{
+	if (collect_grow(c, sv->body_len) != 0)
+		return -1;
+	memcpy(c->blob + c->used, sv->body, sv->body_len);
 	c->off[c->n] = c->used;
-	c->len[c->n++] = vl;
-	c->used += vl;
-	c->payload += vl;
+	c->raw[c->n] = sv->lz4 ? (uint32_t)sv->raw_len : 0;
+	c->len[c->n++] = sv->body_len;
+	c->used += sv->body_len;
+	c->payload += sv->raw_len;
 	return 0;
 }
 
@@ -64,6 +80,7 @@ collect_free(struct collect *c)
 	free(c->blob);
 	free(c->off);
 	free(c->len);
+	free(c->raw);
 }
 
 /*
@@ -87,7 +104,7 @@ collect(struct tfo_store *st, uint32_t s, uint64_t from, uint64_t to, uint64_t m
 		size_t kl, vl;
 		const char *k = leveldb_iter_key(it, &kl), *v = leveldb_iter_value(it, &vl);
 		struct store_value sv;
-		int bad, r;
+		int bad;
 		uint32_t ks;
 		uint64_t seq;
 
@@ -98,9 +115,9 @@ collect(struct tfo_store *st, uint32_t s, uint64_t from, uint64_t to, uint64_t m
 			full = 1;
 			break;
 		}
-		if (bad || (r = collect_add(c, &sv)) == -2)
+		if (bad)
 			st->s.drops[s][TFO_DROP_CORRUPT]++;     /* kept in range, deleted at ack */
-		else if (r != 0) {
+		else if (collect_add(c, &sv) != 0) {
 			leveldb_iter_destroy(it);
 			return TFO_ENOMEM;
 		} else
@@ -132,12 +149,14 @@ collect_out(struct collect *c, const struct sbatch *b, uint32_t s, struct tfo_st
 	for (size_t i = 0; i < c->n; i++)
 		out->data[i] = c->blob + c->off[i];
 	out->len = c->len;
+	out->raw_lens = c->raw;
 	out->blob = c->blob;
 	out->n = c->n;
 	out->id = b->id;
 	out->signal = s;
 	out->points = c->points;
 	c->len = NULL;
+	c->raw = NULL;
 	c->blob = NULL;
 	return TFO_OK;
 }
@@ -147,8 +166,26 @@ tfo_store_batch_free(struct tfo_store_batch *b)
 {
 	free(b->data);
 	free(b->len);
+	free(b->raw_lens);
 	free(b->blob);
 	memset(b, 0, sizeof(*b));
+}
+
+enum tfo_err
+tfo_store_batch_inflate(struct tfo_store_batch *b, size_t *bad)
+{
+	uint8_t *blob;
+	enum tfo_err e;
+
+	*bad = 0;
+	if (b->raw_lens == NULL)
+		return TFO_OK;
+	if ((e = tfo_payload_inflate(&b->n, b->data, b->len, b->raw_lens, &blob, bad)) != TFO_OK)
+		return e;
+	free(b->blob);
+	b->blob = blob;
+	memset(b->raw_lens, 0, b->n * sizeof(*b->raw_lens));
+	return TFO_OK;
 }
 
 /* ------------------------------------------------------------------ ack */

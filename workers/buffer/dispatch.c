@@ -211,6 +211,12 @@ export_fetch(struct tfo_store *st, const Tfo__V1__Fetch *f, struct buffer_reply 
 	batch.points = b.points;
 	batch.entries = ents;
 	batch.n_entries = b.n;
+	for (size_t i = 0; b.raw_lens != NULL && i < b.n; i++)
+		if (b.raw_lens[i] != 0) {      /* sent only when some entry is LZ4 */
+			batch.raw_lens = b.raw_lens;
+			batch.n_raw_lens = b.n;
+			break;
+		}
 	r.version = VERSION;
 	r.msg_case = TFO__V1__EXPORT_REPLY__MSG_BATCH;
 	r.batch = &batch;

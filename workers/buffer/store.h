@@ -3,6 +3,7 @@
  * also linked by unit tests, fuzz harness and bench as tfo_buffer_store).
  *
  * Keys: "q/<signal digit>/" + seq big-endian u64 -> [ts_ms u64 BE][points u32 BE][payload]
+ *       (payload possibly LZ4: see value.c)
  *       "c/<role>/<file_id>"                       -> packed tfo.v1.Checkpoint
  *       "m"                                        -> meta: head/tail/count/bytes per
  *                                                     signal + dedupe table
@@ -17,13 +18,14 @@
 #include <stdint.h>
 
 #include "common/err.h"
+#include "common/payload.h"
 #include "tfo/v1/tfo.pb-c.h"
 
 #define TFO_STORE_NSIG 3           /* index = Tfo__V1__Signal; 0 unused */
 #define TFO_STORE_NROLE 8          /* index = Tfo__V1__Role */
 #define TFO_STORE_HDR 12           /* ts_ms u64 + points u32 before each payload */
 #define TFO_STORE_KEYLEN 12        /* "q/1/" + 8 bytes */
-#define TFO_STORE_VALUE_MAX (16u << 20)  /* largest payload stored (ingest takes 4 MiB) */
+#define TFO_STORE_VALUE_MAX TFO_PAYLOAD_RAW_MAX  /* largest payload stored (ingest takes 4 MiB) */
 #define TFO_STORE_MAX_CHECKPOINTS 256  /* per Put */
 #define TFO_STORE_MAX_FILE_ID 512
 #define TFO_STORE_MAX_BATCH_ENTRIES 4096
@@ -81,6 +83,7 @@ struct tfo_store_batch {
 	size_t n;
 	const uint8_t **data;
 	size_t *len;
+	uint32_t *raw_lens;        /* per entry: 0 as it is, else an LZ4 block of this many bytes */
 	uint8_t *blob;
 };
 
@@ -160,6 +163,12 @@ size_t tfo_store_expire(struct tfo_store *st);
 /* tfo_store_compact - compact the consumed key range of each signal if it grew. */
 void tfo_store_compact(struct tfo_store *st);
 
+/*
+ * tfo_store_batch_inflate - b's entries as payloads (LZ4 blocks inflated, the
+ * ones that do not inflate left out and counted in *bad). The exporter does
+ * this itself; tests and benches use this.
+ */
+enum tfo_err tfo_store_batch_inflate(struct tfo_store_batch *b, size_t *bad);
 void tfo_store_get_stats(struct tfo_store *st, struct tfo_store_stats *s);
 const char *tfo_store_drop_reason_name(enum tfo_drop_reason r);
 

@@ -89,13 +89,9 @@ store_value_parse(const uint8_t *v, size_t vl, struct store_value *sv)
 int
 store_value_payload(const struct store_value *sv, uint8_t *dst)
 {
-	int n;
-
 	if (!sv->lz4) {
 		memcpy(dst, sv->body, sv->body_len);
 		return 0;
 	}
-	n = LZ4_decompress_safe((const char *)sv->body, (char *)dst, (int)sv->body_len,
-	    (int)sv->raw_len);
-	return n >= 0 && (size_t)n == sv->raw_len ? 0 : -1;
+	return tfo_lz4_inflate(sv->body, sv->body_len, dst, sv->raw_len);
 }

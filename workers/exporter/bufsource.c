@@ -7,15 +7,23 @@
 #include <time.h>
 
 #include "common/log.h"
+#include "common/payload.h"
 #include "workers/exporter/bufsource.h"
 
 #define ERROR_LOG_EVERY_S 30
 
 struct held {                          /* one fetched batch */
 	Tfo__V1__ExportReply *holder;
-	const uint8_t **entries;
-	size_t *lens;
+	struct tfo_payloads pl;            /* its entries, LZ4 ones inflated */
 };
+
+static void
+held_free(struct held *h)
+{
+	tfo_payloads_free(&h->pl);
+	tfo__v1__export_reply__free_unpacked(h->holder, NULL);
+	free(h);
+}
 
 /* complain - log a buffer error, at most every ERROR_LOG_EVERY_S */
 static void
@@ -57,25 +65,27 @@ bs_fetch(void *arg, uint32_t max_bytes, struct tfo_exp_batch *b)
 	    batch->signal != TFO__V1__SIGNAL__SIGNAL_LOGS)
 		fatalx("buffer sent batch %llu with unknown signal %d",
 		    (unsigned long long)batch->id, (int)batch->signal);
-	h->entries = calloc(batch->n_entries ? batch->n_entries : 1, sizeof(*h->entries));
-	h->lens = calloc(batch->n_entries ? batch->n_entries : 1, sizeof(*h->lens));
-	if (h->entries == NULL || h->lens == NULL) {
-		/* not acked: the buffer offers it again */
-		free(h->entries);
-		free(h->lens);
-		tfo__v1__export_reply__free_unpacked(h->holder, NULL);
-		free(h);
+	switch (tfo_payloads_of(batch, &h->pl)) {
+	case TFO_OK:
+		break;
+	case TFO_ENOMEM:
+		held_free(h);          /* not acked: the buffer offers it again */
 		return -1;
+	default:
+		fatalx("buffer sent batch %llu with raw lengths no batch of it can have",
+		    (unsigned long long)batch->id);
 	}
-	for (size_t i = 0; i < batch->n_entries; i++) {
-		h->entries[i] = batch->entries[i].data;
-		h->lens[i] = batch->entries[i].len;
+	if (h->pl.bad) {
+		/* damaged on disk, or a collector lied: left out, acked with the rest */
+		bs->bad_entries += h->pl.bad;
+		log_warn("buffer batch %llu: %zu entries did not inflate, left out (%llu so far)",
+		    (unsigned long long)batch->id, h->pl.bad, (unsigned long long)bs->bad_entries);
 	}
+	b->n = h->pl.n;
 	b->id = batch->id;
 	b->is_logs = batch->signal == TFO__V1__SIGNAL__SIGNAL_LOGS;
-	b->n = batch->n_entries;
-	b->entries = h->entries;
-	b->lens = h->lens;
+	b->entries = h->pl.data;
+	b->lens = h->pl.len;
 	b->points = batch->points;
 	b->priv = h;
 	return 1;
@@ -89,10 +99,7 @@ bs_release(void *arg, struct tfo_exp_batch *b)
 	(void)arg;
 	if (h == NULL)
 		return;
-	free(h->entries);
-	free(h->lens);
-	tfo__v1__export_reply__free_unpacked(h->holder, NULL);
-	free(h);
+	held_free(h);
 	b->priv = NULL;
 }
 

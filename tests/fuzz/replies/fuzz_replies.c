@@ -9,6 +9,7 @@
 #include <stdlib.h>
 
 #include "common/ipc.h"
+#include "common/payload.h"
 #include "tfo/v1/tfo.pb-c.h"
 #include "workers/exporter/wire.h"
 #include "workers/logs/tailer.h"
@@ -48,24 +49,18 @@ load_checkpoints(const Tfo__V1__Checkpoints *cps)
 static void
 frame_batch(const Tfo__V1__Batch *b)
 {
-	const uint8_t **entries = calloc(b->n_entries + 1, sizeof(*entries));
-	size_t *lens = calloc(b->n_entries + 1, sizeof(*lens));
 	struct tfo_exp_buf out = { 0 };
+	struct tfo_payloads pl;
 
-	if (entries == NULL || lens == NULL)
-		goto done;
-	for (size_t i = 0; i < b->n_entries; i++) {
-		entries[i] = b->entries[i].data;
-		lens[i] = b->entries[i].len;
-	}
+	/* LZ4 entries inflated first, as tfo-exporter's bufsource does */
+	if (tfo_payloads_of(b, &pl) != TFO_OK)
+		return;
 	for (int grpc = 0; grpc < 2; grpc++) {
-		if (tfo_exp_body_build(&out, entries, lens, b->n_entries, grpc, grpc) != TFO_OK)
+		if (tfo_exp_body_build(&out, pl.data, pl.len, pl.n, grpc, grpc) != TFO_OK)
 			continue;
 		tfo_exp_buf_fini(&out);
 	}
-done:
-	free(entries);
-	free(lens);
+	tfo_payloads_free(&pl);
 }
 
 int

@@ -194,10 +194,10 @@ do_action(int a)
 /* ------------------------------------------------------------ the exporter part */
 
 static void
-count_entry(const ProtobufCBinaryData *e, int *bad)
+count_entry(const uint8_t *data, size_t len, int *bad)
 {
 	Opentelemetry__Proto__Logs__V1__ResourceLogs *rl =
-	    opentelemetry__proto__logs__v1__resource_logs__unpack(NULL, e->len, e->data);
+	    opentelemetry__proto__logs__v1__resource_logs__unpack(NULL, len, data);
 
 	if (rl == NULL) {
 		(*bad)++;
@@ -233,8 +233,12 @@ drain(int *bad)
 			pause_ms(50);
 			continue;
 		}
-		for (size_t i = 0; i < b->n_entries; i++)
-			count_entry(&b->entries[i], bad);
+		struct tfo_payloads pl;
+		REQUIRE(tfo_payloads_of(b, &pl) == TFO_OK, "payloads of a batch");
+		*bad += (int)pl.bad;
+		for (size_t i = 0; i < pl.n; i++)
+			count_entry(pl.data[i], pl.len[i], bad);
+		tfo_payloads_free(&pl);
 		CHECK(tfo_bufclient_ack(&c, b->id) == TFO_OK, "ack");
 		tfo__v1__export_reply__free_unpacked(h, NULL);
 		have = 0;

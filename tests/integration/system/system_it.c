@@ -59,6 +59,7 @@ fetch_two(struct tbuf *b, rm_t *rm[2])
 	for (int tries = 0; got < 2 && tries < 300; tries++) {
 		Tfo__V1__ExportReply *holder = NULL;
 		const Tfo__V1__Batch *batch = NULL;
+		struct tfo_payloads pl;
 		enum tfo_err e = tfo_bufclient_fetch(&ex, TFO__V1__SIGNAL__SIGNAL_METRICS, 0, &holder,
 		    &batch);
 		if (e == TFO_ENOENT || e == TFO_ETIMEDOUT) {
@@ -66,12 +67,15 @@ fetch_two(struct tbuf *b, rm_t *rm[2])
 			continue;
 		}
 		assert_int_equal(e, TFO_OK);
-		for (size_t i = 0; i < batch->n_entries && got < 2; i++) {
+		assert_int_equal(tfo_payloads_of(batch, &pl), TFO_OK);
+		assert_int_equal(pl.bad, 0);
+		for (size_t i = 0; i < pl.n && got < 2; i++) {
 			rm[got] = opentelemetry__proto__metrics__v1__resource_metrics__unpack(NULL,
-			    batch->entries[i].len, batch->entries[i].data);
+			    pl.len[i], pl.data[i]);
 			assert_non_null(rm[got]);
 			got++;
 		}
+		tfo_payloads_free(&pl);
 		assert_int_equal(tfo_bufclient_ack(&ex, batch->id), TFO_OK);
 		tfo__v1__export_reply__free_unpacked(holder, NULL);
 	}

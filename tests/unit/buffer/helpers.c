@@ -104,6 +104,9 @@ drain(struct fix *f, uint32_t signal, char out[][64], size_t max)
 	size_t n = 0;
 
 	while (tfo_store_fetch(f->st, signal, 64, &b) == TFO_OK) {
+		size_t bad;
+		assert_int_equal(tfo_store_batch_inflate(&b, &bad), TFO_OK);
+		assert_int_equal(bad, 0);
 		for (size_t i = 0; i < b.n; i++) {
 			assert_true(n < max);
 			assert_true(b.len[i] < 64);

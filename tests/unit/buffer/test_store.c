@@ -611,6 +611,7 @@ test_lz4_values(void **state)
 	enum { N = sizeof(cases) / sizeof(cases[0]) };
 	uint8_t *pl[N];
 	uint64_t raw = 0;
+	size_t bad;
 	struct tfo_store_stats s;
 	struct tfo_store_batch b;
 	struct fix f;
@@ -635,6 +636,12 @@ test_lz4_values(void **state)
 	assert_int_equal(tfo_store_fetch(f.st, SIG_L, 1u << 20, &b), TFO_OK);
 	assert_int_equal(b.n, N);
 	assert_int_equal(b.points, 7 + 8 + 9 + 10);
+	/* served as stored: the log batch compressed, the others as they are */
+	assert_true(b.raw_lens[0] == cases[0].len && b.len[0] < cases[0].len);
+	assert_true(b.raw_lens[1] == 0 && b.raw_lens[2] == 0);
+	assert_int_equal(tfo_store_batch_inflate(&b, &bad), TFO_OK);
+	assert_int_equal(bad, 0);
+	assert_int_equal(b.n, N);
 	for (size_t i = 0; i < N; i++) {
 		assert_int_equal(b.len[i], cases[i].len);
 		assert_memory_equal(b.data[i], pl[i], cases[i].len);
@@ -705,6 +712,7 @@ test_lz4_puts(void **state)
 	struct tfo_store_batch b;
 	const char *why;
 	struct fix f;
+	size_t bad;
 	int n;
 
 	(void)state;
@@ -722,21 +730,54 @@ test_lz4_puts(void **state)
 	assert_int_equal(tfo_store_put(f.st, &p, &why), TFO_PUT_INVALID);
 	p.raw_len = TFO_STORE_VALUE_MAX + 1;
 	assert_int_equal(tfo_store_put(f.st, &p, &why), TFO_PUT_INVALID);
-	/* a block that does not inflate to raw_len is stored, then counted
-	 * corrupt at fetch and deleted with its batch */
+	/* a block that does not inflate to raw_len is stored and served; the
+	 * inflating side (the exporter) leaves it out and counts it */
 	p.raw_len = sizeof(raw) + 1;
 	assert_int_equal(tfo_store_put(f.st, &p, &why), TFO_PUT_STAGED);
 	commit_ok(&f);
 	assert_int_equal(tfo_store_fetch(f.st, SIG_L, 1u << 20, &b), TFO_OK);
+	assert_int_equal(b.n, 2);
+	assert_int_equal(b.raw_lens[1], sizeof(raw) + 1);
+	assert_int_equal(tfo_store_batch_inflate(&b, &bad), TFO_OK);
+	assert_int_equal(bad, 1);
 	assert_int_equal(b.n, 1);
 	assert_int_equal(b.len[0], sizeof(raw));
 	assert_memory_equal(b.data[0], raw, sizeof(raw));
 	assert_int_equal(tfo_store_ack(f.st, b.id), TFO_OK);
 	tfo_store_batch_free(&b);
 	tfo_store_get_stats(f.st, &s);
-	assert_int_equal(s.drops[SIG_L][TFO_DROP_CORRUPT], 1);
 	assert_int_equal(s.entries[SIG_L], 0);
 	fix_fini(&f);
+}
+
+/* common/payload.c: what the exporter does with a served batch */
+static void
+test_payload_inflate(void **state)
+{
+	static const uint8_t blk[] = { 0x50, 'h', 'e', 'l', 'l', 'o' };  /* literals only */
+	const uint8_t *data[4] = { blk, (const uint8_t *)"as is", blk, blk };
+	size_t len[4] = { sizeof(blk), 5, sizeof(blk) - 1, sizeof(blk) };
+	uint32_t raw[4] = { 5, 0, 5, 6 };
+	uint8_t *blob;
+	size_t n = 4, bad;
+
+	(void)state;
+	assert_int_equal(tfo_payload_inflate(&n, data, len, raw, &blob, &bad), TFO_OK);
+	assert_int_equal(n, 2);         /* a cut block and a wrong raw length left out */
+	assert_int_equal(bad, 2);
+	assert_int_equal(len[0], 5);
+	assert_memory_equal(data[0], "hello", 5);
+	assert_int_equal(len[1], 5);
+	assert_memory_equal(data[1], "as is", 5);
+	free(blob);
+	/* lengths no batch of the buffer can have */
+	n = 1;
+	raw[0] = TFO_PAYLOAD_RAW_MAX + 1;
+	assert_int_equal(tfo_payload_inflate(&n, data, len, raw, &blob, &bad), TFO_ERANGE);
+	n = 3;
+	raw[0] = raw[1] = raw[2] = TFO_PAYLOAD_RAW_MAX;
+	assert_int_equal(tfo_payload_inflate(&n, data, len, raw, &blob, &bad), TFO_ERANGE);
+	assert_int_equal(tfo_lz4_inflate(blk, sizeof(blk), (uint8_t[8]){ 0 }, 0), -1);
 }
 
 int
@@ -763,6 +804,7 @@ main(void)
 		cmocka_unit_test(test_lz4_values),
 		cmocka_unit_test(test_value_damage),
 		cmocka_unit_test(test_lz4_puts),
+		cmocka_unit_test(test_payload_inflate),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
