@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -22,6 +23,7 @@
 #define CONFIG_WAIT_MS 30000        /* the supervisor sends config at once */
 #define DEFAULT_DEADLINE_MS 5000
 #define TFO_MALLOC_KEEP (32 << 20)   /* glibc's largest mmap threshold */
+#define TFO_MALLOC_TRIM_S 10
 #define NPROC_CAP 512                /* role users run threads, never processes */
 
 #ifdef TFO_SANITIZE
@@ -176,6 +178,20 @@ send_or_exit(struct tfo_worker *w, Tfo__V1__Control *m)
 	}
 }
 
+/* trim_malloc - give kept memory back, at most every TFO_MALLOC_TRIM_S (tune_malloc) */
+static void
+trim_malloc(void)
+{
+	static time_t last;
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	if (ts.tv_sec - last < TFO_MALLOC_TRIM_S)
+		return;
+	last = ts.tv_sec;
+	(void)malloc_trim(0);
+}
+
 static void
 on_ping(struct tfo_worker *w, const Tfo__V1__Ping *ping)
 {
@@ -192,7 +208,7 @@ on_ping(struct tfo_worker *w, const Tfo__V1__Ping *ping)
 	m.pong = &pong;
 	send_or_exit(w, &m);
 	stats_free(&st);
-	(void)malloc_trim(0);   /* see tune_malloc */
+	trim_malloc();
 }
 
 static void
@@ -486,8 +502,9 @@ fd3_ok(void)
  * batch) are allocated and freed hundreds of times a second under load. With
  * glibc's defaults each one was a fresh mmap or a heap trim: page faults and
  * zeroed pages cost more than the copies. Freed memory is kept for reuse
- * instead, and given back at each health ping (on_ping), so an idle worker
- * holds no more than it did before a burst.
+ * instead, and given back at a health ping at most every TFO_MALLOC_TRIM_S
+ * (trim_malloc): an idle worker holds no more than it did before a burst, a
+ * busy one does not fault its buffers in again after every ping.
  */
 static void
 tune_malloc(void)

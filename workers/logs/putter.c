@@ -16,6 +16,10 @@
 
 #include "common/log.h"
 
+/* LZ4 acceleration: 4 costs ~7 % of the ratio and saves ~1/3 of the time
+ * (measured on bench-logs-e2e varied lines) */
+#define TFO_LOGS_LZ4_ACCEL 4
+
 struct putter {
 	struct tfo_bufclient *bc;
 	pthread_t th;
@@ -64,7 +68,7 @@ compress(struct putter *pu)
 		pu->z = z;
 		pu->zcap = bound;
 	}
-	n = LZ4_compress_default((const char *)pu->p, pu->z, (int)pu->len, (int)pu->zcap);
+	n = LZ4_compress_fast((const char *)pu->p, pu->z, (int)pu->len, (int)pu->zcap, TFO_LOGS_LZ4_ACCEL);
 	return n > 0 && (size_t)n < pu->len ? n : 0;
 }
 
