@@ -146,7 +146,7 @@ const struct cfg_row tfo_cfg_rows[] = {
 	    "regex of a record's first line; empty = one record per line"),
 	NUM("collectors.logs.multiline.timeout", CT_DUR, "1s", 10, MIN, logs.multiline_timeout_ms,
 	    "flush a pending multiline record after this"),
-	NUM("collectors.logs.batch_max_lines", CT_U32, "1000", 1, 100000, logs.batch_max_lines,
+	NUM("collectors.logs.batch_max_lines", CT_U32, "10000", 1, 100000, logs.batch_max_lines,
 	    "records per batch sent to the buffer"),
 	NUM("collectors.logs.batch_max_ms", CT_U32, "200", 1, 60000, logs.batch_max_ms,
 	    "milliseconds a batch may wait to fill"),
@@ -154,7 +154,7 @@ const struct cfg_row tfo_cfg_rows[] = {
 	    "how often globs are expanded again"),
 
 	NUM("exporter.batch_max_bytes", CT_SIZE, "1MiB", 4 * KIB, 16 * MIB, exporter.batch_max_bytes,
-	    "bytes per export request before compression"),
+	    "bytes per export request before compression (a stored batch larger than this, up to 2 MiB of logs, is sent whole)"),
 	NUM("exporter.flush_interval", CT_DUR, "10s", 100, HOUR, exporter.flush_interval_ms,
 	    "longest wait before a partial batch is sent"),
 	NUM("exporter.max_in_flight", CT_U32, "2", 1, 64, exporter.max_in_flight,

@@ -156,7 +156,6 @@ collectors:
     enabled: true
     paths: [{app}]
     start_at: beginning
-    batch_max_lines: 10000
 buffer:
   max_size_mb: {max(1024, 4 * mib)}
 exporter:

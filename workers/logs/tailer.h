@@ -20,7 +20,11 @@
 #define TFO_LOGS_DEF_BATCH_MS      200
 #define TFO_LOGS_DEF_RESCAN_MS     5000
 #define TFO_LOGS_DEF_ML_TIMEOUT_MS 1000
-#define TFO_LOGS_BATCH_MAX_BYTES   (1024 * 1024)  /* payload cap per Put */
+/* payload cap per Put: each put costs a synced group commit and a request of
+ * its own; 2 MiB (not 1) was 30 % more throughput in bench-logs-e2e, and keeps
+ * an export request of one batch well under the 4 MiB that gRPC servers,
+ * the OpenTelemetry Collector's included, accept by default. */
+#define TFO_LOGS_BATCH_MAX_BYTES   (2 * 1024 * 1024)
 #define TFO_LOGS_MAX_FILES         512
 #define TFO_LOGS_ATTR_TRUNCATED    "telemetryflow.log.truncated"
 

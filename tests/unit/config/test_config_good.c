@@ -92,7 +92,7 @@ test_defaults(void **state)
 	assert_string_equal(cfg.logs.start_at, "end");
 	assert_int_equal(cfg.logs.max_line_size, 65536);
 	assert_int_equal(cfg.logs.multiline_timeout_ms, 1000);
-	assert_int_equal(cfg.logs.batch_max_lines, 1000);
+	assert_int_equal(cfg.logs.batch_max_lines, 10000);
 	assert_int_equal(cfg.logs.batch_max_ms, 200);
 	assert_int_equal(cfg.exporter.batch_max_bytes, 1048576);
 	assert_int_equal(cfg.exporter.flush_interval_ms, 10000);
