@@ -11,6 +11,8 @@
  *   slowstart in pre_init, wait (20 s at most) for the supervisor's next
  *            packet (its Shutdown) before going on to Ready: a stop that
  *            lands while the worker starts                     (one-shot)
+ *   slowstop take 500 ms to stop after the Shutdown: the supervisor
+ *            stays in its ordered shutdown that long           (one-shot)
  * One-shot modes unlink the file so the next incarnation is normal.
  */
 #include <errno.h>
@@ -26,15 +28,17 @@
 #include "common/log.h"
 #include "common/worker.h"
 
-enum tw_mode { TW_NORMAL, TW_EXIT, TW_HANG, TW_SEGV, TW_GARBAGE, TW_OVERSIZE, TW_SLOWSTART };
+enum tw_mode { TW_NORMAL, TW_EXIT, TW_HANG, TW_SEGV, TW_GARBAGE, TW_OVERSIZE, TW_SLOWSTART,
+	TW_SLOWSTOP };
 
 static const char *const mode_names[] = {
-	"normal", "exit", "hang", "segv", "garbage", "oversize", "slowstart",
+	"normal", "exit", "hang", "segv", "garbage", "oversize", "slowstart", "slowstop",
 };
 
 struct tw {
 	enum tw_mode mode;
-	struct event *act;
+	struct tfo_worker *w;
+	struct event *act, *stop;
 	unsigned pings;
 };
 
@@ -127,8 +131,12 @@ tw_pre_init(struct tfo_worker *w, const Tfo__V1__WorkerConfig *cfg, void *arg)
 	}
 	if (t->mode == TW_SLOWSTART) {
 		struct pollfd p = { .fd = TFO_CONTROL_FD, .events = POLLIN };
+		int n;
 		log_info("testworker: starting slowly (until the supervisor's next packet)");
-		if (poll(&p, 1, 20000) != 1)
+		/* a stop signal (the loop's handlers are set) is not that packet */
+		while ((n = poll(&p, 1, 20000)) == -1 && errno == EINTR)
+			;
+		if (n != 1)
 			log_warn("testworker: slowstart: nothing from the supervisor in 20 s");
 	}
 	return 0;
@@ -141,7 +149,7 @@ tw_post_init(struct tfo_worker *w, const Tfo__V1__WorkerConfig *cfg, void *arg)
 	struct timeval tv = { 0, 100 * 1000 };
 
 	(void)cfg;
-	if (t->mode == TW_NORMAL || t->mode == TW_SLOWSTART)
+	if (t->mode == TW_NORMAL || t->mode == TW_SLOWSTART || t->mode == TW_SLOWSTOP)
 		return 0;
 	if ((t->act = evtimer_new(tfo_worker_base(w), act, t)) == NULL)
 		return -1;
@@ -149,10 +157,29 @@ tw_post_init(struct tfo_worker *w, const Tfo__V1__WorkerConfig *cfg, void *arg)
 }
 
 static void
+stop_late(evutil_socket_t fd, short what, void *arg)
+{
+	struct tw *t = arg;
+
+	(void)fd;
+	(void)what;
+	tfo_worker_exit(t->w, 0);
+}
+
+static void
 tw_shutdown(struct tfo_worker *w, uint32_t deadline_ms, void *arg)
 {
+	struct tw *t = arg;
+	struct timeval tv = { 0, 500 * 1000 };
+
 	(void)deadline_ms;
-	(void)arg;
+	if (t->mode == TW_SLOWSTOP && t->stop == NULL &&
+	    (t->stop = evtimer_new(tfo_worker_base(w), stop_late, t)) != NULL &&
+	    evtimer_add(t->stop, &tv) == 0) {
+		t->w = w;
+		log_info("testworker: stopping slowly (500 ms)");
+		return;
+	}
 	tfo_worker_exit(w, 0);
 }
 
@@ -164,6 +191,8 @@ tw_fini(struct tfo_worker *w, void *arg)
 	(void)w;
 	if (t->act)
 		event_free(t->act);
+	if (t->stop)
+		event_free(t->stop);
 }
 
 static void
