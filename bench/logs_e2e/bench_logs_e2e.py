@@ -21,15 +21,13 @@ Never run by ctest. Run as root on a Release build:
   cmake --build build --target bench-logs-e2e     (or python3 bench/logs_e2e/bench_logs_e2e.py build/bin)"""
 import os
 import random
-import shutil
-import subprocess
 import sys
 import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests",
                                 "integration", "e2e"))
-from tfo_e2e import Fail, Sink, Agent, sanitizer_env, wait_for  # noqa: E402
+from tfo_e2e import Fail, Sink, Agent, wait_for  # noqa: E402
 
 TICK = os.sysconf("SC_CLK_TCK")
 ROLES = ["logs", "buffer", "exporter"]
@@ -90,26 +88,6 @@ def write_file(path, mib, line_bytes, varied):
     return size, lines
 
 
-class BenchSink(Sink):
-    """tfo_e2e's Sink, started with --count-only when asked."""
-
-    def __init__(self, bindir, count_only):
-        self.out = None
-        args = [os.path.join(bindir, "tfo-sink"), "--listen", "127.0.0.1:0", "--quiet"]
-        if count_only:
-            args.append("--count-only")
-        self.errf = subprocess.DEVNULL
-        self.proc = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=self.errf,
-                                     text=True, env=sanitizer_env())
-        line = self.proc.stdout.readline()
-        if not line.startswith("listening on 127.0.0.1:"):
-            self.proc.kill()
-            self.proc.wait()
-            raise Fail("tfo-sink did not start: %r" % line)
-        self.port = int(line.strip().rsplit(":", 1)[1])
-        self.url = "http://127.0.0.1:%d" % self.port
-
-
 def main():
     if len(sys.argv) < 2 or sys.argv[1] in ("-h", "--help"):
         print(__doc__)
@@ -126,7 +104,7 @@ def main():
     if text not in ("varied", "filler"):
         print("line text must be varied or filler, not %r" % text)
         return 2
-    sink = BenchSink(bindir, mode == "count")
+    sink = Sink(bindir, None, count_only=mode == "count")
     agent = None
     try:
         agent = Agent(bindir, "", prefix="tfo-benchlogs-")

@@ -171,23 +171,6 @@ tfo_store_batch_free(struct tfo_store_batch *b)
 	memset(b, 0, sizeof(*b));
 }
 
-enum tfo_err
-tfo_store_batch_inflate(struct tfo_store_batch *b, size_t *bad)
-{
-	uint8_t *blob;
-	enum tfo_err e;
-
-	*bad = 0;
-	if (b->raw_lens == NULL)
-		return TFO_OK;
-	if ((e = tfo_payload_inflate(&b->n, b->data, b->len, b->raw_lens, &blob, bad)) != TFO_OK)
-		return e;
-	free(b->blob);
-	b->blob = blob;
-	memset(b->raw_lens, 0, b->n * sizeof(*b->raw_lens));
-	return TFO_OK;
-}
-
 /* ------------------------------------------------------------------ ack */
 
 /* pop_acked - delete acked batches that reached the head, in order */

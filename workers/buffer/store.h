@@ -163,12 +163,6 @@ size_t tfo_store_expire(struct tfo_store *st);
 /* tfo_store_compact - compact the consumed key range of each signal if it grew. */
 void tfo_store_compact(struct tfo_store *st);
 
-/*
- * tfo_store_batch_inflate - b's entries as payloads (LZ4 blocks inflated, the
- * ones that do not inflate left out and counted in *bad). The exporter does
- * this itself; tests and benches use this.
- */
-enum tfo_err tfo_store_batch_inflate(struct tfo_store_batch *b, size_t *bad);
 void tfo_store_get_stats(struct tfo_store *st, struct tfo_store_stats *s);
 const char *tfo_store_drop_reason_name(enum tfo_drop_reason r);
 

@@ -111,7 +111,6 @@ size_t store_value_encode(struct tfo_store *st, uint64_t ts, const struct tfo_st
     const uint8_t **out);
 /* store_value_parse - header of a stored value; -1 when it is damaged */
 int store_value_parse(const uint8_t *v, size_t vl, struct store_value *sv);
-/* store_value_payload - the payload (sv->raw_len bytes) into dst; -1 when damaged */
-int store_value_payload(const struct store_value *sv, uint8_t *dst);
+
 
 #endif

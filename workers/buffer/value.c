@@ -85,13 +85,3 @@ store_value_parse(const uint8_t *v, size_t vl, struct store_value *sv)
 	/* hostile or damaged: a length no put could have had */
 	return sv->raw_len == 0 || sv->raw_len > TFO_STORE_VALUE_MAX ? -1 : 0;
 }
-
-int
-store_value_payload(const struct store_value *sv, uint8_t *dst)
-{
-	if (!sv->lz4) {
-		memcpy(dst, sv->body, sv->body_len);
-		return 0;
-	}
-	return tfo_lz4_inflate(sv->body, sv->body_len, dst, sv->raw_len);
-}

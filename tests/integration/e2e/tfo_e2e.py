@@ -84,11 +84,14 @@ def pid_gone(pid):
 class Sink:
     """tools/tfo-sink on 127.0.0.1 (port 0 = ephemeral), --out JSON lines."""
 
-    def __init__(self, bindir, out, port=0, fail_first=0, quiet=True, log=None):
+    def __init__(self, bindir, out, port=0, fail_first=0, quiet=True, log=None,
+                 count_only=False):
         self.out = out
         args = [os.path.join(bindir, "tfo-sink"), "--listen", "127.0.0.1:%d" % port]
         if out:
             args += ["--out", out]
+        if count_only:
+            args.append("--count-only")
         if fail_first:
             args += ["--fail-first", str(fail_first)]
         if quiet:

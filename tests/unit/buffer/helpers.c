@@ -97,6 +97,23 @@ commit_ok(struct fix *f)
 	assert_int_equal(tfo_store_commit(f->st, err, sizeof(err)), TFO_OK);
 }
 
+enum tfo_err
+batch_inflate(struct tfo_store_batch *b, size_t *bad)
+{
+	uint8_t *blob;
+	enum tfo_err e;
+
+	*bad = 0;
+	if (b->raw_lens == NULL)
+		return TFO_OK;
+	if ((e = tfo_payload_inflate(&b->n, b->data, b->len, b->raw_lens, &blob, bad)) != TFO_OK)
+		return e;
+	free(b->blob);
+	b->blob = blob;
+	memset(b->raw_lens, 0, b->n * sizeof(*b->raw_lens));
+	return TFO_OK;
+}
+
 size_t
 drain(struct fix *f, uint32_t signal, char out[][64], size_t max)
 {
@@ -105,7 +122,7 @@ drain(struct fix *f, uint32_t signal, char out[][64], size_t max)
 
 	while (tfo_store_fetch(f->st, signal, 64, &b) == TFO_OK) {
 		size_t bad;
-		assert_int_equal(tfo_store_batch_inflate(&b, &bad), TFO_OK);
+		assert_int_equal(batch_inflate(&b, &bad), TFO_OK);
 		assert_int_equal(bad, 0);
 		for (size_t i = 0; i < b.n; i++) {
 			assert_true(n < max);

@@ -27,6 +27,9 @@ void rm_rf(const char *path);
 enum tfo_put_result put_str(struct fix *f, uint32_t signal, uint64_t inc, uint64_t seq,
     const char *payload);
 void commit_ok(struct fix *f);
+/* batch_inflate - b's entries as payloads, as the exporter makes them (LZ4
+ * blocks inflated; those that do not inflate left out, counted in *bad) */
+enum tfo_err batch_inflate(struct tfo_store_batch *b, size_t *bad);
 /* drain - fetch+ack everything of signal, appending payloads to out (n entries) */
 size_t drain(struct fix *f, uint32_t signal, char out[][64], size_t max);
 

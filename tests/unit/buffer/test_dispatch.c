@@ -192,6 +192,26 @@ test_bad_requests(void **state)
 	tfo__v1__export_reply__free_unpacked(er, NULL);
 	free(big);
 	assert_int_equal(c.bad_export, 3);
+	/* A payload encoding this buffer does not know, and an LZ4 one without
+	 * its raw length: refused, never stored as something else. */
+	put.role = TFO__V1__ROLE__ROLE_LOGS;
+	put.incarnation = 1;
+	put.seq = 1;
+	put.signal = TFO__V1__SIGNAL__SIGNAL_LOGS;
+	put.payload.data = (uint8_t *)"\x10" "abc";
+	put.payload.len = 4;
+	put.encoding = (Tfo__V1__PayloadEncoding)7;
+	ir = ingest(&f, &c, &req, &ac);
+	assert_int_equal(ir->msg_case, TFO__V1__INGEST_REPLY__MSG_ERROR);
+	assert_non_null(strstr(ir->error->message, "encoding"));
+	tfo__v1__ingest_reply__free_unpacked(ir, NULL);
+	put.encoding = TFO__V1__PAYLOAD_ENCODING__PAYLOAD_LZ4;
+	put.raw_len = 0;
+	ir = ingest(&f, &c, &req, &ac);
+	assert_int_equal(ir->msg_case, TFO__V1__INGEST_REPLY__MSG_ERROR);
+	assert_non_null(strstr(ir->error->message, "raw_len"));
+	tfo__v1__ingest_reply__free_unpacked(ir, NULL);
+	assert_int_equal(c.bad_ingest, 6);
 	fix_fini(&f);
 }
 
