@@ -46,12 +46,16 @@ walk(struct tfo_sink_summary *s, const uint8_t *p, const uint8_t *end,
 	return TFO_OK;
 }
 
-/* count_record - one LogRecord: counted, its own fields framing-checked */
+/* count_record - one LogRecord: counted. Its own fields are not walked: a
+ * bench moves hundreds of MB of them through the sink on the agent's cores,
+ * and the full decode (the default mode) checks them. */
 static enum tfo_err
 count_record(struct tfo_sink_summary *s, const uint8_t *p, const uint8_t *end)
 {
+	(void)p;
+	(void)end;
 	s->records++;
-	return walk(s, p, end, NULL, 0);
+	return TFO_OK;
 }
 
 static enum tfo_err

@@ -35,11 +35,18 @@ struct putter {
 	enum tfo_err result;
 	uint32_t retry_after_ms;
 	int running;               /* the thread was started */
-	/* thread side only */
+	int zn;                    /* z holds the job's LZ4 block of zn bytes (0: send raw), or -1 */
+	/* thread side only (swapped with the loop's under mu, between jobs) */
 	int resend;
 	uint64_t refused;
 	char *z;                   /* the batch as an LZ4 block */
 	size_t zcap;
+	/* loop side only: a sealed batch compressed while a put was in flight */
+	const uint8_t *sp;
+	size_t slen;
+	int sn;
+	char *sz;
+	size_t szcap;
 	int wfd[2];
 	struct event *ev;
 	void (*wake)(void *);
@@ -47,29 +54,30 @@ struct putter {
 };
 
 /*
- * compress - the batch as one LZ4 block in pu->z: its size, or 0 to send it
- * as it is (no gain, or no memory). Here, on the put thread, and not in
- * tfo-buffer: the buffer's one thread stores every collector's puts, this
- * thread would otherwise only wait for its answer.
+ * compress - p as one LZ4 block in *z (grown to fit): its size, or 0 to send
+ * it as it is (no gain, or no memory). Here in tfo-logs, and not in
+ * tfo-buffer: the buffer's one thread stores every collector's puts. The put
+ * thread compresses a batch it is given; the loop compresses one that waits
+ * for the put in flight (putter_seal), so compressing overlaps that put.
  */
 static int
-compress(struct putter *pu)
+compress(char **z, size_t *zcap, const uint8_t *p, size_t len)
 {
 	size_t bound;
 	int n;
 
-	if (pu->len > LZ4_MAX_INPUT_SIZE)
+	if (len > LZ4_MAX_INPUT_SIZE)
 		return 0;
-	bound = (size_t)LZ4_compressBound((int)pu->len);
-	if (bound > pu->zcap) {
-		char *z = realloc(pu->z, bound);
-		if (z == NULL)
+	bound = (size_t)LZ4_compressBound((int)len);
+	if (bound > *zcap) {
+		char *nz = realloc(*z, bound);
+		if (nz == NULL)
 			return 0;
-		pu->z = z;
-		pu->zcap = bound;
+		*z = nz;
+		*zcap = bound;
 	}
-	n = LZ4_compress_fast((const char *)pu->p, pu->z, (int)pu->len, (int)pu->zcap, TFO_LOGS_LZ4_ACCEL);
-	return n > 0 && (size_t)n < pu->len ? n : 0;
+	n = LZ4_compress_fast((const char *)p, *z, (int)len, (int)*zcap, TFO_LOGS_LZ4_ACCEL);
+	return n > 0 && (size_t)n < len ? n : 0;
 }
 
 /*
@@ -83,7 +91,7 @@ put_once(struct putter *pu, uint32_t *retry_after_ms)
 	struct tfo_bufclient *bc = pu->bc;
 	enum tfo_err e;
 
-	int zn = compress(pu);
+	int zn = pu->zn >= 0 ? pu->zn : compress(&pu->z, &pu->zcap, pu->p, pu->len);
 
 	if (pu->resend)
 		bc->seq--;
@@ -114,6 +122,7 @@ put_thread(void *arg)
 		pthread_mutex_lock(&pu->mu);
 		while (!pu->quit && !pu->job)
 			pthread_cond_wait(&pu->cv, &pu->mu);
+
 		if (pu->quit) {
 			pthread_mutex_unlock(&pu->mu);
 			return NULL;
@@ -157,6 +166,17 @@ putter_start(void *arg, const uint8_t *p, size_t len, uint32_t records,
 	if (e == TFO_OK) {
 		if (ncps)
 			memcpy(pu->cps, cps, ncps * sizeof(*cps));  /* the array is the caller's */
+		pu->zn = -1;
+		if (pu->sp != NULL && pu->sp == p && pu->slen == len) {
+			char *z = pu->z;            /* the thread waits: its block is free */
+			size_t zcap = pu->zcap;
+			pu->z = pu->sz;
+			pu->zcap = pu->szcap;
+			pu->sz = z;
+			pu->szcap = zcap;
+			pu->zn = pu->sn;
+		}
+		pu->sp = NULL;
 		pu->p = p;
 		pu->len = len;
 		pu->records = records;
@@ -166,6 +186,18 @@ putter_start(void *arg, const uint8_t *p, size_t len, uint32_t records,
 	}
 	pthread_mutex_unlock(&pu->mu);
 	return e;
+}
+
+/* putter_seal - compress the batch the loop must hold until the put in
+ * flight is answered; putter_start sends this block if given that batch */
+static void
+putter_seal(void *arg, const uint8_t *p, size_t len)
+{
+	struct putter *pu = arg;
+
+	pu->sn = compress(&pu->sz, &pu->szcap, p, len);
+	pu->sp = p;
+	pu->slen = len;
 }
 
 static enum tfo_err
@@ -234,7 +266,8 @@ putter_run(struct putter *pu, struct tfo_bufclient *bc, struct event_base *base,
 struct tfo_logs_sink
 putter_sink(struct putter *pu)
 {
-	struct tfo_logs_sink k = { .put = putter_start, .wait = putter_wait, .arg = pu };
+	struct tfo_logs_sink k = { .put = putter_start, .wait = putter_wait, .seal = putter_seal,
+	    .arg = pu };
 
 	return k;
 }
@@ -261,5 +294,6 @@ putter_free(struct putter *pu)
 	}
 	free(pu->cps);
 	free(pu->z);
+	free(pu->sz);
 	free(pu);
 }

@@ -271,6 +271,17 @@ batch_put(struct tailer *t, struct batch *b, uint32_t *retry)
 	    retry);
 }
 
+/* batch_seal - b is finished while a put is in flight: the sink may prepare it */
+static void
+batch_seal(struct tailer *t, struct batch *b)
+{
+	const uint8_t *p;
+	size_t len;
+
+	if (tfo_otlp_logs_finish(b->enc, &p, &len) == TFO_OK)
+		t->sink.seal(t->sink.arg, p, len);
+}
+
 /* put_failed - count a failed put and set when to try again */
 static void
 put_failed(struct tailer *t, enum tfo_err e, uint32_t retry, uint64_t now)
@@ -338,7 +349,11 @@ batch_send(struct tailer *t, uint64_t now)
 		batch_clear(t);        /* only slots reserved for records never framed */
 		return TFO_OK;
 	}
-	t->sealed = 1;
+	if (!t->sealed) {
+		t->sealed = 1;
+		if (t->sink.seal != NULL && t->fly_state != FLY_NONE)
+			batch_seal(t, t->open);
+	}
 	if (now < t->retry_at)
 		return TFO_EAGAIN;
 	if (t->fly != NULL && fly_settle(t, now, 1) != TFO_OK)

@@ -40,11 +40,17 @@
  * stay untouched until wait has answered, and at most one put is ever in
  * flight: the tailer frames the next batch meanwhile. A failed put is started
  * again with the same batch before any later one.
+ *
+ * seal, optional with wait, is given a finished batch that must wait for the
+ * put in flight: the sink may prepare it (tfo-logs compresses it) on the
+ * loop's otherwise idle time. The batch is unchanged until its put, which
+ * comes before any other batch is sealed.
  */
 struct tfo_logs_sink {
 	enum tfo_err (*put)(void *arg, const uint8_t *payload, size_t len, uint32_t records,
 	    const Tfo__V1__Checkpoint *const *cps, size_t ncps, uint32_t *retry_after_ms);
 	enum tfo_err (*wait)(void *arg, int block, uint32_t *retry_after_ms);
+	void (*seal)(void *arg, const uint8_t *payload, size_t len);
 	void *arg;
 };
 

@@ -144,6 +144,32 @@ fake_put(void *arg, const uint8_t *p, size_t len, uint32_t records,
 	return TFO_OK;
 }
 
+/* bytes_sum - FNV-1a of a payload: a sealed batch must reach put unchanged */
+static uint64_t
+bytes_sum(const uint8_t *p, size_t len)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ p[i]) * 1099511628211ull;
+	return h;
+}
+
+/* fake_seal - tailer.h: only while a put is in flight, and the next batch
+ * started must be this one, byte for byte */
+static void
+fake_seal(void *arg, const uint8_t *p, size_t len)
+{
+	struct fake_sink *s = arg;
+
+	if (!s->fly.busy || s->sealed.p != NULL)
+		s->seal_bad++;
+	s->sealed.p = p;
+	s->sealed.len = len;
+	s->sealed.sum = bytes_sum(p, len);
+	s->seals++;
+}
+
 /* fake_start - asynchronous put: keep the arguments, store them at wait */
 static enum tfo_err
 fake_start(void *arg, const uint8_t *p, size_t len, uint32_t records,
@@ -155,6 +181,11 @@ fake_start(void *arg, const uint8_t *p, size_t len, uint32_t records,
 	if (s->fly.busy || ncps > sizeof(s->fly.cps) / sizeof(s->fly.cps[0])) {
 		s->overlap++;
 		return TFO_EIO;
+	}
+	if (s->sealed.p != NULL && p != s->fly.p) {     /* not a failed put started again */
+		if (p != s->sealed.p || len != s->sealed.len || bytes_sum(p, len) != s->sealed.sum)
+			s->seal_bad++;
+		s->sealed.p = NULL;
 	}
 	s->fly.busy = 1;
 	s->fly.held = s->hold;
@@ -193,6 +224,7 @@ fake_sink_ops(struct fake_sink *s)
 	if (s->async) {
 		k.put = fake_start;
 		k.wait = fake_wait;
+		k.seal = fake_seal;
 	}
 	return k;
 }

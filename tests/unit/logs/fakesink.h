@@ -40,6 +40,13 @@ struct fake_sink {
 		const Tfo__V1__Checkpoint *cps[64];
 	} fly;
 	int overlap;                   /* async: a put started while one was in flight */
+	struct {                       /* async: the batch given to seal, until its put */
+		const uint8_t *p;
+		size_t len;
+		uint64_t sum;
+	} sealed;
+	size_t seals;                  /* batches sealed while a put was in flight */
+	int seal_bad;                  /* sealed with none in flight, or put changed/skipped */
 };
 
 void fake_sink_init(struct fake_sink *s);

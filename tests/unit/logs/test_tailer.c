@@ -73,6 +73,7 @@ teardown(void **state)
 
 	tailer_free(x->t);
 	assert_int_equal(x->sink.overlap, 0);   /* never two puts in flight */
+	assert_int_equal(x->sink.seal_bad, 0);  /* sealed batches reach put unchanged */
 	fake_sink_fini(&x->sink);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", x->dir);
 	if (system(cmd) != 0)
@@ -102,6 +103,7 @@ crash_and_restart(struct fx *x)
 	tailer_free(x->t);
 	x->t = NULL;
 	x->sink.fly.busy = 0;           /* a put in flight died with it, not stored */
+	x->sink.sealed.p = NULL;        /* and so did a batch sealed behind it */
 	start(x);
 }
 
@@ -357,6 +359,24 @@ test_crash_restart_resumes(void **state)
 	assert_exactly_once(&x->sink, next);
 }
 
+/* A batch that fills while a put is in flight is sealed (tfo-logs compresses
+ * it then); a synchronous sink, or a free one, never sees seal. */
+static void
+test_seal_while_in_flight(void **state)
+{
+	struct fx *x = *state;
+
+	start(x);
+	append(x->path, 0, 400);
+	drive(x, 2000);
+	assert_exactly_once(&x->sink, 400);
+	if (g_async)
+		assert_true(x->sink.seals > 0);
+	else
+		assert_int_equal(x->sink.seals, 0);
+	assert_null(x->sink.sealed.p);  /* every sealed batch was put */
+}
+
 static void
 test_busy_stops_reading(void **state)
 {
@@ -520,6 +540,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_truncate_grows_past, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delete_while_open, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash_restart_resumes, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_seal_while_in_flight, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_busy_stops_reading, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_identity_checks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_truncated_while_down, setup, teardown),
