@@ -19,27 +19,47 @@ tfo_lz4_inflate(const uint8_t *src, size_t len, uint8_t *dst, size_t raw_len)
 	return n >= 0 && (size_t)n == raw_len ? 0 : -1;
 }
 
+int
+tfo_payload_copy(uint8_t *dst, const uint8_t *src, size_t len, uint32_t raw)
+{
+	if (raw != 0)
+		return tfo_lz4_inflate(src, len, dst, raw);
+	if (len != 0)
+		memcpy(dst, src, len);
+	return 0;
+}
+
+/* raw_total - the inflated size of n entries, within the per-entry and
+ * per-batch bounds (every length came from another process) */
+static enum tfo_err
+raw_total(size_t n, const size_t *len, const uint32_t *raw, size_t *total)
+{
+	*total = 0;
+	for (size_t i = 0; i < n; i++) {
+		size_t sz = raw != NULL && raw[i] ? raw[i] : len[i];
+		if (sz > TFO_PAYLOAD_RAW_MAX || sz > TFO_PAYLOAD_BATCH_MAX - *total)
+			return TFO_ERANGE;
+		*total += sz;
+	}
+	return TFO_OK;
+}
+
 enum tfo_err
 tfo_payload_inflate(size_t *n, const uint8_t **data, size_t *len, const uint32_t *raw,
     uint8_t **blob, size_t *bad)
 {
-	size_t total = 0, used = 0, keep = 0;
+	size_t total, used = 0, keep = 0;
 	uint8_t *b;
+	enum tfo_err e;
 
 	*blob = NULL;
 	*bad = 0;
-	for (size_t i = 0; i < *n; i++) {
-		size_t sz = raw[i] ? raw[i] : len[i];
-		if (sz > TFO_PAYLOAD_RAW_MAX || sz > TFO_PAYLOAD_BATCH_MAX - total)
-			return TFO_ERANGE;
-		total += sz;
-	}
+	if ((e = raw_total(*n, len, raw, &total)) != TFO_OK)
+		return e;
 	if ((b = malloc(total ? total : 1)) == NULL)
 		return TFO_ENOMEM;
 	for (size_t i = 0; i < *n; i++) {
-		if (raw[i] == 0)
-			memcpy(b + used, data[i], len[i]);
-		else if (tfo_lz4_inflate(data[i], len[i], b + used, raw[i]) != 0) {
+		if (tfo_payload_copy(b + used, data[i], len[i], raw[i]) != 0) {
 			(*bad)++;
 			continue;
 		}
@@ -53,10 +73,10 @@ tfo_payload_inflate(size_t *n, const uint8_t **data, size_t *len, const uint32_t
 }
 
 enum tfo_err
-tfo_payloads_of(const Tfo__V1__Batch *b, struct tfo_payloads *out)
+tfo_payloads_view(const Tfo__V1__Batch *b, struct tfo_payloads *out)
 {
 	size_t n = b->n_entries;
-	enum tfo_err e = TFO_OK;
+	enum tfo_err e;
 
 	memset(out, 0, sizeof(*out));
 	if (b->n_raw_lens != 0 && b->n_raw_lens != n)
@@ -71,9 +91,22 @@ tfo_payloads_of(const Tfo__V1__Batch *b, struct tfo_payloads *out)
 		out->data[i] = b->entries[i].data;
 		out->len[i] = b->entries[i].len;
 	}
-	if (b->n_raw_lens != 0)
-		e = tfo_payload_inflate(&n, out->data, out->len, b->raw_lens, &out->blob, &out->bad);
 	out->n = n;
+	out->raw = b->n_raw_lens != 0 ? b->raw_lens : NULL;
+	if ((e = raw_total(n, out->len, out->raw, &out->raw_total)) != TFO_OK)
+		tfo_payloads_free(out);
+	return e;
+}
+
+enum tfo_err
+tfo_payloads_of(const Tfo__V1__Batch *b, struct tfo_payloads *out)
+{
+	enum tfo_err e;
+
+	if ((e = tfo_payloads_view(b, out)) != TFO_OK || out->raw == NULL)
+		return e;
+	e = tfo_payload_inflate(&out->n, out->data, out->len, out->raw, &out->blob, &out->bad);
+	out->raw = NULL;
 	if (e != TFO_OK)
 		tfo_payloads_free(out);
 	return e;

@@ -20,6 +20,10 @@
  * inflates to exactly raw_len */
 int tfo_lz4_inflate(const uint8_t *src, size_t len, uint8_t *dst, size_t raw_len);
 
+/* tfo_payload_copy - one entry into dst: copied when raw is 0, else its LZ4
+ * block inflated (dst holds raw bytes); -1 when it does not inflate */
+int tfo_payload_copy(uint8_t *dst, const uint8_t *src, size_t len, uint32_t raw);
+
 /*
  * tfo_payload_inflate - the entries data[i]/len[i] of a batch, where raw[i]
  * is 0 for an entry carried as it is and else the size its LZ4 block
@@ -32,19 +36,30 @@ enum tfo_err tfo_payload_inflate(size_t *n, const uint8_t **data, size_t *len,
     const uint32_t *raw, uint8_t **blob, size_t *bad);
 
 /*
- * struct tfo_payloads - the payloads of a fetched Batch, inflated: n entries
- * data[i] of len[i] bytes (pointing into the Batch or into blob).
+ * struct tfo_payloads - the payloads of a fetched Batch: n entries data[i] of
+ * len[i] bytes (pointing into the Batch or into blob). raw is NULL once they
+ * are inflated; tfo_payloads_view leaves it as the Batch's raw_lens.
  */
 struct tfo_payloads {
 	size_t n, bad;             /* bad: entries left out, they did not inflate */
 	const uint8_t **data;
 	size_t *len;
+	const uint32_t *raw;       /* NULL, or per entry as tfo_payload_inflate's raw */
+	size_t raw_total;          /* the entries' bytes once inflated */
 	uint8_t *blob;
 };
 
 /*
- * tfo_payloads_of - the payloads of batch b (valid while b is). TFO_EPROTO when
- * raw_lens does not match the entries, TFO_ERANGE as tfo_payload_inflate.
+ * tfo_payloads_view - the entries of batch b (valid while b is) as they came,
+ * LZ4 blocks not inflated, after every check of tfo_payloads_of: for a
+ * consumer that inflates each entry straight to where it goes (the
+ * exporter's request body), with tfo_payload_copy.
+ */
+enum tfo_err tfo_payloads_view(const Tfo__V1__Batch *b, struct tfo_payloads *out);
+/*
+ * tfo_payloads_of - the payloads of batch b, inflated (valid while b is).
+ * TFO_EPROTO when raw_lens does not match the entries, TFO_ERANGE as
+ * tfo_payload_inflate.
  */
 enum tfo_err tfo_payloads_of(const Tfo__V1__Batch *b, struct tfo_payloads *out);
 void tfo_payloads_free(struct tfo_payloads *p);

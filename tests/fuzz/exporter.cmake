@@ -5,5 +5,5 @@ tfo_fuzz_target(exp_response_fuzz
           ${CMAKE_SOURCE_DIR}/workers/exporter/wire.c
           ${CMAKE_SOURCE_DIR}/common/pbwire.c
           ${CMAKE_SOURCE_DIR}/workers/exporter/outcome.c
-  LIBS tfo_proto tfo_base PkgConfig::ZLIB
+  LIBS tfo_payload tfo_proto tfo_base PkgConfig::ZLIB
   CORPUS ${CMAKE_CURRENT_LIST_DIR}/exporter/corpus)

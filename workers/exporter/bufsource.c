@@ -14,7 +14,7 @@
 
 struct held {                          /* one fetched batch */
 	Tfo__V1__ExportReply *holder;
-	struct tfo_payloads pl;            /* its entries, LZ4 ones inflated */
+	struct tfo_payloads pl;            /* its entries (LZ4 ones inflated by the body) */
 };
 
 static void
@@ -65,7 +65,7 @@ bs_fetch(void *arg, uint32_t max_bytes, struct tfo_exp_batch *b)
 	    batch->signal != TFO__V1__SIGNAL__SIGNAL_LOGS)
 		fatalx("buffer sent batch %llu with unknown signal %d",
 		    (unsigned long long)batch->id, (int)batch->signal);
-	switch (tfo_payloads_of(batch, &h->pl)) {
+	switch (tfo_payloads_view(batch, &h->pl)) {
 	case TFO_OK:
 		break;
 	case TFO_ENOMEM:
@@ -75,17 +75,12 @@ bs_fetch(void *arg, uint32_t max_bytes, struct tfo_exp_batch *b)
 		fatalx("buffer sent batch %llu with raw lengths no batch of it can have",
 		    (unsigned long long)batch->id);
 	}
-	if (h->pl.bad) {
-		/* damaged on disk, or a collector lied: left out, acked with the rest */
-		bs->bad_entries += h->pl.bad;
-		log_warn("buffer batch %llu: %zu entries did not inflate, left out (%llu so far)",
-		    (unsigned long long)batch->id, h->pl.bad, (unsigned long long)bs->bad_entries);
-	}
 	b->n = h->pl.n;
 	b->id = batch->id;
 	b->is_logs = batch->signal == TFO__V1__SIGNAL__SIGNAL_LOGS;
 	b->entries = h->pl.data;
 	b->lens = h->pl.len;
+	b->raw = h->pl.raw;
 	b->points = batch->points;
 	b->priv = h;
 	return 1;

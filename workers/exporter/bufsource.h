@@ -14,7 +14,6 @@
 struct tfo_exp_bufsource {
 	struct tfo_bufclient c;
 	uint64_t errors;
-	uint64_t bad_entries;           /* stored entries that did not inflate */
 	time_t logged_at;
 };
 

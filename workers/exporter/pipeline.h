@@ -26,6 +26,8 @@ struct tfo_exp_batch {
 	size_t n;
 	const uint8_t *const *entries;  /* stored ResourceMetrics / ResourceLogs */
 	const size_t *lens;
+	const uint32_t *raw;            /* NULL, or per entry: 0 as it is, else an LZ4
+	                                 * block of entries[i] inflating to raw[i] bytes */
 	uint32_t points;
 	void *priv;                     /* the source's own */
 };
@@ -59,6 +61,7 @@ struct tfo_exp_stats {
 	uint64_t rejected_points;       /* partial_success */
 	uint64_t malformed_replies;
 	uint64_t source_errors;
+	uint64_t bad_entries;           /* stored entries that did not inflate: left out */
 	char last_error[TFO_EXP_MSG_MAX];
 	time_t last_error_at;           /* unix seconds, 0 = never */
 	uint32_t backoff_ms;            /* current pause, 0 when flowing */

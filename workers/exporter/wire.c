@@ -11,6 +11,7 @@
 
 #include <zlib.h>
 
+#include "common/payload.h"
 #include "common/pbwire.h"
 #include "google/rpc/status.pb-c.h"
 #include "opentelemetry/proto/collector/logs/v1/logs_service.pb-c.h"
@@ -58,46 +59,59 @@ put_be32(uint8_t *p, uint32_t v)
 	p[3] = (uint8_t)v;
 }
 
-/* body_message - append the Export*ServiceRequest: entries as field 1 */
+/*
+ * body_message - append the Export*ServiceRequest: entries as field 1. An LZ4
+ * entry is inflated straight into place (no copy of its own first); one that
+ * does not inflate is taken back out and counted in *bad.
+ */
 static enum tfo_err
-body_message(struct tfo_exp_buf *out, const uint8_t *const *entries, const size_t *lens, size_t n)
+body_message(struct tfo_exp_buf *out, const uint8_t *const *entries, const size_t *lens,
+    const uint32_t *raw, size_t n, size_t *bad)
 {
-	size_t total = 0;
+	size_t total = 0, at, sz;
 	enum tfo_err e;
 
 	for (size_t i = 0; i < n; i++) {
-		if (lens[i] > SIZE_MAX - total - TFO_PB_LENHDR_MAX)
+		sz = raw != NULL && raw[i] ? raw[i] : lens[i];
+		if (sz > SIZE_MAX - total - TFO_PB_LENHDR_MAX)
 			return TFO_ERANGE;
-		total += tfo_pb_lenhdr_size(1, lens[i]) + lens[i];
+		total += tfo_pb_lenhdr_size(1, sz) + sz;
 	}
 	if ((e = buf_reserve(out, total)) != TFO_OK)
 		return e;
 	for (size_t i = 0; i < n; i++) {
-		out->len += tfo_pb_lenhdr_put(out->data + out->len, 1, lens[i]);
-		if (lens[i])
-			memcpy(out->data + out->len, entries[i], lens[i]);
-		out->len += lens[i];
+		sz = raw != NULL && raw[i] ? raw[i] : lens[i];
+		at = out->len;
+		out->len += tfo_pb_lenhdr_put(out->data + out->len, 1, sz);
+		if (tfo_payload_copy(out->data + out->len, entries[i], lens[i],
+		    raw != NULL ? raw[i] : 0) != 0) {
+			out->len = at;
+			(*bad)++;
+			continue;
+		}
+		out->len += sz;
 	}
 	return TFO_OK;
 }
 
 enum tfo_err
 tfo_exp_body_build(struct tfo_exp_buf *out, const uint8_t *const *entries,
-    const size_t *lens, size_t n, int grpc, int gzip)
+    const size_t *lens, const uint32_t *raw, size_t n, int grpc, int gzip, size_t *bad)
 {
 	struct tfo_exp_buf plain = { 0 };
 	size_t hdr = grpc ? TFO_EXP_GRPC_HDR : 0;
 	enum tfo_err e;
 
 	out->len = 0;
+	*bad = 0;
 	if (!gzip) {
 		if ((e = buf_reserve(out, hdr)) != TFO_OK)
 			return e;
 		out->len = hdr;
-		if ((e = body_message(out, entries, lens, n)) != TFO_OK)
+		if ((e = body_message(out, entries, lens, raw, n, bad)) != TFO_OK)
 			return e;
 	} else {
-		if ((e = body_message(&plain, entries, lens, n)) != TFO_OK)
+		if ((e = body_message(&plain, entries, lens, raw, n, bad)) != TFO_OK)
 			goto done;
 		if ((e = buf_reserve(out, hdr)) != TFO_OK)
 			goto done;

@@ -29,12 +29,14 @@ void tfo_exp_buf_fini(struct tfo_exp_buf *b);
 /*
  * tfo_exp_body_build - encode an Export(Metrics or Logs)ServiceRequest from
  * stored ResourceMetrics/ResourceLogs bytes: each entry as field 1 (tag 0x0a,
- * varint length, bytes). With grpc, the result carries the 5-byte gRPC prefix;
- * with gzip the message (or, for gRPC, the framed payload) is gzip'ed and the
- * compressed flag set. out is (re)initialised.
+ * varint length, bytes). raw is NULL or, per entry, 0 (as it is) or the size
+ * its LZ4 block inflates to (common/payload.h); an entry that does not
+ * inflate is left out and counted in *bad. With grpc, the result carries the
+ * 5-byte gRPC prefix; with gzip the message (or, for gRPC, the framed
+ * payload) is gzip'ed and the compressed flag set. out is (re)initialised.
  */
 enum tfo_err tfo_exp_body_build(struct tfo_exp_buf *out, const uint8_t *const *entries,
-    const size_t *lens, size_t n, int grpc, int gzip);
+    const size_t *lens, const uint32_t *raw, size_t n, int grpc, int gzip, size_t *bad);
 
 /* tfo_exp_gzip - gzip src into out (appended). */
 enum tfo_err tfo_exp_gzip(struct tfo_exp_buf *out, const uint8_t *src, size_t len);

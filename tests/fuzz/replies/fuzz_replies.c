@@ -51,16 +51,20 @@ frame_batch(const Tfo__V1__Batch *b)
 {
 	struct tfo_exp_buf out = { 0 };
 	struct tfo_payloads pl;
+	size_t bad;
 
-	/* LZ4 entries inflated first, as tfo-exporter's bufsource does */
-	if (tfo_payloads_of(b, &pl) != TFO_OK)
+	/* as tfo-exporter does: LZ4 entries inflated by the body build */
+	if (tfo_payloads_view(b, &pl) != TFO_OK)
 		return;
 	for (int grpc = 0; grpc < 2; grpc++) {
-		if (tfo_exp_body_build(&out, pl.data, pl.len, pl.n, grpc, grpc) != TFO_OK)
+		if (tfo_exp_body_build(&out, pl.data, pl.len, pl.raw, pl.n, grpc, grpc, &bad) != TFO_OK)
 			continue;
 		tfo_exp_buf_fini(&out);
 	}
 	tfo_payloads_free(&pl);
+	/* and as the tests read batches: inflated up front */
+	if (tfo_payloads_of(b, &pl) == TFO_OK)
+		tfo_payloads_free(&pl);
 }
 
 int

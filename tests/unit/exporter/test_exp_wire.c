@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <lz4.h>
 
 #include "google/rpc/status.pb-c.h"
 #include "opentelemetry/proto/collector/logs/v1/logs_service.pb-c.h"
@@ -25,12 +26,14 @@ static void
 build(struct tfo_exp_buf *body, size_t n, int grpc, int gzip)
 {
 	uint8_t *e[8];
-	size_t lens[8];
+	size_t lens[8], bad = 1;
 
 	assert_true(n <= 8);
 	for (size_t i = 0; i < n; i++)
 		assert_non_null(e[i] = tfo_exp_sample_metrics((uint32_t)i, (uint32_t)i + 1, &lens[i]));
-	assert_int_equal(tfo_exp_body_build(body, (const uint8_t *const *)e, lens, n, grpc, gzip), TFO_OK);
+	assert_int_equal(tfo_exp_body_build(body, (const uint8_t *const *)e, lens, NULL, n, grpc,
+	    gzip, &bad), TFO_OK);
+	assert_int_equal(bad, 0);
 	for (size_t i = 0; i < n; i++)
 		free(e[i]);
 }
@@ -58,15 +61,63 @@ static void
 test_body_plain(void **state)
 {
 	struct tfo_exp_buf b = { 0 };
+	size_t bad = 0;
 
 	(void)state;
 	build(&b, 5, 0, 0);
 	assert_int_equal(b.data[0], 0x0a);   /* field 1, length-delimited */
 	check_request(b.data, b.len, 5);
 	/* an empty batch is a valid, empty request */
-	assert_int_equal(tfo_exp_body_build(&b, NULL, NULL, 0, 0, 0), TFO_OK);
+	assert_int_equal(tfo_exp_body_build(&b, NULL, NULL, NULL, 0, 0, 0, &bad), TFO_OK);
 	assert_int_equal(b.len, 0);
 	tfo_exp_buf_fini(&b);
+}
+
+/* LZ4 entries (as the buffer serves them) are inflated straight into the
+ * body; one that does not inflate to its raw length is left out and counted,
+ * and the request is exactly the good entries, in order. */
+static void
+test_body_lz4_entries(void **state)
+{
+	uint8_t *e[4], *z[4];
+	const uint8_t *in[4];
+	size_t lens[4], zlens[4], bad = 0;
+	uint32_t raw[4];
+	struct tfo_exp_buf b = { 0 }, want = { 0 };
+
+	(void)state;
+	for (size_t i = 0; i < 4; i++) {
+		int bound, n;
+		assert_non_null(e[i] = tfo_exp_sample_metrics((uint32_t)i, 3, &lens[i]));
+		bound = LZ4_compressBound((int)lens[i]);
+		assert_non_null(z[i] = malloc((size_t)bound));
+		n = LZ4_compress_default((const char *)e[i], (char *)z[i], (int)lens[i], bound);
+		assert_true(n > 0);
+		zlens[i] = (size_t)n;
+	}
+	/* entry 0 raw, 1 and 3 LZ4, 2 an LZ4 block that claims one byte more */
+	in[0] = e[0];
+	raw[0] = 0;
+	zlens[0] = lens[0];
+	for (size_t i = 1; i < 4; i++) {
+		in[i] = z[i];
+		raw[i] = (uint32_t)lens[i] + (i == 2);
+	}
+	assert_int_equal(tfo_exp_body_build(&b, in, zlens, raw, 4, 0, 0, &bad), TFO_OK);
+	assert_int_equal(bad, 1);
+	/* the same request built from the three good entries as they were */
+	const uint8_t *good[3] = { e[0], e[1], e[3] };
+	size_t glens[3] = { lens[0], lens[1], lens[3] };
+	assert_int_equal(tfo_exp_body_build(&want, good, glens, NULL, 3, 0, 0, &bad), TFO_OK);
+	assert_int_equal(bad, 0);
+	assert_int_equal(b.len, want.len);
+	assert_memory_equal(b.data, want.data, b.len);
+	for (size_t i = 0; i < 4; i++) {
+		free(z[i]);
+		free(e[i]);
+	}
+	tfo_exp_buf_fini(&b);
+	tfo_exp_buf_fini(&want);
 }
 
 static void
@@ -400,6 +451,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_body_plain),
+		cmocka_unit_test(test_body_lz4_entries),
 		cmocka_unit_test(test_body_grpc_frame),
 		cmocka_unit_test(test_body_gzip_http),
 		cmocka_unit_test(test_unframe_hostile),
