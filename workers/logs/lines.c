@@ -271,10 +271,12 @@ static const struct {
 	{ "FATAL", 5, 21 }, { "CRITICAL", 8, 21 },
 };
 
+/* is_word - [A-Za-z0-9_]; the severity scan runs it on every byte up to the
+ * level word of every line, so a letter is one compare (c | 0x20 folds case) */
 static int
 is_word(uint8_t c)
 {
-	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+	return (unsigned)((c | 0x20) - 'a') < 26 || (unsigned)(c - '0') < 10 || c == '_';
 }
 
 /* may_be_level - cheap test before level_of: the length and first letter of a level word */
