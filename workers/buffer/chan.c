@@ -213,10 +213,30 @@ bchan_close(struct bchan *ch)
 			nng_msg_free(c->req);
 			c->req = NULL;
 		}
+		bctx_reply_drop(c);
 	}
 	ch->nctx = 0;
 	free(ch->ctxs);
 	ch->ctxs = NULL;
+}
+
+uint8_t *
+bctx_reply_buf(struct bctx *c, size_t len)
+{
+	bctx_reply_drop(c);
+	if (nng_msg_alloc(&c->rep, len) != 0) {
+		c->rep = NULL;
+		return NULL;
+	}
+	return nng_msg_body(c->rep);
+}
+
+void
+bctx_reply_drop(struct bctx *c)
+{
+	if (c->rep != NULL)
+		nng_msg_free(c->rep);
+	c->rep = NULL;
 }
 
 void
@@ -226,12 +246,20 @@ bctx_reply(struct bctx *c, const void *buf, size_t len)
 
 	nng_msg_free(c->req);
 	c->req = NULL;
-	if (buf == NULL || nng_msg_alloc(&m, len) != 0) {
+	if (buf != NULL && c->rep != NULL && buf == nng_msg_body(c->rep) &&
+	    len <= nng_msg_len(c->rep)) {
+		m = c->rep;             /* packed in place: no copy */
+		c->rep = NULL;
+		nng_msg_chop(m, nng_msg_len(m) - len);
+	} else if (buf == NULL || nng_msg_alloc(&m, len) != 0) {
+		bctx_reply_drop(c);
 		c->state = CTX_RECV;
 		nng_ctx_recv(c->ctx, c->aio);
 		return;
+	} else {
+		memcpy(nng_msg_body(m), buf, len);
+		bctx_reply_drop(c);
 	}
-	memcpy(nng_msg_body(m), buf, len);
 	nng_aio_set_msg(c->aio, m);
 	c->state = CTX_SEND;
 	nng_ctx_send(c->ctx, c->aio);

@@ -23,6 +23,7 @@ struct bctx {
 	nng_ctx ctx;
 	nng_aio *aio;
 	nng_msg *req;              /* received, waiting for the loop */
+	nng_msg *rep;              /* a reply packed in place (bctx_reply_buf) */
 	int state;
 	struct bctx *next;
 };
@@ -77,10 +78,15 @@ int bchan_open(struct bchan *ch, struct bqueue *q, const char *name, int ingest,
 void bchan_close(struct bchan *ch);
 
 /*
- * bctx_reply - answer the context's request with buf (copied) and receive the
- * next one. buf NULL: no answer (the peer's REQ resends after its timeout).
+ * bctx_reply - answer the context's request with buf and receive the next
+ * one: sent as it is when buf is the body bctx_reply_buf gave, else copied.
+ * buf NULL: no answer (the peer's REQ resends after its timeout).
  */
 void bctx_reply(struct bctx *c, const void *buf, size_t len);
+/* bctx_reply_buf - len bytes to pack the reply into, in place (NULL: no memory) */
+uint8_t *bctx_reply_buf(struct bctx *c, size_t len);
+/* bctx_reply_drop - free the bctx_reply_buf memory unsent */
+void bctx_reply_drop(struct bctx *c);
 /* bctx_reply_req - answer with the request message itself, its body replaced by the caller */
 void bctx_reply_req(struct bctx *c);
 

@@ -19,7 +19,8 @@ pack(struct buffer_reply *out, const ProtobufCMessage *m, int after_commit)
 
 	out->after_commit = after_commit;
 	out->len = 0;
-	if ((out->buf = malloc(len ? len : 1)) == NULL)
+	out->buf = out->mem.alloc ? out->mem.alloc(out->mem.arg, len) : malloc(len ? len : 1);
+	if (out->buf == NULL)
 		return;
 	out->len = protobuf_c_message_pack(m, out->buf);
 }
@@ -27,8 +28,14 @@ pack(struct buffer_reply *out, const ProtobufCMessage *m, int after_commit)
 void
 buffer_reply_free(struct buffer_reply *out)
 {
-	free(out->buf);
+	struct buffer_reply_mem mem = out->mem;
+
+	if (out->buf != NULL && mem.release)
+		mem.release(mem.arg, out->buf);
+	else if (!mem.release)
+		free(out->buf);
 	memset(out, 0, sizeof(*out));
+	out->mem = mem;
 }
 
 void
@@ -229,12 +236,14 @@ export_fetch(struct tfo_store *st, const Tfo__V1__Fetch *f, struct buffer_reply 
 
 void
 buffer_export_dispatch(struct tfo_store *st, struct buffer_counters *c, const void *buf,
-    size_t len, struct buffer_reply *out)
+    size_t len, const struct buffer_reply_mem *mem, struct buffer_reply *out)
 {
 	Tfo__V1__ExportRequest *req;
 	enum tfo_err e;
 
 	memset(out, 0, sizeof(*out));
+	if (mem != NULL)
+		out->mem = *mem;
 	req = (Tfo__V1__ExportRequest *)tfo_msg_decode(&tfo__v1__export_request__descriptor,
 	    buf, len, BUFFER_EXPORT_MAX, &e);
 	if (req == NULL) {

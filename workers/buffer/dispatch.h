@@ -15,11 +15,23 @@
 #define BUFFER_EXPORT_MAX (4u << 10)        /* largest ExportRequest accepted */
 #define BUFFER_MAX_CHECKPOINTS_REPLY 2048
 
+/*
+ * Where an export reply is packed: malloc when none is given. tfo-buffer packs
+ * into the body of the nng message it then sends as it is, so a fetched batch
+ * (megabytes) is not packed and then copied. release frees buf unsent.
+ */
+struct buffer_reply_mem {
+	uint8_t *(*alloc)(void *arg, size_t len);
+	void (*release)(void *arg, uint8_t *buf);
+	void *arg;
+};
+
 /* A packed IngestReply / ExportReply ready to send. */
 struct buffer_reply {
 	uint8_t *buf;
 	size_t len;
 	int after_commit;          /* send only once tfo_store_commit succeeded */
+	struct buffer_reply_mem mem;
 };
 
 /* Requests refused per channel (siblings sending what they should not). */
@@ -31,12 +43,14 @@ struct buffer_counters {
 /*
  * buffer_ingest_dispatch / buffer_export_dispatch - decode one request,
  * act on the store and fill *out. out->buf is NULL only when memory ran out
- * (the peer's REQ resends). Mutations are staged: the caller commits.
+ * (the peer's REQ resends). Mutations are staged: the caller commits. mem,
+ * when not NULL, is where export replies are packed (out->mem keeps it).
  */
 void buffer_ingest_dispatch(struct tfo_store *st, struct buffer_counters *c,
     const void *req, size_t len, struct buffer_reply *out);
 void buffer_export_dispatch(struct tfo_store *st, struct buffer_counters *c,
-    const void *req, size_t len, struct buffer_reply *out);
+    const void *req, size_t len, const struct buffer_reply_mem *mem,
+    struct buffer_reply *out);
 
 /* buffer_reply_error - replace *out with an Error reply (ingest or export channel) */
 void buffer_reply_error(struct buffer_reply *out, int ingest, const char *msg);

@@ -164,6 +164,21 @@ export_owner(struct buffer *b, const uint32_t *gone, size_t ngone, const struct 
 	b->export_pipe = pipe;
 }
 
+/* reply_alloc / reply_release - export replies are packed into the nng
+ * message that carries them (dispatch.h: struct buffer_reply_mem) */
+static uint8_t *
+reply_alloc(void *arg, size_t len)
+{
+	return bctx_reply_buf(arg, len);
+}
+
+static void
+reply_release(void *arg, uint8_t *buf)
+{
+	(void)buf;
+	bctx_reply_drop(arg);
+}
+
 /*
  * on_queue - every request nng completed since the last wake-up: dispatch them
  * all, write their mutations in ONE batch (one fsync), then answer. Requests
@@ -190,9 +205,10 @@ on_queue(evutil_socket_t fd, short what, void *arg)
 			buffer_ingest_dispatch(b->st, &b->cnt, nng_msg_body(c->req),
 			    nng_msg_len(c->req), &r);
 		else {
+			struct buffer_reply_mem mem = { reply_alloc, reply_release, c };
 			export_owner(b, NULL, 0, c);
 			buffer_export_dispatch(b->st, &b->cnt, nng_msg_body(c->req),
-			    nng_msg_len(c->req), &r);
+			    nng_msg_len(c->req), &mem, &r);
 		}
 		if (!r.after_commit) {
 			bctx_reply(c, r.buf, r.len);

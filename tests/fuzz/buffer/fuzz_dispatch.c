@@ -72,7 +72,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (data[0] & 1)
 		buffer_ingest_dispatch(st, &cnt, data + 1, size - 1, &r);
 	else
-		buffer_export_dispatch(st, &cnt, data + 1, size - 1, &r);
+		buffer_export_dispatch(st, &cnt, data + 1, size - 1, NULL, &r);
 	if (r.buf == NULL || r.len == 0)
 		abort();                /* every request is answered */
 	if (tfo_store_commit(st, err, sizeof(err)) != TFO_OK)

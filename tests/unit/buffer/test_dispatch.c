@@ -55,7 +55,7 @@ export_raw(struct fix *f, struct buffer_counters *c, const void *b, size_t len,
 	struct buffer_reply r;
 	Tfo__V1__ExportReply *rep;
 
-	buffer_export_dispatch(f->st, c, b, len, &r);
+	buffer_export_dispatch(f->st, c, b, len, NULL, &r);
 	assert_non_null(r.buf);
 	*after_commit = r.after_commit;
 	rep = tfo__v1__export_reply__unpack(NULL, r.len, r.buf);
@@ -274,7 +274,7 @@ test_fuzz_seeds(void **state)
 		if (buf[0] & 1)
 			buffer_ingest_dispatch(f.st, &c, buf + 1, n - 1, &r);
 		else
-			buffer_export_dispatch(f.st, &c, buf + 1, n - 1, &r);
+			buffer_export_dispatch(f.st, &c, buf + 1, n - 1, NULL, &r);
 		assert_non_null(r.buf);
 		buffer_reply_free(&r);
 		commit_ok(&f);
