@@ -48,19 +48,45 @@ ingest(struct fix *f, struct buffer_counters *c, const Tfo__V1__IngestRequest *r
 	return rep;
 }
 
+/* Export replies are packed into the caller's memory (tfo-buffer: the nng
+ * message): every one, errors included, and each given back exactly once. */
+static struct {
+	size_t allocs, releases;
+	uint8_t *last;
+} g_mem;
+
+static uint8_t *
+mem_alloc(void *arg, size_t len)
+{
+	(void)arg;
+	g_mem.allocs++;
+	return g_mem.last = malloc(len ? len : 1);
+}
+
+static void
+mem_release(void *arg, uint8_t *buf)
+{
+	(void)arg;
+	g_mem.releases++;
+	free(buf);
+}
+
 static Tfo__V1__ExportReply *
 export_raw(struct fix *f, struct buffer_counters *c, const void *b, size_t len,
     int *after_commit)
 {
+	static const struct buffer_reply_mem mem = { mem_alloc, mem_release, NULL };
 	struct buffer_reply r;
 	Tfo__V1__ExportReply *rep;
 
-	buffer_export_dispatch(f->st, c, b, len, NULL, &r);
+	buffer_export_dispatch(f->st, c, b, len, &mem, &r);
 	assert_non_null(r.buf);
+	assert_ptr_equal(r.buf, g_mem.last);
 	*after_commit = r.after_commit;
 	rep = tfo__v1__export_reply__unpack(NULL, r.len, r.buf);
 	assert_non_null(rep);
 	buffer_reply_free(&r);
+	assert_int_equal(g_mem.allocs, g_mem.releases);
 	return rep;
 }
 
