@@ -39,6 +39,15 @@ def cpu_s(pid):
     return (int(v[11]) + int(v[12])) / TICK
 
 
+def peak_rss_mib(pid):
+    """VmHWM: the most memory the process held resident at once."""
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024.0
+    return 0.0
+
+
 LEVELS = ["INFO"] * 12 + ["DEBUG"] * 4 + ["WARN"] * 2 + ["ERROR", "TRACE"]
 COMPONENTS = ["http", "db.pool", "auth", "scheduler", "cache", "grpc", "worker", "billing",
               "kafka.consumer", "search", "mailer", "api.v2", "session", "storage", "gc"]
@@ -156,6 +165,7 @@ supervisor:
         wait_for(done, "%d lines sent" % lines, 600, 0.05)
         wall = time.monotonic() - t0
         cpu = {k: cpu_s(p) - c0[k] for k, p in pids.items()}
+        rss = {r: peak_rss_mib(pids[r]) for r in ROLES}
         st = agent.status()
         rc = agent.stop()
     except Fail as e:
@@ -176,6 +186,7 @@ supervisor:
     print("  throughput  %.1f MiB/s, %.0f lines/s   (budget >= 100 MiB/s)" %
           (size / 1048576.0 / wall, lines / wall))
     print("  CPU seconds: " + ", ".join("%s %.2f" % (k, v) for k, v in cpu.items()))
+    print("  peak RSS MiB: " + ", ".join("%s %.1f" % (k, v) for k, v in rss.items()))
     print("  pipeline (logs+buffer+exporter) %.2f CPU s = %.1f MiB per CPU second" %
           (pipe, size / 1048576.0 / pipe if pipe else 0.0))
     lg = st["logs"]["stats"] if st else {}
