@@ -2,7 +2,7 @@
  * decode.h - tfo-sink's request decoder: OTLP/HTTP protobuf or JSON bodies
  * (gzip or identity) and heartbeat JSON into counts plus a normalised JSON
  * "body" (schema in docs/tfo-sink.md). Pure functions, no I/O: tfo-sink's
- * evhttp glue, the unit tests and the fuzz harness all call tfo_sink_decode.
+ * HTTP handler, the unit tests and the fuzz harness all call tfo_sink_decode.
  */
 #ifndef TFO_SINK_DECODE_H
 #define TFO_SINK_DECODE_H
@@ -14,7 +14,7 @@
 
 #include "common/err.h"
 
-/* Largest request body accepted on the wire (evhttp answers 413 above it). */
+/* Largest request body accepted on the wire (conn.c answers 413 above it). */
 #define TFO_SINK_MAX_BODY     (16u << 20)
 /* Largest protobuf body after gunzip: a zip bomb stops here with 413. */
 #define TFO_SINK_MAX_INFLATED (64u << 20)

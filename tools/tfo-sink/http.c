@@ -1,5 +1,5 @@
 /*
- * http.c - tfo-sink (tool process): the evhttp request handler. Routes
+ * http.c - tfo-sink (tool process): the request handler under conn.c. Routes
  * /v1/metrics, /v1/logs and [prefix]/agents/{id}/heartbeat, decodes with
  * tfo_sink_decode, prints one human line, appends one --out JSON line (both
  * before replying, so a client that has its answer can read them), replies.
@@ -12,10 +12,9 @@
 #include <time.h>
 
 #include <event2/buffer.h>
-#include <event2/http.h>
-#include <event2/keyvalq_struct.h>
 
 #include "google/rpc/status.pb-c.h"
+#include "tools/tfo-sink/conn.h"
 #include "tools/tfo-sink/decode.h"
 
 #define ROUTE_UNKNOWN (-1)
@@ -39,23 +38,6 @@ struct request {
 	char message[320];
 	struct tfo_sink_summary sum;
 };
-
-static const char *
-method_name(enum evhttp_cmd_type cmd)
-{
-	switch (cmd) {
-	case EVHTTP_REQ_GET: return "GET";
-	case EVHTTP_REQ_POST: return "POST";
-	case EVHTTP_REQ_HEAD: return "HEAD";
-	case EVHTTP_REQ_PUT: return "PUT";
-	case EVHTTP_REQ_DELETE: return "DELETE";
-	case EVHTTP_REQ_OPTIONS: return "OPTIONS";
-	case EVHTTP_REQ_TRACE: return "TRACE";
-	case EVHTTP_REQ_CONNECT: return "CONNECT";
-	case EVHTTP_REQ_PATCH: return "PATCH";
-	}
-	return "OTHER";
-}
 
 static int
 ends_with(const char *s, size_t n, const char *suffix)
@@ -145,14 +127,13 @@ print_line(const struct sink *sk, const struct request *r)
 }
 
 static cJSON *
-record_headers(struct evhttp_request *req)
+record_headers(const struct tfo_sink_req *req)
 {
-	struct evkeyvalq *in = evhttp_request_get_input_headers(req);
 	cJSON *h = cJSON_CreateObject();
 	const char *v;
 
 	for (size_t i = 0; h && i < sizeof(recorded_headers) / sizeof(recorded_headers[0]); i++)
-		if ((v = evhttp_find_header(in, recorded_headers[i])) != NULL)
+		if ((v = tfo_sink_req_header(req, recorded_headers[i])) != NULL)
 			cJSON_AddItemToObject(h, recorded_headers[i], tfo_sink_json_string(v));
 	return h;
 }
@@ -166,7 +147,7 @@ add_u64(cJSON *o, const char *key, uint64_t v)
 /* write_record - append the --out JSON line for r; the schema is in
  * docs/tfo-sink.md, and other suites parse it: change both together */
 static void
-write_record(struct sink *sk, struct evhttp_request *req, struct request *r)
+write_record(struct sink *sk, const struct tfo_sink_req *req, struct request *r)
 {
 	struct tfo_sink_summary *s = &r->sum;
 	struct timespec ts;
@@ -234,10 +215,9 @@ grpc_code(int status)
 /* error_body - OTLP/HTTP error body: google.rpc.Status in the request's
  * encoding (protobuf, else JSON) */
 static void
-error_body(struct evhttp_request *req, const struct request *r, struct evbuffer *buf)
+error_body(struct tfo_sink_req *req, const struct request *r, struct evbuffer *buf)
 {
-	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
-	const char *ct = evhttp_find_header(evhttp_request_get_input_headers(req), "content-type");
+	const char *ct = tfo_sink_req_header(req, "content-type");
 	Google__Rpc__Status st = GOOGLE__RPC__STATUS__INIT;
 	uint8_t pb[512];
 	cJSON *j;
@@ -247,11 +227,11 @@ error_body(struct evhttp_request *req, const struct request *r, struct evbuffer 
 	st.message = (char *)r->message;
 	if (tfo_sink_media_format(ct) == TFO_SINK_PROTOBUF &&
 	    google__rpc__status__get_packed_size(&st) <= sizeof(pb)) {
-		evhttp_add_header(out, "Content-Type", "application/x-protobuf");
+		tfo_sink_req_add_header(req, "Content-Type", "application/x-protobuf");
 		evbuffer_add(buf, pb, google__rpc__status__pack(&st, pb));
 		return;
 	}
-	evhttp_add_header(out, "Content-Type", "application/json");
+	tfo_sink_req_add_header(req, "Content-Type", "application/json");
 	if ((j = cJSON_CreateObject()) == NULL)
 		return;
 	cJSON_AddNumberToObject(j, "code", st.code);
@@ -263,30 +243,29 @@ error_body(struct evhttp_request *req, const struct request *r, struct evbuffer 
 }
 
 static void
-reply(struct evhttp_request *req, const struct request *r)
+reply(struct tfo_sink_req *req, const struct request *r)
 {
-	struct evkeyvalq *out = evhttp_request_get_output_headers(req);
 	struct evbuffer *buf = evbuffer_new();
 
 	if (buf == NULL) {
-		evhttp_send_error(req, 500, NULL);
+		tfo_sink_req_reply(req, 500, NULL);
 		return;
 	}
 	if (r->status != 200)
 		error_body(req, r, buf);
 	else if (r->route == TFO_SINK_HEARTBEAT) {
-		evhttp_add_header(out, "Content-Type", "application/json");
+		tfo_sink_req_add_header(req, "Content-Type", "application/json");
 		evbuffer_add_printf(buf, "{\"status\":\"ok\"}");
 	} else if (r->sum.format == TFO_SINK_JSON) {
-		evhttp_add_header(out, "Content-Type", "application/json");
+		tfo_sink_req_add_header(req, "Content-Type", "application/json");
 		evbuffer_add_printf(buf, "{}");
 	} else    /* an empty Export*ServiceResponse encodes to zero bytes */
-		evhttp_add_header(out, "Content-Type", "application/x-protobuf");
+		tfo_sink_req_add_header(req, "Content-Type", "application/x-protobuf");
 	if (r->forced)
-		evhttp_add_header(out, "Retry-After", "1");
+		tfo_sink_req_add_header(req, "Retry-After", "1");
 	if (r->status == 405)
-		evhttp_add_header(out, "Allow", "POST");
-	evhttp_send_reply(req, r->status, NULL, buf);
+		tfo_sink_req_add_header(req, "Allow", "POST");
+	tfo_sink_req_reply(req, r->status, buf);
 	evbuffer_free(buf);
 }
 
@@ -302,13 +281,11 @@ ascii_only(char *s)
 
 /* decide - status and message of request r, decoding its body if routed */
 static void
-decide(struct sink *sk, struct evhttp_request *req, struct request *r, int is_post)
+decide(struct sink *sk, const struct tfo_sink_req *req, struct request *r, int is_post)
 {
-	struct evkeyvalq *in = evhttp_request_get_input_headers(req);
-	struct evbuffer *body = evhttp_request_get_input_buffer(req);
 	enum tfo_err e;
 
-	r->bytes = evbuffer_get_length(body);
+	r->bytes = req->body_len;
 	if (r->route == ROUTE_UNKNOWN) {
 		r->status = 404;
 		snprintf(r->message, sizeof(r->message), "no route for %s %.200s", r->method, r->path);
@@ -317,8 +294,8 @@ decide(struct sink *sk, struct evhttp_request *req, struct request *r, int is_po
 		snprintf(r->message, sizeof(r->message), "%s not allowed, use POST", r->method);
 	} else if (r->status == 0) {
 		e = (sk->count_only ? tfo_sink_count : tfo_sink_decode)((enum tfo_sink_signal)r->route,
-		    evhttp_find_header(in, "Content-Type"), evhttp_find_header(in, "Content-Encoding"),
-		    evbuffer_pullup(body, -1), r->bytes, &r->sum);
+		    tfo_sink_req_header(req, "Content-Type"), tfo_sink_req_header(req, "Content-Encoding"),
+		    req->body, r->bytes, &r->sum);
 		r->decoded = e == TFO_OK;
 		r->status = tfo_sink_http_status(e);
 		snprintf(r->message, sizeof(r->message), "%s", r->sum.error);
@@ -334,20 +311,16 @@ decide(struct sink *sk, struct evhttp_request *req, struct request *r, int is_po
 }
 
 void
-sink_http_cb(struct evhttp_request *req, void *arg)
+tfo_sink_http_handle(struct tfo_sink_req *req, void *arg)
 {
 	struct sink *sk = arg;
-	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
-	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
 	struct request r = { 0 };
 
 	sk->requests++;
-	r.method = method_name(cmd);
-	r.path = uri ? evhttp_uri_get_path(uri) : NULL;
-	if (r.path == NULL || *r.path == '\0')
-		r.path = "/";
+	r.method = req->method;
+	r.path = req->path;
 	route(&r);
-	decide(sk, req, &r, cmd == EVHTTP_REQ_POST);
+	decide(sk, req, &r, strcmp(req->method, "POST") == 0);
 	print_line(sk, &r);
 	write_record(sk, req, &r);
 	reply(req, &r);

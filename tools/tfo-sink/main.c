@@ -1,21 +1,18 @@
 /*
  * main.c - tfo-sink: a small OTLP/HTTP + heartbeat receiver for demos and
- * tests (`make run`, integration suites). Options, listener, signals; the
- * request handling is in http.c, decoding in decode*.c.
+ * tests (`make run`, integration suites). Options, loop, signals; the HTTP
+ * server is in conn.c, the request handling in http.c, decoding in decode*.c.
  */
 #include <errno.h>
 #include <getopt.h>
-#include <netinet/in.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/socket.h>
 
 #include <event2/event.h>
-#include <event2/http.h>
 
 #include "common/log.h"
-#include "tools/tfo-sink/decode.h"
+#include "tools/tfo-sink/conn.h"
 #include "tools/tfo-sink/sink.h"
 
 struct options {
@@ -151,45 +148,24 @@ on_signal(evutil_socket_t sig, short what, void *arg)
 }
 
 /* listen_on - bind, then print the real address (port 0 picks one) */
-static int
-listen_on(struct evhttp *http, const struct options *o)
+static struct tfo_sink_server *
+listen_on(struct event_base *base, const struct options *o, struct sink *sk)
 {
-	struct evhttp_bound_socket *bs = evhttp_bind_socket_with_handle(http, o->host,
-	    (ev_uint16_t)o->port);
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof(ss);
-	unsigned port = 0;
+	struct tfo_sink_server *srv = tfo_sink_server_new(base, o->host, o->port,
+	    tfo_sink_http_handle, sk);
+	int port;
 
-	if (bs == NULL) {
-		log_error("cannot listen on %s:%u", o->host, o->port);
-		return -1;
+	if (srv == NULL)
+		return NULL;
+	if ((port = tfo_sink_server_port(srv)) < 0) {
+		log_error("cannot learn the port bound on %s", o->host);
+		tfo_sink_server_free(srv);
+		return NULL;
 	}
-	if (getsockname(evhttp_bound_socket_get_fd(bs), (struct sockaddr *)&ss, &len) != 0) {
-		log_error("getsockname: %s", strerror(errno));
-		return -1;
-	}
-	if (ss.ss_family == AF_INET)
-		port = ntohs(((struct sockaddr_in *)&ss)->sin_port);
-	else if (ss.ss_family == AF_INET6)
-		port = ntohs(((struct sockaddr_in6 *)&ss)->sin6_port);
-	printf(strchr(o->host, ':') ? "listening on [%s]:%u\n" : "listening on %s:%u\n",
+	printf(strchr(o->host, ':') ? "listening on [%s]:%d\n" : "listening on %s:%d\n",
 	    o->host, port);
 	fflush(stdout);
-	return 0;
-}
-
-static void
-configure_http(struct evhttp *http, struct sink *sk)
-{
-	evhttp_set_max_body_size(http, TFO_SINK_MAX_BODY);
-	evhttp_set_max_headers_size(http, 64 * 1024);
-	evhttp_set_timeout(http, 30);
-	/* Read an oversized body before answering 413, so the client sees it. */
-	evhttp_set_flags(http, EVHTTP_SERVER_LINGERING_CLOSE);
-	/* Every method reaches the handler, which answers 405 and records it. */
-	evhttp_set_allowed_methods(http, EVHTTP_REQ_GET | EVHTTP_REQ_POST | EVHTTP_REQ_HEAD |
-	    EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS | EVHTTP_REQ_PATCH);
-	evhttp_set_gencb(http, sink_http_cb, sk);
+	return srv;
 }
 
 int
@@ -198,7 +174,7 @@ main(int argc, char **argv)
 	struct options o = { .host = "127.0.0.1", .port = 4318 };
 	struct sink sk = { .fail_status = 503 };
 	struct event_base *base = NULL;
-	struct evhttp *http = NULL;
+	struct tfo_sink_server *srv = NULL;
 	struct event *sigint = NULL, *sigterm = NULL;
 	int rc = 1;
 
@@ -217,15 +193,14 @@ main(int argc, char **argv)
 	 * TERM follows) cannot kill us and turn status 0 into a signal death. */
 	signal(SIGINT, note_stop);
 	signal(SIGTERM, note_stop);
-	if ((base = event_base_new()) == NULL || (http = evhttp_new(base)) == NULL ||
+	if ((base = event_base_new()) == NULL ||
 	    (sigint = evsignal_new(base, SIGINT, on_signal, base)) == NULL ||
 	    (sigterm = evsignal_new(base, SIGTERM, on_signal, base)) == NULL ||
 	    event_add(sigint, NULL) != 0 || event_add(sigterm, NULL) != 0) {
 		log_error("libevent setup failed");
 		goto out;
 	}
-	configure_http(http, &sk);
-	if (listen_on(http, &o) != 0)
+	if ((srv = listen_on(base, &o, &sk)) == NULL)
 		goto out;
 	if (early_stop)                 /* arrived before libevent had it */
 		event_base_loopexit(base, NULL);
@@ -233,8 +208,7 @@ main(int argc, char **argv)
 		rc = 0;
 	log_info("stopped after %llu requests", (unsigned long long)sk.requests);
 out:
-	if (http)
-		evhttp_free(http);
+	tfo_sink_server_free(srv);      /* and every open connection */
 	if (sigint)
 		event_free(sigint);
 	if (sigterm)

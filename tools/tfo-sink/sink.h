@@ -1,6 +1,6 @@
 /*
  * sink.h - tfo-sink (tool process): state shared by main.c (options, loop)
- * and http.c (the evhttp request handler).
+ * and http.c (the request handler conn.c calls).
  */
 #ifndef TFO_SINK_SINK_H
 #define TFO_SINK_SINK_H
@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-struct evhttp_request;
+struct tfo_sink_req;
 
 struct sink {
 	FILE *out;                  /* --out: one JSON line per request, or NULL */
@@ -19,7 +19,7 @@ struct sink {
 	uint64_t requests;          /* requests seen so far */
 };
 
-/* sink_http_cb - evhttp generic callback: route, decode, record, reply */
-void sink_http_cb(struct evhttp_request *req, void *arg);
+/* tfo_sink_http_handle - the tfo_sink_handler: route, decode, record, reply */
+void tfo_sink_http_handle(struct tfo_sink_req *req, void *arg);
 
 #endif

@@ -2,7 +2,9 @@
 """test_sink.py - integration test of tfo-sink: starts it on port 0, POSTs
 with the curl CLI (protobuf, gzip, OTLP/JSON, heartbeat, garbage, oversize,
 --fail-first) and checks the replies, the stdout lines and the --out JSON
-lines. Usage: test_sink.py /path/to/tfo-sink"""
+lines; then speaks raw HTTP/1.1 on sockets for what curl hides (keep-alive,
+pipelining, chunked bodies, 100-continue, framing errors).
+Usage: test_sink.py /path/to/tfo-sink"""
 import gzip
 import json
 import os
@@ -275,7 +277,7 @@ def test_rejections(s):
     statuses = [x["status"] for x in s.records()[-9:]]
     eq(statuses, [400, 400, 400, 413, 415, 415, 404, 405, 400], "recorded statuses")
 
-    # Over the 16 MiB wire cap: evhttp answers 413 itself (not recorded).
+    # Over the 16 MiB wire cap: the HTTP layer answers 413 itself (not recorded).
     n = len(s.records())
     st, _, _ = s.post("/v1/metrics", bytes(17 << 20))
     eq(st, 413, "oversized body")
@@ -302,6 +304,261 @@ def test_rejections(s):
     check(s.line().startswith("metrics  5 points"), "alive line")
     seqs = [x["seq"] for x in s.records()]
     eq(seqs, list(range(1, len(seqs) + 1)), "seq numbers")
+
+
+def http_request(path, body=b"", method="POST", headers=(), version="HTTP/1.1", ctype=PB,
+                 length=True):
+    """Bytes of one request; headers: (name, value) pairs sent as given."""
+    head = "%s %s %s\r\nHost: sink\r\n" % (method, path, version)
+    if ctype is not None:
+        head += "Content-Type: %s\r\n" % ctype
+    if length:
+        head += "Content-Length: %d\r\n" % len(body)
+    for k, v in headers:
+        head += "%s: %s\r\n" % (k, v)
+    return head.encode("latin-1") + b"\r\n" + body
+
+
+def chunked(body, sizes):
+    """body in chunks of the given sizes (the rest in one more), with an
+    extension on the first chunk and a trailer field"""
+    out, pos = [], 0
+    for i, n in enumerate(list(sizes) + [len(body)]):
+        part = body[pos:pos + n]
+        pos += len(part)
+        if part:
+            out.append(b"%x%s\r\n%s\r\n" % (len(part), b";ext=1" if i == 0 else b"", part))
+    return b"".join(out) + b"0\r\nX-Trailer: t\r\n\r\n"
+
+
+class Raw:
+    """One client connection on a plain socket, reading replies by Content-Length."""
+
+    def __init__(self, port):
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=20)
+        self.buf = b""
+
+    def send(self, data):
+        self.sock.sendall(data)
+
+    def fill(self):
+        chunk = self.sock.recv(65536)
+        check(chunk, "server closed before a whole reply (have %r)" % self.buf[:200])
+        self.buf += chunk
+
+    def reply(self, head_only=False):
+        """-> (status, headers with lowercase names, body)"""
+        while b"\r\n\r\n" not in self.buf:
+            self.fill()
+        head, self.buf = self.buf.split(b"\r\n\r\n", 1)
+        lines = head.decode("latin-1").split("\r\n")
+        version, status = lines[0].split(" ")[:2]
+        eq(version, "HTTP/1.1", "reply version")
+        hdrs = {}
+        for line in lines[1:]:
+            k, v = line.split(":", 1)
+            hdrs[k.strip().lower()] = v.strip()
+        n = 0 if head_only or int(status) < 200 else int(hdrs["content-length"])
+        while len(self.buf) < n:
+            self.fill()
+        body, self.buf = self.buf[:n], self.buf[n:]
+        return int(status), hdrs, body
+
+    def is_open(self, wait=0.3):
+        """Nothing to read and no FIN within wait seconds."""
+        r, _, _ = select.select([self.sock], [], [], wait)
+        return not r and self.buf == b""
+
+    def closed(self):
+        """The server sent its FIN (not a RST) and nothing more."""
+        rest = b""
+        while True:
+            chunk = self.sock.recv(65536)
+            if not chunk:
+                return self.buf + rest == b""
+            rest += chunk
+
+    def close(self):
+        self.sock.close()
+
+
+def test_keepalive(s):
+    body = otlp.sample_metrics()
+    c = Raw(s.port)
+    try:
+        for i in range(2):
+            c.send(http_request("/v1/metrics", body))
+            st, rh, rb = c.reply()
+            eq((st, rh.get("content-type"), rb), (200, PB, b""), "keep-alive reply %d" % i)
+            check("connection" not in rh, "no Connection header on HTTP/1.1 keep-alive")
+            eq(s.line(), "metrics  5 points  host=itest-host  %d bytes (protobuf)" % len(body),
+               "keep-alive line %d" % i)
+            check(c.is_open(), "connection kept open after reply %d" % i)
+        # HEAD: headers only, so the next reply on the connection still parses.
+        c.send(http_request("/v1/metrics", method="HEAD", ctype=None, length=False))
+        st, rh, rb = c.reply(head_only=True)
+        eq((st, rh.get("allow")), (405, "POST"), "HEAD reply")
+        check(int(rh.get("content-length", "0")) > 0, "HEAD reply announces its body length")
+        eq(s.line(), "metrics  status=405 HEAD not allowed, use POST  0 bytes", "HEAD line")
+        c.send(http_request("/v1/logs"))
+        eq(c.reply()[0], 200, "request after HEAD")
+        eq(s.line(), "logs  0 records  host=-  0 bytes (protobuf)", "line after HEAD")
+    finally:
+        c.close()
+    # HTTP/1.0 keeps the connection only when asked to.
+    c = Raw(s.port)
+    try:
+        c.send(http_request("/v1/logs", version="HTTP/1.0", headers=[("Connection", "keep-alive")]))
+        st, rh, _ = c.reply()
+        eq((st, rh.get("connection", "").lower()), (200, "keep-alive"), "HTTP/1.0 keep-alive")
+        s.line()
+        check(c.is_open(), "HTTP/1.0 keep-alive connection open")
+        c.send(http_request("/v1/logs", version="HTTP/1.0"))
+        st, rh, _ = c.reply()
+        eq((st, rh.get("connection", "").lower()), (200, "close"), "HTTP/1.0 default")
+        s.line()
+        check(c.closed(), "HTTP/1.0 connection closed by the sink")
+    finally:
+        c.close()
+
+
+def test_pipelined(s):
+    body = otlp.sample_metrics()
+    c = Raw(s.port)
+    try:
+        c.send(http_request("/v1/metrics", body) + http_request("/v1/traces", b"x") +
+               http_request("/v1/metrics", method="GET", ctype=None, length=False) +
+               http_request("/v1/logs", otlp.sample_logs(n=2)))
+        got = [c.reply() for _ in range(4)]
+        eq([g[0] for g in got], [200, 404, 405, 200], "pipelined replies in order")
+        eq(got[2][1].get("allow"), "POST", "405 of the pipelined GET")
+        eq(s.line(), "metrics  5 points  host=itest-host  %d bytes (protobuf)" % len(body),
+           "pipelined line 1")
+        eq(s.line(), "unknown  status=404 no route for POST /v1/traces  1 bytes", "pipelined line 2")
+        eq(s.line(), "metrics  status=405 GET not allowed, use POST  0 bytes", "pipelined line 3")
+        check(s.line().startswith("logs  2 records  host=itest-host  "), "pipelined line 4")
+        check(c.is_open(), "open after a pipelined batch")
+    finally:
+        c.close()
+
+
+def test_connection_close(s):
+    c = Raw(s.port)
+    try:
+        # The request after the one that asks to close is never answered.
+        c.send(http_request("/v1/logs", headers=[("Connection", "close")]) +
+               http_request("/v1/logs"))
+        st, rh, _ = c.reply()
+        eq((st, rh.get("connection")), (200, "close"), "Connection: close reply")
+        s.line()
+        check(c.closed(), "closed after Connection: close")
+    finally:
+        c.close()
+
+
+def test_chunked(s):
+    body = otlp.sample_metrics()
+    n = len(s.records())
+    c = Raw(s.port)
+    try:
+        wire = http_request("/v1/metrics", length=False,
+                            headers=[("Transfer-Encoding", "chunked")]) + chunked(body, [1, 7, 30])
+        # In odd pieces, so that sizes, data and CRLFs are split across reads.
+        for i in range(0, len(wire), 37):
+            c.send(wire[i:i + 37])
+            time.sleep(0.002)
+        eq(c.reply()[0], 200, "chunked POST")
+        eq(s.line(), "metrics  5 points  host=itest-host  %d bytes (protobuf)" % len(body),
+           "chunked line")
+        r = s.last()
+        eq((r["bytes"], r["points"], r["status"]), (len(body), 5, 200), "chunked record")
+        check(c.is_open(), "open after a chunked request")
+        # A chunk past the 16 MiB cap is refused before its data comes.
+        c.send(http_request("/v1/metrics", length=False, headers=[("Transfer-Encoding", "chunked")])
+               + b"1000001\r\n")
+        st, rh, _ = c.reply()
+        eq((st, rh.get("connection")), (413, "close"), "chunk over the cap")
+        check(c.closed(), "closed after the 413")
+    finally:
+        c.close()
+    # curl's own chunked upload.
+    logs = otlp.sample_logs(n=4)
+    st, _, _ = s.post("/v1/logs", logs, headers={"Transfer-Encoding": "chunked"})
+    eq(st, 200, "curl chunked POST")
+    check(s.line().startswith("logs  4 records  host=itest-host  %d bytes" % len(logs)),
+          "curl chunked line")
+    eq(len(s.records()), n + 2, "chunked requests recorded, the refused one not")
+
+
+def refused(s, wire, status, what, split=None):
+    """A request the sink answers itself with status, then closes."""
+    n = len(s.records())
+    c = Raw(s.port)
+    try:
+        c.send(wire)
+        st, rh, _ = c.reply()
+        eq((st, rh.get("connection")), (status, "close"), what)
+        check(c.closed(), "closed after: " + what)
+    finally:
+        c.close()
+    eq(len(s.records()), n, "not recorded: " + what)
+
+
+def test_framing_errors(s):
+    head = b"POST /v1/metrics HTTP/1.1\r\nHost: sink\r\n"
+    refused(s, head + b"Content-Length: %d\r\n\r\nabc" % ((16 << 20) + 1), 413,
+            "Content-Length over 16 MiB")
+    refused(s, head + b"Content-Length: 99999999999999999999999999\r\n\r\n", 413,
+            "Content-Length overflowing 64 bits")
+    for bad in (b"HELLO\r\n\r\n", b"GET  /v1/metrics HTTP/1.1\r\n\r\n",
+                b"GET /v1/metrics FTP/1.1\r\n\r\n", b"GET /v1/metrics HTTP/1.1 x\r\n\r\n",
+                b"GET /v1/\x00metrics HTTP/1.1\r\n\r\n", b"GET v1/metrics HTTP/1.1\r\n\r\n",
+                b"GET /v1/metrics HTTP/1.1\r\nBad Header: x\r\n\r\n",
+                b"GET /v1/metrics HTTP/1.1\r\nX: a\r\n folded\r\n\r\n",
+                b"GET /v1/metrics HTTP/1.1\r\nX: a\x01b\r\n\r\n"):
+        refused(s, bad, 400, "malformed head %r" % bad)
+    refused(s, b"GET /v1/metrics HTTP/2.0\r\n\r\n", 505, "HTTP/2.0 request line")
+    # 431 both for a head that never ends and for a whole one that is too long.
+    refused(s, head + b"X-Big: " + b"a" * (70 << 10), 431, "endless head over 64 KiB")
+    refused(s, head + b"".join(b"X-%d: %s\r\n" % (i, b"b" * 1000) for i in range(70)) +
+            b"\r\n", 431, "head over 64 KiB")
+    for cl in (b"abc", b"-1", b"+5", b"1 2", b"0x10", b"", b"5, 5"):
+        refused(s, head + b"Content-Length: " + cl + b"\r\n\r\nhello", 400,
+                "Content-Length %r" % cl)
+    refused(s, head + b"Content-Length: 5\r\nContent-Length: 6\r\n\r\nhello!", 400,
+            "disagreeing Content-Lengths")
+    refused(s, head + b"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n",
+            400, "Content-Length with chunked")
+    refused(s, head + b"Transfer-Encoding: gzip\r\n\r\n", 501, "unknown transfer coding")
+    refused(s, head + b"Expect: 200-ok\r\nContent-Length: 1\r\n\r\n", 417, "unknown Expect")
+    refused(s, head + b"Transfer-Encoding: chunked\r\n\r\nzz\r\n", 400, "bad chunk size")
+    # Agreeing duplicates are fine.
+    c = Raw(s.port)
+    try:
+        c.send(head + b"Content-Type: application/x-protobuf\r\nContent-Length: 0\r\n"
+               b"content-length: 0\r\n\r\n")
+        eq(c.reply()[0], 200, "agreeing Content-Lengths")
+        eq(s.line(), "metrics  0 points  host=-  0 bytes (protobuf)", "agreeing line")
+    finally:
+        c.close()
+
+
+def test_expect_continue(s):
+    body = otlp.sample_metrics()
+    c = Raw(s.port)
+    try:
+        c.send(http_request("/v1/metrics", b"", headers=[("Expect", "100-continue")])
+               .replace(b"Content-Length: 0", b"Content-Length: %d" % len(body)))
+        st, _, rb = c.reply()
+        eq((st, rb), (100, b""), "100 Continue before the body")
+        check(c.is_open(), "nothing more before the body")
+        c.send(body)
+        st, rh, _ = c.reply()
+        eq((st, rh.get("content-type")), (200, PB), "final reply after 100")
+        eq(s.line(), "metrics  5 points  host=itest-host  %d bytes (protobuf)" % len(body),
+           "100-continue line")
+    finally:
+        c.close()
 
 
 def test_fail_first(binary, tmp):
@@ -356,6 +613,16 @@ def main():
             test_json(s)
             test_heartbeat(s)
             test_rejections(s)
+            test_keepalive(s)
+            test_pipelined(s)
+            test_connection_close(s)
+            test_chunked(s)
+            test_framing_errors(s)
+            test_expect_continue(s)
+            check(s.post("/v1/metrics", otlp.sample_metrics())[0] == 200, "alive after raw tests")
+            check(s.line().startswith("metrics  5 points"), "alive line after raw tests")
+            seqs = [x["seq"] for x in s.records()]
+            eq(seqs, list(range(1, len(seqs) + 1)), "seq numbers after raw tests")
             # A half-sent request and an idle connection are open at SIGTERM.
             half = socket.create_connection(("127.0.0.1", s.port))
             half.sendall(b"POST /v1/metrics HTTP/1.1\r\nHost: x\r\n"
