@@ -5,7 +5,8 @@
  */
 #include "workers/buffer/store_int.h"
 
-#define TFO_STORE_MEMTABLE (16u << 20)
+/* memtable: see docs/buffer.md (32 MiB: fewer table flushes stalling put syncs) */
+#define TFO_STORE_MEMTABLE (32u << 20)
 
 #include <dirent.h>
 #include <errno.h>
