@@ -175,8 +175,8 @@ putter_start(void *arg, const uint8_t *p, size_t len, uint32_t records,
 			pu->sz = z;
 			pu->szcap = zcap;
 			pu->zn = pu->sn;
-		}
-		pu->sp = NULL;
+			pu->sp = NULL;
+		}   /* else a failed put again: the sealed batch still waits behind it */
 		pu->p = p;
 		pu->len = len;
 		pu->records = records;

@@ -127,10 +127,13 @@ tailer_new(const Tfo__V1__LogsConfig *cfg, const Opentelemetry__Proto__Resource_
 		return NULL;
 	}
 	t->open = batch_new(res);
-	t->fly = t->sink.wait != NULL ? batch_new(res) : NULL;
+	if (t->sink.wait != NULL) {
+		t->fly = batch_new(res);
+		t->next = batch_new(res);
+	}
 	t->scratch = malloc(3 * t->max_line + 1);
-	if (t->open == NULL || (t->sink.wait != NULL && t->fly == NULL) || t->scratch == NULL ||
-	    t->dirs == NULL) {
+	if (t->open == NULL || (t->sink.wait != NULL && (t->fly == NULL || t->next == NULL)) ||
+	    t->scratch == NULL || t->dirs == NULL) {
 		*err = TFO_ENOMEM;
 		tailer_free(t);
 		return NULL;
@@ -147,6 +150,9 @@ logs_file_close(struct tailer *t, struct tfile *f)
 	for (size_t i = 0; t->fly != NULL && i < t->fly->nbe; i++)
 		if (t->fly->be[i].f == f)
 			t->fly->be[i].f = NULL;
+	for (size_t i = 0; t->next != NULL && i < t->next->nbe; i++)
+		if (t->next->be[i].f == f)
+			t->next->be[i].f = NULL;
 	if (f->fd >= 0)
 		close(f->fd);
 	lsplit_fini(&f->ls);
@@ -176,6 +182,7 @@ tailer_free(struct tailer *t)
 	}
 	batch_free(t->open);
 	batch_free(t->fly);
+	batch_free(t->next);
 	mline_rule_fini(&t->rule);
 	known_fini(&t->known);
 	strv_free(t->paths);
@@ -299,39 +306,104 @@ put_failed(struct tailer *t, enum tfo_err e, uint32_t retry, uint64_t now)
 	t->retry_at = now + retry;
 }
 
+static int
+batch_has(const struct batch *b)
+{
+	return b != NULL && tfo_otlp_logs_count(b->enc) > 0;
+}
+
 /*
- * fly_settle - the outcome of the batch in flight: TFO_OK when none is left
- * (stored), TFO_EAGAIN while it is not (still going, when !block, or failed
- * and due again at retry_at). A failed batch is started again, before any
- * later one, and waited for when block.
+ * next_go - nothing is in flight: the sealed batch waiting (if any) is put
+ * now. One that cannot be started is due again like a failed put.
+ */
+static void
+next_go(struct tailer *t, uint64_t now)
+{
+	uint32_t retry = 0;
+	struct batch *b;
+	enum tfo_err e;
+
+	if (t->fly_state != FLY_NONE || !batch_has(t->next))
+		return;
+	b = t->fly;
+	t->fly = t->next;
+	t->next = b;
+	t->fly_state = FLY_BUSY;
+	if ((e = batch_put(t, t->fly, &retry)) != TFO_OK) {
+		put_failed(t, e, retry, now);
+		t->fly_state = FLY_FAILED;
+	}
+}
+
+/*
+ * fly_one - the outcome of the batch in flight: TFO_OK once it is stored
+ * (and the waiting batch, if any, started), TFO_EAGAIN while it is not
+ * (still going, when !block, or failed and due again at retry_at). A failed
+ * batch is started again, before any later one, and waited for when block.
  */
 static enum tfo_err
-fly_settle(struct tailer *t, uint64_t now, int block)
+fly_one(struct tailer *t, uint64_t now, int block)
 {
 	uint32_t retry = 0;
 	enum tfo_err e;
 
-	while (t->fly_state != FLY_NONE) {
-		if (t->fly_state == FLY_FAILED) {
-			if (now < t->retry_at)
-				return TFO_EAGAIN;
-			if ((e = batch_put(t, t->fly, &retry)) != TFO_OK) {
-				put_failed(t, e, retry, now);
-				return TFO_EAGAIN;
-			}
-			t->fly_state = FLY_BUSY;
-		}
-		e = t->sink.wait(t->sink.arg, block, &retry);
-		if (e == TFO_EINPROGRESS)
+	if (t->fly_state == FLY_FAILED) {
+		if (now < t->retry_at)
 			return TFO_EAGAIN;
-		if (e != TFO_OK) {
+		if ((e = batch_put(t, t->fly, &retry)) != TFO_OK) {
 			put_failed(t, e, retry, now);
-			t->fly_state = FLY_FAILED;
 			return TFO_EAGAIN;
 		}
-		batch_stored(t, t->fly);
-		t->fly_state = FLY_NONE;
+		t->fly_state = FLY_BUSY;
 	}
+	e = t->sink.wait(t->sink.arg, block, &retry);
+	if (e == TFO_EINPROGRESS)
+		return TFO_EAGAIN;
+	if (e != TFO_OK) {
+		put_failed(t, e, retry, now);
+		t->fly_state = FLY_FAILED;
+		return TFO_EAGAIN;
+	}
+	batch_stored(t, t->fly);
+	t->fly_state = FLY_NONE;
+	next_go(t, now);
+	return TFO_OK;
+}
+
+/* fly_settle - fly_one until nothing is in flight or waiting (TFO_OK) or
+ * one cannot be settled now (TFO_EAGAIN) */
+static enum tfo_err
+fly_settle(struct tailer *t, uint64_t now, int block)
+{
+	next_go(t, now);
+	while (t->fly_state != FLY_NONE)
+		if (fly_one(t, now, block) != TFO_OK)
+			return TFO_EAGAIN;
+	return TFO_OK;
+}
+
+/*
+ * batch_wait - the open batch is finished while a put is in flight: it
+ * becomes the batch that goes next (the sink may prepare it: seal) and
+ * framing goes on in a fresh one. Only when one already waits does the loop
+ * block, until the put in flight is stored. So framing, the sink's
+ * preparing and the put overlap, and still one put at a time, in order.
+ */
+static enum tfo_err
+batch_wait(struct tailer *t, uint64_t now)
+{
+	struct batch *b;
+
+	while (t->fly_state != FLY_NONE && batch_has(t->next))
+		if (fly_one(t, now, 1) != TFO_OK)
+			return TFO_EAGAIN;
+	if (t->fly_state == FLY_NONE)
+		return TFO_EAGAIN;     /* not waiting: the caller puts it now */
+	if (t->sink.seal != NULL)
+		batch_seal(t, t->open);
+	b = t->next;
+	t->next = t->open;
+	t->open = b;
 	return TFO_OK;
 }
 
@@ -349,14 +421,17 @@ batch_send(struct tailer *t, uint64_t now)
 		batch_clear(t);        /* only slots reserved for records never framed */
 		return TFO_OK;
 	}
-	if (!t->sealed) {
-		t->sealed = 1;
-		if (t->sink.seal != NULL && t->fly_state != FLY_NONE)
-			batch_seal(t, t->open);
+	t->sealed = 1;
+	if (t->fly != NULL) {
+		(void)fly_settle(t, now, 0);    /* acks of a finished put; the waiting batch started */
+		if (batch_wait(t, now) == TFO_OK) {
+			batch_clear(t);
+			return TFO_OK;
+		}
+		if (t->fly_state != FLY_NONE)
+			return TFO_EAGAIN;     /* the put in flight failed and is not due yet */
 	}
 	if (now < t->retry_at)
-		return TFO_EAGAIN;
-	if (t->fly != NULL && fly_settle(t, now, 1) != TFO_OK)
 		return TFO_EAGAIN;
 	if ((e = batch_put(t, t->open, &retry)) != TFO_OK) {
 		put_failed(t, e, retry, now);

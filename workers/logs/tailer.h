@@ -42,9 +42,10 @@
  * again with the same batch before any later one.
  *
  * seal, optional with wait, is given a finished batch that must wait for the
- * put in flight: the sink may prepare it (tfo-logs compresses it) on the
- * loop's otherwise idle time. The batch is unchanged until its put, which
- * comes before any other batch is sealed.
+ * put in flight (the tailer frames the one after it meanwhile): the sink may
+ * prepare it (tfo-logs compresses it). The batch is unchanged until its put,
+ * which comes before any other batch is sealed; a failed put in flight may
+ * be started again in between.
  */
 struct tfo_logs_sink {
 	enum tfo_err (*put)(void *arg, const uint8_t *payload, size_t len, uint32_t records,

@@ -75,6 +75,7 @@ struct tailer {
 
 	struct batch *open;      /* being framed */
 	struct batch *fly;       /* handed to an asynchronous sink (see tailer.h) */
+	struct batch *next;      /* finished while fly was out: put after it (sealed) */
 	int fly_state;           /* FLY_NONE, FLY_BUSY (put started), FLY_FAILED */
 	uint64_t batch_start;
 	int sealed;
