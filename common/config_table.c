@@ -140,7 +140,8 @@ const struct cfg_row tfo_cfg_rows[] = {
 	LIST("collectors.logs.exclude", 4095, logs.exclude, 0, "file globs never tailed"),
 	ENUM("collectors.logs.start_at", "end", v_start_at, logs.start_at,
 	    "where a newly seen file is read from"),
-	NUM("collectors.logs.max_line_size", CT_SIZE, "64KiB", 256, 16 * MIB, logs.max_line_size,
+	/* ceiling: TFO_LOGS_MAX_LINE_MAX (workers/logs/tailer.h), why there */
+	NUM("collectors.logs.max_line_size", CT_SIZE, "64KiB", 256, 512 * KIB, logs.max_line_size,
 	    "longer lines are split (bytes; KiB/MiB suffixes)"),
 	STR("collectors.logs.multiline.start_pattern", "", 0, 1024, logs.multiline_start_pattern, 0,
 	    "regex of a record's first line; empty = one record per line"),

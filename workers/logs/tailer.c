@@ -59,7 +59,7 @@ tailer_config(struct tailer *t, const Tfo__V1__LogsConfig *cfg)
 	else if (strcmp(cfg->start_at, "beginning") != 0)
 		return TFO_EINVAL;
 	t->max_line = cfg->max_line_size ? cfg->max_line_size : TFO_LOGS_DEF_MAX_LINE;
-	if (t->max_line < 64 || t->max_line > 16 * 1024 * 1024)
+	if (t->max_line < 64 || t->max_line > TFO_LOGS_MAX_LINE_MAX)
 		return TFO_ERANGE;
 	t->batch_lines = cfg->batch_max_lines ? cfg->batch_max_lines : TFO_LOGS_DEF_BATCH_LINES;
 	t->batch_ms = cfg->batch_max_ms ? cfg->batch_max_ms : TFO_LOGS_DEF_BATCH_MS;

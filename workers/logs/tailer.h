@@ -25,6 +25,14 @@
  * an export request of one batch well under the 4 MiB that gRPC servers,
  * the OpenTelemetry Collector's included, accept by default. */
 #define TFO_LOGS_BATCH_MAX_BYTES   (2 * 1024 * 1024)
+/* max_line_size's ceiling. A batch closes once it reaches the cap above, so
+ * it can hold the cap plus one record; a record's body is at most 3x the line
+ * (every invalid byte becomes U+FFFD). Both must stay under tfo-buffer's 4 MiB
+ * ingest limit and gRPC's default 4 MiB message, or one hostile line would
+ * make a put that is refused forever and stall the tailer. */
+#define TFO_LOGS_MAX_LINE_MAX      (512 * 1024)
+_Static_assert(TFO_LOGS_BATCH_MAX_BYTES + 3 * TFO_LOGS_MAX_LINE_MAX + 64 * 1024 < 4 * 1024 * 1024,
+    "a batch of the cap plus one longest record must fit a 4 MiB put and request");
 #define TFO_LOGS_MAX_FILES         512
 #define TFO_LOGS_ATTR_TRUNCATED    "telemetryflow.log.truncated"
 

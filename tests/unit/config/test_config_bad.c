@@ -64,6 +64,8 @@ static const struct bad_case cases[] = {
 	{ "size_bad_suffix", "collectors:\n  logs:\n    max_line_size: 64KB\n",
 	  "t.yaml:3:20: collectors.logs.max_line_size: bad size \"64KB\": expected bytes, "
 	  "optionally with KiB, MiB or GiB (e.g. 65536, 64KiB)", 0 },
+	{ "line_size_over_put", "collectors:\n  logs:\n    max_line_size: 1MiB\n",
+	  "t.yaml:3:20: collectors.logs.max_line_size: out of range: 1MiB (allowed 256..512KiB)", 0 },
 	{ "size_out_of_range", "exporter:\n  batch_max_bytes: 1GiB\n",
 	  "t.yaml:2:20: exporter.batch_max_bytes: out of range: 1GiB (allowed 4KiB..16MiB)", 0 },
 	{ "enum_bad", "telemetryflow:\n  protocol: udp\n",

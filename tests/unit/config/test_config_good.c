@@ -153,7 +153,7 @@ test_every_type(void **state)
 	    "collectors:\n"
 	    "  system:\n    disk_paths:\n      - /\n      - /data\n    exclude_mounts: ~\n"
 	    "  process:\n    top_n: 50\n    privileged_reads: false\n" /* u32, bool */
-	    "  logs:\n    enabled: true\n    paths: [/var/log/*.log]\n    max_line_size: 1MiB\n"
+	    "  logs:\n    enabled: true\n    paths: [/var/log/*.log]\n    max_line_size: 512KiB\n"
 	    "    multiline:\n      start_pattern: '^\\d{4}-'\n      timeout: 2s\n"
 	    "exporter:\n  batch_max_bytes: 65536\n"                    /* size without unit */
 	    "buffer:\n  max_size_mb: 1048576\n  max_age: 365d\n"      /* u64, duration64 */
@@ -183,7 +183,7 @@ test_every_type(void **state)
 	assert_false(cfg.process.privileged_reads);
 	assert_true(cfg.logs.enabled);
 	assert_string_equal(cfg.logs.paths.v[0], "/var/log/*.log");
-	assert_int_equal(cfg.logs.max_line_size, 1048576);
+	assert_int_equal(cfg.logs.max_line_size, 524288);
 	assert_string_equal(cfg.logs.multiline_start_pattern, "^\\d{4}-");
 	assert_int_equal(cfg.logs.multiline_timeout_ms, 2000);
 	assert_int_equal(cfg.exporter.batch_max_bytes, 65536);

@@ -126,6 +126,8 @@ fake_put(void *arg, const uint8_t *p, size_t len, uint32_t records,
 		s->fail--;
 		return TFO_ETIMEDOUT;
 	}
+	if (len > s->max_len)
+		s->max_len = len;
 	rl = opentelemetry__proto__logs__v1__resource_logs__unpack(NULL, len, p);
 	if (rl == NULL) {
 		s->bad_payload++;

@@ -26,6 +26,7 @@ struct fake_sink {
 	Tfo__V1__Checkpoint **cps;     /* stored checkpoints, one per file_id */
 	size_t ncps;
 	size_t puts;
+	size_t max_len;                /* largest payload put */
 	int busy;                      /* >0: answer Busy this many times */
 	int fail;                      /* >0: fail (unknown outcome) this many times */
 	int bad_payload;               /* a put whose payload did not decode */

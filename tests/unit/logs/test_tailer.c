@@ -377,6 +377,36 @@ test_seal_while_in_flight(void **state)
 	assert_null(x->sink.sealed.p);  /* every sealed batch was put */
 }
 
+/* The longest line allowed, all invalid bytes (each repaired to 3), behind
+ * megabytes of short lines, so it lands in a batch already partly full: the
+ * put still fits the buffer's 4 MiB ingest limit. (The exact worst case, a
+ * batch just under its cap, is the _Static_assert next to
+ * TFO_LOGS_MAX_LINE_MAX.) */
+static void
+test_longest_hostile_line_fits_a_put(void **state)
+{
+	struct fx *x = *state;
+	size_t big = TFO_LOGS_MAX_LINE_MAX;
+	uint8_t *bad = malloc(big + 1);
+	FILE *f;
+
+	assert_non_null(bad);
+	memset(bad, 0xff, big);
+	bad[big] = '\n';
+	x->cfg.max_line_size = (uint32_t)big;
+	x->cfg.batch_max_lines = 100000;
+	start(x);
+	append(x->path, 0, 2 * 1024 * 1024 / 48);      /* batches of short lines first */
+	assert_non_null(f = fopen(x->path, "a"));
+	assert_int_equal(fwrite(bad, 1, big + 1, f), big + 1);
+	fclose(f);
+	free(bad);
+	drive(x, 2000);
+	assert_true(x->sink.max_len > 3 * big);       /* the repaired line went in one batch */
+	assert_true(x->sink.max_len < 4u * 1024 * 1024 - 64 * 1024);
+	assert_int_equal(tailer_stats(x->t)->utf8_repaired, 1);
+}
+
 static void
 test_busy_stops_reading(void **state)
 {
@@ -542,6 +572,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_delete_while_open, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash_restart_resumes, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_seal_while_in_flight, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_longest_hostile_line_fits_a_put, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_busy_stops_reading, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_identity_checks, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_truncated_while_down, setup, teardown),
