@@ -122,7 +122,6 @@ put_thread(void *arg)
 		pthread_mutex_lock(&pu->mu);
 		while (!pu->quit && !pu->job)
 			pthread_cond_wait(&pu->cv, &pu->mu);
-
 		if (pu->quit) {
 			pthread_mutex_unlock(&pu->mu);
 			return NULL;
