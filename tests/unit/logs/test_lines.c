@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <cmocka.h>
 
@@ -254,6 +255,87 @@ test_severity_scan_limit(void **state)
 	assert_int_equal(tfo_logs_severity((const uint8_t *)line, sizeof(line), &w, &wl), 9);
 }
 
+/*
+ * ref_severity - the plain reading of the rule: every maximal word, left to
+ * right, the first that is a level word (upper case, or any case after an
+ * opener) and not cut by the scan limit. The scanner skips most bytes; this
+ * says what it must find.
+ */
+static int
+ref_severity(const uint8_t *p, size_t len, size_t *at, size_t *wlen)
+{
+	static const char *words[] = { "TRACE", "DEBUG", "INFO", "WARN", "WARNING", "ERROR",
+	                               "FATAL", "CRITICAL" };
+	static const int sevs[] = { 1, 5, 9, 13, 13, 17, 21, 21 };
+	size_t n = len < TFO_LOGS_SEVERITY_SCAN ? len : TFO_LOGS_SEVERITY_SCAN, i = 0, j;
+
+#define IS_WORD(c) (((c) >= 'a' && (c) <= 'z') || ((c) >= 'A' && (c) <= 'Z') || \
+	((c) >= '0' && (c) <= '9') || (c) == '_')
+	while (i < n) {
+		if (!IS_WORD(p[i])) {
+			i++;
+			continue;
+		}
+		for (j = i; j < n && IS_WORD(p[j]); j++)
+			;
+		int any = i > 0 && p[i - 1] != 0 && strchr("[<=\":", p[i - 1]) != NULL;
+		for (size_t k = 0; (j < n || n < TFO_LOGS_SEVERITY_SCAN) && k < 8; k++) {
+			if (strlen(words[k]) == j - i &&
+			    (any ? strncasecmp((const char *)p + i, words[k], j - i)
+			         : memcmp(p + i, words[k], j - i)) == 0) {
+				*at = i;
+				*wlen = j - i;
+				return sevs[k];
+			}
+		}
+		i = j;
+	}
+#undef IS_WORD
+	return 0;
+}
+
+/* the scanner against ref_severity on lines made of level words in every
+ * case, near-misses, openers, word and non-word bytes, and the scan limit */
+static void
+test_severity_model(void **state)
+{
+	static const char *parts[] = {
+		"INFO", "info", "Info", "WARN", "WARNING", "warning", "ERROR", "error", "FATAL",
+		"CRITICAL", "critical", "TRACE", "DEBUG", "debug", "INFOS", "XINFO", "INF", "WARNINGS",
+		"CRITICALS", "[", "<", "=", "\"", ":", " ", "_", "-", "x", "7", "T", "e", "\xc3\xa9",
+		"\xff", "\0", "level=", "  ", "ts=2024-01-01T12:00:00Z",
+	};
+	uint8_t line[TFO_LOGS_SEVERITY_SCAN + 64];
+	uint32_t seed = 12345;
+	unsigned hits = 0;
+
+	(void)state;
+	for (int round = 0; round < 200000; round++) {
+		size_t len = 0, want_at = 0, want_len = 0, got_len = 0;
+		const uint8_t *got = NULL;
+		seed = seed * 1103515245u + 12345u;
+		size_t target = (seed >> 8) % sizeof(line);
+		while (len < target) {
+			seed = seed * 1103515245u + 12345u;
+			const char *s = parts[(seed >> 10) % (sizeof(parts) / sizeof(parts[0]))];
+			size_t k = s[0] ? strlen(s) : 1;
+			if (k > sizeof(line) - len)
+				k = sizeof(line) - len;
+			memcpy(line + len, s, k);
+			len += k;
+		}
+		int want = ref_severity(line, len, &want_at, &want_len);
+		int sev = tfo_logs_severity(line, len, &got, &got_len);
+		assert_int_equal(sev, want);
+		if (want != 0) {
+			assert_ptr_equal(got, line + want_at);
+			assert_int_equal(got_len, want_len);
+			hits++;
+		}
+	}
+	assert_true(hits > 10000);      /* the lines do hold level words */
+}
+
 int
 main(void)
 {
@@ -265,6 +347,7 @@ main(void)
 		cmocka_unit_test(test_utf8),
 		cmocka_unit_test(test_severity),
 		cmocka_unit_test(test_severity_scan_limit),
+		cmocka_unit_test(test_severity_model),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
