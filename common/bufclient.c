@@ -144,11 +144,13 @@ keep_error(struct tfo_bufclient *c, const Tfo__V1__Error *err)
 
 /* ------------------------------------------------------------------ ingest */
 
-/* put - one Put of payload as encoded (raw_len: its size once inflated) */
+/* put - one Put of payload as encoded (raw_len: its size once inflated),
+ * and nmore further raw payloads */
 static enum tfo_err
 put(struct tfo_bufclient *c, Tfo__V1__Signal signal, Tfo__V1__PayloadEncoding enc,
     const void *payload, size_t len, size_t raw_len, uint32_t points,
-    Tfo__V1__Checkpoint *const *checkpoints, size_t n, int block_when_full)
+    Tfo__V1__Checkpoint *const *checkpoints, size_t n, int block_when_full,
+    Tfo__V1__PutItem **more, size_t nmore)
 {
 	Tfo__V1__IngestRequest r = TFO__V1__INGEST_REQUEST__INIT;
 	Tfo__V1__Put p = TFO__V1__PUT__INIT;
@@ -169,6 +171,8 @@ put(struct tfo_bufclient *c, Tfo__V1__Signal signal, Tfo__V1__PayloadEncoding en
 	p.checkpoints = (Tfo__V1__Checkpoint **)checkpoints;
 	p.n_checkpoints = n;
 	p.block_when_full = block_when_full != 0;
+	p.more = more;
+	p.n_more = nmore;
 	r.version = VERSION;
 	r.msg_case = TFO__V1__INGEST_REQUEST__MSG_PUT;
 	r.put = &p;
@@ -202,7 +206,7 @@ tfo_bufclient_put(struct tfo_bufclient *c, Tfo__V1__Signal signal, const void *p
     int block_when_full)
 {
 	return put(c, signal, TFO__V1__PAYLOAD_ENCODING__PAYLOAD_RAW, payload, len, len, points,
-	    checkpoints, n, block_when_full);
+	    checkpoints, n, block_when_full, NULL, 0);
 }
 
 enum tfo_err
@@ -211,7 +215,37 @@ tfo_bufclient_put_lz4(struct tfo_bufclient *c, Tfo__V1__Signal signal, const voi
     size_t n, int block_when_full)
 {
 	return put(c, signal, TFO__V1__PAYLOAD_ENCODING__PAYLOAD_LZ4, block, len, raw_len, points,
-	    checkpoints, n, block_when_full);
+	    checkpoints, n, block_when_full, NULL, 0);
+}
+
+enum tfo_err
+tfo_bufclient_put_many(struct tfo_bufclient *c, Tfo__V1__Signal signal,
+    const struct tfo_bufclient_item *items, size_t n)
+{
+	Tfo__V1__PutItem *pi, **pp;
+	enum tfo_err e;
+
+	if (n == 0 || n > TFO_BUFCLIENT_MAX_ITEMS)
+		return TFO_EINVAL;
+	pi = calloc(n, sizeof(*pi));
+	pp = calloc(n, sizeof(*pp));
+	if (pi == NULL || pp == NULL) {
+		free(pi);
+		free(pp);
+		return TFO_ENOMEM;
+	}
+	for (size_t i = 1; i < n; i++) {
+		tfo__v1__put_item__init(&pi[i]);
+		pi[i].payload.data = (uint8_t *)items[i].payload;
+		pi[i].payload.len = items[i].len;
+		pi[i].points = items[i].points;
+		pp[i - 1] = &pi[i];
+	}
+	e = put(c, signal, TFO__V1__PAYLOAD_ENCODING__PAYLOAD_RAW, items[0].payload, items[0].len,
+	    items[0].len, items[0].points, NULL, 0, 0, pp, n - 1);
+	free(pi);
+	free(pp);
+	return e;
 }
 
 enum tfo_err

@@ -68,6 +68,24 @@ enum tfo_err tfo_bufclient_put_lz4(struct tfo_bufclient *c, Tfo__V1__Signal sign
     const void *block, size_t len, size_t raw_len, uint32_t points,
     Tfo__V1__Checkpoint *const *checkpoints, size_t n, int block_when_full);
 
+/* One payload of tfo_bufclient_put_many. */
+struct tfo_bufclient_item {
+	const void *payload;
+	size_t len;
+	uint32_t points;
+};
+
+#define TFO_BUFCLIENT_MAX_ITEMS 4097   /* per put_many: tfo-buffer takes 1 + 4096 */
+
+/*
+ * tfo_bufclient_put_many - store n (>= 1) payloads of one signal as n
+ * entries in one write batch: one fsync, all or none. For a collector cycle
+ * that yields a resource per object (a process each). Returns as
+ * tfo_bufclient_put; no checkpoints, never block_when_full.
+ */
+enum tfo_err tfo_bufclient_put_many(struct tfo_bufclient *c, Tfo__V1__Signal signal,
+    const struct tfo_bufclient_item *items, size_t n);
+
 /* tfo_bufclient_checkpoints - the stored checkpoints of role (free with
  * tfo__v1__ingest_reply__free_unpacked(*holder)). */
 enum tfo_err tfo_bufclient_checkpoints(struct tfo_bufclient *c, Tfo__V1__Role role,

@@ -5,6 +5,8 @@
 #include "common/collector.h"
 
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "common/log.h"
 
@@ -40,6 +42,76 @@ schedule(struct tfo_collector *c, uint32_t ms)
 }
 
 static void
+put_failed(struct tfo_collector *c, size_t len, enum tfo_err e)
+{
+	if (c->put_errors++ % LOG_EVERY == 0)
+		log_warn("%s: put of %zu bytes failed: %s%s%s", c->role, len, tfo_strerror(e),
+		    c->bc.error[0] ? ": " : "", c->bc.error);
+}
+
+int
+tfo_collector_flush(struct tfo_collector *c)
+{
+	struct tfo_bufclient_item *it;
+	enum tfo_err e;
+	size_t n = c->nitems, len = c->pend_len;
+
+	if (n == 0)
+		return 0;
+	c->nitems = c->pend_len = 0;
+	if ((it = calloc(n, sizeof(*it))) == NULL) {
+		put_failed(c, len, TFO_ENOMEM);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++)
+		it[i] = (struct tfo_bufclient_item){ c->pend + c->items[i].off, c->items[i].len,
+		    c->items[i].points };
+	e = tfo_bufclient_put_many(&c->bc, TFO__V1__SIGNAL__SIGNAL_METRICS, it, n);
+	free(it);
+	if (e != TFO_OK) {
+		put_failed(c, len, e);
+		return -1;
+	}
+	c->puts++;
+	return 0;
+}
+
+/* grow - *buf to hold need bytes of elem; 0 or -1 */
+static int
+grow(void **buf, size_t *cap, size_t need, size_t elem)
+{
+	size_t ncap = *cap ? *cap : 16;
+	void *nb;
+
+	if (need <= *cap)
+		return 0;
+	while (ncap < need)
+		ncap *= 2;
+	if ((nb = realloc(*buf, ncap * elem)) == NULL)
+		return -1;
+	*buf = nb;
+	*cap = ncap;
+	return 0;
+}
+
+int
+tfo_collector_add(struct tfo_collector *c, const uint8_t *p, size_t len, uint32_t points)
+{
+	if (c->nitems > 0 && (c->pend_len + len > TFO_COLLECTOR_PUT_BYTES ||
+	    c->nitems >= TFO_COLLECTOR_PUT_ITEMS) && tfo_collector_flush(c) != 0)
+		return -1;
+	if (grow((void **)&c->pend, &c->pend_cap, c->pend_len + len, 1) != 0 ||
+	    grow((void **)&c->items, &c->items_cap, c->nitems + 1, sizeof(*c->items)) != 0) {
+		put_failed(c, len, TFO_ENOMEM);
+		return -1;
+	}
+	memcpy(c->pend + c->pend_len, p, len);
+	c->items[c->nitems++] = (struct tfo_collector_pend){ c->pend_len, len, points };
+	c->pend_len += len;
+	return 0;
+}
+
+static void
 on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct tfo_collector *c = arg;
@@ -52,6 +124,8 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 	schedule(c, c->interval_ms - (uint32_t)((tfo_clock_ns(CLOCK_REALTIME) / 1000000) %
 	    c->interval_ms));
 	e = c->cycle(c, tfo_clock_ns(CLOCK_REALTIME), c->arg);
+	if (tfo_collector_flush(c) != 0 && e == TFO_OK)
+		e = TFO_EIO;    /* the put failure is logged already */
 	c->last_cpu_us = (double)(tfo_clock_ns(CLOCK_THREAD_CPUTIME_ID) - cpu0) / 1000.0;
 	if (e != TFO_OK && c->cycle_errors++ % LOG_EVERY == 0)
 		log_error("%s: collection failed: %s", c->role, tfo_strerror(e));
@@ -91,9 +165,7 @@ tfo_collector_put(struct tfo_collector *c, const uint8_t *p, size_t len, uint32_
 		c->puts++;
 		return 0;
 	}
-	if (c->put_errors++ % LOG_EVERY == 0)
-		log_warn("%s: put of %zu bytes failed: %s%s%s", c->role, len, tfo_strerror(e),
-		    c->bc.error[0] ? ": " : "", c->bc.error);
+	put_failed(c, len, e);
 	return -1;
 }
 
@@ -113,6 +185,11 @@ tfo_collector_fini(struct tfo_collector *c)
 	if (c->bc_open)
 		tfo_bufclient_close(&c->bc);
 	c->bc_open = 0;
+	free(c->pend);
+	free(c->items);
+	c->pend = NULL;
+	c->items = NULL;
+	c->pend_len = c->pend_cap = c->nitems = c->items_cap = 0;
 }
 
 static void

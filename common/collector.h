@@ -22,6 +22,12 @@ struct tfo_collector;
 typedef enum tfo_err (*tfo_collector_cycle_fn)(struct tfo_collector *c, uint64_t now_ns,
     void *arg);
 
+/* A payload added to the cycle's put (tfo_collector_add): at off in pend. */
+struct tfo_collector_pend {
+	size_t off, len;
+	uint32_t points;
+};
+
 struct tfo_collector {
 	const char *role;               /* "system": log prefix and stat prefix */
 	struct tfo_bufclient bc;
@@ -32,6 +38,11 @@ struct tfo_collector {
 	double last_cpu_us;             /* CPU time of the last cycle */
 	tfo_collector_cycle_fn cycle;
 	void *arg;
+	/* payloads added this cycle, sent together (tfo_collector_add) */
+	uint8_t *pend;
+	size_t pend_len, pend_cap;
+	struct tfo_collector_pend *items;
+	size_t nitems, items_cap;
 };
 
 uint64_t tfo_clock_ns(clockid_t id);
@@ -52,6 +63,23 @@ enum tfo_err tfo_collector_start(struct tfo_collector *c, struct tfo_worker *w,
 /* tfo_collector_put - one encoded ResourceMetrics into the buffer; 0, or -1
  * after a failure (counted; logged every 20th time) */
 int tfo_collector_put(struct tfo_collector *c, const uint8_t *p, size_t len, uint32_t points);
+
+/*
+ * tfo_collector_add - one encoded ResourceMetrics (copied) into the cycle's
+ * put. Everything added in a cycle goes to the buffer as one put (one write
+ * batch, one fsync) when the cycle returns, or earlier in pieces of
+ * TFO_COLLECTOR_PUT_BYTES. 0, or -1 when an earlier piece failed (the buffer
+ * is down) or memory ran out: the cycle should stop.
+ */
+int tfo_collector_add(struct tfo_collector *c, const uint8_t *p, size_t len, uint32_t points);
+
+/* tfo_collector_flush - what was added, as one put now (the loop does it
+ * when a cycle returns); 0, or -1 when the put failed (what it held is
+ * dropped, as a failed tfo_collector_put's payload is: counted and logged) */
+int tfo_collector_flush(struct tfo_collector *c);
+
+#define TFO_COLLECTOR_PUT_BYTES (1u << 20)
+#define TFO_COLLECTOR_PUT_ITEMS 1024
 
 /* tfo_collector_stop - no further cycles (shutdown) */
 void tfo_collector_stop(struct tfo_collector *c);

@@ -7,4 +7,4 @@ tfo_unit_test(buffer_dispatch
   LIBS tfo_buffer_store)
 tfo_unit_test(bufclient
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/buffer/test_bufclient.c
-  LIBS tfo_bufclient Threads::Threads)
+  LIBS tfo_bufclient tfo_collector Threads::Threads)

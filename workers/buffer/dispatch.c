@@ -79,12 +79,30 @@ ingest_put(struct tfo_store *st, struct buffer_counters *c, const Tfo__V1__Put *
 	};
 	const char *why = NULL;
 	enum tfo_put_result res = TFO_PUT_INVALID;
+	struct tfo_store_item *more = NULL;
 
 	r.version = VERSION;
 	if (p->encoding != TFO__V1__PAYLOAD_ENCODING__PAYLOAD_RAW && !sp.lz4)
 		why = "unknown payload encoding";
-	else
-		res = tfo_store_put(st, &sp, &why);
+	else if (p->n_more > TFO_STORE_MAX_MORE)
+		why = "too many payloads";
+	else if (p->n_more > 0 && (more = calloc(p->n_more, sizeof(*more))) == NULL)
+		why = "out of memory";
+	else {
+		for (size_t i = 0; i < p->n_more; i++) {
+			if (p->more[i] == NULL) {
+				why = "empty payload";
+				break;
+			}
+			more[i] = (struct tfo_store_item){ p->more[i]->payload.data,
+			    p->more[i]->payload.len, p->more[i]->points };
+		}
+		sp.more = more;
+		sp.nmore = p->n_more;
+		if (why == NULL)
+			res = tfo_store_put(st, &sp, &why);
+	}
+	free(more);
 	switch (res) {
 	case TFO_PUT_STAGED:
 	case TFO_PUT_DUP:

@@ -154,8 +154,19 @@ tfo_store_expire(struct tfo_store *st)
 
 /* ------------------------------------------------------------------ put */
 
+/* put_bytes - key and header bytes of every payload of p, before compression */
+static uint64_t
+put_bytes(const struct tfo_store_put *p)
+{
+	uint64_t size = TFO_STORE_KEYLEN + TFO_STORE_HDR + (uint64_t)p->len;
+
+	for (size_t i = 0; i < p->nmore; i++)
+		size += TFO_STORE_KEYLEN + TFO_STORE_HDR + (uint64_t)p->more[i].len;
+	return size;
+}
+
 static const char *
-put_check(const struct tfo_store *st, const struct tfo_store_put *p, uint64_t size)
+put_check(const struct tfo_store *st, const struct tfo_store_put *p)
 {
 	if (p->signal < 1 || p->signal >= TFO_STORE_NSIG)
 		return "unknown signal";
@@ -169,7 +180,19 @@ put_check(const struct tfo_store *st, const struct tfo_store_put *p, uint64_t si
 	 * counted corrupt there, as damage on disk is */
 	if (p->lz4 && (p->raw_len == 0 || p->raw_len > TFO_STORE_VALUE_MAX))
 		return "bad raw_len of an LZ4 payload";
-	if (st->o.max_bytes && size > st->o.max_bytes)
+	if (p->nmore > TFO_STORE_MAX_MORE)
+		return "too many payloads";
+	/* Busy is decided for a whole put before anything is staged, on one
+	 * payload's stored size: a put that may be refused carries one */
+	if (p->nmore > 0 && p->block_when_full)
+		return "more payloads with block_when_full";
+	for (size_t i = 0; i < p->nmore; i++) {
+		if (p->more[i].len == 0 || p->more[i].payload == NULL)
+			return "empty payload";
+		if (p->more[i].len > TFO_STORE_VALUE_MAX)
+			return "payload too large";
+	}
+	if (st->o.max_bytes && put_bytes(p) > st->o.max_bytes)
 		return "payload larger than the whole buffer";
 	if (p->ncheckpoints > TFO_STORE_MAX_CHECKPOINTS)
 		return "too many checkpoints";
@@ -200,75 +223,121 @@ stage_checkpoints(struct tfo_store *st, const struct tfo_store_put *p)
 	return 0;
 }
 
+/* staged_reserve - room for n more staged entries */
+static int
+staged_reserve(struct tfo_store *st, size_t n)
+{
+	size_t cap = st->stgcap ? st->stgcap : 64;
+	struct staged *ns;
+
+	if (n <= st->stgcap - st->nstg)
+		return 0;
+	while (cap - st->nstg < n)
+		cap *= 2;
+	if ((ns = realloc(st->stg, cap * sizeof(*ns))) == NULL)
+		return -1;
+	st->stg = ns;
+	st->stgcap = cap;
+	return 0;
+}
+
 static int
 staged_add(struct tfo_store *st, uint32_t s, uint64_t seq, uint64_t size, uint64_t ts)
 {
-	if (st->nstg == st->stgcap) {
-		size_t cap = st->stgcap ? st->stgcap * 2 : 64;
-		struct staged *n = realloc(st->stg, cap * sizeof(*n));
-		if (n == NULL)
-			return -1;
-		st->stg = n;
-		st->stgcap = cap;
-	}
+	if (staged_reserve(st, 1) != 0)
+		return -1;
 	st->stg[st->nstg++] = (struct staged){ s, seq, size, ts };
 	return 0;
 }
 
-enum tfo_put_result
-tfo_store_put(struct tfo_store *st, const struct tfo_store_put *p, const char **why)
+/*
+ * stage - one payload (p's own, or one of p->more as item) as the next entry
+ * of p->signal: encoded, room made, into the write batch. 0, 1 busy (only
+ * with block_when_full), -1 out of memory.
+ */
+static int
+stage(struct tfo_store *st, const struct tfo_store_put *p, const struct tfo_store_item *item,
+    uint64_t now)
 {
-	uint64_t size = TFO_STORE_KEYLEN + TFO_STORE_HDR + (uint64_t)p->len, now;
-	struct dedupe *d;
-	struct sigq *q;
+	struct tfo_store_put one = *p;
+	struct sigq *q = &st->q[p->signal];
 	uint8_t key[TFO_STORE_KEYLEN];
 	const uint8_t *v;
+	uint64_t size;
 	size_t vl;
 
-	if ((*why = put_check(st, p, size)) != NULL)
-		return TFO_PUT_INVALID;
-	d = &st->dd[p->role];
-	if (d->used && d->incarnation == p->incarnation && p->seq <= d->seq) {
-		st->s.dup_puts++;
-		return TFO_PUT_DUP;
+	if (item != NULL) {
+		one.payload = item->payload;
+		one.len = item->len;
+		one.points = item->points;
+		one.lz4 = 0;
+		one.raw_len = 0;
 	}
 	/* bounds count what is stored: compressed first */
-	now = store_now(st);
-	if ((vl = store_value_encode(st, now, p, &v)) == 0) {
-		*why = "out of memory";
-		return TFO_PUT_INVALID;
-	}
+	if ((vl = store_value_encode(st, now, &one, &v)) == 0)
+		return -1;
 	size = TFO_STORE_KEYLEN + vl;
 	if (st->o.max_bytes && store_total_bytes(st) + size > st->o.max_bytes) {
 		if (p->block_when_full) {
 			st->s.busy++;
-			return TFO_PUT_BUSY;
+			return 1;
 		}
 		uint32_t s;
 		while (store_total_bytes(st) + size > st->o.max_bytes &&
 		    (s = oldest_signal(st)) != 0)
 			drop_head(st, s, TFO_DROP_SIZE);
 	}
-	if (staged_add(st, p->signal, st->q[p->signal].tail, size, now) != 0) {
-		*why = "out of memory";
-		return TFO_PUT_INVALID;
-	}
-	q = &st->q[p->signal];
+	if (staged_add(st, p->signal, q->tail, size, now) != 0)
+		return -1;
 	tfo_store_key(key, p->signal, q->tail);
 	leveldb_writebatch_put(st->wb, (const char *)key, sizeof(key), (const char *)v, vl);
-	/* The offsets go in the same write batch: they never run ahead of the data. */
-	if (stage_checkpoints(st, p) != 0)
-		log_warn("store: checkpoints of role %u not staged (out of memory)", p->role);
 	q->tail++;
 	q->count++;
 	q->bytes += size;
+	st->s.points_in += one.points;
+	st->npending++;
+	st->pending_bytes += vl;
+	st->pending_durable = 1;
+	return 0;
+}
+
+enum tfo_put_result
+tfo_store_put(struct tfo_store *st, const struct tfo_store_put *p, const char **why)
+{
+	struct dedupe *d;
+	uint64_t now;
+	int r;
+
+	if ((*why = put_check(st, p)) != NULL)
+		return TFO_PUT_INVALID;
+	d = &st->dd[p->role];
+	if (d->used && d->incarnation == p->incarnation && p->seq <= d->seq) {
+		st->s.dup_puts++;
+		return TFO_PUT_DUP;
+	}
+	/* Room for every entry's bookkeeping first, so that a put is staged
+	 * whole. Should the value scratch still fail to grow part way, the
+	 * entries staged so far are kept and the put is answered Error: its
+	 * resend stores them again, a duplicate and never a loss. */
+	if (staged_reserve(st, 1 + p->nmore) != 0) {
+		*why = "out of memory";
+		return TFO_PUT_INVALID;
+	}
+	now = store_now(st);
+	if ((r = stage(st, p, NULL, now)) == 1)
+		return TFO_PUT_BUSY;
+	for (size_t i = 0; r == 0 && i < p->nmore; i++)
+		r = stage(st, p, &p->more[i], now);
+	if (r != 0) {
+		*why = "out of memory";
+		return TFO_PUT_INVALID;
+	}
+	/* The offsets go in the same write batch: they never run ahead of the data. */
+	if (stage_checkpoints(st, p) != 0)
+		log_warn("store: checkpoints of role %u not staged (out of memory)", p->role);
 	d->used = 1;
 	d->incarnation = p->incarnation;
 	d->seq = p->seq;
 	st->s.puts++;
-	st->s.points_in += p->points;
-	st->npending++;
-	st->pending_bytes += vl;
-	st->pending_durable = 1;
 	return TFO_PUT_STAGED;
 }

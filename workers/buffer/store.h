@@ -27,6 +27,7 @@
 #define TFO_STORE_KEYLEN 12        /* "q/1/" + 8 bytes */
 #define TFO_STORE_VALUE_MAX TFO_PAYLOAD_RAW_MAX  /* largest payload stored (ingest takes 4 MiB) */
 #define TFO_STORE_MAX_CHECKPOINTS 256  /* per Put */
+#define TFO_STORE_MAX_MORE 4096        /* further payloads per Put (Put.more) */
 #define TFO_STORE_MAX_FILE_ID 512
 #define TFO_STORE_MAX_BATCH_ENTRIES 4096
 #define TFO_STORE_DEFAULT_FETCH (1u << 20)
@@ -52,6 +53,13 @@ struct tfo_store_opts {
 	void *now_arg;
 };
 
+/* One further payload of a Put (raw), stored as an entry of its own. */
+struct tfo_store_item {
+	const void *payload;
+	size_t len;
+	uint32_t points;
+};
+
 /* One Put, as decoded from IngestRequest.put (pointers borrowed for the call). */
 struct tfo_store_put {
 	uint32_t role;
@@ -66,6 +74,8 @@ struct tfo_store_put {
 	Tfo__V1__Checkpoint *const *checkpoints;
 	size_t ncheckpoints;
 	int block_when_full;
+	const struct tfo_store_item *more;   /* stored after payload, same batch */
+	size_t nmore;
 };
 
 enum tfo_put_result {

@@ -54,14 +54,16 @@ process_caps_for(const Tfo__V1__WorkerConfig *cfg, void *arg)
 	    cfg->process != NULL && !cfg->process->privileged_reads ? no_caps : process_caps;
 }
 
-/* emit - one process's ResourceMetrics; a failure stops the cycle (the
- * buffer is down: every further put would wait for it too) */
+/* emit - one process's ResourceMetrics into the cycle's put: the top
+ * processes of a cycle reach the buffer together, one write batch and one
+ * fsync rather than one per process. A failure stops the cycle (the buffer
+ * is down: every further put would wait for it too). */
 static int
 emit(void *arg, const uint8_t *p, size_t len, uint32_t points)
 {
 	struct procw *s = arg;
 
-	return tfo_collector_put(&s->c, p, len, points);
+	return tfo_collector_add(&s->c, p, len, points);
 }
 
 static enum tfo_err

@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <pwd.h>
 #include <signal.h>
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -166,16 +167,33 @@ print_identity(pid_t pid)
 	fflush(stdout);
 }
 
-/* serve_one - answer one put (printed); 0 with *t its time, 1 nothing came
- * within the receive timeout, -1 error */
+/* print_payload - one payload of a put as a JSON line; 0 and *t its time, -1 */
+static int
+print_payload(const ProtobufCBinaryData *b, uint64_t *t)
+{
+	Opentelemetry__Proto__Metrics__V1__ResourceMetrics *rm;
+
+	rm = opentelemetry__proto__metrics__v1__resource_metrics__unpack(NULL, b->len, b->data);
+	if (rm == NULL) {
+		fprintf(stderr, "proc_drive: payload is not a ResourceMetrics\n");
+		return -1;
+	}
+	*t = print_rm(rm);
+	opentelemetry__proto__metrics__v1__resource_metrics__free_unpacked(rm, NULL);
+	return 0;
+}
+
+/* serve_one - answer one put (its payloads printed, then {"put": payloads,
+ * "t": time}); 0 with *t its time, 1 nothing came within the receive
+ * timeout, -1 error */
 static int
 serve_one(nng_socket s, uint64_t *t)
 {
 	Tfo__V1__IngestReply r = TFO__V1__INGEST_REPLY__INIT;
 	Tfo__V1__PutOk ok = TFO__V1__PUT_OK__INIT;
-	Opentelemetry__Proto__Metrics__V1__ResourceMetrics *rm;
 	Tfo__V1__IngestRequest *q;
 	enum tfo_err e;
+	int rc;
 
 	q = (Tfo__V1__IngestRequest *)tfo_msg_recv(s, &tfo__v1__ingest_request__descriptor,
 	    16u << 20, &e);
@@ -186,15 +204,15 @@ serve_one(nng_socket s, uint64_t *t)
 		tfo__v1__ingest_request__free_unpacked(q, NULL);
 		return -1;
 	}
-	rm = opentelemetry__proto__metrics__v1__resource_metrics__unpack(NULL,
-	    q->put->payload.len, q->put->payload.data);
-	if (rm == NULL) {
-		fprintf(stderr, "proc_drive: payload is not a ResourceMetrics\n");
+	rc = print_payload(&q->put->payload, t);
+	for (size_t i = 0; rc == 0 && i < q->put->n_more; i++)
+		rc = print_payload(&q->put->more[i]->payload, t);
+	if (rc != 0) {
 		tfo__v1__ingest_request__free_unpacked(q, NULL);
 		return -1;
 	}
-	*t = print_rm(rm);
-	opentelemetry__proto__metrics__v1__resource_metrics__free_unpacked(rm, NULL);
+	printf("{\"put\": %zu, \"t\": %" PRIu64 "}\n", 1 + q->put->n_more, *t);
+	fflush(stdout);
 	ok.seq = q->put->seq;
 	r.version = TFO__V1__PROTO_VERSION__TFO_PROTO_VERSION;
 	r.msg_case = TFO__V1__INGEST_REPLY__MSG_PUT_OK;

@@ -149,6 +149,10 @@ def check(lines, tfo, nobody, busy_name, busy_path, sleeper_name, sleeper_path, 
         pids = [r["res"]["process.pid"] for r in rs]
         if len(set(pids)) != len(pids):
             fail("a process reported twice in one cycle")
+        # one put (one write batch, one fsync in tfo-buffer) carries the cycle
+        puts = [l["put"] for l in lines if "put" in l and l["t"] == t]
+        if puts != [len(rs)]:
+            fail("cycle %d came in puts of %r payloads, not one put of %d" % (t, puts, len(rs)))
         for r in rs:
             res = r["res"]
             for k in ("host.name", "process.pid", "process.executable.name",

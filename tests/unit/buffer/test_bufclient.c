@@ -22,13 +22,35 @@
 #include <nng/protocol/reqrep0/rep.h>
 
 #include "common/bufclient.h"
+#include "common/collector.h"
+
+#define MAX_SEEN 16
 
 struct standin {
 	nng_socket s;
 	pthread_t th;
 	int stop;
 	unsigned answered;          /* Puts answered (or about to be) */
+	/* per Put answered: its payloads, and their first bytes in order */
+	size_t payloads[MAX_SEEN];
+	char heads[MAX_SEEN][64];
 };
+
+/* seen - note what a Put carried (the answered count is published after) */
+static void
+seen(struct standin *b, const Tfo__V1__Put *p)
+{
+	unsigned k = __atomic_load_n(&b->answered, __ATOMIC_SEQ_CST);
+	size_t o = 0;
+
+	if (k >= MAX_SEEN)
+		return;
+	b->payloads[k] = 1 + p->n_more;
+	b->heads[k][o++] = p->payload.len ? (char)p->payload.data[0] : '-';
+	for (size_t i = 0; i < p->n_more && o + 1 < sizeof(b->heads[k]); i++)
+		b->heads[k][o++] = p->more[i]->payload.len ? (char)p->more[i]->payload.data[0] : '-';
+	b->heads[k][o] = '\0';
+}
 
 /* serve - answer every Put with PutOk(seq), as tfo-buffer does once stored */
 static void *
@@ -54,6 +76,7 @@ serve(void *arg)
 		r.msg_case = TFO__V1__INGEST_REPLY__MSG_PUT_OK;
 		r.put_ok = &ok;
 		ok.seq = req->put->seq;
+		seen(b, req->put);
 		tfo__v1__ingest_request__free_unpacked(req, NULL);
 		if (nng_msg_alloc(&m, protobuf_c_message_get_packed_size(&r.base)) != 0)
 			continue;
@@ -125,11 +148,97 @@ test_put_after_dropped_handshake(void **state)
 	assert_int_equal(rmdir(dir), 0);
 }
 
+/* standin_start - a stand-in buffer on a fresh path; its url in url */
+static void
+standin_start(struct standin *b, char *dir, char *url, size_t len)
+{
+	assert_non_null(mkdtemp(dir));
+	snprintf(url, len, "ipc://%s/ingest.ipc", dir);
+	assert_int_equal(nng_rep0_open(&b->s), 0);
+	assert_int_equal(nng_socket_set_ms(b->s, NNG_OPT_RECVTIMEO, 100), 0);
+	assert_int_equal(nng_listen(b->s, url, NULL, 0), 0);
+	assert_int_equal(pthread_create(&b->th, NULL, serve, b), 0);
+}
+
+static void
+standin_stop(struct standin *b, const char *dir)
+{
+	char path[160];
+
+	__atomic_store_n(&b->stop, 1, __ATOMIC_SEQ_CST);
+	pthread_join(b->th, NULL);
+	nng_close(b->s);
+	snprintf(path, sizeof(path), "%s/ingest.ipc", dir);
+	(void)unlink(path);
+	assert_int_equal(rmdir(dir), 0);
+}
+
+/* put_many: the payloads travel in one Put, in order */
+static void
+test_put_many(void **state)
+{
+	char dir[] = "/tmp/tfo-bufclient-ut.XXXXXX", url[160];
+	const struct tfo_bufclient_item it[] = { { "a1", 2, 1 }, { "b22", 3, 2 }, { "c", 1, 3 } };
+	struct standin b = { .stop = 0 };
+	struct tfo_bufclient c;
+
+	(void)state;
+	standin_start(&b, dir, url, sizeof(url));
+	assert_int_equal(tfo_bufclient_open_ingest(&c, url, TFO__V1__ROLE__ROLE_PROCESS, 1, 1000),
+	    TFO_OK);
+	assert_int_equal(tfo_bufclient_put_many(&c, TFO__V1__SIGNAL__SIGNAL_METRICS, it, 3),
+	    TFO_OK);
+	assert_int_equal(tfo_bufclient_put_many(&c, TFO__V1__SIGNAL__SIGNAL_METRICS, it, 0),
+	    TFO_EINVAL);
+	assert_int_equal(__atomic_load_n(&b.answered, __ATOMIC_SEQ_CST), 1);
+	assert_int_equal(b.payloads[0], 3);
+	assert_string_equal(b.heads[0], "abc");
+	tfo_bufclient_close(&c);
+	standin_stop(&b, dir);
+}
+
+/* the collector sends what a cycle added as one put, in pieces of at most
+ * TFO_COLLECTOR_PUT_BYTES */
+static void
+test_collector_pieces(void **state)
+{
+	char dir[] = "/tmp/tfo-bufclient-ut.XXXXXX", url[160];
+	struct standin b = { .stop = 0 };
+	struct tfo_collector col = { .role = "test" };
+	size_t big = TFO_COLLECTOR_PUT_BYTES / 5 * 2;       /* two fit, three do not */
+	uint8_t *p = malloc(big);
+
+	(void)state;
+	assert_non_null(p);
+	standin_start(&b, dir, url, sizeof(url));
+	assert_int_equal(tfo_bufclient_open_ingest(&col.bc, url, TFO__V1__ROLE__ROLE_PROCESS, 1,
+	    1000), TFO_OK);
+	col.bc_open = 1;
+	assert_int_equal(tfo_collector_flush(&col), 0);         /* nothing: no put */
+	for (char k = 'a'; k <= 'e'; k++) {
+		memset(p, k, big);
+		assert_int_equal(tfo_collector_add(&col, p, k == 'c' ? 10 : big, 1), 0);
+	}
+	/* a, b, c (small) fit; d would not: a piece went out */
+	assert_int_equal(__atomic_load_n(&b.answered, __ATOMIC_SEQ_CST), 1);
+	assert_int_equal(tfo_collector_flush(&col), 0);
+	assert_int_equal(__atomic_load_n(&b.answered, __ATOMIC_SEQ_CST), 2);
+	assert_string_equal(b.heads[0], "abc");
+	assert_string_equal(b.heads[1], "de");
+	assert_int_equal(col.puts, 2);
+	assert_int_equal(col.put_errors, 0);
+	tfo_collector_fini(&col);
+	free(p);
+	standin_stop(&b, dir);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_put_after_dropped_handshake),
+		cmocka_unit_test(test_put_many),
+		cmocka_unit_test(test_collector_pieces),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

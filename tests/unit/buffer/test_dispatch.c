@@ -164,6 +164,107 @@ test_put_fetch_ack(void **state)
 	fix_fini(&f);
 }
 
+/* put_more - a metrics Put of seq from role system: "p0" and n more payloads */
+static Tfo__V1__IngestReply *
+put_more(struct fix *f, struct buffer_counters *c, uint64_t seq, Tfo__V1__PutItem **more,
+    size_t n, int block_when_full, int *ac)
+{
+	Tfo__V1__IngestRequest req = TFO__V1__INGEST_REQUEST__INIT;
+	Tfo__V1__Put put = TFO__V1__PUT__INIT;
+
+	put.role = TFO__V1__ROLE__ROLE_PROCESS;
+	put.incarnation = 3;
+	put.seq = seq;
+	put.signal = TFO__V1__SIGNAL__SIGNAL_METRICS;
+	put.payload.data = (uint8_t *)"p0";
+	put.payload.len = 2;
+	put.points = 1;
+	put.more = more;
+	put.n_more = n;
+	put.block_when_full = block_when_full;
+	req.version = V;
+	req.msg_case = TFO__V1__INGEST_REQUEST__MSG_PUT;
+	req.put = &put;
+	return ingest(f, c, &req, ac);
+}
+
+/* Put.more: every payload an entry of its own, in order, in one write batch;
+ * a resend stores nothing again; a bad item refuses the whole put */
+static void
+test_put_more(void **state)
+{
+	static const char *bodies[] = { "p1", "p22", "p333" };
+	Tfo__V1__PutItem it[3], bad = TFO__V1__PUT_ITEM__INIT, **many;
+	Tfo__V1__PutItem *more[3] = { &it[0], &it[1], &it[2] };
+	Tfo__V1__ExportRequest ereq = TFO__V1__EXPORT_REQUEST__INIT;
+	Tfo__V1__Fetch fetch = TFO__V1__FETCH__INIT;
+	struct buffer_counters c = { 0 };
+	Tfo__V1__IngestReply *ir;
+	Tfo__V1__ExportReply *er;
+	struct fix f;
+	int ac;
+
+	(void)state;
+	fix_init(&f, 0, 0);
+	for (size_t i = 0; i < 3; i++) {
+		tfo__v1__put_item__init(&it[i]);
+		it[i].payload.data = (uint8_t *)bodies[i];
+		it[i].payload.len = strlen(bodies[i]);
+		it[i].points = 10 * (uint32_t)(i + 1);
+	}
+	ir = put_more(&f, &c, 1, more, 3, 0, &ac);
+	assert_int_equal(ir->msg_case, TFO__V1__INGEST_REPLY__MSG_PUT_OK);
+	assert_true(ac);
+	tfo__v1__ingest_reply__free_unpacked(ir, NULL);
+	assert_int_equal(tfo_store_pending(f.st), 4);
+	commit_ok(&f);
+	ir = put_more(&f, &c, 1, more, 3, 0, &ac);      /* resent: a duplicate */
+	assert_int_equal(ir->msg_case, TFO__V1__INGEST_REPLY__MSG_PUT_OK);
+	tfo__v1__ingest_reply__free_unpacked(ir, NULL);
+	assert_int_equal(tfo_store_pending(f.st), 0);
+
+	/* refused whole, nothing staged: an empty item, more with
+	 * block_when_full, more items than the buffer takes */
+	more[1] = &bad;
+	ir = put_more(&f, &c, 2, more, 3, 0, &ac);
+	assert_int_equal(ir->msg_case, TFO__V1__INGEST_REPLY__MSG_ERROR);
+	tfo__v1__ingest_reply__free_unpacked(ir, NULL);
+	more[1] = &it[1];
+	ir = put_more(&f, &c, 2, more, 3, 1, &ac);
+	assert_int_equal(ir->msg_case, TFO__V1__INGEST_REPLY__MSG_ERROR);
+	tfo__v1__ingest_reply__free_unpacked(ir, NULL);
+	many = calloc(TFO_STORE_MAX_MORE + 1, sizeof(*many));
+	assert_non_null(many);
+	for (size_t i = 0; i <= TFO_STORE_MAX_MORE; i++)
+		many[i] = &it[0];
+	ir = put_more(&f, &c, 2, many, TFO_STORE_MAX_MORE + 1, 0, &ac);
+	assert_int_equal(ir->msg_case, TFO__V1__INGEST_REPLY__MSG_ERROR);
+	tfo__v1__ingest_reply__free_unpacked(ir, NULL);
+	assert_int_equal(tfo_store_pending(f.st), 0);
+	assert_int_equal(c.bad_ingest, 3);
+	/* the largest count is taken */
+	ir = put_more(&f, &c, 2, many, TFO_STORE_MAX_MORE, 0, &ac);
+	assert_int_equal(ir->msg_case, TFO__V1__INGEST_REPLY__MSG_PUT_OK);
+	tfo__v1__ingest_reply__free_unpacked(ir, NULL);
+	assert_int_equal(tfo_store_pending(f.st), 1 + TFO_STORE_MAX_MORE);
+	free(many);
+	commit_ok(&f);
+
+	ereq.version = V;
+	ereq.msg_case = TFO__V1__EXPORT_REQUEST__MSG_FETCH;
+	ereq.fetch = &fetch;
+	er = export_req(&f, &c, &ereq, &ac);
+	assert_int_equal(er->msg_case, TFO__V1__EXPORT_REPLY__MSG_BATCH);
+	assert_true(er->batch->n_entries >= 4);
+	assert_memory_equal(er->batch->entries[0].data, "p0", 2);
+	for (size_t i = 0; i < 3; i++) {
+		assert_int_equal(er->batch->entries[i + 1].len, strlen(bodies[i]));
+		assert_memory_equal(er->batch->entries[i + 1].data, bodies[i], strlen(bodies[i]));
+	}
+	tfo__v1__export_reply__free_unpacked(er, NULL);
+	fix_fini(&f);
+}
+
 static void
 test_bad_requests(void **state)
 {
@@ -280,6 +381,7 @@ static void
 test_fuzz_seeds(void **state)
 {
 	static const char *const ok[] = { "ingest_put_logs", "ingest_put_metrics",
+		"ingest_put_metrics_more",
 		"ingest_get_checkpoints", "export_fetch_any", "export_fetch_logs",
 		"export_ack", "export_nack" };
 	struct fix f;
@@ -315,6 +417,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_put_fetch_ack),
+		cmocka_unit_test(test_put_more),
 		cmocka_unit_test(test_bad_requests),
 		cmocka_unit_test(test_busy_reply),
 		cmocka_unit_test(test_fuzz_seeds),
