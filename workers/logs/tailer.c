@@ -382,6 +382,13 @@ fly_settle(struct tailer *t, uint64_t now, int block)
 	return TFO_OK;
 }
 
+/* what batch_wait did with the open batch */
+enum wait_res {
+	WAIT_QUEUED,            /* it goes next, behind the put in flight */
+	WAIT_PUT_NOW,           /* nothing is in flight: the caller puts it */
+	WAIT_NOT_NOW,           /* the put in flight failed and is not due yet */
+};
+
 /*
  * batch_wait - the open batch is finished while a put is in flight: it
  * becomes the batch that goes next (the sink may prepare it: seal) and
@@ -389,22 +396,22 @@ fly_settle(struct tailer *t, uint64_t now, int block)
  * block, until the put in flight is stored. So framing, the sink's
  * preparing and the put overlap, and still one put at a time, in order.
  */
-static enum tfo_err
+static enum wait_res
 batch_wait(struct tailer *t, uint64_t now)
 {
 	struct batch *b;
 
 	while (t->fly_state != FLY_NONE && batch_has(t->next))
 		if (fly_one(t, now, 1) != TFO_OK)
-			return TFO_EAGAIN;
+			return t->fly_state == FLY_NONE ? WAIT_PUT_NOW : WAIT_NOT_NOW;
 	if (t->fly_state == FLY_NONE)
-		return TFO_EAGAIN;     /* not waiting: the caller puts it now */
+		return WAIT_PUT_NOW;
 	if (t->sink.seal != NULL)
 		batch_seal(t, t->open);
 	b = t->next;
 	t->next = t->open;
 	t->open = b;
-	return TFO_OK;
+	return WAIT_QUEUED;
 }
 
 /*
@@ -424,12 +431,15 @@ batch_send(struct tailer *t, uint64_t now)
 	t->sealed = 1;
 	if (t->fly != NULL) {
 		(void)fly_settle(t, now, 0);    /* acks of a finished put; the waiting batch started */
-		if (batch_wait(t, now) == TFO_OK) {
+		switch (batch_wait(t, now)) {
+		case WAIT_QUEUED:
 			batch_clear(t);
 			return TFO_OK;
+		case WAIT_NOT_NOW:
+			return TFO_EAGAIN;
+		case WAIT_PUT_NOW:
+			break;
 		}
-		if (t->fly_state != FLY_NONE)
-			return TFO_EAGAIN;     /* the put in flight failed and is not due yet */
 	}
 	if (now < t->retry_at)
 		return TFO_EAGAIN;
