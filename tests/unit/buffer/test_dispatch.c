@@ -102,6 +102,19 @@ export_req(struct fix *f, struct buffer_counters *c, const Tfo__V1__ExportReques
 	return rep;
 }
 
+/* fetch - a Fetch of any signal, its reply */
+static Tfo__V1__ExportReply *
+fetch(struct fix *f, struct buffer_counters *c, int *after_commit)
+{
+	Tfo__V1__ExportRequest ereq = TFO__V1__EXPORT_REQUEST__INIT;
+	Tfo__V1__Fetch fe = TFO__V1__FETCH__INIT;
+
+	ereq.version = V;
+	ereq.msg_case = TFO__V1__EXPORT_REQUEST__MSG_FETCH;
+	ereq.fetch = &fe;
+	return export_req(f, c, &ereq, after_commit);
+}
+
 static void
 test_put_fetch_ack(void **state)
 {
@@ -110,7 +123,6 @@ test_put_fetch_ack(void **state)
 	Tfo__V1__IngestRequest req = TFO__V1__INGEST_REQUEST__INIT;
 	Tfo__V1__Put put = TFO__V1__PUT__INIT;
 	Tfo__V1__ExportRequest ereq = TFO__V1__EXPORT_REQUEST__INIT;
-	Tfo__V1__Fetch fetch = TFO__V1__FETCH__INIT;
 	Tfo__V1__Ack ack = TFO__V1__ACK__INIT;
 	Tfo__V1__IngestReply *ir;
 	Tfo__V1__ExportReply *er;
@@ -135,10 +147,7 @@ test_put_fetch_ack(void **state)
 	tfo__v1__ingest_reply__free_unpacked(ir, NULL);
 	commit_ok(&f);
 
-	ereq.version = V;
-	ereq.msg_case = TFO__V1__EXPORT_REQUEST__MSG_FETCH;
-	ereq.fetch = &fetch;
-	er = export_req(&f, &c, &ereq, &ac);
+	er = fetch(&f, &c, &ac);
 	assert_int_equal(er->msg_case, TFO__V1__EXPORT_REPLY__MSG_BATCH);
 	assert_int_equal(er->batch->n_entries, 1);
 	assert_int_equal(er->batch->points, 100);
@@ -147,6 +156,7 @@ test_put_fetch_ack(void **state)
 	ack.id = er->batch->id;
 	tfo__v1__export_reply__free_unpacked(er, NULL);
 
+	ereq.version = V;
 	ereq.msg_case = TFO__V1__EXPORT_REQUEST__MSG_ACK;
 	ereq.ack = &ack;
 	er = export_req(&f, &c, &ereq, &ac);
@@ -155,9 +165,7 @@ test_put_fetch_ack(void **state)
 	tfo__v1__export_reply__free_unpacked(er, NULL);
 	commit_ok(&f);
 
-	ereq.msg_case = TFO__V1__EXPORT_REQUEST__MSG_FETCH;
-	ereq.fetch = &fetch;        /* a oneof: the pointers share storage */
-	er = export_req(&f, &c, &ereq, &ac);
+	er = fetch(&f, &c, &ac);
 	assert_int_equal(er->msg_case, TFO__V1__EXPORT_REPLY__MSG_EMPTY);
 	tfo__v1__export_reply__free_unpacked(er, NULL);
 	assert_int_equal(c.bad_ingest + c.bad_export, 0);
@@ -196,8 +204,6 @@ test_put_more(void **state)
 	static const char *bodies[] = { "p1", "p22", "p333" };
 	Tfo__V1__PutItem it[3], bad = TFO__V1__PUT_ITEM__INIT, **many;
 	Tfo__V1__PutItem *more[3] = { &it[0], &it[1], &it[2] };
-	Tfo__V1__ExportRequest ereq = TFO__V1__EXPORT_REQUEST__INIT;
-	Tfo__V1__Fetch fetch = TFO__V1__FETCH__INIT;
 	struct buffer_counters c = { 0 };
 	Tfo__V1__IngestReply *ir;
 	Tfo__V1__ExportReply *er;
@@ -250,10 +256,7 @@ test_put_more(void **state)
 	free(many);
 	commit_ok(&f);
 
-	ereq.version = V;
-	ereq.msg_case = TFO__V1__EXPORT_REQUEST__MSG_FETCH;
-	ereq.fetch = &fetch;
-	er = export_req(&f, &c, &ereq, &ac);
+	er = fetch(&f, &c, &ac);
 	assert_int_equal(er->msg_case, TFO__V1__EXPORT_REPLY__MSG_BATCH);
 	assert_true(er->batch->n_entries >= 4);
 	assert_memory_equal(er->batch->entries[0].data, "p0", 2);
