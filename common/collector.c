@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/grow.h"
 #include "common/log.h"
 
 #define MIN_INTERVAL_MS 100
@@ -76,32 +77,14 @@ tfo_collector_flush(struct tfo_collector *c)
 	return 0;
 }
 
-/* grow - *buf to hold need bytes of elem; 0 or -1 */
-static int
-grow(void **buf, size_t *cap, size_t need, size_t elem)
-{
-	size_t ncap = *cap ? *cap : 16;
-	void *nb;
-
-	if (need <= *cap)
-		return 0;
-	while (ncap < need)
-		ncap *= 2;
-	if ((nb = realloc(*buf, ncap * elem)) == NULL)
-		return -1;
-	*buf = nb;
-	*cap = ncap;
-	return 0;
-}
-
 int
 tfo_collector_add(struct tfo_collector *c, const uint8_t *p, size_t len, uint32_t points)
 {
 	if (c->nitems > 0 && (c->pend_len + len > TFO_COLLECTOR_PUT_BYTES ||
 	    c->nitems >= TFO_COLLECTOR_PUT_ITEMS) && tfo_collector_flush(c) != 0)
 		return -1;
-	if (grow((void **)&c->pend, &c->pend_cap, c->pend_len + len, 1) != 0 ||
-	    grow((void **)&c->items, &c->items_cap, c->nitems + 1, sizeof(*c->items)) != 0) {
+	if (tfo_grow((void **)&c->pend, &c->pend_cap, c->pend_len + len, 1, 4096) != 0 ||
+	    tfo_grow((void **)&c->items, &c->items_cap, c->nitems + 1, sizeof(*c->items), 16) != 0) {
 		put_failed(c, len, TFO_ENOMEM);
 		return -1;
 	}

@@ -3,6 +3,7 @@
  * dedupe, bounds and checkpoints; drops at the head; fetch, ack, nack and
  * re-offer of batches; age expiry; checkpoint reads. See store_int.h.
  */
+#include "common/grow.h"
 #include "workers/buffer/store_int.h"
 
 #include <stdio.h>
@@ -227,18 +228,7 @@ stage_checkpoints(struct tfo_store *st, const struct tfo_store_put *p)
 static int
 staged_reserve(struct tfo_store *st, size_t n)
 {
-	size_t cap = st->stgcap ? st->stgcap : 64;
-	struct staged *ns;
-
-	if (n <= st->stgcap - st->nstg)
-		return 0;
-	while (cap - st->nstg < n)
-		cap *= 2;
-	if ((ns = realloc(st->stg, cap * sizeof(*ns))) == NULL)
-		return -1;
-	st->stg = ns;
-	st->stgcap = cap;
-	return 0;
+	return tfo_grow((void **)&st->stg, &st->stgcap, st->nstg + n, sizeof(*st->stg), 64);
 }
 
 static int

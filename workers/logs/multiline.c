@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/grow.h"
 #include "workers/logs/multiline.h"
 
 enum tfo_err
@@ -55,23 +56,6 @@ is_start(const struct mline_rule *r, const struct lline *l)
 	return regexec(&r->re, (const char *)l->p, 1, pm, REG_STARTEND) == 0;
 }
 
-static int
-grow(uint8_t **p, size_t *cap, size_t need)
-{
-	size_t ncap = *cap ? *cap : 256;
-	uint8_t *q;
-
-	if (need <= *cap)
-		return 0;
-	while (ncap < need)
-		ncap *= 2;
-	if ((q = realloc(*p, ncap)) == NULL)
-		return -1;
-	*p = q;
-	*cap = ncap;
-	return 0;
-}
-
 /* take - hand the held record out (swap buffers) and hold nothing */
 static void
 take(struct mline *m, struct mrec *out)
@@ -95,7 +79,7 @@ take(struct mline *m, struct mrec *out)
 static int
 hold(struct mline *m, const struct lline *l, int trunc, uint64_t now_ms)
 {
-	if (grow(&m->acc, &m->acc_cap, l->len + 1) != 0)
+	if (tfo_grow((void **)&m->acc, &m->acc_cap, l->len + 1, 1, 256) != 0)
 		return -1;
 	memcpy(m->acc, l->p, l->len);
 	m->acc_len = l->len;
@@ -124,7 +108,7 @@ mline_push(struct mline *m, const struct mline_rule *r, const struct lline *l,
 	start = is_start(r, l);
 	over = m->acc_len + 1 + l->len > r->max_len;
 	if (!start && !over) {
-		if (grow(&m->acc, &m->acc_cap, m->acc_len + 1 + l->len + 1) != 0)
+		if (tfo_grow((void **)&m->acc, &m->acc_cap, m->acc_len + 1 + l->len + 1, 1, 256) != 0)
 			return -1;
 		m->acc[m->acc_len++] = '\n';
 		memcpy(m->acc + m->acc_len, l->p, l->len);
@@ -135,7 +119,7 @@ mline_push(struct mline *m, const struct mline_rule *r, const struct lline *l,
 		return 0;
 	}
 	/* make room in out before taking, so ENOMEM leaves the state intact */
-	if (grow(&m->out, &m->out_cap, l->len + 1) != 0)
+	if (tfo_grow((void **)&m->out, &m->out_cap, l->len + 1, 1, 256) != 0)
 		return -1;
 	if (over && !start)
 		m->acc_trunc = 1;      /* a joined record cut at max_line_size */
