@@ -254,6 +254,44 @@ check_required(struct cfg_loader *ld, const char *key, const char *because_key, 
 	AT(ld, because_key, key, "missing required key (needed when %s %s)", because_key, because);
 }
 
+/* written - whether the file or the environment set row `i` */
+static int
+written(const struct cfg_loader *ld, int i)
+{
+	return ld->seen[i].line != 0 || ld->seen[i].env;
+}
+
+/*
+ * follow_defaults - a key of a bounded pair (tfo_cfg_pairs) that the file and
+ * the environment leave out follows the one they set: lo = min(its default,
+ * hi / lo_div), hi = max(its default, lo * hi_mul) when hi_mul is not 0.
+ * A key the user never wrote so never refuses a config (issue 19). Every
+ * field of a pair is a CT_DUR uint32_t.
+ */
+static void
+follow_defaults(struct cfg_loader *ld)
+{
+	for (size_t i = 0; i < tfo_cfg_npairs; i++) {
+		const struct cfg_pair *f = &tfo_cfg_pairs[i];
+		int lo = tfo_cfg_row_find(f->lo), hi = tfo_cfg_row_find(f->hi);
+		uint32_t *lov, *hiv;
+		uint64_t want;
+
+		/* a renamed key or another type: test_config_good's pair tests fail */
+		if (lo < 0 || hi < 0 || tfo_cfg_rows[lo].type != CT_DUR ||
+		    tfo_cfg_rows[hi].type != CT_DUR)
+			continue;
+		lov = (uint32_t *)(void *)((char *)ld->cfg + tfo_cfg_rows[lo].off);
+		hiv = (uint32_t *)(void *)((char *)ld->cfg + tfo_cfg_rows[hi].off);
+		if (!written(ld, lo) && written(ld, hi) && *hiv / f->lo_div < *lov)
+			*lov = *hiv / f->lo_div;
+		if (f->hi_mul && !written(ld, hi) && written(ld, lo) &&
+		    (want = (uint64_t)*lov * f->hi_mul) > *hiv)
+			*hiv = want > tfo_cfg_rows[hi].max ? (uint32_t)tfo_cfg_rows[hi].max :
+			    (uint32_t)want;
+	}
+}
+
 static void
 check_cross(struct cfg_loader *ld)
 {
@@ -272,14 +310,17 @@ check_cross(struct cfg_loader *ld)
 		check_required(ld, "telemetryflow.tls.cert_file", "telemetryflow.tls.key_file", "is set");
 	if (c->logs.enabled && c->logs.paths.n == 0)
 		check_required(ld, "collectors.logs.paths", "collectors.logs.enabled", "is true");
-	check_order(ld, "telemetryflow.retry.initial_interval", c->telemetryflow.retry_initial_ms,
-	    "telemetryflow.retry.max_interval", c->telemetryflow.retry_max_ms, 0);
-	check_order(ld, "supervisor.restart.backoff_initial", c->supervisor.backoff_initial_ms,
-	    "supervisor.restart.backoff_max", c->supervisor.backoff_max_ms, 0);
-	check_order(ld, "heartbeat.timeout", c->heartbeat.timeout_ms,
-	    "heartbeat.interval", c->heartbeat.interval_ms, 0);
-	check_order(ld, "supervisor.ping_interval", c->supervisor.ping_interval_ms,
-	    "supervisor.hung_timeout", c->supervisor.hung_timeout_ms, 1);
+	for (size_t i = 0; i < tfo_cfg_npairs; i++) {
+		const struct cfg_pair *f = &tfo_cfg_pairs[i];
+		int lo = tfo_cfg_row_find(f->lo), hi = tfo_cfg_row_find(f->hi);
+		if (lo < 0 || hi < 0 || tfo_cfg_rows[lo].type != CT_DUR ||
+		    tfo_cfg_rows[hi].type != CT_DUR)
+			continue;
+		check_order(ld, f->lo,
+		    *(const uint32_t *)(const void *)((const char *)c + tfo_cfg_rows[lo].off),
+		    f->hi, *(const uint32_t *)(const void *)((const char *)c + tfo_cfg_rows[hi].off),
+		    f->strict);
+	}
 }
 
 /* check_secret_mode - a literal secret in a file others can read is a warning */
@@ -319,6 +360,7 @@ load_buf(const char *name, const char *text, size_t len, int mode, struct tfo_co
 	resolve_paths(&ld);
 	if (derive(cfg) != 0)
 		tfo_cfg_diag(&ld, 0, 0, 0, "", "out of memory");
+	follow_defaults(&ld);
 	check_cross(&ld);
 	check_secret_mode(&ld, mode);
 out:

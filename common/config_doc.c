@@ -10,6 +10,7 @@
 
 static const char example_header[] =
     "# tfo-agent configuration: every key, at its default.\n"
+    "# A key left commented (\"# timeout: 10s\") follows another key when unset.\n"
     "#\n"
     "# Printed from the key table (common/config_table.c) by tfo_config_write_example();\n"
     "# unit.config_doc fails when this file and the table disagree.\n"
@@ -72,7 +73,10 @@ tfo_config_write_example(FILE *fp)
 		fprintf(fp, "%*s# %s%s%s%s\n", (int)(2 * (n - 1)), "", r->doc,
 		    r->allowed ? " (" : "", vals, r->allowed ? ")" : "");
 		tfo_cfg_fmt_value(r, &cfg, val, sizeof(val));
-		fprintf(fp, "%*s%.*s: %s\n", (int)(2 * (n - 1)), "", (int)l[n - 1], c[n - 1], val);
+		/* a key whose default follows another stays out, so that editing
+		 * that other key alone in a copy of this file is enough */
+		fprintf(fp, "%*s%s%.*s: %s\n", (int)(2 * (n - 1)), "",
+		    tfo_cfg_row_follows(i) ? "# " : "", (int)l[n - 1], c[n - 1], val);
 		memcpy(pc, c, sizeof(c));
 		memcpy(pl, l, sizeof(l));
 		pn = n;

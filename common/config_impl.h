@@ -47,11 +47,27 @@ struct cfg_row {
 extern const struct cfg_row tfo_cfg_rows[];
 extern const size_t tfo_cfg_nrows;
 
+/*
+ * cfg_pair - two CT_DUR keys where lo <= hi (lo < hi when strict). A key of
+ * the pair left out of the file follows the other (config.c follow_defaults):
+ * lo = min(its default, hi / lo_div); hi = max(its default, lo * hi_mul),
+ * hi_mul 0 = hi never moves. The example file leaves following keys commented.
+ */
+struct cfg_pair {
+	const char *lo, *hi;
+	int strict;
+	uint32_t lo_div, hi_mul;
+};
+extern const struct cfg_pair tfo_cfg_pairs[];
+extern const size_t tfo_cfg_npairs;
+
 /* config.c */
 int tfo_cfg_set_defaults(struct tfo_config *cfg);
 
 /* config_table.c */
 int tfo_cfg_row_find(const char *key);
+/* tfo_cfg_row_follows - whether row i's default follows another key (a pair) */
+int tfo_cfg_row_follows(size_t i);
 int tfo_cfg_is_section(const char *path);
 int tfo_cfg_suggest(const char *prefix, const char *name, char *out, size_t outsz);
 int tfo_cfg_set(const struct cfg_row *r, struct tfo_config *cfg, const char *text,

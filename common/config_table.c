@@ -68,9 +68,9 @@ const struct cfg_row tfo_cfg_rows[] = {
 	ENUM("telemetryflow.tls.min_version", "1.2", v_tls, telemetryflow.tls.min_version,
 	    "lowest TLS version accepted"),
 	NUM("telemetryflow.retry.initial_interval", CT_DUR, "1s", 10, HOUR,
-	    telemetryflow.retry_initial_ms, "first retry delay after a retryable failure"),
+	    telemetryflow.retry_initial_ms, "first retry delay after a retryable failure; default min(1s, max_interval)"),
 	NUM("telemetryflow.retry.max_interval", CT_DUR, "60s", 100, DAY,
-	    telemetryflow.retry_max_ms, "retry delay cap"),
+	    telemetryflow.retry_max_ms, "retry delay cap; default max(60s, initial_interval)"),
 	DBL("telemetryflow.retry.multiplier", "2", 1.0, 10.0, telemetryflow.retry_multiplier,
 	    "delay growth factor per failed attempt"),
 	STR("telemetryflow.api_endpoint", "http://localhost:8080/api/v1", 1, 1024,
@@ -95,7 +95,7 @@ const struct cfg_row tfo_cfg_rows[] = {
 	BOOL("heartbeat.enabled", "true", heartbeat.enabled, "send heartbeats to api_endpoint"),
 	NUM("heartbeat.interval", CT_DUR, "60s", SEC, DAY, heartbeat.interval_ms, "heartbeat period"),
 	NUM("heartbeat.timeout", CT_DUR, "10s", 100, 5 * MIN, heartbeat.timeout_ms,
-	    "request timeout; at most interval"),
+	    "request timeout, at most interval; default min(10s, interval)"),
 	BOOL("heartbeat.include_system_info", "true", heartbeat.include_system_info,
 	    "add OS, CPU and memory facts"),
 	BOOL("heartbeat.cloud_metadata", "false", heartbeat.cloud_metadata,
@@ -173,7 +173,7 @@ const struct cfg_row tfo_cfg_rows[] = {
 	ENUM("logging.format", "text", v_format, logging.format, "agent log format"),
 
 	NUM("supervisor.restart.backoff_initial", CT_DUR, "500ms", 10, MIN,
-	    supervisor.backoff_initial_ms, "delay before a repeated restart"),
+	    supervisor.backoff_initial_ms, "delay before a repeated restart; default min(500ms, backoff_max)"),
 	NUM("supervisor.restart.backoff_max", CT_DUR, "60s", 100, HOUR, supervisor.backoff_max_ms,
 	    "restart delay cap (doubles per death)"),
 	NUM("supervisor.restart.max_restarts", CT_U32, "5", 1, 1000, supervisor.max_restarts,
@@ -199,9 +199,9 @@ const struct cfg_row tfo_cfg_rows[] = {
 	NUM("supervisor.watchdog", CT_DUR, "0", 0, HOUR, supervisor.watchdog_ms,
 	    "systemd watchdog period; 0 = from WATCHDOG_USEC"),
 	NUM("supervisor.ping_interval", CT_DUR, "5s", 100, MIN, supervisor.ping_interval_ms,
-	    "worker health ping period"),
+	    "worker health ping period, below hung_timeout; default min(5s, hung_timeout / 3)"),
 	NUM("supervisor.hung_timeout", CT_DUR, "15s", SEC, 10 * MIN, supervisor.hung_timeout_ms,
-	    "no pong for this long = hung, killed and restarted"),
+	    "no pong for this long = hung, killed and restarted; default max(15s, 3 * ping_interval)"),
 	NUM("supervisor.drain_timeout", CT_DUR, "10s", 0, 10 * MIN, supervisor.drain_timeout_ms,
 	    "exporter drain time at shutdown"),
 	ENUM("supervisor.sandbox.seccomp", "kill", v_seccomp, supervisor.seccomp,
@@ -209,6 +209,32 @@ const struct cfg_row tfo_cfg_rows[] = {
 };
 
 const size_t tfo_cfg_nrows = sizeof(tfo_cfg_rows) / sizeof(tfo_cfg_rows[0]);
+
+/*
+ * The bounded pairs (config_impl.h). heartbeat.interval is a period the
+ * server sees: it never moves to fit a timeout (hi_mul 0), so a
+ * heartbeat.timeout written above the default interval is refused on the key
+ * written. Three pings fit in the hung timeout, as with the defaults (5s, 15s).
+ */
+const struct cfg_pair tfo_cfg_pairs[] = {
+	{ "heartbeat.timeout", "heartbeat.interval", 0, 1, 0 },
+	{ "telemetryflow.retry.initial_interval", "telemetryflow.retry.max_interval", 0, 1, 1 },
+	/* backoff_initial is at most 1m, the default backoff_max: that never moves */
+	{ "supervisor.restart.backoff_initial", "supervisor.restart.backoff_max", 0, 1, 0 },
+	{ "supervisor.ping_interval", "supervisor.hung_timeout", 1, 3, 3 },
+};
+
+const size_t tfo_cfg_npairs = sizeof(tfo_cfg_pairs) / sizeof(tfo_cfg_pairs[0]);
+
+int
+tfo_cfg_row_follows(size_t i)
+{
+	for (size_t p = 0; i < tfo_cfg_nrows && p < tfo_cfg_npairs; p++)
+		if (strcmp(tfo_cfg_pairs[p].lo, tfo_cfg_rows[i].key) == 0 ||
+		    (tfo_cfg_pairs[p].hi_mul && strcmp(tfo_cfg_pairs[p].hi, tfo_cfg_rows[i].key) == 0))
+			return 1;
+	return 0;
+}
 
 /* tfo_cfg_row_find - row index of a dotted key, -1 when unknown */
 int

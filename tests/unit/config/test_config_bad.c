@@ -128,13 +128,25 @@ static const struct bad_case cases[] = {
 	  "t.yaml:1:1: the top level must be a mapping, got a list", 0 },
 	{ "two_documents", "logging:\n  level: info\n---\nlogging: {}\n",
 	  "t.yaml:3:1: only one YAML document is allowed", 0 },
-	{ "retry_order", "telemetryflow:\n  retry:\n    initial_interval: 2m\n",
+	/* a bounded pair with both keys written and in conflict (one written alone:
+	 * the other's default follows, test_config_good) */
+	{ "retry_order", "telemetryflow:\n  retry:\n    initial_interval: 2m\n"
+	  "    max_interval: 1m\n",
 	  "t.yaml:3:5: telemetryflow.retry.initial_interval: must not exceed "
 	  "telemetryflow.retry.max_interval (1m)", 0 },
-	{ "heartbeat_order", "heartbeat:\n  interval: 5s\n",
-	  "t.yaml: heartbeat.timeout: must not exceed heartbeat.interval (5s)", 0 },
-	{ "ping_order", "supervisor:\n  ping_interval: 20s\n",
+	{ "backoff_order", "supervisor:\n  restart:\n    backoff_max: 1s\n"
+	  "    backoff_initial: 2s\n",
+	  "t.yaml:4:5: supervisor.restart.backoff_initial: must not exceed "
+	  "supervisor.restart.backoff_max (1s)", 0 },
+	{ "heartbeat_order", "heartbeat:\n  interval: 5s\n  timeout: 6s\n",
+	  "t.yaml:3:3: heartbeat.timeout: must not exceed heartbeat.interval (5s)", 0 },
+	/* the heartbeat period never moves to fit a timeout: refused on the key written */
+	{ "heartbeat_timeout_alone", "heartbeat:\n  timeout: 2m\n",
+	  "t.yaml:2:3: heartbeat.timeout: must not exceed heartbeat.interval (1m)", 0 },
+	{ "ping_order", "supervisor:\n  ping_interval: 20s\n  hung_timeout: 15s\n",
 	  "t.yaml:2:3: supervisor.ping_interval: must be less than supervisor.hung_timeout (15s)", 0 },
+	{ "ping_order_equal", "supervisor:\n  hung_timeout: 2s\n  ping_interval: 2s\n",
+	  "t.yaml:3:3: supervisor.ping_interval: must be less than supervisor.hung_timeout (2s)", 0 },
 	{ "bad_endpoint", "telemetryflow:\n  endpoint: localhost\n",
 	  "t.yaml:2:3: telemetryflow.endpoint: bad endpoint \"localhost\": expected host:port "
 	  "or an http:// or https:// URL", 0 },

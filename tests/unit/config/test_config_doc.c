@@ -141,6 +141,54 @@ test_every_row_sane(void **state)
 	}
 }
 
+/*
+ * test_example_edited - the operator's path (issue 19): the installed example
+ * with one key of each bounded pair changed is still accepted, because the
+ * key whose default follows it is commented out there.
+ */
+static void
+test_example_edited(void **state)
+{
+	static const struct {
+		const char *from, *to, *key, *want;
+	} edits[] = {
+		{ "\n  interval: 1m\n  # request", "\n  interval: 5s\n  # request",
+		  "heartbeat.timeout", "5s" },
+		{ "  # hung_timeout: 15s\n", "  hung_timeout: 3s\n", "supervisor.ping_interval", "1s" },
+		{ "    backoff_max: 1m\n", "    backoff_max: 200ms\n",
+		  "supervisor.restart.backoff_initial", "200ms" },
+		{ "    # max_interval: 1m\n", "    max_interval: 500ms\n",
+		  "telemetryflow.retry.initial_interval", "500ms" },
+	};
+	char *ex = slurp(EXAMPLE), *text, got[64];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(edits) / sizeof(edits[0]); i++) {
+		char *at = strstr(ex, edits[i].from);
+		struct tfo_config cfg;
+		struct tfo_cfg_diags d;
+		size_t n;
+
+		if (at == NULL)
+			fail_msg("example: \"%s\" not found", edits[i].from);
+		n = strlen(ex) + strlen(edits[i].to) + 1;
+		text = malloc(n);
+		assert_non_null(text);
+		snprintf(text, n, "%.*s%s%s", (int)(at - ex), ex, edits[i].to,
+		    at + strlen(edits[i].from));
+		if (tfo_config_load_string(EXAMPLE, text, strlen(text), &cfg, &d) != 0) {
+			tfo_cfg_diags_print(stderr, NULL, &d);
+			fail_msg("example with \"%s\" refused", edits[i].to);
+		}
+		tfo_cfg_fmt_value(&tfo_cfg_rows[tfo_cfg_row_find(edits[i].key)], &cfg, got,
+		    sizeof(got));
+		assert_string_equal(got, edits[i].want);
+		tfo_config_free(&cfg);
+		free(text);
+	}
+	free(ex);
+}
+
 static void
 test_dev_config(void **state)
 {
@@ -173,6 +221,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_every_row_sane),
 		cmocka_unit_test(test_example_matches_table),
+		cmocka_unit_test(test_example_edited),
 		cmocka_unit_test(test_example_parses_to_defaults),
 		cmocka_unit_test(test_reference_matches_table),
 		cmocka_unit_test(test_dev_config),

@@ -396,6 +396,73 @@ test_load_file(void **state)
 	tfo_config_free(&cfg);
 }
 
+/*
+ * test_following_defaults - each bounded pair of keys with only one written:
+ * the other's default follows it (issue 19: `heartbeat: {interval: 5s}` was
+ * refused on heartbeat.timeout, a key the user never wrote), and with
+ * neither written the documented defaults stand.
+ */
+static const struct {
+	const char *yaml;
+	const char *lo, *hi;        /* keys, formatted values expected */
+	const char *lo_want, *hi_want;
+} follow_cases[] = {
+	{ "heartbeat:\n  interval: 5s\n", "heartbeat.timeout", "heartbeat.interval", "5s", "5s" },
+	{ "heartbeat:\n  interval: 1s\n", "heartbeat.timeout", "heartbeat.interval", "1s", "1s" },
+	{ "heartbeat:\n  interval: 30s\n", "heartbeat.timeout", "heartbeat.interval", "10s", "30s" },
+	{ "heartbeat:\n  timeout: 30s\n", "heartbeat.timeout", "heartbeat.interval", "30s", "1m" },
+	{ "telemetryflow:\n  retry:\n    max_interval: 500ms\n",
+	  "telemetryflow.retry.initial_interval", "telemetryflow.retry.max_interval", "500ms", "500ms" },
+	{ "telemetryflow:\n  retry:\n    max_interval: 5m\n",
+	  "telemetryflow.retry.initial_interval", "telemetryflow.retry.max_interval", "1s", "5m" },
+	{ "telemetryflow:\n  retry:\n    initial_interval: 2m\n",
+	  "telemetryflow.retry.initial_interval", "telemetryflow.retry.max_interval", "2m", "2m" },
+	{ "telemetryflow:\n  retry:\n    initial_interval: 30s\n",
+	  "telemetryflow.retry.initial_interval", "telemetryflow.retry.max_interval", "30s", "1m" },
+	{ "supervisor:\n  restart:\n    backoff_max: 200ms\n",
+	  "supervisor.restart.backoff_initial", "supervisor.restart.backoff_max", "200ms", "200ms" },
+	{ "supervisor:\n  restart:\n    backoff_initial: 1m\n",
+	  "supervisor.restart.backoff_initial", "supervisor.restart.backoff_max", "1m", "1m" },
+	{ "supervisor:\n  hung_timeout: 3s\n", "supervisor.ping_interval", "supervisor.hung_timeout",
+	  "1s", "3s" },
+	{ "supervisor:\n  hung_timeout: 1s\n", "supervisor.ping_interval", "supervisor.hung_timeout",
+	  "333ms", "1s" },
+	{ "supervisor:\n  hung_timeout: 1m\n", "supervisor.ping_interval", "supervisor.hung_timeout",
+	  "5s", "1m" },
+	{ "supervisor:\n  ping_interval: 20s\n", "supervisor.ping_interval", "supervisor.hung_timeout",
+	  "20s", "1m" },
+	{ "supervisor:\n  ping_interval: 1m\n", "supervisor.ping_interval", "supervisor.hung_timeout",
+	  "1m", "3m" },
+	{ "supervisor:\n  ping_interval: 1s\n", "supervisor.ping_interval", "supervisor.hung_timeout",
+	  "1s", "15s" },
+	{ "", "heartbeat.timeout", "heartbeat.interval", "10s", "1m" },
+	{ "", "supervisor.ping_interval", "supervisor.hung_timeout", "5s", "15s" },
+	{ "", "telemetryflow.retry.initial_interval", "telemetryflow.retry.max_interval", "1s", "1m" },
+	{ "", "supervisor.restart.backoff_initial", "supervisor.restart.backoff_max", "500ms", "1m" },
+};
+
+static void
+test_following_defaults(void **state)
+{
+	char lo[64], hi[64];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(follow_cases) / sizeof(follow_cases[0]); i++) {
+		struct tfo_config cfg;
+		int l = tfo_cfg_row_find(follow_cases[i].lo), h = tfo_cfg_row_find(follow_cases[i].hi);
+
+		assert_true(l >= 0 && h >= 0);
+		load_ok(follow_cases[i].yaml, &cfg);
+		tfo_cfg_fmt_value(&tfo_cfg_rows[l], &cfg, lo, sizeof(lo));
+		tfo_cfg_fmt_value(&tfo_cfg_rows[h], &cfg, hi, sizeof(hi));
+		if (strcmp(lo, follow_cases[i].lo_want) != 0 || strcmp(hi, follow_cases[i].hi_want) != 0)
+			fail_msg("case %zu (%s): %s=%s %s=%s, want %s %s", i, follow_cases[i].yaml,
+			    follow_cases[i].lo, lo, follow_cases[i].hi, hi, follow_cases[i].lo_want,
+			    follow_cases[i].hi_want);
+		tfo_config_free(&cfg);
+	}
+}
+
 int
 main(void)
 {
@@ -410,6 +477,7 @@ main(void)
 		cmocka_unit_test(test_relative_paths),
 		cmocka_unit_test(test_format_and_summary),
 		cmocka_unit_test(test_load_file),
+		cmocka_unit_test(test_following_defaults),
 	};
 
 	return cmocka_run_group_tests(tests, clear_env, NULL);
