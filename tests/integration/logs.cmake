@@ -10,3 +10,16 @@ if(TARGET tfo-logs AND TARGET tfo-buffer)
            COMMAND logs_crash $<TARGET_FILE:tfo-logs> $<TARGET_FILE:tfo-buffer>)
   set_tests_properties(integration.logs_crash PROPERTIES LABELS "integration;logs" TIMEOUT 180)
 endif()
+
+# Whole-tree cases (tests/integration/logs/test_logs_tree.py): the real
+# supervisor, tfo-logs, tfo-buffer, tfo-exporter and tfo-sink --strict-utf8,
+# numbered lines counted exactly at the sink. Root only (skipped otherwise).
+if(TFO_E2E_READY)
+  foreach(case utf8_name)
+    add_test(NAME integration.logs.tree.${case}
+             COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/logs/test_logs_tree.py
+                     ${CMAKE_BINARY_DIR}/bin ${case})
+    set_tests_properties(integration.logs.tree.${case} PROPERTIES
+      LABELS "integration;logs;e2e" TIMEOUT 180 SKIP_RETURN_CODE 77)
+  endforeach()
+endif()

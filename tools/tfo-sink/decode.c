@@ -122,10 +122,10 @@ check_headers(struct tfo_sink_summary *s, const char *content_type, const char *
 	return TFO_OK;
 }
 
-/* decode - tfo_sink_decode, or tfo_sink_count when count_only */
-static enum tfo_err
-decode(enum tfo_sink_signal signal, const char *content_type, const char *encoding,
-    const uint8_t *body, size_t len, struct tfo_sink_summary *out, int count_only)
+enum tfo_err
+tfo_sink_decode_flags(enum tfo_sink_signal signal, const char *content_type,
+    const char *encoding, const uint8_t *body, size_t len, struct tfo_sink_summary *out,
+    unsigned flags)
 {
 	struct sink_ctx c = { out, TFO_SINK_MAX_DETAIL };
 	uint8_t *inflated = NULL;
@@ -136,6 +136,7 @@ decode(enum tfo_sink_signal signal, const char *content_type, const char *encodi
 	memset(out, 0, sizeof(*out));
 	out->signal = signal;
 	out->wire_bytes = len;
+	out->strict_utf8 = (flags & TFO_SINK_STRICT_UTF8) != 0;
 	if (signal != TFO_SINK_METRICS && signal != TFO_SINK_LOGS && signal != TFO_SINK_HEARTBEAT)
 		return sink_fail(out, TFO_EINVAL, "unknown signal");
 	if (len > TFO_SINK_MAX_BODY)
@@ -151,7 +152,7 @@ decode(enum tfo_sink_signal signal, const char *content_type, const char *encodi
 	out->decoded_bytes = len;
 	if (out->format == TFO_SINK_JSON)
 		e = sink_decode_json(&c, data, len);
-	else if (count_only)
+	else if (flags & TFO_SINK_COUNT_ONLY)
 		e = sink_count_pb(out, data, len);
 	else
 		e = sink_decode_pb(&c, data, len);
@@ -167,14 +168,15 @@ enum tfo_err
 tfo_sink_decode(enum tfo_sink_signal signal, const char *content_type, const char *encoding,
     const uint8_t *body, size_t len, struct tfo_sink_summary *out)
 {
-	return decode(signal, content_type, encoding, body, len, out, 0);
+	return tfo_sink_decode_flags(signal, content_type, encoding, body, len, out, 0);
 }
 
 enum tfo_err
 tfo_sink_count(enum tfo_sink_signal signal, const char *content_type, const char *encoding,
     const uint8_t *body, size_t len, struct tfo_sink_summary *out)
 {
-	return decode(signal, content_type, encoding, body, len, out, 1);
+	return tfo_sink_decode_flags(signal, content_type, encoding, body, len, out,
+	    TFO_SINK_COUNT_ONLY);
 }
 
 void

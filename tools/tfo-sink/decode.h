@@ -51,6 +51,7 @@ struct tfo_sink_summary {
 	uint64_t records;       /* log records */
 	uint64_t fields;        /* heartbeat: keys of systemInfo (or of the root) */
 	char host[256];         /* first host.name / heartbeat hostname, "" if none */
+	int strict_utf8;        /* TFO_SINK_STRICT_UTF8 was asked for */
 	int body_truncated;     /* more than TFO_SINK_MAX_DETAIL elements */
 	cJSON *body;            /* normalised content, owned; NULL on error */
 	char error[256];        /* why decoding failed, "" on success */
@@ -76,6 +77,18 @@ void tfo_sink_summary_fini(struct tfo_sink_summary *s);
  */
 enum tfo_err tfo_sink_count(enum tfo_sink_signal signal, const char *content_type,
     const char *encoding, const uint8_t *body, size_t len, struct tfo_sink_summary *out);
+
+/*
+ * tfo_sink_decode_flags - tfo_sink_decode (flags 0) or tfo_sink_count
+ * (TFO_SINK_COUNT_ONLY); TFO_SINK_STRICT_UTF8 also refuses (TFO_EINVAL, 400)
+ * a protobuf body with any string field that is not valid UTF-8, as proto3
+ * requires and strict decoders (protobuf-go) do, instead of repairing it.
+ */
+#define TFO_SINK_COUNT_ONLY  1u
+#define TFO_SINK_STRICT_UTF8 2u
+enum tfo_err tfo_sink_decode_flags(enum tfo_sink_signal signal, const char *content_type,
+    const char *encoding, const uint8_t *body, size_t len, struct tfo_sink_summary *out,
+    unsigned flags);
 
 /* tfo_sink_media_format - format named by a Content-Type value; -1 if none */
 int tfo_sink_media_format(const char *content_type);

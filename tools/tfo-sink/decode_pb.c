@@ -1,7 +1,8 @@
 /*
  * decode_pb.c - tfo-sink (tool process): OTLP protobuf Export*ServiceRequest
  * bodies into counts and the normalised body. A descriptor-driven pre-scan
- * bounds nesting and sub-message count before protobuf-c allocates anything.
+ * bounds nesting and sub-message count before protobuf-c allocates anything,
+ * and in strict mode refuses strings that are not UTF-8.
  */
 #include "tools/tfo-sink/decode_int.h"
 
@@ -44,6 +45,10 @@ pb_scan(struct tfo_sink_summary *s, const ProtobufCMessageDescriptor *d,
 		if (fl.wire != TFO_PB_LEN)
 			continue;
 		f = protobuf_c_message_descriptor_get_field(d, fl.number);
+		if (f != NULL && f->type == PROTOBUF_C_TYPE_STRING && s->strict_utf8 &&
+		    !sink_utf8_valid(fl.data, fl.len))
+			return sink_fail(s, TFO_EINVAL, "protobuf: string field %s.%s contains invalid UTF-8",
+			    d->short_name, f->name);
 		if (f != NULL && f->type == PROTOBUF_C_TYPE_MESSAGE) {
 			if (++*count > TFO_SINK_MAX_MESSAGES)
 				return sink_fail(s, TFO_ERANGE, "protobuf: more than %u messages",

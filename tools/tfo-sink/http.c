@@ -293,9 +293,10 @@ decide(struct sink *sk, const struct tfo_sink_req *req, struct request *r, int i
 		r->status = 405;
 		snprintf(r->message, sizeof(r->message), "%s not allowed, use POST", r->method);
 	} else if (r->status == 0) {
-		e = (sk->count_only ? tfo_sink_count : tfo_sink_decode)((enum tfo_sink_signal)r->route,
+		e = tfo_sink_decode_flags((enum tfo_sink_signal)r->route,
 		    tfo_sink_req_header(req, "Content-Type"), tfo_sink_req_header(req, "Content-Encoding"),
-		    req->body, r->bytes, &r->sum);
+		    req->body, r->bytes, &r->sum,
+		    (sk->count_only ? TFO_SINK_COUNT_ONLY : 0) | (sk->strict_utf8 ? TFO_SINK_STRICT_UTF8 : 0));
 		r->decoded = e == TFO_OK;
 		r->status = tfo_sink_http_status(e);
 		snprintf(r->message, sizeof(r->message), "%s", r->sum.error);

@@ -26,14 +26,16 @@ usage(FILE *f)
 {
 	fprintf(f,
 	    "usage: tfo-sink [--listen HOST:PORT] [--out FILE] [--fail-first N]\n"
-	    "                [--fail-status CODE] [--quiet] [--count-only]\n"
+	    "                [--fail-status CODE] [--quiet] [--count-only] [--strict-utf8]\n"
 	    "  --listen HOST:PORT  address to listen on (default 127.0.0.1:4318; port 0 = any)\n"
 	    "  --out FILE          append one JSON line per request (docs/tfo-sink.md)\n"
 	    "  --fail-first N      answer the first N requests with --fail-status\n"
 	    "  --fail-status CODE  status for --fail-first (default 503, with Retry-After: 1)\n"
 	    "  --quiet             no per-request line on stdout\n"
 	    "  --count-only        protobuf bodies: check framing and count, no full decode\n"
-	    "                      (benchmarks: --out lines then carry no body)\n");
+	    "                      (benchmarks: --out lines then carry no body)\n"
+	    "  --strict-utf8       refuse (400) a protobuf request with a string that is not\n"
+	    "                      UTF-8, as proto3 and protobuf-go do (not with --count-only)\n");
 }
 
 /* parse_ulong - whole-string decimal in [min, max] */
@@ -84,6 +86,7 @@ parse_args(int argc, char **argv, struct options *o, struct sink *sk)
 		{ "fail-status", required_argument, NULL, 's' },
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "count-only", no_argument, NULL, 'c' },
+		{ "strict-utf8", no_argument, NULL, 'u' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -113,6 +116,9 @@ parse_args(int argc, char **argv, struct options *o, struct sink *sk)
 			break;
 		case 'c':
 			sk->count_only = 1;
+			break;
+		case 'u':
+			sk->strict_utf8 = 1;
 			break;
 		case 'h':
 			usage(stdout);

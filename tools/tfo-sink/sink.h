@@ -16,6 +16,7 @@ struct sink {
 	int fail_status;
 	int quiet;                  /* no per-request stdout line */
 	int count_only;             /* --count-only: tfo_sink_count, no body */
+	int strict_utf8;            /* --strict-utf8: refuse strings that are not UTF-8 */
 	uint64_t requests;          /* requests seen so far */
 };
 

@@ -102,6 +102,30 @@ file_start(struct tailer *t, struct tfile *f, uint64_t size, enum place_why *pwh
 }
 
 /*
+ * file_attrs - log.file.path and log.file.name, framed once. proto3 strings
+ * must be UTF-8 and strict receivers refuse a whole request for one raw
+ * byte, so a name that is not UTF-8 is repaired as bodies are (U+FFFD).
+ */
+static enum tfo_err
+file_attrs(struct tfile *f)
+{
+	struct tfo_log_attr attrs[2];
+	size_t len = strlen(f->path), fixed;
+	char *fixed_path = malloc(3 * len + 1);
+	enum tfo_err e;
+
+	if (fixed_path == NULL)
+		return TFO_ENOMEM;
+	(void)tfo_logs_utf8_repair((const uint8_t *)f->path, len, fixed_path, &fixed);
+	attrs[0] = (struct tfo_log_attr){ "log.file.path", fixed_path, 0 };
+	attrs[1] = (struct tfo_log_attr){ "log.file.name",
+	    strrchr(fixed_path, '/') ? strrchr(fixed_path, '/') + 1 : fixed_path, 0 };
+	e = tfo_otlp_logs_pack_attrs(attrs, 2, &f->attrs, &f->attrs_len);
+	free(fixed_path);
+	return e;
+}
+
+/*
  * file_open_at - follow the file at path. With resume_only (recovery) it is
  * followed only if a stored checkpoint names it, and as a file already gone;
  * forced_off >= 0 (a copy found at a truncation) is followed, gone, from there.
@@ -110,7 +134,6 @@ static struct tfile *
 file_open_at(struct tailer *t, const char *path, uint64_t now, int resume_only,
     int64_t forced_off)
 {
-	struct tfo_log_attr attrs[2];
 	struct tfile *f = NULL;
 	enum place_why why;
 	struct stat sb;
@@ -152,9 +175,7 @@ file_open_at(struct tailer *t, const char *path, uint64_t now, int resume_only,
 	f->gone = resume_only || forced_off >= 0;
 	f->gone_ms = now;
 	f->name = strrchr(f->path, '/') ? strrchr(f->path, '/') + 1 : f->path;
-	attrs[0] = (struct tfo_log_attr){ "log.file.path", f->path, 0 };
-	attrs[1] = (struct tfo_log_attr){ "log.file.name", f->name, 0 };
-	if (tfo_otlp_logs_pack_attrs(attrs, 2, &f->attrs, &f->attrs_len) != TFO_OK) {
+	if (file_attrs(f) != TFO_OK) {
 		free(f->path);
 		free(f);
 		close(fd);

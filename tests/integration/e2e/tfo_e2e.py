@@ -85,13 +85,15 @@ class Sink:
     """tools/tfo-sink on 127.0.0.1 (port 0 = ephemeral), --out JSON lines."""
 
     def __init__(self, bindir, out, port=0, fail_first=0, quiet=True, log=None,
-                 count_only=False):
+                 count_only=False, strict_utf8=False):
         self.out = out
         args = [os.path.join(bindir, "tfo-sink"), "--listen", "127.0.0.1:%d" % port]
         if out:
             args += ["--out", out]
         if count_only:
             args.append("--count-only")
+        if strict_utf8:
+            args.append("--strict-utf8")
         if fail_first:
             args += ["--fail-first", str(fail_first)]
         if quiet:
@@ -259,7 +261,7 @@ class Agent:
         if self.logf and not self.logf.closed:
             self.logf.flush()
         try:
-            with open(self.log) as f:
+            with open(self.log, errors="replace") as f:   # logged file names may not be UTF-8
                 return f.read()
         except FileNotFoundError:
             return ""

@@ -537,6 +537,26 @@ test_multiline_timeout(void **state)
 	assert_string_equal(x->sink.recs[1].body, "2 INFO next");
 }
 
+/* a file name that is not UTF-8 is repaired in log.file.path and
+ * log.file.name, as a body is (proto3 strings must be UTF-8) */
+static void
+test_name_not_utf8(void **state)
+{
+	struct fx *x = *state;
+	char g[160], bad[160], want[160];
+
+	snprintf(g, sizeof(g), "%s/*.log", x->dir);
+	snprintf(bad, sizeof(bad), "%s/caf\xe9.log", x->dir);
+	snprintf(want, sizeof(want), "%s/caf\xef\xbf\xbd.log", x->dir);
+	x->paths[0] = g;
+	append(bad, 0, 3);
+	start(x);
+	drive(x, 300);
+	assert_exactly_once(&x->sink, 3);
+	assert_string_equal(x->sink.recs[0].path, want);
+	assert_string_equal(x->sink.recs[0].name, "caf\xef\xbf\xbd.log");
+}
+
 static void
 test_bad_config(void **state)
 {
@@ -578,6 +598,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_truncated_while_down, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_exclude_and_long_lines, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_multiline_timeout, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_name_not_utf8, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_config, setup, teardown),
 	};
 

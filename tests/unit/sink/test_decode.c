@@ -743,6 +743,26 @@ test_invalid_utf8_sanitised(void **state)
 	free(b.p);
 }
 
+/* strict mode: the same body is refused, as protobuf-go refuses it; valid
+ * strings (multi-byte included) still pass */
+static void
+test_invalid_utf8_strict(void **state)
+{
+	struct buf b = metrics_pb("bad\xff" "host"), ok = metrics_pb("caf\xc3\xa9-host");
+	struct tfo_sink_summary s;
+
+	(void)state;
+	assert_int_equal(tfo_sink_decode_flags(TFO_SINK_METRICS, PB, NULL, b.p, b.n, &s,
+	    TFO_SINK_STRICT_UTF8), TFO_EINVAL);
+	assert_non_null(strstr(s.error, "contains invalid UTF-8"));
+	assert_null(s.body);
+	assert_int_equal(tfo_sink_decode_flags(TFO_SINK_METRICS, PB, NULL, ok.p, ok.n, &s,
+	    TFO_SINK_STRICT_UTF8), TFO_OK);
+	tfo_sink_summary_fini(&s);
+	free(b.p);
+	free(ok.p);
+}
+
 /* count_same - tfo_sink_count agrees with tfo_sink_decode on a good body */
 static void
 count_same(enum tfo_sink_signal sig, const char *enc, const struct buf *b)
@@ -825,6 +845,7 @@ main(void)
 		cmocka_unit_test(test_detail_cap),
 		cmocka_unit_test(test_size_caps),
 		cmocka_unit_test(test_invalid_utf8_sanitised),
+		cmocka_unit_test(test_invalid_utf8_strict),
 		cmocka_unit_test(test_count_only),
 	};
 

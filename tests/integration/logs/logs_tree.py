@@ -1,0 +1,158 @@
+"""logs_tree.py - helpers of the tfo-logs whole-tree tests (test_logs_tree.py,
+bench/logs): numbered lines written to files, the real tree started on a temp
+dir with tfo-sink as the far end, and an exact tally of what tfo-sink
+accepted. Python standard library only.
+
+Every line the tests write is "<tag> <number, 8 digits> <level> <text>\\n":
+the tag names the file (or the writer), the number is unique within a tag,
+so the tally can say which lines of which file arrived how often."""
+import json
+import os
+import re
+import sys
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
+from tfo_e2e import Fail, Sink, Agent, check, wait_for  # noqa: E402,F401
+
+LINE = re.compile(r"^(\S+) (\d{8}) ")
+ROLES = ["logs", "buffer", "exporter"]
+
+
+def line(tag, n, pad=0):
+    return "%s %08d INFO line %d of %s%s\n" % (tag, n, n, tag, " " + "x" * pad if pad else "")
+
+
+def lines(tag, start, end, pad=0):
+    return "".join(line(tag, n, pad) for n in range(start, end)).encode()
+
+
+def append(path, data, mode=0o644):
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, mode)
+    try:
+        os.write(fd, data)
+    finally:
+        os.close(fd)
+
+
+def ranges(nums):
+    """"3-7, 9" for a sorted list, cut after 20 ranges."""
+    out, start, prev = [], None, None
+    for x in nums:
+        if start is None:
+            start = prev = x
+        elif x == prev + 1:
+            prev = x
+        else:
+            out.append("%d-%d" % (start, prev) if start != prev else str(start))
+            start = prev = x
+    if start is not None:
+        out.append("%d-%d" % (start, prev) if start != prev else str(start))
+    return ", ".join(out[:20]) + (" ..." if len(out) > 20 else "")
+
+
+class Tally:
+    """tfo-sink's --out file read incrementally: how often each (tag, number)
+    arrived in an accepted logs request, and every record's attributes."""
+
+    def __init__(self, path):
+        self.path = path
+        self.off = 0
+        self.count = {}
+        self.attrs = {}         # (tag, n) -> attributes of its first arrival
+        self.refused = []       # error messages of logs requests not accepted
+        self.foreign = 0
+
+    def update(self):
+        try:
+            with open(self.path, "rb") as f:
+                f.seek(self.off)
+                data = f.read()
+        except FileNotFoundError:
+            return self
+        end = data.rfind(b"\n") + 1
+        self.off += end
+        for raw in data[:end].splitlines():
+            r = json.loads(raw)
+            if r["signal"] != "logs":
+                continue
+            if r["status"] != 200:
+                self.refused.append(r.get("error", r["status"]))
+                continue
+            for rl in r["body"]["resource_logs"]:
+                for sl in rl["scope_logs"]:
+                    for lr in sl["log_records"]:
+                        m = LINE.match(lr.get("body") or "")
+                        if not m:
+                            self.foreign += 1
+                            continue
+                        k = (m.group(1), int(m.group(2)))
+                        self.count[k] = self.count.get(k, 0) + 1
+                        self.attrs.setdefault(k, lr.get("attributes", {}))
+        return self
+
+    def seen(self, tag):
+        return {n: c for (t, n), c in self.count.items() if t == tag}
+
+    def has_all(self, expect):
+        """expect: {tag: iterable of numbers}; True once each arrived."""
+        self.update()
+        return all((t, n) in self.count for t, ns in expect.items() for n in ns)
+
+    def check_exact(self, expect, may_miss=None, may_repeat=None):
+        """Every expected line exactly once, nothing else of those tags. may_miss
+        and may_repeat: {tag: set of numbers} the case allows (logrotate's race)."""
+        may_miss = may_miss or {}
+        may_repeat = may_repeat or {}
+        report, bad = [], False
+        for tag, nums in sorted(expect.items()):
+            nums = set(nums)
+            got = self.seen(tag)
+            lost = sorted(n for n in nums if n not in got and n not in may_miss.get(tag, ()))
+            dup = sorted(n for n, c in got.items() if c > 1 and n not in may_repeat.get(tag, ()))
+            extra = sorted(n for n in got if n not in nums)
+            raced = len([n for n in may_miss.get(tag, ()) if n not in got]) + \
+                len([n for n in may_repeat.get(tag, ()) if got.get(n, 0) > 1])
+            report.append("%s: %d written, %d received, %d lost, %d duplicated, %d unknown, "
+                          "%d in the allowed race" % (tag, len(nums), len(got), len(lost),
+                                                       len(dup), len(extra), raced))
+            if lost or dup or extra:
+                bad = True
+                report.append("  lost: %s; duplicated: %s; unknown: %s" %
+                              (ranges(lost), ranges(dup), ranges(extra)))
+        print("\n".join(report))
+        check(not bad, "inexact delivery (see above)")
+        check(not self.refused, "logs requests refused: %s" % self.refused[:3])
+
+
+def tree_yaml(port, logs, extra=""):
+    """The agent's config: tfo-logs with the logs section given (indented
+    under collectors.logs), the exporter to tfo-sink over OTLP/HTTP, fast
+    flushes; system and process collectors off."""
+    return f"""telemetryflow:
+  endpoint: http://127.0.0.1:{port}
+  protocol: http
+  api_endpoint: http://127.0.0.1:{port}/api/v1
+  timeout: 3s
+  retry:
+    initial_interval: 100ms
+    max_interval: 1s
+heartbeat:
+  enabled: false
+collectors:
+  system:
+    enabled: false
+  process:
+    enabled: false
+  logs:
+    enabled: true
+    batch_max_ms: 50
+{logs}exporter:
+  flush_interval: 100ms
+supervisor:
+  drain_timeout: 5s
+{extra}"""
+
+
+def indent(text, n=4):
+    return "".join(" " * n + ln + "\n" for ln in text.strip("\n").split("\n"))

@@ -1,0 +1,100 @@
+#!/usr/bin/env python3
+"""test_logs_tree.py BINDIR CASE - tfo-logs through the whole tree, as root:
+tfo-supervisor with tfo-logs, tfo-buffer and tfo-exporter, and tools/tfo-sink
+--strict-utf8 as the far end (a request with a string that is not UTF-8 is
+refused, as protobuf-go refuses it). Each case writes numbered lines and
+checks at tfo-sink that every line arrived exactly once (docs/logs.md).
+
+Cases:
+  utf8_name   a file called caf\\xe9.log: its records arrive, log.file.name
+              and log.file.path carry U+FFFD for the raw byte (issue 25 §4)
+"""
+import os
+import shutil
+import sys
+import tempfile
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from logs_tree import (Tally, Sink, Agent, ROLES, tree_yaml, indent, lines,  # noqa: E402
+                       append, check, wait_for, Fail)
+from tfo_e2e import require_root_and_users, run_case  # noqa: E402
+
+
+class Tree:
+    """One temp dir: logs/ (0755) for the files, the agent's dirs, the sink's out."""
+
+    def __init__(self, bindir, name):
+        self.bindir = bindir
+        self.tmp = tempfile.mkdtemp(prefix="tfo-logs-%s-" % name)
+        os.chmod(self.tmp, 0o755)
+        self.logdir = os.path.join(self.tmp, "logs")
+        os.mkdir(self.logdir)
+        os.chmod(self.logdir, 0o755)
+        self.out = os.path.join(self.tmp, "sink.jsonl")
+        self.sink = Sink(bindir, self.out, log=os.path.join(self.tmp, "sink.log"),
+                         strict_utf8=True)
+        self.tally = Tally(self.out)
+        self.agent = None
+
+    def start(self, logs_yaml):
+        if self.agent is None:
+            self.agent = Agent(self.bindir, tree_yaml(self.sink.port, indent(logs_yaml)),
+                               root=os.path.join(self.tmp, "agent"))
+        self.agent.start()
+        self.agent.wait_ready(ROLES)
+        return self.agent
+
+    def wait_lines(self, expect, timeout=60):
+        try:
+            wait_for(lambda: self.tally.has_all(expect), "every line at tfo-sink", timeout, 0.2)
+        except Fail as e:
+            raise Fail("%s (%d lines in, requests refused: %s)" %
+                       (e, len(self.tally.count), self.tally.refused[:3]))
+
+    def close(self):
+        if self.agent is not None:
+            self.agent.cleanup()
+        self.sink.stop()
+        shutil.rmtree(self.tmp, ignore_errors=True)
+
+
+def case_utf8_name(t):
+    path = os.path.join(t.logdir.encode(), b"caf\xe9.log")
+    append(path, lines("cafe", 0, 50))
+    t.start("paths: [%s/*.log]\nstart_at: beginning\n" % t.logdir)
+    t.wait_lines({"cafe": range(50)}, timeout=30)
+    t.tally.check_exact({"cafe": range(50)})
+    attrs = t.tally.attrs[("cafe", 0)]
+    check(attrs.get("log.file.name") == "caf\ufffd.log",
+          "log.file.name %r" % attrs.get("log.file.name"))
+    check(attrs.get("log.file.path") == t.logdir + "/caf\ufffd.log",
+          "log.file.path %r" % attrs.get("log.file.path"))
+
+
+CASES = {
+    "utf8_name": case_utf8_name,
+}
+
+
+def main():
+    bindir, name = sys.argv[1], sys.argv[2]
+    require_root_and_users()
+    t = Tree(bindir, name)
+    holder = [None]
+
+    def body():
+        holder[0] = t.agent
+        try:
+            CASES[name](t)
+        finally:
+            holder[0] = t.agent
+    rc = run_case(body, holder)
+    t.close()
+    if rc == 0:
+        print("ok logs tree %s" % name)
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())
