@@ -79,6 +79,22 @@ def pid_gone(pid):
         return True
 
 
+def ranges(nums):
+    """"3-7, 9" for a sorted list of numbers, cut after 20 ranges."""
+    out, start, prev = [], None, None
+    for x in nums:
+        if start is None:
+            start = prev = x
+        elif x == prev + 1:
+            prev = x
+        else:
+            out.append("%d-%d" % (start, prev) if start != prev else str(start))
+            start = prev = x
+    if start is not None:
+        out.append("%d-%d" % (start, prev) if start != prev else str(start))
+    return ", ".join(out[:20]) + (" ..." if len(out) > 20 else "")
+
+
 # ------------------------------------------------------------------ tfo-sink
 
 class Sink:

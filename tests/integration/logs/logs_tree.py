@@ -13,7 +13,7 @@ import sys
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
-from tfo_e2e import Fail, Sink, Agent, check, wait_for  # noqa: E402,F401
+from tfo_e2e import Fail, Sink, Agent, check, wait_for, ranges  # noqa: E402,F401
 
 LINE = re.compile(r"^(\S+) (\d{8}) ")
 ROLES = ["logs", "buffer", "exporter"]
@@ -33,22 +33,6 @@ def append(path, data, mode=0o644):
         os.write(fd, data)
     finally:
         os.close(fd)
-
-
-def ranges(nums):
-    """"3-7, 9" for a sorted list, cut after 20 ranges."""
-    out, start, prev = [], None, None
-    for x in nums:
-        if start is None:
-            start = prev = x
-        elif x == prev + 1:
-            prev = x
-        else:
-            out.append("%d-%d" % (start, prev) if start != prev else str(start))
-            start = prev = x
-    if start is not None:
-        out.append("%d-%d" % (start, prev) if start != prev else str(start))
-    return ", ".join(out[:20]) + (" ..." if len(out) > 20 else "")
 
 
 class Tally:
