@@ -58,21 +58,31 @@ uint8_t *
 lsplit_space(struct lsplit *s, size_t *n)
 {
 	if (s->buf == NULL) {
-		/* a full line, "\r\n", and one read chunk */
-		s->cap = s->max_line + 2 + TFO_LOGS_READ_CHUNK;
+		/* a full line, "\r\n", the history and one read chunk */
+		s->cap = s->max_line + 2 + TFO_LOGS_HISTORY + TFO_LOGS_READ_CHUNK;
 		if ((s->buf = malloc(s->cap)) == NULL) {
 			s->cap = 0;
 			return NULL;
 		}
 	}
-	if (s->start > 0) {
-		memmove(s->buf, s->buf + s->start, s->end - s->start);
-		s->base += s->start;
-		s->end -= s->start;
-		s->start = 0;
+	if (s->start > TFO_LOGS_HISTORY) {
+		size_t drop = s->start - TFO_LOGS_HISTORY;
+
+		memmove(s->buf, s->buf + drop, s->end - drop);
+		s->base += drop;
+		s->end -= drop;
+		s->start -= drop;
 	}
 	*n = s->cap - s->end;
 	return s->buf + s->end;
+}
+
+const uint8_t *
+lsplit_before(const struct lsplit *s, uint64_t off, size_t n)
+{
+	if (s->buf == NULL || off < n || off - n < s->base || off > s->base + s->end)
+		return NULL;
+	return s->buf + (off - n - s->base);
 }
 
 void

@@ -13,10 +13,15 @@
 
 #define TFO_LOGS_READ_CHUNK (64 * 1024)
 
+#define TFO_LOGS_HISTORY 256     /* framed bytes kept before start (marks) */
+
 /*
  * struct lsplit - bytes read from one file and not yet framed. buf[0] is file
- * offset `base`; [start, end) is unconsumed. The buffer holds a whole
- * max-size line plus one read chunk, so a line never needs two buffers.
+ * offset `base`; [start, end) is unconsumed, and up to TFO_LOGS_HISTORY bytes
+ * before start are kept when the buffer is compacted, so the bytes just
+ * before the last framed line can still be hashed after the file lost them
+ * (a truncation). The buffer holds a whole max-size line, the history and one
+ * read chunk, so a line never needs two buffers.
  */
 struct lsplit {
 	uint8_t *buf;
@@ -49,6 +54,8 @@ int lsplit_next(struct lsplit *s, struct lline *l);
 int lsplit_flush(struct lsplit *s, struct lline *l);
 /* lsplit_read_off - file offset of the next byte to read */
 uint64_t lsplit_read_off(const struct lsplit *s);
+/* lsplit_before - the n bytes that end at file offset off, when still buffered; else NULL */
+const uint8_t *lsplit_before(const struct lsplit *s, uint64_t off, size_t n);
 /* lsplit_pending - bytes buffered but not yet framed */
 size_t lsplit_pending(const struct lsplit *s);
 /* lsplit_release - free the buffer when nothing is pending (idle files) */

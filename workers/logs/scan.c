@@ -55,48 +55,102 @@ file_find(struct tailer *t, uint64_t dev, uint64_t ino)
 	return NULL;
 }
 
-/* copy_of - a followed file whose content f copies (copytruncate), or NULL */
+/*
+ * copy_of - a followed file whose content f (newly seen, h its head) copies
+ * up to where we read it: the same head and, at that file's emit_off, the
+ * same bytes before it (copytruncate's copy matched by the globs). A head
+ * alone is not enough: many formats start every file with the same header.
+ */
 static struct tfile *
-copy_of(struct tailer *t, const struct tfile *f)
+copy_of(struct tailer *t, const struct tfile *f, const struct head *h, uint64_t size)
 {
-	if (f->fp.len < TFO_LOGS_FP_MAX)
-		return NULL;            /* short heads are too common to mean "same file" */
+	struct fprint m;
+
 	for (struct tfile *o = t->files; o != NULL; o = o->next)
-		if (o->fp.len == f->fp.len && o->fp.hash == f->fp.hash)
+		if (o->emit_off > 0 && o->emit_off <= size && head_match(h, &o->fp) &&
+		    logs_file_mark(o, o->emit_off, 1, &m) && mark_verify(f->fd, o->emit_off, &m))
 			return o;
 	return NULL;
 }
 
-/* file_start - where a newly opened file is read from; *why says how it was placed */
-static uint64_t
-file_start(struct tailer *t, struct tfile *f, uint64_t size, enum place_why *pwhy)
+/*
+ * original_holds - the file a checkpoint k was taken from is still there with
+ * k's head and mark (followed, or at k's path): a copy of it adds nothing.
+ */
+static int
+original_holds(struct tailer *t, const struct known *k)
 {
-	uint64_t off = 0;
-	enum place_why why;
+	struct stat sb;
+	int fd, r = 0;
+
+	for (struct tfile *o = t->files; o != NULL; o = o->next)
+		if (o->dev == k->dev && o->ino == k->ino)
+			return fp_verify(o->fd, &k->fp) && mark_verify(o->fd, k->off, &k->mark);
+	if (k->path == NULL || (fd = open(k->path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0)
+		return 0;
+	if (fstat(fd, &sb) == 0 && (uint64_t)sb.st_dev == k->dev && (uint64_t)sb.st_ino == k->ino)
+		r = fp_verify(fd, &k->fp) && mark_verify(fd, k->off, &k->mark);
+	close(fd);
+	return r;
+}
+
+/* file_start - where a newly opened file of size bytes is read from, and why (logged) */
+static uint64_t
+file_start(struct tailer *t, struct tfile *f, uint64_t size, const struct head *h,
+    enum place_rule *rule)
+{
+	struct placement pl;
 	struct tfile *o;
 
-	why = *pwhy = known_place(&t->known, f->fd, f->dev, f->ino, &f->fp, size, f->path, &off);
-	if (why == PLACE_CHECKPOINT) {
+	known_place(&t->known, f->fd, f->dev, f->ino, h, size, f->path, &pl);
+	*rule = pl.rule;
+	switch (pl.rule) {
+	case PLACE_RESUME:
 		t->st.checkpoints_resumed++;
-		return off;
+		return pl.off;
+	case PLACE_RESUME_LEGACY:
+		t->st.checkpoints_resumed++;
+		log_info("logs: %s: %s: reading from offset %llu", f->path, place_rule_text(pl.rule),
+		    (unsigned long long)pl.off);
+		return pl.off;
+	default:
+		break;
 	}
-	if ((o = copy_of(t, f)) != NULL) {
+	if ((o = copy_of(t, f, h, size)) != NULL) {
 		/* the copy goes on from where the original's records end; the
 		 * original's unframed bytes are the copy's now */
 		o->copied = 1;
 		t->st.copies_found++;
-		return o->emit_off <= size ? o->emit_off : size;
+		*rule = PLACE_COPY;
+		log_info("logs: %s: a copy of %s (same head and bytes before offset %llu): "
+		    "reading from there", f->path, o->path, (unsigned long long)o->emit_off);
+		return o->emit_off;
 	}
-	switch (why) {
-	case PLACE_CHECKPOINT:
+	switch (pl.rule) {
 	case PLACE_COPY:
-		t->st.copies_found += why == PLACE_COPY;
-		return off;
-	case PLACE_REPLACED:
+		if (original_holds(t, pl.k)) {
+			log_info("logs: %s: a copy of %s, which still holds these lines: reading "
+			    "from its end, %llu", f->path, pl.k->path, (unsigned long long)size);
+			return size;
+		}
+		t->st.copies_found++;
+		log_info("logs: %s: %s, %s at %llu: reading from there", f->path,
+		    place_rule_text(pl.rule), pl.k->path, (unsigned long long)pl.off);
+		return pl.off;
+	case PLACE_SHRUNK:
+	case PLACE_REWRITTEN:
+	case PLACE_SUCCESSOR:
+		log_info("logs: %s: %s: reading from 0 (checkpoint of %s at %llu not used)", f->path,
+		    place_rule_text(pl.rule), pl.k->path, (unsigned long long)pl.k->off);
 		return 0;
-	case PLACE_NEW:
-		/* start_at applies to files present at startup; later ones are new data */
-		return t->first_scan && t->start_end ? size : 0;
+	default:
+		break;
+	}
+	/* start_at applies to files present at startup; later ones are new data */
+	if (t->first_scan && t->start_end && size > 0) {
+		log_info("logs: %s: new file present at start, start_at end: reading from its end, %llu",
+		    f->path, (unsigned long long)size);
+		return size;
 	}
 	return 0;
 }
@@ -134,8 +188,9 @@ static struct tfile *
 file_open_at(struct tailer *t, const char *path, uint64_t now, int resume_only,
     int64_t forced_off)
 {
+	enum place_rule rule = PLACE_NEW;
 	struct tfile *f = NULL;
-	enum place_why why;
+	struct head h;
 	struct stat sb;
 	uint64_t off;
 	int fd;
@@ -159,14 +214,16 @@ file_open_at(struct tailer *t, const char *path, uint64_t now, int resume_only,
 	f->last_size = -1;
 	f->seen_scan = t->scan_gen;
 	f->last_data_ms = now;
-	if ((f->path = strdup(path)) == NULL || fp_compute(fd, &f->fp) != TFO_OK) {
+	if ((f->path = strdup(path)) == NULL || head_read(fd, &h) != TFO_OK) {
 		free(f->path);
 		free(f);
 		close(fd);
 		return NULL;
 	}
-	off = forced_off >= 0 ? (uint64_t)forced_off : file_start(t, f, (uint64_t)sb.st_size, &why);
-	if (forced_off < 0 && resume_only && (why != PLACE_CHECKPOINT || off >= (uint64_t)sb.st_size)) {
+	f->fp = (struct fprint){ h.len, h.pre[h.len] };
+	off = forced_off >= 0 ? (uint64_t)forced_off : file_start(t, f, (uint64_t)sb.st_size, &h, &rule);
+	if (forced_off < 0 && resume_only && ((rule != PLACE_RESUME && rule != PLACE_RESUME_LEGACY) ||
+	    off >= (uint64_t)sb.st_size)) {
 		free(f->path);
 		free(f);
 		close(fd);
@@ -233,13 +290,18 @@ logs_follow_copy(struct tailer *t, struct tfile *f, uint64_t now)
 {
 	char *c = strdup(f->path), *dir, path[PATH_MAX];
 	struct tfile *found = NULL;
+	struct fprint mark;
 	struct dirent *de;
 	struct stat sb;
+	int has_mark;
 	DIR *d;
 	size_t n = 0;
 
 	if (c == NULL)
 		return 0;
+	/* the bytes before our offset, from memory (the file lost them): with
+	 * them a header shared by older files cannot pick the wrong copy */
+	has_mark = logs_file_mark(f, f->emit_off, 0, &mark);
 	dir = dirname(c);
 	if ((d = opendir(dir)) == NULL) {
 		free(c);
@@ -254,7 +316,7 @@ logs_follow_copy(struct tailer *t, struct tfile *f, uint64_t now)
 			continue;
 		if ((fd = openat(dirfd(d), de->d_name, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0)
 			continue;
-		if (fp_verify(fd, &f->fp))
+		if (fp_verify(fd, &f->fp) && (!has_mark || mark_verify(fd, f->emit_off, &mark)))
 			found = file_open_at(t, path, now, 0, (int64_t)f->emit_off);
 		close(fd);
 	}
@@ -294,28 +356,62 @@ recover(struct tailer *t, uint64_t now)
 	}
 }
 
-void
-logs_scan(struct tailer *t, uint64_t now)
+/* known_inode - whether a checkpoint names (dev, ino) */
+static int
+known_inode(const struct tailer *t, uint64_t dev, uint64_t ino)
+{
+	for (size_t i = 0; i < t->known.n; i++)
+		if (t->known.k[i].dev == dev && t->known.k[i].ino == ino)
+			return 1;
+	return 0;
+}
+
+/*
+ * scan_pass - open the matches of the globs not followed yet. At the first
+ * scan, pass 0 takes only files a checkpoint names by inode: they are placed
+ * (and files rotated away are recovered) before any other file is, so that
+ * whether a copy's original still holds its lines never depends on glob order.
+ */
+static void
+scan_pass(struct tailer *t, glob_t *g, size_t ng, int pass, uint64_t now)
 {
 	struct stat sb;
-	glob_t g;
 
-	t->scan_gen++;
-	for (size_t i = 0; i < t->npaths; i++) {
-		if (glob(t->paths[i], GLOB_NOSORT, NULL, &g) != 0)
-			continue;
-		for (size_t j = 0; j < g.gl_pathc; j++) {
-			const char *p = g.gl_pathv[j];
+	for (size_t i = 0; i < ng; i++) {
+		for (size_t j = 0; j < g[i].gl_pathc; j++) {
+			const char *p = g[i].gl_pathv[j];
 			struct tfile *f;
 			if (excluded(t, p) || stat(p, &sb) != 0 || !S_ISREG(sb.st_mode))
 				continue;
 			if ((f = file_find(t, sb.st_dev, sb.st_ino)) != NULL)
 				f->seen_scan = t->scan_gen;
-			else
+			else if (pass == 1 || known_inode(t, sb.st_dev, sb.st_ino))
 				file_open(t, p, now, 0);
 		}
-		globfree(&g);
 	}
+}
+
+void
+logs_scan(struct tailer *t, uint64_t now)
+{
+	glob_t *g = calloc(t->npaths, sizeof(*g));
+	size_t ng = 0;
+
+	t->scan_gen++;
+	for (size_t i = 0; g != NULL && i < t->npaths; i++) {
+		if (glob(t->paths[i], GLOB_NOSORT, NULL, &g[ng]) == 0)
+			ng++;
+		else
+			globfree(&g[ng]);   /* GLOB_NOMATCH or a partial result */
+	}
+	if (t->first_scan) {
+		scan_pass(t, g, ng, 0, now);
+		recover(t, now);
+	}
+	scan_pass(t, g, ng, 1, now);
+	for (size_t i = 0; i < ng; i++)
+		globfree(&g[i]);
+	free(g);
 	for (struct tfile *f = t->files; f != NULL; f = f->next) {
 		if (f->seen_scan != t->scan_gen && !f->gone) {
 			f->gone = 1;            /* renamed away or deleted: read to its end */
@@ -324,8 +420,6 @@ logs_scan(struct tailer *t, uint64_t now)
 			f->gone = 0;            /* back under a matching name */
 		}
 	}
-	if (t->first_scan)
-		recover(t, now);
 	t->first_scan = 0;
 	t->rescan_now = 0;
 	t->next_scan = now + t->rescan_ms;

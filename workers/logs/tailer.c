@@ -41,6 +41,8 @@ strv_dup(char *const *v, size_t n)
 	return r;
 }
 
+static void file_settle_marks(struct tailer *t, struct tfile *f, int may_read);
+
 static void
 strv_free(char **v)
 {
@@ -144,6 +146,7 @@ tailer_new(const Tfo__V1__LogsConfig *cfg, const Opentelemetry__Proto__Resource_
 void
 logs_file_close(struct tailer *t, struct tfile *f)
 {
+	file_settle_marks(t, f, 1);
 	for (size_t i = 0; i < t->open->nbe; i++)
 		if (t->open->be[i].f == f)
 			t->open->be[i].f = NULL;
@@ -237,6 +240,7 @@ batch_entry(struct tailer *t, struct tfile *f)
 	b->nbe++;
 	e->f = f;
 	e->gen = f->gen;
+	e->mark_pending = 0;
 	tfo__v1__checkpoint__init(&e->cp);
 	e->cp.file_id = NULL;      /* set by the first record */
 	e->cp.path = e->path;
@@ -259,6 +263,52 @@ batch_stored(struct tailer *t, struct batch *b)
 	batch_empty(b);
 }
 
+int
+logs_file_mark(struct tfile *f, uint64_t off, int may_read, struct fprint *mark)
+{
+	size_t n = off < TFO_LOGS_MARK_MAX ? (size_t)off : TFO_LOGS_MARK_MAX;
+	const uint8_t *p;
+
+	if (f->mark_ok && f->mark_off == off) {
+		*mark = f->mark;
+		return 1;
+	}
+	if ((p = lsplit_before(&f->ls, off, n)) != NULL)
+		mark_of(p, n, mark);
+	else if (!may_read || f->fd < 0 || !mark_compute(f->fd, off, mark))
+		return 0;
+	f->mark = *mark;
+	f->mark_off = off;
+	f->mark_ok = 1;
+	return 1;
+}
+
+/* entry_mark - write e's checkpoint fingerprint: head, then the mark of its offset */
+static void
+entry_mark(struct bentry *e, int may_read)
+{
+	struct fprint m = { TFO_LOGS_MARK_NONE, 0 };
+
+	if (!e->mark_pending)
+		return;
+	/* a file truncated since (gen) lost the bytes: no mark, so the checkpoint can
+	 * never resume a file or place a copy */
+	if (e->f != NULL && e->f->gen == e->gen && !logs_file_mark(e->f, e->cp.offset, may_read, &m))
+		m = (struct fprint){ TFO_LOGS_MARK_NONE, 0 };
+	fp_encode(&e->fp, e->cpw);
+	fp_encode(&m, e->cpw + TFO_LOGS_FP_WIRE);
+	e->mark_pending = 0;
+}
+
+/* file_settle_marks - f is about to lose the bytes its open-batch offsets end at */
+static void
+file_settle_marks(struct tailer *t, struct tfile *f, int may_read)
+{
+	for (size_t i = 0; i < t->open->nbe; i++)
+		if (t->open->be[i].f == f)
+			entry_mark(&t->open->be[i], may_read);
+}
+
 /* batch_put - hand b to the sink (finished: its envelope written) */
 static enum tfo_err
 batch_put(struct tailer *t, struct batch *b, uint32_t *retry)
@@ -268,6 +318,8 @@ batch_put(struct tailer *t, struct batch *b, uint32_t *retry)
 	size_t len, ncps = 0;
 	enum tfo_err e;
 
+	for (size_t i = 0; i < b->nbe; i++)
+		entry_mark(&b->be[i], 1);
 	if ((e = tfo_otlp_logs_finish(b->enc, &p, &len)) != TFO_OK)
 		return e;
 	for (size_t i = 0; i < b->nbe; i++)
@@ -285,6 +337,8 @@ batch_seal(struct tailer *t, struct batch *b)
 	const uint8_t *p;
 	size_t len;
 
+	for (size_t i = 0; i < b->nbe; i++)
+		entry_mark(&b->be[i], 1);
 	if (tfo_otlp_logs_finish(b->enc, &p, &len) == TFO_OK)
 		t->sink.seal(t->sink.arg, p, len);
 }
@@ -526,13 +580,13 @@ emit(struct tailer *t, struct tfile *f, struct bentry *e, const struct mrec *r, 
 	f->emit_off = r->end_off;
 	if (e->cp.file_id == NULL || e->fp.len != f->fp.len || e->fp.hash != f->fp.hash) {
 		e->fp = f->fp;          /* the head grew: a longer fingerprint */
-		fp_encode(&f->fp, e->fpw);
 		file_id_format(e->id, sizeof(e->id), f->dev, f->ino, &f->fp);
 		e->cp.file_id = e->id;
-		e->cp.fingerprint.data = e->fpw;
-		e->cp.fingerprint.len = sizeof(e->fpw);
+		e->cp.fingerprint.data = e->cpw;
+		e->cp.fingerprint.len = sizeof(e->cpw);
 	}
 	e->cp.offset = f->emit_off;
+	e->mark_pending = 1;    /* hashed once, when the batch is finished */
 	if (tfo_otlp_logs_count(t->open->enc) >= t->batch_lines ||
 	    tfo_otlp_logs_bytes(t->open->enc) >= TFO_LOGS_BATCH_MAX_BYTES)
 		batch_send(t, now);
@@ -639,6 +693,7 @@ file_flush_tail(struct tailer *t, struct tfile *f, uint64_t now)
 static enum pump
 file_truncated(struct tailer *t, struct tfile *f, uint64_t now)
 {
+	struct fprint mark;
 	struct bentry *e;
 	struct lline l;
 
@@ -660,17 +715,42 @@ file_truncated(struct tailer *t, struct tfile *f, uint64_t now)
 		mline_fini(&f->ml);     /* the copy reads these bytes again */
 		f->copied = 0;
 	}
-	/* remembered so that a copy of the old content (copytruncate) resumes here */
-	known_add(&t->known, f->dev, f->ino, &f->fp, f->emit_off, f->path);
+	/* remembered so that a copy of the old content (copytruncate) resumes
+	 * here; the file lost the bytes, so the mark comes from memory or not at all */
+	file_settle_marks(t, f, 0);
+	known_add(&t->known, f->dev, f->ino, &f->fp,
+	    logs_file_mark(f, f->emit_off, 0, &mark) ? &mark : NULL, f->emit_off, f->path);
 	log_info("logs: %s truncated at %llu, reading from 0", f->path,
 	    (unsigned long long)f->emit_off);
 	f->gen++;
+	f->mark_ok = 0;
 	lsplit_reset(&f->ls, 0);
 	f->emit_off = f->ack_off = 0;
 	if (fp_compute(f->fd, &f->fp) != TFO_OK)
 		t->st.read_errors++;
 	t->st.truncations++;
 	return PUMP_IDLE;
+}
+
+/*
+ * tail_same - the bytes just before f's read offset are still the ones read.
+ * A file truncated and written again past our offset between two looks is
+ * not smaller, and with a fixed header longer than the head fingerprint its
+ * head is the same too: these bytes tell.
+ */
+static int
+tail_same(struct tfile *f)
+{
+	uint64_t off = lsplit_read_off(&f->ls);
+	size_t n = off < TAIL_CHECK ? (size_t)off : TAIL_CHECK;
+	const uint8_t *p = lsplit_before(&f->ls, off, n);
+	uint8_t buf[TAIL_CHECK];
+
+	if (n == 0)
+		return 1;
+	if (p == NULL)          /* the buffer was given back: the mark kept for it */
+		return !f->mark_ok || f->mark_off != off || mark_verify(f->fd, off, &f->mark);
+	return pread(f->fd, buf, n, (off_t)(off - n)) == (ssize_t)n && memcmp(buf, p, n) == 0;
 }
 
 /* file_service - check f for truncation, deletion and growth, then read it */
@@ -693,7 +773,7 @@ file_service(struct tailer *t, struct tfile *f, uint64_t now)
 	if (!changed && f->eof && lsplit_pending(&f->ls) == 0)
 		return PUMP_IDLE;
 	if ((uint64_t)sb.st_size < lsplit_read_off(&f->ls) ||
-	    (changed && !fp_verify(f->fd, &f->fp))) {
+	    (changed && (!fp_verify(f->fd, &f->fp) || !tail_same(f)))) {
 		if (file_truncated(t, f, now) == PUMP_BLOCKED)
 			return PUMP_BLOCKED;
 	} else if (f->fp.len < TFO_LOGS_FP_MAX && (uint64_t)sb.st_size > f->fp.len) {
@@ -711,6 +791,7 @@ static enum pump
 file_let_go(struct tailer *t, struct tfile **pf, uint64_t now)
 {
 	struct tfile *f = *pf;
+	struct fprint mark;
 
 	if (!f->gone || !f->eof || now < f->gone_ms + t->rescan_ms)
 		return PUMP_IDLE;
@@ -718,7 +799,8 @@ file_let_go(struct tailer *t, struct tfile **pf, uint64_t now)
 		return PUMP_BLOCKED;
 	if (f->ack_off != f->emit_off)
 		return PUMP_IDLE;       /* wait until its last records are stored */
-	known_add(&t->known, f->dev, f->ino, &f->fp, f->emit_off, f->path);
+	known_add(&t->known, f->dev, f->ino, &f->fp,
+	    logs_file_mark(f, f->emit_off, 1, &mark) ? &mark : NULL, f->emit_off, f->path);
 	log_info("logs: done with %s at %llu", f->path, (unsigned long long)f->emit_off);
 	*pf = f->next;
 	logs_file_close(t, f);
@@ -740,8 +822,15 @@ file_timers(struct tailer *t, struct tfile *f, uint64_t now)
 		if (mline_flush(&f->ml, &t->rule, now, 0, &r))
 			emit(t, f, e, &r, now);
 	}
-	if (f->eof && now >= f->last_data_ms + 10 * 1000)
-		lsplit_release(&f->ls);  /* idle: give the read buffer back */
+	if (f->eof && now >= f->last_data_ms + 10 * 1000 && f->ls.buf != NULL &&
+	    lsplit_pending(&f->ls) == 0) {
+		struct fprint mark;
+
+		/* idle: give the read buffer back, keeping the marks it held */
+		file_settle_marks(t, f, 1);
+		(void)logs_file_mark(f, f->emit_off, 1, &mark);
+		lsplit_release(&f->ls);
+	}
 	return PUMP_IDLE;
 }
 

@@ -18,6 +18,7 @@
 #define BATCH_FILES   64                  /* distinct files per batch */
 #define RETRY_MIN_MS  10
 #define RETRY_MAX_MS  5000
+#define TAIL_CHECK    64                  /* bytes before the read offset checked on growth */
 
 struct tfile {
 	struct tfile *next;
@@ -29,6 +30,9 @@ struct tfile {
 	struct lsplit ls;
 	struct mline ml;
 	uint64_t emit_off, ack_off;
+	struct fprint mark;      /* the mark of mark_off, when mark_ok */
+	uint64_t mark_off;
+	int mark_ok;
 	uint32_t gen;            /* bumped on truncation: older acks no longer apply */
 	int copied;              /* a copy of it took over its unread bytes */
 	uint8_t *attrs;          /* log.file.path and log.file.name, framed once */
@@ -43,9 +47,10 @@ struct tfile {
 struct bentry {
 	struct tfile *f;
 	uint32_t gen;
-	struct fprint fp;        /* the fingerprint id and fpw were made from */
+	struct fprint fp;        /* the head fingerprint id and cpw are made from */
 	char id[TFO_LOGS_FILE_ID_MAX];
-	uint8_t fpw[TFO_LOGS_FP_WIRE];
+	uint8_t cpw[TFO_LOGS_CP_WIRE];   /* head + the mark of cp.offset */
+	int mark_pending;        /* cp.offset moved since cpw was written */
 	char *path;
 	Tfo__V1__Checkpoint cp;
 };
@@ -92,6 +97,11 @@ char **logs_glob_dirs(char **paths, size_t n);
 /* logs_scan - evaluate the globs: open new files, mark vanished ones gone */
 void logs_scan(struct tailer *t, uint64_t now);
 void logs_file_close(struct tailer *t, struct tfile *f);
+/*
+ * logs_file_mark - the mark of f's offset off: from what f's splitter still
+ * holds, else (may_read) read from the file; 0 when neither has the bytes.
+ */
+int logs_file_mark(struct tfile *f, uint64_t off, int may_read, struct fprint *mark);
 /*
  * logs_follow_copy - f was truncated: a copy of its old head in the same
  * directory (copytruncate's copy, complete by then) is followed from f's

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -557,6 +558,261 @@ test_name_not_utf8(void **state)
 	assert_string_equal(x->sink.recs[0].name, "caf\xef\xbf\xbd.log");
 }
 
+/* ------------------------------------------------- identity (issue 25 §1) */
+
+/* header - h identical bytes that start every file of a case (W3C/CSV/banner
+ * style): lines of 100 bytes, the last one cut to make h exactly */
+static void
+header(const char *path, int h)
+{
+	FILE *f = fopen(path, "a");
+	int left = h, k = 0;
+
+	assert_non_null(f);
+	while (left > 0) {
+		int n = left < 100 ? left : 100;
+		fprintf(f, "#h%03d%.*s\n", k++, n - 6, "-------------------------------------"
+		    "---------------------------------------------------------------");
+		left -= n;
+	}
+	fclose(f);
+}
+
+/* assert_each_once - numbered lines [0, n) once each and nheaders header records */
+static void
+assert_each_once(const struct fake_sink *s, int n, int nheaders)
+{
+	int *seen = calloc((size_t)n, sizeof(int)), heads = 0, num, bad = 0;
+
+	assert_non_null(seen);
+	for (size_t i = 0; i < s->nrecs; i++) {
+		if (s->recs[i].body[0] == '#') {
+			heads++;
+			continue;
+		}
+		assert_int_equal(sscanf(s->recs[i].body, "line %d", &num), 1);
+		assert_true(num >= 0 && num < n);
+		seen[num]++;
+	}
+	for (int i = 0; i < n; i++)
+		if (seen[i] != 1 && bad++ < 5)
+			print_message("line %d seen %d times\n", i, seen[i]);
+	free(seen);
+	assert_int_equal(bad, 0);
+	assert_int_equal(heads, nheaders);
+}
+
+static int
+header_lines(int h)
+{
+	return (h + 99) / 100;
+}
+
+/* reset - a fresh case in the same fixture: no tailer, no stored data, no files */
+static void
+reset(struct fx *x)
+{
+	char cmd[200];
+
+	tailer_free(x->t);
+	x->t = NULL;
+	fake_sink_fini(&x->sink);
+	fake_sink_init(&x->sink);
+	x->sink.async = g_async;
+	x->sink.hold = g_async;
+	snprintf(cmd, sizeof(cmd), "rm -f '%s'/app.log*", x->dir);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* stop - a graceful stop: held records and the open batch stored, then gone */
+static void
+stop(struct fx *x)
+{
+	assert_int_equal(tailer_drain(x->t, x->now), TFO_OK);
+	tailer_free(x->t);
+	x->t = NULL;
+}
+
+static const int g_heads[] = { 0, 300, 4000 };
+
+/* The file is rewritten in place (same inode) while stopped, longer than
+ * the stored offset, starting with the same header: read from 0. And once
+ * shorter than the offset: from 0 as well, never at the offset. */
+static void
+test_identity_stopped_same_inode(void **state)
+{
+	struct fx *x = *state;
+
+	for (size_t i = 0; i < 3; i++) {
+		int h = g_heads[i];
+
+		for (int shorter = 0; shorter < 2; shorter++) {
+			int last = shorter ? 110 : 220;
+
+			reset(x);
+			header(x->path, h);
+			append(x->path, 0, 100);
+			start(x);
+			drive(x, 300);
+			stop(x);
+			assert_int_equal(truncate(x->path, 0), 0);
+			header(x->path, h);
+			append(x->path, 100, last);
+			start(x);
+			drive(x, 300);
+			assert_each_once(&x->sink, last, 2 * header_lines(h));
+			assert_int_equal(tailer_stats(x->t)->checkpoints_resumed, 0);
+		}
+	}
+}
+
+/* Rotated (rename + create) while stopped; the new file starts with the same
+ * header. Both match the glob: the old one is resumed at its offset (late
+ * lines it got after the stop), the new one read from 0. Then the same with
+ * a glob naming only the live file: the old one is found by its inode. */
+static void
+test_identity_stopped_fresh_inode(void **state)
+{
+	struct fx *x = *state;
+	char all[160];
+
+	snprintf(all, sizeof(all), "%s/app.log*", x->dir);
+	for (size_t i = 0; i < 3; i++) {
+		for (int glob_all = 0; glob_all < 2; glob_all++) {
+			int h = g_heads[i];
+
+			reset(x);
+			x->paths[0] = glob_all ? all : x->glob;
+			header(x->path, h);
+			append(x->path, 0, 100);
+			start(x);
+			drive(x, 300);
+			stop(x);
+			assert_int_equal(rename(x->path, x->path1), 0);
+			append(x->path1, 100, 150);
+			header(x->path, h);
+			append(x->path, 150, 270);
+			start(x);
+			drive(x, 2500);
+			assert_each_once(&x->sink, 270, 2 * header_lines(h));
+			assert_int_equal(tailer_stats(x->t)->checkpoints_resumed, 1);
+		}
+	}
+}
+
+/* The same rotation while running, and a rewrite in place that grows past the
+ * read offset between two looks: neither size nor a long header tells, the
+ * bytes before the offset do. */
+static void
+test_identity_running(void **state)
+{
+	struct fx *x = *state;
+	char all[160];
+
+	snprintf(all, sizeof(all), "%s/app.log*", x->dir);
+	for (size_t i = 0; i < 3; i++) {
+		int h = g_heads[i];
+
+		reset(x);
+		x->paths[0] = all;
+		header(x->path, h);
+		append(x->path, 0, 100);
+		start(x);
+		drive(x, 300);
+		assert_int_equal(rename(x->path, x->path1), 0);
+		append(x->path1, 100, 150);
+		header(x->path, h);
+		append(x->path, 150, 270);
+		drive(x, 2500);
+		assert_each_once(&x->sink, 270, 2 * header_lines(h));
+
+		reset(x);
+		x->paths[0] = x->glob;
+		header(x->path, h);
+		append(x->path, 0, 100);
+		start(x);
+		drive(x, 300);
+		assert_int_equal(truncate(x->path, 0), 0);
+		header(x->path, h);
+		append(x->path, 100, 300);
+		drive(x, 300);
+		assert_each_once(&x->sink, 300, 2 * header_lines(h));
+		assert_int_equal(tailer_stats(x->t)->truncations, 1);
+	}
+}
+
+/* copytruncate while stopped, glob matching the copy: the copy holds the
+ * checkpoint's head and mark and its original lost them, so it is read from
+ * the stored offset (the lines written after the stop, before the copy);
+ * the live file from 0 */
+static void
+test_identity_stopped_copytruncate(void **state)
+{
+	struct fx *x = *state;
+	char all[160], cmd[320];
+
+	snprintf(all, sizeof(all), "%s/app.log*", x->dir);
+	for (size_t i = 0; i < 3; i++) {
+		int h = g_heads[i];
+
+		reset(x);
+		x->paths[0] = all;
+		header(x->path, h);
+		append(x->path, 0, 100);
+		start(x);
+		drive(x, 300);
+		stop(x);
+		append(x->path, 100, 140);
+		snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", x->path, x->path1);
+		assert_int_equal(system(cmd), 0);
+		assert_int_equal(truncate(x->path, 0), 0);
+		header(x->path, h);
+		append(x->path, 140, 200);
+		start(x);
+		drive(x, 2500);
+		assert_each_once(&x->sink, 200, 2 * header_lines(h));
+		assert_int_equal(tailer_stats(x->t)->copies_found, 1);
+	}
+}
+
+/* A checkpoint from an agent before marks (12-byte fingerprint) still
+ * resumes the same inode with the same head, as before */
+static void
+test_identity_legacy_checkpoint(void **state)
+{
+	struct fx *x = *state;
+	Tfo__V1__Checkpoint cp = TFO__V1__CHECKPOINT__INIT;
+	const Tfo__V1__Checkpoint *cps[1] = { &cp };
+	struct tfo_logs_sink k = fake_sink_ops(&x->sink);
+	uint8_t w[TFO_LOGS_FP_WIRE];
+	struct fprint fp;
+	struct stat sb;
+	enum tfo_err e;
+	int fd;
+
+	append(x->path, 0, 30);
+	assert_int_equal(stat(x->path, &sb), 0);
+	assert_true((fd = open(x->path, O_RDONLY)) >= 0);
+	assert_int_equal(fp_compute(fd, &fp), TFO_OK);
+	close(fd);
+	fp_encode(&fp, w);
+	cp.file_id = "x";
+	cp.path = x->path;
+	cp.dev = sb.st_dev;
+	cp.ino = sb.st_ino;
+	cp.offset = (uint64_t)sb.st_size;
+	cp.fingerprint.data = w;
+	cp.fingerprint.len = sizeof(w);
+	x->t = tailer_new(&x->cfg, NULL, &k, &e);
+	assert_non_null(x->t);
+	tailer_load_checkpoints(x->t, cps, 1);
+	append(x->path, 30, 40);
+	drive(x, 300);
+	assert_int_equal(x->sink.nrecs, 10);
+	assert_string_equal(x->sink.recs[0].body, "line 000030 INFO payload for line 30");
+	assert_int_equal(tailer_stats(x->t)->checkpoints_resumed, 1);
+}
+
 static void
 test_bad_config(void **state)
 {
@@ -599,6 +855,11 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_exclude_and_long_lines, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_multiline_timeout, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_name_not_utf8, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_identity_stopped_same_inode, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_identity_stopped_fresh_inode, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_identity_running, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_identity_stopped_copytruncate, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_identity_legacy_checkpoint, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_config, setup, teardown),
 	};
 
