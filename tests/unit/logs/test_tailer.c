@@ -635,6 +635,29 @@ stop(struct fx *x)
 
 static const int g_heads[] = { 0, 300, 4000 };
 
+/* first_file - a case starts: app.log is the header and lines [0, 100), read */
+static void
+first_file(struct fx *x, int h, char *glob)
+{
+	reset(x);
+	x->paths[0] = glob;
+	header(x->path, h);
+	append(x->path, 0, 100);
+	start(x);
+	drive(x, 300);
+}
+
+/* rotate - rename + create: late lines [100, 150) to the old file, the new
+ * one the same header and lines [150, 270) */
+static void
+rotate(struct fx *x, int h)
+{
+	assert_int_equal(rename(x->path, x->path1), 0);
+	append(x->path1, 100, 150);
+	header(x->path, h);
+	append(x->path, 150, 270);
+}
+
 /* The file is rewritten in place (same inode) while stopped, longer than
  * the stored offset, starting with the same header: read from 0. And once
  * shorter than the offset: from 0 as well, never at the offset. */
@@ -649,11 +672,7 @@ test_identity_stopped_same_inode(void **state)
 		for (int shorter = 0; shorter < 2; shorter++) {
 			int last = shorter ? 110 : 220;
 
-			reset(x);
-			header(x->path, h);
-			append(x->path, 0, 100);
-			start(x);
-			drive(x, 300);
+			first_file(x, h, x->glob);
 			stop(x);
 			assert_int_equal(truncate(x->path, 0), 0);
 			header(x->path, h);
@@ -681,17 +700,9 @@ test_identity_stopped_fresh_inode(void **state)
 		for (int glob_all = 0; glob_all < 2; glob_all++) {
 			int h = g_heads[i];
 
-			reset(x);
-			x->paths[0] = glob_all ? all : x->glob;
-			header(x->path, h);
-			append(x->path, 0, 100);
-			start(x);
-			drive(x, 300);
+			first_file(x, h, glob_all ? all : x->glob);
 			stop(x);
-			assert_int_equal(rename(x->path, x->path1), 0);
-			append(x->path1, 100, 150);
-			header(x->path, h);
-			append(x->path, 150, 270);
+			rotate(x, h);
 			start(x);
 			drive(x, 2500);
 			assert_each_once(&x->sink, 270, 2 * header_lines(h));
@@ -713,25 +724,12 @@ test_identity_running(void **state)
 	for (size_t i = 0; i < 3; i++) {
 		int h = g_heads[i];
 
-		reset(x);
-		x->paths[0] = all;
-		header(x->path, h);
-		append(x->path, 0, 100);
-		start(x);
-		drive(x, 300);
-		assert_int_equal(rename(x->path, x->path1), 0);
-		append(x->path1, 100, 150);
-		header(x->path, h);
-		append(x->path, 150, 270);
+		first_file(x, h, all);
+		rotate(x, h);
 		drive(x, 2500);
 		assert_each_once(&x->sink, 270, 2 * header_lines(h));
 
-		reset(x);
-		x->paths[0] = x->glob;
-		header(x->path, h);
-		append(x->path, 0, 100);
-		start(x);
-		drive(x, 300);
+		first_file(x, h, x->glob);
 		assert_int_equal(truncate(x->path, 0), 0);
 		header(x->path, h);
 		append(x->path, 100, 300);
@@ -755,12 +753,7 @@ test_identity_stopped_copytruncate(void **state)
 	for (size_t i = 0; i < 3; i++) {
 		int h = g_heads[i];
 
-		reset(x);
-		x->paths[0] = all;
-		header(x->path, h);
-		append(x->path, 0, 100);
-		start(x);
-		drive(x, 300);
+		first_file(x, h, all);
 		stop(x);
 		append(x->path, 100, 140);
 		snprintf(cmd, sizeof(cmd), "cp '%s' '%s'", x->path, x->path1);
