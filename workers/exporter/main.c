@@ -213,11 +213,29 @@ exporter_post_init(struct tfo_worker *w, const Tfo__V1__WorkerConfig *cfg, void 
 	return 0;
 }
 
+/* on_drained - the stop's drain is over: say why, then leave */
 static void
-on_drained(void *arg)
+on_drained(void *arg, enum tfo_exp_drain_end why)
 {
 	struct exporter *x = arg;
+	struct tfo_exp_stats st;
 
+	tfo_exp_pipeline_stats(x->p, &st);
+	switch (why) {
+	case TFO_EXP_DRAIN_EMPTY:
+		log_info("drained: the buffer is empty (%llu batches delivered since the stop)",
+		    (unsigned long long)st.drained_batches);
+		break;
+	case TFO_EXP_DRAIN_REFUSED:
+		log_warn("drain ended: %s asks for a retry (%s); what is queued stays in the "
+		    "buffer (%llu batches delivered since the stop)", st.endpoint, st.last_error,
+		    (unsigned long long)st.drained_batches);
+		break;
+	case TFO_EXP_DRAIN_SOURCE:
+		log_warn("drain ended: the buffer did not answer; what is queued stays there "
+		    "(%llu batches delivered since the stop)", (unsigned long long)st.drained_batches);
+		break;
+	}
 	tfo_worker_exit(x->w, 0);
 }
 
@@ -225,14 +243,23 @@ static void
 on_deadline(evutil_socket_t fd, short what, void *arg)
 {
 	struct exporter *x = arg;
+	struct tfo_exp_stats st;
 
 	(void)fd;
 	(void)what;
+	tfo_exp_pipeline_stats(x->p, &st);
 	/* what is still in flight stays unacked: the buffer offers it again */
-	log_warn("shutdown deadline reached with requests in flight");
+	log_warn("drain deadline reached with %zu requests in flight (%llu batches delivered "
+	    "since the stop); the rest stays queued", st.in_flight,
+	    (unsigned long long)st.drained_batches);
 	tfo_worker_exit(x->w, 0);
 }
 
+/*
+ * exporter_shutdown - the collectors have stopped (DESIGN §2): send what the
+ * buffer holds until it is empty, the endpoint refuses or the deadline
+ * (exporter.shutdown_drain at an agent stop) passes.
+ */
 static void
 exporter_shutdown(struct tfo_worker *w, uint32_t deadline_ms, void *arg)
 {
@@ -243,9 +270,10 @@ exporter_shutdown(struct tfo_worker *w, uint32_t deadline_ms, void *arg)
 		tfo_worker_exit(w, 0);
 		return;
 	}
+	log_info("draining the buffer to the endpoint for up to %u ms", deadline_ms);
 	if ((x->deadline = evtimer_new(tfo_worker_base(w), on_deadline, x)) != NULL)
 		evtimer_add(x->deadline, &tv);
-	tfo_exp_pipeline_stop(x->p, on_drained, x);
+	tfo_exp_pipeline_drain(x->p, deadline_ms, on_drained, x);
 }
 
 static void

@@ -17,8 +17,18 @@
 #define DEF_POLL_MS 1000u
 #define PARTIAL_LOG_EVERY_S 60
 #define RETRY_LOG_EVERY_S 10
+/* The pause after a nack outlasts the nack's delay by this much: a wake-up a
+ * hair early would find the batch still held back, read it as an empty
+ * source and wait a whole poll interval (or end a drain) instead. */
+#define PAUSE_SLACK_MS 10
 
 enum slot_state { SLOT_FREE = 0, SLOT_SENDING, SLOT_DONE };
+
+/* How the pipeline is ending: not, stop (settle what is in flight), drain. */
+enum ending { RUNNING = 0, END_STOP, END_DRAIN };
+
+/* What one fetch came to. */
+enum sent { SENT, NOTHING, SOURCE_ERROR, LOCAL_ERROR };
 
 struct slot {
 	struct tfo_exp_pipeline *p;
@@ -40,10 +50,14 @@ struct tfo_exp_pipeline {
 	struct slot slots[TFO_EXP_MAX_IN_FLIGHT];
 	size_t head, count;              /* ring of slots in fetch order */
 	int paused;                      /* waiting out a retry delay */
+	uint64_t pause_end_ms;           /* monotonic end of that delay */
 	int probing;                     /* after a failure: one request until a success */
-	int stopping;
+	enum ending ending;
+	int drain_over;                  /* drain: fetch no more (why in drain_why) */
+	enum tfo_exp_drain_end drain_why;
 	int in_pump;
 	void (*drained)(void *);
+	void (*drain_done)(void *, enum tfo_exp_drain_end);
 	void *drained_arg;
 	struct tfo_exp_stats st;
 	time_t partial_logged, retry_logged;
@@ -57,6 +71,15 @@ mono_s(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return ts.tv_sec;
+}
+
+static uint64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
 static void
@@ -76,6 +99,42 @@ note_error(struct tfo_exp_pipeline *p, const char *what, const char *msg)
 
 static void pump(struct tfo_exp_pipeline *p);
 
+/* drain_end - a drain fetches no more, for the first reason that came */
+static void
+drain_end(struct tfo_exp_pipeline *p, enum tfo_exp_drain_end why)
+{
+	if (p->ending != END_DRAIN || p->drain_over)
+		return;
+	p->drain_over = 1;
+	p->drain_why = why;
+}
+
+/*
+ * finish - an ending pipeline with nothing in flight that will fetch no more
+ * tells its caller, once. Returns 1 when it did (p may be on its way out).
+ */
+static int
+finish(struct tfo_exp_pipeline *p)
+{
+	void *arg = p->drained_arg;
+
+	if (p->ending == RUNNING || p->count > 0 || (p->ending == END_DRAIN && !p->drain_over))
+		return 0;
+	if (p->drained) {
+		void (*fn)(void *) = p->drained;
+		p->drained = NULL;
+		fn(arg);
+		return 1;
+	}
+	if (p->drain_done) {
+		void (*fn)(void *, enum tfo_exp_drain_end) = p->drain_done;
+		p->drain_done = NULL;
+		fn(arg, p->drain_why);
+		return 1;
+	}
+	return 0;
+}
+
 /* outcome_text - "HTTP 503" / "gRPC 14" / the network error, for logs and stats */
 static void
 outcome_text(const struct slot *s, char *buf, size_t sz)
@@ -94,6 +153,8 @@ settle_success(struct tfo_exp_pipeline *p, struct slot *s)
 	time_t now = mono_s();
 
 	p->st.sent_batches++;
+	if (p->ending == END_DRAIN)
+		p->st.drained_batches++;
 	p->st.sent_points += s->points;
 	p->st.sent_bytes += s->bytes;
 	p->st.wire_bytes += s->wire;
@@ -193,9 +254,12 @@ settle(struct tfo_exp_pipeline *p)
 	}
 	if (retried) {
 		p->paused = 1;
+		p->pause_end_ms = mono_ms() + pause + PAUSE_SLACK_MS;
 		p->st.backoff_ms = pause;
 		evtimer_del(p->wake);
-		arm(p, pause);
+		arm(p, pause + PAUSE_SLACK_MS);
+		/* at stop a refusal ends the drain: no retry pause is waited out */
+		drain_end(p, TFO_EXP_DRAIN_REFUSED);
 	}
 }
 
@@ -210,17 +274,13 @@ on_done(void *arg, const struct tfo_exp_response *resp, uint32_t latency_ms, con
 	p->st.last_latency_ms = latency_ms;
 	p->st.endpoint = endpoint;
 	settle(p);
-	if (p->stopping && p->count == 0 && p->drained) {
-		void (*fn)(void *) = p->drained;
-		p->drained = NULL;
-		fn(p->drained_arg);
+	if (finish(p))
 		return;
-	}
 	pump(p);
 }
 
-/* send_one - fetch one batch and put it on the wire: 1 sent, 0 nothing to send */
-static int
+/* send_one - fetch one batch and put it on the wire */
+static enum sent
 send_one(struct tfo_exp_pipeline *p)
 {
 	struct tfo_exp_batch b;
@@ -234,7 +294,7 @@ send_one(struct tfo_exp_pipeline *p)
 	if ((rc = p->src.fetch(p->src.arg, p->cfg.batch_max_bytes, &b)) <= 0) {
 		if (rc < 0)
 			p->st.source_errors++;
-		return 0;
+		return rc < 0 ? SOURCE_ERROR : NOTHING;
 	}
 	for (size_t i = 0; i < b.n; i++)
 		bytes += b.raw != NULL && b.raw[i] ? b.raw[i] : b.lens[i];
@@ -261,28 +321,36 @@ send_one(struct tfo_exp_pipeline *p)
 		s->out = (struct tfo_exp_outcome){ .cls = TFO_EXP_RETRY, .grpc_code = -1 };
 		snprintf(s->out.message, sizeof(s->out.message), "local: %s", tfo_strerror(e));
 		settle(p);
-		return 0;
+		return LOCAL_ERROR;
 	}
-	return 1;
+	return SENT;
 }
 
+/*
+ * pump - fetch and send while there is room. Running, an empty source is
+ * polled again after poll_ms; draining, it ends the drain (the collectors
+ * have stopped: nothing more will come).
+ */
 static void
 pump(struct tfo_exp_pipeline *p)
 {
 	size_t limit;
+	enum sent r = SENT;
 
-	if (p->in_pump || p->stopping || p->paused)
+	if (p->in_pump || p->paused || p->ending == END_STOP || p->drain_over)
 		return;
 	p->in_pump = 1;
 	limit = p->probing ? 1 : p->cfg.max_in_flight;
-	while (p->count < limit && !p->paused) {
-		if (!send_one(p)) {
-			if (!p->paused && !evtimer_pending(p->wake, NULL))
-				arm(p, p->cfg.poll_ms);
-			break;
-		}
-	}
+	while (p->count < limit && !p->paused && (r = send_one(p)) == SENT)
+		;
 	p->in_pump = 0;
+	if (p->ending == END_DRAIN) {
+		if (r == NOTHING || r == SOURCE_ERROR)
+			drain_end(p, r == NOTHING ? TFO_EXP_DRAIN_EMPTY : TFO_EXP_DRAIN_SOURCE);
+		(void)finish(p);
+	} else if ((r == NOTHING || r == SOURCE_ERROR) && !p->paused &&
+	    !evtimer_pending(p->wake, NULL))
+		arm(p, p->cfg.poll_ms);
 }
 
 static void
@@ -364,14 +432,35 @@ tfo_exp_pipeline_kick(struct tfo_exp_pipeline *p)
 void
 tfo_exp_pipeline_stop(struct tfo_exp_pipeline *p, void (*drained)(void *), void *arg)
 {
-	p->stopping = 1;
+	p->ending = END_STOP;
 	evtimer_del(p->wake);
-	if (p->count == 0) {
-		drained(arg);
-		return;
-	}
 	p->drained = drained;
 	p->drained_arg = arg;
+	(void)finish(p);
+}
+
+void
+tfo_exp_pipeline_drain(struct tfo_exp_pipeline *p, uint32_t budget_ms,
+    void (*done)(void *, enum tfo_exp_drain_end), void *arg)
+{
+	uint64_t now = mono_ms();
+
+	p->ending = END_DRAIN;
+	p->drain_done = done;
+	p->drained_arg = arg;
+	if (p->paused) {
+		/* the last answer before the stop was a refusal: its pause is
+		 * waited out only when the drain would still have time after it */
+		if (p->pause_end_ms > now + budget_ms)
+			drain_end(p, TFO_EXP_DRAIN_REFUSED);
+		if (!finish(p) && p->drain_over)
+			evtimer_del(p->wake);
+		return;
+	}
+	/* no flush interval at stop: fetch now */
+	evtimer_del(p->wake);
+	if (!finish(p))
+		pump(p);
 }
 
 void

@@ -68,6 +68,7 @@ struct tfo_exp_stats {
 	uint32_t last_latency_ms;
 	size_t in_flight;
 	uint64_t connects;
+	uint64_t drained_batches;       /* delivered during the stop's drain */
 	const char *endpoint;
 };
 
@@ -87,6 +88,24 @@ void tfo_exp_pipeline_kick(struct tfo_exp_pipeline *p);
  * inside the transport's callback: it may break the loop, never free p.
  */
 void tfo_exp_pipeline_stop(struct tfo_exp_pipeline *p, void (*drained)(void *), void *arg);
+
+/* Why a drain ended. */
+enum tfo_exp_drain_end {
+	TFO_EXP_DRAIN_EMPTY,            /* the source had nothing more */
+	TFO_EXP_DRAIN_REFUSED,          /* the endpoint asked for a retry */
+	TFO_EXP_DRAIN_SOURCE,           /* the source failed */
+};
+
+/*
+ * tfo_exp_pipeline_drain - at stop: fetch and send at once, without waiting
+ * for the poll interval, until the source is empty, the endpoint refuses (a
+ * retryable answer during the drain, or a retry pause running at the call
+ * that would outlast budget_ms) or the source fails; then, once nothing is
+ * in flight, done(arg, why), as stop's drained. The caller bounds the time:
+ * what is in flight when it gives up stays unacked and is offered again.
+ */
+void tfo_exp_pipeline_drain(struct tfo_exp_pipeline *p, uint32_t budget_ms,
+    void (*done)(void *, enum tfo_exp_drain_end), void *arg);
 
 /* tfo_exp_pipeline_stats - a snapshot (endpoint points into the pipeline) */
 void tfo_exp_pipeline_stats(const struct tfo_exp_pipeline *p, struct tfo_exp_stats *st);

@@ -1,7 +1,9 @@
 /*
  * test_exp_pipeline.c - tfo-exporter's pipeline against an in-process
  * libevent HTTP server (OTLP/HTTP): acks reach the source in fetch order even
- * when replies come back swapped, retry then success, permanent drops, drain.
+ * when replies come back swapped, retry then success, permanent drops, stop
+ * (what is in flight settled) and the stop's drain (the source emptied at
+ * once, a refusal or a long retry pause ending it).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -10,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 #include <event2/buffer.h>
@@ -134,6 +137,7 @@ struct run {
 	struct srv srv;
 	char endpoint[64];
 	int drained;
+	int drain_why;          /* -1 = drain not over */
 };
 
 static void
@@ -150,22 +154,29 @@ check_done(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
-run_setup(struct run *r, uint32_t entries, uint32_t in_flight)
+add_entries(struct run *r, uint32_t from, uint32_t entries)
 {
-	struct tfo_exp_pipeline_cfg cfg;
-	struct tfo_exp_source src;
-
-	memset(r, 0, sizeof(*r));
-	assert_non_null(r->base = event_base_new());
-	srv_start(&r->srv, r->base);
-	assert_non_null(r->ms = tfo_exp_memsource_new());
-	for (uint32_t i = 0; i < entries; i++) {
+	for (uint32_t i = from; i < from + entries; i++) {
 		size_t len;
 		uint8_t *e = tfo_exp_sample_metrics(i, 2, &len);
 		assert_non_null(e);
 		assert_int_equal(tfo_exp_memsource_add(r->ms, 0, e, len, 3), 0);
 		free(e);
 	}
+}
+
+static void
+run_setup_poll(struct run *r, uint32_t entries, uint32_t in_flight, uint32_t poll_ms)
+{
+	struct tfo_exp_pipeline_cfg cfg;
+	struct tfo_exp_source src;
+
+	memset(r, 0, sizeof(*r));
+	r->drain_why = -1;
+	assert_non_null(r->base = event_base_new());
+	srv_start(&r->srv, r->base);
+	assert_non_null(r->ms = tfo_exp_memsource_new());
+	add_entries(r, 0, entries);
 	memset(&cfg, 0, sizeof(cfg));
 	snprintf(r->endpoint, sizeof(r->endpoint), "127.0.0.1:%u", r->srv.port);
 	cfg.transport.endpoints[0] = r->endpoint;
@@ -174,12 +185,18 @@ run_setup(struct run *r, uint32_t entries, uint32_t in_flight)
 	cfg.transport.timeout_ms = 5000;
 	cfg.max_in_flight = in_flight;
 	cfg.batch_max_bytes = 1;        /* one entry per batch */
-	cfg.poll_ms = 10;
+	cfg.poll_ms = poll_ms;
 	cfg.retry_initial_ms = 20;
 	cfg.retry_max_ms = 40;
 	cfg.seed = 7;
 	src = tfo_exp_memsource_source(r->ms);
 	assert_int_equal(tfo_exp_pipeline_new(&r->p, r->base, &cfg, &src), TFO_OK);
+}
+
+static void
+run_setup(struct run *r, uint32_t entries, uint32_t in_flight)
+{
+	run_setup_poll(r, entries, in_flight, 10);
 }
 
 static void
@@ -300,6 +317,142 @@ test_stop_drains(void **state)
 	run_teardown(&r);
 }
 
+static void
+on_drain_done(void *arg, enum tfo_exp_drain_end why)
+{
+	struct run *r = arg;
+
+	r->drain_why = (int)why;
+	event_base_loopbreak(r->base);
+}
+
+/* What a drain test does at `at`: entries to add first, then the drain. */
+struct drain_at {
+	struct run *r;
+	uint32_t add_from, add;
+	uint32_t budget_ms;
+	int when_paused;        /* drain only once a retry pause runs */
+	int done;
+	struct event *ev;
+};
+
+static void
+drain_now(evutil_socket_t fd, short what, void *arg)
+{
+	struct drain_at *d = arg;
+	struct tfo_exp_stats st;
+
+	(void)fd;
+	(void)what;
+	tfo_exp_pipeline_stats(d->r->p, &st);
+	if (d->done || (d->when_paused && st.backoff_ms == 0))
+		return;
+	d->done = 1;
+	evtimer_del(d->ev);
+	add_entries(d->r, d->add_from, d->add);
+	tfo_exp_pipeline_drain(d->r->p, d->budget_ms, on_drain_done, d->r);
+}
+
+/* drain_run - start, drain at at_ms (or the first 1 ms tick after it with a
+ * retry pause running), run until the drain is over (or 10 s) */
+static void
+drain_run(struct run *r, struct drain_at *d, long at_ms)
+{
+	struct timeval at = { at_ms / 1000, (at_ms % 1000) * 1000 }, limit = { 10, 0 };
+	struct event *ev = event_new(r->base, -1, EV_PERSIST, drain_now, d);
+
+	d->ev = ev;
+	if (d->when_paused)
+		at = (struct timeval){ 0, 1000 };
+	event_add(ev, &at);
+	event_base_loopexit(r->base, &limit);
+	tfo_exp_pipeline_start(r->p);
+	event_base_dispatch(r->base);
+	event_free(ev);
+}
+
+/* Data came after the last poll of a long flush interval: the drain sends it
+ * at once, every entry, and ends because the source is empty. */
+static void
+test_drain_no_flush_wait(void **state)
+{
+	struct run r;
+	struct drain_at d = { &r, 0, 7, 5000, 0, 0, NULL };
+	struct tfo_exp_memsource_counts c;
+	struct tfo_exp_stats st;
+	struct timespec t0, t1;
+
+	(void)state;
+	run_setup_poll(&r, 0, 2, 60000);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	drain_run(&r, &d, 100);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	tfo_exp_memsource_counts(r.ms, &c);
+	tfo_exp_pipeline_stats(r.p, &st);
+	assert_int_equal(r.drain_why, TFO_EXP_DRAIN_EMPTY);
+	assert_int_equal(c.queued, 0);
+	assert_int_equal(c.acks, 7);
+	assert_int_equal(c.order_violations, 0);
+	assert_int_equal(st.drained_batches, 7);
+	assert_int_equal(st.in_flight, 0);
+	/* well before the 60 s poll (the 10 s loop limit would have ended it) */
+	assert_true(t1.tv_sec - t0.tv_sec < 9);
+	run_teardown(&r);
+}
+
+/* A retryable answer during the drain ends it: nothing after is fetched. */
+static void
+test_drain_refused(void **state)
+{
+	struct run r;
+	struct drain_at d = { &r, 0, 0, 5000, 0, 0, NULL };
+	struct tfo_exp_memsource_counts c;
+
+	(void)state;
+	run_setup_poll(&r, 6, 1, 60000);
+	r.srv.rules[r.srv.nrules++] = (struct rule){ .index = 2, .times = 5, .status = 503 };
+	drain_run(&r, &d, 0);
+	tfo_exp_memsource_counts(r.ms, &c);
+	assert_int_equal(r.drain_why, TFO_EXP_DRAIN_REFUSED);
+	assert_int_equal(c.acks, 2);
+	assert_int_equal(c.nacks, 1);
+	assert_int_equal(c.queued, 4);
+	assert_int_equal(r.srv.nseen, 3);
+	run_teardown(&r);
+}
+
+/* A retry pause running at the stop: waited out when the budget allows it
+ * (then everything is sent), not when it would outlast the budget. */
+static void
+test_drain_after_pause(void **state)
+{
+	struct run r;
+	struct drain_at d = { &r, 0, 0, 5000, 1, 0, NULL };
+	struct tfo_exp_memsource_counts c;
+
+	(void)state;
+	/* retry pauses of 20..40 ms; the drain comes during the first */
+	run_setup_poll(&r, 4, 1, 60000);
+	r.srv.rules[r.srv.nrules++] = (struct rule){ .index = 0, .times = 1, .status = 503 };
+	drain_run(&r, &d, 0);
+	tfo_exp_memsource_counts(r.ms, &c);
+	assert_int_equal(r.drain_why, TFO_EXP_DRAIN_EMPTY);
+	assert_int_equal(c.queued, 0);
+	assert_int_equal(c.nacks, 1);
+	run_teardown(&r);
+
+	/* the same pause against a budget of 1 ms: over at once, nothing more sent */
+	run_setup_poll(&r, 4, 1, 60000);
+	d = (struct drain_at){ &r, 0, 0, 1, 1, 0, NULL };
+	r.srv.rules[r.srv.nrules++] = (struct rule){ .index = 0, .times = 1, .status = 503 };
+	drain_run(&r, &d, 0);
+	tfo_exp_memsource_counts(r.ms, &c);
+	assert_int_equal(r.drain_why, TFO_EXP_DRAIN_REFUSED);
+	assert_int_equal(c.queued, 4);
+	assert_int_equal(r.srv.nseen, 1);
+	run_teardown(&r);
+}
+
 int
 main(void)
 {
@@ -307,6 +460,9 @@ main(void)
 		cmocka_unit_test(test_ack_order_swapped_replies),
 		cmocka_unit_test(test_retry_and_drop),
 		cmocka_unit_test(test_stop_drains),
+		cmocka_unit_test(test_drain_no_flush_wait),
+		cmocka_unit_test(test_drain_refused),
+		cmocka_unit_test(test_drain_after_pause),
 	};
 
 	tfo_log_init("test-exporter", TFO_LOG_ERROR, TFO_LOG_TEXT);
