@@ -103,6 +103,7 @@ struct tfo_config {
 
 	struct {
 		uint32_t batch_max_bytes, flush_interval_ms, max_in_flight;
+		uint32_t shutdown_drain_ms;      /* stop: drain the buffer this long */
 	} exporter;
 
 	struct {
@@ -123,7 +124,7 @@ struct tfo_config {
 		char *group;                    /* group of every role user: tfo-agent */
 		char *admin_group;              /* tfoctl access: tfo-admin */
 		uint32_t watchdog_ms;           /* 0 = from WATCHDOG_USEC */
-		uint32_t ping_interval_ms, hung_timeout_ms, drain_timeout_ms;
+		uint32_t ping_interval_ms, hung_timeout_ms;
 		char *seccomp;                  /* kill|log|off */
 	} supervisor;
 };

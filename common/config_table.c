@@ -160,6 +160,8 @@ const struct cfg_row tfo_cfg_rows[] = {
 	    "longest wait before a partial batch is sent"),
 	NUM("exporter.max_in_flight", CT_U32, "2", 1, 64, exporter.max_in_flight,
 	    "concurrent export requests"),
+	NUM("exporter.shutdown_drain", CT_DUR, "20s", SEC, 30 * SEC, exporter.shutdown_drain_ms,
+	    "at stop, how long the exporter keeps sending what the buffer holds (fits TimeoutStopSec=60s)"),
 
 	STR("buffer.path", "", 0, 4095, buffer.path, CF_PATH,
 	    "LevelDB directory; empty = <state_dir>/buffer"),
@@ -202,8 +204,6 @@ const struct cfg_row tfo_cfg_rows[] = {
 	    "worker health ping period, below hung_timeout; default min(5s, hung_timeout / 3)"),
 	NUM("supervisor.hung_timeout", CT_DUR, "15s", SEC, 10 * MIN, supervisor.hung_timeout_ms,
 	    "no pong for this long = hung, killed and restarted; default max(15s, 3 * ping_interval)"),
-	NUM("supervisor.drain_timeout", CT_DUR, "10s", 0, 10 * MIN, supervisor.drain_timeout_ms,
-	    "exporter drain time at shutdown"),
 	ENUM("supervisor.sandbox.seccomp", "kill", v_seccomp, supervisor.seccomp,
 	    "seccomp action on a forbidden call; log and off are for debugging"),
 };

@@ -45,7 +45,7 @@ worker_status(const struct sv_worker *w, struct status_buf *b, int i, int64_t no
 	tfo__v1__sandbox__init(&b->sb[i]);
 	ws->role = (char *)tfo_role_name(w->role);
 	ws->state = (char *)(w->enabled || w->state != SV_STOPPED ?
-	    sv_state_name(w->state) : "disabled");
+	    sv_worker_state_name(w) : "disabled");
 	ws->pid = w->pid > 0 ? (uint32_t)w->pid : 0;
 	ws->user = (char *)w->user;
 	ws->uid = (uint32_t)w->uid;

@@ -91,6 +91,17 @@ sv_notify_stopping(struct sv *sv)
 	(void)sd_notify(0, "STOPPING=1\nSTATUS=stopping workers");
 }
 
+/* sv_notify_status - STATUS= while stopping (what the stop waits for) */
+void
+sv_notify_status(struct sv *sv, const char *what)
+{
+	char msg[128];
+
+	(void)sv;
+	snprintf(msg, sizeof(msg), "STATUS=stopping: %s", what);
+	(void)sd_notify(0, msg);
+}
+
 void
 sv_notify_fini(struct sv *sv)
 {

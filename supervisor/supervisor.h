@@ -18,6 +18,7 @@
 #define SV_READY_RESET_MS 60000      /* ready this long: backoff starts over */
 #define SV_STOP_GRACE_MS 5000        /* SIGTERM/Shutdown -> SIGKILL */
 #define SV_MAX_WINDOW 64             /* death times remembered per role */
+#define SV_COUNT_WAIT_MS 1000        /* stop: wait for the buffer's count of what stays */
 
 enum sv_state { SV_STOPPED, SV_STARTING, SV_READY, SV_BACKOFF, SV_FATAL, SV_STOPPING };
 
@@ -84,6 +85,8 @@ struct sv {
 	struct sv_worker w[TFO_ROLE_COUNT];
 	struct event *ev_sig[4], *ev_ping, *ev_watchdog, *ev_phase;
 	int shutdown_phase;          /* 0 = running, 1 collectors, 2 exporter, 3 buffer, 4 done */
+	enum { SV_COUNT_NONE, SV_COUNT_EARLIER, SV_COUNT_OURS, SV_COUNT_DONE } counting;
+	                             /* stop: asking the buffer what stays queued */
 	int exit_code;
 	int notified_ready;
 	char notify_status[64];       /* last STATUS= sent */
@@ -134,6 +137,9 @@ void sv_worker_stop(struct sv_worker *w, uint32_t deadline_ms);
 void sv_worker_on_packet(struct sv_worker *w, const void *buf, size_t len);
 void sv_reap(struct sv *sv);
 void sv_shutdown_begin(struct sv *sv, int exit_code);
+void sv_shutdown_on_pong(struct sv_worker *w);
+const char *sv_worker_state_name(const struct sv_worker *w);
+void sv_worker_ping(struct sv_worker *w);
 int sv_reload(struct sv *sv, char *err, size_t errsz);
 struct sv_identity;
 void sv_apply_ids(struct sv *sv, const struct sv_identity *ids);
@@ -145,6 +151,7 @@ const char *sv_worker_dir(void);
 void sv_notify_init(struct sv *sv);
 void sv_notify_update(struct sv *sv);
 void sv_notify_stopping(struct sv *sv);
+void sv_notify_status(struct sv *sv, const char *what);
 void sv_notify_fini(struct sv *sv);
 
 /* control.c - control.ipc for tfoctl */

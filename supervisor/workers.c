@@ -17,6 +17,7 @@
 #include "supervisor/supervisor.h"
 
 static void shutdown_advance(struct sv *sv);
+static void on_count_timeout(evutil_socket_t fd, short what, void *arg);
 
 static struct sv_limits
 limits(const struct sv *sv)
@@ -141,6 +142,8 @@ on_pong(struct sv_worker *w, Tfo__V1__Control *m)
 	w->stats = m->pong;
 	m->pong = NULL;
 	m->msg_case = TFO__V1__CONTROL__MSG__NOT_SET;
+	if (w->sv->shutdown_phase)
+		sv_shutdown_on_pong(w);
 }
 
 /* dispatch - one message from a worker; anything unexpected kills it */
@@ -405,12 +408,17 @@ sv_workers_init(struct sv *sv)
 		if ((w->ev_timer = evtimer_new(sv->base, on_timer, w)) == NULL)
 			return -1;
 	}
+	if ((sv->ev_phase = evtimer_new(sv->base, on_count_timeout, sv)) == NULL)
+		return -1;
 	return 0;
 }
 
 void
 sv_workers_fini(struct sv *sv)
 {
+	if (sv->ev_phase)
+		event_free(sv->ev_phase);
+	sv->ev_phase = NULL;
 	for (int r = 0; r < TFO_ROLE_COUNT; r++) {
 		struct sv_worker *w = &sv->w[r];
 		if (w->ev_timer)
@@ -518,6 +526,22 @@ sv_reap(struct sv *sv)
 
 /* ------------------------------------------------------------------ pings */
 
+/* sv_worker_ping - a Ping with a fresh nonce */
+void
+sv_worker_ping(struct sv_worker *w)
+{
+	Tfo__V1__Control m = TFO__V1__CONTROL__INIT;
+	Tfo__V1__Ping p = TFO__V1__PING__INIT;
+
+	w->ping_nonce = ((uint64_t)sv_now_ms() << 8) ^ w->incarnation ^ (uint64_t)random();
+	if (w->ping_nonce == 0)
+		w->ping_nonce = 1;
+	p.nonce = w->ping_nonce;
+	m.msg_case = TFO__V1__CONTROL__MSG_PING;
+	m.ping = &p;
+	send_ctl(w, &m);
+}
+
 static void
 on_ping(evutil_socket_t fd, short what, void *arg)
 {
@@ -528,8 +552,6 @@ on_ping(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	for (int r = 0; r < TFO_ROLE_COUNT; r++) {
 		struct sv_worker *w = &sv->w[r];
-		Tfo__V1__Control m = TFO__V1__CONTROL__INIT;
-		Tfo__V1__Ping p = TFO__V1__PING__INIT;
 
 		if (w->state != SV_READY || w->kill_why != SV_KILL_NONE)
 			continue;
@@ -541,13 +563,7 @@ on_ping(evutil_socket_t fd, short what, void *arg)
 			}
 			continue;
 		}
-		w->ping_nonce = ((uint64_t)now << 8) ^ w->incarnation ^ (uint64_t)random();
-		if (w->ping_nonce == 0)
-			w->ping_nonce = 1;
-		p.nonce = w->ping_nonce;
-		m.msg_case = TFO__V1__CONTROL__MSG_PING;
-		m.ping = &p;
-		send_ctl(w, &m);
+		sv_worker_ping(w);
 	}
 	sv_notify_update(sv);
 }
@@ -587,6 +603,106 @@ phase_of(enum tfo_role r)
 	return r == TFO_ROLE_EXPORTER ? 2 : r == TFO_ROLE_BUFFER ? 3 : 1;
 }
 
+/* stat_of - a numeric stat of the worker's last pong, -1 when absent */
+static double
+stat_of(const struct sv_worker *w, const char *name)
+{
+	for (size_t i = 0; w->stats != NULL && i < w->stats->n_stats; i++)
+		if (strcmp(w->stats->stats[i]->name, name) == 0)
+			return w->stats->stats[i]->value;
+	return -1;
+}
+
+/* say_queued - after the drain, one line on what stays in the buffer */
+static void
+say_queued(const struct sv_worker *b, int answered)
+{
+	double m = stat_of(b, "metrics.entries"), l = stat_of(b, "logs.entries");
+
+	if (!answered || m < 0 || l < 0)
+		log_warn("stopping; the buffer did not say what stays queued: it is sent at "
+		    "the next start");
+	else if (m + l > 0)
+		log_warn("stopping with %.0f metric and %.0f log entries queued; they are sent at "
+		    "the next start", m, l);
+	else
+		log_info("stopping with nothing queued: everything collected was delivered");
+}
+
+/*
+ * count_queued - the buffer's own count after the exporter is gone, for
+ * say_queued: a ping whose pong (on_pong calls sv_shutdown_on_pong) or
+ * SV_COUNT_WAIT_MS ends the wait. An earlier ping still unanswered is waited
+ * for first (a second nonce would make its pong a protocol error). Returns 1
+ * while waiting.
+ */
+static int
+count_queued(struct sv *sv)
+{
+	struct sv_worker *b = &sv->w[TFO_ROLE_BUFFER];
+	struct timeval tv = { SV_COUNT_WAIT_MS / 1000, (SV_COUNT_WAIT_MS % 1000) * 1000 };
+
+	if (sv->counting == SV_COUNT_DONE)
+		return 0;
+	if (b->pid <= 0 || b->state != SV_READY || b->fd < 0 || sv->ev_phase == NULL) {
+		sv->counting = SV_COUNT_DONE;
+		return 0;
+	}
+	if (sv->counting == SV_COUNT_NONE)
+		evtimer_add(sv->ev_phase, &tv);
+	if (b->ping_nonce != 0) {
+		sv->counting = SV_COUNT_EARLIER;
+		return 1;
+	}
+	sv->counting = SV_COUNT_OURS;
+	sv_worker_ping(b);
+	return 1;
+}
+
+/* sv_shutdown_on_pong - the buffer answered while the stop counts what stays */
+void
+sv_shutdown_on_pong(struct sv_worker *w)
+{
+	struct sv *sv = w->sv;
+
+	if (w->role != TFO_ROLE_BUFFER || sv->shutdown_phase != 2)
+		return;
+	if (sv->counting == SV_COUNT_EARLIER) {
+		(void)count_queued(sv);
+		return;
+	}
+	if (sv->counting != SV_COUNT_OURS)
+		return;
+	sv->counting = SV_COUNT_DONE;
+	evtimer_del(sv->ev_phase);
+	say_queued(w, 1);
+	shutdown_advance(sv);
+}
+
+static void
+on_count_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct sv *sv = arg;
+
+	(void)fd;
+	(void)what;
+	if (sv->counting == SV_COUNT_DONE)
+		return;
+	sv->counting = SV_COUNT_DONE;
+	say_queued(&sv->w[TFO_ROLE_BUFFER], 0);
+	shutdown_advance(sv);
+}
+
+/* sv_worker_state_name - the state tfoctl shows: the exporter stopping while
+ * the agent stops is draining the buffer */
+const char *
+sv_worker_state_name(const struct sv_worker *w)
+{
+	if (w->role == TFO_ROLE_EXPORTER && w->state == SV_STOPPING && w->sv->shutdown_phase == 2)
+		return "draining";
+	return sv_state_name(w->state);
+}
+
 static void
 shutdown_advance(struct sv *sv)
 {
@@ -597,13 +713,18 @@ shutdown_advance(struct sv *sv)
 				running = 1;
 		if (running)
 			return;
+		/* the exporter is gone: what the buffer still holds, before it stops */
+		if (sv->shutdown_phase == 2 && count_queued(sv))
+			return;
 		sv->shutdown_phase++;
+		if (sv->shutdown_phase == 2 && sv->w[TFO_ROLE_EXPORTER].pid > 0)
+			sv_notify_status(sv, "draining the buffer to the endpoint");
 		for (int r = 0; r < TFO_ROLE_COUNT && sv->shutdown_phase < 4; r++) {
 			struct sv_worker *w = &sv->w[r];
 			if (phase_of((enum tfo_role)r) != sv->shutdown_phase)
 				continue;
 			sv_worker_stop(w, r == TFO_ROLE_EXPORTER ?
-			    sv->cfg.supervisor.drain_timeout_ms : SV_STOP_GRACE_MS);
+			    sv->cfg.exporter.shutdown_drain_ms : SV_STOP_GRACE_MS);
 		}
 	}
 	if (sv->shutdown_phase >= 4) {
@@ -619,8 +740,8 @@ sv_shutdown_begin(struct sv *sv, int exit_code)
 		sv->exit_code = exit_code;
 	if (sv->shutdown_phase)
 		return;
-	log_info("shutting down: collectors, then exporter (drain %u ms), then buffer",
-	    sv->cfg.supervisor.drain_timeout_ms);
+	log_info("shutting down: collectors, then the exporter drains the buffer (up to %u ms), "
+	    "then the buffer", sv->cfg.exporter.shutdown_drain_ms);
 	sv_notify_stopping(sv);
 	if (sv->ev_ping)
 		event_del(sv->ev_ping);

@@ -29,7 +29,7 @@ sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration",
                                 "e2e"))
 from tfo_e2e import (Fail, check, require_root_and_users, Sink, Agent, wait_for,  # noqa: E402
-                     run_case, ROLES)
+                     run_case, sink_yaml, ROLES)
 
 RATE = 1000          # lines per second
 GAP = 4.0            # seconds of steady writing after each event
@@ -172,15 +172,7 @@ def main():
     sinklog = os.path.join(tmp, "sink.log")
     sink = [Sink(bindir, out, log=sinklog)]
     port = sink[0].port
-    agent = Agent(bindir, f"""telemetryflow:
-  endpoint: http://127.0.0.1:{port}
-  protocol: http
-  api_endpoint: http://127.0.0.1:{port}/api/v1
-  timeout: 3s
-  retry:
-    initial_interval: 100ms
-    max_interval: 1s
-heartbeat:
+    agent = Agent(bindir, sink_yaml(port) + f"""heartbeat:
   interval: 10s
   timeout: 2s
 collectors:
@@ -192,8 +184,7 @@ collectors:
     batch_max_ms: 100
 exporter:
   flush_interval: 200ms
-supervisor:
-  drain_timeout: 5s
+  shutdown_drain: 5s
 """, root=os.path.join(tmp, "agent"))
     holder = [agent]
     tally = Tally(out)

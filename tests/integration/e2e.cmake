@@ -20,6 +20,16 @@ if(TFO_E2E_READY)
   set_tests_properties(integration.e2e.make_run PROPERTIES
     LABELS "integration;e2e" TIMEOUT 120 SKIP_RETURN_CODE 77)
 
+  # A stop delivers what was collected before it (issue 16 §1): sink up, sink
+  # down at the stop (then a restart), sink stalled during the drain.
+  foreach(case up down slow)
+    add_test(NAME integration.e2e.stop.${case}
+             COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/e2e/test_stop.py
+                     ${CMAKE_BINARY_DIR}/bin ${case})
+    set_tests_properties(integration.e2e.stop.${case} PROPERTIES
+      LABELS "integration;e2e" TIMEOUT 120 SKIP_RETURN_CODE 77)
+  endforeach()
+
   # system (1 s) -> buffer -> exporter -> far end: every family's names, units,
   # attributes; monotonic cumulative sums; service.instance.id = agent id.
   add_test(NAME integration.e2e.metrics.http

@@ -108,10 +108,11 @@ collectors:
   logs:
     enabled: true
     paths: [{self.dir}/demo.log]
+exporter:
+  shutdown_drain: 1s
 supervisor:
   ping_interval: 200ms
   hung_timeout: 5s
-  drain_timeout: 1s
   sandbox:
     seccomp: {seccomp}
   restart:

@@ -315,8 +315,7 @@ collectors:
 exporter:
   flush_interval: 200ms
   max_in_flight: 1
-supervisor:
-  drain_timeout: 3s
+  shutdown_drain: 3s
 """)
     holder = [agent]
 

@@ -171,6 +171,20 @@ def iter_log_records(rec):
                 yield rl["resource"], lr
 
 
+def sink_yaml(port, timeout="3s", retry_initial="100ms", retry_max="1s"):
+    """The telemetryflow: section sending OTLP/HTTP and heartbeats to a tfo-sink
+    on 127.0.0.1:port, with short retries."""
+    return f"""telemetryflow:
+  endpoint: http://127.0.0.1:{port}
+  protocol: http
+  api_endpoint: http://127.0.0.1:{port}/api/v1
+  timeout: {timeout}
+  retry:
+    initial_interval: {retry_initial}
+    max_interval: {retry_max}
+"""
+
+
 # ------------------------------------------------------------------ the agent
 
 class Agent:

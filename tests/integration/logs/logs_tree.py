@@ -133,8 +133,7 @@ collectors:
     batch_max_ms: 50
 {logs}exporter:
   flush_interval: 100ms
-supervisor:
-  drain_timeout: 5s
+  shutdown_drain: 5s
 {extra}"""
 
 

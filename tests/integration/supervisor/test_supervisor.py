@@ -53,10 +53,11 @@ collectors:
   logs:
     enabled: true
     paths: [{self.dir}/demo.log]
+exporter:
+  shutdown_drain: 1s
 supervisor:
   ping_interval: 200ms
   hung_timeout: 1s
-  drain_timeout: 1s
   restart:
     backoff_initial: 300ms
     backoff_max: 1s

@@ -97,6 +97,7 @@ test_defaults(void **state)
 	assert_int_equal(cfg.exporter.batch_max_bytes, 1048576);
 	assert_int_equal(cfg.exporter.flush_interval_ms, 10000);
 	assert_int_equal(cfg.exporter.max_in_flight, 2);
+	assert_int_equal(cfg.exporter.shutdown_drain_ms, 20000);
 	assert_string_equal(cfg.buffer.path, "/var/lib/tfo-agent/buffer");
 	assert_int_equal(cfg.buffer.max_size_mb, 100);
 	assert_int_equal(cfg.buffer.max_age_ms, 86400000);
@@ -114,7 +115,6 @@ test_defaults(void **state)
 	assert_int_equal(cfg.supervisor.watchdog_ms, 0);
 	assert_int_equal(cfg.supervisor.ping_interval_ms, 5000);
 	assert_int_equal(cfg.supervisor.hung_timeout_ms, 15000);
-	assert_int_equal(cfg.supervisor.drain_timeout_ms, 10000);
 	assert_string_equal(cfg.supervisor.seccomp, "kill");
 	tfo_config_free(&cfg);
 	tfo_config_free(&cfg);          /* idempotent */
