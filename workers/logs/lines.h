@@ -13,14 +13,18 @@
 
 #define TFO_LOGS_READ_CHUNK (64 * 1024)
 
-#define TFO_LOGS_HISTORY 256     /* framed bytes kept before start (marks) */
+/* framed bytes kept before start: the mark of the last offset, and how a
+ * copytruncate copy that ends inside what we read is told from another file
+ * (the writer goes on between logrotate's copy and its truncation, and we may
+ * read those lines before the truncation: this is how far back that can be) */
+#define TFO_LOGS_HISTORY (16 * 1024)
 
 /*
  * struct lsplit - bytes read from one file and not yet framed. buf[0] is file
  * offset `base`; [start, end) is unconsumed, and up to TFO_LOGS_HISTORY bytes
- * before start are kept when the buffer is compacted, so the bytes just
- * before the last framed line can still be hashed after the file lost them
- * (a truncation). The buffer holds a whole max-size line, the history and one
+ * before start are kept when the buffer is compacted, so the bytes before the
+ * last framed lines can still be compared after the file lost them (a
+ * truncation). The buffer holds a whole max-size line, the history and one
  * read chunk, so a line never needs two buffers.
  */
 struct lsplit {

@@ -179,6 +179,7 @@ tailer_free(struct tailer *t)
 
 	if (t == NULL)
 		return;
+	logs_held_free(t);
 	for (f = t->files; f != NULL; f = n) {
 		n = f->next;
 		logs_file_close(t, f);
@@ -261,26 +262,6 @@ batch_stored(struct tailer *t, struct batch *b)
 	t->st.puts++;
 	t->backoff = 0;
 	batch_empty(b);
-}
-
-int
-logs_file_mark(struct tfile *f, uint64_t off, int may_read, struct fprint *mark)
-{
-	size_t n = off < TFO_LOGS_MARK_MAX ? (size_t)off : TFO_LOGS_MARK_MAX;
-	const uint8_t *p;
-
-	if (f->mark_ok && f->mark_off == off) {
-		*mark = f->mark;
-		return 1;
-	}
-	if ((p = lsplit_before(&f->ls, off, n)) != NULL)
-		mark_of(p, n, mark);
-	else if (!may_read || f->fd < 0 || !mark_compute(f->fd, off, mark))
-		return 0;
-	f->mark = *mark;
-	f->mark_off = off;
-	f->mark_ok = 1;
-	return 1;
 }
 
 /* entry_mark - write e's checkpoint fingerprint: head, then the mark of its offset */
@@ -890,6 +871,9 @@ tailer_run(struct tailer *t, uint64_t now, uint32_t poll_ms)
 		if (*pf == f)
 			pf = &f->next;
 	}
+	/* after the files: an original truncated in this run took its copy first */
+	if (t->held != NULL)
+		logs_held_run(t, now);
 	if (r != PUMP_BLOCKED && tfo_otlp_logs_count(t->open->enc) > 0 &&
 	    now >= t->batch_start + t->batch_ms)
 		batch_send(t, now);

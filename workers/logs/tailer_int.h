@@ -20,6 +20,8 @@
 #define RETRY_MAX_MS  5000
 #define TAIL_CHECK    64                  /* bytes before the read offset checked on growth */
 
+struct held;
+
 struct tfile {
 	struct tfile *next;
 	char *path;
@@ -74,6 +76,8 @@ struct tailer {
 	struct tfo_logs_sink sink;
 
 	struct tfile *files;
+	struct held *held;       /* possible copies not placed yet (copies.c) */
+	size_t nheld;
 	struct known_set known;
 	uint64_t scan_gen, next_scan;
 	int first_scan, rescan_now;
@@ -91,6 +95,44 @@ struct tailer {
 	uint64_t obs_ns;
 	struct tailer_stats st;
 };
+
+/* How logs_file_open places a file. */
+enum open_how {
+	OPEN_PLACE,              /* by the identity rules (fileid.h) */
+	OPEN_RESUME_ONLY,        /* only if a checkpoint resumes it; followed as gone */
+	OPEN_COPY,               /* a copy found at a truncation: from `at`, as gone */
+	OPEN_AT,                 /* from `at` (a held copy let go at its end) */
+};
+
+/* logs_file_find - the followed file (dev, ino), or NULL */
+struct tfile *logs_file_find(struct tailer *t, uint64_t dev, uint64_t ino);
+/* logs_file_open - follow the file at path (open.c); NULL when not followed */
+struct tfile *logs_file_open(struct tailer *t, const char *path, uint64_t now, enum open_how how,
+    uint64_t at);
+
+/*
+ * copies.c: logs_hold - a new match at path that may be a copy being made of
+ * a followed file is held instead of placed (1), or not (0: place it).
+ * logs_held_run - look at the held files again, place those decided.
+ * logs_held_seen - whether (dev, ino) is held. logs_held_take - f was
+ * truncated: a held file that is its copy is followed from f's offset (mark:
+ * the bytes before it, from memory); 1 if one was.
+ */
+struct stat;
+int logs_hold(struct tailer *t, const char *path, const struct stat *sb, uint64_t now);
+void logs_held_run(struct tailer *t, uint64_t now);
+int logs_held_seen(struct tailer *t, uint64_t dev, uint64_t ino);
+int logs_held_take(struct tailer *t, struct tfile *f, const struct fprint *mark, int has_mark,
+    uint64_t now);
+void logs_held_free(struct tailer *t);
+/*
+ * logs_copy_fit - f was truncated: whether fd (size bytes) is a copy of what
+ * f held, and where to read it from (*at): from f's offset when it holds all
+ * we read (head and mark agree), from its end when it ends inside what we
+ * read (head agrees, and its last bytes are the ones f's splitter still holds).
+ */
+int logs_copy_fit(struct tfile *f, int fd, uint64_t size, const struct fprint *mark, int has_mark,
+    uint64_t *at);
 
 /* logs_glob_dirs - the literal parent directory of each pattern (inotify) */
 char **logs_glob_dirs(char **paths, size_t n);

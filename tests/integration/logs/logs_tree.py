@@ -10,6 +10,8 @@ import json
 import os
 import re
 import sys
+import threading
+import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
@@ -139,3 +141,77 @@ collectors:
 
 def indent(text, n=4):
     return "".join(" " * n + ln + "\n" for ln in text.strip("\n").split("\n"))
+
+
+class Writer(threading.Thread):
+    """Appends numbered lines of tag to path at rate per second, a write of
+    the lines due every 10 ms (as a busy application does). Rotations take
+    the lock only for the steps that must not interleave with a write."""
+
+    def __init__(self, path, tag, rate, pad=20):
+        super().__init__(daemon=True)
+        self.path, self.tag, self.rate, self.pad = path, tag, rate, pad
+        self.lock = threading.Lock()
+        self.n = 0
+        self.stop_ev = threading.Event()
+        self.error = None
+        self.fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
+        os.fchmod(self.fd, 0o644)
+
+    def run(self):
+        try:
+            start = time.monotonic()
+            while not self.stop_ev.is_set():
+                due = int((time.monotonic() - start) * self.rate)
+                with self.lock:
+                    if due > self.n:
+                        os.write(self.fd, lines(self.tag, self.n, due, self.pad))
+                        self.n = due
+                time.sleep(0.01)
+        except OSError as e:
+            self.error = e
+
+    def finish(self):
+        self.stop_ev.set()
+        self.join(10)
+        os.close(self.fd)
+        check(self.error is None, "writer: %s" % self.error)
+        return self.n
+
+
+def numbers_in(data, tag):
+    """The numbers of tag's lines that start in data (bytes), complete or not."""
+    out = []
+    for ln in data.split(b"\n"):
+        m = LINE.match(ln.decode(errors="replace"))
+        if m and m.group(1) == tag:
+            out.append(int(m.group(2)))
+    return out
+
+
+def copytruncate(w, keep=9):
+    """logrotate's copytruncate, as it does it: older copies shifted
+    (app.log.1 -> .2 ...), the live file copied to app.log.1 while the writer
+    goes on, then truncated. Returns the numbers of the lines that logrotate's
+    own race puts at risk: those written after the copy read its last byte and
+    before the truncation (they are in the live file only, and only until the
+    truncation), and the line the copy may have cut."""
+    for k in range(keep, 0, -1):
+        src = "%s.%d" % (w.path, k)
+        if os.path.exists(src):
+            os.rename(src, "%s.%d" % (w.path, k + 1))
+    dst = "%s.1" % w.path
+    with open(w.path, "rb") as src, open(dst, "xb") as out:
+        os.fchmod(out.fileno(), 0o644)
+        while True:
+            buf = src.read(65536)
+            if not buf:
+                break
+            out.write(buf)
+        copied = out.tell()
+    with w.lock:
+        with open(w.path, "rb") as f:
+            data = f.read()
+        os.truncate(w.path, 0)
+    cut = data.rfind(b"\n", 0, copied) + 1     # start of the line the copy may have cut
+    return numbers_in(data[cut:], w.tag)

@@ -8,16 +8,22 @@ checks at tfo-sink that every line arrived exactly once (docs/logs.md).
 Cases:
   utf8_name   a file called caf\\xe9.log: its records arrive, log.file.name
               and log.file.path carry U+FFFD for the raw byte (issue 25 §4)
+  copytruncate_glob, copytruncate_live
+              a writer at 2000 lines/s, logrotate's copytruncate every 5 s
+              (older copies shifted, copy, then truncate), with paths
+              [app.log*] (the copies match too) and [app.log]: every line
+              exactly once but those of logrotate's own race (issue 25 §2)
 """
 import os
 import shutil
 import sys
 import tempfile
+import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from logs_tree import (Tally, Sink, Agent, ROLES, tree_yaml, indent, lines,  # noqa: E402
-                       append, check, wait_for, Fail)
+                       append, check, wait_for, Fail, Writer, copytruncate)
 from tfo_e2e import require_root_and_users, run_case  # noqa: E402
 
 
@@ -72,8 +78,33 @@ def case_utf8_name(t):
           "log.file.path %r" % attrs.get("log.file.path"))
 
 
+ROTATIONS = int(os.environ.get("TFO_LOGS_ROTATIONS", "4"))
+
+
+def copytruncate_case(t, glob):
+    app = os.path.join(t.logdir, "app.log")
+    w = Writer(app, "ct", 2000)
+    t.start("paths: [%s]\nstart_at: beginning\nrescan_interval: 1s\n" %
+            os.path.join(t.logdir, glob))
+    w.start()
+    risk = set()
+    for _ in range(ROTATIONS):
+        time.sleep(5)
+        risk |= set(copytruncate(w))
+    time.sleep(2)
+    n = w.finish()
+    want = {"ct": [i for i in range(n) if i not in risk]}
+    t.wait_lines(want, timeout=60)
+    time.sleep(1)               # duplicates, if any, arrive with the rest
+    t.tally.update()
+    print("%d lines, %d rotations, %d lines in logrotate's race" % (n, ROTATIONS, len(risk)))
+    t.tally.check_exact({"ct": range(n)}, may_miss={"ct": risk}, may_repeat={"ct": risk})
+
+
 CASES = {
     "utf8_name": case_utf8_name,
+    "copytruncate_glob": lambda t: copytruncate_case(t, "app.log*"),
+    "copytruncate_live": lambda t: copytruncate_case(t, "app.log"),
 }
 
 

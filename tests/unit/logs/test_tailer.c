@@ -295,6 +295,101 @@ test_copytruncate_copy_not_matched(void **state)
 	assert_int_equal(tailer_stats(x->t)->files_closed, 1);   /* the copy, once read */
 }
 
+/* copy_part - copy bytes [from, to) of src to the end of dst, as cp does in pieces */
+static void
+copy_part(const char *src, const char *dst, long from, long to)
+{
+	FILE *in = fopen(src, "r"), *out = fopen(dst, "a");
+	char buf[4096];
+
+	assert_non_null(in);
+	assert_non_null(out);
+	assert_int_equal(fseek(in, from, SEEK_SET), 0);
+	while (from < to) {
+		size_t n = (size_t)(to - from) < sizeof(buf) ? (size_t)(to - from) : sizeof(buf);
+		assert_int_equal(fread(buf, 1, n, in), n);
+		assert_int_equal(fwrite(buf, 1, n, out), n);
+		from += (long)n;
+	}
+	fclose(in);
+	fclose(out);
+}
+
+/* copytruncate as logrotate does it, with a glob that matches the copy: the
+ * copy is created empty and filled while the tailer looks (runs between the
+ * pieces), the writer goes on meanwhile, then the original is truncated. The
+ * copy is held until the truncation and read from where the original was. */
+static void
+test_copytruncate_copy_seen_filling(void **state)
+{
+	struct fx *x = *state;
+	struct stat sb;
+
+	snprintf(x->glob, sizeof(x->glob), "%s/app.log*", x->dir);
+	start(x);
+	append(x->path, 0, 100);
+	drive(x, 300);
+	append(x->path, 100, 200);            /* unread when the copy starts */
+	assert_int_equal(stat(x->path, &sb), 0);
+	append_raw(x->path1, "");              /* created empty */
+	drive(x, 100);
+	copy_part(x->path, x->path1, 0, 50);
+	drive(x, 100);
+	copy_part(x->path, x->path1, 50, sb.st_size / 2);
+	append(x->path, 200, 210);            /* the writer goes on during the copy */
+	drive(x, 100);
+	copy_part(x->path, x->path1, sb.st_size / 2, sb.st_size);
+	drive(x, 100);
+	/* lines 200..209 are in the original only: logrotate's own race; the
+	 * tailer may have read them before the truncation (in this test it has) */
+	assert_int_equal(truncate(x->path, 0), 0);
+	append(x->path, 210, 260);
+	drive(x, 3000);
+	assert_exactly_once(&x->sink, 260);
+	assert_int_equal(tailer_stats(x->t)->truncations, 1);
+	assert_int_equal(tailer_stats(x->t)->copies_found, 1);
+}
+
+/* A copy that is never followed by a truncation (cp app.log app.log.1):
+ * held while it may grow, then followed from its end: its lines are the
+ * original's, read there; lines written to it later are read. A file next to
+ * it that starts with the same lines but goes on with lines of its own is
+ * placed as a new file: its first lines arrive as its own. */
+static void
+test_copy_without_truncation(void **state)
+{
+	struct fx *x = *state;
+	char other[160], cmd[320];
+	int want[160] = { 0 }, num;
+
+	snprintf(x->glob, sizeof(x->glob), "%s/*", x->dir);
+	snprintf(other, sizeof(other), "%s/other.log", x->dir);
+	start(x);
+	append(x->path, 0, 100);
+	drive(x, 300);
+	snprintf(cmd, sizeof(cmd), "head -n 40 '%s' > '%s' && head -n 5 '%s' > '%s'", x->path,
+	    x->path1, x->path, other);
+	assert_int_equal(system(cmd), 0);
+	drive(x, 200);
+	append(other, 100, 120);              /* from here other.log is its own file */
+	append(x->path, 120, 150);
+	drive(x, 3000);
+	append(x->path1, 150, 160);           /* written to the copy later: new lines */
+	drive(x, 1000);
+	for (int i = 0; i < 160; i++)
+		want[i] = i < 5 ? 2 : 1;      /* 0..4: in app.log and in other.log */
+	for (size_t i = 0; i < x->sink.nrecs; i++) {
+		assert_int_equal(sscanf(x->sink.recs[i].body, "line %d", &num), 1);
+		assert_true(num >= 0 && num < 160);
+		want[num]--;
+	}
+	for (int i = 0; i < 160; i++)
+		if (want[i] != 0)
+			print_message("line %d: %d arrivals too few\n", i, want[i]);
+	for (int i = 0; i < 160; i++)
+		assert_int_equal(want[i], 0);
+}
+
 static void
 test_truncate_grows_past(void **state)
 {
@@ -837,6 +932,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_rename_create_rotation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_copytruncate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_copytruncate_copy_not_matched, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_copytruncate_copy_seen_filling, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_copy_without_truncation, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_truncate_grows_past, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_delete_while_open, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_crash_restart_resumes, setup, teardown),
