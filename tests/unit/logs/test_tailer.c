@@ -359,7 +359,7 @@ static void
 test_copy_without_truncation(void **state)
 {
 	struct fx *x = *state;
-	char other[160], cmd[320];
+	char other[160], cmd[700];
 	int want[160] = { 0 }, num;
 
 	snprintf(x->glob, sizeof(x->glob), "%s/*", x->dir);
