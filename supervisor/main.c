@@ -149,6 +149,7 @@ sv_init(struct sv *sv, const char *path, int foreground)
 		log_error("agent id: %s", tfo_strerror(e));
 		return -1;
 	}
+	sv_run_begin(sv);
 	if (runtime_dir(sv) == -1 || (sv->base = event_base_new()) == NULL ||
 	    signals_init(sv) == -1 || sv_workers_init(sv) == -1)
 		return -1;

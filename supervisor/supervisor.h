@@ -92,7 +92,8 @@ struct sv {
 	char notify_status[64];       /* last STATUS= sent */
 	uint64_t watchdog_usec;
 	struct sv_ctl *ctl;
-	uint64_t next_incarnation;
+	uint64_t run_base;           /* this run's incarnations: run_base | spawn number */
+	uint32_t spawns;             /* spawns in this run */
 #ifdef TFO_TEST_HOOKS
 	struct sv_worker *test_worker;   /* the one pending test-action */
 	struct event *ev_test;           /* its timeout */
@@ -127,6 +128,17 @@ struct sv_sandbox {
 };
 int sv_proc_status_parse(const char *text, size_t len, struct sv_sandbox *sb);
 int sv_proc_status_read(pid_t pid, struct sv_sandbox *sb);
+
+/* incarnation.c - worker incarnations never reused (docs/buffer.md): 64 bits
+ * = run counter (persisted in the state dir) | random nonce | spawn number */
+#define SV_RUN_BITS 24
+#define SV_NONCE_BITS 16
+#define SV_SPAWN_BITS 24
+#define SV_RUN_MAX ((1ull << SV_RUN_BITS) - 1)
+/* sv_run_begin - count this run in the state dir (synced) before any spawn */
+void sv_run_begin(struct sv *sv);
+/* sv_next_incarnation - the incarnation of the next spawn */
+uint64_t sv_next_incarnation(struct sv *sv);
 
 /* workers.c - spawn, fd 3, exits, restarts, shutdown */
 int sv_workers_init(struct sv *sv);

@@ -281,7 +281,7 @@ sv_worker_start(struct sv_worker *w)
 	evtimer_del(w->ev_timer);
 	if (sv->no_spawn || sv->shutdown_phase || !w->enabled || w->pid > 0)
 		return;
-	w->incarnation = ++sv->next_incarnation;
+	w->incarnation = sv_next_incarnation(sv);
 	w->kill_why = SV_KILL_NONE;
 	w->ready_ms = 0;
 	w->ping_nonce = 0;

@@ -5,3 +5,6 @@ tfo_unit_test(test_sv_policy
 tfo_unit_test(test_control_chan
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/supervisor/test_control_chan.c
   LIBS tfo_worker)
+tfo_unit_test(test_sv_incarnation
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/supervisor/test_incarnation.c
+  LIBS tfo_supervisor_core)
