@@ -275,6 +275,7 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 	if ((n = tfo_store_expire(b->st)) > 0)
 		log_warn("store: %zu entries older than max_age dropped", n);
 	commit_group(b);
+	tfo_store_flush_logs(b->st);
 	if ((b->since_compact_ms += b->tick_ms) >= COMPACT_MS) {
 		b->since_compact_ms = 0;
 		tfo_store_compact(b->st);
@@ -401,6 +402,7 @@ buffer_stats(struct tfo_worker *w, struct tfo_stats *ts, void *arg)
 	tfo_stats_num(ts, "oldest_age_s", s.oldest_age_s);
 	tfo_stats_num(ts, "puts", (double)s.puts);
 	tfo_stats_num(ts, "dup_puts", (double)s.dup_puts);
+	tfo_stats_num(ts, "dup_gaps", (double)s.dup_gaps);
 	tfo_stats_num(ts, "busy", (double)s.busy);
 	tfo_stats_num(ts, "points_in", (double)s.points_in);
 	tfo_stats_num(ts, "fetches", (double)s.fetches);

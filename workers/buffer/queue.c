@@ -291,6 +291,25 @@ stage(struct tfo_store *st, const struct tfo_store_put *p, const struct tfo_stor
 	return 0;
 }
 
+/*
+ * dup_gap - a "duplicate" below the last seq acknowledged to its incarnation.
+ * A collector resends only its last put (bufclient.h), so this is no resend:
+ * a bug or a forged put. It is answered as a duplicate (storing it could
+ * double data), but never silently: counted and logged, once per burst.
+ */
+static void
+dup_gap(struct tfo_store *st, const struct tfo_store_put *p)
+{
+	const ProtobufCEnumValue *v =
+	    protobuf_c_enum_descriptor_get_value(&tfo__v1__role__descriptor, (int)p->role);
+
+	st->s.dup_gaps++;
+	tfo_logrepeat(&st->gaplog, TFO_LOG_WARN, "ingest: %s incarnation %#llx sent puts below "
+	    "the last seq acknowledged to it: answered as duplicates, not stored (no resend "
+	    "does that: a bug or a forged put; dup_gaps)", v ? v->name : "role ?",
+	    (unsigned long long)p->incarnation);
+}
+
 enum tfo_put_result
 tfo_store_put(struct tfo_store *st, const struct tfo_store_put *p, const char **why)
 {
@@ -303,6 +322,8 @@ tfo_store_put(struct tfo_store *st, const struct tfo_store_put *p, const char **
 	d = &st->dd[p->role];
 	if (d->used && d->incarnation == p->incarnation && p->seq <= d->seq) {
 		st->s.dup_puts++;
+		if (p->seq != d->seq)
+			dup_gap(st, p);
 		return TFO_PUT_DUP;
 	}
 	/* Room for every entry's bookkeeping first, so that a put is staged

@@ -496,6 +496,12 @@ tfo_store_commit(struct tfo_store *st, char *errbuf, size_t errlen)
 /* ------------------------------------------------------------------ maintenance */
 
 void
+tfo_store_flush_logs(struct tfo_store *st)
+{
+	tfo_logrepeat_flush(&st->gaplog);
+}
+
+void
 tfo_store_compact(struct tfo_store *st)
 {
 	for (uint32_t s = 1; s < TFO_STORE_NSIG; s++) {

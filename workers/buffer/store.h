@@ -102,6 +102,7 @@ struct tfo_store_stats {
 	uint64_t bytes[TFO_STORE_NSIG];
 	double oldest_age_s;       /* of the oldest queued entry; 0 when empty */
 	uint64_t puts, dup_puts, busy, points_in;
+	uint64_t dup_gaps;         /* "duplicates" below their incarnation's last seq */
 	uint64_t fetches, acks, nacks, reoffers;
 	uint64_t commits, commit_errors;
 	uint64_t drops[TFO_STORE_NSIG][TFO_DROP_NREASONS];
@@ -170,6 +171,8 @@ void tfo_store_checkpoints_free(Tfo__V1__Checkpoint **cps, size_t n);
 
 /* tfo_store_expire - stage drops of entries older than max_age. Returns drops staged. */
 size_t tfo_store_expire(struct tfo_store *st);
+/* tfo_store_flush_logs - report repeats of a warning logged once a burst (timer) */
+void tfo_store_flush_logs(struct tfo_store *st);
 /* tfo_store_compact - compact the consumed key range of each signal if it grew. */
 void tfo_store_compact(struct tfo_store *st);
 

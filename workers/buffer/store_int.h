@@ -13,6 +13,7 @@
 
 #include <leveldb/c.h>
 
+#include "common/logrepeat.h"
 #include "workers/buffer/store.h"
 
 enum sbatch_state {
@@ -76,6 +77,7 @@ struct tfo_store {
 	uint64_t next_id;
 	uint32_t rr;               /* round robin for fetch of any signal */
 	struct tfo_store_stats s;
+	struct tfo_logrepeat gaplog;   /* puts below their incarnation's last seq */
 };
 
 uint64_t store_now(struct tfo_store *st);
