@@ -37,6 +37,13 @@ if(TFO_E2E_READY)
                    ${CMAKE_BINARY_DIR}/bin http)
   set_tests_properties(integration.e2e.metrics.http PROPERTIES
     LABELS "integration;e2e" TIMEOUT 120 SKIP_RETURN_CODE 77)
+  # issue 23: SIGTERM stop + start x5, a stop with the receiver down, kill -9 of
+  # the supervisor x5, one state dir, a steady writer: every line once.
+  add_test(NAME integration.e2e.restart
+           COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/e2e/test_restart.py
+                   ${CMAKE_BINARY_DIR}/bin --gap 2)
+  set_tests_properties(integration.e2e.restart PROPERTIES
+    LABELS "integration;e2e" TIMEOUT 240 SKIP_RETURN_CODE 77)
   # The gRPC far end is the Node receiver of tests/interop (its npm fixture).
   find_program(TFO_NODE node)
   if(TFO_NODE)
