@@ -81,7 +81,7 @@ static void
 test_runs_count_up(void **state)
 {
 	struct fx *f = *state;
-	uint64_t seen[20];
+	uint64_t seen[20] = { 0 };
 
 	for (int run = 0; run < 10; run++) {
 		sv_run_begin(&f->sv);
