@@ -1,6 +1,7 @@
 /*
  * config_worker.c - role names and the WorkerConfig each role receives on
- * fd 3: its own section only, secrets only for exporter and heartbeat.
+ * fd 3: its own section only, secrets only for the exporter (which also
+ * sends the heartbeat: heartbeat_relay).
  * Runs in tfo-supervisor (spawn and SIGHUP reload).
  */
 #include <stdalign.h>
@@ -263,6 +264,27 @@ build_buffer(struct tfo_worker_msg *m, const struct tfo_config *cfg)
 	m->wc.buffer = b;
 }
 
+/* build_relay - what the exporter needs to send tfo-heartbeat's beats; no
+ * interval or payload setting, so changing those restarts the heartbeat only */
+static Tfo__V1__HeartbeatConfig *
+build_relay(struct tfo_worker_msg *m, const struct tfo_config *cfg)
+{
+	Tfo__V1__HeartbeatConfig *h = wm_alloc(m, sizeof(*h));
+
+	if (h == NULL)
+		return NULL;
+	tfo__v1__heartbeat_config__init(h);
+	h->api_endpoint = wm_str(m, cfg->telemetryflow.api_endpoint);
+	h->timeout_ms = cfg->heartbeat.timeout_ms;
+	h->cloud_metadata = cfg->heartbeat.cloud_metadata;
+	h->cloud_metadata_url = wm_str(m, cfg->heartbeat.cloud_metadata_url);
+	h->api_key_id = wm_str(m, cfg->telemetryflow.api_key_id);
+	h->api_key_secret = wm_str(m, cfg->telemetryflow.api_key_secret);
+	h->tls = build_tls(m, &cfg->telemetryflow.tls);
+	m->wc.heartbeat_url = wm_url(m, cfg->agent.runtime_dir, "heartbeat.ipc");
+	return h;
+}
+
 /* build_exporter - endpoints[] in order, or the single endpoint */
 static void
 build_exporter(struct tfo_worker_msg *m, const struct tfo_config *cfg)
@@ -292,6 +314,8 @@ build_exporter(struct tfo_worker_msg *m, const struct tfo_config *cfg)
 	e->max_in_flight = cfg->exporter.max_in_flight;
 	m->wc.section_case = TFO__V1__WORKER_CONFIG__SECTION_EXPORTER;
 	m->wc.exporter = e;
+	if (cfg->heartbeat.enabled)
+		m->wc.heartbeat_relay = build_relay(m, cfg);
 }
 
 static void
@@ -308,12 +332,11 @@ build_heartbeat(struct tfo_worker_msg *m, const struct tfo_config *cfg)
 	h->include_system_info = cfg->heartbeat.include_system_info;
 	h->cloud_metadata = cfg->heartbeat.cloud_metadata;
 	h->cloud_metadata_url = wm_str(m, cfg->heartbeat.cloud_metadata_url);
-	h->api_key_id = wm_str(m, cfg->telemetryflow.api_key_id);
-	h->api_key_secret = wm_str(m, cfg->telemetryflow.api_key_secret);
-	h->tls = build_tls(m, &cfg->telemetryflow.tls);
+	/* no keys, no TLS: tfo-exporter sends the beats (heartbeat_relay) */
 	h->proc_root = wm_str(m, cfg->agent.proc_root);
 	m->wc.section_case = TFO__V1__WORKER_CONFIG__SECTION_HEARTBEAT;
 	m->wc.heartbeat = h;
+	m->wc.heartbeat_url = wm_url(m, cfg->agent.runtime_dir, "heartbeat.ipc");
 }
 
 struct tfo_worker_msg *

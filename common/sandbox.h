@@ -20,8 +20,11 @@
  * (or reads and writes) and the TCP ports it connects to. */
 struct tfo_sandbox_path {
 	char *path;
-	int rw;
+	int rw;          /* 0 read, 1 read-write, TFO_SANDBOX_SOCKDIR */
 };
+
+/* read, make unix sockets, remove files: a directory a role only listens in */
+#define TFO_SANDBOX_SOCKDIR 2
 
 struct tfo_sandbox_rules {
 	struct tfo_sandbox_path paths[TFO_SANDBOX_MAX_RULES];

@@ -57,6 +57,9 @@ struct ll_net_port {
 #define LL_RW (LL_RO | LANDLOCK_ACCESS_FS_WRITE_FILE | LANDLOCK_ACCESS_FS_REMOVE_DIR | \
 	LANDLOCK_ACCESS_FS_REMOVE_FILE | LANDLOCK_ACCESS_FS_MAKE_DIR | \
 	LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_MAKE_SOCK | LL_FS_REFER | LL_FS_TRUNCATE)
+/* a listener's directory: its socket file, and the stale one of a dead
+ * predecessor removed (nng does it before bind) */
+#define LL_SOCKDIR (LL_RO | LANDLOCK_ACCESS_FS_MAKE_SOCK | LANDLOCK_ACCESS_FS_REMOVE_FILE)
 
 int
 tfo_landlock_abi(void)
@@ -96,7 +99,8 @@ add_path(int rs, const struct tfo_sandbox_path *p, uint64_t handled)
 		}
 		return -1;
 	}
-	pb.allowed_access = (p->rw ? LL_RW : LL_RO) & handled;
+	pb.allowed_access = (p->rw == TFO_SANDBOX_SOCKDIR ? LL_SOCKDIR : p->rw ? LL_RW : LL_RO) &
+	    handled;
 	if (fstat(fd, &st) == 0 && !S_ISDIR(st.st_mode))
 		pb.allowed_access &= LL_FILE_RIGHTS;
 	pb.parent_fd = fd;

@@ -101,8 +101,11 @@ static const struct tfo_sandbox_profile profiles[] = {
 	{ .role = "logs", .features = TFO_SB_INOTIFY },
 	{ .role = "buffer", .features = TFO_SB_FS_WRITE | TFO_SB_LISTEN | TFO_SB_STATFS,
 	  .writes_files = 1 },
-	{ .role = "exporter", .features = TFO_SB_INET | TFO_SB_NETLINK },
-	{ .role = "heartbeat", .features = TFO_SB_INET | TFO_SB_NETLINK | TFO_SB_STATFS },
+	/* the one role with network egress; it listens on heartbeat.ipc for
+	 * the beats it sends for tfo-heartbeat */
+	{ .role = "exporter", .features = TFO_SB_INET | TFO_SB_NETLINK | TFO_SB_LISTEN },
+	/* no AF_INET/AF_INET6: netlink only, for getifaddrs (interface addresses) */
+	{ .role = "heartbeat", .features = TFO_SB_NETLINK | TFO_SB_STATFS },
 #ifdef TFO_TEST_HOOKS
 	{ .role = "testworker" },
 #endif

@@ -103,6 +103,12 @@ tfo_worker_landlock_rw(struct tfo_worker *w, const char *path)
 }
 
 void
+tfo_worker_landlock_sockdir(struct tfo_worker *w, const char *path)
+{
+	landlock_add(w, path, TFO_SANDBOX_SOCKDIR);
+}
+
+void
 tfo_worker_landlock_connect_tcp(struct tfo_worker *w, uint16_t port)
 {
 	enum tfo_err e = tfo_sandbox_rules_add_port(&w->sb, port);

@@ -78,6 +78,8 @@ Tfo__V1__Control *tfo_control_decode(const void *buf, size_t len, enum tfo_err *
 /* Landlock rules a role declares in pre_init (applied after the drop). */
 void tfo_worker_landlock_ro(struct tfo_worker *w, const char *path);
 void tfo_worker_landlock_rw(struct tfo_worker *w, const char *path);
+/* read, make unix sockets, remove files (an ipc listener's directory) */
+void tfo_worker_landlock_sockdir(struct tfo_worker *w, const char *path);
 void tfo_worker_landlock_connect_tcp(struct tfo_worker *w, uint16_t port);
 
 #endif

@@ -244,6 +244,7 @@ send_config(struct sv_worker *w, int fd)
 	wc->ingest_peer_uids = ingest;
 	wc->n_ingest_peer_uids = 3;
 	wc->export_peer_uid = sv->w[TFO_ROLE_EXPORTER].uid;
+	wc->heartbeat_peer_uid = sv->w[TFO_ROLE_HEARTBEAT].uid;
 	m.version = TFO__V1__PROTO_VERSION__TFO_PROTO_VERSION;
 	m.msg_case = TFO__V1__CONTROL__MSG_CONFIG;
 	m.config = wc;

@@ -19,10 +19,12 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
+#include <linux/netlink.h>
 
 #include "common/sandbox.h"
 #include "supervisor/supervisor.h"
@@ -149,10 +151,10 @@ test_modes_and_profiles(void **state)
 	for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++) {
 		const struct tfo_sandbox_profile *p = tfo_sandbox_profile(roles[i]);
 		assert_non_null(p);
-		/* only the buffer writes files; only exporter/heartbeat talk TCP */
+		/* only the buffer writes files; only the exporter talks TCP (it
+		 * sends the heartbeat too) */
 		assert_int_equal(p->writes_files, strcmp(roles[i], "buffer") == 0);
-		assert_int_equal(!!(p->features & TFO_SB_INET), strcmp(roles[i], "exporter") == 0 ||
-		    strcmp(roles[i], "heartbeat") == 0);
+		assert_int_equal(!!(p->features & TFO_SB_INET), strcmp(roles[i], "exporter") == 0);
 	}
 	assert_null(tfo_sandbox_profile("nosuchrole"));
 	assert_null(tfo_sandbox_profile(NULL));
@@ -226,6 +228,54 @@ child_landlock(void *arg)
 	return 0;
 }
 
+/* child_sockdir - sockets only in dir: bind a unix socket and remove it,
+ * but make no regular file or directory there */
+static int
+child_sockdir(void *arg)
+{
+	const char *dir = arg;
+	struct tfo_sandbox_rules r = { 0 };
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	char path[512], report[96];
+	int fd;
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1 ||
+	    tfo_sandbox_rules_add_path(&r, dir, TFO_SANDBOX_SOCKDIR) != TFO_OK ||
+	    tfo_landlock_apply(&r, report, sizeof(report)) != TFO_OK)
+		return 10;
+	if (tfo_landlock_abi() < 0)
+		return 0;
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/s.ipc", dir);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM, 0)) == -1 ||
+	    bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1)
+		return 11;
+	close(fd);
+	if (unlink(sa.sun_path) == -1)
+		return 12;
+	snprintf(path, sizeof(path), "%s/file", dir);
+	if (open(path, O_WRONLY | O_CREAT, 0600) != -1 || errno != EACCES)
+		return 13;
+	snprintf(path, sizeof(path), "%s/sub", dir);
+	if (mkdir(path, 0700) != -1 || errno != EACCES)
+		return 14;
+	tfo_sandbox_rules_fini(&r);
+	return 0;
+}
+
+static void
+test_landlock_sockdir(void **state)
+{
+	char dir[] = "/tmp/tfo-sandbox-unit-XXXXXX";
+	int st;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	st = in_child(child_sockdir, dir);
+	rmdir(dir);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+}
+
 static void
 test_landlock_child(void **state)
 {
@@ -285,6 +335,50 @@ test_seccomp_child(void **state)
 	}
 	for (size_t i = 0; i < sizeof(killed) / sizeof(killed[0]); i++) {
 		st = in_child(child_seccomp, (void *)killed[i]);
+		assert_true(WIFSIGNALED(st));
+		assert_int_equal(WTERMSIG(st), SIGSYS);
+	}
+}
+
+/* child_heartbeat_profile - the heartbeat profile in kill mode: it keeps
+ * unix and netlink (getifaddrs) sockets; an inet socket is not reached */
+static int
+child_heartbeat_profile(void *arg)
+{
+	const char *what = arg;
+	int fd;
+
+	if (tfo_seccomp_apply(tfo_sandbox_profile("heartbeat"), TFO_SECCOMP_KILL) != TFO_OK)
+		return 10;
+	if (strcmp(what, "unix") == 0)
+		return socket(AF_UNIX, SOCK_SEQPACKET, 0) >= 0 ? 0 : 11;
+	if (strcmp(what, "netlink") == 0)
+		return (fd = socket(AF_NETLINK, SOCK_RAW, NETLINK_ROUTE)) >= 0 &&
+		    getsockname(fd, &(struct sockaddr){ 0 }, &(socklen_t){ sizeof(struct sockaddr) }) == 0 ?
+		    0 : 12;
+	if (strcmp(what, "inet") == 0)
+		(void)socket(AF_INET, SOCK_STREAM, 0);
+	else if (strcmp(what, "inet6") == 0)
+		(void)socket(AF_INET6, SOCK_DGRAM, 0);
+	return 20;
+}
+
+/* The heartbeat has no network: AF_INET and AF_INET6 kill it (issue 18). */
+static void
+test_heartbeat_profile_child(void **state)
+{
+	static const char *const ok[] = { "unix", "netlink" };
+	static const char *const killed[] = { "inet", "inet6" };
+	int st;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		st = in_child(child_heartbeat_profile, (void *)ok[i]);
+		assert_true(WIFEXITED(st));
+		assert_int_equal(WEXITSTATUS(st), 0);
+	}
+	for (size_t i = 0; i < sizeof(killed) / sizeof(killed[0]); i++) {
+		st = in_child(child_heartbeat_profile, (void *)killed[i]);
 		assert_true(WIFSIGNALED(st));
 		assert_int_equal(WTERMSIG(st), SIGSYS);
 	}
@@ -427,9 +521,11 @@ main(void)
 		cmocka_unit_test(test_kmsg_parse_reuse),
 		cmocka_unit_test(test_modes_and_profiles),
 		cmocka_unit_test(test_landlock_child),
+		cmocka_unit_test(test_landlock_sockdir),
 		cmocka_unit_test(test_seccomp_child),
 		cmocka_unit_test(test_process_profile),
 		cmocka_unit_test(test_process_profile_child),
+		cmocka_unit_test(test_heartbeat_profile_child),
 		cmocka_unit_test(test_apply_landlock_or_not),
 	};
 

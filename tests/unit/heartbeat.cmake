@@ -1,13 +1,19 @@
-# unit.heartbeat: payload fields and values on fixture roots, sender retry
-# logic against an in-test HTTP server, cloud metadata against a local fake.
+# unit.heartbeat: payload fields and values on fixture roots; the POST and the
+# cloud metadata lookups tfo-exporter makes for the heartbeat (hbsend.c,
+# hbcloud.c) against an in-test HTTP server; the hand-off over heartbeat.ipc
+# (link.c -> hbrelay.c) with its peer checks, deadlines and hostile requests.
 tfo_unit_test(test_hb_payload
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/heartbeat/test_payload.c
   LIBS tfo_heartbeat)
 tfo_unit_test(test_hb_sender
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/heartbeat/test_sender.c
           ${CMAKE_CURRENT_LIST_DIR}/heartbeat/httpd.c
-  LIBS tfo_heartbeat Threads::Threads)
+  LIBS tfo_exporter_hb Threads::Threads)
 tfo_unit_test(test_hb_cloud
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/heartbeat/test_cloud.c
           ${CMAKE_CURRENT_LIST_DIR}/heartbeat/httpd.c
-  LIBS tfo_heartbeat Threads::Threads)
+  LIBS tfo_exporter_hb Threads::Threads)
+tfo_unit_test(test_hb_link
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/heartbeat/test_link.c
+          ${CMAKE_CURRENT_LIST_DIR}/heartbeat/httpd.c
+  LIBS tfo_heartbeat_link tfo_heartbeat tfo_exporter_hb Threads::Threads)

@@ -1,7 +1,8 @@
 /*
  * main.c - tfo-exporter: pulls batches from tfo-buffer's export channel and
  * delivers them as OTLP/gRPC or OTLP/HTTP, acking only what the endpoint
- * accepted (DESIGN §5, docs/exporter.md). Runs as tfo-exporter, network only.
+ * accepted (DESIGN §5, docs/exporter.md); relays tfo-heartbeat's beats
+ * (hbworker.c). Runs as tfo-exporter, the one role with network egress.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -14,6 +15,7 @@
 #include "common/log.h"
 #include "common/worker.h"
 #include "workers/exporter/bufsource.h"
+#include "workers/exporter/hbworker.h"
 #include "workers/exporter/pipeline.h"
 
 #define BUF_TIMEOUT_MS 5000
@@ -32,6 +34,7 @@ struct exporter {
 	struct tfo_exp_pipeline *p;
 	struct pem ca, cert, key;
 	struct event *deadline;
+	struct tfo_exp_hb hb;           /* the heartbeat relay (hbworker.c) */
 };
 
 static const int exporter_caps[] = { -1 };
@@ -164,6 +167,7 @@ exporter_pre_init(struct tfo_worker *w, const Tfo__V1__WorkerConfig *cfg, void *
 	}
 	if (config_apply(x, cfg) != 0 || sandbox_declare(x, w) != 0)
 		return -1;
+	tfo_exp_hb_declare(&x->hb, w, cfg);
 	tls = cfg->exporter->tls;
 	if (tls && (pem_read(&x->ca, tls->ca_file, "ca_file") != 0 ||
 	    pem_read(&x->cert, tls->cert_file, "cert_file") != 0 ||
@@ -194,6 +198,7 @@ exporter_post_init(struct tfo_worker *w, const Tfo__V1__WorkerConfig *cfg, void 
 	if (tc->insecure_skip_verify)
 		log_warn("exporter.tls.insecure_skip_verify is set: the endpoint's certificate "
 		    "and host name are NOT verified");
+	tfo_exp_hb_start(&x->hb, tc);
 	if ((e = tfo_exp_bufsource_open(&x->bs, cfg->export_url, BUF_TIMEOUT_MS)) != TFO_OK) {
 		log_error("export channel %s: %s", cfg->export_url, tfo_strerror(e));
 		return -1;
@@ -282,6 +287,7 @@ exporter_fini(struct tfo_worker *w, void *arg)
 	struct exporter *x = arg;
 
 	(void)w;
+	tfo_exp_hb_stop(&x->hb);
 	tfo_exp_pipeline_free(x->p);
 	x->p = NULL;
 	if (x->deadline)
@@ -303,6 +309,7 @@ exporter_stats(struct tfo_worker *w, struct tfo_stats *ts, void *arg)
 	char name[64];
 
 	(void)w;
+	tfo_exp_hb_stats(&x->hb, ts);
 	if (x->p == NULL)
 		return;
 	tfo_exp_pipeline_stats(x->p, &st);

@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/procfs.h"
 
 #define HB_BUF (256 * 1024)
@@ -39,15 +40,42 @@ struct hb_collector {
 uint64_t
 hb_now_ns(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	return tfo_mono_ns();
 }
 
 const char *hb_collector_root(const struct hb_collector *c) { return c->root; }
 struct hb_io_prev *hb_collector_io_prev(struct hb_collector *c) { return &c->io; }
 struct tfo_cloud_info *hb_collector_cloud(struct hb_collector *c) { return &c->cloud; }
+
+/* cloud_field - a sibling's string into a payload field: printable ASCII
+ * without JSON's quote and backslash, cut to the field */
+static size_t
+cloud_field(char *dst, size_t cap, const char *src)
+{
+	size_t j = 0;
+
+	for (const char *p = src ? src : ""; *p != '\0' && j + 1 < cap; p++)
+		if (*p >= 0x20 && *p < 0x7f && *p != '"' && *p != '\\')
+			dst[j++] = *p;
+	dst[j] = '\0';
+	return j;
+}
+
+int
+hb_cloud_merge(struct tfo_cloud_info *ci, const Tfo__V1__CloudInfo *in)
+{
+	struct tfo_cloud_info got;
+
+	memset(&got, 0, sizeof(got));
+	if (cloud_field(got.provider, sizeof(got.provider), in->provider) == 0 ||
+	    cloud_field(got.instance_id, sizeof(got.instance_id), in->instance_id) == 0)
+		return -1;
+	cloud_field(got.instance_type, sizeof(got.instance_type), in->instance_type);
+	cloud_field(got.region, sizeof(got.region), in->region);
+	cloud_field(got.zone, sizeof(got.zone), in->zone);
+	*ci = got;
+	return 0;
+}
 
 char *
 hb_collector_buf(struct hb_collector *c, size_t *cap)

@@ -9,6 +9,7 @@
 #include <stdint.h>
 
 #include "common/err.h"
+#include "tfo/v1/tfo.pb-c.h"
 #include "workers/heartbeat/sysinfo.h"
 
 struct hb_collector;
@@ -28,6 +29,9 @@ enum tfo_err hb_collect(struct hb_collector *c, struct hb_sysinfo *si);
 
 /* hb_collector_cloud - the cloud info in use; metadata results merge into it */
 struct tfo_cloud_info *hb_collector_cloud(struct hb_collector *c);
+/* hb_cloud_merge - what tfo-exporter's metadata lookup found replaces ci
+ * (strings cleaned and cut); -1, ci untouched, without provider and id */
+int hb_cloud_merge(struct tfo_cloud_info *ci, const Tfo__V1__CloudInfo *in);
 
 /* Internal: shared between collect.c and collect_io.c. */
 struct hb_io_prev {

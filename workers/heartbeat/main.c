@@ -1,35 +1,42 @@
 /*
  * main.c - tfo-heartbeat (runs as tfo-heartbeat): every heartbeat.interval,
- * after a random delay of up to 10 % of it, collect SystemInfo and POST it to
- * {api_endpoint}/agents/{agentId}/heartbeat. Network + /proc read only.
+ * after a random delay of up to 10 % of it, collect SystemInfo and hand the
+ * beat to tfo-exporter over heartbeat.ipc, which POSTs it to
+ * {api_endpoint}/agents/{agentId}/heartbeat and answers with the outcome.
+ * /proc, /sys, /etc read only; no network of its own (DESIGN §1).
  */
 #include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <time.h>
 
-#include <curl/curl.h>
-
 #include "common/agentid.h"
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/worker.h"
-#include "workers/heartbeat/cloudmeta.h"
 #include "workers/heartbeat/collect.h"
+#include "workers/heartbeat/link.h"
+#include "workers/heartbeat/outcome.h"
 #include "workers/heartbeat/payload.h"
-#include "workers/heartbeat/sender.h"
 
 #define DEFAULT_INTERVAL_MS 60000u
 #define DEFAULT_TIMEOUT_MS 10000u
 #define CLOUD_RETRY_NS (3600ull * 1000000000ull)
+/* the exporter answers at the beat's deadline at the latest; the answer's way back */
+#define ANSWER_MARGIN_MS 500u
+/* a metadata lookup: up to 6 requests of 1 s when providers answer slowly */
+#define CLOUD_WAIT_MS 8000u
 
 struct hb {
 	struct tfo_worker *w;
 	const Tfo__V1__HeartbeatConfig *cfg;
 	struct hb_collector *col;
-	struct hb_sender *snd;
+	struct hb_link *link;
+	struct hb_outcome out;
 	struct event *beat;
-	uint32_t interval_ms;
-	bool curl_ready, cloud_done;
+	uint32_t interval_ms, timeout_ms;
+	uint64_t seq;
+	bool cloud_done;
 	uint64_t cloud_next_ns;
 };
 
@@ -54,79 +61,111 @@ schedule(struct hb *h, uint32_t delay_ms)
 	evtimer_add(h->beat, &tv);
 }
 
-/* cloud_lookup - metadata service, only when configured; retried hourly */
+/* on_result - the exporter's answer to a beat (a sibling: a wrong answer is
+ * fatal, the supervisor restarts us) */
 static void
-cloud_lookup(struct hb *h)
+on_result(void *arg, enum tfo_err e, const Tfo__V1__HeartbeatReply *rep)
 {
+	struct hb *h = arg;
+
+	if (e == TFO_EPROTO || e == TFO_EVERSION)
+		fatalx("heartbeat: tfo-exporter answered a beat with a bad message: %s",
+		    tfo_strerror(e));
+	if (e != TFO_OK) {
+		hb_outcome_failed(&h->out, "tfo-exporter did not take the beat: ", e);
+		return;
+	}
+	if (rep->msg_case != TFO__V1__HEARTBEAT_REPLY__MSG_RESULT || rep->result->seq != h->seq)
+		fatalx("heartbeat: tfo-exporter answered beat %llu with something else",
+		    (unsigned long long)h->seq);
+	hb_outcome_result(&h->out, rep->result);
+}
+
+/* send_beat - collect, encode, hand over; the deadline travels with the beat */
+static void
+send_beat(struct hb *h)
+{
+	Tfo__V1__HeartbeatRequest req = TFO__V1__HEARTBEAT_REQUEST__INIT;
+	Tfo__V1__Beat b = TFO__V1__BEAT__INIT;
+	struct hb_sysinfo si;
+	enum tfo_err e;
+	char *body;
+
+	if (hb_collect(h->col, &si) != TFO_OK) {
+		hb_outcome_failed(&h->out, "collection failed: ", TFO_ENOMEM);
+		return;
+	}
+	body = hb_payload_body(&si, h->cfg->include_system_info);
+	hb_sysinfo_free(&si);
+	if (body == NULL || strlen(body) > HB_LINK_BODY_MAX) {
+		hb_outcome_failed(&h->out, "payload not built: ", body ? TFO_ERANGE : TFO_ENOMEM);
+		free(body);
+		return;
+	}
+	b.seq = ++h->seq;
+	b.body.data = (uint8_t *)body;
+	b.body.len = strlen(body);
+	b.deadline_ms = tfo_mono_ms() + h->timeout_ms;
+	req.msg_case = TFO__V1__HEARTBEAT_REQUEST__MSG_BEAT;
+	req.beat = &b;
+	e = hb_link_call(h->link, &req, h->timeout_ms + ANSWER_MARGIN_MS, on_result, h);
+	free(body);
+	if (e != TFO_OK)
+		hb_outcome_failed(&h->out, "beat not handed over: ", e);
+}
+
+/* on_cloud - the metadata the exporter found merges into the DMI answer */
+static void
+on_cloud(void *arg, enum tfo_err e, const Tfo__V1__HeartbeatReply *rep)
+{
+	struct hb *h = arg;
 	struct tfo_cloud_info *ci = hb_collector_cloud(h->col);
 
-	if (!h->cfg->cloud_metadata || h->cloud_done || hb_now_ns() < h->cloud_next_ns)
-		return;
-	if (hb_cloud_fetch(h->cfg->cloud_metadata_url, HB_CLOUD_TIMEOUT_MS, ci) == TFO_OK) {
+	if (e == TFO_EPROTO || e == TFO_EVERSION ||
+	    (e == TFO_OK && rep->msg_case != TFO__V1__HEARTBEAT_REPLY__MSG_CLOUD))
+		fatalx("heartbeat: tfo-exporter answered a cloud query with a bad message");
+	if (e == TFO_OK && rep->cloud->found && hb_cloud_merge(ci, rep->cloud) == 0) {
 		h->cloud_done = true;
 		log_info("heartbeat: cloud %s instance %s in %s", ci->provider, ci->instance_id,
 			 ci->region[0] ? ci->region : "?");
 	} else {
 		h->cloud_next_ns = hb_now_ns() + CLOUD_RETRY_NS;
-		log_debug("heartbeat: no cloud metadata service answered");
+		log_debug("heartbeat: no cloud metadata (%s)", e == TFO_OK ? "no service answered" :
+		    tfo_strerror(e));
 	}
+	send_beat(h);
+}
+
+/* cloud_wanted - metadata service, only when configured; retried hourly */
+static bool
+cloud_wanted(const struct hb *h)
+{
+	return h->cfg->cloud_metadata && !h->cloud_done && hb_now_ns() >= h->cloud_next_ns;
 }
 
 static void
 on_beat(evutil_socket_t fd, short what, void *arg)
 {
 	struct hb *h = arg;
-	struct hb_sysinfo si;
-	char *body;
 
 	(void)fd;
 	(void)what;
 	schedule(h, h->interval_ms + jitter_ms(h->interval_ms));
-	if (hb_sender_busy(h->snd)) {
+	if (hb_link_busy(h->link)) {
 		log_debug("heartbeat: previous beat still in flight, skipping one");
 		return;
 	}
-	cloud_lookup(h);
-	if (hb_collect(h->col, &si) != TFO_OK) {
-		log_warn("heartbeat: collection failed: out of memory");
-		return;
+	if (cloud_wanted(h)) {
+		Tfo__V1__HeartbeatRequest req = TFO__V1__HEARTBEAT_REQUEST__INIT;
+		Tfo__V1__CloudQuery q = TFO__V1__CLOUD_QUERY__INIT;
+
+		q.provider = hb_collector_cloud(h->col)->provider;
+		req.msg_case = TFO__V1__HEARTBEAT_REQUEST__MSG_CLOUD;
+		req.cloud = &q;
+		if (hb_link_call(h->link, &req, CLOUD_WAIT_MS, on_cloud, h) == TFO_OK)
+			return;
 	}
-	body = hb_payload_body(&si, h->cfg->include_system_info);
-	hb_sysinfo_free(&si);
-	if (body == NULL) {
-		log_warn("heartbeat: payload encoding failed: out of memory");
-		return;
-	}
-	hb_sender_post(h->snd, body, NULL, NULL);
-}
-
-/* url_port - the TCP port a URL connects to (scheme default included) */
-static int
-url_port(const char *url, uint16_t *port)
-{
-	CURLU *u = curl_url();
-	char *p = NULL;
-	long v = 0;
-
-	if (u != NULL && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-	    curl_url_get(u, CURLUPART_PORT, &p, CURLU_DEFAULT_PORT) == CURLUE_OK && p != NULL)
-		v = strtol(p, NULL, 10);
-	curl_free(p);
-	curl_url_cleanup(u);
-	if (v <= 0 || v > 65535)
-		return -1;
-	*port = (uint16_t)v;
-	return 0;
-}
-
-static void
-landlock_files(struct tfo_worker *w, const Tfo__V1__TlsConfig *t)
-{
-	const char *files[3] = { t ? t->ca_file : NULL, t ? t->cert_file : NULL, t ? t->key_file : NULL };
-
-	for (int i = 0; i < 3; i++)
-		if (files[i] != NULL && files[i][0] != '\0')
-			tfo_worker_landlock_ro(w, files[i]);
+	send_beat(h);
 }
 
 static int
@@ -134,7 +173,6 @@ hb_pre_init(struct tfo_worker *w, const Tfo__V1__WorkerConfig *cfg, void *arg)
 {
 	struct hb *h = arg;
 	const char *root;
-	uint16_t port;
 
 	h->w = w;
 	if (cfg->section_case != TFO__V1__WORKER_CONFIG__SECTION_HEARTBEAT || cfg->heartbeat == NULL) {
@@ -142,9 +180,9 @@ hb_pre_init(struct tfo_worker *w, const Tfo__V1__WorkerConfig *cfg, void *arg)
 		return -1;
 	}
 	h->cfg = cfg->heartbeat;
-	if (h->cfg->api_endpoint == NULL || h->cfg->api_endpoint[0] == '\0' || cfg->agent == NULL ||
-	    !tfo_agentid_valid(cfg->agent->id)) {
-		log_error("heartbeat: api_endpoint and a valid agent id are required");
+	if (cfg->agent == NULL || !tfo_agentid_valid(cfg->agent->id) || cfg->heartbeat_url == NULL ||
+	    cfg->heartbeat_url[0] == '\0') {
+		log_error("heartbeat: a valid agent id and heartbeat_url are required");
 		return -1;
 	}
 	root = h->cfg->proc_root && h->cfg->proc_root[0] ? h->cfg->proc_root : "/";
@@ -154,20 +192,7 @@ hb_pre_init(struct tfo_worker *w, const Tfo__V1__WorkerConfig *cfg, void *arg)
 	} else {
 		tfo_worker_landlock_ro(w, root);
 	}
-	tfo_worker_landlock_ro(w, "/etc");   /* os-release, machine-id, resolv.conf, CA bundle */
-	landlock_files(w, h->cfg->tls);
-	if (url_port(h->cfg->api_endpoint, &port) < 0) {
-		log_error("heartbeat: api_endpoint is not a URL");
-		return -1;
-	}
-	tfo_worker_landlock_connect_tcp(w, port);
-	if (h->cfg->cloud_metadata) {
-		if (h->cfg->cloud_metadata_url && h->cfg->cloud_metadata_url[0] &&
-		    url_port(h->cfg->cloud_metadata_url, &port) == 0)
-			tfo_worker_landlock_connect_tcp(w, port);
-		else
-			tfo_worker_landlock_connect_tcp(w, 80);
-	}
+	tfo_worker_landlock_ro(w, "/etc");   /* os-release, machine-id, timezone */
 	return 0;
 }
 
@@ -175,44 +200,24 @@ static int
 hb_post_init(struct tfo_worker *w, const Tfo__V1__WorkerConfig *cfg, void *arg)
 {
 	struct hb *h = arg;
-	const Tfo__V1__TlsConfig *t = h->cfg->tls;
 	const char *version = cfg->agent->version && cfg->agent->version[0] ? cfg->agent->version
 									  : TFO_VERSION;
-	struct hb_sender_cfg sc = {
-		.endpoint = h->cfg->api_endpoint,
-		.agent_id = cfg->agent->id,
-		.key_id = h->cfg->api_key_id,
-		.key_secret = h->cfg->api_key_secret,
-		.version = version,
-		.timeout_ms = h->cfg->timeout_ms ? h->cfg->timeout_ms : DEFAULT_TIMEOUT_MS,
-		.tls = {
-			.ca_file = t ? t->ca_file : NULL,
-			.cert_file = t ? t->cert_file : NULL,
-			.key_file = t ? t->key_file : NULL,
-			.min_version = t ? t->min_version : NULL,
-			.insecure_skip_verify = t ? t->insecure_skip_verify : false,
-		},
-	};
 
 	h->interval_ms = h->cfg->interval_ms ? h->cfg->interval_ms : DEFAULT_INTERVAL_MS;
-	if (sc.timeout_ms >= h->interval_ms)
-		sc.timeout_ms = h->interval_ms > 1 ? h->interval_ms - 1 : 1;   /* one beat at a time */
-	/* first retry after 1/8 of the beat's budget (50..500 ms): a few tries fit in it */
-	sc.backoff_ms = sc.timeout_ms / 8 < 50 ? 50 : sc.timeout_ms / 8 > 500 ? 500 : sc.timeout_ms / 8;
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
-		log_error("heartbeat: curl_global_init failed");
-		return -1;
-	}
-	h->curl_ready = true;
+	h->timeout_ms = h->cfg->timeout_ms ? h->cfg->timeout_ms : DEFAULT_TIMEOUT_MS;
+	if (h->timeout_ms >= h->interval_ms)
+		h->timeout_ms = h->interval_ms > 1 ? h->interval_ms - 1 : 1;   /* one beat at a time */
 	h->col = hb_collector_new(h->cfg->proc_root, cfg->agent->hostname, version);
-	h->snd = h->col ? hb_sender_new(tfo_worker_base(w), &sc) : NULL;
+	h->link = h->col ? hb_link_open(tfo_worker_base(w), cfg->heartbeat_url,
+	    cfg->export_peer_uid) : NULL;
 	h->beat = evtimer_new(tfo_worker_base(w), on_beat, h);
-	if (h->col == NULL || h->snd == NULL || h->beat == NULL) {
-		log_error("heartbeat: setup failed (bad endpoint URL or out of memory)");
+	if (h->col == NULL || h->link == NULL || h->beat == NULL) {
+		log_error("heartbeat: setup failed (%s: out of memory or no nng)", cfg->heartbeat_url);
 		return -1;
 	}
 	schedule(h, jitter_ms(h->interval_ms));
-	log_info("heartbeat: every %u ms to %s", h->interval_ms, h->cfg->api_endpoint);
+	log_info("heartbeat: every %u ms through tfo-exporter (%s)", h->interval_ms,
+	    cfg->heartbeat_url);
 	return 0;
 }
 
@@ -234,12 +239,10 @@ hb_fini(struct tfo_worker *w, void *arg)
 	struct hb *h = arg;
 
 	(void)w;
-	hb_sender_free(h->snd);
+	hb_link_close(h->link);
 	hb_collector_free(h->col);
 	if (h->beat != NULL)
 		event_free(h->beat);
-	if (h->curl_ready)
-		curl_global_cleanup();
 	memset(h, 0, sizeof(*h));
 }
 
@@ -247,12 +250,11 @@ static void
 hb_stats(struct tfo_worker *w, struct tfo_stats *st, void *arg)
 {
 	struct hb *h = arg;
-	const struct hb_stats *s;
+	const struct hb_stats *s = &h->out.st;
 
 	(void)w;
-	if (h->snd == NULL)
+	if (h->link == NULL)
 		return;
-	s = hb_sender_stats(h->snd);
 	tfo_stats_num(st, "heartbeat.sent", (double)s->sent);
 	tfo_stats_num(st, "heartbeat.failed", (double)s->failed);
 	tfo_stats_num(st, "heartbeat.retries", (double)s->retries);

@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "common/procfs.h"
-#include "workers/heartbeat/cloudmeta.h"
+#include "workers/exporter/hbcloud.h"
 #include "workers/heartbeat/collect.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -1,22 +1,36 @@
 #!/usr/bin/env python3
-"""The real tfo-heartbeat under the real tfo-supervisor (tfo-testworker in the
-other role slots), run as root. Usage: test_hb_supervisor.py BINDIR CASE.
+"""The real tfo-heartbeat, tfo-exporter (which sends the beats: the one role
+with network egress) and tfo-buffer under the real tfo-supervisor
+(tfo-testworker in the collector slots), run as root.
+Usage: test_hb_supervisor.py BINDIR CASE.
   beats     heartbeats reach tfo-sink with the agent id persisted in the state
-            dir, the headers, and the stats in tfoctl status
+            dir, the headers, and the stats on the heartbeat role in tfoctl
+            status; tfo-heartbeat holds no API key
   api_down  the API refuses connections: beats fail, nothing restarts, every
             other worker stays ready
+  stale     the exporter is frozen (SIGSTOP) past a beat's deadline: that
+            beat fails on the heartbeat role and is never sent once the
+            exporter runs again; later beats flow
+  egress    the whole tree, every role real, logs and heartbeat on: exactly
+            one process maps libcurl (tfo-exporter), no other holds an inet
+            socket, the API key is in the exporter's memory and not in the
+            heartbeat's, and the beats reach the API
 Every wait is bounded; assertions are on behaviour, not timing."""
 import json
 import os
 import pwd
+import signal
 import shutil
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+from http.server import BaseHTTPRequestHandler, HTTPServer
 
 BINDIR, CASE = sys.argv[1], sys.argv[2]
 ROLES = ["system", "process", "buffer", "exporter", "heartbeat"]
+REAL = ["buffer", "exporter", "heartbeat"]
 SECRET = "tfs_hb_supervisor_secret"
 
 
@@ -43,11 +57,12 @@ def skip_unless_possible():
 
 
 class Run:
-    def __init__(self, endpoint):
+    def __init__(self, endpoint, interval="1s", timeout="400ms", real=None, extra=""):
         self.dir = tempfile.mkdtemp(prefix="tfo-hbsv-")
         os.chmod(self.dir, 0o751)
         self.state = os.path.join(self.dir, "state")
         os.mkdir(self.state)
+        os.chmod(self.state, 0o755)
         self.sock = os.path.join(self.dir, "run", "control.ipc")
         self.cfg = os.path.join(self.dir, "tfo-agent.yaml")
         with open(os.open(self.cfg, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
@@ -59,18 +74,19 @@ telemetryflow:
   api_key_id: tfk_hb
   api_key_secret: {SECRET}
 heartbeat:
-  interval: 1s
-  timeout: 400ms
+  interval: {interval}
+  timeout: {timeout}
 supervisor:
   ping_interval: 200ms
-""")
+{extra}""")
         env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
         for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
             if k in os.environ:
                 env[k] = os.environ[k]
         for r in ROLES + ["logs"]:
             env["TFO_WORKER_" + r.upper()] = os.path.join(BINDIR, "tfo-testworker")
-        env["TFO_WORKER_HEARTBEAT"] = os.path.join(BINDIR, "tfo-heartbeat")
+        for r in real or REAL:
+            env["TFO_WORKER_" + r.upper()] = os.path.join(BINDIR, "tfo-" + r)
         self.log = os.path.join(self.dir, "supervisor.log")
         self.logf = open(self.log, "w")
         self.proc = subprocess.Popen([os.path.join(BINDIR, "tfo-supervisor"), "--foreground",
@@ -169,9 +185,160 @@ def case_api_down():
     check(SECRET not in log, "secret never logged")
 
 
+class Api(HTTPServer):
+    """A fake TelemetryFlow API that notes when each beat arrives and when
+    it was collected (systemInfo.collectionTime, unix seconds)."""
+    def __init__(self):
+        super().__init__(("127.0.0.1", 0), ApiHandler)
+        self.beats = []
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+
+class ApiHandler(BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        try:
+            collected = json.loads(body)["systemInfo"]["collectionTime"]
+        except (ValueError, KeyError, TypeError):
+            collected = None
+        self.server.beats.append((time.time(), collected, dict(self.headers)))
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"{}")
+
+    def log_message(self, *args):
+        pass
+
+
+def case_stale():
+    api = Api()
+    run = Run("http://127.0.0.1:%d/api/v1" % api.server_port, interval="5s", timeout="1s")
+    try:
+        s = run.wait(lambda s: stat(s["heartbeat"], "heartbeat.sent") >= 1, "a first beat")
+        exp = s["exporter"]["pid"]
+        sent, failed = stat(s["heartbeat"], "heartbeat.sent"), stat(s["heartbeat"], "heartbeat.failed")
+        os.kill(exp, signal.SIGSTOP)
+        try:
+            s = run.wait(lambda s: stat(s["heartbeat"], "heartbeat.failed") > failed,
+                         "a beat failed while the exporter is frozen", timeout=15)
+            time.sleep(2.5)          # the failed beat is now well past its 1 s deadline
+        finally:
+            os.kill(exp, signal.SIGCONT)
+        thawed = time.time()
+        s = run.wait(lambda s: stat(s["heartbeat"], "heartbeat.sent") > sent, "beats again",
+                     timeout=20)
+        check(s["exporter"]["pid"] == exp, "the exporter was not restarted")
+        check(s["heartbeat"].get("restarts", 0) == 0, "the heartbeat was not restarted")
+        check("tfo-exporter did not take the beat" in stat(s["heartbeat"], "heartbeat.last_error")
+              or stat(s["heartbeat"], "heartbeat.failed") > failed, "the frozen beat failed")
+    finally:
+        log = run.stop()
+        api.shutdown()
+    late = [(t - c) for t, c, _ in api.beats if c is not None and t >= thawed and t - c > 2.5]
+    check(not late, "a stale beat was sent after the exporter thawed: ages %s" % late)
+    check(len(api.beats) >= 2, "beats before and after the freeze")
+    check(log.count("tfo-exporter did not take the beat") == 1, "hand-off failure logged once")
+
+
+def maps_of(pid):
+    try:
+        with open("/proc/%d/maps" % pid) as f:
+            return f.read()
+    except OSError:
+        return ""
+
+
+def inet_inodes():
+    """socket inodes of every TCP/UDP socket (v4 and v6) of this netns"""
+    inodes = set()
+    for name in ("tcp", "tcp6", "udp", "udp6"):
+        try:
+            with open("/proc/net/" + name) as f:
+                for line in f.readlines()[1:]:
+                    inodes.add(line.split()[9])
+        except OSError:
+            pass
+    return inodes
+
+
+def inet_fds(pid):
+    inodes, n = inet_inodes(), 0
+    try:
+        for fd in os.listdir("/proc/%d/fd" % pid):
+            try:
+                t = os.readlink("/proc/%d/fd/%s" % (pid, fd))
+            except OSError:
+                continue
+            if t.startswith("socket:[") and t[8:-1] in inodes:
+                n += 1
+    except OSError:
+        pass
+    return n
+
+
+def memory_holds(pid, needle):
+    """whether needle is in any readable private mapping of pid (root)"""
+    with open("/proc/%d/maps" % pid) as f:
+        regions = f.read().splitlines()
+    with open("/proc/%d/mem" % pid, "rb", 0) as mem:
+        for line in regions:
+            parts = line.split()
+            lo, hi = (int(x, 16) for x in parts[0].split("-"))
+            path = parts[5] if len(parts) > 5 else ""
+            if "r" not in parts[1] or path.startswith("[v") or hi - lo > (256 << 20):
+                continue
+            try:
+                mem.seek(lo)
+                if needle in mem.read(hi - lo):
+                    return True
+            except (OSError, ValueError, OverflowError):
+                continue
+    return False
+
+
+def case_egress():
+    api = Api()
+    d = tempfile.mkdtemp(prefix="tfo-egress-logs-")
+    os.chmod(d, 0o755)
+    logf = os.path.join(d, "app.log")
+    with open(logf, "w") as f:
+        f.write("2026-01-01T00:00:00Z INFO egress line\n")
+    os.chmod(logf, 0o644)
+    roles = ROLES + ["logs"]
+    run = Run("http://127.0.0.1:%d/api/v1" % api.server_port, real=roles, extra=f"""collectors:
+  logs:
+    enabled: true
+    paths: [{logf}]
+""")
+    try:
+        s = run.wait(lambda s: all(s[r]["state"] == "ready" for r in roles), "all ready")
+        s = run.wait(lambda s: stat(s["heartbeat"], "heartbeat.sent") >= 2, "two beats sent")
+        pids = {r: s[r]["pid"] for r in roles}
+        pids["supervisor"] = run.proc.pid
+        curl = sorted(r for r, p in pids.items() if "/libcurl" in maps_of(p))
+        print("processes mapping libcurl:", curl)
+        check(curl == ["exporter"], "exactly one process maps libcurl, tfo-exporter: %s" % curl)
+        inet = {r: inet_fds(p) for r, p in pids.items()}
+        print("inet sockets per process:", inet)
+        check(all(n == 0 for r, n in inet.items() if r != "exporter"),
+              "only tfo-exporter holds inet sockets: %s" % inet)
+        check(memory_holds(pids["exporter"], SECRET.encode()), "control: the exporter holds the key")
+        check(not memory_holds(pids["heartbeat"], SECRET.encode()),
+              "tfo-heartbeat never received the API key")
+    finally:
+        log = run.stop()
+        api.shutdown()
+        shutil.rmtree(d, ignore_errors=True)
+    check(len(api.beats) >= 2, "the beats reached the API")
+    check(api.beats[0][2].get("X-API-Key-Secret") == SECRET, "sent with the key")
+    check(SECRET not in log, "secret never logged")
+
+
 def main():
     skip_unless_possible()
-    {"beats": case_beats, "api_down": case_api_down}[CASE]()
+    {"beats": case_beats, "api_down": case_api_down, "stale": case_stale,
+     "egress": case_egress}[CASE]()
     print("ok")
 
 

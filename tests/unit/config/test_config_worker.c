@@ -90,8 +90,8 @@ test_common_fields(void **state)
 		assert_string_equal(wc->export_url, "ipc:///run/tfo-test/export.ipc");
 		assert_string_equal(wc->seccomp_mode, "kill");
 		assert_int_equal(wc->section_case, 20 + r);
-		/* secrets travel only to the exporter and the heartbeat */
-		if (r == TFO_ROLE_EXPORTER || r == TFO_ROLE_HEARTBEAT) {
+		/* secrets travel only to the exporter, which sends the heartbeat too */
+		if (r == TFO_ROLE_EXPORTER) {
 			assert_true(contains(b, n, "tfs_SECRET"));
 			assert_true(contains(b, n, "tfk_ID"));
 		} else {
@@ -149,11 +149,41 @@ test_sections(void **state)
 	tfo__v1__worker_config__free_unpacked(wc, NULL);
 	free(b);
 
+	/* the exporter sends the beats: endpoint, keys, TLS, timeout, cloud */
+	wc = roundtrip(&cfg, TFO_ROLE_EXPORTER, &b, &n);
+	assert_non_null(wc->heartbeat_relay);
+	assert_string_equal(wc->heartbeat_relay->api_endpoint, "http://localhost:8080/api/v1");
+	assert_string_equal(wc->heartbeat_relay->api_key_id, "tfk_ID");
+	assert_string_equal(wc->heartbeat_relay->api_key_secret, "tfs_SECRET");
+	assert_int_equal(wc->heartbeat_relay->timeout_ms, 10000);
+	assert_int_equal(wc->heartbeat_relay->interval_ms, 0);     /* not the exporter's */
+	assert_non_null(wc->heartbeat_relay->tls);
+	assert_string_equal(wc->heartbeat_url, "ipc:///run/tfo-test/heartbeat.ipc");
+	tfo__v1__worker_config__free_unpacked(wc, NULL);
+	free(b);
+
+	/* the heartbeat builds the beats: no key, no TLS */
 	wc = roundtrip(&cfg, TFO_ROLE_HEARTBEAT, &b, &n);
-	assert_string_equal(wc->heartbeat->api_endpoint, "http://localhost:8080/api/v1");
 	assert_int_equal(wc->heartbeat->interval_ms, 60000);
-	assert_string_equal(wc->heartbeat->api_key_id, "tfk_ID");
-	assert_non_null(wc->heartbeat->tls);
+	assert_string_equal(wc->heartbeat->api_key_id, "");
+	assert_string_equal(wc->heartbeat->api_key_secret, "");
+	assert_null(wc->heartbeat->tls);
+	assert_null(wc->heartbeat_relay);
+	assert_string_equal(wc->heartbeat_url, "ipc:///run/tfo-test/heartbeat.ipc");
+	tfo__v1__worker_config__free_unpacked(wc, NULL);
+	free(b);
+
+	/* no heartbeat, no relay */
+	tfo_config_free(&cfg);
+	{
+		char y[sizeof(yaml) + 64];
+
+		snprintf(y, sizeof(y), "%sheartbeat:\n  enabled: false\n", yaml);
+		load(&cfg, y);
+	}
+	wc = roundtrip(&cfg, TFO_ROLE_EXPORTER, &b, &n);
+	assert_null(wc->heartbeat_relay);
+	assert_string_equal(wc->heartbeat_url, "");
 	tfo__v1__worker_config__free_unpacked(wc, NULL);
 	free(b);
 
@@ -231,13 +261,27 @@ test_role_equal(void **state)
 	}
 	tfo_config_free(&b);
 
-	/* the secret changes the exporter and the heartbeat */
+	/* the secret changes the exporter only */
 	snprintf(y2, sizeof(y2), "%s", yaml);
 	memcpy(strstr(y2, "tfs_SECRET"), "tfs_SECRE7", 10);
 	load(&b, y2);
 	for (int r = 0; r < TFO_ROLE_COUNT; r++)
 		assert_int_equal(tfo_config_role_equal(&a, &b, (enum tfo_role)r, "id"),
-		    r != TFO_ROLE_EXPORTER && r != TFO_ROLE_HEARTBEAT);
+		    r != TFO_ROLE_EXPORTER);
+	tfo_config_free(&b);
+
+	/* the heartbeat's interval restarts the heartbeat only, its timeout both */
+	snprintf(y2, sizeof(y2), "%sheartbeat:\n  interval: 30s\n", yaml);
+	load(&b, y2);
+	for (int r = 0; r < TFO_ROLE_COUNT; r++)
+		assert_int_equal(tfo_config_role_equal(&a, &b, (enum tfo_role)r, "id"),
+		    r != TFO_ROLE_HEARTBEAT);
+	tfo_config_free(&b);
+	snprintf(y2, sizeof(y2), "%sheartbeat:\n  timeout: 5s\n", yaml);
+	load(&b, y2);
+	for (int r = 0; r < TFO_ROLE_COUNT; r++)
+		assert_int_equal(tfo_config_role_equal(&a, &b, (enum tfo_role)r, "id"),
+		    r != TFO_ROLE_HEARTBEAT && r != TFO_ROLE_EXPORTER);
 	tfo_config_free(&b);
 
 	/* supervisor-only keys restart nobody */

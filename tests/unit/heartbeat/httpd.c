@@ -6,6 +6,7 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <pthread.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -14,6 +15,8 @@
 #include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <curl/curl.h>
 
 struct t_httpd {
 	int fd;
@@ -184,4 +187,20 @@ t_httpd_stop(struct t_httpd *s)
 	pthread_join(s->th, NULL);
 	close(s->fd);
 	free(s);
+}
+
+int
+t_curl_setup(void **state)
+{
+	(void)state;
+	signal(SIGPIPE, SIG_IGN);
+	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
+}
+
+int
+t_curl_teardown(void **state)
+{
+	(void)state;
+	curl_global_cleanup();
+	return 0;
 }

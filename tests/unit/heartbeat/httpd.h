@@ -35,5 +35,10 @@ void t_httpd_stop(struct t_httpd *s);
 const char *t_header(const struct t_req *r, const char *name, char *out, size_t cap);
 /* t_closed_port - a port with nothing listening */
 uint16_t t_closed_port(void);
+/* t_curl_setup / t_curl_teardown - cmocka group setup for the tests that
+ * run libcurl against this server: curl_global_init, and SIGPIPE ignored
+ * (the server may answer a request curl already dropped) */
+int t_curl_setup(void **state);
+int t_curl_teardown(void **state);
 
 #endif

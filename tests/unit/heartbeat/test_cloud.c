@@ -16,7 +16,7 @@
 #include <curl/curl.h>
 
 #include "httpd.h"
-#include "workers/heartbeat/cloudmeta.h"
+#include "workers/exporter/hbcloud.h"
 
 enum cloud { AWS, GCP, AZURE, NONE };
 
@@ -190,21 +190,6 @@ test_parsers_garbage(void **state)
 	}
 }
 
-static int
-setup(void **state)
-{
-	(void)state;
-	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	curl_global_cleanup();
-	return 0;
-}
-
 int
 main(void)
 {
@@ -215,5 +200,5 @@ main(void)
 		cmocka_unit_test(test_nobody_answers),
 		cmocka_unit_test(test_parsers_garbage),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, t_curl_setup, t_curl_teardown);
 }

@@ -1,7 +1,8 @@
 /*
- * test_sender.c - the heartbeat POST: path and headers, 2xx success, retry of
- * 503/429/connection errors within the beat timeout, no retry of 401/403/400,
- * stats. Against the in-test HTTP server (httpd.c) on an ephemeral port.
+ * test_sender.c - the heartbeat POST (tfo-exporter's hbsend.c): path and
+ * headers, 2xx success, retry of 503/429/connection errors within the beat
+ * deadline, no retry of 401/403/400, the result of each beat. Against the
+ * in-test HTTP server (httpd.c) on an ephemeral port.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -11,11 +12,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
+#include "common/clock.h"
 #include "httpd.h"
-#include "workers/heartbeat/sender.h"
+#include "workers/exporter/hbsend.h"
 
 #define SECRET "tfs_very_secret"
 
@@ -52,22 +55,23 @@ handler(void *arg, const struct t_req *r, struct t_resp *resp)
 struct outcome {
 	struct event_base *base;
 	int calls;
-	bool ok;
+	struct hb_result r;
 };
 
 static void
-done_cb(void *arg, bool ok)
+done_cb(void *arg, const struct hb_result *r)
 {
 	struct outcome *o = arg;
 
 	o->calls++;
-	o->ok = ok;
+	o->r = *r;
 	event_base_loopbreak(o->base);
 }
 
-/* beat - one hb_sender_post against port, loop until done (10 s guard) */
+/* beat_until - one hb_sender_post against port with a deadline (0 = the
+ * timeout's), loop until done (10 s guard) */
 static struct outcome
-beat(uint16_t port, uint32_t timeout_ms, struct hb_stats *st_out)
+beat_until(uint16_t port, uint32_t timeout_ms, uint64_t deadline_ns)
 {
 	struct outcome o = { .base = event_base_new() };
 	char url[64];
@@ -83,18 +87,24 @@ beat(uint16_t port, uint32_t timeout_ms, struct hb_stats *st_out)
 	assert_non_null(o.base);
 	s = hb_sender_new(o.base, &cfg);
 	assert_non_null(s);
-	assert_int_equal(hb_sender_post(s, strdup("{\"systemInfo\":{}}"), done_cb, &o), TFO_OK);
+	assert_int_equal(hb_sender_post(s, strdup("{\"systemInfo\":{}}"), 17, deadline_ns, done_cb,
+	    &o), TFO_OK);
 	assert_true(hb_sender_busy(s));
 	/* a second beat while one is in flight is refused */
-	assert_int_equal(hb_sender_post(s, strdup("{}"), done_cb, &o), TFO_EAGAIN);
+	assert_int_equal(hb_sender_post(s, strdup("{}"), 2, 0, done_cb, &o), TFO_EAGAIN);
 	event_base_loopexit(o.base, &guard);
 	event_base_dispatch(o.base);
 	assert_int_equal(o.calls, 1);
 	assert_false(hb_sender_busy(s));
-	*st_out = *hb_sender_stats(s);
 	hb_sender_free(s);
 	event_base_free(o.base);
 	return o;
+}
+
+static struct outcome
+beat(uint16_t port, uint32_t timeout_ms)
+{
+	return beat_until(port, timeout_ms, 0);
 }
 
 static void
@@ -102,14 +112,13 @@ test_headers_and_success(void **state)
 {
 	struct script sc = { .statuses = { 202 }, .n = 1 };
 	struct t_httpd *h = t_httpd_start(handler, &sc);
-	struct hb_stats st;
 	struct outcome o;
 
 	(void)state;
 	assert_non_null(h);
-	o = beat(t_httpd_port(h), 5000, &st);
+	o = beat(t_httpd_port(h), 5000);
 	t_httpd_stop(h);
-	assert_true(o.ok);
+	assert_true(o.r.ok);
 	assert_int_equal(atomic_load(&sc.seen), 1);
 	assert_string_equal(sc.method, "POST");
 	assert_string_equal(sc.path, "/api/v1/agents/0b7c9f5a-1234-5678-9abc-def012345678/heartbeat");
@@ -119,11 +128,11 @@ test_headers_and_success(void **state)
 	assert_string_equal(sc.ua, "tfo-agent/1.2.3");
 	assert_string_equal(sc.ver, "1.2.3");
 	assert_string_equal(sc.body, "{\"systemInfo\":{}}");
-	assert_int_equal(st.sent, 1);
-	assert_int_equal(st.failed, 0);
-	assert_int_equal(st.last_status, 202);
-	assert_true(st.last_success > 0);
-	assert_true(st.last_latency_ms > 0);
+	assert_int_equal(o.r.attempts, 1);
+	assert_false(o.r.auth || o.r.gave_up);
+	assert_int_equal(o.r.status, 202);
+	assert_true(o.r.latency_ms > 0);
+	assert_string_equal(o.r.error, "");
 }
 
 static void
@@ -131,18 +140,15 @@ test_retry_then_success(void **state)
 {
 	struct script sc = { .statuses = { 503, 429, 502, 200 }, .n = 4 };
 	struct t_httpd *h = t_httpd_start(handler, &sc);
-	struct hb_stats st;
 	struct outcome o;
 
 	(void)state;
-	o = beat(t_httpd_port(h), 10000, &st);
+	o = beat(t_httpd_port(h), 10000);
 	t_httpd_stop(h);
-	assert_true(o.ok);
+	assert_true(o.r.ok);
 	assert_int_equal(atomic_load(&sc.seen), 4);
-	assert_int_equal(st.retries, 3);
-	assert_int_equal(st.sent, 1);
-	assert_int_equal(st.failed, 0);
-	assert_int_equal(st.last_status, 200);
+	assert_int_equal(o.r.attempts, 4);
+	assert_int_equal(o.r.status, 200);
 }
 
 static void
@@ -154,15 +160,14 @@ test_no_retry(void **state)
 	for (size_t i = 0; i < 4; i++) {
 		struct script sc = { .statuses = { codes[i], 200 }, .n = 2 };
 		struct t_httpd *h = t_httpd_start(handler, &sc);
-		struct hb_stats st;
-		struct outcome o = beat(t_httpd_port(h), 5000, &st);
+		struct outcome o = beat(t_httpd_port(h), 5000);
 		t_httpd_stop(h);
-		assert_false(o.ok);
+		assert_false(o.r.ok);
 		assert_int_equal(atomic_load(&sc.seen), 1);
-		assert_int_equal(st.failed, 1);
-		assert_int_equal(st.retries, 0);
-		assert_int_equal(st.last_status, codes[i]);
-		assert_int_equal(st.auth_failures, codes[i] == 401 || codes[i] == 403 ? 1 : 0);
+		assert_int_equal(o.r.attempts, 1);
+		assert_false(o.r.gave_up);
+		assert_int_equal(o.r.status, codes[i]);
+		assert_int_equal(o.r.auth, codes[i] == 401 || codes[i] == 403);
 	}
 }
 
@@ -172,34 +177,51 @@ test_give_up_at_timeout(void **state)
 {
 	struct script sc = { .statuses = { 503 }, .n = 1 };
 	struct t_httpd *h = t_httpd_start(handler, &sc);
-	struct hb_stats st;
 	struct outcome o;
 
 	(void)state;
-	o = beat(t_httpd_port(h), 400, &st);
+	o = beat(t_httpd_port(h), 400);
 	t_httpd_stop(h);
-	assert_false(o.ok);
+	assert_false(o.r.ok);
+	assert_true(o.r.gave_up);
 	assert_true(atomic_load(&sc.seen) >= 2);
-	assert_int_equal(st.retries, (uint64_t)atomic_load(&sc.seen) - 1);
-	assert_int_equal(st.failed, 1);
-	assert_int_equal(st.sent, 0);
-	assert_int_equal(st.last_status, 503);
-	assert_string_equal(st.last_error, "HTTP 503");
+	assert_int_equal(o.r.attempts, (unsigned)atomic_load(&sc.seen));
+	assert_int_equal(o.r.status, 503);
+	assert_string_equal(o.r.error, "HTTP 503");
+}
+
+/* The deadline that travels with the beat wins over a longer timeout; one
+ * already past still gets its one attempt, cut short, and no retry. */
+static void
+test_deadline_from_caller(void **state)
+{
+	struct script sc = { .statuses = { 503 }, .n = 1 };
+	struct t_httpd *h = t_httpd_start(handler, &sc);
+	uint64_t t0 = tfo_mono_ns();
+	struct outcome o;
+
+	(void)state;
+	o = beat_until(t_httpd_port(h), 8000, t0 + 300 * 1000000ull);
+	assert_true(o.r.gave_up);
+	assert_true(tfo_mono_ns() - t0 < 3000 * 1000000ull);   /* not the 8 s timeout */
+	o = beat_until(t_httpd_port(h), 8000, 1);
+	t_httpd_stop(h);
+	assert_false(o.r.ok);
+	assert_int_equal(o.r.attempts, 1);
 }
 
 static void
 test_connection_refused(void **state)
 {
-	struct hb_stats st;
 	struct outcome o;
 
 	(void)state;
-	o = beat(t_closed_port(), 300, &st);
-	assert_false(o.ok);
-	assert_true(st.retries >= 1);
-	assert_int_equal(st.failed, 1);
-	assert_int_equal(st.last_status, 0);
-	assert_null(strstr(st.last_error, SECRET));
+	o = beat(t_closed_port(), 300);
+	assert_false(o.r.ok);
+	assert_true(o.r.gave_up);
+	assert_true(o.r.attempts >= 2);
+	assert_int_equal(o.r.status, 0);
+	assert_null(strstr(o.r.error, SECRET));
 }
 
 static void
@@ -235,21 +257,6 @@ test_bad_endpoint(void **state)
 	event_base_free(b);
 }
 
-static int
-setup(void **state)
-{
-	(void)state;
-	return curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
-}
-
-static int
-teardown(void **state)
-{
-	(void)state;
-	curl_global_cleanup();
-	return 0;
-}
-
 int
 main(void)
 {
@@ -258,9 +265,10 @@ main(void)
 		cmocka_unit_test(test_retry_then_success),
 		cmocka_unit_test(test_no_retry),
 		cmocka_unit_test(test_give_up_at_timeout),
+		cmocka_unit_test(test_deadline_from_caller),
 		cmocka_unit_test(test_connection_refused),
 		cmocka_unit_test(test_classify_and_backoff),
 		cmocka_unit_test(test_bad_endpoint),
 	};
-	return cmocka_run_group_tests(tests, setup, teardown);
+	return cmocka_run_group_tests(tests, t_curl_setup, t_curl_teardown);
 }

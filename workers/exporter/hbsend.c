@@ -1,9 +1,11 @@
 /*
- * sender.c - heartbeat HTTP POST over libcurl multi driven by libevent
- * (tfo-heartbeat). One beat in flight at a time; a beat is a snapshot, so
- * after its timeout it is dropped, never buffered. Secrets are never logged.
+ * hbsend.c - heartbeat HTTP POST over libcurl multi driven by libevent
+ * (tfo-exporter, heartbeat relay thread). One beat in flight at a time; a
+ * beat is a snapshot, so after its deadline it is dropped, never buffered.
+ * What the beat came to is reported to the caller (tfo-heartbeat keeps the
+ * stats and logs the API's state); secrets are never logged.
  */
-#include "workers/heartbeat/sender.h"
+#include "workers/exporter/hbsend.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,10 +13,11 @@
 #include <time.h>
 
 #include "common/log.h"
+#include "common/clock.h"
 
 #define BACKOFF_CAP_MS 5000u
 #define RESPONSE_MAX 65536u
-#define AUTH_LOG_EVERY_NS (3600ull * 1000000000ull)
+#define DEFAULT_TIMEOUT_MS 10000u
 
 struct hb_sender {
 	struct event_base *base;
@@ -28,21 +31,11 @@ struct hb_sender {
 	char *body;
 	hb_done_fn done;
 	void *arg;
-	uint64_t deadline_ns, attempt_ns, last_auth_log_ns;
-	unsigned attempt;
-	bool busy, failing;
+	uint64_t deadline_ns, attempt_ns;
+	bool busy, in_multi;
 	size_t response_seen;
-	struct hb_stats st;
+	struct hb_result res;
 };
-
-static uint64_t
-now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 enum hb_verdict
 hb_classify(CURLcode cc, long status)
@@ -169,40 +162,35 @@ discard_cb(char *p, size_t sz, size_t n, void *userp)
 }
 
 static void
-finish(struct hb_sender *s, bool ok)
+finish(struct hb_sender *s)
 {
 	hb_done_fn done = s->done;
 	void *arg = s->arg;
+	struct hb_result r = s->res;
 
 	free(s->body);
 	s->body = NULL;
 	s->busy = false;
-	if (ok) {
-		s->st.sent++;
-		s->st.last_success = (int64_t)time(NULL);
-		if (s->failing)
-			log_info("heartbeat: API reachable again (HTTP %ld)", s->st.last_status);
-		s->failing = false;
-	} else {
-		s->st.failed++;
-	}
 	if (done != NULL)
-		done(arg, ok);
+		done(arg, &r);
 }
 
 static void
 start_attempt(struct hb_sender *s)
 {
-	uint64_t now = now_ns();
+	uint64_t now = tfo_mono_ns();
 	long left_ms = now >= s->deadline_ns ? 1 : (long)((s->deadline_ns - now) / 1000000u);
 
 	s->response_seen = 0;
 	s->attempt_ns = now;
+	s->res.attempts++;
 	curl_easy_setopt(s->easy, CURLOPT_TIMEOUT_MS, left_ms > 0 ? left_ms : 1L);
 	if (curl_multi_add_handle(s->multi, s->easy) != CURLM_OK) {
-		snprintf(s->st.last_error, sizeof(s->st.last_error), "curl_multi_add_handle failed");
-		finish(s, false);
+		snprintf(s->res.error, sizeof(s->res.error), "curl_multi_add_handle failed");
+		finish(s);
+		return;
 	}
+	s->in_multi = true;
 }
 
 static void
@@ -213,19 +201,6 @@ retry_ev(evutil_socket_t fd, short what, void *arg)
 	start_attempt(arg);
 }
 
-static void
-log_auth(struct hb_sender *s, long status)
-{
-	uint64_t now = now_ns();
-
-	s->st.auth_failures++;
-	if (s->last_auth_log_ns != 0 && now - s->last_auth_log_ns < AUTH_LOG_EVERY_NS)
-		return;
-	s->last_auth_log_ns = now;
-	log_error("heartbeat: the API refused our credentials (HTTP %ld): check "
-		  "telemetryflow api_key_id / api_key_secret (logged once per hour)", status);
-}
-
 /* attempt_done - decide: success, retry after backoff, or give up this beat */
 static void
 attempt_done(struct hb_sender *s, CURLcode cc)
@@ -233,40 +208,34 @@ attempt_done(struct hb_sender *s, CURLcode cc)
 	long status = 0, retry_after = 0;
 	curl_off_t ra = 0;
 	enum hb_verdict v;
-	uint64_t now = now_ns();
+	uint64_t now = tfo_mono_ns();
 	uint32_t delay;
 
 	curl_easy_getinfo(s->easy, CURLINFO_RESPONSE_CODE, &status);
 	if (curl_easy_getinfo(s->easy, CURLINFO_RETRY_AFTER, &ra) == CURLE_OK && ra > 0)
 		retry_after = ra > 3600 ? 3600 : (long)ra;
-	s->st.last_status = status;
+	s->res.status = status;
 	if (status != 0)
-		s->st.last_latency_ms = (double)(now - s->attempt_ns) / 1e6;
+		s->res.latency_ms = (double)(now - s->attempt_ns) / 1e6;
 	v = hb_classify(cc, status);
+	s->res.error[0] = '\0';
 	if (cc != CURLE_OK)
-		snprintf(s->st.last_error, sizeof(s->st.last_error), "%s", curl_easy_strerror(cc));
+		snprintf(s->res.error, sizeof(s->res.error), "%s", curl_easy_strerror(cc));
 	else if (v != HB_V_OK)
-		snprintf(s->st.last_error, sizeof(s->st.last_error), "HTTP %ld", status);
-	if (v == HB_V_OK || v == HB_V_FATAL || v == HB_V_AUTH) {
-		if (v == HB_V_AUTH)
-			log_auth(s, status);
-		else if (v == HB_V_FATAL && !s->failing)
-			log_warn("heartbeat: POST failed, not retried: %s", s->st.last_error);
-		s->failing = s->failing || v != HB_V_OK;
-		finish(s, v == HB_V_OK);
+		snprintf(s->res.error, sizeof(s->res.error), "HTTP %ld", status);
+	if (v != HB_V_RETRY) {
+		s->res.ok = v == HB_V_OK;
+		s->res.auth = v == HB_V_AUTH;
+		finish(s);
 		return;
 	}
-	delay = hb_backoff_ms(s->cfg.backoff_ms, s->attempt++, retry_after);
+	delay = hb_backoff_ms(s->cfg.backoff_ms, s->res.attempts - 1, retry_after);
 	if (now + (uint64_t)delay * 1000000u >= s->deadline_ns) {
-		if (!s->failing)
-			log_warn("heartbeat: giving up this beat after %u attempts: %s", s->attempt,
-				 s->st.last_error);
-		s->failing = true;
-		finish(s, false);
+		s->res.gave_up = true;
+		finish(s);
 		return;
 	}
-	s->st.retries++;
-	log_debug("heartbeat: %s, retry in %u ms", s->st.last_error, delay);
+	log_debug("heartbeat: %s, retry in %u ms", s->res.error, delay);
 	{
 		struct timeval tv = { delay / 1000, (delay % 1000) * 1000 };
 		evtimer_add(s->retry_timer, &tv);
@@ -283,13 +252,18 @@ check_done(struct hb_sender *s)
 		if (m->msg != CURLMSG_DONE)
 			continue;
 		curl_multi_remove_handle(s->multi, m->easy_handle);
+		s->in_multi = false;
 		attempt_done(s, m->data.result);
 	}
 }
 
 enum tfo_err
-hb_sender_post(struct hb_sender *s, char *body, hb_done_fn done, void *arg)
+hb_sender_post(struct hb_sender *s, char *body, size_t len, uint64_t deadline_ns,
+    hb_done_fn done, void *arg)
 {
+	uint64_t cap = tfo_mono_ns() + (uint64_t)(s->cfg.timeout_ms ? s->cfg.timeout_ms :
+	    DEFAULT_TIMEOUT_MS) * 1000000u;
+
 	if (s->busy) {
 		free(body);
 		return TFO_EAGAIN;
@@ -298,12 +272,26 @@ hb_sender_post(struct hb_sender *s, char *body, hb_done_fn done, void *arg)
 	s->body = body;
 	s->done = done;
 	s->arg = arg;
-	s->attempt = 0;
-	s->deadline_ns = now_ns() + (uint64_t)(s->cfg.timeout_ms ? s->cfg.timeout_ms : 10000u) * 1000000u;
+	memset(&s->res, 0, sizeof(s->res));
+	s->deadline_ns = deadline_ns != 0 && deadline_ns < cap ? deadline_ns : cap;
 	curl_easy_setopt(s->easy, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(s->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(body));
+	curl_easy_setopt(s->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
 	start_attempt(s);
 	return TFO_OK;
+}
+
+void
+hb_sender_cancel(struct hb_sender *s)
+{
+	if (!s->busy)
+		return;
+	if (s->in_multi)
+		curl_multi_remove_handle(s->multi, s->easy);
+	s->in_multi = false;
+	evtimer_del(s->retry_timer);
+	free(s->body);
+	s->body = NULL;
+	s->busy = false;
 }
 
 /* ---------------------------------------------------------------- setup */
@@ -315,16 +303,28 @@ set(CURLcode rc)
 }
 
 static bool
+set_pem(CURL *e, CURLoption blob_opt, CURLoption file_opt, const char *pem, size_t len,
+    const char *file)
+{
+	if (pem != NULL && len > 0) {
+		struct curl_blob b = { (void *)(uintptr_t)pem, len, CURL_BLOB_NOCOPY };
+		return set(curl_easy_setopt(e, blob_opt, &b));
+	}
+	if (file != NULL && file[0] != '\0')
+		return set(curl_easy_setopt(e, file_opt, file));
+	return true;
+}
+
+static bool
 set_tls(CURL *e, const struct hb_tls *t)
 {
-	bool ok = true;
+	bool ok = set_pem(e, CURLOPT_CAINFO_BLOB, CURLOPT_CAINFO, t->ca_pem, t->ca_pem_len,
+	    t->ca_file) &&
+	    set_pem(e, CURLOPT_SSLCERT_BLOB, CURLOPT_SSLCERT, t->cert_pem, t->cert_pem_len,
+	    t->cert_file) &&
+	    set_pem(e, CURLOPT_SSLKEY_BLOB, CURLOPT_SSLKEY, t->key_pem, t->key_pem_len,
+	    t->key_file);
 
-	if (t->ca_file != NULL && t->ca_file[0] != '\0')
-		ok = ok && set(curl_easy_setopt(e, CURLOPT_CAINFO, t->ca_file));
-	if (t->cert_file != NULL && t->cert_file[0] != '\0')
-		ok = ok && set(curl_easy_setopt(e, CURLOPT_SSLCERT, t->cert_file));
-	if (t->key_file != NULL && t->key_file[0] != '\0')
-		ok = ok && set(curl_easy_setopt(e, CURLOPT_SSLKEY, t->key_file));
 	if (t->insecure_skip_verify) {
 		ok = ok && set(curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 0L)) &&
 		     set(curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 0L));
@@ -412,7 +412,7 @@ hb_sender_free(struct hb_sender *s)
 {
 	if (s == NULL)
 		return;
-	if (s->multi != NULL && s->easy != NULL && s->busy)
+	if (s->multi != NULL && s->easy != NULL && s->in_multi)
 		curl_multi_remove_handle(s->multi, s->easy);
 	if (s->easy != NULL)
 		curl_easy_cleanup(s->easy);
@@ -431,10 +431,4 @@ bool
 hb_sender_busy(const struct hb_sender *s)
 {
 	return s->busy;
-}
-
-const struct hb_stats *
-hb_sender_stats(const struct hb_sender *s)
-{
-	return &s->st;
 }

@@ -1,9 +1,10 @@
 /*
- * cloudmeta.c - cloud instance metadata (tfo-heartbeat): AWS IMDSv2 token
- * flow, GCP (Metadata-Flavor: Google), Azure (Metadata: true). Only when
- * configured; 1 s per request; replies are bounded and parsed as hostile.
+ * hbcloud.c - cloud instance metadata (tfo-exporter, heartbeat relay thread,
+ * for tfo-heartbeat): AWS IMDSv2 token flow, GCP (Metadata-Flavor: Google),
+ * Azure (Metadata: true). Only when configured; 1 s per request; replies are
+ * bounded and parsed as hostile.
  */
-#include "workers/heartbeat/cloudmeta.h"
+#include "workers/exporter/hbcloud.h"
 
 #include <stdbool.h>
 #include <stdio.h>

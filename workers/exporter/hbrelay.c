@@ -1,0 +1,329 @@
+/*
+ * hbrelay.c - tfo-exporter's heartbeat relay thread: heartbeat.ipc (REP) ->
+ * hbsend.c / hbcloud.c -> the answer. See hbrelay.h.
+ */
+#include "workers/exporter/hbrelay.h"
+
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+#include <nng/nng.h>
+
+#include "common/clock.h"
+#include "common/ipc.h"
+#include "common/log.h"
+#include "tfo/v1/tfo.pb-c.h"
+#include "workers/exporter/hbcloud.h"
+
+#define VERSION TFO__V1__PROTO_VERSION__TFO_PROTO_VERSION
+#define REQUEST_MAX (TFO_EXP_HB_BODY_MAX + 1024u)
+#define REPLY_SEND_MS 1000          /* a reply is tiny: a peer that takes none is dropped */
+#define REFUSED_LOG_EVERY_S 60
+
+struct tfo_exp_hbrelay {
+	struct tfo_exp_hbrelay_cfg cfg;
+	struct tfo_ipc_policy pol;
+	nng_socket sock;
+	bool sock_open, thread_started;
+	struct event_base *base;
+	struct event *req_ev, *stop_ev;
+	int stop_pipe[2];
+	pthread_t thread;
+	struct hb_sender *snd;
+	uint64_t beat_seq;               /* seq of the beat in flight */
+	time_t refused_logged;
+	_Atomic uint64_t beats, clouds, superseded, stale, refused;
+};
+
+/* reply - answer the request last received (REP: one at a time) */
+static void
+reply(struct tfo_exp_hbrelay *r, Tfo__V1__HeartbeatReply *rep)
+{
+	enum tfo_err e;
+
+	rep->version = VERSION;
+	if ((e = tfo_msg_send(r->sock, &rep->base)) != TFO_OK)
+		log_debug("heartbeat relay: answer not sent: %s", tfo_strerror(e));
+}
+
+static void
+beat_done(void *arg, const struct hb_result *res)
+{
+	struct tfo_exp_hbrelay *r = arg;
+	Tfo__V1__HeartbeatReply rep = TFO__V1__HEARTBEAT_REPLY__INIT;
+	Tfo__V1__BeatResult br = TFO__V1__BEAT_RESULT__INIT;
+	char error[sizeof(res->error)];
+
+	snprintf(error, sizeof(error), "%s", res->error);
+	br.seq = r->beat_seq;
+	br.ok = res->ok;
+	br.auth = res->auth;
+	br.gave_up = res->gave_up;
+	br.status = (int32_t)res->status;
+	br.attempts = res->attempts;
+	br.latency_ms = res->latency_ms;
+	br.error = error;
+	rep.msg_case = TFO__V1__HEARTBEAT_REPLY__MSG_RESULT;
+	rep.result = &br;
+	reply(r, &rep);
+}
+
+/* supersede - a new request means tfo-heartbeat gave up waiting for the
+ * beat in flight: its answer could not be delivered any more, and a stale
+ * beat is not worth sending */
+static void
+supersede(struct tfo_exp_hbrelay *r)
+{
+	if (!hb_sender_busy(r->snd))
+		return;
+	hb_sender_cancel(r->snd);
+	r->superseded++;
+}
+
+static void
+on_beat(struct tfo_exp_hbrelay *r, const Tfo__V1__Beat *b)
+{
+	uint64_t deadline_ns;
+	char *body;
+
+	supersede(r);
+	if (b->deadline_ms <= tfo_mono_ms()) {
+		r->stale++;                 /* tfo-heartbeat gave up on it already */
+		return;
+	}
+	if ((body = malloc(b->body.len)) == NULL) {
+		log_warn("heartbeat relay: out of memory for a beat of %zu bytes", b->body.len);
+		return;
+	}
+	memcpy(body, b->body.data, b->body.len);
+	r->beat_seq = b->seq;
+	r->beats++;
+	/* past the range: the sender's own cap (now + timeout) applies */
+	deadline_ns = b->deadline_ms < UINT64_MAX / 1000000u ? b->deadline_ms * 1000000u : 0;
+	if (hb_sender_post(r->snd, body, b->body.len, deadline_ns, beat_done, r) != TFO_OK)
+		log_warn("heartbeat relay: the beat could not start");
+}
+
+/* on_cloud - blocking lookup: tfo-heartbeat waits for it, nothing else is
+ * in flight on this thread meanwhile */
+static void
+on_cloud(struct tfo_exp_hbrelay *r, const Tfo__V1__CloudQuery *q)
+{
+	Tfo__V1__HeartbeatReply rep = TFO__V1__HEARTBEAT_REPLY__INIT;
+	Tfo__V1__CloudInfo ci = TFO__V1__CLOUD_INFO__INIT;
+	struct tfo_cloud_info got;
+
+	supersede(r);
+	r->clouds++;
+	memset(&got, 0, sizeof(got));
+	snprintf(got.provider, sizeof(got.provider), "%s", q->provider ? q->provider : "");
+	if (r->cfg.cloud && hb_cloud_fetch(r->cfg.cloud_url, HB_CLOUD_TIMEOUT_MS, &got) == TFO_OK) {
+		ci.found = true;
+		ci.provider = got.provider;
+		ci.instance_id = got.instance_id;
+		ci.instance_type = got.instance_type;
+		ci.region = got.region;
+		ci.zone = got.zone;
+	}
+	rep.msg_case = TFO__V1__HEARTBEAT_REPLY__MSG_CLOUD;
+	rep.cloud = &ci;
+	reply(r, &rep);
+}
+
+/* refuse - a message tfo-heartbeat cannot have meant. Counted and dropped,
+ * not fatal as from other siblings (STYLE): the exporter is the agent's one
+ * way out, and a heartbeat that could make it exit at will could stop all
+ * telemetry (its restarts count towards `fatal`, which stops the agent). */
+static void
+refuse(struct tfo_exp_hbrelay *r, const char *why)
+{
+	struct timespec ts;
+
+	r->refused++;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	if (r->refused_logged != 0 && ts.tv_sec - r->refused_logged < REFUSED_LOG_EVERY_S)
+		return;
+	r->refused_logged = ts.tv_sec;
+	log_warn("heartbeat relay: dropped a request from tfo-heartbeat: %s (%llu so far)", why,
+	    (unsigned long long)r->refused);
+}
+
+static void
+dispatch(struct tfo_exp_hbrelay *r, const void *buf, size_t len)
+{
+	Tfo__V1__HeartbeatRequest *req;
+	enum tfo_err e;
+
+	req = (Tfo__V1__HeartbeatRequest *)tfo_msg_decode(&tfo__v1__heartbeat_request__descriptor,
+	    buf, len, REQUEST_MAX, &e);
+	if (req == NULL) {
+		refuse(r, tfo_strerror(e));
+		return;
+	}
+	switch (req->msg_case) {
+	case TFO__V1__HEARTBEAT_REQUEST__MSG_BEAT:
+		if (req->beat->body.len == 0 || req->beat->body.len > TFO_EXP_HB_BODY_MAX)
+			refuse(r, "beat body empty or over 1 MiB");
+		else
+			on_beat(r, req->beat);
+		break;
+	case TFO__V1__HEARTBEAT_REQUEST__MSG_CLOUD:
+		on_cloud(r, req->cloud);
+		break;
+	default:
+		refuse(r, "unknown request type");
+		break;
+	}
+	tfo__v1__heartbeat_request__free_unpacked(req, NULL);
+}
+
+static void
+on_request(evutil_socket_t fd, short what, void *arg)
+{
+	struct tfo_exp_hbrelay *r = arg;
+	nng_msg *m;
+	int rv;
+
+	(void)fd;
+	(void)what;
+	while ((rv = nng_recvmsg(r->sock, &m, NNG_FLAG_NONBLOCK)) == 0) {
+		dispatch(r, nng_msg_body(m), nng_msg_len(m));
+		nng_msg_free(m);
+	}
+	if (rv != NNG_EAGAIN)
+		log_warn("heartbeat relay: receive: %s", nng_strerror(rv));
+}
+
+static void
+on_stop(evutil_socket_t fd, short what, void *arg)
+{
+	struct tfo_exp_hbrelay *r = arg;
+
+	(void)fd;
+	(void)what;
+	event_base_loopbreak(r->base);
+}
+
+static void *
+relay_main(void *arg)
+{
+	struct tfo_exp_hbrelay *r = arg;
+
+	event_base_dispatch(r->base);
+	hb_sender_cancel(r->snd);
+	return NULL;
+}
+
+/* open_socket - REP listener whose pipes must come from peer_uid, and the
+ * pollable fd that says a request is waiting */
+static int
+open_socket(struct tfo_exp_hbrelay *r, int *recv_fd)
+{
+	int rv;
+
+	tfo_ipc_policy_init(&r->pol, "heartbeat");
+	tfo_ipc_policy_allow(&r->pol, r->cfg.peer_uid);
+	if ((rv = tfo_ipc_rep_listen(&r->sock, r->cfg.url, REQUEST_MAX, 0660, &r->pol)) != 0) {
+		log_error("heartbeat relay: listen %s: %s", r->cfg.url, nng_strerror(rv));
+		return -1;
+	}
+	r->sock_open = true;
+	if ((rv = nng_socket_set_ms(r->sock, NNG_OPT_SENDTIMEO, REPLY_SEND_MS)) != 0 ||
+	    (rv = nng_socket_get_int(r->sock, NNG_OPT_RECVFD, recv_fd)) != 0) {
+		log_error("heartbeat relay: %s", nng_strerror(rv));
+		return -1;
+	}
+	return 0;
+}
+
+/* start_thread - with every signal blocked: the main thread's loop handles them */
+static int
+start_thread(struct tfo_exp_hbrelay *r)
+{
+	sigset_t all, old;
+	int rv;
+
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rv = pthread_create(&r->thread, NULL, relay_main, r);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rv != 0) {
+		log_error("heartbeat relay: thread: %s", strerror(rv));
+		return -1;
+	}
+	r->thread_started = true;
+	return 0;
+}
+
+enum tfo_err
+tfo_exp_hbrelay_start(struct tfo_exp_hbrelay **out, const struct tfo_exp_hbrelay_cfg *cfg)
+{
+	struct tfo_exp_hbrelay *r = calloc(1, sizeof(*r));
+	int recv_fd = -1;
+
+	*out = NULL;
+	if (r == NULL)
+		return TFO_ENOMEM;
+	r->cfg = *cfg;
+	r->stop_pipe[0] = r->stop_pipe[1] = -1;
+	if (open_socket(r, &recv_fd) != 0) {
+		tfo_exp_hbrelay_stop(r);
+		return TFO_EIO;
+	}
+	if (pipe2(r->stop_pipe, O_CLOEXEC | O_NONBLOCK) != 0 ||
+	    (r->base = event_base_new()) == NULL ||
+	    (r->req_ev = event_new(r->base, recv_fd, EV_READ | EV_PERSIST, on_request, r)) == NULL ||
+	    (r->stop_ev = event_new(r->base, r->stop_pipe[0], EV_READ, on_stop, r)) == NULL ||
+	    event_add(r->req_ev, NULL) != 0 || event_add(r->stop_ev, NULL) != 0 ||
+	    (r->snd = hb_sender_new(r->base, &r->cfg.send)) == NULL || start_thread(r) != 0) {
+		log_error("heartbeat relay: setup failed (bad api_endpoint URL or out of memory)");
+		tfo_exp_hbrelay_stop(r);
+		return TFO_ENOMEM;
+	}
+	*out = r;
+	return TFO_OK;
+}
+
+void
+tfo_exp_hbrelay_stop(struct tfo_exp_hbrelay *r)
+{
+	if (r == NULL)
+		return;
+	if (r->thread_started) {
+		/* a full pipe already says stop */
+		if (write(r->stop_pipe[1], "x", 1) < 0)
+			log_debug("heartbeat relay: stop pipe full");
+		pthread_join(r->thread, NULL);
+	}
+	hb_sender_free(r->snd);          /* its events live on r->base: before the base */
+	if (r->req_ev != NULL)
+		event_free(r->req_ev);
+	if (r->stop_ev != NULL)
+		event_free(r->stop_ev);
+	if (r->base != NULL)
+		event_base_free(r->base);
+	if (r->sock_open)
+		nng_close(r->sock);
+	for (int i = 0; i < 2; i++)
+		if (r->stop_pipe[i] >= 0)
+			close(r->stop_pipe[i]);
+	free(r);
+}
+
+void
+tfo_exp_hbrelay_counts(const struct tfo_exp_hbrelay *r, struct tfo_exp_hbrelay_counts *c)
+{
+	c->beats = atomic_load_explicit(&r->beats, memory_order_relaxed);
+	c->clouds = atomic_load_explicit(&r->clouds, memory_order_relaxed);
+	c->superseded = atomic_load_explicit(&r->superseded, memory_order_relaxed);
+	c->stale = atomic_load_explicit(&r->stale, memory_order_relaxed);
+	c->refused = atomic_load_explicit(&r->refused, memory_order_relaxed);
+}
