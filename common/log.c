@@ -51,25 +51,89 @@ tfo_log_enabled(enum tfo_log_level level)
 	return level >= log_level;
 }
 
-/* json_escape - copy s into out as a JSON string body; always terminates */
-static void
-json_escape(char *out, size_t outsz, const char *s)
+/* utf8_len - length of the valid UTF-8 sequence at s (1..4), 0 when invalid
+ * (overlong forms, surrogates and code points past U+10FFFF included) */
+static size_t
+utf8_len(const unsigned char *s)
 {
-	size_t o = 0;
+	unsigned c = s[0];
+	size_t n;
+	unsigned cp;
 
-	for (; *s && o + 7 < outsz; s++) {
-		unsigned char c = (unsigned char)*s;
-		if (c == '"' || c == '\\') {
-			out[o++] = '\\';
+	if (c < 0x80)
+		return 1;
+	if (c >= 0xc2 && c <= 0xdf)
+		n = 2, cp = c & 0x1f;
+	else if (c >= 0xe0 && c <= 0xef)
+		n = 3, cp = c & 0x0f;
+	else if (c >= 0xf0 && c <= 0xf4)
+		n = 4, cp = c & 0x07;
+	else
+		return 0;
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = (cp << 6) | (s[i] & 0x3f);
+	}
+	if ((n == 3 && (cp < 0x800 || (cp >= 0xd800 && cp <= 0xdfff))) ||
+	    (n == 4 && (cp < 0x10000 || cp > 0x10ffff)))
+		return 0;
+	return n;
+}
+
+/*
+ * log_escape - s as one line of the chosen format: every control character
+ * (C0, DEL, and the C1 range U+0080..U+009F, whose 8-bit forms some terminals
+ * obey) and every byte that is not valid UTF-8 is escaped, so that no text
+ * from outside (a file name, a peer's string) can end the line, forge another
+ * one, or drive the terminal reading it. Text: \n \r \t, else \xHH (a
+ * backslash stays as is: it cannot end a line); JSON: \n \r \t \u00HH, \"
+ * and \\, and a literal \xHH for a bad byte. Always terminates, never cuts
+ * an escape or a UTF-8 sequence in two.
+ */
+static void
+log_escape(char *out, size_t outsz, const char *s, enum tfo_log_format fmt)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)s;
+	size_t o = 0, n;
+
+	while (*p && o + 7 < outsz) {
+		unsigned c = *p;
+		n = utf8_len(p);
+		if (n > 1 && !(c == 0xc2 && p[1] < 0xa0)) {
+			memcpy(out + o, p, n);
+			o += n;
+			p += n;
+			continue;
+		}
+		if (n == 1 && c >= 0x20 && c != 0x7f) {
+			if (fmt == TFO_LOG_JSON && (c == '"' || c == '\\'))
+				out[o++] = '\\';
 			out[o++] = (char)c;
-		} else if (c < 0x20) {
-			static const char hex[] = "0123456789abcdef";
-			memcpy(out + o, "\\u00", 4);
-			out[o + 4] = hex[c >> 4];
-			out[o + 5] = hex[c & 0xf];
-			o += 6;
-		} else
-			out[o++] = (char)c;
+			p++;
+			continue;
+		}
+		/* a control character, or a byte that starts no valid sequence */
+		if (n == 2)
+			c = p[1];       /* C1: U+0080..U+009F is C2 80..C2 9F */
+		out[o++] = '\\';
+		if (c == '\n' || c == '\r' || c == '\t') {
+			out[o++] = c == '\n' ? 'n' : c == '\r' ? 'r' : 't';
+		} else if (fmt == TFO_LOG_JSON && n != 0) {
+			memcpy(out + o, "u00", 3);
+			out[o + 3] = hex[c >> 4];
+			out[o + 4] = hex[c & 0xf];
+			o += 5;
+		} else {
+			/* JSON has no byte escape: a literal "\xHH" there */
+			if (fmt == TFO_LOG_JSON)
+				out[o++] = '\\';
+			out[o++] = 'x';
+			out[o++] = hex[c >> 4];
+			out[o++] = hex[c & 0xf];
+		}
+		p += n ? n : 1;
 	}
 	out[o] = '\0';
 }
@@ -77,7 +141,8 @@ json_escape(char *out, size_t outsz, const char *s)
 void
 tfo_vlog(enum tfo_log_level level, const char *fmt, va_list ap)
 {
-	char msg[2048], esc[4200], ts[96];
+	/* room for every byte of msg escaped at its longest (6: \u00HH) */
+	char msg[2048], esc[6 * 2048 + 1], ts[96];
 	int saved = errno;
 	struct timespec now;
 	struct tm tm;
@@ -92,13 +157,13 @@ tfo_vlog(enum tfo_log_level level, const char *fmt, va_list ap)
 	snprintf(ts, sizeof(ts), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
 	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
 	    tm.tm_min, tm.tm_sec, (long)(now.tv_nsec / 1000000) % 1000);
+	log_escape(esc, sizeof(esc), msg, log_format);
 	if (log_format == TFO_LOG_JSON) {
-		json_escape(esc, sizeof(esc), msg);
 		fprintf(stderr, "{\"ts\":\"%s\",\"level\":\"%s\",\"role\":\"%s\",\"pid\":%d,\"msg\":\"%s\"}\n",
 		    ts, level_names[level], log_role, (int)getpid(), esc);
 	} else
 		fprintf(stderr, "%s %s[%d] %s: %s\n", ts, log_role, (int)getpid(),
-		    level_names[level], msg);
+		    level_names[level], esc);
 	errno = saved;
 }
 

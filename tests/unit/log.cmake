@@ -1,0 +1,5 @@
+# The one logger (common/log.c): one event is one line whatever the text it
+# carries (issue 24: a file name with a newline and an ESC sequence forged a
+# "seccomp violation" line in supervisor.log).
+tfo_unit_test(test_log SOURCES ${CMAKE_CURRENT_LIST_DIR}/log/test_log.c
+  LIBS tfo_base PkgConfig::CJSON)
