@@ -3,15 +3,19 @@
  * TELEMETRYFLOW_* environment; relative paths resolved, cross-key checks,
  * diagnostics as "FILE:LINE:COL: KEY: message". Runs in supervisor and tfoctl.
  */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/config_impl.h"
+#include "common/safepath.h"
 
 /* Environment overrides (env > file > defaults). Empty variables are ignored. */
 static const struct {
@@ -77,6 +81,7 @@ tfo_config_free(struct tfo_config *cfg)
 	for (size_t i = 0; i < tfo_cfg_nrows; i++)
 		tfo_cfg_row_clear(&tfo_cfg_rows[i], cfg);
 	free(cfg->path);
+	free(cfg->pos);
 	memset(cfg, 0, sizeof(*cfg));
 }
 
@@ -323,6 +328,87 @@ check_cross(struct cfg_loader *ld)
 	}
 }
 
+/*
+ * endpoint_host - the host of an endpoint ("host:port", "[v6]:port" or an
+ * http(s) URL) into host, and whether it is spoken to in clear: http://, or a
+ * bare host:port without telemetryflow.tls.enabled (h2c / plain HTTP), as the
+ * exporter decides (workers/exporter/wire.c). -1 when there is no host.
+ */
+static int
+endpoint_host(const char *ep, int tls, char *host, size_t hostsz, int *plain)
+{
+	const char *h = ep, *end;
+
+	*plain = !tls;
+	if (strncmp(ep, "http://", 7) == 0) {
+		h = ep + 7;
+		*plain = 1;
+	} else if (strncmp(ep, "https://", 8) == 0) {
+		h = ep + 8;
+		*plain = 0;
+	}
+	if (h[0] == '[') {
+		if ((end = strchr(++h, ']')) == NULL)
+			return -1;
+	} else if ((end = h + strcspn(h, ":/")) == h)
+		return -1;
+	if ((size_t)(end - h) >= hostsz)
+		return -1;
+	memcpy(host, h, (size_t)(end - h));
+	host[end - h] = '\0';
+	return 0;
+}
+
+/* loopback - a host name that never leaves the machine: localhost, 127/8, ::1 */
+static int
+loopback(const char *host)
+{
+	struct in_addr a4;
+	struct in6_addr a6;
+
+	if (strcasecmp(host, "localhost") == 0)
+		return 1;
+	if (inet_pton(AF_INET, host, &a4) == 1)
+		return (ntohl(a4.s_addr) >> 24) == 127;
+	if (inet_pton(AF_INET6, host, &a6) == 1)
+		return IN6_IS_ADDR_LOOPBACK(&a6) ||
+		    (IN6_IS_ADDR_V4MAPPED(&a6) && a6.s6_addr[12] == 127);
+	return 0;
+}
+
+/* warn_plain - one endpoint that receives the secret */
+static void
+warn_plain(struct cfg_loader *ld, const char *ep, const char *who)
+{
+	const struct cfg_mark *m = mark_of(ld, "telemetryflow.api_key_secret");
+	char host[256];
+	int plain;
+
+	if (endpoint_host(ep, ld->cfg->telemetryflow.tls.enabled, host, sizeof(host), &plain) != 0 ||
+	    !plain || loopback(host))
+		return;
+	tfo_cfg_diag(ld, 1, m->line, m->column, "telemetryflow.api_key_secret",
+	    "sent in clear text (no TLS) to %s %s, which is not a loopback address: use an "
+	    "https:// URL or telemetryflow.tls.enabled", who, ep);
+}
+
+/* check_plain_secret - the secret must not cross a network unencrypted */
+static void
+check_plain_secret(struct cfg_loader *ld)
+{
+	const struct tfo_config *c = ld->cfg;
+	const struct tfo_strlist *l = &c->telemetryflow.endpoints;
+
+	if (c->telemetryflow.api_key_secret == NULL || c->telemetryflow.api_key_secret[0] == '\0')
+		return;
+	if (l->n == 0)
+		warn_plain(ld, c->telemetryflow.endpoint, "endpoint");
+	for (size_t i = 0; i < l->n; i++)
+		warn_plain(ld, l->v[i], "endpoint");
+	if (c->heartbeat.enabled)
+		warn_plain(ld, c->telemetryflow.api_endpoint, "api_endpoint");
+}
+
 /* check_secret_mode - a literal secret in a file others can read is a warning */
 static void
 check_secret_mode(struct cfg_loader *ld, int mode)
@@ -335,6 +421,36 @@ check_secret_mode(struct cfg_loader *ld, int mode)
 	tfo_cfg_diag(ld, 1, m->line, m->column, "telemetryflow.api_key_secret",
 	    "secret in a file readable by other users (mode %04o); chmod 600 the file "
 	    "or use TELEMETRYFLOW_API_KEY_SECRET", mode & 07777);
+}
+
+/* keep_positions - where the file set each key, for checks after the load */
+static void
+keep_positions(struct cfg_loader *ld)
+{
+	if ((ld->cfg->pos = calloc(tfo_cfg_nrows, sizeof(*ld->cfg->pos))) == NULL)
+		return;         /* diagnostics after the load then go without a position */
+	for (size_t i = 0; i < tfo_cfg_nrows; i++) {
+		ld->cfg->pos[i].line = ld->seen[i].line;
+		ld->cfg->pos[i].column = ld->seen[i].column;
+	}
+}
+
+void
+tfo_cfg_diag_key(struct tfo_cfg_diags *d, const struct tfo_config *cfg, int warning,
+    const char *key, const char *fmt, ...)
+{
+	struct cfg_loader ld = { .name = cfg->path, .diags = d };
+	int row = tfo_cfg_row_find(key);
+	char msg[sizeof(d->d[0].msg)];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	if (row >= 0 && cfg->pos != NULL)
+		tfo_cfg_diag(&ld, warning, cfg->pos[row].line, cfg->pos[row].column, key, "%s", msg);
+	else
+		tfo_cfg_diag(&ld, warning, 0, 0, key, "%s", msg);
 }
 
 static int
@@ -363,6 +479,9 @@ load_buf(const char *name, const char *text, size_t len, int mode, struct tfo_co
 	follow_defaults(&ld);
 	check_cross(&ld);
 	check_secret_mode(&ld, mode);
+	if (diags->errors == 0)
+		check_plain_secret(&ld);
+	keep_positions(&ld);
 out:
 	free(ld.seen);
 	if (diags->errors == 0)
@@ -384,31 +503,30 @@ tfo_config_load_string(const char *name, const char *text, size_t len, struct tf
 	return load_buf(name ? name : "<string>", text, len, -1, cfg, diags);
 }
 
-/* read_file - the whole file (bounded), its mode; -1 with a diagnostic */
+/* read_fd - the whole file behind fd (bounded), its mode; NULL with a diagnostic */
 static char *
-read_file(const char *path, size_t *len, int *mode, struct tfo_cfg_diags *diags)
+read_fd(const char *path, int fd, size_t *len, int *mode, struct tfo_cfg_diags *diags)
 {
 	struct cfg_loader ld = { .name = path, .diags = diags };
 	struct stat st;
 	char *buf = NULL;
 	ssize_t n = 0;
-	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
 
-	if (fd < 0 || fstat(fd, &st) != 0) {
+	if (fstat(fd, &st) != 0) {
 		tfo_cfg_diag(&ld, 0, 0, 0, "", "cannot read: %s", strerror(errno));
-		goto fail;
+		return NULL;
 	}
 	if (!S_ISREG(st.st_mode)) {
 		tfo_cfg_diag(&ld, 0, 0, 0, "", "cannot read: not a regular file");
-		goto fail;
+		return NULL;
 	}
 	if (st.st_size > CFG_MAX_FILE) {
 		tfo_cfg_diag(&ld, 0, 0, 0, "", "file too large (max %u bytes)", CFG_MAX_FILE);
-		goto fail;
+		return NULL;
 	}
 	if ((buf = malloc((size_t)st.st_size + 1)) == NULL) {
 		tfo_cfg_diag(&ld, 0, 0, 0, "", "out of memory");
-		goto fail;
+		return NULL;
 	}
 	*len = 0;
 	while (*len < (size_t)st.st_size &&
@@ -416,37 +534,84 @@ read_file(const char *path, size_t *len, int *mode, struct tfo_cfg_diags *diags)
 		*len += (size_t)n;
 	if (n < 0) {
 		tfo_cfg_diag(&ld, 0, 0, 0, "", "cannot read: %s", strerror(errno));
-		goto fail;
+		free(buf);
+		return NULL;
 	}
 	buf[*len] = '\0';
 	*mode = (int)(st.st_mode & 07777);
-	close(fd);
 	return buf;
-fail:
-	free(buf);
-	if (fd >= 0)
+}
+
+/* load_fd - read fd (closed here) and load it; fd < 0: nothing to read */
+static int
+load_fd(const char *path, int fd, struct tfo_config *cfg, struct tfo_cfg_diags *diags)
+{
+	size_t len = 0;
+	int mode = -1, rc = -1;
+	char *text = NULL;
+
+	if (fd >= 0) {
+		text = read_fd(path, fd, &len, &mode, diags);
 		close(fd);
-	return NULL;
+	}
+	if (text != NULL)
+		rc = load_buf(path, text, len, mode, cfg, diags);
+	free(text);
+	return rc;
+}
+
+/* diags_init - empty diagnostics about `path`, cfg zeroed */
+static struct tfo_cfg_diags *
+diags_init(struct tfo_cfg_diags *diags, struct tfo_cfg_diags *local, const char *path,
+    struct tfo_config *cfg)
+{
+	if (diags == NULL)
+		diags = local;
+	memset(diags, 0, sizeof(*diags));
+	snprintf(diags->file, sizeof(diags->file), "%s", path);
+	memset(cfg, 0, sizeof(*cfg));
+	return diags;
 }
 
 int
 tfo_config_load(const char *path, struct tfo_config *cfg, struct tfo_cfg_diags *diags)
 {
 	struct tfo_cfg_diags local;
-	size_t len = 0;
-	int mode = -1, rc;
-	char *text;
+	struct cfg_loader ld = { .name = path };
+	int fd;
 
-	if (diags == NULL)
-		diags = &local;
-	memset(diags, 0, sizeof(*diags));
-	snprintf(diags->file, sizeof(diags->file), "%s", path);
-	memset(cfg, 0, sizeof(*cfg));
-	if ((text = read_file(path, &len, &mode, diags)) == NULL)
+	ld.diags = diags = diags_init(diags, &local, path, cfg);
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
+		tfo_cfg_diag(&ld, 0, 0, 0, "", "cannot read: %s", strerror(errno));
+	return load_fd(path, fd, cfg, diags);
+}
+
+int
+tfo_config_load_trusted(const char *path, struct tfo_config *cfg, struct tfo_cfg_diags *diags)
+{
+	struct tfo_cfg_diags local;
+	struct cfg_loader ld = { .name = path };
+	struct tfo_safe_opts o = { .self = geteuid() };
+	char abs[8192], cwd[4096], err[1024];
+	int fd = -1;
+
+	ld.diags = diags = diags_init(diags, &local, path, cfg);
+	/* a relative path is relative to where we run, as every path in the file */
+	if (path[0] == '/')
+		snprintf(abs, sizeof(abs), "%s", path);
+	else if (getcwd(cwd, sizeof(cwd)) == NULL ||
+	    (size_t)snprintf(abs, sizeof(abs), "%s/%s", cwd, path) >= sizeof(abs)) {
+		tfo_cfg_diag(&ld, 0, 0, 0, "", "cannot read: cannot make the path absolute");
 		return -1;
-	rc = load_buf(path, text, len, mode, cfg, diags);
-	free(text);
-	return rc;
+	}
+	if ((fd = tfo_safe_open_file(abs, &o, O_RDONLY, err, sizeof(err))) < 0) {
+		if (errno == EPERM)
+			tfo_cfg_diag(&ld, 0, 0, 0, "", "refused: %s (root acts on this file: it must "
+			    "be root's alone, not writable by group or other)", err);
+		else
+			tfo_cfg_diag(&ld, 0, 0, 0, "", "cannot read: %s", err);
+	}
+	return load_fd(path, fd, cfg, diags);
 }
 
 void

@@ -44,8 +44,13 @@ struct tfo_cfg_tls {
 	char *min_version;          /* "1.2" | "1.3" */
 };
 
+struct tfo_cfg_pos {
+	int line, column;           /* where the file set a key; 0 = not in the file */
+};
+
 struct tfo_config {
 	char *path;                 /* file it was read from */
+	struct tfo_cfg_pos *pos;    /* per key table row, for checks after the load */
 
 	struct {
 		char *endpoint;         /* host:port or URL; first of endpoints */
@@ -152,6 +157,32 @@ struct tfo_cfg_diags {
  * applied). Returns 0 when diags->errors == 0, else -1; cfg is then freed.
  */
 int tfo_config_load(const char *path, struct tfo_config *cfg, struct tfo_cfg_diags *diags);
+/*
+ * tfo_config_load_trusted - tfo_config_load for what a root process acts on
+ * (tfo-supervisor's start, reload and --check; tfoctl config validate): the
+ * file is opened through common/safepath.h and refused, naming the component
+ * with its mode and owner, when it or a directory above it is not owned by
+ * root (or by the user running this, when not root) or is writable by group
+ * or other. Group-readable is fine (0640 root:tfo-agent).
+ */
+int tfo_config_load_trusted(const char *path, struct tfo_config *cfg,
+    struct tfo_cfg_diags *diags);
+/*
+ * tfo_config_check_host - the checks of a loaded config against this host
+ * that the supervisor makes before it spawns and tfoctl config validate
+ * repeats (config_host.c): the role users and group exist; state_dir,
+ * runtime_dir, buffer.path and every directory above them are safe for root
+ * (as above); each role user can search its way to the paths its role needs.
+ * With TFO_HOST_CREATE (the supervisor) state_dir and runtime_dir are made
+ * when missing and given the owner and mode docs/security.md gives, through
+ * the fd of the checked directory; without it nothing changes and a missing
+ * one is judged as it would be made. Judged as root when the caller is root,
+ * else as the unprivileged dev mode of that user. Problems are appended to
+ * diags as errors (one line each, at the key); returns 0 or -1.
+ */
+#define TFO_HOST_CREATE 0x1
+int tfo_config_check_host(const struct tfo_config *cfg, unsigned flags,
+    struct tfo_cfg_diags *diags);
 /* tfo_config_load_string - same from memory (tests, fuzzing); `name` is shown as the file. */
 int tfo_config_load_string(const char *name, const char *text, size_t len,
     struct tfo_config *cfg, struct tfo_cfg_diags *diags);

@@ -100,5 +100,9 @@ int tfo_cfg_expand(const char *in, size_t len, char *out, size_t outsz,
     char *err, size_t errsz);
 void tfo_cfg_diag(struct cfg_loader *ld, int warning, int line, int column,
     const char *key, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
+/* tfo_cfg_diag_key - a diagnostic about `key` of a loaded cfg, placed where the
+ * file set it (config.c; for checks after the load, config_host.c) */
+void tfo_cfg_diag_key(struct tfo_cfg_diags *d, const struct tfo_config *cfg, int warning,
+    const char *key, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 
 #endif

@@ -194,7 +194,8 @@ ctl_listen(struct sv *sv, struct sv_ctl *c)
 	c->sock_open = 1;
 	/* A reply never blocks the control thread for long. */
 	(void)nng_socket_set_ms(c->sock, NNG_OPT_SENDTIMEO, 5000);
-	if (sv->root && g && chown(c->path, 0, g->gr_gid) == -1)
+	/* never through a link: the runtime dir is group-writable (sticky) */
+	if (sv->root && g && fchownat(AT_FDCWD, c->path, 0, g->gr_gid, AT_SYMLINK_NOFOLLOW) == -1)
 		log_warn("control: chown %s: %s", c->path, strerror(errno));
 	return 0;
 }

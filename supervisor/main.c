@@ -4,7 +4,6 @@
  */
 #include <errno.h>
 #include <getopt.h>
-#include <grp.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -14,6 +13,7 @@
 
 #include "common/agentid.h"
 #include "common/log.h"
+#include "common/privdrop.h"
 #include "supervisor/spawn.h"
 #include "supervisor/supervisor.h"
 
@@ -95,34 +95,6 @@ signals_init(struct sv *sv)
 	return 0;
 }
 
-/* runtime_dir - ipc sockets live here. 01771 root:<group>: role users
- * (group tfo-agent) create their sockets (sticky: none removes another's),
- * tfoctl admins may traverse to control.ipc, whose own mode decides; nobody
- * else may list it. As root the mode and owner are enforced. */
-static int
-runtime_dir(const struct sv *sv)
-{
-	const char *d = sv->cfg.agent.runtime_dir;
-	struct group *g;
-
-	if (mkdir(d, 0700) == -1 && errno != EEXIST) {
-		log_error("runtime dir %s: %s", d, strerror(errno));
-		return -1;
-	}
-	if (!sv->root)
-		return 0;
-	if ((g = getgrnam(sv->cfg.supervisor.group)) == NULL) {
-		log_error("runtime dir %s: group %s does not exist (tools/make-users)", d,
-		    sv->cfg.supervisor.group);
-		return -1;
-	}
-	if (chown(d, 0, g->gr_gid) == -1 || chmod(d, 01771) == -1) {
-		log_error("runtime dir %s: %s", d, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
 static int
 sv_init(struct sv *sv, const char *path, int foreground)
 {
@@ -135,7 +107,8 @@ sv_init(struct sv *sv, const char *path, int foreground)
 	sv->root = geteuid() == 0;
 	sv->start_ms = sv_now_ms();
 	srandom((unsigned)getpid() ^ (unsigned)sv->start_ms);
-	if (sv_load_config(path, &sv->cfg, err, sizeof(err)) == -1)
+	/* the state and runtime dirs are made and checked here (config_host.c) */
+	if (sv_load_config(path, TFO_HOST_CREATE, &sv->cfg, err, sizeof(err)) == -1)
 		return -1;
 	tfo_log_configure(sv->cfg.logging.level, sv->cfg.logging.format);
 	if (sv_resolve_ids(&sv->cfg, sv->root, ids, err, sizeof(err)) == -1) {
@@ -150,7 +123,7 @@ sv_init(struct sv *sv, const char *path, int foreground)
 		return -1;
 	}
 	sv_run_begin(sv);
-	if (runtime_dir(sv) == -1 || (sv->base = event_base_new()) == NULL ||
+	if ((sv->base = event_base_new()) == NULL ||
 	    signals_init(sv) == -1 || sv_workers_init(sv) == -1)
 		return -1;
 	sv_apply_ids(sv, ids);
@@ -184,12 +157,28 @@ check_only(const char *path)
 	char err[512], sum[512];
 
 	memset(&cfg, 0, sizeof(cfg));
-	if (sv_load_config(path, &cfg, err, sizeof(err)) == -1)
+	if (sv_load_config(path, 0, &cfg, err, sizeof(err)) == -1)
 		return 1;
 	tfo_config_summary(&cfg, sum, sizeof(sum));
 	printf("%s: ok: %s\n", path, sum);
 	tfo_config_free(&cfg);
 	return 0;
+}
+
+/*
+ * harden_self - first thing, before the config (and its secret) is read:
+ * what we create is ours alone (umask 077; sockets and directories get their
+ * modes set explicitly), and neither a crash (RLIMIT_CORE 0) nor a ptrace
+ * attach by a same-uid process (not dumpable) can copy the API secret out.
+ */
+static void
+harden_self(void)
+{
+	umask(077);
+	if (tfo_priv_rlimits(0, 0) == -1)
+		fatal("RLIMIT_CORE 0");
+	if (tfo_priv_nondumpable() == -1)
+		fatal("PR_SET_DUMPABLE 0");
 }
 
 int
@@ -207,6 +196,7 @@ main(int argc, char **argv)
 	static struct sv sv;
 
 	tfo_log_init("supervisor", TFO_LOG_INFO, TFO_LOG_TEXT);
+	harden_self();
 	tfo_log_hook_libevent();
 	while ((c = getopt_long(argc, argv, "c:fCh", opts, NULL)) != -1) {
 		switch (c) {

@@ -10,15 +10,24 @@
 #include "supervisor/spawn.h"
 #include "supervisor/supervisor.h"
 
-/* load_config - parse and validate; every diagnostic goes to the log */
+/* load_config - parse and validate a file root may trust, then check it
+ * against this host (config.h); every diagnostic goes to the log */
 int
-sv_load_config(const char *path, struct tfo_config *cfg, char *err, size_t errsz)
+sv_load_config(const char *path, unsigned host_flags, struct tfo_config *cfg, char *err,
+    size_t errsz)
 {
 	struct tfo_cfg_diags d;
 	char line[1024];
+	int rc;
 
 	memset(&d, 0, sizeof(d));
-	if (tfo_config_load(path, cfg, &d) == 0) {
+	rc = tfo_config_load_trusted(path, cfg, &d);
+	/* judged first without changing anything: a refused start makes nothing */
+	if (rc == 0 && (rc = tfo_config_check_host(cfg, 0, &d)) == 0 && host_flags != 0)
+		rc = tfo_config_check_host(cfg, host_flags, &d);
+	if (rc != 0)
+		tfo_config_free(cfg);   /* a failed load left it empty: harmless */
+	if (rc == 0) {
 		for (size_t i = 0; i < d.n; i++) {
 			tfo_cfg_diag_format(cfg, path, &d.d[i], line, sizeof(line));
 			log_warn("%s", line);
@@ -26,11 +35,16 @@ sv_load_config(const char *path, struct tfo_config *cfg, char *err, size_t errsz
 		return 0;
 	}
 	snprintf(err, errsz, "%s: %zu error(s)", path, d.errors);
-	for (size_t i = 0; i < d.n; i++) {
+	for (size_t i = 0, first = 1; i < d.n; i++) {
 		tfo_cfg_diag_format(NULL, path, &d.d[i], line, sizeof(line));
+		if (d.d[i].warning) {
+			log_warn("%s", line);
+			continue;
+		}
 		log_error("%s", line);
-		if (i == 0)
+		if (first)
 			snprintf(err, errsz, "%s", line);
+		first = 0;
 	}
 	return -1;
 }
@@ -74,7 +88,7 @@ sv_reload(struct sv *sv, char *err, size_t errsz)
 		return -1;
 	}
 	memset(&ncfg, 0, sizeof(ncfg));
-	if (sv_load_config(sv->config_path, &ncfg, err, errsz) == -1) {
+	if (sv_load_config(sv->config_path, TFO_HOST_CREATE, &ncfg, err, errsz) == -1) {
 		log_error("reload: new configuration rejected; the old one keeps running");
 		return -1;
 	}

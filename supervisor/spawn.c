@@ -14,9 +14,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/safepath.h"
 #include "common/worker.h"
 #include "supervisor/spawn.h"
 
@@ -62,36 +64,53 @@ test_override(const char *role, char *out, size_t outsz)
 }
 #endif
 
+const char *
+sv_worker_dir_pick(const char *self_dir, const char *build_dir, const char *libexec)
+{
+	return self_dir != NULL && build_dir != NULL && strcmp(self_dir, build_dir) == 0 ?
+	    build_dir : libexec;
+}
+
 int
 sv_worker_path(const char *role, char *out, size_t outsz)
 {
 	char self[PATH_MAX], build[PATH_MAX];
-	const char *dirs[3];
-	size_t nd = 0;
+	const char *dir;
 
 #ifdef TFO_TEST_HOOKS
 	if (test_override(role, out, outsz) == 0)
 		return 0;
 #endif
-	/* A supervisor run from the build tree uses that tree's workers. */
-	if (dir_of_self(self, sizeof(self)) == 0) {
-		if (realpath(TFO_BUILD_BINDIR, build) && strcmp(build, self) == 0)
-			dirs[nd++] = self;
-		else {
-			dirs[nd++] = TFO_INSTALL_LIBEXECDIR;
-			dirs[nd++] = self;
-		}
-	} else
-		dirs[nd++] = TFO_INSTALL_LIBEXECDIR;
-	dirs[nd++] = TFO_BUILD_BINDIR;
-	for (size_t i = 0; i < nd; i++) {
-		if ((size_t)snprintf(out, outsz, "%s/tfo-%s", dirs[i], role) >= outsz)
-			continue;
-		if (access(out, X_OK) == 0)
-			return 0;
+	dir = sv_worker_dir_pick(dir_of_self(self, sizeof(self)) == 0 ? self : NULL,
+	    realpath(TFO_BUILD_BINDIR, build) ? build : NULL, TFO_INSTALL_LIBEXECDIR);
+	if ((size_t)snprintf(out, outsz, "%s/tfo-%s", dir, role) >= outsz)
+		return -1;
+	return access(out, X_OK) == 0 ? 0 : -1;
+}
+
+int
+sv_worker_trusted(const char *path, char *err, size_t errsz)
+{
+	struct tfo_safe_opts o = { .self = geteuid() };
+	char abs[PATH_MAX], cwd[PATH_MAX];
+	struct stat st;
+	int fd;
+
+	/* test builds may name a worker relative to where they run */
+	if (path[0] != '/' && (getcwd(cwd, sizeof(cwd)) == NULL ||
+	    (size_t)snprintf(abs, sizeof(abs), "%s/%s", cwd, path) >= sizeof(abs))) {
+		snprintf(err, errsz, "%s: cannot make the path absolute", path);
+		return -1;
 	}
-	snprintf(out, outsz, "%s/tfo-%s", dirs[0], role);
-	return -1;
+	if ((fd = tfo_safe_open_file(path[0] == '/' ? path : abs, &o, O_RDONLY, err, errsz)) < 0)
+		return -1;
+	if (fstat(fd, &st) != 0 || !(st.st_mode & S_IXUSR)) {
+		snprintf(err, errsz, "%s is not executable", path);
+		close(fd);
+		return -1;
+	}
+	close(fd);
+	return 0;
 }
 
 int

@@ -13,10 +13,19 @@ struct sv_identity {
 	char user[64];
 };
 
-/* sv_worker_path - executable of `role`: the build dir when the supervisor
- * runs from it, else libexec, next to the supervisor, the build dir; test
- * builds honour TFO_WORKER_<ROLE> / TFO_WORKER_DIR. -1 when none exists. */
+/* sv_worker_path - executable of `role` (sv_worker_dir_pick; test builds
+ * honour TFO_WORKER_<ROLE> / TFO_WORKER_DIR first). -1 when it is not there. */
 int sv_worker_path(const char *role, char *out, size_t outsz);
+/* sv_worker_dir_pick - where workers are: the build tree's bin dir when this
+ * supervisor is that tree's own binary (self_dir equal to build_dir, both
+ * resolved; a developer's run), else libexec alone. No fallback: an installed
+ * supervisor once ran, as root, whatever the compile-time build dir held. */
+const char *sv_worker_dir_pick(const char *self_dir, const char *build_dir,
+    const char *libexec);
+/* sv_worker_trusted - path and every directory above it safe for root
+ * (common/safepath.h: root's, or ours in the dev mode; not writable by group
+ * or other) and executable; -1 with one line in err */
+int sv_worker_trusted(const char *path, char *err, size_t errsz);
 /* sv_identity - uid/gid of `user` (gid of `group` when it exists); the
  * current identity when !root. -1 when the user is unknown or is root. */
 int sv_identity(const char *user, const char *group, int root, struct sv_identity *id);
@@ -26,9 +35,11 @@ void sv_spawn_env_init(void);
 pid_t sv_spawn(const char *path, const char *argv0, int child_fd);
 
 struct tfo_config;
-/* sv_load_config - parse + validate path; diagnostics logged, the first
- * error also in err. 0 or -1. */
-int sv_load_config(const char *path, struct tfo_config *cfg, char *err, size_t errsz);
+/* sv_load_config - parse + validate path (tfo_config_load_trusted), then
+ * tfo_config_check_host(host_flags); diagnostics logged, the first error also
+ * in err. 0 or -1. */
+int sv_load_config(const char *path, unsigned host_flags, struct tfo_config *cfg, char *err,
+    size_t errsz);
 /* sv_resolve_ids - uid/gid of every role's user; -1 names the first missing */
 int sv_resolve_ids(const struct tfo_config *cfg, int root, struct sv_identity *ids,
     char *err, size_t errsz);

@@ -157,7 +157,6 @@ struct sv_identity;
 void sv_apply_ids(struct sv *sv, const struct sv_identity *ids);
 void sv_ping_timer_set(struct sv *sv);
 int sv_all_ready(const struct sv *sv, unsigned *ready, unsigned *enabled);
-const char *sv_worker_dir(void);
 
 /* notify.c - sd_notify / watchdog */
 void sv_notify_init(struct sv *sv);

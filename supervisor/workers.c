@@ -276,7 +276,7 @@ void
 sv_worker_start(struct sv_worker *w)
 {
 	struct sv *sv = w->sv;
-	char argv0[32];
+	char argv0[32], err[1024];
 	int pair[2];
 
 	evtimer_del(w->ev_timer);
@@ -291,7 +291,12 @@ sv_worker_start(struct sv_worker *w)
 	w->landlock[0] = '\0';
 	snprintf(w->seccomp_mode, sizeof(w->seccomp_mode), "%s",
 	    sv->cfg.supervisor.seccomp ? sv->cfg.supervisor.seccomp : "kill");
-	if (open_channel(w, pair) == -1) {
+	if (sv_worker_trusted(w->path, err, sizeof(err)) != 0) {
+		/* replaced since the start by something root must not run */
+		log_error("%s: refusing the worker executable: %s", tfo_role_name(w->role), err);
+		errno = EPERM;
+		w->pid = -1;
+	} else if (open_channel(w, pair) == -1) {
 		w->pid = -1;
 	} else {
 		snprintf(argv0, sizeof(argv0), "tfo-%s", tfo_role_name(w->role));
@@ -395,6 +400,9 @@ on_timer(evutil_socket_t fd, short what, void *arg)
 int
 sv_workers_init(struct sv *sv)
 {
+	char err[1024];
+	int bad = 0;
+
 	for (int r = 0; r < TFO_ROLE_COUNT; r++) {
 		struct sv_worker *w = &sv->w[r];
 		w->sv = sv;
@@ -406,12 +414,18 @@ sv_workers_init(struct sv *sv)
 		    w->enabled)
 			log_warn("%s: no executable found (tried %s)", tfo_role_name(w->role),
 			    w->path);
+		else if (w->enabled && !sv->no_spawn &&
+		    sv_worker_trusted(w->path, err, sizeof(err)) != 0) {
+			log_error("%s: refusing the worker executable: %s", tfo_role_name(w->role),
+			    err);
+			bad = 1;
+		}
 		if ((w->ev_timer = evtimer_new(sv->base, on_timer, w)) == NULL)
 			return -1;
 	}
 	if ((sv->ev_phase = evtimer_new(sv->base, on_count_timeout, sv)) == NULL)
 		return -1;
-	return 0;
+	return bad ? -1 : 0;
 }
 
 void

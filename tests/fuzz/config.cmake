@@ -12,7 +12,7 @@ if(TFO_FUZZ)
   get_target_property(TFO_CONFIG_SRCS tfo_config SOURCES)
   add_library(tfo_config_fuzzcov STATIC ${TFO_CONFIG_SRCS})
   target_compile_options(tfo_config_fuzzcov PRIVATE -fsanitize=fuzzer-no-link)
-  target_link_libraries(tfo_config_fuzzcov PUBLIC tfo_base tfo_proto PkgConfig::YAML)
+  target_link_libraries(tfo_config_fuzzcov PUBLIC tfo_base tfo_safepath tfo_proto PkgConfig::YAML)
   set(TFO_CONFIG_FUZZ_LIB tfo_config_fuzzcov)
 endif()
 tfo_fuzz_target(fuzz_config SOURCES ${CMAKE_CURRENT_LIST_DIR}/config/fuzz_config.c

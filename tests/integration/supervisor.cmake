@@ -23,3 +23,15 @@ add_test(NAME integration.supervisor.unit_verify
                  ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR}/bin)
 set_tests_properties(integration.supervisor.unit_verify PROPERTIES
   LABELS "integration;supervisor" TIMEOUT 60)
+
+# The root supervisor's trust in paths and in itself (issue 24 §2/§4, issue
+# 17 §3): attacks played by a throw-away user created and removed per case.
+foreach(case links_user_dir links_sticky user_config reach dev_mode worker_binary
+        log_forgery)
+  add_test(NAME integration.supervisor.paths.${case}
+           COMMAND ${Python3_EXECUTABLE}
+                   ${CMAKE_CURRENT_LIST_DIR}/supervisor/test_paths.py
+                   ${CMAKE_BINARY_DIR}/bin ${case})
+  set_tests_properties(integration.supervisor.paths.${case} PROPERTIES
+    LABELS "integration;supervisor" TIMEOUT 120 SKIP_RETURN_CODE 77)
+endforeach()

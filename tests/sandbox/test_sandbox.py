@@ -82,7 +82,6 @@ class Agent:
         self.run = os.path.join(self.dir, "run")
         self.state = os.path.join(self.dir, "state")
         os.mkdir(self.state)
-        os.chmod(self.state, 0o777)      # only the sandbox may stop a write here
         self.cfg = os.path.join(self.dir, "tfo-agent.yaml")
         self.sock = os.path.join(self.run, "control.ipc")
         self.log = os.path.join(self.dir, "supervisor.log")
@@ -281,6 +280,10 @@ def case_matrix(a):
     lst.listen(64)
     a.start()
     s = a.all_ready()
+    # Only the sandbox may stop a write in the state dir: open it to everyone
+    # once the supervisor has started (it refuses a state dir others may write
+    # and sets it to 0750 root:tfo-agent, docs/security.md); root-owned sticky.
+    os.chmod(a.state, 0o1777)
     check_status_columns(a, s, abi)
     residual = residual_cells()
     matrix = {}

@@ -8,3 +8,6 @@ tfo_unit_test(test_control_chan
 tfo_unit_test(test_sv_incarnation
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/supervisor/test_incarnation.c
   LIBS tfo_supervisor_core)
+tfo_unit_test(test_worker_dir
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/supervisor/test_worker_dir.c
+  LIBS tfo_supervisor_core)

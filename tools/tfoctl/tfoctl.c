@@ -265,8 +265,15 @@ cmd_config(struct ctx *c, int argc, char **argv)
 	path = argc == 3 ? argv[2] : c->config ? c->config : TFO_CFG_DEFAULT_PATH;
 	memset(&cfg, 0, sizeof(cfg));
 	memset(&d, 0, sizeof(d));
-	if (tfo_config_load(path, &cfg, &d) == -1) {
+	/* the supervisor's own checks (--check): the file and the paths as root
+	 * would trust them, the role users' reach; nothing is created */
+	if (tfo_config_load_trusted(path, &cfg, &d) == -1) {
 		tfo_cfg_diags_print(stderr, path, &d);
+		return 1;
+	}
+	if (tfo_config_check_host(&cfg, 0, &d) == -1) {
+		tfo_cfg_diags_print(stderr, path, &d);
+		tfo_config_free(&cfg);
 		return 1;
 	}
 	tfo_cfg_diags_print(stderr, path, &d);   /* warnings */

@@ -202,7 +202,7 @@ class Agent:
         os.makedirs(self.state, exist_ok=True)
         if os.geteuid() == 0:       # role users share group tfo-agent
             os.chown(self.state, 0, grp.getgrnam("tfo-agent").gr_gid)
-            os.chmod(self.state, 0o770)
+            os.chmod(self.state, 0o750)     # as the supervisor makes it
         self.cfg = os.path.join(self.dir, "tfo-agent.yaml")
         self.sock = os.path.join(self.run, "control.ipc")
         self.log = os.path.join(self.dir, "supervisor.log")

@@ -303,7 +303,8 @@ test_env_overrides(void **state)
 	(void)state;
 	setenv("TELEMETRYFLOW_API_KEY_ID", "tfk_env", 1);
 	setenv("TELEMETRYFLOW_API_KEY_SECRET", "tfs_env", 1);
-	setenv("TELEMETRYFLOW_ENDPOINT", "env-host:4317", 1);
+	/* TLS: a secret to a remote host in clear would draw a warning */
+	setenv("TELEMETRYFLOW_ENDPOINT", "https://env-host:4317", 1);
 	setenv("TELEMETRYFLOW_ENVIRONMENT", "", 1);          /* empty = not set */
 	setenv("TELEMETRYFLOW_AGENT_ID", "agent-env", 1);
 	setenv("TELEMETRYFLOW_AGENT_NAME", "name-env", 1);
@@ -311,7 +312,7 @@ test_env_overrides(void **state)
 	clear_env(NULL);
 	assert_string_equal(cfg.telemetryflow.api_key_id, "tfk_env");
 	assert_string_equal(cfg.telemetryflow.api_key_secret, "tfs_env");
-	assert_string_equal(cfg.telemetryflow.endpoint, "env-host:4317");
+	assert_string_equal(cfg.telemetryflow.endpoint, "https://env-host:4317");
 	assert_int_equal(cfg.telemetryflow.endpoints.n, 0);   /* the env names THE endpoint */
 	assert_string_equal(cfg.telemetryflow.environment, "file-env");
 	assert_string_equal(cfg.agent.id, "agent-env");
@@ -463,6 +464,86 @@ test_following_defaults(void **state)
 	}
 }
 
+/*
+ * test_plain_secret - issue 24 §4: the API secret sent unencrypted to a host
+ * that is not loopback draws a warning naming the key and the endpoint (the
+ * load still succeeds); TLS, https:// and loopback draw none.
+ */
+static const struct {
+	const char *yaml;
+	const char *want;       /* the one warning, NULL = none */
+} plain_cases[] = {
+	{ "telemetryflow:\n  api_key_secret: s\n  endpoint: collector.example:4317\n",
+	  "t.yaml:2:3: warning: telemetryflow.api_key_secret: sent in clear text (no TLS) to "
+	  "endpoint collector.example:4317, which is not a loopback address: use an https:// URL "
+	  "or telemetryflow.tls.enabled" },
+	{ "telemetryflow:\n  api_key_secret: s\n  endpoint: http://10.0.0.5:4318\n",
+	  "t.yaml:2:3: warning: telemetryflow.api_key_secret: sent in clear text (no TLS) to "
+	  "endpoint http://10.0.0.5:4318, which is not a loopback address: use an https:// URL "
+	  "or telemetryflow.tls.enabled" },
+	{ "telemetryflow:\n  api_key_secret: s\n  endpoints: [\"localhost:4317\", "
+	  "\"[2001:db8::1]:4317\"]\n",
+	  "t.yaml:2:3: warning: telemetryflow.api_key_secret: sent in clear text (no TLS) to "
+	  "endpoint [2001:db8::1]:4317, which is not a loopback address: use an https:// URL "
+	  "or telemetryflow.tls.enabled" },
+	{ "telemetryflow:\n  api_key_secret: s\n  api_endpoint: http://api.example/api/v1\n",
+	  "t.yaml:2:3: warning: telemetryflow.api_key_secret: sent in clear text (no TLS) to "
+	  "api_endpoint http://api.example/api/v1, which is not a loopback address: use an "
+	  "https:// URL or telemetryflow.tls.enabled" },
+	{ "telemetryflow:\n  api_key_secret: s\n  api_endpoint: http://api.example/api/v1\n"
+	  "heartbeat:\n  enabled: false\n", NULL },
+	{ "telemetryflow:\n  api_key_secret: s\n  endpoint: https://collector.example\n", NULL },
+	{ "telemetryflow:\n  api_key_secret: s\n  endpoint: collector.example:4317\n"
+	  "  tls:\n    enabled: true\n", NULL },
+	{ "telemetryflow:\n  api_key_secret: s\n  endpoint: 127.0.0.2:4317\n", NULL },
+	{ "telemetryflow:\n  api_key_secret: s\n  endpoint: \"[::1]:4317\"\n", NULL },
+	{ "telemetryflow:\n  api_key_secret: s\n  endpoint: LocalHost:4317\n", NULL },
+	{ "telemetryflow:\n  endpoint: collector.example:4317\n", NULL },
+};
+
+static void
+test_plain_secret(void **state)
+{
+	char got[1024];
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(plain_cases) / sizeof(plain_cases[0]); i++) {
+		struct tfo_config cfg;
+		struct tfo_cfg_diags d;
+		const char *y = plain_cases[i].yaml;
+
+		assert_int_equal(tfo_config_load_string("t.yaml", y, strlen(y), &cfg, &d), 0);
+		assert_int_equal(d.errors, 0);
+		if (plain_cases[i].want == NULL) {
+			if (d.n != 0) {
+				tfo_cfg_diags_print(stderr, NULL, &d);
+				fail_msg("case %zu: unexpected warning", i);
+			}
+		} else {
+			assert_int_equal(d.n, 1);
+			assert_true(d.d[0].warning);
+			tfo_cfg_diag_format(NULL, "t.yaml", &d.d[0], got, sizeof(got));
+			assert_string_equal(got, plain_cases[i].want);
+		}
+		tfo_config_free(&cfg);
+	}
+	/* a secret from the environment: the same warning, at no line */
+	setenv("TELEMETRYFLOW_API_KEY_SECRET", "s", 1);
+	{
+		static const char y[] = "telemetryflow:\n  endpoint: http://192.0.2.1:4318\n";
+		struct tfo_config cfg;
+		struct tfo_cfg_diags d;
+
+		assert_int_equal(tfo_config_load_string("t.yaml", y, strlen(y), &cfg, &d), 0);
+		unsetenv("TELEMETRYFLOW_API_KEY_SECRET");
+		assert_int_equal(d.n, 1);
+		tfo_cfg_diag_format(NULL, "t.yaml", &d.d[0], got, sizeof(got));
+		assert_non_null(strstr(got, "t.yaml: warning: telemetryflow.api_key_secret: sent in "
+		    "clear text (no TLS) to endpoint http://192.0.2.1:4318,"));
+		tfo_config_free(&cfg);
+	}
+}
+
 int
 main(void)
 {
@@ -478,6 +559,7 @@ main(void)
 		cmocka_unit_test(test_format_and_summary),
 		cmocka_unit_test(test_load_file),
 		cmocka_unit_test(test_following_defaults),
+		cmocka_unit_test(test_plain_secret),
 	};
 
 	return cmocka_run_group_tests(tests, clear_env, NULL);
