@@ -55,10 +55,11 @@ def config(a, state, run, extra=""):
         f.write(f"""agent:
   state_dir: {state}
   runtime_dir: {run}
-{extra}supervisor:
+{extra}exporter:
+  shutdown_drain: 1s
+supervisor:
   ping_interval: 200ms
   hung_timeout: 1s
-  drain_timeout: 1s
 """)
 
 
