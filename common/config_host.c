@@ -240,34 +240,6 @@ buffer_dir(struct host *h, unsigned roles)
 	tfo_cfg_diag_key(h->d, h->cfg, 0, "buffer.path", "%s: %s", path, err);
 }
 
-/* tls_reach - a file the heartbeat reads as its user: every directory above
- * it searchable, the file readable (not a trust check: it only reads it) */
-static void
-tls_reach(struct host *h, const char *key, const char *file)
-{
-	struct reach r = { .h = h, .key = key, .path = file, .roles = 1u << TFO_ROLE_HEARTBEAT };
-	const struct host_user *u = &h->u[TFO_ROLE_HEARTBEAT];
-	char dir[PATH_MAX], desc[160];
-	struct stat st;
-
-	if (file == NULL || file[0] != '/' || strlen(file) >= sizeof(dir) || !u->ok)
-		return;
-	for (size_t i = 0; file[i] != '\0'; i++) {
-		if (file[i] != '/')
-			continue;
-		memcpy(dir, file, i ? i : 1);
-		dir[i ? i : 1] = '\0';
-		if (stat(dir, &st) != 0)
-			return;         /* the worker's own open says what is missing */
-		judge(&r, dir, &st);
-	}
-	if (r.reported == 0 && stat(file, &st) == 0 && !may(u, file, &st, 4)) {
-		tfo_safe_describe(&st, desc, sizeof(desc));
-		tfo_cfg_diag_key(h->d, h->cfg, 0, key, "%s: user %s cannot read it (%s)", file,
-		    u->name, desc);
-	}
-}
-
 /* user_of - role r's user: the supervisor's rules (spawn.c sv_identity) */
 static void
 user_of(struct host *h, enum tfo_role role)
@@ -332,7 +304,6 @@ int
 tfo_config_check_host(const struct tfo_config *cfg, unsigned flags, struct tfo_cfg_diags *d)
 {
 	struct host h;
-	const struct tfo_cfg_tls *tls = &cfg->telemetryflow.tls;
 	unsigned sockets = 0, before = (unsigned)d->errors;
 	int rc;
 
@@ -343,19 +314,16 @@ tfo_config_check_host(const struct tfo_config *cfg, unsigned flags, struct tfo_c
 	h.self = h.root ? 0 : geteuid();
 	h.create = (flags & TFO_HOST_CREATE) != 0;
 	resolve(&h);
-	/* the roles that open the sockets under runtime_dir */
+	/* every role opens a socket under runtime_dir (the heartbeat hands its
+	 * beats to tfo-exporter there); TLS files are read by the exporter while
+	 * still root, log files by tfo-logs with CAP_DAC_READ_SEARCH */
 	for (int r = 0; r < TFO_ROLE_COUNT; r++)
-		if (r != TFO_ROLE_HEARTBEAT && tfo_role_enabled(cfg, (enum tfo_role)r))
+		if (tfo_role_enabled(cfg, (enum tfo_role)r))
 			sockets |= 1u << r;
 	rc = own_dir(&h, 0, "agent.state_dir", cfg->agent.state_dir, STATE_MODE, 0);
 	h.state_missing = rc == 1;
 	(void)own_dir(&h, 1, "agent.runtime_dir", cfg->agent.runtime_dir, RUNTIME_MODE, sockets);
 	if (tfo_role_enabled(cfg, TFO_ROLE_BUFFER))
 		buffer_dir(&h, 1u << TFO_ROLE_BUFFER);
-	if (tfo_role_enabled(cfg, TFO_ROLE_HEARTBEAT)) {
-		tls_reach(&h, "telemetryflow.tls.ca_file", tls->ca_file);
-		tls_reach(&h, "telemetryflow.tls.cert_file", tls->cert_file);
-		tls_reach(&h, "telemetryflow.tls.key_file", tls->key_file);
-	}
 	return d->errors > before ? -1 : 0;
 }
