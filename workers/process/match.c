@@ -151,6 +151,9 @@ redact_one(const regex_t *re, const char *s, char *out, size_t cap)
 		}
 	}
 	out_put(out, cap, &o, p, strlen(p));
+	/* each piece is cut whole, but an empty match keeps one byte at a time:
+	 * a lead byte kept just before the cap would end the text mid-character */
+	o = tfo_procfs_utf8_cut(out, o);
 	out[o] = '\0';
 	return hits;
 }
