@@ -203,13 +203,25 @@ own_dir(struct host *h, int slot, const char *key, const char *path, mode_t mode
 	return 0;
 }
 
+/* written - whether the file set key (else it is a default or derived) */
+static int
+written(const struct tfo_config *cfg, const char *key)
+{
+	int row = tfo_cfg_row_find(key);
+
+	return row >= 0 && cfg->pos != NULL && cfg->pos[row].line != 0;
+}
+
 /* buffer_dir - buffer.path: safe above it; the last directory is tfo-buffer's,
- * made and given its mode by the buffer itself; tfo-buffer reaches it */
+ * made and given its mode by the buffer itself; tfo-buffer reaches it. Its
+ * problems are told at buffer.path when the file sets it, else at state_dir,
+ * which it is derived from (the line the operator wrote). */
 static void
 buffer_dir(struct host *h, unsigned roles)
 {
 	const char *path = h->cfg->buffer.path, *state = h->cfg->agent.state_dir;
-	struct reach r = { .h = h, .key = "buffer.path", .path = path, .roles = roles };
+	const char *key = written(h->cfg, "buffer.path") ? "buffer.path" : "agent.state_dir";
+	struct reach r = { .h = h, .key = key, .path = path, .roles = roles };
 	struct tfo_safe_opts o = { .self = h->self, .each = each, .arg = &r,
 	    .flags = TFO_SAFE_LAST_MODE };
 	size_t sl = strlen(state);
@@ -237,7 +249,7 @@ buffer_dir(struct host *h, unsigned roles)
 		judge(&r, state, &st);
 		return;
 	}
-	tfo_cfg_diag_key(h->d, h->cfg, 0, "buffer.path", "%s: %s", path, err);
+	tfo_cfg_diag_key(h->d, h->cfg, 0, key, "%s: %s", path, err);
 }
 
 /* user_of - role r's user: the supervisor's rules (spawn.c sv_identity) */

@@ -163,9 +163,17 @@ def case_user_config(a, m):
     """A config the user owns, or in a directory the user owns, or that group
     or others may write, is refused; the package's 0640 root:tfo-agent is not."""
     config(a, a.state, a.run)
-    os.chown(a.cfg, m.uid, m.gid)
     os.chmod(a.cfg, 0o644)
     want = f"refused: {a.cfg} (0644 {m.name}:{m.name}) is not owned by root"
+    # handed to the user while running: a reload refuses it, the old one runs on
+    a.start()
+    all_ready(a)
+    os.chown(a.cfg, m.uid, m.gid)
+    rc, out, err = a.tfoctl("reload")
+    check(rc == 1 and want in out + err, f"reload of a user's config: rc={rc} {out}{err}")
+    all_ready(a)
+    check(a.proc.poll() is None, "the supervisor stopped")
+    a.stop()
     start_refused(a, want)
     check_says(a, want)
     os.chown(a.cfg, 0, 0)
@@ -196,7 +204,8 @@ def case_reach(a, m):
     config(a, f"{srv}/state", f"{srv}/run")
     lines = [f"agent.runtime_dir: {srv}/run: user tfo-{r} cannot search {srv} (0700 root:root)"
              for r in SOCKET_ROLES]
-    lines.append(f"buffer.path: {srv}/state/buffer: user tfo-buffer cannot search {srv} "
+    # buffer.path is <state_dir>/buffer here: told at the key the file sets
+    lines.append(f"agent.state_dir: {srv}/state/buffer: user tfo-buffer cannot search {srv} "
                  f"(0700 root:root)")
     for want in lines:
         check_says(a, want)
@@ -209,6 +218,13 @@ def case_reach(a, m):
     check(os.listdir(srv) == [], f"a refused start made something: {os.listdir(srv)}")
     os.chmod(srv, 0o711)
     check_says(a, ": ok: ", ok=True)
+    # buffer.path written elsewhere, under a directory only root may search
+    lim = os.path.join(a.dir, "lim")
+    os.mkdir(lim, 0o750)
+    config(a, f"{srv}/state", f"{srv}/run", f"buffer:\n  path: {lim}/q\n")
+    check_says(a, f"tfo-agent.yaml:5:3: buffer.path: {lim}/q: user tfo-buffer cannot search "
+               f"{lim} (0750 root:root)")
+    config(a, f"{srv}/state", f"{srv}/run")
     # a state dir that exists 0700 root:root: the start gives it 0750 root:tfo-agent,
     # so neither the check nor the start refuses it, and tfo-buffer reaches its dir
     os.mkdir(f"{srv}/state", 0o700)
