@@ -8,3 +8,6 @@ tfo_unit_test(buffer_dispatch
 tfo_unit_test(bufclient
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/buffer/test_bufclient.c
   LIBS tfo_bufclient tfo_collector Threads::Threads)
+tfo_unit_test(buffer_format
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/buffer/test_format.c ${CMAKE_CURRENT_LIST_DIR}/buffer/helpers.c
+  LIBS tfo_buffer_store)

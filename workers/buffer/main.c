@@ -124,7 +124,10 @@ open_store(struct buffer *b, const Tfo__V1__BufferConfig *bc)
 	o.sync = bc->sync;
 	b->tick_ms = age_tick_ms(o.max_age_ms);
 	if ((b->st = tfo_store_open(&o, &e, err, sizeof(err))) == NULL) {
-		log_error("store %s: %s: %s", b->db, tfo_strerror(e), err);
+		if (e == TFO_EVERSION)      /* the reason names the store and both formats */
+			log_error("%s", err);
+		else
+			log_error("store %s: %s: %s", b->db, tfo_strerror(e), err);
 		return -1;
 	}
 	tfo_store_get_stats(b->st, &s);

@@ -15,7 +15,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
+#include <sys/types.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -27,6 +29,12 @@
 #define META_SIG_LEN 32            /* head, tail, count, bytes */
 #define META_ROLE_LEN 17           /* incarnation, seq, used */
 #define META_LEN (8 + (TFO_STORE_NSIG - 1) * META_SIG_LEN + TFO_STORE_NROLE * META_ROLE_LEN)
+#define FORMAT_KEY "v"             /* format: magic + version; every future format keeps it */
+#define FORMAT_MAGIC 0x54464f56u   /* "TFOV" */
+#define FORMAT_LEN 8
+#define EPOCH_KEY "e"              /* opens of the store: the high bits of batch ids */
+#define EPOCH_BITS 24
+#define EPOCH_FALLBACK (1u << (EPOCH_BITS - 1))  /* set on an epoch not written (random) */
 
 /* ------------------------------------------------------------------ helpers */
 
@@ -155,6 +163,17 @@ copy_err(char *buf, size_t len, const char *msg)
 		snprintf(buf, len, "%s", msg ? msg : "");
 }
 
+/* set_text - format a status text; a long one is cut, which is fine for status */
+static void __attribute__((format(printf, 3, 4)))
+set_text(char *buf, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(buf, len, fmt, ap);
+	va_end(ap);
+}
+
 /* ------------------------------------------------------------------ meta */
 
 static void
@@ -272,28 +291,169 @@ store_reset_inflight(struct tfo_store *st)
 	}
 }
 
+/* ------------------------------------------------------------------ format */
+
+/* get_small - a key's value of at most cap bytes into buf: its length, 0 if absent, -1 on error */
+static ssize_t
+get_small(struct tfo_store *st, const char *key, uint8_t *buf, size_t cap, char **err)
+{
+	size_t len = 0;
+	char *v = leveldb_get(st->db, st->ro, key, strlen(key), &len, err);
+	ssize_t n;
+
+	if (*err)
+		return -1;
+	if (v == NULL)
+		return 0;
+	n = (ssize_t)len;
+	memcpy(buf, v, len < cap ? len : cap);
+	leveldb_free(v);
+	return n;
+}
+
+/*
+ * format_read - the store's format: the FORMAT_KEY, else 1 (what tfo-buffer
+ * wrote before formats were numbered, and an empty store). 0 = a format this
+ * code does not know; st->refusal then says which. -1 on a read error.
+ */
+static int
+format_read(struct tfo_store *st, uint32_t *fmt, char **err)
+{
+	uint8_t b[META_LEN];
+	ssize_t n = get_small(st, FORMAT_KEY, b, sizeof(b), err);
+
+	if (n < 0)
+		return -1;
+	if (n == FORMAT_LEN && store_get_be32(b) == FORMAT_MAGIC)
+		*fmt = store_get_be32(b + 4);
+	else if (n != 0) {
+		set_text(st->refusal, sizeof(st->refusal), "store %s has a format key this "
+		    "tfo-buffer cannot read (%zd bytes); it reads formats 1 to %u", st->path, n,
+		    TFO_STORE_FORMAT);
+		return 0;
+	} else {
+		/* No format key: format 1, whose meta key says version 1. A meta
+		 * key of another version there is no format this code knows. */
+		if ((n = get_small(st, META_KEY, b, sizeof(b), err)) < 0)
+			return -1;
+		/* every commit of format 1 wrote the meta key: none = a new store */
+		*fmt = n == 0 ? TFO_STORE_FORMAT : 1;
+		if (n >= 8 && store_get_be32(b) == META_MAGIC && store_get_be32(b + 4) != META_VERSION) {
+			set_text(st->refusal, sizeof(st->refusal), "store %s has no format key and "
+			    "a meta key of version %u; this tfo-buffer reads formats 1 to %u",
+			    st->path, store_get_be32(b + 4), TFO_STORE_FORMAT);
+			return 0;
+		}
+	}
+	if (*fmt == 0 || *fmt > TFO_STORE_FORMAT) {
+		set_text(st->refusal, sizeof(st->refusal), "store %s is format %u; this "
+		    "tfo-buffer reads formats 1 to %u: not opened and not moved aside (run the "
+		    "tfo-agent that wrote it, or move the store away to start an empty one)",
+		    st->path, *fmt, TFO_STORE_FORMAT);
+		return 0;
+	}
+	return 1;
+}
+
+/* epoch_read - this open's batch id epoch: one more than the last open's */
+static int
+epoch_read(struct tfo_store *st, char **err)
+{
+	uint8_t b[8];
+	ssize_t n = get_small(st, EPOCH_KEY, b, sizeof(b), err);
+
+	if (n < 0)
+		return -1;
+	st->epoch = n == (ssize_t)sizeof(b) ? store_get_be64(b) : 0;
+	/* beyond the deterministic range (8 M opens), go round */
+	st->epoch = (st->epoch & (EPOCH_FALLBACK - 1)) + 1;
+	if (st->epoch >= EPOCH_FALLBACK)
+		st->epoch = 1;
+	return 0;
+}
+
+/* ids_start - batch ids of this open: epoch << 40 | count. A stale ack (of a
+ * batch of an earlier open) never names a batch of this one, whatever the
+ * clock did meanwhile. */
+static void
+ids_start(struct tfo_store *st)
+{
+	st->next_id = st->epoch << (64 - EPOCH_BITS);
+}
+
+/* stage_format - the format and epoch keys into the pending write batch */
+static void
+stage_format(struct tfo_store *st)
+{
+	uint8_t f[FORMAT_LEN], e[8];
+
+	store_be32(f, FORMAT_MAGIC);
+	store_be32(f + 4, TFO_STORE_FORMAT);
+	store_be64(e, st->epoch);
+	leveldb_writebatch_put(st->wb, FORMAT_KEY, 1, (const char *)f, sizeof(f));
+	leveldb_writebatch_put(st->wb, EPOCH_KEY, 1, (const char *)e, sizeof(e));
+}
+
+/*
+ * format_write - mark the store with this format and the new epoch, synced,
+ * before anything is fetched. A format-1 store is migrated by this alone:
+ * its keys and values are format 2's. If the write fails (a full disk), the
+ * epoch is random (EPOCH_FALLBACK set) and the keys go with the next commit.
+ */
+static void
+format_write(struct tfo_store *st, uint32_t was)
+{
+	char *err = NULL;
+	uint8_t meta[META_LEN];
+	uint64_t r = 0;
+
+	stage_format(st);
+	meta_encode(st, meta);
+	leveldb_writebatch_put(st->wb, META_KEY, 1, (const char *)meta, sizeof(meta));
+	leveldb_write(st->db, st->wo_sync, st->wb, &err);
+	leveldb_writebatch_clear(st->wb);
+	if (err == NULL) {
+		st->format_pending = 0;
+		if (was != TFO_STORE_FORMAT)
+			log_info("store %s: format %u migrated to %u (two keys added, nothing "
+			    "rewritten)", st->path, was, TFO_STORE_FORMAT);
+		return;
+	}
+	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
+		r = mono_us();
+	st->epoch = EPOCH_FALLBACK | (r & (EPOCH_FALLBACK - 1));
+	st->format_pending = 1;
+	log_warn("store %s: format and epoch not written (%s): batch ids of this open use a "
+	    "random epoch; written with the next commit", st->path, err);
+	leveldb_free(err);
+}
+
 /* ------------------------------------------------------------------ open */
 
+/*
+ * db_open - open LevelDB and load the queue. -1 with *err set: LevelDB or a
+ * read failed (corruption: the caller quarantines). 1: a format this code
+ * does not know (st->refusal): refused, never taken for corruption.
+ */
 static int
 db_open(struct tfo_store *st, char **err)
 {
+	uint32_t fmt = 0;
+	int r;
+
 	st->db = leveldb_open(st->opt, st->path, err);
-	if (*err == NULL && state_load(st, err) != 0) {
-		leveldb_close(st->db);
-		st->db = NULL;
+	if (*err)
+		return -1;
+	if ((r = format_read(st, &fmt, err)) == 1 && state_load(st, err) == 0 &&
+	    epoch_read(st, err) == 0) {
+		format_write(st, fmt);
+		ids_start(st);
+		st->format = fmt;
+		return 0;
 	}
-	return *err ? -1 : 0;
-}
-
-/* set_text - format a status text; a long one is cut, which is fine for status */
-static void __attribute__((format(printf, 3, 4)))
-set_text(char *buf, size_t len, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	(void)vsnprintf(buf, len, fmt, ap);
-	va_end(ap);
+	leveldb_close(st->db);
+	st->db = NULL;
+	return r == 0 ? 1 : -1;
 }
 
 /* quarantine - move a store that will not open aside, try a repair there, start fresh */
@@ -319,7 +479,8 @@ quarantine(struct tfo_store *st, const char *why, char **err)
 	    now, why, dst, rerr ? "failed: " : "ok", rerr ? rerr : "");
 	leveldb_free(rerr);
 	st->s.quarantines++;
-	return db_open(st, err);
+	/* a fresh store: never of an unknown format */
+	return db_open(st, err) == 0 ? 0 : -1;
 }
 
 static int
@@ -366,6 +527,7 @@ tfo_store_open(const struct tfo_store_opts *o, enum tfo_err *e, char *errbuf, si
 {
 	struct tfo_store *st = calloc(1, sizeof(*st));
 	char *err = NULL;
+	int r;
 
 	copy_err(errbuf, errlen, "");
 	if (st == NULL || o->path == NULL || (st->path = strdup(o->path)) == NULL) {
@@ -381,7 +543,13 @@ tfo_store_open(const struct tfo_store_opts *o, enum tfo_err *e, char *errbuf, si
 		*e = TFO_ENOMEM;
 		goto fail;
 	}
-	if (db_open(st, &err) != 0) {
+	if ((r = db_open(st, &err)) == 1) {
+		/* Newer than this code: refused, never moved aside as corrupt. */
+		copy_err(errbuf, errlen, st->refusal);
+		*e = TFO_EVERSION;
+		goto fail;
+	}
+	if (r != 0) {
 		/* A lock held by a live process is not corruption: never move it aside. */
 		if (lock_error(err)) {
 			copy_err(errbuf, errlen, err);
@@ -398,8 +566,6 @@ tfo_store_open(const struct tfo_store_opts *o, enum tfo_err *e, char *errbuf, si
 			goto fail;
 		}
 	}
-	/* Batch ids grow across restarts, so a stale ack never matches a new batch. */
-	st->next_id = store_now(st) << 12;
 	*e = TFO_OK;
 	return st;
 fail:
@@ -469,6 +635,8 @@ tfo_store_commit(struct tfo_store *st, char *errbuf, size_t errlen)
 		return TFO_OK;
 	meta_encode(st, meta);
 	leveldb_writebatch_put(st->wb, META_KEY, 1, (const char *)meta, sizeof(meta));
+	if (st->format_pending)
+		stage_format(st);
 	t0 = mono_us();
 	/* Deletes alone need no fsync: a lost delete only re-delivers (at-least-once). */
 	leveldb_write(st->db, durable ? st->wo_sync : st->wo_async, st->wb, &err);
@@ -489,6 +657,7 @@ tfo_store_commit(struct tfo_store *st, char *errbuf, size_t errlen)
 	}
 	for (uint32_t s = 1; s < TFO_STORE_NSIG; s++)
 		st->q[s].ctail = st->q[s].tail;
+	st->format_pending = 0;
 	st->s.commits++;
 	return TFO_OK;
 }
@@ -544,6 +713,7 @@ tfo_store_get_stats(struct tfo_store *st, struct tfo_store_stats *out)
 	uint64_t now = store_now(st), oldest = UINT64_MAX;
 
 	*out = st->s;
+	out->format_opened = st->format;
 	for (uint32_t s = 1; s < TFO_STORE_NSIG; s++) {
 		uint64_t ts;
 		out->entries[s] = st->q[s].count;

@@ -21,6 +21,7 @@
 #include "common/payload.h"
 #include "tfo/v1/tfo.pb-c.h"
 
+#define TFO_STORE_FORMAT 2         /* store format written; 1..this are read (docs/buffer.md) */
 #define TFO_STORE_NSIG 3           /* index = Tfo__V1__Signal; 0 unused */
 #define TFO_STORE_NROLE 8          /* index = Tfo__V1__Role */
 #define TFO_STORE_HDR 12           /* ts_ms u64 + points u32 before each payload */
@@ -109,6 +110,7 @@ struct tfo_store_stats {
 	uint64_t disk_bytes;
 	uint64_t lz4_raw, lz4_stored;  /* payload bytes compressed, and what they became */
 	uint64_t last_sync_us;
+	uint32_t format_opened;    /* the store's format when opened (< TFO_STORE_FORMAT: migrated) */
 	uint64_t quarantines;
 	char quarantine[384];      /* last quarantine event, "" if none */
 };
@@ -119,8 +121,10 @@ struct tfo_store;
  * tfo_store_open - open (creating) the store with paranoid checks. A store
  * that will not open (other than a held lock) is renamed <path>.corrupt-<time>,
  * repaired in place there, and a fresh store is opened; the event is kept for
- * stats. Returns NULL with *err set (TFO_EAGAIN: locked by another process).
- * errbuf (may be NULL) receives LevelDB's message on failure.
+ * stats. Returns NULL with *err set (TFO_EAGAIN: locked by another process;
+ * TFO_EVERSION: a format newer than TFO_STORE_FORMAT, refused and left as it
+ * is). errbuf (may be NULL) receives the one-line reason on failure. A store
+ * of an older format is migrated in place.
  */
 struct tfo_store *tfo_store_open(const struct tfo_store_opts *o, enum tfo_err *err,
     char *errbuf, size_t errlen);

@@ -75,6 +75,10 @@ struct tfo_store {
 	uint8_t *scratch;          /* value being built for a put */
 	size_t scratchcap;
 	uint64_t next_id;
+	uint64_t epoch;            /* opens of the store (EPOCH_KEY): high bits of batch ids */
+	uint32_t format;           /* the format the store had when opened */
+	int format_pending;        /* format and epoch keys not yet written */
+	char refusal[384];         /* why a store of an unknown format was refused */
 	uint32_t rr;               /* round robin for fetch of any signal */
 	struct tfo_store_stats s;
 	struct tfo_logrepeat gaplog;   /* puts below their incarnation's last seq */
