@@ -104,6 +104,8 @@ struct tfo_config {
 		char *multiline_start_pattern;
 		uint32_t multiline_timeout_ms, batch_max_lines, batch_max_ms;
 		uint32_t rescan_interval_ms;    /* glob re-expansion period */
+		uint32_t max_open_files;        /* 0: from RLIMIT_NOFILE */
+		struct tfo_strlist link_target_dirs;
 	} logs;
 
 	struct {

@@ -153,6 +153,10 @@ const struct cfg_row tfo_cfg_rows[] = {
 	    "milliseconds a batch may wait to fill"),
 	NUM("collectors.logs.rescan_interval", CT_DUR, "10s", 100, HOUR, logs.rescan_interval_ms,
 	    "how often globs are expanded again"),
+	NUM("collectors.logs.max_open_files", CT_U32, "0", 0, 1048576, logs.max_open_files,
+	    "files open at once; 0 = from RLIMIT_NOFILE; beyond, files at their end take turns"),
+	LIST("collectors.logs.link_target_dirs", 4095, logs.link_target_dirs, CF_PATH,
+	    "directories links among the matches may lead into (e.g. /var/log/pods)"),
 
 	NUM("exporter.batch_max_bytes", CT_SIZE, "1MiB", 4 * KIB, 16 * MIB, exporter.batch_max_bytes,
 	    "bytes per export request before compression (a stored batch larger than this, up to 2 MiB of logs, is sent whole)"),

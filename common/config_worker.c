@@ -244,6 +244,8 @@ build_logs(struct tfo_worker_msg *m, const struct tfo_config *cfg)
 	l->batch_max_lines = cfg->logs.batch_max_lines;
 	l->batch_max_ms = cfg->logs.batch_max_ms;
 	l->rescan_interval_ms = cfg->logs.rescan_interval_ms;
+	l->max_open_files = cfg->logs.max_open_files;
+	l->link_target_dirs = wm_list(m, &cfg->logs.link_target_dirs, &l->n_link_target_dirs);
 	m->wc.section_case = TFO__V1__WORKER_CONFIG__SECTION_LOGS;
 	m->wc.logs = l;
 }

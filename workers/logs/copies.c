@@ -23,7 +23,9 @@
 #include "workers/logs/tailer_int.h"
 
 #define HELD_MAX   256          /* beyond, new files are placed at once */
-#define CMP_BYTES  256          /* compared at the head and before the end */
+#define CMP_BYTES  256          /* compared just before the end */
+#define CANDIDATES 16           /* followed files with the same head compared */
+#define RECENT_MS  60000        /* data this recent: a live log, looked at first */
 
 struct held {
 	struct held *next;
@@ -56,39 +58,54 @@ bytes_equal(int fd, int o, uint64_t off, size_t n)
 }
 
 /*
- * prefix_state - how the file (fd, size bytes, at path) relates to followed
+ * prefix_state - how the file (fd, size bytes, head h) relates to followed
  * file o: 2 its bytes are o's first bytes (compared at the head and just
  * before its end), 1 o looks truncated or rewritten (not serviced yet) and the
- * file starts with o's old head (or is too short to tell), 0 neither.
+ * file starts with o's old head, 0 neither. Files whose heads differ cost no
+ * system call: o's head is kept.
  */
 static int
-prefix_state(struct tfile *o, int fd, uint64_t size)
+prefix_state(struct tfile *o, int fd, uint64_t size, const struct head *h)
 {
-	struct stat sb;
+	uint32_t hn = h->len < o->fp.len ? h->len : o->fp.len;
 	size_t n = size < CMP_BYTES ? (size_t)size : CMP_BYTES;
+	struct stat sb;
 
-	if (fstat(o->fd, &sb) != 0)
+	if (memcmp(h->bytes, o->head, hn) != 0 || fstat(o->fd, &sb) != 0)
 		return 0;
 	if ((uint64_t)sb.st_size < lsplit_read_off(&o->ls) || !fp_verify(o->fd, &o->fp))
-		return size < o->fp.len || fp_verify(fd, &o->fp) ? 1 : 0;
+		return size < o->fp.len || head_match(h, &o->fp) ? 1 : 0;
 	if ((uint64_t)sb.st_size < size)
 		return 0;
-	return bytes_equal(fd, o->fd, 0, n) && bytes_equal(fd, o->fd, size - n, n) ? 2 : 0;
+	return bytes_equal(fd, o->fd, size - n, n) ? 2 : 0;
 }
 
-/* copy_state - the best prefix_state over the followed files of path's directory */
+/*
+ * copy_state - the best prefix_state over the followed files of path's
+ * directory. Files whose data is recent come first (copies are made of live
+ * logs), and at most CANDIDATES heads that match are compared, so many files
+ * sharing a header cost a bounded number of reads.
+ */
 static int
-copy_state(struct tailer *t, const char *path, const struct stat *sb, int fd)
+copy_state(struct tailer *t, const char *path, const struct stat *sb, int fd, uint64_t now)
 {
-	int best = 0;
+	struct head h;
+	int best = 0, tried = 0;
 
-	for (struct tfile *o = t->files; o != NULL && best < 2; o = o->next) {
-		int s;
-		if (o->dev != (uint64_t)sb->st_dev || o->ino == (uint64_t)sb->st_ino ||
-		    !same_dir(o->path, path))
-			continue;
-		if ((s = prefix_state(o, fd, (uint64_t)sb->st_size)) > best)
-			best = s;
+	if (head_read(fd, &h) != TFO_OK)
+		return 0;
+	for (int recent = 1; recent >= 0 && best < 2; recent--) {
+		for (struct tfile *o = t->files; o != NULL && best < 2 && tried < CANDIDATES;
+		    o = o->next) {
+			int s;
+			if (o->dev != (uint64_t)sb->st_dev || o->ino == (uint64_t)sb->st_ino ||
+			    (now < o->last_data_ms + RECENT_MS) != recent || !same_dir(o->path, path) ||
+			    memcmp(h.bytes, o->head, h.len < o->fp.len ? h.len : o->fp.len) != 0)
+				continue;
+			tried++;
+			if ((s = prefix_state(o, fd, (uint64_t)sb->st_size, &h)) > best)
+				best = s;
+		}
 	}
 	return best;
 }
@@ -110,11 +127,13 @@ logs_hold(struct tailer *t, const char *path, const struct stat *sb, uint64_t no
 
 	if (held_find(t, sb->st_dev, sb->st_ino) != NULL)
 		return 1;
-	if (t->nheld >= HELD_MAX || t->files == NULL)
+	/* at the first scan a copy made while we were stopped is placed by its
+	 * checkpoint (open.c); holding is for copies being made now */
+	if (t->nheld >= HELD_MAX || t->files == NULL || t->first_scan)
 		return 0;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0)
 		return 0;       /* the opener reports it */
-	st = copy_state(t, path, sb, fd);
+	st = copy_state(t, path, sb, fd, now);
 	close(fd);
 	if (st == 0 || (h = calloc(1, sizeof(*h))) == NULL)
 		return 0;
@@ -171,7 +190,7 @@ held_look(struct tailer *t, struct held *h, uint64_t now)
 		h->mtime = sb.st_mtim;
 		h->since_ms = now;
 	}
-	st = copy_state(t, h->path, &sb, fd);
+	st = copy_state(t, h->path, &sb, fd, now);
 	close(fd);
 	/* 1: its original is being truncated; an unchanged file keeps what the
 	 * last look proved */

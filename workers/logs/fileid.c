@@ -163,8 +163,7 @@ file_id_format(char *buf, size_t sz, uint64_t dev, uint64_t ino, const struct fp
 enum tfo_err
 head_read(int fd, struct head *h)
 {
-	uint8_t buf[TFO_LOGS_FP_MAX];
-	ssize_t n = read_at(fd, 0, buf, sizeof(buf));
+	ssize_t n = read_at(fd, 0, h->bytes, sizeof(h->bytes));
 	uint64_t v = FNV_BASIS;
 
 	if (n < 0)
@@ -172,7 +171,7 @@ head_read(int fd, struct head *h)
 	h->len = (uint32_t)n;
 	h->pre[0] = v;
 	for (ssize_t i = 0; i < n; i++) {
-		v ^= buf[i];
+		v ^= h->bytes[i];
 		v *= FNV_PRIME;
 		h->pre[i + 1] = v;
 	}
@@ -247,7 +246,19 @@ known_add(struct known_set *ks, uint64_t dev, uint64_t ino, const struct fprint 
 	k->off = off;
 	k->path = p;
 	k->age = ++ks->clock;
+	k->dormant = 0;
 	return p == NULL ? TFO_ENOMEM : TFO_OK;
+}
+
+struct known *
+known_find(struct known_set *ks, uint64_t dev, uint64_t ino)
+{
+	struct known *best = NULL;
+
+	for (size_t i = 0; i < ks->n; i++)
+		if (ks->k[i].dev == dev && ks->k[i].ino == ino && (best == NULL || ks->k[i].age > best->age))
+			best = &ks->k[i];
+	return best;
 }
 
 void

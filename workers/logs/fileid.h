@@ -10,6 +10,7 @@
 
 #include <stddef.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "common/err.h"
 #include "tfo/v1/tfo.pb-c.h"
@@ -58,6 +59,7 @@ void file_id_format(char *buf, size_t sz, uint64_t dev, uint64_t ino, const stru
 struct head {
 	uint32_t len;            /* bytes read: min(size, FP_MAX) */
 	uint64_t pre[TFO_LOGS_FP_MAX + 1];
+	uint8_t bytes[TFO_LOGS_FP_MAX];
 };
 
 /* head_read - the head of fd; TFO_EIO on a read error */
@@ -73,6 +75,12 @@ struct known {
 	int has_mark;            /* 0: a checkpoint from an agent before marks */
 	char *path;
 	uint64_t age;            /* insertion order, for eviction */
+	/* closed while idle (the open-file limit): its size and mtime then, so
+	 * that it is opened again only when it changed */
+	int dormant;
+	int64_t dsize;
+	struct timespec dmtime;
+	uint64_t seen;           /* the last scan (tfo-logs' count) that found it */
 };
 
 struct known_set {
@@ -88,6 +96,8 @@ void known_fini(struct known_set *ks);
  * mark NULL: none known (the entry can place no copy). */
 enum tfo_err known_add(struct known_set *ks, uint64_t dev, uint64_t ino,
     const struct fprint *fp, const struct fprint *mark, uint64_t off, const char *path);
+/* known_find - the newest entry of (dev, ino), or NULL */
+struct known *known_find(struct known_set *ks, uint64_t dev, uint64_t ino);
 /* known_load - add checkpoints from the buffer; malformed ones are counted and skipped */
 void known_load(struct known_set *ks, const Tfo__V1__Checkpoint *const *cps, size_t n);
 

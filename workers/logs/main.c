@@ -9,6 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
+#include <sys/resource.h>
+#include <sys/vfs.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -22,7 +24,7 @@
 #define PUT_TIMEOUT_MS   1000   /* one wait for the buffer's answer */
 #define PUT_GIVE_UP_MS   5000   /* then back to the loop (Pong!), same seq later */
 #define POLL_MS          250    /* polling fallback without inotify */
-#define SAFETY_POLL_MS   1000   /* with inotify: files renamed out of watched dirs */
+#define SAFETY_POLL_MS   1000   /* with inotify: only what it cannot see (watch.c) */
 #define CKPT_RETRY_MS    500
 
 struct logsw {
@@ -33,6 +35,8 @@ struct logsw {
 	struct putter *pu;
 	int bc_open, loaded;
 	int ino_fd;
+	int *wds;                  /* inotify watch of each tailer_dirs() entry, -1 none */
+	size_t nwds;
 	struct event *tick, *ino_ev;
 	uint32_t poll_ms;
 };
@@ -101,25 +105,71 @@ on_put_done(void *arg)
 		schedule(lw, 0);
 }
 
+/* wd_dir - the tailer_dirs() index a watch descriptor stands for, or -1 */
+static ssize_t
+wd_dir(const struct logsw *lw, int wd)
+{
+	for (size_t i = 0; i < lw->nwds; i++)
+		if (lw->wds[i] == wd)
+			return (ssize_t)i;
+	return -1;
+}
+
+/* on_event - one inotify event: which file changed, or that the directory did */
+static void
+on_event(struct logsw *lw, const struct inotify_event *ev)
+{
+	ssize_t dir = wd_dir(lw, ev->wd);
+
+	if (ev->mask & IN_Q_OVERFLOW) {
+		tailer_overflow(lw->t);         /* events were lost: look at everything */
+		return;
+	}
+	if (dir < 0)
+		return;
+	if (ev->mask & (IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF | IN_UNMOUNT)) {
+		/* the directory itself went: its files are polled from now on */
+		lw->wds[dir] = -1;
+		tailer_set_watched(lw->t, (size_t)dir, 0);
+		return;
+	}
+	if (ev->mask & (IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE))
+		tailer_rescan_soon(lw->t);
+	if (ev->len > 0 && (ev->mask & (IN_MODIFY | IN_CLOSE_WRITE | IN_ATTRIB | IN_MOVED_TO)))
+		tailer_notify(lw->t, (size_t)dir, ev->name);
+}
+
 /* on_inotify - something changed in a watched directory: run soon */
 static void
 on_inotify(evutil_socket_t fd, short what, void *arg)
 {
 	struct logsw *lw = arg;
-	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	char buf[16384] __attribute__((aligned(__alignof__(struct inotify_event))));
 	ssize_t n;
 
 	(void)what;
 	while ((n = read(fd, buf, sizeof(buf))) > 0) {
 		for (char *p = buf; p + sizeof(struct inotify_event) <= buf + n;) {
 			const struct inotify_event *ev = (const struct inotify_event *)p;
-			if (ev->mask & (IN_CREATE | IN_MOVED_TO | IN_MOVED_FROM | IN_DELETE | IN_Q_OVERFLOW))
-				tailer_rescan_soon(lw->t);
+			if (p + sizeof(*ev) + ev->len > buf + n)
+				break;  /* the kernel never splits one; do not read past it */
+			if (ev->len > 0 && ev->name[ev->len - 1] != '\0')
+				break;
+			on_event(lw, ev);
 			p += sizeof(struct inotify_event) + ev->len;
 		}
 	}
 	if (lw->loaded)
 		schedule(lw, 0);        /* replaces the pending deadline */
+}
+
+/* dir_remote - a directory whose changes inotify may not all report */
+static int
+dir_remote(const char *dir)
+{
+	struct statfs fs;
+
+	return statfs(dir, &fs) == 0 && tailer_fs_remote((unsigned long)fs.f_type);
 }
 
 /* watch_dirs - inotify on each literal glob directory; -1 means poll only */
@@ -129,11 +179,18 @@ watch_dirs(struct logsw *lw)
 	const char *const *dirs = tailer_dirs(lw->t);
 	int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC), n = 0;
 
-	if (fd < 0)
+	for (lw->nwds = 0; dirs[lw->nwds] != NULL; lw->nwds++)
+		;
+	if (fd < 0 || (lw->wds = calloc(lw->nwds + 1, sizeof(*lw->wds))) == NULL) {
+		if (fd >= 0)
+			close(fd);
 		return -1;
+	}
 	for (size_t i = 0; dirs[i] != NULL; i++) {
-		if (inotify_add_watch(fd, dirs[i], IN_MODIFY | IN_CREATE | IN_MOVED_TO |
-		    IN_MOVED_FROM | IN_DELETE | IN_ATTRIB | IN_CLOSE_WRITE) >= 0)
+		lw->wds[i] = inotify_add_watch(fd, dirs[i], IN_MODIFY | IN_CREATE | IN_MOVED_TO |
+		    IN_MOVED_FROM | IN_DELETE | IN_ATTRIB | IN_CLOSE_WRITE | IN_DELETE_SELF |
+		    IN_MOVE_SELF);
+		if (lw->wds[i] >= 0)
 			n++;
 		else
 			log_warn("logs: no inotify on %s (%s); polling", dirs[i], strerror(errno));
@@ -142,7 +199,28 @@ watch_dirs(struct logsw *lw)
 		close(fd);
 		return -1;
 	}
+	for (size_t i = 0; dirs[i] != NULL; i++) {
+		int remote = lw->wds[i] >= 0 && dir_remote(dirs[i]);
+		if (remote)
+			log_info("logs: %s is on a network or overlay filesystem: its files are also "
+			    "polled every %u ms", dirs[i], SAFETY_POLL_MS);
+		tailer_set_watched(lw->t, i, lw->wds[i] >= 0 && !remote);
+	}
 	return fd;
+}
+
+/* raise_nofile - the soft RLIMIT_NOFILE up to the hard one: the open-file
+ * limit (collectors.logs.max_open_files: 0) is sized from it */
+static void
+raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
+			log_warn("logs: cannot raise RLIMIT_NOFILE: %s", strerror(errno));
+	}
 }
 
 /* landlock_globs - read access under the literal part of each glob */
@@ -187,6 +265,7 @@ logs_pre_init(struct tfo_worker *w, const Tfo__V1__WorkerConfig *cfg, void *arg)
 		log_error("logs: resource: out of memory");
 		return -1;
 	}
+	raise_nofile();
 	lw->t = tailer_new(cfg->logs, tfo_resource_get(lw->res), &sink, &e);
 	if (lw->t == NULL) {
 		log_error("logs: bad logs config: %s", tfo_strerror(e));
@@ -196,6 +275,8 @@ logs_pre_init(struct tfo_worker *w, const Tfo__V1__WorkerConfig *cfg, void *arg)
 	/* watches are added while we may still read every directory */
 	lw->ino_fd = watch_dirs(lw);
 	lw->poll_ms = lw->ino_fd >= 0 ? SAFETY_POLL_MS : POLL_MS;
+	log_info("logs: at most %u files open at once (collectors.logs.max_open_files %u)",
+	    tailer_stats(lw->t)->max_open, cfg->logs->max_open_files);
 	return 0;
 }
 
@@ -262,6 +343,7 @@ logs_fini(struct tfo_worker *w, void *arg)
 		event_free(lw->tick);
 	if (lw->ino_fd >= 0)
 		close(lw->ino_fd);
+	free(lw->wds);
 	putter_free(lw->pu);    /* first: it may still use bc */
 	tailer_free(lw->t);
 	if (lw->bc_open)
@@ -292,6 +374,10 @@ logs_stats(struct tfo_worker *w, struct tfo_stats *st, void *arg)
 	tfo_stats_num(st, "logs.utf8_repaired", (double)s->utf8_repaired);
 	tfo_stats_num(st, "logs.truncations", (double)s->truncations);
 	tfo_stats_num(st, "logs.files_skipped", (double)s->files_skipped);
+	tfo_stats_num(st, "logs.files_waiting", s->files_waiting);
+	tfo_stats_num(st, "logs.files_slept", (double)s->files_slept);
+	tfo_stats_num(st, "logs.bytes_behind", (double)s->bytes_behind);
+	tfo_stats_num(st, "logs.max_open_files", s->max_open);
 	tfo_stats_num(st, "logs.read_errors", (double)s->read_errors);
 	tfo_stats_num(st, "logs.checkpoints_rejected", (double)s->checkpoints_rejected);
 	tfo_stats_text(st, "logs.watch", lw->ino_fd >= 0 ? "inotify" : "polling");

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/vfs.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -154,13 +155,17 @@ logs_file_open(struct tailer *t, const char *path, uint64_t now, enum open_how h
 
 	enum place_rule rule = PLACE_NEW;
 	struct tfile *f = NULL;
+	struct known *k;
+	struct statfs fs;
 	struct head h;
 	struct stat sb;
 	uint64_t off;
 	int fd;
 
-	if (t->st.files_open >= TFO_LOGS_MAX_FILES) {
-		t->st.files_skipped++;
+	if (how == OPEN_PLACE && !logs_slot(t)) {
+		/* the scan checked; a held file let go, or a rotation, may find none */
+		if (stat(path, &sb) == 0 && S_ISREG(sb.st_mode))
+			logs_wait(t, path, &sb);
 		return NULL;
 	}
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0)
@@ -185,6 +190,7 @@ logs_file_open(struct tailer *t, const char *path, uint64_t now, enum open_how h
 		return NULL;
 	}
 	f->fp = (struct fprint){ h.len, h.pre[h.len] };
+	memcpy(f->head, h.bytes, h.len);
 	off = forced_off >= 0 ? (uint64_t)forced_off : file_start(t, f, (uint64_t)sb.st_size, &h, &rule);
 	if (forced_off < 0 && resume_only && ((rule != PLACE_RESUME && rule != PLACE_RESUME_LEGACY) ||
 	    off >= (uint64_t)sb.st_size)) {
@@ -205,6 +211,12 @@ logs_file_open(struct tailer *t, const char *path, uint64_t now, enum open_how h
 	f->emit_off = f->ack_off = off;
 	lsplit_init(&f->ls, t->max_line, f->emit_off);
 	mline_init(&f->ml);
+	f->remote = fstatfs(fd, &fs) != 0 || tailer_fs_remote((unsigned long)fs.f_type);
+	f->dirty = 1;
+	logs_map_set(t, f, path);
+	f->polled = logs_file_polled(t, f);
+	if ((k = known_find(&t->known, f->dev, f->ino)) != NULL)
+		k->dormant = 0;         /* open again: its next close says where it is */
 	f->next = t->files;
 	t->files = f;
 	t->st.files_open++;

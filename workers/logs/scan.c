@@ -46,9 +46,26 @@ excluded(const struct tailer *t, const char *path)
 	return 0;
 }
 
-/* recover_dir - follow files in dir that stored checkpoints name but the globs miss */
+int
+logs_matches(const struct tailer *t, const char *path)
+{
+	for (size_t i = 0; i < t->npaths; i++)
+		if (fnmatch(t->paths[i], path, FNM_PATHNAME | FNM_PERIOD) == 0)
+			return !excluded(t, path);
+	return 0;
+}
+
+/* wanted - whether a checkpoint is looked for by recover: all at the first
+ * scan, else files closed while idle that their names no longer lead to */
+static int
+wanted(const struct tailer *t, const struct known *k, int dormant_only)
+{
+	return !dormant_only || (k->dormant && k->seen != t->scan_gen);
+}
+
+/* recover_dir - follow files in dir that wanted checkpoints name but the globs miss */
 static void
-recover_dir(struct tailer *t, const char *dir, uint64_t now)
+recover_dir(struct tailer *t, const char *dir, int dormant_only, uint64_t now)
 {
 	DIR *d = opendir(dir);
 	struct dirent *de;
@@ -64,7 +81,8 @@ recover_dir(struct tailer *t, const char *dir, uint64_t now)
 			continue;
 		for (size_t i = 0; i < t->known.n; i++) {
 			const struct known *k = &t->known.k[i];
-			if (k->dev != (uint64_t)sb.st_dev || k->ino != (uint64_t)sb.st_ino)
+			if (k->dev != (uint64_t)sb.st_dev || k->ino != (uint64_t)sb.st_ino ||
+			    !wanted(t, k, dormant_only))
 				continue;
 			if ((size_t)snprintf(path, sizeof(path), "%s/%s", dir, de->d_name) < sizeof(path))
 				logs_file_open(t, path, now, OPEN_RESUME_ONLY, 0);
@@ -123,20 +141,25 @@ logs_follow_copy(struct tailer *t, struct tfile *f, uint64_t now)
 }
 
 /*
- * recover - at start, a file rotated away (renamed out of the globs) while
- * the agent was down still holds unread lines: look for it, by inode, in
- * the directories of the stored checkpoints.
+ * recover - a file rotated away (renamed out of the globs) while we did not
+ * hold it open still holds unread lines: look for it, by inode, in the
+ * directories of the checkpoints. At the first scan for every stored
+ * checkpoint (rotated while the agent was down); later for files closed while
+ * idle (the open-file limit) whose names no longer lead to them. A file found
+ * is resumed by the identity rules and read to its end, as a file gone.
  */
 static void
-recover(struct tailer *t, uint64_t now)
+recover(struct tailer *t, int dormant_only, uint64_t now)
 {
 	char *dirs[32];
 	size_t nd = 0;
 
 	for (size_t i = 0; i < t->known.n && nd < 32; i++) {
-		char *c = strdup(t->known.k[i].path), *dir;
+		char *c, *dir;
 		size_t j;
-		if (c == NULL)
+		if (!wanted(t, &t->known.k[i], dormant_only))
+			continue;
+		if ((c = strdup(t->known.k[i].path)) == NULL)
 			break;
 		dir = dirname(c);
 		for (j = 0; j < nd && strcmp(dirs[j], dir) != 0; j++)
@@ -146,9 +169,12 @@ recover(struct tailer *t, uint64_t now)
 		free(c);
 	}
 	for (size_t j = 0; j < nd; j++) {
-		recover_dir(t, dirs[j], now);
+		recover_dir(t, dirs[j], dormant_only, now);
 		free(dirs[j]);
 	}
+	for (size_t i = 0; dormant_only && i < t->known.n; i++)
+		if (wanted(t, &t->known.k[i], 1))
+			t->known.k[i].dormant = 0;      /* looked for once: a checkpoint like any */
 }
 
 /* known_inode - whether a checkpoint names (dev, ino) */
@@ -170,6 +196,7 @@ known_inode(const struct tailer *t, uint64_t dev, uint64_t ino)
 static void
 scan_pass(struct tailer *t, glob_t *g, size_t ng, int pass, uint64_t now)
 {
+	struct known *k;
 	struct stat sb;
 
 	for (size_t i = 0; i < ng; i++) {
@@ -178,12 +205,16 @@ scan_pass(struct tailer *t, glob_t *g, size_t ng, int pass, uint64_t now)
 			struct tfile *f;
 			if (excluded(t, p) || stat(p, &sb) != 0 || !S_ISREG(sb.st_mode))
 				continue;
-			if ((f = logs_file_find(t, sb.st_dev, sb.st_ino)) != NULL)
+			if ((k = known_find(&t->known, sb.st_dev, sb.st_ino)) != NULL)
+				k->seen = t->scan_gen;
+			if ((f = logs_file_find(t, sb.st_dev, sb.st_ino)) != NULL) {
 				f->seen_scan = t->scan_gen;
-			else if (pass == 0 && known_inode(t, sb.st_dev, sb.st_ino))
-				logs_file_open(t, p, now, OPEN_PLACE, 0);
-			else if (pass == 1 && !logs_hold(t, p, &sb, now))
-				logs_file_open(t, p, now, OPEN_PLACE, 0);
+				logs_map_set(t, f, p);   /* the name events will carry */
+			} else if (pass == 0 && known_inode(t, sb.st_dev, sb.st_ino)) {
+				logs_consider(t, p, &sb, now);
+			} else if (pass == 1) {
+				logs_consider(t, p, &sb, now);
+			}
 		}
 	}
 }
@@ -195,6 +226,7 @@ logs_scan(struct tailer *t, uint64_t now)
 	size_t ng = 0;
 
 	t->scan_gen++;
+	logs_wait_clear(t);     /* who waits is found again */
 	for (size_t i = 0; g != NULL && i < t->npaths; i++) {
 		if (glob(t->paths[i], GLOB_NOSORT, NULL, &g[ng]) == 0)
 			ng++;
@@ -203,22 +235,28 @@ logs_scan(struct tailer *t, uint64_t now)
 	}
 	if (t->first_scan) {
 		scan_pass(t, g, ng, 0, now);
-		recover(t, now);
+		recover(t, 0, now);
 	}
 	scan_pass(t, g, ng, 1, now);
 	for (size_t i = 0; i < ng; i++)
 		globfree(&g[i]);
+	if (!t->first_scan && g != NULL)
+		recover(t, 1, now);
 	free(g);
 	for (struct tfile *f = t->files; f != NULL; f = f->next) {
 		if (f->seen_scan != t->scan_gen && !f->gone) {
 			f->gone = 1;            /* renamed away or deleted: read to its end */
 			f->gone_ms = now;
+			f->dirty = 1;
+			f->polled = logs_file_polled(t, f);   /* events may no longer name it */
 		} else if (f->seen_scan == t->scan_gen && f->gone) {
 			f->gone = 0;            /* back under a matching name */
+			f->polled = logs_file_polled(t, f);
 		}
 	}
 	t->first_scan = 0;
 	t->rescan_now = 0;
-	t->next_scan = now + t->rescan_ms;
+	/* with every pattern's directory watched, events say when to look again */
+	t->next_scan = t->inotify && !t->rescan_periodic ? UINT64_MAX : now + t->rescan_ms;
 }
 

@@ -13,6 +13,7 @@
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -41,14 +42,41 @@ strv_dup(char *const *v, size_t n)
 	return r;
 }
 
-static void file_settle_marks(struct tailer *t, struct tfile *f, int may_read);
-
 static void
 strv_free(char **v)
 {
 	for (size_t i = 0; v != NULL && v[i] != NULL; i++)
 		free(v[i]);
 	free(v);
+}
+
+/*
+ * open_limit - files open at once: the configured number, or RLIMIT_NOFILE
+ * less what the worker needs besides files (nng, inotify, pipes, the short
+ * opens of the copy and identity checks); never more than that either.
+ */
+static uint32_t
+open_limit(uint32_t want)
+{
+	struct rlimit rl;
+	uint64_t room = 1024;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur != RLIM_INFINITY)
+		room = rl.rlim_cur;
+	room = room > TFO_LOGS_FD_RESERVE + TFO_LOGS_MIN_OPEN ? room - TFO_LOGS_FD_RESERVE :
+	    TFO_LOGS_MIN_OPEN;
+	if (room > UINT32_MAX)
+		room = UINT32_MAX;
+	if (want == 0)
+		return (uint32_t)room;
+	if (want > room) {
+		log_warn("logs: collectors.logs.max_open_files %u is more than RLIMIT_NOFILE allows "
+		    "(%llu with %u kept for the worker): using %llu", want,
+		    (unsigned long long)room + TFO_LOGS_FD_RESERVE, TFO_LOGS_FD_RESERVE,
+		    (unsigned long long)room);
+		return (uint32_t)room;
+	}
+	return want;
 }
 
 static enum tfo_err
@@ -75,6 +103,12 @@ tailer_config(struct tailer *t, const Tfo__V1__LogsConfig *cfg)
 	if (t->paths == NULL || t->exclude == NULL)
 		return TFO_ENOMEM;
 	t->dirs = logs_glob_dirs(t->paths, t->npaths);
+	for (t->ndirs = 0; t->dirs != NULL && t->dirs[t->ndirs] != NULL; t->ndirs++)
+		;
+	if ((t->dir_ok = calloc(t->ndirs + 1, 1)) == NULL)
+		return TFO_ENOMEM;
+	t->max_open = open_limit(cfg->max_open_files);
+	t->st.max_open = t->max_open;
 	return mline_rule_init(&t->rule, cfg->multiline_start_pattern, t->max_line,
 	    cfg->multiline_timeout_ms ? cfg->multiline_timeout_ms : TFO_LOGS_DEF_ML_TIMEOUT_MS);
 }
@@ -143,28 +177,6 @@ tailer_new(const Tfo__V1__LogsConfig *cfg, const Opentelemetry__Proto__Resource_
 	return t;
 }
 
-void
-logs_file_close(struct tailer *t, struct tfile *f)
-{
-	file_settle_marks(t, f, 1);
-	for (size_t i = 0; i < t->open->nbe; i++)
-		if (t->open->be[i].f == f)
-			t->open->be[i].f = NULL;
-	for (size_t i = 0; t->fly != NULL && i < t->fly->nbe; i++)
-		if (t->fly->be[i].f == f)
-			t->fly->be[i].f = NULL;
-	for (size_t i = 0; t->next != NULL && i < t->next->nbe; i++)
-		if (t->next->be[i].f == f)
-			t->next->be[i].f = NULL;
-	if (f->fd >= 0)
-		close(f->fd);
-	lsplit_fini(&f->ls);
-	mline_fini(&f->ml);
-	free(f->attrs);
-	free(f->path);
-	free(f);
-}
-
 static void
 batch_clear(struct tailer *t)
 {
@@ -180,10 +192,13 @@ tailer_free(struct tailer *t)
 	if (t == NULL)
 		return;
 	logs_held_free(t);
+	logs_slots_free(t);
 	for (f = t->files; f != NULL; f = n) {
 		n = f->next;
 		logs_file_close(t, f);
 	}
+	logs_watch_free(t);
+	free(t->dir_ok);
 	batch_free(t->open);
 	batch_free(t->fly);
 	batch_free(t->next);
@@ -264,32 +279,6 @@ batch_stored(struct tailer *t, struct batch *b)
 	batch_empty(b);
 }
 
-/* entry_mark - write e's checkpoint fingerprint: head, then the mark of its offset */
-static void
-entry_mark(struct bentry *e, int may_read)
-{
-	struct fprint m = { TFO_LOGS_MARK_NONE, 0 };
-
-	if (!e->mark_pending)
-		return;
-	/* a file truncated since (gen) lost the bytes: no mark, so the checkpoint can
-	 * never resume a file or place a copy */
-	if (e->f != NULL && e->f->gen == e->gen && !logs_file_mark(e->f, e->cp.offset, may_read, &m))
-		m = (struct fprint){ TFO_LOGS_MARK_NONE, 0 };
-	fp_encode(&e->fp, e->cpw);
-	fp_encode(&m, e->cpw + TFO_LOGS_FP_WIRE);
-	e->mark_pending = 0;
-}
-
-/* file_settle_marks - f is about to lose the bytes its open-batch offsets end at */
-static void
-file_settle_marks(struct tailer *t, struct tfile *f, int may_read)
-{
-	for (size_t i = 0; i < t->open->nbe; i++)
-		if (t->open->be[i].f == f)
-			entry_mark(&t->open->be[i], may_read);
-}
-
 /* batch_put - hand b to the sink (finished: its envelope written) */
 static enum tfo_err
 batch_put(struct tailer *t, struct batch *b, uint32_t *retry)
@@ -300,7 +289,7 @@ batch_put(struct tailer *t, struct batch *b, uint32_t *retry)
 	enum tfo_err e;
 
 	for (size_t i = 0; i < b->nbe; i++)
-		entry_mark(&b->be[i], 1);
+		logs_entry_mark(&b->be[i], 1);
 	if ((e = tfo_otlp_logs_finish(b->enc, &p, &len)) != TFO_OK)
 		return e;
 	for (size_t i = 0; i < b->nbe; i++)
@@ -319,7 +308,7 @@ batch_seal(struct tailer *t, struct batch *b)
 	size_t len;
 
 	for (size_t i = 0; i < b->nbe; i++)
-		entry_mark(&b->be[i], 1);
+		logs_entry_mark(&b->be[i], 1);
 	if (tfo_otlp_logs_finish(b->enc, &p, &len) == TFO_OK)
 		t->sink.seal(t->sink.arg, p, len);
 }
@@ -698,7 +687,7 @@ file_truncated(struct tailer *t, struct tfile *f, uint64_t now)
 	}
 	/* remembered so that a copy of the old content (copytruncate) resumes
 	 * here; the file lost the bytes, so the mark comes from memory or not at all */
-	file_settle_marks(t, f, 0);
+	logs_file_settle_marks(t, f, 0);
 	known_add(&t->known, f->dev, f->ino, &f->fp,
 	    logs_file_mark(f, f->emit_off, 0, &mark) ? &mark : NULL, f->emit_off, f->path);
 	log_info("logs: %s truncated at %llu, reading from 0", f->path,
@@ -707,7 +696,7 @@ file_truncated(struct tailer *t, struct tfile *f, uint64_t now)
 	f->mark_ok = 0;
 	lsplit_reset(&f->ls, 0);
 	f->emit_off = f->ack_off = 0;
-	if (fp_compute(f->fd, &f->fp) != TFO_OK)
+	if (logs_file_head(f) != TFO_OK)
 		t->st.read_errors++;
 	t->st.truncations++;
 	return PUMP_IDLE;
@@ -758,7 +747,7 @@ file_service(struct tailer *t, struct tfile *f, uint64_t now)
 		if (file_truncated(t, f, now) == PUMP_BLOCKED)
 			return PUMP_BLOCKED;
 	} else if (f->fp.len < TFO_LOGS_FP_MAX && (uint64_t)sb.st_size > f->fp.len) {
-		if (fp_compute(f->fd, &f->fp) != TFO_OK)
+		if (logs_file_head(f) != TFO_OK)
 			t->st.read_errors++;
 	}
 	f->last_size = sb.st_size;
@@ -790,7 +779,9 @@ file_let_go(struct tailer *t, struct tfile **pf, uint64_t now)
 	return PUMP_IDLE;
 }
 
-/* file_timers - multiline flush timeout and idle buffer release */
+/* file_timers - multiline flush timeout and idle buffer release: after
+ * IDLE_RELEASE_MS, or at once when more than BUF_KEEP files are open (a read
+ * buffer is a line, the history and a read chunk: 144 KiB by default) */
 static enum pump
 file_timers(struct tailer *t, struct tfile *f, uint64_t now)
 {
@@ -803,12 +794,12 @@ file_timers(struct tailer *t, struct tfile *f, uint64_t now)
 		if (mline_flush(&f->ml, &t->rule, now, 0, &r))
 			emit(t, f, e, &r, now);
 	}
-	if (f->eof && now >= f->last_data_ms + 10 * 1000 && f->ls.buf != NULL &&
-	    lsplit_pending(&f->ls) == 0) {
+	if (f->eof && f->ls.buf != NULL && lsplit_pending(&f->ls) == 0 &&
+	    (now >= f->last_data_ms + IDLE_RELEASE_MS || t->st.files_open > BUF_KEEP)) {
 		struct fprint mark;
 
 		/* idle: give the read buffer back, keeping the marks it held */
-		file_settle_marks(t, f, 1);
+		logs_file_settle_marks(t, f, 1);
 		(void)logs_file_mark(f, f->emit_off, 1, &mark);
 		lsplit_release(&f->ls);
 	}
@@ -821,14 +812,42 @@ until(uint64_t at, uint64_t now)
 	return at > now ? at - now : 0;
 }
 
+/* gauges - files waiting for a slot, and the bytes not read yet */
+static void
+gauges(struct tailer *t)
+{
+	uint64_t b = t->behind;
+
+	for (const struct tfile *f = t->files; f != NULL; f = f->next)
+		if (f->last_size > 0 && (uint64_t)f->last_size > lsplit_read_off(&f->ls))
+			b += (uint64_t)f->last_size - lsplit_read_off(&f->ls);
+	t->st.files_waiting = (uint32_t)t->nwait;
+	t->st.bytes_behind = b;
+}
+
+/* need_poll - with inotify, whether anything needs the poll: files it cannot
+ * see, and files held as possible copies (their settling is timed) */
+static int
+need_poll(const struct tailer *t)
+{
+	if (t->held != NULL)
+		return 1;
+	for (const struct tfile *f = t->files; f != NULL; f = f->next)
+		if (f->polled)
+			return 1;
+	return 0;
+}
+
 /* tailer_next - ms until the earliest thing due */
 static uint64_t
 tailer_next(const struct tailer *t, uint64_t now, uint32_t poll_ms)
 {
 	uint64_t d = until(t->next_scan, now);
 
-	if (poll_ms != 0 && poll_ms < d)
+	if (!t->inotify && poll_ms != 0 && poll_ms < d)
 		d = poll_ms;
+	else if (t->inotify && poll_ms != 0 && need_poll(t) && until(t->next_poll, now) < d)
+		d = until(t->next_poll, now);
 	/* a put in flight wakes the caller itself (tailer.h); a failed one is due */
 	if (t->fly_state == FLY_FAILED && until(t->retry_at, now) < d)
 		d = until(t->retry_at, now);
@@ -840,6 +859,8 @@ tailer_next(const struct tailer *t, uint64_t now, uint32_t poll_ms)
 			d = until(ml, now);
 		if (f->gone && until(f->gone_ms + t->rescan_ms, now) < d)
 			d = until(f->gone_ms + t->rescan_ms, now);
+		if (f->ls.buf != NULL && f->eof && until(f->last_data_ms + IDLE_RELEASE_MS, now) < d)
+			d = until(f->last_data_ms + IDLE_RELEASE_MS, now);
 	}
 	return d;
 }
@@ -849,7 +870,7 @@ tailer_run(struct tailer *t, uint64_t now, uint32_t poll_ms)
 {
 	struct timespec ts;
 	enum pump r = PUMP_IDLE;
-	int more = 0;
+	int more = 0, poll;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
 	t->obs_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
@@ -859,9 +880,19 @@ tailer_run(struct tailer *t, uint64_t now, uint32_t poll_ms)
 		return until(t->retry_at, now) ? until(t->retry_at, now) : RETRY_MIN_MS;
 	if (t->rescan_now || now >= t->next_scan)
 		logs_scan(t, now);
+	if (t->nwake > 0)
+		logs_wake_run(t, now);
+	poll = !t->inotify || now >= t->next_poll;
+	if (t->inotify && poll)
+		t->next_poll = now + poll_ms;
 	for (struct tfile *f = t->files; f != NULL && r != PUMP_BLOCKED; f = f->next) {
-		if ((r = file_service(t, f, now)) == PUMP_MORE)
-			more = 1;
+		/* with inotify, only what an event named, what has work left, and
+		 * at the poll what inotify cannot see */
+		if (f->dirty || (f->polled && poll) || !t->inotify) {
+			r = file_service(t, f, now);
+			f->dirty = r != PUMP_IDLE;
+			more |= r == PUMP_MORE;
+		}
 		if (r != PUMP_BLOCKED)
 			r = file_timers(t, f, now);
 	}
@@ -874,6 +905,9 @@ tailer_run(struct tailer *t, uint64_t now, uint32_t poll_ms)
 	/* after the files: an original truncated in this run took its copy first */
 	if (t->held != NULL)
 		logs_held_run(t, now);
+	if (t->nwait > 0 && r != PUMP_BLOCKED)
+		logs_slots_balance(t, now);
+	gauges(t);
 	if (r != PUMP_BLOCKED && tfo_otlp_logs_count(t->open->enc) > 0 &&
 	    now >= t->batch_start + t->batch_ms)
 		batch_send(t, now);

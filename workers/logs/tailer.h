@@ -33,7 +33,9 @@
 #define TFO_LOGS_MAX_LINE_MAX      (512 * 1024)
 _Static_assert(TFO_LOGS_BATCH_MAX_BYTES + 3 * TFO_LOGS_MAX_LINE_MAX + 64 * 1024 < 4 * 1024 * 1024,
     "a batch of the cap plus one longest record must fit a 4 MiB put and request");
-#define TFO_LOGS_MAX_FILES         512
+/* max_open_files 0: RLIMIT_NOFILE less what the worker needs besides files */
+#define TFO_LOGS_FD_RESERVE        128
+#define TFO_LOGS_MIN_OPEN          16
 #define TFO_LOGS_ATTR_TRUNCATED    "telemetryflow.log.truncated"
 
 /*
@@ -67,8 +69,12 @@ struct tailer_stats {
 	uint64_t lines, bytes, records, puts, put_busy, put_errors;
 	uint64_t truncated_records, utf8_repaired, files_opened, files_closed;
 	uint64_t truncations, copies_found, checkpoints_resumed, checkpoints_rejected;
-	uint64_t files_skipped, read_errors;
-	uint32_t files_open;
+	uint64_t files_skipped;          /* distinct files that ever waited for a slot */
+	uint64_t files_slept;            /* closed at their end to make room */
+	uint64_t read_errors;
+	uint32_t files_open, files_waiting;
+	uint64_t bytes_behind;           /* unread bytes of waiting and open files */
+	uint32_t max_open;
 };
 
 struct tailer;
@@ -97,5 +103,20 @@ enum tfo_err tailer_drain(struct tailer *t, uint64_t now_ms);
 const struct tailer_stats *tailer_stats(const struct tailer *t);
 /* tailer_dirs - the directories named by the globs (for inotify), NULL-terminated */
 const char *const *tailer_dirs(const struct tailer *t);
+/*
+ * With inotify the caller says which of tailer_dirs() it watches
+ * (tailer_set_watched; ok 0: not, or changes there are not all seen: network
+ * and overlay filesystems), then reports each change by name (tailer_notify),
+ * a lost event queue (tailer_overflow), and directory changes (create,
+ * rename, delete) with tailer_rescan_soon. From the first tailer_set_watched
+ * on, a run reads only the files named and polls only what inotify cannot see.
+ */
+void tailer_set_watched(struct tailer *t, size_t dir, int ok);
+void tailer_notify(struct tailer *t, size_t dir, const char *name);
+void tailer_overflow(struct tailer *t);
+/* tailer_fs_remote - whether inotify may miss changes on a filesystem of
+ * f_type: network filesystems (a change made on another host), FUSE, overlay
+ * (a change made in a lower layer) */
+int tailer_fs_remote(unsigned long f_type);
 
 #endif

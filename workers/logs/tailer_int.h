@@ -1,6 +1,8 @@
 /*
- * tailer_int.h - tfo-logs engine internals shared by tailer.c (reading,
- * batching) and scan.c (globs, identity, placement). Not an API.
+ * tailer_int.h - tfo-logs engine internals shared by its files (tailer.c
+ * reading and batching, scan.c globs, open.c placement, copies.c held
+ * copies, slots.c the open-file limit, watch.c what inotify reports,
+ * tfile.c per-file helpers). Not an API.
  */
 #ifndef TFO_LOGS_TAILER_INT_H
 #define TFO_LOGS_TAILER_INT_H
@@ -19,6 +21,8 @@
 #define RETRY_MIN_MS  10
 #define RETRY_MAX_MS  5000
 #define TAIL_CHECK    64                  /* bytes before the read offset checked on growth */
+#define IDLE_RELEASE_MS 10000             /* a file at its end gives its read buffer back */
+#define BUF_KEEP      64                  /* beyond this many open files, at once */
 
 struct held;
 
@@ -29,6 +33,7 @@ struct tfile {
 	int fd;
 	uint64_t dev, ino;
 	struct fprint fp;
+	uint8_t head[TFO_LOGS_FP_MAX];   /* the fp.len bytes fp was taken from */
 	struct lsplit ls;
 	struct mline ml;
 	uint64_t emit_off, ack_off;
@@ -44,6 +49,11 @@ struct tfile {
 	uint64_t gone_ms, last_data_ms;
 	int64_t last_size;
 	struct timespec last_mtime;
+	char *cur;               /* the name it was last seen under (watch.c's map) */
+	struct tfile *hnext;     /* watch.c's map chain */
+	int dirty;               /* an event, or work left: service it at the next run */
+	int remote;              /* on a filesystem whose changes inotify may not see */
+	int polled;              /* logs_file_polled, kept current */
 };
 
 struct bentry {
@@ -76,6 +86,21 @@ struct tailer {
 	struct tfo_logs_sink sink;
 
 	struct tfile *files;
+	uint32_t max_open;       /* files open at once (slots.c) */
+	struct waitq *wait;      /* matches with no slot, in order (slots.c) */
+	size_t nwait, capwait;
+	struct idset *waited;    /* distinct files that ever waited */
+	int cap_warned;
+	uint64_t behind;         /* unread bytes of waiting files, at the last look */
+	size_t ndirs;            /* entries of dirs */
+	int inotify;             /* events say which files changed (watch.c) */
+	uint8_t *dir_ok;         /* per dirs[]: watched, and inotify sees its changes */
+	int rescan_periodic;     /* some pattern is not fully watched */
+	uint64_t next_poll;
+	struct tfile **map;      /* name -> followed file (watch.c) */
+	size_t nmap;
+	char **wake;             /* names that changed, not followed (watch.c) */
+	size_t nwake;
 	struct held *held;       /* possible copies not placed yet (copies.c) */
 	size_t nheld;
 	struct known_set known;
@@ -94,6 +119,13 @@ struct tailer {
 	char *scratch;           /* UTF-8 repair output: 3 * max_line + 1 */
 	uint64_t obs_ns;
 	struct tailer_stats st;
+};
+
+/* a match that found no free slot (slots.c) */
+struct waitq {
+	char *path;
+	uint64_t dev, ino;
+	uint64_t behind;         /* its unread bytes when it was found */
 };
 
 /* How logs_file_open places a file. */
@@ -134,11 +166,53 @@ void logs_held_free(struct tailer *t);
 int logs_copy_fit(struct tfile *f, int fd, uint64_t size, const struct fprint *mark, int has_mark,
     uint64_t *at);
 
+/*
+ * slots.c - the open-file limit. logs_dormant_unchanged: (dev, ino) was
+ * closed while idle and has not changed since (nothing to read). logs_slot:
+ * a file may be opened now, else it waits (logs_wait). logs_slots_balance:
+ * files at their end make room for waiting ones, oldest activity first.
+ * logs_file_sleep: close f at its end, remembering where it stopped.
+ */
+struct idset;
+int logs_dormant_unchanged(struct tailer *t, const struct stat *sb);
+int logs_slot(struct tailer *t);
+void logs_wait(struct tailer *t, const char *path, const struct stat *sb);
+void logs_wait_clear(struct tailer *t);
+void logs_slots_balance(struct tailer *t, uint64_t now);
+void logs_slots_free(struct tailer *t);
+
+/*
+ * watch.c - what inotify reports: the names of changed files that are not
+ * followed, woken (looked at) at the next run.
+ */
+void logs_wake_run(struct tailer *t, uint64_t now);
+void logs_watch_free(struct tailer *t);
+/* logs_consider - a match not followed: held, skipped (dormant, unchanged),
+ * waiting, or opened */
+void logs_consider(struct tailer *t, const char *path, const struct stat *sb, uint64_t now);
+
+/* logs_matches - whether path is matched by a pattern and by no exclude */
+int logs_matches(const struct tailer *t, const char *path);
 /* logs_glob_dirs - the literal parent directory of each pattern (inotify) */
 char **logs_glob_dirs(char **paths, size_t n);
 /* logs_scan - evaluate the globs: open new files, mark vanished ones gone */
 void logs_scan(struct tailer *t, uint64_t now);
+/* logs_file_head - take f's head again (it grew, or was truncated): fp and head */
+enum tfo_err logs_file_head(struct tfile *f);
+/* logs_file_close - close and free f, whose batch slots forget it (not unlinked) */
 void logs_file_close(struct tailer *t, struct tfile *f);
+/* logs_entry_mark - write e's checkpoint fingerprint once its offset stopped moving */
+void logs_entry_mark(struct bentry *e, int may_read);
+/* logs_file_settle_marks - f is about to lose the bytes its open-batch offsets end at */
+void logs_file_settle_marks(struct tailer *t, struct tfile *f, int may_read);
+/* logs_unlink_file - take f out of t->files and close it (counted) */
+void logs_unlink_file(struct tailer *t, struct tfile *f);
+/* the name -> followed file map inotify events are looked up in */
+void logs_map_set(struct tailer *t, struct tfile *f, const char *name);
+void logs_map_del(struct tailer *t, struct tfile *f);
+struct tfile *logs_map_get(struct tailer *t, const char *name);
+/* logs_file_polled - whether f must be polled: inotify cannot see its changes */
+int logs_file_polled(const struct tailer *t, const struct tfile *f);
 /*
  * logs_file_mark - the mark of f's offset off: from what f's splitter still
  * holds, else (may_read) read from the file; 0 when neither has the bytes.

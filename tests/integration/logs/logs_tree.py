@@ -91,6 +91,7 @@ class Tally:
         may_miss = may_miss or {}
         may_repeat = may_repeat or {}
         report, bad = [], False
+        totals = [0, 0, 0, 0]     # written, received, lost, duplicated
         for tag, nums in sorted(expect.items()):
             nums = set(nums)
             got = self.seen(tag)
@@ -99,14 +100,20 @@ class Tally:
             extra = sorted(n for n in got if n not in nums)
             raced = len([n for n in may_miss.get(tag, ()) if n not in got]) + \
                 len([n for n in may_repeat.get(tag, ()) if got.get(n, 0) > 1])
-            report.append("%s: %d written, %d received, %d lost, %d duplicated, %d unknown, "
-                          "%d in the allowed race" % (tag, len(nums), len(got), len(lost),
-                                                       len(dup), len(extra), raced))
+            totals = [totals[0] + len(nums), totals[1] + len(got), totals[2] + len(lost),
+                      totals[3] + len(dup)]
+            if len(expect) <= 20 or lost or dup or extra:
+                report.append("%s: %d written, %d received, %d lost, %d duplicated, %d unknown, "
+                              "%d in the allowed race" % (tag, len(nums), len(got), len(lost),
+                                                           len(dup), len(extra), raced))
             if lost or dup or extra:
                 bad = True
                 report.append("  lost: %s; duplicated: %s; unknown: %s" %
                               (ranges(lost), ranges(dup), ranges(extra)))
-        print("\n".join(report))
+        if len(expect) > 20:
+            report.append("%d files: %d lines written, %d received, %d lost, %d duplicated" %
+                          (len(expect), totals[0], totals[1], totals[2], totals[3]))
+        print("\n".join(report[:40]))
         check(not bad, "inexact delivery (see above)")
         check(not self.refused, "logs requests refused: %s" % self.refused[:3])
 

@@ -13,6 +13,12 @@ Cases:
               (older copies shifted, copy, then truncate), with paths
               [app.log*] (the copies match too) and [app.log]: every line
               exactly once but those of logrotate's own race (issue 25 §2)
+  many_files, many_files_capped
+              2,000 matched files, 3 lines each, then one more line in each
+              while followed: every line of every file exactly once, with the
+              default open-file limit (from RLIMIT_NOFILE; before, 512 and the
+              rest never read) and with max_open_files: 100 (files at their end
+              take turns) (issue 25 §3)
 """
 import os
 import shutil
@@ -101,10 +107,37 @@ def copytruncate_case(t, glob):
     t.tally.check_exact({"ct": range(n)}, may_miss={"ct": risk}, may_repeat={"ct": risk})
 
 
+def many_files_case(t, cap):
+    nfiles = 2000
+    for i in range(nfiles):
+        append(os.path.join(t.logdir, "f%04d.log" % i), lines("f%04d" % i, 0, 3))
+    t.start("paths: [%s/f*.log]\nstart_at: beginning\n%s" %
+            (t.logdir, "max_open_files: %d\n" % cap if cap else ""))
+    t.wait_lines({"f%04d" % i: range(3) for i in range(nfiles)}, timeout=120)
+    for i in range(nfiles):
+        append(os.path.join(t.logdir, "f%04d.log" % i), lines("f%04d" % i, 3, 4))
+    t.wait_lines({"f%04d" % i: range(4) for i in range(nfiles)}, timeout=120)
+    time.sleep(1)
+    t.tally.update()
+    t.tally.check_exact({"f%04d" % i: range(4) for i in range(nfiles)})
+    st = t.agent.status()["logs"]["stats"]
+    print("logs stats: %s" % {k: v for k, v in st.items() if k.startswith("logs.")})
+    if cap:
+        check(st["logs.max_open_files"] == cap and st["logs.files_skipped"] >= nfiles - cap and
+              st["logs.files_open"] <= cap, "the cap held and was counted: %s" % st)
+    else:
+        check(st["logs.max_open_files"] >= nfiles and st["logs.files_skipped"] == 0,
+              "the default limit fits 2000 files: %s" % st)
+    check(st["logs.files_waiting"] == 0 and st["logs.bytes_behind"] == 0,
+          "nothing left behind: %s" % st)
+
+
 CASES = {
     "utf8_name": case_utf8_name,
     "copytruncate_glob": lambda t: copytruncate_case(t, "app.log*"),
     "copytruncate_live": lambda t: copytruncate_case(t, "app.log"),
+    "many_files": lambda t: many_files_case(t, 0),
+    "many_files_capped": lambda t: many_files_case(t, 100),
 }
 
 

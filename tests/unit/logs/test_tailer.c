@@ -901,6 +901,93 @@ test_identity_legacy_checkpoint(void **state)
 	assert_int_equal(tailer_stats(x->t)->checkpoints_resumed, 1);
 }
 
+/* ------------------------------------------------- the open-file limit */
+
+/* More files match than may be open (collectors.logs.max_open_files 16, 200
+ * files): none is left unread. Files at their end are closed to make room
+ * and opened again by identity when they grow; written to in turns, every
+ * line of every file arrives exactly once. */
+static void
+test_open_limit_every_file_its_turn(void **state)
+{
+	struct fx *x = *state;
+	enum { NF = 200, PER = 5, ROUNDS = 3 };
+	char g[160], p[200];
+	int want = 0, num, *seen;
+
+	snprintf(g, sizeof(g), "%s/f*.log", x->dir);
+	x->paths[0] = g;
+	x->cfg.max_open_files = 16;
+	x->cfg.batch_max_lines = 1000;
+	for (int i = 0; i < NF; i++) {
+		snprintf(p, sizeof(p), "%s/f%03d.log", x->dir, i);
+		append(p, want, want + PER);
+		want += PER;
+	}
+	start(x);
+	drive(x, 3000);
+	assert_int_equal(tailer_stats(x->t)->files_skipped, NF - 16);
+	assert_true(tailer_stats(x->t)->files_open <= 16);
+	for (int r = 0; r < ROUNDS; r++) {
+		for (int i = r; i < NF; i += 3) {
+			snprintf(p, sizeof(p), "%s/f%03d.log", x->dir, i);
+			append(p, want, want + PER);
+			want += PER;
+		}
+		drive(x, 3000);         /* the scan (every 1 s) finds the grown ones */
+	}
+	assert_non_null(seen = calloc((size_t)want, sizeof(int)));
+	for (size_t i = 0; i < x->sink.nrecs; i++) {
+		assert_int_equal(sscanf(x->sink.recs[i].body, "line %d", &num), 1);
+		assert_true(num >= 0 && num < want);
+		seen[num]++;
+	}
+	for (int i = 0; i < want; i++)
+		if (seen[i] != 1)
+			print_message("line %d seen %d times\n", i, seen[i]);
+	for (int i = 0; i < want; i++)
+		assert_int_equal(seen[i], 1);
+	free(seen);
+	assert_int_equal(tailer_stats(x->t)->files_waiting, 0);
+	assert_int_equal(tailer_stats(x->t)->bytes_behind, 0);
+	assert_true(tailer_stats(x->t)->files_open <= 16);
+	assert_true(tailer_stats(x->t)->files_slept >= NF - 16);
+	/* distinct files: the ones closed to make room waited later too */
+	assert_true(tailer_stats(x->t)->files_skipped <= NF);
+}
+
+/* Files closed at their end to make room, then rotated (renamed out of the
+ * glob, late lines written to them, new files created): the late lines are
+ * found by inode and read once, the new files from 0. With 4 files and 2
+ * slots, two of the four are closed when the rotation comes. */
+static void
+test_open_limit_rotation_while_closed(void **state)
+{
+	struct fx *x = *state;
+	char g[160], p[200], old[200];
+
+	snprintf(g, sizeof(g), "%s/f*.log", x->dir);
+	x->paths[0] = g;
+	x->cfg.max_open_files = 2;
+	for (int i = 0; i < 4; i++) {
+		snprintf(p, sizeof(p), "%s/f%d.log", x->dir, i);
+		append(p, 10 * i, 10 * i + 10);
+	}
+	start(x);
+	drive(x, 3000);
+	assert_int_equal(x->sink.nrecs, 40);
+	assert_true(tailer_stats(x->t)->files_slept >= 2);
+	for (int i = 0; i < 4; i++) {
+		snprintf(p, sizeof(p), "%s/f%d.log", x->dir, i);
+		snprintf(old, sizeof(old), "%s/rotated-f%d.txt", x->dir, i);
+		assert_int_equal(rename(p, old), 0);
+		append(old, 40 + 10 * i, 50 + 10 * i);  /* late lines to the rotated file */
+		append(p, 80 + 10 * i, 90 + 10 * i);    /* the new file */
+	}
+	drive(x, 5000);
+	assert_exactly_once(&x->sink, 120);
+}
+
 static void
 test_bad_config(void **state)
 {
@@ -950,6 +1037,8 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_identity_running, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_identity_stopped_copytruncate, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_identity_legacy_checkpoint, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_limit_every_file_its_turn, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_open_limit_rotation_while_closed, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_config, setup, teardown),
 	};
 
