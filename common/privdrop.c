@@ -27,6 +27,19 @@ tfo_priv_rlimits(int no_file_writes, unsigned long nproc_cap)
 }
 
 int
+tfo_priv_raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == -1)
+		return -1;
+	if (rl.rlim_cur >= rl.rlim_max)
+		return 0;
+	rl.rlim_cur = rl.rlim_max;
+	return setrlimit(RLIMIT_NOFILE, &rl);
+}
+
+int
 tfo_priv_nondumpable(void)
 {
 	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) == -1)

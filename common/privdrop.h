@@ -16,6 +16,9 @@
  * threads count against the user's RLIMIT_NPROC).
  */
 int tfo_priv_rlimits(int no_file_writes, unsigned long nproc_cap);
+/* tfo_priv_raise_nofile - the soft RLIMIT_NOFILE up to the hard one (roles
+ * that keep many files open: tfo-process, tfo-logs) */
+int tfo_priv_raise_nofile(void);
 /* tfo_priv_nondumpable - PR_SET_DUMPABLE 0 (no ptrace, no core, /proc/<pid>
  * owned by root), checked */
 int tfo_priv_nondumpable(void);

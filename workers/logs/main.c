@@ -16,6 +16,7 @@
 
 #include "common/bufclient.h"
 #include "common/log.h"
+#include "common/privdrop.h"
 #include "common/resource.h"
 #include "common/worker.h"
 #include "workers/logs/putter.h"
@@ -209,20 +210,6 @@ watch_dirs(struct logsw *lw)
 	return fd;
 }
 
-/* raise_nofile - the soft RLIMIT_NOFILE up to the hard one: the open-file
- * limit (collectors.logs.max_open_files: 0) is sized from it */
-static void
-raise_nofile(void)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
-			log_warn("logs: cannot raise RLIMIT_NOFILE: %s", strerror(errno));
-	}
-}
-
 /* landlock_globs - read access under the literal part of each glob */
 static void
 landlock_globs(struct tfo_worker *w, const Tfo__V1__LogsConfig *lc)
@@ -265,7 +252,9 @@ logs_pre_init(struct tfo_worker *w, const Tfo__V1__WorkerConfig *cfg, void *arg)
 		log_error("logs: resource: out of memory");
 		return -1;
 	}
-	raise_nofile();
+	/* the open-file limit (collectors.logs.max_open_files: 0) is sized from it */
+	if (tfo_priv_raise_nofile() != 0)
+		log_warn("logs: cannot raise RLIMIT_NOFILE: %s", strerror(errno));
 	lw->t = tailer_new(cfg->logs, tfo_resource_get(lw->res), &sink, &e);
 	if (lw->t == NULL) {
 		log_error("logs: bad logs config: %s", tfo_strerror(e));

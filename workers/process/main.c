@@ -14,6 +14,7 @@
 
 #include "common/collector.h"
 #include "common/log.h"
+#include "common/privdrop.h"
 #include "common/procfs.h"
 #include "common/resource.h"
 #include "common/worker.h"
@@ -75,20 +76,6 @@ process_cycle(struct tfo_collector *c, uint64_t now_ns, void *arg)
 	return tfo_proccol_cycle(s->col, now_ns, emit, s);
 }
 
-/* raise_nofile - soft fd limit up to the hard one: the collector keeps one
- * stat fd per process (pread is half the cost of open+read+close) */
-static void
-raise_nofile(void)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		if (setrlimit(RLIMIT_NOFILE, &rl) != 0)
-			log_warn("process: cannot raise the fd limit: %s", strerror(errno));
-	}
-}
-
 /* process_pre_init - still root: open /proc, read /etc, compile patterns */
 static int
 process_pre_init(struct tfo_worker *w, const Tfo__V1__WorkerConfig *cfg, void *arg)
@@ -104,7 +91,10 @@ process_pre_init(struct tfo_worker *w, const Tfo__V1__WorkerConfig *cfg, void *a
 	pc = cfg->process;
 	s->c.role = "process";
 	s->c.interval_ms = tfo_collector_interval(pc->interval_ms, DEFAULT_INTERVAL_MS);
-	raise_nofile();
+	/* the collector keeps one stat fd per process (pread is half the cost
+	 * of open+read+close) */
+	if (tfo_priv_raise_nofile() != 0)
+		log_warn("process: cannot raise the fd limit: %s", strerror(errno));
 	if ((s->res = tfo_resource_new(cfg->agent, pc->proc_root)) == NULL) {
 		log_error("process: out of memory");
 		return -1;
