@@ -19,6 +19,7 @@
 #include "common/log.h"
 #include "common/privdrop.h"
 #include "common/sandbox.h"
+#include "common/version.h"
 
 #define CONFIG_WAIT_MS 30000        /* the supervisor sends config at once */
 #define DEFAULT_DEADLINE_MS 5000
@@ -519,6 +520,28 @@ tune_malloc(void)
 	(void)mallopt(M_TRIM_THRESHOLD, TFO_MALLOC_KEEP);
 }
 
+/* worker_args - tfo-supervisor execs a worker with argv[0] alone: any
+ * argument is a person asking (--version, --help) or a mistake (usage, 2) */
+static int
+worker_args(int argc, char **argv, const struct tfo_worker_ops *ops)
+{
+	char prog[64];
+	FILE *fp = stderr;
+
+	snprintf(prog, sizeof(prog), "tfo-%s", ops->role);
+	if (argc == 2 && (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0)) {
+		tfo_version_print(stdout, prog);
+		return 0;
+	}
+	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0))
+		fp = stdout;
+	fprintf(fp, "usage: %s --version | --help\n"
+	    "%s is the %s worker of tfo-agent. tfo-supervisor starts it with no\n"
+	    "arguments and its control socket on fd 3; it is not run by hand.\n"
+	    "See tfo-supervisor(8).\n", prog, prog, ops->role);
+	return fp == stdout ? 0 : 2;
+}
+
 int
 tfo_worker_main(int argc, char **argv, const struct tfo_worker_ops *ops, void *arg)
 {
@@ -526,8 +549,8 @@ tfo_worker_main(int argc, char **argv, const struct tfo_worker_ops *ops, void *a
 	pid_t ppid = getppid();
 	int status = 1, inited = 0;
 
-	(void)argc;
-	(void)argv;
+	if (argc > 1)
+		return worker_args(argc, argv, ops);
 	tune_malloc();
 	ignore_stop_signals();
 	tfo_log_init(ops->role, TFO_LOG_INFO, TFO_LOG_TEXT);

@@ -14,14 +14,24 @@
 #include "common/agentid.h"
 #include "common/log.h"
 #include "common/privdrop.h"
+#include "common/version.h"
 #include "supervisor/spawn.h"
 #include "supervisor/supervisor.h"
 
+/* usage - to stdout and exit 0 when asked for (--help), else stderr and 2 */
 static void
-usage(void)
+usage(FILE *fp)
 {
-	fprintf(stderr, "usage: tfo-supervisor [--config FILE] [--foreground] [--check]\n");
-	exit(2);
+	fprintf(fp,
+	    "usage: tfo-supervisor [--config FILE] [--foreground] [--check]\n"
+	    "       tfo-supervisor --version | --help\n"
+	    "  -c, --config FILE  configuration (default " TFO_CFG_DEFAULT_PATH ")\n"
+	    "  -f, --foreground   accepted for compatibility: it always runs in the foreground\n"
+	    "  -C, --check        validate the configuration, print a summary, exit\n"
+	    "  -V, --version      print the version and exit\n"
+	    "  -h, --help         print this text and exit\n"
+	    "Runs as root under systemd (Type=notify); see tfo-supervisor(8).\n");
+	exit(fp == stdout ? 0 : 2);
 }
 
 static void
@@ -188,6 +198,7 @@ main(int argc, char **argv)
 		{ "config", required_argument, NULL, 'c' },
 		{ "foreground", no_argument, NULL, 'f' },
 		{ "check", no_argument, NULL, 'C' },
+		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
@@ -198,7 +209,7 @@ main(int argc, char **argv)
 	tfo_log_init("supervisor", TFO_LOG_INFO, TFO_LOG_TEXT);
 	harden_self();
 	tfo_log_hook_libevent();
-	while ((c = getopt_long(argc, argv, "c:fCh", opts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "c:fCVh", opts, NULL)) != -1) {
 		switch (c) {
 		case 'c':
 			path = optarg;
@@ -209,12 +220,18 @@ main(int argc, char **argv)
 		case 'C':
 			check = 1;
 			break;
+		case 'V':
+			tfo_version_print(stdout, "tfo-supervisor");
+			return 0;
+		case 'h':
+			usage(stdout);
+			break;
 		default:
-			usage();
+			usage(stderr);
 		}
 	}
 	if (optind != argc)
-		usage();
+		usage(stderr);
 	if (check)
 		return check_only(path);
 	if (sv_init(&sv, path, fg) == -1) {

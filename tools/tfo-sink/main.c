@@ -12,6 +12,7 @@
 #include <event2/event.h>
 
 #include "common/log.h"
+#include "common/version.h"
 #include "tools/tfo-sink/conn.h"
 #include "tools/tfo-sink/sink.h"
 
@@ -35,7 +36,9 @@ usage(FILE *f)
 	    "  --count-only        protobuf bodies: check framing and count, no full decode\n"
 	    "                      (benchmarks: --out lines then carry no body)\n"
 	    "  --strict-utf8       refuse (400) a protobuf request with a string that is not\n"
-	    "                      UTF-8, as proto3 and protobuf-go do (not with --count-only)\n");
+	    "                      UTF-8, as proto3 and protobuf-go do (not with --count-only)\n"
+	    "  --version           print the version and exit\n"
+	    "  --help              print this text and exit\n");
 }
 
 /* parse_ulong - whole-string decimal in [min, max] */
@@ -87,13 +90,14 @@ parse_args(int argc, char **argv, struct options *o, struct sink *sk)
 		{ "quiet", no_argument, NULL, 'q' },
 		{ "count-only", no_argument, NULL, 'c' },
 		{ "strict-utf8", no_argument, NULL, 'u' },
+		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	unsigned long v;
 	int c;
 
-	while ((c = getopt_long(argc, argv, "l:o:f:s:qh", longopts, NULL)) != -1) {
+	while ((c = getopt_long(argc, argv, "l:o:f:s:qVh", longopts, NULL)) != -1) {
 		switch (c) {
 		case 'l':
 			if (parse_listen(optarg, o) != 0)
@@ -120,6 +124,9 @@ parse_args(int argc, char **argv, struct options *o, struct sink *sk)
 		case 'u':
 			sk->strict_utf8 = 1;
 			break;
+		case 'V':
+			tfo_version_print(stdout, "tfo-sink");
+			exit(0);
 		case 'h':
 			usage(stdout);
 			exit(0);

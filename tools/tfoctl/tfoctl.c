@@ -17,6 +17,7 @@
 
 #include "common/config.h"
 #include "common/ipc.h"
+#include "common/version.h"
 #include "tools/tfoctl/tfoctl.h"
 
 #define EXIT_NOT_RUNNING 3
@@ -246,7 +247,7 @@ cmd_version(struct ctx *c, int argc, char **argv)
 	(void)argv;
 	if (argc != 1)
 		return usage(stderr);
-	printf("tfoctl %s (protocol %d)\n", TFO_VERSION, TFO__V1__PROTO_VERSION__TFO_PROTO_VERSION);
+	tfo_version_print(stdout, "tfoctl");
 	return 0;
 }
 
@@ -332,7 +333,8 @@ static const struct verb verbs[] = {
 static int
 usage(FILE *fp)
 {
-	fprintf(fp, "usage: tfoctl [--socket PATH | --config FILE] VERB ...\n\nverbs:\n");
+	fprintf(fp, "usage: tfoctl [--socket PATH | --config FILE] VERB ...\n"
+	    "       tfoctl --version | --help\n\nverbs:\n");
 	for (size_t i = 0; i < sizeof(verbs) / sizeof(verbs[0]); i++)
 		fprintf(fp, "  %-8s %-16s %-48s (%s)\n", verbs[i].name, verbs[i].args,
 		    verbs[i].help, verbs[i].privilege);
@@ -355,13 +357,14 @@ main(int argc, char **argv)
 	static const struct option opts[] = {
 		{ "socket", required_argument, NULL, 's' },
 		{ "config", required_argument, NULL, 'c' },
+		{ "version", no_argument, NULL, 'V' },
 		{ "help", no_argument, NULL, 'h' },
 		{ NULL, 0, NULL, 0 },
 	};
 	struct ctx c = { 0 };
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "+s:c:h", opts, NULL)) != -1) {
+	while ((ch = getopt_long(argc, argv, "+s:c:Vh", opts, NULL)) != -1) {
 		switch (ch) {
 		case 's':
 			c.socket = optarg;
@@ -369,6 +372,9 @@ main(int argc, char **argv)
 		case 'c':
 			c.config = optarg;
 			break;
+		case 'V':
+			tfo_version_print(stdout, "tfoctl");
+			return 0;
 		case 'h':
 			return usage(stdout);
 		default:
