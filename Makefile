@@ -4,7 +4,7 @@ TEST_BUILD ?= build-test
 JOBS       ?= $(shell nproc)
 MAKEFLAGS  += --no-print-directory
 
-.PHONY: all deps build run test clean users
+.PHONY: all deps build run test clean users deb test-systemd
 
 all: build
 
@@ -30,6 +30,11 @@ test: build
 		-DTFO_FUZZ=ON -DTFO_TEST_HOOKS=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
 	@cmake --build $(TEST_BUILD) -j $(JOBS)
 	@cd $(TEST_BUILD) && ctest --output-on-failure -j $(JOBS)
+
+# The Debian package (debian/, dpkg-buildpackage), built from a copy of the
+# tree in $(BUILD)/deb/; the .deb lands there.
+deb: deps
+	@JOBS=$(JOBS) sh tools/build-deb $(BUILD)/deb
 
 clean:
 	rm -rf $(BUILD) $(TEST_BUILD)

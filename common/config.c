@@ -29,6 +29,17 @@ static const struct {
 	{ "TELEMETRYFLOW_AGENT_NAME", "agent.name" },
 };
 
+/* tfo_cfg_override - the i-th environment override (for the manual page); -1 past the end */
+int
+tfo_cfg_override(size_t i, const char **env, const char **key)
+{
+	if (i >= sizeof(overrides) / sizeof(overrides[0]))
+		return -1;
+	*env = overrides[i].env;
+	*key = overrides[i].key;
+	return 0;
+}
+
 /* tfo_cfg_set_defaults - every row's default, nothing derived; -1 on a broken row */
 int
 tfo_cfg_set_defaults(struct tfo_config *cfg)

@@ -208,6 +208,8 @@ void tfo_cfg_diags_print(FILE *fp, const char *path, const struct tfo_cfg_diags 
  */
 void tfo_config_write_example(FILE *fp);
 void tfo_config_write_reference(FILE *fp);
+/* tfo_config_write_man - tfo-agent.yaml(5) in roff, from the same table */
+void tfo_config_write_man(FILE *fp);
 /* tfo_config_summary - one line: endpoint, protocol, enabled collectors... */
 void tfo_config_summary(const struct tfo_config *cfg, char *buf, size_t bufsz);
 

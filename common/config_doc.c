@@ -1,7 +1,8 @@
 /*
  * config_doc.c - the documented example (configs/tfo-agent.yaml) and the
  * Markdown key reference (docs/configuration.md), both printed from the key
- * table so that neither can drift from the parser. Used by tests and tfoctl.
+ * table so that neither can drift from the parser (the manual page is
+ * config_man.c). Used by tests and tfoctl.
  */
 #include <stdio.h>
 #include <string.h>
@@ -84,8 +85,8 @@ tfo_config_write_example(FILE *fp)
 	tfo_config_free(&cfg);
 }
 
-static const char *
-type_name(enum cfg_type t)
+const char *
+tfo_cfg_type_name(enum cfg_type t)
 {
 	static const char *const names[] = {
 		[CT_STR] = "string", [CT_BOOL] = "bool", [CT_U32] = "integer", [CT_U64] = "integer",
@@ -96,9 +97,9 @@ type_name(enum cfg_type t)
 	return names[t];
 }
 
-/* bounds - the "allowed" column: range, values or length */
-static void
-bounds(const struct cfg_row *r, char *buf, size_t bufsz)
+/* tfo_cfg_bounds - the "allowed" column: range, values or length */
+void
+tfo_cfg_bounds(const struct cfg_row *r, char *buf, size_t bufsz)
 {
 	char a[32], b[32];
 
@@ -155,8 +156,8 @@ tfo_config_write_reference(FILE *fp)
 		const struct cfg_row *r = &tfo_cfg_rows[i];
 		char val[2048], b[256];
 		tfo_cfg_fmt_value(r, &cfg, val, sizeof(val));
-		bounds(r, b, sizeof(b));
-		fprintf(fp, "| `%s` | %s | `%s` | %s | %s |\n", r->key, type_name(r->type), val, b,
+		tfo_cfg_bounds(r, b, sizeof(b));
+		fprintf(fp, "| `%s` | %s | `%s` | %s | %s |\n", r->key, tfo_cfg_type_name(r->type), val, b,
 		    r->doc);
 	}
 	tfo_config_free(&cfg);

@@ -63,6 +63,7 @@ extern const size_t tfo_cfg_npairs;
 
 /* config.c */
 int tfo_cfg_set_defaults(struct tfo_config *cfg);
+int tfo_cfg_override(size_t i, const char **env, const char **key);
 
 /* config_table.c */
 int tfo_cfg_row_find(const char *key);
@@ -81,6 +82,10 @@ void tfo_cfg_fmt_duration(uint64_t ms, char *buf, size_t bufsz);
 void tfo_cfg_fmt_size(uint64_t bytes, char *buf, size_t bufsz);
 void tfo_cfg_fmt_value(const struct cfg_row *r, const struct tfo_config *cfg,
     char *buf, size_t bufsz);
+
+/* config_doc.c: a row's type name and its allowed values/range, in words */
+const char *tfo_cfg_type_name(enum cfg_type t);
+void tfo_cfg_bounds(const struct cfg_row *r, char *buf, size_t bufsz);
 
 /* config_yaml.c */
 struct cfg_mark {
