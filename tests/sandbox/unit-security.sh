@@ -16,7 +16,7 @@ for key in ProtectSystem=strict ProtectHome=yes PrivateTmp=yes PrivateDevices=ye
 	ProtectKernelTunables=yes ProtectKernelModules=yes ProtectKernelLogs=yes \
 	ProtectControlGroups=yes RestrictNamespaces=yes LockPersonality=yes \
 	MemoryDenyWriteExecute=yes SystemCallArchitectures=native UMask=0077 \
-	StateDirectory=tfo-agent RuntimeDirectory=tfo-agent; do
+	"ReadWritePaths=/var/lib/tfo-agent /run/tfo-agent"; do
 	grep -qxF "$key" "$T/tfo-agent.service" || { echo "FAIL: unit lacks $key"; exit 1; }
 done
 for key in RestrictAddressFamilies= SystemCallFilter= CapabilityBoundingSet=; do
