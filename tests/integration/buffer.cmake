@@ -16,3 +16,13 @@ if(TARGET tfo-buffer)
   add_test(NAME integration.buffer_format COMMAND buffer_format_it $<TARGET_FILE:tfo-buffer>)
   set_tests_properties(integration.buffer_format PROPERTIES LABELS "integration;buffer" TIMEOUT 60)
 endif()
+# buffer.path as root makes it: 0700 / 0600 whatever was there, links the role
+# user planted never followed (a throw-away user plays the role user).
+if(TARGET tfo-buffer)
+  add_executable(buffer_statedir ${CMAKE_CURRENT_LIST_DIR}/buffer/buffer_statedir.c)
+  target_link_libraries(buffer_statedir PRIVATE tfo_testlib_tbuf)
+  set_target_properties(buffer_statedir PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+  add_test(NAME integration.buffer_statedir COMMAND buffer_statedir $<TARGET_FILE:tfo-buffer>)
+  set_tests_properties(integration.buffer_statedir PROPERTIES LABELS "integration;buffer"
+    TIMEOUT 60 SKIP_RETURN_CODE 77)
+endif()

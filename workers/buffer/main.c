@@ -3,9 +3,7 @@
  * (ingest channel) and the exporter (export channel). Runs as tfo-buffer and
  * writes only its state directory. DESIGN §3-§4, docs/buffer.md.
  */
-#include <dirent.h>
 #include <errno.h>
-#include <fcntl.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +15,7 @@
 #include "common/worker.h"
 #include "workers/buffer/chan.h"
 #include "workers/buffer/dispatch.h"
+#include "workers/buffer/statedir.h"
 #include "workers/buffer/store.h"
 
 #define INGEST_CTXS 64             /* concurrent puts: one group commit at most */
@@ -47,31 +46,12 @@ static const int buffer_caps[] = { -1 };
 
 /* ------------------------------------------------------------------ setup */
 
-/* own_tree - the state dir and the store's files belong to the role user */
-static void
-own_tree(const char *dir, const char *db, uid_t uid, gid_t gid)
-{
-	DIR *d;
-	struct dirent *de;
-
-	if (chown(dir, uid, gid) == -1)
-		log_warn("chown %s: %s", dir, strerror(errno));
-	if ((d = opendir(db)) == NULL)
-		return;
-	if (fchown(dirfd(d), uid, gid) == -1)
-		log_warn("chown %s: %s", db, strerror(errno));
-	while ((de = readdir(d)) != NULL)
-		if (de->d_name[0] != '.' &&
-		    fchownat(dirfd(d), de->d_name, uid, gid, AT_SYMLINK_NOFOLLOW) == -1)
-			log_warn("chown %s/%s: %s", db, de->d_name, strerror(errno));
-	closedir(d);
-}
-
 static int
 buffer_pre_init(struct tfo_worker *w, const Tfo__V1__WorkerConfig *cfg, void *arg)
 {
 	struct buffer *b = arg;
 	const char *path;
+	char err[1024];
 
 	b->w = w;
 	if (cfg->section_case != TFO__V1__WORKER_CONFIG__SECTION_BUFFER ||
@@ -85,12 +65,13 @@ buffer_pre_init(struct tfo_worker *w, const Tfo__V1__WorkerConfig *cfg, void *ar
 		log_error("config: buffer.path too long");
 		return -1;
 	}
-	if (mkdir(b->dir, 0750) == -1 && errno != EEXIST) {
-		log_error("mkdir %s: %s", b->dir, strerror(errno));
+	/* what LevelDB makes is the role user's alone, whatever umask we got */
+	umask(077);
+	if (buffer_statedir_prepare(b->dir, geteuid() == 0 && cfg->drop_privileges, cfg->uid,
+	    cfg->gid, err, sizeof(err)) != 0) {
+		log_error("buffer.path: %s", err);
 		return -1;
 	}
-	if (geteuid() == 0 && cfg->drop_privileges)
-		own_tree(b->dir, b->db, cfg->uid, cfg->gid);
 	tfo_worker_landlock_rw(w, b->dir);
 	if (cfg->runtime_dir && cfg->runtime_dir[0])
 		tfo_worker_landlock_rw(w, cfg->runtime_dir);

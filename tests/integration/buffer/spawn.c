@@ -35,6 +35,11 @@ tbuf_start(struct tbuf *t, const char *bin, uint64_t incarnation, int sync, uint
 	bc.max_size_mb = max_mb;
 	bc.sync = sync != 0;
 	wc.incarnation = incarnation;
+	if (t->drop) {
+		wc.drop_privileges = 1;
+		wc.uid = (uint32_t)t->drop_uid;
+		wc.gid = (uint32_t)t->drop_gid;
+	}
 	wc.runtime_dir = t->dir;
 	wc.ingest_url = t->ingest;
 	wc.export_url = t->export_url;

@@ -19,6 +19,9 @@ struct tbuf {
 	char state[300];
 	char ingest[340];
 	char export_url[340];
+	int drop;               /* run as drop_uid:drop_gid (root only), as the supervisor does */
+	uid_t drop_uid;
+	gid_t drop_gid;
 };
 
 /* tbuf_setup - a temp dir holding the state dir and both ipc sockets */
