@@ -133,7 +133,7 @@ main(int argc, char **argv)
 {
 	struct tbuf t;
 	struct passwd *pw;
-	char p[600], cmd[200], log[400], hard[600];
+	char p[600], cmd[400], log[400], hard[600];
 
 	if (argc != 2) {
 		fprintf(stderr, "usage: %s <tfo-buffer>\n", argv[0]);
