@@ -19,6 +19,13 @@ Cases:
               default open-file limit (from RLIMIT_NOFILE; before, 512 and the
               rest never read) and with max_open_files: 100 (files at their end
               take turns) (issue 25 §3)
+  restart_h0, restart_h300, restart_h4000
+              the agent stopped (SIGTERM) and started again on the same state
+              dir while its file is grown, truncated (shorter than the stored
+              offset), rewritten in place (longer, same inode), replaced (unlink
+              + create) and rotated (rename + create, late lines to the old
+              one); every file starts with 0, 300 or 4,000 identical header
+              bytes: every line read once (issues 23 §3, 25 §1)
 """
 import os
 import shutil
@@ -132,12 +139,77 @@ def many_files_case(t, cap):
           "nothing left behind: %s" % st)
 
 
+def header(path, h):
+    """h identical bytes at the start of every file: lines "H <n> ..." of
+    100 bytes (the last one shorter), the same in every file"""
+    out, n = b"", 0
+    while len(out) < h:
+        ln = ("H %08d %s" % (n, "-" * 100))[:min(100, h - len(out)) - 1] + "\n"
+        out += ln.encode()
+        n += 1
+    append(path, out)
+    return n
+
+
+def restart_case(t, h):
+    app = os.path.join(t.logdir, "app.log")
+    old = app + ".1"
+    heads = 0                   # header copies written: each must arrive once
+    want = {}
+
+    def lines_to(path, tag, a, b):
+        append(path, lines(tag, a, b))
+        want.setdefault(tag, set()).update(range(a, b))
+
+    cfg = "paths: [%s]\nstart_at: beginning\n" % app
+    t.start(cfg)
+    for ev in ("grown", "truncated", "rewritten", "replaced", "rotated"):
+        for p in (app, old):
+            if os.path.exists(p):
+                os.unlink(p)
+        nh = header(app, h)
+        heads += 1
+        lines_to(app, ev, 0, 100)
+        t.wait_lines({ev: range(100)})
+        check(t.agent.stop() == 0, "supervisor exit status")
+        if ev == "grown":
+            lines_to(app, ev, 100, 150)
+        elif ev in ("truncated", "rewritten"):
+            os.truncate(app, 0)
+            header(app, h)
+            heads += 1
+            lines_to(app, ev, 100, 110 if ev == "truncated" else 220)
+        elif ev == "replaced":
+            os.unlink(app)
+            header(app, h)
+            heads += 1
+            lines_to(app, ev, 100, 220)
+        else:
+            os.rename(app, old)
+            lines_to(old, ev, 100, 150)
+            header(app, h)
+            heads += 1
+            lines_to(app, ev, 150, 270)
+        t.start(cfg)
+        t.wait_lines({ev: want[ev]})
+    time.sleep(1)
+    t.tally.update()
+    t.tally.check_exact(want)
+    got = sum(c for (tag, _), c in t.tally.count.items() if tag == "H")
+    print("header: %d bytes, %d lines per file, %d copies written, %d header records "
+          "received" % (h, nh, heads, got))
+    check(got == heads * nh, "header lines: %d received, %d written" % (got, heads * nh))
+
+
 CASES = {
     "utf8_name": case_utf8_name,
     "copytruncate_glob": lambda t: copytruncate_case(t, "app.log*"),
     "copytruncate_live": lambda t: copytruncate_case(t, "app.log"),
     "many_files": lambda t: many_files_case(t, 0),
     "many_files_capped": lambda t: many_files_case(t, 100),
+    "restart_h0": lambda t: restart_case(t, 0),
+    "restart_h300": lambda t: restart_case(t, 300),
+    "restart_h4000": lambda t: restart_case(t, 4000),
 }
 
 
