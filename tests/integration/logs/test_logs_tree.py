@@ -127,7 +127,9 @@ def many_files_case(t, cap):
     time.sleep(1)
     t.tally.update()
     t.tally.check_exact({"f%04d" % i: range(4) for i in range(nfiles)})
-    st = t.agent.status()["logs"]["stats"]
+    # the stats of the next health ping after the last line
+    st = t.agent.wait(lambda s: s["logs"]["stats"].get("logs.lines", 0) >= 4 * nfiles,
+                      "tfo-logs' stats after the last line")["logs"]["stats"]
     print("logs stats: %s" % {k: v for k, v in st.items() if k.startswith("logs.")})
     if cap:
         check(st["logs.max_open_files"] == cap and st["logs.files_skipped"] >= nfiles - cap and
