@@ -26,7 +26,7 @@ mono_ms(void)
 static enum tfo_err
 dial(struct tfo_bufclient *c)
 {
-	int rv = tfo_ipc_req_dial(&c->s, c->url, TFO_BUFCLIENT_REPLY_MAX, c->timeout_ms, NULL);
+	int rv = tfo_ipc_req_dial(&c->s, c->url, TFO_BUFCLIENT_REPLY_MAX, c->timeout_ms, &c->pol);
 
 	if (rv != 0)
 		return rv == NNG_ENOMEM ? TFO_ENOMEM : TFO_EIO;
@@ -54,9 +54,14 @@ redial(struct tfo_bufclient *c)
 }
 
 static enum tfo_err
-open_common(struct tfo_bufclient *c, const char *url, int timeout_ms)
+open_common(struct tfo_bufclient *c, const char *url, int timeout_ms, uint32_t buffer_uid,
+    const char *name)
 {
 	memset(c, 0, sizeof(*c));
+	snprintf(c->polname, sizeof(c->polname), "%s: a socket not run by the buffer's uid %u",
+	    name, buffer_uid);
+	tfo_ipc_policy_init(&c->pol, c->polname);
+	tfo_ipc_policy_allow(&c->pol, buffer_uid);
 	if (url == NULL || timeout_ms <= 0)
 		return TFO_EINVAL;
 	if ((c->url = strdup(url)) == NULL)
@@ -67,9 +72,9 @@ open_common(struct tfo_bufclient *c, const char *url, int timeout_ms)
 
 enum tfo_err
 tfo_bufclient_open_ingest(struct tfo_bufclient *c, const char *url, Tfo__V1__Role role,
-    uint64_t incarnation, int timeout_ms)
+    uint64_t incarnation, int timeout_ms, uint32_t buffer_uid)
 {
-	enum tfo_err e = open_common(c, url, timeout_ms);
+	enum tfo_err e = open_common(c, url, timeout_ms, buffer_uid, "ingest");
 
 	c->ingest = 1;
 	c->role = role;
@@ -78,9 +83,10 @@ tfo_bufclient_open_ingest(struct tfo_bufclient *c, const char *url, Tfo__V1__Rol
 }
 
 enum tfo_err
-tfo_bufclient_open_export(struct tfo_bufclient *c, const char *url, int timeout_ms)
+tfo_bufclient_open_export(struct tfo_bufclient *c, const char *url, int timeout_ms,
+    uint32_t buffer_uid)
 {
-	return open_common(c, url, timeout_ms);
+	return open_common(c, url, timeout_ms, buffer_uid, "export");
 }
 
 void

@@ -18,6 +18,7 @@
 #include <nng/nng.h>
 
 #include "common/err.h"
+#include "common/ipc.h"
 #include "common/payload.h"   /* a fetched Batch's payloads: tfo_payloads_of */
 #include "tfo/v1/tfo.pb-c.h"
 
@@ -27,6 +28,8 @@
 struct tfo_bufclient {
 	nng_socket s;
 	int open;
+	struct tfo_ipc_policy pol;  /* the buffer's uid: a listener run by another is refused */
+	char polname[64];           /* pol's name in its log lines */
 	int ingest;                 /* ingest channel: a timed-out put redials */
 	char *url;
 	int timeout_ms;
@@ -42,13 +45,15 @@ struct tfo_bufclient {
 /*
  * tfo_bufclient_open_ingest - dial ingest_url as `role` of this spawn
  * `incarnation` (the supervisor's WorkerConfig.incarnation). timeout_ms is the
- * wait for each answer before the put is sent again.
+ * wait for each answer before the put is sent again. buffer_uid
+ * (WorkerConfig.buffer_uid): a socket served by any other uid is refused at
+ * connect (logged), as if the buffer were down: nothing is sent to it.
  */
 enum tfo_err tfo_bufclient_open_ingest(struct tfo_bufclient *c, const char *url,
-    Tfo__V1__Role role, uint64_t incarnation, int timeout_ms);
-/* tfo_bufclient_open_export - dial export_url (the exporter). */
+    Tfo__V1__Role role, uint64_t incarnation, int timeout_ms, uint32_t buffer_uid);
+/* tfo_bufclient_open_export - dial export_url (the exporter); buffer_uid as above. */
 enum tfo_err tfo_bufclient_open_export(struct tfo_bufclient *c, const char *url,
-    int timeout_ms);
+    int timeout_ms, uint32_t buffer_uid);
 void tfo_bufclient_close(struct tfo_bufclient *c);
 
 /*

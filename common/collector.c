@@ -122,7 +122,7 @@ tfo_collector_start(struct tfo_collector *c, struct tfo_worker *w,
 	enum tfo_err e;
 
 	e = tfo_bufclient_open_ingest(&c->bc, cfg->ingest_url, role_id, cfg->incarnation,
-	    PUT_TIMEOUT_MS);
+	    PUT_TIMEOUT_MS, cfg->buffer_uid);
 	if (e != TFO_OK) {
 		log_error("%s: cannot dial ingest %s: %s", c->role,
 		    cfg->ingest_url != NULL ? cfg->ingest_url : "", tfo_strerror(e));

@@ -25,14 +25,62 @@ tfo_ipc_policy_init(struct tfo_ipc_policy *pol, const char *name)
 	pol->name = name;
 }
 
-void
-tfo_ipc_policy_allow(struct tfo_ipc_policy *pol, uint32_t uid)
+/* policy_slot - uid's entry, added when new; NULL when the table is full */
+static uint32_t *
+policy_slot(struct tfo_ipc_policy *pol, uint32_t uid)
 {
 	for (size_t i = 0; i < pol->nuids; i++)
 		if (pol->uids[i] == uid)
-			return;
-	if (pol->nuids < TFO_IPC_MAX_PEERS)
-		pol->uids[pol->nuids++] = uid;
+			return &pol->roles[i];
+	if (pol->nuids >= TFO_IPC_MAX_PEERS)
+		return NULL;
+	pol->uids[pol->nuids] = uid;
+	pol->roles[pol->nuids] = 0;
+	return &pol->roles[pol->nuids++];
+}
+
+void
+tfo_ipc_policy_allow(struct tfo_ipc_policy *pol, uint32_t uid)
+{
+	(void)policy_slot(pol, uid);
+}
+
+void
+tfo_ipc_policy_allow_role(struct tfo_ipc_policy *pol, uint32_t uid, uint32_t role)
+{
+	uint32_t *r = policy_slot(pol, uid);
+
+	if (r != NULL && role > 0 && role < 32)
+		*r |= TFO_IPC_ROLE_BIT(role);
+}
+
+uint32_t
+tfo_ipc_policy_roles(const struct tfo_ipc_policy *pol, uint32_t uid)
+{
+	for (size_t i = 0; i < pol->nuids; i++)
+		if (pol->uids[i] == uid)
+			return pol->roles[i];
+	return 0;
+}
+
+uint64_t
+tfo_ipc_policy_rejected(const struct tfo_ipc_policy *pol)
+{
+	return __atomic_load_n(&pol->rejected, __ATOMIC_RELAXED);
+}
+
+int
+tfo_ipc_pipe_peer(nng_pipe p, uint32_t *uid, uint32_t *pid)
+{
+	uint64_t u = UINT64_MAX, id = 0;
+
+	if (nng_pipe_get_uint64(p, NNG_OPT_IPC_PEER_UID, &u) != 0 || u > UINT32_MAX)
+		return -1;
+	if (nng_pipe_get_uint64(p, NNG_OPT_IPC_PEER_PID, &id) != 0 || id > UINT32_MAX)
+		id = 0;
+	*uid = (uint32_t)u;
+	*pid = (uint32_t)id;
+	return 0;
 }
 
 /* uid_in_group - whether uid's user is a member (primary or supplementary) of gid */
@@ -70,23 +118,29 @@ policy_allows(const struct tfo_ipc_policy *pol, uint32_t uid)
 	return pol->allow_gid && uid_in_group(uid, pol->gid);
 }
 
-/* pipe_check - NNG_PIPE_EV_ADD_PRE: close any pipe whose peer is not allowed */
+/*
+ * pipe_check - NNG_PIPE_EV_ADD_PRE: close any pipe whose peer is not allowed.
+ * Logged at the 1st, 2nd, 4th, 8th... refusal: a dialer refusing the
+ * listener it reached redials every second.
+ */
 static void
 pipe_check(nng_pipe p, nng_pipe_ev ev, void *arg)
 {
 	struct tfo_ipc_policy *pol = arg;
-	uint64_t uid = UINT64_MAX, pid = 0;
+	uint32_t uid, pid = 0;
+	uint64_t n;
+	int known;
 
 	(void)ev;
-	if (nng_pipe_get_uint64(p, NNG_OPT_IPC_PEER_UID, &uid) != 0 ||
-	    uid > UINT32_MAX || !policy_allows(pol, (uint32_t)uid)) {
-		(void)nng_pipe_get_uint64(p, NNG_OPT_IPC_PEER_PID, &pid);
-		pol->rejected++;
-		log_warn("%s: refused peer uid %lld pid %llu: not allowed on this channel",
-		    pol->name, uid == UINT64_MAX ? -1LL : (long long)uid,
-		    (unsigned long long)pid);
-		nng_pipe_close(p);
-	}
+	known = tfo_ipc_pipe_peer(p, &uid, &pid) == 0;
+	if (known && policy_allows(pol, uid))
+		return;
+	n = __atomic_add_fetch(&pol->rejected, 1, __ATOMIC_RELAXED);
+	if ((n & (n - 1)) == 0)
+		log_warn("%s: refused peer uid %lld pid %u: not allowed on this channel "
+		    "(%llu refused so far)", pol->name, known ? (long long)uid : -1LL, pid,
+		    (unsigned long long)n);
+	nng_pipe_close(p);
 }
 
 int

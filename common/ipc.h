@@ -16,18 +16,37 @@
 
 #define TFO_IPC_MAX_PEERS 16
 
-/* Who may connect: a pipe whose peer uid is not listed is closed at once. */
+/*
+ * Who may connect: a pipe whose peer uid is not listed is closed at once.
+ * The kernel vouches for a peer's uid (SO_PEERCRED), so a listed uid may also
+ * carry the roles it speaks as: a server asks tfo_ipc_policy_roles of a
+ * message's pipe instead of believing a role the message names.
+ */
 struct tfo_ipc_policy {
 	const char *name;               /* channel name for logs: "ingest", "control" */
 	uint32_t uids[TFO_IPC_MAX_PEERS];
+	uint32_t roles[TFO_IPC_MAX_PEERS];  /* per uid: TFO_IPC_ROLE_BIT of each role it speaks as */
 	size_t nuids;
 	uint32_t gid;                   /* with allow_gid: members of this group */
 	int allow_gid;                  /* 1: peers in group `gid` are allowed (tfoctl admins) */
-	uint64_t rejected;              /* pipes refused so far */
+	uint64_t rejected;              /* pipes refused so far (atomic: nng threads count) */
 };
+
+#define TFO_IPC_ROLE_BIT(r) ((uint32_t)1 << ((unsigned)(r) & 31u))
 
 void tfo_ipc_policy_init(struct tfo_ipc_policy *pol, const char *name);
 void tfo_ipc_policy_allow(struct tfo_ipc_policy *pol, uint32_t uid);
+/* tfo_ipc_policy_allow_role - allow uid, speaking as role (a Tfo__V1__Role);
+ * one uid given several roles (every role as one user: the unprivileged dev
+ * mode) may speak as any of them */
+void tfo_ipc_policy_allow_role(struct tfo_ipc_policy *pol, uint32_t uid, uint32_t role);
+/* tfo_ipc_policy_roles - the roles uid speaks as (0: none, or not listed) */
+uint32_t tfo_ipc_policy_roles(const struct tfo_ipc_policy *pol, uint32_t uid);
+/* tfo_ipc_policy_rejected - pipes refused so far */
+uint64_t tfo_ipc_policy_rejected(const struct tfo_ipc_policy *pol);
+/* tfo_ipc_pipe_peer - the uid and pid of p's peer, as the kernel reports them
+ * (pid may be 0 when unknown); -1 when p is gone or is not an ipc pipe */
+int tfo_ipc_pipe_peer(nng_pipe p, uint32_t *uid, uint32_t *pid);
 
 /*
  * tfo_ipc_rep_listen - open a REP socket listening on url ("ipc://path"), with
@@ -40,7 +59,9 @@ int tfo_ipc_rep_listen(nng_socket *s, const char *url, size_t maxsz, int mode,
 /*
  * tfo_ipc_req_dial - open a REQ socket dialing url; the dial retries in the
  * background (NNG_FLAG_NONBLOCK) so a peer that starts later is found.
- * recv_timeout_ms bounds every reply wait (0 = none). pol may be NULL.
+ * recv_timeout_ms bounds every reply wait (0 = none). pol: the uids the
+ * listener reached may run as (DESIGN §3: a dialer checks whom it reached);
+ * NULL only where any peer will do (tfoctl, which checks nothing it is sent).
  */
 int tfo_ipc_req_dial(nng_socket *s, const char *url, size_t maxsz,
     int recv_timeout_ms, struct tfo_ipc_policy *pol);

@@ -52,6 +52,7 @@ worker_status(const struct sv_worker *w, struct status_buf *b, int i, int64_t no
 	ws->uptime_s = w->pid > 0 ? (double)(now - w->started_ms) / 1000.0 : 0;
 	ws->restarts = w->pol.restarts;
 	ws->restarts_in_window = w->pol.ndeaths;
+	ws->incarnation = w->pid > 0 ? w->incarnation : 0;
 	b->le[i].reason = (char *)w->last_exit.reason;
 	b->le[i].code = w->last_exit.code;
 	snprintf(b->sig[i], sizeof(b->sig[i]), "%s",

@@ -229,6 +229,8 @@ send_config(struct sv_worker *w, int fd)
 	Tfo__V1__WorkerConfig *wc;
 	Tfo__V1__Control m = TFO__V1__CONTROL__INIT;
 	uint32_t ingest[3];
+	Tfo__V1__Role roles[3] = { TFO__V1__ROLE__ROLE_SYSTEM, TFO__V1__ROLE__ROLE_PROCESS,
+		TFO__V1__ROLE__ROLE_LOGS };
 	enum tfo_err e;
 
 	wm = tfo_config_worker_msg(&sv->cfg, w->role, sv->agent_id, w->incarnation);
@@ -241,16 +243,22 @@ send_config(struct sv_worker *w, int fd)
 	ingest[0] = sv->w[TFO_ROLE_SYSTEM].uid;
 	ingest[1] = sv->w[TFO_ROLE_PROCESS].uid;
 	ingest[2] = sv->w[TFO_ROLE_LOGS].uid;
+	/* the buffer takes each put's role from the uid that sent it */
 	wc->ingest_peer_uids = ingest;
 	wc->n_ingest_peer_uids = 3;
+	wc->ingest_peer_roles = roles;
+	wc->n_ingest_peer_roles = 3;
 	wc->export_peer_uid = sv->w[TFO_ROLE_EXPORTER].uid;
 	wc->heartbeat_peer_uid = sv->w[TFO_ROLE_HEARTBEAT].uid;
+	wc->buffer_uid = sv->w[TFO_ROLE_BUFFER].uid;    /* whom a dialer must reach */
 	m.version = TFO__V1__PROTO_VERSION__TFO_PROTO_VERSION;
 	m.msg_case = TFO__V1__CONTROL__MSG_CONFIG;
 	m.config = wc;
 	e = tfo_control_send(fd, &m);
-	wc->ingest_peer_uids = NULL;    /* stack array: not the message's to free */
+	wc->ingest_peer_uids = NULL;    /* stack arrays: not the message's to free */
 	wc->n_ingest_peer_uids = 0;
+	wc->ingest_peer_roles = NULL;
+	wc->n_ingest_peer_roles = 0;
 	tfo_worker_msg_free(wm);
 	if (e != TFO_OK)
 		log_error("%s: config hand-off: %s", tfo_role_name(w->role), tfo_strerror(e));

@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/bufclient.h"
 #include "common/log.h"
@@ -146,7 +147,7 @@ put_loop(void *arg)
 	struct tfo_bufclient bc;
 
 	if (tfo_bufclient_open_ingest(&bc, c->url, TFO__V1__ROLE__ROLE_SYSTEM,
-	    (uint64_t)c->id + 1, 5000) != TFO_OK)
+	    (uint64_t)c->id + 1, 5000, (uint32_t)getuid()) != TFO_OK)
 		return NULL;
 	while (!*c->stop) {
 		if (tfo_bufclient_put(&bc, TFO__V1__SIGNAL__SIGNAL_METRICS, payload, PAYLOAD,
@@ -191,7 +192,7 @@ bench_ipc(const char *bin, int sync)
 	printf("tfo-buffer over ipc, sync %s, %d concurrent put clients:\n", sync ? "on" : "off",
 	    CLIENTS);
 	report("ingest", (double)n, (double)n * PAYLOAD, dt);
-	if (tfo_bufclient_open_export(&ex, t.export_url, 5000) == TFO_OK) {
+	if (tfo_bufclient_open_export(&ex, t.export_url, 5000, (uint32_t)getuid()) == TFO_OK) {
 		Tfo__V1__ExportReply *h;
 		const Tfo__V1__Batch *b;
 		t0 = now_s();

@@ -87,7 +87,8 @@ put_all(const struct tbuf *t, uint32_t metrics, uint32_t logs)
 	struct tfo_bufclient c;
 	int rc = 0;
 
-	if (tfo_bufclient_open_ingest(&c, t->ingest, TFO__V1__ROLE__ROLE_SYSTEM, 1, 2000) != TFO_OK)
+	if (tfo_bufclient_open_ingest(&c, t->ingest, TFO__V1__ROLE__ROLE_SYSTEM, 1, 2000,
+	    (uint32_t)getuid()) != TFO_OK)
 		return -1;
 	for (uint32_t i = 0; i < metrics + logs && rc == 0; i++) {
 		int is_logs = i >= metrics;

@@ -27,6 +27,23 @@ tfo_wspawn_config(Tfo__V1__WorkerConfig *wc, Tfo__V1__LoggingConfig *lc, Tfo__V1
 	wc->gid = (uint32_t)getgid();
 	wc->drop_privileges = 0;
 	wc->seccomp_mode = "off";
+	wc->buffer_uid = wc->uid;       /* every worker of a test runs as the test */
+}
+
+void
+tfo_wspawn_ingest_peers(Tfo__V1__WorkerConfig *wc)
+{
+	/* one uid for every collector, as in the unprivileged dev mode */
+	static uint32_t uids[3];
+	static Tfo__V1__Role roles[3] = { TFO__V1__ROLE__ROLE_SYSTEM,
+		TFO__V1__ROLE__ROLE_PROCESS, TFO__V1__ROLE__ROLE_LOGS };
+
+	uids[0] = uids[1] = uids[2] = (uint32_t)getuid();
+	wc->ingest_peer_uids = uids;
+	wc->n_ingest_peer_uids = 3;
+	wc->ingest_peer_roles = roles;
+	wc->n_ingest_peer_roles = 3;
+	wc->export_peer_uid = uids[0];
 }
 
 int

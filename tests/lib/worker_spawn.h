@@ -29,6 +29,9 @@ struct tfo_wspawn {
  */
 void tfo_wspawn_config(Tfo__V1__WorkerConfig *wc, Tfo__V1__LoggingConfig *lc, Tfo__V1__Role role,
     const char *level);
+/* tfo_wspawn_ingest_peers - a buffer's peers: the caller's uid speaks as
+ * every collector role and is the exporter (one user for all, as dev mode) */
+void tfo_wspawn_ingest_peers(Tfo__V1__WorkerConfig *wc);
 
 /* tfo_wspawn_exec - socketpair, fork, exec bin (argv[0] = argv0, or bin when
  * NULL) with the child's end as fd 3; 0, or -1 with nothing left running */

@@ -92,6 +92,7 @@ worker_json(const Tfo__V1__WorkerStatus *w)
 {
 	cJSON *o = cJSON_CreateObject(), *le, *sb, *stats;
 	const Tfo__V1__LastExit *x = w->last_exit;
+	char inc[24];
 	const Tfo__V1__Sandbox *s = w->sandbox;
 
 	cJSON_AddStringToObject(o, "role", w->role);
@@ -102,6 +103,9 @@ worker_json(const Tfo__V1__WorkerStatus *w)
 	cJSON_AddNumberToObject(o, "uptime_s", w->uptime_s);
 	cJSON_AddNumberToObject(o, "restarts", w->restarts);
 	cJSON_AddNumberToObject(o, "restarts_in_window", w->restarts_in_window);
+	/* a string: a JSON number (a double) does not hold every uint64 */
+	snprintf(inc, sizeof(inc), "%llu", (unsigned long long)w->incarnation);
+	cJSON_AddStringToObject(o, "incarnation", inc);
 	le = cJSON_AddObjectToObject(o, "last_exit");
 	cJSON_AddStringToObject(le, "reason", x ? x->reason : "");
 	cJSON_AddNumberToObject(le, "code", x ? x->code : 0);

@@ -84,9 +84,36 @@ bqueue_take(struct bqueue *q, uint32_t *gone, size_t *ngone)
 uint32_t
 bctx_pipe(const struct bctx *c)
 {
-	int id = c->req ? nng_pipe_id(nng_msg_get_pipe(c->req)) : -1;
+	return c->req ? c->peer.pipe : 0;
+}
 
-	return id > 0 ? (uint32_t)id : 0;
+const struct buffer_peer *
+bctx_peer(const struct bctx *c)
+{
+	return &c->peer;
+}
+
+uint64_t
+bchan_refused(const struct bchan *ch)
+{
+	return tfo_ipc_policy_rejected(&ch->pol);
+}
+
+/* peer_of - who sent msg: read from its connection now, once, on the nng
+ * thread; -1 when the connection is already gone (nobody to answer) */
+static int
+peer_of(const struct bchan *ch, nng_msg *msg, struct buffer_peer *peer)
+{
+	nng_pipe p = nng_msg_get_pipe(msg);
+	uint32_t pid;
+	int id = nng_pipe_id(p);
+
+	memset(peer, 0, sizeof(*peer));
+	if (id <= 0 || tfo_ipc_pipe_peer(p, &peer->uid, &pid) != 0)
+		return -1;
+	peer->pipe = (uint32_t)id;
+	peer->roles = tfo_ipc_policy_roles(&ch->pol, peer->uid);
+	return 0;
 }
 
 void
@@ -115,6 +142,12 @@ ctx_cb(void *arg)
 			return;
 		}
 		c->req = nng_aio_get_msg(c->aio);
+		if (peer_of(c->ch, c->req, &c->peer) != 0) {
+			nng_msg_free(c->req);
+			c->req = NULL;
+			nng_ctx_recv(c->ctx, c->aio);
+			return;
+		}
 		c->state = CTX_WAIT;
 		bqueue_push(c->ch->q, c);
 		return;
@@ -170,8 +203,8 @@ ctx_start(struct bchan *ch, struct bctx *c)
 
 int
 bchan_open(struct bchan *ch, struct bqueue *q, const char *name, int ingest,
-    const char *url, size_t maxsz, const uint32_t *uids, size_t nuids, size_t nctx,
-    int watch_peers)
+    const char *url, size_t maxsz, const uint32_t *uids, const uint32_t *roles,
+    size_t nuids, size_t nctx, int watch_peers)
 {
 	int rv;
 
@@ -181,7 +214,10 @@ bchan_open(struct bchan *ch, struct bqueue *q, const char *name, int ingest,
 	ch->q = q;
 	tfo_ipc_policy_init(&ch->pol, name);
 	for (size_t i = 0; i < nuids; i++)
-		tfo_ipc_policy_allow(&ch->pol, uids[i]);
+		if (roles != NULL)
+			tfo_ipc_policy_allow_role(&ch->pol, uids[i], roles[i]);
+		else
+			tfo_ipc_policy_allow(&ch->pol, uids[i]);
 	if ((ch->ctxs = calloc(nctx, sizeof(*ch->ctxs))) == NULL)
 		return NNG_ENOMEM;
 	/* Before the listener starts, so no pipe is missed. */

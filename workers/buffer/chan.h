@@ -13,6 +13,7 @@
 #include <nng/nng.h>
 
 #include "common/ipc.h"
+#include "workers/buffer/peer.h"
 
 struct bqueue;
 struct bchan;
@@ -24,6 +25,7 @@ struct bctx {
 	nng_aio *aio;
 	nng_msg *req;              /* received, waiting for the loop */
 	nng_msg *rep;              /* a reply packed in place (bctx_reply_buf) */
+	struct buffer_peer peer;         /* of req, read when it arrived */
 	int state;
 	struct bctx *next;
 };
@@ -59,17 +61,23 @@ void bqueue_fini(struct bqueue *q);
 struct bctx *bqueue_take(struct bqueue *q, uint32_t *gone, size_t *ngone);
 /* bctx_pipe - the id of the connection a queued request came on (0 unknown) */
 uint32_t bctx_pipe(const struct bctx *c);
+/* bctx_peer - who sent the queued request (its connection's peer) */
+const struct buffer_peer *bctx_peer(const struct bctx *c);
 /* bqueue_discard - forget queued requests (their channels are closed) */
 void bqueue_discard(struct bqueue *q);
 
 /*
  * bchan_open - listen on url (REP, mode 0660, RECVMAXSZ maxsz) for peers with
- * the given uids, and start nctx receiving contexts. watch_peers: report pipe
- * removals through bqueue.gone. Returns 0 or an nng error.
+ * the given uids, each speaking as roles[i] (a Tfo__V1__Role; roles may be
+ * NULL: no role), and start nctx receiving contexts. A request whose
+ * connection is gone before it could be read is dropped unanswered.
+ * watch_peers: report pipe removals through bqueue.gone. Returns 0 or an nng error.
  */
 int bchan_open(struct bchan *ch, struct bqueue *q, const char *name, int ingest,
-    const char *url, size_t maxsz, const uint32_t *uids, size_t nuids, size_t nctx,
-    int watch_peers);
+    const char *url, size_t maxsz, const uint32_t *uids, const uint32_t *roles,
+    size_t nuids, size_t nctx, int watch_peers);
+/* bchan_refused - connections refused so far (peer uid not allowed) */
+uint64_t bchan_refused(const struct bchan *ch);
 /*
  * bchan_close - close the socket, stop every context and free the requests
  * still queued (idempotent). Once every channel of a queue is closed, call

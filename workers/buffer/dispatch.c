@@ -62,9 +62,41 @@ buffer_reply_error(struct buffer_reply *out, int ingest, const char *msg)
 
 /* ------------------------------------------------------------------ ingest */
 
+/*
+ * peer_speaks_as - whether the connection's peer may speak as role; else the
+ * message is refused. A role that is none of ours is a bad request; one that
+ * is another role's is a forgery: counted, and logged once per connection (a
+ * compromised role must not be able to flood the log). Dev mode, every role
+ * one user: that uid speaks as each collector role (docs/security.md).
+ */
+static int
+peer_speaks_as(struct buffer_counters *c, const struct buffer_peer *peer, uint32_t role,
+    const char *what)
+{
+	const ProtobufCEnumValue *v = role > 0 && role < 32 ?
+	    protobuf_c_enum_descriptor_get_value(&tfo__v1__role__descriptor, (int)role) : NULL;
+
+	if (v == NULL) {
+		c->bad_ingest++;
+		log_warn("ingest: %s naming no known role (%u) refused", what, role);
+		return 0;
+	}
+	if ((peer->roles & TFO_IPC_ROLE_BIT(role)) != 0)
+		return 1;
+	c->forged_role++;
+	for (unsigned i = 0; i < BUFFER_FORGED_LOGGED; i++)
+		if (peer->pipe != 0 && c->forged_pipes[i] == peer->pipe)
+			return 0;
+	c->forged_pipes[c->forged_next++ % BUFFER_FORGED_LOGGED] = peer->pipe;
+	log_warn("ingest: %s as %s from peer uid %u (connection %u) refused: that uid does "
+	    "not speak as this role; further refusals on this connection are only counted "
+	    "(forged_role)", what, v->name, peer->uid, peer->pipe);
+	return 0;
+}
+
 static void
-ingest_put(struct tfo_store *st, struct buffer_counters *c, const Tfo__V1__Put *p,
-    struct buffer_reply *out)
+ingest_put(struct tfo_store *st, struct buffer_counters *c, const struct buffer_peer *peer,
+    const Tfo__V1__Put *p, struct buffer_reply *out)
 {
 	Tfo__V1__IngestReply r = TFO__V1__INGEST_REPLY__INIT;
 	Tfo__V1__PutOk ok = TFO__V1__PUT_OK__INIT;
@@ -82,6 +114,10 @@ ingest_put(struct tfo_store *st, struct buffer_counters *c, const Tfo__V1__Put *
 	struct tfo_store_item *more = NULL;
 
 	r.version = VERSION;
+	if (!peer_speaks_as(c, peer, sp.role, "a Put")) {
+		buffer_reply_error(out, 1, "refused: not a role this connection speaks as");
+		return;
+	}
 	if (p->encoding != TFO__V1__PAYLOAD_ENCODING__PAYLOAD_RAW && !sp.lz4)
 		why = "unknown payload encoding";
 	else if (p->n_more > TFO_STORE_MAX_MORE)
@@ -127,8 +163,8 @@ ingest_put(struct tfo_store *st, struct buffer_counters *c, const Tfo__V1__Put *
 }
 
 static void
-ingest_checkpoints(struct tfo_store *st, const Tfo__V1__GetCheckpoints *g,
-    struct buffer_reply *out)
+ingest_checkpoints(struct tfo_store *st, struct buffer_counters *c,
+    const struct buffer_peer *peer, const Tfo__V1__GetCheckpoints *g, struct buffer_reply *out)
 {
 	Tfo__V1__IngestReply r = TFO__V1__INGEST_REPLY__INIT;
 	Tfo__V1__Checkpoints cps = TFO__V1__CHECKPOINTS__INIT;
@@ -136,6 +172,10 @@ ingest_checkpoints(struct tfo_store *st, const Tfo__V1__GetCheckpoints *g,
 	size_t n = 0;
 	enum tfo_err e;
 
+	if (!peer_speaks_as(c, peer, (uint32_t)g->role, "a GetCheckpoints")) {
+		buffer_reply_error(out, 1, "refused: not a role this connection speaks as");
+		return;
+	}
 	e = tfo_store_checkpoints(st, (uint32_t)g->role, BUFFER_MAX_CHECKPOINTS_REPLY, &v, &n);
 	if (e != TFO_OK) {
 		log_error("ingest: reading checkpoints of role %d: %s", (int)g->role,
@@ -153,8 +193,8 @@ ingest_checkpoints(struct tfo_store *st, const Tfo__V1__GetCheckpoints *g,
 }
 
 void
-buffer_ingest_dispatch(struct tfo_store *st, struct buffer_counters *c, const void *buf,
-    size_t len, struct buffer_reply *out)
+buffer_ingest_dispatch(struct tfo_store *st, struct buffer_counters *c,
+    const struct buffer_peer *peer, const void *buf, size_t len, struct buffer_reply *out)
 {
 	Tfo__V1__IngestRequest *req;
 	enum tfo_err e;
@@ -170,11 +210,11 @@ buffer_ingest_dispatch(struct tfo_store *st, struct buffer_counters *c, const vo
 	}
 	switch (req->msg_case) {
 	case TFO__V1__INGEST_REQUEST__MSG_PUT:
-		ingest_put(st, c, req->put, out);
+		ingest_put(st, c, peer, req->put, out);
 		tfo__v1__ingest_request__free_unpacked(req, NULL);
 		return;
 	case TFO__V1__INGEST_REQUEST__MSG_GET_CHECKPOINTS:
-		ingest_checkpoints(st, req->get_checkpoints, out);
+		ingest_checkpoints(st, c, peer, req->get_checkpoints, out);
 		tfo__v1__ingest_request__free_unpacked(req, NULL);
 		return;
 	case TFO__V1__INGEST_REQUEST__MSG__NOT_SET:

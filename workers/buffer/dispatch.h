@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "workers/buffer/peer.h"
 #include "workers/buffer/store.h"
 
 #define BUFFER_INGEST_MAX (4u << 20)        /* largest IngestRequest accepted */
@@ -34,10 +35,16 @@ struct buffer_reply {
 	struct buffer_reply_mem mem;
 };
 
+#define BUFFER_FORGED_LOGGED 16   /* connections whose forgeries were logged, remembered */
+
 /* Requests refused per channel (siblings sending what they should not). */
 struct buffer_counters {
 	uint64_t bad_ingest;
 	uint64_t bad_export;
+	uint64_t forged_role;      /* Put / GetCheckpoints naming a role not the peer's */
+	/* the last connections a forgery was logged for: logged once per connection */
+	uint32_t forged_pipes[BUFFER_FORGED_LOGGED];
+	unsigned forged_next;
 };
 
 /*
@@ -45,9 +52,12 @@ struct buffer_counters {
  * act on the store and fill *out. out->buf is NULL only when memory ran out
  * (the peer's REQ resends). Mutations are staged: the caller commits. mem,
  * when not NULL, is where export replies are packed (out->mem keeps it).
+ * Ingest: peer is who sent it; a Put or GetCheckpoints naming a role that is
+ * not among peer->roles is refused (Error), counted and logged once per
+ * connection, and the store is keyed by that proven role.
  */
 void buffer_ingest_dispatch(struct tfo_store *st, struct buffer_counters *c,
-    const void *req, size_t len, struct buffer_reply *out);
+    const struct buffer_peer *peer, const void *req, size_t len, struct buffer_reply *out);
 void buffer_export_dispatch(struct tfo_store *st, struct buffer_counters *c,
     const void *req, size_t len, const struct buffer_reply_mem *mem,
     struct buffer_reply *out);

@@ -203,8 +203,8 @@ on_queue(evutil_socket_t fd, short what, void *arg)
 		struct buffer_reply r;
 		list = c->next;
 		if (c->ch->ingest)
-			buffer_ingest_dispatch(b->st, &b->cnt, nng_msg_body(c->req),
-			    nng_msg_len(c->req), &r);
+			buffer_ingest_dispatch(b->st, &b->cnt, bctx_peer(c),
+			    nng_msg_body(c->req), nng_msg_len(c->req), &r);
 		else {
 			struct buffer_reply_mem mem = { reply_alloc, reply_release, c };
 			export_owner(b, NULL, 0, c);
@@ -270,20 +270,29 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 static int
 open_channels(struct buffer *b, const Tfo__V1__WorkerConfig *cfg)
 {
+	uint32_t roles[TFO_IPC_MAX_PEERS];
 	int rv;
 
 	if (!cfg->ingest_url || !cfg->ingest_url[0] || !cfg->export_url || !cfg->export_url[0]) {
 		log_error("config: ingest_url and export_url are required");
 		return -1;
 	}
+	if (cfg->n_ingest_peer_roles != cfg->n_ingest_peer_uids ||
+	    cfg->n_ingest_peer_uids > TFO_IPC_MAX_PEERS) {
+		log_error("config: %zu ingest peer uids and %zu roles", cfg->n_ingest_peer_uids,
+		    cfg->n_ingest_peer_roles);
+		return -1;
+	}
+	for (size_t i = 0; i < cfg->n_ingest_peer_roles; i++)
+		roles[i] = (uint32_t)cfg->ingest_peer_roles[i];
 	rv = bchan_open(&b->ingest, &b->q, "ingest", 1, cfg->ingest_url, BUFFER_INGEST_MAX,
-	    cfg->ingest_peer_uids, cfg->n_ingest_peer_uids, INGEST_CTXS, 0);
+	    cfg->ingest_peer_uids, roles, cfg->n_ingest_peer_uids, INGEST_CTXS, 0);
 	if (rv != 0) {
 		log_error("ingest: listen %s: %s", cfg->ingest_url, nng_strerror(rv));
 		return -1;
 	}
 	rv = bchan_open(&b->export, &b->q, "export", 0, cfg->export_url, BUFFER_EXPORT_MAX,
-	    &cfg->export_peer_uid, 1, EXPORT_CTXS, 1);
+	    &cfg->export_peer_uid, NULL, 1, EXPORT_CTXS, 1);
 	if (rv != 0) {
 		log_error("export: listen %s: %s", cfg->export_url, nng_strerror(rv));
 		return -1;
@@ -402,8 +411,9 @@ buffer_stats(struct tfo_worker *w, struct tfo_stats *ts, void *arg)
 	tfo_stats_num(ts, "lz4_stored_bytes", (double)s.lz4_stored);
 	tfo_stats_num(ts, "bad_ingest", (double)b->cnt.bad_ingest);
 	tfo_stats_num(ts, "bad_export", (double)b->cnt.bad_export);
-	tfo_stats_num(ts, "refused_peers", (double)(b->ingest.pol.rejected +
-	    b->export.pol.rejected));
+	tfo_stats_num(ts, "forged_role", (double)b->cnt.forged_role);
+	tfo_stats_num(ts, "refused_peers", (double)(bchan_refused(&b->ingest) +
+	    bchan_refused(&b->export)));
 	tfo_stats_text(ts, "quarantine", s.quarantine);
 }
 

@@ -121,10 +121,11 @@ bs_nack(void *arg, uint64_t id, uint32_t retry_after_ms)
 }
 
 enum tfo_err
-tfo_exp_bufsource_open(struct tfo_exp_bufsource *bs, const char *url, int timeout_ms)
+tfo_exp_bufsource_open(struct tfo_exp_bufsource *bs, const char *url, int timeout_ms,
+    uint32_t buffer_uid)
 {
 	memset(bs, 0, sizeof(*bs));
-	return tfo_bufclient_open_export(&bs->c, url, timeout_ms);
+	return tfo_bufclient_open_export(&bs->c, url, timeout_ms, buffer_uid);
 }
 
 void

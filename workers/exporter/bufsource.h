@@ -17,7 +17,8 @@ struct tfo_exp_bufsource {
 	time_t logged_at;
 };
 
-enum tfo_err tfo_exp_bufsource_open(struct tfo_exp_bufsource *bs, const char *url, int timeout_ms);
+enum tfo_err tfo_exp_bufsource_open(struct tfo_exp_bufsource *bs, const char *url, int timeout_ms,
+    uint32_t buffer_uid);
 void tfo_exp_bufsource_close(struct tfo_exp_bufsource *bs);
 struct tfo_exp_source tfo_exp_bufsource_source(struct tfo_exp_bufsource *bs);
 

@@ -199,7 +199,8 @@ exporter_post_init(struct tfo_worker *w, const Tfo__V1__WorkerConfig *cfg, void 
 		log_warn("exporter.tls.insecure_skip_verify is set: the endpoint's certificate "
 		    "and host name are NOT verified");
 	tfo_exp_hb_start(&x->hb, tc);
-	if ((e = tfo_exp_bufsource_open(&x->bs, cfg->export_url, BUF_TIMEOUT_MS)) != TFO_OK) {
+	if ((e = tfo_exp_bufsource_open(&x->bs, cfg->export_url, BUF_TIMEOUT_MS,
+	    cfg->buffer_uid)) != TFO_OK) {
 		log_error("export channel %s: %s", cfg->export_url, tfo_strerror(e));
 		return -1;
 	}

@@ -277,7 +277,7 @@ logs_post_init(struct tfo_worker *w, const Tfo__V1__WorkerConfig *cfg, void *arg
 	enum tfo_err e;
 
 	e = tfo_bufclient_open_ingest(&lw->bc, cfg->ingest_url, TFO__V1__ROLE__ROLE_LOGS,
-	    cfg->incarnation, PUT_TIMEOUT_MS);
+	    cfg->incarnation, PUT_TIMEOUT_MS, cfg->buffer_uid);
 	if (e != TFO_OK) {
 		log_error("logs: cannot dial ingest %s: %s", cfg->ingest_url ? cfg->ingest_url : "",
 		    tfo_strerror(e));

@@ -1,8 +1,10 @@
 /*
  * fuzz_dispatch.c - libFuzzer harness over tfo-buffer's request dispatch: the
- * first byte picks the channel (odd: ingest, even: export), the rest is the
- * request, decoded and acted on against a real store in a temp directory,
- * then committed like the worker does.
+ * first byte picks the channel (odd: ingest, even: export) and, for ingest,
+ * with its next bits who sent it (every collector's uid, as dev mode, or one
+ * role's, or a uid speaking as none); the rest is the request, decoded and
+ * acted on against a real store in a temp directory, then committed like the
+ * worker does.
  */
 #include <ftw.h>
 #include <stdint.h>
@@ -10,8 +12,20 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/ipc.h"
 #include "common/log.h"
 #include "workers/buffer/dispatch.h"
+
+#define NPEERS 5
+static const struct buffer_peer peers[NPEERS] = {
+	{ 1000, TFO_IPC_ROLE_BIT(TFO__V1__ROLE__ROLE_SYSTEM) |
+	    TFO_IPC_ROLE_BIT(TFO__V1__ROLE__ROLE_PROCESS) |
+	    TFO_IPC_ROLE_BIT(TFO__V1__ROLE__ROLE_LOGS), 1 },
+	{ 1001, TFO_IPC_ROLE_BIT(TFO__V1__ROLE__ROLE_SYSTEM), 2 },
+	{ 1002, TFO_IPC_ROLE_BIT(TFO__V1__ROLE__ROLE_PROCESS), 3 },
+	{ 1003, TFO_IPC_ROLE_BIT(TFO__V1__ROLE__ROLE_LOGS), 4 },
+	{ 1004, 0, 5 },
+};
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -70,7 +84,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (size == 0)
 		return 0;
 	if (data[0] & 1)
-		buffer_ingest_dispatch(st, &cnt, data + 1, size - 1, &r);
+		buffer_ingest_dispatch(st, &cnt, &peers[(data[0] >> 1) % NPEERS], data + 1,
+		    size - 1, &r);
 	else
 		buffer_export_dispatch(st, &cnt, data + 1, size - 1, NULL, &r);
 	if (r.buf == NULL || r.len == 0)

@@ -58,7 +58,7 @@ writer(void *arg)
 	char p[64];
 
 	if (tfo_bufclient_open_ingest(&c, ingest, w == 0 ? TFO__V1__ROLE__ROLE_SYSTEM :
-	    TFO__V1__ROLE__ROLE_PROCESS, 1000 + (uint64_t)w, 300) != TFO_OK) {
+	    TFO__V1__ROLE__ROLE_PROCESS, 1000 + (uint64_t)w, 300, (uint32_t)getuid()) != TFO_OK) {
 		failures++;
 		return NULL;
 	}
@@ -141,11 +141,11 @@ exporter_checks(void)
 	int last[NWRITERS] = { 0, 0 };
 	size_t batches = 0;
 
-	REQUIRE(tfo_bufclient_open_export(&c, export_url, 2000) == TFO_OK, "export dial");
+	REQUIRE(tfo_bufclient_open_export(&c, export_url, 2000, (uint32_t)getuid()) == TFO_OK, "export dial");
 	REQUIRE(fetch_retry(&c, 2048, &h1, &b1) == TFO_OK, "first fetch");
 	/* The exporter dies between fetch and ack: its connection closes. */
 	tfo_bufclient_close(&c);
-	REQUIRE(tfo_bufclient_open_export(&c, export_url, 2000) == TFO_OK, "export redial");
+	REQUIRE(tfo_bufclient_open_export(&c, export_url, 2000, (uint32_t)getuid()) == TFO_OK, "export redial");
 	REQUIRE(fetch_retry(&c, 2048, &h2, &b2) == TFO_OK, "fetch after exporter restart");
 	CHECK(b2->id == b1->id && same_entries(b1, b2), "batch not offered again after exporter loss");
 	/* The buffer dies with the batch in flight: offered again after restart. */

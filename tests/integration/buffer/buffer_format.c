@@ -115,7 +115,8 @@ main(int argc, char **argv)
 	}
 	snprintf(store, sizeof(store), "%s/queue", t.state);
 	snprintf(log, sizeof(log), "%s/worker.log", t.dir);
-	CHECK(tfo_bufclient_open_ingest(&c, t.ingest, TFO__V1__ROLE__ROLE_SYSTEM, 1, 2000) ==
+	CHECK(tfo_bufclient_open_ingest(&c, t.ingest, TFO__V1__ROLE__ROLE_SYSTEM, 1, 2000,
+	    (uint32_t)getuid()) ==
 	    TFO_OK, "ingest dial");
 	CHECK(tfo_bufclient_put(&c, TFO__V1__SIGNAL__SIGNAL_METRICS, "kept", 4, 1, NULL, 0, 0) ==
 	    TFO_OK, "put");
@@ -133,7 +134,7 @@ main(int argc, char **argv)
 
 	set_format(store, 2);
 	CHECK(tbuf_start(&t, argv[1], 3, 1, 64) == 0, "not opened once marked format 2");
-	CHECK(tfo_bufclient_open_export(&c, t.export_url, 2000) == TFO_OK, "export dial");
+	CHECK(tfo_bufclient_open_export(&c, t.export_url, 2000, (uint32_t)getuid()) == TFO_OK, "export dial");
 	CHECK(tfo_bufclient_fetch(&c, 0, 0, &h, &b) == TFO_OK && b->n_entries == 1 &&
 	    b->entries[0].len == 4 && memcmp(b->entries[0].data, "kept", 4) == 0,
 	    "the entry did not survive the refusal");

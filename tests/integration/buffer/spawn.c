@@ -11,9 +11,15 @@
 int
 tbuf_setup(struct tbuf *t)
 {
+	const char *tmp = getenv("TMPDIR");
+
 	memset(t, 0, sizeof(*t));
 	t->w = (struct tfo_wspawn)TFO_WSPAWN_INIT;
-	snprintf(t->dir, sizeof(t->dir), "/tmp/tfo-buffer-it.XXXXXX");
+	/* TMPDIR: tests/stress/buffer_hang.sh gives each run its own, to clean
+	 * up after a run it had to kill */
+	if ((size_t)snprintf(t->dir, sizeof(t->dir), "%s/tfo-buffer-it.XXXXXX",
+	    tmp && tmp[0] == '/' ? tmp : "/tmp") >= sizeof(t->dir))
+		return -1;
 	if (mkdtemp(t->dir) == NULL)
 		return -1;
 	snprintf(t->state, sizeof(t->state), "%s/state", t->dir);
@@ -28,7 +34,6 @@ tbuf_start(struct tbuf *t, const char *bin, uint64_t incarnation, int sync, uint
 	Tfo__V1__WorkerConfig wc;
 	Tfo__V1__LoggingConfig lc;
 	Tfo__V1__BufferConfig bc = TFO__V1__BUFFER_CONFIG__INIT;
-	uint32_t uid = (uint32_t)getuid();
 
 	tfo_wspawn_config(&wc, &lc, TFO__V1__ROLE__ROLE_BUFFER, "warn");
 	bc.path = t->state;
@@ -43,9 +48,7 @@ tbuf_start(struct tbuf *t, const char *bin, uint64_t incarnation, int sync, uint
 	wc.runtime_dir = t->dir;
 	wc.ingest_url = t->ingest;
 	wc.export_url = t->export_url;
-	wc.ingest_peer_uids = &uid;
-	wc.n_ingest_peer_uids = 1;
-	wc.export_peer_uid = uid;
+	tfo_wspawn_ingest_peers(&wc);
 	wc.section_case = TFO__V1__WORKER_CONFIG__SECTION_BUFFER;
 	wc.buffer = &bc;
 	if (tfo_wspawn_start(&t->w, bin, "tfo-buffer", &wc, 20000) != 0) {

@@ -58,7 +58,6 @@ start(struct proc *p)
 	Tfo__V1__BufferConfig bc = TFO__V1__BUFFER_CONFIG__INIT;
 	Tfo__V1__LogsConfig lc = TFO__V1__LOGS_CONFIG__INIT;
 	Tfo__V1__AgentIdentity ag = TFO__V1__AGENT_IDENTITY__INIT;
-	uint32_t uid = (uint32_t)getuid();
 	char *paths[1] = { glob_path };
 
 	tfo_wspawn_config(&wc, &lg, p == &buf ? TFO__V1__ROLE__ROLE_BUFFER : TFO__V1__ROLE__ROLE_LOGS,
@@ -70,9 +69,7 @@ start(struct proc *p)
 	wc.runtime_dir = dir;
 	wc.ingest_url = ingest;
 	wc.export_url = export_url;
-	wc.ingest_peer_uids = &uid;
-	wc.n_ingest_peer_uids = 1;
-	wc.export_peer_uid = uid;
+	tfo_wspawn_ingest_peers(&wc);
 	if (p == &buf) {
 		bc.path = state;
 		bc.max_size_mb = 256;
@@ -223,7 +220,7 @@ drain(int *bad)
 	struct tfo_bufclient c;
 	int have = 0;
 
-	REQUIRE(tfo_bufclient_open_export(&c, export_url, 2000) == TFO_OK, "export dial");
+	REQUIRE(tfo_bufclient_open_export(&c, export_url, 2000, (uint32_t)getuid()) == TFO_OK, "export dial");
 	for (int idle = 0; idle < 400 && have < written;) {
 		Tfo__V1__ExportReply *h;
 		const Tfo__V1__Batch *b;

@@ -55,7 +55,8 @@ fetch_two(struct tbuf *b, rm_t *rm[2])
 	int got = 0;
 
 	memset(&ex, 0, sizeof(ex));
-	assert_int_equal(tfo_bufclient_open_export(&ex, b->export_url, 2000), TFO_OK);
+	assert_int_equal(tfo_bufclient_open_export(&ex, b->export_url, 2000,
+	    (uint32_t)getuid()), TFO_OK);
 	for (int tries = 0; got < 2 && tries < 300; tries++) {
 		Tfo__V1__ExportReply *holder = NULL;
 		const Tfo__V1__Batch *batch = NULL;

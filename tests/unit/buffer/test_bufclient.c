@@ -118,7 +118,8 @@ test_put_after_dropped_handshake(void **state)
 	snprintf(path, sizeof(path), "%s/ingest.ipc", dir);
 	snprintf(url, sizeof(url), "ipc://%s", path);
 	p.fd = raw_listen(path);
-	assert_int_equal(tfo_bufclient_open_ingest(&c, url, TFO__V1__ROLE__ROLE_SYSTEM, 1, 200),
+	assert_int_equal(tfo_bufclient_open_ingest(&c, url, TFO__V1__ROLE__ROLE_SYSTEM, 1, 200,
+	    (uint32_t)getuid()),
 	    TFO_OK);
 	c.give_up_ms = 20000;
 	/* the client's first connection is dropped before its handshake */
@@ -184,7 +185,8 @@ test_put_many(void **state)
 
 	(void)state;
 	standin_start(&b, dir, url, sizeof(url));
-	assert_int_equal(tfo_bufclient_open_ingest(&c, url, TFO__V1__ROLE__ROLE_PROCESS, 1, 1000),
+	assert_int_equal(tfo_bufclient_open_ingest(&c, url, TFO__V1__ROLE__ROLE_PROCESS, 1, 1000,
+	    (uint32_t)getuid()),
 	    TFO_OK);
 	assert_int_equal(tfo_bufclient_put_many(&c, TFO__V1__SIGNAL__SIGNAL_METRICS, it, 3),
 	    TFO_OK);
@@ -212,7 +214,7 @@ test_collector_pieces(void **state)
 	assert_non_null(p);
 	standin_start(&b, dir, url, sizeof(url));
 	assert_int_equal(tfo_bufclient_open_ingest(&col.bc, url, TFO__V1__ROLE__ROLE_PROCESS, 1,
-	    1000), TFO_OK);
+	    1000, (uint32_t)getuid()), TFO_OK);
 	col.bc_open = 1;
 	assert_int_equal(tfo_collector_flush(&col), 0);         /* nothing: no put */
 	for (char k = 'a'; k <= 'e'; k++) {
@@ -232,6 +234,43 @@ test_collector_pieces(void **state)
 	standin_stop(&b, dir);
 }
 
+/* a listener that is not run by the buffer's uid (a squatter on the path)
+ * is refused at connect: nothing is put into it, the refusal is counted; a
+ * client expecting the right uid gets through. (Two stand-ins: connections
+ * closed during nng 1.5.2's handshake can stop a listener for good, which
+ * tfo-buffer's channels repair, a plain one does not.) */
+static void
+test_refuses_other_listener(void **state)
+{
+	char dir[] = "/tmp/tfo-bufclient-ut.XXXXXX", url[160];
+	char dir2[] = "/tmp/tfo-bufclient-ut.XXXXXX", url2[160];
+	struct standin b = { .stop = 0 }, b2 = { .stop = 0 };
+	struct tfo_bufclient c;
+
+	(void)state;
+	standin_start(&b, dir, url, sizeof(url));
+	/* the stand-in runs as us: expecting any other uid makes it a squatter */
+	assert_int_equal(tfo_bufclient_open_ingest(&c, url, TFO__V1__ROLE__ROLE_SYSTEM, 1, 200,
+	    (uint32_t)getuid() + 1), TFO_OK);
+	c.give_up_ms = 1000;
+	assert_int_equal(tfo_bufclient_put(&c, TFO__V1__SIGNAL__SIGNAL_METRICS, "secret", 6, 1,
+	    NULL, 0, 0), TFO_ETIMEDOUT);
+	assert_int_equal(__atomic_load_n(&b.answered, __ATOMIC_SEQ_CST), 0);
+	assert_true(tfo_ipc_policy_rejected(&c.pol) > 0);
+	tfo_bufclient_close(&c);
+	standin_stop(&b, dir);
+	standin_start(&b2, dir2, url2, sizeof(url2));
+	assert_int_equal(tfo_bufclient_open_ingest(&c, url2, TFO__V1__ROLE__ROLE_SYSTEM, 2, 1000,
+	    (uint32_t)getuid()), TFO_OK);
+	c.give_up_ms = 20000;
+	assert_int_equal(tfo_bufclient_put(&c, TFO__V1__SIGNAL__SIGNAL_METRICS, "x", 1, 1,
+	    NULL, 0, 0), TFO_OK);
+	assert_int_equal(__atomic_load_n(&b2.answered, __ATOMIC_SEQ_CST), 1);
+	assert_int_equal(tfo_ipc_policy_rejected(&c.pol), 0);
+	tfo_bufclient_close(&c);
+	standin_stop(&b2, dir2);
+}
+
 int
 main(void)
 {
@@ -239,6 +278,7 @@ main(void)
 		cmocka_unit_test(test_put_after_dropped_handshake),
 		cmocka_unit_test(test_put_many),
 		cmocka_unit_test(test_collector_pieces),
+		cmocka_unit_test(test_refuses_other_listener),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -13,10 +13,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/ipc.h"
 #include "tests/unit/buffer/helpers.h"
 #include "workers/buffer/dispatch.h"
 
 #define V TFO__V1__PROTO_VERSION__TFO_PROTO_VERSION
+#define COLLECTORS (TFO_IPC_ROLE_BIT(TFO__V1__ROLE__ROLE_SYSTEM) | \
+    TFO_IPC_ROLE_BIT(TFO__V1__ROLE__ROLE_PROCESS) | TFO_IPC_ROLE_BIT(TFO__V1__ROLE__ROLE_LOGS))
+
+/* who sends the ingest requests: one uid for every collector (dev mode)
+ * unless a test says otherwise */
+static struct buffer_peer g_peer = { 1000, COLLECTORS, 1 };
 
 static uint8_t *
 pack_msg(const ProtobufCMessage *m, size_t *len)
@@ -37,7 +44,7 @@ ingest(struct fix *f, struct buffer_counters *c, const Tfo__V1__IngestRequest *r
 	uint8_t *b = pack_msg(&req->base, &len);
 	Tfo__V1__IngestReply *rep;
 
-	buffer_ingest_dispatch(f->st, c, b, len, &r);
+	buffer_ingest_dispatch(f->st, c, &g_peer, b, len, &r);
 	free(b);
 	assert_non_null(r.buf);
 	*after_commit = r.after_commit;
@@ -304,7 +311,7 @@ test_bad_requests(void **state)
 	tfo__v1__ingest_reply__free_unpacked(ir, NULL);
 	assert_int_equal(c.bad_ingest, 3);
 	/* Garbage and truncated bytes on both channels. */
-	buffer_ingest_dispatch(f.st, &c, garbage, sizeof(garbage), &r);
+	buffer_ingest_dispatch(f.st, &c, &g_peer, garbage, sizeof(garbage), &r);
 	assert_non_null(r.buf);
 	buffer_reply_free(&r);
 	er = export_raw(&f, &c, garbage, sizeof(garbage), &ac);
@@ -379,6 +386,117 @@ test_busy_reply(void **state)
 	fix_fini(&f);
 }
 
+/* a logs Put of seq (incarnation 5) with one checkpoint at offset */
+static Tfo__V1__IngestReply *
+put_logs(struct fix *f, struct buffer_counters *c, Tfo__V1__Role role, uint64_t seq,
+    uint64_t offset)
+{
+	Tfo__V1__IngestRequest req = TFO__V1__INGEST_REQUEST__INIT;
+	Tfo__V1__Put put = TFO__V1__PUT__INIT;
+	Tfo__V1__Checkpoint cp = TFO__V1__CHECKPOINT__INIT, *cps[1] = { &cp };
+	int ac;
+
+	cp.file_id = "2049:77:00ff";
+	cp.path = "/var/log/app.log";
+	cp.offset = offset;
+	put.role = role;
+	put.incarnation = 5;
+	put.seq = seq;
+	put.signal = TFO__V1__SIGNAL__SIGNAL_LOGS;
+	put.payload.data = (uint8_t *)"a log record";
+	put.payload.len = 12;
+	put.points = 1;
+	put.checkpoints = cps;
+	put.n_checkpoints = 1;
+	req.version = V;
+	req.msg_case = TFO__V1__INGEST_REQUEST__MSG_PUT;
+	req.put = &put;
+	return ingest(f, c, &req, &ac);
+}
+
+/* the stored offset of role's one checkpoint (0: none), asked as that role */
+static Tfo__V1__IngestReply *
+get_checkpoints(struct fix *f, struct buffer_counters *c, Tfo__V1__Role role)
+{
+	Tfo__V1__IngestRequest req = TFO__V1__INGEST_REQUEST__INIT;
+	Tfo__V1__GetCheckpoints g = TFO__V1__GET_CHECKPOINTS__INIT;
+	int ac;
+
+	g.role = role;
+	req.version = V;
+	req.msg_case = TFO__V1__INGEST_REQUEST__MSG_GET_CHECKPOINTS;
+	req.get_checkpoints = &g;
+	return ingest(f, c, &req, &ac);
+}
+
+static void
+expect(Tfo__V1__IngestReply *ir, Tfo__V1__IngestReply__MsgCase mc)
+{
+	assert_int_equal(ir->msg_case, mc);
+	tfo__v1__ingest_reply__free_unpacked(ir, NULL);
+}
+
+/*
+ * Issue 24 §1, at the dispatcher: a role is what the connection's uid proves.
+ * tfo-system's uid naming role logs is refused (forged records, a seq that
+ * would swallow tfo-logs' puts as duplicates, reading or overwriting tfo-logs'
+ * checkpoints); counted each time, logged once per connection; dedupe and
+ * checkpoints stay tfo-logs' own.
+ */
+static void
+test_role_from_peer(void **state)
+{
+	const struct buffer_peer sys = { 101, TFO_IPC_ROLE_BIT(TFO__V1__ROLE__ROLE_SYSTEM), 7 };
+	const struct buffer_peer logs = { 103, TFO_IPC_ROLE_BIT(TFO__V1__ROLE__ROLE_LOGS), 8 };
+	struct buffer_counters c = { 0 };
+	Tfo__V1__IngestReply *ir;
+	struct fix f;
+
+	(void)state;
+	fix_init(&f, 0, 0);
+	g_peer = logs;
+	expect(put_logs(&f, &c, TFO__V1__ROLE__ROLE_LOGS, 1, 100), TFO__V1__INGEST_REPLY__MSG_PUT_OK);
+	commit_ok(&f);
+
+	g_peer = sys;               /* the three attacks, as tfo-system */
+	expect(put_logs(&f, &c, TFO__V1__ROLE__ROLE_LOGS, 2, 100), TFO__V1__INGEST_REPLY__MSG_ERROR);
+	expect(put_logs(&f, &c, TFO__V1__ROLE__ROLE_LOGS, INT64_MAX, 1u << 30),
+	    TFO__V1__INGEST_REPLY__MSG_ERROR);
+	expect(get_checkpoints(&f, &c, TFO__V1__ROLE__ROLE_LOGS), TFO__V1__INGEST_REPLY__MSG_ERROR);
+	assert_int_equal(tfo_store_pending(f.st), 0);
+	assert_int_equal(c.forged_role, 3);
+	assert_int_equal(c.forged_next, 1);         /* logged once for connection 7 */
+	assert_int_equal(c.bad_ingest, 0);
+	/* its own role is its own: a huge seq there leaves tfo-logs' dedupe alone */
+	expect(put_logs(&f, &c, TFO__V1__ROLE__ROLE_SYSTEM, INT64_MAX, 1u << 30),
+	    TFO__V1__INGEST_REPLY__MSG_PUT_OK);
+	commit_ok(&f);
+	g_peer.pipe = 9;            /* a new connection: logged again */
+	expect(put_logs(&f, &c, TFO__V1__ROLE__ROLE_PROCESS, 3, 1), TFO__V1__INGEST_REPLY__MSG_ERROR);
+	assert_int_equal(c.forged_next, 2);
+
+	g_peer = logs;              /* the genuine tfo-logs carries on */
+	expect(put_logs(&f, &c, TFO__V1__ROLE__ROLE_LOGS, 2, 200), TFO__V1__INGEST_REPLY__MSG_PUT_OK);
+	assert_int_equal(tfo_store_pending(f.st), 1);   /* stored, not a duplicate */
+	commit_ok(&f);
+	ir = get_checkpoints(&f, &c, TFO__V1__ROLE__ROLE_LOGS);
+	assert_int_equal(ir->msg_case, TFO__V1__INGEST_REPLY__MSG_CHECKPOINTS);
+	assert_int_equal(ir->checkpoints->n_checkpoints, 1);
+	assert_int_equal(ir->checkpoints->checkpoints[0]->offset, 200);
+	tfo__v1__ingest_reply__free_unpacked(ir, NULL);
+	expect(get_checkpoints(&f, &c, TFO__V1__ROLE__ROLE_SYSTEM), TFO__V1__INGEST_REPLY__MSG_ERROR);
+
+	/* one uid for every collector (dev mode): any collector role, no other */
+	g_peer = (struct buffer_peer){ 1000, COLLECTORS, 10 };
+	expect(put_logs(&f, &c, TFO__V1__ROLE__ROLE_PROCESS, 1, 1), TFO__V1__INGEST_REPLY__MSG_PUT_OK);
+	expect(put_logs(&f, &c, TFO__V1__ROLE__ROLE_BUFFER, 1, 1), TFO__V1__INGEST_REPLY__MSG_ERROR);
+	expect(put_logs(&f, &c, (Tfo__V1__Role)40, 1, 1), TFO__V1__INGEST_REPLY__MSG_ERROR);
+	assert_int_equal(c.bad_ingest, 1);          /* no role of ours: a bad request */
+	assert_int_equal(c.forged_role, 6);
+	g_peer = (struct buffer_peer){ 1000, COLLECTORS, 1 };
+	fix_fini(&f);
+}
+
 /* The fuzz seeds: the valid ones are answered without Error. */
 static void
 test_fuzz_seeds(void **state)
@@ -403,7 +521,7 @@ test_fuzz_seeds(void **state)
 		fclose(fp);
 		assert_true(n > 1);
 		if (buf[0] & 1)
-			buffer_ingest_dispatch(f.st, &c, buf + 1, n - 1, &r);
+			buffer_ingest_dispatch(f.st, &c, &g_peer, buf + 1, n - 1, &r);
 		else
 			buffer_export_dispatch(f.st, &c, buf + 1, n - 1, NULL, &r);
 		assert_non_null(r.buf);
@@ -423,6 +541,7 @@ main(void)
 		cmocka_unit_test(test_put_more),
 		cmocka_unit_test(test_bad_requests),
 		cmocka_unit_test(test_busy_reply),
+		cmocka_unit_test(test_role_from_peer),
 		cmocka_unit_test(test_fuzz_seeds),
 	};
 

@@ -122,7 +122,7 @@ test_bufsource(void **state)
 	assert_int_equal(tfo_ipc_rep_listen(&f.s, url, 1 << 20, 0600, &f.pol), 0);
 	assert_int_equal(pthread_create(&f.th, NULL, serve, &f), 0);
 
-	assert_int_equal(tfo_exp_bufsource_open(&bs, url, 2000), TFO_OK);
+	assert_int_equal(tfo_exp_bufsource_open(&bs, url, 2000, (uint32_t)getuid()), TFO_OK);
 	src = tfo_exp_bufsource_source(&bs);
 	memset(&b, 0, sizeof(b));
 	assert_int_equal(src.fetch(src.arg, 4096, &b), 1);
