@@ -1,0 +1,198 @@
+/*
+ * ingest_forge.c - a compromised collector speaking on tfo-buffer's ingest
+ * socket (issue 24 §1), for tests/integration/buffer/test_forged_roles.py.
+ * Started as root, it becomes uid:gid (the role user it plays) and, on ONE
+ * connection, sends requests naming role logs:
+ *
+ *   forge                  a Put of a log record "FORGED record <n>"
+ *   dedupe FIRST LAST      a Put with seq 2^63-1 for each incarnation FIRST..LAST
+ *                          (tfo-logs' incarnation is a spawn counter: guessable)
+ *   checkpoints            a GetCheckpoints; prints "checkpoint <offset> <file_id>"
+ *                          for each one it is given
+ *   cpput FILE_ID OFFSET   a Put carrying a checkpoint of FILE_ID at OFFSET
+ *
+ * usage: ingest_forge URL UID GID ATTACK [ARGS]
+ * exit: 0 every request was refused (Error), 3 some request was accepted
+ * (each printed), 2 no answer or a usage/setup error.
+ */
+#include <grp.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <nng/nng.h>
+#include <nng/protocol/reqrep0/req.h>
+
+#include "common/ipc.h"
+#include "tfo/v1/tfo.pb-c.h"
+
+#define V TFO__V1__PROTO_VERSION__TFO_PROTO_VERSION
+
+static unsigned accepted, refused;
+
+/* put_len - protobuf length-delimited field `tag` holding len bytes */
+static size_t
+put_len(uint8_t *o, uint8_t tag, size_t len)
+{
+	size_t n = 0;
+
+	o[n++] = tag;
+	do {
+		o[n++] = (uint8_t)((len & 0x7f) | (len > 0x7f ? 0x80 : 0));
+		len >>= 7;
+	} while (len);
+	return n;
+}
+
+/* record - a ResourceLogs holding one LogRecord whose body is text: what the
+ * exporter would ship as a line tfo-logs read */
+static size_t
+record(uint8_t *out, const char *text)
+{
+	uint8_t any[256], lr[300], sl[340];
+	size_t t = strlen(text), na, nl, ns;
+
+	na = put_len(any, 0x0a, t);               /* AnyValue.string_value = 1 */
+	memcpy(any + na, text, t);
+	na += t;
+	nl = put_len(lr, 0x2a, na);                /* LogRecord.body = 5 */
+	memcpy(lr + nl, any, na);
+	nl += na;
+	ns = put_len(sl, 0x12, nl);                /* ScopeLogs.log_records = 2 */
+	memcpy(sl + ns, lr, nl);
+	ns += nl;
+	t = put_len(out, 0x12, ns);                /* ResourceLogs.scope_logs = 2 */
+	memcpy(out + t, sl, ns);
+	return t + ns;
+}
+
+/* ask - one request, its answer judged and printed; -1 when none came */
+static int
+ask(nng_socket s, const Tfo__V1__IngestRequest *r, const char *what)
+{
+	Tfo__V1__IngestReply *rep;
+	enum tfo_err e;
+
+	if (tfo_msg_send(s, &r->base) != TFO_OK) {
+		fprintf(stderr, "%s: send failed\n", what);
+		return -1;
+	}
+	rep = (Tfo__V1__IngestReply *)tfo_msg_recv(s, &tfo__v1__ingest_reply__descriptor,
+	    16u << 20, &e);
+	if (rep == NULL) {
+		fprintf(stderr, "%s: no answer: %s\n", what, tfo_strerror(e));
+		return -1;
+	}
+	if (rep->msg_case == TFO__V1__INGEST_REPLY__MSG_ERROR) {
+		refused++;
+	} else {
+		accepted++;
+		printf("ACCEPTED %s (reply case %d)\n", what, (int)rep->msg_case);
+		for (size_t i = 0; rep->msg_case == TFO__V1__INGEST_REPLY__MSG_CHECKPOINTS &&
+		    i < rep->checkpoints->n_checkpoints; i++)
+			printf("checkpoint %" PRIu64 " %s\n", rep->checkpoints->checkpoints[i]->offset,
+			    rep->checkpoints->checkpoints[i]->file_id);
+	}
+	tfo__v1__ingest_reply__free_unpacked(rep, NULL);
+	return 0;
+}
+
+static int
+put_logs(nng_socket s, uint64_t incarnation, uint64_t seq, Tfo__V1__Checkpoint *cp,
+    const char *what)
+{
+	Tfo__V1__IngestRequest r = TFO__V1__INGEST_REQUEST__INIT;
+	Tfo__V1__Put p = TFO__V1__PUT__INIT;
+	Tfo__V1__Checkpoint *cps[1] = { cp };
+	uint8_t payload[512];
+	char text[96];
+
+	snprintf(text, sizeof(text), "FORGED record %" PRIu64 " claiming to be tfo-logs", seq);
+	p.role = TFO__V1__ROLE__ROLE_LOGS;
+	p.incarnation = incarnation;
+	p.seq = seq;
+	p.signal = TFO__V1__SIGNAL__SIGNAL_LOGS;
+	p.payload.len = record(payload, text);
+	p.payload.data = payload;
+	p.points = 1;
+	p.checkpoints = cp ? cps : NULL;
+	p.n_checkpoints = cp ? 1 : 0;
+	r.version = V;
+	r.msg_case = TFO__V1__INGEST_REQUEST__MSG_PUT;
+	r.put = &p;
+	return ask(s, &r, what);
+}
+
+static int
+attack(nng_socket s, int argc, char **argv)
+{
+	const char *a = argv[0];
+	char what[96];
+
+	if (strcmp(a, "forge") == 0 && argc == 1)
+		return put_logs(s, 1, 1, NULL, "Put role=logs (forged record)");
+	if (strcmp(a, "dedupe") == 0 && argc == 3) {
+		uint64_t first = strtoull(argv[1], NULL, 10), last = strtoull(argv[2], NULL, 10);
+		for (uint64_t i = first; i <= last; i++) {
+			snprintf(what, sizeof(what), "Put role=logs incarnation=%" PRIu64
+			    " seq=2^63-1", i);
+			if (put_logs(s, i, (uint64_t)INT64_MAX, NULL, what) != 0)
+				return -1;
+		}
+		return 0;
+	}
+	if (strcmp(a, "checkpoints") == 0 && argc == 1) {
+		Tfo__V1__IngestRequest r = TFO__V1__INGEST_REQUEST__INIT;
+		Tfo__V1__GetCheckpoints g = TFO__V1__GET_CHECKPOINTS__INIT;
+		g.role = TFO__V1__ROLE__ROLE_LOGS;
+		r.version = V;
+		r.msg_case = TFO__V1__INGEST_REQUEST__MSG_GET_CHECKPOINTS;
+		r.get_checkpoints = &g;
+		return ask(s, &r, "GetCheckpoints role=logs");
+	}
+	if (strcmp(a, "cpput") == 0 && argc == 3) {
+		Tfo__V1__Checkpoint cp = TFO__V1__CHECKPOINT__INIT;
+		cp.file_id = argv[1];
+		cp.offset = strtoull(argv[2], NULL, 10);
+		snprintf(what, sizeof(what), "Put role=logs with checkpoint offset %" PRIu64,
+		    (uint64_t)cp.offset);
+		return put_logs(s, 1, 2, &cp, what);
+	}
+	fprintf(stderr, "unknown attack or arguments: %s\n", a);
+	return -1;
+}
+
+int
+main(int argc, char **argv)
+{
+	nng_socket s;
+	uid_t uid;
+	gid_t gid;
+	int rv;
+
+	if (argc < 5) {
+		fprintf(stderr, "usage: %s URL UID GID ATTACK [ARGS]\n", argv[0]);
+		return 2;
+	}
+	uid = (uid_t)strtoul(argv[2], NULL, 10);
+	gid = (gid_t)strtoul(argv[3], NULL, 10);
+	/* the role user's identity: its uid and the agent's group, no other */
+	if (setgroups(0, NULL) != 0 || setresgid(gid, gid, gid) != 0 ||
+	    setresuid(uid, uid, uid) != 0 || getuid() != uid) {
+		perror("becoming the role user");
+		return 2;
+	}
+	if ((rv = tfo_ipc_req_dial(&s, argv[1], 16u << 20, 5000, NULL)) != 0 ||
+	    (rv = nng_socket_set_ms(s, NNG_OPT_SENDTIMEO, 5000)) != 0) {
+		fprintf(stderr, "dial %s: %s\n", argv[1], nng_strerror(rv));
+		return 2;
+	}
+	rv = attack(s, argc - 4, argv + 4);
+	nng_close(s);
+	printf("%u refused, %u accepted\n", refused, accepted);
+	if (rv != 0)
+		return 2;
+	return accepted ? 3 : 0;
+}
