@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <linux/capability.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/inotify.h>
@@ -210,24 +211,15 @@ watch_dirs(struct logsw *lw)
 	return fd;
 }
 
-/* landlock_globs - read access under the literal part of each glob */
+/* landlock_roots - read access under the literal part of each glob and the
+ * directories links may lead into (collectors.logs.link_target_dirs) */
 static void
-landlock_globs(struct tfo_worker *w, const Tfo__V1__LogsConfig *lc)
+landlock_roots(struct tfo_worker *w, const struct tailer *t)
 {
-	char dir[4096];
+	const char *const *r = tailer_roots(t);
 
-	for (size_t i = 0; i < lc->n_paths; i++) {
-		const char *g = lc->paths[i], *glob = strpbrk(g, "*?["), *slash;
-		size_t end = glob ? (size_t)(glob - g) : strlen(g);
-		for (slash = NULL; end > 0; end--)
-			if (g[end - 1] == '/' && (slash = g + end - 1) != NULL)
-				break;
-		if (slash == NULL || (size_t)(slash - g) >= sizeof(dir))
-			continue;
-		memcpy(dir, g, (size_t)(slash - g));
-		dir[slash - g] = '\0';
-		tfo_worker_landlock_ro(w, dir[0] ? dir : "/");
-	}
+	for (size_t i = 0; r[i] != NULL; i++)
+		tfo_worker_landlock_ro(w, r[i]);
 }
 
 static int
@@ -260,7 +252,7 @@ logs_pre_init(struct tfo_worker *w, const Tfo__V1__WorkerConfig *cfg, void *arg)
 		log_error("logs: bad logs config: %s", tfo_strerror(e));
 		return -1;
 	}
-	landlock_globs(w, cfg->logs);
+	landlock_roots(w, lw->t);
 	/* watches are added while we may still read every directory */
 	lw->ino_fd = watch_dirs(lw);
 	lw->poll_ms = lw->ino_fd >= 0 ? SAFETY_POLL_MS : POLL_MS;
@@ -369,6 +361,14 @@ logs_stats(struct tfo_worker *w, struct tfo_stats *st, void *arg)
 	tfo_stats_num(st, "logs.max_open_files", s->max_open);
 	tfo_stats_num(st, "logs.read_errors", (double)s->read_errors);
 	tfo_stats_num(st, "logs.checkpoints_rejected", (double)s->checkpoints_rejected);
+	for (size_t i = 0; i < TFO_LOGS_OPEN_ERRS; i++) {
+		const char *name = tailer_open_err_name(i);
+		char key[64];
+		if (name == NULL)
+			continue;
+		snprintf(key, sizeof(key), "logs.open_errors.%s", name);
+		tfo_stats_num(st, key, (double)s->open_errors[i]);
+	}
 	tfo_stats_text(st, "logs.watch", lw->ino_fd >= 0 ? "inotify" : "polling");
 }
 

@@ -4,6 +4,7 @@
  * the one log line each placement other than "new" or "same file" gets.
  */
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -155,9 +156,12 @@ logs_file_open(struct tailer *t, const char *path, uint64_t now, enum open_how h
 
 	enum place_rule rule = PLACE_NEW;
 	struct tfile *f = NULL;
+	enum logs_open_err oerr;
 	struct known *k;
 	struct statfs fs;
+	char why[PATH_MAX + 160];
 	struct head h;
+	int linked = 0;
 	struct stat sb;
 	uint64_t off;
 	int fd;
@@ -168,8 +172,10 @@ logs_file_open(struct tailer *t, const char *path, uint64_t now, enum open_how h
 			logs_wait(t, path, &sb);
 		return NULL;
 	}
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK)) < 0)
+	if ((fd = logs_open_match(t, path, &linked, &oerr, why, sizeof(why))) < 0) {
+		logs_open_failed(t, path, oerr, why);
 		return NULL;
+	}
 	if (fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode) ||
 	    (f = logs_file_find(t, sb.st_dev, sb.st_ino)) != NULL || (f = calloc(1, sizeof(*f))) == NULL) {
 		if (f != NULL)
@@ -212,6 +218,7 @@ logs_file_open(struct tailer *t, const char *path, uint64_t now, enum open_how h
 	lsplit_init(&f->ls, t->max_line, f->emit_off);
 	mline_init(&f->ml);
 	f->remote = fstatfs(fd, &fs) != 0 || tailer_fs_remote((unsigned long)fs.f_type);
+	f->via_link = linked;
 	f->dirty = 1;
 	logs_map_set(t, f, path);
 	f->polled = logs_file_polled(t, f);

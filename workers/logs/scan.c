@@ -37,6 +37,33 @@ logs_glob_dirs(char **paths, size_t n)
 	return d;
 }
 
+char **
+logs_glob_roots(char **paths, size_t n, char *const *extra, size_t nextra)
+{
+	char **d = calloc(n + nextra + 1, sizeof(*d));
+	size_t k = 0;
+
+	for (size_t i = 0; d != NULL && i < n; i++) {
+		const char *g = paths[i], *glob = strpbrk(g, "*?["), *slash = NULL;
+		size_t end = glob ? (size_t)(glob - g) : strlen(g);
+		while (end > 0 && g[end - 1] != '/')
+			end--;
+		if (end == 0 || g[0] != '/')
+			continue;
+		slash = g + end - 1;
+		if ((d[k] = slash == g ? strdup("/") : strndup(g, (size_t)(slash - g))) != NULL)
+			k++;
+	}
+	for (size_t i = 0; d != NULL && i < nextra; i++)
+		if (extra[i] != NULL && extra[i][0] == '/' && (d[k] = strdup(extra[i])) != NULL) {
+			size_t l = strlen(d[k]);
+			while (l > 1 && d[k][l - 1] == '/')
+				d[k][--l] = '\0';      /* "/var/log/pods/" names /var/log/pods */
+			k++;
+		}
+	return d;
+}
+
 static int
 excluded(const struct tailer *t, const char *path)
 {

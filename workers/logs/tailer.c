@@ -103,6 +103,9 @@ tailer_config(struct tailer *t, const Tfo__V1__LogsConfig *cfg)
 	if (t->paths == NULL || t->exclude == NULL)
 		return TFO_ENOMEM;
 	t->dirs = logs_glob_dirs(t->paths, t->npaths);
+	if ((t->roots = logs_glob_roots(t->paths, t->npaths, cfg->link_target_dirs,
+	    cfg->n_link_target_dirs)) == NULL)
+		return TFO_ENOMEM;
 	for (t->ndirs = 0; t->dirs != NULL && t->dirs[t->ndirs] != NULL; t->ndirs++)
 		;
 	if ((t->dir_ok = calloc(t->ndirs + 1, 1)) == NULL)
@@ -207,6 +210,8 @@ tailer_free(struct tailer *t)
 	strv_free(t->paths);
 	strv_free(t->exclude);
 	strv_free(t->dirs);
+	strv_free(t->roots);
+	free(t->refused);
 	free(t->scratch);
 	free(t);
 }
@@ -228,6 +233,18 @@ const struct tailer_stats *
 tailer_stats(const struct tailer *t)
 {
 	return &t->st;
+}
+
+const char *const *
+tailer_roots(const struct tailer *t)
+{
+	return (const char *const *)t->roots;
+}
+
+const char *
+tailer_open_err_name(size_t i)
+{
+	return i > 0 && i < LOE_MISSING ? logs_open_err_name((enum logs_open_err)i) : NULL;
 }
 
 const char *const *

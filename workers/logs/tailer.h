@@ -65,6 +65,10 @@ struct tfo_logs_sink {
 	void *arg;
 };
 
+/* reasons a match is not opened, counted in tailer_stats.open_errors (index:
+ * tailer_open_err_name; 0 is unused) */
+#define TFO_LOGS_OPEN_ERRS 8
+
 struct tailer_stats {
 	uint64_t lines, bytes, records, puts, put_busy, put_errors;
 	uint64_t truncated_records, utf8_repaired, files_opened, files_closed;
@@ -75,6 +79,7 @@ struct tailer_stats {
 	uint32_t files_open, files_waiting;
 	uint64_t bytes_behind;           /* unread bytes of waiting and open files */
 	uint32_t max_open;
+	uint64_t open_errors[TFO_LOGS_OPEN_ERRS];  /* distinct paths refused, by reason */
 };
 
 struct tailer;
@@ -101,6 +106,11 @@ void tailer_rescan_soon(struct tailer *t);
  */
 enum tfo_err tailer_drain(struct tailer *t, uint64_t now_ms);
 const struct tailer_stats *tailer_stats(const struct tailer *t);
+/* tailer_open_err_name - "link_owner", "hardlink", ... for open_errors[i]; NULL when unused */
+const char *tailer_open_err_name(size_t i);
+/* tailer_roots - where matched files and their links may lead (the literal
+ * directory part of each pattern, and link_target_dirs): Landlock's read rules */
+const char *const *tailer_roots(const struct tailer *t);
 /* tailer_dirs - the directories named by the globs (for inotify), NULL-terminated */
 const char *const *tailer_dirs(const struct tailer *t);
 /*

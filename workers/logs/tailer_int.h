@@ -53,6 +53,7 @@ struct tfile {
 	struct tfile *hnext;     /* watch.c's map chain */
 	int dirty;               /* an event, or work left: service it at the next run */
 	int remote;              /* on a filesystem whose changes inotify may not see */
+	int via_link;            /* reached through a symlink: lives outside the watched dir */
 	int polled;              /* logs_file_polled, kept current */
 };
 
@@ -102,6 +103,9 @@ struct tailer {
 	char **wake;             /* names that changed, not followed (watch.c) */
 	size_t nwake;
 	struct held *held;       /* possible copies not placed yet (copies.c) */
+	char **roots;            /* where matches and their links may lead (linkrule.c) */
+	uint64_t *refused;       /* hashes of refusals logged (linkrule.c) */
+	size_t nrefused;
 	size_t nheld;
 	struct known_set known;
 	uint64_t scan_gen, next_scan;
@@ -120,6 +124,31 @@ struct tailer {
 	uint64_t obs_ns;
 	struct tailer_stats st;
 };
+
+/* linkrule.c - why a match could not be opened (tailer.h: TFO_LOGS_OPEN_ERRS) */
+enum logs_open_err {
+	LOE_NONE,
+	LOE_LINK_OWNER,          /* a symlink not owned by root or by its target's owner */
+	LOE_HARDLINK,            /* other names, in a directory others may write */
+	LOE_OUTSIDE,             /* leads outside the configured directories */
+	LOE_DENIED,              /* EACCES/EPERM (Landlock, or permissions) */
+	LOE_LOOP,                /* too many links */
+	LOE_OTHER,
+	LOE_MISSING,             /* gone meanwhile, or not a regular file: not an error */
+	LOE_N
+};
+_Static_assert(LOE_N <= TFO_LOGS_OPEN_ERRS, "tailer_stats.open_errors holds every reason");
+/*
+ * logs_open_match - open the matched path for reading under the link rule;
+ * an fd, or -1 with *err and a sentence in why. *linked: a symlink was on
+ * the way (the file lives elsewhere: inotify on the glob's directory does not
+ * see it change).
+ */
+int logs_open_match(struct tailer *t, const char *path, int *linked, enum logs_open_err *err,
+    char *why, size_t whysz);
+/* logs_open_failed - log (once per path and reason) and count a refusal */
+void logs_open_failed(struct tailer *t, const char *path, enum logs_open_err e, const char *why);
+const char *logs_open_err_name(enum logs_open_err e);
 
 /* a match that found no free slot (slots.c) */
 struct waitq {
@@ -195,6 +224,9 @@ void logs_consider(struct tailer *t, const char *path, const struct stat *sb, ui
 int logs_matches(const struct tailer *t, const char *path);
 /* logs_glob_dirs - the literal parent directory of each pattern (inotify) */
 char **logs_glob_dirs(char **paths, size_t n);
+/* logs_glob_roots - the literal directory part of each pattern (up to its
+ * first glob character) and the extra directories: where files may be */
+char **logs_glob_roots(char **paths, size_t n, char *const *extra, size_t nextra);
 /* logs_scan - evaluate the globs: open new files, mark vanished ones gone */
 void logs_scan(struct tailer *t, uint64_t now);
 /* logs_file_head - take f's head again (it grew, or was truncated): fp and head */

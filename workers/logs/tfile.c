@@ -169,7 +169,7 @@ logs_file_polled(const struct tailer *t, const struct tfile *f)
 	const char *slash;
 	size_t len;
 
-	if (!t->inotify || f->gone || f->remote || f->cur == NULL ||
+	if (!t->inotify || f->gone || f->remote || f->via_link || f->cur == NULL ||
 	    (slash = strrchr(f->cur, '/')) == NULL)
 		return 1;
 	len = (size_t)(slash - f->cur);

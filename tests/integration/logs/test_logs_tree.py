@@ -26,9 +26,17 @@ Cases:
               + create) and rotated (rename + create, late lines to the old
               one); every file starts with 0, 300 or 4,000 identical header
               bytes: every line read once (issues 23 §3, 25 §1)
+  links       as throw-away ordinary users (made and removed here): a user's
+              symlink, in their own watched dir, to another user's 0600 file,
+              and a hard link to it, are not shipped; a root-owned link into a
+              collectors.logs.link_target_dirs directory is read (Landlock lets
+              it through); a root-owned link elsewhere is refused; each refusal
+              logged once and counted in tfoctl status (issue 24 §3)
 """
 import os
+import pwd
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -70,6 +78,10 @@ class Tree:
         except Fail as e:
             raise Fail("%s (%d lines in, requests refused: %s)" %
                        (e, len(self.tally.count), self.tally.refused[:3]))
+
+    def stats(self, pred, what):
+        """tfo-logs' stats once a health ping carried ones that satisfy pred"""
+        return self.agent.wait(lambda s: pred(s["logs"]["stats"]), what)["logs"]["stats"]
 
     def close(self):
         if self.agent is not None:
@@ -127,9 +139,8 @@ def many_files_case(t, cap):
     time.sleep(1)
     t.tally.update()
     t.tally.check_exact({"f%04d" % i: range(4) for i in range(nfiles)})
-    # the stats of the next health ping after the last line
-    st = t.agent.wait(lambda s: s["logs"]["stats"].get("logs.lines", 0) >= 4 * nfiles,
-                      "tfo-logs' stats after the last line")["logs"]["stats"]
+    st = t.stats(lambda s: s.get("logs.lines", 0) >= 4 * nfiles,
+                 "tfo-logs' stats after the last line")
     print("logs stats: %s" % {k: v for k, v in st.items() if k.startswith("logs.")})
     if cap:
         check(st["logs.max_open_files"] == cap and st["logs.files_skipped"] >= nfiles - cap and
@@ -203,6 +214,89 @@ def restart_case(t, h):
     check(got == heads * nh, "header lines: %d received, %d written" % (got, heads * nh))
 
 
+class Users:
+    """Throw-away system users, removed at the end whatever happened."""
+
+    def __init__(self):
+        self.names = []
+
+    def add(self, tag):
+        name = "tfolk%s%d" % (tag, os.getpid() % 100000)
+        subprocess.run(["useradd", "--system", "--no-create-home", "--shell",
+                        "/usr/sbin/nologin", name], check=True, capture_output=True)
+        self.names.append(name)
+        return pwd.getpwnam(name)
+
+    def remove(self):
+        for n in self.names:
+            subprocess.run(["userdel", n], capture_output=True)
+
+
+def as_user(pw, *argv):
+    return subprocess.run(list(argv), user=pw.pw_uid, group=pw.pw_gid, capture_output=True)
+
+
+def links_case(t):
+    users = Users()
+    try:
+        links_body(t, users)
+    finally:
+        users.remove()
+
+
+def links_body(t, users):
+    a, v = users.add("a"), users.add("v")
+    base = t.tmp
+    home, pods, other = (os.path.join(base, d) for d in ("home", "pods", "other"))
+    cont = os.path.join(base, "containers")
+    for d in (home, pods, other, cont, os.path.join(pods, "p1")):
+        os.makedirs(d)
+        os.chmod(d, 0o755)
+    adir, vdir = os.path.join(home, "a"), os.path.join(home, "v")
+    for d, pw, mode in ((adir, a, 0o755), (os.path.join(adir, "logs"), a, 0o755), (vdir, v, 0o700)):
+        os.mkdir(d)
+        os.chown(d, pw.pw_uid, pw.pw_gid)
+        os.chmod(d, mode)
+    secret = os.path.join(vdir, "secret.log")
+    append(secret, lines("secret", 0, 10), 0o600)
+    os.chown(secret, v.pw_uid, v.pw_gid)
+    alogs = os.path.join(adir, "logs")
+    check(as_user(a, "sh", "-c", "umask 022; printf '%%s' \"$0\" > %s/own.log" % alogs,
+                  lines("own", 0, 10).decode()).returncode == 0, "user a writes own.log")
+    check(as_user(a, "ln", "-s", secret, os.path.join(alogs, "steal.log")).returncode == 0,
+          "user a plants a symlink")
+    r = as_user(a, "ln", secret, os.path.join(alogs, "hard.log"))
+    if r.returncode != 0:
+        # fs.protected_hardlinks=1 stops the user; made as root, as on a system without it
+        print("hard link as the user refused (%s): made as root" % r.stderr.decode().strip())
+        os.link(secret, os.path.join(alogs, "hard.log"))
+    pod = os.path.join(pods, "p1", "0.log")
+    append(pod, lines("pod", 0, 10), 0o640)
+    os.symlink(pod, os.path.join(cont, "p1.log"))              # root's, as the kubelet's
+    elsewhere = os.path.join(other, "y.log")
+    append(elsewhere, lines("elsewhere", 0, 10), 0o640)
+    os.symlink(elsewhere, os.path.join(cont, "y.log"))         # root's, not configured
+    t.start("paths: [%s/*/logs/*.log, %s/*.log]\nstart_at: beginning\nrescan_interval: 1s\n"
+            "link_target_dirs: [%s]\n" % (home, cont, pods))
+    t.wait_lines({"own": range(10), "pod": range(10)}, timeout=30)
+    append(pod, lines("pod", 10, 20))      # the target lives outside the watched dir: polled
+    t.wait_lines({"pod": range(20)}, timeout=30)
+    time.sleep(3)                          # a few rescans: each refusal is logged once
+    t.tally.update()
+    check(not t.tally.seen("secret"), "the victim's lines were shipped: %s" % t.tally.seen("secret"))
+    check(not t.tally.seen("elsewhere"), "a link outside the configured dirs was read")
+    t.tally.check_exact({"own": range(10), "pod": range(20)})
+    st = t.stats(lambda s: s.get("logs.lines", 0) >= 30, "tfo-logs' stats after the last line")
+    errs = {k: v for k, v in st.items() if k.startswith("logs.open_errors.")}
+    print("open errors: %s" % errs)
+    check(errs.get("logs.open_errors.link_owner") == 1 and errs.get("logs.open_errors.hardlink") == 1
+          and errs.get("logs.open_errors.outside_dirs") == 1, "refusals counted once each")
+    log = t.agent.logtext()
+    for name in ("steal.log", "hard.log", "y.log"):
+        n = sum(1 for ln in log.splitlines() if name in ln and "is not read" in ln)
+        check(n == 1, "%s: %d refusal lines (want 1)" % (name, n))
+
+
 CASES = {
     "utf8_name": case_utf8_name,
     "copytruncate_glob": lambda t: copytruncate_case(t, "app.log*"),
@@ -212,6 +306,7 @@ CASES = {
     "restart_h0": lambda t: restart_case(t, 0),
     "restart_h300": lambda t: restart_case(t, 300),
     "restart_h4000": lambda t: restart_case(t, 4000),
+    "links": links_case,
 }
 
 

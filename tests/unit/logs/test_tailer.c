@@ -988,6 +988,105 @@ test_open_limit_rotation_while_closed(void **state)
 	assert_exactly_once(&x->sink, 120);
 }
 
+/* ------------------------------------------------- links (issue 24 §3) */
+
+#define UID_A 54321             /* the owner of the watched dir: the planter */
+#define UID_V 54322             /* the victim */
+
+/* mkdir_owned - a directory of uid with mode */
+static void
+mkdir_owned(const char *p, uid_t uid, mode_t mode)
+{
+	assert_int_equal(mkdir(p, mode), 0);
+	assert_int_equal(chown(p, uid, uid), 0);
+	assert_int_equal(chmod(p, mode), 0);
+}
+
+static void
+file_owned(const char *p, uid_t uid, mode_t mode, int from, int to)
+{
+	append(p, from, to);
+	assert_int_equal(chown(p, uid, uid), 0);
+	assert_int_equal(chmod(p, mode), 0);
+}
+
+static void
+link_owned(const char *target, const char *p, uid_t uid)
+{
+	assert_int_equal(symlink(target, p), 0);
+	assert_int_equal(lchown(p, uid, uid), 0);
+}
+
+/*
+ * The link rule, without Landlock (the rule is tfo-logs' own): in A's watched
+ * dir (pattern <dir>/home/x/logs/x.log, Landlock and roots at <dir>/home), A's
+ * symlink to V's 0600 file, A's logs directory that is a link to V's, and a hard link
+ * to V's file are not read, each logged once and counted by reason; A's own
+ * files and a link of A's to A's file are read; a root-owned link into a
+ * link_target_dirs directory is read, one outside every configured directory
+ * is not. Needs root (chown); skipped otherwise.
+ */
+static void
+test_link_rule(void **state)
+{
+	struct fx *x = *state;
+	char home[160], a[200], al[220], v[200], p[300], q[300], pods[200], other[200], g[200];
+	char *extra[1] = { pods };
+
+	if (geteuid() != 0) {
+		print_message("skipped: needs root to give files to other uids\n");
+		skip();
+	}
+	snprintf(home, sizeof(home), "%s/home", x->dir);
+	snprintf(a, sizeof(a), "%s/a", home);
+	snprintf(al, sizeof(al), "%s/a/logs", home);
+	snprintf(v, sizeof(v), "%s/v", home);
+	snprintf(pods, sizeof(pods), "%s/pods", x->dir);
+	snprintf(other, sizeof(other), "%s/other", x->dir);
+	snprintf(g, sizeof(g), "%s/home/*/logs/*.log", x->dir);
+	mkdir_owned(home, 0, 0755);
+	mkdir_owned(a, UID_A, 0755);
+	mkdir_owned(al, UID_A, 0755);
+	mkdir_owned(v, UID_V, 0700);
+	mkdir_owned(pods, 0, 0755);
+	mkdir_owned(other, 0, 0755);
+	snprintf(p, sizeof(p), "%s/secret.log", v);
+	file_owned(p, UID_V, 0600, 1000, 1010);                 /* the victim's */
+	snprintf(q, sizeof(q), "%s/steal.log", al);
+	link_owned(p, q, UID_A);                                /* A -> V's file */
+	snprintf(q, sizeof(q), "%s/a2", home);
+	mkdir_owned(q, UID_A, 0755);
+	snprintf(q, sizeof(q), "%s/a2/logs", home);
+	link_owned(v, q, UID_A);                                /* A's logs dir is V's */
+	snprintf(q, sizeof(q), "%s/hard.log", al);
+	assert_int_equal(link(p, q), 0);                        /* V's file, a name in A's dir */
+	snprintf(q, sizeof(q), "%s/own.log", al);
+	file_owned(q, UID_A, 0600, 0, 10);                      /* A's own */
+	snprintf(p, sizeof(p), "%s/own-link.log", al);
+	link_owned(q, p, UID_A);                                /* A -> A's own: allowed */
+	snprintf(p, sizeof(p), "%s/0.log", pods);
+	file_owned(p, 0, 0640, 10, 20);
+	snprintf(q, sizeof(q), "%s/k8s.log", al);
+	link_owned(p, q, 0);                                    /* root's link into pods */
+	snprintf(p, sizeof(p), "%s/y.log", other);
+	file_owned(p, 0, 0640, 2000, 2010);
+	snprintf(q, sizeof(q), "%s/outside.log", al);
+	link_owned(p, q, 0);                                    /* root's link, not configured */
+	x->paths[0] = g;
+	x->cfg.link_target_dirs = extra;
+	x->cfg.n_link_target_dirs = 1;
+	start(x);
+	drive(x, 3500);                                         /* several rescans */
+	/* own.log and own-link.log are one file (one inode): read once */
+	assert_exactly_once(&x->sink, 20);
+	assert_int_equal(tailer_stats(x->t)->open_errors[1], 2);        /* link_owner */
+	assert_int_equal(tailer_stats(x->t)->open_errors[2], 1);        /* hardlink */
+	assert_int_equal(tailer_stats(x->t)->open_errors[3], 1);        /* outside_dirs */
+	assert_string_equal(tailer_open_err_name(1), "link_owner");
+	assert_string_equal(tailer_open_err_name(2), "hardlink");
+	assert_string_equal(tailer_open_err_name(3), "outside_dirs");
+}
+
 static void
 test_bad_config(void **state)
 {
@@ -1039,6 +1138,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_identity_legacy_checkpoint, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_limit_every_file_its_turn, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_open_limit_rotation_while_closed, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_link_rule, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_config, setup, teardown),
 	};
 
