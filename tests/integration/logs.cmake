@@ -16,7 +16,8 @@ endif()
 # numbered lines counted exactly at the sink. Root only (skipped otherwise).
 if(TFO_E2E_READY)
   foreach(case utf8_name copytruncate_glob copytruncate_live many_files many_files_capped
-               restart_h0 restart_h300 restart_h4000 links)
+               restart_h0 restart_h300 restart_h4000 running_h0 running_h300 running_h4000
+               links)
     add_test(NAME integration.logs.tree.${case}
              COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/logs/test_logs_tree.py
                      ${CMAKE_BINARY_DIR}/bin ${case})

@@ -164,7 +164,7 @@ def header(path, h):
     return n
 
 
-def restart_case(t, h):
+def restart_case(t, h, stopped=True):
     app = os.path.join(t.logdir, "app.log")
     old = app + ".1"
     heads = 0                   # header copies written: each must arrive once
@@ -184,7 +184,8 @@ def restart_case(t, h):
         heads += 1
         lines_to(app, ev, 0, 100)
         t.wait_lines({ev: range(100)})
-        check(t.agent.stop() == 0, "supervisor exit status")
+        if stopped:
+            check(t.agent.stop() == 0, "supervisor exit status")
         if ev == "grown":
             lines_to(app, ev, 100, 150)
         elif ev in ("truncated", "rewritten"):
@@ -203,7 +204,8 @@ def restart_case(t, h):
             header(app, h)
             heads += 1
             lines_to(app, ev, 150, 270)
-        t.start(cfg)
+        if stopped:
+            t.start(cfg)
         t.wait_lines({ev: want[ev]})
     time.sleep(1)
     t.tally.update()
@@ -306,6 +308,9 @@ CASES = {
     "restart_h0": lambda t: restart_case(t, 0),
     "restart_h300": lambda t: restart_case(t, 300),
     "restart_h4000": lambda t: restart_case(t, 4000),
+    "running_h0": lambda t: restart_case(t, 0, False),
+    "running_h300": lambda t: restart_case(t, 300, False),
+    "running_h4000": lambda t: restart_case(t, 4000, False),
     "links": links_case,
 }
 
