@@ -6,9 +6,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include <systemd/sd-daemon.h>
-
 #include "common/log.h"
+#include "supervisor/sdnotify.h"
 #include "supervisor/supervisor.h"
 
 /* workers_answer - no ready worker has an unanswered ping older than the
@@ -35,7 +34,7 @@ on_watchdog(evutil_socket_t fd, short what, void *arg)
 	(void)fd;
 	(void)what;
 	if (workers_answer(sv))
-		(void)sd_notify(0, "WATCHDOG=1");
+		(void)tfo_sd_notify("WATCHDOG=1");
 	else
 		log_warn("watchdog: a worker does not answer pings: not petting systemd");
 }
@@ -47,7 +46,7 @@ sv_notify_init(struct sv *sv)
 	struct timeval tv;
 
 	/* Only systemd's WatchdogSec= asks for pets; without it there is none. */
-	if (sd_watchdog_enabled(0, &usec) <= 0 || usec == 0)
+	if (tfo_sd_watchdog_usec(&usec) <= 0)
 		return;
 	sv->watchdog_usec = usec;
 	usec /= 2;
@@ -81,14 +80,14 @@ sv_notify_update(struct sv *sv)
 	}
 	snprintf(sv->notify_status, sizeof(sv->notify_status), "STATUS=%u/%u workers ready",
 	    ready, enabled);
-	(void)sd_notify(0, msg);
+	(void)tfo_sd_notify(msg);
 }
 
 void
 sv_notify_stopping(struct sv *sv)
 {
 	(void)sv;
-	(void)sd_notify(0, "STOPPING=1\nSTATUS=stopping workers");
+	(void)tfo_sd_notify("STOPPING=1\nSTATUS=stopping workers");
 }
 
 /* sv_notify_status - STATUS= while stopping (what the stop waits for) */
@@ -99,7 +98,7 @@ sv_notify_status(struct sv *sv, const char *what)
 
 	(void)sv;
 	snprintf(msg, sizeof(msg), "STATUS=stopping: %s", what);
-	(void)sd_notify(0, msg);
+	(void)tfo_sd_notify(msg);
 }
 
 void

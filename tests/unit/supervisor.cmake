@@ -11,3 +11,6 @@ tfo_unit_test(test_sv_incarnation
 tfo_unit_test(test_worker_dir
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/supervisor/test_worker_dir.c
   LIBS tfo_supervisor_core)
+tfo_unit_test(test_sdnotify
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/supervisor/test_sdnotify.c
+  LIBS tfo_supervisor_core)
