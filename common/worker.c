@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/nnginit.h"
 #include "common/privdrop.h"
 #include "common/sandbox.h"
 #include "common/version.h"
@@ -512,10 +513,14 @@ fd3_ok(void)
  * instead, and given back at a health ping at most every TFO_MALLOC_TRIM_S
  * (trim_malloc): an idle worker holds no more than it did before a burst, a
  * busy one does not fault its buffers in again after every ping.
+ * One arena: nng's dozen threads, LevelDB's and libcurl's would each get an
+ * arena of their own (a heap's first pages, resident for good) for the few
+ * allocations they make; nothing here allocates hard from several threads.
  */
 static void
 tune_malloc(void)
 {
+	(void)mallopt(M_ARENA_MAX, 1);
 	(void)mallopt(M_MMAP_THRESHOLD, TFO_MALLOC_KEEP);
 	(void)mallopt(M_TRIM_THRESHOLD, TFO_MALLOC_KEEP);
 }
@@ -577,6 +582,10 @@ tfo_worker_main(int argc, char **argv, const struct tfo_worker_ops *ops, void *a
 	inited = 1;
 	if (drop_identity(w, ppid) == -1 || sandbox(w) == -1)
 		goto out;
+	if (tfo_nng_init() != 0) {
+		log_error("nng: cannot start");
+		goto out;
+	}
 	if (ops->post_init && ops->post_init(w, w->cfg, arg) == -1)
 		goto out;
 	send_ready(w);

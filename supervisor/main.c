@@ -4,6 +4,7 @@
  */
 #include <errno.h>
 #include <getopt.h>
+#include <malloc.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 
 #include "common/agentid.h"
 #include "common/log.h"
+#include "common/nnginit.h"
 #include "common/privdrop.h"
 #include "common/version.h"
 #include "supervisor/spawn.h"
@@ -138,6 +140,10 @@ sv_init(struct sv *sv, const char *path, int foreground)
 		return -1;
 	sv_apply_ids(sv, ids);
 	sv_spawn_env_init();
+	if (tfo_nng_init() != 0) {
+		log_error("nng: cannot start");
+		return -1;
+	}
 	if (sv_ctl_init(sv) == -1)
 		return -1;
 	sv_notify_init(sv);
@@ -206,6 +212,8 @@ main(int argc, char **argv)
 	int c, check = 0, fg = 0, rc;
 	static struct sv sv;
 
+	/* one malloc arena: nng's threads allocate little (see common/worker.c) */
+	(void)mallopt(M_ARENA_MAX, 1);
 	tfo_log_init("supervisor", TFO_LOG_INFO, TFO_LOG_TEXT);
 	harden_self();
 	tfo_log_hook_libevent();
