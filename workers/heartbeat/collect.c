@@ -15,6 +15,7 @@
 
 #include "common/clock.h"
 #include "common/procfs.h"
+#include "common/zarray.h"
 
 #define HB_BUF (256 * 1024)
 
@@ -480,8 +481,8 @@ hb_collector_new(const char *root, const char *hostname, const char *version)
 	snprintf(c->hostname, sizeof(c->hostname), "%s", hostname ? hostname : "");
 	snprintf(c->version, sizeof(c->version), "%s", version && *version ? version : TFO_VERSION);
 	c->buf = malloc(HB_BUF);
-	c->prev_cpus = calloc(HB_MAX_CORES, sizeof(*c->prev_cpus));
-	c->cur_cpus = calloc(HB_MAX_CORES, sizeof(*c->cur_cpus));
+	c->prev_cpus = tfo_zarray_alloc(HB_MAX_CORES, sizeof(*c->prev_cpus));
+	c->cur_cpus = tfo_zarray_alloc(HB_MAX_CORES, sizeof(*c->cur_cpus));
 	if (c->buf == NULL || c->prev_cpus == NULL || c->cur_cpus == NULL) {
 		hb_collector_free(c);
 		return NULL;
@@ -505,8 +506,8 @@ hb_collector_free(struct hb_collector *c)
 	if (c == NULL)
 		return;
 	free(c->buf);
-	free(c->prev_cpus);
-	free(c->cur_cpus);
+	tfo_zarray_free(c->prev_cpus, HB_MAX_CORES, sizeof(*c->prev_cpus));
+	tfo_zarray_free(c->cur_cpus, HB_MAX_CORES, sizeof(*c->cur_cpus));
 	free(c);
 }
 

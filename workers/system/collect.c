@@ -11,6 +11,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/zarray.h"
 #include "workers/system/collect_int.h"
 
 #define SYS_BUF_INIT (64u * 1024u)
@@ -364,11 +365,11 @@ syscol_alloc(struct tfo_syscol *c, const Tfo__V1__SystemConfig *cfg)
 
 	c->bufcap = SYS_BUF_INIT;
 	if ((c->buf = malloc(c->bufcap)) == NULL ||
-	    (c->cpus = calloc(SYS_MAX_CPUS, sizeof(*c->cpus))) == NULL ||
-	    (c->prev = calloc(SYS_MAX_CPUS, sizeof(*c->prev))) == NULL ||
-	    (c->disks = calloc(SYS_MAX_DISKS, sizeof(*c->disks))) == NULL ||
-	    (c->nets = calloc(SYS_MAX_NETS, sizeof(*c->nets))) == NULL ||
-	    (c->mounts = calloc(SYS_MAX_MOUNTS, sizeof(*c->mounts))) == NULL ||
+	    (c->cpus = tfo_zarray_alloc(SYS_MAX_CPUS, sizeof(*c->cpus))) == NULL ||
+	    (c->prev = tfo_zarray_alloc(SYS_MAX_CPUS, sizeof(*c->prev))) == NULL ||
+	    (c->disks = tfo_zarray_alloc(SYS_MAX_DISKS, sizeof(*c->disks))) == NULL ||
+	    (c->nets = tfo_zarray_alloc(SYS_MAX_NETS, sizeof(*c->nets))) == NULL ||
+	    (c->mounts = tfo_zarray_alloc(SYS_MAX_MOUNTS, sizeof(*c->mounts))) == NULL ||
 	    (c->arena = tfo_arena_new(64 * 1024)) == NULL)
 		return -1;
 	if (copy_list(&c->exclude, &c->nexclude, cfg->exclude_mounts, cfg->n_exclude_mounts) ||
@@ -455,11 +456,11 @@ tfo_syscol_free(struct tfo_syscol *c)
 	free_list(c->include, c->ninclude);
 	tfo_arena_free(c->arena);
 	free(c->tab);
-	free(c->mounts);
-	free(c->nets);
-	free(c->disks);
-	free(c->prev);
-	free(c->cpus);
+	tfo_zarray_free(c->mounts, SYS_MAX_MOUNTS, sizeof(*c->mounts));
+	tfo_zarray_free(c->nets, SYS_MAX_NETS, sizeof(*c->nets));
+	tfo_zarray_free(c->disks, SYS_MAX_DISKS, sizeof(*c->disks));
+	tfo_zarray_free(c->prev, SYS_MAX_CPUS, sizeof(*c->prev));
+	tfo_zarray_free(c->cpus, SYS_MAX_CPUS, sizeof(*c->cpus));
 	free(c->buf);
 	free(c);
 }
