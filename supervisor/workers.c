@@ -532,15 +532,30 @@ on_death(struct sv_worker *w, int wstatus)
 	sv_notify_update(sv);
 }
 
+/*
+ * sv_reap - each dead child: first what it wrote before dying (a Ready that
+ * crossed our Shutdown, a last Pong), read while it is still a zombie so that
+ * its pid cannot be anyone else's if those words call for a kill; then its
+ * death. Reading the channel after the reap lost such a Ready whenever the
+ * loop saw SIGCHLD before the channel.
+ */
 void
 sv_reap(struct sv *sv)
 {
+	siginfo_t si;
 	int st;
-	pid_t pid;
 
-	while ((pid = waitpid(-1, &st, WNOHANG)) > 0) {
+	for (;;) {
+		memset(&si, 0, sizeof(si));
+		if (waitid(P_ALL, 0, &si, WEXITED | WNOHANG | WNOWAIT) != 0 || si.si_pid == 0)
+			break;
 		for (int r = 0; r < TFO_ROLE_COUNT; r++)
-			if (sv->w[r].pid == pid) {
+			if (sv->w[r].pid == si.si_pid && sv->w[r].fd >= 0)
+				on_fd(sv->w[r].fd, EV_READ, &sv->w[r]);
+		if (waitpid(si.si_pid, &st, 0) != si.si_pid)
+			break;
+		for (int r = 0; r < TFO_ROLE_COUNT; r++)
+			if (sv->w[r].pid == si.si_pid) {
 				on_death(&sv->w[r], st);
 				break;
 			}
