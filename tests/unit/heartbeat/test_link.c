@@ -156,14 +156,6 @@ rig_down(struct rig *r, struct tfo_exp_hbrelay_counts *counts)
 	rmdir(r->dir);
 }
 
-/* result_of - the BeatResult of g, its error text pointing into g */
-static const Tfo__V1__BeatResult *
-result_of(struct got *g)
-{
-	g->res.error = g->error;
-	return &g->res;
-}
-
 /* call - one request through the link; the loop runs until it ends */
 static struct got
 call(struct rig *r, Tfo__V1__HeartbeatRequest *req, uint32_t wait_ms)
@@ -204,6 +196,15 @@ idle(struct rig *r, int ms)
 
 	event_base_loopexit(r->base, &tv);
 	event_base_dispatch(r->base);
+}
+
+#ifndef TEST_LINK_PEER
+/* result_of - the BeatResult of g, its error text pointing into g */
+static const Tfo__V1__BeatResult *
+result_of(struct got *g)
+{
+	g->res.error = g->error;
+	return &g->res;
 }
 
 static void
@@ -270,34 +271,6 @@ test_no_exporter_no_late_send(void **state)
 	assert_int_equal(g.e, TFO_OK);
 	assert_true(g.res.ok && g.res.seq == 2);
 	assert_int_equal(atomic_load(&r.api.seen), 1);
-	rig_down(&r, NULL);
-}
-
-/* Peer uids both ways: a relay that expects another uid closes our pipe; a
- * link that expects another uid will not talk to this relay. */
-static void
-test_peer_uid_both_ways(void **state)
-{
-	struct rig r;
-	struct got g;
-
-	(void)state;
-	rig_up(&r, 0);
-	relay_up(&r, (uint32_t)getuid() + 1, 0);
-	g = beat(&r, 1, 5000, 400);
-	/* refused before the SP handshake (timed out) or right after it (closed) */
-	assert_true(g.e == TFO_ETIMEDOUT || g.e == TFO_ECLOSED);
-	tfo_exp_hbrelay_stop(r.relay);
-	r.relay = NULL;
-
-	relay_up(&r, (uint32_t)getuid(), 0);
-	hb_link_close(r.link);
-	r.link = hb_link_open(r.base, r.url, (uint32_t)getuid() + 1);
-	assert_non_null(r.link);
-	g = beat(&r, 2, 5000, 400);
-	assert_true(g.e == TFO_ETIMEDOUT || g.e == TFO_ECLOSED);
-	idle(&r, 200);
-	assert_int_equal(atomic_load(&r.api.seen), 0);
 	rig_down(&r, NULL);
 }
 
@@ -453,17 +426,56 @@ test_cloud_lookup(void **state)
 	rig_down(&r, NULL);
 }
 
+#else
+/* Peer uids both ways: a relay that expects another uid closes our pipe; a
+ * link that expects another uid will not talk to this relay. */
+static void
+test_peer_uid_both_ways(void **state)
+{
+	struct rig r;
+	struct got g;
+
+	(void)state;
+	rig_up(&r, 0);
+	relay_up(&r, (uint32_t)getuid() + 1, 0);
+	g = beat(&r, 1, 5000, 400);
+	/* refused before the SP handshake (timed out) or right after it (closed) */
+	assert_true(g.e == TFO_ETIMEDOUT || g.e == TFO_ECLOSED);
+	tfo_exp_hbrelay_stop(r.relay);
+	r.relay = NULL;
+
+	relay_up(&r, (uint32_t)getuid(), 0);
+	hb_link_close(r.link);
+	r.link = hb_link_open(r.base, r.url, (uint32_t)getuid() + 1);
+	assert_non_null(r.link);
+	g = beat(&r, 2, 5000, 400);
+	assert_true(g.e == TFO_ETIMEDOUT || g.e == TFO_ECLOSED);
+	idle(&r, 200);
+	assert_int_equal(atomic_load(&r.api.seen), 0);
+	rig_down(&r, NULL);
+}
+
+#endif
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
+#ifdef TEST_LINK_PEER
+		/* its own executable (test_hb_link_peer, heartbeat.cmake): a refused
+		 * side redials at once, again and again, and nng 1.5.2 can lose a
+		 * dialer or listener closed while those connections come and go
+		 * (fixed upstream in 1.6, nng #1657/#1658); LSan then reports it at
+		 * exit, so leak checks are off for this test only */
+		cmocka_unit_test(test_peer_uid_both_ways),
+#else
 		cmocka_unit_test(test_beat_and_outcome),
 		cmocka_unit_test(test_no_exporter_no_late_send),
-		cmocka_unit_test(test_peer_uid_both_ways),
 		cmocka_unit_test(test_stale_beat),
 		cmocka_unit_test(test_superseded),
 		cmocka_unit_test(test_hostile_requests),
 		cmocka_unit_test(test_cloud_lookup),
+#endif
 	};
 
 	return cmocka_run_group_tests(tests, t_curl_setup, t_curl_teardown);
