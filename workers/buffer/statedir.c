@@ -112,19 +112,23 @@ fix_dir(int dfd, const char *path, const struct own *o, int depth)
 	return 0;
 }
 
-/* queue_dir - dir/queue made when missing; refused when it is anything but a
- * directory of ours (a symlink there would take the store elsewhere) */
+/*
+ * queue_dir - dir/queue refused when it is anything but a directory of ours
+ * (a symlink there would take the store elsewhere). A missing queue is left
+ * to LevelDB, which makes it after the drop, as the role user, under umask
+ * 077: root here may lack CAP_DAC_OVERRIDE (the unit's bounding set has only
+ * CAP_DAC_READ_SEARCH, CAP_CHOWN and CAP_FOWNER), and buffer.path is the
+ * role user's 0700 directory, so a mkdir by root is refused.
+ */
 static int
 queue_dir(int dfd, const char *dir, const struct own *o, char *err, size_t errsz)
 {
 	struct stat st;
 	char desc[128];
 
-	if (mkdirat(dfd, QUEUE, BUFFER_DIR_MODE) != 0 && errno != EEXIST) {
-		snprintf(err, errsz, "mkdir %s/%s: %s", dir, QUEUE, strerror(errno));
-		return -1;
-	}
 	if (fstatat(dfd, QUEUE, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+		if (errno == ENOENT)
+			return 0;
 		snprintf(err, errsz, "%s/%s: %s", dir, QUEUE, strerror(errno));
 		return -1;
 	}

@@ -16,9 +16,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <linux/capability.h>
 
 #include "tests/integration/buffer/spawn.h"
 
@@ -69,6 +71,27 @@ as_user(void (*fn)(const char *), const char *arg)
 	}
 	CHECK(p > 0 && waitpid(p, &st, 0) == p && WIFEXITED(st) && WEXITSTATUS(st) == 0,
 	    "planting as %s failed", user);
+}
+
+/*
+ * start_as_unit - start and stop the buffer from a child whose bounding set
+ * lacks CAP_DAC_OVERRIDE, as under tfo-agent.service: root's pre-init then
+ * cannot write into the role user's 0700 buffer.path. 0 when it got ready.
+ */
+static int
+start_as_unit(struct tbuf *t, const char *bin)
+{
+	pid_t p = fork();
+	int st;
+
+	if (p == 0) {
+		if (prctl(PR_CAPBSET_DROP, CAP_DAC_OVERRIDE, 0, 0, 0) != 0)
+			_exit(2);
+		if (tbuf_start(t, bin, 1, 1, 64) != 0)
+			_exit(1);
+		_exit(tbuf_stop(t) == 0 ? 0 : 1);
+	}
+	return p > 0 && waitpid(p, &st, 0) == p && WIFEXITED(st) ? WEXITSTATUS(st) : -1;
 }
 
 static char victim[300], vfile[400], vfile2[400];
@@ -166,6 +189,15 @@ main(int argc, char **argv)
 	t.drop_uid = uid;
 	t.drop_gid = gid;
 	snprintf(log, sizeof(log), "%s/worker.log", victim);
+
+	/* 0. a fresh buffer.path as tmpfiles.d makes it (0700, the role user's,
+	 * no queue yet), root without CAP_DAC_OVERRIDE as in the unit: ready */
+	CHECK(mkdir(t.state, 0700) == 0 && chown(t.state, uid, gid) == 0, "state");
+	CHECK(start_as_unit(&t, argv[1]) == 0, "fresh buffer.path without CAP_DAC_OVERRIDE");
+	snprintf(p, sizeof(p), "%s/queue", t.state);
+	expect(p, 0700, uid);               /* made by LevelDB, as the role user */
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", t.state);
+	CHECK(system(cmd) == 0, "rm %s", t.state);
 
 	/* 1. left 0755 / 0644 by an earlier setup: 0700 / 0600 after a start */
 	CHECK(mkdir(t.state, 0755) == 0 && chown(t.state, uid, gid) == 0, "state");
