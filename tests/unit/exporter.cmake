@@ -10,3 +10,5 @@ if(TARGET tfo_exporter_bufsource)
   tfo_unit_test(test_exp_bufsource SOURCES ${CMAKE_CURRENT_LIST_DIR}/exporter/test_exp_bufsource.c
                 LIBS tfo_exporter_bufsource tfo_ipc Threads::Threads)
 endif()
+tfo_unit_test(test_exp_pace SOURCES ${CMAKE_CURRENT_LIST_DIR}/exporter/test_exp_pace.c
+              LIBS tfo_exporter_core)

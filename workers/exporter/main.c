@@ -331,6 +331,7 @@ exporter_stats(struct tfo_worker *w, struct tfo_stats *ts, void *arg)
 	tfo_stats_num(ts, "backoff_ms", st.backoff_ms);
 	tfo_stats_num(ts, "last_latency_ms", st.last_latency_ms);
 	tfo_stats_num(ts, "in_flight", (double)st.in_flight);
+	tfo_stats_num(ts, "drain_cap", st.drain_cap);
 	tfo_stats_num(ts, "bad_entries", (double)st.bad_entries);
 	tfo_stats_num(ts, "connections", (double)st.connects);
 	tfo_stats_text(ts, "endpoint", st.endpoint ? st.endpoint : "");

@@ -296,9 +296,11 @@ tfo_exp_backoff_init(struct tfo_exp_backoff *b, uint32_t initial_ms, uint32_t ma
 	b->rng = seed ? seed : 0x9e3779b97f4a7c15ull;
 }
 
-static uint64_t
-rng_next(uint64_t *s)
+uint64_t
+tfo_exp_rand(uint64_t *s)
 {
+	if (*s == 0)            /* xorshift's one fixed point */
+		*s = 0x9e3779b97f4a7c15ull;
 	*s ^= *s << 13;
 	*s ^= *s >> 7;
 	*s ^= *s << 17;
@@ -306,19 +308,29 @@ rng_next(uint64_t *s)
 }
 
 uint32_t
-tfo_exp_backoff_next(struct tfo_exp_backoff *b)
+tfo_exp_backoff_cap(const struct tfo_exp_backoff *b)
 {
 	double cap = b->initial_ms;
-	uint64_t span;
 
-	for (uint32_t i = 0; i <= b->attempt && i < 64 && cap < b->max_ms; i++)
+	for (uint32_t i = 0; i < b->attempt && i < 64 && cap < b->max_ms; i++)
 		cap *= b->multiplier;
-	if (cap > b->max_ms)
-		cap = b->max_ms;
+	return cap > b->max_ms ? b->max_ms : (uint32_t)cap;
+}
+
+/*
+ * Full jitter (uniform from 0, not from initial): agents that failed
+ * together retry spread over the whole window instead of in a band at its
+ * top, and every wait stays within max_ms, so once the endpoint is back no
+ * agent waits longer than that (docs/exporter.md, Fleet).
+ */
+uint32_t
+tfo_exp_backoff_next(struct tfo_exp_backoff *b)
+{
+	uint32_t cap = tfo_exp_backoff_cap(b);
+
 	if (b->attempt < UINT32_MAX)
 		b->attempt++;
-	span = (uint64_t)cap - b->initial_ms;
-	return b->initial_ms + (uint32_t)(span ? rng_next(&b->rng) % (span + 1) : 0);
+	return (uint32_t)(tfo_exp_rand(&b->rng) % ((uint64_t)cap + 1));
 }
 
 void

@@ -90,7 +90,7 @@ enum tfo_exp_class tfo_exp_classify_http_status(long status, enum tfo_exp_reason
 void tfo_exp_classify(const struct tfo_exp_response *r, int grpc, int is_logs, time_t now,
     struct tfo_exp_outcome *out);
 
-/* Exponential backoff with jitter between initial and max. */
+/* Exponential backoff with full jitter, capped at max. */
 struct tfo_exp_backoff {
 	uint32_t initial_ms;
 	uint32_t max_ms;
@@ -102,10 +102,16 @@ struct tfo_exp_backoff {
 void tfo_exp_backoff_init(struct tfo_exp_backoff *b, uint32_t initial_ms, uint32_t max_ms,
     double multiplier, uint64_t seed);
 /*
- * tfo_exp_backoff_next - the next delay: uniform in [initial, cap] where
- * cap = min(max, initial * multiplier^(attempt+1)); attempt then grows.
+ * tfo_exp_backoff_next - the next delay: uniform in [0, cap] where
+ * cap = min(max, initial * multiplier^attempt) (attempt = failures so far);
+ * attempt then grows.
  */
 uint32_t tfo_exp_backoff_next(struct tfo_exp_backoff *b);
+/* tfo_exp_backoff_cap - the cap the next delay is drawn under */
+uint32_t tfo_exp_backoff_cap(const struct tfo_exp_backoff *b);
 void tfo_exp_backoff_reset(struct tfo_exp_backoff *b);
+
+/* tfo_exp_rand - xorshift64 step (jitter, not secrets); a zero state is reseeded */
+uint64_t tfo_exp_rand(uint64_t *s);
 
 #endif

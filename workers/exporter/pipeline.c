@@ -1,7 +1,9 @@
 /*
  * pipeline.c - tfo-exporter's fetch -> send -> settle loop on libevent:
  * in-flight slots kept in fetch order so acks/nacks reach the source in the
- * order it handed batches out; retry pauses with backoff; outcome logging.
+ * order it handed batches out; retry pauses with backoff; pacing for a
+ * fleet (pace.c: jittered first flush, the cap after an outage); outcome
+ * logging.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +12,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "workers/exporter/pace.h"
 #include "workers/exporter/pipeline.h"
 
 #define DEF_IN_FLIGHT 2u
@@ -46,6 +49,8 @@ struct tfo_exp_pipeline {
 	struct tfo_exp_source src;
 	struct tfo_exp_pipeline_cfg cfg;
 	struct tfo_exp_backoff backoff;
+	struct tfo_exp_pace pace;        /* first flush, cap after an outage */
+	uint64_t rng;                    /* the first flush's jitter */
 	struct event *wake;              /* poll / resume after pause */
 	struct slot slots[TFO_EXP_MAX_IN_FLIGHT];
 	size_t head, count;              /* ring of slots in fetch order */
@@ -161,6 +166,7 @@ settle_success(struct tfo_exp_pipeline *p, struct slot *s)
 	p->probing = 0;
 	p->st.backoff_ms = 0;
 	tfo_exp_backoff_reset(&p->backoff);
+	tfo_exp_pace_answered(&p->pace, mono_ms());
 	if (s->out.malformed)
 		p->st.malformed_replies++;
 	if (s->out.rejected <= 0)
@@ -200,6 +206,7 @@ settle_drop(struct tfo_exp_pipeline *p, struct slot *s)
 	p->probing = 0;
 	p->st.backoff_ms = 0;
 	tfo_exp_backoff_reset(&p->backoff);
+	tfo_exp_pace_answered(&p->pace, mono_ms());
 }
 
 static uint32_t
@@ -212,6 +219,7 @@ settle_retry(struct tfo_exp_pipeline *p, struct slot *s)
 	outcome_text(s, what, sizeof(what));
 	p->st.retries++;
 	p->probing = 1;
+	tfo_exp_pace_failed(&p->pace, mono_ms());
 	note_error(p, what, s->out.message);
 	if (p->retry_logged == 0 || now - p->retry_logged >= RETRY_LOG_EVERY_S) {
 		log_warn("export to %s failed (%s: %s); batch %llu retried in %u ms%s",
@@ -327,9 +335,27 @@ send_one(struct tfo_exp_pipeline *p)
 }
 
 /*
- * pump - fetch and send while there is room. Running, an empty source is
- * polled again after poll_ms; draining, it ends the drain (the collectors
- * have stopped: nothing more will come).
+ * paced - after an outage the next send waits for the cap (pace.c): the
+ * wake-up is set for when it may go. Never at stop: the drain is bounded
+ * by its deadline and sends what it can.
+ */
+static int
+paced(struct tfo_exp_pipeline *p)
+{
+	uint32_t w;
+
+	if (p->ending == END_DRAIN || (w = tfo_exp_pace_wait(&p->pace, mono_ms())) == 0)
+		return 0;
+	evtimer_del(p->wake);
+	arm(p, w);
+	return 1;
+}
+
+/*
+ * pump - fetch and send while there is room and the pace allows. Running,
+ * an empty source is polled again after poll_ms (and ends a cap: caught
+ * up); draining, it ends the drain (the collectors have stopped: nothing
+ * more will come).
  */
 static void
 pump(struct tfo_exp_pipeline *p)
@@ -341,9 +367,11 @@ pump(struct tfo_exp_pipeline *p)
 		return;
 	p->in_pump = 1;
 	limit = p->probing ? 1 : p->cfg.max_in_flight;
-	while (p->count < limit && !p->paused && (r = send_one(p)) == SENT)
-		;
+	while (p->count < limit && !p->paused && !paced(p) && (r = send_one(p)) == SENT)
+		tfo_exp_pace_sent(&p->pace, mono_ms());
 	p->in_pump = 0;
+	if (r == NOTHING)
+		tfo_exp_pace_empty(&p->pace);
 	if (p->ending == END_DRAIN) {
 		if (r == NOTHING || r == SOURCE_ERROR)
 			drain_end(p, r == NOTHING ? TFO_EXP_DRAIN_EMPTY : TFO_EXP_DRAIN_SOURCE);
@@ -371,6 +399,7 @@ tfo_exp_pipeline_new(struct tfo_exp_pipeline **out, struct event_base *base,
 {
 	struct tfo_exp_pipeline *p;
 	struct timespec ts;
+	uint64_t seed;
 	enum tfo_err e;
 
 	*out = NULL;
@@ -388,9 +417,12 @@ tfo_exp_pipeline_new(struct tfo_exp_pipeline **out, struct event_base *base,
 	if (p->cfg.poll_ms == 0)
 		p->cfg.poll_ms = DEF_POLL_MS;
 	clock_gettime(CLOCK_REALTIME, &ts);
+	seed = cfg->seed ? cfg->seed :
+	    ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)ts.tv_sec ^ (uint64_t)getpid();
 	tfo_exp_backoff_init(&p->backoff, cfg->retry_initial_ms, cfg->retry_max_ms,
-	    cfg->retry_multiplier, cfg->seed ? cfg->seed :
-	    ((uint64_t)ts.tv_nsec << 20) ^ (uint64_t)ts.tv_sec ^ (uint64_t)getpid());
+	    cfg->retry_multiplier, seed);
+	p->rng = seed * 0x9e3779b97f4a7c15ull + 1;      /* not the backoff's sequence */
+	tfo_exp_pace_init(&p->pace, p->cfg.poll_ms, p->cfg.max_in_flight);
 	if ((e = tfo_exp_transport_new(&p->tr, base, &cfg->transport)) != TFO_OK) {
 		free(p);
 		return e;
@@ -416,10 +448,12 @@ tfo_exp_pipeline_free(struct tfo_exp_pipeline *p)
 	free(p);
 }
 
+/* A fleet started in one second (an upgrade) must not flush in one second
+ * ever after: each agent's first flush, hence its phase, is at random. */
 void
 tfo_exp_pipeline_start(struct tfo_exp_pipeline *p)
 {
-	arm(p, 0);
+	arm(p, tfo_exp_pace_first_ms(p->cfg.poll_ms, &p->rng));
 }
 
 void
@@ -468,6 +502,7 @@ tfo_exp_pipeline_stats(const struct tfo_exp_pipeline *p, struct tfo_exp_stats *s
 {
 	*st = p->st;
 	st->in_flight = p->count;
+	st->drain_cap = tfo_exp_pace_cap(&p->pace, mono_ms());
 	st->connects = tfo_exp_transport_connects(p->tr);
 	st->endpoint = tfo_exp_transport_endpoint(p->tr);
 }

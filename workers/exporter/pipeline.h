@@ -69,6 +69,7 @@ struct tfo_exp_stats {
 	size_t in_flight;
 	uint64_t connects;
 	uint64_t drained_batches;       /* delivered during the stop's drain */
+	uint32_t drain_cap;             /* after an outage: batches a flush interval, 0 = none */
 	const char *endpoint;
 };
 
@@ -78,7 +79,8 @@ enum tfo_err tfo_exp_pipeline_new(struct tfo_exp_pipeline **out, struct event_ba
     const struct tfo_exp_pipeline_cfg *cfg, const struct tfo_exp_source *src);
 void tfo_exp_pipeline_free(struct tfo_exp_pipeline *p);
 
-/* tfo_exp_pipeline_start - begin fetching (from the next loop turn) */
+/* tfo_exp_pipeline_start - begin fetching, at a random point of the first
+ * poll interval (pace.c) */
 void tfo_exp_pipeline_start(struct tfo_exp_pipeline *p);
 /* tfo_exp_pipeline_kick - data may be there: fetch now unless paused */
 void tfo_exp_pipeline_kick(struct tfo_exp_pipeline *p);

@@ -1,7 +1,7 @@
 /*
  * test_exp_outcome.c - tfo-exporter's OTLP outcome table (every gRPC code,
  * HTTP statuses), classification of whole responses (trailers, trailers-only,
- * Retry-After, RetryInfo, garbage bodies) and backoff bounds with jitter.
+ * Retry-After, RetryInfo, garbage bodies) and backoff bounds with full jitter.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -225,33 +225,40 @@ static void
 test_backoff_bounds(void **state)
 {
 	struct tfo_exp_backoff b;
-	uint32_t lo = UINT32_MAX, hi = 0;
+	uint32_t lo = UINT32_MAX, hi = 0, first_lo = UINT32_MAX, first_hi = 0;
 
 	(void)state;
 	tfo_exp_backoff_init(&b, 100, 1000, 2.0, 42);
-	/* attempt k: delay in [initial, min(max, initial*2^(k+1))] */
+	/* full jitter: attempt k waits in [0, min(max, initial*2^k)] */
 	for (int round = 0; round < 200; round++) {
 		tfo_exp_backoff_reset(&b);
 		for (uint32_t k = 0; k < 8; k++) {
-			uint32_t cap = 100u << (k + 1), d = tfo_exp_backoff_next(&b);
+			uint32_t cap = 100u << k, d;
 			if (cap > 1000)
 				cap = 1000;
-			assert_true(d >= 100 && d <= cap);
+			assert_int_equal(tfo_exp_backoff_cap(&b), cap);
+			d = tfo_exp_backoff_next(&b);
+			assert_true(d <= cap);
+			if (k == 0) {
+				first_lo = d < first_lo ? d : first_lo;
+				first_hi = d > first_hi ? d : first_hi;
+			}
 			if (k == 7) {
 				lo = d < lo ? d : lo;
 				hi = d > hi ? d : hi;
 			}
 		}
 	}
-	/* jitter: the capped attempts spread over most of [initial, max] */
-	assert_true(lo < 300);
-	assert_true(hi > 800);
-	/* never overflows or stalls, even after very many attempts */
+	/* from 0, not from initial: agents that failed together spread over the
+	 * whole window (the old draw never went below initial) */
+	assert_true(first_lo < 10);
+	assert_true(first_hi > 90);
+	assert_true(lo < 50);
+	assert_true(hi > 950);
+	/* never overflows or stalls, and never above max, after very many attempts */
 	b.attempt = UINT32_MAX - 1;
-	for (int i = 0; i < 4; i++) {
-		uint32_t d = tfo_exp_backoff_next(&b);
-		assert_true(d >= 100 && d <= 1000);
-	}
+	for (int i = 0; i < 4; i++)
+		assert_true(tfo_exp_backoff_next(&b) <= 1000);
 	/* defaults for zero / absurd settings */
 	tfo_exp_backoff_init(&b, 0, 0, 0.0, 0);
 	assert_int_equal(b.initial_ms, 5000);
@@ -259,7 +266,26 @@ test_backoff_bounds(void **state)
 	assert_true(b.multiplier > 1.0);
 	tfo_exp_backoff_init(&b, 2000, 10, 1.0, 1);
 	assert_int_equal(b.max_ms, 2000);       /* max below initial is raised */
-	assert_int_equal(tfo_exp_backoff_next(&b), 2000);
+	assert_true(tfo_exp_backoff_next(&b) <= 2000);
+}
+
+/* the same seed gives the same delays: tests and benches can replay them */
+static void
+test_backoff_seeded(void **state)
+{
+	struct tfo_exp_backoff a, b;
+
+	(void)state;
+	tfo_exp_backoff_init(&a, 5000, 30000, 1.5, 99);
+	tfo_exp_backoff_init(&b, 5000, 30000, 1.5, 99);
+	for (int i = 0; i < 50; i++)
+		assert_int_equal(tfo_exp_backoff_next(&a), tfo_exp_backoff_next(&b));
+	/* a zero state would repeat zero forever: it is reseeded */
+	{
+		uint64_t s = 0;
+		assert_true(tfo_exp_rand(&s) != 0);
+		assert_true(s != 0);
+	}
 }
 
 int
@@ -271,6 +297,7 @@ main(void)
 		cmocka_unit_test(test_classify_grpc),
 		cmocka_unit_test(test_classify_http),
 		cmocka_unit_test(test_backoff_bounds),
+		cmocka_unit_test(test_backoff_seeded),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -186,9 +186,12 @@ run_setup_poll(struct run *r, uint32_t entries, uint32_t in_flight, uint32_t pol
 	cfg.max_in_flight = in_flight;
 	cfg.batch_max_bytes = 1;        /* one entry per batch */
 	cfg.poll_ms = poll_ms;
-	cfg.retry_initial_ms = 20;
-	cfg.retry_max_ms = 40;
-	cfg.seed = 7;
+	cfg.retry_initial_ms = 200;
+	cfg.retry_max_ms = 400;
+	/* full jitter draws from 0: with this seed the first retry pauses 188 ms
+	 * and the second 296 ms. test_drain_after_pause needs a pause running
+	 * when its 1 ms tick comes, which a loaded machine may hold back a while */
+	cfg.seed = 27;
 	src = tfo_exp_memsource_source(r->ms);
 	assert_int_equal(tfo_exp_pipeline_new(&r->p, r->base, &cfg, &src), TFO_OK);
 }
@@ -367,6 +370,8 @@ drain_run(struct run *r, struct drain_at *d, long at_ms)
 	event_add(ev, &at);
 	event_base_loopexit(r->base, &limit);
 	tfo_exp_pipeline_start(r->p);
+	/* at once, not at the first flush's random point of the 60 s interval */
+	tfo_exp_pipeline_kick(r->p);
 	event_base_dispatch(r->base);
 	event_free(ev);
 }
@@ -431,7 +436,7 @@ test_drain_after_pause(void **state)
 	struct tfo_exp_memsource_counts c;
 
 	(void)state;
-	/* retry pauses of 20..40 ms; the drain comes during the first */
+	/* a retry pause of 188 ms (the seed); the drain comes during it */
 	run_setup_poll(&r, 4, 1, 60000);
 	r.srv.rules[r.srv.nrules++] = (struct rule){ .index = 0, .times = 1, .status = 503 };
 	drain_run(&r, &d, 0);

@@ -1,0 +1,225 @@
+/*
+ * test_exp_pace.c - tfo-exporter's fleet pacing (workers/exporter/pace.c):
+ * the first flush lies in [0, interval) and spreads over it; no cap without
+ * an outage (one agent's normal catch-up runs at full speed); after an
+ * outage the send rate starts at what the endpoint took before it (at least
+ * the floor), at most doubles each interval, lifts after the last doubling
+ * or when the queue is empty. Time and randomness are the test's own: no
+ * wall clock anywhere.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include "workers/exporter/outcome.h"
+#include "workers/exporter/pace.h"
+
+#define IV 10000u               /* the default flush interval, ms */
+#define T0 1000000000ull        /* a monotonic clock far from zero */
+
+static void
+test_first_flush_window(void **state)
+{
+	uint32_t bins[10] = { 0 };
+	uint64_t rng = 12345;
+
+	(void)state;
+	for (int i = 0; i < 10000; i++) {
+		uint32_t d = tfo_exp_pace_first_ms(IV, &rng);
+		assert_true(d < IV);
+		bins[d / (IV / 10)]++;
+	}
+	/* uniform: every tenth of the interval holds its share (1000 +- 20 %),
+	 * so a fleet started in one second exports over the whole interval */
+	for (int i = 0; i < 10; i++)
+		assert_true(bins[i] > 800 && bins[i] < 1200);
+	assert_int_equal(tfo_exp_pace_first_ms(0, &rng), 0);
+	assert_int_equal(tfo_exp_pace_first_ms(1, &rng), 0);
+}
+
+/* greedy - send whenever allowed from `from` for `ms`; per-interval counts */
+static void
+greedy(struct tfo_exp_pace *pc, uint64_t from, uint64_t ms, uint32_t *per, size_t nper)
+{
+	uint64_t now = from;
+
+	while (now < from + ms) {
+		uint32_t w = tfo_exp_pace_wait(pc, now);
+		if (w > 0) {
+			now += w;
+			continue;
+		}
+		tfo_exp_pace_sent(pc, now);
+		tfo_exp_pace_answered(pc, now);
+		if ((now - from) / IV < nper)
+			per[(now - from) / IV]++;
+		now += 1;       /* a request takes a millisecond here */
+	}
+}
+
+/* healthy - the endpoint takes n batches an interval for `intervals` */
+static uint64_t
+healthy(struct tfo_exp_pace *pc, uint64_t now, uint32_t n, int intervals)
+{
+	for (int i = 0; i < intervals; i++) {
+		for (uint32_t k = 0; k < n; k++) {
+			assert_int_equal(tfo_exp_pace_wait(pc, now + k), 0);
+			tfo_exp_pace_sent(pc, now + k);
+			tfo_exp_pace_answered(pc, now + k);
+		}
+		now += IV + 7;
+	}
+	return now;
+}
+
+static void
+test_no_outage_no_cap(void **state)
+{
+	struct tfo_exp_pace pc;
+	uint32_t per[3] = { 0 };
+
+	(void)state;
+	tfo_exp_pace_init(&pc, IV, 2);
+	/* a backlog without a failure (bench-logs-e2e): never held back */
+	greedy(&pc, T0, 3 * IV, per, 3);
+	for (int i = 0; i < 3; i++)
+		assert_true(per[i] > 5000);     /* one a millisecond: no cap */
+	assert_int_equal(tfo_exp_pace_cap(&pc, T0 + 3 * IV), 0);
+}
+
+static void
+test_cap_after_outage(void **state)
+{
+	struct tfo_exp_pace pc;
+	uint32_t per[8] = { 0 };
+	uint64_t now;
+
+	(void)state;
+	tfo_exp_pace_init(&pc, IV, 2);
+	now = healthy(&pc, T0, 2, 6);           /* a light agent: 2 batches an interval */
+	for (int i = 0; i < 30; i++)            /* 5 minutes down, retrying */
+		tfo_exp_pace_failed(&pc, now + (uint64_t)i * 10000);
+	now += 300000;
+	tfo_exp_pace_answered(&pc, now);        /* back */
+	assert_int_equal(tfo_exp_pace_cap(&pc, now), 2);
+	assert_true(tfo_exp_pace_wait(&pc, now) > 0);
+	greedy(&pc, now, 8 * IV, per, 8);
+	/* interval k after the return: at most 2 * 2^k (+1 for the edge), and
+	 * the cap is used (the backlog drains) */
+	for (uint32_t k = 0; k < TFO_EXP_PACE_DOUBLINGS; k++) {
+		assert_true(per[k] <= (2u << k) + 1);
+		assert_true(per[k] >= (2u << k) - 1);
+	}
+	/* lifted after the last doubling: full speed again */
+	assert_true(per[TFO_EXP_PACE_DOUBLINGS] > 5000);
+	assert_int_equal(tfo_exp_pace_cap(&pc, now + 8 * IV), 0);
+}
+
+static void
+test_cap_starts_at_rate_before(void **state)
+{
+	struct tfo_exp_pace pc;
+	uint32_t per[2] = { 0 };
+	uint64_t now;
+
+	(void)state;
+	tfo_exp_pace_init(&pc, IV, 2);
+	now = healthy(&pc, T0, 500, 4);         /* a heavy agent */
+	tfo_exp_pace_failed(&pc, now);          /* one 503 */
+	now += 3000;
+	tfo_exp_pace_answered(&pc, now);
+	/* resumes at what the endpoint took from it, not at the floor */
+	assert_int_equal(tfo_exp_pace_cap(&pc, now), 500);
+	greedy(&pc, now + 1, 2 * IV, per, 2);
+	assert_true(per[0] >= 490 && per[0] <= 501);
+	assert_true(per[1] >= 990 && per[1] <= 1001);
+}
+
+static void
+test_empty_lifts(void **state)
+{
+	struct tfo_exp_pace pc;
+	uint64_t now;
+
+	(void)state;
+	tfo_exp_pace_init(&pc, IV, 2);
+	now = healthy(&pc, T0, 2, 3);
+	tfo_exp_pace_failed(&pc, now);
+	tfo_exp_pace_answered(&pc, now + 60000);
+	assert_true(tfo_exp_pace_wait(&pc, now + 60001) > 0);
+	tfo_exp_pace_empty(&pc);                /* caught up */
+	assert_int_equal(tfo_exp_pace_wait(&pc, now + 60001), 0);
+	assert_int_equal(tfo_exp_pace_cap(&pc, now + 60001), 0);
+}
+
+static void
+test_fail_while_recovering(void **state)
+{
+	struct tfo_exp_pace pc;
+	uint32_t per[4] = { 0 };
+	uint64_t now;
+
+	(void)state;
+	tfo_exp_pace_init(&pc, IV, 3);
+	now = healthy(&pc, T0, 1, 3);           /* below the floor: the floor counts */
+	tfo_exp_pace_failed(&pc, now);
+	now += 60000;
+	tfo_exp_pace_answered(&pc, now);
+	assert_int_equal(tfo_exp_pace_cap(&pc, now), 3);
+	greedy(&pc, now, 3 * IV, per, 4);       /* 3, 6, 12 */
+	now += 3 * IV;
+	assert_int_equal(tfo_exp_pace_cap(&pc, now), 24);
+	/* the endpoint gives way under the catch-up: start again where the cap
+	 * began, not at the catch-up rate */
+	tfo_exp_pace_failed(&pc, now);
+	assert_int_equal(tfo_exp_pace_cap(&pc, now), 0);
+	tfo_exp_pace_answered(&pc, now + 5000);
+	assert_int_equal(tfo_exp_pace_cap(&pc, now + 5000), 3);
+	/* a second failure before any answer changes nothing */
+	tfo_exp_pace_failed(&pc, now + 6000);
+	tfo_exp_pace_failed(&pc, now + 7000);
+	tfo_exp_pace_answered(&pc, now + 8000);
+	assert_int_equal(tfo_exp_pace_cap(&pc, now + 8000), 3);
+}
+
+static void
+test_one_at_once(void **state)
+{
+	struct tfo_exp_pace pc;
+	uint64_t now;
+
+	(void)state;
+	tfo_exp_pace_init(&pc, IV, 2);
+	now = healthy(&pc, T0, 2, 2);
+	tfo_exp_pace_failed(&pc, now);
+	tfo_exp_pace_answered(&pc, now + 1000);
+	assert_int_equal(tfo_exp_pace_wait(&pc, now + 1000), 5000);
+	/* time spent idle under the cap earns no burst: one send, then the gap */
+	now += 1000 + 20000;
+	assert_int_equal(tfo_exp_pace_wait(&pc, now), 0);
+	tfo_exp_pace_sent(&pc, now);
+	assert_true(tfo_exp_pace_wait(&pc, now) > 0);
+	/* two intervals in: 8 an interval, one every 1250 ms */
+	assert_int_equal(tfo_exp_pace_cap(&pc, now), 8);
+	assert_int_equal(tfo_exp_pace_wait(&pc, now), 1250);
+	tfo_exp_pace_sent(&pc, now + 2500);
+	assert_int_equal(tfo_exp_pace_wait(&pc, now + 2500), 1250);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_first_flush_window),
+		cmocka_unit_test(test_no_outage_no_cap),
+		cmocka_unit_test(test_cap_after_outage),
+		cmocka_unit_test(test_cap_starts_at_rate_before),
+		cmocka_unit_test(test_empty_lifts),
+		cmocka_unit_test(test_fail_while_recovering),
+		cmocka_unit_test(test_one_at_once),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

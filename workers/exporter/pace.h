@@ -1,0 +1,51 @@
+/*
+ * pace.h - when tfo-exporter may send, so that a fleet of agents never
+ * stampedes its collector (docs/exporter.md, Fleet): the first flush at a
+ * random point of the flush interval, and after an outage a send rate that
+ * starts at what this agent sent before it and doubles every flush interval
+ * until its queue is empty. Pure logic: the caller passes the monotonic time
+ * and the random state, so tests drive it without a clock.
+ */
+#ifndef TFO_EXP_PACE_H
+#define TFO_EXP_PACE_H
+
+#include <stdint.h>
+
+/* After this many doublings (64x the rate it started at) the cap is lifted. */
+#define TFO_EXP_PACE_DOUBLINGS 6
+
+struct tfo_exp_pace {
+	uint32_t interval_ms;           /* the flush interval: the unit of the rates */
+	uint32_t floor;                 /* least batches an interval after an outage */
+	uint64_t win_start_ms;          /* batches the endpoint took, per interval */
+	uint32_t win_count, prev_count;
+	int failing;                    /* a retryable failure since the last answer */
+	uint32_t before;                /* batches an interval before the outage */
+	int recovering;                 /* the cap holds */
+	uint64_t rec_start_ms;
+	uint32_t rate0;                 /* batches an interval when the cap began */
+	uint64_t next_ms;               /* earliest next send while it holds */
+};
+
+/* tfo_exp_pace_init - interval_ms > 0; floor >= 1 (max_in_flight) */
+void tfo_exp_pace_init(struct tfo_exp_pace *pc, uint32_t interval_ms, uint32_t floor);
+
+/* tfo_exp_pace_first_ms - the first flush: uniform in [0, interval_ms) */
+uint32_t tfo_exp_pace_first_ms(uint32_t interval_ms, uint64_t *rng);
+
+/* tfo_exp_pace_answered - the endpoint took a batch (or refused it for
+ * good: it is up); the first answer after a failure begins the cap */
+void tfo_exp_pace_answered(struct tfo_exp_pace *pc, uint64_t now_ms);
+/* tfo_exp_pace_failed - a retryable failure: the outage (or blip) begins */
+void tfo_exp_pace_failed(struct tfo_exp_pace *pc, uint64_t now_ms);
+/* tfo_exp_pace_empty - the queue is empty: caught up, the cap ends */
+void tfo_exp_pace_empty(struct tfo_exp_pace *pc);
+
+/* tfo_exp_pace_wait - ms until the next batch may be sent; 0 = now */
+uint32_t tfo_exp_pace_wait(struct tfo_exp_pace *pc, uint64_t now_ms);
+/* tfo_exp_pace_sent - a batch went on the wire at now_ms */
+void tfo_exp_pace_sent(struct tfo_exp_pace *pc, uint64_t now_ms);
+/* tfo_exp_pace_cap - batches an interval allowed now; 0 = no cap */
+uint32_t tfo_exp_pace_cap(const struct tfo_exp_pace *pc, uint64_t now_ms);
+
+#endif
