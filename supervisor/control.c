@@ -99,6 +99,7 @@ on_wake(evutil_socket_t fd, short what, void *arg)
 	nng_msg *m;
 	uint8_t *out, b;
 	size_t outlen = 0;
+	int deferred;
 
 	(void)what;
 	if (read(fd, &b, 1) != 1)
@@ -109,23 +110,18 @@ on_wake(evutil_socket_t fd, short what, void *arg)
 	pthread_mutex_unlock(&c->mu);
 	if (m == NULL)
 		return;
-	out = sv_ctl_handle(sv, nng_msg_body(m), nng_msg_len(m), &outlen);
+	out = sv_ctl_handle(sv, nng_msg_body(m), nng_msg_len(m), &outlen, &deferred);
 	nng_msg_free(m);
-	if (out == NULL && c->deferred)
-		return;                 /* the thread keeps waiting for sv_ctl_complete */
+	if (deferred) {
+		c->deferred = 1;
+		return;
+	}                 /* the thread keeps waiting for sv_ctl_complete */
 	pthread_mutex_lock(&c->mu);
 	c->reply = out;
 	c->reply_len = outlen;
 	c->have_reply = 1;
 	pthread_cond_signal(&c->cv);
 	pthread_mutex_unlock(&c->mu);
-}
-
-void
-sv_ctl_defer(struct sv *sv)
-{
-	if (sv->ctl)
-		sv->ctl->deferred = 1;
 }
 
 void

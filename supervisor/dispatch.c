@@ -155,7 +155,7 @@ dispatch(struct sv *sv, const Tfo__V1__CtlRequest *req, Tfo__V1__CtlReply *rep,
 }
 
 uint8_t *
-sv_ctl_handle(struct sv *sv, const void *buf, size_t len, size_t *outlen)
+sv_ctl_handle(struct sv *sv, const void *buf, size_t len, size_t *outlen, int *deferred)
 {
 	Tfo__V1__CtlReply rep = TFO__V1__CTL_REPLY__INIT;
 	Tfo__V1__CtlRequest *req;
@@ -165,6 +165,7 @@ sv_ctl_handle(struct sv *sv, const void *buf, size_t len, size_t *outlen)
 	uint8_t *out = NULL;
 	int rv;
 
+	*deferred = 0;
 	rep.version = TFO__V1__PROTO_VERSION__TFO_PROTO_VERSION;
 	req = (Tfo__V1__CtlRequest *)tfo_msg_decode(&tfo__v1__ctl_request__descriptor,
 	    buf, len, CTL_REQ_MAX, &e);
@@ -175,7 +176,7 @@ sv_ctl_handle(struct sv *sv, const void *buf, size_t len, size_t *outlen)
 		snprintf(err, sizeof(err), "bad request: %s", tfo_strerror(e));
 	} else if ((rv = dispatch(sv, req, &rep, b, err, sizeof(err))) == 1) {
 		/* deferred: the test relay answers when the worker does */
-		sv_ctl_defer(sv);
+		*deferred = 1;
 		tfo__v1__ctl_request__free_unpacked(req, NULL);
 		free(b);
 		*outlen = 0;

@@ -60,6 +60,20 @@ sv_notify_init(struct sv *sv)
 		    (unsigned long long)(usec / 1000));
 }
 
+int
+sv_all_ready(const struct sv *sv, unsigned *ready, unsigned *enabled)
+{
+	*ready = *enabled = 0;
+	for (int r = 0; r < TFO_ROLE_COUNT; r++) {
+		if (!sv->w[r].enabled)
+			continue;
+		(*enabled)++;
+		if (sv->w[r].state == SV_READY)
+			(*ready)++;
+	}
+	return *ready == *enabled;
+}
+
 void
 sv_notify_update(struct sv *sv)
 {

@@ -156,11 +156,12 @@ int sv_reload(struct sv *sv, char *err, size_t errsz);
 struct sv_identity;
 void sv_apply_ids(struct sv *sv, const struct sv_identity *ids);
 void sv_ping_timer_set(struct sv *sv);
-int sv_all_ready(const struct sv *sv, unsigned *ready, unsigned *enabled);
 
 /* notify.c - sd_notify / watchdog */
 void sv_notify_init(struct sv *sv);
 void sv_notify_update(struct sv *sv);
+/* sv_all_ready - every enabled worker ready? (counts in *ready, *enabled) */
+int sv_all_ready(const struct sv *sv, unsigned *ready, unsigned *enabled);
 void sv_notify_stopping(struct sv *sv);
 void sv_notify_status(struct sv *sv, const char *what);
 void sv_notify_fini(struct sv *sv);
@@ -169,10 +170,10 @@ void sv_notify_fini(struct sv *sv);
 int sv_ctl_init(struct sv *sv);
 void sv_ctl_fini(struct sv *sv);
 /* sv_ctl_handle - one request packet -> packed CtlReply (malloc'd); NULL
- * with *outlen 0 when the reply is deferred (sv_ctl_complete sends it) */
-uint8_t *sv_ctl_handle(struct sv *sv, const void *buf, size_t len, size_t *outlen);
-/* sv_ctl_defer - the request being handled is answered later (test relay) */
-void sv_ctl_defer(struct sv *sv);
+ * with *deferred set when the reply comes later (sv_ctl_complete sends it):
+ * control.c owns the request, dispatch only says so (calls run one way) */
+uint8_t *sv_ctl_handle(struct sv *sv, const void *buf, size_t len, size_t *outlen,
+    int *deferred);
 /* sv_ctl_complete - the deferred reply (takes `out`; NULL = no reply) */
 void sv_ctl_complete(struct sv *sv, uint8_t *out, size_t len);
 

@@ -102,8 +102,6 @@ copy_printable(char *dst, size_t dstsz, const char *src)
 static void
 on_ready(struct sv_worker *w, const Tfo__V1__Ready *r)
 {
-	unsigned ready, enabled;
-
 	/* stopped while starting: its Ready crossed our Shutdown, which it
 	 * reads next (it ignores the SIGTERM until its loop runs) */
 	if (w->state == SV_STOPPING && w->ready_ms == 0) {
@@ -123,7 +121,6 @@ on_ready(struct sv_worker *w, const Tfo__V1__Ready *r)
 	evtimer_del(w->ev_timer);
 	log_info("%s: ready (pid %d, user %s, %lld ms)", tfo_role_name(w->role),
 	    (int)w->pid, w->user, (long long)(w->ready_ms - w->started_ms));
-	sv_all_ready(w->sv, &ready, &enabled);
 	sv_notify_update(w->sv);
 }
 
@@ -616,20 +613,6 @@ sv_ping_timer_set(struct sv *sv)
 		sv->ev_ping = event_new(sv->base, -1, EV_PERSIST, on_ping, sv);
 	if (sv->ev_ping)
 		event_add(sv->ev_ping, &tv);
-}
-
-int
-sv_all_ready(const struct sv *sv, unsigned *ready, unsigned *enabled)
-{
-	*ready = *enabled = 0;
-	for (int r = 0; r < TFO_ROLE_COUNT; r++) {
-		if (!sv->w[r].enabled)
-			continue;
-		(*enabled)++;
-		if (sv->w[r].state == SV_READY)
-			(*ready)++;
-	}
-	return *ready == *enabled;
 }
 
 /* ------------------------------------------------------------------ shutdown */

@@ -16,6 +16,7 @@
 #include "common/clock.h"
 #include "common/procfs.h"
 #include "common/zarray.h"
+#include "workers/heartbeat/collect_io.h"
 
 #define HB_BUF (256 * 1024)
 
@@ -38,14 +39,6 @@ struct hb_collector {
 	struct hb_io_prev io;
 };
 
-uint64_t
-hb_now_ns(void)
-{
-	return tfo_mono_ns();
-}
-
-const char *hb_collector_root(const struct hb_collector *c) { return c->root; }
-struct hb_io_prev *hb_collector_io_prev(struct hb_collector *c) { return &c->io; }
 struct tfo_cloud_info *hb_collector_cloud(struct hb_collector *c) { return &c->cloud; }
 
 /* cloud_field - a sibling's string into a payload field: printable ASCII
@@ -76,13 +69,6 @@ hb_cloud_merge(struct tfo_cloud_info *ci, const Tfo__V1__CloudInfo *in)
 	cloud_field(got.zone, sizeof(got.zone), in->zone);
 	*ci = got;
 	return 0;
-}
-
-char *
-hb_collector_buf(struct hb_collector *c, size_t *cap)
-{
-	*cap = HB_BUF;
-	return c->buf;
 }
 
 /* rd - read root/rel into the shared buffer; length, or -1 if unreadable */
@@ -400,7 +386,7 @@ memory(struct hb_collector *c, struct hb_sysinfo *si)
 {
 	struct tfo_meminfo mi;
 	struct tfo_vmstat vm;
-	uint64_t now = hb_now_ns();
+	uint64_t now = tfo_mono_ns();
 	long n;
 
 	if ((n = rd(c, "proc/meminfo")) > 0 && tfo_procfs_meminfo(c->buf, (size_t)n, &mi) == TFO_OK) {
@@ -514,7 +500,8 @@ hb_collector_free(struct hb_collector *c)
 enum tfo_err
 hb_collect(struct hb_collector *c, struct hb_sysinfo *si)
 {
-	uint64_t t0 = hb_now_ns();
+	uint64_t t0 = tfo_mono_ns();
+	struct hb_io_ctx io = { c->root, c->buf, HB_BUF, &c->io };
 	enum tfo_err e;
 	struct timespec now;
 
@@ -522,8 +509,8 @@ hb_collect(struct hb_collector *c, struct hb_sysinfo *si)
 	host_info(c, si);
 	memory(c, si);
 	processes(c, si);
-	if ((e = cpu_and_stat(c, si)) != TFO_OK || (e = hb_collect_disk(c, si)) != TFO_OK ||
-	    (e = hb_collect_net(c, si)) != TFO_OK) {
+	if ((e = cpu_and_stat(c, si)) != TFO_OK || (e = hb_collect_disk(&io, si)) != TFO_OK ||
+	    (e = hb_collect_net(&io, si)) != TFO_OK) {
 		hb_sysinfo_free(si);
 		return e;
 	}
@@ -535,6 +522,6 @@ hb_collect(struct hb_collector *c, struct hb_sysinfo *si)
 	si->agent_start_time = c->start_unix;
 	si->agent_uptime = (uint64_t)now.tv_sec > c->start_unix ? (uint64_t)now.tv_sec - c->start_unix : 0;
 	si->collection_time = (int64_t)now.tv_sec;
-	si->collection_duration = (int64_t)(hb_now_ns() - t0);
+	si->collection_duration = (int64_t)(tfo_mono_ns() - t0);
 	return TFO_OK;
 }

@@ -33,19 +33,6 @@ struct tfo_cloud_info *hb_collector_cloud(struct hb_collector *c);
  * (strings cleaned and cut); -1, ci untouched, without provider and id */
 int hb_cloud_merge(struct tfo_cloud_info *ci, const Tfo__V1__CloudInfo *in);
 
-/* Internal: shared between collect.c and collect_io.c. */
-struct hb_io_prev {
-	int have;
-	uint64_t t_ns;
-	uint64_t reads, writes, sectors_read, sectors_written, read_ms, write_ms, io_ms;
-};
-const char *hb_collector_root(const struct hb_collector *c);
-char *hb_collector_buf(struct hb_collector *c, size_t *cap);
-struct hb_io_prev *hb_collector_io_prev(struct hb_collector *c);
-uint64_t hb_now_ns(void);
-enum tfo_err hb_collect_disk(struct hb_collector *c, struct hb_sysinfo *si);
-enum tfo_err hb_collect_net(struct hb_collector *c, struct hb_sysinfo *si);
-
 /* Small parsers for files procfs has no parser for (hostile input). */
 int hb_parse_file_nr(const char *buf, size_t len, uint64_t *open_fds, uint64_t *max_fds);
 

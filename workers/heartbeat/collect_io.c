@@ -3,7 +3,7 @@
  * filesystem, partitions, disk I/O over the last interval, interface totals,
  * per-interface details and TCP states.
  */
-#include "workers/heartbeat/collect.h"
+#include "workers/heartbeat/collect_io.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>
@@ -16,6 +16,7 @@
 #include <sys/statvfs.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/procfs.h"
 
 #define HB_MAX_DISKS 512
@@ -72,18 +73,18 @@ root_fs(const char *root, struct hb_sysinfo *si)
 }
 
 static enum tfo_err
-partitions(struct hb_collector *c, struct hb_sysinfo *si)
+partitions(const struct hb_io_ctx *x, struct hb_sysinfo *si)
 {
 	struct tfo_mount *m = calloc(HB_MAX_PARTITIONS * 4, sizeof(*m));
-	size_t cap, n = 0, dropped = 0, len = 0;
-	char *buf = hb_collector_buf(c, &cap), path[1200];
+	size_t cap = x->cap, n = 0, dropped = 0, len = 0;
+	char *buf = x->buf, path[1200];
 	enum tfo_err e;
 
 	if (m == NULL || (si->parts = calloc(HB_MAX_PARTITIONS, sizeof(*si->parts))) == NULL) {
 		free(m);
 		return TFO_ENOMEM;
 	}
-	e = tfo_procfs_read(hb_collector_root(c), "proc/self/mountinfo", buf, cap, &len);
+	e = tfo_procfs_read(x->root, "proc/self/mountinfo", buf, cap, &len);
 	if (e == TFO_OK || e == TFO_ERANGE)
 		tfo_procfs_mountinfo(buf, len, m, HB_MAX_PARTITIONS * 4, &n, &dropped);
 	for (size_t i = 0; i < n && si->nparts < HB_MAX_PARTITIONS; i++) {
@@ -95,7 +96,7 @@ partitions(struct hb_collector *c, struct hb_sysinfo *si)
 		for (j = 0; j < si->nparts && strcmp(si->parts[j].device, m[i].source) != 0; j++)
 			;
 		if (j < si->nparts ||
-		    path_under(hb_collector_root(c), m[i].mountpoint, path, sizeof(path)) < 0 ||
+		    path_under(x->root, m[i].mountpoint, path, sizeof(path)) < 0 ||
 		    fs_usage(path, &p->total, &p->used, &p->free, &p->inodes, &p->inodes_free,
 			     &p->usage) < 0)
 			continue;
@@ -130,24 +131,24 @@ whole_disk(const char *root, const char *name)
 }
 
 static void
-disk_io(struct hb_collector *c, struct hb_sysinfo *si)
+disk_io(const struct hb_io_ctx *x, struct hb_sysinfo *si)
 {
 	struct tfo_diskstat *d = calloc(HB_MAX_DISKS, sizeof(*d));
-	struct hb_io_prev cur = { .have = 1, .t_ns = hb_now_ns() }, *prev = hb_collector_io_prev(c);
-	size_t cap, n = 0, len = 0;
-	char *buf = hb_collector_buf(c, &cap);
+	struct hb_io_prev cur = { .have = 1, .t_ns = tfo_mono_ns() }, *prev = x->prev;
+	size_t cap = x->cap, n = 0, len = 0;
+	char *buf = x->buf;
 	enum tfo_err e;
 
 	if (d == NULL)
 		return;
-	e = tfo_procfs_read(hb_collector_root(c), "proc/diskstats", buf, cap, &len);
+	e = tfo_procfs_read(x->root, "proc/diskstats", buf, cap, &len);
 	if ((e != TFO_OK && e != TFO_ERANGE) ||
 	    tfo_procfs_diskstats(buf, len, d, HB_MAX_DISKS, &n, NULL) != TFO_OK) {
 		free(d);
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (d[i].nstats < 11 || !whole_disk(hb_collector_root(c), d[i].name))
+		if (d[i].nstats < 11 || !whole_disk(x->root, d[i].name))
 			continue;
 		cur.reads += d[i].f[TFO_DISK_READS];
 		cur.writes += d[i].f[TFO_DISK_WRITES];
@@ -175,11 +176,11 @@ disk_io(struct hb_collector *c, struct hb_sysinfo *si)
 }
 
 enum tfo_err
-hb_collect_disk(struct hb_collector *c, struct hb_sysinfo *si)
+hb_collect_disk(const struct hb_io_ctx *x, struct hb_sysinfo *si)
 {
-	root_fs(hb_collector_root(c), si);
-	disk_io(c, si);
-	return partitions(c, si);
+	root_fs(x->root, si);
+	disk_io(x, si);
+	return partitions(x, si);
 }
 
 /* ---------------------------------------------------------------- network */
@@ -308,11 +309,11 @@ iface_add(struct hb_sysinfo *si, const struct tfo_netdev *d, const char *root)
 }
 
 static enum tfo_err
-interfaces(struct hb_collector *c, struct hb_sysinfo *si)
+interfaces(const struct hb_io_ctx *x, struct hb_sysinfo *si)
 {
 	struct tfo_netdev *d = calloc(HB_MAX_IFACES, sizeof(*d));
-	size_t cap, n = 0, len = 0;
-	char *buf = hb_collector_buf(c, &cap);
+	size_t cap = x->cap, n = 0, len = 0;
+	char *buf = x->buf;
 	enum tfo_err e;
 
 	si->ifaces = calloc(HB_MAX_IFACES, sizeof(*si->ifaces));
@@ -320,13 +321,13 @@ interfaces(struct hb_collector *c, struct hb_sysinfo *si)
 		free(d);
 		return TFO_ENOMEM;
 	}
-	e = tfo_procfs_read(hb_collector_root(c), "proc/net/dev", buf, cap, &len);
+	e = tfo_procfs_read(x->root, "proc/net/dev", buf, cap, &len);
 	if (e == TFO_OK || e == TFO_ERANGE)
 		tfo_procfs_netdev(buf, len, d, HB_MAX_IFACES, &n, NULL);
 	for (size_t i = 0; i < n; i++)
-		iface_add(si, &d[i], hb_collector_root(c));
+		iface_add(si, &d[i], x->root);
 	free(d);
-	if (is_real_root(hb_collector_root(c)))
+	if (is_real_root(x->root))
 		iface_addrs(si);
 	return TFO_OK;
 }
@@ -362,18 +363,18 @@ tcp_file(const char *root, const char *rel, char *buf, size_t cap, struct tfo_tc
 }
 
 enum tfo_err
-hb_collect_net(struct hb_collector *c, struct hb_sysinfo *si)
+hb_collect_net(const struct hb_io_ctx *x, struct hb_sysinfo *si)
 {
 	struct tfo_tcp_counts tc;
-	size_t cap;
-	char *buf = hb_collector_buf(c, &cap);
+	size_t cap = x->cap;
+	char *buf = x->buf;
 
 	memset(&tc, 0, sizeof(tc));
-	tcp_file(hb_collector_root(c), "proc/net/tcp", buf, cap, &tc);
-	tcp_file(hb_collector_root(c), "proc/net/tcp6", buf, cap, &tc);
+	tcp_file(x->root, "proc/net/tcp", buf, cap, &tc);
+	tcp_file(x->root, "proc/net/tcp6", buf, cap, &tc);
 	si->tcp_established = tc.state[1];
 	si->tcp_time_wait = tc.state[6];
 	si->tcp_close_wait = tc.state[8];
 	si->tcp_listen = tc.state[10];
-	return interfaces(c, si);
+	return interfaces(x, si);
 }

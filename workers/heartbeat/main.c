@@ -129,7 +129,7 @@ on_cloud(void *arg, enum tfo_err e, const Tfo__V1__HeartbeatReply *rep)
 		log_info("heartbeat: cloud %s instance %s in %s", ci->provider, ci->instance_id,
 			 ci->region[0] ? ci->region : "?");
 	} else {
-		h->cloud_next_ns = hb_now_ns() + CLOUD_RETRY_NS;
+		h->cloud_next_ns = tfo_mono_ns() + CLOUD_RETRY_NS;
 		log_debug("heartbeat: no cloud metadata (%s)", e == TFO_OK ? "no service answered" :
 		    tfo_strerror(e));
 	}
@@ -140,7 +140,7 @@ on_cloud(void *arg, enum tfo_err e, const Tfo__V1__HeartbeatReply *rep)
 static bool
 cloud_wanted(const struct hb *h)
 {
-	return h->cfg->cloud_metadata && !h->cloud_done && hb_now_ns() >= h->cloud_next_ns;
+	return h->cfg->cloud_metadata && !h->cloud_done && tfo_mono_ns() >= h->cloud_next_ns;
 }
 
 static void

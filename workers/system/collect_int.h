@@ -85,6 +85,10 @@ struct tfo_syscol {
 	struct tfo_syscol_stats stats;
 };
 
+/* sys_open_file - open file f of the root (kept open between cycles); -1 if missing */
+int sys_open_file(struct tfo_syscol *c, enum sys_file f);
+/* sys_series_gc - every SYS_SERIES_GC cycles, forget the series not seen since */
+void sys_series_gc(struct tfo_syscol *c);
 /* sys_slow_due - time to rescan a slow source last scanned at *at? */
 int sys_slow_due(const struct tfo_syscol *c, uint64_t at);
 

@@ -49,6 +49,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct sv *sv;
 	size_t outlen;
 	uint8_t *out;
+	int deferred;
 
 	if (!quiet) {
 		tfo_log_init("fuzz", (enum tfo_log_level)(TFO_LOG_ERROR + 1), TFO_LOG_TEXT);
@@ -59,7 +60,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sv = fake_sv();
 	if ((data[0] & 1) == 0)
 		sv_worker_on_packet(&sv->w[data[0] % TFO_ROLE_COUNT], data + 1, size - 1);
-	else if ((out = sv_ctl_handle(sv, data + 1, size - 1, &outlen)) != NULL)
+	else if ((out = sv_ctl_handle(sv, data + 1, size - 1, &outlen, &deferred)) != NULL)
 		free(out);
 	free_sv(sv);
 	return 0;
