@@ -198,17 +198,20 @@ int logs_copy_fit(struct tfile *f, int fd, uint64_t size, const struct fprint *m
 /*
  * slots.c - the open-file limit. logs_dormant_unchanged: (dev, ino) was
  * closed while idle and has not changed since (nothing to read). logs_slot:
- * a file may be opened now, else it waits (logs_wait). logs_slots_balance:
- * files at their end make room for waiting ones, oldest activity first.
- * logs_file_sleep: close f at its end, remembering where it stopped.
+ * a file may be opened now, else it waits (logs_wait).
  */
 struct idset;
 int logs_dormant_unchanged(struct tailer *t, const struct stat *sb);
 int logs_slot(struct tailer *t);
 void logs_wait(struct tailer *t, const char *path, const struct stat *sb);
 void logs_wait_clear(struct tailer *t);
-void logs_slots_balance(struct tailer *t, uint64_t now);
 void logs_slots_free(struct tailer *t);
+/* admit.c - logs_slots_balance: files at their end make room for waiting
+ * ones, oldest activity first (closed, remembered where they stopped) */
+void logs_slots_balance(struct tailer *t, uint64_t now);
+/* logs_consider - a match not followed: held, skipped (dormant, unchanged),
+ * waiting, or opened */
+void logs_consider(struct tailer *t, const char *path, const struct stat *sb, uint64_t now);
 
 /*
  * watch.c - what inotify reports: the names of changed files that are not
@@ -216,9 +219,6 @@ void logs_slots_free(struct tailer *t);
  */
 void logs_wake_run(struct tailer *t, uint64_t now);
 void logs_watch_free(struct tailer *t);
-/* logs_consider - a match not followed: held, skipped (dormant, unchanged),
- * waiting, or opened */
-void logs_consider(struct tailer *t, const char *path, const struct stat *sb, uint64_t now);
 
 /* logs_matches - whether path is matched by a pattern and by no exclude */
 int logs_matches(const struct tailer *t, const char *path);
