@@ -18,6 +18,17 @@ rate at the sink per second (peak, mean, peak/mean) and the time to drain:
             120): when each agent's data first reached the second, and when
             it returned to the first (docs/exporter.md: 5 minutes after it
             left it). A run takes about 7 minutes.
+  cap       the sink is down from before the agents start until --outage
+            seconds after the last is ready, so no agent ever had an answer and each one's cap
+            after the outage starts at --max-in-flight batches a flush
+            interval (docs/exporter.md, Fleet): counts each agent's requests
+            at the sink in its first 1, 2 and 3 intervals from its first
+            arrival once the sink is back, against the cap (the probe + F,
+            + 2F, + 4F for F = --max-in-flight). Arrival at the sink is never
+            before the send, so a loaded machine only lowers the counts: this
+            is a bound on behaviour, not on timing. It also prints the peak
+            rate after the outage. Not in the default set (the smoke runs it
+            with one entry a batch, so that the backlog is many batches).
 
 Every scenario ends by stopping the writer and waiting until the sink holds
 every agent's data; what is missing or doubled is printed. With --check the
@@ -30,6 +41,7 @@ Options: --drive PATH (fleet_drive; default BINDIR/../bench/fleet_drive)
   --agents N (200)  --scenario start,outage,failover (all)  --flush MS (10000)
   --outage S (300)  --primary-outage S (120)  --steady S (120)
   --log-records N (200 a second)  --metrics-points N (200 every 10 s)
+  --logs-every-ms MS (1000)  --batch-max-bytes N (1 MiB)  --max-in-flight F (2)
   --retry-initial MS (1000)  --retry-max MS (60000): telemetryflow.retry.*, as the
   config's defaults; the goals follow them
   --check  --keep DIR (keep the sink records there)
@@ -65,6 +77,8 @@ class Drive:
         for e in endpoints:
             args += ["--endpoint", e]
         args += ["--retry-initial-ms", str(a.retry_initial), "--retry-max-ms", str(a.retry_max)]
+        args += ["--logs-every-ms", str(a.logs_every), "--batch-max-bytes", str(a.batch_max_bytes),
+                 "--max-in-flight", str(a.max_in_flight)]
         self.errf = open(log, "a")
         self.proc = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      stderr=self.errf, text=True)
@@ -240,7 +254,7 @@ def fleet_rss_mib(pid):
 class Run:
     """One scenario's sinks, agents and records, in a temp dir."""
 
-    def __init__(self, a, name, n_sinks):
+    def __init__(self, a, name, n_sinks, down_at_start=False):
         self.a = a
         self.name = name
         self.dir = tempfile.mkdtemp(prefix="tfo-fleet-%s-" % name)
@@ -251,6 +265,8 @@ class Run:
             self.arr.add(i, out)
             self.sinks.append(self._sink(out, 0))
         self.ports = [s.port for s in self.sinks]
+        if down_at_start:        # its port is known: it comes back on it
+            self.sink_down(0)
         self.drive = Drive(a.drive, a.bindir, a.agents,
                            ["http://127.0.0.1:%d" % p for p in self.ports], a,
                            os.path.join(self.dir, "agents.log"))
@@ -279,6 +295,21 @@ class Run:
     def sink_up(self, i):
         self.sinks[i] = self._sink(os.path.join(self.dir, "sink%d.jsonl" % i), self.ports[i])
         return time.time()
+
+    def back_up(self):
+        """Sink 0 back; watched until every agent caught up, for at least
+        a.watch s (the drain window), at most a.after. Returns (the time it
+        came back, what each agent was given before, the agents, requests)."""
+        a = self.a
+        t_up = self.sink_up(0)
+        given = self.drive.given(t_up)
+        agents = agents_of(a.agents)
+        while time.time() < t_up + a.after:
+            time.sleep(1)
+            if len(catch_up(self.arr.poll(), agents, given, t_up)) == a.agents and \
+                    time.time() >= t_up + a.watch:
+                break
+        return t_up, given, agents, self.arr.poll()
 
     def complete(self, timeout):
         """Stop the writer; wait until every agent's data is at the sinks.
@@ -408,16 +439,7 @@ def scenario_outage(a, problems):
         _, t_down = r.steady_then_down("outage: %d agents; the sink down for %d s" % (
             a.agents, a.outage))
         time.sleep(a.outage)
-        t_up = r.sink_up(0)
-        given = r.drive.given(t_up)
-        agents = agents_of(a.agents)
-        # watched for at least a.watch s (the drain window), at most a.after
-        while time.time() < t_up + a.after:
-            time.sleep(2)
-            if len(catch_up(r.arr.poll(), agents, given, t_up)) == a.agents and \
-                    time.time() >= t_up + a.watch:
-                break
-        reqs = r.arr.poll()
+        t_up, given, agents, reqs = r.back_up()
         win = min(a.steady, 60)
         s_peak, s_mean, _ = rate(reqs, t_down - win, t_down)
         d_end = min(t_up + 120, time.time())
@@ -483,6 +505,53 @@ def scenario_failover(a, problems):
         r.finish(problems)
 
 
+def scenario_cap(a, problems):
+    r = Run(a, "cap", 1, down_at_start=True)
+    try:
+        first, ready = r.drive.wait_started(300)
+        print("cap: %d agents; the sink down from before their start until %d s after the "
+              "last was ready; max_in_flight %d, batch_max_bytes %d, logs every %d ms" % (
+                  a.agents, a.outage, a.max_in_flight, a.batch_max_bytes, a.logs_every))
+        time.sleep(max(0, ready + a.outage - time.time()))
+        t_up, given, agents, reqs = r.back_up()
+        iv = a.flush / 1000.0
+        f = a.max_in_flight
+        # the probe, then at most F, 2F, 4F ... batches in the intervals after
+        # its answer (pace.c); the answer comes after the probe's arrival
+        bounds = [1 + f * ((1 << k) - 1) for k in (1, 2, 3)]
+        t_a = first_after(reqs, t_up, status=None)
+        worst = [0, 0, 0]
+        over = {}
+        for ag, t0 in t_a.items():
+            ts = [q[0] for q in reqs if q[2] == ag and q[0] >= t0]
+            for k in range(3):
+                c = sum(1 for t in ts if t < t0 + (k + 1) * iv)
+                worst[k] = max(worst[k], c)
+                if c > bounds[k]:
+                    over.setdefault(ag, []).append("%d in %d intervals" % (c, k + 1))
+        backlog = len([q for q in reqs if q[0] >= t_up])
+        caught = catch_up(reqs, agents, given, t_up)
+        d_peak, d_mean, _ = rate(reqs, t_up, max(t_up + 1, min(t_up + 60, time.time())))
+        print("  requests after the sink was back: %d; peak %d/s, mean %.1f/s" % (
+            backlog, d_peak, d_mean))
+        print("  most requests of one agent from its first arrival in 1, 2, 3 flush intervals: "
+              "%s (cap: %s); agents over the cap: %d%s" % (
+                  ", ".join(map(str, worst)), ", ".join(map(str, bounds)), len(over),
+                  "" if not over else " (%s)" % "; ".join(
+                      "%s %s" % (ag, ", ".join(v)) for ag, v in sorted(over.items())[:5])))
+        print("  caught up (all queued before the sink was back delivered), s: %s; "
+              "not caught up: %d" % (quantiles(list(caught.values())), a.agents - len(caught)))
+        if len(t_a) < a.agents:
+            problems.append("cap: %d agents sent nothing after the outage" % (
+                a.agents - len(t_a)))
+        if over:
+            problems.append("cap: %d agents above the cap after the outage" % len(over))
+        if len(caught) < a.agents:
+            problems.append("cap: %d agents never caught up" % (a.agents - len(caught)))
+    finally:
+        r.finish(problems)
+
+
 def main():
     ap = argparse.ArgumentParser(usage=__doc__)
     ap.add_argument("bindir")
@@ -505,6 +574,9 @@ def main():
                     help="telemetryflow.retry.initial_interval, ms (the config's default)")
     ap.add_argument("--retry-max", type=int, default=60000,
                     help="telemetryflow.retry.max_interval, ms (the config's default)")
+    ap.add_argument("--logs-every-ms", dest="logs_every", type=int, default=1000)
+    ap.add_argument("--batch-max-bytes", type=int, default=1048576)
+    ap.add_argument("--max-in-flight", type=int, default=2)
     ap.add_argument("--complete-timeout", type=int, default=180)
     ap.add_argument("--check", action="store_true")
     ap.add_argument("--keep")
@@ -518,11 +590,12 @@ def main():
         a.drive = os.path.join(a.bindir, "..", "bench", "fleet_drive")
     print("bench/fleet: %d agents (tfo-buffer + tfo-exporter each), OTLP/HTTP to tfo-sink "
           "--count-only on 127.0.0.1; each agent given %d metric points every 10 s and %d log "
-          "records a second; exporter.flush_interval %d ms; %d CPUs, load average %.1f" % (
-              a.agents, a.metrics_points + 1 if a.metrics_points else 0, a.log_records, a.flush,
-              os.cpu_count(), os.getloadavg()[0]))
+          "records every %d ms; exporter.flush_interval %d ms; %d CPUs, load average %.1f" % (
+              a.agents, a.metrics_points + 1 if a.metrics_points else 0, a.log_records,
+              a.logs_every, a.flush, os.cpu_count(), os.getloadavg()[0]))
     problems = []
-    runs = {"start": scenario_start, "outage": scenario_outage, "failover": scenario_failover}
+    runs = {"start": scenario_start, "outage": scenario_outage, "failover": scenario_failover,
+            "cap": scenario_cap}
     for name in a.scenario.split(","):
         if name not in runs:
             print("unknown scenario %r" % name)

@@ -9,6 +9,7 @@
  *        [--flush-ms 10000] [--metrics-points 200] [--metrics-every-ms 10000]
  *        [--log-records 50] [--logs-every-ms 1000] [--max-mb 200] [--sync]
  *        [--retry-initial-ms 1000] [--retry-max-ms 60000] [--level warn]
+ *        [--batch-max-bytes 1048576] [--max-in-flight 2]
  * stdout (one line each, flushed):
  *   buffers N <seconds to start them>
  *   exporters N <unix time of the first exec> <unix time of the last Ready>
@@ -45,6 +46,7 @@ struct opts {
 	size_t n_endpoints;
 	uint32_t flush_ms, metrics_points, metrics_every_ms, log_records, logs_every_ms;
 	uint32_t retry_initial_ms, retry_max_ms;        /* telemetryflow.retry.* */
+	uint32_t batch_max_bytes, max_in_flight;        /* exporter.* */
 	double retry_multiplier;
 	uint64_t max_mb;
 	int sync;
@@ -90,7 +92,8 @@ usage(void)
 	fprintf(stderr, "usage: fleet_drive --bin DIR --agents N --endpoint URL [--endpoint URL...]\n"
 	    "       [--flush-ms MS] [--metrics-points N] [--metrics-every-ms MS]\n"
 	    "       [--log-records N] [--logs-every-ms MS] [--max-mb N] [--sync]\n"
-	    "       [--retry-initial-ms MS] [--retry-max-ms MS] [--level L]\n");
+	    "       [--retry-initial-ms MS] [--retry-max-ms MS] [--level L]\n"
+	    "       [--batch-max-bytes N] [--max-in-flight N]\n");
 }
 
 /* num - a whole decimal in [min, max] or exit 2 */
@@ -126,6 +129,8 @@ parse(int argc, char **argv, struct opts *o)
 		{ "retry-initial-ms", required_argument, NULL, 'i' },
 		{ "retry-max-ms", required_argument, NULL, 'x' },
 		{ "level", required_argument, NULL, 'l' },
+		{ "batch-max-bytes", required_argument, NULL, 'B' },
+		{ "max-in-flight", required_argument, NULL, 'F' },
 		{ NULL, 0, NULL, 0 },
 	};
 	int c;
@@ -134,7 +139,8 @@ parse(int argc, char **argv, struct opts *o)
 	    .log_records = 50, .logs_every_ms = 1000, .max_mb = 200, .level = "warn",
 	    /* what the config gives a real agent (common/config_table.c), not
 	     * the pipeline's fallbacks for a zero */
-	    .retry_initial_ms = 1000, .retry_max_ms = 60000, .retry_multiplier = 2.0 };
+	    .retry_initial_ms = 1000, .retry_max_ms = 60000, .retry_multiplier = 2.0,
+	    .batch_max_bytes = 1048576, .max_in_flight = 2 };
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (c) {
 		case 'b': o->bin = optarg; break;
@@ -156,6 +162,10 @@ parse(int argc, char **argv, struct opts *o)
 		case 'i': o->retry_initial_ms = (uint32_t)num(optarg, 1, 3600000, "--retry-initial-ms"); break;
 		case 'x': o->retry_max_ms = (uint32_t)num(optarg, 1, 3600000, "--retry-max-ms"); break;
 		case 'l': o->level = optarg; break;
+		/* below the config's 4 KiB floor on purpose: one entry a batch
+		 * gives a backlog of many batches from a small feed (the smoke) */
+		case 'B': o->batch_max_bytes = (uint32_t)num(optarg, 1, 16777216, "--batch-max-bytes"); break;
+		case 'F': o->max_in_flight = (uint32_t)num(optarg, 1, 64, "--max-in-flight"); break;
 		default: usage(); exit(2);
 		}
 	}
@@ -187,6 +197,8 @@ exporter_exec(const struct opts *o, struct agent *a)
 	ec.protocol = "http";
 	ec.compression = "none";
 	ec.flush_interval_ms = o->flush_ms;
+	ec.batch_max_bytes = o->batch_max_bytes;
+	ec.max_in_flight = o->max_in_flight;
 	rc.initial_interval_ms = o->retry_initial_ms;
 	rc.max_interval_ms = o->retry_max_ms;
 	rc.multiplier = o->retry_multiplier;
