@@ -217,14 +217,14 @@ tfo_otlp_kv_bool(struct tfo_arena *a, const char *key, int value)
 
 typedef Opentelemetry__Proto__Metrics__V1__Metric otlp_metric;
 typedef Opentelemetry__Proto__Metrics__V1__NumberDataPoint otlp_point;
+typedef Opentelemetry__Proto__Metrics__V1__HistogramDataPoint otlp_hpoint;
 
 struct tfo_otlp_metric {
 	otlp_metric m;
 	Opentelemetry__Proto__Metrics__V1__Gauge gauge;
 	Opentelemetry__Proto__Metrics__V1__Sum sum;
-	otlp_point ***points;           /* &gauge.data_points or &sum.data_points */
-	size_t *npoints;
-	size_t cap;
+	Opentelemetry__Proto__Metrics__V1__Histogram hist;
+	size_t cap;                     /* of the data point array in use */
 };
 
 struct tfo_otlp_metrics {
@@ -303,8 +303,12 @@ tfo_otlp_metric(struct tfo_otlp_metrics *b, const char *name, const char *unit,
 		opentelemetry__proto__metrics__v1__gauge__init(&m->gauge);
 		m->m.data_case = OPENTELEMETRY__PROTO__METRICS__V1__METRIC__DATA_GAUGE;
 		m->m.gauge = &m->gauge;
-		m->points = &m->gauge.data_points;
-		m->npoints = &m->gauge.n_data_points;
+	} else if (kind == TFO_OTLP_HISTOGRAM) {
+		opentelemetry__proto__metrics__v1__histogram__init(&m->hist);
+		m->hist.aggregation_temporality =
+		    OPENTELEMETRY__PROTO__METRICS__V1__AGGREGATION_TEMPORALITY__AGGREGATION_TEMPORALITY_CUMULATIVE;
+		m->m.data_case = OPENTELEMETRY__PROTO__METRICS__V1__METRIC__DATA_HISTOGRAM;
+		m->m.histogram = &m->hist;
 	} else {
 		opentelemetry__proto__metrics__v1__sum__init(&m->sum);
 		m->sum.aggregation_temporality =
@@ -312,8 +316,6 @@ tfo_otlp_metric(struct tfo_otlp_metrics *b, const char *name, const char *unit,
 		m->sum.is_monotonic = kind == TFO_OTLP_COUNTER;
 		m->m.data_case = OPENTELEMETRY__PROTO__METRICS__V1__METRIC__DATA_SUM;
 		m->m.sum = &m->sum;
-		m->points = &m->sum.data_points;
-		m->npoints = &m->sum.n_data_points;
 	}
 	if ((arr = grow(b->a, b->sm.metrics, b->sm.n_metrics, &b->cap, sizeof(*arr))) == NULL)
 		return NULL;
@@ -328,13 +330,58 @@ tfo_otlp_metric_name(const struct tfo_otlp_metric *m)
 	return m->m.name;
 }
 
+/* attrs_copy - the point's attribute array, in the arena; -1 on ENOMEM */
+static int
+attrs_copy(struct tfo_otlp_metrics *b, tfo_kv *const *attrs, size_t nattrs, tfo_kv ***out,
+           size_t *nout)
+{
+	if (nattrs == 0)
+		return 0;
+	if ((*out = tfo_arena_alloc(b->a, nattrs * sizeof(*attrs))) == NULL)
+		return -1;
+	memcpy(*out, attrs, nattrs * sizeof(*attrs));
+	*nout = nattrs;
+	return 0;
+}
+
+/* append_number - p as the next point of a gauge or sum; -1 on ENOMEM */
+static int
+append_number(struct tfo_otlp_metrics *b, struct tfo_otlp_metric *m, otlp_point *p)
+{
+	int sum = m->m.data_case == OPENTELEMETRY__PROTO__METRICS__V1__METRIC__DATA_SUM;
+	otlp_point ***pts = sum ? &m->sum.data_points : &m->gauge.data_points;
+	size_t *n = sum ? &m->sum.n_data_points : &m->gauge.n_data_points;
+	otlp_point **arr = grow(b->a, *pts, *n, &m->cap, sizeof(*arr));
+
+	if (arr == NULL)
+		return -1;
+	*pts = arr;
+	arr[(*n)++] = p;
+	b->points++;
+	return 0;
+}
+
+/* append_hist - p as the next point of a histogram; -1 on ENOMEM */
+static int
+append_hist(struct tfo_otlp_metrics *b, struct tfo_otlp_metric *m, otlp_hpoint *p)
+{
+	otlp_hpoint **arr = grow(b->a, m->hist.data_points, m->hist.n_data_points, &m->cap,
+	    sizeof(*arr));
+
+	if (arr == NULL)
+		return -1;
+	m->hist.data_points = arr;
+	arr[m->hist.n_data_points++] = p;
+	b->points++;
+	return 0;
+}
+
 /* point_add - append a point with time and attributes set, value left to caller */
 static otlp_point *
 point_add(struct tfo_otlp_metrics *b, struct tfo_otlp_metric *m, uint64_t start_ns,
           uint64_t time_ns, tfo_kv *const *attrs, size_t nattrs)
 {
 	otlp_point *p = tfo_arena_alloc(b->a, sizeof(*p));
-	otlp_point **arr;
 
 	if (p == NULL)
 		return NULL;
@@ -342,17 +389,9 @@ point_add(struct tfo_otlp_metrics *b, struct tfo_otlp_metric *m, uint64_t start_
 	if (m->m.data_case == OPENTELEMETRY__PROTO__METRICS__V1__METRIC__DATA_SUM)
 		p->start_time_unix_nano = start_ns;
 	p->time_unix_nano = time_ns;
-	if (nattrs > 0) {
-		if ((p->attributes = tfo_arena_alloc(b->a, nattrs * sizeof(*attrs))) == NULL)
-			return NULL;
-		memcpy(p->attributes, attrs, nattrs * sizeof(*attrs));
-		p->n_attributes = nattrs;
-	}
-	if ((arr = grow(b->a, *m->points, *m->npoints, &m->cap, sizeof(*arr))) == NULL)
+	if (attrs_copy(b, attrs, nattrs, &p->attributes, &p->n_attributes) != 0 ||
+	    append_number(b, m, p) != 0)
 		return NULL;
-	*m->points = arr;
-	arr[(*m->npoints)++] = p;
-	b->points++;
 	return p;
 }
 
@@ -360,9 +399,11 @@ enum tfo_err
 tfo_otlp_point_int(struct tfo_otlp_metrics *b, struct tfo_otlp_metric *m, uint64_t start_ns,
                    uint64_t time_ns, int64_t value, tfo_kv *const *attrs, size_t nattrs)
 {
-	otlp_point *p = point_add(b, m, start_ns, time_ns, attrs, nattrs);
+	otlp_point *p;
 
-	if (p == NULL)
+	if (m->m.data_case == OPENTELEMETRY__PROTO__METRICS__V1__METRIC__DATA_HISTOGRAM)
+		return TFO_EINVAL;
+	if ((p = point_add(b, m, start_ns, time_ns, attrs, nattrs)) == NULL)
 		return TFO_ENOMEM;
 	p->value_case = OPENTELEMETRY__PROTO__METRICS__V1__NUMBER_DATA_POINT__VALUE_AS_INT;
 	p->as_int = value;
@@ -373,12 +414,53 @@ enum tfo_err
 tfo_otlp_point_double(struct tfo_otlp_metrics *b, struct tfo_otlp_metric *m, uint64_t start_ns,
                       uint64_t time_ns, double value, tfo_kv *const *attrs, size_t nattrs)
 {
-	otlp_point *p = point_add(b, m, start_ns, time_ns, attrs, nattrs);
+	otlp_point *p;
 
-	if (p == NULL)
+	if (m->m.data_case == OPENTELEMETRY__PROTO__METRICS__V1__METRIC__DATA_HISTOGRAM)
+		return TFO_EINVAL;
+	if ((p = point_add(b, m, start_ns, time_ns, attrs, nattrs)) == NULL)
 		return TFO_ENOMEM;
 	p->value_case = OPENTELEMETRY__PROTO__METRICS__V1__NUMBER_DATA_POINT__VALUE_AS_DOUBLE;
 	p->as_double = value;
+	return TFO_OK;
+}
+
+enum tfo_err
+tfo_otlp_point_hist(struct tfo_otlp_metrics *b, struct tfo_otlp_metric *m, uint64_t start_ns,
+                    uint64_t time_ns, uint64_t count, double sum, const double *bounds,
+                    size_t nbounds, const uint64_t *buckets, tfo_kv *const *attrs, size_t nattrs)
+{
+	otlp_hpoint *p;
+	uint64_t total = 0;
+
+	if (m->m.data_case != OPENTELEMETRY__PROTO__METRICS__V1__METRIC__DATA_HISTOGRAM)
+		return TFO_EINVAL;
+	for (size_t i = 0; i <= nbounds; i++)
+		total += buckets[i];
+	for (size_t i = 1; i < nbounds; i++)
+		if (!(bounds[i - 1] < bounds[i]))
+			return TFO_EINVAL;
+	if (total != count)
+		return TFO_EINVAL;
+	if ((p = tfo_arena_alloc(b->a, sizeof(*p))) == NULL)
+		return TFO_ENOMEM;
+	opentelemetry__proto__metrics__v1__histogram_data_point__init(p);
+	p->start_time_unix_nano = start_ns;
+	p->time_unix_nano = time_ns;
+	p->count = count;
+	p->sum = sum;
+	p->n_bucket_counts = nbounds + 1;
+	p->n_explicit_bounds = nbounds;
+	if ((p->bucket_counts = tfo_arena_alloc(b->a, (nbounds + 1) * sizeof(*buckets))) == NULL ||
+	    (nbounds > 0 && (p->explicit_bounds = tfo_arena_alloc(b->a,
+	    nbounds * sizeof(*bounds))) == NULL))
+		return TFO_ENOMEM;
+	memcpy(p->bucket_counts, buckets, (nbounds + 1) * sizeof(*buckets));
+	if (nbounds > 0)
+		memcpy(p->explicit_bounds, bounds, nbounds * sizeof(*bounds));
+	if (attrs_copy(b, attrs, nattrs, &p->attributes, &p->n_attributes) != 0 ||
+	    append_hist(b, m, p) != 0)
+		return TFO_ENOMEM;
 	return TFO_OK;
 }
 
@@ -388,12 +470,18 @@ tfo_otlp_metrics_points(const struct tfo_otlp_metrics *b)
 	return b->points;
 }
 
-/* metric_points - points of a metric through the message (gauge or sum) */
+/* metric_points - points of a metric through the message */
 static size_t
 metric_points(const otlp_metric *m)
 {
-	return m->data_case == OPENTELEMETRY__PROTO__METRICS__V1__METRIC__DATA_GAUGE ?
-	    m->gauge->n_data_points : m->sum->n_data_points;
+	switch (m->data_case) {
+	case OPENTELEMETRY__PROTO__METRICS__V1__METRIC__DATA_GAUGE:
+		return m->gauge->n_data_points;
+	case OPENTELEMETRY__PROTO__METRICS__V1__METRIC__DATA_HISTOGRAM:
+		return m->histogram->n_data_points;
+	default:
+		return m->sum->n_data_points;
+	}
 }
 
 size_t

@@ -47,6 +47,7 @@ enum tfo_otlp_kind {
 	TFO_OTLP_GAUGE,
 	TFO_OTLP_COUNTER,           /* cumulative monotonic Sum (semconv "counter") */
 	TFO_OTLP_UPDOWN,            /* cumulative non-monotonic Sum ("updowncounter") */
+	TFO_OTLP_HISTOGRAM,         /* cumulative explicit-bucket Histogram */
 };
 
 struct tfo_otlp_metrics;
@@ -80,6 +81,17 @@ enum tfo_err tfo_otlp_point_int(struct tfo_otlp_metrics *b, struct tfo_otlp_metr
 enum tfo_err tfo_otlp_point_double(struct tfo_otlp_metrics *b, struct tfo_otlp_metric *m,
                                    uint64_t start_ns, uint64_t time_ns, double value,
                                    tfo_kv *const *attrs, size_t nattrs);
+
+/*
+ * tfo_otlp_point_hist - add a cumulative histogram point: count and sum of
+ * every observation since start_ns, buckets[nbounds + 1] per-bucket counts
+ * for the ascending bounds (the last bucket is above the last bound). bounds
+ * and buckets are copied; count must be the buckets' total (TFO_EINVAL).
+ */
+enum tfo_err tfo_otlp_point_hist(struct tfo_otlp_metrics *b, struct tfo_otlp_metric *m,
+                                 uint64_t start_ns, uint64_t time_ns, uint64_t count, double sum,
+                                 const double *bounds, size_t nbounds, const uint64_t *buckets,
+                                 tfo_kv *const *attrs, size_t nattrs);
 
 /* tfo_otlp_metrics_points - data points added so far */
 uint32_t tfo_otlp_metrics_points(const struct tfo_otlp_metrics *b);

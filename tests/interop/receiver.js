@@ -103,18 +103,23 @@ function summarize(signal, obj) {
       const metrics = [];
       for (const sm of rm.scopeMetrics || []) {
         for (const m of sm.metrics || []) {
-          const data = m.sum || m.gauge || {};
+          const data = m.sum || m.gauge || m.histogram || {};
           const dps = data.dataPoints || [];
+          const kind = m.sum ? 'sum' : m.histogram ? 'histogram' : 'gauge';
           metrics.push({
             scope: sm.scope && sm.scope.name,
             name: m.name,
             unit: m.unit,
-            kind: m.sum ? 'sum' : 'gauge',
+            kind,
             monotonic: m.sum ? !!m.sum.isMonotonic : undefined,
-            temporality: m.sum ? m.sum.aggregationTemporality : undefined,
+            temporality: m.sum || m.histogram ? data.aggregationTemporality : undefined,
             points: dps.length,
             pointAttrs: dps.map((dp) => attrs(dp.attributes)),
-            values: dps.map((dp) => (dp.asInt !== undefined ? dp.asInt : dp.asDouble)),
+            // a histogram point: {count, sum, buckets, bounds}
+            values: dps.map((dp) => (m.histogram
+              ? { count: dp.count || 0, sum: dp.sum || 0, buckets: dp.bucketCounts || [],
+                bounds: dp.explicitBounds || [] }
+              : dp.asInt !== undefined ? dp.asInt : dp.asDouble)),
           });
         }
       }

@@ -279,11 +279,11 @@ sink_metric_add(cJSON *metrics, const struct sink_metric *m)
 	sink_put(o, "description", sink_string(m->description));
 	sink_put(o, "unit", sink_string(m->unit));
 	sink_put(o, "type", cJSON_CreateString(m->type));
-	if (strcmp(m->type, "sum") == 0) {
+	if (strcmp(m->type, "sum") == 0)
 		sink_put(o, "is_monotonic", cJSON_CreateBool(m->is_monotonic));
+	if (strcmp(m->type, "sum") == 0 || strcmp(m->type, "histogram") == 0)
 		sink_put(o, "aggregation_temporality",
 		    cJSON_CreateString(sink_temporality_name(m->temporality)));
-	}
 	return add_array(o, "data_points");
 }
 
@@ -307,6 +307,61 @@ sink_point_add(cJSON *points, struct sink_point *p)
 	else
 		sink_put(o, "value", cJSON_CreateNull());
 	sink_put(o, "value_type", cJSON_CreateString(kinds[p->kind]));
+	sink_put(o, "flags", cJSON_CreateNumber(p->flags));
+	p->attributes = NULL;
+}
+
+enum tfo_err
+sink_hpoint_check(struct tfo_sink_summary *s, const struct sink_hpoint *p)
+{
+	uint64_t total = 0;
+
+	if (p->nbuckets != p->nbounds + 1 && !(p->nbuckets == 0 && p->nbounds == 0))
+		return sink_fail(s, TFO_EINVAL, "histogram point: %zu bucket counts for %zu bounds",
+		    p->nbuckets, p->nbounds);
+	for (size_t i = 1; i < p->nbounds; i++)
+		if (!(p->bounds[i - 1] < p->bounds[i]))
+			return sink_fail(s, TFO_EINVAL, "histogram point: bounds not increasing at %zu",
+			    i);
+	for (size_t i = 0; i < p->nbuckets; i++) {
+		if (total + p->buckets[i] < total)
+			return sink_fail(s, TFO_EINVAL, "histogram point: bucket counts overflow");
+		total += p->buckets[i];
+	}
+	if (p->nbuckets > 0 && total != p->count)
+		return sink_fail(s, TFO_EINVAL, "histogram point: count %llu, buckets hold %llu",
+		    (unsigned long long)p->count, (unsigned long long)total);
+	return TFO_OK;
+}
+
+/* u64_json - an exact integer, or a decimal string above 2^63 - 1 */
+static cJSON *
+u64_json(uint64_t v)
+{
+	return v <= INT64_MAX ? sink_i64((int64_t)v) : sink_u64_string(v);
+}
+
+void
+sink_hpoint_add(cJSON *points, struct sink_hpoint *p)
+{
+	cJSON *o = new_entry(points), *b, *e;
+
+	if (o == NULL) {
+		cJSON_Delete(p->attributes);
+		p->attributes = NULL;
+		return;
+	}
+	sink_put(o, "attributes", p->attributes ? p->attributes : cJSON_CreateObject());
+	sink_put(o, "start_time_unix_nano", sink_u64_string(p->start_time));
+	sink_put(o, "time_unix_nano", sink_u64_string(p->time));
+	sink_put(o, "count", u64_json(p->count));
+	sink_put(o, "sum", cJSON_CreateNumber(p->sum));
+	if ((b = add_array(o, "bucket_counts")) != NULL)
+		for (size_t i = 0; i < p->nbuckets; i++)
+			sink_append(b, u64_json(p->buckets[i]));
+	if ((e = add_array(o, "explicit_bounds")) != NULL)
+		for (size_t i = 0; i < p->nbounds; i++)
+			sink_append(e, cJSON_CreateNumber(p->bounds[i]));
 	sink_put(o, "flags", cJSON_CreateNumber(p->flags));
 	p->attributes = NULL;
 }

@@ -124,7 +124,7 @@ count_resource_logs(struct tfo_sink_summary *s, const uint8_t *p, const uint8_t 
 	return walk(s, p, end, subs, 2);
 }
 
-/* count_points - Gauge or Sum: data_points = 1 in both */
+/* count_points - Gauge, Sum or Histogram: data_points = 1 in each */
 static enum tfo_err
 count_points(struct tfo_sink_summary *s, const uint8_t *p, const uint8_t *end)
 {
@@ -136,10 +136,11 @@ count_points(struct tfo_sink_summary *s, const uint8_t *p, const uint8_t *end)
 static enum tfo_err
 count_metric(struct tfo_sink_summary *s, const uint8_t *p, const uint8_t *end)
 {
-	static const struct sub subs[] = { { 5, count_points }, { 7, count_points } };
+	static const struct sub subs[] = { { 5, count_points }, { 7, count_points },
+	    { 9, count_points } };
 
 	s->metrics++;
-	return walk(s, p, end, subs, 2);
+	return walk(s, p, end, subs, 3);
 }
 
 static enum tfo_err

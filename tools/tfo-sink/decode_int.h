@@ -24,7 +24,20 @@ struct sink_point {
 	uint32_t flags;
 };
 
-/* type: "gauge", "sum" or "none"; monotonic/temporality only for "sum". */
+/* One explicit-bucket histogram point; attributes ownership passes on,
+ * buckets and bounds are the decoder's (copied into the body). */
+struct sink_hpoint {
+	cJSON *attributes;
+	uint64_t start_time, time, count;
+	double sum;
+	size_t nbuckets, nbounds;
+	const uint64_t *buckets;
+	const double *bounds;
+	uint32_t flags;
+};
+
+/* type: "gauge", "sum", "histogram" or "none"; monotonic only for "sum",
+ * temporality for "sum" and "histogram". */
 struct sink_metric {
 	const char *name, *description, *unit, *type;
 	int is_monotonic;
@@ -67,6 +80,11 @@ cJSON *sink_scope_add(cJSON *scopes, const char *items_key, const char *name,
     const char *version);
 cJSON *sink_metric_add(cJSON *metrics, const struct sink_metric *m);
 void sink_point_add(cJSON *points, struct sink_point *p);
+/* sink_hpoint_check - the OTLP rules of a histogram point (one more bucket
+ * than bounds, or neither; bounds increasing; count = the buckets' total):
+ * TFO_OK, or TFO_EINVAL with s->error saying why */
+enum tfo_err sink_hpoint_check(struct tfo_sink_summary *s, const struct sink_hpoint *p);
+void sink_hpoint_add(cJSON *points, struct sink_hpoint *p);
 void sink_record_add(cJSON *records, struct sink_record *r);
 const char *sink_temporality_name(int t);
 

@@ -77,13 +77,12 @@ j_str(struct sink_ctx *c, const cJSON *o, const char *key, const char *what, con
 	return TFO_OK;
 }
 
-/* j_int - an integer given as a JSON number or a decimal string (the
- * protobuf JSON mapping writes 64-bit integers as strings) */
+/* j_int_value - an integer given as a JSON number or a decimal string (the
+ * protobuf JSON mapping writes 64-bit integers as strings); v NULL = 0 */
 static enum tfo_err
-j_int(struct sink_ctx *c, const cJSON *o, const char *key, const char *what,
+j_int_value(struct sink_ctx *c, const cJSON *v, const char *key, const char *what,
     int is_signed, int64_t *i, uint64_t *u)
 {
-	const cJSON *v = j_field(o, key);
 	const char *str;
 	char *end;
 
@@ -113,6 +112,14 @@ j_int(struct sink_ctx *c, const cJSON *o, const char *key, const char *what,
 	if (errno != 0 || end == str || *end != '\0')
 		return j_bad(c, what, key, "an integer");
 	return TFO_OK;
+}
+
+/* j_int - member key of o as j_int_value reads it */
+static enum tfo_err
+j_int(struct sink_ctx *c, const cJSON *o, const char *key, const char *what,
+    int is_signed, int64_t *i, uint64_t *u)
+{
+	return j_int_value(c, j_field(o, key), key, what, is_signed, i, u);
 }
 
 static enum tfo_err
@@ -353,13 +360,105 @@ j_point(struct sink_ctx *c, cJSON *pts, const cJSON *dp)
 	return TFO_OK;
 }
 
+/* j_hist_arrays - bucketCounts and explicitBounds of a point into malloc'd
+ * arrays (*buckets / *bounds, freed by the caller even on error) */
+static enum tfo_err
+j_hist_arrays(struct sink_ctx *c, const cJSON *dp, struct sink_hpoint *p, uint64_t **buckets,
+    double **bounds)
+{
+	const cJSON *bc, *eb;
+	size_t i = 0;
+	int64_t unused;
+
+	TRY(j_list(c, dp, "bucketCounts", "histogramDataPoint", &bc));
+	TRY(j_list(c, dp, "explicitBounds", "histogramDataPoint", &eb));
+	p->nbuckets = (size_t)cJSON_GetArraySize(bc);
+	p->nbounds = (size_t)cJSON_GetArraySize(eb);
+	if ((p->nbuckets && (*buckets = calloc(p->nbuckets, sizeof(**buckets))) == NULL) ||
+	    (p->nbounds && (*bounds = calloc(p->nbounds, sizeof(**bounds))) == NULL))
+		return sink_fail(c->s, TFO_ENOMEM, "out of memory");
+	for (const cJSON *v = bc ? bc->child : NULL; v; v = v->next, i++) {
+		if (cJSON_IsNull(v))
+			return j_bad(c, "histogramDataPoint", "bucketCounts", "integers");
+		TRY(j_int_value(c, v, "bucketCounts", "histogramDataPoint", 0, &unused,
+		    &(*buckets)[i]));
+	}
+	i = 0;
+	for (const cJSON *v = eb ? eb->child : NULL; v; v = v->next, i++)
+		TRY(j_double(c, v, "histogramDataPoint", "explicitBounds", &(*bounds)[i]));
+	p->buckets = *buckets;
+	p->bounds = *bounds;
+	return TFO_OK;
+}
+
+static enum tfo_err
+j_hpoint(struct sink_ctx *c, cJSON *pts, const cJSON *dp)
+{
+	struct sink_hpoint p = { 0 };
+	const cJSON *attrs, *v;
+	uint64_t *buckets = NULL;
+	double *bounds = NULL;
+	enum tfo_err e;
+	int detail;
+
+	if (!cJSON_IsObject(dp))
+		return sink_fail(c->s, TFO_EINVAL, "json: dataPoints: expected objects");
+	if ((e = j_list(c, dp, "attributes", "histogramDataPoint", &attrs)) == TFO_OK &&
+	    (e = j_u64(c, dp, "startTimeUnixNano", "histogramDataPoint", &p.start_time)) == TFO_OK &&
+	    (e = j_u64(c, dp, "timeUnixNano", "histogramDataPoint", &p.time)) == TFO_OK &&
+	    (e = j_u64(c, dp, "count", "histogramDataPoint", &p.count)) == TFO_OK &&
+	    (e = j_u32(c, dp, "flags", "histogramDataPoint", &p.flags)) == TFO_OK &&
+	    ((v = j_field(dp, "sum")) == NULL ||
+	    (e = j_double(c, v, "histogramDataPoint", "sum", &p.sum)) == TFO_OK) &&
+	    (e = j_hist_arrays(c, dp, &p, &buckets, &bounds)) == TFO_OK &&
+	    (e = sink_hpoint_check(c->s, &p)) == TFO_OK) {
+		c->s->points++;
+		if ((detail = sink_detail(c, pts)) || attrs != NULL)
+			e = j_attrs(c, attrs, 0, &p.attributes);    /* checked either way */
+		if (e == TFO_OK && detail)
+			sink_hpoint_add(pts, &p);
+		cJSON_Delete(p.attributes);
+	}
+	free(buckets);
+	free(bounds);
+	return e;
+}
+
+/* j_metric_data - which of gauge, sum, histogram the metric holds */
+static enum tfo_err
+j_metric_data(struct sink_ctx *c, const cJSON *m, struct sink_metric *sm, const cJSON **data)
+{
+	static const char *const temporality[] = { "UNSPECIFIED", "DELTA", "CUMULATIVE" };
+	const cJSON *mono;
+
+	TRY(j_obj(c, m, "gauge", "metric", data));
+	if (*data != NULL) {
+		sm->type = "gauge";
+		return TFO_OK;
+	}
+	TRY(j_obj(c, m, "sum", "metric", data));
+	if (*data != NULL) {
+		sm->type = "sum";
+		if ((mono = j_field(*data, "isMonotonic")) != NULL && !cJSON_IsBool(mono))
+			return j_bad(c, "sum", "isMonotonic", "a boolean");
+		sm->is_monotonic = cJSON_IsTrue(mono);
+	} else {
+		TRY(j_obj(c, m, "histogram", "metric", data));
+		if (*data == NULL)
+			return TFO_OK;
+		sm->type = "histogram";
+	}
+	return j_enum(c, *data, "aggregationTemporality", sm->type, "AGGREGATION_TEMPORALITY_",
+	    temporality, 3, &sm->temporality);
+}
+
 static enum tfo_err
 j_metric(struct sink_ctx *c, cJSON *list, const cJSON *m)
 {
-	static const char *const temporality[] = { "UNSPECIFIED", "DELTA", "CUMULATIVE" };
 	struct sink_metric sm = { .type = "none" };
-	const cJSON *data, *dps = NULL, *mono;
+	const cJSON *data, *dps = NULL;
 	cJSON *pts = NULL;
+	int hist;
 
 	if (!cJSON_IsObject(m))
 		return sink_fail(c->s, TFO_EINVAL, "json: metrics: expected objects");
@@ -368,27 +467,15 @@ j_metric(struct sink_ctx *c, cJSON *list, const cJSON *m)
 	TRY(j_str(c, m, "name", "metric", &sm.name));
 	TRY(j_str(c, m, "description", "metric", &sm.description));
 	TRY(j_str(c, m, "unit", "metric", &sm.unit));
-	TRY(j_obj(c, m, "gauge", "metric", &data));
-	if (data != NULL)
-		sm.type = "gauge";
-	else {
-		TRY(j_obj(c, m, "sum", "metric", &data));
-		if (data != NULL) {
-			sm.type = "sum";
-			TRY(j_enum(c, data, "aggregationTemporality", "sum",
-			    "AGGREGATION_TEMPORALITY_", temporality, 3, &sm.temporality));
-			if ((mono = j_field(data, "isMonotonic")) != NULL && !cJSON_IsBool(mono))
-				return j_bad(c, "sum", "isMonotonic", "a boolean");
-			sm.is_monotonic = cJSON_IsTrue(mono);
-		}
-	}
+	TRY(j_metric_data(c, m, &sm, &data));
 	if (data != NULL)
 		TRY(j_list(c, data, "dataPoints", sm.type, &dps));
+	hist = strcmp(sm.type, "histogram") == 0;
 	c->s->metrics++;
 	if (sink_detail(c, list))
 		pts = sink_metric_add(list, &sm);
 	for (const cJSON *dp = dps ? dps->child : NULL; dp; dp = dp->next)
-		TRY(j_point(c, pts, dp));
+		TRY(hist ? j_hpoint(c, pts, dp) : j_point(c, pts, dp));
 	return TFO_OK;
 }
 

@@ -19,6 +19,7 @@ typedef Opentelemetry__Proto__Common__V1__InstrumentationScope Scope;
 typedef Opentelemetry__Proto__Resource__V1__Resource Resource;
 typedef Opentelemetry__Proto__Metrics__V1__Metric Metric;
 typedef Opentelemetry__Proto__Metrics__V1__NumberDataPoint NumberDataPoint;
+typedef Opentelemetry__Proto__Metrics__V1__HistogramDataPoint HistogramDataPoint;
 typedef Opentelemetry__Proto__Logs__V1__LogRecord LogRecord;
 typedef Opentelemetry__Proto__Collector__Metrics__V1__ExportMetricsServiceRequest MetricsReq;
 typedef Opentelemetry__Proto__Collector__Logs__V1__ExportLogsServiceRequest LogsReq;
@@ -143,7 +144,32 @@ pb_scope(struct sink_ctx *c, cJSON *scopes, const char *items_key, const Scope *
 	return sink_scope_add(scopes, items_key, sc ? sc->name : "", sc ? sc->version : "");
 }
 
-static void
+/* pb_hist - a histogram's points: checked, counted, detailed */
+static enum tfo_err
+pb_hist(struct sink_ctx *c, cJSON *pts, const Opentelemetry__Proto__Metrics__V1__Histogram *h)
+{
+	for (size_t i = 0; i < h->n_data_points; i++) {
+		const HistogramDataPoint *dp = h->data_points[i];
+		struct sink_hpoint p = {
+			.start_time = dp->start_time_unix_nano, .time = dp->time_unix_nano,
+			.count = dp->count, .sum = dp->sum, .nbuckets = dp->n_bucket_counts,
+			.buckets = dp->bucket_counts, .nbounds = dp->n_explicit_bounds,
+			.bounds = dp->explicit_bounds, .flags = dp->flags,
+		};
+		enum tfo_err e = sink_hpoint_check(c->s, &p);
+
+		if (e != TFO_OK)
+			return e;
+		c->s->points++;
+		if (!sink_detail(c, pts))
+			continue;
+		p.attributes = pb_attrs(dp->n_attributes, dp->attributes);
+		sink_hpoint_add(pts, &p);
+	}
+	return TFO_OK;
+}
+
+static enum tfo_err
 pb_metric(struct sink_ctx *c, cJSON *list, const Metric *m)
 {
 	struct sink_metric sm = { m->name, m->description, m->unit, "none", 0, 0 };
@@ -161,11 +187,17 @@ pb_metric(struct sink_ctx *c, cJSON *list, const Metric *m)
 		sm.temporality = (int)m->sum->aggregation_temporality;
 		n = m->sum->n_data_points;
 		dp = m->sum->data_points;
+	} else if (m->data_case == OPENTELEMETRY__PROTO__METRICS__V1__METRIC__DATA_HISTOGRAM &&
+	    m->histogram) {
+		sm.type = "histogram";
+		sm.temporality = (int)m->histogram->aggregation_temporality;
 	}
 	c->s->metrics++;
-	c->s->points += n;
 	if (sink_detail(c, list))
 		pts = sink_metric_add(list, &sm);
+	if (m->data_case == OPENTELEMETRY__PROTO__METRICS__V1__METRIC__DATA_HISTOGRAM && m->histogram)
+		return pb_hist(c, pts, m->histogram);
+	c->s->points += n;
 	for (size_t i = 0; i < n && sink_detail(c, pts); i++) {
 		struct sink_point p = {
 			.attributes = pb_attrs(dp[i]->n_attributes, dp[i]->attributes),
@@ -182,12 +214,14 @@ pb_metric(struct sink_ctx *c, cJSON *list, const Metric *m)
 		}
 		sink_point_add(pts, &p);
 	}
+	return TFO_OK;
 }
 
-static void
+static enum tfo_err
 pb_metrics(struct sink_ctx *c, const MetricsReq *req)
 {
 	cJSON *list = sink_body_new(c->s, "resource_metrics");
+	enum tfo_err e;
 
 	for (size_t i = 0; i < req->n_resource_metrics; i++) {
 		const Opentelemetry__Proto__Metrics__V1__ResourceMetrics *rm = req->resource_metrics[i];
@@ -196,9 +230,11 @@ pb_metrics(struct sink_ctx *c, const MetricsReq *req)
 			const Opentelemetry__Proto__Metrics__V1__ScopeMetrics *sm = rm->scope_metrics[j];
 			cJSON *metrics = pb_scope(c, scopes, "metrics", sm->scope);
 			for (size_t k = 0; k < sm->n_metrics; k++)
-				pb_metric(c, metrics, sm->metrics[k]);
+				if ((e = pb_metric(c, metrics, sm->metrics[k])) != TFO_OK)
+					return e;
 		}
 	}
+	return TFO_OK;
 }
 
 static void
@@ -260,10 +296,12 @@ sink_decode_pb(struct sink_ctx *c, const uint8_t *p, size_t n)
 	if ((msg = protobuf_c_message_unpack(d, NULL, n, p)) == NULL)
 		return sink_fail(c->s, TFO_EINVAL, "protobuf: not a valid %s", d->short_name);
 	if (c->s->signal == TFO_SINK_METRICS)
-		pb_metrics(c, (const MetricsReq *)msg);
+		e = pb_metrics(c, (const MetricsReq *)msg);
 	else
 		pb_logs(c, (const LogsReq *)msg);
 	protobuf_c_message_free_unpacked(msg, NULL);
+	if (e != TFO_OK)
+		return e;
 	if (c->s->body == NULL)
 		return sink_fail(c->s, TFO_ENOMEM, "out of memory");
 	return TFO_OK;

@@ -26,6 +26,7 @@ def main():
     seeds = {
         "metrics.pb": bytes([METRICS]) + otlp.sample_metrics(),
         "metrics.pb.gz": bytes([METRICS | GZIP]) + gz(otlp.sample_metrics()),
+        "histogram.pb": bytes([METRICS]) + otlp.sample_histogram(),
         "logs.pb": bytes([LOGS]) + otlp.sample_logs(n=2),
         "logs.pb.gz": bytes([LOGS | GZIP]) + gz(otlp.sample_logs(n=2)),
         "metrics.json": bytes([METRICS | JSON]) + otlp.sample_metrics_json(),

@@ -71,6 +71,31 @@ def metric(name, unit, kind, points, monotonic=False, temporality=2):
     return m + field_len(7, body)
 
 
+def hist_point(count, total, buckets, bounds, attributes=None, start=0, time=0):
+    """an explicit-bucket HistogramDataPoint (packed bucket_counts / bounds)"""
+    p = attrs(9, attributes or {})
+    if start:
+        p += field_fixed64(2, start)
+    if time:
+        p += field_fixed64(3, time)
+    p += field_fixed64(4, count) + field_fixed64(5, total, "<d")
+    p += field_len(6, b"".join(struct.pack("<Q", b) for b in buckets))
+    p += field_len(7, b"".join(struct.pack("<d", b) for b in bounds))
+    return p
+
+
+def histogram(name, unit, points, temporality=2):
+    """a Histogram metric of hist_point() bytes"""
+    body = b"".join(field_len(1, p) for p in points) + field_varint(2, temporality)
+    return field_len(1, name.encode()) + field_len(3, unit.encode()) + field_len(9, body)
+
+
+def sample_histogram(host="itest-host"):
+    """tfo.exporter.request.duration: one point, 3 buckets"""
+    return metrics_request(host, [histogram("tfo.exporter.request.duration", "s", [
+        hist_point(6, 4.5, [1, 2, 3], [0.1, 1.0], {"tfo.signal": "metrics"}, 1, 2)])])
+
+
 def metrics_request(host, metrics, scope="itest"):
     resource = attrs(1, {"host.name": host})
     sm = field_len(1, field_len(1, scope.encode())) + b"".join(

@@ -171,6 +171,26 @@ def test_protobuf(s):
     eq(c["data_points"][0]["start_time_unix_nano"], "1", "start time")
 
 
+def test_histogram(s):
+    body = otlp.sample_histogram()
+    st, _, _ = s.post("/v1/metrics", body)
+    eq(st, 200, "histogram status")
+    eq(s.line(), "metrics  1 points  host=itest-host  %d bytes (protobuf)" % len(body), "stdout")
+    h = find_metric(s.last(), "tfo.exporter.request.duration")
+    eq((h["unit"], h["type"], h["aggregation_temporality"]), ("s", "histogram", "cumulative"),
+       "histogram metric")
+    eq(h["data_points"], [{"attributes": {"tfo.signal": "metrics"}, "start_time_unix_nano": "1",
+                           "time_unix_nano": "2", "count": 6, "sum": 4.5,
+                           "bucket_counts": [1, 2, 3], "explicit_bounds": [0.1, 1.0],
+                           "flags": 0}], "histogram point")
+    # A count the buckets do not add up to is refused.
+    bad = otlp.metrics_request("itest-host", [otlp.histogram("h", "s", [
+        otlp.hist_point(5, 1.0, [1, 2, 3], [0.1, 1.0])])])
+    st, _, _ = s.post("/v1/metrics", bad)
+    eq(st, 400, "inconsistent histogram status")
+    check("count 5, buckets hold 6" in s.line(), "inconsistent histogram stdout")
+
+
 def test_gzip_and_logs(s):
     raw = otlp.sample_metrics("gz-host")
     gz = gzip.compress(raw)
@@ -610,6 +630,7 @@ def main():
         try:
             test_protobuf(s)
             test_gzip_and_logs(s)
+            test_histogram(s)
             test_json(s)
             test_heartbeat(s)
             test_rejections(s)

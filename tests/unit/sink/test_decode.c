@@ -16,6 +16,7 @@
 
 #include "opentelemetry/proto/collector/logs/v1/logs_service.pb-c.h"
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb-c.h"
+#include "common/otlp.h"
 #include "tools/tfo-sink/decode.h"
 
 #define PB "application/x-protobuf"
@@ -514,7 +515,7 @@ test_metrics_json(void **state)
 	assert_int_equal(decode_str(TFO_SINK_METRICS, JS, NULL, metrics_json, &s), TFO_OK);
 	assert_int_equal(s.format, TFO_SINK_JSON);
 	assert_int_equal(s.metrics, 3);
-	assert_int_equal(s.points, 3);  /* the histogram is not counted */
+	assert_int_equal(s.points, 4);  /* the empty histogram point too */
 	assert_string_equal(s.host, "jhost");
 	rm = path(s.body, "resource_metrics", "#0", NULL);
 	assert_true(cJSON_IsTrue(path(rm, "resource", "l", "#0", NULL)));
@@ -523,7 +524,8 @@ test_metrics_json(void **state)
 	assert_string_equal(str_at(path(m, "aggregation_temporality", NULL)), "cumulative");
 	assert_string_equal(str_at(path(m, "data_points", "#0", "attributes", "cpu.mode", NULL)), "user");
 	assert_string_equal(str_at(path(m, "data_points", "#1", "time_unix_nano", NULL)), "5");
-	assert_string_equal(str_at(path(rm, "scope_metrics", "#0", "metrics", "#2", "type", NULL)), "none");
+	assert_string_equal(str_at(path(rm, "scope_metrics", "#0", "metrics", "#2", "type", NULL)),
+	    "histogram");
 	assert_string_equal(str_at(path(rm, "scope_metrics", "#0", "scope", "version", NULL)), "1");
 	{
 		char *text = cJSON_PrintUnformatted(s.body);
@@ -826,6 +828,184 @@ test_count_only(void **state)
 	free(z.p);
 }
 
+/* as_request - rm as field 1 of an ExportMetricsServiceRequest (as the
+ * exporter concatenates stored entries) */
+static struct buf
+as_request(const uint8_t *rm, size_t len)
+{
+	struct buf out;
+	size_t h = 1;
+
+	assert_true(len < 16384);
+	out.p = malloc(len + 3);
+	assert_non_null(out.p);
+	out.p[0] = 0x0a;
+	if (len >= 128)
+		out.p[h++] = (uint8_t)(0x80 | (len & 0x7f));
+	out.p[h++] = (uint8_t)(len >= 128 ? len >> 7 : len);
+	memcpy(out.p + h, rm, len);
+	out.n = len + h;
+	return out;
+}
+
+/* hist_pb - one histogram built by common/otlp.c, as the agent's self
+ * metrics are: bounds {0.1, 1}, buckets {1, 2, 3}, count 6, sum 4.5 */
+static struct buf
+hist_pb(void)
+{
+	static const double bounds[] = { 0.1, 1 };
+	static const uint64_t b[] = { 1, 2, 3 }, wrong[] = { 1, 2, 4 };
+	struct tfo_arena *a = tfo_arena_new(0);
+	struct tfo_otlp_metrics *mb;
+	struct tfo_otlp_metric *m, *g;
+	tfo_kv *kv[1];
+	uint8_t *enc;
+	size_t len;
+	struct buf out;
+
+	assert_non_null(a);
+	mb = tfo_otlp_metrics_new(a, NULL, "tfo-agent/self", "1", NULL);
+	m = tfo_otlp_metric(mb, "tfo.exporter.request.duration", "s", "", TFO_OTLP_HISTOGRAM);
+	g = tfo_otlp_metric(mb, "g", "1", "", TFO_OTLP_GAUGE);
+	kv[0] = tfo_otlp_kv_str(a, "tfo.signal", "metrics");
+	assert_int_equal(tfo_otlp_point_hist(mb, m, 7, 9, 6, 4.5, bounds, 2, b, kv, 1), TFO_OK);
+	/* the builder refuses a count that is not the buckets' total, bounds out
+	 * of order, and number points on a histogram or buckets on a gauge */
+	assert_int_equal(tfo_otlp_point_hist(mb, m, 7, 9, 6, 4.5, bounds, 2, wrong, NULL, 0),
+	    TFO_EINVAL);
+	assert_int_equal(tfo_otlp_point_hist(mb, m, 7, 9, 6, 4.5, (const double[]){ 1, 0.1 }, 2, b,
+	    NULL, 0), TFO_EINVAL);
+	assert_int_equal(tfo_otlp_point_int(mb, m, 7, 9, 1, NULL, 0), TFO_EINVAL);
+	assert_int_equal(tfo_otlp_point_hist(mb, g, 7, 9, 6, 4.5, bounds, 2, b, NULL, 0), TFO_EINVAL);
+	assert_int_equal(tfo_otlp_metrics_points(mb), 1);
+	assert_int_equal(tfo_otlp_metrics_encode(mb, &enc, &len), TFO_OK);
+	out = as_request(enc, len);
+	tfo_arena_free(a);
+	return out;
+}
+
+/* hist_pb_wrong - a histogram point whose count is not its buckets' total,
+ * as a careless sender would encode it */
+static struct buf
+hist_pb_wrong(void)
+{
+	Opentelemetry__Proto__Metrics__V1__ResourceMetrics rm =
+	    OPENTELEMETRY__PROTO__METRICS__V1__RESOURCE_METRICS__INIT;
+	Opentelemetry__Proto__Metrics__V1__ScopeMetrics sm =
+	    OPENTELEMETRY__PROTO__METRICS__V1__SCOPE_METRICS__INIT, *smp = &sm;
+	Opentelemetry__Proto__Metrics__V1__Metric m = OPENTELEMETRY__PROTO__METRICS__V1__METRIC__INIT,
+	    *mp = &m;
+	Opentelemetry__Proto__Metrics__V1__Histogram h = OPENTELEMETRY__PROTO__METRICS__V1__HISTOGRAM__INIT;
+	Opentelemetry__Proto__Metrics__V1__HistogramDataPoint p =
+	    OPENTELEMETRY__PROTO__METRICS__V1__HISTOGRAM_DATA_POINT__INIT, *pp = &p;
+	uint64_t b[] = { 1, 2, 4 };
+	double bounds[] = { 0.1, 1 };
+	uint8_t enc[128];
+	size_t len;
+
+	p.count = 6;
+	p.bucket_counts = b;
+	p.n_bucket_counts = 3;
+	p.explicit_bounds = bounds;
+	p.n_explicit_bounds = 2;
+	h.data_points = &pp;
+	h.n_data_points = 1;
+	m.name = "h";
+	m.data_case = OPENTELEMETRY__PROTO__METRICS__V1__METRIC__DATA_HISTOGRAM;
+	m.histogram = &h;
+	sm.metrics = &mp;
+	sm.n_metrics = 1;
+	rm.scope_metrics = &smp;
+	rm.n_scope_metrics = 1;
+	len = opentelemetry__proto__metrics__v1__resource_metrics__get_packed_size(&rm);
+	assert_true(len <= sizeof(enc));
+	opentelemetry__proto__metrics__v1__resource_metrics__pack(&rm, enc);
+	return as_request(enc, len);
+}
+
+static void count_same(enum tfo_sink_signal sig, const char *enc, const struct buf *b);
+
+static void
+test_histogram(void **state)
+{
+	struct tfo_sink_summary s;
+	const cJSON *m, *p;
+	struct buf b = hist_pb();
+	char *text;
+
+	(void)state;
+	assert_int_equal(tfo_sink_decode(TFO_SINK_METRICS, PB, NULL, b.p, b.n, &s), TFO_OK);
+	assert_int_equal(s.metrics, 1);    /* the gauge without points is not encoded */
+	assert_int_equal(s.points, 1);
+	m = path(s.body, "resource_metrics", "#0", "scope_metrics", "#0", "metrics", "#0", NULL);
+	assert_string_equal(str_at(path(m, "type", NULL)), "histogram");
+	assert_string_equal(str_at(path(m, "aggregation_temporality", NULL)), "cumulative");
+	assert_null(path(m, "is_monotonic", NULL));
+	p = path(m, "data_points", "#0", NULL);
+	assert_string_equal(str_at(path(p, "attributes", "tfo.signal", NULL)), "metrics");
+	assert_string_equal(str_at(path(p, "start_time_unix_nano", NULL)), "7");
+	text = cJSON_PrintUnformatted(p);
+	assert_non_null(strstr(text, "\"count\":6,\"sum\":4.5,\"bucket_counts\":[1,2,3],"
+	    "\"explicit_bounds\":[0.1,1]"));
+	free(text);
+	tfo_sink_summary_fini(&s);
+	count_same(TFO_SINK_METRICS, NULL, &b);
+	free(b.p);
+	b = hist_pb_wrong();
+	assert_int_equal(tfo_sink_decode(TFO_SINK_METRICS, PB, NULL, b.p, b.n, &s), TFO_EINVAL);
+	assert_non_null(strstr(s.error, "count 6, buckets hold 7"));
+	assert_null(s.body);
+	tfo_sink_summary_fini(&s);
+	free(b.p);
+}
+
+/* hist_json - one histogram point with the given members, decoded */
+static enum tfo_err
+hist_json(const char *members, struct tfo_sink_summary *s)
+{
+	char text[1024];
+
+	snprintf(text, sizeof(text), "{\"resourceMetrics\":[{\"scopeMetrics\":[{\"metrics\":["
+	    "{\"name\":\"h\",\"histogram\":{\"aggregationTemporality\":2,\"dataPoints\":[{%s}]}}]}]}]}",
+	    members);
+	return decode_str(TFO_SINK_METRICS, JS, NULL, text, s);
+}
+
+static void
+test_histogram_json(void **state)
+{
+	static const struct { const char *members, *error; } bad[] = {
+		{ "\"count\":3,\"bucketCounts\":[1,2],\"explicitBounds\":[0.5,1]", "2 bucket counts for 2" },
+		{ "\"count\":3,\"bucketCounts\":[1,1,1],\"explicitBounds\":[1,0.5]", "not increasing" },
+		{ "\"count\":4,\"bucketCounts\":[1,1,1],\"explicitBounds\":[0.5,1]", "count 4, buckets hold 3" },
+		{ "\"bucketCounts\":[\"x\"],\"explicitBounds\":[]", "bucketCounts" },
+		{ "\"bucketCounts\":[null]", "bucketCounts" },
+		{ "\"explicitBounds\":[\"a\"]", "explicitBounds" },
+		{ "\"sum\":\"lots\"", "sum" },
+		{ "\"bucketCounts\":{}", "bucketCounts" },
+	};
+	struct tfo_sink_summary s;
+	char *text;
+
+	(void)state;
+	assert_int_equal(hist_json("\"count\":\"3\",\"sum\":0.25,\"bucketCounts\":[1,\"2\",0],"
+	    "\"explicitBounds\":[0.5,1],\"startTimeUnixNano\":\"1\"", &s), TFO_OK);
+	assert_int_equal(s.points, 1);
+	text = cJSON_PrintUnformatted(s.body);
+	assert_non_null(strstr(text, "\"type\":\"histogram\",\"aggregation_temporality\":\"cumulative\""));
+	assert_non_null(strstr(text, "\"count\":3,\"sum\":0.25,\"bucket_counts\":[1,2,0],"
+	    "\"explicit_bounds\":[0.5,1]"));
+	free(text);
+	tfo_sink_summary_fini(&s);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(hist_json(bad[i].members, &s), TFO_EINVAL);
+		if (strstr(s.error, bad[i].error) == NULL)
+			fail_msg("case %zu: error '%s' lacks '%s'", i, s.error, bad[i].error);
+		assert_null(s.body);
+		tfo_sink_summary_fini(&s);
+	}
+}
+
 int
 main(void)
 {
@@ -847,6 +1027,8 @@ main(void)
 		cmocka_unit_test(test_invalid_utf8_sanitised),
 		cmocka_unit_test(test_invalid_utf8_strict),
 		cmocka_unit_test(test_count_only),
+		cmocka_unit_test(test_histogram),
+		cmocka_unit_test(test_histogram_json),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
