@@ -35,11 +35,32 @@ tfo_collector_interval(uint32_t configured_ms, uint32_t dflt_ms)
 }
 
 static void
-schedule(struct tfo_collector *c, uint32_t ms)
+arm(struct tfo_collector *c, uint32_t ms)
 {
 	struct timeval tv = { (time_t)(ms / 1000), (suseconds_t)(ms % 1000) * 1000 };
 
 	evtimer_add(c->tick, &tv);
+}
+
+/* schedule - the next tick in ms, remembered on the monotonic clock so that
+ * a late tick knows how many multiples it missed (a wall clock step does not
+ * count as a loss) */
+static void
+schedule(struct tfo_collector *c, uint32_t ms)
+{
+	c->due_mono_ms = tfo_clock_ns(CLOCK_MONOTONIC) / 1000000 + ms;
+	arm(c, ms);
+}
+
+/* count_skipped - multiples of the interval that passed while this tick was
+ * late (a slow cycle, a put waiting for a busy buffer): lost cycles */
+static void
+count_skipped(struct tfo_collector *c)
+{
+	uint64_t now = tfo_clock_ns(CLOCK_MONOTONIC) / 1000000;
+
+	if (c->due_mono_ms != 0 && now >= c->due_mono_ms + c->interval_ms)
+		c->cycles_lost += (now - c->due_mono_ms) / c->interval_ms;
 }
 
 static void
@@ -99,10 +120,12 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct tfo_collector *c = arg;
 	uint64_t cpu0 = tfo_clock_ns(CLOCK_THREAD_CPUTIME_ID);
+	uint64_t t0 = tfo_clock_ns(CLOCK_MONOTONIC);
 	enum tfo_err e;
 
 	(void)fd;
 	(void)what;
+	count_skipped(c);
 	/* aligned to the interval so series from many hosts line up */
 	schedule(c, c->interval_ms - (uint32_t)((tfo_clock_ns(CLOCK_REALTIME) / 1000000) %
 	    c->interval_ms));
@@ -110,6 +133,9 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 	if (tfo_collector_flush(c) != 0 && e == TFO_OK)
 		e = TFO_EIO;    /* the put failure is logged already */
 	c->last_cpu_us = (double)(tfo_clock_ns(CLOCK_THREAD_CPUTIME_ID) - cpu0) / 1000.0;
+	tfo_hist_observe(&c->cycle_s, (double)(tfo_clock_ns(CLOCK_MONOTONIC) - t0) / 1e9);
+	if (e != TFO_OK)
+		c->cycles_lost++;
 	if (e != TFO_OK && c->cycle_errors++ % LOG_EVERY == 0)
 		log_error("%s: collection failed: %s", c->role, tfo_strerror(e));
 }
@@ -132,9 +158,12 @@ tfo_collector_start(struct tfo_collector *c, struct tfo_worker *w,
 	c->bc.give_up_ms = PUT_GIVE_UP_MS;
 	c->cycle = fn;
 	c->arg = arg;
+	tfo_hist_init(&c->cycle_s, TFO_HIST_CYCLE);
+	if (fn == NULL)
+		return TFO_OK;          /* puts only (tfo-system with host metrics off) */
 	if ((c->tick = evtimer_new(tfo_worker_base(w), on_tick, c)) == NULL)
 		return TFO_ENOMEM;
-	schedule(c, c->interval_ms < FIRST_CYCLE_MS ? c->interval_ms : FIRST_CYCLE_MS);
+	arm(c, c->interval_ms < FIRST_CYCLE_MS ? c->interval_ms : FIRST_CYCLE_MS);
 	return TFO_OK;
 }
 
@@ -187,8 +216,13 @@ stat_num(struct tfo_stats *st, const char *role, const char *name, double v)
 void
 tfo_collector_stats(const struct tfo_collector *c, struct tfo_stats *st)
 {
+	char key[96];
+
 	stat_num(st, c->role, "cycle_cpu_us", c->last_cpu_us);
 	stat_num(st, c->role, "puts", (double)c->puts);
 	stat_num(st, c->role, "put_errors", (double)c->put_errors);
 	stat_num(st, c->role, "cycle_errors", (double)c->cycle_errors);
+	stat_num(st, c->role, "cycles_lost", (double)c->cycles_lost);
+	snprintf(key, sizeof(key), "%s.cycle_duration", c->role);
+	tfo_stats_hist(st, key, &c->cycle_s);
 }

@@ -13,6 +13,7 @@
 
 #include "common/bufclient.h"
 #include "common/err.h"
+#include "common/hist.h"
 #include "common/worker.h"
 
 struct tfo_collector;
@@ -35,6 +36,11 @@ struct tfo_collector {
 	struct event *tick;
 	uint32_t interval_ms;
 	uint64_t puts, put_errors, cycle_errors;
+	/* cycles whose data never reached the buffer: failed ones, and the
+	 * interval multiples skipped while a cycle or a put ran late */
+	uint64_t cycles_lost;
+	uint64_t due_mono_ms;           /* when the armed tick is due; 0 = first */
+	struct tfo_hist cycle_s;        /* wall time of each cycle, put included */
 	double last_cpu_us;             /* CPU time of the last cycle */
 	tfo_collector_cycle_fn cycle;
 	void *arg;
@@ -54,7 +60,8 @@ uint32_t tfo_collector_interval(uint32_t configured_ms, uint32_t dflt_ms);
  * tfo_collector_start - from post_init: dial the buffer's ingest socket and
  * schedule the first cycle soon (1 s, or the interval when shorter), then
  * every interval_ms on wall-clock multiples so many hosts' series line up.
- * c->role and c->interval_ms must be set. Logs its own failure.
+ * c->role and c->interval_ms must be set. Logs its own failure. With fn
+ * NULL no cycle runs: the client serves tfo_collector_put alone.
  */
 enum tfo_err tfo_collector_start(struct tfo_collector *c, struct tfo_worker *w,
     const Tfo__V1__WorkerConfig *cfg, Tfo__V1__Role role_id, tfo_collector_cycle_fn fn,
@@ -85,7 +92,8 @@ int tfo_collector_flush(struct tfo_collector *c);
 void tfo_collector_stop(struct tfo_collector *c);
 /* tfo_collector_fini - free the timer and close the buffer client */
 void tfo_collector_fini(struct tfo_collector *c);
-/* tfo_collector_stats - "<role>.puts", ".put_errors", ".cycle_errors", ".cycle_cpu_us" */
+/* tfo_collector_stats - "<role>.puts", ".put_errors", ".cycle_errors", ".cycle_cpu_us",
+ * ".cycles_lost" and the histogram "<role>.cycle_duration" */
 void tfo_collector_stats(const struct tfo_collector *c, struct tfo_stats *st);
 
 #endif

@@ -10,6 +10,7 @@
 #include <malloc.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -159,6 +160,25 @@ void
 tfo_stats_text(struct tfo_stats *st, const char *name, const char *text)
 {
 	stats_add(st, name, 0, text);
+}
+
+void
+tfo_stats_hist(struct tfo_stats *st, const char *prefix, const struct tfo_hist *h)
+{
+	char name[128];
+	uint64_t cum = 0;
+	size_t n;
+
+	(void)tfo_hist_bounds(h->kind, &n);
+	snprintf(name, sizeof(name), "%s.count", prefix);
+	stats_add(st, name, (double)h->count, NULL);
+	snprintf(name, sizeof(name), "%s.sum_s", prefix);
+	stats_add(st, name, h->sum, NULL);
+	for (size_t i = 0; i <= n; i++) {
+		cum += h->buckets[i];
+		if (tfo_hist_stat_name(prefix, h->kind, i, name, sizeof(name)) == 0)
+			stats_add(st, name, (double)cum, NULL);
+	}
 }
 
 static void

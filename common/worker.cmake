@@ -4,5 +4,5 @@ add_library(tfo_worker STATIC
   ${CMAKE_CURRENT_LIST_DIR}/worker.c
   ${CMAKE_CURRENT_LIST_DIR}/worker_chan.c
   ${CMAKE_CURRENT_LIST_DIR}/privdrop.c)
-target_link_libraries(tfo_worker PUBLIC tfo_sandbox tfo_safepath tfo_base tfo_ipc tfo_proto
+target_link_libraries(tfo_worker PUBLIC tfo_sandbox tfo_safepath tfo_hist tfo_base tfo_ipc tfo_proto
   PkgConfig::LIBEVENT PkgConfig::CAPNG PkgConfig::SECCOMP)

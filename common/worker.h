@@ -20,6 +20,7 @@
 #include <event2/event.h>
 
 #include "common/err.h"
+#include "common/hist.h"
 #include "tfo/v1/tfo.pb-c.h"
 
 #define TFO_CONTROL_FD 3
@@ -31,6 +32,9 @@ struct tfo_worker;
 struct tfo_stats;
 void tfo_stats_num(struct tfo_stats *st, const char *name, double value);
 void tfo_stats_text(struct tfo_stats *st, const char *name, const char *text);
+/* tfo_stats_hist - h as "<prefix>.count", ".sum_s" and its cumulative
+ * buckets (common/hist.h names them) */
+void tfo_stats_hist(struct tfo_stats *st, const char *prefix, const struct tfo_hist *h);
 
 struct tfo_worker_ops {
 	const char *role;                 /* "system", "buffer", ... */

@@ -386,6 +386,8 @@ buffer_stats(struct tfo_worker *w, struct tfo_stats *ts, void *arg)
 		tfo_stats_num(ts, name, (double)s.entries[i]);
 		snprintf(name, sizeof(name), "%s.bytes", sig[i]);
 		tfo_stats_num(ts, name, (double)s.bytes[i]);
+		snprintf(name, sizeof(name), "%s.oldest_age_s", sig[i]);
+		tfo_stats_num(ts, name, s.oldest_age_sig_s[i]);
 		for (int r = 0; r < TFO_DROP_NREASONS; r++) {
 			snprintf(name, sizeof(name), "%s.drops.%s", sig[i],
 			    tfo_store_drop_reason_name((enum tfo_drop_reason)r));

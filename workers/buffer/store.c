@@ -718,7 +718,12 @@ tfo_store_get_stats(struct tfo_store *st, struct tfo_store_stats *out)
 		uint64_t ts;
 		out->entries[s] = st->q[s].count;
 		out->bytes[s] = st->q[s].bytes;
-		if (store_head_ts(st, s, &ts) == 0 && ts < oldest)
+		out->oldest_age_sig_s[s] = 0;
+		if (store_head_ts(st, s, &ts) != 0)
+			continue;
+		if (now > ts)
+			out->oldest_age_sig_s[s] = (double)(now - ts) / 1000.0;
+		if (ts < oldest)
 			oldest = ts;
 	}
 	out->oldest_age_s = oldest != UINT64_MAX && now > oldest ? (double)(now - oldest) / 1000.0 : 0;

@@ -102,6 +102,7 @@ struct tfo_store_stats {
 	uint64_t entries[TFO_STORE_NSIG];
 	uint64_t bytes[TFO_STORE_NSIG];
 	double oldest_age_s;       /* of the oldest queued entry; 0 when empty */
+	double oldest_age_sig_s[TFO_STORE_NSIG];    /* the same per signal */
 	uint64_t puts, dup_puts, busy, points_in;
 	uint64_t dup_gaps;         /* "duplicates" below their incarnation's last seq */
 	uint64_t fetches, acks, nacks, reoffers;

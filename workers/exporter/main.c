@@ -302,6 +302,31 @@ exporter_fini(struct tfo_worker *w, void *arg)
 	pem_free(&x->key);
 }
 
+/* exporter_sig_stats - per signal what the endpoint took and refused, and
+ * the request durations (the self metrics of docs/metrics.md) */
+static void
+exporter_sig_stats(struct tfo_stats *ts, const struct tfo_exp_stats *st)
+{
+	static const char *const sig[2] = { "metrics", "logs" };
+	static const char *const item[2] = { "points", "records" };
+	char name[64];
+
+	for (int i = 0; i < 2; i++) {
+		const struct tfo_exp_sigstats *g = &st->sig[i];
+		snprintf(name, sizeof(name), "%s.sent_%s", sig[i], item[i]);
+		tfo_stats_num(ts, name, (double)g->sent_items);
+		snprintf(name, sizeof(name), "%s.wire_bytes", sig[i]);
+		tfo_stats_num(ts, name, (double)g->wire_bytes);
+		snprintf(name, sizeof(name), "%s.failed_%s.retryable", sig[i], item[i]);
+		tfo_stats_num(ts, name, (double)g->failed_retryable);
+		snprintf(name, sizeof(name), "%s.failed_%s.permanent", sig[i], item[i]);
+		tfo_stats_num(ts, name, (double)g->failed_permanent);
+		snprintf(name, sizeof(name), "%s.retries", sig[i]);
+		tfo_stats_num(ts, name, (double)g->retries);
+	}
+	tfo_stats_hist(ts, "request_duration", &st->request_s);
+}
+
 static void
 exporter_stats(struct tfo_worker *w, struct tfo_stats *ts, void *arg)
 {
@@ -332,6 +357,7 @@ exporter_stats(struct tfo_worker *w, struct tfo_stats *ts, void *arg)
 	tfo_stats_num(ts, "last_latency_ms", st.last_latency_ms);
 	tfo_stats_num(ts, "in_flight", (double)st.in_flight);
 	tfo_stats_num(ts, "drain_cap", st.drain_cap);
+	exporter_sig_stats(ts, &st);
 	tfo_stats_num(ts, "bad_entries", (double)st.bad_entries);
 	tfo_stats_num(ts, "connections", (double)st.connects);
 	tfo_stats_text(ts, "endpoint", st.endpoint ? st.endpoint : "");

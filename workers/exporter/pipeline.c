@@ -271,6 +271,28 @@ settle(struct tfo_exp_pipeline *p)
 	}
 }
 
+/* account - one answered request in the per-signal figures (self metrics) */
+static void
+account(struct tfo_exp_pipeline *p, const struct slot *s, uint32_t latency_ms)
+{
+	struct tfo_exp_sigstats *g = &p->st.sig[s->is_logs ? 1 : 0];
+
+	tfo_hist_observe(&p->st.request_s, (double)latency_ms / 1000.0);
+	switch (s->out.cls) {
+	case TFO_EXP_SUCCESS:
+		g->sent_items += s->points;
+		g->wire_bytes += s->wire;
+		return;
+	case TFO_EXP_RETRY:
+		g->failed_retryable += s->points;
+		g->retries++;
+		return;
+	case TFO_EXP_DROP:
+		g->failed_permanent += s->points;
+		return;
+	}
+}
+
 static void
 on_done(void *arg, const struct tfo_exp_response *resp, uint32_t latency_ms, const char *endpoint)
 {
@@ -278,6 +300,7 @@ on_done(void *arg, const struct tfo_exp_response *resp, uint32_t latency_ms, con
 	struct tfo_exp_pipeline *p = s->p;
 
 	tfo_exp_classify(resp, p->cfg.transport.grpc, s->is_logs, time(NULL), &s->out);
+	account(p, s, latency_ms);
 	s->state = SLOT_DONE;
 	p->st.last_latency_ms = latency_ms;
 	p->st.endpoint = endpoint;
@@ -428,6 +451,7 @@ tfo_exp_pipeline_new(struct tfo_exp_pipeline **out, struct event_base *base,
 		return e;
 	}
 	p->st.endpoint = tfo_exp_transport_endpoint(p->tr);
+	tfo_hist_init(&p->st.request_s, TFO_HIST_REQUEST);
 	if ((p->wake = evtimer_new(base, on_wake, p)) == NULL) {
 		tfo_exp_pipeline_free(p);
 		return TFO_ENOMEM;

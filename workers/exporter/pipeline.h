@@ -14,6 +14,7 @@
 #include <event2/event.h>
 
 #include "common/err.h"
+#include "common/hist.h"
 #include "workers/exporter/outcome.h"
 #include "workers/exporter/transport.h"
 
@@ -53,8 +54,18 @@ struct tfo_exp_pipeline_cfg {
 	uint64_t seed;                  /* jitter; 0 = from the clock */
 };
 
+/* What the endpoint answered, per signal (0 metrics, 1 logs): items are
+ * data points or log records; every answer to a request is counted once. */
+struct tfo_exp_sigstats {
+	uint64_t sent_items, wire_bytes;        /* accepted (partially or not) */
+	uint64_t failed_retryable, failed_permanent;    /* items of refused requests */
+	uint64_t retries;                       /* requests refused for a retry */
+};
+
 struct tfo_exp_stats {
 	uint64_t sent_batches, sent_points, sent_bytes, wire_bytes;
+	struct tfo_exp_sigstats sig[2];
+	struct tfo_hist request_s;      /* every request answered, whatever the answer */
 	uint64_t retries;
 	uint64_t dropped_batches[TFO_EXP_R_COUNT];
 	uint64_t dropped_points[TFO_EXP_R_COUNT];
