@@ -653,6 +653,7 @@ void
 tfo_config_summary(const struct tfo_config *cfg, char *buf, size_t bufsz)
 {
 	char sys[16] = "off", proc[16] = "off", hb[16] = "off", logs[32] = "off", age[16];
+	char self[16] = "off";
 
 	if (cfg->system.enabled)
 		tfo_cfg_fmt_duration(cfg->system.interval_ms, sys, sizeof(sys));
@@ -663,11 +664,13 @@ tfo_config_summary(const struct tfo_config *cfg, char *buf, size_t bufsz)
 	if (cfg->logs.enabled)
 		snprintf(logs, sizeof(logs), "%zu path%s", cfg->logs.paths.n,
 		    cfg->logs.paths.n == 1 ? "" : "s");
+	if (cfg->agent.self_metrics_enabled)
+		tfo_cfg_fmt_duration(cfg->agent.self_metrics_interval_ms, self, sizeof(self));
 	tfo_cfg_fmt_duration(cfg->buffer.max_age_ms, age, sizeof(age));
 	snprintf(buf, bufsz, "endpoint %s (%s, %s%s%s), system %s, process %s, logs %s, "
-	    "heartbeat %s, buffer %s (%llu MiB, %s)", cfg->telemetryflow.endpoint,
+	    "heartbeat %s, self metrics %s, buffer %s (%llu MiB, %s)", cfg->telemetryflow.endpoint,
 	    cfg->telemetryflow.protocol, cfg->telemetryflow.compression,
 	    cfg->telemetryflow.tls.enabled ? ", tls" : "",
-	    cfg->telemetryflow.endpoints.n > 1 ? ", failover" : "", sys, proc, logs, hb,
+	    cfg->telemetryflow.endpoints.n > 1 ? ", failover" : "", sys, proc, logs, hb, self,
 	    cfg->buffer.path, (unsigned long long)cfg->buffer.max_size_mb, age);
 }

@@ -72,6 +72,8 @@ struct tfo_config {
 		size_t ntags;
 		char *state_dir, *runtime_dir;
 		char *proc_root;        /* "" = "/"; tests point collectors at fixture trees */
+		int self_metrics_enabled;       /* tfo.* metrics through tfo-system */
+		uint32_t self_metrics_interval_ms;
 	} agent;
 
 	struct {

@@ -91,6 +91,10 @@ const struct cfg_row tfo_cfg_rows[] = {
 	    "sockets; at most 90 bytes once absolute (unix socket path limit)"),
 	STR("agent.proc_root", "", 0, 4095, agent.proc_root, CF_PATH,
 	    "testing: read /proc and /sys under this root; empty = /"),
+	BOOL("agent.self_metrics.enabled", "true", agent.self_metrics_enabled,
+	    "export the agent's own health as tfo.* metrics (docs/metrics.md); tfo-system runs for them"),
+	NUM("agent.self_metrics.interval", CT_DUR, "60s", SEC, HOUR, agent.self_metrics_interval_ms,
+	    "self metrics period"),
 
 	BOOL("heartbeat.enabled", "true", heartbeat.enabled, "send heartbeats to api_endpoint"),
 	NUM("heartbeat.interval", CT_DUR, "60s", SEC, DAY, heartbeat.interval_ms, "heartbeat period"),

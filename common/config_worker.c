@@ -48,7 +48,8 @@ tfo_role_enabled(const struct tfo_config *cfg, enum tfo_role r)
 {
 	switch (r) {
 	case TFO_ROLE_SYSTEM:
-		return cfg->system.enabled;
+		/* the self metrics ride on tfo-system (docs/metrics.md) */
+		return cfg->system.enabled || cfg->agent.self_metrics_enabled;
 	case TFO_ROLE_PROCESS:
 		return cfg->process.enabled;
 	case TFO_ROLE_LOGS:
@@ -200,6 +201,7 @@ build_system(struct tfo_worker_msg *m, const struct tfo_config *cfg)
 	s->load = cfg->system.load;
 	s->paging = cfg->system.paging;
 	s->processes = cfg->system.processes;
+	s->self_metrics_only = !cfg->system.enabled;
 	s->disk_paths = wm_list(m, &cfg->system.disk_paths, &s->n_disk_paths);
 	s->exclude_mounts = wm_list(m, &cfg->system.exclude_mounts, &s->n_exclude_mounts);
 	s->proc_root = wm_str(m, cfg->agent.proc_root);

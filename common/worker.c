@@ -268,6 +268,26 @@ on_test_action(struct tfo_worker *w, const Tfo__V1__TestAction *ta)
 }
 #endif
 
+static void
+unexpected(struct tfo_worker *w, const Tfo__V1__Control *m)
+{
+	log_error("control: unexpected message %d from supervisor", (int)m->msg_case);
+	tfo_worker_exit(w, 1);
+}
+
+/* on_self_stats - tfo-system's snapshot for the self metrics; any other
+ * role is not meant to get one */
+static void
+on_self_stats(struct tfo_worker *w, const Tfo__V1__Control *m)
+{
+	if (w->ops->self_stats == NULL) {
+		unexpected(w, m);
+		return;
+	}
+	if (!w->stopping)
+		w->ops->self_stats(w, m->self_stats, w->arg);
+}
+
 /* dispatch - one message from the supervisor; anything unexpected is fatal */
 static void
 dispatch(struct tfo_worker *w, const Tfo__V1__Control *m)
@@ -280,14 +300,16 @@ dispatch(struct tfo_worker *w, const Tfo__V1__Control *m)
 		begin_shutdown(w, m->shutdown->deadline_ms ?
 		    m->shutdown->deadline_ms : DEFAULT_DEADLINE_MS);
 		return;
+	case TFO__V1__CONTROL__MSG_SELF_STATS:
+		on_self_stats(w, m);
+		return;
 #ifdef TFO_TEST_HOOKS
 	case TFO__V1__CONTROL__MSG_TEST_ACTION:
 		on_test_action(w, m->test_action);
 		return;
 #endif
 	default:
-		log_error("control: unexpected message %d from supervisor", (int)m->msg_case);
-		tfo_worker_exit(w, 1);
+		unexpected(w, m);
 		return;
 	}
 }

@@ -8,8 +8,9 @@
  *   -> ops->post_init (nng, LevelDB, curl, threads) -> Ready -> event loop.
  *
  * The loop is libevent; fd 3 is watched by the skeleton (Ping -> Pong with
- * ops->stats, Shutdown -> ops->shutdown then exit, EOF -> exit). A role adds
- * its own events to tfo_worker_base().
+ * ops->stats, Shutdown -> ops->shutdown then exit, SelfStats ->
+ * ops->self_stats, EOF -> exit). A role adds its own events to
+ * tfo_worker_base().
  */
 #ifndef TFO_WORKER_H
 #define TFO_WORKER_H
@@ -54,6 +55,9 @@ struct tfo_worker_ops {
 	void (*fini)(struct tfo_worker *w, void *arg);
 	/* Fill role stats for the supervisor's status. May be NULL. */
 	void (*stats)(struct tfo_worker *w, struct tfo_stats *st, void *arg);
+	/* tfo-system only: the supervisor's SelfStats, to encode as the self
+	 * metrics. NULL elsewhere: the message is then unexpected (fatal). */
+	void (*self_stats)(struct tfo_worker *w, const Tfo__V1__SelfStats *ss, void *arg);
 	/* Paths the role reads/writes, for Landlock; filled from cfg in pre_init via
 	 * tfo_worker_landlock_*; seccomp additions by role name in common/sandbox. */
 };

@@ -13,89 +13,6 @@
 
 #define CTL_REQ_MAX 4096
 
-/* status_buf - storage for one status reply, packed before it goes away */
-struct status_buf {
-	Tfo__V1__SupervisorStatus st;
-	Tfo__V1__WorkerStatus ws[TFO_ROLE_COUNT], *wp[TFO_ROLE_COUNT];
-	Tfo__V1__LastExit le[TFO_ROLE_COUNT];
-	Tfo__V1__Sandbox sb[TFO_ROLE_COUNT];
-	struct sv_sandbox raw[TFO_ROLE_COUNT];
-	char sig[TFO_ROLE_COUNT][16];
-	char seccomp[TFO_ROLE_COUNT][32];
-};
-
-/* seccomp_name - the kernel's view (/proc Seccomp:) and, for a filter, the
- * mode the worker was started with: "filter/kill", "filter/log", "off" */
-static const char *
-seccomp_name(const struct sv_worker *w, int v, char *buf, size_t bufsz)
-{
-	if (v != 2)
-		return v == 0 ? "off" : v == 1 ? "strict" : "unknown";
-	snprintf(buf, bufsz, "filter/%s", w->seccomp_mode[0] ? w->seccomp_mode : "?");
-	return buf;
-}
-
-static void
-worker_status(const struct sv_worker *w, struct status_buf *b, int i, int64_t now)
-{
-	Tfo__V1__WorkerStatus *ws = &b->ws[i];
-
-	tfo__v1__worker_status__init(ws);
-	tfo__v1__last_exit__init(&b->le[i]);
-	tfo__v1__sandbox__init(&b->sb[i]);
-	ws->role = (char *)tfo_role_name(w->role);
-	ws->state = (char *)(w->enabled || w->state != SV_STOPPED ?
-	    sv_worker_state_name(w) : "disabled");
-	ws->pid = w->pid > 0 ? (uint32_t)w->pid : 0;
-	ws->user = (char *)w->user;
-	ws->uid = (uint32_t)w->uid;
-	ws->uptime_s = w->pid > 0 ? (double)(now - w->started_ms) / 1000.0 : 0;
-	ws->restarts = w->pol.restarts;
-	ws->restarts_in_window = w->pol.ndeaths;
-	ws->incarnation = w->pid > 0 ? w->incarnation : 0;
-	b->le[i].reason = (char *)w->last_exit.reason;
-	b->le[i].code = w->last_exit.code;
-	snprintf(b->sig[i], sizeof(b->sig[i]), "%s",
-	    w->last_exit.sig ? sv_signal_name(w->last_exit.sig) : "");
-	b->le[i].signal = b->sig[i];
-	b->le[i].at = w->last_exit.at;
-	ws->last_exit = &b->le[i];
-	ws->next_restart_in_s = w->state == SV_BACKOFF && w->next_start_ms > now ?
-	    (double)(w->next_start_ms - now) / 1000.0 : 0;
-	if (w->pid > 0)
-		(void)sv_proc_status_read(w->pid, &b->raw[i]);
-	else
-		(void)sv_proc_status_parse("", 0, &b->raw[i]);
-	b->sb[i].no_new_privs = b->raw[i].no_new_privs == 1;
-	b->sb[i].seccomp = (char *)(w->pid > 0 ? seccomp_name(w, b->raw[i].seccomp,
-	    b->seccomp[i], sizeof(b->seccomp[i])) : "");
-	b->sb[i].cap_eff = b->raw[i].cap_eff;
-	/* Landlock leaves no trace in /proc: this is what the worker's Ready said */
-	b->sb[i].landlock = (char *)(w->pid > 0 ? w->landlock : "");
-	ws->sandbox = &b->sb[i];
-	if (w->stats) {
-		ws->stats = w->stats->stats;
-		ws->n_stats = w->stats->n_stats;
-	}
-	b->wp[i] = ws;
-}
-
-static void
-build_status(struct sv *sv, struct status_buf *b)
-{
-	int64_t now = sv_now_ms();
-
-	tfo__v1__supervisor_status__init(&b->st);
-	b->st.pid = (uint32_t)getpid();
-	b->st.version = TFO_VERSION;
-	b->st.config = sv->config_path;
-	b->st.uptime_s = (double)(now - sv->start_ms) / 1000.0;
-	for (int r = 0; r < TFO_ROLE_COUNT; r++)
-		worker_status(&sv->w[r], b, r, now);
-	b->st.workers = b->wp;
-	b->st.n_workers = TFO_ROLE_COUNT;
-}
-
 static int
 do_restart(struct sv *sv, const char *role, char *err, size_t errsz)
 {
@@ -122,11 +39,11 @@ do_restart(struct sv *sv, const char *role, char *err, size_t errsz)
 /* dispatch - one switch on the verb; every case returns */
 static int
 dispatch(struct sv *sv, const Tfo__V1__CtlRequest *req, Tfo__V1__CtlReply *rep,
-    struct status_buf *b, char *err, size_t errsz)
+    struct sv_status_buf *b, char *err, size_t errsz)
 {
 	switch (req->verb) {
 	case TFO__V1__VERB__VERB_STATUS:
-		build_status(sv, b);
+		sv_status_build(sv, b, 1);
 		rep->status = &b->st;
 		return 0;
 	case TFO__V1__VERB__VERB_RESTART:
@@ -159,7 +76,7 @@ sv_ctl_handle(struct sv *sv, const void *buf, size_t len, size_t *outlen, int *d
 {
 	Tfo__V1__CtlReply rep = TFO__V1__CTL_REPLY__INIT;
 	Tfo__V1__CtlRequest *req;
-	struct status_buf *b = calloc(1, sizeof(*b));
+	struct sv_status_buf *b = calloc(1, sizeof(*b));
 	char err[512] = "";
 	enum tfo_err e;
 	uint8_t *out = NULL;

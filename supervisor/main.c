@@ -118,6 +118,7 @@ sv_init(struct sv *sv, const char *path, int foreground)
 	snprintf(sv->config_path, sizeof(sv->config_path), "%s", path);
 	sv->root = geteuid() == 0;
 	sv->start_ms = sv_now_ms();
+	sv->start_unix_ns = sv_wall_ns();
 	srandom((unsigned)getpid() ^ (unsigned)sv->start_ms);
 	/* the state and runtime dirs are made and checked here (config_host.c) */
 	if (sv_load_config(path, TFO_HOST_CREATE, &sv->cfg, err, sizeof(err)) == -1)
@@ -155,6 +156,7 @@ sv_fini(struct sv *sv)
 {
 	sv_ctl_fini(sv);
 	sv_notify_fini(sv);
+	sv_self_fini(sv);
 	sv_workers_fini(sv);
 	for (int i = 0; i < 4; i++)
 		if (sv->ev_sig[i])
@@ -251,6 +253,7 @@ main(int argc, char **argv)
 	for (int r = 0; r < TFO_ROLE_COUNT; r++)
 		sv_worker_start(&sv.w[r]);
 	sv_ping_timer_set(&sv);
+	sv_self_timer_set(&sv);
 	sv_notify_update(&sv);
 	event_base_dispatch(sv.base);
 	rc = sv.exit_code;

@@ -25,6 +25,15 @@ sv_wall_s(void)
 	return (int64_t)time(NULL);
 }
 
+uint64_t
+sv_wall_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
 /* prune - forget deaths older than the window */
 static void
 prune(struct sv_policy *p, const struct sv_limits *l, int64_t now_ms)
@@ -102,25 +111,42 @@ sv_exit_describe(struct sv_exit *e, int wstatus, enum sv_kill why, int was_ready
 	e->at = at;
 	e->code = -1;
 	e->sig = 0;
+	e->cls = SV_R_CRASH;
 	if (WIFEXITED(wstatus)) {
 		e->code = WEXITSTATUS(wstatus);
+		e->cls = SV_R_EXIT;
 		snprintf(what, sizeof(what), "exit %d", e->code);
 	} else if (WIFSIGNALED(wstatus)) {
 		e->sig = WTERMSIG(wstatus);
-		if (e->sig == SIGSYS)
+		if (e->sig == SIGSYS) {
+			e->cls = SV_R_SECCOMP;
 			snprintf(what, sizeof(what), "seccomp violation");
-		else
+		} else
 			snprintf(what, sizeof(what), "signal %s", sv_signal_name(e->sig));
 	} else
 		snprintf(what, sizeof(what), "status %#x", (unsigned)wstatus);
-	if (why == SV_KILL_HUNG)
+	if (why == SV_KILL_HUNG) {
+		e->cls = SV_R_HUNG;
 		snprintf(what, sizeof(what), "hung");
-	else if (why == SV_KILL_PROTO)
+	} else if (why == SV_KILL_PROTO) {
+		e->cls = SV_R_PROTOCOL;
 		snprintf(what, sizeof(what), "protocol error");
+	} else if (why == SV_KILL_REQUEST)
+		e->cls = SV_R_REQUESTED;
 	if (!was_ready && why != SV_KILL_REQUEST)
 		snprintf(e->reason, sizeof(e->reason), "before-ready: %s", what);
 	else
 		snprintf(e->reason, sizeof(e->reason), "%s", what);
+}
+
+const char *
+sv_reason_name(enum sv_reason r)
+{
+	static const char *const names[SV_R_COUNT] = {
+		"crash", "exit", "seccomp", "hung", "protocol", "requested",
+	};
+
+	return (unsigned)r < SV_R_COUNT ? names[r] : "unknown";
 }
 
 const char *

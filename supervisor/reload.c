@@ -110,6 +110,7 @@ sv_reload(struct sv *sv, char *err, size_t errsz)
 	tfo_log_configure(sv->cfg.logging.level, sv->cfg.logging.format);
 	sv_apply_ids(sv, ids);
 	sv_ping_timer_set(sv);
+	sv_self_timer_set(sv);
 	for (int r = 0; r < TFO_ROLE_COUNT; r++) {
 		if (!changed[r])
 			continue;

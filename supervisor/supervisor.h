@@ -25,8 +25,20 @@ enum sv_state { SV_STOPPED, SV_STARTING, SV_READY, SV_BACKOFF, SV_FATAL, SV_STOP
 /* Why the supervisor itself killed a worker (changes the recorded reason). */
 enum sv_kill { SV_KILL_NONE, SV_KILL_HUNG, SV_KILL_PROTO, SV_KILL_REQUEST };
 
+/* The reason of an exit, as restarts are counted (tfoctl status, self metrics). */
+enum sv_reason {
+	SV_R_CRASH = 0,              /* killed by a signal it did not ask for */
+	SV_R_EXIT,                   /* exited by itself */
+	SV_R_SECCOMP,                /* SIGSYS: a forbidden system call */
+	SV_R_HUNG,                   /* no Ready or no Pong in time: killed */
+	SV_R_PROTOCOL,               /* a bad fd-3 message: killed */
+	SV_R_REQUESTED,              /* tfoctl restart, reload, buffer -> exporter */
+	SV_R_COUNT
+};
+
 struct sv_exit {
 	char reason[64];             /* "signal SIGKILL", "exit 3", "hung", ... */
+	enum sv_reason cls;
 	int code;                    /* exit status, -1 when signalled */
 	int sig;                     /* 0 when exited */
 	int64_t at;                  /* unix seconds, 0 = never exited */
@@ -35,6 +47,7 @@ struct sv_exit {
 /* sv_policy - restart bookkeeping of one role (pure: see policy.c) */
 struct sv_policy {
 	uint32_t restarts;           /* total since supervisor start */
+	uint32_t restarts_by[SV_R_COUNT];   /* the same by reason, requested ones too */
 	int64_t deaths[SV_MAX_WINDOW];   /* monotonic ms of recent deaths */
 	size_t ndeaths;
 	unsigned fails;              /* deaths in the current streak */
@@ -56,6 +69,7 @@ struct sv_worker {
 	gid_t gid;
 	char user[64];
 	int64_t started_ms, ready_ms, next_start_ms;   /* monotonic */
+	uint64_t started_unix_ns;    /* wall clock at the spawn: its stats count from it */
 	int64_t spawned_audit_ms;    /* sv_audit_clock_ms() before the fork */
 	uint64_t ping_nonce;         /* outstanding ping, 0 = none */
 	int64_t last_pong_ms;
@@ -82,8 +96,9 @@ struct sv {
 	int root;                    /* running as root: drop worker identities */
 	int no_spawn;                /* fuzzing: never fork */
 	int64_t start_ms;
+	uint64_t start_unix_ns;      /* wall clock at the start: restart counts count from it */
 	struct sv_worker w[TFO_ROLE_COUNT];
-	struct event *ev_sig[4], *ev_ping, *ev_watchdog, *ev_phase;
+	struct event *ev_sig[4], *ev_ping, *ev_watchdog, *ev_phase, *ev_self;
 	int shutdown_phase;          /* 0 = running, 1 collectors, 2 exporter, 3 buffer, 4 done */
 	enum { SV_COUNT_NONE, SV_COUNT_EARLIER, SV_COUNT_OURS, SV_COUNT_DONE } counting;
 	                             /* stop: asking the buffer what stays queued */
@@ -119,6 +134,8 @@ void sv_exit_describe(struct sv_exit *e, int wstatus, enum sv_kill why,
     int was_ready, int64_t at);
 const char *sv_state_name(enum sv_state s);
 const char *sv_signal_name(int sig);
+const char *sv_reason_name(enum sv_reason r);
+uint64_t sv_wall_ns(void);
 
 /* procstatus.c - sandbox columns from /proc/<pid>/status (hostile text) */
 struct sv_sandbox {
@@ -156,6 +173,29 @@ int sv_reload(struct sv *sv, char *err, size_t errsz);
 struct sv_identity;
 void sv_apply_ids(struct sv *sv, const struct sv_identity *ids);
 void sv_ping_timer_set(struct sv *sv);
+
+/* status.c - what tfoctl status shows and the self metrics hand over (one
+ * source): each role's WorkerStatus, built into storage that lives until
+ * the reply or the SelfStats is packed */
+struct sv_status_buf {
+	Tfo__V1__SupervisorStatus st;
+	Tfo__V1__WorkerStatus ws[TFO_ROLE_COUNT], *wp[TFO_ROLE_COUNT];
+	Tfo__V1__LastExit le[TFO_ROLE_COUNT];
+	Tfo__V1__Sandbox sb[TFO_ROLE_COUNT];
+	struct sv_sandbox raw[TFO_ROLE_COUNT];
+	Tfo__V1__Stat rr[TFO_ROLE_COUNT][SV_R_COUNT], *rrp[TFO_ROLE_COUNT][SV_R_COUNT];
+	char sig[TFO_ROLE_COUNT][16];
+	char seccomp[TFO_ROLE_COUNT][32];
+};
+/* sv_status_build - every role's status; with_sandbox reads /proc/<pid>/status */
+void sv_status_build(struct sv *sv, struct sv_status_buf *b, int with_sandbox);
+
+/* selfstats.c - every agent.self_metrics.interval, the status to tfo-system */
+void sv_self_timer_set(struct sv *sv);
+/* sv_self_send - one SelfStats to tfo-system now; 0, or -1 (not ready, too
+ * big even without stats, send failed: logged) */
+int sv_self_send(struct sv *sv);
+void sv_self_fini(struct sv *sv);
 
 /* notify.c - sd_notify / watchdog */
 void sv_notify_init(struct sv *sv);

@@ -292,6 +292,7 @@ sv_worker_start(struct sv_worker *w)
 	w->ready_ms = 0;
 	w->ping_nonce = 0;
 	w->started_ms = sv_now_ms();
+	w->started_unix_ns = sv_wall_ns();
 	w->state = SV_STARTING;
 	w->landlock[0] = '\0';
 	snprintf(w->seccomp_mode, sizeof(w->seccomp_mode), "%s",
@@ -462,6 +463,8 @@ after_death(struct sv_worker *w, int was_ready, int64_t now)
 	int64_t delay;
 
 	delay = sv_policy_on_death(&w->pol, &l, now, was_ready ? now - w->ready_ms : -1);
+	if (delay != SV_FATAL_DELAY)
+		w->pol.restarts_by[w->last_exit.cls]++;
 	if (delay == SV_FATAL_DELAY) {
 		w->state = SV_FATAL;
 		log_error("%s: more than %u restarts in %u s: fatal", tfo_role_name(w->role),
@@ -515,6 +518,7 @@ on_death(struct sv_worker *w, int wstatus)
 	}
 	if (w->respawn || (requested && w->enabled)) {
 		w->respawn = 0;
+		w->pol.restarts_by[w->last_exit.cls]++;
 		sv_worker_start(w);
 	} else if (requested || !w->enabled)
 		w->state = SV_STOPPED;

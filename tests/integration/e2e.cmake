@@ -37,6 +37,15 @@ if(TFO_E2E_READY)
                    ${CMAKE_BINARY_DIR}/bin http)
   set_tests_properties(integration.e2e.metrics.http PROPERTIES
     LABELS "integration;e2e" TIMEOUT 120 SKIP_RETURN_CODE 77)
+  # issue 20 §1: the self metrics at tfo-sink: every documented metric and no
+  # other, restarts, a forced drop, forced permanent / retryable failures.
+  foreach(case catalogue drop permanent retryable)
+    add_test(NAME integration.e2e.selfmet.${case}
+             COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/e2e/test_selfmet.py
+                     ${CMAKE_BINARY_DIR}/bin ${case})
+    set_tests_properties(integration.e2e.selfmet.${case} PROPERTIES
+      LABELS "integration;e2e" TIMEOUT 180 SKIP_RETURN_CODE 77)
+  endforeach()
   # issue 23: SIGTERM stop + start x5, a stop with the receiver down, kill -9 of
   # the supervisor x5, one state dir, a steady writer: every line once.
   add_test(NAME integration.e2e.restart

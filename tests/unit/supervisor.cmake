@@ -14,3 +14,6 @@ tfo_unit_test(test_worker_dir
 tfo_unit_test(test_sdnotify
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/supervisor/test_sdnotify.c
   LIBS tfo_supervisor_core)
+tfo_unit_test(test_sv_selfstats
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/supervisor/test_selfstats.c
+  LIBS tfo_supervisor_core)

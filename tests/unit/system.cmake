@@ -4,3 +4,9 @@
 tfo_unit_test(test_system
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/system/test_system.c ${CMAKE_CURRENT_LIST_DIR}/system/tu.c
   LIBS tfo_system_collect tfo_resource)
+# unit.test_selfmet: the self metrics (workers/system/selfmet.c): docs/metrics.md
+# lists exactly the metrics emitted (names, units, instruments, attributes),
+# a snapshot's points, start times and histograms, hostile worker stats.
+tfo_unit_test(test_selfmet
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/system/test_selfmet.c
+  LIBS tfo_system_selfmet)

@@ -90,9 +90,10 @@ tfoctl_print_table(FILE *fp, const Tfo__V1__SupervisorStatus *st)
 static cJSON *
 worker_json(const Tfo__V1__WorkerStatus *w)
 {
-	cJSON *o = cJSON_CreateObject(), *le, *sb, *stats;
+	cJSON *o = cJSON_CreateObject(), *le, *sb, *stats, *rr;
 	const Tfo__V1__LastExit *x = w->last_exit;
 	char inc[24];
+	char started[24];
 	const Tfo__V1__Sandbox *s = w->sandbox;
 
 	cJSON_AddStringToObject(o, "role", w->role);
@@ -106,6 +107,12 @@ worker_json(const Tfo__V1__WorkerStatus *w)
 	/* a string: a JSON number (a double) does not hold every uint64 */
 	snprintf(inc, sizeof(inc), "%llu", (unsigned long long)w->incarnation);
 	cJSON_AddStringToObject(o, "incarnation", inc);
+	rr = cJSON_AddObjectToObject(o, "restart_reasons");
+	for (size_t k = 0; k < w->n_restart_reasons; k++)
+		cJSON_AddNumberToObject(rr, w->restart_reasons[k]->name, w->restart_reasons[k]->value);
+	/* a string: nanoseconds do not fit a JSON number exactly */
+	snprintf(started, sizeof(started), "%llu", (unsigned long long)w->started_unix_nano);
+	cJSON_AddStringToObject(o, "started_unix_nano", started);
 	le = cJSON_AddObjectToObject(o, "last_exit");
 	cJSON_AddStringToObject(le, "reason", x ? x->reason : "");
 	cJSON_AddNumberToObject(le, "code", x ? x->code : 0);
@@ -132,7 +139,7 @@ int
 tfoctl_print_json(FILE *fp, const Tfo__V1__SupervisorStatus *st)
 {
 	cJSON *root = cJSON_CreateObject(), *sv, *ws;
-	char *text;
+	char *text, started[24];
 
 	if (root == NULL)
 		return 1;
@@ -141,6 +148,8 @@ tfoctl_print_json(FILE *fp, const Tfo__V1__SupervisorStatus *st)
 	cJSON_AddStringToObject(sv, "version", st->version);
 	cJSON_AddStringToObject(sv, "config", st->config);
 	cJSON_AddNumberToObject(sv, "uptime_s", st->uptime_s);
+	snprintf(started, sizeof(started), "%llu", (unsigned long long)st->started_unix_nano);
+	cJSON_AddStringToObject(sv, "started_unix_nano", started);
 	ws = cJSON_AddArrayToObject(root, "workers");
 	for (size_t i = 0; i < st->n_workers; i++)
 		cJSON_AddItemToArray(ws, worker_json(st->workers[i]));

@@ -13,6 +13,7 @@
 #include "common/resource.h"
 #include "common/worker.h"
 #include "workers/system/collect.h"
+#include "workers/system/selfmet.h"
 
 #define DEFAULT_INTERVAL_MS 15000
 
@@ -20,6 +21,10 @@ struct sysw {
 	struct tfo_collector c;
 	struct tfo_resource *res;
 	struct tfo_syscol *col;
+	int host;                       /* host families on (else self metrics only) */
+	struct tfo_arena *self_arena;   /* the self metrics' message, reset each time */
+	const char *version;
+	uint64_t self_puts, self_points, self_rejected, self_errors, self_reject_snaps;
 };
 
 static const int system_caps[] = { -1 };
@@ -54,9 +59,12 @@ system_pre_init(struct tfo_worker *w, const Tfo__V1__WorkerConfig *cfg, void *ar
 	}
 	sc = cfg->system;
 	s->c.role = "system";
+	s->host = !sc->self_metrics_only;
+	s->version = cfg->agent != NULL && cfg->agent->version != NULL ? cfg->agent->version : "";
 	s->c.interval_ms = tfo_collector_interval(sc->interval_ms, DEFAULT_INTERVAL_MS);
 	if ((s->res = tfo_resource_new(cfg->agent, sc->proc_root)) == NULL ||
-	    (s->col = tfo_syscol_new(sc, tfo_resource_get(s->res))) == NULL) {
+	    (s->self_arena = tfo_arena_new(0)) == NULL ||
+	    (s->host && (s->col = tfo_syscol_new(sc, tfo_resource_get(s->res))) == NULL)) {
 		log_error("system: out of memory");
 		return -1;
 	}
@@ -76,10 +84,15 @@ system_post_init(struct tfo_worker *w, const Tfo__V1__WorkerConfig *cfg, void *a
 {
 	struct sysw *s = arg;
 
-	if (tfo_collector_start(&s->c, w, cfg, TFO__V1__ROLE__ROLE_SYSTEM, system_cycle, s) != TFO_OK)
+	if (tfo_collector_start(&s->c, w, cfg, TFO__V1__ROLE__ROLE_SYSTEM,
+	    s->host ? system_cycle : NULL, s) != TFO_OK)
 		return -1;
-	log_info("system: every %u ms, root \"%s\"", s->c.interval_ms,
-	    cfg->system->proc_root != NULL && cfg->system->proc_root[0] ? cfg->system->proc_root : "/");
+	if (s->host)
+		log_info("system: every %u ms, root \"%s\"", s->c.interval_ms,
+		    cfg->system->proc_root != NULL && cfg->system->proc_root[0] ?
+		    cfg->system->proc_root : "/");
+	else
+		log_info("system: host metrics off: the self metrics only");
 	return 0;
 }
 
@@ -101,6 +114,7 @@ system_fini(struct tfo_worker *w, void *arg)
 	(void)w;
 	tfo_collector_fini(&s->c);
 	tfo_syscol_free(s->col);
+	tfo_arena_free(s->self_arena);
 	tfo_resource_free(s->res);
 	memset(s, 0, sizeof(*s));
 }
@@ -112,6 +126,10 @@ system_stats(struct tfo_worker *w, struct tfo_stats *st, void *arg)
 	const struct tfo_syscol_stats *cs;
 
 	(void)w;
+	tfo_stats_num(st, "self_metrics.puts", (double)s->self_puts);
+	tfo_stats_num(st, "self_metrics.points", (double)s->self_points);
+	tfo_stats_num(st, "self_metrics.rejected", (double)s->self_rejected);
+	tfo_stats_num(st, "self_metrics.errors", (double)s->self_errors);
 	if (s->col == NULL)
 		return;
 	cs = tfo_syscol_stats(s->col);
@@ -127,6 +145,37 @@ system_stats(struct tfo_worker *w, struct tfo_stats *st, void *arg)
 		tfo_stats_text(st, "system.stuck_mounts", cs->stuck_mounts);
 }
 
+/*
+ * system_self_stats - the supervisor's SelfStats as self metrics, put like a
+ * collection. What other workers wrote in it is checked by the encoder; what
+ * it refused is counted (self_metrics.rejected) and logged once in a while.
+ */
+static void
+system_self_stats(struct tfo_worker *w, const Tfo__V1__SelfStats *ss, void *arg)
+{
+	struct sysw *s = arg;
+	struct tfo_selfmet_out out;
+	enum tfo_err e;
+
+	(void)w;
+	tfo_arena_reset(s->self_arena);
+	e = tfo_selfmet_encode(s->self_arena, tfo_resource_get(s->res), s->version, ss,
+	    tfo_clock_ns(CLOCK_REALTIME), &out);
+	/* the first time, then once an hour at the default interval */
+	if (out.rejected > 0 && s->self_reject_snaps++ % 60 == 0)
+		log_warn("self metrics: %u stats refused (not finite, negative, out of order; "
+		    "%llu so far)", out.rejected,
+		    (unsigned long long)(s->self_rejected + out.rejected));
+	s->self_rejected += out.rejected;
+	if (e != TFO_OK || tfo_collector_put(&s->c, out.buf, out.len, out.points) != 0) {
+		if (s->self_errors++ % 20 == 0 && e != TFO_OK)
+			log_warn("self metrics: not encoded: %s", tfo_strerror(e));
+		return;
+	}
+	s->self_puts++;
+	s->self_points += out.points;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -140,6 +189,7 @@ main(int argc, char **argv)
 		.shutdown = system_shutdown,
 		.fini = system_fini,
 		.stats = system_stats,
+		.self_stats = system_self_stats,
 	};
 
 	return tfo_worker_main(argc, argv, &ops, &s);

@@ -8,6 +8,8 @@ tfo-heartbeat), process and logs collectors off.
         opentelemetry-proto classes; heartbeats still go to tfo-sink
 Asserts: every family's metric names, units, instruments, point attribute keys
 and values (docs/metrics.md, from the semconv v1.44 model) reach the far end;
+the self metrics (every 1 s here) reach it too and decode, their histograms
+with buckets that add up to their count;
 cumulative sums never go backwards over >= 3 cycles (per series and start
 time); the resource carries service.instance.id = telemetryflow.agent.id =
 the heartbeat's agent id = the id persisted in state_dir/agent-id."""
@@ -140,7 +142,7 @@ def rows_from_sink(recs):
                 kind = m["type"]
             rows.append({"resource": res, "scope": scope, "name": m["name"], "unit": m["unit"],
                          "kind": kind,
-                         "points": [{"attrs": p["attributes"], "value": p["value"],
+                         "points": [{"attrs": p["attributes"], "value": p.get("value", p),
                                      "time": int(p["time_unix_nano"]),
                                      "start": int(p["start_time_unix_nano"])}
                                     for p in m["data_points"]]})
@@ -235,8 +237,26 @@ def check_monotonic(rows):
     return len(series), multi
 
 
+def check_self(rows):
+    """The self metrics decoded at the far end: tfo.* names only, and the
+    exporter's request histogram with one more bucket than bounds, adding up."""
+    own = [r for r in rows if r["scope"] == "tfo-agent/self"]
+    check(own, "no self metrics")
+    check(all(r["name"].startswith("tfo.") for r in own), "self metric outside tfo.")
+    hist = [p["value"] for r in own if r["name"] == "tfo.exporter.request.duration"
+            for p in r["points"]]
+    check(hist and all(r["kind"] == "histogram" for r in own
+                       if r["name"] == "tfo.exporter.request.duration"), "no request histogram")
+    for h in hist:
+        buckets = h.get("bucket_counts", h.get("buckets"))
+        bounds = h.get("explicit_bounds", h.get("bounds"))
+        check(len(buckets) == len(bounds) + 1 and sum(int(b) for b in buckets) == int(h["count"]),
+              "histogram point %s" % h)
+    return len({r["name"] for r in own})
+
+
 def check_resource(rows, agent_id, beats, case):
-    res = [r["resource"] for r in rows if r["scope"] == "tfo-agent/system"]
+    res = [r["resource"] for r in rows if r["scope"] in ("tfo-agent/system", "tfo-agent/self")]
     for rs in res:
         for k in ("host.name", "host.id", "host.arch", "os.description", "service.version",
                   "telemetryflow.agent.name", "deployment.environment.name"):
@@ -295,6 +315,8 @@ def main():
     endpoint = "127.0.0.1:%d" % node.grpc_port if node else sink.url
     agent = Agent(bindir, f"""  tags:
     e2e.case: {case}
+  self_metrics:
+    interval: 1s
 telemetryflow:
   endpoint: {endpoint}
   protocol: {case}
@@ -333,7 +355,8 @@ exporter:
             rs = rows()
             have = {r["name"] for r in rs}
             beats = accepted(read_records(sink.out), "heartbeat")
-            return cycles(rs) >= 3 and "system.cpu.utilization" in have and beats
+            return (cycles(rs) >= 3 and "system.cpu.utilization" in have and beats and
+                    "tfo.exporter.request.duration" in have)
         wait_for(enough, "3 cycles of system metrics and a heartbeat", 40, 0.2)
         rc = agent.stop()
         check(rc == 0, "supervisor exit status %s" % rc)
@@ -342,8 +365,10 @@ exporter:
         nseries, multi = check_monotonic(rs)
         beats = [r["agent_id"] for r in accepted(read_records(sink.out), "heartbeat")]
         check_resource(rs, agent.agent_id(), beats, case)
+        nself = check_self(rs)
         print("%s: %d metrics over %d cycles, %d cumulative series (%d with >= 3 points), "
-              "families %s" % (case, len(seen), cycles(rs), nseries, multi, sorted(fams)))
+              "families %s; %d self metrics" % (case, len(seen), cycles(rs), nseries, multi,
+                                                 sorted(fams), nself))
         if node:
             check(not [x for x in node.lines() if x.get("decodeError")], "receiver decode errors")
 

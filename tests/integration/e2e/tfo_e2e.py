@@ -101,7 +101,7 @@ class Sink:
     """tools/tfo-sink on 127.0.0.1 (port 0 = ephemeral), --out JSON lines."""
 
     def __init__(self, bindir, out, port=0, fail_first=0, quiet=True, log=None,
-                 count_only=False, strict_utf8=False):
+                 count_only=False, strict_utf8=False, fail_status=None):
         self.out = out
         args = [os.path.join(bindir, "tfo-sink"), "--listen", "127.0.0.1:%d" % port]
         if out:
@@ -112,6 +112,8 @@ class Sink:
             args.append("--strict-utf8")
         if fail_first:
             args += ["--fail-first", str(fail_first)]
+        if fail_status:
+            args += ["--fail-status", str(fail_status)]
         if quiet:
             args.append("--quiet")
         self.errf = open(log, "a") if log else subprocess.DEVNULL

@@ -371,7 +371,7 @@ test_format_and_summary(void **state)
 	assert_int_equal(tfo_config_defaults(&cfg), 0);
 	tfo_config_summary(&cfg, buf, sizeof(buf));
 	assert_string_equal(buf, "endpoint localhost:4317 (grpc, gzip), system 15s, process 30s, "
-	    "logs off, heartbeat 1m, buffer /var/lib/tfo-agent/buffer (100 MiB, 1d)");
+	    "logs off, heartbeat 1m, self metrics 1m, buffer /var/lib/tfo-agent/buffer (100 MiB, 1d)");
 	tfo_config_free(&cfg);
 }
 

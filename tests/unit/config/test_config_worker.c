@@ -317,6 +317,31 @@ test_roles(void **state)
 	tfo_config_free(&cfg);
 }
 
+/* tfo-system runs for the self metrics when the host metrics are off, then
+ * with none of its families; with both off it does not run */
+static void
+test_self_metrics_role(void **state)
+{
+	struct tfo_config cfg;
+	struct tfo_worker_msg *m;
+
+	(void)state;
+	assert_int_equal(tfo_config_defaults(&cfg), 0);
+	assert_true(cfg.agent.self_metrics_enabled);
+	assert_int_equal(cfg.agent.self_metrics_interval_ms, 60000);
+	m = tfo_config_worker_msg(&cfg, TFO_ROLE_SYSTEM, "id", 1);
+	assert_false(tfo_worker_msg_get(m)->system->self_metrics_only);
+	tfo_worker_msg_free(m);
+	cfg.system.enabled = 0;
+	assert_true(tfo_role_enabled(&cfg, TFO_ROLE_SYSTEM));
+	m = tfo_config_worker_msg(&cfg, TFO_ROLE_SYSTEM, "id", 1);
+	assert_true(tfo_worker_msg_get(m)->system->self_metrics_only);
+	tfo_worker_msg_free(m);
+	cfg.agent.self_metrics_enabled = 0;
+	assert_false(tfo_role_enabled(&cfg, TFO_ROLE_SYSTEM));
+	tfo_config_free(&cfg);
+}
+
 int
 main(void)
 {
@@ -326,6 +351,7 @@ main(void)
 		cmocka_unit_test(test_failover_list),
 		cmocka_unit_test(test_role_equal),
 		cmocka_unit_test(test_roles),
+		cmocka_unit_test(test_self_metrics_role),
 	};
 
 	unsetenv("TELEMETRYFLOW_ENDPOINT");

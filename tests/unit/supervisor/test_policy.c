@@ -96,17 +96,18 @@ test_exit_reasons(void **state)
 		int wstatus;
 		enum sv_kill why;
 		int ready;
-		const char *reason;
+		const char *reason, *cls;       /* cls: how restarts count it */
 	} t[] = {
-		{ 0x0300, SV_KILL_NONE, 1, "exit 3" },
-		{ 0x0300, SV_KILL_NONE, 0, "before-ready: exit 3" },
-		{ SIGKILL, SV_KILL_NONE, 1, "signal SIGKILL" },
-		{ SIGSEGV, SV_KILL_NONE, 1, "signal SIGSEGV" },
-		{ SIGSYS, SV_KILL_NONE, 1, "seccomp violation" },
-		{ SIGKILL, SV_KILL_HUNG, 1, "hung" },
-		{ SIGKILL, SV_KILL_HUNG, 0, "before-ready: hung" },
-		{ SIGKILL, SV_KILL_PROTO, 1, "protocol error" },
-		{ 0, SV_KILL_REQUEST, 0, "exit 0" },
+		{ 0x0300, SV_KILL_NONE, 1, "exit 3", "exit" },
+		{ 0x0300, SV_KILL_NONE, 0, "before-ready: exit 3", "exit" },
+		{ SIGKILL, SV_KILL_NONE, 1, "signal SIGKILL", "crash" },
+		{ SIGSEGV, SV_KILL_NONE, 1, "signal SIGSEGV", "crash" },
+		{ SIGSYS, SV_KILL_NONE, 1, "seccomp violation", "seccomp" },
+		{ SIGKILL, SV_KILL_HUNG, 1, "hung", "hung" },
+		{ SIGKILL, SV_KILL_HUNG, 0, "before-ready: hung", "hung" },
+		{ SIGKILL, SV_KILL_PROTO, 1, "protocol error", "protocol" },
+		{ 0, SV_KILL_REQUEST, 0, "exit 0", "requested" },
+		{ SIGTERM, SV_KILL_REQUEST, 1, "signal SIGTERM", "requested" },
 	};
 	struct sv_exit e;
 
@@ -114,8 +115,10 @@ test_exit_reasons(void **state)
 	for (size_t i = 0; i < sizeof(t) / sizeof(t[0]); i++) {
 		sv_exit_describe(&e, t[i].wstatus, t[i].why, t[i].ready, 42);
 		assert_string_equal(e.reason, t[i].reason);
+		assert_string_equal(sv_reason_name(e.cls), t[i].cls);
 		assert_int_equal(e.at, 42);
 	}
+	assert_string_equal(sv_reason_name(SV_R_COUNT), "unknown");
 	sv_exit_describe(&e, SIGKILL, SV_KILL_NONE, 1, 1);
 	assert_int_equal(e.sig, SIGKILL);
 	assert_int_equal(e.code, -1);
