@@ -192,6 +192,9 @@ put(struct tfo_bufclient *c, Tfo__V1__Signal signal, Tfo__V1__PayloadEncoding en
 		break;
 	case TFO__V1__INGEST_REPLY__MSG_BUSY:
 		c->retry_after_ms = rep->busy->retry_after_ms;
+		/* the cause, for the collector's log (a full disk, a full buffer) */
+		snprintf(c->error, sizeof(c->error), "%s", rep->busy->reason ? rep->busy->reason :
+		    "");
 		e = TFO_EAGAIN;
 		break;
 	case TFO__V1__INGEST_REPLY__MSG_ERROR:

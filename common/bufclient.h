@@ -39,7 +39,7 @@ struct tfo_bufclient {
 	uint32_t give_up_ms;        /* put: stop resending after this long (0 = never) */
 	uint32_t retry_after_ms;    /* set when a put answered Busy */
 	uint64_t resends;           /* puts sent again after a timeout */
-	char error[256];            /* the buffer's text of the last Error reply */
+	char error[256];            /* the buffer's text of the last Error, or Busy's reason */
 };
 
 /*

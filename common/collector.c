@@ -15,7 +15,7 @@
 #define FIRST_CYCLE_MS 1000     /* first sample soon after start */
 #define PUT_TIMEOUT_MS 1000     /* one wait for the buffer's answer */
 #define PUT_GIVE_UP_MS 5000     /* then back to the loop to answer pings */
-#define LOG_EVERY 20            /* repeated failures: every 20th is logged */
+#define LOG_EVERY 20            /* repeated cycle failures: every 20th is logged */
 
 uint64_t
 tfo_clock_ns(clockid_t id)
@@ -63,12 +63,15 @@ count_skipped(struct tfo_collector *c)
 		c->cycles_lost += (now - c->due_mono_ms) / c->interval_ms;
 }
 
+/* put_failed - counted; logged once for a run of the same failure, with a
+ * count (the buffer's reason names the cause: "disk full at ...") */
 static void
 put_failed(struct tfo_collector *c, size_t len, enum tfo_err e)
 {
-	if (c->put_errors++ % LOG_EVERY == 0)
-		log_warn("%s: put of %zu bytes failed: %s%s%s", c->role, len, tfo_strerror(e),
-		    c->bc.error[0] ? ": " : "", c->bc.error);
+	(void)len;
+	c->put_errors++;
+	tfo_logrepeat(&c->putlog, TFO_LOG_WARN, "%s: put failed: %s%s%s",
+	    c->role, tfo_strerror(e), c->bc.error[0] ? ": " : "", c->bc.error);
 }
 
 int
@@ -95,6 +98,7 @@ tfo_collector_flush(struct tfo_collector *c)
 		return -1;
 	}
 	c->puts++;
+	tfo_logrepeat_end(&c->putlog);
 	return 0;
 }
 
@@ -175,6 +179,7 @@ tfo_collector_put(struct tfo_collector *c, const uint8_t *p, size_t len, uint32_
 
 	if (e == TFO_OK) {
 		c->puts++;
+		tfo_logrepeat_end(&c->putlog);
 		return 0;
 	}
 	put_failed(c, len, e);

@@ -14,6 +14,7 @@
 #include "common/bufclient.h"
 #include "common/err.h"
 #include "common/hist.h"
+#include "common/logrepeat.h"
 #include "common/worker.h"
 
 struct tfo_collector;
@@ -41,6 +42,7 @@ struct tfo_collector {
 	uint64_t cycles_lost;
 	uint64_t due_mono_ms;           /* when the armed tick is due; 0 = first */
 	struct tfo_hist cycle_s;        /* wall time of each cycle, put included */
+	struct tfo_logrepeat putlog;    /* failed puts: once a run, with a count */
 	double last_cpu_us;             /* CPU time of the last cycle */
 	tfo_collector_cycle_fn cycle;
 	void *arg;

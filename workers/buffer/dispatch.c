@@ -60,6 +60,21 @@ buffer_reply_error(struct buffer_reply *out, int ingest, const char *msg)
 	}
 }
 
+void
+buffer_reply_busy(struct buffer_reply *out, uint32_t retry_after_ms, const char *reason)
+{
+	Tfo__V1__IngestReply r = TFO__V1__INGEST_REPLY__INIT;
+	Tfo__V1__Busy busy = TFO__V1__BUSY__INIT;
+
+	buffer_reply_free(out);
+	busy.retry_after_ms = retry_after_ms;
+	busy.reason = (char *)(reason ? reason : "");
+	r.version = VERSION;
+	r.msg_case = TFO__V1__INGEST_REPLY__MSG_BUSY;
+	r.busy = &busy;
+	pack(out, &r.base, 0);
+}
+
 /* ------------------------------------------------------------------ ingest */
 
 /*
@@ -100,7 +115,6 @@ ingest_put(struct tfo_store *st, struct buffer_counters *c, const struct buffer_
 {
 	Tfo__V1__IngestReply r = TFO__V1__INGEST_REPLY__INIT;
 	Tfo__V1__PutOk ok = TFO__V1__PUT_OK__INIT;
-	Tfo__V1__Busy busy = TFO__V1__BUSY__INIT;
 	struct tfo_store_put sp = {
 		.role = (uint32_t)p->role, .incarnation = p->incarnation, .seq = p->seq,
 		.signal = (uint32_t)p->signal, .payload = p->payload.data,
@@ -148,10 +162,7 @@ ingest_put(struct tfo_store *st, struct buffer_counters *c, const struct buffer_
 		pack(out, &r.base, 1);
 		return;
 	case TFO_PUT_BUSY:
-		busy.retry_after_ms = TFO_STORE_BUSY_RETRY_MS;
-		r.msg_case = TFO__V1__INGEST_REPLY__MSG_BUSY;
-		r.busy = &busy;
-		pack(out, &r.base, 0);
+		buffer_reply_busy(out, TFO_STORE_BUSY_RETRY_MS, why);
 		return;
 	case TFO_PUT_INVALID:
 		c->bad_ingest++;

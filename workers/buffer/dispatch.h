@@ -62,6 +62,8 @@ void buffer_export_dispatch(struct tfo_store *st, struct buffer_counters *c,
     const void *req, size_t len, const struct buffer_reply_mem *mem,
     struct buffer_reply *out);
 
+/* buffer_reply_busy - replace *out with a Busy reply (ingest) naming its reason */
+void buffer_reply_busy(struct buffer_reply *out, uint32_t retry_after_ms, const char *reason);
 /* buffer_reply_error - replace *out with an Error reply (ingest or export channel) */
 void buffer_reply_error(struct buffer_reply *out, int ingest, const char *msg);
 void buffer_reply_free(struct buffer_reply *out);
