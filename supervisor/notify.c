@@ -74,26 +74,51 @@ sv_all_ready(const struct sv *sv, unsigned *ready, unsigned *enabled)
 	return *ready == *enabled;
 }
 
+/* buffer_says - the buffer's "status" stat (a worker's text: made printable) */
+static void
+buffer_says(const struct sv *sv, char *buf, size_t len)
+{
+	const Tfo__V1__Pong *p = sv->w[TFO_ROLE_BUFFER].stats;
+
+	buf[0] = '\0';
+	for (size_t i = 0; p != NULL && sv->w[TFO_ROLE_BUFFER].state == SV_READY &&
+	    i < p->n_stats; i++)
+		if (strcmp(p->stats[i]->name, "status") == 0)
+			sv_copy_printable(buf, len, p->stats[i]->text);
+}
+
+void
+sv_status_line(const struct sv *sv, char *buf, size_t len)
+{
+	unsigned ready, enabled;
+	char said[160];
+
+	(void)sv_all_ready(sv, &ready, &enabled);
+	buffer_says(sv, said, sizeof(said));
+	snprintf(buf, len, "%u/%u workers ready%s%s", ready, enabled, said[0] ? "; buffer: " : "",
+	    said);
+}
+
 void
 sv_notify_update(struct sv *sv)
 {
 	unsigned ready, enabled;
-	char msg[128];
+	char msg[SV_STATUS_MAX + 32], line[SV_STATUS_MAX];
 	int all = sv_all_ready(sv, &ready, &enabled);
 
 	if (sv->shutdown_phase)
 		return;
+	sv_status_line(sv, line, sizeof(line));
 	if (all && !sv->notified_ready) {
 		sv->notified_ready = 1;
-		snprintf(msg, sizeof(msg), "READY=1\nSTATUS=%u/%u workers ready", ready, enabled);
+		snprintf(msg, sizeof(msg), "READY=1\nSTATUS=%s", line);
 		log_info("all %u workers ready", enabled);
 	} else {
-		snprintf(msg, sizeof(msg), "STATUS=%u/%u workers ready", ready, enabled);
+		snprintf(msg, sizeof(msg), "STATUS=%s", line);
 		if (strcmp(msg, sv->notify_status) == 0)
 			return;
 	}
-	snprintf(sv->notify_status, sizeof(sv->notify_status), "STATUS=%u/%u workers ready",
-	    ready, enabled);
+	snprintf(sv->notify_status, sizeof(sv->notify_status), "STATUS=%s", line);
 	(void)tfo_sd_notify(msg);
 }
 

@@ -106,4 +106,6 @@ sv_status_build(struct sv *sv, struct sv_status_buf *b, int with_sandbox)
 		worker_status(&sv->w[r], b, r, now, with_sandbox);
 	b->st.workers = b->wp;
 	b->st.n_workers = TFO_ROLE_COUNT;
+	sv_status_line(sv, b->summary, sizeof(b->summary));
+	b->st.summary = b->summary;
 }

@@ -56,6 +56,11 @@ struct sv_policy {
 
 struct sv;
 
+#define SV_STATUS_MAX 256            /* the one-line summary (STATUS=, tfoctl status) */
+
+/* sv_copy_printable - a worker's text for status: bounded, printable ASCII only */
+void sv_copy_printable(char *dst, size_t dstsz, const char *src);
+
 struct sv_worker {
 	struct sv *sv;
 	enum tfo_role role;
@@ -104,7 +109,7 @@ struct sv {
 	                             /* stop: asking the buffer what stays queued */
 	int exit_code;
 	int notified_ready;
-	char notify_status[64];       /* last STATUS= sent */
+	char notify_status[SV_STATUS_MAX + 16];   /* last STATUS= sent */
 	uint64_t watchdog_usec;
 	struct sv_ctl *ctl;
 	uint64_t run_base;           /* this run's incarnations: run_base | spawn number */
@@ -186,6 +191,7 @@ struct sv_status_buf {
 	Tfo__V1__Stat rr[TFO_ROLE_COUNT][SV_R_COUNT], *rrp[TFO_ROLE_COUNT][SV_R_COUNT];
 	char sig[TFO_ROLE_COUNT][16];
 	char seccomp[TFO_ROLE_COUNT][32];
+	char summary[SV_STATUS_MAX];
 };
 /* sv_status_build - every role's status; with_sandbox reads /proc/<pid>/status */
 void sv_status_build(struct sv *sv, struct sv_status_buf *b, int with_sandbox);
@@ -198,6 +204,9 @@ int sv_self_send(struct sv *sv);
 void sv_self_fini(struct sv *sv);
 
 /* notify.c - sd_notify / watchdog */
+/* sv_status_line - "5/5 workers ready", and "; buffer: disk full at ..." when
+ * the buffer says so (its stat "status"): STATUS= and tfoctl status */
+void sv_status_line(const struct sv *sv, char *buf, size_t len);
 void sv_notify_init(struct sv *sv);
 void sv_notify_update(struct sv *sv);
 /* sv_all_ready - every enabled worker ready? (counts in *ready, *enabled) */

@@ -88,17 +88,6 @@ protocol_error(struct sv_worker *w, const char *what)
 	kill_worker(w, SV_KILL_PROTO, SIGKILL);
 }
 
-/* copy_printable - a worker's text for status: bounded, printable ASCII only */
-static void
-copy_printable(char *dst, size_t dstsz, const char *src)
-{
-	size_t i = 0;
-
-	for (; src != NULL && src[i] != '\0' && i + 1 < dstsz; i++)
-		dst[i] = src[i] >= 0x20 && src[i] < 0x7f ? src[i] : '?';
-	dst[i] = '\0';
-}
-
 static void
 on_ready(struct sv_worker *w, const Tfo__V1__Ready *r)
 {
@@ -106,7 +95,7 @@ on_ready(struct sv_worker *w, const Tfo__V1__Ready *r)
 	 * reads next (it ignores the SIGTERM until its loop runs) */
 	if (w->state == SV_STOPPING && w->ready_ms == 0) {
 		w->ready_ms = w->last_pong_ms = sv_now_ms();
-		copy_printable(w->landlock, sizeof(w->landlock), r->landlock);
+		sv_copy_printable(w->landlock, sizeof(w->landlock), r->landlock);
 		log_info("%s: ready while stopping (pid %d)", tfo_role_name(w->role), (int)w->pid);
 		return;
 	}
@@ -114,7 +103,7 @@ on_ready(struct sv_worker *w, const Tfo__V1__Ready *r)
 		protocol_error(w, "Ready twice");
 		return;
 	}
-	copy_printable(w->landlock, sizeof(w->landlock), r->landlock);
+	sv_copy_printable(w->landlock, sizeof(w->landlock), r->landlock);
 	w->state = SV_READY;
 	w->ready_ms = w->last_pong_ms = sv_now_ms();
 	w->ping_nonce = 0;
@@ -141,6 +130,8 @@ on_pong(struct sv_worker *w, Tfo__V1__Control *m)
 	m->msg_case = TFO__V1__CONTROL__MSG__NOT_SET;
 	if (w->sv->shutdown_phase)
 		sv_shutdown_on_pong(w);
+	else if (w->role == TFO_ROLE_BUFFER)
+		sv_notify_update(w->sv);    /* STATUS= says when the disk is full */
 }
 
 /* dispatch - one message from a worker; anything unexpected kills it */

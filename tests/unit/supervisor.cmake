@@ -17,3 +17,6 @@ tfo_unit_test(test_sdnotify
 tfo_unit_test(test_sv_selfstats
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/supervisor/test_selfstats.c
   LIBS tfo_supervisor_core)
+tfo_unit_test(test_sv_status_line
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/supervisor/test_status_line.c
+  LIBS tfo_supervisor_core)

@@ -51,8 +51,9 @@ tfoctl_print_table(FILE *fp, const Tfo__V1__SupervisorStatus *st)
 {
 	char up[32], wup[32], next[32], ex[96], rs[24];
 
-	fprintf(fp, "* tfo-supervisor %s - pid %u, up %s\n  config: %s\n\n", st->version,
-	    st->pid, human_dur(st->uptime_s, up, sizeof(up)), st->config);
+	fprintf(fp, "* tfo-supervisor %s - pid %u, up %s\n  config: %s\n  status: %s\n\n",
+	    st->version, st->pid, human_dur(st->uptime_s, up, sizeof(up)), st->config,
+	    st->summary[0] ? st->summary : "-");
 	fprintf(fp, "%-10s %-9s %-7s %-14s %-8s %-8s %-28s %-6s %s\n", "ROLE", "STATE",
 	    "PID", "USER", "UPTIME", "RESTARTS", "LAST EXIT", "NEXT", "SANDBOX");
 	for (size_t i = 0; i < st->n_workers; i++) {
@@ -147,6 +148,7 @@ tfoctl_print_json(FILE *fp, const Tfo__V1__SupervisorStatus *st)
 	cJSON_AddNumberToObject(sv, "pid", st->pid);
 	cJSON_AddStringToObject(sv, "version", st->version);
 	cJSON_AddStringToObject(sv, "config", st->config);
+	cJSON_AddStringToObject(sv, "summary", st->summary);
 	cJSON_AddNumberToObject(sv, "uptime_s", st->uptime_s);
 	snprintf(started, sizeof(started), "%llu", (unsigned long long)st->started_unix_nano);
 	cJSON_AddStringToObject(sv, "started_unix_nano", started);
