@@ -11,3 +11,6 @@ tfo_unit_test(bufclient
 tfo_unit_test(buffer_format
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/buffer/test_format.c ${CMAKE_CURRENT_LIST_DIR}/buffer/helpers.c
   LIBS tfo_buffer_store)
+tfo_unit_test(buffer_full
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/buffer/test_full.c ${CMAKE_CURRENT_LIST_DIR}/buffer/helpers.c
+  LIBS tfo_buffer_store)

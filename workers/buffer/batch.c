@@ -92,11 +92,14 @@ static enum tfo_err
 collect(struct tfo_store *st, uint32_t s, uint64_t from, uint64_t to, uint64_t max_bytes,
     size_t max_n, struct collect *c)
 {
-	leveldb_iterator_t *it = leveldb_create_iterator(st->db, st->ro);
+	leveldb_iterator_t *it;
 	uint8_t key[TFO_STORE_KEYLEN];
 	char *err = NULL;
 	int full = 0;
 
+	if (st->db == NULL)
+		return TFO_EIO;     /* reopen failed: tried again by the commit retry */
+	it = leveldb_create_iterator(st->db, st->ro);
 	c->end = from;
 	tfo_store_key(key, s, from);
 	for (leveldb_iter_seek(it, (const char *)key, sizeof(key)); leveldb_iter_valid(it);
@@ -384,6 +387,10 @@ tfo_store_checkpoints(struct tfo_store *st, uint32_t role, size_t max,
 	*n = 0;
 	if (v == NULL)
 		return TFO_ENOMEM;
+	if (st->db == NULL) {
+		free(v);
+		return TFO_EIO;
+	}
 	it = leveldb_create_iterator(st->db, st->ro);
 	for (leveldb_iter_seek(it, prefix, (size_t)pl); leveldb_iter_valid(it) && *n < max;
 	    leveldb_iter_next(it)) {

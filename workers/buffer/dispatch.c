@@ -272,7 +272,8 @@ export_fetch(struct tfo_store *st, const Tfo__V1__Fetch *f, struct buffer_reply 
 		return;
 	}
 	if (e != TFO_OK) {
-		buffer_reply_error(out, 0, tfo_strerror(e));
+		const char *why = tfo_store_busy_reason(st);   /* the store not open: why */
+		buffer_reply_error(out, 0, why[0] ? why : tfo_strerror(e));
 		return;
 	}
 	if ((ents = calloc(b.n ? b.n : 1, sizeof(*ents))) == NULL) {

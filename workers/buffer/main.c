@@ -35,7 +35,8 @@ struct buffer {
 	struct bqueue q;
 	int q_ok;
 	struct bchan ingest, export;
-	struct event *ev_q, *ev_tick;
+	struct event *ev_q, *ev_tick, *ev_retry;
+	char reserve[PATH_MAX];
 	uint32_t tick_ms;
 	uint32_t since_compact_ms;
 	uint64_t last_group;       /* requests answered by the last commit */
@@ -61,7 +62,9 @@ buffer_pre_init(struct tfo_worker *w, const Tfo__V1__WorkerConfig *cfg, void *ar
 	}
 	path = cfg->buffer->path;
 	if ((size_t)snprintf(b->dir, sizeof(b->dir), "%s", path) >= sizeof(b->dir) ||
-	    (size_t)snprintf(b->db, sizeof(b->db), "%s/queue", path) >= sizeof(b->db)) {
+	    (size_t)snprintf(b->db, sizeof(b->db), "%s/queue", path) >= sizeof(b->db) ||
+	    (size_t)snprintf(b->reserve, sizeof(b->reserve), "%s/reserve", path) >=
+	    sizeof(b->reserve)) {
 		log_error("config: buffer.path too long");
 		return -1;
 	}
@@ -95,7 +98,7 @@ age_tick_ms(uint64_t max_age_ms)
 static int
 open_store(struct buffer *b, const Tfo__V1__BufferConfig *bc)
 {
-	struct tfo_store_opts o = { .path = b->db };
+	struct tfo_store_opts o = { .path = b->db, .reserve_path = b->reserve };
 	struct tfo_store_stats s;
 	enum tfo_err e;
 	char err[512];
@@ -123,15 +126,40 @@ open_store(struct buffer *b, const Tfo__V1__BufferConfig *bc)
 
 /* ------------------------------------------------------------------ loop */
 
+/* retry_arm - a failing store writes its pending batch again when due (the
+ * store logs the failure once, then once a minute with a count) */
 static void
-commit_group(struct buffer *b)
+retry_arm(struct buffer *b)
+{
+	int64_t ms = tfo_store_retry_ms(b->st);
+	struct timeval tv;
+
+	if (ms < 0)
+		return;
+	tv.tv_sec = (time_t)(ms / 1000);
+	tv.tv_usec = (suseconds_t)(ms % 1000) * 1000;
+	evtimer_add(b->ev_retry, &tv);
+}
+
+/* commit_group - write what is pending; 0 ok, -1 not written (err says why;
+ * a retry armed while the store fails) */
+static int
+commit_group(struct buffer *b, char *err, size_t errlen)
+{
+	if (tfo_store_pending(b->st) == 0 || tfo_store_commit(b->st, err, errlen) == TFO_OK)
+		return 0;
+	retry_arm(b);
+	return -1;
+}
+
+static void
+on_retry(evutil_socket_t fd, short what, void *arg)
 {
 	char err[256];
 
-	if (tfo_store_pending(b->st) == 0)
-		return;
-	if (tfo_store_commit(b->st, err, sizeof(err)) != TFO_OK)
-		log_error("store: write failed: %s", err);
+	(void)fd;
+	(void)what;
+	(void)commit_group(arg, err, sizeof(err));
 }
 
 /*
@@ -225,26 +253,25 @@ on_queue(evutil_socket_t fd, short what, void *arg)
 		*gtail = c;
 		gtail = &c->next;
 	}
-	ok = tfo_store_pending(b->st) == 0 ||
-	    tfo_store_commit(b->st, err, sizeof(err)) == TFO_OK;
-	if (!ok)
-		log_error("store: write failed, group answered with Error: %s", err);
+	ok = commit_group(b, err, sizeof(err)) == 0;
 	b->last_group = 0;
 	while ((c = group) != NULL) {
 		group = c->next;
 		b->last_group++;
-		if (ok && nng_msg_len(c->req) > 0) {
+		/* Not written: the puts stay staged in the store and their resends
+		 * (the same seq) are answered once it is written: Busy tells the
+		 * collector to send again. An ack stays acked in memory (the
+		 * delete is retried; the batch is never offered again): Done. */
+		if (!ok && c->ch->ingest) {
+			struct buffer_reply r = { 0 };
+			const char *why = tfo_store_status(b->st);
+			buffer_reply_busy(&r, TFO_STORE_BUSY_RETRY_MS, why[0] ? why : err);
+			bctx_reply(c, r.buf, r.len);
+			buffer_reply_free(&r);
+		} else if (nng_msg_len(c->req) > 0)
 			bctx_reply_req(c);
-			continue;
-		}
-		if (ok) {
+		else
 			bctx_reply(c, NULL, 0);     /* out of memory: the peer resends */
-			continue;
-		}
-		struct buffer_reply r = { 0 };
-		buffer_reply_error(&r, c->ch->ingest, "store write failed");
-		bctx_reply(c, r.buf, r.len);
-		buffer_reply_free(&r);
 	}
 }
 
@@ -252,13 +279,15 @@ static void
 on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct buffer *b = arg;
+	char err[256];
 	size_t n;
 
 	(void)fd;
 	(void)what;
 	if ((n = tfo_store_expire(b->st)) > 0)
 		log_warn("store: %zu entries older than max_age dropped", n);
-	commit_group(b);
+	(void)commit_group(b, err, sizeof(err));
+	tfo_store_maintain(b->st);
 	tfo_store_flush_logs(b->st);
 	if ((b->since_compact_ms += b->tick_ms) >= COMPACT_MS) {
 		b->since_compact_ms = 0;
@@ -318,7 +347,9 @@ buffer_post_init(struct tfo_worker *w, const Tfo__V1__WorkerConfig *cfg, void *a
 	b->q_ok = 1;
 	b->ev_q = event_new(base, b->q.efd, EV_READ | EV_PERSIST, on_queue, b);
 	b->ev_tick = event_new(base, -1, EV_PERSIST, on_tick, b);
-	if (!b->ev_q || !b->ev_tick || event_add(b->ev_q, NULL) || event_add(b->ev_tick, &tv)) {
+	b->ev_retry = evtimer_new(base, on_retry, b);
+	if (!b->ev_q || !b->ev_tick || !b->ev_retry || event_add(b->ev_q, NULL) ||
+	    event_add(b->ev_tick, &tv)) {
 		log_error("event setup failed");
 		return -1;
 	}
@@ -341,12 +372,14 @@ static void
 buffer_shutdown(struct tfo_worker *w, uint32_t deadline_ms, void *arg)
 {
 	struct buffer *b = arg;
+	char err[256];
 
 	(void)deadline_ms;
 	/* Requests not yet answered are resent by their peers to the next buffer. */
 	close_channels(b);
-	if (b->st)
-		commit_group(b);
+	if (b->st && commit_group(b, err, sizeof(err)) != 0)
+		log_error("store: stopping with writes failing (%s): deletions of acked batches "
+		    "not written, those batches are offered again at the next start", err);
 	tfo_worker_exit(w, 0);
 }
 
@@ -361,6 +394,8 @@ buffer_fini(struct tfo_worker *w, void *arg)
 		event_free(b->ev_q);
 	if (b->ev_tick)
 		event_free(b->ev_tick);
+	if (b->ev_retry)
+		event_free(b->ev_retry);
 	if (b->q_ok)
 		bqueue_fini(&b->q);
 	tfo_store_close(b->st);
@@ -417,6 +452,17 @@ buffer_stats(struct tfo_worker *w, struct tfo_stats *ts, void *arg)
 	tfo_stats_num(ts, "refused_peers", (double)(bchan_refused(&b->ingest) +
 	    bchan_refused(&b->export)));
 	tfo_stats_text(ts, "quarantine", s.quarantine);
+	tfo_stats_text(ts, "status", s.status);
+	tfo_stats_num(ts, "fs_free_mb", (double)s.fs_free / (1 << 20));
+	tfo_stats_num(ts, "fs_bound_mb", s.fs_bound == UINT64_MAX ? -1 :
+	    (double)s.fs_bound / (1 << 20));
+	tfo_stats_num(ts, "reserve_held", s.reserve_held);
+	tfo_stats_num(ts, "reserve_releases", (double)s.reserve_releases);
+	tfo_stats_num(ts, "room_compactions", (double)s.room_compactions);
+	tfo_stats_num(ts, "reopens", (double)s.reopens);
+	tfo_stats_num(ts, "sticky_errors", (double)s.sticky_errors);
+	tfo_stats_num(ts, "writes_failing", s.failing);
+	tfo_stats_text(ts, "last_write_error", s.last_error);
 }
 
 int

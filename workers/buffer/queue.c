@@ -34,6 +34,8 @@ head_info(struct tfo_store *st, uint32_t s, uint64_t *ts, uint64_t *size)
 
 	if (q->head >= q->tail)
 		return -1;
+	if (!q->head_ts_ok && st->db == NULL)
+		return 1;
 	if (!q->head_ts_ok) {
 		if (q->head >= q->ctail) {
 			struct staged *sg = store_staged_find(st, s, q->head);
@@ -253,8 +255,9 @@ stage(struct tfo_store *st, const struct tfo_store_put *p, const struct tfo_stor
 	struct sigq *q = &st->q[p->signal];
 	uint8_t key[TFO_STORE_KEYLEN];
 	const uint8_t *v;
-	uint64_t size;
+	uint64_t size, limit;
 	size_t vl;
+	int disk;
 
 	if (item != NULL) {
 		one.payload = item->payload;
@@ -267,15 +270,17 @@ stage(struct tfo_store *st, const struct tfo_store_put *p, const struct tfo_stor
 	if ((vl = store_value_encode(st, now, &one, &v)) == 0)
 		return -1;
 	size = TFO_STORE_KEYLEN + vl;
-	if (st->o.max_bytes && store_total_bytes(st) + size > st->o.max_bytes) {
+	if (store_total_bytes(st) + size > (limit = space_limit(st, &disk))) {
+		if (disk)
+			space_full(st);
 		if (p->block_when_full) {
 			st->s.busy++;
 			return 1;
 		}
+		/* the newest is taken, the oldest goes (of any signal) */
 		uint32_t s;
-		while (store_total_bytes(st) + size > st->o.max_bytes &&
-		    (s = oldest_signal(st)) != 0)
-			drop_head(st, s, TFO_DROP_SIZE);
+		while (store_total_bytes(st) + size > limit && (s = oldest_signal(st)) != 0)
+			drop_head(st, s, disk ? TFO_DROP_DISK : TFO_DROP_SIZE);
 	}
 	if (staged_add(st, p->signal, q->tail, size, now) != 0)
 		return -1;
@@ -319,6 +324,13 @@ tfo_store_put(struct tfo_store *st, const struct tfo_store_put *p, const char **
 
 	if ((*why = put_check(st, p)) != NULL)
 		return TFO_PUT_INVALID;
+	/* Writes failing and enough kept in memory, or the store not open:
+	 * Busy with the cause, nothing staged (a resend is a new put). */
+	if ((*why = tfo_store_busy_reason(st))[0] != '\0') {
+		st->s.busy++;
+		return TFO_PUT_BUSY;
+	}
+	*why = NULL;
 	d = &st->dd[p->role];
 	if (d->used && d->incarnation == p->incarnation && p->seq <= d->seq) {
 		st->s.dup_puts++;
@@ -335,8 +347,10 @@ tfo_store_put(struct tfo_store *st, const struct tfo_store_put *p, const char **
 		return TFO_PUT_INVALID;
 	}
 	now = store_now(st);
-	if ((r = stage(st, p, NULL, now)) == 1)
+	if ((r = stage(st, p, NULL, now)) == 1) {
+		*why = st->s.status[0] ? st->s.status : "buffer full (max_size_mb)";
 		return TFO_PUT_BUSY;
+	}
 	for (size_t i = 0; r == 0 && i < p->nmore; i++)
 		r = stage(st, p, &p->more[i], now);
 	if (r != 0) {

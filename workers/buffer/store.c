@@ -5,8 +5,9 @@
  */
 #include "workers/buffer/store_int.h"
 
-/* memtable: see docs/buffer.md (32 MiB: fewer table flushes stalling put syncs) */
-#define TFO_STORE_MEMTABLE (32u << 20)
+#define RETRY_MIN_MS 100           /* a failing store's write retried after this, doubling */
+#define RETRY_MAX_MS 5000
+#define REOPEN_SLACK (1u << 20)    /* a new MANIFEST, log and info log beside the flush */
 
 #include <dirent.h>
 #include <errno.h>
@@ -21,6 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 
 #define META_KEY "m"
@@ -87,10 +89,7 @@ store_now(struct tfo_store *st)
 static uint64_t
 mono_us(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000 + (uint64_t)ts.tv_nsec / 1000;
+	return tfo_mono_ns() / 1000;
 }
 
 /* Keys sort by signal, then seq: big-endian seq makes bytewise order numeric. */
@@ -137,6 +136,8 @@ tfo_store_drop_reason_name(enum tfo_drop_reason r)
 		return "age";
 	case TFO_DROP_CORRUPT:
 		return "corrupt";
+	case TFO_DROP_DISK:
+		return "disk";
 	case TFO_DROP_NREASONS:
 		break;
 	}
@@ -276,19 +277,11 @@ state_load(struct tfo_store *st, char **err)
 		struct sigq *q = &st->q[s];
 		q->next_offer = q->head;
 		q->ctail = q->tail;
+		q->chead = q->head;
 		q->compacted_to = 0;
 	}
+	memcpy(st->dd_written, st->dd, sizeof(st->dd));
 	return 0;
-}
-
-void
-store_reset_inflight(struct tfo_store *st)
-{
-	for (uint32_t s = 1; s < TFO_STORE_NSIG; s++) {
-		st->q[s].nb = 0;
-		st->q[s].next_offer = st->q[s].head;
-		st->q[s].head_ts_ok = 0;
-	}
 }
 
 /* ------------------------------------------------------------------ format */
@@ -502,12 +495,13 @@ store_alloc_opts(struct tfo_store *st)
 	 * them (value.c), which also shrinks its log; snappy on top would only
 	 * spend CPU on flush and on drain. */
 	leveldb_options_set_compression(st->opt, leveldb_no_compression);
-	/* 16 MiB of memtable (LevelDB's default is 4): under a burst the
+	/* Up to 32 MiB of memtable (LevelDB's default is 4): under a burst the
 	 * exporter then reads what it fetches from memory, not back from a
 	 * table just flushed. It costs memory only while data flows: the
 	 * periodic compaction of the consumed range (tfo_store_compact) flushes
-	 * it, so an idle agent holds at most a minute of its trickle. */
-	leveldb_options_set_write_buffer_size(st->opt, TFO_STORE_MEMTABLE);
+	 * it, so an idle agent holds at most a minute of its trickle. On a small
+	 * filesystem it is a 64th of it (space.c): a flush must fit beside it. */
+	leveldb_options_set_write_buffer_size(st->opt, (size_t)st->sp.memtable);
 	leveldb_readoptions_set_verify_checksums(st->ro, 1);
 	leveldb_readoptions_set_fill_cache(st->ro, 0);  /* a queue is read once */
 	leveldb_writeoptions_set_sync(st->wo_sync, 1);
@@ -539,6 +533,13 @@ tfo_store_open(const struct tfo_store_opts *o, enum tfo_err *e, char *errbuf, si
 	st->o.path = st->path;
 	if (st->o.now_ms == NULL)
 		st->o.now_ms = realtime_ms;
+	if ((st->dir = strdup(st->path)) == NULL) {
+		*e = TFO_ENOMEM;
+		goto fail;
+	}
+	if (strrchr(st->dir, '/') != NULL && strrchr(st->dir, '/') != st->dir)
+		*strrchr(st->dir, '/') = '\0';
+	space_init(st);
 	if (store_alloc_opts(st) != 0) {
 		*e = TFO_ENOMEM;
 		goto fail;
@@ -549,9 +550,17 @@ tfo_store_open(const struct tfo_store_opts *o, enum tfo_err *e, char *errbuf, si
 		*e = TFO_EVERSION;
 		goto fail;
 	}
+	if (r != 0 && space_error(err)) {
+		/* No room to recover the log into a table: the reserve is for that. */
+		space_release(st, err);
+		leveldb_free(err);
+		err = NULL;
+		r = db_open(st, &err);
+	}
 	if (r != 0) {
-		/* A lock held by a live process is not corruption: never move it aside. */
-		if (lock_error(err)) {
+		/* A lock held by a live process is not corruption: never move it
+		 * aside; nor is a disk without room (tried again by the caller). */
+		if (lock_error(err) || space_error(err)) {
 			copy_err(errbuf, errlen, err);
 			*e = TFO_EAGAIN;
 			goto fail;
@@ -566,6 +575,7 @@ tfo_store_open(const struct tfo_store_opts *o, enum tfo_err *e, char *errbuf, si
 			goto fail;
 		}
 	}
+	space_maintain(st);
 	*e = TFO_OK;
 	return st;
 fail:
@@ -596,6 +606,7 @@ tfo_store_close(struct tfo_store *st)
 	free(st->stg);
 	free(st->scratch);
 	free(st->path);
+	free(st->dir);
 	free(st);
 }
 
@@ -623,43 +634,265 @@ pending_clear(struct tfo_store *st)
 	st->pending_durable = 0;
 }
 
-enum tfo_err
-tfo_store_commit(struct tfo_store *st, char *errbuf, size_t errlen)
+/* write_pending - the pending batch with the meta key (and format keys) at
+ * its end, in one LevelDB write. A batch written again after a failure gets
+ * a newer meta appended: the last one wins, and every other mutation in it is
+ * an absolute key (the same seq, the same checkpoint), so writing it twice is
+ * the same as once. NULL, or LevelDB's error (free with leveldb_free). */
+static char *
+write_pending(struct tfo_store *st)
 {
 	uint8_t meta[META_LEN];
-	char *err = NULL, *lerr = NULL;
+	char *err = NULL;
+	const char *fault;
 	uint64_t t0;
 	int durable = st->pending_durable && st->o.sync;
 
-	if (st->npending == 0)
-		return TFO_OK;
 	meta_encode(st, meta);
 	leveldb_writebatch_put(st->wb, META_KEY, 1, (const char *)meta, sizeof(meta));
 	if (st->format_pending)
 		stage_format(st);
 	t0 = mono_us();
+	if (st->o.write_fault != NULL && (fault = st->o.write_fault(st->o.write_fault_arg)) != NULL)
+		return strdup(fault);           /* tests; leveldb_free is free() */
 	/* Deletes alone need no fsync: a lost delete only re-delivers (at-least-once). */
 	leveldb_write(st->db, durable ? st->wo_sync : st->wo_async, st->wb, &err);
-	if (durable)
+	if (durable && err == NULL)
 		st->s.last_sync_us = mono_us() - t0;
-	pending_clear(st);
-	if (err) {
-		copy_err(errbuf, errlen, err);
-		leveldb_free(err);
-		st->s.commit_errors++;
-		/* Memory ran ahead of the disk: reload it, and re-offer from head. */
-		if (state_load(st, &lerr) != 0) {
-			leveldb_free(lerr);
-			memset(st->q, 0, sizeof(st->q));
-		}
-		store_reset_inflight(st);
-		return TFO_EIO;
+	return err;
+}
+
+/*
+ * reopen - LevelDB closed and opened again in place: a write that failed may
+ * have left a torn record in its log (later records would follow it, and a
+ * paranoid open would take the log for corrupt), and a table write that hit
+ * ENOSPC (a flush, a compaction) leaves a background error that fails every
+ * later write until the store is reopened. The queue in memory is kept: it
+ * is what is on disk plus the pending batch. -1 with *err when it will not
+ * open (st->db NULL: tried again later).
+ */
+static int
+reopen(struct tfo_store *st, char **err)
+{
+	if (st->db != NULL)
+		leveldb_close(st->db);
+	st->db = leveldb_open(st->opt, st->path, err);
+	if (*err != NULL) {
+		st->db = NULL;
+		return -1;
 	}
-	for (uint32_t s = 1; s < TFO_STORE_NSIG; s++)
+	st->s.reopens++;
+	return 0;
+}
+
+/* failed - a write (or the reopen before it) failed: try again after a backoff */
+static void
+failed(struct tfo_store *st, const char *err)
+{
+	snprintf(st->s.last_error, sizeof(st->s.last_error), "%s", err);
+	st->backoff_ms = st->backoff_ms == 0 ? RETRY_MIN_MS : st->backoff_ms * 2;
+	if (st->backoff_ms > RETRY_MAX_MS)
+		st->backoff_ms = RETRY_MAX_MS;
+	st->retry_at_us = mono_us() + (uint64_t)st->backoff_ms * 1000;
+	if (!st->failing)
+		log_error("store %s: writes fail (%s): puts are answered Busy until they work "
+		    "again; the deletions of acked batches are kept and written again every "
+		    "%u..%u ms (those batches are not offered again)", st->path, err, RETRY_MIN_MS,
+		    RETRY_MAX_MS);
+	else
+		tfo_logrepeat(&st->errlog, TFO_LOG_ERROR, "store %s: writes still fail: %s",
+		    st->path, err);
+	st->failing = 1;
+	space_status(st);
+}
+
+static void
+committed(struct tfo_store *st)
+{
+	pending_clear(st);
+	for (uint32_t s = 1; s < TFO_STORE_NSIG; s++) {
 		st->q[s].ctail = st->q[s].tail;
+		st->q[s].chead = st->q[s].head;
+	}
+	memcpy(st->dd_written, st->dd, sizeof(st->dd));
 	st->format_pending = 0;
 	st->s.commits++;
-	return TFO_OK;
+	if (st->failing) {
+		tfo_logrepeat_end(&st->errlog);
+		log_info("store %s: writes work again (%llu reopens so far)", st->path,
+		    (unsigned long long)st->s.reopens);
+	}
+	st->failing = 0;
+	st->backoff_ms = 0;
+	space_maintain(st);
+}
+
+/*
+ * unstage_puts - a write failed: forget what the pending batch put (entries,
+ * checkpoints, dedupe table), keep what it deleted. The puts were not
+ * acknowledged (their group is answered Busy) and come again as new puts;
+ * the deletions are of delivered or dropped entries, which must not come
+ * back. The batch is rebuilt with the deletions alone: small, it fits where
+ * the puts did not, and once written a compaction can free their room.
+ */
+static void
+unstage_puts(struct tfo_store *st)
+{
+	uint8_t key[TFO_STORE_KEYLEN];
+	size_t ndel = 0;
+
+	for (size_t i = 0; i < st->nstg; i++) {
+		struct sigq *q = &st->q[st->stg[i].signal];
+		if (st->stg[i].seq >= q->head && st->stg[i].seq < q->tail) {
+			q->count = q->count > 0 ? q->count - 1 : 0;
+			q->bytes = q->bytes > st->stg[i].size ? q->bytes - st->stg[i].size : 0;
+		}
+	}
+	memcpy(st->dd, st->dd_written, sizeof(st->dd));
+	pending_clear(st);
+	for (uint32_t s = 1; s < TFO_STORE_NSIG; s++) {
+		struct sigq *q = &st->q[s];
+		q->tail = q->ctail;
+		if (q->head > q->tail)          /* dropped while only staged */
+			q->head = q->tail;
+		if (q->next_offer > q->tail)
+			q->next_offer = q->tail;
+		if (q->head >= q->tail)
+			q->count = q->bytes = 0;
+		q->head_ts_ok = 0;
+		for (uint64_t seq = q->chead; seq < q->head; seq++, ndel++) {
+			tfo_store_key(key, s, seq);
+			leveldb_writebatch_delete(st->wb, (const char *)key, sizeof(key));
+		}
+	}
+	st->npending = ndel;
+}
+
+/* room_to_reopen - whether the reopen can flush what the logs hold (LevelDB
+ * writes the recovered memtable to a table): an open that fails half way
+ * leaves its files behind, and repeated ones would fill the disk for good */
+static int
+room_to_reopen(struct tfo_store *st)
+{
+	space_refresh(st, 1);
+	return st->o.statfs != NULL || st->sp.free >= store_log_bytes(st->path) +
+	    st->sp.memtable + REOPEN_SLACK;
+}
+
+enum attempt {
+	ATTEMPT_OK = 0,
+	ATTEMPT_NOROOM,            /* not tried: no room to reopen (ebuf says so) */
+	ATTEMPT_FAILED,            /* LevelDB's reopen or write failed (ebuf) */
+};
+
+/* attempt - (reopen if a write failed before, then) one write */
+static enum attempt
+attempt(struct tfo_store *st, char *ebuf, size_t elen)
+{
+	char *err = NULL;
+
+	if (st->need_reopen) {
+		if (!room_to_reopen(st)) {
+			snprintf(ebuf, elen, "no room to reopen the store at %s (%llu MiB free)",
+			    st->dir, (unsigned long long)(st->sp.free >> 20));
+			return ATTEMPT_NOROOM;
+		}
+		if (reopen(st, &err) == 0)
+			st->need_reopen = 0;
+	}
+	if (err == NULL && (err = write_pending(st)) == NULL)
+		return ATTEMPT_OK;
+	copy_err(ebuf, elen, err);
+	leveldb_free(err);
+	return ATTEMPT_FAILED;
+}
+
+/* fail_write - what a failed write leaves to do: count it, release the
+ * reserve when room is what lacked, and reopen before writing again */
+static void
+fail_write(struct tfo_store *st, const char *err)
+{
+	st->s.commit_errors++;
+	/* a table's name: a flush or compaction failed earlier, and LevelDB
+	 * now fails every write with it (its background error) */
+	if (strstr(err, ".ldb") != NULL || strstr(err, ".sst") != NULL)
+		st->s.sticky_errors++;
+	snprintf(st->s.last_error, sizeof(st->s.last_error), "%s", err);
+	if (space_error(err))
+		space_release(st, err);
+	st->need_reopen = 1;
+}
+
+enum tfo_err
+tfo_store_commit(struct tfo_store *st, char *errbuf, size_t errlen)
+{
+	char err[sizeof(st->s.last_error)];
+	enum attempt a;
+	int puts = st->nstg > 0;
+	uint64_t commits = st->s.commits;
+
+	if (st->npending == 0)
+		return TFO_OK;
+	if (st->failing && mono_us() < st->retry_at_us) {
+		copy_err(errbuf, errlen, st->s.last_error);
+		return TFO_EAGAIN;
+	}
+	if ((a = attempt(st, err, sizeof(err))) == ATTEMPT_OK) {
+		committed(st);
+		return TFO_OK;
+	}
+	if (a == ATTEMPT_FAILED)
+		fail_write(st, err);
+	if (puts) {
+		/* not acknowledged: the group's puts come again; heal now with
+		 * the deletions alone (the reopen, if there is room) */
+		unstage_puts(st);
+		if (st->npending > 0) {
+			if ((a = attempt(st, err, sizeof(err))) == ATTEMPT_OK)
+				committed(st);
+			else if (a == ATTEMPT_FAILED)
+				fail_write(st, err);
+		}
+	}
+	/* not healed: puts are Busy until the retry is due, then tried again */
+	if (a != ATTEMPT_OK || !puts || st->s.commits == commits)
+		failed(st, err);
+	copy_err(errbuf, errlen, err);
+	return TFO_EIO;
+}
+
+int64_t
+tfo_store_retry_ms(const struct tfo_store *st)
+{
+	uint64_t now = mono_us();
+
+	if (!st->failing)
+		return -1;
+	return st->retry_at_us > now ? (int64_t)((st->retry_at_us - now + 999) / 1000) : 0;
+}
+
+const char *
+tfo_store_busy_reason(struct tfo_store *st)
+{
+	if (st->db == NULL)
+		return st->s.last_error[0] ? st->s.last_error : "store not open";
+	if (st->failing && mono_us() < st->retry_at_us)
+		return st->s.status[0] ? st->s.status : st->s.last_error;
+	return "";
+}
+
+const char *
+tfo_store_status(struct tfo_store *st)
+{
+	if (st->s.status[0])
+		return st->s.status;
+	return st->failing ? st->s.last_error : "";
+}
+
+void
+tfo_store_maintain(struct tfo_store *st)
+{
+	space_maintain(st);
 }
 
 /* ------------------------------------------------------------------ maintenance */
@@ -668,11 +901,14 @@ void
 tfo_store_flush_logs(struct tfo_store *st)
 {
 	tfo_logrepeat_flush(&st->gaplog);
+	tfo_logrepeat_flush(&st->errlog);
 }
 
 void
 tfo_store_compact(struct tfo_store *st)
 {
+	if (st->db == NULL)
+		return;
 	for (uint32_t s = 1; s < TFO_STORE_NSIG; s++) {
 		struct sigq *q = &st->q[s];
 		uint8_t a[TFO_STORE_KEYLEN], b[TFO_STORE_KEYLEN];
@@ -685,26 +921,6 @@ tfo_store_compact(struct tfo_store *st)
 		    sizeof(b));
 		q->compacted_to = q->head;
 	}
-}
-
-/* disk_usage - bytes of the store's files (logs and tables, not only SSTs) */
-static uint64_t
-disk_usage(const char *path)
-{
-	DIR *d = opendir(path);
-	struct dirent *de;
-	uint64_t total = 0;
-
-	if (d == NULL)
-		return 0;
-	while ((de = readdir(d)) != NULL) {
-		struct stat sb;
-		if (fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) == 0 &&
-		    S_ISREG(sb.st_mode))
-			total += (uint64_t)sb.st_size;
-	}
-	closedir(d);
-	return total;
 }
 
 void
@@ -727,5 +943,10 @@ tfo_store_get_stats(struct tfo_store *st, struct tfo_store_stats *out)
 			oldest = ts;
 	}
 	out->oldest_age_s = oldest != UINT64_MAX && now > oldest ? (double)(now - oldest) / 1000.0 : 0;
-	out->disk_bytes = disk_usage(st->path);
+	out->disk_bytes = store_disk_usage(st->path);
+	space_refresh(st, 0);
+	out->fs_free = st->sp.free;
+	out->fs_bound = st->sp.bound;
+	out->reserve_held = st->sp.held;
+	out->failing = st->failing;
 }

@@ -41,6 +41,7 @@ enum tfo_drop_reason {
 	TFO_DROP_SIZE = 0,         /* max_size_mb reached: oldest dropped */
 	TFO_DROP_AGE,              /* older than max_age */
 	TFO_DROP_CORRUPT,          /* unreadable entry skipped */
+	TFO_DROP_DISK,             /* the filesystem's bound reached: oldest dropped */
 	TFO_DROP_NREASONS,
 };
 
@@ -52,6 +53,15 @@ struct tfo_store_opts {
 	/* Wall clock in ms (persisted timestamps); NULL = CLOCK_REALTIME. Tests inject. */
 	uint64_t (*now_ms)(void *arg);
 	void *now_arg;
+	/* The reserve file (docs/buffer.md "A full disk"); NULL = none. */
+	const char *reserve_path;
+	/* Free bytes and size of the store's filesystem; NULL = statvfs. Tests inject. */
+	int (*statfs)(void *arg, uint64_t *free, uint64_t *total);
+	void *statfs_arg;
+	/* Tests: the error a write fails with instead of being made (NULL = none):
+	 * LevelDB's C API has no fault-injecting environment. */
+	const char *(*write_fault)(void *arg);
+	void *write_fault_arg;
 };
 
 /* One further payload of a Put (raw), stored as an entry of its own. */
@@ -82,7 +92,7 @@ struct tfo_store_put {
 enum tfo_put_result {
 	TFO_PUT_STAGED = 0,        /* in the pending batch: answer PutOk after commit */
 	TFO_PUT_DUP,               /* resent duplicate: answer PutOk after commit */
-	TFO_PUT_BUSY,              /* full and block_when_full: answer Busy now */
+	TFO_PUT_BUSY,              /* full and block_when_full, or the store failing: Busy now */
 	TFO_PUT_INVALID,           /* bad role/signal/size/checkpoint: answer Error now */
 };
 
@@ -107,6 +117,15 @@ struct tfo_store_stats {
 	uint64_t dup_gaps;         /* "duplicates" below their incarnation's last seq */
 	uint64_t fetches, acks, nacks, reoffers;
 	uint64_t commits, commit_errors;
+	uint64_t reopens;          /* LevelDB reopened in place after a failed write */
+	uint64_t sticky_errors;    /* writes failed with a table write's error (healed by reopen) */
+	uint64_t reserve_releases;
+	uint64_t room_compactions; /* consumed range compacted early: room ran low */
+	uint64_t fs_free, fs_bound;    /* bytes free on the filesystem; the queue bound it allows */
+	int reserve_held;
+	int failing;               /* writes failing: pending kept and retried */
+	char status[256];          /* "disk full at <dir> (N MiB free), dropping oldest", or "" */
+	char last_error[256];      /* LevelDB's text of the last failed write */
 	uint64_t drops[TFO_STORE_NSIG][TFO_DROP_NREASONS];
 	uint64_t disk_bytes;
 	uint64_t lz4_raw, lz4_stored;  /* payload bytes compressed, and what they became */
@@ -142,11 +161,25 @@ size_t tfo_store_pending_bytes(const struct tfo_store *st);
 
 /*
  * tfo_store_commit - write the pending batch (+ meta) in one LevelDB write,
- * synced when opts.sync. On failure the in-memory state is reloaded from the
- * store, every batch in flight is re-offered, and the error is returned
- * (callers answer the group's requests with Error).
+ * synced when opts.sync. A failed write heals itself at once if it can: the
+ * reserve released (lack of room), LevelDB reopened in place (a sticky
+ * background error cleared, a torn last record dropped), the write retried.
+ * If it still fails, nothing is undone: the pending batch is kept (memory is
+ * the store plus it), TFO_EIO is returned, and tfo_store_retry writes it
+ * later; an acked batch stays acked (never offered again), a put stays
+ * staged (its resend is a duplicate answered once it is written). While
+ * failing and before the retry is due: TFO_EAGAIN, nothing tried.
  */
 enum tfo_err tfo_store_commit(struct tfo_store *st, char *errbuf, size_t errlen);
+/* tfo_store_retry_ms - ms until a failing store's next write attempt; -1 when not failing */
+int64_t tfo_store_retry_ms(const struct tfo_store *st);
+/* tfo_store_maintain - room: the reserve back, compaction when low, status (timer) */
+void tfo_store_maintain(struct tfo_store *st);
+/* tfo_store_status - "disk full at <dir> (N MiB free), dropping oldest", else the
+ * last write error, else "" */
+const char *tfo_store_status(struct tfo_store *st);
+/* tfo_store_busy_reason - why puts are not taken now ("" when they are) */
+const char *tfo_store_busy_reason(struct tfo_store *st);
 
 /*
  * tfo_store_fetch - next batch for signal (0 = any, round robin), at most

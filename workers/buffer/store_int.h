@@ -6,7 +6,8 @@
  * at tail, deletions only ever happen at head (acked batches are deleted once
  * every batch before them is acked; drops take the head). Batches in flight
  * cover [head, next_offer) contiguously, in order. Entries in
- * [ctail, tail) are staged in the pending write batch, not yet on disk.
+ * [ctail, tail) are staged in the pending write batch, not yet on disk, and so
+ * are the deletions of [chead, head).
  */
 #ifndef TFO_BUFFER_STORE_INT_H
 #define TFO_BUFFER_STORE_INT_H
@@ -34,6 +35,7 @@ struct sbatch {
 
 struct sigq {
 	uint64_t head, next_offer, ctail, tail;
+	uint64_t chead;            /* head as written: [chead, head) are deletes pending */
 	uint64_t count, bytes;
 	uint64_t head_ts;          /* cached timestamp and key+value size of the head entry */
 	uint64_t head_size;
@@ -56,6 +58,20 @@ struct staged {
 	uint64_t ts;
 };
 
+/* The store's room on its filesystem (space.c). */
+struct space {
+	uint64_t free, total;      /* bytes free for us and in all, at checked_us */
+	uint64_t disk;             /* bytes of the store's files */
+	uint64_t bound;            /* queue bytes the filesystem allows now */
+	uint64_t checked_us;
+	uint64_t memtable;         /* LevelDB write buffer, from the filesystem's size */
+	uint64_t reserve;          /* reserve file size */
+	int held;                  /* the reserve file is there */
+	int full;                  /* "disk full" shown */
+	int low;                   /* compacting for room (logged once) */
+	uint64_t last_full_us, compact_us;
+};
+
 struct tfo_store {
 	leveldb_t *db;
 	leveldb_options_t *opt;
@@ -65,8 +81,10 @@ struct tfo_store {
 	leveldb_writebatch_t *wb;
 	struct tfo_store_opts o;
 	char *path;
+	char *dir;                 /* the directory holding path (buffer.path) */
 	struct sigq q[TFO_STORE_NSIG];
 	struct dedupe dd[TFO_STORE_NROLE];
+	struct dedupe dd_written[TFO_STORE_NROLE];   /* the table as the store holds it */
 	struct staged *stg;
 	size_t nstg, stgcap;
 	size_t npending;           /* mutations staged */
@@ -82,6 +100,12 @@ struct tfo_store {
 	uint32_t rr;               /* round robin for fetch of any signal */
 	struct tfo_store_stats s;
 	struct tfo_logrepeat gaplog;   /* puts below their incarnation's last seq */
+	struct tfo_logrepeat errlog;   /* failed writes, reopens */
+	struct space sp;
+	int failing;               /* the last write failed: its deletions kept, retried */
+	int need_reopen;           /* a write failed: reopen before the next one */
+	uint64_t retry_at_us;      /* next attempt while failing */
+	uint32_t backoff_ms;
 };
 
 uint64_t store_now(struct tfo_store *st);
@@ -91,13 +115,31 @@ void store_be32(uint8_t *p, uint32_t v);
 uint32_t store_get_be32(const uint8_t *p);
 /* store_staged_find - the staged put (signal, seq), or NULL */
 struct staged *store_staged_find(struct tfo_store *st, uint32_t signal, uint64_t seq);
-/* store_reset_inflight - forget every batch in flight (all re-offered from head) */
-void store_reset_inflight(struct tfo_store *st);
 uint64_t store_total_bytes(const struct tfo_store *st);
 /* store_head_ts - timestamp of the head entry; 0 ok, 1 missing/corrupt, -1 empty */
 int store_head_ts(struct tfo_store *st, uint32_t s, uint64_t *ts);
 /* store_scratch - a buffer of at least len bytes owned by the store, or NULL */
 uint8_t *store_scratch(struct tfo_store *st, size_t len);
+
+/* space.c - room on the filesystem, the reserve file, "disk full" */
+void space_init(struct tfo_store *st);
+/* space_refresh - statvfs and the store's size, at most every 200 ms unless force */
+void space_refresh(struct tfo_store *st, int force);
+/* space_limit - the queue's bound now: min(max_bytes, the filesystem's);
+ * *disk = 1 when the filesystem's is the lower */
+uint64_t space_limit(struct tfo_store *st, int *disk);
+/* space_full - the filesystem's bound was met: the oldest dropped or a put held back */
+void space_full(struct tfo_store *st);
+/* space_release - free the reserve file (a write failed for lack of room) */
+void space_release(struct tfo_store *st, const char *why);
+/* space_maintain - reserve back, compaction when room runs low, status */
+void space_maintain(struct tfo_store *st);
+void space_status(struct tfo_store *st);
+/* space_error - whether a LevelDB error text is a lack of room (ENOSPC, EDQUOT) */
+int space_error(const char *err);
+uint64_t store_disk_usage(const char *path);
+/* store_log_bytes - bytes of the store's LevelDB logs (what a reopen flushes) */
+uint64_t store_log_bytes(const char *path);
 
 /* A stored value, parsed (value.c). */
 struct store_value {

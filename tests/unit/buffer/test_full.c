@@ -1,0 +1,293 @@
+/*
+ * test_full.c - the buffer store at a full disk: a batch whose deletion could
+ * not be written is never offered again and the deletion is retried; a put
+ * whose write failed is not half-kept (its resend is stored, once); a write
+ * failing for room releases the reserve and heals by reopening the store in
+ * place (LevelDB's sticky background error); at the filesystem's bound the
+ * oldest is dropped (counted as "disk") and the newest taken, and a held-back
+ * put says why. Writes fail on request (opts.write_fault): LevelDB's C API has
+ * no fault-injecting environment; tests/integration/e2e/test_diskfull.py does
+ * it for real on a small tmpfs.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "tests/unit/buffer/helpers.h"
+
+#define SIG_M TFO__V1__SIGNAL__SIGNAL_METRICS
+#define ENOSPC_LOG "IO error: /x/queue/000012.log: No space left on device"
+#define ENOSPC_TABLE "IO error: /x/queue/000013.ldb: No space left on device"
+
+uint64_t store_disk_usage(const char *path);   /* store_int.h */
+
+static const char *fault;      /* what writes fail with, NULL = they work */
+static int faults_left;        /* how many more writes fail */
+
+static const char *
+fake_fault(void *arg)
+{
+	(void)arg;
+	if (fault == NULL || faults_left == 0)
+		return NULL;
+	faults_left--;
+	return fault;
+}
+
+/* the filesystem: `room` bytes for the store's files and the free space together */
+struct fakefs {
+	const char *path;
+	uint64_t room, total;
+};
+
+static int
+fake_statfs(void *arg, uint64_t *free, uint64_t *total)
+{
+	struct fakefs *fs = arg;
+	uint64_t used = store_disk_usage(fs->path);
+
+	*free = fs->room > used ? fs->room - used : 0;
+	*total = fs->total;
+	return 0;
+}
+
+static void
+reopen_with(struct fix *f)
+{
+	fix_close(f);
+	f->o.write_fault = fake_fault;
+	fix_open(f);
+}
+
+static void
+sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+
+	nanosleep(&ts, NULL);
+}
+
+static enum tfo_err
+commit(struct fix *f)
+{
+	char err[256];
+
+	return tfo_store_commit(f->st, err, sizeof(err));
+}
+
+/* fetch_n - the next batch's entry count, 0 when nothing is offered */
+static size_t
+fetch_n(struct fix *f, uint64_t *id)
+{
+	struct tfo_store_batch b;
+	size_t n;
+
+	if (tfo_store_fetch(f->st, SIG_M, 1u << 20, &b) != TFO_OK)
+		return 0;
+	n = b.n;
+	*id = b.id;
+	tfo_store_batch_free(&b);
+	return n;
+}
+
+/* An ack whose deletion fails to be written: not offered again, retried. */
+static void
+test_failed_ack_not_reoffered(void **state)
+{
+	struct fix f;
+	struct tfo_store_stats s;
+	uint64_t id = 0, id2 = 0;
+
+	(void)state;
+	fix_init(&f, 0, 0);
+	reopen_with(&f);
+	for (uint64_t i = 1; i <= 3; i++)
+		assert_int_equal(put_str(&f, SIG_M, 5, i, "x"), TFO_PUT_STAGED);
+	commit_ok(&f);
+	assert_int_equal(fetch_n(&f, &id), 3);
+	fault = ENOSPC_LOG;
+	faults_left = 100;
+	assert_int_equal(tfo_store_ack(f.st, id), TFO_OK);
+	assert_int_equal(commit(&f), TFO_EIO);
+	tfo_store_get_stats(f.st, &s);
+	assert_int_equal(s.failing, 1);
+	assert_non_null(strstr(s.last_error, "No space left"));
+	/* delivered: never offered again, not even after the exporter left */
+	tfo_store_reoffer_all(f.st);
+	assert_int_equal(fetch_n(&f, &id2), 0);
+	assert_int_equal(commit(&f), TFO_EAGAIN);      /* the retry is not due yet */
+	faults_left = 0;
+	sleep_ms(150);                                 /* the first backoff: 100 ms */
+	assert_int_equal(commit(&f), TFO_OK);
+	tfo_store_get_stats(f.st, &s);
+	assert_int_equal(s.failing, 0);
+	assert_true(s.reopens >= 1);                   /* reopened before writing again */
+	assert_int_equal(s.entries[SIG_M], 0);
+	fix_close(&f);
+	fix_open(&f);                                  /* the deletion is on disk */
+	assert_int_equal(fetch_n(&f, &id2), 0);
+	fix_fini(&f);
+	fault = NULL;
+}
+
+/* A put whose write failed: not acknowledged, not kept; its resend is stored once. */
+static void
+test_failed_put_unstaged(void **state)
+{
+	struct fix f;
+	struct tfo_store_put p = { .role = 1, .incarnation = 5, .seq = 4, .signal = SIG_M,
+		.payload = "four", .len = 4, .points = 1 };
+	const char *why;
+	uint64_t id = 0;
+
+	(void)state;
+	fix_init(&f, 0, 0);
+	reopen_with(&f);
+	for (uint64_t i = 1; i <= 3; i++)
+		assert_int_equal(put_str(&f, SIG_M, 5, i, "x"), TFO_PUT_STAGED);
+	commit_ok(&f);
+	assert_int_equal(tfo_store_put(f.st, &p, &why), TFO_PUT_STAGED);
+	fault = ENOSPC_LOG;
+	faults_left = 1;
+	assert_int_equal(commit(&f), TFO_EIO);
+	/* while the retry is not due, puts are Busy and say why */
+	assert_int_equal(tfo_store_put(f.st, &p, &why), TFO_PUT_BUSY);
+	assert_non_null(strstr(why, "disk full at "));      /* the cause, for its log */
+	sleep_ms(150);
+	/* the resend is a new put (the dedupe table rolled back), stored once */
+	assert_int_equal(tfo_store_put(f.st, &p, &why), TFO_PUT_STAGED);
+	assert_int_equal(tfo_store_put(f.st, &p, &why), TFO_PUT_DUP);
+	assert_int_equal(commit(&f), TFO_OK);
+	fix_close(&f);
+	fix_open(&f);
+	assert_int_equal(fetch_n(&f, &id), 4);
+	fix_fini(&f);
+	fault = NULL;
+}
+
+/* A table write's error (LevelDB keeps it and fails every write): the reserve
+ * released, the store reopened in place, the queue intact. */
+static void
+test_sticky_error_healed(void **state)
+{
+	struct fix f;
+	struct tfo_store_stats s;
+	/* room runs low (the reserve is held below 16 of it free) */
+	struct fakefs fs = { .room = 20u << 20, .total = 16u << 20 };
+	char reserve[300];
+	struct stat sb;
+	uint64_t id = 0;
+
+	(void)state;
+	fix_init(&f, 0, 0);
+	snprintf(reserve, sizeof(reserve), "%s/reserve", f.dir);
+	fs.path = f.path;
+	f.o.reserve_path = reserve;
+	f.o.statfs = fake_statfs;
+	f.o.statfs_arg = &fs;
+	reopen_with(&f);
+	tfo_store_get_stats(f.st, &s);
+	assert_int_equal(s.reserve_held, 1);
+	assert_int_equal(stat(reserve, &sb), 0);
+	for (uint64_t i = 1; i <= 5; i++)
+		assert_int_equal(put_str(&f, SIG_M, 5, i, "x"), TFO_PUT_STAGED);
+	commit_ok(&f);
+	assert_int_equal(put_str(&f, SIG_M, 5, 6, "y"), TFO_PUT_STAGED);
+	fault = ENOSPC_TABLE;
+	faults_left = 1;
+	assert_int_equal(commit(&f), TFO_EIO);     /* the put answered Busy, resent */
+	tfo_store_get_stats(f.st, &s);
+	assert_int_equal(s.sticky_errors, 1);
+	assert_int_equal(s.reserve_held, 0);
+	assert_int_equal(s.reserve_releases, 1);
+	assert_true(stat(reserve, &sb) != 0);
+	sleep_ms(150);
+	assert_int_equal(put_str(&f, SIG_M, 5, 6, "y"), TFO_PUT_STAGED);
+	assert_int_equal(commit(&f), TFO_OK);
+	tfo_store_get_stats(f.st, &s);
+	assert_int_equal(s.reopens, 1);
+	assert_int_equal(s.failing, 0);
+	assert_int_equal(fetch_n(&f, &id), 6);     /* nothing lost, nothing twice */
+	tfo_store_maintain(f.st);                  /* room again: the reserve back */
+	tfo_store_get_stats(f.st, &s);
+	assert_int_equal(s.reserve_held, 1);
+	fix_fini(&f);
+	fault = NULL;
+}
+
+/* At the filesystem's bound the oldest go (counted "disk"), the newest are
+ * taken; a put that may not drop is held back and says where the disk is full. */
+static void
+test_fs_bound_drops_oldest(void **state)
+{
+	struct fix f;
+	struct tfo_store_stats s;
+	/* 16 MiB: a 256 KiB memtable; the bound is (room - 1 MiB - 6 memtables) / 2 */
+	struct fakefs fs = { .room = (5u << 19) + (80u << 10), .total = 16u << 20 };
+	uint8_t pay[1024];
+	struct tfo_store_batch b;
+	const char *why;
+	uint64_t last = 0, n = 0;
+
+	(void)state;
+	fix_init(&f, 0, 0);
+	fs.path = f.path;
+	f.o.statfs = fake_statfs;
+	f.o.statfs_arg = &fs;
+	reopen_with(&f);
+	srandom(3);
+	for (uint64_t i = 1; i <= 100; i++) {
+		for (size_t k = 0; k < sizeof(pay); k++)
+			pay[k] = (uint8_t)random();     /* incompressible: stored as it is */
+		struct tfo_store_put p = { .role = 1, .incarnation = 5, .seq = i, .signal = SIG_M,
+			.payload = pay, .len = sizeof(pay), .points = 1 };
+		assert_int_equal(tfo_store_put(f.st, &p, &why), TFO_PUT_STAGED);
+		if (i % 10 == 0)
+			commit_ok(&f);
+		tfo_store_get_stats(f.st, &s);
+		assert_true(s.bytes[SIG_M] <= (40u << 10));
+	}
+	tfo_store_get_stats(f.st, &s);
+	assert_true(s.drops[SIG_M][TFO_DROP_DISK] >= 55);
+	assert_int_equal(s.drops[SIG_M][TFO_DROP_SIZE], 0);
+	assert_int_equal(s.drops[SIG_M][TFO_DROP_DISK] + s.entries[SIG_M], 100);
+	assert_non_null(strstr(s.status, "disk full at "));
+	assert_non_null(strstr(s.status, f.dir));
+	assert_non_null(strstr(s.status, "MiB free), dropping oldest"));
+	/* a put that waits rather than drop (tfo-logs): held back, with the cause */
+	struct tfo_store_put lp = { .role = 3, .incarnation = 9, .seq = 1, .signal = SIG_M,
+		.payload = pay, .len = sizeof(pay), .points = 1, .block_when_full = 1 };
+	assert_int_equal(tfo_store_put(f.st, &lp, &why), TFO_PUT_BUSY);
+	assert_non_null(strstr(why, "disk full at "));
+	/* what is kept is the newest, in order */
+	while (tfo_store_fetch(f.st, SIG_M, 1u << 20, &b) == TFO_OK) {
+		n += b.n;
+		assert_int_equal(tfo_store_ack(f.st, b.id), TFO_OK);
+		tfo_store_batch_free(&b);
+		commit_ok(&f);
+	}
+	last = s.drops[SIG_M][TFO_DROP_DISK];
+	assert_int_equal(n, 100 - last);
+	fix_fini(&f);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_failed_ack_not_reoffered),
+		cmocka_unit_test(test_failed_put_unstaged),
+		cmocka_unit_test(test_sticky_error_healed),
+		cmocka_unit_test(test_fs_bound_drops_oldest),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
