@@ -381,6 +381,8 @@ test_busy_reply(void **state)
 	ir = ingest(&f, &c, &req, &ac);
 	assert_int_equal(ir->msg_case, TFO__V1__INGEST_REPLY__MSG_BUSY);
 	assert_true(ir->busy->retry_after_ms > 0);
+	/* the cause, for the collector's log (issue 23 item 9) */
+	assert_string_equal(ir->busy->reason, "buffer full (max_size_mb)");
 	assert_false(ac);
 	tfo__v1__ingest_reply__free_unpacked(ir, NULL);
 	fix_fini(&f);
