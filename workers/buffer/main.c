@@ -152,14 +152,23 @@ commit_group(struct buffer *b, char *err, size_t errlen)
 	return -1;
 }
 
+/* heal - write what is pending, or reopen a store a failed write left to
+ * reopen with nothing pending (its puts were taken back): from the timers */
 static void
-on_retry(evutil_socket_t fd, short what, void *arg)
+heal(struct buffer *b)
 {
 	char err[256];
 
+	if (tfo_store_commit(b->st, err, sizeof(err)) != TFO_OK)
+		retry_arm(b);
+}
+
+static void
+on_retry(evutil_socket_t fd, short what, void *arg)
+{
 	(void)fd;
 	(void)what;
-	(void)commit_group(arg, err, sizeof(err));
+	heal(arg);
 }
 
 /*
@@ -279,14 +288,13 @@ static void
 on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct buffer *b = arg;
-	char err[256];
 	size_t n;
 
 	(void)fd;
 	(void)what;
 	if ((n = tfo_store_expire(b->st)) > 0)
 		log_warn("store: %zu entries older than max_age dropped", n);
-	(void)commit_group(b, err, sizeof(err));
+	heal(b);
 	tfo_store_maintain(b->st);
 	tfo_store_flush_logs(b->st);
 	if ((b->since_compact_ms += b->tick_ms) >= COMPACT_MS) {
@@ -428,6 +436,10 @@ buffer_stats(struct tfo_worker *w, struct tfo_stats *ts, void *arg)
 			    tfo_store_drop_reason_name((enum tfo_drop_reason)r));
 			tfo_stats_num(ts, name, (double)s.drops[i][r]);
 		}
+		snprintf(name, sizeof(name), "%s.dropped_points", sig[i]);
+		tfo_stats_num(ts, name, (double)s.drop_points[i]);
+		snprintf(name, sizeof(name), "%s.dropped_points_in_flight", sig[i]);
+		tfo_stats_num(ts, name, (double)s.drop_points_in_flight[i]);
 	}
 	tfo_stats_num(ts, "oldest_age_s", s.oldest_age_s);
 	tfo_stats_num(ts, "puts", (double)s.puts);

@@ -29,6 +29,7 @@ head_info(struct tfo_store *st, uint32_t s, uint64_t *ts, uint64_t *size)
 {
 	struct sigq *q = &st->q[s];
 	uint8_t key[TFO_STORE_KEYLEN];
+	struct store_value sv;
 	char *v, *err = NULL;
 	size_t vl = 0;
 
@@ -43,6 +44,7 @@ head_info(struct tfo_store *st, uint32_t s, uint64_t *ts, uint64_t *size)
 				return 1;
 			q->head_ts = sg->ts;
 			q->head_size = sg->size;
+			q->head_points = sg->points;
 		} else {
 			tfo_store_key(key, s, q->head);
 			v = leveldb_get(st->db, st->ro, (const char *)key, sizeof(key), &vl, &err);
@@ -53,6 +55,8 @@ head_info(struct tfo_store *st, uint32_t s, uint64_t *ts, uint64_t *size)
 			}
 			q->head_ts = store_get_be64((const uint8_t *)v);
 			q->head_size = sizeof(key) + vl;
+			q->head_points = store_value_parse((const uint8_t *)v, vl, &sv) == 0 ?
+			    sv.points : 0;
 			leveldb_free(v);
 		}
 		q->head_ts_ok = 1;
@@ -89,10 +93,12 @@ drop_head(struct tfo_store *st, uint32_t s, enum tfo_drop_reason why)
 {
 	struct sigq *q = &st->q[s];
 	uint8_t key[TFO_STORE_KEYLEN];
-	uint64_t seq = q->head, ts, size = 0;
+	uint64_t seq = q->head, ts, size = 0, points = 0;
 
 	if (head_info(st, s, &ts, &size) != 0)
 		why = TFO_DROP_CORRUPT;
+	else
+		points = q->head_points;
 	tfo_store_key(key, s, seq);
 	leveldb_writebatch_delete(st->wb, (const char *)key, sizeof(key));
 	q->head++;
@@ -104,6 +110,7 @@ drop_head(struct tfo_store *st, uint32_t s, enum tfo_drop_reason why)
 		q->next_offer = q->head;
 	/* The head entry may belong to the oldest batch in flight: shrink it. */
 	if (q->nb && q->b[0].first == seq) {
+		st->s.drop_points_in_flight[s] += points;
 		q->b[0].first++;
 		sub_clamp(&q->b[0].count, 1);
 		sub_clamp(&q->b[0].bytes, size);
@@ -112,6 +119,7 @@ drop_head(struct tfo_store *st, uint32_t s, enum tfo_drop_reason why)
 	}
 	q->head_ts_ok = 0;
 	st->s.drops[s][why]++;
+	st->s.drop_points[s] += points;
 	st->npending++;
 }
 
@@ -234,11 +242,12 @@ staged_reserve(struct tfo_store *st, size_t n)
 }
 
 static int
-staged_add(struct tfo_store *st, uint32_t s, uint64_t seq, uint64_t size, uint64_t ts)
+staged_add(struct tfo_store *st, uint32_t s, uint64_t seq, uint64_t size, uint64_t ts,
+    uint32_t points)
 {
 	if (staged_reserve(st, 1) != 0)
 		return -1;
-	st->stg[st->nstg++] = (struct staged){ s, seq, size, ts };
+	st->stg[st->nstg++] = (struct staged){ s, seq, size, ts, points };
 	return 0;
 }
 
@@ -273,7 +282,12 @@ stage(struct tfo_store *st, const struct tfo_store_put *p, const struct tfo_stor
 	if (store_total_bytes(st) + size > (limit = space_limit(st, &disk))) {
 		if (disk)
 			space_full(st);
-		if (p->block_when_full) {
+		/* At max_size_mb a block_when_full put waits (tfo-logs: the file
+		 * keeps its lines). At the filesystem's bound the newest is taken
+		 * while older data can make room for it; what cannot fit even so
+		 * waits, and nothing is dropped for it. A further payload of a put
+		 * is taken like the first (a put is staged whole). */
+		if (item == NULL && (disk ? size > limit : p->block_when_full)) {
 			st->s.busy++;
 			return 1;
 		}
@@ -282,7 +296,7 @@ stage(struct tfo_store *st, const struct tfo_store_put *p, const struct tfo_stor
 		while (store_total_bytes(st) + size > limit && (s = oldest_signal(st)) != 0)
 			drop_head(st, s, disk ? TFO_DROP_DISK : TFO_DROP_SIZE);
 	}
-	if (staged_add(st, p->signal, q->tail, size, now) != 0)
+	if (staged_add(st, p->signal, q->tail, size, now, one.points) != 0)
 		return -1;
 	tfo_store_key(key, p->signal, q->tail);
 	leveldb_writebatch_put(st->wb, (const char *)key, sizeof(key), (const char *)v, vl);

@@ -800,7 +800,7 @@ attempt(struct tfo_store *st, char *ebuf, size_t elen)
 		if (reopen(st, &err) == 0)
 			st->need_reopen = 0;
 	}
-	if (err == NULL && (err = write_pending(st)) == NULL)
+	if (err == NULL && (st->npending == 0 || (err = write_pending(st)) == NULL))
 		return ATTEMPT_OK;
 	copy_err(ebuf, elen, err);
 	leveldb_free(err);
@@ -831,7 +831,10 @@ tfo_store_commit(struct tfo_store *st, char *errbuf, size_t errlen)
 	int puts = st->nstg > 0;
 	uint64_t commits = st->s.commits;
 
-	if (st->npending == 0)
+	/* nothing to write, unless a failed write left the store to reopen:
+	 * a group of puts alone was taken back whole, and nothing else may come
+	 * (the store not open answers every put Busy and every fetch Error) */
+	if (st->npending == 0 && !st->need_reopen)
 		return TFO_OK;
 	if (st->failing && mono_us() < st->retry_at_us) {
 		copy_err(errbuf, errlen, st->s.last_error);

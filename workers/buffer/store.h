@@ -127,6 +127,10 @@ struct tfo_store_stats {
 	char status[256];          /* "disk full at <dir> (N MiB free), dropping oldest", or "" */
 	char last_error[256];      /* LevelDB's text of the last failed write */
 	uint64_t drops[TFO_STORE_NSIG][TFO_DROP_NREASONS];
+	/* what the dropped entries held (log records, metric points), and the part
+	 * of it dropped from batches already handed to the exporter (those arrive
+	 * if that delivery succeeds) */
+	uint64_t drop_points[TFO_STORE_NSIG], drop_points_in_flight[TFO_STORE_NSIG];
 	uint64_t disk_bytes;
 	uint64_t lz4_raw, lz4_stored;  /* payload bytes compressed, and what they became */
 	uint64_t last_sync_us;
@@ -166,9 +170,11 @@ size_t tfo_store_pending_bytes(const struct tfo_store *st);
  * background error cleared, a torn last record dropped), the write retried.
  * If it still fails, nothing is undone: the pending batch is kept (memory is
  * the store plus it), TFO_EIO is returned, and tfo_store_retry writes it
- * later; an acked batch stays acked (never offered again), a put stays
- * staged (its resend is a duplicate answered once it is written). While
- * failing and before the retry is due: TFO_EAGAIN, nothing tried.
+ * later; an acked batch stays acked (never offered again); the group's puts
+ * are taken back (answered Busy, their resends are new puts). While failing
+ * and before the retry is due: TFO_EAGAIN, nothing tried. With nothing
+ * pending it still reopens a store a failed write left to reopen (call it
+ * from a timer: tfo_store_retry_ms).
  */
 enum tfo_err tfo_store_commit(struct tfo_store *st, char *errbuf, size_t errlen);
 /* tfo_store_retry_ms - ms until a failing store's next write attempt; -1 when not failing */

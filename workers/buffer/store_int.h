@@ -39,6 +39,7 @@ struct sigq {
 	uint64_t count, bytes;
 	uint64_t head_ts;          /* cached timestamp and key+value size of the head entry */
 	uint64_t head_size;
+	uint32_t head_points;       /* records or points of the head entry */
 	int head_ts_ok;            /* 1 cached, 0 unknown */
 	uint64_t compacted_to;
 	struct sbatch b[TFO_STORE_MAX_INFLIGHT];
@@ -56,6 +57,7 @@ struct staged {
 	uint64_t seq;
 	uint64_t size;
 	uint64_t ts;
+	uint32_t points;
 };
 
 /* The store's room on its filesystem (space.c). */

@@ -173,6 +173,40 @@ test_failed_put_unstaged(void **state)
 	fault = NULL;
 }
 
+/* A group of puts alone fails: nothing is left to write, yet the store is
+ * reopened by the timer (the code before left it to the next put, and a
+ * store whose reopen failed was never tried again: Busy for good). */
+static void
+test_failed_puts_alone_heal(void **state)
+{
+	struct fix f;
+	struct tfo_store_stats s;
+	const char *why;
+	struct tfo_store_put p = { .role = 1, .incarnation = 5, .seq = 1, .signal = SIG_M,
+		.payload = "one", .len = 3, .points = 1 };
+
+	(void)state;
+	fix_init(&f, 0, 0);
+	reopen_with(&f);
+	assert_int_equal(tfo_store_put(f.st, &p, &why), TFO_PUT_STAGED);
+	fault = ENOSPC_TABLE;
+	faults_left = 1;
+	assert_int_equal(commit(&f), TFO_EIO);
+	assert_int_equal(tfo_store_pending(f.st), 0);  /* taken back whole */
+	assert_true(tfo_store_retry_ms(f.st) >= 0);    /* the timer is armed */
+	assert_int_equal(commit(&f), TFO_EAGAIN);
+	sleep_ms(150);
+	assert_int_equal(commit(&f), TFO_OK);          /* the timer: reopened */
+	tfo_store_get_stats(f.st, &s);
+	assert_int_equal(s.reopens, 1);
+	assert_int_equal(s.failing, 0);
+	assert_int_equal(tfo_store_retry_ms(f.st), -1);
+	assert_int_equal(tfo_store_put(f.st, &p, &why), TFO_PUT_STAGED);
+	commit_ok(&f);
+	fix_fini(&f);
+	fault = NULL;
+}
+
 /* A table write's error (LevelDB keeps it and fails every write): the reserve
  * released, the store reopened in place, the queue intact. */
 static void
@@ -262,20 +296,72 @@ test_fs_bound_drops_oldest(void **state)
 	assert_non_null(strstr(s.status, "disk full at "));
 	assert_non_null(strstr(s.status, f.dir));
 	assert_non_null(strstr(s.status, "MiB free), dropping oldest"));
-	/* a put that waits rather than drop (tfo-logs): held back, with the cause */
+	/* what the drops held is counted: one point a put, none of it in flight */
+	assert_int_equal(s.drop_points[SIG_M], s.drops[SIG_M][TFO_DROP_DISK]);
+	assert_int_equal(s.drop_points_in_flight[SIG_M], 0);
+	last = s.drops[SIG_M][TFO_DROP_DISK];
+	/* a put that waits at max_size_mb (tfo-logs) is taken at the filesystem's
+	 * bound while older data can make room for it: the oldest go */
 	struct tfo_store_put lp = { .role = 3, .incarnation = 9, .seq = 1, .signal = SIG_M,
 		.payload = pay, .len = sizeof(pay), .points = 1, .block_when_full = 1 };
-	assert_int_equal(tfo_store_put(f.st, &lp, &why), TFO_PUT_BUSY);
-	assert_non_null(strstr(why, "disk full at "));
-	/* what is kept is the newest, in order */
+	assert_int_equal(tfo_store_put(f.st, &lp, &why), TFO_PUT_STAGED);
+	commit_ok(&f);
+	tfo_store_get_stats(f.st, &s);
+	assert_true(s.drops[SIG_M][TFO_DROP_DISK] > last);
+	last = s.drops[SIG_M][TFO_DROP_DISK];
+	/* what is kept is the newest, in order, and the last put is there */
 	while (tfo_store_fetch(f.st, SIG_M, 1u << 20, &b) == TFO_OK) {
 		n += b.n;
 		assert_int_equal(tfo_store_ack(f.st, b.id), TFO_OK);
 		tfo_store_batch_free(&b);
 		commit_ok(&f);
 	}
-	last = s.drops[SIG_M][TFO_DROP_DISK];
-	assert_int_equal(n, 100 - last);
+	assert_int_equal(n, 101 - last);
+	/* room for less than one put: refused with the cause, nothing dropped for it */
+	fs.room = (5u << 19) + 1024;
+	sleep_ms(250);                         /* the filesystem is read every 200 ms */
+	for (uint64_t i = 2; i <= 3; i++) {
+		struct tfo_store_put p = { .role = 1, .incarnation = 5, .seq = 100 + i,
+			.signal = SIG_M, .payload = pay, .len = 100, .points = 1 };
+		assert_int_equal(tfo_store_put(f.st, &p, &why), TFO_PUT_STAGED);
+	}
+	commit_ok(&f);
+	lp.seq = 2;
+	assert_int_equal(tfo_store_put(f.st, &lp, &why), TFO_PUT_BUSY);
+	assert_non_null(strstr(why, "disk full at "));
+	lp.block_when_full = 0;
+	assert_int_equal(tfo_store_put(f.st, &lp, &why), TFO_PUT_BUSY);
+	tfo_store_get_stats(f.st, &s);
+	assert_int_equal(s.drops[SIG_M][TFO_DROP_DISK], last);
+	assert_int_equal(s.entries[SIG_M], 2);
+	fix_fini(&f);
+}
+
+/* Drops count what they held, compressed entries too (the points word of a
+ * compressed value carries a flag bit: 2^31 "points" before the fix). */
+static void
+test_drop_points(void **state)
+{
+	struct fix f;
+	struct tfo_store_stats s;
+	char pay[2048];
+	const char *why;
+
+	(void)state;
+	memset(pay, 'a', sizeof(pay) - 1);
+	pay[sizeof(pay) - 1] = '\0';
+	fix_init(&f, 2200, 0);       /* a put may not be larger than the buffer, raw */
+	for (uint64_t i = 1; i <= 80; i++) {
+		struct tfo_store_put p = { .role = 1, .incarnation = 5, .seq = i, .signal = SIG_M,
+			.payload = pay, .len = strlen(pay), .points = 7 };
+		assert_int_equal(tfo_store_put(f.st, &p, &why), TFO_PUT_STAGED);
+		commit_ok(&f);
+	}
+	tfo_store_get_stats(f.st, &s);
+	assert_true(s.lz4_stored > 0 && s.lz4_stored < s.lz4_raw);   /* compressed */
+	assert_true(s.drops[SIG_M][TFO_DROP_SIZE] > 0);
+	assert_int_equal(s.drop_points[SIG_M], 7 * s.drops[SIG_M][TFO_DROP_SIZE]);
+	assert_int_equal(s.drops[SIG_M][TFO_DROP_SIZE] + s.entries[SIG_M], 80);
 	fix_fini(&f);
 }
 
@@ -285,8 +371,10 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_failed_ack_not_reoffered),
 		cmocka_unit_test(test_failed_put_unstaged),
+		cmocka_unit_test(test_failed_puts_alone_heal),
 		cmocka_unit_test(test_sticky_error_healed),
 		cmocka_unit_test(test_fs_bound_drops_oldest),
+		cmocka_unit_test(test_drop_points),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
