@@ -186,14 +186,15 @@ def agents_of(n):
     return ["fleet-%04d" % i for i in range(n)]
 
 
-def rate(reqs, t0, t1, label=None):
+def rate(reqs, t0, t1, label=None, items=False):
     """(peak per-second count, mean per second, bins) of requests in [t0, t1)
-    (to sink `label`, or to any)."""
+    (to sink `label`, or to any); of the items (points, records) they carried
+    if `items`: a request of 1 MiB weighs what it costs the collector."""
     nb = max(1, int(round(t1 - t0)))
     bins = [0] * nb
     for r in reqs:
         if t0 <= r[0] < t1 and (label is None or r[1] == label):
-            bins[min(nb - 1, int(r[0] - t0))] += 1
+            bins[min(nb - 1, int(r[0] - t0))] += r[5] if items else 1
     return max(bins), sum(bins) / float(nb), bins
 
 
@@ -450,6 +451,12 @@ def scenario_outage(a, problems):
         print("  after the sink is back (%.0f s): peak %d requests/s = %.2fx steady (goal <= 3), "
               "mean %.1f" % (d_end - t_up, d_peak, d_peak / s_mean if s_mean else 0, d_mean))
         print("  requests/s in 10 s steps after: %s" % spark(bins))
+        si_peak, si_mean, _ = rate(reqs, t_down - win, t_down, items=True)
+        di_peak, di_mean, ibins = rate(reqs, t_up, d_end, items=True)
+        print("  items (points + records)/s: steady mean %.0f, peak %d; after the sink is back "
+              "peak %d = %.2fx steady mean, mean %.0f" % (
+                  si_mean, si_peak, di_peak, di_peak / si_mean if si_mean else 0, di_mean))
+        print("  items/s in 10 s steps after: %s" % spark(ibins))
         print("  first delivery after the sink is back, s: %s; over %d s: %d agents; "
               "none: %d" % (quantiles(list(waits.values())), a.max_backoff,
                             sum(1 for w in waits.values() if w > a.max_backoff),
