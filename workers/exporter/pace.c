@@ -63,6 +63,7 @@ tfo_exp_pace_answered(struct tfo_exp_pace *pc, uint64_t now_ms)
 	pc->rec_start_ms = now_ms;
 	pc->rate0 = pc->before > pc->floor ? pc->before : pc->floor;
 	pc->next_ms = now_ms + gap(pc, now_ms);
+	pc->peek = 0;
 }
 
 void
@@ -85,6 +86,7 @@ void
 tfo_exp_pace_empty(struct tfo_exp_pace *pc)
 {
 	pc->recovering = 0;
+	pc->peek = 0;
 }
 
 uint32_t
@@ -98,19 +100,23 @@ tfo_exp_pace_wait(struct tfo_exp_pace *pc, uint64_t now_ms)
 		pc->recovering = 0;     /* 64x where it began: no cap any more */
 		return 0;
 	}
-	if (now_ms >= pc->next_ms)
+	if (pc->peek || now_ms >= pc->next_ms)
 		return 0;
 	w = pc->next_ms - now_ms;
 	return w > UINT32_MAX ? UINT32_MAX : (uint32_t)w;
 }
 
 void
-tfo_exp_pace_sent(struct tfo_exp_pace *pc, uint64_t now_ms)
+tfo_exp_pace_sent(struct tfo_exp_pace *pc, uint64_t now_ms, int full)
 {
+	int peeked = pc->peek;
+
 	if (!pc->recovering)
 		return;
 	/* no credit for idle time: at most one send at once, then the gap */
 	pc->next_ms = (pc->next_ms > now_ms ? pc->next_ms : now_ms) + gap(pc, now_ms);
+	/* a look only after a paced send, so looks never chain into a burst */
+	pc->peek = !full && !peeked;
 }
 
 uint32_t

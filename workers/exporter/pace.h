@@ -25,6 +25,7 @@ struct tfo_exp_pace {
 	uint64_t rec_start_ms;
 	uint32_t rate0;                 /* batches an interval when the cap began */
 	uint64_t next_ms;               /* earliest next send while it holds */
+	int peek;                       /* the last batch was not full: look at once */
 };
 
 /* tfo_exp_pace_init - interval_ms > 0; floor >= 1 (max_in_flight) */
@@ -43,8 +44,12 @@ void tfo_exp_pace_empty(struct tfo_exp_pace *pc);
 
 /* tfo_exp_pace_wait - ms until the next batch may be sent; 0 = now */
 uint32_t tfo_exp_pace_wait(struct tfo_exp_pace *pc, uint64_t now_ms);
-/* tfo_exp_pace_sent - a batch went on the wire at now_ms */
-void tfo_exp_pace_sent(struct tfo_exp_pace *pc, uint64_t now_ms);
+/* tfo_exp_pace_sent - a batch went on the wire at now_ms; full = it came
+ * near batch_max_bytes. One that did not says the queue held less than a
+ * batch: the next fetch may look at once (once), so that an empty queue ends
+ * the cap instead of new data trickling out at the cap's rate, a small
+ * request each gap. That look counts as a send: over time the cap holds. */
+void tfo_exp_pace_sent(struct tfo_exp_pace *pc, uint64_t now_ms, int full);
 /* tfo_exp_pace_cap - batches an interval allowed now; 0 = no cap */
 uint32_t tfo_exp_pace_cap(const struct tfo_exp_pace *pc, uint64_t now_ms);
 

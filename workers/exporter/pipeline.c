@@ -374,6 +374,16 @@ paced(struct tfo_exp_pipeline *p)
 	return 1;
 }
 
+/* last_full - the batch just sent came near batch_max_bytes (pace.c: one
+ * that did not says the queue held less than a batch) */
+static int
+last_full(const struct tfo_exp_pipeline *p)
+{
+	const struct slot *s = &p->slots[(p->head + p->count - 1) % TFO_EXP_MAX_IN_FLIGHT];
+
+	return s->bytes >= p->cfg.batch_max_bytes / 2;
+}
+
 /*
  * pump - fetch and send while there is room and the pace allows. Running,
  * an empty source is polled again after poll_ms (and ends a cap: caught
@@ -391,7 +401,7 @@ pump(struct tfo_exp_pipeline *p)
 	p->in_pump = 1;
 	limit = p->probing ? 1 : p->cfg.max_in_flight;
 	while (p->count < limit && !p->paused && !paced(p) && (r = send_one(p)) == SENT)
-		tfo_exp_pace_sent(&p->pace, mono_ms());
+		tfo_exp_pace_sent(&p->pace, mono_ms(), last_full(p));
 	p->in_pump = 0;
 	if (r == NOTHING)
 		tfo_exp_pace_empty(&p->pace);
