@@ -63,8 +63,8 @@ static const struct tfo_selfmet_def defs[M_COUNT] = {
 	[M_COL_LOST] = { "tfo.collector.cycle.lost", "{cycle}", "cycles whose data never "
 	    "reached the buffer: failed, or skipped while one ran late", TFO_OTLP_COUNTER,
 	    "tfo.role" },
-	[M_LOGS_FILES] = { "tfo.logs.file.count", "{file}", "files followed", TFO_OTLP_UPDOWN,
-	    "" },
+	[M_LOGS_FILES] = { "tfo.logs.file.count", "{file}", "files followed: open, or waiting "
+	    "for an open-file slot", TFO_OTLP_UPDOWN, "tfo.logs.file.state" },
 	[M_LOGS_LAG] = { "tfo.logs.lag", "By", "bytes between where the files are read and "
 	    "their ends, over every followed file", TFO_OTLP_UPDOWN, "" },
 	[M_HB_SENT] = { "tfo.heartbeat.beat.sent", "{beat}", "heartbeats the API accepted",
@@ -123,7 +123,8 @@ static const struct series series[] = {
 	    TFO_HIST_CYCLE),
 	S(M_COL_LOST, R_SYSTEM, "system.cycles_lost", "tfo.role", "system"),
 	S(M_COL_LOST, R_PROCESS, "process.cycles_lost", "tfo.role", "process"),
-	S(M_LOGS_FILES, R_LOGS, "logs.files_open", NULL, NULL),
+	S(M_LOGS_FILES, R_LOGS, "logs.files_open", "tfo.logs.file.state", "open"),
+	S(M_LOGS_FILES, R_LOGS, "logs.files_waiting", "tfo.logs.file.state", "waiting"),
 	S(M_LOGS_LAG, R_LOGS, "logs.bytes_behind", NULL, NULL),
 	S(M_HB_SENT, R_HEARTBEAT, "heartbeat.sent", NULL, NULL),
 	S(M_HB_FAILED, R_HEARTBEAT, "heartbeat.failed", NULL, NULL),

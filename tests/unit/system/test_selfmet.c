@@ -265,6 +265,7 @@ snap_full(struct snap *s)
 	hist_add(s, 1, "process.cycle_duration", TFO_HIST_CYCLE, cyc, 1);
 	stat_add(s, 1, "process.cycles_lost", 0);
 	stat_add(s, 2, "logs.files_open", 4);
+	stat_add(s, 2, "logs.files_waiting", 2);
 	stat_add(s, 2, "logs.bytes_behind", 1234);
 	stat_add(s, 3, "metrics.entries", 10);
 	stat_add(s, 3, "metrics.bytes", 2048);
@@ -439,6 +440,9 @@ test_snapshot(void **state)
 	assert_int_equal(ival(num(&e, "tfo.exporter.retry.count", "tfo.signal=metrics", NULL)), 2);
 	assert_int_equal(ival(num(&e, "tfo.collector.cycle.lost", "tfo.role=system", NULL)), 3);
 	assert_int_equal(ival(num(&e, "tfo.logs.lag", NULL)), 1234);
+	assert_int_equal(ival(num(&e, "tfo.logs.file.count", "tfo.logs.file.state=open", NULL)), 4);
+	assert_int_equal(ival(num(&e, "tfo.logs.file.count", "tfo.logs.file.state=waiting",
+	    NULL)), 2);
 	assert_int_equal(ival(num(&e, "tfo.heartbeat.beat.failed", NULL)), 1);
 	/* the request histogram: 3 ms, 20 ms x2, 300 ms, 12 s */
 	m = find(&e, "tfo.exporter.request.duration");
