@@ -272,6 +272,7 @@ snap_full(struct snap *s)
 	stat_add(s, 3, "metrics.oldest_age_s", 1.5);
 	stat_add(s, 3, "metrics.drops.size", 7);
 	stat_add(s, 3, "metrics.drops.age", 0);
+	stat_add(s, 3, "metrics.drops.disk", 3);
 	stat_add(s, 3, "logs.entries", 0);
 	stat_add(s, 3, "logs.bytes", 0);
 	stat_add(s, 3, "logs.oldest_age_s", 0);
@@ -428,6 +429,8 @@ test_snapshot(void **state)
 	    == 1.5);
 	assert_int_equal(ival(num(&e, "tfo.buffer.entry.dropped", "tfo.signal=metrics",
 	    "tfo.drop.reason=size", NULL)), 7);
+	assert_int_equal(ival(num(&e, "tfo.buffer.entry.dropped", "tfo.signal=metrics",
+	    "tfo.drop.reason=disk", NULL)), 3);
 	assert_int_equal(ival(num(&e, "tfo.buffer.entry.dropped", "tfo.signal=logs",
 	    "tfo.drop.reason=size", NULL)), 0);
 	assert_int_equal(ival(num(&e, "tfo.exporter.data_point.sent", NULL)), 500);
