@@ -33,7 +33,7 @@ struct sv_ctl {
 	uint8_t *reply;
 	size_t reply_len;
 	int have_reply, closing;
-	int deferred;                /* the loop answers later (sv_ctl_complete) */
+	int deferred;                /* the loop answers later (ctl_complete) */
 	char path[4096];
 };
 
@@ -90,6 +90,8 @@ ctl_thread(void *arg)
 	return NULL;
 }
 
+static void ctl_complete(void *arg, uint8_t *out, size_t len);
+
 /* on_wake - loop side: take the request, answer it, wake the thread */
 static void
 on_wake(evutil_socket_t fd, short what, void *arg)
@@ -100,6 +102,7 @@ on_wake(evutil_socket_t fd, short what, void *arg)
 	uint8_t *out, b;
 	size_t outlen = 0;
 	int deferred;
+	const struct sv_ctl_done done = { ctl_complete, sv };
 
 	(void)what;
 	if (read(fd, &b, 1) != 1)
@@ -110,12 +113,12 @@ on_wake(evutil_socket_t fd, short what, void *arg)
 	pthread_mutex_unlock(&c->mu);
 	if (m == NULL)
 		return;
-	out = sv_ctl_handle(sv, nng_msg_body(m), nng_msg_len(m), &outlen, &deferred);
+	out = sv_ctl_handle(sv, nng_msg_body(m), nng_msg_len(m), &outlen, &done, &deferred);
 	nng_msg_free(m);
 	if (deferred) {
 		c->deferred = 1;
 		return;
-	}                 /* the thread keeps waiting for sv_ctl_complete */
+	}                 /* the thread keeps waiting for ctl_complete */
 	pthread_mutex_lock(&c->mu);
 	c->reply = out;
 	c->reply_len = outlen;
@@ -124,9 +127,11 @@ on_wake(evutil_socket_t fd, short what, void *arg)
 	pthread_mutex_unlock(&c->mu);
 }
 
-void
-sv_ctl_complete(struct sv *sv, uint8_t *out, size_t len)
+/* ctl_complete - the deferred reply (sv_ctl_done): wake the thread with it */
+static void
+ctl_complete(void *arg, uint8_t *out, size_t len)
 {
+	struct sv *sv = arg;
 	struct sv_ctl *c = sv->ctl;
 
 	if (c == NULL || !c->deferred) {

@@ -39,7 +39,7 @@ do_restart(struct sv *sv, const char *role, char *err, size_t errsz)
 /* dispatch - one switch on the verb; every case returns */
 static int
 dispatch(struct sv *sv, const Tfo__V1__CtlRequest *req, Tfo__V1__CtlReply *rep,
-    struct sv_status_buf *b, char *err, size_t errsz)
+    struct sv_status_buf *b, const struct sv_ctl_done *done, char *err, size_t errsz)
 {
 	switch (req->verb) {
 	case TFO__V1__VERB__VERB_STATUS:
@@ -57,8 +57,9 @@ dispatch(struct sv *sv, const Tfo__V1__CtlRequest *req, Tfo__V1__CtlReply *rep,
 		return 0;
 	case TFO__V1__VERB__VERB_TEST_ACTION:
 #ifdef TFO_TEST_HOOKS
-		return sv_test_action_start(sv, req, err, errsz);
+		return sv_test_action_start(sv, req, done, err, errsz);
 #else
+		(void)done;
 		log_warn("control: test-action refused: release build");
 		snprintf(err, errsz, "test actions are refused: this tfo-supervisor is a release "
 		    "build (compiled without TFO_TEST_HOOKS)");
@@ -72,7 +73,8 @@ dispatch(struct sv *sv, const Tfo__V1__CtlRequest *req, Tfo__V1__CtlReply *rep,
 }
 
 uint8_t *
-sv_ctl_handle(struct sv *sv, const void *buf, size_t len, size_t *outlen, int *deferred)
+sv_ctl_handle(struct sv *sv, const void *buf, size_t len, size_t *outlen,
+    const struct sv_ctl_done *done, int *deferred)
 {
 	Tfo__V1__CtlReply rep = TFO__V1__CTL_REPLY__INIT;
 	Tfo__V1__CtlRequest *req;
@@ -91,7 +93,7 @@ sv_ctl_handle(struct sv *sv, const void *buf, size_t len, size_t *outlen, int *d
 	} else if (req == NULL) {
 		log_warn("control: bad request of %zu bytes refused: %s", len, tfo_strerror(e));
 		snprintf(err, sizeof(err), "bad request: %s", tfo_strerror(e));
-	} else if ((rv = dispatch(sv, req, &rep, b, err, sizeof(err))) == 1) {
+	} else if ((rv = dispatch(sv, req, &rep, b, done, err, sizeof(err))) == 1) {
 		/* deferred: the test relay answers when the worker does */
 		*deferred = 1;
 		tfo__v1__ctl_request__free_unpacked(req, NULL);

@@ -93,6 +93,14 @@ struct sv_worker {
 
 struct sv_ctl;
 
+/* sv_ctl_done - how a deferred control reply is sent: the caller of
+ * sv_ctl_handle (control.c) hands it down, the one that answers later calls
+ * fn(arg, out, len) once (takes out; NULL = no reply). Calls run one way. */
+struct sv_ctl_done {
+	void (*fn)(void *arg, uint8_t *out, size_t len);
+	void *arg;
+};
+
 struct sv {
 	struct event_base *base;
 	struct tfo_config cfg;
@@ -117,6 +125,7 @@ struct sv {
 #ifdef TFO_TEST_HOOKS
 	struct sv_worker *test_worker;   /* the one pending test-action */
 	struct event *ev_test;           /* its timeout */
+	struct sv_ctl_done test_done;    /* who answers its tfoctl request */
 #endif
 };
 
@@ -219,12 +228,10 @@ void sv_notify_fini(struct sv *sv);
 int sv_ctl_init(struct sv *sv);
 void sv_ctl_fini(struct sv *sv);
 /* sv_ctl_handle - one request packet -> packed CtlReply (malloc'd); NULL
- * with *deferred set when the reply comes later (sv_ctl_complete sends it):
- * control.c owns the request, dispatch only says so (calls run one way) */
+ * with *deferred set when the reply comes later: then whoever answers calls
+ * done once (done NULL: nothing may be deferred, such a request is refused) */
 uint8_t *sv_ctl_handle(struct sv *sv, const void *buf, size_t len, size_t *outlen,
-    int *deferred);
-/* sv_ctl_complete - the deferred reply (takes `out`; NULL = no reply) */
-void sv_ctl_complete(struct sv *sv, uint8_t *out, size_t len);
+    const struct sv_ctl_done *done, int *deferred);
 
 /* sigsys.c - the system call behind a SIGSYS death, from the kernel's audit
  * record in /dev/kmsg (-1 when unknown). A record is this death's only if it
@@ -247,8 +254,8 @@ void sv_sigsys_describe(struct sv_worker *w, pid_t pid);
 #ifdef TFO_TEST_HOOKS
 /* testaction.c - test builds only: relay a test-action to a worker; 1 =
  * deferred (answered by one of the calls below), -1 = refused (err) */
-int sv_test_action_start(struct sv *sv, const Tfo__V1__CtlRequest *req, char *err,
-    size_t errsz);
+int sv_test_action_start(struct sv *sv, const Tfo__V1__CtlRequest *req,
+    const struct sv_ctl_done *done, char *err, size_t errsz);
 void sv_test_action_result(struct sv_worker *w, Tfo__V1__TestResult *res);
 void sv_test_action_died(struct sv_worker *w);
 void sv_test_action_fini(struct sv *sv);

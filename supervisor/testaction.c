@@ -37,7 +37,7 @@ finish(struct sv *sv, int ok, const char *error, Tfo__V1__TestResult *res)
 	len = tfo__v1__ctl_reply__get_packed_size(&rep);
 	if ((out = malloc(len ? len : 1)) != NULL)
 		tfo__v1__ctl_reply__pack(&rep, out);
-	sv_ctl_complete(sv, out, out ? len : 0);
+	sv->test_done.fn(sv->test_done.arg, out, out ? len : 0);
 }
 
 static void
@@ -54,7 +54,8 @@ on_timeout(evutil_socket_t fd, short what, void *arg)
 }
 
 int
-sv_test_action_start(struct sv *sv, const Tfo__V1__CtlRequest *req, char *err, size_t errsz)
+sv_test_action_start(struct sv *sv, const Tfo__V1__CtlRequest *req,
+    const struct sv_ctl_done *done, char *err, size_t errsz)
 {
 	Tfo__V1__Control m = TFO__V1__CONTROL__INIT;
 	struct timeval tv = { TEST_TIMEOUT_MS / 1000, (TEST_TIMEOUT_MS % 1000) * 1000 };
@@ -67,7 +68,7 @@ sv_test_action_start(struct sv *sv, const Tfo__V1__CtlRequest *req, char *err, s
 		return -1;
 	}
 	w = &sv->w[r];
-	if (sv->ctl == NULL || w->state != SV_READY || w->fd < 0) {
+	if (done == NULL || done->fn == NULL || w->state != SV_READY || w->fd < 0) {
 		snprintf(err, errsz, "%s is not ready", req->role);
 		return -1;
 	}
@@ -86,6 +87,7 @@ sv_test_action_start(struct sv *sv, const Tfo__V1__CtlRequest *req, char *err, s
 	    req->test_action->action);
 	w->test_pending = 1;
 	sv->test_worker = w;
+	sv->test_done = *done;
 	evtimer_add(sv->ev_test, &tv);
 	return 1;
 }

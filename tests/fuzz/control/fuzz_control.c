@@ -60,7 +60,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	sv = fake_sv();
 	if ((data[0] & 1) == 0)
 		sv_worker_on_packet(&sv->w[data[0] % TFO_ROLE_COUNT], data + 1, size - 1);
-	else if ((out = sv_ctl_handle(sv, data + 1, size - 1, &outlen, &deferred)) != NULL)
+	else if ((out = sv_ctl_handle(sv, data + 1, size - 1, &outlen, NULL, &deferred)) != NULL)
 		free(out);
 	free_sv(sv);
 	return 0;
