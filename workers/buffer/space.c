@@ -15,6 +15,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -280,4 +281,76 @@ space_maintain(struct tfo_store *st)
 	} else if (sp->free >= 2 * sp->reserve)
 		sp->low = 0;
 	space_status(st);
+}
+
+/* ------------------------------------------------------------------ orphans */
+
+/* table_number - n of "<n>.ldb" or "<n>.sst", else -1 */
+static long long
+table_number(const char *name)
+{
+	char *end;
+	unsigned long long n;
+
+	if (name[0] < '0' || name[0] > '9')
+		return -1;
+	errno = 0;
+	n = strtoull(name, &end, 10);
+	if (errno != 0 || n > (1ull << 62) || (strcmp(end, ".ldb") != 0 && strcmp(end, ".sst") != 0))
+		return -1;
+	return (long long)n;
+}
+
+/* live_table - whether LevelDB's list of live tables ("--- level N ---" then
+ * " <n>:<size>[...]" per table) names table n */
+static int
+live_table(const char *list, long long n)
+{
+	for (const char *p = list; (p = strchr(p, '\n')) != NULL; ) {
+		char *end;
+		long long v;
+
+		p++;
+		while (*p == ' ')
+			p++;
+		v = strtoll(p, &end, 10);
+		if (end != p && *end == ':' && v == n)
+			return 1;
+	}
+	return 0;
+}
+
+uint64_t
+space_sweep_orphans(struct tfo_store *st)
+{
+	char *list;
+	DIR *d;
+	struct dirent *de;
+	uint64_t freed = 0;
+	long long n;
+
+	if (st->db == NULL || (list = leveldb_property_value(st->db, "leveldb.sstables")) == NULL)
+		return 0;
+	if ((d = opendir(st->path)) == NULL) {
+		leveldb_free(list);
+		return 0;
+	}
+	while ((de = readdir(d)) != NULL) {
+		struct stat sb;
+		char file[4200];
+		if ((n = table_number(de->d_name)) < 0 || live_table(list, n) ||
+		    fstatat(dirfd(d), de->d_name, &sb, AT_SYMLINK_NOFOLLOW) != 0 ||
+		    !S_ISREG(sb.st_mode) || (size_t)snprintf(file, sizeof(file), "%s/%s",
+		    st->path, de->d_name) >= sizeof(file) || unlink(file) != 0)
+			continue;
+		freed += (uint64_t)sb.st_blocks * 512;
+		st->s.orphans_removed++;
+		log_warn("store: %s/%s removed: a table no version of the store holds (the "
+		    "output of a flush or compaction that failed), %llu KiB", st->path,
+		    de->d_name, (unsigned long long)(sb.st_blocks / 2));
+	}
+	closedir(d);
+	leveldb_free(list);
+	space_refresh(st, 1);
+	return freed;
 }

@@ -792,13 +792,17 @@ attempt(struct tfo_store *st, char *ebuf, size_t elen)
 	char *err = NULL;
 
 	if (st->need_reopen) {
+		/* the failed table write's output may be what fills the disk: a
+		 * reopen would delete it, but may find no room to open */
+		if (st->table_error)
+			(void)space_sweep_orphans(st);
 		if (!room_to_reopen(st)) {
 			snprintf(ebuf, elen, "no room to reopen the store at %s (%llu MiB free)",
 			    st->dir, (unsigned long long)(st->sp.free >> 20));
 			return ATTEMPT_NOROOM;
 		}
 		if (reopen(st, &err) == 0)
-			st->need_reopen = 0;
+			st->need_reopen = st->table_error = 0;
 	}
 	if (err == NULL && (st->npending == 0 || (err = write_pending(st)) == NULL))
 		return ATTEMPT_OK;
@@ -815,7 +819,8 @@ fail_write(struct tfo_store *st, const char *err)
 	st->s.commit_errors++;
 	/* a table's name: a flush or compaction failed earlier, and LevelDB
 	 * now fails every write with it (its background error) */
-	if (strstr(err, ".ldb") != NULL || strstr(err, ".sst") != NULL)
+	st->table_error = strstr(err, ".ldb") != NULL || strstr(err, ".sst") != NULL;
+	if (st->table_error)
 		st->s.sticky_errors++;
 	snprintf(st->s.last_error, sizeof(st->s.last_error), "%s", err);
 	if (space_error(err))

@@ -106,6 +106,7 @@ struct tfo_store {
 	struct space sp;
 	int failing;               /* the last write failed: its deletions kept, retried */
 	int need_reopen;           /* a write failed: reopen before the next one */
+	int table_error;           /* it failed with a table write's (background) error */
 	uint64_t retry_at_us;      /* next attempt while failing */
 	uint32_t backoff_ms;
 };
@@ -137,6 +138,11 @@ void space_release(struct tfo_store *st, const char *why);
 /* space_maintain - reserve back, compaction when room runs low, status */
 void space_maintain(struct tfo_store *st);
 void space_status(struct tfo_store *st);
+/* space_sweep_orphans - with LevelDB stopped by a table write's error (no
+ * background work runs then), delete the tables its live version does not
+ * hold: the outputs of the flush or compaction that failed, which only a
+ * reopen would delete and which may leave it no room to reopen. Bytes freed. */
+uint64_t space_sweep_orphans(struct tfo_store *st);
 /* space_error - whether a LevelDB error text is a lack of room (ENOSPC, EDQUOT) */
 int space_error(const char *err);
 uint64_t store_disk_usage(const char *path);
