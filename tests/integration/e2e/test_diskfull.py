@@ -20,9 +20,9 @@ numbered lines of poorly compressible text.
 Each: no line delivered twice (at most one delivery per batch while full:
 the old buffer re-offered a batch whose delete could not be committed, at
 full speed); every line not dropped arrives once room returns, without a
-restart of any worker; what is missing is the oldest, in one run, and every
-missing line is counted in logs.dropped_points (no more than the drops from
-batches in flight arrived anyway); tfoctl status said "buffer: disk full at <path>
+restart of any worker; the newest line arrives, and every missing line is
+counted in logs.dropped_points (no more than the drops from batches in flight
+arrived anyway); tfoctl status said "buffer: disk full at <path>
 (N MiB free), dropping oldest" while full and stops saying it after; the
 store opens clean afterwards (a new start, no quarantine)."""
 import json
@@ -361,12 +361,13 @@ buffer:
             "last_write_error", "status")})
         print("status while full: %r; after: %r" % (seen["full"], clear))
         check(not dups, "%d lines delivered twice: %s" % (len(dups), ranges(dups)))
-        runs = sum(1 for i, k in enumerate(lost) if i == 0 or lost[i - 1] != k - 1)
-        check(runs <= 1, "missing lines are not one run of the oldest: %s" % ranges(lost))
         # every line arrived once or was counted dropped (by log record); a
         # drop from a batch the exporter already held may arrive still
         dropped = st.get("logs.dropped_points", 0)
         held = st.get("logs.dropped_points_in_flight", 0)
+        # "oldest" is the oldest queued when the drop came: lines delivered
+        # meanwhile (the receiver back, the disk still full) may be older than
+        # a run dropped after them, so the order of lines proves nothing more
         check(len(lost) <= dropped, "%d lines missing, %d counted dropped: %s" %
               (len(lost), dropped, ranges(lost)))
         check(dropped - held <= len(lost), "%d lines counted dropped (%d of them from batches "
