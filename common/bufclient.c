@@ -7,21 +7,16 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "common/ipc.h"
 
 #define VERSION TFO__V1__PROTO_VERSION__TFO_PROTO_VERSION
 #define EXPORT_ATTEMPTS 3           /* ack/nack/checkpoints: answers are idempotent */
-
-static uint64_t
-mono_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
-}
+/* A live dialer retries at least every second (tfo_ipc_req_dial): a socket
+ * with no connection for twice that while the buffer accepts has a dead
+ * one. Closing a socket while its dialer is in the handshake is what nng
+ * 1.5.2 can leak or hang on, so it is not done sooner. */
+#define REDIAL_DOWN_MS 2000
 
 static enum tfo_err
 dial(struct tfo_bufclient *c)
@@ -30,7 +25,8 @@ dial(struct tfo_bufclient *c)
 
 	if (rv != 0)
 		return rv == NNG_ENOMEM ? TFO_ENOMEM : TFO_EIO;
-	/* Resends are ours (same seq, after timeout_ms), not the REQ protocol's. */
+	/* Resends are ours (same seq, after timeout_ms), not the REQ protocol's:
+	 * its own resend timer (1 min) never fires before ours. */
 	(void)nng_socket_set_ms(c->s, NNG_OPT_SENDTIMEO, c->timeout_ms);
 	c->open = 1;
 	return TFO_OK;
@@ -40,12 +36,13 @@ dial(struct tfo_bufclient *c)
  * redial - a fresh socket and dialer. nng 1.5's dialer stops for good when a
  * peer drops a new connection before the SP handshake (the buffer killed or
  * restarting at that moment: the connect landed in a listen queue that died)
- * and nothing reports it: every later send just times out. A new socket
- * dials again.
+ * and nothing reports it: the socket just never has a connection again. A
+ * new socket dials again.
  */
 static enum tfo_err
 redial(struct tfo_bufclient *c)
 {
+	c->redials++;
 	if (c->open) {
 		nng_close(c->s);
 		c->open = 0;
@@ -65,6 +62,8 @@ open_common(struct tfo_bufclient *c, const char *url, int timeout_ms, uint32_t b
 	if (url == NULL || timeout_ms <= 0)
 		return TFO_EINVAL;
 	if ((c->url = strdup(url)) == NULL)
+		return TFO_ENOMEM;
+	if (nng_aio_alloc(&c->aio, NULL, NULL) != 0)
 		return TFO_ENOMEM;
 	c->timeout_ms = timeout_ms;
 	return dial(c);
@@ -95,8 +94,45 @@ tfo_bufclient_close(struct tfo_bufclient *c)
 	if (c->open)
 		nng_close(c->s);
 	c->open = 0;
+	if (c->aio != NULL)
+		nng_aio_free(c->aio);
+	c->aio = NULL;
 	free(c->url);
 	c->url = NULL;
+}
+
+static enum tfo_err
+nng_to_err(int rv)
+{
+	return rv == NNG_ETIMEDOUT ? TFO_ETIMEDOUT : rv == NNG_ENOMEM ? TFO_ENOMEM :
+	    rv == NNG_ECLOSED ? TFO_ECLOSED : TFO_EIO;
+}
+
+/* once - send the packed request and wait for the answer, each within
+ * timeout_ms on the aio; the decoded answer or NULL with *e */
+static ProtobufCMessage *
+once(struct tfo_bufclient *c, const ProtobufCMessage *req, size_t len,
+    const ProtobufCMessageDescriptor *d, enum tfo_err *e)
+{
+	ProtobufCMessage *rep;
+	nng_msg *m;
+	int rv;
+
+	/* packed into the message itself (puts are up to megabytes: no staging
+	 * copy); a resend packs the same request again */
+	if (nng_msg_alloc(&m, len) != 0) {
+		*e = TFO_ENOMEM;
+		return NULL;
+	}
+	protobuf_c_message_pack(req, nng_msg_body(m));
+	if ((rv = tfo_ipc_send_timed(c->s, c->aio, m, c->timeout_ms)) != 0 ||
+	    (rv = tfo_ipc_recv_timed(c->s, c->aio, &m, c->timeout_ms)) != 0) {
+		*e = nng_to_err(rv);
+		return NULL;
+	}
+	rep = tfo_msg_decode(d, nng_msg_body(m), nng_msg_len(m), TFO_BUFCLIENT_REPLY_MAX, e);
+	nng_msg_free(m);
+	return rep;
 }
 
 /*
@@ -108,35 +144,26 @@ exchange(struct tfo_bufclient *c, const ProtobufCMessage *req,
     const ProtobufCMessageDescriptor *d, unsigned attempts, ProtobufCMessage **reply)
 {
 	size_t len = protobuf_c_message_get_packed_size(req);
-	uint64_t start = mono_ms();
+	uint64_t start = tfo_ipc_mono_ms();
 	enum tfo_err e = TFO_ETIMEDOUT;
 
 	*reply = NULL;
 	if (!c->open)
 		return TFO_EINVAL;
 	for (unsigned n = 1;; n++) {
-		nng_msg *m;
-		int rv;
-		/* packed into the message itself (puts are up to megabytes: no
-		 * staging copy); a resend packs the same request again */
-		if (nng_msg_alloc(&m, len) != 0) {
-			e = TFO_ENOMEM;
-			break;
-		}
-		protobuf_c_message_pack(req, nng_msg_body(m));
-		if ((rv = nng_sendmsg(c->s, m, 0)) != 0) {
-			nng_msg_free(m);
-			e = rv == NNG_ETIMEDOUT ? TFO_ETIMEDOUT : TFO_EIO;
-		} else if ((*reply = tfo_msg_recv(c->s, d, TFO_BUFCLIENT_REPLY_MAX, &e)) != NULL)
+		if ((*reply = once(c, req, len, d, &e)) != NULL)
 			break;
 		if (e != TFO_ETIMEDOUT || (attempts && n >= attempts) ||
-		    (c->give_up_ms && mono_ms() - start >= c->give_up_ms))
+		    (c->give_up_ms && tfo_ipc_mono_ms() - start >= c->give_up_ms))
 			break;
 		c->resends++;
-		/* ingest: resent on a fresh socket (see redial). Not on export,
-		 * where a new connection makes the buffer offer every batch in
-		 * flight again; there a fetch timeout redials. */
-		if (c->ingest && (e = redial(c)) != TFO_OK)
+		/* ingest: a fresh socket only when none of its connections has
+		 * been up for a while (see redial). Not on export, where a new
+		 * connection makes the buffer offer every batch in flight again;
+		 * there a fetch timeout redials. */
+		if (c->ingest && tfo_ipc_policy_down_ms(&c->pol, tfo_ipc_mono_ms()) >=
+		    (uint64_t)(c->timeout_ms > REDIAL_DOWN_MS ? c->timeout_ms : REDIAL_DOWN_MS) &&
+		    (e = redial(c)) != TFO_OK)
 			break;
 	}
 	return *reply ? TFO_OK : e;

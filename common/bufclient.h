@@ -1,13 +1,28 @@
 /*
  * bufclient.h - the client side of tfo-buffer's two channels: the put client
  * the collectors use on `ingest`, and the fetch/ack/nack client the exporter
- * uses on `export`. Synchronous: every call blocks until the buffer answers
- * (bounded by the receive timeout given at open). One client per thread.
+ * uses on `export`. Synchronous, one client per thread.
+ *
+ * Deadlines (issue 16 §2): no call waits on nng without one. Each send and
+ * each wait for an answer is an aio with timeout_ms (given at open) of its
+ * own, whatever the socket's options say; a call returns within
+ *   - put, put_lz4, put_many: give_up_ms (when set) plus one timeout_ms;
+ *     never returns when give_up_ms is 0 and the buffer never answers (the
+ *     collectors set it; tfo-logs' put thread may wait forever by design);
+ *   - fetch: 2 x timeout_ms (send, then the answer);
+ *   - ack, nack, checkpoints: 3 attempts, each 2 x timeout_ms;
+ * plus the close of a socket when one is replaced (see below).
  *
  * Delivery contract (DESIGN §3): a put returns TFO_OK only once the record is
- * in LevelDB. On a timeout the SAME (incarnation, seq) is sent again, on a
- * fresh connection, until the buffer answers; the buffer stores it once. A batch fetched is deleted
- * only by tfo_bufclient_ack; a batch never acked is offered again.
+ * in LevelDB. On a timeout the SAME (incarnation, seq) is sent again, until
+ * the buffer answers; the buffer stores it once. It is resent on the same
+ * connection while that connection is up (a buffer that is slow or stopped
+ * answers it when it resumes), and on a fresh socket once no connection has
+ * been up for 2 s or timeout_ms (nng 1.5's dialer stops for good when the buffer
+ * drops a connection during the handshake; a socket closed while it connects
+ * can leak or hang in nng 1.5.2, so sockets are not replaced more often than
+ * that). A batch fetched is deleted only by tfo_bufclient_ack; a batch never
+ * acked is offered again.
  */
 #ifndef TFO_BUFCLIENT_H
 #define TFO_BUFCLIENT_H
@@ -28,9 +43,10 @@
 struct tfo_bufclient {
 	nng_socket s;
 	int open;
+	nng_aio *aio;               /* every send and receive, each with its deadline */
 	struct tfo_ipc_policy pol;  /* the buffer's uid: a listener run by another is refused */
 	char polname[64];           /* pol's name in its log lines */
-	int ingest;                 /* ingest channel: a timed-out put redials */
+	int ingest;                 /* ingest channel: a put resends until answered */
 	char *url;
 	int timeout_ms;
 	Tfo__V1__Role role;
@@ -39,6 +55,7 @@ struct tfo_bufclient {
 	uint32_t give_up_ms;        /* put: stop resending after this long (0 = never) */
 	uint32_t retry_after_ms;    /* set when a put answered Busy */
 	uint64_t resends;           /* puts sent again after a timeout */
+	uint64_t redials;           /* sockets replaced (no connection up for timeout_ms) */
 	char error[256];            /* the buffer's text of the last Error, or Busy's reason */
 };
 

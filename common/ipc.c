@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <nng/protocol/reqrep0/rep.h>
@@ -67,6 +68,70 @@ uint64_t
 tfo_ipc_policy_rejected(const struct tfo_ipc_policy *pol)
 {
 	return __atomic_load_n(&pol->rejected, __ATOMIC_RELAXED);
+}
+
+uint64_t
+tfo_ipc_policy_self_seen(const struct tfo_ipc_policy *pol)
+{
+	return __atomic_load_n(&pol->self_seen, __ATOMIC_RELAXED);
+}
+
+uint64_t
+tfo_ipc_mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+uint64_t
+tfo_ipc_policy_down_ms(const struct tfo_ipc_policy *pol, uint64_t now_ms)
+{
+	uint64_t since = __atomic_load_n(&pol->down_since_ms, __ATOMIC_ACQUIRE);
+
+	for (size_t i = 0; i < TFO_IPC_UP_MAX; i++)
+		if (__atomic_load_n(&pol->up[i], __ATOMIC_ACQUIRE) != 0)
+			return 0;
+	return since != 0 && now_ms > since ? now_ms - since : 0;
+}
+
+/* pipe_up / pipe_down - ADD_POST / REM_POST of a dialer's socket: which
+ * pipes are up (lock-free slots: nng calls these on its own threads) */
+static void
+pipe_up(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+	struct tfo_ipc_policy *pol = arg;
+	uint32_t id = (uint32_t)nng_pipe_id(p);
+
+	(void)ev;
+	for (size_t i = 0; i < TFO_IPC_UP_MAX; i++) {
+		uint32_t free_slot = 0;
+		if (__atomic_compare_exchange_n(&pol->up[i], &free_slot, id, 0, __ATOMIC_ACQ_REL,
+		    __ATOMIC_ACQUIRE))
+			return;
+	}
+}
+
+static void
+pipe_down(nng_pipe p, nng_pipe_ev ev, void *arg)
+{
+	struct tfo_ipc_policy *pol = arg;
+	uint32_t id = (uint32_t)nng_pipe_id(p);
+	int any = 0, was_up = 0;
+
+	(void)ev;
+	for (size_t i = 0; i < TFO_IPC_UP_MAX; i++) {
+		uint32_t was = id;
+		if (__atomic_compare_exchange_n(&pol->up[i], &was, 0, 0, __ATOMIC_ACQ_REL,
+		    __ATOMIC_ACQUIRE))
+			was_up = 1;
+		else if (was != 0)
+			any = 1;
+	}
+	/* a pipe refused at ADD_PRE also ends here: it never was up */
+	if (was_up && !any)
+		__atomic_store_n(&pol->down_since_ms, tfo_ipc_mono_ms(), __ATOMIC_RELEASE);
 }
 
 int
@@ -133,6 +198,10 @@ pipe_check(nng_pipe p, nng_pipe_ev ev, void *arg)
 
 	(void)ev;
 	known = tfo_ipc_pipe_peer(p, &uid, &pid) == 0;
+	if (known && pol->allow_self && pid == (uint32_t)getpid()) {
+		__atomic_add_fetch(&pol->self_seen, 1, __ATOMIC_RELAXED);
+		return;
+	}
 	if (known && policy_allows(pol, uid))
 		return;
 	n = __atomic_add_fetch(&pol->rejected, 1, __ATOMIC_RELAXED);
@@ -144,27 +213,43 @@ pipe_check(nng_pipe p, nng_pipe_ev ev, void *arg)
 }
 
 int
+tfo_ipc_listen(nng_socket s, const char *url, size_t maxsz, int mode, nng_listener *l)
+{
+	int rv;
+
+	if ((rv = nng_listener_create(l, s, url)) != 0)
+		return rv;
+	if ((rv = nng_listener_set_size(*l, NNG_OPT_RECVMAXSZ, maxsz)) != 0 ||
+	    (rv = nng_listener_set_int(*l, NNG_OPT_IPC_PERMISSIONS, mode)) != 0 ||
+	    (rv = nng_listener_start(*l, 0)) != 0)
+		(void)nng_listener_close(*l);
+	return rv;
+}
+
+int
+tfo_ipc_rep_open(nng_socket *s, size_t maxsz, struct tfo_ipc_policy *pol)
+{
+	int rv;
+
+	if ((rv = nng_rep0_open(s)) != 0)
+		return rv;
+	if ((rv = nng_socket_set_size(*s, NNG_OPT_RECVMAXSZ, maxsz)) != 0 ||
+	    (pol && (rv = nng_pipe_notify(*s, NNG_PIPE_EV_ADD_PRE, pipe_check, pol)) != 0))
+		nng_close(*s);
+	return rv;
+}
+
+int
 tfo_ipc_rep_listen(nng_socket *s, const char *url, size_t maxsz, int mode,
     struct tfo_ipc_policy *pol)
 {
 	nng_listener l;
 	int rv;
 
-	if ((rv = nng_rep0_open(s)) != 0)
+	if ((rv = tfo_ipc_rep_open(s, maxsz, pol)) != 0)
 		return rv;
-	if ((rv = nng_socket_set_size(*s, NNG_OPT_RECVMAXSZ, maxsz)) != 0)
-		goto fail;
-	if (pol && (rv = nng_pipe_notify(*s, NNG_PIPE_EV_ADD_PRE, pipe_check, pol)) != 0)
-		goto fail;
-	if ((rv = nng_listener_create(&l, *s, url)) != 0)
-		goto fail;
-	if ((rv = nng_listener_set_size(l, NNG_OPT_RECVMAXSZ, maxsz)) != 0 ||
-	    (rv = nng_listener_set_int(l, NNG_OPT_IPC_PERMISSIONS, mode)) != 0 ||
-	    (rv = nng_listener_start(l, 0)) != 0)
-		goto fail;
-	return 0;
-fail:
-	nng_close(*s);
+	if ((rv = tfo_ipc_listen(*s, url, maxsz, mode, &l)) != 0)
+		nng_close(*s);
 	return rv;
 }
 
@@ -182,8 +267,14 @@ tfo_ipc_req_dial(nng_socket *s, const char *url, size_t maxsz,
 	if (recv_timeout_ms > 0 &&
 	    (rv = nng_socket_set_ms(*s, NNG_OPT_RECVTIMEO, recv_timeout_ms)) != 0)
 		goto fail;
-	if (pol && (rv = nng_pipe_notify(*s, NNG_PIPE_EV_ADD_PRE, pipe_check, pol)) != 0)
-		goto fail;
+	if (pol != NULL) {
+		memset(pol->up, 0, sizeof(pol->up));
+		__atomic_store_n(&pol->down_since_ms, tfo_ipc_mono_ms(), __ATOMIC_RELEASE);
+		if ((rv = nng_pipe_notify(*s, NNG_PIPE_EV_ADD_PRE, pipe_check, pol)) != 0 ||
+		    (rv = nng_pipe_notify(*s, NNG_PIPE_EV_ADD_POST, pipe_up, pol)) != 0 ||
+		    (rv = nng_pipe_notify(*s, NNG_PIPE_EV_REM_POST, pipe_down, pol)) != 0)
+			goto fail;
+	}
 	if ((rv = nng_dialer_create(&d, *s, url)) != 0)
 		goto fail;
 	if ((rv = nng_dialer_set_size(d, NNG_OPT_RECVMAXSZ, maxsz)) != 0 ||
@@ -197,19 +288,68 @@ fail:
 	return rv;
 }
 
+int
+tfo_ipc_send_timed(nng_socket s, nng_aio *aio, nng_msg *m, int timeout_ms)
+{
+	int rv;
+
+	nng_aio_set_msg(aio, m);
+	nng_aio_set_timeout(aio, timeout_ms > 0 ? timeout_ms : NNG_DURATION_INFINITE);
+	nng_send_aio(s, aio);
+	nng_aio_wait(aio);
+	if ((rv = nng_aio_result(aio)) != 0)
+		nng_msg_free(nng_aio_get_msg(aio));
+	nng_aio_set_msg(aio, NULL);
+	return rv;
+}
+
+int
+tfo_ipc_recv_timed(nng_socket s, nng_aio *aio, nng_msg **m, int timeout_ms)
+{
+	int rv;
+
+	*m = NULL;
+	nng_aio_set_timeout(aio, timeout_ms > 0 ? timeout_ms : NNG_DURATION_INFINITE);
+	nng_recv_aio(s, aio);
+	nng_aio_wait(aio);
+	if ((rv = nng_aio_result(aio)) == 0)
+		*m = nng_aio_get_msg(aio);
+	nng_aio_set_msg(aio, NULL);
+	return rv;
+}
+
+/* timed - one send (recv 0) or receive (recv 1) within the socket's own
+ * timeout option, as an aio deadline; the nng error */
+static int
+timed(nng_socket s, nng_msg **m, int recv)
+{
+	nng_duration ms = NNG_DURATION_INFINITE;
+	nng_aio *aio;
+	int rv;
+
+	(void)nng_socket_get_ms(s, recv ? NNG_OPT_RECVTIMEO : NNG_OPT_SENDTIMEO, &ms);
+	if ((rv = nng_aio_alloc(&aio, NULL, NULL)) != 0) {
+		if (!recv)
+			nng_msg_free(*m);
+		return rv;
+	}
+	rv = recv ? tfo_ipc_recv_timed(s, aio, m, ms) : tfo_ipc_send_timed(s, aio, *m, ms);
+	nng_aio_free(aio);
+	return rv;
+}
+
 enum tfo_err
 tfo_msg_send(nng_socket s, const ProtobufCMessage *m)
 {
 	size_t len = protobuf_c_message_get_packed_size(m);
 	nng_msg *msg;
+	int rv;
 
 	if (nng_msg_alloc(&msg, len) != 0)
 		return TFO_ENOMEM;
 	protobuf_c_message_pack(m, nng_msg_body(msg));
-	if (nng_sendmsg(s, msg, 0) != 0) {
-		nng_msg_free(msg);
-		return TFO_EIO;
-	}
+	if ((rv = timed(s, &msg, 0)) != 0)
+		return rv == NNG_ETIMEDOUT ? TFO_ETIMEDOUT : TFO_EIO;
 	return TFO_OK;
 }
 
@@ -251,7 +391,7 @@ tfo_msg_recv(nng_socket s, const ProtobufCMessageDescriptor *d, size_t maxlen,
 	nng_msg *msg;
 	int rv;
 
-	if ((rv = nng_recvmsg(s, &msg, 0)) != 0) {
+	if ((rv = timed(s, &msg, 1)) != 0) {
 		*err = rv == NNG_ETIMEDOUT ? TFO_ETIMEDOUT :
 		    rv == NNG_ECLOSED ? TFO_ECLOSED : TFO_EIO;
 		return NULL;
