@@ -226,9 +226,14 @@ on_ping(struct tfo_worker *w, const Tfo__V1__Ping *ping)
 	Tfo__V1__Control m = TFO__V1__CONTROL__INIT;
 	Tfo__V1__Pong pong = TFO__V1__PONG__INIT;
 	struct tfo_stats st = { 0 };
+	char stall[256];
 
 	if (w->ops->stats)
 		w->ops->stats(w, &st, w->arg);
+	stall[0] = '\0';
+	if (w->ops->health && (pong.stalled_ms = w->ops->health(w, stall, sizeof(stall),
+	    w->arg)) != 0)
+		pong.stall = stall;
 	pong.nonce = ping->nonce;
 	pong.stats = st.v;
 	pong.n_stats = st.n;

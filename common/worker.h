@@ -58,6 +58,11 @@ struct tfo_worker_ops {
 	/* tfo-system only: the supervisor's SelfStats, to encode as the self
 	 * metrics. NULL elsewhere: the message is then unexpected (fatal). */
 	void (*self_stats)(struct tfo_worker *w, const Tfo__V1__SelfStats *ss, void *arg);
+	/* At each Ping: 0 while the role makes progress, else for how long (ms)
+	 * it has not, why in why (one line). The supervisor kills and restarts a
+	 * worker stalled for its hung_timeout, as one that stopped ponging. May
+	 * be NULL (the pong itself is then the only sign of life). */
+	uint64_t (*health)(struct tfo_worker *w, char *why, size_t len, void *arg);
 	/* Paths the role reads/writes, for Landlock; filled from cfg in pre_init via
 	 * tfo_worker_landlock_*; seccomp additions by role name in common/sandbox. */
 };

@@ -128,6 +128,9 @@ sv_exit_describe(struct sv_exit *e, int wstatus, enum sv_kill why, int was_ready
 	if (why == SV_KILL_HUNG) {
 		e->cls = SV_R_HUNG;
 		snprintf(what, sizeof(what), "hung");
+	} else if (why == SV_KILL_STALLED) {
+		e->cls = SV_R_HUNG;     /* it served nobody: counted with the hung */
+		snprintf(what, sizeof(what), "stalled");
 	} else if (why == SV_KILL_PROTO) {
 		e->cls = SV_R_PROTOCOL;
 		snprintf(what, sizeof(what), "protocol error");

@@ -23,7 +23,9 @@
 enum sv_state { SV_STOPPED, SV_STARTING, SV_READY, SV_BACKOFF, SV_FATAL, SV_STOPPING };
 
 /* Why the supervisor itself killed a worker (changes the recorded reason). */
-enum sv_kill { SV_KILL_NONE, SV_KILL_HUNG, SV_KILL_PROTO, SV_KILL_REQUEST };
+/* why the supervisor killed a worker: HUNG no pong, STALLED pongs that say it
+ * has made no progress (Pong.stalled_ms), PROTO a bad message */
+enum sv_kill { SV_KILL_NONE, SV_KILL_HUNG, SV_KILL_PROTO, SV_KILL_REQUEST, SV_KILL_STALLED };
 
 /* The reason of an exit, as restarts are counted (tfoctl status, self metrics). */
 enum sv_reason {
@@ -37,7 +39,7 @@ enum sv_reason {
 };
 
 struct sv_exit {
-	char reason[64];             /* "signal SIGKILL", "exit 3", "hung", ... */
+	char reason[224];            /* "signal SIGKILL", "exit 3", "hung", "stalled: ..." */
 	enum sv_reason cls;
 	int code;                    /* exit status, -1 when signalled */
 	int sig;                     /* 0 when exited */
@@ -79,6 +81,7 @@ struct sv_worker {
 	uint64_t ping_nonce;         /* outstanding ping, 0 = none */
 	int64_t last_pong_ms;
 	enum sv_kill kill_why;
+	char stall[160];             /* the worker's why, when killed as stalled */
 	int respawn;                 /* restart right after this exit (requested) */
 	struct sv_policy pol;
 	struct sv_exit last_exit;

@@ -42,7 +42,8 @@ kill_worker(struct sv_worker *w, enum sv_kill why, int sig)
 {
 	if (w->pid <= 0)
 		return;
-	if (w->kill_why == SV_KILL_NONE || why == SV_KILL_HUNG || why == SV_KILL_PROTO)
+	if (w->kill_why == SV_KILL_NONE || why == SV_KILL_HUNG || why == SV_KILL_PROTO ||
+	    why == SV_KILL_STALLED)
 		w->kill_why = why;
 	if (kill(w->pid, sig) == -1 && errno != ESRCH)
 		log_warn("%s: kill %d: %s", tfo_role_name(w->role), (int)w->pid, strerror(errno));
@@ -113,6 +114,26 @@ on_ready(struct sv_worker *w, const Tfo__V1__Ready *r)
 	sv_notify_update(w->sv);
 }
 
+/*
+ * stalled - a worker that answers pings but says it has made no progress
+ * (tfo-buffer: a new connection not served) for hung_timeout is as good as
+ * hung: killed and restarted, the reason kept for tfoctl status.
+ */
+static int
+stalled(struct sv_worker *w, const Tfo__V1__Pong *p)
+{
+	uint32_t limit = w->sv->cfg.supervisor.hung_timeout_ms;
+
+	if (p->stalled_ms < limit || w->state != SV_READY)
+		return 0;
+	sv_copy_printable(w->stall, sizeof(w->stall), p->stall && p->stall[0] ? p->stall :
+	    "no progress");
+	log_warn("%s: answers pings but made no progress for %llu ms (%s): killing it as "
+	    "stalled", tfo_role_name(w->role), (unsigned long long)p->stalled_ms, w->stall);
+	kill_worker(w, SV_KILL_STALLED, SIGKILL);
+	return 1;
+}
+
 static void
 on_pong(struct sv_worker *w, Tfo__V1__Control *m)
 {
@@ -122,6 +143,8 @@ on_pong(struct sv_worker *w, Tfo__V1__Control *m)
 	}
 	w->ping_nonce = 0;
 	w->last_pong_ms = sv_now_ms();
+	if (stalled(w, m->pong))
+		return;
 	if (w->stats)
 		tfo__v1__pong__free_unpacked(w->stats, NULL);
 	/* Keep the pong (and its stats) by detaching it from the envelope. */
@@ -485,6 +508,11 @@ on_death(struct sv_worker *w, int wstatus)
 	int64_t now = sv_now_ms();
 
 	sv_exit_describe(&w->last_exit, wstatus, w->kill_why, was_ready, sv_wall_s());
+	if (w->kill_why == SV_KILL_STALLED && was_ready) {
+		char why[sizeof(w->last_exit.reason)];
+		snprintf(why, sizeof(why), "stalled: %s", w->stall);
+		memcpy(w->last_exit.reason, why, sizeof(why));
+	}
 	if (w->last_exit.sig == SIGSYS)
 		sv_sigsys_describe(w, w->pid);
 #ifdef TFO_TEST_HOOKS

@@ -29,13 +29,22 @@ human_dur(double s, char *buf, size_t bufsz)
 	return buf;
 }
 
+#define EXIT_COL 28                /* the LAST EXIT column */
+
+/*
+ * print_exit - "<reason> at <time>" for the LAST EXIT column; a reason too
+ * long for it (a stall's why, a seccomp violation's call) shows its first
+ * word there and whole on a line of its own (*full set)
+ */
 static void
-print_exit(const Tfo__V1__LastExit *le, char *buf, size_t bufsz)
+print_exit(const Tfo__V1__LastExit *le, char *buf, size_t bufsz, int *full)
 {
 	char when[32];
 	struct tm tm;
 	time_t t;
+	size_t n;
 
+	*full = 0;
 	if (le == NULL || le->at == 0) {
 		snprintf(buf, bufsz, "-");
 		return;
@@ -43,13 +52,21 @@ print_exit(const Tfo__V1__LastExit *le, char *buf, size_t bufsz)
 	t = (time_t)le->at;
 	localtime_r(&t, &tm);
 	strftime(when, sizeof(when), "%H:%M:%S", &tm);
-	snprintf(buf, bufsz, "%s at %s", le->reason, when);
+	n = strlen(le->reason);
+	if (n + strlen(when) + 4 <= EXIT_COL) {
+		snprintf(buf, bufsz, "%s at %s", le->reason, when);
+		return;
+	}
+	*full = 1;
+	n = strcspn(le->reason, ": (");
+	snprintf(buf, bufsz, "%.*s... at %s", (int)(n < 12 ? n : 12), le->reason, when);
 }
 
 void
 tfoctl_print_table(FILE *fp, const Tfo__V1__SupervisorStatus *st)
 {
 	char up[32], wup[32], next[32], ex[96], rs[24];
+	int full;
 
 	fprintf(fp, "* tfo-supervisor %s - pid %u, up %s\n  config: %s\n  status: %s\n\n",
 	    st->version, st->pid, human_dur(st->uptime_s, up, sizeof(up)), st->config,
@@ -63,7 +80,7 @@ tfoctl_print_table(FILE *fp, const Tfo__V1__SupervisorStatus *st)
 
 		snprintf(pid, sizeof(pid), "%u", w->pid);
 		snprintf(rs, sizeof(rs), "%u/%u", w->restarts, w->restarts_in_window);
-		print_exit(w->last_exit, ex, sizeof(ex));
+		print_exit(w->last_exit, ex, sizeof(ex), &full);
 		fprintf(fp, "%-10s %-9s %-7s %-14s %-8s %-8s %-28s %-6s ", w->role, w->state,
 		    w->pid ? pid : "-", w->user, human_dur(w->uptime_s, wup, sizeof(wup)), rs,
 		    ex, human_dur(w->next_restart_in_s, next, sizeof(next)));
@@ -74,6 +91,8 @@ tfoctl_print_table(FILE *fp, const Tfo__V1__SupervisorStatus *st)
 			    sb->landlock[0] ? sb->landlock : "?");
 		else
 			fprintf(fp, "-\n");
+		if (full)
+			fprintf(fp, "%12s %s\n", "last exit:", w->last_exit->reason);
 		if (w->n_stats) {
 			fprintf(fp, "%12s", "stats:");
 			for (size_t k = 0; k < w->n_stats; k++) {

@@ -231,6 +231,23 @@ def case_hung(a):
     check("killing it as hung" in a.logtext(), "hung kill not logged")
 
 
+def case_stalled(a):
+    """A worker that pongs but says it has served nothing (Pong.stalled_ms) is
+    killed at hung_timeout like a hung one, restarted, and tfoctl says why."""
+    a.wait_all_ready()
+    a.mode("buffer", "stall")
+    a.tfoctl("restart", "buffer")
+    s = a.wait(lambda t: t["buffer"]["last_exit"]["reason"].startswith("stalled: ") and
+               t["buffer"]["state"] == "ready", "buffer killed as stalled and ready again")
+    le = s["buffer"]["last_exit"]
+    check(le["signal"] == "SIGKILL" and "nothing served since Ready" in le["reason"],
+          f"stalled kill {le}")
+    check("killing it as stalled" in a.logtext(), "stalled kill not logged")
+    rc, out, _ = a.tfoctl("status")
+    check(rc == 0 and "last exit: stalled: testworker: nothing served" in out,
+          f"tfoctl status does not show the reason:\n{out}")
+
+
 def case_crash(a):
     a.wait_all_ready()
     a.mode("heartbeat", "segv")
@@ -475,7 +492,7 @@ def case_real_roles(a):
 
 CASES = {
     "identity": case_identity, "kill9": case_kill9, "exit_startup": case_exit_startup,
-    "hung": case_hung, "crash": case_crash, "garbage_fd3": case_garbage_fd3,
+    "hung": case_hung, "stalled": case_stalled, "crash": case_crash, "garbage_fd3": case_garbage_fd3,
     "garbage_ctl": case_garbage_ctl, "refused": case_refused, "reload": case_reload,
     "shutdown": case_shutdown, "notify": case_notify, "not_running": case_not_running,
     "tfoctl_cli": case_tfoctl_cli, "signals": case_signals,

@@ -13,6 +13,8 @@
  *            lands while the worker starts                     (one-shot)
  *   slowstop take 500 ms to stop after the Shutdown: the supervisor
  *            stays in its ordered shutdown that long           (one-shot)
+ *   stall    answer pings, saying it has made no progress since Ready
+ *            (Pong.stalled_ms), as a tfo-buffer that serves nobody (one-shot)
  * One-shot modes unlink the file so the next incarnation is normal.
  */
 #include <errno.h>
@@ -23,16 +25,18 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "common/log.h"
 #include "common/worker.h"
 
 enum tw_mode { TW_NORMAL, TW_EXIT, TW_HANG, TW_SEGV, TW_GARBAGE, TW_OVERSIZE, TW_SLOWSTART,
-	TW_SLOWSTOP };
+	TW_SLOWSTOP, TW_STALL };
 
 static const char *const mode_names[] = {
 	"normal", "exit", "hang", "segv", "garbage", "oversize", "slowstart", "slowstop",
+	"stall",
 };
 
 struct tw {
@@ -40,7 +44,17 @@ struct tw {
 	struct tfo_worker *w;
 	struct event *act, *stop;
 	unsigned pings;
+	uint64_t ready_ms;          /* stall: made no progress since */
 };
+
+static uint64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
 
 static const char *
 role_str(Tfo__V1__Role r)
@@ -149,7 +163,9 @@ tw_post_init(struct tfo_worker *w, const Tfo__V1__WorkerConfig *cfg, void *arg)
 	struct timeval tv = { 0, 100 * 1000 };
 
 	(void)cfg;
-	if (t->mode == TW_NORMAL || t->mode == TW_SLOWSTART || t->mode == TW_SLOWSTOP)
+	t->ready_ms = mono_ms();
+	if (t->mode == TW_NORMAL || t->mode == TW_SLOWSTART || t->mode == TW_SLOWSTOP ||
+	    t->mode == TW_STALL)
 		return 0;
 	if ((t->act = evtimer_new(tfo_worker_base(w), act, t)) == NULL)
 		return -1;
@@ -205,6 +221,18 @@ tw_stats(struct tfo_worker *w, struct tfo_stats *st, void *arg)
 	tfo_stats_text(st, "mode", mode_names[t->mode]);
 }
 
+static uint64_t
+tw_health(struct tfo_worker *w, char *why, size_t len, void *arg)
+{
+	struct tw *t = arg;
+
+	(void)w;
+	if (t->mode != TW_STALL)
+		return 0;
+	snprintf(why, len, "testworker: nothing served since Ready (mode stall)");
+	return mono_ms() - t->ready_ms + 1;
+}
+
 static const int no_caps[] = { -1 };
 
 int
@@ -220,6 +248,7 @@ main(int argc, char **argv)
 		.shutdown = tw_shutdown,
 		.fini = tw_fini,
 		.stats = tw_stats,
+		.health = tw_health,
 	};
 
 	return tfo_worker_main(argc, argv, &ops, &t);
