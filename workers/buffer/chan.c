@@ -6,6 +6,7 @@
 #include "workers/buffer/chan.h"
 
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
@@ -99,8 +100,18 @@ bchan_refused(const struct bchan *ch)
 	return tfo_ipc_policy_rejected(&ch->pol);
 }
 
+void
+bchan_counters(const struct bchan *ch, struct bchan_counters *out)
+{
+	out->refused = tfo_ipc_policy_rejected(&ch->pol);
+	out->send_timeouts = __atomic_load_n(&ch->send_timeouts, __ATOMIC_RELAXED);
+	out->relistens = ch->relistens;
+	out->probes_failed = ch->probes_failed;
+}
+
 /* peer_of - who sent msg: read from its connection now, once, on the nng
- * thread; -1 when the connection is already gone (nobody to answer) */
+ * thread; -1 when the connection is already gone (nobody to answer), 1 when
+ * it is this process (the health probe), else 0 */
 static int
 peer_of(const struct bchan *ch, nng_msg *msg, struct buffer_peer *peer)
 {
@@ -112,8 +123,46 @@ peer_of(const struct bchan *ch, nng_msg *msg, struct buffer_peer *peer)
 	if (id <= 0 || tfo_ipc_pipe_peer(p, &peer->uid, &pid) != 0)
 		return -1;
 	peer->pipe = (uint32_t)id;
+	if (pid == (uint32_t)getpid())
+		return 1;
 	peer->roles = tfo_ipc_policy_roles(&ch->pol, peer->uid);
 	return 0;
+}
+
+/* recv_next - wait for the next request, as long as it takes */
+static void
+recv_next(struct bctx *c)
+{
+	c->state = CTX_RECV;
+	nng_aio_set_timeout(c->aio, NNG_DURATION_INFINITE);
+	nng_ctx_recv(c->ctx, c->aio);
+}
+
+/* send_reply - send what the aio holds, within BCHAN_SEND_MS: a peer that
+ * does not read its answers must not hold a context (issue 16 §2) */
+static void
+send_reply(struct bctx *c)
+{
+	c->state = CTX_SEND;
+	nng_aio_set_timeout(c->aio, BCHAN_SEND_MS);
+	nng_ctx_send(c->ctx, c->aio);
+}
+
+/* send_failed - nng thread: a reply could not go within its bound; its
+ * connection, which will not take it, is closed (the peer redials) */
+static void
+send_failed(struct bctx *c)
+{
+	uint64_t n;
+
+	if (nng_pipe_id(c->pipe) <= 0)
+		return;
+	n = __atomic_add_fetch(&c->ch->send_timeouts, 1, __ATOMIC_RELAXED);
+	if ((n & (n - 1)) == 0)
+		log_warn("%s: a reply to connection %d not sent within %d ms: that connection "
+		    "is closed (%llu so far)", c->ch->name, nng_pipe_id(c->pipe), BCHAN_SEND_MS,
+		    (unsigned long long)n);
+	(void)nng_pipe_close(c->pipe);
 }
 
 void
@@ -138,19 +187,37 @@ ctx_cb(void *arg)
 			return;
 		}
 		if (rv != 0) {
-			nng_ctx_recv(c->ctx, c->aio);
+			recv_next(c);
 			return;
 		}
 		c->req = nng_aio_get_msg(c->aio);
-		if (peer_of(c->ch, c->req, &c->peer) != 0) {
+		c->pipe = nng_msg_get_pipe(c->req);
+		switch (peer_of(c->ch, c->req, &c->peer)) {
+		case -1:
 			nng_msg_free(c->req);
 			c->req = NULL;
-			nng_ctx_recv(c->ctx, c->aio);
+			recv_next(c);
+			return;
+		case 1:
+			/* the health probe: echoed here, which proves the
+			 * listener, a free context and the send; the loop
+			 * answers the supervisor's ping itself */
+			__atomic_store_n(&c->ch->probe_pipe, c->peer.pipe, __ATOMIC_RELAXED);
+			if (!bprobe_is_probe(nng_msg_body(c->req), nng_msg_len(c->req))) {
+				nng_msg_free(c->req);
+				c->req = NULL;
+				recv_next(c);
+				return;
+			}
+			nng_aio_set_msg(c->aio, c->req);
+			c->req = NULL;
+			send_reply(c);
+			return;
+		default:
+			c->state = CTX_WAIT;
+			bqueue_push(c->ch->q, c);
 			return;
 		}
-		c->state = CTX_WAIT;
-		bqueue_push(c->ch->q, c);
-		return;
 	case CTX_SEND:
 		if (rv != 0)
 			nng_msg_free(nng_aio_get_msg(c->aio));
@@ -158,8 +225,9 @@ ctx_cb(void *arg)
 			c->state = CTX_DEAD;
 			return;
 		}
-		c->state = CTX_RECV;
-		nng_ctx_recv(c->ctx, c->aio);
+		if (rv == NNG_ETIMEDOUT)
+			send_failed(c);
+		recv_next(c);
 		return;
 	default:
 		return;
@@ -167,14 +235,19 @@ ctx_cb(void *arg)
 }
 
 /* pipe_gone - nng thread: an exporter connection closed; the loop decides
- * whether it held the batches in flight */
+ * whether it held the batches in flight (never a health probe's) */
 static void
 pipe_gone(nng_pipe p, nng_pipe_ev ev, void *arg)
 {
-	struct bqueue *q = arg;
+	struct bchan *ch = arg;
+	struct bqueue *q = ch->q;
 	int id = nng_pipe_id(p);
+	uint32_t uid, pid;
 
 	(void)ev;
+	if ((id > 0 && (uint32_t)id == __atomic_load_n(&ch->probe_pipe, __ATOMIC_RELAXED)) ||
+	    (tfo_ipc_pipe_peer(p, &uid, &pid) == 0 && pid == (uint32_t)getpid()))
+		return;
 	pthread_mutex_lock(&q->mu);
 	if (q->ngone < BQUEUE_GONE_MAX)
 		q->gone[q->ngone++] = id > 0 ? (uint32_t)id : 0;
@@ -196,8 +269,7 @@ ctx_start(struct bchan *ch, struct bctx *c)
 		nng_ctx_close(c->ctx);
 		return rv;
 	}
-	c->state = CTX_RECV;
-	nng_ctx_recv(c->ctx, c->aio);
+	recv_next(c);
 	return 0;
 }
 
@@ -218,14 +290,19 @@ bchan_open(struct bchan *ch, struct bqueue *q, const char *name, int ingest,
 			tfo_ipc_policy_allow_role(&ch->pol, uids[i], roles[i]);
 		else
 			tfo_ipc_policy_allow(&ch->pol, uids[i]);
-	if ((ch->ctxs = calloc(nctx, sizeof(*ch->ctxs))) == NULL)
+	ch->pol.allow_self = 1;     /* the health probe: this process, nobody else */
+	ch->maxsz = maxsz;
+	if ((ch->ctxs = calloc(nctx, sizeof(*ch->ctxs))) == NULL ||
+	    (ch->url = strdup(url)) == NULL)
 		return NNG_ENOMEM;
-	/* Before the listener starts, so no pipe is missed. */
-	if ((rv = tfo_ipc_rep_listen(&ch->sock, url, maxsz, 0660, &ch->pol)) != 0)
+	if ((rv = tfo_ipc_rep_open(&ch->sock, maxsz, &ch->pol)) != 0)
 		return rv;
 	ch->open = 1;
+	/* Before the listener starts, so no pipe is missed. */
 	if (watch_peers &&
-	    (rv = nng_pipe_notify(ch->sock, NNG_PIPE_EV_REM_POST, pipe_gone, q)) != 0)
+	    (rv = nng_pipe_notify(ch->sock, NNG_PIPE_EV_REM_POST, pipe_gone, ch)) != 0)
+		return rv;
+	if ((rv = tfo_ipc_listen(ch->sock, url, maxsz, 0660, &ch->l)) != 0)
 		return rv;
 	for (size_t i = 0; i < nctx; i++, ch->nctx++)
 		if ((rv = ctx_start(ch, &ch->ctxs[i])) != 0)
@@ -233,9 +310,73 @@ bchan_open(struct bchan *ch, struct bqueue *q, const char *name, int ingest,
 	return 0;
 }
 
+/*
+ * relisten - the listener took connections it never served: nng 1.5.2 stops
+ * a listener's accepting for good when a peer leaves during the SP handshake
+ * (nng issue #1518; a collector or exporter timing out, a peer killed, any
+ * local member of the group), and its connections then pile up unread. A new
+ * listener on the same path; closing the old one closes what it held (the
+ * peers resend).
+ */
+static void
+relisten(struct bchan *ch)
+{
+	int rv;
+
+	(void)nng_listener_close(ch->l);
+	ch->relistens++;
+	if ((rv = tfo_ipc_listen(ch->sock, ch->url, ch->maxsz, 0660, &ch->l)) != 0)
+		log_error("%s: listen %s again: %s", ch->name, ch->url, nng_strerror(rv));
+	else
+		log_warn("%s: the listener stopped serving new connections (an nng 1.5.2 "
+		    "defect when a peer leaves during the handshake): listening again (%llu "
+		    "times so far)", ch->name, (unsigned long long)ch->relistens);
+}
+
+uint64_t
+bchan_health(struct bchan *ch, uint64_t now_ms, char *why, size_t len)
+{
+	struct bprobe *p = &ch->probe;
+	enum bprobe_state st = p->open ? bprobe_state(p) : BPROBE_IDLE;
+	uint64_t stalled;
+
+	why[0] = '\0';
+	if (!ch->open)
+		return 0;
+	if (p->open && (st == BPROBE_OK || st == BPROBE_FAILED ||
+	    now_ms - p->started_ms >= 2 * (uint64_t)BCHAN_PROBE_MS)) {
+		if (st == BPROBE_OK)
+			ch->unserved_since_ms = 0;
+		else {
+			ch->probes_failed++;
+			if (ch->unserved_since_ms == 0)
+				ch->unserved_since_ms = p->started_ms;
+			/* it connected, yet the listener never took it */
+			if (bprobe_connected(p) &&
+			    tfo_ipc_policy_self_seen(&ch->pol) == p->server_seen)
+				relisten(ch);
+		}
+		bprobe_stop(p);
+	}
+	if (!p->open) {
+		uint64_t seen = tfo_ipc_policy_self_seen(&ch->pol);
+		int rv = bprobe_start(p, ch->url, now_ms, BCHAN_PROBE_MS);
+		p->server_seen = seen;
+		if (rv != 0)
+			log_warn("%s: health probe: %s", ch->name, nng_strerror(rv));
+	}
+	stalled = ch->unserved_since_ms ? now_ms - ch->unserved_since_ms : 0;
+	if (stalled)
+		snprintf(why, len, "%s: no new connection served for %llu ms (listener "
+		    "replaced %llu times)", ch->name, (unsigned long long)stalled,
+		    (unsigned long long)ch->relistens);
+	return stalled;
+}
+
 void
 bchan_close(struct bchan *ch)
 {
+	bprobe_stop(&ch->probe);
 	if (ch->open) {
 		nng_close(ch->sock);
 		ch->open = 0;
@@ -254,6 +395,8 @@ bchan_close(struct bchan *ch)
 	ch->nctx = 0;
 	free(ch->ctxs);
 	ch->ctxs = NULL;
+	free(ch->url);
+	ch->url = NULL;
 }
 
 uint8_t *
@@ -289,16 +432,14 @@ bctx_reply(struct bctx *c, const void *buf, size_t len)
 		nng_msg_chop(m, nng_msg_len(m) - len);
 	} else if (buf == NULL || nng_msg_alloc(&m, len) != 0) {
 		bctx_reply_drop(c);
-		c->state = CTX_RECV;
-		nng_ctx_recv(c->ctx, c->aio);
+		recv_next(c);
 		return;
 	} else {
 		memcpy(nng_msg_body(m), buf, len);
 		bctx_reply_drop(c);
 	}
 	nng_aio_set_msg(c->aio, m);
-	c->state = CTX_SEND;
-	nng_ctx_send(c->ctx, c->aio);
+	send_reply(c);
 }
 
 void
@@ -308,6 +449,5 @@ bctx_reply_req(struct bctx *c)
 
 	c->req = NULL;
 	nng_aio_set_msg(c->aio, m);
-	c->state = CTX_SEND;
-	nng_ctx_send(c->ctx, c->aio);
+	send_reply(c);
 }

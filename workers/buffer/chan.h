@@ -14,6 +14,10 @@
 
 #include "common/ipc.h"
 #include "workers/buffer/peer.h"
+#include "workers/buffer/probe.h"
+
+#define BCHAN_SEND_MS 2000         /* a reply not sent within this: its connection is closed */
+#define BCHAN_PROBE_MS 2000        /* each step of a health probe */
 
 struct bqueue;
 struct bchan;
@@ -25,9 +29,18 @@ struct bctx {
 	nng_aio *aio;
 	nng_msg *req;              /* received, waiting for the loop */
 	nng_msg *rep;              /* a reply packed in place (bctx_reply_buf) */
-	struct buffer_peer peer;         /* of req, read when it arrived */
+	struct buffer_peer peer;   /* of req, read when it arrived */
+	nng_pipe pipe;             /* req's connection: closed when its reply cannot go */
 	int state;
 	struct bctx *next;
+};
+
+/* What a channel counts (bchan_counters). */
+struct bchan_counters {
+	uint64_t refused;          /* connections refused (peer uid not allowed) */
+	uint64_t send_timeouts;    /* replies not sent within BCHAN_SEND_MS */
+	uint64_t relistens;        /* listeners replaced: they had stopped accepting */
+	uint64_t probes_failed;    /* health probes not answered */
 };
 
 struct bchan {
@@ -35,10 +48,18 @@ struct bchan {
 	int ingest;                /* 1 ingest, 0 export */
 	nng_socket sock;
 	int open;
+	nng_listener l;
+	char *url;
+	size_t maxsz;
 	struct tfo_ipc_policy pol;
 	struct bctx *ctxs;
 	size_t nctx;
 	struct bqueue *q;
+	/* health (loop thread), and counters the nng threads add to (atomic) */
+	struct bprobe probe;
+	uint64_t unserved_since_ms; /* the first probe not answered since one was; 0: none */
+	uint32_t probe_pipe;       /* the last probe's connection (nng pipe id) */
+	uint64_t send_timeouts, relistens, probes_failed;
 };
 
 #define BQUEUE_GONE_MAX 8
@@ -78,6 +99,16 @@ int bchan_open(struct bchan *ch, struct bqueue *q, const char *name, int ingest,
     size_t nuids, size_t nctx, int watch_peers);
 /* bchan_refused - connections refused so far (peer uid not allowed) */
 uint64_t bchan_refused(const struct bchan *ch);
+/* bchan_counters - what the channel counted so far */
+void bchan_counters(const struct bchan *ch, struct bchan_counters *out);
+/*
+ * bchan_health - at each health ping (loop thread): judge the probe sent at
+ * the last one and send the next. A probe whose connection came up but that
+ * the listener never took (nng 1.5.2's accept loop dead) gets the listener
+ * replaced. Returns how long the channel has served no new connection (0:
+ * it does, or nothing is known yet), with why in why (a line for status).
+ */
+uint64_t bchan_health(struct bchan *ch, uint64_t now_ms, char *why, size_t len);
 /*
  * bchan_close - close the socket, stop every context and free the requests
  * still queued (idempotent). Once every channel of a queue is closed, call

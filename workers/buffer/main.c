@@ -412,6 +412,42 @@ buffer_fini(struct tfo_worker *w, void *arg)
 
 /* ------------------------------------------------------------------ stats */
 
+/* channel_stats - "<channel>.send_timeouts", ".relistens", ".probes_failed" */
+static void
+channel_stats(struct tfo_stats *ts, const struct bchan *ch)
+{
+	struct bchan_counters c;
+	char name[64];
+
+	if (!ch->open)
+		return;
+	bchan_counters(ch, &c);
+	snprintf(name, sizeof(name), "%s.send_timeouts", ch->name);
+	tfo_stats_num(ts, name, (double)c.send_timeouts);
+	snprintf(name, sizeof(name), "%s.relistens", ch->name);
+	tfo_stats_num(ts, name, (double)c.relistens);
+	snprintf(name, sizeof(name), "%s.probes_failed", ch->name);
+	tfo_stats_num(ts, name, (double)c.probes_failed);
+}
+
+/* buffer_health - at each ping: each channel's health probe (chan.c); the
+ * longer stall of the two, both named */
+static uint64_t
+buffer_health(struct tfo_worker *w, char *why, size_t len, void *arg)
+{
+	struct buffer *b = arg;
+	uint64_t now = tfo_ipc_mono_ms(), in, ex;
+	char wi[160], we[160];
+
+	(void)w;
+	if (!b->q_ok)
+		return 0;
+	in = bchan_health(&b->ingest, now, wi, sizeof(wi));
+	ex = bchan_health(&b->export, now, we, sizeof(we));
+	snprintf(why, len, "%s%s%s", wi, wi[0] && we[0] ? "; " : "", we);
+	return in > ex ? in : ex;
+}
+
 static void
 buffer_stats(struct tfo_worker *w, struct tfo_stats *ts, void *arg)
 {
@@ -476,6 +512,8 @@ buffer_stats(struct tfo_worker *w, struct tfo_stats *ts, void *arg)
 	tfo_stats_num(ts, "sticky_errors", (double)s.sticky_errors);
 	tfo_stats_num(ts, "writes_failing", s.failing);
 	tfo_stats_text(ts, "last_write_error", s.last_error);
+	channel_stats(ts, &b->ingest);
+	channel_stats(ts, &b->export);
 }
 
 int
@@ -491,6 +529,7 @@ main(int argc, char **argv)
 		.shutdown = buffer_shutdown,
 		.fini = buffer_fini,
 		.stats = buffer_stats,
+		.health = buffer_health,
 	};
 
 	return tfo_worker_main(argc, argv, &ops, &b);

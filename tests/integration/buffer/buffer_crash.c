@@ -193,6 +193,9 @@ main(int argc, char **argv)
 	bin = argv[1];
 	signal(SIGPIPE, SIG_IGN);
 	REQUIRE(tbuf_setup(&tb) == 0, "mkdtemp");
+	/* health pings as the supervisor sends them: the buffer checks its
+	 * channels at each and repairs a listener that stopped accepting */
+	REQUIRE(tbuf_ping_every(&tb, 1000) == 0, "pinger");
 	ingest = tb.ingest;
 	export_url = tb.export_url;
 

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 int
@@ -15,6 +16,7 @@ tbuf_setup(struct tbuf *t)
 
 	memset(t, 0, sizeof(*t));
 	t->w = (struct tfo_wspawn)TFO_WSPAWN_INIT;
+	pthread_mutex_init(&t->mu, NULL);
 	/* TMPDIR: tests/stress/buffer_hang.sh gives each run its own, to clean
 	 * up after a run it had to kill */
 	if ((size_t)snprintf(t->dir, sizeof(t->dir), "%s/tfo-buffer-it.XXXXXX",
@@ -34,6 +36,7 @@ tbuf_start(struct tbuf *t, const char *bin, uint64_t incarnation, int sync, uint
 	Tfo__V1__WorkerConfig wc;
 	Tfo__V1__LoggingConfig lc;
 	Tfo__V1__BufferConfig bc = TFO__V1__BUFFER_CONFIG__INIT;
+	int rv;
 
 	tfo_wspawn_config(&wc, &lc, TFO__V1__ROLE__ROLE_BUFFER, "warn");
 	bc.path = t->state;
@@ -51,7 +54,10 @@ tbuf_start(struct tbuf *t, const char *bin, uint64_t incarnation, int sync, uint
 	tfo_wspawn_ingest_peers(&wc);
 	wc.section_case = TFO__V1__WORKER_CONFIG__SECTION_BUFFER;
 	wc.buffer = &bc;
-	if (tfo_wspawn_start(&t->w, bin, "tfo-buffer", &wc, 20000) != 0) {
+	pthread_mutex_lock(&t->mu);
+	rv = tfo_wspawn_start(&t->w, bin, "tfo-buffer", &wc, 20000);
+	pthread_mutex_unlock(&t->mu);
+	if (rv != 0) {
 		fprintf(stderr, "tfo-buffer did not start\n");
 		return -1;
 	}
@@ -61,13 +67,97 @@ tbuf_start(struct tbuf *t, const char *bin, uint64_t incarnation, int sync, uint
 int
 tbuf_kill(struct tbuf *t)
 {
-	return tfo_wspawn_kill(&t->w);
+	int rv;
+
+	pthread_mutex_lock(&t->mu);
+	rv = tfo_wspawn_kill(&t->w);
+	pthread_mutex_unlock(&t->mu);
+	return rv;
 }
 
 int
 tbuf_stop(struct tbuf *t)
 {
-	return tfo_wspawn_stop(&t->w, 5000);
+	int rv;
+
+	pthread_mutex_lock(&t->mu);
+	rv = tfo_wspawn_stop(&t->w, 5000);
+	pthread_mutex_unlock(&t->mu);
+	return rv;
+}
+
+/* ping_once - one Ping and its Pong (kept), under mu */
+static void
+ping_once(struct tbuf *t, uint64_t nonce)
+{
+	Tfo__V1__Control m = TFO__V1__CONTROL__INIT, *r;
+	Tfo__V1__Ping p = TFO__V1__PING__INIT;
+
+	if (t->w.pid <= 0 || t->w.ctl < 0)
+		return;
+	p.nonce = nonce;
+	m.version = TFO__V1__PROTO_VERSION__TFO_PROTO_VERSION;
+	m.msg_case = TFO__V1__CONTROL__MSG_PING;
+	m.ping = &p;
+	if (tfo_control_send(t->w.ctl, &m) != TFO_OK)
+		return;
+	while ((r = tfo_wspawn_wait(&t->w, TFO__V1__CONTROL__MSG_PONG, 2000)) != NULL) {
+		if (r->pong->nonce == nonce) {
+			if (t->pong != NULL)
+				tfo__v1__pong__free_unpacked(t->pong, NULL);
+			t->pong = r->pong;      /* kept, detached from its envelope */
+			r->pong = NULL;
+			r->msg_case = TFO__V1__CONTROL__MSG__NOT_SET;
+			tfo__v1__control__free_unpacked(r, NULL);
+			return;
+		}
+		tfo__v1__control__free_unpacked(r, NULL);
+	}
+}
+
+static void *
+pinger(void *arg)
+{
+	struct tbuf *t = arg;
+	struct timespec ts;
+	uint64_t nonce = 0;
+
+	ts.tv_sec = t->ping_ms / 1000;
+	ts.tv_nsec = (long)(t->ping_ms % 1000) * 1000000;
+	while (!__atomic_load_n(&t->stop_pinging, __ATOMIC_SEQ_CST)) {
+		pthread_mutex_lock(&t->mu);
+		ping_once(t, ++nonce);
+		pthread_mutex_unlock(&t->mu);
+		nanosleep(&ts, NULL);
+	}
+	return NULL;
+}
+
+int
+tbuf_ping_every(struct tbuf *t, int ms)
+{
+	if (t->pinging || ms <= 0)
+		return -1;
+	t->ping_ms = ms;
+	if (pthread_create(&t->pinger, NULL, pinger, t) != 0)
+		return -1;
+	t->pinging = 1;
+	return 0;
+}
+
+double
+tbuf_stat(struct tbuf *t, const char *name, uint64_t *stalled)
+{
+	double v = 0;
+
+	pthread_mutex_lock(&t->mu);
+	for (size_t i = 0; t->pong != NULL && i < t->pong->n_stats; i++)
+		if (strcmp(t->pong->stats[i]->name, name) == 0)
+			v = t->pong->stats[i]->value;
+	if (stalled != NULL)
+		*stalled = t->pong != NULL ? t->pong->stalled_ms : 0;
+	pthread_mutex_unlock(&t->mu);
+	return v;
 }
 
 void
@@ -75,6 +165,14 @@ tbuf_cleanup(struct tbuf *t)
 {
 	char cmd[400];
 
+	if (t->pinging) {
+		__atomic_store_n(&t->stop_pinging, 1, __ATOMIC_SEQ_CST);
+		pthread_join(t->pinger, NULL);
+		t->pinging = 0;
+	}
+	if (t->pong != NULL)
+		tfo__v1__pong__free_unpacked(t->pong, NULL);
+	t->pong = NULL;
 	if (t->w.pid > 0)
 		(void)tbuf_kill(t);
 	if (t->dir[0]) {

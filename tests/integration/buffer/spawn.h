@@ -8,6 +8,7 @@
 #ifndef TFO_TEST_BUFFER_SPAWN_H
 #define TFO_TEST_BUFFER_SPAWN_H
 
+#include <pthread.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -22,6 +23,11 @@ struct tbuf {
 	int drop;               /* run as drop_uid:drop_gid (root only), as the supervisor does */
 	uid_t drop_uid;
 	gid_t drop_gid;
+	/* health pings, as tfo-supervisor sends them (tbuf_ping_every) */
+	pthread_mutex_t mu;     /* w, between the pinger and the caller */
+	pthread_t pinger;
+	int ping_ms, pinging, stop_pinging;
+	Tfo__V1__Pong *pong;    /* the last one, under mu */
 };
 
 /* tbuf_setup - a temp dir holding the state dir and both ipc sockets */
@@ -33,7 +39,14 @@ int tbuf_start(struct tbuf *t, const char *bin, uint64_t incarnation, int sync,
 int tbuf_kill(struct tbuf *t);
 /* tbuf_stop - Control{shutdown} and reap; the exit status, or -1 */
 int tbuf_stop(struct tbuf *t);
-/* tbuf_cleanup - kill if running, remove the temp dir */
+/* tbuf_cleanup - kill if running, stop pinging, remove the temp dir */
 void tbuf_cleanup(struct tbuf *t);
+/* tbuf_ping_every - from now on, a health Ping every ms while a buffer runs
+ * (the buffer checks its channels at each one, as under the supervisor);
+ * 0 if the pinger started */
+int tbuf_ping_every(struct tbuf *t, int ms);
+/* tbuf_stat - a numeric stat of the last Pong (0 when none came yet), and
+ * its stalled_ms in *stalled when not NULL */
+double tbuf_stat(struct tbuf *t, const char *name, uint64_t *stalled);
 
 #endif

@@ -1,0 +1,137 @@
+/*
+ * buffer_listener.c - integration test of the real tfo-buffer (issue 16 §2):
+ * a local peer that connects to the ingest and export sockets and leaves at
+ * once, hundreds of times (a collector timing out, a killed one, any member
+ * of the agent's group), must not leave the buffer accepting connections it
+ * never serves. nng 1.5.2 stops a listener's accepting for good when a peer
+ * leaves during the SP handshake (nng issue #1518); the buffer's health
+ * probe, run at each Ping, finds it and listens again. Afterwards a put and a
+ * fetch get through, and the buffer says what it repaired (stats).
+ * usage: buffer_listener <path to tfo-buffer>
+ */
+#include <errno.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/bufclient.h"
+#include "tests/integration/buffer/spawn.h"
+
+#define ROUNDS 20
+#define PER_ROUND 300
+
+static struct tbuf tb;
+static int failures;
+
+#define CHECK(cond, ...) do { if (!(cond)) { fprintf(stderr, "FAIL %s:%d: ", \
+    __FILE__, __LINE__); fprintf(stderr, __VA_ARGS__); fputc('\n', stderr); \
+    failures++; } } while (0)
+
+/* hit_and_run - connect to path and leave before the buffer's handshake */
+static void
+hit_and_run(const char *path, int n)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s", path);
+	for (int i = 0; i < n; i++) {
+		int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+		if (fd < 0)
+			continue;
+		(void)connect(fd, (struct sockaddr *)&sa, sizeof(sa));
+		close(fd);
+	}
+}
+
+static void
+sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+
+	nanosleep(&ts, NULL);
+}
+
+/*
+ * attack - leave during the handshake until the buffer reports it had to
+ * listen again on the channel (the defect reproduced and repaired); the
+ * number of rounds it took, or -1
+ */
+static int
+attack(const char *url, const char *stat)
+{
+	const char *path = url + strlen("ipc://");
+
+	for (int r = 1; r <= ROUNDS; r++) {
+		hit_and_run(path, PER_ROUND);
+		for (int i = 0; i < 20; i++) {           /* a few pings */
+			if (tbuf_stat(&tb, stat, NULL) > 0)
+				return r;
+			sleep_ms(250);
+		}
+	}
+	return -1;
+}
+
+int
+main(int argc, char **argv)
+{
+	struct tfo_bufclient c;
+	Tfo__V1__ExportReply *h = NULL;
+	const Tfo__V1__Batch *b;
+	uint64_t stalled = 0;
+	int r;
+
+	if (argc != 2) {
+		fprintf(stderr, "usage: %s <tfo-buffer>\n", argv[0]);
+		return 2;
+	}
+	signal(SIGPIPE, SIG_IGN);
+	if (tbuf_setup(&tb) != 0 || tbuf_ping_every(&tb, 200) != 0 ||
+	    tbuf_start(&tb, argv[1], 1, 1, 64) != 0) {
+		fprintf(stderr, "FAIL: could not start tfo-buffer\n");
+		tbuf_cleanup(&tb);
+		return 1;
+	}
+	r = attack(tb.ingest, "ingest.relistens");
+	CHECK(r > 0, "ingest: the listener was never found stopped after %d x %d hit-and-runs "
+	    "(nng fixed, or the probe does not see it)", ROUNDS, PER_ROUND);
+	printf("ingest: listener stopped and replaced after %d round(s) of %d\n", r, PER_ROUND);
+	r = attack(tb.export_url, "export.relistens");
+	CHECK(r > 0, "export: the listener was never found stopped");
+	printf("export: listener stopped and replaced after %d round(s) of %d\n", r, PER_ROUND);
+
+	/* served again: a put, and a fetch that returns it */
+	CHECK(tfo_bufclient_open_ingest(&c, tb.ingest, TFO__V1__ROLE__ROLE_SYSTEM, 1, 500,
+	    (uint32_t)getuid()) == TFO_OK, "ingest dial");
+	c.give_up_ms = 10000;
+	CHECK(tfo_bufclient_put(&c, TFO__V1__SIGNAL__SIGNAL_METRICS, "after", 5, 1, NULL, 0,
+	    0) == TFO_OK, "put after the repair");
+	tfo_bufclient_close(&c);
+	CHECK(tfo_bufclient_open_export(&c, tb.export_url, 2000, (uint32_t)getuid()) == TFO_OK,
+	    "export dial");
+	CHECK(tfo_bufclient_fetch(&c, 0, 0, &h, &b) == TFO_OK && b->n_entries == 1 &&
+	    b->entries[0].len == 5, "fetch after the repair");
+	if (h != NULL)
+		tfo__v1__export_reply__free_unpacked(h, NULL);
+	tfo_bufclient_close(&c);
+	/* healthy again: the next probes are answered */
+	for (int i = 0; i < 40; i++) {
+		(void)tbuf_stat(&tb, "ingest.relistens", &stalled);
+		if (stalled == 0)
+			break;
+		sleep_ms(250);
+	}
+	CHECK(stalled == 0, "still reports a stall of %llu ms", (unsigned long long)stalled);
+	printf("probes failed: ingest %.0f, export %.0f\n",
+	    tbuf_stat(&tb, "ingest.probes_failed", NULL),
+	    tbuf_stat(&tb, "export.probes_failed", NULL));
+	CHECK(tbuf_stop(&tb) == 0, "buffer did not exit 0 on Shutdown");
+	tbuf_cleanup(&tb);
+	printf("%s\n", failures ? "FAIL" : "ok buffer_listener");
+	return failures ? 1 : 0;
+}

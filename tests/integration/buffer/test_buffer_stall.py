@@ -1,0 +1,174 @@
+#!/usr/bin/env python3
+"""test_buffer_stall.py BINDIR CASE - issue 16 §2, fault injection with the
+whole tree, as root: tfo-system (1 s), tfo-logs following a file of numbered
+lines written at a steady rate, the exporter to tools/tfo-sink. The buffer is
+stopped (SIGSTOP) while everything runs:
+
+  resume   for 20 s, then SIGCONT, under a hung_timeout of 30 s: the buffer is
+           not killed, it serves again;
+  forever  for good, under a hung_timeout of 10 s: the supervisor kills it as
+           hung and restarts it, and tfoctl status says so.
+
+Either way the collectors recover without restarting themselves (same pids,
+no restart), tfo-system's cycles reach the sink again, and every numbered line
+written is at the sink (lines tfo-logs had stored before the stop too: nothing
+acknowledged is lost); duplicates are counted (only exports in flight may
+repeat) and printed."""
+import os
+import re
+import signal
+import sys
+import tempfile
+import threading
+import time
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
+from tfo_e2e import (Fail, check, require_root_and_users, Sink, Agent, read_records,  # noqa: E402
+                     iter_log_records, accepted, wait_for, run_case, ROLES)
+
+RATE = 100                 # lines per second
+LINE = re.compile(r"^(\d{7}) ")
+CASES = {"resume": (30, 20.0), "forever": (10, None)}   # hung_timeout s, stop s (None: for good)
+
+
+class Writer(threading.Thread):
+    def __init__(self, path):
+        super().__init__(daemon=True)
+        self.path, self.n, self.stop_ev, self.error = path, 0, threading.Event(), None
+
+    def run(self):
+        try:
+            start = time.monotonic()
+            with open(self.path, "a") as f:
+                while not self.stop_ev.is_set():
+                    due = int((time.monotonic() - start) * RATE)
+                    if due > self.n:
+                        f.write("".join("%07d stall INFO line %d\n" % (i, i)
+                                        for i in range(self.n + 1, due + 1)))
+                        f.flush()
+                        self.n = due
+                    time.sleep(0.02)
+        except OSError as e:
+            self.error = e
+
+    def finish(self):
+        self.stop_ev.set()
+        self.join(10)
+        check(self.error is None, "writer: %s" % self.error)
+        return self.n
+
+
+def tally(out):
+    count = {}
+    for rec in accepted(read_records(out), "logs"):
+        for _, lr in iter_log_records(rec):
+            m = LINE.match(lr.get("body") or "")
+            if m:
+                count[int(m.group(1))] = count.get(int(m.group(1)), 0) + 1
+    return count
+
+
+def metric_batches(out):
+    return len(accepted(read_records(out), "metrics"))
+
+
+def main():
+    bindir, name = sys.argv[1], sys.argv[2]
+    hung_s, stop_s = CASES[name]
+    require_root_and_users()
+    tmp = tempfile.mkdtemp(prefix="tfo-stall-")
+    os.chmod(tmp, 0o755)
+    app = os.path.join(tmp, "app.log")
+    open(app, "w").close()
+    os.chmod(app, 0o644)
+    out = os.path.join(tmp, "sink.jsonl")
+    sink = Sink(bindir, out, log=os.path.join(tmp, "sink.log"))
+    agent = Agent(bindir, f"""telemetryflow:
+  endpoint: http://127.0.0.1:{sink.port}
+  protocol: http
+  api_endpoint: http://127.0.0.1:{sink.port}/api/v1
+  timeout: 3s
+heartbeat:
+  interval: 60s
+collectors:
+  system:
+    enabled: true
+    interval: 1s
+  process:
+    enabled: false
+  logs:
+    enabled: true
+    paths: [{app}]
+    start_at: beginning
+    rescan_interval: 1s
+    batch_max_ms: 100
+exporter:
+  flush_interval: 200ms
+supervisor:
+  ping_interval: 1s
+  hung_timeout: {hung_s}s
+""", root=os.path.join(tmp, "agent"))
+    holder = [agent]
+    roles = [r for r in ROLES if r != "process"]
+
+    def case():
+        w = Writer(app)
+        agent.start()
+        before = agent.wait_ready(roles, timeout=60)
+        w.start()
+        wait_for(lambda: len(tally(out)) >= RATE * 3 and metric_batches(out) >= 2,
+                 "lines and metrics flowing", 60)
+        old = {r: before[r]["pid"] for r in roles}
+        buf = old["buffer"]
+        t0 = time.monotonic()
+        os.kill(buf, signal.SIGSTOP)
+        print("%6.1f s  SIGSTOP tfo-buffer (pid %d), line %d" % (0, buf, w.n))
+        if stop_s is not None:
+            time.sleep(stop_s)
+            os.kill(buf, signal.SIGCONT)
+            print("%6.1f s  SIGCONT, line %d" % (time.monotonic() - t0, w.n))
+            s = agent.status()
+            check(s["buffer"]["pid"] == buf and s["buffer"]["restarts"] == 0,
+                  "a buffer stopped %.0f s (hung_timeout %d s) was restarted: %s"
+                  % (stop_s, hung_s, s["buffer"]))
+        else:
+            s = agent.wait(lambda t: t["buffer"]["state"] == "ready" and
+                           t["buffer"]["pid"] not in (0, buf), "the stopped buffer replaced",
+                           timeout=hung_s + 30)
+            le = s["buffer"]["last_exit"]
+            print("%6.1f s  buffer killed and restarted: %s, %s" %
+                  (time.monotonic() - t0, le["reason"], le["signal"]))
+            check(le["reason"] == "hung" and le["signal"] == "SIGKILL",
+                  "last exit of the stopped buffer: %s" % le)
+            check("buffer: no pong for" in agent.logtext(), "hung kill not logged")
+        batches = metric_batches(out)
+        wait_for(lambda: metric_batches(out) >= batches + 3, "tfo-system's cycles again", 60)
+        time.sleep(3)
+        n = w.finish()
+        def all_there():
+            c = tally(out)
+            return all(i in c for i in range(1, n + 1))
+        wait_for(all_there, "every line (1-%d) at the sink" % n, 90, step=0.5)
+        time.sleep(1)
+        count = tally(out)
+        dups = sum(c - 1 for c in count.values() if c > 1)
+        s = agent.status()
+        for r in ("system", "logs"):
+            check(s[r]["pid"] == old[r] and s[r]["restarts"] == 0,
+                  "%s restarted: %s" % (r, s[r]))
+        print("%d of %d lines at the sink, %d duplicated (exports in flight); "
+              "collectors not restarted; buffer restarts %d" %
+              (len(count), n, dups, s["buffer"]["restarts"]))
+
+    rc = run_case(case, holder)
+    agent.cleanup()
+    sink.stop()
+    if rc == 0:
+        import shutil
+        shutil.rmtree(tmp, ignore_errors=True)
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())
