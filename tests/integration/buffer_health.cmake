@@ -12,11 +12,12 @@ endif()
 
 # The whole tree, as root: tfo-buffer SIGSTOPped for 20 s then SIGCONT (not
 # killed: hung_timeout 30 s), and SIGSTOPped for good (killed as hung and
-# restarted); collectors not restarted, every numbered line at the sink.
+# restarted), and for good while the supervisor stops (the stop keeps its
+# bound); collectors not restarted, every numbered line at the sink.
 if(TARGET tfo-buffer AND TARGET tfo-supervisor AND TARGET tfo-logs AND TARGET tfo-system
    AND TARGET tfo-exporter AND TARGET tfo-sink AND TARGET tfoctl)
   find_package(Python3 COMPONENTS Interpreter REQUIRED)
-  foreach(case resume forever)
+  foreach(case resume forever stop)
     add_test(NAME integration.buffer.sigstop.${case}
              COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/buffer/test_buffer_stall.py
                      ${CMAKE_BINARY_DIR}/bin ${case})
