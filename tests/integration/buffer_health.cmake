@@ -1,13 +1,18 @@
 # Issue 16 §2, tfo-buffer alone (played supervisor: tests/integration/buffer/
-# spawn.c, which pings): peers that leave during the handshake stop nng
-# 1.5.2's listener; the buffer's health probe finds it and listens again.
+# spawn.c, which pings):
+#  - buffer_listener: peers that leave during the handshake stop nng 1.5.2's
+#    listener; the buffer's health probe finds it and listens again;
+#  - buffer_slowpeer: a peer on the export socket that sends fetches and never
+#    reads the answers: each reply has 2 s, then its connection is closed; the
+#    contexts serve again.
 if(TARGET tfo-buffer)
-  add_executable(buffer_listener ${CMAKE_CURRENT_LIST_DIR}/buffer/buffer_listener.c)
-  target_link_libraries(buffer_listener PRIVATE tfo_testlib_tbuf tfo_bufclient Threads::Threads)
-  set_target_properties(buffer_listener PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
-  add_test(NAME integration.buffer_listener COMMAND buffer_listener $<TARGET_FILE:tfo-buffer>)
-  set_tests_properties(integration.buffer_listener PROPERTIES LABELS "integration;buffer"
-    TIMEOUT 120)
+  foreach(t buffer_listener buffer_slowpeer)
+    add_executable(${t} ${CMAKE_CURRENT_LIST_DIR}/buffer/${t}.c)
+    target_link_libraries(${t} PRIVATE tfo_testlib_tbuf tfo_bufclient Threads::Threads)
+    set_target_properties(${t} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+    add_test(NAME integration.${t} COMMAND ${t} $<TARGET_FILE:tfo-buffer>)
+    set_tests_properties(integration.${t} PROPERTIES LABELS "integration;buffer" TIMEOUT 120)
+  endforeach()
 endif()
 
 # The whole tree, as root: tfo-buffer SIGSTOPped for 20 s then SIGCONT (not
@@ -24,15 +29,4 @@ if(TARGET tfo-buffer AND TARGET tfo-supervisor AND TARGET tfo-logs AND TARGET tf
     set_tests_properties(integration.buffer.sigstop.${case} PROPERTIES
       LABELS "integration;buffer" TIMEOUT 180 SKIP_RETURN_CODE 77)
   endforeach()
-endif()
-
-# A peer on the export socket that sends fetches and never reads the answers:
-# each reply has 2 s, then its connection is closed; the contexts serve again.
-if(TARGET tfo-buffer)
-  add_executable(buffer_slowpeer ${CMAKE_CURRENT_LIST_DIR}/buffer/buffer_slowpeer.c)
-  target_link_libraries(buffer_slowpeer PRIVATE tfo_testlib_tbuf tfo_bufclient Threads::Threads)
-  set_target_properties(buffer_slowpeer PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
-  add_test(NAME integration.buffer_slowpeer COMMAND buffer_slowpeer $<TARGET_FILE:tfo-buffer>)
-  set_tests_properties(integration.buffer_slowpeer PROPERTIES LABELS "integration;buffer"
-    TIMEOUT 120)
 endif()

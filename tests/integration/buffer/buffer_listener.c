@@ -16,7 +16,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "common/bufclient.h"
@@ -48,14 +47,6 @@ hit_and_run(const char *path, int n)
 	}
 }
 
-static void
-sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
-
-	nanosleep(&ts, NULL);
-}
-
 /*
  * attack - leave during the handshake until the buffer reports it had to
  * listen again on the channel (the defect reproduced and repaired); the
@@ -71,7 +62,7 @@ attack(const char *url, const char *stat)
 		for (int i = 0; i < 20; i++) {           /* a few pings */
 			if (tbuf_stat(&tb, stat, NULL) > 0)
 				return r;
-			sleep_ms(250);
+			tbuf_sleep_ms(250);
 		}
 	}
 	return -1;
@@ -124,7 +115,7 @@ main(int argc, char **argv)
 		(void)tbuf_stat(&tb, "ingest.relistens", &stalled);
 		if (stalled == 0)
 			break;
-		sleep_ms(250);
+		tbuf_sleep_ms(250);
 	}
 	CHECK(stalled == 0, "still reports a stall of %llu ms", (unsigned long long)stalled);
 	printf("probes failed: ingest %.0f, export %.0f\n",

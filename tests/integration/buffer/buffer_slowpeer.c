@@ -18,7 +18,6 @@
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "common/bufclient.h"
@@ -34,14 +33,6 @@ static int failures;
 #define CHECK(cond, ...) do { if (!(cond)) { fprintf(stderr, "FAIL %s:%d: ", \
     __FILE__, __LINE__); fprintf(stderr, __VA_ARGS__); fputc('\n', stderr); \
     failures++; } } while (0)
-
-static void
-sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
-
-	nanosleep(&ts, NULL);
-}
 
 /* fill - bytes that do not compress: batches go out LZ4-compressed, and a
  * reply the peer's socket can take whole would never wait */
@@ -150,7 +141,7 @@ main(int argc, char **argv)
 	fd = slow_peer(tb.export_url + strlen("ipc://"));
 	CHECK(fd >= 0, "the slow peer could not connect");
 	for (int i = 0; i < 40 && tbuf_stat(&tb, "export.send_timeouts", NULL) == 0; i++)
-		sleep_ms(250);
+		tbuf_sleep_ms(250);
 	CHECK(tbuf_stat(&tb, "export.send_timeouts", NULL) > 0,
 	    "no reply to the peer that does not read ever timed out");
 	printf("export.send_timeouts %.0f\n", tbuf_stat(&tb, "export.send_timeouts", NULL));
@@ -163,7 +154,7 @@ main(int argc, char **argv)
 		const Tfo__V1__Batch *b;
 		enum tfo_err e = tfo_bufclient_fetch(&c, 0, 4u << 20, &h, &b);
 		if (e == TFO_ENOENT) {
-			sleep_ms(100);
+			tbuf_sleep_ms(100);
 			continue;
 		}
 		if (e != TFO_OK) {

@@ -115,20 +115,25 @@ ping_once(struct tbuf *t, uint64_t nonce)
 	}
 }
 
+void
+tbuf_sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000 };
+
+	nanosleep(&ts, NULL);
+}
+
 static void *
 pinger(void *arg)
 {
 	struct tbuf *t = arg;
-	struct timespec ts;
 	uint64_t nonce = 0;
 
-	ts.tv_sec = t->ping_ms / 1000;
-	ts.tv_nsec = (long)(t->ping_ms % 1000) * 1000000;
 	while (!__atomic_load_n(&t->stop_pinging, __ATOMIC_SEQ_CST)) {
 		pthread_mutex_lock(&t->mu);
 		ping_once(t, ++nonce);
 		pthread_mutex_unlock(&t->mu);
-		nanosleep(&ts, NULL);
+		tbuf_sleep_ms(t->ping_ms);
 	}
 	return NULL;
 }

@@ -45,6 +45,8 @@ void tbuf_cleanup(struct tbuf *t);
  * (the buffer checks its channels at each one, as under the supervisor);
  * 0 if the pinger started */
 int tbuf_ping_every(struct tbuf *t, int ms);
+/* tbuf_sleep_ms - sleep ms milliseconds */
+void tbuf_sleep_ms(long ms);
 /* tbuf_stat - a numeric stat of the last Pong (0 when none came yet), and
  * its stalled_ms in *stalled when not NULL */
 double tbuf_stat(struct tbuf *t, const char *name, uint64_t *stalled);
