@@ -19,30 +19,12 @@
 
 #include "common/log.h"
 #include "common/safepath.h"
+#include "common/selfdir.h"
 #include "common/worker.h"
 #include "supervisor/spawn.h"
 
 #define ENV_MAX 4
 static char *child_env[ENV_MAX + 1];
-
-/* dir_of_self - directory of /proc/self/exe into out */
-static int
-dir_of_self(char *out, size_t outsz)
-{
-	char buf[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", buf, sizeof(buf) - 1);
-	char *slash;
-
-	if (n <= 0)
-		return -1;
-	buf[n] = '\0';
-	if ((slash = strrchr(buf, '/')) == NULL)
-		return -1;
-	*slash = '\0';
-	if ((size_t)snprintf(out, outsz, "%s", buf) >= outsz)
-		return -1;
-	return 0;
-}
 
 #ifdef TFO_TEST_HOOKS
 /* test_override - TFO_WORKER_<ROLE>=path or TFO_WORKER_DIR (test builds only) */
@@ -81,7 +63,7 @@ sv_worker_path(const char *role, char *out, size_t outsz)
 	if (test_override(role, out, outsz) == 0)
 		return 0;
 #endif
-	dir = sv_worker_dir_pick(dir_of_self(self, sizeof(self)) == 0 ? self : NULL,
+	dir = sv_worker_dir_pick(tfo_self_dir(self, sizeof(self)) == 0 ? self : NULL,
 	    realpath(TFO_BUILD_BINDIR, build) ? build : NULL, TFO_INSTALL_LIBEXECDIR);
 	if ((size_t)snprintf(out, outsz, "%s/tfo-%s", dir, role) >= outsz)
 		return -1;
