@@ -95,7 +95,7 @@ struct tfo_config {
 		int enabled;
 		uint32_t interval_ms, top_n, cmdline_max_len;
 		struct tfo_strlist include, exclude, redact_patterns;
-		int privileged_reads;   /* keep the two capabilities, no Landlock */
+		int privileged_reads;   /* exe, io, fds of others through tfo-procpriv */
 	} process;
 
 	struct {

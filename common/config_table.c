@@ -137,7 +137,7 @@ const struct cfg_row tfo_cfg_rows[] = {
 	LIST("collectors.process.redact_patterns", 1024, process.redact_patterns, 0,
 	    "command line patterns whose value is replaced by ***"),
 	BOOL("collectors.process.privileged_reads", "true", process.privileged_reads,
-	    "exe path and disk io of every process: 2 caps, no Landlock (docs/security.md)"),
+	    "exe path, disk io, fd count of every process, by the helper tfo-procpriv (docs/security.md)"),
 
 	BOOL("collectors.logs.enabled", "false", logs.enabled, "log file tailer (needs paths)"),
 	LIST("collectors.logs.paths", 4095, logs.paths, CF_PATH, "file globs to tail"),

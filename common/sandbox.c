@@ -74,7 +74,6 @@ tfo_sandbox_apply(const char *role, const Tfo__V1__WorkerConfig *cfg,
     const struct tfo_sandbox_rules *r, char *landlock, size_t landlocksz, const char **what)
 {
 	const struct tfo_sandbox_profile *p = tfo_sandbox_profile(role);
-	const char *despite = NULL;
 	enum tfo_seccomp_mode m;
 	enum tfo_err e;
 	long threads;
@@ -87,25 +86,11 @@ tfo_sandbox_apply(const char *role, const Tfo__V1__WorkerConfig *cfg,
 	if ((threads = thread_count()) != 1)
 		return threads == -1 ? TFO_EIO : TFO_EPERM;
 	*what = "landlock";
-	if (p->no_landlock != NULL && p->landlock_despite != NULL)
-		despite = p->landlock_despite(cfg);
-	if (p->no_landlock != NULL && despite == NULL) {
-		/* docs/security.md "Known limits": the role's seccomp profile and
-		 * its identity fence it instead */
-		snprintf(landlock, landlocksz, "skipped: %s", p->no_landlock);
-		log_info("landlock: %s", landlock);
-	} else if ((e = tfo_landlock_apply(r, landlock, landlocksz)) != TFO_OK)
+	if ((e = tfo_landlock_apply(r, landlock, landlocksz)) != TFO_OK)
 		return e;
-	else {
-		if (despite != NULL) {
-			size_t n = strlen(landlock);
-			snprintf(landlock + n, landlocksz - n, " (%s)", despite);
-		}
-		log_info("landlock: %s (%zu paths, %zu tcp ports)", landlock, r->npaths,
-		    r->nports);
-	}
+	log_info("landlock: %s (%zu paths, %zu tcp ports)", landlock, r->npaths, r->nports);
 	*what = "seccomp";
-	if ((e = tfo_seccomp_apply(p, m)) != TFO_OK)
+	if ((e = tfo_seccomp_apply_child(p, m, r->child)) != TFO_OK)
 		return e;
 	log_info("seccomp: %s", m == TFO_SECCOMP_KILL ? "allowlist, kill on violation" :
 	    m == TFO_SECCOMP_LOG ? "allowlist in LOG mode: violations are only logged" :

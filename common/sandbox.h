@@ -31,6 +31,8 @@ struct tfo_sandbox_rules {
 	size_t npaths;
 	uint16_t ports[TFO_SANDBOX_MAX_RULES];
 	size_t nports;
+	int child;                      /* > 0: the one child process the worker may
+	                                 * reap (wait4): tfo-process's helper */
 };
 
 /* tfo_sandbox_rules_add_path / _port - TFO_ERANGE when full, TFO_ENOMEM */
@@ -56,14 +58,10 @@ struct tfo_sandbox_profile {
 	const char *const *extra;    /* more syscall names, NULL-terminated (or NULL) */
 	int writes_files;            /* 0: RLIMIT_FSIZE 0 (when stderr is no file) */
 	int open_rdonly;             /* open/openat only read-only (no write access mode,
-	                              * O_CREAT, O_TRUNC, O_APPEND): the role's fence
-	                              * against writes when it has no Landlock domain */
-	const char *no_landlock;     /* NULL: Landlock applies; else why it cannot (the
-	                              * role's status says "skipped: <this>") */
-	/* For a no_landlock role: non-NULL when this config does without the
-	 * reads that need it; Landlock then applies and the status is the
-	 * Landlock report followed by " (<this>)" */
-	const char *(*landlock_despite)(const Tfo__V1__WorkerConfig *cfg);
+	                              * O_CREAT, O_TRUNC, O_APPEND): a fence against
+	                              * writes that holds without Landlock too */
+	int bare;                    /* no base allowlist: only `extra` and the pinned
+	                              * rules of tfo_seccomp_apply_pinned (tfo-procpriv) */
 };
 
 /* tfo_sandbox_profile - the profile of `role`; NULL for an unknown role (test
@@ -98,26 +96,61 @@ enum tfo_err tfo_landlock_apply(const struct tfo_sandbox_rules *r, char *report,
 /* tfo_seccomp_apply - load the allowlist of profile `p` in mode `m` (all
  * threads, TSYNC). TFO_EINVAL: a rule could not be built; TFO_EIO: load failed. */
 enum tfo_err tfo_seccomp_apply(const struct tfo_sandbox_profile *p, enum tfo_seccomp_mode m);
+/* tfo_seccomp_apply_child - the same, and wait4 of process `child` (> 0) */
+enum tfo_err tfo_seccomp_apply_child(const struct tfo_sandbox_profile *p,
+    enum tfo_seccomp_mode m, int child);
+
+/*
+ * tfo-procpriv's fence (tfo_seccomp_apply_pinned): a profile with `bare`
+ * set, plus openat of a directory under any name (flags exactly dir_flags:
+ * a directory yields no content), and by name only the three strings at
+ * these addresses (read-only data of the helper's executable, compared by
+ * address, not content): openat of `file` (flags exactly file_flags),
+ * readlinkat of `link`, newfstatat of `stat` (AT_SYMLINK_NOFOLLOW). write
+ * only to stderr and chan_fd; getdents64 only with list_dirs.
+ */
+struct tfo_sandbox_pins {
+	const char *file, *link, *stat;
+	unsigned long dir_flags, file_flags;
+	int chan_fd;
+	int list_dirs;
+};
+
+/* tfo_seccomp_apply_pinned - load profile p (bare) with the pins in mode m */
+enum tfo_err tfo_seccomp_apply_pinned(const struct tfo_sandbox_profile *p,
+    enum tfo_seccomp_mode m, const struct tfo_sandbox_pins *pins);
 
 /*
  * tfo_sandbox_apply - Landlock then seccomp for `role` (called once by the
  * skeleton, single-threaded, after no_new_privs). Refuses to run with more
  * than one thread (Landlock restricts only the caller). `landlock` receives
- * the report sent in Ready ("skipped: <reason>" for a profile with
- * no_landlock, whose declared rules are then ignored, unless its
- * landlock_despite says this config can live under Landlock). Returns TFO_OK or an error (fatal for the worker;
- * *what says which step failed).
+ * the report sent in Ready. Returns TFO_OK or an error (fatal for the
+ * worker; *what says which step failed).
  */
 enum tfo_err tfo_sandbox_apply(const char *role, const Tfo__V1__WorkerConfig *cfg,
     const struct tfo_sandbox_rules *r, char *landlock, size_t landlocksz, const char **what);
 
 #ifdef TFO_TEST_HOOKS
 /*
- * tfo_sandbox_test_action - test builds only: attempt one forbidden action in
- * this (sandboxed) worker and fill `res` (err = errno of the attempt, 0 when
- * it SUCCEEDED). Actions: open_shadow, write_tmp, write_state (arg = dir),
- * exec, connect (arg = port), kill (arg = pid), ptrace (arg = pid),
- * proc_mem (arg = pid, default 1), setuid. `detail` is a buffer for res->detail.
+ * tfo_sandbox_test_run - test builds only: attempt forbidden action `action`
+ * (sandbox_testaction.c has the list; arg: a pid, port or path where one is
+ * needed) in this sandboxed process. Its errno, 0 when it SUCCEEDED, -1 for
+ * an unknown action; an action the sandbox kills does not return.
+ */
+int tfo_sandbox_test_run(const char *action, const char *arg);
+/*
+ * tfo_sandbox_test_forward - actions named "<prefix><action>" are handed to
+ * fn instead (tfo-process: "procpriv." to its helper). fn returns like
+ * tfo_sandbox_test_run, or -signal when the helper died of it, and may fill
+ * detail.
+ */
+void tfo_sandbox_test_forward(const char *prefix,
+    int (*fn)(void *arg, const char *action, const char *aarg, char *detail, size_t detailsz),
+    void *arg);
+/*
+ * tfo_sandbox_test_action - the worker's answer to a TestAction from the
+ * supervisor: fill `res` (err = errno of the attempt, 0 when it SUCCEEDED,
+ * negative when a forwarded helper died). `detail` is a buffer for res->detail.
  */
 void tfo_sandbox_test_action(const Tfo__V1__TestAction *ta, Tfo__V1__TestResult *res,
     char *detail, size_t detailsz);

@@ -70,34 +70,30 @@ static const char *const statfs_calls[] = { "statfs", NULL };
  * the others get RLIMIT_FSIZE 0 as well as a Landlock domain without
  * write rights.
  *
- * The process role has no Landlock domain: Landlock denies every ptrace-mode
- * access (PTRACE_MODE_READ included: /proc/<pid>/exe, io, fd/) from inside a
- * domain to processes outside it, whatever the capabilities, and reading
- * those files of every process is the role's job. Its fence is seccomp
- * (read-only opens, AF_UNIX only, no ptrace, process_vm_*, exec, or any
- * write-type filesystem call: none is in the base list), its uid and its
- * two capabilities. With collectors.process.privileged_reads false it has
- * none and lives under Landlock (process_unprivileged).
+ * The process role lives under Landlock like the system role: the reads
+ * Landlock would deny it (exe, io and fd/ of processes outside its domain,
+ * ptrace-mode checks) are asked of its helper tfo-procpriv, which has no
+ * Landlock domain and a bare, pinned profile of its own (below). Its opens
+ * stay read-only in seccomp too, for kernels without Landlock.
  */
-#define PROCESS_NO_LANDLOCK "ptrace-mode /proc reads (see docs/security.md)"
 
-/* process_unprivileged - collectors.process.privileged_reads: false gives the
- * role no capability (workers/process/main.c); it then reads exe and io of
- * itself only, so Landlock takes nothing it uses away: it runs under
- * Landlock like tfo-system */
-static const char *
-process_unprivileged(const Tfo__V1__WorkerConfig *cfg)
-{
-	if (cfg->section_case != TFO__V1__WORKER_CONFIG__SECTION_PROCESS || cfg->process == NULL ||
-	    cfg->process->privileged_reads)
-		return NULL;
-	return "privileged_reads: false";
-}
+/*
+ * tfo-procpriv, tfo-process's privileged /proc reader: no base list. It
+ * reads its channel and the files it opened, closes them, and exits; what it
+ * may open, read by name and write is pinned by tfo_seccomp_apply_pinned
+ * (sandbox_seccomp.c). No socket call at all: its one socket is the
+ * socketpair it was started with, used with read/write (no fd passing).
+ */
+static const char *const procpriv_calls[] = {
+	"read", "pread64", "close", "brk", "exit", "exit_group", "rt_sigreturn",
+	"rt_sigprocmask", "restart_syscall", "clock_gettime", "gettimeofday",
+	"getpid", "gettid", "futex",
+	NULL,
+};
 
 static const struct tfo_sandbox_profile profiles[] = {
 	{ .role = "system", .features = TFO_SB_STATFS },
-	{ .role = "process", .open_rdonly = 1, .no_landlock = PROCESS_NO_LANDLOCK,
-	  .landlock_despite = process_unprivileged },
+	{ .role = "process", .open_rdonly = 1 },
 	{ .role = "logs", .features = TFO_SB_INOTIFY },
 	{ .role = "buffer", .features = TFO_SB_FS_WRITE | TFO_SB_LISTEN | TFO_SB_STATFS,
 	  .writes_files = 1 },
@@ -106,6 +102,7 @@ static const struct tfo_sandbox_profile profiles[] = {
 	{ .role = "exporter", .features = TFO_SB_INET | TFO_SB_NETLINK | TFO_SB_LISTEN },
 	/* no AF_INET/AF_INET6: netlink only, for getifaddrs (interface addresses) */
 	{ .role = "heartbeat", .features = TFO_SB_NETLINK | TFO_SB_STATFS },
+	{ .role = "procpriv", .bare = 1, .extra = procpriv_calls },
 #ifdef TFO_TEST_HOOKS
 	{ .role = "testworker" },
 #endif

@@ -243,20 +243,98 @@ build(scmp_filter_ctx ctx, const struct tfo_sandbox_profile *p, enum tfo_seccomp
 	return 0;
 }
 
-enum tfo_err
-tfo_seccomp_apply(const struct tfo_sandbox_profile *p, enum tfo_seccomp_mode m)
+/*
+ * pinned_memory_rules - the pinned names must stay what they are: no
+ * mapping may be placed over them (MAP_FIXED, an address hint after an
+ * munmap), moved onto them (mremap) or made writable (mprotect), so none of
+ * those calls exists; mmap only lets the kernel choose (glibc's malloc).
+ * Sanitizer builds: ASan's allocator maps at fixed addresses and unmaps,
+ * so only PROT_EXEC stays out there, and its no-return hook (before _exit)
+ * asks for the signal stack.
+ */
+static int
+pinned_memory_rules(scmp_filter_ctx ctx)
+{
+	int rv = 0;
+
+#ifdef TFO_SANITIZE
+	rv |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 1, MASKED(2, PROT_EXEC, 0));
+	rv |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mprotect), 1,
+	    MASKED(2, PROT_EXEC, 0));
+	rv |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(munmap), 0);
+	rv |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(madvise), 0);
+	rv |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(sigaltstack), 0);
+#else
+	rv |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(mmap), 3, EQ(0, 0),
+	    MASKED(2, PROT_EXEC, 0), MASKED(3, MAP_FIXED | MAP_FIXED_NOREPLACE, 0));
+#endif
+	return rv;
+}
+
+/* pinned_rules - what tfo-procpriv may name (sandbox.h, struct tfo_sandbox_pins) */
+static int
+pinned_rules(scmp_filter_ctx ctx, const struct tfo_sandbox_pins *pins)
+{
+	int rv = 0;
+
+	rv |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 1,
+	    EQ(2, pins->dir_flags));
+	rv |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(openat), 2,
+	    EQ(1, (uintptr_t)pins->file), EQ(2, pins->file_flags));
+	rv |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(readlinkat), 1,
+	    EQ(1, (uintptr_t)pins->link));
+	rv |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(newfstatat), 2,
+	    EQ(1, (uintptr_t)pins->stat), EQ(3, AT_SYMLINK_NOFOLLOW));
+	rv |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 1, EQ(0, STDERR_FILENO));
+	rv |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(write), 1, EQ(0, pins->chan_fd));
+	if (pins->list_dirs)
+		rv |= seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(getdents64), 0);
+	return rv;
+}
+
+/* build_pinned - a bare profile's names, the pins, and the argument rules
+ * that keep a process inside itself (signals to itself only, no exec) */
+static int
+build_pinned(scmp_filter_ctx ctx, const struct tfo_sandbox_profile *p,
+    const struct tfo_sandbox_pins *pins)
+{
+	if (allow_names(ctx, p->extra) == -1)
+		return -1;
+	if (pinned_rules(ctx, pins) != 0 || pinned_memory_rules(ctx) != 0 ||
+	    signal_rules(ctx) != 0) {
+		log_error("seccomp: cannot add a pinned rule");
+		return -1;
+	}
+	return 0;
+}
+
+/* child_rules - wait4 of the one child the worker spawned before the sandbox */
+static int
+child_rules(scmp_filter_ctx ctx, int child)
+{
+	if (child <= 0)
+		return 0;
+	return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(wait4), 1, EQ(0, child));
+}
+
+static enum tfo_err
+load(const struct tfo_sandbox_profile *p, enum tfo_seccomp_mode m,
+    const struct tfo_sandbox_pins *pins, int child)
 {
 	scmp_filter_ctx ctx;
 	int rv;
 
 	if (m == TFO_SECCOMP_OFF)
 		return TFO_OK;
+	if (p->bare != (pins != NULL))
+		return TFO_EINVAL;
 	ctx = seccomp_init(m == TFO_SECCOMP_LOG ? SCMP_ACT_LOG : SCMP_ACT_KILL_PROCESS);
 	if (ctx == NULL)
 		return TFO_ENOMEM;
 	/* every thread, should one exist; the kernel logs what is not allowed */
 	if (seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1) != 0 ||
-	    build(ctx, p, m) == -1) {
+	    (pins != NULL ? build_pinned(ctx, p, pins) : build(ctx, p, m)) == -1 ||
+	    child_rules(ctx, child) != 0) {
 		seccomp_release(ctx);
 		return TFO_EINVAL;
 	}
@@ -267,4 +345,23 @@ tfo_seccomp_apply(const struct tfo_sandbox_profile *p, enum tfo_seccomp_mode m)
 		return TFO_EIO;
 	}
 	return TFO_OK;
+}
+
+enum tfo_err
+tfo_seccomp_apply(const struct tfo_sandbox_profile *p, enum tfo_seccomp_mode m)
+{
+	return load(p, m, NULL, 0);
+}
+
+enum tfo_err
+tfo_seccomp_apply_child(const struct tfo_sandbox_profile *p, enum tfo_seccomp_mode m, int child)
+{
+	return load(p, m, NULL, child);
+}
+
+enum tfo_err
+tfo_seccomp_apply_pinned(const struct tfo_sandbox_profile *p, enum tfo_seccomp_mode m,
+    const struct tfo_sandbox_pins *pins)
+{
+	return pins == NULL ? TFO_EINVAL : load(p, m, pins, 0);
 }

@@ -120,6 +120,12 @@ tfo_worker_landlock_connect_tcp(struct tfo_worker *w, uint16_t port)
 		log_warn("landlock: tcp port %u not recorded: %s", (unsigned)port, tfo_strerror(e));
 }
 
+void
+tfo_worker_sandbox_child(struct tfo_worker *w, int pid)
+{
+	w->sb.child = pid;
+}
+
 /* ------------------------------------------------------------------ stats */
 
 static void

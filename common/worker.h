@@ -94,5 +94,8 @@ void tfo_worker_landlock_rw(struct tfo_worker *w, const char *path);
 /* read, make unix sockets, remove files (an ipc listener's directory) */
 void tfo_worker_landlock_sockdir(struct tfo_worker *w, const char *path);
 void tfo_worker_landlock_connect_tcp(struct tfo_worker *w, uint16_t port);
+/* tfo_worker_sandbox_child - a child the role started in pre_init (its
+ * helper), which its seccomp filter then lets it reap (wait4 of that pid) */
+void tfo_worker_sandbox_child(struct tfo_worker *w, int pid);
 
 #endif

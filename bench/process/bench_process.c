@@ -1,10 +1,13 @@
 /*
  * bench_process.c - CPU time of one tfo-process cycle (walk, selection, full
  * reads and encode of the selected processes) on the live /proc, with
- * `-n` extra sleeping processes (default 1000) spawned by the bench.
+ * `-n` extra sleeping processes (default 1000) spawned by the bench. The
+ * privileged reads go through the real tfo-procpriv as in the worker (its
+ * CPU, from /proc/<pid>/schedstat, is added to the cycle's); -d reads them
+ * directly instead (one process, as before the helper existed).
  * Prints min / median / max ms of CPU (user + system) per cycle.
- * Usage: bench_process [-n procs] [-c cycles] [-t top_n] [-p]   (-p: with
- * include/exclude patterns, which read every new process's exe link once)
+ * Usage: bench_process [-n procs] [-c cycles] [-t top_n] [-p] [-d]   (-p:
+ * with include/exclude patterns, which read every new process's exe once)
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -19,6 +22,7 @@
 #include <unistd.h>
 
 #include "workers/process/collect.h"
+#include "workers/process/priv.h"
 
 struct sink {
 	size_t puts, bytes;
@@ -92,6 +96,40 @@ floor_ns(void)
 	return t0;
 }
 
+/* task_ns - CPU time of process pid in ns (schedstat's first field), 0 */
+static uint64_t
+task_ns(pid_t pid)
+{
+	char path[64], buf[128];
+	unsigned long long v = 0;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/schedstat", (int)pid);
+	if ((f = fopen(path, "r")) == NULL)
+		return 0;
+	if (fgets(buf, sizeof(buf), f) == NULL || sscanf(buf, "%llu", &v) != 1)
+		v = 0;
+	fclose(f);
+	return (uint64_t)v;
+}
+
+/* start_helper - tfo-procpriv from the build tree, no identity change */
+static struct tfo_priv *
+start_helper(void)
+{
+	struct tfo_priv_spawn sp = { .path = TFO_BUILD_BINDIR "/tfo-procpriv", .uid = -1,
+		.gid = -1, .seccomp = "kill", .log_level = "warn", .log_format = "text" };
+	struct tfo_priv *p;
+	char err[256];
+
+	if ((sp.procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0)
+		return NULL;
+	if ((p = tfo_priv_start(&sp, err, sizeof(err))) == NULL)
+		fprintf(stderr, "bench_process: %s: %s\n", sp.path, err);
+	close(sp.procfd);
+	return p;
+}
+
 /* spawn - n children that sleep until the bench kills them */
 static pid_t *
 spawn(int n)
@@ -130,10 +168,11 @@ main(int argc, char **argv)
 	static char *inc[] = { "sshd", "^systemd" }, *exc[] = { "^kworker/" };
 	static char *red[] = { "--password[= ]([^ ]+)" };
 	Tfo__V1__ProcessConfig cfg = TFO__V1__PROCESS_CONFIG__INIT;
-	int nproc = 1000, cycles = 30, opt;
+	int nproc = 1000, cycles = 30, opt, direct = 0;
+	struct tfo_priv *priv = NULL;
 	struct tfo_proccol *c;
 	struct sink s = { 0 };
-	uint64_t *cpu, *flo;
+	uint64_t *cpu, *flo, *hcpu;
 	struct rlimit rl;
 	char err[256];
 	pid_t *kids;
@@ -142,7 +181,7 @@ main(int argc, char **argv)
 	cfg.cmdline_max_len = 1024;
 	cfg.redact_patterns = red;
 	cfg.n_redact_patterns = 1;
-	while ((opt = getopt(argc, argv, "n:c:t:p")) != -1) {
+	while ((opt = getopt(argc, argv, "n:c:t:pd")) != -1) {
 		switch (opt) {
 		case 'n': nproc = atoi(optarg); break;
 		case 'c': cycles = atoi(optarg); break;
@@ -151,8 +190,10 @@ main(int argc, char **argv)
 			cfg.include = inc, cfg.n_include = 2;
 			cfg.exclude = exc, cfg.n_exclude = 1;
 			break;
+		case 'd': direct = 1; break;
 		default:
-			fprintf(stderr, "usage: %s [-n procs] [-c cycles] [-t top_n] [-p]\n", argv[0]);
+			fprintf(stderr, "usage: %s [-n procs] [-c cycles] [-t top_n] [-p] [-d]\n",
+			    argv[0]);
 			return 2;
 		}
 	}
@@ -162,38 +203,55 @@ main(int argc, char **argv)
 		rl.rlim_cur = rl.rlim_max;      /* as tfo-process does */
 		(void)setrlimit(RLIMIT_NOFILE, &rl);
 	}
-	if ((flo = calloc((size_t)cycles, sizeof(*flo))) == NULL)
+	if ((flo = calloc((size_t)cycles, sizeof(*flo))) == NULL ||
+	    (hcpu = calloc((size_t)cycles, sizeof(*hcpu))) == NULL)
 		return 2;
 	kids = spawn(nproc);
 	if ((c = tfo_proccol_new(&cfg, NULL, err, sizeof(err))) == NULL) {
 		fprintf(stderr, "bench_process: %s\n", err);
 		return 1;
 	}
+	if (!direct) {
+		if ((priv = start_helper()) == NULL)
+			return 1;
+		tfo_proccol_set_priv(c, priv);
+	}
 	tfo_proccol_prime(c, ns(CLOCK_REALTIME));
 	for (int i = 0; i < cycles; i++) {
 		uint64_t t0 = ns(CLOCK_PROCESS_CPUTIME_ID);
+		uint64_t h0 = priv != NULL ? task_ns(tfo_priv_pid(priv)) : 0;
 		if (tfo_proccol_cycle(c, ns(CLOCK_REALTIME), count, &s) != TFO_OK) {
 			fprintf(stderr, "bench_process: cycle failed\n");
 			return 1;
 		}
 		cpu[i] = ns(CLOCK_PROCESS_CPUTIME_ID) - t0;
+		hcpu[i] = priv != NULL ? task_ns(tfo_priv_pid(priv)) - h0 : 0;
+		cpu[i] += hcpu[i];
 		flo[i] = floor_ns();
 		usleep(20000);
 	}
 	qsort(cpu, (size_t)cycles, sizeof(*cpu), cmp_u64);
+	qsort(hcpu, (size_t)cycles, sizeof(*hcpu), cmp_u64);
 	qsort(flo, (size_t)cycles, sizeof(*flo), cmp_u64);
 	printf("bench_process: %llu processes walked, %llu selected (top_n %u%s), %zu B/cycle\n",
 	    (unsigned long long)tfo_proccol_stats(c)->walked,
 	    (unsigned long long)tfo_proccol_stats(c)->selected, cfg.top_n,
 	    cfg.n_include ? ", with patterns" : "", s.bytes / (size_t)cycles);
-	printf("bench_process: CPU per cycle: min %.3f ms, median %.3f ms, max %.3f ms "
-	    "(budget 10 ms for 1000 processes)\n", (double)cpu[0] / 1e6,
+	printf("bench_process: CPU per cycle%s: min %.3f ms, median %.3f ms, max %.3f ms "
+	    "(budget 10 ms for 1000 processes)\n", priv != NULL ?
+	    " (tfo-process + tfo-procpriv)" : " (direct reads, no helper)", (double)cpu[0] / 1e6,
 	    (double)cpu[cycles / 2] / 1e6, (double)cpu[cycles - 1] / 1e6);
+	if (priv != NULL)
+		printf("bench_process: of which tfo-procpriv: median %.3f ms, %llu round trips "
+		    "in %d cycles + the first walk\n", (double)hcpu[cycles / 2] / 1e6,
+		    (unsigned long long)tfo_proccol_stats(c)->priv_round_trips, cycles);
 	printf("bench_process: kernel floor (list /proc + one pread of each stat): median %.3f ms\n",
 	    (double)flo[cycles / 2] / 1e6);
 	tfo_proccol_free(c);
+	tfo_priv_close(priv);
 	reap(kids, nproc);
 	free(cpu);
 	free(flo);
+	free(hcpu);
 	return 0;
 }

@@ -2,7 +2,7 @@
 # in every build; the matrix needs the test hooks (tfoctl test-action relay).
 tfo_unit_test(test_sandbox_unit
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/test_sandbox_unit.c
-  LIBS tfo_sandbox tfo_supervisor_core)
+  LIBS tfo_sandbox tfo_supervisor_core tfo_procpriv_ops)
 
 find_package(Python3 COMPONENTS Interpreter REQUIRED)
 if(TFO_TEST_HOOKS)

@@ -2,8 +2,9 @@
  * test_sandbox_unit.c - unit tests of the sandbox pieces (test process; each
  * restriction is applied in a forked child): the supervisor's audit-record
  * parser on hostile text, the seccomp mode and profiles, and Landlock and
- * seccomp actually denying in a child (the process role: read-only opens,
- * and no Landlock domain).
+ * seccomp actually denying in a child (the process role: read-only opens
+ * and a Landlock domain like every role; tfo-procpriv's pinned filter: its
+ * real operations pass, any other name or call does not).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -28,6 +29,7 @@
 
 #include "common/sandbox.h"
 #include "supervisor/supervisor.h"
+#include "workers/procpriv/ops.h"
 
 #define EXE "/usr/libexec/tfo-agent/tfo-system"
 #define SINCE 1795597697284LL      /* the stamp of REC, in ms */
@@ -160,27 +162,32 @@ test_modes_and_profiles(void **state)
 	assert_null(tfo_sandbox_profile(NULL));
 }
 
-/* Only the process role runs without Landlock; its seccomp profile is then
- * the write fence: read-only opens and no write-type or network feature. */
+/* The process role's seccomp profile keeps its write fence (read-only
+ * opens) and no write-type or network feature; tfo-procpriv's profile is
+ * bare (no base list) and is the only one. */
 static void
 test_process_profile(void **state)
 {
-	static const char *const roles[] = { "system", "logs", "buffer", "exporter",
+	static const char *const roles[] = { "system", "process", "logs", "buffer", "exporter",
 		"heartbeat" };
 	const struct tfo_sandbox_profile *p = tfo_sandbox_profile("process");
+	const struct tfo_sandbox_profile *h = tfo_sandbox_profile("procpriv");
 
 	(void)state;
 	assert_non_null(p);
-	assert_non_null(p->no_landlock);
 	assert_true(p->open_rdonly);
 	assert_int_equal(p->writes_files, 0);
 	assert_int_equal(p->features & (TFO_SB_FS_WRITE | TFO_SB_LISTEN | TFO_SB_INET |
 	    TFO_SB_NETLINK | TFO_SB_INOTIFY), 0);
 	assert_null(p->extra);
-	/* "skipped: " + the reason fits the supervisor's 64-byte status field */
-	assert_true(strlen(p->no_landlock) + 9 < 64);
 	for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++)
-		assert_null(tfo_sandbox_profile(roles[i])->no_landlock);
+		assert_false(tfo_sandbox_profile(roles[i])->bare);
+	assert_non_null(h);
+	assert_true(h->bare);
+	assert_int_equal(h->features, 0);
+	/* a bare profile without its pins, or pins for a full profile: refused */
+	assert_int_equal(tfo_seccomp_apply(h, TFO_SECCOMP_KILL), TFO_EINVAL);
+	assert_int_equal(tfo_seccomp_apply_pinned(p, TFO_SECCOMP_KILL, NULL), TFO_EINVAL);
 }
 
 /* in_child - run fn in a child; its wait status */
@@ -472,7 +479,8 @@ test_process_profile_child(void **state)
 
 /* child_apply - tfo_sandbox_apply for a role, then readlink of the parent's
  * exe (outside any Landlock domain): Landlock denies that ptrace-mode read
- * to a domain (system), not to the process role, which has none */
+ * to every role, the process role included, whatever its capabilities:
+ * which is why tfo-procpriv, outside Landlock, does it */
 static int
 child_apply(void *arg)
 {
@@ -492,15 +500,13 @@ child_apply(void *arg)
 		return 10;
 	n = readlink(link, target, sizeof(target));
 	tfo_sandbox_rules_fini(&r);
-	if (strcmp(role, "process") == 0)
-		return strncmp(report, "skipped: ", 9) == 0 && n > 0 ? 0 : 11;
 	if (abi < 0)
 		return n > 0 ? 0 : 12;
 	return strncmp(report, "abi ", 4) == 0 && n == -1 && errno == EACCES ? 0 : 13;
 }
 
 static void
-test_apply_landlock_or_not(void **state)
+test_apply_landlock_every_role(void **state)
 {
 	int st;
 
@@ -510,6 +516,149 @@ test_apply_landlock_or_not(void **state)
 		st = in_child(child_apply, (void *)role);
 		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
 			fail_msg("%s: wait status %#x", role, st);
+	}
+}
+
+/* ------------------------------------------------------ tfo-procpriv's filter */
+
+/* pinned - tfo-procpriv's own filter (workers/procpriv/main.c), fd 1 as its
+ * channel (the test's stdout is open) */
+static int
+pinned(int list_dirs)
+{
+	const struct tfo_sandbox_pins pins = {
+		.file = tfo_privops_name_io, .link = tfo_privops_name_exe,
+		.stat = tfo_privops_name_fd, .dir_flags = TFO_PRIVOPS_DIR_FLAGS,
+		.file_flags = TFO_PRIVOPS_FILE_FLAGS, .chan_fd = 1, .list_dirs = list_dirs,
+	};
+
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) == -1)
+		return -1;
+	return tfo_seccomp_apply_pinned(tfo_sandbox_profile("procpriv"), TFO_SECCOMP_KILL,
+	    &pins) == TFO_OK ? 0 : -1;
+}
+
+/* serve_parent - the helper's real operations on the parent (another
+ * process) under the real filter: io, exe and the fd count come back */
+static int
+serve_parent(int procfd, int list_fds, pid_t ppid)
+{
+	static uint8_t reply[TFO_PRIVOPS_REPLY_MAX];
+	struct tfo_privops_env env = { .procfd = procfd, .list_fds = list_fds };
+	struct { struct tfo_privops_hdr h; struct tfo_privops_req q; } req = {
+		{ TFO_PRIVOPS_MAGIC, TFO_PRIVMSG_READ, 1, 0 }, { (int32_t)ppid, TFO_PRIVOP_ALL } };
+	struct tfo_privops_res r;
+	size_t rlen;
+
+	if (tfo_privops_serve(&env, (const uint8_t *)&req, sizeof(req), reply, sizeof(reply),
+	    &rlen) != TFO_OK || rlen < sizeof(req.h) + sizeof(r))
+		return 1;
+	memcpy(&r, reply + sizeof(req.h), sizeof(r));
+	if (r.err_io != 0 || r.err_exe != 0 || r.err_nfds != 0 || r.exe_len == 0 || r.nfds < 3 ||
+	    r.rchar == 0)
+		return 2;
+	return 0;
+}
+
+/* child_pinned - the filter, then one action: 0 when it got what it should */
+static int
+child_pinned(void *arg)
+{
+	const char *what = arg;
+	char io_copy[] = "io", name[16], buf[64];
+	int procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC), dfd, list;
+	pid_t ppid = getppid();
+	struct stat st;
+
+	list = strcmp(what, "serve_list") == 0 || strcmp(what, "getdents") == 0;
+	snprintf(name, sizeof(name), "%d", (int)ppid);
+	if (procfd < 0 || pinned(list) != 0)
+		return 10;
+	if (strncmp(what, "serve", 5) == 0)
+		return serve_parent(procfd, list, ppid);
+	if ((dfd = openat(procfd, name, TFO_PRIVOPS_DIR_FLAGS)) < 0)
+		return 11;
+	if (strcmp(what, "dir_shadow") == 0) {    /* a directory open yields no file */
+		snprintf(buf, sizeof(buf), "%s/root/etc/shadow", name);
+		return openat(procfd, buf, TFO_PRIVOPS_DIR_FLAGS) == -1 && errno == ENOTDIR ? 0 : 12;
+	}
+	if (strcmp(what, "io_symlink") == 0)      /* the pinned name, not followed */
+		return openat(procfd, tfo_privops_name_io, TFO_PRIVOPS_FILE_FLAGS) == -1 ? 0 : 13;
+	if (strcmp(what, "getdents") == 0)
+		return syscall(SYS_getdents64, dfd, buf, sizeof(buf)) > 0 ? 0 : 14;
+	/* everything below must kill */
+	if (strcmp(what, "open") == 0)
+		(void)open("/etc/shadow", O_RDONLY);
+	else if (strcmp(what, "openat_copy") == 0)  /* same text, other address */
+		(void)openat(dfd, io_copy, TFO_PRIVOPS_FILE_FLAGS);
+	else if (strcmp(what, "openat_flags") == 0) /* the pinned name, other flags */
+		(void)openat(dfd, tfo_privops_name_io, O_RDONLY | O_CLOEXEC);
+	else if (strcmp(what, "openat_root") == 0)
+		(void)openat(procfd, "1/root/etc/shadow", TFO_PRIVOPS_FILE_FLAGS);
+	else if (strcmp(what, "readlink_cwd") == 0)
+		(void)readlinkat(dfd, "cwd", buf, sizeof(buf));
+	else if (strcmp(what, "stat_root") == 0)
+		(void)fstatat(dfd, "root", &st, AT_SYMLINK_NOFOLLOW);
+	else if (strcmp(what, "stat_follow") == 0)
+		(void)fstatat(dfd, tfo_privops_name_fd, &st, 0);
+	else if (strcmp(what, "getdents_sized") == 0)
+		(void)syscall(SYS_getdents64, dfd, buf, sizeof(buf));
+	else if (strcmp(what, "write_stdout_other") == 0)
+		(void)write(0, "x", 1);
+	else if (strcmp(what, "socket") == 0)
+		(void)socket(AF_UNIX, SOCK_STREAM, 0);
+	else if (strcmp(what, "sendmsg") == 0)
+		(void)syscall(SYS_sendmsg, 1, NULL, 0);
+	else if (strcmp(what, "kill_parent") == 0)
+		(void)kill(ppid, 0);
+	else if (strcmp(what, "ptrace") == 0)
+		(void)syscall(SYS_ptrace, 0, 0, 0, 0);
+	else if (strcmp(what, "mprotect") == 0)
+		(void)mprotect((void *)((uintptr_t)tfo_privops_name_io & ~(uintptr_t)4095), 4096,
+		    PROT_READ | PROT_WRITE | PROT_EXEC);
+#ifndef TFO_SANITIZE
+	/* release builds: no mapping may replace the page of the pinned names */
+	else if (strcmp(what, "mmap_fixed") == 0)
+		(void)mmap((void *)((uintptr_t)tfo_privops_name_io & ~(uintptr_t)4095), 4096,
+		    PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS | MAP_FIXED, -1, 0);
+	else if (strcmp(what, "munmap") == 0)
+		(void)munmap((void *)((uintptr_t)tfo_privops_name_io & ~(uintptr_t)4095), 4096);
+	else if (strcmp(what, "mremap") == 0)
+		(void)syscall(SYS_mremap, 0, 0, 0, 0, 0);
+#endif
+	else
+		return 30;
+	return 40;                  /* reached only if the filter let it through */
+}
+
+static void
+test_pinned_filter(void **state)
+{
+	static const char *const ok[] = { "serve_sized", "serve_list", "dir_shadow",
+		"io_symlink", "getdents" };
+	static const char *const killed[] = { "open", "openat_copy", "openat_flags",
+		"openat_root", "readlink_cwd", "stat_root", "stat_follow", "getdents_sized",
+		"write_stdout_other", "socket", "sendmsg", "kill_parent", "ptrace", "mprotect",
+#ifndef TFO_SANITIZE
+		"mmap_fixed", "munmap", "mremap",
+#endif
+	};
+	int st;
+
+	(void)state;
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		/* the sized count needs Linux >= 6.2 */
+		if (strcmp(ok[i], "serve_sized") == 0 &&
+		    !tfo_privops_fd_count_sized(open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC)))
+			continue;
+		st = in_child(child_pinned, (void *)ok[i]);
+		if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
+			fail_msg("%s: wait status %#x", ok[i], st);
+	}
+	for (size_t i = 0; i < sizeof(killed) / sizeof(killed[0]); i++) {
+		st = in_child(child_pinned, (void *)killed[i]);
+		if (!WIFSIGNALED(st) || WTERMSIG(st) != SIGSYS)
+			fail_msg("%s: not killed by SIGSYS: wait status %#x", killed[i], st);
 	}
 }
 
@@ -526,7 +675,8 @@ main(void)
 		cmocka_unit_test(test_process_profile),
 		cmocka_unit_test(test_process_profile_child),
 		cmocka_unit_test(test_heartbeat_profile_child),
-		cmocka_unit_test(test_apply_landlock_or_not),
+		cmocka_unit_test(test_apply_landlock_every_role),
+		cmocka_unit_test(test_pinned_filter),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -9,3 +9,11 @@ tfo_unit_test(test_process
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/process/test_process.c
           ${CMAKE_SOURCE_DIR}/tests/unit/system/tu.c
   LIBS tfo_process_collect)
+# both start the real tfo-procpriv from the build tree
+add_dependencies(test_process tfo-procpriv)
+# unit.test_priv: tfo-process's privileged reader over the live /proc: batches
+# (round trips per cycle), a killed or confused helper, the reply parser.
+tfo_unit_test(test_priv
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/process/test_priv.c
+  LIBS tfo_process_collect)
+add_dependencies(test_priv tfo-procpriv)

@@ -153,24 +153,103 @@ comm_hash(const char *s)
 	return h;
 }
 
-/* exe_name - basename of <pid>/exe without " (deleted)", else comm */
+/* name_from - the pattern name: base name of the exe path in c->exe (n
+ * bytes), else comm (kernel thread, zombie, or not readable) */
 static char *
-exe_name(struct tfo_proccol *c, const char *pid, const struct tfo_pid_stat *st)
+name_from(struct tfo_proccol *c, ssize_t n, const char *comm)
 {
-	char path[32], *base;
-	ssize_t n;
+	const char *base = n > 0 ? pc_exe_finish(c, (size_t)n) : NULL;
 
-	snprintf(path, sizeof(path), "%s/exe", pid);
-	n = pc_may_ptrace(c, st->pid) ? readlinkat(c->procfd, path, c->exe, sizeof(c->exe) - 1) : 0;
-	if (n <= 0)
-		return strdup(st->comm);        /* kernel thread, zombie, or denied */
-	c->exe[n] = '\0';
-	if (n > 10 && strcmp(c->exe + n - 10, " (deleted)") == 0)
-		c->exe[n - 10] = '\0';
-	base = strrchr(c->exe, '/');
-	base = base != NULL ? base + 1 : c->exe;
-	tfo_procfs_text_clean(base, strlen(base), 0);
-	return strdup(base[0] != '\0' ? base : st->comm);
+	return strdup(base != NULL ? base : comm);
+}
+
+/* names_direct - the names this walk needs, read here */
+static int
+names_direct(struct tfo_proccol *c)
+{
+	for (size_t i = 0; i < c->ncand; i++) {
+		struct pc_walk *w = &c->walk[c->cand[i].idx];
+		struct pc_ent *e;
+		char path[32];
+		ssize_t n = 0;
+
+		if (!w->need_name || (e = pc_tab_find(c, (int32_t)c->cand[i].pid)) == NULL)
+			continue;
+		snprintf(path, sizeof(path), "%lld/exe", (long long)c->cand[i].pid);
+		if (pc_may_ptrace(c, c->cand[i].pid))
+			n = readlinkat(c->procfd, path, c->exe, sizeof(c->exe) - 1);
+		if ((e->name = name_from(c, n, w->comm)) == NULL)
+			return -1;
+	}
+	return 0;
+}
+
+/* names_flush - the c->batch[0..n) names from one helper round trip */
+static int
+names_flush(struct tfo_proccol *c, size_t n)
+{
+	if (n > 0 && pc_priv_batch(c, n) != 0)
+		return -1;
+	for (size_t k = 0; k < n; k++) {
+		const struct tfo_cand *cd = &c->cand[c->batch[k]];
+		const struct tfo_priv_ans *a = &c->ans[k];
+		struct pc_ent *e = pc_tab_find(c, (int32_t)cd->pid);
+		size_t len = a->err_exe == 0 ? a->exe_len : 0;
+
+		if (e == NULL)
+			continue;
+		memcpy(c->exe, a->exe != NULL ? a->exe : "", len);
+		if ((e->name = name_from(c, (ssize_t)len, c->walk[cd->idx].comm)) == NULL)
+			return -1;
+	}
+	return 0;
+}
+
+/* names_priv - the names this walk needs, a batch per helper round trip */
+static int
+names_priv(struct tfo_proccol *c)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->ncand; i++) {
+		if (!c->walk[c->cand[i].idx].need_name)
+			continue;
+		c->req[n] = (struct tfo_privops_req){ .pid = (int32_t)c->cand[i].pid,
+		    .ops = TFO_PRIVOP_EXE };
+		c->batch[n++] = i;
+		if (n == TFO_PRIVOPS_BATCH) {
+			if (names_flush(c, n) != 0)
+				return -1;
+			n = 0;
+		}
+	}
+	return names_flush(c, n);
+}
+
+/* walk_match - with include/exclude patterns: read the names that are new
+ * or stale (an exec changes comm), drop the excluded candidates, mark the
+ * included ones. -1: out of memory or the helper failed (c->priv_err). */
+static int
+walk_match(struct tfo_proccol *c)
+{
+	size_t keep = 0;
+
+	if (c->inc.n == 0 && c->exc.n == 0)
+		return 0;
+	if ((c->priv != NULL ? names_priv(c) : names_direct(c)) != 0)
+		return -1;
+	for (size_t i = 0; i < c->ncand; i++) {
+		const struct pc_ent *e = pc_tab_find(c, (int32_t)c->cand[i].pid);
+		const char *name = e != NULL ? e->name : NULL;
+
+		if (name != NULL && tfo_namepats_match(&c->exc, name))
+			continue;
+		if (name != NULL && tfo_namepats_match(&c->inc, name))
+			c->cand[i].why = TFO_SEL_INCLUDED;
+		c->cand[keep++] = c->cand[i];
+	}
+	c->ncand = keep;
+	return 0;
 }
 
 int
@@ -279,7 +358,6 @@ walk_one(struct tfo_proccol *c, const char *pid, int32_t npid)
 	struct pc_ent *e;
 	uint64_t cpu;
 	int fresh, rc;
-	unsigned why = 0;
 
 	if ((e = tab_get(c, npid, &fresh)) == NULL || cand_room(c) != 0)
 		return -1;
@@ -309,21 +387,21 @@ walk_one(struct tfo_proccol *c, const char *pid, int32_t npid)
 	e->utime = st.utime;
 	e->stime = st.stime;
 	e->seen = c->gen;
+	w->kthread = (st.flags & TFO_PF_KTHREAD) != 0;
+	w->need_name = 0;
 	if (c->inc.n > 0 || c->exc.n > 0) {
 		uint64_t ch = comm_hash(st.comm);
 		if (e->name == NULL || e->comm_hash != ch) {
+			/* read after the walk (walk_match): with the helper, in batches */
 			free(e->name);
-			if ((e->name = exe_name(c, pid, &st)) == NULL)
-				return -1;
+			e->name = NULL;
 			e->comm_hash = ch;
+			w->need_name = 1;
+			snprintf(w->comm, sizeof(w->comm), "%s", st.comm);
 		}
-		if (tfo_namepats_match(&c->exc, e->name))
-			return 0;
-		if (tfo_namepats_match(&c->inc, e->name))
-			why = TFO_SEL_INCLUDED;
 	}
 	c->cand[c->ncand] = (struct tfo_cand){ .pid = npid, .cpu = cpu, .rss = st.rss,
-	    .why = why, .idx = c->ncand };
+	    .idx = c->ncand };
 	c->ncand++;
 	return 0;
 }
@@ -369,6 +447,8 @@ walk(struct tfo_proccol *c)
 	closedir(d);
 	if (oom)
 		return TFO_ENOMEM;
+	if (walk_match(c) != 0)
+		return c->priv_err != TFO_OK ? c->priv_err : TFO_ENOMEM;
 	if (tab_gc(c) != 0)
 		return TFO_ENOMEM;
 	return TFO_OK;
@@ -381,6 +461,63 @@ tfo_proccol_prime(struct tfo_proccol *c, uint64_t now_ns)
 {
 	c->now_ns = now_ns;
 	return walk(c);
+}
+
+int
+pc_priv_batch(struct tfo_proccol *c, size_t n)
+{
+	enum tfo_err e = tfo_priv_query(c->priv, c->req, n, c->ans);
+
+	c->stats.priv_round_trips++;
+	if (e != TFO_OK) {
+		c->priv_err = e;
+		return -1;
+	}
+	return 0;
+}
+
+/* next_batch - the next selected candidates from *i on into c->batch, and
+ * with the helper their reads in one round trip; how many, or -1 */
+static ssize_t
+next_batch(struct tfo_proccol *c, size_t *i)
+{
+	size_t n = 0;
+
+	for (; *i < c->ncand && n < TFO_PRIVOPS_BATCH; (*i)++) {
+		const struct tfo_cand *cd = &c->cand[*i];
+		if (!TFO_SELECTED(cd))
+			continue;
+		c->req[n] = (struct tfo_privops_req){ .pid = (int32_t)cd->pid,
+		    .ops = c->walk[cd->idx].kthread ? TFO_PRIVOP_IO : TFO_PRIVOP_ALL };
+		c->batch[n++] = *i;
+	}
+	if (c->priv != NULL && n > 0 && pc_priv_batch(c, n) != 0)
+		return -1;
+	return (ssize_t)n;
+}
+
+/* report_selected - read, encode and emit every selected process; how many
+ * were emitted, or an error */
+static enum tfo_err
+report_selected(struct tfo_proccol *c, tfo_proccol_emit_fn emit, void *arg, size_t *emitted)
+{
+	size_t i = 0;
+	ssize_t n;
+
+	while ((n = next_batch(c, &i)) > 0) {
+		for (ssize_t k = 0; k < n; k++) {
+			int rc = pc_report(c, &c->cand[c->batch[k]], c->priv != NULL ? &c->ans[k] :
+			    NULL, emit, arg);
+			if (rc == -2)
+				return TFO_ENOMEM;
+			if (rc == -1) {
+				c->stats.emit_failed++;
+				return TFO_OK;
+			}
+			*emitted += rc == 1;
+		}
+	}
+	return n < 0 ? c->priv_err : TFO_OK;
 }
 
 enum tfo_err
@@ -397,18 +534,8 @@ tfo_proccol_cycle(struct tfo_proccol *c, uint64_t now_ns, tfo_proccol_emit_fn em
 	if (c->hook != NULL)
 		c->hook(c->hook_arg);
 	tfo_select(c->cand, c->ncand, c->top_n, TFO_PROC_MAX_INCLUDED);
-	for (size_t i = 0; i < c->ncand; i++) {
-		int rc;
-		if (!TFO_SELECTED(&c->cand[i]))
-			continue;
-		if ((rc = pc_report(c, &c->cand[i], emit, arg)) == -2)
-			return TFO_ENOMEM;
-		if (rc == -1) {
-			c->stats.emit_failed++;
-			break;
-		}
-		n += rc == 1;
-	}
+	if ((e = report_selected(c, emit, arg, &n)) != TFO_OK)
+		return e;
 	c->stats.selected = n;
 	c->stats.cycles++;
 	return TFO_OK;
@@ -578,6 +705,12 @@ tfo_proccol_own_reads_only(struct tfo_proccol *c)
 			v = 0;
 	}
 	c->own_pid = v > 0 ? (int64_t)v : (int64_t)getpid();
+}
+
+void
+tfo_proccol_set_priv(struct tfo_proccol *c, struct tfo_priv *p)
+{
+	c->priv = p;
 }
 
 void

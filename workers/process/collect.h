@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "common/err.h"
+#include "workers/process/priv.h"
 #include "opentelemetry/proto/resource/v1/resource.pb-c.h"
 #include "tfo/v1/tfo.pb-c.h"
 
@@ -29,6 +30,7 @@ struct tfo_proccol_stats {
 	uint64_t redactions;            /* command-line matches masked */
 	uint64_t emit_failed;           /* cycles cut short because emit failed */
 	uint64_t owner_reloads;         /* passwd re-read for an unknown uid */
+	uint64_t priv_round_trips;      /* requests to the privileged reader (total) */
 };
 
 struct tfo_proccol;
@@ -71,6 +73,15 @@ const struct tfo_proccol_stats *tfo_proccol_stats(const struct tfo_proccol *c);
  * count as denied. Everything else is read as before.
  */
 void tfo_proccol_own_reads_only(struct tfo_proccol *c);
+
+/*
+ * tfo_proccol_set_priv - read exe, io and fd counts of every process
+ * through the privileged reader p (priv.h; the caller keeps it and closes
+ * it after tfo_proccol_free): one round trip per TFO_PRIVOPS_BATCH
+ * processes. A cycle whose helper fails returns its error (TFO_ECLOSED...):
+ * the helper cannot be started again from inside the sandbox.
+ */
+void tfo_proccol_set_priv(struct tfo_proccol *c, struct tfo_priv *p);
 
 /* Test seams: clock ticks per second and page size (fixtures were recorded
  * with 100 and 4096), and a hook run between the walk and the full reads. */

@@ -13,6 +13,7 @@
 #include "workers/process/collect.h"
 #include "workers/process/match.h"
 #include "workers/process/owner.h"
+#include "workers/process/priv.h"
 #include "workers/process/select.h"
 
 #define PC_CMD_MARGIN 4096      /* read past cmdline_max_len so redaction sees whole secrets */
@@ -39,6 +40,9 @@ struct pc_walk {
 	uint64_t starttime;
 	uint64_t prev_utime, prev_stime, prev_ns;
 	int have_prev;
+	int kthread;                    /* no exe, cmdline or fds */
+	int need_name;                  /* patterns: its name must be (re)read */
+	char comm[TFO_COMM_MAX];        /* the name's fallback, when need_name */
 };
 
 struct tfo_proccol {
@@ -68,6 +72,12 @@ struct tfo_proccol {
 	struct pc_walk *walk;
 	size_t ncand, candcap;
 
+	struct tfo_priv *priv;          /* the privileged reader, or NULL: read directly */
+	struct tfo_privops_req req[TFO_PRIVOPS_BATCH];
+	struct tfo_priv_ans ans[TFO_PRIVOPS_BATCH];
+	size_t batch[TFO_PRIVOPS_BATCH];        /* cand index of each request */
+	enum tfo_err priv_err;          /* the helper failed: the cycle stops */
+
 	char *buf;                      /* PC_BUF bytes */
 	char *cmdraw, *cmd;             /* cmdcap bytes each */
 	size_t cmdcap;
@@ -82,10 +92,19 @@ struct tfo_proccol {
 	struct tfo_proccol_stats stats;
 };
 
-/* pc_report - read the selected process cand in full, encode it and emit;
- * 1 emitted, 0 skipped (vanished), -1 emit failed, -2 out of memory */
-int pc_report(struct tfo_proccol *c, const struct tfo_cand *cand, tfo_proccol_emit_fn emit,
-              void *arg);
+/* pc_report - read the selected process cand in full (ans: what the helper
+ * read of it, or NULL to read directly), encode it and emit; 1 emitted, 0
+ * skipped (vanished), -1 emit failed, -2 out of memory */
+int pc_report(struct tfo_proccol *c, const struct tfo_cand *cand,
+              const struct tfo_priv_ans *ans, tfo_proccol_emit_fn emit, void *arg);
+/* pc_priv_batch - one round trip for the c->req[0..n) into c->ans;
+ * 0, or -1 with c->priv_err set (the helper is unusable) */
+int pc_priv_batch(struct tfo_proccol *c, size_t n);
+/* pc_errno_rc - an errno of a read as read_at's result: -1 gone, -2 denied, -3 other */
+int pc_errno_rc(int err);
+/* pc_exe_finish - c->exe (n bytes) made a path and a name: " (deleted)" cut,
+ * cleaned; the base name, or NULL when empty */
+const char *pc_exe_finish(struct tfo_proccol *c, size_t n);
 /* pc_owners_load - (re)read <root>/etc/passwd */
 void pc_owners_load(struct tfo_proccol *c);
 /*

@@ -29,6 +29,7 @@ struct pc_info {
 	int have_io;
 	int64_t nfds;                   /* -1 unknown */
 	const struct pc_walk *w;
+	const struct tfo_priv_ans *ans; /* the helper's reads, or NULL: read here */
 	const char *exe_path;           /* NULL unknown */
 	const char *exe_name;
 	const char *command;            /* NULL none */
@@ -66,6 +67,14 @@ owner_of(struct tfo_proccol *c, uint32_t uid)
 
 /* ------------------------------------------------------------------ reads */
 
+int
+pc_errno_rc(int err)
+{
+	if (pc_gone(err))
+		return -1;
+	return err == EACCES || err == EPERM ? -2 : -3;
+}
+
 /* read_at - dfd/name into buf; 0 ok (a longer file is cut), -1 gone, -2 denied, -3 error */
 static int
 read_at(int dfd, const char *name, char *buf, size_t cap, size_t *len)
@@ -82,9 +91,7 @@ read_at(int dfd, const char *name, char *buf, size_t cap, size_t *len)
 		if (rc == 0)
 			return 0;
 	}
-	if (pc_gone(err))
-		return -1;
-	return err == EACCES || err == EPERM ? -2 : -3;
+	return pc_errno_rc(err);
 }
 
 /* count - the outcome of an optional read into the stats; 1 when usable */
@@ -131,28 +138,79 @@ count_fds(struct tfo_proccol *c, int dfd, int may_list)
 	return n;
 }
 
+const char *
+pc_exe_finish(struct tfo_proccol *c, size_t n)
+{
+	const char *base;
+	size_t cut;
+
+	if (n >= sizeof(c->exe))
+		n = sizeof(c->exe) - 1;
+	c->exe[n] = '\0';
+	cut = n > 10 ? n - 10 : 0;
+	if (cut > 0 && strcmp(&c->exe[cut], " (deleted)") == 0)
+		c->exe[n = cut] = '\0';    /* upgraded binary: same process, same series */
+	tfo_procfs_text_clean(c->exe, n, 0);
+	base = strrchr(c->exe, '/');
+	base = base != NULL ? base + 1 : c->exe;
+	return base[0] != '\0' ? base : NULL;
+}
+
+/* read_exe - the exe link, from the helper's answer or read here */
 static void
 read_exe(struct tfo_proccol *c, int dfd, struct pc_info *p)
 {
-	ssize_t n = readlinkat(dfd, "exe", c->exe, sizeof(c->exe) - 1);
+	ssize_t n;
 	const char *base;
 
 	p->exe_name = p->st.comm;
-	if (n <= 0) {
+	if (p->ans != NULL) {
+		if (p->ans->err_exe != 0) {
+			(void)count(c, pc_errno_rc(p->ans->err_exe));
+			return;
+		}
+		memcpy(c->exe, p->ans->exe, p->ans->exe_len);
+		n = (ssize_t)p->ans->exe_len;
+	} else if ((n = readlinkat(dfd, "exe", c->exe, sizeof(c->exe) - 1)) <= 0) {
 		/* ENOENT: kernel thread or zombie; EACCES: no CAP_SYS_PTRACE */
-		(void)count(c, n == 0 ? -3 : errno == EACCES || errno == EPERM ? -2 :
-		    pc_gone(errno) ? -1 : -3);
+		(void)count(c, n == 0 ? -3 : pc_errno_rc(errno));
 		return;
 	}
-	c->exe[n] = '\0';
-	if (n > 10 && strcmp(c->exe + n - 10, " (deleted)") == 0)
-		c->exe[n -= 10] = '\0';     /* upgraded binary: same process, same series */
-	tfo_procfs_text_clean(c->exe, (size_t)n, 0);
-	base = strrchr(c->exe, '/');
-	base = base != NULL ? base + 1 : c->exe;
+	base = pc_exe_finish(c, (size_t)n);
 	p->exe_path = c->exe;
-	if (base[0] != '\0')
+	if (base != NULL)
 		p->exe_name = base;
+}
+
+/* read_io - the io counters, from the helper's answer or read here */
+static void
+read_io(struct tfo_proccol *c, int dfd, struct pc_info *p, int mine)
+{
+	size_t len;
+
+	if (p->ans != NULL) {
+		if (count(c, p->ans->err_io == 0 ? 0 : pc_errno_rc(p->ans->err_io))) {
+			p->io.read_bytes = p->ans->read_bytes;
+			p->io.write_bytes = p->ans->write_bytes;
+			p->have_io = 1;
+		}
+		return;
+	}
+	if (count(c, mine ? read_at(dfd, "io", c->buf, PC_BUF, &len) : -2) &&
+	    tfo_procfs_pid_io(c->buf, len, &p->io) == TFO_OK)
+		p->have_io = 1;
+}
+
+/* read_nfds - the fd count, from the helper's answer or read here */
+static int64_t
+read_nfds(struct tfo_proccol *c, int dfd, const struct pc_info *p, int mine)
+{
+	if (p->ans == NULL)
+		return count_fds(c, dfd, mine);
+	if (p->ans->err_nfds == 0)
+		return p->ans->nfds;
+	(void)count(c, pc_errno_rc(p->ans->err_nfds));
+	return -1;
 }
 
 /* redacted - an arena copy of s[0..n) with the redaction applied */
@@ -221,14 +279,13 @@ read_all(struct tfo_proccol *c, int dfd, struct pc_info *p)
 		c->stats.read_errors++;
 		return 2;
 	}
-	/* ptrace-mode reads: io, exe, the fd list (tfo_proccol_own_reads_only) */
-	mine = pc_may_ptrace(c, p->st.pid);
-	if (count(c, mine ? read_at(dfd, "io", c->buf, PC_BUF, &len) : -2) &&
-	    tfo_procfs_pid_io(c->buf, len, &p->io) == TFO_OK)
-		p->have_io = 1;
+	/* ptrace-mode reads: io, exe, the fd list; by the helper (tfo-procpriv),
+	 * or here for this process only (tfo_proccol_own_reads_only) */
+	mine = p->ans != NULL || pc_may_ptrace(c, p->st.pid);
+	read_io(c, dfd, p, mine);
 	p->exe_name = p->st.comm;
 	if (!(p->st.flags & TFO_PF_KTHREAD)) {  /* kernel threads: no exe, cmdline, fds */
-		p->nfds = count_fds(c, dfd, mine);
+		p->nfds = read_nfds(c, dfd, p, mine);
 		if (mine)
 			read_exe(c, dfd, p);
 		else
@@ -410,9 +467,10 @@ creation_ns(const struct tfo_proccol *c, uint64_t ticks)
 }
 
 int
-pc_report(struct tfo_proccol *c, const struct tfo_cand *cand, tfo_proccol_emit_fn emit, void *arg)
+pc_report(struct tfo_proccol *c, const struct tfo_cand *cand, const struct tfo_priv_ans *ans,
+          tfo_proccol_emit_fn emit, void *arg)
 {
-	struct pc_info p = { .nfds = -1, .w = &c->walk[cand->idx] };
+	struct pc_info p = { .nfds = -1, .w = &c->walk[cand->idx], .ans = ans };
 	struct pc_b x = { .c = c };
 	tfo_resource_msg *res;
 	char dir[24];

@@ -6,10 +6,14 @@
  * {"t": ns, "res": {attrs}, "m": {"name|k=v": value}}. After puts of
  * `cycles` distinct collection times it asks for the worker's stats
  * ({"stats": {name: value}}) and, in TFO_TEST_HOOKS builds, has it attempt
- * open_shadow and proc_mem ({"action": name, "err": errno, 0 = it worked}),
- * then shuts it down. -u: collectors.process.privileged_reads false.
+ * open_shadow, open_root_shadow and proc_mem ({"action": name, "err": errno,
+ * 0 = it worked}), then shuts it down. Its privileged reader tfo-procpriv,
+ * when there is one, is described like the worker ({"helper": pid, ...})
+ * and must be gone after the worker ({"helper_gone": true}).
+ * -u: collectors.process.privileged_reads false.
  * Usage: proc_drive [-u] tfo-process-binary user cycles interval_ms top_n [include...]
  */
+#include <dirent.h>
 #include <errno.h>
 #include <pwd.h>
 #include <signal.h>
@@ -147,24 +151,69 @@ start(struct tfo_wspawn *w, const char *bin, const char *dir, const char *url,
 	return 0;
 }
 
+/* print_identity - {"<key>": pid, "uid": .., "capeff": "..", "capbnd": "..",
+ * "nnp": .., "seccomp": ..} from /proc/<pid>/status */
 static void
-print_identity(pid_t pid)
+print_identity(const char *key, pid_t pid)
 {
-	char path[64], line[256], uid[64] = "", cap[64] = "";
+	static const char *const fields[] = { "Uid:", "CapEff:", "CapBnd:", "NoNewPrivs:",
+		"Seccomp:" };
+	char path[64], line[256], v[5][64] = { "0", "", "", "0", "0" };
 	FILE *f;
 
 	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
 	if ((f = fopen(path, "r")) == NULL)
 		return;
-	while (fgets(line, sizeof(line), f) != NULL) {
-		if (strncmp(line, "Uid:", 4) == 0)
-			sscanf(line + 4, "%63s", uid);
-		else if (strncmp(line, "CapEff:", 7) == 0)
-			sscanf(line + 7, "%63s", cap);
-	}
+	while (fgets(line, sizeof(line), f) != NULL)
+		for (size_t i = 0; i < 5; i++)
+			if (strncmp(line, fields[i], strlen(fields[i])) == 0)
+				sscanf(line + strlen(fields[i]), "%63s", v[i]);
 	fclose(f);
-	printf("{\"worker\": %d, \"uid\": %s, \"capeff\": \"%s\"}\n", (int)pid, uid, cap);
+	printf("{\"%s\": %d, \"uid\": %s, \"capeff\": \"%s\", \"capbnd\": \"%s\", "
+	    "\"nnp\": %s, \"seccomp\": %s}\n", key, (int)pid, v[0], v[1], v[2], v[3], v[4]);
 	fflush(stdout);
+}
+
+/* helper_of - the tfo-procpriv child of the worker, or 0 */
+static pid_t
+helper_of(pid_t worker)
+{
+	char path[300], buf[512], *pp;
+	struct dirent *de;
+	pid_t found = 0;
+	DIR *d = opendir("/proc");
+	FILE *f;
+
+	while (d != NULL && found == 0 && (de = readdir(d)) != NULL) {
+		if (de->d_name[0] < '1' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/status", de->d_name);
+		if ((f = fopen(path, "r")) == NULL)
+			continue;
+		buf[fread(buf, 1, sizeof(buf) - 1, f)] = '\0';
+		fclose(f);
+		if (strncmp(buf, "Name:\ttfo-procpriv\n", 19) == 0 &&
+		    (pp = strstr(buf, "\nPPid:\t")) != NULL && atoi(pp + 7) == (int)worker)
+			found = (pid_t)atoi(de->d_name);
+	}
+	if (d != NULL)
+		closedir(d);
+	return found;
+}
+
+/* helper_gone - the helper exited with the worker (within 2 s) */
+static int
+helper_gone(pid_t helper)
+{
+	char path[64];
+
+	snprintf(path, sizeof(path), "/proc/%d", (int)helper);
+	for (int i = 0; i < 200; i++) {
+		if (access(path, F_OK) != 0)
+			return 1;
+		usleep(10000);
+	}
+	return 0;
 }
 
 /* print_payload - one payload of a put as a JSON line; 0 and *t its time, -1 */
@@ -293,20 +342,22 @@ print_stats(struct tfo_wspawn *w, nng_socket s)
 	return 0;
 }
 
-/* try_actions - test builds: the worker attempts reading /etc/shadow and
- * another process's memory (what privileged_reads decides) */
+/* try_actions - test builds: the worker attempts reading /etc/shadow (also
+ * through pid 1's root) and another process's memory (this driver's) */
 static int
 try_actions(struct tfo_wspawn *w, nng_socket s)
 {
 #ifdef TFO_TEST_HOOKS
-	static const char *const actions[] = { "open_shadow", "proc_mem" };
+	static const char *const actions[] = { "open_shadow", "open_root_shadow", "proc_mem" };
+	char me[24];
 
+	snprintf(me, sizeof(me), "%d", (int)getpid());
 	for (size_t i = 0; i < sizeof(actions) / sizeof(actions[0]); i++) {
 		Tfo__V1__Control req = TFO__V1__CONTROL__INIT, *m;
 		Tfo__V1__TestAction ta = TFO__V1__TEST_ACTION__INIT;
 
 		ta.action = (char *)actions[i];
-		ta.arg = "";
+		ta.arg = strcmp(actions[i], "proc_mem") == 0 ? me : "";
 		req.msg_case = TFO__V1__CONTROL__MSG_TEST_ACTION;
 		req.test_action = &ta;
 		if ((m = ask(w, s, &req, TFO__V1__CONTROL__MSG_TEST_RESULT)) == NULL)
@@ -332,6 +383,7 @@ main(int argc, char **argv)
 	struct tfo_wspawn w = TFO_WSPAWN_INIT;
 	struct passwd *pw;
 	nng_socket s;
+	pid_t helper;
 	int rc, privileged = 1;
 
 	if (argc > 1 && strcmp(argv[1], "-u") == 0) {
@@ -363,7 +415,9 @@ main(int argc, char **argv)
 		fprintf(stderr, "proc_drive: worker did not start\n");
 		return 1;
 	}
-	print_identity(w.pid);
+	print_identity("worker", w.pid);
+	if ((helper = helper_of(w.pid)) > 0)
+		print_identity("helper", helper);
 	rc = serve(s, atoi(argv[3]), (uint32_t)atoi(argv[4]));
 	if (rc == 0)
 		rc = print_stats(&w, s) || try_actions(&w, s);
@@ -372,6 +426,10 @@ main(int argc, char **argv)
 	if (tfo_wspawn_reap(&w) != 0) {
 		fprintf(stderr, "proc_drive: worker ended badly (status 0x%x)\n", w.status);
 		rc = 1;
+	}
+	if (helper > 0) {
+		printf("{\"helper_gone\": %s}\n", helper_gone(helper) ? "true" : "false");
+		fflush(stdout);
 	}
 	unlink(sock);
 	rmdir(dir);

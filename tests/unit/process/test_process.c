@@ -3,7 +3,8 @@
  * tests/fixtures/proc-pid (names, owners, units, instruments, values, one
  * resource per process), selection (include/exclude, top_n by CPU over the
  * last interval and by memory), redaction, kernel threads, zombies and
- * processes vanishing between the walk and the full reads.
+ * processes vanishing between the walk and the full reads; the same first
+ * cycle with the privileged reads done by the real tfo-procpriv.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,7 +13,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -169,17 +173,58 @@ put_stat(struct env *e, int pid, const char *comm, uint64_t utime, uint64_t star
 
 /* ----------------------------------------------------------- collection */
 
-static void
-test_first_cycle(void **state)
+/* start_helper - the real tfo-procpriv over the fixture's proc (no identity
+ * change: the test's own), attached to e->c */
+static struct tfo_priv *
+start_helper(struct env *e)
 {
-	struct env *e = *state;
+	char proc[128], err[256];
+	struct tfo_priv_spawn sp = { .path = TFO_BUILD_BINDIR "/tfo-procpriv", .uid = -1,
+		.gid = -1, .seccomp = "kill", .log_level = "warn", .log_format = "text" };
+	struct tfo_priv *p;
+
+	snprintf(proc, sizeof(proc), "%s/proc", e->root);
+	assert_true((sp.procfd = open(proc, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0);
+	if ((p = tfo_priv_start(&sp, err, sizeof(err))) == NULL)
+		fail_msg("tfo_priv_start: %s", err);
+	close(sp.procfd);
+	tfo_proccol_set_priv(e->c, p);
+	return p;
+}
+
+/* stop_helper - close its channel: it exits 0 on EOF */
+static void
+stop_helper(struct env *e, struct tfo_priv *p)
+{
+	int st;
+
+	tfo_proccol_set_priv(e->c, NULL);
+	assert_int_equal(shutdown(tfo_priv_fd(p), SHUT_RDWR), 0);
+	assert_int_equal(tfo_priv_reap(p, &st), 0);
+	assert_true(WIFEXITED(st));
+	assert_int_equal(WEXITSTATUS(st), 0);
+	tfo_priv_close(p);
+}
+
+/* first_cycle - the first cycle over the fixture, read directly or through
+ * the helper (the same report either way) */
+static void
+first_cycle(struct env *e, int helper)
+{
 	struct out o = { 0 };
 	const struct tfo_proccol_stats *s;
+	struct tfo_priv *p = NULL;
 	const rm_t *rm;
 
 	open_col(e);
+	if (helper)
+		p = start_helper(e);
 	assert_int_equal(tfo_proccol_cycle(e->c, T0, emit, &o), TFO_OK);
 	s = tfo_proccol_stats(e->c);
+	/* with the helper: one round trip for the 8 names, one for the 3 reports */
+	assert_int_equal(s->priv_round_trips, helper ? 2 : 0);
+	if (p != NULL)
+		stop_helper(e, p);
 	/* walked 1 2 100 200 300 400 500 600; 700 had no stat; self/sys are not pids */
 	assert_int_equal(s->walked, 8);
 	/* CPU top 2: 300 (vanishes before its status), 100; memory top 2: 500, 100;
@@ -247,6 +292,20 @@ test_first_cycle(void **state)
 	assert_int_equal(tu_int(rm, "process.unix.file_descriptor.count", NULL), 5);
 	assert_int_equal(tu_int(rm, "process.disk.io", "disk.io.direction=read", NULL), 5 << 20);
 	out_free(&o);
+}
+
+static void
+test_first_cycle(void **state)
+{
+	first_cycle(*state, 0);
+}
+
+/* privileged reads by tfo-procpriv: everything the direct reads gave, in
+ * two round trips */
+static void
+test_first_cycle_helper(void **state)
+{
+	first_cycle(*state, 1);
 }
 
 /* privileged_reads false: exe, io and the fd list of the collector's own pid
@@ -720,6 +779,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_first_cycle, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_first_cycle_helper, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_own_reads_only, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_instruments_units, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_interval_ranking, setup, teardown),
