@@ -78,7 +78,7 @@ priv_gone(struct procw *s, const char *why)
 	}
 	st = s->priv_status;
 	if (!s->priv_reaped)
-		log_error("process: privileged reader %s (%s): exiting", why, "status unknown");
+		log_error("process: privileged reader %s (exit status unknown): exiting", why);
 	else if (WIFSIGNALED(st))
 		log_error("process: privileged reader %s: killed by signal %d%s: exiting", why,
 		    WTERMSIG(st), WTERMSIG(st) == SIGSYS ? " (seccomp violation)" : "");
