@@ -52,7 +52,7 @@ ACTIONS = [
     ("connect_other", "connect", "TCP connect to 127.0.0.1, a port nobody configured "
      "(a listener there)", "unrelated"),
     ("connect_endpoint", "connect", "TCP connect to the exporter's endpoint port", "endpoint"),
-    ("connect_api", "connect", "TCP connect to the heartbeat's API port", "api"),
+    ("connect_api", "connect", "TCP connect to the heartbeat API's port", "api"),
     ("socket_inet", "socket_inet", "socket(AF_INET)", ""),
     ("socket_inet6", "socket_inet6", "socket(AF_INET6)", ""),
     ("netlink_route", "netlink_route", "socket(AF_NETLINK, NETLINK_ROUTE)", ""),
