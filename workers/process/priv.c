@@ -19,6 +19,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/safepath.h"
+
 #define REPLY_WAIT_MS 5000
 #define HIGH_FD 10              /* child: fds moved above 3 and 4 first */
 
@@ -43,22 +45,25 @@ tfo_priv_fd(const struct tfo_priv *p)
 }
 
 /* child - between fork and exec: async-signal-safe calls only. fd 3 = the
- * helper's end of the channel, fd 4 = /proc; everything else closed. */
+ * helper's end of the channel, fd 4 = /proc; everything else closed but the
+ * checked executable, which is run through its fd (no second lookup of
+ * its path) and closed by the exec itself. */
 static void
-child(int chan, int procfd, const char *path, char *const argv[])
+child(int chan, int procfd, int exefd, char *const argv[])
 {
 	struct sigaction dfl;
-	int c, d;
+	int c, d, x, e = TFO_PRIVOPS_PROC_FD + 1;
 
 	memset(&dfl, 0, sizeof(dfl));
 	dfl.sa_handler = SIG_DFL;
 	(void)sigaction(SIGTERM, &dfl, NULL);
 	(void)sigaction(SIGINT, &dfl, NULL);
 	if ((c = fcntl(chan, F_DUPFD, HIGH_FD)) < 0 || (d = fcntl(procfd, F_DUPFD, HIGH_FD)) < 0 ||
-	    dup2(c, TFO_PRIVOPS_CHAN_FD) < 0 || dup2(d, TFO_PRIVOPS_PROC_FD) < 0)
+	    (x = fcntl(exefd, F_DUPFD, HIGH_FD)) < 0 || dup2(c, TFO_PRIVOPS_CHAN_FD) < 0 ||
+	    dup2(d, TFO_PRIVOPS_PROC_FD) < 0 || dup2(x, e) < 0 || fcntl(e, F_SETFD, FD_CLOEXEC) < 0)
 		_exit(126);
-	(void)syscall(SYS_close_range, TFO_PRIVOPS_PROC_FD + 1, ~0U, 0);
-	execve(path, argv, environ);
+	(void)syscall(SYS_close_range, e + 1, ~0U, 0);
+	(void)syscall(SYS_execveat, e, "", argv, environ, AT_EMPTY_PATH);
 	_exit(127);
 }
 
@@ -118,14 +123,18 @@ tfo_priv_start(const struct tfo_priv_spawn *sp, char *err, size_t errcap)
 	char uid[24], gid[24];
 	char *argv[] = { "tfo-procpriv", uid, gid, (char *)sp->seccomp, (char *)sp->log_level,
 		(char *)sp->log_format, NULL };
+	/* root runs what root (or the dev-mode user) owns, as for the workers */
+	struct tfo_safe_opts trust = { .self = geteuid() };
 	struct tfo_priv *p = calloc(1, sizeof(*p));
-	int sv[2];
+	int sv[2], exefd = -1;
 
 	if (p == NULL || (p->reply = malloc(TFO_PRIVOPS_REPLY_MAX + 1)) == NULL) {
 		snprintf(err, errcap, "out of memory");
 		goto fail;
 	}
 	p->fd = -1;
+	if ((exefd = tfo_safe_open_file(sp->path, &trust, O_RDONLY, err, errcap)) < 0)
+		goto fail;
 	snprintf(uid, sizeof(uid), sp->uid > 0 ? "%ld" : "-", sp->uid);
 	snprintf(gid, sizeof(gid), sp->gid > 0 ? "%ld" : "-", sp->gid);
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) != 0) {
@@ -134,8 +143,10 @@ tfo_priv_start(const struct tfo_priv_spawn *sp, char *err, size_t errcap)
 	}
 	sized_socket(sv[1]);
 	if ((p->pid = fork()) == 0)
-		child(sv[1], sp->procfd, sp->path, argv);
+		child(sv[1], sp->procfd, exefd, argv);
 	close(sv[1]);
+	close(exefd);
+	exefd = -1;
 	p->fd = sv[0];
 	if (p->pid < 0) {
 		snprintf(err, errcap, "fork: %s", strerror(errno));
@@ -144,6 +155,8 @@ tfo_priv_start(const struct tfo_priv_spawn *sp, char *err, size_t errcap)
 	if (wait_hello(p, err, errcap) == 0)
 		return p;
 fail:
+	if (exefd >= 0)
+		close(exefd);
 	tfo_priv_close(p);
 	return NULL;
 }

@@ -35,9 +35,12 @@ struct tfo_priv_ans {
 };
 
 /*
- * tfo_priv_start - fork and exec the helper (call as root, single-threaded:
- * between fork and exec only async-signal-safe calls), and wait up to 5 s
- * for its hello (its sandbox is in place). NULL with a message in err.
+ * tfo_priv_start - check the helper's executable by the rule root applies to
+ * every executable it runs (common/safepath.h: root's, or the dev-mode
+ * user's, not writable by group or other, nor any directory above it), fork
+ * and exec it through the checked fd (call as root, single-threaded: between
+ * fork and exec only async-signal-safe calls), and wait up to 5 s for its
+ * hello (its sandbox is in place). NULL with a message in err.
  */
 struct tfo_priv *tfo_priv_start(const struct tfo_priv_spawn *sp, char *err, size_t errcap);
 

@@ -2,8 +2,9 @@
  * test_priv.c - tfo-process's privileged reader over the live /proc: the
  * real tfo-procpriv (build tree) answers batches, one round trip per 32
  * processes (the count the cycle budget rests on); a helper that dies or is
- * sent garbage is seen as gone, never answered around; the client refuses a
- * reply that breaks the contract (common/privops.h).
+ * sent garbage is seen as gone, never answered around; an executable others
+ * may write is not run; the client refuses a reply that breaks the contract
+ * (common/privops.h).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -17,6 +18,7 @@
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -211,6 +213,35 @@ test_helper_malformed(void **state)
 	tfo_priv_close(p);
 }
 
+/* an executable others may write is not run as root's helper: the same
+ * rule as for the workers (common/safepath.h) */
+static void
+test_untrusted_helper(void **state)
+{
+	char dir[] = "/tmp/tfo-priv-XXXXXX", exe[64], cmd[160], err[256];
+	struct tfo_priv_spawn sp = { .path = exe, .uid = -1, .gid = -1, .seccomp = "kill",
+		.log_level = "warn", .log_format = "text" };
+	struct tfo_priv *p;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(exe, sizeof(exe), "%s/tfo-procpriv", dir);
+	snprintf(cmd, sizeof(cmd), "cp %s/tfo-procpriv %s", TFO_BUILD_BINDIR, exe);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(chmod(exe, 0775), 0);
+	assert_true((sp.procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0);
+	assert_null(tfo_priv_start(&sp, err, sizeof(err)));
+	if (strstr(err, "writable by group or other") == NULL)
+		fail_msg("refused for another reason: %s", err);
+	assert_int_equal(chmod(exe, 0755), 0);      /* the same file, fixed: it runs */
+	if ((p = tfo_priv_start(&sp, err, sizeof(err))) == NULL)
+		fail_msg("tfo_priv_start: %s", err);
+	tfo_priv_close(p);
+	close(sp.procfd);
+	unlink(exe);
+	rmdir(dir);
+}
+
 /* record - one reply record (privops.h) with exe at b + *off */
 static void
 record(uint8_t *b, size_t *off, int32_t pid, const char *exe)
@@ -285,6 +316,7 @@ main(void)
 		cmocka_unit_test(test_answer_self),
 		cmocka_unit_test(test_helper_killed),
 		cmocka_unit_test(test_helper_malformed),
+		cmocka_unit_test(test_untrusted_helper),
 		cmocka_unit_test(test_parse_reply),
 	};
 
