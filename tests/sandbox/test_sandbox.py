@@ -13,6 +13,7 @@ Prints the matrix (action x role). Usage: test_sandbox.py BINDIR CASE
 docs/security.md (when made on the same kind of kernel and build) and, with
 --write-doc, writes it there (tests/sandbox/gen-matrix-doc.sh)."""
 import ctypes
+import difflib
 import errno
 import json
 import os
@@ -500,7 +501,10 @@ def compare_or_write(table, abi, build, write):
         print(f"matrix not compared with {DOC}: it was made with "
               f"{made.group(0) if made else '?'}, this run has Landlock ABI {abi}, {build}")
         return
-    check(old == table, f"{DOC}: the matrix differs from this run's: run "
+    if old != table:
+        print("".join(difflib.unified_diff(old.splitlines(True), table.splitlines(True),
+                                           "docs/security.md", "this run")))
+    check(old == table, f"{DOC}: the matrix differs from this run's (above): run "
           "tests/sandbox/gen-matrix-doc.sh and review the change")
 
 
