@@ -26,6 +26,7 @@
 #include "common/privdrop.h"
 #include "common/privops.h"
 #include "common/sandbox.h"
+#include "common/version.h"
 #include "workers/procpriv/ops.h"
 
 #define NOFILE_CAP 64           /* it holds at most a handful of fds at once */
@@ -216,6 +217,27 @@ one(const struct tfo_privops_env *env)
 	return 0;
 }
 
+/* usage - a person asking (--version, --help) or a mistake (2): tfo-process
+ * always passes its five arguments */
+static int
+usage(int argc, char **argv)
+{
+	FILE *fp = stderr;
+
+	if (argc == 2 && (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "-V") == 0)) {
+		tfo_version_print(stdout, "tfo-procpriv");
+		return 0;
+	}
+	if (argc == 2 && (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0))
+		fp = stdout;
+	fprintf(fp, "usage: tfo-procpriv --version | --help\n"
+	    "tfo-procpriv is tfo-process's privileged /proc reader. tfo-process starts\n"
+	    "it as root with a socketpair on fd 3 and /proc on fd 4\n"
+	    "(tfo-procpriv UID|- GID|- kill|log|off LEVEL FORMAT); it is not run by\n"
+	    "hand. See docs/security.md.\n");
+	return fp == stdout ? 0 : 2;
+}
+
 int
 main(int argc, char **argv)
 {
@@ -225,14 +247,11 @@ main(int argc, char **argv)
 	long uid, gid;
 	int rc;
 
+	if (argc != 6 || parse_id(argv[1], &uid) != 0 || parse_id(argv[2], &gid) != 0 ||
+	    (uid > 0) != (gid > 0) || tfo_seccomp_mode_parse(argv[3], &mode) != 0)
+		return usage(argc, argv);
 	reset_signals();
 	tfo_log_init("procpriv", TFO_LOG_INFO, TFO_LOG_TEXT);
-	if (argc != 6 || parse_id(argv[1], &uid) != 0 || parse_id(argv[2], &gid) != 0 ||
-	    (uid > 0) != (gid > 0) || tfo_seccomp_mode_parse(argv[3], &mode) != 0) {
-		log_error("usage: tfo-procpriv UID|- GID|- kill|log|off LEVEL FORMAT "
-		    "(started by tfo-process)");
-		return 2;
-	}
 	tfo_log_configure(argv[4], argv[5]);
 	if (fds_ok() != 0) {
 		log_error("fd 3 must be a socket and fd 4 a /proc directory: started by tfo-process");
