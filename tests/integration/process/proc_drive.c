@@ -368,10 +368,13 @@ try_actions(struct tfo_wspawn *w, nng_socket s)
 		fflush(stdout);
 		tfo__v1__control__free_unpacked(m, NULL);
 	}
+	printf("{\"hooks\": true}\n");
 #else
 	(void)w;
 	(void)s;
+	printf("{\"hooks\": false}\n");
 #endif
+	fflush(stdout);
 	return 0;
 }
 
