@@ -211,6 +211,35 @@ size_t tfo_procfs_tcp_feed(struct tfo_tcp_counts *c, const char *buf, size_t len
  * st, NULL for states that have none */
 const char *tfo_procfs_tcp_state_name(unsigned st);
 
+/* TCP state counts cost a walk of the kernel's whole TCP hash per file
+ * (~4 ms for /proc/net/tcp, as much for an empty tcp6), so the collectors
+ * refresh them at most this often (docs/metrics.md, docs/heartbeat.md). */
+#define TFO_TCP_REFRESH_MS (5u * 60u * 1000u)
+#define TFO_TCP_TIME_WAIT 6                 /* the kernel's TCP_TIME_WAIT */
+
+/*
+ * tfo_procfs_tcp_fd - count the TCP table open on fd (/proc/net/tcp or tcp6,
+ * read from offset 0 in chunks of buf[cap]) into c. -1 on a read error.
+ */
+int tfo_procfs_tcp_fd(int fd, char *buf, size_t cap, struct tfo_tcp_counts *c);
+
+/*
+ * tfo_procfs_sockstat - the "<proto>: inuse N ... tw M" line of
+ * /proc/net/sockstat (proto "TCP") or sockstat6 ("TCP6"); *tw is 0 when the
+ * line has none (sockstat6). TFO_ENOENT without such a line.
+ */
+enum tfo_err tfo_procfs_sockstat(const char *buf, size_t len, const char *proto,
+                                 uint64_t *inuse, uint64_t *tw);
+
+/*
+ * tfo_procfs_tcp6_needed - whether /proc/net/tcp6 can list a socket: TCP6
+ * sockets in use (listening ones included), or more TIME_WAIT sockets of
+ * both families (sockstat's tw) than the tcp4 walk counted. 0 lets the
+ * caller skip a walk of the whole hash that would find nothing.
+ */
+int tfo_procfs_tcp6_needed(uint64_t tcp6_inuse, uint64_t tw_all,
+                           const struct tfo_tcp_counts *tcp4);
+
 /* --------------------------------------------- mountinfo / mounts / swaps */
 
 #define TFO_MNT_PATH_MAX 512

@@ -3,7 +3,9 @@
  * /proc/net/dev, /proc/net/tcp{,6}, mountinfo, /proc/mounts and /proc/swaps
  * (library tfo_procfs; run by tfo-system and tfo-heartbeat).
  */
+#include <errno.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "common/procfs.h"
 #include "common/procfs_scan.h"
@@ -185,6 +187,72 @@ tfo_procfs_tcp_feed(struct tfo_tcp_counts *c, const char *buf, size_t len)
 		line = nl + 1;
 	}
 	return (size_t)(line - buf);
+}
+
+int
+tfo_procfs_tcp_fd(int fd, char *buf, size_t cap, struct tfo_tcp_counts *c)
+{
+	size_t carry = 0;
+	off_t off = 0;
+
+	for (;;) {
+		ssize_t r = pread(fd, buf + carry, cap - carry, off);
+		size_t have, used;
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r < 0)
+			return -1;
+		if (r == 0)
+			break;
+		off += r;
+		have = carry + (size_t)r;
+		used = tfo_procfs_tcp_feed(c, buf, have);
+		if (used == 0 && have == cap)
+			used = have;    /* a line longer than the buffer: hostile, dropped */
+		memmove(buf, buf + used, have - used);
+		carry = have - used;
+	}
+	if (carry > 0 && carry < cap) {   /* a last line without its newline */
+		buf[carry++] = '\n';
+		(void)tfo_procfs_tcp_feed(c, buf, carry);
+	}
+	return 0;
+}
+
+enum tfo_err
+tfo_procfs_sockstat(const char *buf, size_t len, const char *proto, uint64_t *inuse,
+                    uint64_t *tw)
+{
+	struct tfo_scan s;
+	const char *w;
+	size_t n, plen = strlen(proto);
+	int have_inuse = 0;
+
+	*inuse = *tw = 0;
+	for (sc_init(&s, buf, len); !sc_eof(&s); sc_next_line(&s)) {
+		if (sc_word(&s, &w, &n) != 0 || n != plen + 1 || memcmp(w, proto, plen) != 0 ||
+		    w[plen] != ':')
+			continue;
+		/* "key value" pairs to the end of the line */
+		while (sc_word(&s, &w, &n) == 0) {
+			uint64_t v;
+			if (sc_u64(&s, &v) != 0)
+				break;
+			if (sc_is(w, n, "inuse")) {
+				*inuse = v;
+				have_inuse = 1;
+			} else if (sc_is(w, n, "tw"))
+				*tw = v;
+		}
+		return have_inuse ? TFO_OK : TFO_EINVAL;
+	}
+	return TFO_ENOENT;
+}
+
+int
+tfo_procfs_tcp6_needed(uint64_t tcp6_inuse, uint64_t tw_all, const struct tfo_tcp_counts *tcp4)
+{
+	return tcp6_inuse > 0 || tw_all > tcp4->state[TFO_TCP_TIME_WAIT];
 }
 
 /* --------------------------------------------- mountinfo / mounts / swaps */

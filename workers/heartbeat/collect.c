@@ -37,6 +37,7 @@ struct hb_collector {
 	uint64_t prev_swpin, prev_swpout, prev_vm_ns;
 	int have_vm;
 	struct hb_io_prev io;
+	struct hb_tcp_cache tcp;
 };
 
 struct tfo_cloud_info *hb_collector_cloud(struct hb_collector *c) { return &c->cloud; }
@@ -501,7 +502,7 @@ enum tfo_err
 hb_collect(struct hb_collector *c, struct hb_sysinfo *si)
 {
 	uint64_t t0 = tfo_mono_ns();
-	struct hb_io_ctx io = { c->root, c->buf, HB_BUF, &c->io };
+	struct hb_io_ctx io = { c->root, c->buf, HB_BUF, &c->io, &c->tcp };
 	enum tfo_err e;
 	struct timespec now;
 

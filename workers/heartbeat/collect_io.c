@@ -332,49 +332,65 @@ interfaces(const struct hb_io_ctx *x, struct hb_sysinfo *si)
 	return TFO_OK;
 }
 
-/* tcp_file - stream one /proc/net/tcp{,6} through the chunked counter */
-static void
+/* tcp_file - count one /proc/net/tcp{,6} table; 0 when read */
+static int
 tcp_file(const char *root, const char *rel, char *buf, size_t cap, struct tfo_tcp_counts *tc)
 {
 	char path[1200];
-	size_t have = 0;
-	int fd;
+	int fd, rc;
 
 	if (tfo_procfs_path(root, rel, path, sizeof(path)) != TFO_OK ||
 	    (fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return;
-	for (;;) {
-		ssize_t r = read(fd, buf + have, cap - have);
-		size_t used;
-		if (r <= 0)
-			break;
-		have += (size_t)r;
-		used = tfo_procfs_tcp_feed(tc, buf, have);
-		memmove(buf, buf + used, have - used);
-		have -= used;
-		if (have == cap)   /* one line longer than the buffer: give up */
-			break;
-	}
-	if (have > 0 && have < cap) {   /* last line without its newline */
-		buf[have++] = '\n';
-		tfo_procfs_tcp_feed(tc, buf, have);
-	}
+		return -1;
+	rc = tfo_procfs_tcp_fd(fd, buf, cap, tc);
 	close(fd);
+	return rc;
+}
+
+/* sockstat - one protocol line of a sockstat file; 0 when read */
+static int
+sockstat(const char *root, const char *rel, const char *proto, char *buf, size_t cap,
+    uint64_t *inuse, uint64_t *tw)
+{
+	size_t len = 0;
+
+	return tfo_procfs_read(root, rel, buf, cap, &len) == TFO_OK &&
+	    tfo_procfs_sockstat(buf, len, proto, inuse, tw) == TFO_OK ? 0 : -1;
+}
+
+/* tcp_refresh - the TCP state counts, at most every TFO_TCP_REFRESH_MS (each
+ * table is a walk of the kernel's whole TCP hash); tcp6 only when it can
+ * list a socket */
+static const struct tfo_tcp_counts *
+tcp_refresh(const struct hb_io_ctx *x)
+{
+	struct hb_tcp_cache *t = x->tcp;
+	const char *root = x->root;
+	uint64_t now = tfo_mono_ns(), in6, tw, in4, none;
+	size_t cap = x->cap;
+	char *buf = x->buf;
+	int ok4;
+
+	if (t->at_ns != 0 && now >= t->at_ns && now - t->at_ns < TFO_TCP_REFRESH_MS * 1000000ull)
+		return &t->tc;
+	memset(&t->tc, 0, sizeof(t->tc));
+	ok4 = tcp_file(root, "proc/net/tcp", buf, cap, &t->tc) == 0;
+	if (!ok4 || sockstat(root, "proc/net/sockstat6", "TCP6", buf, cap, &in6, &none) != 0 ||
+	    sockstat(root, "proc/net/sockstat", "TCP", buf, cap, &in4, &tw) != 0 ||
+	    tfo_procfs_tcp6_needed(in6, tw, &t->tc))
+		(void)tcp_file(root, "proc/net/tcp6", buf, cap, &t->tc);
+	t->at_ns = now;
+	return &t->tc;
 }
 
 enum tfo_err
 hb_collect_net(const struct hb_io_ctx *x, struct hb_sysinfo *si)
 {
-	struct tfo_tcp_counts tc;
-	size_t cap = x->cap;
-	char *buf = x->buf;
+	const struct tfo_tcp_counts *tc = tcp_refresh(x);
 
-	memset(&tc, 0, sizeof(tc));
-	tcp_file(x->root, "proc/net/tcp", buf, cap, &tc);
-	tcp_file(x->root, "proc/net/tcp6", buf, cap, &tc);
-	si->tcp_established = tc.state[1];
-	si->tcp_time_wait = tc.state[6];
-	si->tcp_close_wait = tc.state[8];
-	si->tcp_listen = tc.state[10];
+	si->tcp_established = tc->state[1];
+	si->tcp_time_wait = tc->state[TFO_TCP_TIME_WAIT];
+	si->tcp_close_wait = tc->state[8];
+	si->tcp_listen = tc->state[10];
 	return interfaces(x, si);
 }

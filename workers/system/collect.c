@@ -128,6 +128,7 @@ tfo_syscol_new(const Tfo__V1__SystemConfig *cfg,
 	c->res = res;
 	c->statfs_timeout_ms = SYS_STATFS_TIMEOUT_MS;
 	c->slow_ns = SYS_SLOW_SCAN_MS * 1000000ull;
+	c->tcp_ns = TFO_TCP_REFRESH_MS * 1000000ull;
 	if (syscol_alloc(c, cfg) != 0) {
 		tfo_syscol_free(c);
 		return NULL;
@@ -149,7 +150,7 @@ tfo_syscol_set_statfs(struct tfo_syscol *c, unsigned timeout_ms, tfo_statvfs_fn 
 void
 tfo_syscol_set_slow_scan(struct tfo_syscol *c, unsigned ms)
 {
-	c->slow_ns = (uint64_t)ms * 1000000ull;
+	c->slow_ns = c->tcp_ns = (uint64_t)ms * 1000000ull;
 }
 
 static void

@@ -14,7 +14,7 @@
 
 enum sys_file {
 	F_STAT, F_MEMINFO, F_VMSTAT, F_LOADAVG, F_UPTIME, F_DISKSTATS, F_NETDEV,
-	F_TCP, F_TCP6, F_MOUNTINFO, F_SWAPS, F_NFILES
+	F_TCP, F_TCP6, F_MOUNTINFO, F_SWAPS, F_SOCKSTAT, F_SOCKSTAT6, F_NFILES
 };
 
 #define SYS_MAX_CPUS 1024
@@ -77,6 +77,7 @@ struct tfo_syscol {
 	tfo_statvfs_fn statfs_fn;
 
 	uint64_t slow_ns;               /* rescan period of the slow scans */
+	uint64_t tcp_ns;                /* ... of the TCP tables (TFO_TCP_REFRESH_MS) */
 	uint64_t tcp_at, tasks_at;      /* now_ns of the last scan; 0 = never */
 	int tcp_ok, tasks_ok;
 	struct tfo_tcp_counts tcp;
@@ -91,6 +92,8 @@ int sys_open_file(struct tfo_syscol *c, enum sys_file f);
 void sys_series_gc(struct tfo_syscol *c);
 /* sys_slow_due - time to rescan a slow source last scanned at *at? */
 int sys_slow_due(const struct tfo_syscol *c, uint64_t at);
+/* sys_due - the same with its own period */
+int sys_due(const struct tfo_syscol *c, uint64_t at, uint64_t period_ns);
 
 /* sys_read - (re)read file f into c->buf; 0 ok (text, len), -1 missing/failed */
 int sys_read(struct tfo_syscol *c, enum sys_file f, const char **text, size_t *len);

@@ -89,35 +89,46 @@ sys_fam_disk(struct tfo_syscol *c)
 static int
 tcp_count(struct tfo_syscol *c, enum sys_file f, struct tfo_tcp_counts *tc)
 {
-	size_t carry = 0;
-	off_t off = 0;
-
 	if (c->fd[f] < 0) {
 		const char *t;
 		size_t len;
 		if (sys_read(c, f, &t, &len) != 0)      /* opens it, or it is missing */
 			return -1;
 	}
-	for (;;) {
-		ssize_t r = pread(c->fd[f], c->buf + carry, c->bufcap - carry, off);
-		size_t have, used;
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r < 0) {
-			c->stats.read_errors++;
-			return -1;
-		}
-		if (r == 0)
-			break;
-		off += r;
-		have = carry + (size_t)r;
-		used = tfo_procfs_tcp_feed(tc, c->buf, have);
-		if (used == 0 && have == c->bufcap)
-			used = have;    /* a line longer than the buffer: hostile, drop it */
-		memmove(c->buf, c->buf + used, have - used);
-		carry = have - used;
+	if (tfo_procfs_tcp_fd(c->fd[f], c->buf, c->bufcap, tc) != 0) {
+		c->stats.read_errors++;
+		return -1;
 	}
 	return 0;
+}
+
+/* sockstat - one protocol line of a sockstat file; 0 when read */
+static int
+sockstat(struct tfo_syscol *c, enum sys_file f, const char *proto, uint64_t *inuse,
+    uint64_t *tw)
+{
+	const char *t;
+	size_t len;
+
+	return sys_read(c, f, &t, &len) == 0 &&
+	    tfo_procfs_sockstat(t, len, proto, inuse, tw) == TFO_OK ? 0 : -1;
+}
+
+/* tcp_refresh - the TCP state counts; tcp6 only when it can list a socket
+ * (each table costs a walk of the whole TCP hash, however empty) */
+static void
+tcp_refresh(struct tfo_syscol *c)
+{
+	uint64_t in6, tw, in4, unused;
+	int ok4, ok6 = 1;
+
+	memset(&c->tcp, 0, sizeof(c->tcp));
+	ok4 = tcp_count(c, F_TCP, &c->tcp) == 0;
+	if (!ok4 || sockstat(c, F_SOCKSTAT6, "TCP6", &in6, &unused) != 0 ||
+	    sockstat(c, F_SOCKSTAT, "TCP", &in4, &tw) != 0 ||
+	    tfo_procfs_tcp6_needed(in6, tw, &c->tcp))
+		ok6 = tcp_count(c, F_TCP6, &c->tcp) == 0;
+	c->tcp_ok = ok4 || ok6;
 }
 
 static void
@@ -130,12 +141,8 @@ connections(struct tfo_syscol *c)
 	struct tfo_otlp_metric *m;
 	tfo_kv *kv[2];
 
-	if (sys_slow_due(c, c->tcp_at)) {
-		int ok4, ok6;
-		memset(&c->tcp, 0, sizeof(c->tcp));
-		ok4 = tcp_count(c, F_TCP, &c->tcp) == 0;
-		ok6 = tcp_count(c, F_TCP6, &c->tcp) == 0;
-		c->tcp_ok = ok4 || ok6;
+	if (sys_due(c, c->tcp_at, c->tcp_ns)) {
+		tcp_refresh(c);
 		c->tcp_at = c->now_ns;
 	}
 	if (!c->tcp_ok)

@@ -20,6 +20,7 @@ static const char *const file_rel[F_NFILES] = {
 	[F_DISKSTATS] = "proc/diskstats", [F_NETDEV] = "proc/net/dev",
 	[F_TCP] = "proc/net/tcp", [F_TCP6] = "proc/net/tcp6",
 	[F_MOUNTINFO] = "proc/self/mountinfo", [F_SWAPS] = "proc/swaps",
+	[F_SOCKSTAT] = "proc/net/sockstat", [F_SOCKSTAT6] = "proc/net/sockstat6",
 };
 
 /* ------------------------------------------------------------------ reads */
@@ -292,10 +293,16 @@ sys_counter(struct tfo_syscol *c, struct tfo_otlp_metric *m, uint64_t raw, doubl
 /* ------------------------------------------------------------- lifecycle */
 
 int
-sys_slow_due(const struct tfo_syscol *c, uint64_t at)
+sys_due(const struct tfo_syscol *c, uint64_t at, uint64_t period_ns)
 {
 	/* a clock step backwards also forces a rescan */
-	return at == 0 || c->now_ns < at || c->now_ns - at >= c->slow_ns;
+	return at == 0 || c->now_ns < at || c->now_ns - at >= period_ns;
+}
+
+int
+sys_slow_due(const struct tfo_syscol *c, uint64_t at)
+{
+	return sys_due(c, at, c->slow_ns);
 }
 
 void

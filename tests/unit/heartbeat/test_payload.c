@@ -282,6 +282,58 @@ test_interval_rates(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* listen_of - one collection's tcpConnectionsListen */
+static double
+listen_of(struct hb_collector *c)
+{
+	struct hb_sysinfo s;
+	char *body;
+	cJSON *doc;
+	double n;
+
+	assert_int_equal(hb_collect(c, &s), TFO_OK);
+	body = hb_payload_body(&s, true);
+	hb_sysinfo_free(&s);
+	doc = cJSON_Parse(body);
+	free(body);
+	n = num(cJSON_GetObjectItem(doc, "systemInfo"), "tcpConnectionsListen");
+	cJSON_Delete(doc);
+	return n;
+}
+
+/* The TCP tables are walked at most every TFO_TCP_REFRESH_MS, and tcp6 only
+ * when sockstat says it can list a socket (its listener shows which). */
+static void
+test_tcp_tables(void **state)
+{
+	char tmp[] = "/tmp/tfo-hb-root-XXXXXX", cmd[512];
+	struct hb_collector *c;
+
+	(void)state;
+	assert_non_null(mkdtemp(tmp));
+	snprintf(cmd, sizeof(cmd), "cp -a " BM "/. %s/", tmp);
+	assert_int_equal(system(cmd), 0);
+	/* the fixture's tcp: 4 sockets in use, 1 in TIME_WAIT; tcp6: a listener */
+	write_file(tmp, "proc/net/sockstat", "TCP: inuse 4 orphan 0 tw 1 alloc 4 mem 1\n");
+	write_file(tmp, "proc/net/sockstat6", "TCP6: inuse 0\n");
+	c = hb_collector_new(tmp, NULL, NULL);
+	assert_non_null(c);
+	assert_true(listen_of(c) == 1);             /* tcp6 not walked */
+	write_file(tmp, "proc/net/sockstat6", "TCP6: inuse 1\n");
+	assert_true(listen_of(c) == 1);             /* counts kept until the refresh */
+	hb_collector_free(c);
+	c = hb_collector_new(tmp, NULL, NULL);
+	assert_true(listen_of(c) == 2);             /* a TCP6 socket in use: walked */
+	hb_collector_free(c);
+	write_file(tmp, "proc/net/sockstat6", "TCP6: inuse 0\n");
+	write_file(tmp, "proc/net/sockstat", "TCP: inuse 4 orphan 0 tw 2 alloc 4 mem 1\n");
+	c = hb_collector_new(tmp, NULL, NULL);
+	assert_true(listen_of(c) == 2);             /* a TIME_WAIT tcp4 does not hold */
+	hb_collector_free(c);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmp);
+	assert_int_equal(system(cmd), 0);
+}
+
 static void
 test_minimal_payload(void **state)
 {
@@ -349,6 +401,7 @@ main(void)
 		cmocka_unit_test(test_every_spec_field),
 		cmocka_unit_test(test_fixture_values),
 		cmocka_unit_test(test_interval_rates),
+		cmocka_unit_test(test_tcp_tables),
 		cmocka_unit_test(test_minimal_payload),
 		cmocka_unit_test(test_empty_root),
 		cmocka_unit_test(test_small_parsers),

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <cmocka.h>
 
 #include "common/procfs.h"
@@ -408,6 +409,73 @@ parse_netdev(const char *b, size_t n)
 
 /* -------------------------------------------------------------------- tcp */
 
+/* tfo_procfs_tcp_fd - a table read in chunks far smaller than it, the last
+ * line without its newline, from offset 0 on every call */
+static void
+test_tcp_fd(void **state)
+{
+	char path[] = "/tmp/tfo-procfs-tcp-XXXXXX", small[300];
+	struct tfo_tcp_counts c;
+	size_t len = load(HOST "proc/net/tcp");
+	int fd = mkstemp(path);
+
+	(void)state;
+	assert_true(fd >= 0);
+	assert_true(len > 1 && buf[len - 1] == '\n');
+	assert_int_equal(write(fd, buf, len - 1), (ssize_t)(len - 1));   /* no final newline */
+	for (int round = 0; round < 2; round++) {
+		memset(&c, 0, sizeof(c));
+		assert_int_equal(tfo_procfs_tcp_fd(fd, small, sizeof(small), &c), 0);
+		assert_int_equal(c.state[10], 3);
+		assert_int_equal(c.state[6], 92);
+		assert_int_equal(c.bad_lines, 0);
+	}
+	close(fd);
+	unlink(path);
+	memset(&c, 0, sizeof(c));
+	assert_int_equal(tfo_procfs_tcp_fd(-1, small, sizeof(small), &c), -1);
+}
+
+static void
+test_sockstat(void **state)
+{
+	static const char v4[] = "sockets: used 291\nTCP: inuse 21 orphan 0 tw 194 alloc 36 mem 66\n"
+	    "UDP: inuse 0 mem 0\n";
+	static const char v6[] = "TCP6: inuse 0\nUDP6: inuse 0\nUDPLITE6: inuse 0\n";
+	static const char *const bad[] = {
+		"", "TCP:\n", "TCP: inuse\n", "TCP: inuse x tw 3\n", "TCPX: inuse 3\n",
+		"TCP6 inuse 3\n", "TCP: inuse 99999999999999999999999\n", "tcp: inuse 3\n",
+	};
+	struct tfo_tcp_counts tcp4;
+	uint64_t in, tw;
+
+	(void)state;
+	assert_int_equal(tfo_procfs_sockstat(v4, strlen(v4), "TCP", &in, &tw), TFO_OK);
+	assert_int_equal(in, 21);
+	assert_int_equal(tw, 194);
+	assert_int_equal(tfo_procfs_sockstat(v6, strlen(v6), "TCP6", &in, &tw), TFO_OK);
+	assert_int_equal(in, 0);
+	assert_int_equal(tw, 0);
+	/* "TCP" is not "TCP6" and the other way round */
+	assert_int_equal(tfo_procfs_sockstat(v6, strlen(v6), "TCP", &in, &tw), TFO_ENOENT);
+	assert_int_equal(tfo_procfs_sockstat(v4, strlen(v4), "TCP6", &in, &tw), TFO_ENOENT);
+	/* cut inside the line: what is whole is read */
+	assert_int_equal(tfo_procfs_sockstat(v4, 36, "TCP", &in, &tw), TFO_OK);
+	assert_int_equal(in, 21);
+	assert_int_equal(tw, 0);
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
+		assert_int_not_equal(tfo_procfs_sockstat(bad[i], strlen(bad[i]), "TCP", &in, &tw),
+		    TFO_OK);
+
+	/* tcp6 can list a socket: one in use, or TIME_WAITs tcp4 does not hold */
+	memset(&tcp4, 0, sizeof(tcp4));
+	tcp4.state[6] = 5;
+	assert_false(tfo_procfs_tcp6_needed(0, 5, &tcp4));
+	assert_false(tfo_procfs_tcp6_needed(0, 0, &tcp4));   /* counted tcp4 TWs since gone */
+	assert_true(tfo_procfs_tcp6_needed(1, 0, &tcp4));
+	assert_true(tfo_procfs_tcp6_needed(0, 6, &tcp4));
+}
+
 static void
 test_tcp(void **state)
 {
@@ -697,6 +765,8 @@ main(void)
 		cmocka_unit_test(test_diskstats),
 		cmocka_unit_test(test_netdev),
 		cmocka_unit_test(test_tcp),
+		cmocka_unit_test(test_tcp_fd),
+		cmocka_unit_test(test_sockstat),
 		cmocka_unit_test(test_mountinfo),
 		cmocka_unit_test(test_swaps),
 		cmocka_unit_test(test_cpuinfo),

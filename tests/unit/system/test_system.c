@@ -17,6 +17,7 @@
 #include <unistd.h>
 #include <cmocka.h>
 
+#include "common/procfs.h"
 #include "common/resource.h"
 #include "workers/system/collect.h"
 #include "tests/unit/system/tu.h"
@@ -468,6 +469,74 @@ test_two_cycles(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* ------------------------------------------------------------ TCP tables */
+
+static void
+write_file(const char *root, const char *rel, const char *text)
+{
+	char path[512];
+	FILE *f;
+
+	snprintf(path, sizeof(path), "%s/%s", root, rel);
+	assert_non_null(f = fopen(path, "w"));
+	assert_int_equal(fputs(text, f) >= 0, 1);
+	fclose(f);
+}
+
+static int64_t
+listening(struct run *r, uint64_t now)
+{
+	rm_t *rm = cycle(r, now);
+	int64_t n = tu_int(rm, "system.network.connection.count", "network.connection.state=listen",
+	    NULL);
+
+	opentelemetry__proto__metrics__v1__resource_metrics__free_unpacked(rm, NULL);
+	return n;
+}
+
+/* Each TCP table is a walk of the kernel's whole TCP hash: the counts are
+ * refreshed every TFO_TCP_REFRESH_MS, and tcp6 is read only when sockstat
+ * says it can list a socket. The planted tcp6 listener shows which. */
+static void
+test_tcp_tables(void **state)
+{
+	const uint64_t t1 = T0, period = TFO_TCP_REFRESH_MS * 1000000ull;
+	char tmpl[] = "/tmp/tfo-system-test-XXXXXX", cmd[256], root[128];
+	struct run r;
+
+	(void)state;
+	assert_non_null(mkdtemp(tmpl));
+	snprintf(root, sizeof(root), "%s/root", tmpl);
+	snprintf(cmd, sizeof(cmd), "cp -r %s %s", FIXTURE, root);
+	assert_int_equal(system(cmd), 0);
+	write_file(root, "proc/net/tcp6", "  sl  local_address                         remote_address"
+	    "                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
+	    "   0: 00000000000000000000000000000000:0016 00000000000000000000000000000000:0000 0A "
+	    "00000000:00000000 00:00000000 00000000     0        0 20000 1 0000000000000000 100 0 0 "
+	    "10 0\n");
+	/* the fixture's tcp: 3 listening, 92 in TIME_WAIT */
+	write_file(root, "proc/net/sockstat", "sockets: used 9\nTCP: inuse 3 orphan 0 tw 92 "
+	    "alloc 3 mem 1\nUDP: inuse 0 mem 0\n");
+	write_file(root, "proc/net/sockstat6", "TCP6: inuse 0\nUDP6: inuse 0\n");
+	run_open(&r, root);
+	assert_int_equal(listening(&r, t1), 3);                 /* tcp6 not walked */
+	replace_in(root, "proc/net/sockstat6", "TCP6: inuse 0", "TCP6: inuse 1");
+	assert_int_equal(listening(&r, t1 + 15000000000ull), 3);   /* counts kept */
+	assert_int_equal(listening(&r, t1 + period), 4);        /* refreshed: tcp6 in use */
+	/* no TCP6 socket in use, but a TIME_WAIT that tcp4 does not hold */
+	replace_in(root, "proc/net/sockstat6", "TCP6: inuse 1", "TCP6: inuse 0");
+	replace_in(root, "proc/net/sockstat", "tw 92", "tw 93");
+	assert_int_equal(listening(&r, t1 + 2 * period), 4);
+	replace_in(root, "proc/net/sockstat", "tw 93", "tw 92");
+	assert_int_equal(listening(&r, t1 + 3 * period), 3);
+	/* a clock step back refreshes at once */
+	replace_in(root, "proc/net/sockstat6", "TCP6: inuse 0", "TCP6: inuse 1");
+	assert_int_equal(listening(&r, t1), 4);
+	run_close(&r);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpl);
+	assert_int_equal(system(cmd), 0);
+}
+
 /* ---------------------------------------------------------- stuck statfs */
 
 static int
@@ -538,6 +607,7 @@ main(void)
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_filesystem),
 		cmocka_unit_test(test_two_cycles),
+		cmocka_unit_test(test_tcp_tables),
 		cmocka_unit_test(test_statfs_stuck),
 	};
 
