@@ -191,11 +191,11 @@ space_refresh(struct tfo_store *st, int force)
 	if (!force && sp->checked_us != 0 && t - sp->checked_us < REFRESH_US)
 		return;
 	sp->checked_us = t;
+	sp->disk = store_disk_usage(st->path);
 	if (fs_room(st, &sp->free, &sp->total) != 0) {
 		sp->bound = UINT64_MAX;
 		return;
 	}
-	sp->disk = store_disk_usage(st->path);
 	avail = sp->disk + sp->free;
 	if (!sp->held && st->o.reserve_path != NULL)
 		avail = avail > sp->reserve ? avail - sp->reserve : 0;

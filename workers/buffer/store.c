@@ -931,6 +931,11 @@ tfo_store_compact(struct tfo_store *st)
 	}
 }
 
+/* statvfs and a scan of the store's directory (a stat per file): a health
+ * ping, every few seconds, does them at most so often; the write path
+ * refreshes them for itself when it puts (space.c) */
+#define DISK_SCAN_MS 60000u
+
 void
 tfo_store_get_stats(struct tfo_store *st, struct tfo_store_stats *out)
 {
@@ -951,8 +956,11 @@ tfo_store_get_stats(struct tfo_store *st, struct tfo_store_stats *out)
 			oldest = ts;
 	}
 	out->oldest_age_s = oldest != UINT64_MAX && now > oldest ? (double)(now - oldest) / 1000.0 : 0;
-	out->disk_bytes = store_disk_usage(st->path);
-	space_refresh(st, 0);
+	if (st->disk_at_ms == 0 || now < st->disk_at_ms || now - st->disk_at_ms >= DISK_SCAN_MS) {
+		space_refresh(st, 1);
+		st->disk_at_ms = now ? now : 1;
+	}
+	out->disk_bytes = st->sp.disk;     /* idle: at most DISK_SCAN_MS old */
 	out->fs_free = st->sp.free;
 	out->fs_bound = st->sp.bound;
 	out->reserve_held = st->sp.held;

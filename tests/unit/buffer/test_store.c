@@ -790,6 +790,38 @@ test_payload_inflate(void **state)
 	assert_int_equal(tfo_lz4_inflate(blk, sizeof(blk), (uint8_t[8]){ 0 }, 0), -1);
 }
 
+/* The store's size on disk is a directory scan: a health ping (every few
+ * seconds) does it at most once a minute, then it is fresh again. */
+static void
+test_disk_bytes_cached(void **state)
+{
+	struct fix f;
+	struct tfo_store_stats s0, s1;
+	char path[600];
+	FILE *fp;
+
+	(void)state;
+	fix_init(&f, 1 << 20, 0);
+	tfo_store_get_stats(f.st, &s0);
+	assert_true(s0.disk_bytes > 0);
+	snprintf(path, sizeof(path), "%s/grown.ldb", f.path);
+	assert_non_null(fp = fopen(path, "w"));
+	for (int i = 0; i < 1000; i++)
+		assert_int_equal(fputs("0123456789abcdef0123456789abcdef", fp) >= 0, 1);
+	fclose(fp);
+	f.now += 59999;
+	tfo_store_get_stats(f.st, &s1);
+	assert_int_equal(s1.disk_bytes, s0.disk_bytes);
+	f.now += 1;
+	tfo_store_get_stats(f.st, &s1);
+	assert_true(s1.disk_bytes >= s0.disk_bytes + 32000);   /* allocated blocks */
+	unlink(path);
+	f.now -= 1000;                    /* a clock stepped back: scanned again */
+	tfo_store_get_stats(f.st, &s1);
+	assert_int_equal(s1.disk_bytes, s0.disk_bytes);
+	fix_fini(&f);
+}
+
 int
 main(void)
 {
@@ -815,6 +847,7 @@ main(void)
 		cmocka_unit_test(test_value_damage),
 		cmocka_unit_test(test_lz4_puts),
 		cmocka_unit_test(test_payload_inflate),
+		cmocka_unit_test(test_disk_bytes_cached),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
