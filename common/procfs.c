@@ -518,17 +518,26 @@ task_one(int dfd, const char *pid, struct tfo_task_counts *c)
 	char path[64], buf[512];
 	enum tfo_task_state st;
 	size_t len;
+	ssize_t r;
 	int fd;
 
 	if (snprintf(path, sizeof(path), "%s/stat", pid) >= (int)sizeof(path))
 		return;
 	if ((fd = openat(dfd, path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
 		return;     /* exited meanwhile */
-	/* comm is at most 16 bytes: 512 always covers "pid (comm) S"; a longer
-	 * line is cut, which read_all reports as ERANGE and we accept */
-	if (read_all(fd, buf, sizeof(buf), &len) != TFO_EIO &&
-	    tfo_procfs_task_state(buf, len, &st) == TFO_OK)
-		c->n[st]++;
+	/* One read, not read_all's read to EOF: the kernel makes the whole line
+	 * in one go, so a second read only finds the end, a system call per
+	 * process of every walk. comm is at most 16 bytes: the head
+	 * "pid (comm) S" is always in the first 511; the rest may be cut. */
+	do
+		r = pread(fd, buf, sizeof(buf) - 1, 0);
+	while (r < 0 && errno == EINTR);
+	if (r > 0) {
+		len = (size_t)r;
+		buf[len] = '\0';
+		if (tfo_procfs_task_state(buf, len, &st) == TFO_OK)
+			c->n[st]++;
+	}
 	close(fd);
 }
 
