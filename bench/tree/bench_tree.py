@@ -28,12 +28,24 @@ The heartbeat and tfo-system's slow scans run once a minute, so a 60 s
 window holds one of each, or none, or two: five minutes keep that error to a
 fifth of those two items.
 
+Phase 3, with FLUENT_BIT and its YAML given: Fluent Bit alone doing the
+same job (host metrics every 15 s, tailing the same kind of quiet file) to
+the same tfo-sink over OTLP/HTTP, measured the same way (CPU of all its
+threads from schedstat, PSS from smaps), never beside our tree; then the
+ratios ours / Fluent Bit. The anchor's build script and job files are in
+shared/anchors/fluent-bit (ne-to-otlp-http.yaml is this job).
+  python3 bench/tree/bench_tree.py build/bin 300 FLUENT_BIT ne-to-otlp-http.yaml
+
+The load average and the machine's other processes move every figure:
+the bench prints the load average at the start and the end of each phase.
+
 Prints figures, asserts nothing (never run by ctest). Run as root (role
 users) on a Release build: sanitizers multiply both CPU and memory.
   cmake --build build --target bench-tree      (or python3 bench/tree/bench_tree.py build/bin 60)"""
 import os
 import re
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -71,6 +83,11 @@ def cpu_s(pid):
     with open("/proc/%d/stat" % pid) as f:
         v = f.read().rsplit(")", 1)[1].split()
     return (int(v[11]) + int(v[12])) / TICK      # utime, stime (fields 14, 15)
+
+
+def loadavg():
+    with open("/proc/loadavg") as f:
+        return " ".join(f.read().split()[:3])
 
 
 def smaps(pid):
@@ -144,6 +161,7 @@ def measure(agent, roles, seconds, sink_pid):
     pids = tree(agent, roles)
     ours = set(pids.values()) | {sink_pid}
     others0 = other_tfo_processes(ours)
+    la0 = loadavg()
     c0 = {k: cpu_s(p) for k, p in pids.items()}
     t0 = time.monotonic()
     time.sleep(seconds)
@@ -156,7 +174,7 @@ def measure(agent, roles, seconds, sink_pid):
     mem = {k: memory(p, exe_dir) for k, p in pids.items()}
     thr = {k: threads(p) for k, p in pids.items()}
     others1 = other_tfo_processes(ours)
-    return wall, cpu, mem, thr, (others0, others1)
+    return wall, cpu, mem, thr, (others0, others1), (la0, loadavg())
 
 
 def run_phase(bindir, sink, title, yaml, seconds, roles):
@@ -179,14 +197,15 @@ collectors:
         agent.start()
         tree(agent, roles)
         time.sleep(WARMUP)
-        wall, cpu, mem, thr, others = measure(agent, roles, seconds, sink.proc.pid)
+        wall, cpu, mem, thr, others, la = measure(agent, roles, seconds, sink.proc.pid)
     finally:
         rc = agent.stop()
         shutil.rmtree(agent.dir, ignore_errors=True)
         shutil.rmtree(logdir, ignore_errors=True)
     print("\n%s (%.0f s measured, supervisor exit %s; other tfo processes on the machine: "
-          "%d at the start, %d at the end%s)" % (title, wall, rc, others[0], others[1],
-          "" if others == (0, 0) else ": PSS reads LOW"))
+          "%d at the start, %d at the end%s; load %s -> %s)" % (
+              title, wall, rc, others[0], others[1],
+              "" if others == (0, 0) else ": PSS reads LOW", la[0], la[1]))
     print("  %-11s %9s %8s %8s %7s | %7s %7s %7s %7s %7s" % (
         "process", "CPU ms/min", "PSS KiB", "RSS KiB", "threads", "heap", "anon", "exe", "libs",
         "(dirty)"))
@@ -206,12 +225,67 @@ collectors:
     return wall, total_cpu, total_pss, {k: m[0] for k, m in mem.items()}
 
 
+def sink_requests(path):
+    try:
+        with open(path) as f:
+            return sum(1 for _ in f)
+    except OSError:
+        return 0
+
+
+def fluent_bit_phase(fb, yaml, sink, seconds):
+    """Fluent Bit alone on the same job and sink: (wall, cpu s, PSS KiB)"""
+    logdir = tempfile.mkdtemp(prefix="tfo-benchtree-fb-")
+    logfile = os.path.join(logdir, "app.log")
+    with open(logfile, "w") as f:
+        f.write("2026-01-01T00:00:00Z INFO bench-tree start\n")
+    env = dict(os.environ, SINK_HTTP_PORT=str(sink.port), FB_SCRAPE_INTERVAL="15",
+               FB_TAIL_PATH=logfile)
+    before = sink_requests(sink.out)
+    proc = subprocess.Popen([fb, "-c", yaml], stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL, env=env)
+    try:
+        time.sleep(WARMUP + 15)                  # started, and one scrape sent
+        if proc.poll() is not None:
+            raise Fail("fluent-bit exited with %s" % proc.returncode)
+        others0 = other_tfo_processes({proc.pid, sink.proc.pid})
+        la0 = loadavg()
+        c0 = cpu_s(proc.pid)
+        t0 = time.monotonic()
+        time.sleep(seconds)
+        wall = time.monotonic() - t0
+        cpu = cpu_s(proc.pid) - c0
+        pss, rss, kinds, files = memory(proc.pid, os.path.dirname(os.path.realpath(fb)))
+        thr = threads(proc.pid)
+        others1 = other_tfo_processes({proc.pid, sink.proc.pid})
+        la1 = loadavg()
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+        shutil.rmtree(logdir, ignore_errors=True)
+    print("\nFluent Bit, host metrics every 15 s + tail of a quiet file -> OTLP/HTTP tfo-sink "
+          "(%.0f s measured; %d requests at the sink; other tfo processes %d/%d; "
+          "load %s -> %s)" % (wall, sink_requests(sink.out) - before, others0, others1, la0, la1))
+    print("  %-11s %9.2f %8d %8d %7d | %7d %7d %7d %7d %7d" % (
+        "fluent-bit", cpu * 1000 * 60 / wall, pss, rss, thr, kinds["heap"], kinds["anon"],
+        kinds["exe"], kinds["libs"], kinds["libs_dirty"]))
+    return wall, cpu, pss
+
+
 def main():
     bindir = sys.argv[1]
     arg = sys.argv[2] if len(sys.argv) > 2 else "300"
     idle_only = arg.startswith("idle:")
     seconds = float(arg[5:] if idle_only else arg)
-    sink = Sink(bindir, None)
+    fb = sys.argv[3] if len(sys.argv) > 4 else None
+    fb_yaml = sys.argv[4] if fb else None
+    outdir = tempfile.mkdtemp(prefix="tfo-benchtree-sink-")
+    sink = Sink(bindir, os.path.join(outdir, "requests.jsonl"))
+    fbres = None
     try:
         wall, cpu, pss, per = run_phase(bindir, sink, "idle, default intervals, logs and "
                                         "heartbeat on", "", seconds, ROLES)
@@ -221,11 +295,14 @@ def main():
             wall2, cpu2, _, _ = run_phase(bindir, sink, "system metrics every 1 s to tfo-sink",
                                           "  system:\n    interval: 1s\n", seconds, ROLES)
             per_min = cpu2 * 60.0 / wall2
+        if fb:
+            fbres = fluent_bit_phase(fb, fb_yaml, sink, seconds)
     except Fail as e:
         print("bench failed: %s" % e)
         return 1
     finally:
         sink.stop()
+        shutil.rmtree(outdir, ignore_errors=True)
     print("\nsummary")
     print("  idle tree CPU          %.3f %% of one core   (budget %.2f %%)" %
           (idle_pct, IDLE_CPU_BUDGET_PCT))
@@ -235,6 +312,13 @@ def main():
         print("  %-22s %.2f MiB             (budget 0.8 MiB)" % (c + " PSS", per[c] / 1024.0))
     if per_min is not None:
         print("  system every 1 s       %.3f s CPU per minute (budget 0.08 s/min)" % per_min)
+    if fbres is not None:
+        fb_wall, fb_cpu, fb_pss = fbres
+        fb_pct = 100.0 * fb_cpu / fb_wall
+        print("  fluent-bit idle CPU    %.3f %% of one core; ours / Fluent Bit %.2f" %
+              (fb_pct, idle_pct / fb_pct if fb_pct > 0 else float("inf")))
+        print("  fluent-bit PSS         %.2f MiB;            ours / Fluent Bit %.2f" %
+              (fb_pss / 1024.0, pss / fb_pss if fb_pss > 0 else float("inf")))
     return 0
 
 
