@@ -354,3 +354,22 @@ space_sweep_orphans(struct tfo_store *st)
 	space_refresh(st, 1);
 	return freed;
 }
+
+void
+tfo_store_compact(struct tfo_store *st)
+{
+	if (st->db == NULL)
+		return;
+	for (uint32_t s = 1; s < TFO_STORE_NSIG; s++) {
+		struct sigq *q = &st->q[s];
+		uint8_t a[TFO_STORE_KEYLEN], b[TFO_STORE_KEYLEN];
+
+		if (q->head <= q->compacted_to)
+			continue;
+		tfo_store_key(a, s, 0);
+		tfo_store_key(b, s, q->head);
+		leveldb_compact_range(st->db, (const char *)a, sizeof(a), (const char *)b,
+		    sizeof(b));
+		q->compacted_to = q->head;
+	}
+}

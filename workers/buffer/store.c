@@ -1,7 +1,8 @@
 /*
  * store.c - the buffer's LevelDB store (tfo-buffer): open with paranoid checks
  * and quarantine of a store that will not open, the meta key, group commit,
- * compaction of the consumed range and stats. Queue operations are in queue.c.
+ * and stats. Queue operations are in queue.c, room and compaction in space.c,
+ * the helpers they all use in storeutil.c.
  */
 #include "workers/buffer/store_int.h"
 
@@ -40,36 +41,6 @@
 
 /* ------------------------------------------------------------------ helpers */
 
-void
-store_be64(uint8_t *p, uint64_t v)
-{
-	for (int i = 7; i >= 0; i--, v >>= 8)
-		p[i] = (uint8_t)v;
-}
-
-uint64_t
-store_get_be64(const uint8_t *p)
-{
-	uint64_t v = 0;
-
-	for (int i = 0; i < 8; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
-void
-store_be32(uint8_t *p, uint32_t v)
-{
-	for (int i = 3; i >= 0; i--, v >>= 8)
-		p[i] = (uint8_t)v;
-}
-
-uint32_t
-store_get_be32(const uint8_t *p)
-{
-	return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | p[3];
-}
-
 static uint64_t
 realtime_ms(void *arg)
 {
@@ -80,81 +51,10 @@ realtime_ms(void *arg)
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
 }
 
-uint64_t
-store_now(struct tfo_store *st)
-{
-	return st->o.now_ms(st->o.now_arg);
-}
-
 static uint64_t
 mono_us(void)
 {
 	return tfo_mono_ns() / 1000;
-}
-
-/* Keys sort by signal, then seq: big-endian seq makes bytewise order numeric. */
-void
-tfo_store_key(uint8_t *buf, uint32_t signal, uint64_t seq)
-{
-	buf[0] = 'q';
-	buf[1] = '/';
-	buf[2] = (uint8_t)('0' + signal % 10);
-	buf[3] = '/';
-	store_be64(buf + 4, seq);
-}
-
-int
-tfo_store_key_parse(const void *key, size_t len, uint32_t *signal, uint64_t *seq)
-{
-	const uint8_t *k = key;
-
-	if (len != TFO_STORE_KEYLEN || k[0] != 'q' || k[1] != '/' || k[3] != '/' ||
-	    k[2] < '1' || k[2] >= '0' + TFO_STORE_NSIG)
-		return -1;
-	*signal = (uint32_t)(k[2] - '0');
-	*seq = store_get_be64(k + 4);
-	return 0;
-}
-
-uint64_t
-store_total_bytes(const struct tfo_store *st)
-{
-	uint64_t t = 0;
-
-	for (uint32_t s = 1; s < TFO_STORE_NSIG; s++)
-		t += st->q[s].bytes;
-	return t;
-}
-
-const char *
-tfo_store_drop_reason_name(enum tfo_drop_reason r)
-{
-	switch (r) {
-	case TFO_DROP_SIZE:
-		return "size";
-	case TFO_DROP_AGE:
-		return "age";
-	case TFO_DROP_CORRUPT:
-		return "corrupt";
-	case TFO_DROP_DISK:
-		return "disk";
-	case TFO_DROP_NREASONS:
-		break;
-	}
-	return "?";
-}
-
-uint8_t *
-store_scratch(struct tfo_store *st, size_t len)
-{
-	if (len > st->scratchcap) {
-		uint8_t *p = realloc(st->scratch, len);
-		if (p == NULL)
-			return NULL;
-		st->scratch = p;
-		st->scratchcap = len;
-	}
-	return st->scratch;
 }
 
 static void
@@ -880,16 +780,6 @@ tfo_store_retry_ms(const struct tfo_store *st)
 }
 
 const char *
-tfo_store_busy_reason(struct tfo_store *st)
-{
-	if (st->db == NULL)
-		return st->s.last_error[0] ? st->s.last_error : "store not open";
-	if (st->failing && mono_us() < st->retry_at_us)
-		return st->s.status[0] ? st->s.status : st->s.last_error;
-	return "";
-}
-
-const char *
 tfo_store_status(struct tfo_store *st)
 {
 	if (st->s.status[0])
@@ -910,25 +800,6 @@ tfo_store_flush_logs(struct tfo_store *st)
 {
 	tfo_logrepeat_flush(&st->gaplog);
 	tfo_logrepeat_flush(&st->errlog);
-}
-
-void
-tfo_store_compact(struct tfo_store *st)
-{
-	if (st->db == NULL)
-		return;
-	for (uint32_t s = 1; s < TFO_STORE_NSIG; s++) {
-		struct sigq *q = &st->q[s];
-		uint8_t a[TFO_STORE_KEYLEN], b[TFO_STORE_KEYLEN];
-
-		if (q->head <= q->compacted_to)
-			continue;
-		tfo_store_key(a, s, 0);
-		tfo_store_key(b, s, q->head);
-		leveldb_compact_range(st->db, (const char *)a, sizeof(a), (const char *)b,
-		    sizeof(b));
-		q->compacted_to = q->head;
-	}
 }
 
 /* statvfs and a scan of the store's directory (a stat per file): a health
