@@ -719,7 +719,16 @@ def step_upgrade(ck, c, a, sink, deb_in, new_ver):
     q2 = reopened(a, cur)
     ck.ok(q is not None and q > 0 and q2 is not None and q2 >= q, "... the queue is kept",
           f"{q} before, {q2} after")
-    outage_delivered(ck, sink, t_down, t_up - 2, "... and what was queued before it is delivered")
+    # the old tree collected until the upgrade stopped it (SIGTERM), and dpkg
+    # may take seconds after that to return: the window ends at the stop
+    t_end = t_up - 2
+    try:
+        mono = int(a.show("ActiveExitTimestampMonotonic")["ActiveExitTimestampMonotonic"])
+        if mono > 0:
+            t_end = min(t_end, time.time() - (time.monotonic() - mono / 1e6) - 1)
+    except (KeyError, ValueError):
+        pass
+    outage_delivered(ck, sink, t_down, t_end, "... and what was queued before it is delivered")
 
 
 def step_hardening(ck, a):
