@@ -1,7 +1,8 @@
 # unit.heartbeat: payload fields and values on fixture roots; the POST and the
 # cloud metadata lookups tfo-exporter makes for the heartbeat (hbsend.c,
 # hbcloud.c) against an in-test HTTP server; the hand-off over heartbeat.ipc
-# (link.c -> hbrelay.c) with its peer checks, deadlines and hostile requests.
+# (link.c -> hbrelay.c) with its peer checks, deadlines and hostile requests;
+# the beat schedule (sched.c: the first beat anywhere in the interval).
 tfo_unit_test(test_hb_payload
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/heartbeat/test_payload.c
   LIBS tfo_heartbeat)
@@ -24,3 +25,6 @@ tfo_unit_test(test_hb_link_peer
 target_compile_definitions(test_hb_link_peer PRIVATE TEST_LINK_PEER=1)
 # nng 1.5.2 loses sockets closed during a refusal storm (see test_link.c)
 set_tests_properties(unit.test_hb_link_peer PROPERTIES ENVIRONMENT "ASAN_OPTIONS=detect_leaks=0")
+tfo_unit_test(test_hb_sched
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/heartbeat/test_sched.c
+  LIBS tfo_heartbeat)

@@ -1,14 +1,12 @@
 /*
- * main.c - tfo-heartbeat (runs as tfo-heartbeat): every heartbeat.interval,
- * after a random delay of up to 10 % of it, collect SystemInfo and hand the
+ * main.c - tfo-heartbeat (runs as tfo-heartbeat): every heartbeat.interval
+ * (the first beat anywhere in it, sched.c), collect SystemInfo and hand the
  * beat to tfo-exporter over heartbeat.ipc, which POSTs it to
  * {api_endpoint}/agents/{agentId}/heartbeat and answers with the outcome.
  * /proc, /sys, /etc read only; no network of its own (DESIGN §1).
  */
 #include <stdlib.h>
 #include <string.h>
-#include <sys/random.h>
-#include <time.h>
 
 #include "common/agentid.h"
 #include "common/clock.h"
@@ -18,6 +16,7 @@
 #include "workers/heartbeat/link.h"
 #include "workers/heartbeat/outcome.h"
 #include "workers/heartbeat/payload.h"
+#include "workers/heartbeat/sched.h"
 
 #define DEFAULT_INTERVAL_MS 60000u
 #define DEFAULT_TIMEOUT_MS 10000u
@@ -41,17 +40,6 @@ struct hb {
 };
 
 static const int hb_caps[] = { -1 };
-
-/* jitter_ms - uniform in [0, interval/10] so a fleet restarted together spreads out */
-static uint32_t
-jitter_ms(uint32_t interval_ms)
-{
-	uint32_t r = 0;
-
-	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
-		r = (uint32_t)time(NULL) * 2654435761u;
-	return interval_ms / 10 ? r % (interval_ms / 10 + 1) : 0;
-}
 
 static void
 schedule(struct hb *h, uint32_t delay_ms)
@@ -150,7 +138,7 @@ on_beat(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	schedule(h, h->interval_ms + jitter_ms(h->interval_ms));
+	schedule(h, hb_sched_next_ms(h->interval_ms, hb_sched_random()));
 	if (hb_link_busy(h->link)) {
 		log_debug("heartbeat: previous beat still in flight, skipping one");
 		return;
@@ -215,7 +203,8 @@ hb_post_init(struct tfo_worker *w, const Tfo__V1__WorkerConfig *cfg, void *arg)
 		log_error("heartbeat: setup failed (%s: out of memory or no nng)", cfg->heartbeat_url);
 		return -1;
 	}
-	schedule(h, jitter_ms(h->interval_ms));
+	/* a fleet started together beats spread over the interval from the first */
+	schedule(h, hb_sched_first_ms(h->interval_ms, hb_sched_random()));
 	log_info("heartbeat: every %u ms through tfo-exporter (%s)", h->interval_ms,
 	    cfg->heartbeat_url);
 	return 0;
