@@ -158,11 +158,13 @@ exchange(struct tfo_bufclient *c, const ProtobufCMessage *req,
 			break;
 		c->resends++;
 		/* ingest: a fresh socket only when none of its connections has
-		 * been up for a while (see redial). Not on export, where a new
-		 * connection makes the buffer offer every batch in flight again;
-		 * there a fetch timeout redials. */
-		if (c->ingest && tfo_ipc_policy_down_ms(&c->pol, tfo_ipc_mono_ms()) >=
-		    (uint64_t)(c->timeout_ms > REDIAL_DOWN_MS ? c->timeout_ms : REDIAL_DOWN_MS) &&
+		 * been up for a while (see redial). On export an ack or fetch
+		 * stuck on a dead connection would hold the exporter until every
+		 * attempt timed out, so it is resent on a fresh one; the buffer
+		 * then offers every batch in flight again, and the exporter
+		 * acks unsent the entries it delivered (its ledger). */
+		if ((!c->ingest || tfo_ipc_policy_down_ms(&c->pol, tfo_ipc_mono_ms()) >=
+		    (uint64_t)(c->timeout_ms > REDIAL_DOWN_MS ? c->timeout_ms : REDIAL_DOWN_MS)) &&
 		    (e = redial(c)) != TFO_OK)
 			break;
 	}
@@ -364,15 +366,31 @@ tfo_bufclient_fetch(struct tfo_bufclient *c, Tfo__V1__Signal signal, uint32_t ma
 	return e;
 }
 
+/* keep_heads - what a Done says is deleted for good (hostile: any count) */
+static void
+keep_heads(struct tfo_bufclient *c, const Tfo__V1__Done *d)
+{
+	c->heads_known = d->n_heads == TFO_BUFCLIENT_NSIG;
+	for (size_t s = 0; s < TFO_BUFCLIENT_NSIG; s++)
+		c->heads[s] = c->heads_known ? d->heads[s] : 0;
+}
+
 static enum tfo_err
 export_done(struct tfo_bufclient *c, Tfo__V1__ExportRequest *r)
 {
 	Tfo__V1__ExportReply *rep;
-	enum tfo_err e = export_call(c, r, EXPORT_ATTEMPTS, &rep);
+	enum tfo_err e;
 
-	if (e != TFO_OK)
+	c->heads_known = 0;
+	if ((e = export_call(c, r, c->ack_attempts ? c->ack_attempts : EXPORT_ATTEMPTS,
+	    &rep)) != TFO_OK) {
+		if (e == TFO_ETIMEDOUT && c->open)
+			(void)redial(c);    /* the next call goes out on a live connection */
 		return e;
+	}
 	e = rep->msg_case == TFO__V1__EXPORT_REPLY__MSG_DONE ? TFO_OK : TFO_EPROTO;
+	if (e == TFO_OK)
+		keep_heads(c, rep->done);
 	if (rep->msg_case == TFO__V1__EXPORT_REPLY__MSG_ERROR) {
 		keep_error(c, rep->error);
 		e = TFO_EIO;

@@ -39,6 +39,7 @@
 
 #define TFO_BUFCLIENT_FETCH_MAX (8u << 20)   /* tfo-buffer's largest batch */
 #define TFO_BUFCLIENT_REPLY_MAX (16u << 20)  /* reply size cap on both channels */
+#define TFO_BUFCLIENT_NSIG 3                 /* index = Tfo__V1__Signal */
 
 struct tfo_bufclient {
 	nng_socket s;
@@ -53,10 +54,15 @@ struct tfo_bufclient {
 	uint64_t incarnation;
 	uint64_t seq;               /* last seq assigned to a put */
 	uint32_t give_up_ms;        /* put: stop resending after this long (0 = never) */
+	unsigned ack_attempts;      /* ack/nack: tries, each on a fresh socket (0 = 3) */
 	uint32_t retry_after_ms;    /* set when a put answered Busy */
 	uint64_t resends;           /* puts sent again after a timeout */
 	uint64_t redials;           /* sockets replaced (no connection up for timeout_ms) */
 	char error[256];            /* the buffer's text of the last Error, or Busy's reason */
+	/* the last Done: per signal, every entry below is deleted for good
+	 * (heads_known 0 when that Done carried none) */
+	uint64_t heads[TFO_BUFCLIENT_NSIG];
+	int heads_known;
 };
 
 /*
@@ -122,7 +128,8 @@ enum tfo_err tfo_bufclient_checkpoints(struct tfo_bufclient *c, Tfo__V1__Role ro
  */
 enum tfo_err tfo_bufclient_fetch(struct tfo_bufclient *c, Tfo__V1__Signal signal,
     uint32_t max_bytes, Tfo__V1__ExportReply **holder, const Tfo__V1__Batch **out);
-/* tfo_bufclient_ack - the batch was delivered: the buffer deletes it. */
+/* tfo_bufclient_ack - the batch was delivered: the buffer deletes it (an id
+ * it does not know is answered Done too). ack and nack fill c->heads. */
 enum tfo_err tfo_bufclient_ack(struct tfo_bufclient *c, uint64_t id);
 /* tfo_bufclient_nack - delivery failed: offer the batch again after retry_after_ms. */
 enum tfo_err tfo_bufclient_nack(struct tfo_bufclient *c, uint64_t id, uint32_t retry_after_ms);

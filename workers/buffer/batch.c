@@ -18,6 +18,8 @@ struct collect {
 	size_t used, cap;
 	size_t *off, *len;
 	uint32_t *raw;             /* per entry: 0 as it is, else LZ4 inflating to raw */
+	uint64_t *seq;             /* per entry: its seq */
+	uint32_t *pts;             /* per entry: its points */
 	size_t n, ncap;
 	uint64_t end, count, bytes, payload;
 	uint32_t points;
@@ -30,7 +32,8 @@ collect_grow(struct collect *c, size_t vl)
 	if (c->n == c->ncap) {
 		size_t cap = c->ncap ? c->ncap * 2 : 64;
 		size_t *o = realloc(c->off, cap * sizeof(*o)), *l;
-		uint32_t *r;
+		uint32_t *r, *pt;
+		uint64_t *sq;
 		if (o == NULL)
 			return -1;
 		c->off = o;
@@ -40,6 +43,12 @@ collect_grow(struct collect *c, size_t vl)
 		if ((r = realloc(c->raw, cap * sizeof(*r))) == NULL)
 			return -1;
 		c->raw = r;
+		if ((sq = realloc(c->seq, cap * sizeof(*sq))) == NULL)
+			return -1;
+		c->seq = sq;
+		if ((pt = realloc(c->pts, cap * sizeof(*pt))) == NULL)
+			return -1;
+		c->pts = pt;
 		c->ncap = cap;
 	}
 	if (c->used + vl > c->cap) {
@@ -61,13 +70,15 @@ collect_grow(struct collect *c, size_t vl)
  * one thread neither inflates nor sends the larger form.
  */
 static int
-collect_add(struct collect *c, const struct store_value *sv)
+collect_add(struct collect *c, const struct store_value *sv, uint64_t seq)
 {
 	if (collect_grow(c, sv->body_len) != 0)
 		return -1;
 	memcpy(c->blob + c->used, sv->body, sv->body_len);
 	c->off[c->n] = c->used;
 	c->raw[c->n] = sv->lz4 ? (uint32_t)sv->raw_len : 0;
+	c->seq[c->n] = seq;
+	c->pts[c->n] = sv->points;
 	c->len[c->n++] = sv->body_len;
 	c->used += sv->body_len;
 	c->payload += sv->raw_len;
@@ -81,6 +92,8 @@ collect_free(struct collect *c)
 	free(c->off);
 	free(c->len);
 	free(c->raw);
+	free(c->seq);
+	free(c->pts);
 }
 
 /*
@@ -120,7 +133,7 @@ collect(struct tfo_store *st, uint32_t s, uint64_t from, uint64_t to, uint64_t m
 		}
 		if (bad)
 			st->s.drops[s][TFO_DROP_CORRUPT]++;     /* kept in range, deleted at ack */
-		else if (collect_add(c, &sv) != 0) {
+		else if (collect_add(c, &sv, seq) != 0) {
 			leveldb_iter_destroy(it);
 			return TFO_ENOMEM;
 		} else
@@ -153,6 +166,8 @@ collect_out(struct collect *c, const struct sbatch *b, uint32_t s, struct tfo_st
 		out->data[i] = c->blob + c->off[i];
 	out->len = c->len;
 	out->raw_lens = c->raw;
+	out->seqs = c->seq;
+	out->points_each = c->pts;
 	out->blob = c->blob;
 	out->n = c->n;
 	out->id = b->id;
@@ -160,6 +175,8 @@ collect_out(struct collect *c, const struct sbatch *b, uint32_t s, struct tfo_st
 	out->points = c->points;
 	c->len = NULL;
 	c->raw = NULL;
+	c->seq = NULL;
+	c->pts = NULL;
 	c->blob = NULL;
 	return TFO_OK;
 }
@@ -170,6 +187,8 @@ tfo_store_batch_free(struct tfo_store_batch *b)
 	free(b->data);
 	free(b->len);
 	free(b->raw_lens);
+	free(b->seqs);
+	free(b->points_each);
 	free(b->blob);
 	memset(b, 0, sizeof(*b));
 }

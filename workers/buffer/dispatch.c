@@ -241,15 +241,25 @@ buffer_ingest_dispatch(struct tfo_store *st, struct buffer_counters *c,
 
 /* ------------------------------------------------------------------ export */
 
+/* export_simple - Empty, or Done with the committed heads (st not NULL):
+ * what the exporter may forget of what it delivered (docs/buffer.md) */
 static void
-export_simple(struct buffer_reply *out, Tfo__V1__ExportReply__MsgCase mc, int after_commit)
+export_simple(struct buffer_reply *out, Tfo__V1__ExportReply__MsgCase mc, int after_commit,
+    const struct tfo_store *st)
 {
 	Tfo__V1__ExportReply r = TFO__V1__EXPORT_REPLY__INIT;
 	Tfo__V1__Empty empty = TFO__V1__EMPTY__INIT;
 	Tfo__V1__Done done = TFO__V1__DONE__INIT;
+	uint64_t heads[TFO_STORE_NSIG] = { 0 };
 
 	r.version = VERSION;
 	r.msg_case = mc;
+	if (st != NULL) {
+		for (uint32_t s = 1; s < TFO_STORE_NSIG; s++)
+			heads[s] = tfo_store_committed_head(st, s);
+		done.heads = heads;
+		done.n_heads = TFO_STORE_NSIG;
+	}
 	if (mc == TFO__V1__EXPORT_REPLY__MSG_EMPTY)
 		r.empty = &empty;
 	else
@@ -268,7 +278,7 @@ export_fetch(struct tfo_store *st, const Tfo__V1__Fetch *f, struct buffer_reply 
 
 	e = tfo_store_fetch(st, (uint32_t)f->signal, f->max_bytes, &b);
 	if (e == TFO_ENOENT) {
-		export_simple(out, TFO__V1__EXPORT_REPLY__MSG_EMPTY, 0);
+		export_simple(out, TFO__V1__EXPORT_REPLY__MSG_EMPTY, 0, NULL);
 		return;
 	}
 	if (e != TFO_OK) {
@@ -288,6 +298,10 @@ export_fetch(struct tfo_store *st, const Tfo__V1__Fetch *f, struct buffer_reply 
 	batch.points = b.points;
 	batch.entries = ents;
 	batch.n_entries = b.n;
+	batch.seqs = b.seqs;
+	batch.n_seqs = b.n;
+	batch.entry_points = b.points_each;
+	batch.n_entry_points = b.n;
 	for (size_t i = 0; b.raw_lens != NULL && i < b.n; i++)
 		if (b.raw_lens[i] != 0) {      /* sent only when some entry is LZ4 */
 			batch.raw_lens = b.raw_lens;
@@ -328,14 +342,15 @@ buffer_export_dispatch(struct tfo_store *st, struct buffer_counters *c, const vo
 		tfo__v1__export_request__free_unpacked(req, NULL);
 		return;
 	case TFO__V1__EXPORT_REQUEST__MSG_ACK:
-		/* Unknown id: a batch of an earlier buffer run, offered again anyway. */
+		/* Unknown id: a batch of an earlier buffer run (offered again; the
+		 * exporter knows its entries by seq) or one already deleted. */
 		e = tfo_store_ack(st, req->ack->id);
-		export_simple(out, TFO__V1__EXPORT_REPLY__MSG_DONE, e == TFO_OK);
+		export_simple(out, TFO__V1__EXPORT_REPLY__MSG_DONE, e == TFO_OK, st);
 		tfo__v1__export_request__free_unpacked(req, NULL);
 		return;
 	case TFO__V1__EXPORT_REQUEST__MSG_NACK:
 		(void)tfo_store_nack(st, req->nack->id, req->nack->retry_after_ms);
-		export_simple(out, TFO__V1__EXPORT_REPLY__MSG_DONE, 0);
+		export_simple(out, TFO__V1__EXPORT_REPLY__MSG_DONE, 0, st);
 		tfo__v1__export_request__free_unpacked(req, NULL);
 		return;
 	case TFO__V1__EXPORT_REQUEST__MSG__NOT_SET:

@@ -793,6 +793,12 @@ tfo_store_maintain(struct tfo_store *st)
 	space_maintain(st);
 }
 
+uint64_t
+tfo_store_committed_head(const struct tfo_store *st, uint32_t signal)
+{
+	return signal > 0 && signal < TFO_STORE_NSIG ? st->q[signal].chead : 0;
+}
+
 /* ------------------------------------------------------------------ maintenance */
 
 void

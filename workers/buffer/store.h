@@ -105,6 +105,8 @@ struct tfo_store_batch {
 	const uint8_t **data;
 	size_t *len;
 	uint32_t *raw_lens;        /* per entry: 0 as it is, else an LZ4 block of this many bytes */
+	uint64_t *seqs;            /* per entry: its seq in the signal's queue */
+	uint32_t *points_each;     /* per entry: its points */
 	uint8_t *blob;
 };
 
@@ -202,6 +204,9 @@ void tfo_store_batch_free(struct tfo_store_batch *b);
 enum tfo_err tfo_store_ack(struct tfo_store *st, uint64_t id);
 /* tfo_store_nack - offer the batch again after retry_after_ms. TFO_ENOENT if unknown. */
 enum tfo_err tfo_store_nack(struct tfo_store *st, uint64_t id, uint32_t retry_after_ms);
+/* tfo_store_committed_head - every entry of signal below this seq is deleted
+ * on disk: no run of the store offers it again (0 for an unknown signal) */
+uint64_t tfo_store_committed_head(const struct tfo_store *st, uint32_t signal);
 /* tfo_store_reoffer_all - the exporter went away: every batch in flight is offered again. */
 void tfo_store_reoffer_all(struct tfo_store *st);
 

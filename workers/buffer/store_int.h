@@ -7,7 +7,7 @@
  * every batch before them is acked; drops take the head). Batches in flight
  * cover [head, next_offer) contiguously, in order. Entries in
  * [ctail, tail) are staged in the pending write batch, not yet on disk, and so
- * are the deletions of [chead, head).
+ * are the deletions of [chead, head): entries below chead are deleted on disk.
  */
 #ifndef TFO_BUFFER_STORE_INT_H
 #define TFO_BUFFER_STORE_INT_H

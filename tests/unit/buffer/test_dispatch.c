@@ -133,6 +133,7 @@ test_put_fetch_ack(void **state)
 	Tfo__V1__Ack ack = TFO__V1__ACK__INIT;
 	Tfo__V1__IngestReply *ir;
 	Tfo__V1__ExportReply *er;
+	uint64_t seq;
 	int ac;
 
 	(void)state;
@@ -160,6 +161,11 @@ test_put_fetch_ack(void **state)
 	assert_int_equal(er->batch->points, 100);
 	assert_int_equal(er->batch->signal, TFO__V1__SIGNAL__SIGNAL_METRICS);
 	assert_memory_equal(er->batch->entries[0].data, "hello", 5);
+	/* each entry's seq and points: how the exporter knows it again */
+	assert_int_equal(er->batch->n_seqs, 1);
+	assert_int_equal(er->batch->n_entry_points, 1);
+	assert_int_equal(er->batch->entry_points[0], 100);
+	seq = er->batch->seqs[0];
 	ack.id = er->batch->id;
 	tfo__v1__export_reply__free_unpacked(er, NULL);
 
@@ -169,8 +175,18 @@ test_put_fetch_ack(void **state)
 	er = export_req(&f, &c, &ereq, &ac);
 	assert_int_equal(er->msg_case, TFO__V1__EXPORT_REPLY__MSG_DONE);
 	assert_true(ac);
+	/* the committed heads: this ack's deletion is not committed yet */
+	assert_int_equal(er->done->n_heads, 3);
+	assert_int_equal(er->done->heads[1], seq);
 	tfo__v1__export_reply__free_unpacked(er, NULL);
 	commit_ok(&f);
+	/* the same ack again (a resend, or to a restarted buffer): Done, and
+	 * the heads now cover the deletion */
+	er = export_req(&f, &c, &ereq, &ac);
+	assert_int_equal(er->msg_case, TFO__V1__EXPORT_REPLY__MSG_DONE);
+	assert_int_equal(er->done->n_heads, 3);
+	assert_int_equal(er->done->heads[1], seq + 1);
+	tfo__v1__export_reply__free_unpacked(er, NULL);
 
 	er = fetch(&f, &c, &ac);
 	assert_int_equal(er->msg_case, TFO__V1__EXPORT_REPLY__MSG_EMPTY);
