@@ -25,6 +25,14 @@
 
 #define CONFIG_WAIT_MS 30000        /* the supervisor sends config at once */
 #define DEFAULT_DEADLINE_MS 5000
+/* The supervisor is gone: its successor may start 2 s later (the unit's
+ * RestartSec=) and needs the buffer's store; nobody SIGKILLs a straggler. */
+#define ORPHAN_DEADLINE_MS 1500
+#define ORPHAN_GRACE_MS 500
+/* A SIGTERM with no Shutdown before it: PR_SET_PDEATHSIG's when the
+ * supervisor's main thread died, which may come before fd 3 closes (its
+ * other threads still hold it). Wait this long for the EOF that says so. */
+#define SIGNAL_WAIT_MS 200
 #define TFO_MALLOC_KEEP (32 << 20)   /* glibc's largest mmap threshold */
 #define TFO_MALLOC_TRIM_S 10
 #define NPROC_CAP 512                /* role users run threads, never processes */
@@ -59,6 +67,9 @@ struct tfo_worker {
 	int status;
 	int done;                           /* tfo_worker_exit was called */
 	int stopping;
+	int orphaned;                       /* the supervisor is gone */
+	struct event *ev_orphan;            /* then: the hard end of the stop */
+	struct event *ev_sigwait;           /* SIGTERM: fd 3 given SIGNAL_WAIT_MS */
 	struct tfo_sandbox_rules sb;        /* declared by the role in pre_init */
 	char landlock[96];                  /* what Landlock applied, for Ready */
 };
@@ -73,6 +84,12 @@ const Tfo__V1__WorkerConfig *
 tfo_worker_config(struct tfo_worker *w)
 {
 	return w->cfg;
+}
+
+int
+tfo_worker_orphaned(const struct tfo_worker *w)
+{
+	return w->orphaned;
 }
 
 void
@@ -326,6 +343,45 @@ dispatch(struct tfo_worker *w, const Tfo__V1__Control *m)
 }
 
 static void
+on_orphan_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	struct tfo_worker *w = arg;
+
+	(void)fd;
+	(void)what;
+	log_warn("supervisor gone: still stopping after %d ms: exiting", ORPHAN_DEADLINE_MS +
+	    ORPHAN_GRACE_MS);
+	tfo_worker_exit(w, 0);
+}
+
+/*
+ * orphan - the supervisor is gone (fd 3 at EOF: killed, or crashed). The
+ * role stops as at a stop, briefly: the exporter settles what it has on the
+ * wire while the buffer still answers its acks (or a kill of the
+ * supervisor would send those batches again), tfo-logs stores what it
+ * read. ORPHAN_GRACE_MS after the deadline the skeleton ends it anyway.
+ */
+static void
+orphan(struct tfo_worker *w)
+{
+	struct timeval tv = { (ORPHAN_DEADLINE_MS + ORPHAN_GRACE_MS) / 1000,
+	    ((ORPHAN_DEADLINE_MS + ORPHAN_GRACE_MS) % 1000) * 1000 };
+
+	event_del(w->ev_ctl);               /* EOF stays readable */
+	if (w->orphaned)
+		return;
+	w->orphaned = 1;
+	log_info("control: supervisor gone (EOF on fd 3): stopping within %d ms",
+	    ORPHAN_DEADLINE_MS);
+	if ((w->ev_orphan = evtimer_new(w->base, on_orphan_deadline, w)) == NULL ||
+	    evtimer_add(w->ev_orphan, &tv) == -1) {
+		tfo_worker_exit(w, 0);
+		return;
+	}
+	begin_shutdown(w, ORPHAN_DEADLINE_MS);
+}
+
+static void
 on_control(evutil_socket_t fd, short what, void *arg)
 {
 	struct tfo_worker *w = arg;
@@ -339,26 +395,50 @@ on_control(evutil_socket_t fd, short what, void *arg)
 	}
 	if (e == TFO_EAGAIN)
 		return;
-	if (e == TFO_ECLOSED)
-		log_info("control: supervisor gone (EOF on fd 3): exiting");
-	else
-		log_error("control: bad message from supervisor: %s", tfo_strerror(e));
-	tfo_worker_exit(w, e == TFO_ECLOSED ? 0 : 1);
+	if (e == TFO_ECLOSED) {
+		orphan(w);
+		return;
+	}
+	log_error("control: bad message from supervisor: %s", tfo_strerror(e));
+	tfo_worker_exit(w, 1);
+}
+
+/* on_sigwait - SIGNAL_WAIT_MS after a bare SIGTERM: fd 3 said nothing (no
+ * Shutdown, no EOF), so it is a stop of its own */
+static void
+on_sigwait(evutil_socket_t fd, short what, void *arg)
+{
+	struct tfo_worker *w = arg;
+
+	(void)fd;
+	(void)what;
+	if (!w->stopping && !w->done)
+		on_control(TFO_CONTROL_FD, EV_READ, w);
+	if (!w->stopping && !w->done)
+		begin_shutdown(w, DEFAULT_DEADLINE_MS);
 }
 
 static void
 on_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct tfo_worker *w = arg;
+	struct timeval tv = { 0, SIGNAL_WAIT_MS * 1000 };
 
 	(void)what;
+	/* the supervisor's Shutdown comes before its SIGTERM: take it first */
+	if (!w->stopping && !w->orphaned)
+		on_control(TFO_CONTROL_FD, EV_READ, w);
 	/* a repeated signal (or the supervisor's after its Shutdown) is a no-op */
-	if (w->stopping) {
+	if (w->stopping || w->done || w->ev_sigwait != NULL) {
 		log_debug("signal %d received: already stopping", (int)sig);
 		return;
 	}
 	log_info("signal %d received", (int)sig);
-	begin_shutdown(w, DEFAULT_DEADLINE_MS);
+	/* Maybe the supervisor's death (see SIGNAL_WAIT_MS): its EOF, read by
+	 * on_control meanwhile, makes this an orphan's stop. */
+	if ((w->ev_sigwait = evtimer_new(w->base, on_sigwait, w)) == NULL ||
+	    evtimer_add(w->ev_sigwait, &tv) == -1)
+		begin_shutdown(w, DEFAULT_DEADLINE_MS);
 }
 
 /* ------------------------------------------------------------------ startup */
@@ -505,8 +585,18 @@ ignore_stop_signals(void)
 static int
 setup_loop(struct tfo_worker *w)
 {
-	if ((w->base = event_base_new()) == NULL)
+	struct event_config *ec = event_config_new();
+
+	/* No cached time: a timer added after a blocking call (the exporter's
+	 * and the collectors' synchronous buffer calls) would count from the
+	 * time the callback began and fire at once. */
+	if (ec == NULL || event_config_set_flag(ec, EVENT_BASE_FLAG_NO_CACHE_TIME) != 0 ||
+	    (w->base = event_base_new_with_config(ec)) == NULL) {
+		if (ec)
+			event_config_free(ec);
 		return -1;
+	}
+	event_config_free(ec);
 	if (fcntl(TFO_CONTROL_FD, F_SETFL, O_NONBLOCK) == -1 ||
 	    fcntl(TFO_CONTROL_FD, F_SETFD, FD_CLOEXEC) == -1)
 		return -1;
@@ -541,6 +631,10 @@ worker_free(struct tfo_worker *w)
 		event_free(w->ev_term);
 	if (w->ev_int)
 		event_free(w->ev_int);
+	if (w->ev_orphan)
+		event_free(w->ev_orphan);
+	if (w->ev_sigwait)
+		event_free(w->ev_sigwait);
 	if (w->base)
 		event_base_free(w->base);
 	if (w->cfg_msg)

@@ -49,7 +49,8 @@ struct tfo_worker_ops {
 	int (*pre_init)(struct tfo_worker *w, const Tfo__V1__WorkerConfig *cfg, void *arg);
 	/* Sandboxed: start nng, LevelDB, curl, timers on tfo_worker_base(). */
 	int (*post_init)(struct tfo_worker *w, const Tfo__V1__WorkerConfig *cfg, void *arg);
-	/* Graceful stop requested (Shutdown or SIGTERM); call tfo_worker_exit when done. */
+	/* Graceful stop requested (Shutdown, SIGTERM, or the supervisor gone:
+	 * tfo_worker_orphaned); call tfo_worker_exit when done. */
 	void (*shutdown)(struct tfo_worker *w, uint32_t deadline_ms, void *arg);
 	/* Release everything post_init and pre_init made (paired lifecycle). */
 	void (*fini)(struct tfo_worker *w, void *arg);
@@ -72,6 +73,9 @@ int tfo_worker_main(int argc, char **argv, const struct tfo_worker_ops *ops, voi
 
 struct event_base *tfo_worker_base(struct tfo_worker *w);
 const Tfo__V1__WorkerConfig *tfo_worker_config(struct tfo_worker *w);
+/* tfo_worker_orphaned - the supervisor is gone (fd-3 EOF): the stop under way
+ * is bounded by the skeleton (1.5 s, then 0.5 s of grace), not by a Shutdown */
+int tfo_worker_orphaned(const struct tfo_worker *w);
 /* tfo_worker_exit - leave the loop; status becomes the process exit code */
 void tfo_worker_exit(struct tfo_worker *w, int status);
 

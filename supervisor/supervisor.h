@@ -116,6 +116,7 @@ struct sv {
 	struct sv_worker w[TFO_ROLE_COUNT];
 	struct event *ev_sig[4], *ev_ping, *ev_watchdog, *ev_phase, *ev_self;
 	int shutdown_phase;          /* 0 = running, 1 collectors, 2 exporter, 3 buffer, 4 done */
+	int stop_spawn;              /* buffer_for_stop: a start while stopping */
 	enum { SV_COUNT_NONE, SV_COUNT_EARLIER, SV_COUNT_OURS, SV_COUNT_DONE } counting;
 	                             /* stop: asking the buffer what stays queued */
 	int exit_code;

@@ -299,7 +299,7 @@ sv_worker_start(struct sv_worker *w)
 	int pair[2];
 
 	evtimer_del(w->ev_timer);
-	if (sv->no_spawn || sv->shutdown_phase || !w->enabled || w->pid > 0)
+	if (sv->no_spawn || (sv->shutdown_phase && !sv->stop_spawn) || !w->enabled || w->pid > 0)
 		return;
 	w->incarnation = sv_next_incarnation(sv);
 	w->kill_why = SV_KILL_NONE;
@@ -543,12 +543,10 @@ on_death(struct sv_worker *w, int wstatus)
 		w->state = SV_STOPPED;
 	else
 		after_death(w, was_ready, now);
-	/* rest-for-one: the exporter's batches came from this buffer instance */
-	if (w->role == TFO_ROLE_BUFFER && was_ready && !requested &&
-	    sv->w[TFO_ROLE_EXPORTER].pid > 0) {
-		log_info("buffer restarted: restarting the exporter");
-		sv_worker_restart(&sv->w[TFO_ROLE_EXPORTER]);
-	}
+	/* No rest-for-one for the exporter: it outlives a buffer restart and
+	 * knows the entries it delivered when the new buffer offers them again
+	 * (docs/exporter.md); restarting it killed its exports in flight,
+	 * which came back as duplicates. */
 	sv_notify_update(sv);
 }
 
@@ -777,6 +775,26 @@ shutdown_advance(struct sv *sv)
 	}
 }
 
+/*
+ * buffer_for_stop - a stop that finds the buffer down (in its restart
+ * backoff, or fatal: the reason the agent stops) starts it once more: the
+ * collectors' last puts, the exporter's drain and the acks of what the
+ * exporter delivered while it was down land there, instead of being sent
+ * again (and read again) at the next start.
+ */
+static void
+buffer_for_stop(struct sv *sv)
+{
+	struct sv_worker *b = &sv->w[TFO_ROLE_BUFFER];
+
+	if (!b->enabled || b->pid > 0 || sv->no_spawn)
+		return;
+	log_info("buffer: not running: starting it for the stop");
+	sv->stop_spawn = 1;
+	sv_worker_start(b);
+	sv->stop_spawn = 0;
+}
+
 void
 sv_shutdown_begin(struct sv *sv, int exit_code)
 {
@@ -791,6 +809,7 @@ sv_shutdown_begin(struct sv *sv, int exit_code)
 		event_del(sv->ev_ping);
 	/* phase 1 begins by stopping the collectors */
 	sv->shutdown_phase = 1;
+	buffer_for_stop(sv);
 	for (int r = 0; r < TFO_ROLE_COUNT; r++) {
 		if (phase_of((enum tfo_role)r) == 1)
 			sv_worker_stop(&sv->w[r], SV_STOP_GRACE_MS);

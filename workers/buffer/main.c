@@ -41,9 +41,13 @@ struct buffer {
 	uint32_t since_compact_ms;
 	uint64_t last_group;       /* requests answered by the last commit */
 	uint32_t export_pipe;      /* the exporter connection the batches in flight went to */
+	int leaving;               /* orphaned stop: waiting for the exporter to go */
+	struct event *ev_leave;    /* its deadline */
 };
 
 static const int buffer_caps[] = { -1 };
+
+static void leave(struct buffer *b);
 
 /* ------------------------------------------------------------------ setup */
 
@@ -282,6 +286,8 @@ on_queue(evutil_socket_t fd, short what, void *arg)
 		else
 			bctx_reply(c, NULL, 0);     /* out of memory: the peer resends */
 	}
+	if (b->leaving && b->export_pipe == 0)
+		leave(b);               /* orphaned: the exporter has gone */
 }
 
 static void
@@ -376,19 +382,49 @@ close_channels(struct buffer *b)
 	bqueue_discard(&b->q);
 }
 
+/* leave - close the channels, write what is staged, exit */
 static void
-buffer_shutdown(struct tfo_worker *w, uint32_t deadline_ms, void *arg)
+leave(struct buffer *b)
 {
-	struct buffer *b = arg;
 	char err[256];
 
-	(void)deadline_ms;
 	/* Requests not yet answered are resent by their peers to the next buffer. */
 	close_channels(b);
 	if (b->st && commit_group(b, err, sizeof(err)) != 0)
 		log_error("store: stopping with writes failing (%s): deletions of acked batches "
 		    "not written, those batches are offered again at the next start", err);
-	tfo_worker_exit(w, 0);
+	tfo_worker_exit(b->w, 0);
+}
+
+static void
+on_leave_deadline(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	log_warn("supervisor gone: the exporter is still connected at the deadline");
+	leave(arg);
+}
+
+/*
+ * buffer_shutdown - at a stop the exporter has already gone (the supervisor
+ * stops the buffer last). Orphaned (the supervisor killed), the exporter is
+ * settling what it has in flight: its acks are served until it leaves (its
+ * connection's close), or the deadline, so no delivered batch is sent again.
+ */
+static void
+buffer_shutdown(struct tfo_worker *w, uint32_t deadline_ms, void *arg)
+{
+	struct buffer *b = arg;
+	struct timeval tv = { deadline_ms / 1000, (deadline_ms % 1000) * 1000 };
+
+	if (tfo_worker_orphaned(w) && b->export_pipe != 0 && b->st != NULL &&
+	    (b->ev_leave = evtimer_new(tfo_worker_base(w), on_leave_deadline, b)) != NULL &&
+	    evtimer_add(b->ev_leave, &tv) == 0) {
+		log_info("supervisor gone: serving the exporter until it leaves");
+		b->leaving = 1;
+		return;
+	}
+	leave(b);
 }
 
 static void
@@ -398,6 +434,8 @@ buffer_fini(struct tfo_worker *w, void *arg)
 
 	(void)w;
 	close_channels(b);
+	if (b->ev_leave)
+		event_free(b->ev_leave);
 	if (b->ev_q)
 		event_free(b->ev_q);
 	if (b->ev_tick)
