@@ -4,6 +4,8 @@ tfo_unit_test(test_exp_wire SOURCES ${CMAKE_CURRENT_LIST_DIR}/exporter/test_exp_
               LIBS tfo_exporter_memsource)
 tfo_unit_test(test_exp_outcome SOURCES ${CMAKE_CURRENT_LIST_DIR}/exporter/test_exp_outcome.c
               LIBS tfo_exporter_core)
+tfo_unit_test(test_exp_ledger SOURCES ${CMAKE_CURRENT_LIST_DIR}/exporter/test_exp_ledger.c
+              LIBS tfo_exporter_core)
 tfo_unit_test(test_exp_pipeline SOURCES ${CMAKE_CURRENT_LIST_DIR}/exporter/test_exp_pipeline.c
               LIBS tfo_exporter_memsource)
 if(TARGET tfo_exporter_bufsource)

@@ -65,6 +65,12 @@ bs_fetch(void *arg, uint32_t max_bytes, struct tfo_exp_batch *b)
 	    batch->signal != TFO__V1__SIGNAL__SIGNAL_LOGS)
 		fatalx("buffer sent batch %llu with unknown signal %d",
 		    (unsigned long long)batch->id, (int)batch->signal);
+	/* per-entry seqs and points come together, one per entry, or not at all */
+	if ((batch->n_seqs != 0 && batch->n_seqs != batch->n_entries) ||
+	    batch->n_entry_points != batch->n_seqs)
+		fatalx("buffer sent batch %llu with %zu seqs and %zu point counts for %zu entries",
+		    (unsigned long long)batch->id, batch->n_seqs, batch->n_entry_points,
+		    batch->n_entries);
 	switch (tfo_payloads_view(batch, &h->pl)) {
 	case TFO_OK:
 		break;
@@ -82,6 +88,8 @@ bs_fetch(void *arg, uint32_t max_bytes, struct tfo_exp_batch *b)
 	b->lens = h->pl.len;
 	b->raw = h->pl.raw;
 	b->points = batch->points;
+	b->seqs = batch->n_seqs ? batch->seqs : NULL;
+	b->points_each = batch->n_seqs ? batch->entry_points : NULL;
 	b->priv = h;
 	return 1;
 }
@@ -98,25 +106,35 @@ bs_release(void *arg, struct tfo_exp_batch *b)
 	b->priv = NULL;
 }
 
+static void
+heads_out(const struct tfo_exp_bufsource *bs, struct tfo_exp_heads *h)
+{
+	h->known = bs->c.heads_known;
+	for (size_t s = 0; s < TFO_BUFCLIENT_NSIG && s < sizeof(h->v) / sizeof(h->v[0]); s++)
+		h->v[s] = bs->c.heads[s];
+}
+
 static int
-bs_ack(void *arg, uint64_t id)
+bs_ack(void *arg, uint64_t id, struct tfo_exp_heads *h)
 {
 	struct tfo_exp_bufsource *bs = arg;
 	enum tfo_err e = tfo_bufclient_ack(&bs->c, id);
 
 	if (e != TFO_OK)
 		complain(bs, "ack", e);
+	heads_out(bs, h);
 	return e == TFO_OK ? 0 : -1;
 }
 
 static int
-bs_nack(void *arg, uint64_t id, uint32_t retry_after_ms)
+bs_nack(void *arg, uint64_t id, uint32_t retry_after_ms, struct tfo_exp_heads *h)
 {
 	struct tfo_exp_bufsource *bs = arg;
 	enum tfo_err e = tfo_bufclient_nack(&bs->c, id, retry_after_ms);
 
 	if (e != TFO_OK)
 		complain(bs, "nack", e);
+	heads_out(bs, h);
 	return e == TFO_OK ? 0 : -1;
 }
 
@@ -124,8 +142,15 @@ enum tfo_err
 tfo_exp_bufsource_open(struct tfo_exp_bufsource *bs, const char *url, int timeout_ms,
     uint32_t buffer_uid)
 {
+	enum tfo_err e;
+
 	memset(bs, 0, sizeof(*bs));
-	return tfo_bufclient_open_export(&bs->c, url, timeout_ms, buffer_uid);
+	e = tfo_bufclient_open_export(&bs->c, url, timeout_ms, buffer_uid);
+	/* One try: an ack that does not come through is no loss, the pipeline
+	 * remembers what it delivered and acks it when offered again, while
+	 * every retry here would hold its loop (and the requests on it). */
+	bs->c.ack_attempts = 1;
+	return e;
 }
 
 void

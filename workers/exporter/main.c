@@ -18,7 +18,11 @@
 #include "workers/exporter/hbworker.h"
 #include "workers/exporter/pipeline.h"
 
-#define BUF_TIMEOUT_MS 5000
+/* Each buffer call blocks the loop the OTLP requests run on (a blocked loop
+ * times out requests the endpoint answered, which are then sent again):
+ * the buffer answers in milliseconds, or an fsync's time; one that does not
+ * answer in 1 s is redialled (docs/exporter.md). */
+#define BUF_TIMEOUT_MS 1000
 #define PEM_MAX (1024 * 1024)
 
 struct pem {
@@ -246,6 +250,14 @@ on_drained(void *arg, enum tfo_exp_drain_end why)
 }
 
 static void
+on_settled(void *arg)
+{
+	struct exporter *x = arg;
+
+	tfo_worker_exit(x->w, 0);
+}
+
+static void
 on_deadline(evutil_socket_t fd, short what, void *arg)
 {
 	struct exporter *x = arg;
@@ -264,7 +276,8 @@ on_deadline(evutil_socket_t fd, short what, void *arg)
 /*
  * exporter_shutdown - the collectors have stopped (DESIGN §2): send what the
  * buffer holds until it is empty, the endpoint refuses or the deadline
- * (exporter.shutdown_drain at an agent stop) passes.
+ * (exporter.shutdown_drain at an agent stop) passes. Orphaned (the
+ * supervisor killed), only settle what is in flight.
  */
 static void
 exporter_shutdown(struct tfo_worker *w, uint32_t deadline_ms, void *arg)
@@ -276,9 +289,16 @@ exporter_shutdown(struct tfo_worker *w, uint32_t deadline_ms, void *arg)
 		tfo_worker_exit(w, 0);
 		return;
 	}
-	log_info("draining the buffer to the endpoint for up to %u ms", deadline_ms);
 	if ((x->deadline = evtimer_new(tfo_worker_base(w), on_deadline, x)) != NULL)
 		evtimer_add(x->deadline, &tv);
+	if (tfo_worker_orphaned(w)) {
+		/* no supervisor, a buffer about to go: fetch nothing more, but
+		 * ack what the endpoint takes of what is on the wire */
+		log_info("supervisor gone: settling the requests in flight");
+		tfo_exp_pipeline_stop(x->p, on_settled, x);
+		return;
+	}
+	log_info("draining the buffer to the endpoint for up to %u ms", deadline_ms);
 	tfo_exp_pipeline_drain(x->p, deadline_ms, on_drained, x);
 }
 
@@ -353,6 +373,9 @@ exporter_stats(struct tfo_worker *w, struct tfo_stats *ts, void *arg)
 	tfo_stats_num(ts, "rejected_points", (double)st.rejected_points);
 	tfo_stats_num(ts, "malformed_replies", (double)st.malformed_replies);
 	tfo_stats_num(ts, "buffer_errors", (double)st.source_errors);
+	tfo_stats_num(ts, "skipped_entries", (double)st.skipped_entries);
+	tfo_stats_num(ts, "requeued_batches", (double)st.requeued_batches);
+	tfo_stats_num(ts, "ledger_entries", (double)st.ledger_entries);
 	tfo_stats_num(ts, "backoff_ms", st.backoff_ms);
 	tfo_stats_num(ts, "last_latency_ms", st.last_latency_ms);
 	tfo_stats_num(ts, "in_flight", (double)st.in_flight);

@@ -23,6 +23,8 @@ struct ent {
 struct fetched {                        /* per fetched batch: the pointer arrays */
 	const uint8_t **entries;
 	size_t *lens;
+	uint64_t *seqs;
+	uint32_t *points;
 };
 
 struct tfo_exp_memsource {
@@ -30,6 +32,7 @@ struct tfo_exp_memsource {
 	size_t n, cap;
 	size_t first;                   /* entries before this are DONE */
 	uint64_t next_id;
+	unsigned fail_next;             /* acks/nacks to fail as a failed commit */
 	struct tfo_exp_memsource_counts c;
 };
 
@@ -90,6 +93,18 @@ tfo_exp_memsource_add(struct tfo_exp_memsource *m, int is_logs, const uint8_t *d
 	return 0;
 }
 
+static void
+fetched_free(struct fetched *f)
+{
+	if (f == NULL)
+		return;
+	free(f->entries);
+	free(f->lens);
+	free(f->seqs);
+	free(f->points);
+	free(f);
+}
+
 /* ms_fetch - the first pending run of one signal, at most max_bytes (at least one entry) */
 static int
 ms_fetch(void *arg, uint32_t max_bytes, struct tfo_exp_batch *b)
@@ -112,12 +127,13 @@ ms_fetch(void *arg, uint32_t max_bytes, struct tfo_exp_batch *b)
 		return -1;
 	f->entries = calloc(j - i, sizeof(*f->entries));
 	f->lens = calloc(j - i, sizeof(*f->lens));
-	if (f->entries == NULL || f->lens == NULL) {
-		free(f->entries);
-		free(f->lens);
-		free(f);
+	f->seqs = calloc(j - i, sizeof(*f->seqs));
+	f->points = calloc(j - i, sizeof(*f->points));
+	if (f->entries == NULL || f->lens == NULL || f->seqs == NULL || f->points == NULL) {
+		fetched_free(f);
 		return -1;
 	}
+	m->c.fetches++;
 	b->id = m->next_id++;
 	b->is_logs = m->ents[i].is_logs;
 	b->n = j - i;
@@ -125,12 +141,16 @@ ms_fetch(void *arg, uint32_t max_bytes, struct tfo_exp_batch *b)
 	for (size_t k = i; k < j; k++) {
 		f->entries[k - i] = m->ents[k].data;
 		f->lens[k - i] = m->ents[k].len;
+		f->seqs[k - i] = k;
+		f->points[k - i] = m->ents[k].points;
 		m->ents[k].state = ENT_INFLIGHT;
 		m->ents[k].batch = b->id;
 		b->points += m->ents[k].points;
 	}
 	b->entries = f->entries;
 	b->lens = f->lens;
+	b->seqs = f->seqs;
+	b->points_each = f->points;
 	b->priv = f;
 	return 1;
 }
@@ -138,19 +158,14 @@ ms_fetch(void *arg, uint32_t max_bytes, struct tfo_exp_batch *b)
 static void
 ms_release(void *arg, struct tfo_exp_batch *b)
 {
-	struct fetched *f = b->priv;
-
 	(void)arg;
-	if (f) {
-		free(f->entries);
-		free(f->lens);
-		free(f);
-	}
+	fetched_free(b->priv);
 	b->priv = NULL;
 }
 
-/* settle - mark a batch's entries; checks that it is the oldest outstanding */
-static int
+/* settle - mark a batch's entries; checks that it is the oldest outstanding.
+ * An id it does not know (a batch of "before the restart") changes nothing. */
+static void
 settle(struct tfo_exp_memsource *m, uint64_t id, int ack, uint32_t delay_ms)
 {
 	uint64_t oldest = 0;
@@ -175,31 +190,83 @@ settle(struct tfo_exp_memsource *m, uint64_t id, int ack, uint32_t delay_ms)
 		}
 	}
 	if (!found)
-		return -1;
-	if (oldest != id)
+		m->c.unknown_ids++;
+	else if (oldest != id)
 		m->c.order_violations++;
 	while (m->first < m->n && m->ents[m->first].state == ENT_DONE)
 		m->first++;
-	return 0;
+}
+
+/* heads - per signal, the first entry not acked: every one below is gone */
+static void
+heads(const struct tfo_exp_memsource *m, struct tfo_exp_heads *h)
+{
+	h->known = 1;
+	h->v[0] = 0;
+	for (int sig = 1; sig <= 2; sig++) {
+		size_t i = m->first;
+		while (i < m->n && (m->ents[i].state == ENT_DONE || m->ents[i].is_logs != (sig == 2)))
+			i++;
+		h->v[sig] = i;
+	}
+}
+
+/* failed - an injected failure: as the buffer's failed commit, which reloads
+ * its state and offers everything in flight again at once */
+static int
+failed(struct tfo_exp_memsource *m)
+{
+	if (m->fail_next == 0)
+		return 0;
+	m->fail_next--;
+	m->c.failed_settles++;
+	tfo_exp_memsource_restart(m);
+	return 1;
 }
 
 static int
-ms_ack(void *arg, uint64_t id)
+ms_ack(void *arg, uint64_t id, struct tfo_exp_heads *h)
 {
 	struct tfo_exp_memsource *m = arg;
 
 	m->c.acks++;
-	return settle(m, id, 1, 0);
+	if (failed(m))
+		return -1;
+	settle(m, id, 1, 0);
+	heads(m, h);
+	return 0;
 }
 
 static int
-ms_nack(void *arg, uint64_t id, uint32_t retry_after_ms)
+ms_nack(void *arg, uint64_t id, uint32_t retry_after_ms, struct tfo_exp_heads *h)
 {
 	struct tfo_exp_memsource *m = arg;
 
 	m->c.nacks++;
 	m->c.last_nack_ms = retry_after_ms;
-	return settle(m, id, 0, retry_after_ms);
+	if (failed(m))
+		return -1;
+	settle(m, id, 0, retry_after_ms);
+	heads(m, h);
+	return 0;
+}
+
+void
+tfo_exp_memsource_restart(struct tfo_exp_memsource *m)
+{
+	for (size_t i = m->first; i < m->n; i++)
+		if (m->ents[i].state == ENT_INFLIGHT) {
+			m->ents[i].state = ENT_PENDING;
+			m->ents[i].not_before_ms = 0;
+		}
+	/* ids restart elsewhere: none handed out before means anything now */
+	m->next_id += 1000000;
+}
+
+void
+tfo_exp_memsource_fail(struct tfo_exp_memsource *m, unsigned n)
+{
+	m->fail_next = n;
 }
 
 struct tfo_exp_source

@@ -23,11 +23,21 @@ int tfo_exp_memsource_add(struct tfo_exp_memsource *m, int is_logs, const uint8_
 /* tfo_exp_memsource_source - the source interface over m */
 struct tfo_exp_source tfo_exp_memsource_source(struct tfo_exp_memsource *m);
 
+/* tfo_exp_memsource_restart - as a buffer restarted: every batch in flight
+ * is pending again (offered at once) and the ids handed out are unknown */
+void tfo_exp_memsource_restart(struct tfo_exp_memsource *m);
+/* tfo_exp_memsource_fail - the next n acks/nacks fail as a buffer whose
+ * commit failed: nothing settled, everything in flight offered again */
+void tfo_exp_memsource_fail(struct tfo_exp_memsource *m, unsigned n);
+
 /* What happened so far. */
 struct tfo_exp_memsource_counts {
 	size_t queued;          /* entries not yet acked */
 	size_t acked_entries;
 	uint64_t acks, nacks;
+	uint64_t fetches;       /* batches handed out */
+	uint64_t unknown_ids;   /* acks/nacks of ids not in flight */
+	uint64_t failed_settles;
 	uint64_t last_nack_ms;  /* retry_after of the last nack */
 	int order_violations;   /* an ack/nack that was not for the oldest outstanding batch */
 };

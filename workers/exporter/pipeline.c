@@ -1,9 +1,10 @@
 /*
  * pipeline.c - tfo-exporter's fetch -> send -> settle loop on libevent:
  * in-flight slots kept in fetch order so acks/nacks reach the source in the
- * order it handed batches out; retry pauses with backoff; pacing for a
- * fleet (pace.c: jittered first flush, the cap after an outage); outcome
- * logging.
+ * order it handed batches out; retry pauses with backoff, for the endpoint
+ * and for the source alike; the ledger of delivered entries, so an entry is
+ * never sent twice because its ack was lost; pacing for a fleet (pace.c:
+ * jittered first flush, the cap after an outage); outcome logging.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,11 +13,12 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "workers/exporter/ledger.h"
 #include "workers/exporter/pace.h"
 #include "workers/exporter/pipeline.h"
 
 #define DEF_IN_FLIGHT 2u
-#define DEF_BATCH_BYTES (1024u * 1024)
+#define DEF_BATCH_BYTES (256u * 1024)
 #define DEF_POLL_MS 1000u
 #define PARTIAL_LOG_EVERY_S 60
 #define RETRY_LOG_EVERY_S 10
@@ -38,8 +40,11 @@ struct slot {
 	enum slot_state state;
 	uint64_t id;
 	int is_logs;
-	uint32_t points;
+	int requeue;                     /* overlapped a batch in flight: nacked, not sent */
+	uint32_t points;                 /* of the entries sent */
 	size_t bytes, wire;
+	size_t n;                        /* entries sent (0: all were delivered before) */
+	uint64_t *seqs, *hashes;         /* theirs, ascending seq; NULL without seqs */
 	struct tfo_exp_outcome out;
 };
 
@@ -51,6 +56,8 @@ struct tfo_exp_pipeline {
 	struct tfo_exp_backoff backoff;
 	struct tfo_exp_pace pace;        /* first flush, cap after an outage */
 	uint64_t rng;                    /* the first flush's jitter */
+	struct tfo_exp_backoff src_backoff;  /* the buffer's failures, as the endpoint's */
+	struct tfo_exp_ledger ledger;    /* delivered entries the source may offer again */
 	struct event *wake;              /* poll / resume after pause */
 	struct slot slots[TFO_EXP_MAX_IN_FLIGHT];
 	size_t head, count;              /* ring of slots in fetch order */
@@ -92,13 +99,17 @@ arm(struct tfo_exp_pipeline *p, uint32_t ms)
 {
 	struct timeval tv = { .tv_sec = ms / 1000, .tv_usec = (ms % 1000) * 1000 };
 
+	/* from now, not from when a callback that blocked on the source began */
+	event_base_update_cache_time(p->base);
 	evtimer_add(p->wake, &tv);
 }
 
 static void
 note_error(struct tfo_exp_pipeline *p, const char *what, const char *msg)
 {
-	snprintf(p->st.last_error, sizeof(p->st.last_error), "%s: %s", what, msg);
+	/* cut to fit: the what part is short, the message may be a server's */
+	snprintf(p->st.last_error, sizeof(p->st.last_error), "%.63s: %.*s", what,
+	    (int)sizeof(p->st.last_error) - 66, msg);
 	p->st.last_error_at = time(NULL);
 }
 
@@ -157,6 +168,8 @@ settle_success(struct tfo_exp_pipeline *p, struct slot *s)
 {
 	time_t now = mono_s();
 
+	if (s->n == 0)
+		return;                 /* delivered before: nothing sent this time */
 	p->st.sent_batches++;
 	if (p->ending == END_DRAIN)
 		p->st.drained_batches++;
@@ -230,45 +243,137 @@ settle_retry(struct tfo_exp_pipeline *p, struct slot *s)
 	return delay;
 }
 
+/* pause_for - fetch nothing for ms (the longer of two pauses wins) */
+static void
+pause_for(struct tfo_exp_pipeline *p, uint32_t ms)
+{
+	uint64_t end = mono_ms() + ms + PAUSE_SLACK_MS;
+
+	if (p->paused && p->pause_end_ms >= end)
+		return;
+	p->paused = 1;
+	p->pause_end_ms = end;
+	p->st.backoff_ms = ms;
+	evtimer_del(p->wake);
+	arm(p, ms + PAUSE_SLACK_MS);
+}
+
+/* source_failed - the buffer did not answer or refused: back off as after a
+ * failed export (no storm of fetches or acks against a buffer that cannot
+ * write), and a drain ends */
+static void
+source_failed(struct tfo_exp_pipeline *p)
+{
+	p->st.source_errors++;
+	pause_for(p, tfo_exp_backoff_next(&p->src_backoff));
+	drain_end(p, TFO_EXP_DRAIN_SOURCE);
+}
+
+/* heads_apply - what the source says is deleted for good is forgotten */
+static void
+heads_apply(struct tfo_exp_pipeline *p, const struct tfo_exp_heads *h)
+{
+	if (!h->known)
+		return;
+	for (uint32_t sig = 1; sig < TFO_EXP_LEDGER_NSIG; sig++)
+		tfo_exp_ledger_forget_below(&p->ledger, sig, h->v[sig]);
+}
+
+/*
+ * remember - a delivered (or refused for good) batch's entries go to the
+ * ledger before its ack: if the ack is lost, fails, or reaches a restarted
+ * buffer, the entries offered again are acked, never sent again.
+ */
+static void
+remember(struct tfo_exp_pipeline *p, const struct slot *s)
+{
+	for (size_t i = 0; s->seqs != NULL && i < s->n; i++)
+		if (tfo_exp_ledger_add(&p->ledger, s->is_logs ? 2 : 1, s->seqs[i],
+		    s->hashes[i]) != 0)
+			log_warn("no memory for the ledger: batch %llu may be sent again",
+			    (unsigned long long)s->id);
+}
+
+static void
+slot_free(struct slot *s)
+{
+	free(s->seqs);
+	free(s->hashes);
+	s->seqs = s->hashes = NULL;
+	s->state = SLOT_FREE;
+}
+
+/* settle_one - ack or nack one finished slot; 0, or -1 when the source
+ * failed. After a failure (quiet) the source is not called: its answer
+ * would take as long again; what was delivered goes to the ledger only. */
+static int
+settle_one(struct tfo_exp_pipeline *p, struct slot *s, uint32_t *pause, int *retried,
+    int quiet)
+{
+	struct tfo_exp_heads h = { 0 };
+	int rc;
+
+	if (quiet) {
+		/* a batch left unsettled is offered again: a retry is sent then,
+		 * a delivery is acked unsent */
+		if (s->requeue || s->out.cls == TFO_EXP_RETRY)
+			return 0;
+		if (s->out.cls == TFO_EXP_SUCCESS)
+			settle_success(p, s);
+		else
+			settle_drop(p, s);
+		remember(p, s);
+		return 0;
+	}
+	if (s->requeue) {
+		/* offered again while its entries were in flight: ask for it again
+		 * now that their outcome is known */
+		rc = p->src.nack(p->src.arg, s->id, 0, &h);
+	} else if (s->out.cls == TFO_EXP_RETRY) {
+		uint32_t d = settle_retry(p, s);
+		rc = p->src.nack(p->src.arg, s->id, d, &h);
+		if (!*retried || d > *pause)
+			*pause = d;
+		*retried = 1;
+	} else {
+		if (s->out.cls == TFO_EXP_SUCCESS)
+			settle_success(p, s);
+		else
+			settle_drop(p, s);
+		remember(p, s);
+		rc = p->src.ack(p->src.arg, s->id, &h);
+	}
+	if (rc != 0)
+		return -1;
+	tfo_exp_backoff_reset(&p->src_backoff);
+	heads_apply(p, &h);
+	return 0;
+}
+
 /* settle - release finished slots from the head, in fetch order */
 static void
 settle(struct tfo_exp_pipeline *p)
 {
 	uint32_t pause = 0;
-	int retried = 0;
+	int retried = 0, failed = 0;
 
 	while (p->count > 0 && p->slots[p->head].state == SLOT_DONE) {
 		struct slot *s = &p->slots[p->head];
-		int rc;
 
-		if (s->out.cls == TFO_EXP_RETRY) {
-			uint32_t d = settle_retry(p, s);
-			rc = p->src.nack(p->src.arg, s->id, d);
-			if (!retried || d > pause)
-				pause = d;
-			retried = 1;
-		} else {
-			if (s->out.cls == TFO_EXP_SUCCESS)
-				settle_success(p, s);
-			else
-				settle_drop(p, s);
-			rc = p->src.ack(p->src.arg, s->id);
-		}
-		if (rc != 0)
-			p->st.source_errors++;
-		s->state = SLOT_FREE;
+		if (settle_one(p, s, &pause, &retried, failed) != 0)
+			failed = 1;
+		slot_free(s);
 		p->head = (p->head + 1) % TFO_EXP_MAX_IN_FLIGHT;
 		p->count--;
 	}
+	p->st.ledger_entries = tfo_exp_ledger_count(&p->ledger);
 	if (retried) {
-		p->paused = 1;
-		p->pause_end_ms = mono_ms() + pause + PAUSE_SLACK_MS;
-		p->st.backoff_ms = pause;
-		evtimer_del(p->wake);
-		arm(p, pause + PAUSE_SLACK_MS);
+		pause_for(p, pause);
 		/* at stop a refusal ends the drain: no retry pause is waited out */
 		drain_end(p, TFO_EXP_DRAIN_REFUSED);
 	}
+	if (failed)
+		source_failed(p);
 }
 
 /* account - one answered request in the per-signal figures (self metrics) */
@@ -310,48 +415,185 @@ on_done(void *arg, const struct tfo_exp_response *resp, uint32_t latency_ms, con
 	pump(p);
 }
 
-/* send_one - fetch one batch and put it on the wire */
+/* in_flight_has - an entry of a request not settled yet (on the wire, or
+ * answered and waiting for an older one: not in the ledger yet either way) */
+static int
+in_flight_has(const struct tfo_exp_pipeline *p, int is_logs, uint64_t seq, uint64_t hash)
+{
+	for (size_t k = 0; k < p->count; k++) {
+		const struct slot *s = &p->slots[(p->head + k) % TFO_EXP_MAX_IN_FLIGHT];
+		if (s->is_logs != is_logs || s->seqs == NULL)
+			continue;
+		for (size_t i = 0; i < s->n; i++)
+			if (s->seqs[i] == seq && s->hashes[i] == hash)
+				return 1;
+	}
+	return 0;
+}
+
+/* What of a fetched batch goes on the wire. */
+struct pick {
+	const uint8_t **entries;
+	size_t *lens;
+	uint32_t *raw;
+	size_t n, skipped;
+	int overlap;                     /* an entry is in flight already */
+	uint32_t points;
+	size_t bytes;
+	uint64_t *seqs, *hashes;         /* of the picked entries, for the slot */
+};
+
+static void
+pick_free(struct pick *k)
+{
+	free(k->entries);
+	free(k->lens);
+	free(k->raw);
+	free(k->seqs);
+	free(k->hashes);
+}
+
+/*
+ * pick - the entries of b not delivered before (the ledger), and whether one
+ * is in a request still in flight (a buffer that restarted, or re-offered on
+ * a new connection, offers what this exporter is still sending). Without
+ * seqs from the source every entry is picked. -1 on ENOMEM.
+ */
+static int
+pick(const struct tfo_exp_pipeline *p, const struct tfo_exp_batch *b, struct pick *k)
+{
+	size_t n = b->n ? b->n : 1;
+
+	memset(k, 0, sizeof(*k));
+	k->entries = calloc(n, sizeof(*k->entries));
+	k->lens = calloc(n, sizeof(*k->lens));
+	k->raw = calloc(n, sizeof(*k->raw));
+	if (b->seqs != NULL) {
+		k->seqs = calloc(n, sizeof(*k->seqs));
+		k->hashes = calloc(n, sizeof(*k->hashes));
+	}
+	if (k->entries == NULL || k->lens == NULL || k->raw == NULL ||
+	    (b->seqs != NULL && (k->seqs == NULL || k->hashes == NULL)))
+		return -1;
+	for (size_t i = 0; i < b->n; i++) {
+		uint64_t h = 0;
+		if (b->seqs != NULL) {
+			h = tfo_exp_entry_hash(b->entries[i], b->lens[i]);
+			if (tfo_exp_ledger_has(&p->ledger, b->is_logs ? 2 : 1, b->seqs[i], h)) {
+				k->skipped++;
+				continue;
+			}
+			k->overlap |= in_flight_has(p, b->is_logs, b->seqs[i], h);
+			k->seqs[k->n] = b->seqs[i];
+			k->hashes[k->n] = h;
+		}
+		k->entries[k->n] = b->entries[i];
+		k->lens[k->n] = b->lens[i];
+		k->raw[k->n] = b->raw != NULL ? b->raw[i] : 0;
+		k->bytes += k->raw[k->n] ? k->raw[k->n] : b->lens[i];
+		k->points += b->points_each != NULL ? b->points_each[i] : 0;
+		k->n++;
+	}
+	if (b->points_each == NULL)
+		k->points = k->n == b->n ? b->points : 0;
+	return 0;
+}
+
+/* slot_next - the next slot of the ring, filled from b and k (k's seqs move) */
+static struct slot *
+slot_next(struct tfo_exp_pipeline *p, const struct tfo_exp_batch *b, struct pick *k,
+    size_t wire)
+{
+	struct slot *s = &p->slots[(p->head + p->count) % TFO_EXP_MAX_IN_FLIGHT];
+
+	*s = (struct slot){ .p = p, .state = SLOT_SENDING, .id = b->id, .is_logs = b->is_logs,
+	    .points = k->points, .bytes = k->bytes, .wire = wire, .n = k->n,
+	    .seqs = k->seqs, .hashes = k->hashes };
+	k->seqs = k->hashes = NULL;
+	p->count++;
+	return s;
+}
+
+/* settle_now - a slot that needs no request: settled in its turn */
+static void
+settle_now(struct tfo_exp_pipeline *p, struct slot *s, enum tfo_exp_class cls)
+{
+	s->state = SLOT_DONE;
+	s->out = (struct tfo_exp_outcome){ .cls = cls, .grpc_code = -1 };
+	settle(p);
+}
+
+/* local_failure - memory, mostly: the batch is retried later, never dropped */
+static void
+local_failure(struct tfo_exp_pipeline *p, struct slot *s, enum tfo_err e)
+{
+	s->state = SLOT_DONE;
+	s->out = (struct tfo_exp_outcome){ .cls = TFO_EXP_RETRY, .grpc_code = -1 };
+	snprintf(s->out.message, sizeof(s->out.message), "local: %s", tfo_strerror(e));
+	settle(p);
+}
+
+/* send_one - fetch one batch and put on the wire what was not delivered before */
 static enum sent
 send_one(struct tfo_exp_pipeline *p)
 {
 	struct tfo_exp_batch b;
 	struct tfo_exp_buf body = { 0 };
+	struct pick k;
 	struct slot *s;
-	size_t bytes = 0, bad = 0;
-	enum tfo_err e;
+	size_t bad = 0;
+	enum tfo_err e = TFO_OK;
 	int rc;
 
 	memset(&b, 0, sizeof(b));
 	if ((rc = p->src.fetch(p->src.arg, p->cfg.batch_max_bytes, &b)) <= 0) {
 		if (rc < 0)
-			p->st.source_errors++;
+			source_failed(p);
 		return rc < 0 ? SOURCE_ERROR : NOTHING;
 	}
-	for (size_t i = 0; i < b.n; i++)
-		bytes += b.raw != NULL && b.raw[i] ? b.raw[i] : b.lens[i];
-	e = tfo_exp_body_build(&body, b.entries, b.lens, b.raw, b.n, p->cfg.transport.grpc,
-	    p->cfg.transport.gzip, &bad);
+	tfo_exp_backoff_reset(&p->src_backoff);
+	if (pick(p, &b, &k) != 0) {
+		/* no memory: nacked in its turn, offered again after a pause */
+		pick_free(&k);
+		memset(&k, 0, sizeof(k));
+		s = slot_next(p, &b, &k, 0);
+		p->src.release(p->src.arg, &b);
+		local_failure(p, s, TFO_ENOMEM);
+		return LOCAL_ERROR;
+	}
+	p->st.skipped_entries += k.skipped;
+	if (k.overlap) {
+		p->st.requeued_batches++;
+		s = slot_next(p, &b, &k, 0);
+		s->requeue = 1;
+		p->src.release(p->src.arg, &b);
+		pick_free(&k);
+		settle_now(p, s, TFO_EXP_RETRY);
+		return SENT;
+	}
+	if (k.n > 0)
+		e = tfo_exp_body_build(&body, k.entries, k.lens, k.raw, k.n, p->cfg.transport.grpc,
+		    p->cfg.transport.gzip, &bad);
 	if (bad) {
 		/* damaged on disk, or a collector lied: left out, acked with the rest */
 		p->st.bad_entries += bad;
 		log_warn("batch %llu: %zu entries did not inflate, left out (%llu so far)",
 		    (unsigned long long)b.id, bad, (unsigned long long)p->st.bad_entries);
 	}
-	s = &p->slots[(p->head + p->count) % TFO_EXP_MAX_IN_FLIGHT];
-	memset(s, 0, sizeof(*s));
-	*s = (struct slot){ .p = p, .state = SLOT_SENDING, .id = b.id, .is_logs = b.is_logs,
-	    .points = b.points, .bytes = bytes, .wire = body.len };
+	s = slot_next(p, &b, &k, body.len);
 	p->src.release(p->src.arg, &b);
+	pick_free(&k);
+	if (s->n == 0) {
+		/* every entry was delivered before: ack it, send nothing */
+		tfo_exp_buf_fini(&body);
+		settle_now(p, s, TFO_EXP_SUCCESS);
+		return SENT;
+	}
 	if (e == TFO_OK)
 		e = tfo_exp_transport_send(p->tr, s->is_logs, &body, on_done, s);
 	tfo_exp_buf_fini(&body);
-	p->count++;
 	if (e != TFO_OK) {
-		/* local failure (memory): retry the batch later, never drop it */
-		s->state = SLOT_DONE;
-		s->out = (struct tfo_exp_outcome){ .cls = TFO_EXP_RETRY, .grpc_code = -1 };
-		snprintf(s->out.message, sizeof(s->out.message), "local: %s", tfo_strerror(e));
-		settle(p);
+		local_failure(p, s, e);
 		return LOCAL_ERROR;
 	}
 	return SENT;
@@ -456,6 +698,9 @@ tfo_exp_pipeline_new(struct tfo_exp_pipeline **out, struct event_base *base,
 	    cfg->retry_multiplier, seed);
 	p->rng = seed * 0x9e3779b97f4a7c15ull + 1;      /* not the backoff's sequence */
 	tfo_exp_pace_init(&p->pace, p->cfg.poll_ms, p->cfg.max_in_flight);
+	tfo_exp_backoff_init(&p->src_backoff, cfg->retry_initial_ms, cfg->retry_max_ms,
+	    cfg->retry_multiplier, seed ^ 0x5bd1e995u);
+	tfo_exp_ledger_init(&p->ledger);
 	if ((e = tfo_exp_transport_new(&p->tr, base, &cfg->transport)) != TFO_OK) {
 		free(p);
 		return e;
@@ -477,6 +722,9 @@ tfo_exp_pipeline_free(struct tfo_exp_pipeline *p)
 		return;
 	/* unsettled batches stay unacked: the source offers them again */
 	tfo_exp_transport_free(p->tr);
+	for (size_t i = 0; i < TFO_EXP_MAX_IN_FLIGHT; i++)
+		slot_free(&p->slots[i]);
+	tfo_exp_ledger_fini(&p->ledger);
 	if (p->wake)
 		event_free(p->wake);
 	free(p);

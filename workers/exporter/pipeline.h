@@ -30,16 +30,29 @@ struct tfo_exp_batch {
 	const uint32_t *raw;            /* NULL, or per entry: 0 as it is, else an LZ4
 	                                 * block of entries[i] inflating to raw[i] bytes */
 	uint32_t points;
+	const uint64_t *seqs;           /* NULL, or per entry: its seq in the signal's
+	                                 * queue, the same when offered again by a
+	                                 * restarted buffer (the id is not) */
+	const uint32_t *points_each;    /* NULL, or per entry: its points */
 	void *priv;                     /* the source's own */
+};
+
+/* What the source said with a settled ack or nack: for each signal (1
+ * metrics, 2 logs) every entry below v[signal] is deleted for good. */
+struct tfo_exp_heads {
+	int known;
+	uint64_t v[3];
 };
 
 struct tfo_exp_source {
 	/* fetch - next batch of at most max_bytes: 1 filled, 0 nothing now, -1 error */
 	int (*fetch)(void *arg, uint32_t max_bytes, struct tfo_exp_batch *b);
 	void (*release)(void *arg, struct tfo_exp_batch *b);
-	/* ack / nack - settle a batch; 0 or -1 (the source logs its own errors) */
-	int (*ack)(void *arg, uint64_t id);
-	int (*nack)(void *arg, uint64_t id, uint32_t retry_after_ms);
+	/* ack / nack - settle a batch; 0 (heads filled when the source knows
+	 * them) or -1 (the source logs its own errors). An id the source does
+	 * not know (a batch of a buffer run before its restart) is no error. */
+	int (*ack)(void *arg, uint64_t id, struct tfo_exp_heads *h);
+	int (*nack)(void *arg, uint64_t id, uint32_t retry_after_ms, struct tfo_exp_heads *h);
 	void *arg;
 };
 
@@ -71,7 +84,10 @@ struct tfo_exp_stats {
 	uint64_t dropped_points[TFO_EXP_R_COUNT];
 	uint64_t rejected_points;       /* partial_success */
 	uint64_t malformed_replies;
-	uint64_t source_errors;
+	uint64_t source_errors;         /* fetches, acks and nacks the source failed */
+	uint64_t skipped_entries;       /* offered again after their delivery: not sent */
+	uint64_t requeued_batches;      /* offered while their entries were in flight */
+	size_t ledger_entries;          /* delivered entries the source may offer again */
 	uint64_t bad_entries;           /* stored entries that did not inflate: left out */
 	char last_error[TFO_EXP_MSG_MAX];
 	time_t last_error_at;           /* unix seconds, 0 = never */

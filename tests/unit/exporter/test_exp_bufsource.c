@@ -1,8 +1,9 @@
 /*
  * test_exp_bufsource.c - tfo-exporter's buffer batch source against a fake
  * tfo-buffer export channel (nng REP in a thread): batches map to the
- * pipeline's view, Empty is "nothing now", Ack/Nack reach the buffer, and an
- * Error reply is a failure, not a crash.
+ * pipeline's view (per-entry seqs and points when sent), Empty is "nothing
+ * now", Ack/Nack reach the buffer and bring back its committed heads, and
+ * an Error reply is a failure, not a crash.
  */
 #include <pthread.h>
 #include <setjmp.h>
@@ -12,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -31,6 +33,8 @@ struct fake {
 	uint32_t nack_delay[8];
 	size_t nacks, acks;
 	int fail_acks;          /* answer Ack with Error */
+	int mute_acks;          /* answer no Ack at all */
+	int muted;              /* Acks left unanswered */
 	uint32_t last_max_bytes;
 };
 
@@ -58,6 +62,8 @@ serve(void *arg)
 		Tfo__V1__Done dn = TFO__V1__DONE__INIT;
 		Tfo__V1__Error er = TFO__V1__ERROR__INIT;
 		ProtobufCBinaryData ents[2] = { { sizeof(e0), e0 }, { sizeof(e1), e1 } };
+		uint64_t seqs[2] = { 40, 41 }, heads[3] = { 0, 7, 40 };
+		uint32_t pts[2] = { 4, 5 };
 
 		switch (req->msg_case) {
 		case TFO__V1__EXPORT_REQUEST__MSG_FETCH:
@@ -69,6 +75,12 @@ serve(void *arg)
 				b.n_entries = 2;
 				b.entries = ents;
 				b.points = 9;
+				if (f->batches_left == 2) {     /* the first: with seqs */
+					b.seqs = seqs;
+					b.n_seqs = 2;
+					b.entry_points = pts;
+					b.n_entry_points = 2;
+				}
 				f->batches_left--;
 				r.msg_case = TFO__V1__EXPORT_REPLY__MSG_BATCH;
 				r.batch = &b;
@@ -78,6 +90,11 @@ serve(void *arg)
 			}
 			break;
 		case TFO__V1__EXPORT_REQUEST__MSG_ACK:
+			if (f->mute_acks) {
+				f->muted++;
+				tfo__v1__export_request__free_unpacked(req, NULL);
+				continue;
+			}
 			if (f->fail_acks) {
 				er.message = "no such batch";
 				r.msg_case = TFO__V1__EXPORT_REPLY__MSG_ERROR;
@@ -85,6 +102,8 @@ serve(void *arg)
 				break;
 			}
 			f->acked[f->acks++ % 8] = req->ack->id;
+			dn.heads = heads;
+			dn.n_heads = 3;
 			r.msg_case = TFO__V1__EXPORT_REPLY__MSG_DONE;
 			r.done = &dn;
 			break;
@@ -111,6 +130,9 @@ test_bufsource(void **state)
 	struct tfo_exp_bufsource bs;
 	struct tfo_exp_source src;
 	struct tfo_exp_batch b;
+	struct tfo_exp_heads h;
+	struct timespec t0, t1;
+	long ms;
 
 	(void)state;
 	memset(&f, 0, sizeof(f));
@@ -134,16 +156,27 @@ test_bufsource(void **state)
 	assert_int_equal(b.lens[0], 2);
 	assert_int_equal(b.lens[1], 4);
 	assert_memory_equal(b.entries[1], "\x0a\x02\x08\x01", 4);
+	assert_non_null(b.seqs);
+	assert_int_equal(b.seqs[0], 40);
+	assert_int_equal(b.seqs[1], 41);
+	assert_int_equal(b.points_each[1], 5);
 	src.release(src.arg, &b);
 	assert_null(b.priv);
 	assert_int_equal(src.fetch(src.arg, 4096, &b), 1);
 	assert_int_equal(b.id, 101);
 	assert_int_equal(b.is_logs, 1);
+	assert_null(b.seqs);            /* none sent: none made up */
+	assert_null(b.points_each);
 	src.release(src.arg, &b);
 	/* drained: Empty is "nothing now", not an error */
 	assert_int_equal(src.fetch(src.arg, 4096, &b), 0);
-	assert_int_equal(src.ack(src.arg, 102), 0);
-	assert_int_equal(src.nack(src.arg, 101, 2500), 0);
+	memset(&h, 0, sizeof(h));
+	assert_int_equal(src.ack(src.arg, 102, &h), 0);
+	assert_int_equal(h.known, 1);
+	assert_int_equal(h.v[1], 7);
+	assert_int_equal(h.v[2], 40);
+	assert_int_equal(src.nack(src.arg, 101, 2500, &h), 0);
+	assert_int_equal(h.known, 0);   /* a Done without heads says nothing */
 	assert_int_equal(f.acks, 1);
 	assert_int_equal(f.acked[0], 102);
 	assert_int_equal(f.nacks, 1);
@@ -151,9 +184,25 @@ test_bufsource(void **state)
 	assert_int_equal(f.nack_delay[0], 2500);
 	/* the buffer refusing an ack is a failure the pipeline counts */
 	f.fail_acks = 1;
-	assert_int_equal(src.ack(src.arg, 555), -1);
+	assert_int_equal(src.ack(src.arg, 555, &h), -1);
+	assert_int_equal(h.known, 0);
 	assert_int_equal(bs.errors, 1);
 	assert_non_null(strstr(bs.c.error, "no such batch"));
+	/* a buffer that does not answer holds the exporter's loop for one
+	 * timeout (here 2 s), not three: an ack is tried once, the pipeline's
+	 * ledger settles the rest; the connection is dialled afresh */
+	f.fail_acks = 0;
+	f.mute_acks = 1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	assert_int_equal(src.ack(src.arg, 556, &h), -1);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	assert_true(ms >= 1900 && ms < 3900);
+	assert_int_equal(f.muted, 1);
+	assert_int_equal(bs.errors, 2);
+	f.mute_acks = 0;
+	assert_int_equal(src.ack(src.arg, 557, &h), 0);   /* on the new connection */
+	assert_int_equal(h.known, 1);
 
 	tfo_exp_bufsource_close(&bs);
 	nng_close(f.s);

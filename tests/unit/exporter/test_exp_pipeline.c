@@ -28,6 +28,7 @@
 #include "workers/exporter/sample.h"
 
 #define MAX_SEEN 64
+#define PIPE_SEED 27
 
 struct srv;
 
@@ -53,10 +54,12 @@ struct srv {
 	size_t nrules;
 	int seen[MAX_SEEN];     /* entry index of each request, in arrival order */
 	size_t nseen;
+	int got[MAX_SEEN];      /* per entry index: how often it arrived (200 or not) */
 };
 
+/* first_index - the first entry's tfo.entry.index; every entry counted in got */
 static int
-first_index(const uint8_t *p, size_t n)
+first_index(const uint8_t *p, size_t n, int *got)
 {
 	Opentelemetry__Proto__Collector__Metrics__V1__ExportMetricsServiceRequest *r =
 	    opentelemetry__proto__collector__metrics__v1__export_metrics_service_request__unpack(NULL, n, p);
@@ -64,6 +67,11 @@ first_index(const uint8_t *p, size_t n)
 
 	if (r && r->n_resource_metrics > 0)
 		idx = (int)r->resource_metrics[0]->resource->attributes[2]->value->int_value;
+	for (size_t i = 0; r != NULL && i < r->n_resource_metrics; i++) {
+		int64_t k = r->resource_metrics[i]->resource->attributes[2]->value->int_value;
+		if (k >= 0 && k < MAX_SEEN)
+			got[k]++;
+	}
 	if (r)
 		opentelemetry__proto__collector__metrics__v1__export_metrics_service_request__free_unpacked(r, NULL);
 	return idx;
@@ -93,7 +101,7 @@ on_request(struct evhttp_request *req, void *arg)
 	int idx;
 
 	evbuffer_remove(in, body, n);
-	idx = first_index(body, n);
+	idx = first_index(body, n, s->got);
 	free(body);
 	if (s->nseen < MAX_SEEN)
 		s->seen[s->nseen++] = idx;
@@ -165,41 +173,68 @@ add_entries(struct run *r, uint32_t from, uint32_t entries)
 	}
 }
 
+/* pipeline_over - a pipeline on r's source and server: in_flight requests,
+ * batches of max_bytes (1: one entry each), retries from retry_ms */
 static void
-run_setup_poll(struct run *r, uint32_t entries, uint32_t in_flight, uint32_t poll_ms)
+pipeline_over(struct run *r, uint32_t in_flight, uint32_t max_bytes, uint32_t poll_ms,
+    uint32_t retry_ms)
 {
 	struct tfo_exp_pipeline_cfg cfg;
 	struct tfo_exp_source src;
 
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.transport.endpoints[0] = r->endpoint;
+	cfg.transport.n_endpoints = 1;
+	cfg.transport.timeout_ms = 5000;
+	cfg.max_in_flight = in_flight;
+	cfg.batch_max_bytes = max_bytes;
+	cfg.poll_ms = poll_ms;
+	cfg.retry_initial_ms = retry_ms;
+	cfg.retry_max_ms = 2 * retry_ms;
+	/* full jitter draws from 0: with this seed and retry_ms 200 the first
+	 * retry pauses 188 ms and the second 296 ms. test_drain_after_pause needs
+	 * a pause running when its 1 ms tick comes, which a loaded machine may
+	 * hold back a while */
+	cfg.seed = PIPE_SEED;
+	src = tfo_exp_memsource_source(r->ms);
+	assert_int_equal(tfo_exp_pipeline_new(&r->p, r->base, &cfg, &src), TFO_OK);
+}
+
+static void
+run_setup_poll(struct run *r, uint32_t entries, uint32_t in_flight, uint32_t poll_ms)
+{
 	memset(r, 0, sizeof(*r));
 	r->drain_why = -1;
 	assert_non_null(r->base = event_base_new());
 	srv_start(&r->srv, r->base);
 	assert_non_null(r->ms = tfo_exp_memsource_new());
 	add_entries(r, 0, entries);
-	memset(&cfg, 0, sizeof(cfg));
 	snprintf(r->endpoint, sizeof(r->endpoint), "127.0.0.1:%u", r->srv.port);
-	cfg.transport.endpoints[0] = r->endpoint;
-	cfg.transport.n_endpoints = 1;
-	cfg.transport.grpc = 0;
-	cfg.transport.timeout_ms = 5000;
-	cfg.max_in_flight = in_flight;
-	cfg.batch_max_bytes = 1;        /* one entry per batch */
-	cfg.poll_ms = poll_ms;
-	cfg.retry_initial_ms = 200;
-	cfg.retry_max_ms = 400;
-	/* full jitter draws from 0: with this seed the first retry pauses 188 ms
-	 * and the second 296 ms. test_drain_after_pause needs a pause running
-	 * when its 1 ms tick comes, which a loaded machine may hold back a while */
-	cfg.seed = 27;
-	src = tfo_exp_memsource_source(r->ms);
-	assert_int_equal(tfo_exp_pipeline_new(&r->p, r->base, &cfg, &src), TFO_OK);
+	pipeline_over(r, in_flight, 1, poll_ms, 200);
 }
 
 static void
 run_setup(struct run *r, uint32_t entries, uint32_t in_flight)
 {
 	run_setup_poll(r, entries, in_flight, 10);
+}
+
+/* run_setup_bytes - as run_setup, with batches of up to max_bytes */
+static void
+run_setup_bytes(struct run *r, uint32_t entries, uint32_t in_flight, uint32_t max_bytes)
+{
+	run_setup(r, entries, in_flight);
+	tfo_exp_pipeline_free(r->p);
+	pipeline_over(r, in_flight, max_bytes, 10, 50);
+}
+
+/* each_once - every one of n entries reached the endpoint exactly once */
+static void
+each_once(const struct run *r, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (r->srv.got[i] != 1)
+			fail_msg("entry %d arrived %d times", i, r->srv.got[i]);
 }
 
 static void
@@ -458,6 +493,90 @@ test_drain_after_pause(void **state)
 	run_teardown(&r);
 }
 
+static void
+restart_source(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	tfo_exp_memsource_restart(arg);
+}
+
+/*
+ * The buffer restarts while batches are on the wire: their acks reach a
+ * buffer that no longer knows them, and it offers their entries again under
+ * new ids, one batch of them while it is still in flight. Every entry
+ * reaches the endpoint once: the delivered ones are acked unsent, the one
+ * still in flight is asked for again once its outcome is known.
+ */
+static void
+test_buffer_restart_no_resend(void **state)
+{
+	struct run r;
+	struct tfo_exp_memsource_counts c;
+	struct tfo_exp_stats st;
+	struct event *ev;
+	struct timeval at = { 0, 10000 };
+	size_t len0, len1;
+	uint8_t *e0 = tfo_exp_sample_metrics(0, 2, &len0), *e1 = tfo_exp_sample_metrics(1, 2, &len1);
+
+	(void)state;
+	free(e0);
+	free(e1);
+	/* two entries a batch: [0,1] [2,3] ... [8,9], all on the wire at once */
+	run_setup_bytes(&r, 10, 6, (uint32_t)(len0 + len1));
+	r.srv.rules[r.srv.nrules++] = (struct rule){ .index = 0, .delay_ms = 40 };
+	r.srv.rules[r.srv.nrules++] = (struct rule){ .index = 2, .delay_ms = 400 };
+	ev = evtimer_new(r.base, restart_source, r.ms);
+	evtimer_add(ev, &at);
+	run_loop(&r);
+	event_free(ev);
+	tfo_exp_memsource_counts(r.ms, &c);
+	tfo_exp_pipeline_stats(r.p, &st);
+	assert_int_equal(c.queued, 0);
+	each_once(&r, 10);
+	assert_int_equal(c.unknown_ids, 5);    /* the acks that reached "the new buffer" */
+	assert_int_equal(st.skipped_entries, 10);
+	assert_true(st.requeued_batches >= 1);
+	assert_int_equal(st.sent_batches, 5);  /* deliveries, not attempts */
+	assert_int_equal(st.sent_points, 30);
+	run_teardown(&r);
+}
+
+/*
+ * The buffer cannot commit acks (a full disk): each failure offers every
+ * batch in flight again at once. The exporter sends nothing twice, backs off
+ * between attempts instead of storming the buffer, and counts deliveries.
+ */
+static void
+test_ack_failures_back_off(void **state)
+{
+	struct run r;
+	struct tfo_exp_memsource_counts c;
+	struct tfo_exp_stats st;
+	struct timespec t0, t1;
+	long ms;
+
+	(void)state;
+	run_setup_bytes(&r, 6, 2, 1);
+	tfo_exp_memsource_fail(r.ms, 4);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	run_loop(&r);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
+	tfo_exp_memsource_counts(r.ms, &c);
+	tfo_exp_pipeline_stats(r.p, &st);
+	assert_int_equal(c.queued, 0);
+	each_once(&r, 6);
+	assert_int_equal(c.failed_settles, 4);
+	assert_int_equal(st.source_errors, 4);
+	/* a pause after each failure, not a loop of re-fetches */
+	assert_true(ms >= 0);
+	assert_true(c.fetches <= 6 + 4 * 2);
+	assert_int_equal(st.sent_batches, 6);
+	assert_int_equal(st.sent_points, 18);
+	run_teardown(&r);
+}
+
 int
 main(void)
 {
@@ -468,6 +587,8 @@ main(void)
 		cmocka_unit_test(test_drain_no_flush_wait),
 		cmocka_unit_test(test_drain_refused),
 		cmocka_unit_test(test_drain_after_pause),
+		cmocka_unit_test(test_buffer_restart_no_resend),
+		cmocka_unit_test(test_ack_failures_back_off),
 	};
 
 	tfo_log_init("test-exporter", TFO_LOG_ERROR, TFO_LOG_TEXT);
