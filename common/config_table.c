@@ -162,7 +162,7 @@ const struct cfg_row tfo_cfg_rows[] = {
 	LIST("collectors.logs.link_target_dirs", 4095, logs.link_target_dirs, CF_PATH,
 	    "directories links among the matches may lead into (e.g. /var/log/pods)"),
 
-	NUM("exporter.batch_max_bytes", CT_SIZE, "1MiB", 4 * KIB, 16 * MIB, exporter.batch_max_bytes,
+	NUM("exporter.batch_max_bytes", CT_SIZE, "256KiB", 4 * KIB, 16 * MIB, exporter.batch_max_bytes,
 	    "bytes per export request before compression (a stored batch larger than this, up to 2 MiB of logs, is sent whole)"),
 	NUM("exporter.flush_interval", CT_DUR, "10s", 100, HOUR, exporter.flush_interval_ms,
 	    "longest wait before a partial batch is sent"),

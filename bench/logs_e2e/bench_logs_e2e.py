@@ -17,6 +17,9 @@ Prints MiB/s, lines/s, and the CPU seconds of each process over the run
 is printed too). Compression defaults to none (a local sink); gzip is the
 agent's default for real endpoints.
 
+The exporter's window for an A/B: BENCH_MAX_IN_FLIGHT, BENCH_BATCH_MAX_BYTES
+(exporter.max_in_flight, exporter.batch_max_bytes), printed with the result.
+
 Never run by ctest. Run as root on a Release build:
   cmake --build build --target bench-logs-e2e     (or python3 bench/logs_e2e/bench_logs_e2e.py build/bin)"""
 import os
@@ -150,6 +153,12 @@ def main():
         # start_at: beginning - the file is renamed in after the workers are
         # ready; if tfo-logs' first scan came later, `end` would skip it all
         # (that race was the bench's occasional hang).
+        # A/B of the exporter's in-flight window (docs/exporter.md):
+        # BENCH_MAX_IN_FLIGHT=1 BENCH_BATCH_MAX_BYTES=256KiB
+        exporter_extra = "".join("  %s: %s\n" % (k, os.environ[e]) for k, e in
+                                 (("max_in_flight", "BENCH_MAX_IN_FLIGHT"),
+                                  ("batch_max_bytes", "BENCH_BATCH_MAX_BYTES"))
+                                 if os.environ.get(e))
         with open(agent.cfg, "a") as f:
             f.write(f"""telemetryflow:
   endpoint: {sink.url}
@@ -171,7 +180,7 @@ buffer:
   max_size_mb: {max(1024, 4 * mib)}
 exporter:
   flush_interval: 100ms
-supervisor:
+{exporter_extra}supervisor:
   ping_interval: 100ms
 """)
         agent.start()
@@ -225,6 +234,9 @@ supervisor:
     ex = st["exporter"]["stats"] if st else {}
     print("  exporter: %s batches, %s payload bytes, %s wire bytes, %s retries" %
           (ex.get("sent_batches"), ex.get("sent_bytes"), ex.get("wire_bytes"), ex.get("retries")))
+    print("  exporter window: max_in_flight %s, batch_max_bytes %s" %
+          (os.environ.get("BENCH_MAX_IN_FLIGHT", "default"),
+           os.environ.get("BENCH_BATCH_MAX_BYTES", "default")))
     return 0
 
 

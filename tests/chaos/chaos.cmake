@@ -1,7 +1,9 @@
 # tests/chaos - loss accounting under faults with the whole process tree
 # (tfo-supervisor, every worker, tools/tfo-sink), as root; skipped otherwise.
-# logs_chaos.py: rotations, kill -9 of each data-path worker and of the whole
-# tree, a sink outage and --fail-first; asserts 0 lines lost, prints duplicates.
+# logs_chaos.py: rotations, kill -9 of each data-path worker, of the supervisor
+# alone and of the whole tree, a graceful restart, a sink outage and
+# --fail-first; asserts 0 lines lost and duplicates only from exports in flight
+# (per kind of event). `logs_chaos.py BINDIR --long` is the 120 s probe.
 find_package(Python3 COMPONENTS Interpreter REQUIRED)
 if(TARGET tfo-supervisor AND TARGET tfoctl AND TARGET tfo-sink AND TARGET tfo-logs
    AND TARGET tfo-buffer AND TARGET tfo-exporter AND TARGET tfo-system

@@ -94,7 +94,7 @@ test_defaults(void **state)
 	assert_int_equal(cfg.logs.multiline_timeout_ms, 1000);
 	assert_int_equal(cfg.logs.batch_max_lines, 10000);
 	assert_int_equal(cfg.logs.batch_max_ms, 200);
-	assert_int_equal(cfg.exporter.batch_max_bytes, 1048576);
+	assert_int_equal(cfg.exporter.batch_max_bytes, 262144);
 	assert_int_equal(cfg.exporter.flush_interval_ms, 10000);
 	assert_int_equal(cfg.exporter.max_in_flight, 2);
 	assert_int_equal(cfg.exporter.shutdown_drain_ms, 20000);

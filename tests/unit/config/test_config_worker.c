@@ -145,7 +145,7 @@ test_sections(void **state)
 	assert_int_equal(wc->exporter->retry->max_interval_ms, 60000);
 	assert_true(wc->exporter->retry->multiplier == 2.0);
 	assert_string_equal(wc->exporter->tls->min_version, "1.2");
-	assert_int_equal(wc->exporter->batch_max_bytes, 1048576);
+	assert_int_equal(wc->exporter->batch_max_bytes, 262144);
 	tfo__v1__worker_config__free_unpacked(wc, NULL);
 	free(b);
 
