@@ -15,6 +15,7 @@
 
 #include "common/bufclient.h"
 #include "tests/integration/buffer/spawn.h"
+#include "tests/lib/exp_config.h"
 #include "workers/exporter/sample.h"
 
 #define POINTS 3
@@ -24,36 +25,17 @@ static int
 exp_start(struct tfo_wspawn *x, const char *bin, const struct tbuf *t, const char *endpoint,
     const char *proto)
 {
-	Tfo__V1__WorkerConfig wc;
-	Tfo__V1__LoggingConfig lc;
-	Tfo__V1__ExporterConfig ec = TFO__V1__EXPORTER_CONFIG__INIT;
-	Tfo__V1__RetryConfig rc = TFO__V1__RETRY_CONFIG__INIT;
-	Tfo__V1__AgentIdentity ai = TFO__V1__AGENT_IDENTITY__INIT;
-	char *eps[1] = { (char *)endpoint };
+	struct tfo_exp_testcfg c;
 
-	tfo_wspawn_config(&wc, &lc, TFO__V1__ROLE__ROLE_EXPORTER, "info");
-	ai.id = "agent-e2e";
-	ai.version = "9.8.7";
-	rc.initial_interval_ms = 100;
-	rc.max_interval_ms = 400;
-	rc.multiplier = 2.0;
-	ec.endpoints = eps;
-	ec.n_endpoints = 1;
-	ec.protocol = (char *)proto;
-	ec.timeout_ms = 5000;
-	ec.compression = "gzip";
-	ec.api_key_id = "kid-e2e";
-	ec.api_key_secret = "secret-e2e";
-	ec.retry = &rc;
-	ec.batch_max_bytes = 2048;
-	ec.flush_interval_ms = 50;
-	ec.max_in_flight = 2;
-	wc.agent = &ai;
-	wc.runtime_dir = (char *)t->dir;
-	wc.export_url = (char *)t->export_url;
-	wc.section_case = TFO__V1__WORKER_CONFIG__SECTION_EXPORTER;
-	wc.exporter = &ec;
-	return tfo_wspawn_start(x, bin, "tfo-exporter", &wc, 20000);
+	tfo_exp_testcfg(&c, endpoint, t->dir, t->export_url, "info");
+	c.ai.id = "agent-e2e";
+	c.ai.version = "9.8.7";
+	c.ec.protocol = (char *)proto;
+	c.ec.compression = "gzip";
+	c.ec.api_key_id = "kid-e2e";
+	c.ec.api_key_secret = "secret-e2e";
+	c.ec.batch_max_bytes = 2048;
+	return tfo_wspawn_start(x, bin, "tfo-exporter", &c.wc, 20000);
 }
 
 /* exp_stat - one numeric stat from a Pong, -1 when absent */

@@ -546,12 +546,17 @@ send_one(struct tfo_exp_pipeline *p)
 	int rc;
 
 	memset(&b, 0, sizeof(b));
-	if ((rc = p->src.fetch(p->src.arg, p->cfg.batch_max_bytes, &b)) <= 0) {
-		if (rc < 0)
-			source_failed(p);
-		return rc < 0 ? SOURCE_ERROR : NOTHING;
+	if ((rc = p->src.fetch(p->src.arg, p->cfg.batch_max_bytes, &b)) < 0) {
+		source_failed(p);
+		return SOURCE_ERROR;
 	}
-	tfo_exp_backoff_reset(&p->src_backoff);
+	/* The source's pause is over when it settles a batch, or has none to
+	 * settle: a batch read while deletes fail (a full disk) is no progress,
+	 * and its ack would fail again after the shortest pause, for ever. */
+	if (rc == 0) {
+		tfo_exp_backoff_reset(&p->src_backoff);
+		return NOTHING;
+	}
 	if (pick(p, &b, &k) != 0) {
 		/* no memory: nacked in its turn, offered again after a pause */
 		pick_free(&k);

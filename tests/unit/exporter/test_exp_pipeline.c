@@ -553,24 +553,20 @@ test_ack_failures_back_off(void **state)
 	struct run r;
 	struct tfo_exp_memsource_counts c;
 	struct tfo_exp_stats st;
-	struct timespec t0, t1;
-	long ms;
 
 	(void)state;
 	run_setup_bytes(&r, 6, 2, 1);
 	tfo_exp_memsource_fail(r.ms, 4);
-	clock_gettime(CLOCK_MONOTONIC, &t0);
 	run_loop(&r);
-	clock_gettime(CLOCK_MONOTONIC, &t1);
-	ms = (t1.tv_sec - t0.tv_sec) * 1000 + (t1.tv_nsec - t0.tv_nsec) / 1000000;
 	tfo_exp_memsource_counts(r.ms, &c);
 	tfo_exp_pipeline_stats(r.p, &st);
 	assert_int_equal(c.queued, 0);
 	each_once(&r, 6);
 	assert_int_equal(c.failed_settles, 4);
 	assert_int_equal(st.source_errors, 4);
-	/* a pause after each failure, not a loop of re-fetches */
-	assert_true(ms >= 0);
+	/* one fetch again after each failure, not a loop of re-fetches (the
+	 * pauses are jittered from 0: their length is
+	 * integration.exporter.buffer_faults's to measure) */
 	assert_true(c.fetches <= 6 + 4 * 2);
 	assert_int_equal(st.sent_batches, 6);
 	assert_int_equal(st.sent_points, 18);
