@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/logrepeat.h"
 
 /* LZ4 acceleration: 4 costs ~7 % of the ratio and saves ~1/3 of the time
  * (measured on bench-logs-e2e varied lines) */
@@ -38,7 +39,7 @@ struct putter {
 	int zn;                    /* z holds the job's LZ4 block of zn bytes (0: send raw), or -1 */
 	/* thread side only (swapped with the loop's under mu, between jobs) */
 	int resend;
-	uint64_t refused;
+	struct tfo_logrepeat putlog;   /* failed puts: once a run, with a count */
 	char *z;                   /* the batch as an LZ4 block */
 	size_t zcap;
 	/* loop side only: a sealed batch compressed while a put was in flight */
@@ -81,6 +82,29 @@ compress(char **z, size_t *zcap, const uint8_t *p, size_t len)
 }
 
 /*
+ * put_logged - a failed put is logged once for a run of the same failure,
+ * with a count; Busy names the buffer's cause ("disk full at ...") as the
+ * metric collectors do. The batch is kept and sent again in every case.
+ */
+static void
+put_logged(struct putter *pu, enum tfo_err e)
+{
+	const char *why = pu->bc->error;
+
+	if (e == TFO_OK)
+		tfo_logrepeat_end(&pu->putlog);
+	else if (e == TFO_EAGAIN)
+		tfo_logrepeat(&pu->putlog, TFO_LOG_WARN, "logs: buffer busy: %s; batch kept, "
+		    "retrying", why[0] ? why : "no reason given");
+	else if (e == TFO_EINVAL)
+		tfo_logrepeat(&pu->putlog, TFO_LOG_ERROR, "logs: buffer refused a batch (%s); "
+		    "kept, retrying", why);
+	else
+		tfo_logrepeat(&pu->putlog, TFO_LOG_WARN, "logs: put failed: %s; retrying",
+		    tfo_strerror(e));
+}
+
+/*
  * put_once - one put with block_when_full. A failed put comes back as the
  * very same batch (the tailer's rule), so it goes out under the same seq and
  * the buffer stores it once even if the first one landed.
@@ -104,10 +128,7 @@ put_once(struct putter *pu, uint32_t *retry_after_ms)
 	pu->resend = e != TFO_OK;
 	if (e == TFO_EAGAIN)
 		*retry_after_ms = bc->retry_after_ms;
-	else if (e == TFO_EINVAL && pu->refused++ % 100 == 0)
-		log_error("logs: buffer refused a batch (%s); kept, retrying", bc->error);
-	else if (e != TFO_OK && e != TFO_EAGAIN)
-		log_warn("logs: put failed: %s; retrying", tfo_strerror(e));
+	put_logged(pu, e);
 	return e;
 }
 
@@ -283,6 +304,7 @@ putter_free(struct putter *pu)
 		pthread_mutex_unlock(&pu->mu);
 		pthread_join(pu->th, NULL);
 	}
+	tfo_logrepeat_end(&pu->putlog);    /* the count of a burst still open */
 	pthread_cond_destroy(&pu->cv);
 	pthread_mutex_destroy(&pu->mu);
 	if (pu->ev != NULL)

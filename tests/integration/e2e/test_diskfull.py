@@ -25,6 +25,7 @@ counted in logs.dropped_points (no more than the drops from batches in flight
 arrived anyway); tfoctl status said "buffer: disk full at <path>
 (N MiB free), dropping oldest" while full and stops saying it after; the
 store opens clean afterwards (a new start, no quarantine)."""
+import collections
 import json
 import os
 import random
@@ -384,6 +385,22 @@ buffer:
                         re.escape(state), seen["full"]), "status never said disk full: %r" %
               seen["full"])
         check("disk full" not in clear, "status still says disk full: %r" % clear)
+        # tfo-logs names the buffer's cause once for a run of Busy answers,
+        # with a count, not once per resend (issue 23 item 9)
+        busy = s.get("logs", {}).get("stats", {}).get("logs.put_busy", 0)
+        with open(agent.log, errors="replace") as f:
+            said = [ln.rstrip() for ln in f if "logs: buffer busy:" in ln]
+        print("tfo-logs: %d puts answered Busy, %d log lines about it: %s" %
+              (busy, len(said), said[:4]))
+        if busy:
+            check(said and all("no reason given" not in ln for ln in said),
+                  "tfo-logs never said why the buffer was busy (%d Busy answers)" % busy)
+            # per message: its first line, one a minute, the count at its end
+            per = collections.Counter(re.sub(r" \(\d+ more times.*", "", ln.split(" warn: ", 1)[-1])
+                                      for ln in said)
+            check(max(per.values()) <= 3, "tfo-logs repeated a Busy line: %s" % per.most_common(2))
+        if case == "b":
+            check(busy > 0, "tfo-logs never met a busy buffer: the sticky error blocked no put")
         check(all(s[r]["restarts"] == 0 for r in ROLES),
               "a worker restarted: %s" % {r: s[r]["restarts"] for r in ROLES})
         rc = agent.stop()
