@@ -64,7 +64,7 @@ import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests",
-                                "integration", "e2e"))
+                                "lib"))
 from tfo_e2e import Fail, Sink  # noqa: E402
 
 

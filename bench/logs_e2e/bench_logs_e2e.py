@@ -30,8 +30,8 @@ import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "tests",
-                                "integration", "e2e"))
-from tfo_e2e import Fail, Sink, Agent, wait_for  # noqa: E402
+                                "lib"))
+from tfo_e2e import Fail, Sink, Agent, wait_for, yaml_of, follow, OFF  # noqa: E402
 
 TICK = os.sysconf("SC_CLK_TCK")
 ROLES = ["logs", "buffer", "exporter"]
@@ -155,34 +155,18 @@ def main():
         # (that race was the bench's occasional hang).
         # A/B of the exporter's in-flight window (docs/exporter.md):
         # BENCH_MAX_IN_FLIGHT=1 BENCH_BATCH_MAX_BYTES=256KiB
-        exporter_extra = "".join("  %s: %s\n" % (k, os.environ[e]) for k, e in
-                                 (("max_in_flight", "BENCH_MAX_IN_FLIGHT"),
-                                  ("batch_max_bytes", "BENCH_BATCH_MAX_BYTES"))
-                                 if os.environ.get(e))
         with open(agent.cfg, "a") as f:
-            f.write(f"""telemetryflow:
-  endpoint: {sink.url}
-  protocol: http
-  compression: {comp}
-  api_endpoint: {sink.url}/api/v1
-heartbeat:
-  enabled: false
-collectors:
-  system:
-    enabled: false
-  process:
-    enabled: false
-  logs:
-    enabled: true
-    paths: [{app}]
-    start_at: beginning
-buffer:
-  max_size_mb: {max(1024, 4 * mib)}
-exporter:
-  flush_interval: 100ms
-{exporter_extra}supervisor:
-  ping_interval: 100ms
-""")
+            f.write(yaml_of({
+                "telemetryflow": {"endpoint": sink.url, "protocol": "http", "compression": comp,
+                                  "api_endpoint": sink.url + "/api/v1"},
+                "heartbeat": OFF,
+                "collectors": {"system": OFF, "process": OFF,
+                               "logs": follow(app, rescan_interval=None, batch_max_ms=None)},
+                "buffer": {"max_size_mb": max(1024, 4 * mib)},
+                "exporter": {"flush_interval": "100ms",
+                             "max_in_flight": os.environ.get("BENCH_MAX_IN_FLIGHT") or None,
+                             "batch_max_bytes": os.environ.get("BENCH_BATCH_MAX_BYTES") or None},
+                "supervisor": {"ping_interval": "100ms"}}))
         agent.start()
         s = agent.wait_ready(ROLES)
         pids = {"supervisor": agent.proc.pid}

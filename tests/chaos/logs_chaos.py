@@ -34,26 +34,21 @@ in-flight window each (exporter.max_in_flight batches). Any duplicate
 charged to another event (a collector, the buffer, the supervisor alone, a
 graceful restart, a rotation) fails the test."""
 import argparse
-import json
 import os
 import random
-import re
 import shutil
 import signal
 import sys
-import tempfile
-import threading
 import time
 
 sys.dont_write_bytecode = True
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "integration",
-                                "e2e"))
-from tfo_e2e import (Fail, check, require_root_and_users, Sink, Agent, wait_for,  # noqa: E402
-                     run_case, pid_gone, ranges, sink_yaml, ROLES)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from tfo_e2e import (Fail, check, require_root_and_users, Sink, Agent, Tally, Writer,  # noqa: E402
+                     run_case, gone_within, ranges, sink_yaml, yaml_of, follow, touch,
+                     tree_dirs, ROLES)
 
 GAP = 3.0            # default mode: seconds of steady writing after each event
 SLACK = 1.0          # s: an event this long after a delivery may have lost its ack
-LINE = re.compile(r"^(\d{8}) ")
 MAX_IN_FLIGHT = 2    # the exporter's in-flight window in the config below (batches)
 # One window in lines: MAX_IN_FLIGHT batches, each at most exporter.batch_max_bytes
 # (256 KiB; no record here is under 40 bytes) or one stored entry when larger
@@ -69,54 +64,21 @@ COMPOUND = "kill -9 buffer, then supervisor"
 IN_FLIGHT_KINDS = ("kill -9 exporter", "kill -9 whole tree", "sink outage", COMPOUND)
 
 
-class Writer(threading.Thread):
-    """Appends numbered lines at `rate` per second; rotations happen under its
-    lock, between two writes, as logrotate does them."""
+class ChaosWriter(Writer):
+    """Numbered lines at `rate` per second; rotations happen under its lock,
+    between two writes, as logrotate does them."""
 
     def __init__(self, path, rate):
-        super().__init__(daemon=True)
-        self.path = path
-        self.rate = rate
-        self.lock = threading.Lock()
-        self.n = 0
-        self.stop_ev = threading.Event()
-        self.fd = self._open()
+        super().__init__(path, rate, lambda i: "%08d chaos INFO line %d of the logs chaos "
+                         "test, padding %s\n" % (i, i, "x" * (i % 23)))
         self.rotations = 0
-        self.error = None
-
-    def _open(self):
-        fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        os.fchmod(fd, 0o644)
-        return fd
-
-    def run(self):
-        try:
-            start = time.monotonic()
-            while not self.stop_ev.is_set():
-                due = int((time.monotonic() - start) * self.rate)
-                with self.lock:
-                    if due > self.n:
-                        buf = "".join("%08d chaos INFO line %d of the logs chaos test, padding %s\n"
-                                      % (i, i, "x" * (i % 23)) for i in range(self.n, due))
-                        os.write(self.fd, buf.encode())
-                        self.n = due
-                time.sleep(0.01)
-        except OSError as e:
-            self.error = e
-
-    def finish(self):
-        self.stop_ev.set()
-        self.join(10)
-        os.close(self.fd)
-        check(self.error is None, "writer: %s" % self.error)
-        return self.n
 
     def rename_create(self):
         with self.lock:
             self.rotations += 1
             os.rename(self.path, "%s.%d" % (self.path, self.rotations))
             os.close(self.fd)
-            self.fd = self._open()
+            self.fd = self.open()
 
     def copytruncate(self):
         with self.lock:
@@ -129,92 +91,23 @@ class Writer(threading.Thread):
         with self.lock:
             os.close(self.fd)
             os.unlink(self.path)
-            self.fd = self._open()
-
-
-class Tally:
-    """Reads tfo-sink's --out file incrementally: how often each line number
-    arrived in accepted (status 200) logs requests, and when each repeat came."""
-
-    def __init__(self, path):
-        self.path = path
-        self.off = 0
-        self.count = {}
-        self.first = {}         # line -> sink time of its first delivery
-        self.repeats = []       # (sink time, line) of every delivery after the first
-        self.refused = 0        # logs requests not accepted
-        self.fail_first = 0     # requests of any kind answered by --fail-first
-        self.foreign = 0
-
-    def update(self):
-        try:
-            with open(self.path, "rb") as f:
-                f.seek(self.off)
-                data = f.read()
-        except FileNotFoundError:
-            return
-        end = data.rfind(b"\n") + 1
-        self.off += end
-        for raw in data[:end].splitlines():
-            r = json.loads(raw)
-            self.fail_first += bool(r.get("fail_first"))
-            if r["signal"] != "logs":
-                continue
-            if r["status"] != 200:
-                self.refused += 1
-                continue
-            for rl in r["body"]["resource_logs"]:
-                for sl in rl["scope_logs"]:
-                    for lr in sl["log_records"]:
-                        m = LINE.match(lr["body"] or "")
-                        if not m:
-                            self.foreign += 1
-                            continue
-                        k = int(m.group(1))
-                        c = self.count.get(k, 0) + 1
-                        self.count[k] = c
-                        if c == 1:
-                            self.first[k] = r["ts"]
-                        else:
-                            self.repeats.append((r["ts"], k))
-
-    def missing(self, n):
-        return [i for i in range(n) if i not in self.count]
-
-    def dups(self):
-        return len(self.repeats)
+            self.fd = self.open()
 
 
 class Chaos:
     """The agent, the sink, the writer and the timeline of events."""
 
-    def __init__(self, bindir, tmp, rate):
+    def __init__(self, bindir, tmp, app, out, sinklog, rate):
         self.bindir = bindir
-        self.tmp = tmp
-        logdir = os.path.join(tmp, "logs")
-        os.mkdir(logdir)
-        os.chmod(logdir, 0o755)
-        self.app = os.path.join(logdir, "app.log")
-        self.out = os.path.join(tmp, "sink.jsonl")
-        self.sinklog = os.path.join(tmp, "sink.log")
+        self.tmp, self.app, self.out, self.sinklog = tmp, app, out, sinklog
         self.sink = Sink(bindir, self.out, log=self.sinklog)
         self.port = self.sink.port
         self.sink_up = True
-        self.agent = Agent(bindir, sink_yaml(self.port) + f"""heartbeat:
-  interval: 10s
-  timeout: 2s
-collectors:
-  logs:
-    enabled: true
-    paths: [{self.app}]
-    start_at: beginning
-    rescan_interval: 1s
-    batch_max_ms: 100
-exporter:
-  flush_interval: 200ms
-  max_in_flight: {MAX_IN_FLIGHT}
-  shutdown_drain: 5s
-""", root=os.path.join(tmp, "agent"))
+        self.agent = Agent(bindir, sink_yaml(self.port) + yaml_of({
+            "heartbeat": {"interval": "10s", "timeout": "2s"},
+            "collectors": {"logs": follow(self.app)},
+            "exporter": {"flush_interval": "200ms", "max_in_flight": MAX_IN_FLIGHT,
+                         "shutdown_drain": "5s"}}), root=os.path.join(tmp, "agent"))
         self.tally = Tally(self.out)
         self.rate = rate
         self.writer = None
@@ -263,15 +156,13 @@ exporter:
 
     def workers_gone(self, pids, timeout, strict=False):
         """Wait for the old tree's workers; strict: fail past timeout."""
-        t = time.monotonic()
-        try:
-            wait_for(lambda: all(pid_gone(p) for p in pids), "old workers gone", timeout)
-        except Fail as e:
-            left = [p for p in pids if not pid_gone(p)]
+        took, left = gone_within(pids, timeout)
+        if left:
             check(not strict, "workers of a killed supervisor still there after %.0f s: %s" %
                   (timeout, left))
-            self.say("%s (still there: %s)" % (e, left))
-        return time.monotonic() - t
+            self.say("timed out after %.0f s waiting for %s gone (still there: %s)" %
+                     (timeout, pids, left))
+        return took
 
     def graceful_restart(self, rotate=False, strict=True):
         """SIGTERM (what systemctl restart does), wait for the exit, start again.
@@ -293,9 +184,7 @@ exporter:
         s = self.agent.status() or {}
         pids = [s[r]["pid"] for r in ROLES if s.get(r, {}).get("pid")]
         self.note("kill -9 supervisor")
-        self.agent.proc.kill()
-        self.agent.proc.wait(timeout=10)
-        self.agent.logf.close()
+        self.agent.kill9()
         took = self.workers_gone(pids, 10 if strict else 20, strict)
         self.say("its workers were gone %.1f s after it" % took)
         if rotate:
@@ -305,17 +194,7 @@ exporter:
 
     def kill9_tree(self, rotate=False):
         """kill -9 of the supervisor and every worker at once."""
-        s = self.agent.wait_ready(ROLES)
-        pids = [s[r]["pid"] for r in ROLES]
-        self.note("kill -9 whole tree")
-        for p in [self.agent.proc.pid] + pids:
-            try:
-                os.kill(p, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        self.agent.proc.wait(timeout=10)
-        self.agent.logf.close()
-        self.workers_gone(pids, 20)
+        self.agent.kill9_tree(ROLES, on_kill=lambda: self.note("kill -9 whole tree"))
         if rotate:
             self.writer.rename_create()
         time.sleep(1.0)
@@ -355,8 +234,8 @@ exporter:
         print("\n".join(self.timeline))
         print("lines written %d, received %d distinct, lost %d, duplicated %d, "
               "foreign records %d, refused logs requests %d" %
-              (n, len(self.tally.count), len(self.tally.missing(n)), self.tally.dups(),
-               self.tally.foreign, self.tally.refused))
+              (n, len(self.tally.count), len(self.tally.missing(n)), len(self.tally.repeats),
+               self.tally.foreign, len(self.tally.refused)))
         print("duplicates per kind of event (events: duplicates, worst single event; one "
               "window is at most %d lines):" % WINDOW_LINES)
         for kind in sorted(set(counts) | set(per_kind)):
@@ -385,11 +264,8 @@ exporter:
 
 
 def settle(ch, n, timeout):
-    def complete():
-        ch.tally.update()
-        return len(ch.tally.count) >= n and not ch.tally.missing(n)
     try:
-        wait_for(complete, "every line at tfo-sink", timeout, 0.5)
+        ch.tally.wait_complete(n, timeout)
     except Fail:
         pass
     ch.tally.update()
@@ -484,18 +360,15 @@ def main():
     require_root_and_users()
     rate = args.rate or (3400 if args.long else 1000)
     seed = args.seed or int(time.time())
-    tmp = tempfile.mkdtemp(prefix="tfo-chaos-")
-    os.chmod(tmp, 0o755)
-    ch = Chaos(args.bindir, tmp, rate)
+    tmp, app, out, sinklog = tree_dirs("tfo-chaos-")
+    ch = Chaos(args.bindir, tmp, app, out, sinklog, rate)
     result = {}
 
     def body():
-        with open(ch.app, "w"):
-            pass
-        os.chmod(ch.app, 0o644)
+        touch(ch.app)
         ch.agent.start()
         ch.agent.wait_ready(ROLES)
-        ch.writer = Writer(ch.app, rate)
+        ch.writer = ChaosWriter(ch.app, rate)
         ch.writer.start()
         ch.t0 = time.monotonic()
         time.sleep(GAP)
@@ -511,7 +384,7 @@ def main():
         ch.say("accounting done")
         s = ch.agent.status() or {}
         per_kind, per_event = ch.report(n)
-        result["dups"] = ch.tally.dups()
+        result["dups"] = len(ch.tally.repeats)
         check(all(s.get(r, {}).get("state") == "ready" for r in ROLES),
               "every worker ready at the end: %s" % {r: s.get(r, {}).get("state") for r in ROLES})
         ch.verdict(n, per_kind, per_event)

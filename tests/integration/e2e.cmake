@@ -1,7 +1,7 @@
 # Whole-tree integration tests (tests/integration/e2e/): the real tfo-supervisor
 # with the real workers and tools/tfo-sink on 127.0.0.1, temp dirs, as root
 # (skipped otherwise). Helpers shared with tests/chaos and the benches live in
-# e2e/tfo_e2e.py. See docs/testing.md.
+# tests/lib/tfo_e2e.py. See docs/testing.md.
 find_package(Python3 COMPONENTS Interpreter REQUIRED)
 set(TFO_E2E_TARGETS tfo-supervisor tfoctl tfo-sink tfo-system tfo-process tfo-logs
     tfo-buffer tfo-exporter tfo-heartbeat)

@@ -20,20 +20,18 @@ every numbered line written is at the sink (lines tfo-logs had stored before
 the stop too: nothing acknowledged is lost); duplicates are counted (only
 exports in flight may repeat) and printed."""
 import os
-import re
+import shutil
 import signal
 import sys
-import tempfile
-import threading
 import time
 
 sys.dont_write_bytecode = True
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
-from tfo_e2e import (Fail, check, require_root_and_users, Sink, Agent, read_records,  # noqa: E402
-                     iter_log_records, accepted, wait_for, run_case, pid_gone, ROLES)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "lib"))
+from tfo_e2e import (Fail, check, require_root_and_users, Sink, Agent, Tally, Writer,  # noqa: E402
+                     numbered, wait_for, run_case, pid_gone, sink_yaml, yaml_of, follow, touch,
+                     scratch, OFF, ROLES)
 
 RATE = 100                 # lines per second
-LINE = re.compile(r"^(\d{7}) ")
 CASES = {"resume": (30, 20.0), "forever": (10, None), "stop": (30, None)}  # hung_timeout s, stop s
 DRAIN_S = 5                # exporter.shutdown_drain
 GRACE_S = 5                # SV_STOP_GRACE_MS: a worker's deadline -> SIGKILL
@@ -43,53 +41,11 @@ COUNT_S = 1                # SV_COUNT_WAIT_MS: the buffer's count at the stop
 STOP_BOUND_S = (5 + GRACE_S) + (DRAIN_S + GRACE_S) + COUNT_S + (5 + GRACE_S)
 
 
-class Writer(threading.Thread):
-    def __init__(self, path):
-        super().__init__(daemon=True)
-        self.path, self.n, self.stop_ev, self.error = path, 0, threading.Event(), None
-
-    def run(self):
-        try:
-            start = time.monotonic()
-            with open(self.path, "a") as f:
-                while not self.stop_ev.is_set():
-                    due = int((time.monotonic() - start) * RATE)
-                    if due > self.n:
-                        f.write("".join("%07d stall INFO line %d\n" % (i, i)
-                                        for i in range(self.n + 1, due + 1)))
-                        f.flush()
-                        self.n = due
-                    time.sleep(0.02)
-        except OSError as e:
-            self.error = e
-
-    def finish(self):
-        self.stop_ev.set()
-        self.join(10)
-        check(self.error is None, "writer: %s" % self.error)
-        return self.n
+def metric_batches(tally):
+    return tally.update().accepted.get("metrics", 0)
 
 
-def tally(out):
-    count = {}
-    for rec in accepted(read_records(out), "logs"):
-        for _, lr in iter_log_records(rec):
-            m = LINE.match(lr.get("body") or "")
-            if m:
-                count[int(m.group(1))] = count.get(int(m.group(1)), 0) + 1
-    return count
-
-
-def metric_batches(out):
-    return len(accepted(read_records(out), "metrics"))
-
-
-def all_lines(out, n):
-    c = tally(out)
-    return all(i in c for i in range(1, n + 1))
-
-
-def stop_stalled(agent, w, out, t0, pids):
+def stop_stalled(agent, w, tally, t0, pids):
     """SIGTERM with the buffer stopped: bounded, nobody left, then a restart
     with a live buffer delivers every line."""
     time.sleep(2)
@@ -115,61 +71,39 @@ def stop_stalled(agent, w, out, t0, pids):
           "the stopped buffer was not killed at its deadline")
     agent.start()
     agent.wait_ready([r for r in ROLES if r != "process"], timeout=60)
-    wait_for(lambda: all_lines(out, n), "every line (1-%d) at the sink after the restart" % n,
-             90, step=0.5)
+    tally.wait_complete(n, 90, first=1)
     time.sleep(1)
-    count = tally(out)
-    dups = sum(c - 1 for c in count.values() if c > 1)
+    tally.update()
     print("%d of %d lines at the sink after the restart, %d duplicated (exports in flight)"
-          % (len(count), n, dups))
+          % (len(tally.count), n, len(tally.repeats)))
 
 
 def main():
     bindir, name = sys.argv[1], sys.argv[2]
     hung_s, stop_s = CASES[name]
     require_root_and_users()
-    tmp = tempfile.mkdtemp(prefix="tfo-stall-")
-    os.chmod(tmp, 0o755)
+    tmp = scratch("tfo-stall-")
     app = os.path.join(tmp, "app.log")
-    open(app, "w").close()
-    os.chmod(app, 0o644)
+    touch(app)
     out = os.path.join(tmp, "sink.jsonl")
     sink = Sink(bindir, out, log=os.path.join(tmp, "sink.log"))
-    agent = Agent(bindir, f"""telemetryflow:
-  endpoint: http://127.0.0.1:{sink.port}
-  protocol: http
-  api_endpoint: http://127.0.0.1:{sink.port}/api/v1
-  timeout: 3s
-heartbeat:
-  interval: 60s
-collectors:
-  system:
-    enabled: true
-    interval: 1s
-  process:
-    enabled: false
-  logs:
-    enabled: true
-    paths: [{app}]
-    start_at: beginning
-    rescan_interval: 1s
-    batch_max_ms: 100
-exporter:
-  flush_interval: 200ms
-  shutdown_drain: {DRAIN_S}s
-supervisor:
-  ping_interval: 1s
-  hung_timeout: {hung_s}s
-""", root=os.path.join(tmp, "agent"))
+    agent = Agent(bindir, sink_yaml(sink.port, retry_initial=None, retry_max=None) + yaml_of({
+        "heartbeat": {"interval": "60s"},
+        "collectors": {"system": {"enabled": True, "interval": "1s"}, "process": OFF,
+                       "logs": follow(app)},
+        "exporter": {"flush_interval": "200ms", "shutdown_drain": "%ds" % DRAIN_S},
+        "supervisor": {"ping_interval": "1s", "hung_timeout": "%ds" % hung_s}}),
+        root=os.path.join(tmp, "agent"))
+    tally = Tally(out)
     holder = [agent]
     roles = [r for r in ROLES if r != "process"]
 
     def case():
-        w = Writer(app)
+        w = Writer(app, RATE, numbered("stall"), first=1, step=0.02)
         agent.start()
         before = agent.wait_ready(roles, timeout=60)
         w.start()
-        wait_for(lambda: len(tally(out)) >= RATE * 3 and metric_batches(out) >= 2,
+        wait_for(lambda: len(tally.update().count) >= RATE * 3 and metric_batches(tally) >= 2,
                  "lines and metrics flowing", 60)
         old = {r: before[r]["pid"] for r in roles}
         buf = old["buffer"]
@@ -177,7 +111,7 @@ supervisor:
         os.kill(buf, signal.SIGSTOP)
         print("%6.1f s  SIGSTOP tfo-buffer (pid %d), line %d" % (0, buf, w.n))
         if name == "stop":
-            stop_stalled(agent, w, out, t0, [before[r]["pid"] for r in roles])
+            stop_stalled(agent, w, tally, t0, [before[r]["pid"] for r in roles])
             return
         if stop_s is not None:
             time.sleep(stop_s)
@@ -197,17 +131,14 @@ supervisor:
             check(le["reason"] == "hung" and le["signal"] == "SIGKILL",
                   "last exit of the stopped buffer: %s" % le)
             check("buffer: no pong for" in agent.logtext(), "hung kill not logged")
-        batches = metric_batches(out)
-        wait_for(lambda: metric_batches(out) >= batches + 3, "tfo-system's cycles again", 60)
+        batches = metric_batches(tally)
+        wait_for(lambda: metric_batches(tally) >= batches + 3, "tfo-system's cycles again", 60)
         time.sleep(3)
         n = w.finish()
-        def all_there():
-            c = tally(out)
-            return all(i in c for i in range(1, n + 1))
-        wait_for(all_there, "every line (1-%d) at the sink" % n, 90, step=0.5)
+        tally.wait_complete(n, 90, first=1)
         time.sleep(1)
-        count = tally(out)
-        dups = sum(c - 1 for c in count.values() if c > 1)
+        tally.update()
+        count, dups = tally.count, len(tally.repeats)
         s = agent.status()
         for r in ("system", "logs"):
             check(s[r]["pid"] == old[r] and s[r]["restarts"] == 0,
@@ -220,7 +151,6 @@ supervisor:
     agent.cleanup()
     sink.stop()
     if rc == 0:
-        import shutil
         shutil.rmtree(tmp, ignore_errors=True)
     return rc
 

@@ -23,43 +23,29 @@ import re
 import signal
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.dont_write_bytecode = True
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
-from tfo_e2e import (Fail, check, require_root_and_users, Sink, Agent, read_records,  # noqa: E402
-                     iter_log_records, wait_for, run_case, ROLES)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "lib"))
+from tfo_e2e import (check, require_root_and_users, Sink, Agent, Tally, numbered,  # noqa: E402
+                     wait_for, run_case, sink_yaml, yaml_of, follow, scratch, ROLES)
 
-LINE = re.compile(r"^(\d{6}) ")
 INCARNATIONS = 64          # tfo-logs' incarnation is below this in a fresh agent
 
 
 def main():
     bindir, forge = sys.argv[1], sys.argv[2]
     require_root_and_users()
-    tmp = tempfile.mkdtemp(prefix="tfo-forged-")
-    os.chmod(tmp, 0o755)
+    tmp = scratch("tfo-forged-")
     app = os.path.join(tmp, "app.log")
     out = os.path.join(tmp, "sink.jsonl")
     sink = Sink(bindir, out, log=os.path.join(tmp, "sink.log"))
-    agent = Agent(bindir, f"""telemetryflow:
-  endpoint: http://127.0.0.1:{sink.port}
-  protocol: http
-  api_endpoint: http://127.0.0.1:{sink.port}/api/v1
-  timeout: 3s
-heartbeat:
-  interval: 60s
-collectors:
-  logs:
-    enabled: true
-    paths: [{app}]
-    start_at: beginning
-    rescan_interval: 1s
-    batch_max_ms: 100
-exporter:
-  flush_interval: 200ms
-""", root=os.path.join(tmp, "agent"))
+    agent = Agent(bindir, sink_yaml(sink.port, retry_initial=None, retry_max=None) + yaml_of({
+        "heartbeat": {"interval": "60s"},
+        "collectors": {"logs": follow(app)},
+        "exporter": {"flush_interval": "200ms"}}), root=os.path.join(tmp, "agent"))
+    tally = Tally(out)
+    text = numbered("forged-roles genuine")
     holder = [agent]
     written = [0]
     system = pwd.getpwnam("tfo-system").pw_uid
@@ -69,28 +55,12 @@ exporter:
 
     def write(n):
         with open(app, "a") as f:
-            for i in range(written[0] + 1, written[0] + n + 1):
-                f.write("%06d forged-roles INFO genuine line %d\n" % (i, i))
+            f.write("".join(text(i) for i in range(written[0] + 1, written[0] + n + 1)))
         os.chmod(app, 0o644)
         written[0] += n
 
-    def tally():
-        count, forged = {}, 0
-        for rec in read_records(out):
-            if rec["signal"] != "logs" or rec["status"] != 200:
-                continue
-            for _, lr in iter_log_records(rec):
-                body = lr.get("body") or ""
-                m = LINE.match(body)
-                if m:
-                    count[int(m.group(1))] = count.get(int(m.group(1)), 0) + 1
-                elif "FORGED" in body:
-                    forged += 1
-        return count, forged
-
     def arrived():
-        count, _ = tally()
-        return all(i in count for i in range(1, written[0] + 1))
+        return tally.complete(written[0], first=1)
 
     def run_forge(uid, *attack, expect=0):
         p = subprocess.run([forge, url, str(uid), str(group)] + list(attack),
@@ -137,8 +107,9 @@ exporter:
         wait_for(arrived, "lines 201-300 after the forged checkpoint", 60)
         time.sleep(1.0)                    # a duplicate would come with the rest
 
-        count, forged = tally()
-        dups = sorted(i for i, c in count.items() if c > 1)
+        tally.update()
+        count, dups = tally.count, tally.dups()
+        forged = sum("FORGED" in body for body in tally.other)
         check(len(count) == written[0] and not dups,
               "lines: %d of %d arrived, duplicated: %s" % (len(count), written[0], dups[:20]))
         check(forged == 0, "%d forged records reached the sink" % forged)

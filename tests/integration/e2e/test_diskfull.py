@@ -34,108 +34,24 @@ import shutil
 import signal
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 
 sys.dont_write_bytecode = True
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from tfo_e2e import (Fail, check, require_root_and_users, Sink, Agent, wait_for,  # noqa: E402
-                     run_case, ranges, sink_yaml, SKIP)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "lib"))
+from tfo_e2e import (Fail, check, require_root_and_users, Sink, Agent, Tally, Writer,  # noqa: E402
+                     wait_for, run_case, ranges, sink_yaml, yaml_of, follow, touch, tree_dirs,
+                     OFF, SKIP)
 
 ROLES = ["logs", "buffer", "exporter", "heartbeat"]
 FS_MB = 16
-LINE = re.compile(r"^(\d{8}) ")
 
 
-class Writer(threading.Thread):
-    """Numbered lines at `rate` per second, each with 96 random hex digits (LZ4
-    cannot shrink them much); pause()/resume() between writes."""
-
-    def __init__(self, path, rate):
-        super().__init__(daemon=True)
-        self.path, self.rate = path, rate
-        self.n = 0
-        self.run_ev = threading.Event()
-        self.run_ev.set()
-        self.stop_ev = threading.Event()
-        self.error = None
-
-    def run(self):
-        rnd = random.Random(7)
-        try:
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-            start, base = time.monotonic(), 0
-            while not self.stop_ev.is_set():
-                if not self.run_ev.is_set():
-                    self.run_ev.wait(0.1)
-                    start, base = time.monotonic(), self.n
-                    continue
-                due = base + int((time.monotonic() - start) * self.rate)
-                if due > self.n:
-                    os.write(fd, "".join("%08d diskfull %s\n" % (i, "%096x" % rnd.getrandbits(384))
-                                         for i in range(self.n, due)).encode())
-                    self.n = due
-                time.sleep(0.01)
-            os.close(fd)
-        except OSError as e:
-            self.error = e
-
-    def pause(self):
-        self.run_ev.clear()
-        time.sleep(0.05)
-        return self.n
-
-    def resume(self):
-        self.run_ev.set()
-
-    def finish(self):
-        self.stop_ev.set()
-        self.run_ev.set()
-        self.join(10)
-        check(self.error is None, "writer: %s" % self.error)
-        return self.n
-
-
-class Tally:
-    """Every accepted logs request at tfo-sink: how often each line arrived,
-    and when (for the requests made while the disk was full)."""
-
-    def __init__(self, path):
-        self.path, self.off = path, 0
-        self.count = {}
-        self.requests = []      # (time seen, lines)
-
-    def update(self):
-        try:
-            with open(self.path, "rb") as f:
-                f.seek(self.off)
-                data = f.read()
-        except FileNotFoundError:
-            return
-        end = data.rfind(b"\n") + 1
-        self.off += end
-        now = time.monotonic()
-        for raw in data[:end].splitlines():
-            r = json.loads(raw)
-            if r["signal"] != "logs" or r["status"] != 200:
-                continue
-            n = 0
-            for rl in r["body"]["resource_logs"]:
-                for sl in rl["scope_logs"]:
-                    for lr in sl["log_records"]:
-                        m = LINE.match(lr["body"] or "")
-                        if m:
-                            k = int(m.group(1))
-                            self.count[k] = self.count.get(k, 0) + 1
-                            n += 1
-            self.requests.append((now, n))
-
-    def missing(self, n):
-        return [i for i in range(n) if i not in self.count]
-
-    def dups(self):
-        return sorted(k for k, c in self.count.items() if c > 1)
+def noise():
+    """A Writer's text: numbered lines, each with 96 random hex digits (LZ4
+    cannot shrink them much), the same every run."""
+    rnd = random.Random(7)
+    return lambda i: "%08d diskfull %s\n" % (i, "%096x" % rnd.getrandbits(384))
 
 
 def mount_tmpfs(path):
@@ -203,14 +119,7 @@ def main():
     hold = float(sys.argv[sys.argv.index("--hold") + 1]) if "--hold" in sys.argv else \
         (8.0 if case == "a" else 3.0)
     require_root_and_users()
-    tmp = tempfile.mkdtemp(prefix="tfo-diskfull-")
-    os.chmod(tmp, 0o755)
-    logdir = os.path.join(tmp, "logs")
-    os.mkdir(logdir)
-    os.chmod(logdir, 0o755)
-    app = os.path.join(logdir, "app.log")
-    out = os.path.join(tmp, "sink.jsonl")
-    sinklog = os.path.join(tmp, "sink.log")
+    tmp, app, out, sinklog = tree_dirs("tfo-diskfull-")
     state = os.path.join(tmp, "agent", "state")
     mount_tmpfs(state)
     sink = [Sink(bindir, out, log=sinklog)]
@@ -218,28 +127,12 @@ def main():
     rate = 5000 if case == "a" else 2000
     # a slow receiver (this machine is shared) must not time an export out:
     # its resend would be a duplicate that is no fault of the buffer's
-    agent = Agent(bindir, sink_yaml(port, timeout="30s", retry_max="500ms") + f"""heartbeat:
-  interval: 10s
-  timeout: 2s
-collectors:
-  system:
-    enabled: {"true" if case == "a" else "false"}
-    interval: 1s
-  process:
-    enabled: false
-  logs:
-    enabled: true
-    paths: [{app}]
-    start_at: beginning
-    rescan_interval: 1s
-    batch_max_ms: 100
-    batch_max_lines: 2000
-exporter:
-  flush_interval: 200ms
-  shutdown_drain: 5s
-buffer:
-  max_age: 60s
-""", root=os.path.join(tmp, "agent"))
+    agent = Agent(bindir, sink_yaml(port, timeout="30s", retry_max="500ms") + yaml_of({
+        "heartbeat": {"interval": "10s", "timeout": "2s"},
+        "collectors": {"system": {"enabled": case == "a", "interval": "1s"}, "process": OFF,
+                       "logs": follow(app, batch_max_lines=2000)},
+        "exporter": {"flush_interval": "200ms", "shutdown_drain": "5s"},
+        "buffer": {"max_age": "60s"}}), root=os.path.join(tmp, "agent"))
     tally = Tally(out)
     timeline = []
     t0 = time.monotonic()
@@ -260,19 +153,11 @@ buffer:
             return st if st and pred(st) else None
         return agent.wait(lambda _: probe(), what, timeout)
 
-    def all_lines(n, timeout):
-        def done():
-            tally.update()
-            return not tally.missing(n)
-        wait_for(done, "every line at tfo-sink", timeout, 0.3)
-
     def body():
-        with open(app, "w"):
-            pass
-        os.chmod(app, 0o644)
+        touch(app)
         agent.start()
         agent.wait_ready(ROLES)
-        writer = w["w"] = Writer(app, rate)
+        writer = w["w"] = Writer(app, rate, noise())
         filler = os.path.join(state, "filler")
         if case == "a":
             sink[0].stop()
@@ -298,7 +183,7 @@ buffer:
             writer.start()
             time.sleep(3.0)
             n = writer.pause()
-            all_lines(n, 30)
+            tally.wait_complete(n, 30, 0.3)
             note("writer paused, all delivered")
             full_from = time.monotonic()
             compactions = stats(agent)[0].get("room_compactions")
@@ -332,12 +217,12 @@ buffer:
         try:
             if case == "a":
                 # the oldest were dropped: wait for the newest and an empty queue
-                wait_for(lambda: (tally.update() or n - 1 in tally.count) and
+                wait_for(lambda: n - 1 in tally.update().count and
                          stats(agent)[0].get("logs.entries", 1) == 0,
                          "the last line at tfo-sink and the queue empty", 60, 0.3)
                 time.sleep(1.0)
             else:
-                all_lines(n, 60)
+                tally.wait_complete(n, 60, 0.3)
         except Fail:
             pass
         tally.update()

@@ -23,7 +23,7 @@ import tempfile
 import time
 
 sys.dont_write_bytecode = True
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "lib"))
 from tfo_e2e import (Fail, check, require_root_and_users, free_port, read_records,  # noqa: E402
                      accepted, iter_metrics, iter_log_records, wait_for, pid_gone, ROLES)
 

@@ -25,118 +25,23 @@ the last seq of its incarnation (dup_gaps 0).
 Before issue 23's fix the supervisor numbered incarnations from 1 in every
 run and the buffer answered most of run 2's puts as duplicates of run 1's:
 phase A's first restart lost ~80 % of the lines it wrote."""
-import json
 import os
-import re
 import shutil
 import signal
 import sys
-import tempfile
-import threading
 import time
 
 sys.dont_write_bytecode = True
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from tfo_e2e import (Fail, check, require_root_and_users, Sink, Agent, wait_for,  # noqa: E402
-                     run_case, pid_gone, ranges, sink_yaml)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "lib"))
+from tfo_e2e import (Fail, check, require_root_and_users, Sink, Agent, Tally, Writer,  # noqa: E402
+                     wait_for, run_case, ranges, sink_yaml, yaml_of, follow, numbered, touch,
+                     tree_dirs, gone_within, pid_gone, OFF)
 
 ROLES = ["system", "logs", "buffer", "exporter", "heartbeat"]
 RATE = 300           # lines per second
 INTERVAL = 1.0       # system metrics interval, seconds
 MAX_IN_FLIGHT = 2
 LINGER_S = 20.0      # how long workers may outlive a killed supervisor before kill -9
-LINE = re.compile(r"^(\d{8}) ")
-
-
-class Writer(threading.Thread):
-    """Appends numbered lines at RATE per second until finish()."""
-
-    def __init__(self, path):
-        super().__init__(daemon=True)
-        self.path = path
-        self.n = 0
-        self.lock = threading.Lock()
-        self.stop_ev = threading.Event()
-        self.error = None
-
-    def run(self):
-        try:
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-            start = time.monotonic()
-            while not self.stop_ev.is_set():
-                due = int((time.monotonic() - start) * RATE)
-                with self.lock:
-                    if due > self.n:
-                        os.write(fd, "".join("%08d restart INFO line %d\n" % (i, i)
-                                             for i in range(self.n, due)).encode())
-                        self.n = due
-                time.sleep(0.01)
-            os.close(fd)
-        except OSError as e:
-            self.error = e
-
-    def finish(self):
-        self.stop_ev.set()
-        self.join(10)
-        check(self.error is None, "writer: %s" % self.error)
-        return self.n
-
-
-class Tally:
-    """tfo-sink's --out file read incrementally: how often each line number and
-    each metrics cycle (a system.cpu.time point's time) arrived accepted, the
-    resource agent ids seen."""
-
-    def __init__(self, path):
-        self.path = path
-        self.off = 0
-        self.lines = {}
-        self.cycles = {}
-        self.ids = set()
-        self.foreign = 0
-
-    def update(self):
-        try:
-            with open(self.path, "rb") as f:
-                f.seek(self.off)
-                data = f.read()
-        except FileNotFoundError:
-            return
-        end = data.rfind(b"\n") + 1
-        self.off += end
-        for raw in data[:end].splitlines():
-            r = json.loads(raw)
-            if r["status"] != 200:
-                continue
-            if r["signal"] == "logs":
-                self._logs(r)
-            elif r["signal"] == "metrics":
-                self._metrics(r)
-
-    def _logs(self, r):
-        for rl in r["body"]["resource_logs"]:
-            self.ids.add(rl["resource"].get("service.instance.id"))
-            for sl in rl["scope_logs"]:
-                for lr in sl["log_records"]:
-                    m = LINE.match(lr["body"] or "")
-                    if m:
-                        k = int(m.group(1))
-                        self.lines[k] = self.lines.get(k, 0) + 1
-                    else:
-                        self.foreign += 1
-
-    def _metrics(self, r):
-        for rm in r["body"]["resource_metrics"]:
-            self.ids.add(rm["resource"].get("service.instance.id"))
-            for sm in rm["scope_metrics"]:
-                for m in sm["metrics"]:
-                    if m["name"] != "system.cpu.time" or not m["data_points"]:
-                        continue
-                    t = int(m["data_points"][0]["time_unix_nano"])
-                    self.cycles[t] = self.cycles.get(t, 0) + 1
-
-    def missing(self, n):
-        return [i for i in range(n) if i not in self.lines]
 
 
 def nruns(nums):
@@ -149,35 +54,14 @@ def main():
     cycles = int(sys.argv[sys.argv.index("--cycles") + 1]) if "--cycles" in sys.argv else 5
     gap = float(sys.argv[sys.argv.index("--gap") + 1]) if "--gap" in sys.argv else 2.5
     require_root_and_users()
-    tmp = tempfile.mkdtemp(prefix="tfo-restart-")
-    os.chmod(tmp, 0o755)
-    logdir = os.path.join(tmp, "logs")
-    os.mkdir(logdir)
-    os.chmod(logdir, 0o755)
-    app = os.path.join(logdir, "app.log")
-    out = os.path.join(tmp, "sink.jsonl")
-    sinklog = os.path.join(tmp, "sink.log")
+    tmp, app, out, sinklog = tree_dirs("tfo-restart-")
     sink = [Sink(bindir, out, log=sinklog)]
     port = sink[0].port
-    agent = Agent(bindir, sink_yaml(port, retry_max="500ms") + f"""heartbeat:
-  interval: 10s
-  timeout: 2s
-collectors:
-  system:
-    interval: 1s
-  process:
-    enabled: false
-  logs:
-    enabled: true
-    paths: [{app}]
-    start_at: beginning
-    rescan_interval: 1s
-    batch_max_ms: 100
-exporter:
-  flush_interval: 200ms
-  max_in_flight: {MAX_IN_FLIGHT}
-  shutdown_drain: 5s
-""", root=os.path.join(tmp, "agent"))
+    agent = Agent(bindir, sink_yaml(port, retry_max="500ms") + yaml_of({
+        "heartbeat": {"interval": "10s", "timeout": "2s"},
+        "collectors": {"system": {"interval": "1s"}, "process": OFF, "logs": follow(app)},
+        "exporter": {"flush_interval": "200ms", "max_in_flight": MAX_IN_FLIGHT,
+                     "shutdown_drain": "5s"}}), root=os.path.join(tmp, "agent"))
     tally = Tally(out)
     timeline = []
     runs = []            # per run: label, wall times of start, all ready, stop
@@ -205,52 +89,36 @@ exporter:
         s = agent.wait_ready(ROLES)
         pids = {r: s[r]["pid"] for r in ROLES}
         runs[-1]["stop"] = time.time()
-        os.kill(agent.proc.pid, signal.SIGKILL)
-        agent.proc.wait(timeout=10)
-        agent.logf.close()
+        agent.kill9()
         # The workers see the supervisor gone (PDEATHSIG, EOF on fd 3) and
         # stop. One blocked on a peer that stopped first may take seconds;
         # systemd (KillMode=mixed) kills what is left of the cgroup before a
         # new start, and so does this test after LINGER_S (printed: that is
         # another role's shutdown to fix, not what this test is about).
-        t = time.monotonic()
-        try:
-            wait_for(lambda: all(pid_gone(p) for p in pids.values()),
-                     "workers gone after the supervisor", LINGER_S)
-        except Fail:
-            pass
-        left = [r for r, p in pids.items() if not pid_gone(p)]
+        took, stayed = gone_within(list(pids.values()), LINGER_S)
+        left = [r for r, p in pids.items() if p in stayed]
         for r in left:
             try:
                 os.kill(pids[r], signal.SIGKILL)
             except ProcessLookupError:
                 pass
         wait_for(lambda: all(pid_gone(p) for p in pids.values()), "workers killed", 10)
-        waits.append("%.1f%s" % (time.monotonic() - t, " (%s killed)" % ",".join(left)
-                                 if left else ""))
+        waits.append("%.1f%s" % (took, " (%s killed)" % ",".join(left) if left else ""))
 
     def caught_up():
         n = w["w"].n
-
-        def done():
-            tally.update()
-            return not tally.missing(n)
         try:
-            wait_for(done, "lines 0..%d at tfo-sink" % n, 60, 0.2)
+            tally.wait_complete(n, 60, 0.2)
         except Fail:
-            lost = tally.missing(n)
             print("\n".join(timeline))
-            raise Fail("%d of lines 0..%d never arrived: %s" % (len(lost), n - 1,
-                                                                ranges(lost)))
+            raise
         return n
 
     def body():
-        with open(app, "w"):
-            pass
-        os.chmod(app, 0o644)
+        touch(app)
         start("first run")
         agent_id = agent.agent_id()
-        writer = w["w"] = Writer(app)
+        writer = w["w"] = Writer(app, RATE, numbered("restart"))
         writer.start()
         time.sleep(gap)
         for i in range(cycles):
@@ -293,11 +161,11 @@ exporter:
         print("workers outlived the killed supervisor by %s s" %
               ", ".join(waits))
         lost = tally.missing(n)
-        dup = sorted(k for k, c in tally.lines.items() if c > 1)
+        dup = tally.dups()
         print("lines written %d, received %d distinct, lost %d, duplicated %d (%s), foreign %d" %
-              (n, len(tally.lines), len(lost), len(dup), ranges(dup), tally.foreign))
+              (n, len(tally.count), len(lost), len(dup), ranges(dup), tally.foreign))
         check(not lost, "%d lines lost: %s" % (len(lost), ranges(lost)))
-        check(all(k < n for k in tally.lines), "line numbers beyond what was written")
+        check(all(k < n for k in tally.count), "line numbers beyond what was written")
         early = [k for k in dup if k < exact_below]
         check(not early, "lines delivered twice across graceful stops: %s" % ranges(early))
         check(nruns(dup) <= cycles * MAX_IN_FLIGHT,

@@ -28,7 +28,7 @@ import tempfile
 import time
 
 sys.dont_write_bytecode = True
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "lib"))
 from tfo_e2e import (Fail, check, require_root_and_users, Sink, Agent, read_records,  # noqa: E402
                      iter_metrics, sink_yaml, wait_for, run_case, free_port)
 

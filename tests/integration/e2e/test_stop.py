@@ -18,74 +18,28 @@ collected before it and the next one not.
   slow  the sink is stopped (SIGSTOP) while the agent stops: tfoctl status
         says the exporter is "draining"; once the sink runs again the drain
         completes and everything is there when the supervisor exits."""
-import json
 import os
 import re
 import shutil
 import signal
 import sys
-import tempfile
-import threading
 import time
 
 sys.dont_write_bytecode = True
-sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from tfo_e2e import (check, require_root_and_users, Sink, Agent, read_records,  # noqa: E402
-                     accepted, iter_metrics, iter_log_records, wait_for, run_case, sink_yaml)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "lib"))
+from tfo_e2e import (check, require_root_and_users, Sink, Agent, Tally, Writer,  # noqa: E402
+                     numbered, wait_for, run_case, sink_yaml, yaml_of, follow, touch, scratch, OFF)
 
 ROLES = ["system", "logs", "buffer", "exporter", "heartbeat"]
 RATE = 400           # lines per second
 DRAIN_S = 5          # exporter.shutdown_drain in the config below
-LINE = re.compile(r"^(\d{8}) ")
 
 
-class Writer(threading.Thread):
-    def __init__(self, path):
-        super().__init__(daemon=True)
-        self.path = path
-        self.n = 0
-        self.stop_ev = threading.Event()
-
-    def run(self):
-        start = time.monotonic()
-        with open(self.path, "a") as f:
-            while not self.stop_ev.is_set():
-                due = int((time.monotonic() - start) * RATE)
-                if due > self.n:
-                    f.write("".join("%08d stop test INFO line %d\n" % (i, i)
-                                    for i in range(self.n, due)))
-                    f.flush()
-                    self.n = due
-                time.sleep(0.005)
-
-    def finish(self):
-        self.stop_ev.set()
-        self.join(10)
-        return self.n
-
-
-def tally(out):
-    """(line counts, cycle counts): how often each numbered line and each
-    metrics cycle (its time, from system.cpu.time) arrived in accepted requests."""
-    lines, cycles = {}, {}
-    recs = read_records(out)
-    for r in accepted(recs, "logs"):
-        for _, lr in iter_log_records(r):
-            m = LINE.match(lr["body"] or "")
-            if m:
-                k = int(m.group(1))
-                lines[k] = lines.get(k, 0) + 1
-    for r in accepted(recs, "metrics"):
-        for _, _, m in iter_metrics(r):
-            if m["name"] == "system.cpu.time" and m["data_points"]:
-                t = int(m["data_points"][0]["time_unix_nano"])
-                cycles[t] = cycles.get(t, 0) + 1
-    return lines, cycles
-
-
-def check_lines(lines, n):
-    missing = [i for i in range(n) if i not in lines]
-    twice = sorted(k for k, c in lines.items() if c > 1)
+def check_lines(tally, n):
+    """Lines 0 .. n-1 at the sink, each once."""
+    tally.update()
+    missing = tally.missing(n)
+    twice = tally.dups()
     check(not missing, "%d of %d lines missing (first %s)" % (len(missing), n, missing[:5]))
     check(not twice, "%d lines arrived more than once (first %s)" % (len(twice), twice[:5]))
 
@@ -115,30 +69,19 @@ def sigterm_mid_second():
 def main():
     bindir, case = sys.argv[1], sys.argv[2]
     require_root_and_users()
-    tmp = tempfile.mkdtemp(prefix="tfo-stop-")
-    os.chmod(tmp, 0o755)
+    tmp = scratch("tfo-stop-")
     app = os.path.join(tmp, "app.log")
-    with open(app, "w"):
-        pass
-    os.chmod(app, 0o644)
+    touch(app)
     out = os.path.join(tmp, "sink.jsonl")
     sinklog = os.path.join(tmp, "sink.log")
     sink = [Sink(bindir, out, log=sinklog)]
     port = sink[0].port
-    agent = Agent(bindir, sink_yaml(port, timeout="10s", retry_initial="200ms") + f"""heartbeat:
-  interval: 30s
-collectors:
-  system:
-    interval: 1s
-  process:
-    enabled: false
-  logs:
-    enabled: true
-    paths: [{app}]
-    start_at: beginning
-exporter:
-  shutdown_drain: {DRAIN_S}s
-""", root=os.path.join(tmp, "agent"))
+    agent = Agent(bindir, sink_yaml(port, timeout="10s", retry_initial="200ms") + yaml_of({
+        "heartbeat": {"interval": "30s"},
+        "collectors": {"system": {"interval": "1s"}, "process": OFF,
+                       "logs": follow(app, rescan_interval=None, batch_max_ms=None)},
+        "exporter": {"shutdown_drain": "%ds" % DRAIN_S}}), root=os.path.join(tmp, "agent"))
+    tally = Tally(out)
     holder = [agent]
 
     def run_and_stop(before_stop=None, during_stop=None):
@@ -146,7 +89,7 @@ exporter:
         (lines written, SIGTERM wall time, seconds the stop took)."""
         agent.start()
         agent.wait_ready(ROLES)
-        w = Writer(app)
+        w = Writer(app, RATE, numbered("stop test"), step=0.005)
         w.start()
         time.sleep(4.0)
         if before_stop:
@@ -166,9 +109,8 @@ exporter:
 
     def case_up():
         n, t_term, took = run_and_stop()
-        lines, cycles = tally(out)
-        check_lines(lines, n)
-        nc = check_cycles(cycles, t_term)
+        check_lines(tally, n)
+        nc = check_cycles(tally.cycles, t_term)
         check("drained: the buffer is empty" in agent.logtext(), "no 'drained' line")
         check("stopping with nothing queued" in agent.logtext(), "no 'nothing queued' line")
         print("up: %d lines and %d cycles collected before the SIGTERM all delivered once; "
@@ -186,16 +128,12 @@ exporter:
         agent.start()
         agent.wait_ready(ROLES)
 
-        def complete():
-            lines, cycles = tally(out)
-            return len(lines) >= n and all(i in lines for i in range(n)) and \
-                max(cycles, default=0) > t_term * 1e9
-        wait_for(complete, "everything at the sink after the restart", 40, 0.5)
+        wait_for(lambda: tally.complete(n) and max(tally.cycles, default=0) > t_term * 1e9,
+                 "everything at the sink after the restart", 40, 0.5)
         rc = agent.stop()
         check(rc == 0, "supervisor exit status %s" % rc)
-        lines, cycles = tally(out)
-        check_lines(lines, n)
-        nc = check_cycles(cycles, t_term)
+        check_lines(tally, n)
+        nc = check_cycles(tally.cycles, t_term)
         print("down: stop took %.2f s with %s metric and %s log entries queued; after the "
               "restart %d lines and %d cycles delivered once" %
               (took, m.group(1), m.group(2), n, nc))
@@ -216,9 +154,8 @@ exporter:
                 os.kill(sink[0].proc.pid, signal.SIGCONT)
         n, t_term, took = run_and_stop(before_stop=pause_sink, during_stop=watch)
         check(seen.get("draining"), "tfoctl status never said draining")
-        lines, cycles = tally(out)
-        check_lines(lines, n)
-        nc = check_cycles(cycles, t_term)
+        check_lines(tally, n)
+        nc = check_cycles(tally.cycles, t_term)
         print("slow: status said draining; %d lines and %d cycles delivered once; stop took "
               "%.2f s" % (n, nc, took))
 

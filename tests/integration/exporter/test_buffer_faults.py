@@ -30,7 +30,7 @@ import sys
 import tempfile
 
 sys.dont_write_bytecode = True
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "lib"))
 from tfo_e2e import Fail, check, Sink, read_records, accepted, iter_log_records  # noqa: E402
 
 MAX_IN_FLIGHT = 2         # faultbuf.c's exporter config

@@ -6,18 +6,17 @@ accepted. Python standard library only.
 Every line the tests write is "<tag> <number, 8 digits> <level> <text>\\n":
 the tag names the file (or the writer), the number is unique within a tag,
 so the tally can say which lines of which file arrived how often."""
-import json
 import os
 import re
 import sys
-import threading
-import time
 
 sys.dont_write_bytecode = True
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "e2e"))
-from tfo_e2e import Fail, Sink, Agent, check, wait_for, ranges  # noqa: E402,F401
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "lib"))
+import tfo_e2e  # noqa: E402
+from tfo_e2e import (Fail, Sink, Agent, check, wait_for, ranges, sink_yaml,  # noqa: E402,F401
+                     yaml_of, OFF)
 
-LINE = re.compile(r"^(\S+) (\d{8}) ")
+LINE = re.compile(r"^(\S+) (\d{8}) ")      # a tagged line: its tag and number
 ROLES = ["logs", "buffer", "exporter"]
 
 
@@ -37,45 +36,12 @@ def append(path, data, mode=0o644):
         os.close(fd)
 
 
-class Tally:
+class Tally(tfo_e2e.Tally):
     """tfo-sink's --out file read incrementally: how often each (tag, number)
     arrived in an accepted logs request, and every record's attributes."""
 
     def __init__(self, path):
-        self.path = path
-        self.off = 0
-        self.count = {}
-        self.attrs = {}         # (tag, n) -> attributes of its first arrival
-        self.refused = []       # error messages of logs requests not accepted
-        self.foreign = 0
-
-    def update(self):
-        try:
-            with open(self.path, "rb") as f:
-                f.seek(self.off)
-                data = f.read()
-        except FileNotFoundError:
-            return self
-        end = data.rfind(b"\n") + 1
-        self.off += end
-        for raw in data[:end].splitlines():
-            r = json.loads(raw)
-            if r["signal"] != "logs":
-                continue
-            if r["status"] != 200:
-                self.refused.append(r.get("error", r["status"]))
-                continue
-            for rl in r["body"]["resource_logs"]:
-                for sl in rl["scope_logs"]:
-                    for lr in sl["log_records"]:
-                        m = LINE.match(lr.get("body") or "")
-                        if not m:
-                            self.foreign += 1
-                            continue
-                        k = (m.group(1), int(m.group(2)))
-                        self.count[k] = self.count.get(k, 0) + 1
-                        self.attrs.setdefault(k, lr.get("attributes", {}))
-        return self
+        super().__init__(path, LINE, keep_attrs=True)
 
     def seen(self, tag):
         return {n: c for (t, n), c in self.count.items() if t == tag}
@@ -122,68 +88,23 @@ def tree_yaml(port, logs, extra=""):
     """The agent's config: tfo-logs with the logs section given (indented
     under collectors.logs), the exporter to tfo-sink over OTLP/HTTP, fast
     flushes; system and process collectors off."""
-    return f"""telemetryflow:
-  endpoint: http://127.0.0.1:{port}
-  protocol: http
-  api_endpoint: http://127.0.0.1:{port}/api/v1
-  timeout: 3s
-  retry:
-    initial_interval: 100ms
-    max_interval: 1s
-heartbeat:
-  enabled: false
-collectors:
-  system:
-    enabled: false
-  process:
-    enabled: false
-  logs:
-    enabled: true
-    batch_max_ms: 50
-{logs}exporter:
-  flush_interval: 100ms
-  shutdown_drain: 5s
-{extra}"""
+    return sink_yaml(port) + yaml_of({
+        "heartbeat": OFF,
+        "collectors": {"system": OFF, "process": OFF,
+                       "logs": {"enabled": True, "batch_max_ms": 50}}}) + logs + yaml_of({
+        "exporter": {"flush_interval": "100ms", "shutdown_drain": "5s"}}) + extra
 
 
 def indent(text, n=4):
     return "".join(" " * n + ln + "\n" for ln in text.strip("\n").split("\n"))
 
 
-class Writer(threading.Thread):
-    """Appends numbered lines of tag to path at rate per second, a write of
-    the lines due every 10 ms (as a busy application does). Rotations take
-    the lock only for the steps that must not interleave with a write."""
+class Writer(tfo_e2e.Writer):
+    """Appends numbered lines of tag to path at rate per second."""
 
     def __init__(self, path, tag, rate, pad=20):
-        super().__init__(daemon=True)
-        self.path, self.tag, self.rate, self.pad = path, tag, rate, pad
-        self.lock = threading.Lock()
-        self.n = 0
-        self.stop_ev = threading.Event()
-        self.error = None
-        self.fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o644)
-        os.fchmod(self.fd, 0o644)
-
-    def run(self):
-        try:
-            start = time.monotonic()
-            while not self.stop_ev.is_set():
-                due = int((time.monotonic() - start) * self.rate)
-                with self.lock:
-                    if due > self.n:
-                        os.write(self.fd, lines(self.tag, self.n, due, self.pad))
-                        self.n = due
-                time.sleep(0.01)
-        except OSError as e:
-            self.error = e
-
-    def finish(self):
-        self.stop_ev.set()
-        self.join(10)
-        os.close(self.fd)
-        check(self.error is None, "writer: %s" % self.error)
-        return self.n
+        super().__init__(path, rate, lambda n: line(tag, n, pad))
+        self.tag = tag
 
 
 def numbers_in(data, tag):
