@@ -15,7 +15,6 @@ docs/security.md (when made on the same kind of kernel and build) and, with
 import ctypes
 import difflib
 import errno
-import json
 import os
 import pwd
 import re
@@ -28,7 +27,9 @@ import tempfile
 import threading
 import time
 
-ROLES = ["system", "process", "logs", "buffer", "exporter", "heartbeat"]
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
+from tfo_e2e import Fail, check, Supervisor, proc_status, run_case, ROLES  # noqa: E402
 HELPER = "procpriv"             # tfo-process's helper, reached through it
 COLUMNS = ROLES + [HELPER]
 # columns run by two agent trees at once (about the same time each)
@@ -112,15 +113,6 @@ DOC = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "docs
 DOC_BEGIN, DOC_END = "<!-- matrix:begin", "<!-- matrix:end -->"
 
 
-class Fail(Exception):
-    pass
-
-
-def check(cond, msg):
-    if not cond:
-        raise Fail(msg)
-
-
 def landlock_abi():
     """The kernel's Landlock ABI (landlock_create_ruleset VERSION), -1 if none."""
     libc = ctypes.CDLL(None, use_errno=True)
@@ -195,13 +187,12 @@ class Kmsg:
         return None
 
 
-class Agent:
+class Agent(Supervisor):
+    LOGMODE = "w"
+    STEP = 0.02
+
     def __init__(self, bindir, seccomp="kill"):
-        self.bindir = bindir
-        self.dir = tempfile.mkdtemp(prefix="tfo-sandbox-")
-        os.chmod(self.dir, 0o755)
-        self.run = os.path.join(self.dir, "run")
-        self.state = os.path.join(self.dir, "state")
+        super().__init__(bindir, prefix="tfo-sandbox-")
         os.mkdir(self.state)
         # a world-readable file in no role's paths: only the sandbox may refuse it
         self.outside_dir = tempfile.mkdtemp(prefix="tfo-sandbox-outside-")
@@ -210,9 +201,6 @@ class Agent:
         with open(self.outside, "w") as f:
             f.write("not for any role\n")
         os.chmod(self.outside, 0o644)
-        self.cfg = os.path.join(self.dir, "tfo-agent.yaml")
-        self.sock = os.path.join(self.run, "control.ipc")
-        self.log = os.path.join(self.dir, "supervisor.log")
         # the tailed log in a directory of its own: tfo-logs' Landlock rule is
         # that directory, and must not cover the state dir
         self.logs = os.path.join(self.dir, "logs")
@@ -220,11 +208,7 @@ class Agent:
         with open(os.path.join(self.logs, "demo.log"), "w") as f:
             f.write("2026-01-01T00:00:00Z INFO sandbox demo line\n")
         os.chmod(os.path.join(self.logs, "demo.log"), 0o644)
-        with open(self.cfg, "w") as f:
-            f.write(f"""agent:
-  state_dir: {self.state}
-  runtime_dir: {self.run}
-telemetryflow:
+        self.write_config(f"""telemetryflow:
   endpoint: http://localhost:{ENDPOINT_PORT}
   protocol: http
   api_endpoint: http://localhost:{API_PORT}/api/v1
@@ -251,70 +235,18 @@ supervisor:
     backoff_max: 100ms
     max_restarts: 1000
     window: 60s
-""")
-        self.proc = None
-
-    def start(self):
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
-        for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS"):
-            if k in os.environ:
-                env[k] = os.environ[k]
-        self.logf = open(self.log, "w")
-        self.proc = subprocess.Popen(
-            [os.path.join(self.bindir, "tfo-supervisor"), "--foreground", "--config", self.cfg],
-            stdout=self.logf, stderr=subprocess.STDOUT, env=env)
-
-    def tfoctl(self, *args):
-        p = subprocess.run([os.path.join(self.bindir, "tfoctl"), "--socket", self.sock] +
-                           list(args), capture_output=True, text=True, timeout=30)
-        return p.returncode, p.stdout, p.stderr
+""", mode=0o644)
 
     def status(self):
-        rc, out, err = self.tfoctl("status", "--json")
-        check(rc == 0, f"tfoctl status --json failed rc={rc}: {err}")
-        return {w["role"]: w for w in json.loads(out)["workers"]}
-
-    def wait(self, pred, what, timeout=30.0):
-        end = time.monotonic() + timeout
-        last = None
-        while time.monotonic() < end:
-            check(self.proc.poll() is None,
-                  f"supervisor exited (rc={self.proc.returncode}) waiting for {what}")
-            try:
-                last = self.status()
-                if pred(last):
-                    return last
-            except (Fail, ValueError, subprocess.TimeoutExpired):
-                pass
-            time.sleep(0.02)
-        raise Fail(f"timed out waiting for {what}; last status: {json.dumps(last)}")
+        return self.status_doc()[0]
 
     def all_ready(self):
-        return self.wait(lambda s: all(s[r]["state"] == "ready" for r in ROLES), "all ready")
-
-    def logtext(self):
-        self.logf.flush()
-        with open(self.log) as f:
-            return f.read()
+        return self.wait_ready(ROLES)
 
     def cleanup(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        shutil.rmtree(self.dir, ignore_errors=True)
+        self.stop(timeout=30)
+        super().cleanup()
         shutil.rmtree(self.outside_dir, ignore_errors=True)
-
-
-def proc_status(pid, name):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith(name + ":"):
-                return line.split(":", 1)[1].strip()
-    return None
 
 
 def proc_limit(pid, name):
@@ -604,25 +536,22 @@ def main():
         print("FAIL: role users missing: run tools/make-users")
         return 1
     agents = [Agent(bindir) for _ in (COLUMN_GROUPS if name == "matrix" else [0])]
-    try:
+
+    def case():
         if name == "matrix":
             case_matrix(agents, write_doc)
         elif name == "bad_request":
             case_release_refused(agents[0])
         else:
             raise Fail(f"no case {name}")
-    except (Fail, subprocess.TimeoutExpired) as e:
-        print(f"FAIL {name}: {e}")
-        for a in agents:
-            if a.proc:
-                print("---- supervisor log (tail) ----")
-                print(a.logtext()[-6000:])
-        return 1
+    try:
+        rc = run_case(case, agents, name)
     finally:
         for a in agents:
             a.cleanup()
-    print(f"ok {name}")
-    return 0
+    if rc == 0:
+        print(f"ok {name}")
+    return rc
 
 
 if __name__ == "__main__":

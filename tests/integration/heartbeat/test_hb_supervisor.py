@@ -18,7 +18,6 @@ Usage: test_hb_supervisor.py BINDIR CASE.
 Every wait is bounded; assertions are on behaviour, not timing."""
 import json
 import os
-import pwd
 import signal
 import shutil
 import subprocess
@@ -27,6 +26,10 @@ import tempfile
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, HTTPServer
+
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "lib"))
+import tfo_e2e  # noqa: E402
 
 BINDIR, CASE = sys.argv[1], sys.argv[2]
 ROLES = ["system", "process", "buffer", "exporter", "heartbeat"]
@@ -44,32 +47,15 @@ def check(cond, msg):
         fail(msg)
 
 
-def skip_unless_possible():
-    if os.geteuid() != 0:
-        print("skip: needs root")
-        sys.exit(77)
-    for r in ROLES:
-        try:
-            pwd.getpwnam("tfo-" + r)
-        except KeyError:
-            print("skip: user tfo-%s missing" % r)
-            sys.exit(77)
+class Run(tfo_e2e.Supervisor):
+    """Started at once: tfo-testworker in every role slot but `real`'s."""
+    LOGMODE = "w"
 
-
-class Run:
     def __init__(self, endpoint, interval="1s", timeout="400ms", real=None, extra=""):
-        self.dir = tempfile.mkdtemp(prefix="tfo-hbsv-")
-        os.chmod(self.dir, 0o751)
-        self.state = os.path.join(self.dir, "state")
+        super().__init__(BINDIR, prefix="tfo-hbsv-", mode=0o751)
         os.mkdir(self.state)
         os.chmod(self.state, 0o755)
-        self.sock = os.path.join(self.dir, "run", "control.ipc")
-        self.cfg = os.path.join(self.dir, "tfo-agent.yaml")
-        with open(os.open(self.cfg, os.O_WRONLY | os.O_CREAT, 0o600), "w") as f:
-            f.write(f"""agent:
-  state_dir: {self.state}
-  runtime_dir: {self.dir}/run
-telemetryflow:
+        self.write_config(f"""telemetryflow:
   api_endpoint: {endpoint}
   api_key_id: tfk_hb
   api_key_secret: {SECRET}
@@ -79,52 +65,25 @@ heartbeat:
 supervisor:
   ping_interval: 200ms
 {extra}""")
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
-        for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
-            if k in os.environ:
-                env[k] = os.environ[k]
-        for r in ROLES + ["logs"]:
-            env["TFO_WORKER_" + r.upper()] = os.path.join(BINDIR, "tfo-testworker")
+        env = {"TFO_WORKER_" + r.upper(): os.path.join(BINDIR, "tfo-testworker")
+               for r in ROLES + ["logs"]}
         for r in real or REAL:
             env["TFO_WORKER_" + r.upper()] = os.path.join(BINDIR, "tfo-" + r)
-        self.log = os.path.join(self.dir, "supervisor.log")
-        self.logf = open(self.log, "w")
-        self.proc = subprocess.Popen([os.path.join(BINDIR, "tfo-supervisor"), "--foreground",
-                                      "--config", self.cfg], stdout=self.logf,
-                                     stderr=subprocess.STDOUT, env=env)
+        self.start(env)
 
     def status(self):
-        r = subprocess.run([os.path.join(BINDIR, "tfoctl"), "--socket", self.sock, "status",
-                            "--json"], capture_output=True, text=True, timeout=10)
-        if r.returncode != 0:
-            return None
-        return {w["role"]: w for w in json.loads(r.stdout)["workers"]}
+        return self.workers()
 
     def wait(self, pred, what, timeout=30.0):
-        end = time.monotonic() + timeout
-        last = None
-        while time.monotonic() < end:
-            check(self.proc.poll() is None, "supervisor exited while waiting for " + what)
-            try:
-                last = self.status()
-                if last and pred(last):
-                    return last
-            except (ValueError, subprocess.TimeoutExpired):
-                pass
-            time.sleep(0.05)
-        fail("timed out waiting for %s; last: %s" % (what, json.dumps(last)))
+        try:
+            return super().wait(pred, what, timeout)
+        except tfo_e2e.Fail as e:
+            fail(str(e))
 
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.logf.close()
-        with open(self.log) as f:
-            text = f.read()
+    def finish(self):
+        """Stop; the supervisor's log; the temp dir removed."""
+        self.stop(timeout=20)
+        text = self.logtext()
         shutil.rmtree(self.dir, ignore_errors=True)
         return text
 
@@ -153,7 +112,7 @@ def case_beats():
         st = os.stat(os.path.join(run.state, "agent-id"))
         check(st.st_mode & 0o777 == 0o644, "agent-id mode 0644")
     finally:
-        log = run.stop() if run else ""
+        log = run.finish() if run else ""
         sink.terminate()
         sink.wait(timeout=10)
     recs = [json.loads(x) for x in open(out)]
@@ -180,7 +139,7 @@ def case_api_down():
         check(stat(s["heartbeat"], "heartbeat.sent") == 0, "nothing sent")
         check(stat(s["heartbeat"], "heartbeat.last_status") == 0, "no HTTP status")
     finally:
-        log = run.stop()
+        log = run.finish()
     check(log.count("giving up this beat") == 1, "failure logged once, not per beat")
     check(SECRET not in log, "secret never logged")
 
@@ -233,7 +192,7 @@ def case_stale():
         check("tfo-exporter did not take the beat" in stat(s["heartbeat"], "heartbeat.last_error")
               or stat(s["heartbeat"], "heartbeat.failed") > failed, "the frozen beat failed")
     finally:
-        log = run.stop()
+        log = run.finish()
         api.shutdown()
     late = [(t - c) for t, c, _ in api.beats if c is not None and t >= thawed and t - c > 2.5]
     check(not late, "a stale beat was sent after the exporter thawed: ages %s" % late)
@@ -327,7 +286,7 @@ def case_egress():
         check(not memory_holds(pids["heartbeat"], SECRET.encode()),
               "tfo-heartbeat never received the API key")
     finally:
-        log = run.stop()
+        log = run.finish()
         api.shutdown()
         shutil.rmtree(d, ignore_errors=True)
     check(len(api.beats) >= 2, "the beats reached the API")
@@ -336,7 +295,7 @@ def case_egress():
 
 
 def main():
-    skip_unless_possible()
+    tfo_e2e.require_root_and_users()
     {"beats": case_beats, "api_down": case_api_down, "stale": case_stale,
      "egress": case_egress}[CASE]()
     print("ok")

@@ -14,11 +14,10 @@ import signal
 import stat
 import subprocess
 import sys
-import tempfile
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_supervisor import ROLES, Agent, Fail, check  # noqa: E402
+from test_supervisor import ROLES, Agent, Fail, check, run_case  # noqa: E402
 
 SOCKET_ROLES = ["system", "process", "buffer", "exporter", "heartbeat"]   # logs is off
 
@@ -247,17 +246,7 @@ def case_reach_dev_mode(a, m):
     a.cfg = os.path.join(home, "tfo-agent.yaml")
     config(a, f"{home}/state", f"{home}/run")
     os.chown(a.cfg, m.uid, m.gid)
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
-    for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS"):
-        if k in os.environ:
-            env[k] = os.environ[k]
-    for r in ROLES:
-        env["TFO_WORKER_" + r.upper()] = os.path.join(a.bindir, "tfo-testworker")
-    a.logf = open(a.log, "w")
-    a.proc = subprocess.Popen(
-        ["setpriv", "--reuid", m.name, "--regid", m.name, "--clear-groups",
-         os.path.join(a.bindir, "tfo-supervisor"), "--foreground", "--config", a.cfg],
-        stdout=a.logf, stderr=subprocess.STDOUT, env=env)
+    a.start(wrap=["setpriv", "--reuid", m.name, "--regid", m.name, "--clear-groups"])
     end = time.monotonic() + 20
     while "started pid" not in a.logtext():
         check(a.proc.poll() is None and time.monotonic() < end,
@@ -351,18 +340,13 @@ def main():
     os.chmod(a.dir, 0o755)     # the throw-away user reaches its own corner
     m = Mallory()
     try:
-        CASES[name](a, m)
-    except (Fail, subprocess.TimeoutExpired) as e:
-        print(f"FAIL {name}: {e}")
-        if a.proc:
-            print("---- supervisor log (tail) ----")
-            print(a.logtext()[-4000:])
-        return 1
+        rc = run_case(lambda: CASES[name](a, m), [a], name, 4000)
     finally:
         a.cleanup()
         m.remove()
-    print(f"ok {name}")
-    return 0
+    if rc == 0:
+        print(f"ok {name}")
+    return rc
 
 
 if __name__ == "__main__":

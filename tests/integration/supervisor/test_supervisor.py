@@ -3,51 +3,35 @@
 by ctest): a real supervisor with tfo-testworker in every role slot, in a temp
 dir. Usage: test_supervisor.py BINDIR CASE. Every wait is bounded; the
 assertions are on behaviour (states, pids, reasons, replies), not on timing."""
-import json
 import os
 import pwd
-import shutil
 import signal
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 
-ROLES = ["system", "process", "logs", "buffer", "exporter", "heartbeat"]
+sys.dont_write_bytecode = True
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "lib"))
+from tfo_e2e import (Fail, check, Supervisor, proc_status, run_case,  # noqa: E402,F401
+                     ROLES)
+
 COLLECTORS = ["system", "process", "logs", "heartbeat"]
 
 
-class Fail(Exception):
-    pass
+class Agent(Supervisor):
+    """tfo-testworker in every role slot (start(real=True): the real roles)."""
+    LOGMODE = "w"
+    STEP = 0.02
 
-
-def check(cond, msg):
-    if not cond:
-        raise Fail(msg)
-
-
-class Agent:
     def __init__(self, bindir, env_extra=None, extra_yaml=""):
-        self.bindir = bindir
-        self.dir = tempfile.mkdtemp(prefix="tfo-sv-")
-        os.chmod(self.dir, 0o751)  # role users may traverse (refused-peer test)
-        self.run = os.path.join(self.dir, "run")
-        self.state = os.path.join(self.dir, "state")
-        os.mkdir(self.state)
-        self.cfg = os.path.join(self.dir, "tfo-agent.yaml")
-        self.sock = os.path.join(self.run, "control.ipc")
-        self.log = os.path.join(self.dir, "supervisor.log")
+        super().__init__(bindir, prefix="tfo-sv-", mode=0o751)  # role users may traverse
+        os.mkdir(self.state)                                     # (refused-peer test)
         self.env_extra = env_extra or {}
         self.write_config(extra_yaml)
-        self.proc = None
 
     def write_config(self, extra_yaml="", system_interval="15s"):
-        with open(self.cfg, "w") as f:
-            f.write(f"""agent:
-  state_dir: {self.state}
-  runtime_dir: {self.run}
-collectors:
+        super().write_config(f"""collectors:
   system:
     interval: {system_interval}
   logs:
@@ -63,53 +47,22 @@ supervisor:
     backoff_max: 1s
     max_restarts: 3
     window: 60s
-{extra_yaml}""")
+{extra_yaml}""", mode=0o644)
 
-    def start(self, real=False):
-        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin")}
-        for k in ("ASAN_OPTIONS", "UBSAN_OPTIONS", "LSAN_OPTIONS"):
-            if k in os.environ:
-                env[k] = os.environ[k]
+    def start(self, real=False, wrap=()):
         tw = os.path.join(self.bindir, "tfo-testworker")
-        for r in ROLES if not real else []:
-            env["TFO_WORKER_" + r.upper()] = tw
+        env = {} if real else {"TFO_WORKER_" + r.upper(): tw for r in ROLES}
         env.update(self.env_extra)
-        self.logf = open(self.log, "w")
-        self.proc = subprocess.Popen(
-            [os.path.join(self.bindir, "tfo-supervisor"), "--foreground", "--config", self.cfg],
-            stdout=self.logf, stderr=subprocess.STDOUT, env=env)
-        return self
-
-    def tfoctl(self, *args, user=None):
-        cmd = [os.path.join(self.bindir, "tfoctl"), "--socket", self.sock] + list(args)
-        if user:
-            cmd = ["setpriv", "--reuid", user, "--regid", "tfo-agent", "--clear-groups"] + cmd
-        p = subprocess.run(cmd, capture_output=True, text=True, timeout=30)
-        return p.returncode, p.stdout, p.stderr
+        return super().start(env, wrap)
 
     def status(self):
-        rc, out, err = self.tfoctl("status", "--json")
-        check(rc == 0, f"tfoctl status --json failed rc={rc}: {err}")
-        doc = json.loads(out)
-        return {w["role"]: w for w in doc["workers"]}, doc
+        return self.status_doc()
 
     def wait(self, pred, what, timeout=20.0):
-        end = time.monotonic() + timeout
-        last = None
-        while time.monotonic() < end:
-            check(self.proc.poll() is None or what.startswith("exit"),
-                  f"supervisor exited (rc={self.proc.returncode}) while waiting for {what}")
-            try:
-                last = self.status()[0]
-                if pred(last):
-                    return last
-            except (Fail, ValueError, subprocess.TimeoutExpired):
-                pass
-            time.sleep(0.02)
-        raise Fail(f"timed out waiting for {what}; last status: {json.dumps(last)}")
+        return super().wait(pred, what, timeout)
 
     def wait_all_ready(self):
-        return self.wait(lambda s: all(s[r]["state"] == "ready" for r in ROLES), "all ready")
+        return self.wait_ready(ROLES, 20.0)
 
     def mode(self, role, mode):
         with open(os.path.join(self.run, f"testworker-{role}.mode"), "w") as f:
@@ -121,32 +74,13 @@ supervisor:
         except FileNotFoundError:
             pass
 
-    def logtext(self):
-        self.logf.flush()
-        with open(self.log) as f:
-            return f.read()
-
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        return self.proc.returncode if self.proc else None
-
-    def cleanup(self):
-        self.stop()
-        shutil.rmtree(self.dir, ignore_errors=True)
+        return super().stop(timeout=30)
 
 
 def proc_field(pid, name):
-    with open(f"/proc/{pid}/status") as f:
-        for line in f:
-            if line.startswith(name + ":"):
-                return line.split(":", 1)[1].split()
-    return None
+    v = proc_status(pid, name)
+    return v.split() if v is not None else None
 
 
 # ---------------------------------------------------------------- cases
@@ -512,20 +446,18 @@ def main():
         print("FAIL: role users missing: run tools/make-users")
         return 1
     a = Agent(bindir)
-    try:
+
+    def case():
         if name not in ("notify", "not_running", "tfoctl_cli", "real_roles", "signals"):
             a.start()
         CASES[name](a)
-    except (Fail, subprocess.TimeoutExpired) as e:
-        print(f"FAIL {name}: {e}")
-        if a.proc:
-            print("---- supervisor log (tail) ----")
-            print(a.logtext()[-4000:])
-        return 1
+    try:
+        rc = run_case(case, [a], name, 4000)
     finally:
         a.cleanup()
-    print(f"ok {name}")
-    return 0
+    if rc == 0:
+        print(f"ok {name}")
+    return rc
 
 
 if __name__ == "__main__":
