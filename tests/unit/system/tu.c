@@ -148,6 +148,18 @@ tu_point(const rm_t *rm, const char *name, ...)
 	return p;
 }
 
+/* typed - the point vpoint finds, which must exist and hold value_case */
+static const point_t *
+typed(const rm_t *rm, const char *name, int value_case, va_list ap)
+{
+	const point_t *p = vpoint(rm, name, ap);
+
+	if (p == NULL)
+		fail_msg("no point of %s", name);
+	assert_int_equal(p->value_case, value_case);
+	return p;
+}
+
 int64_t
 tu_int(const rm_t *rm, const char *name, ...)
 {
@@ -155,12 +167,8 @@ tu_int(const rm_t *rm, const char *name, ...)
 	va_list ap;
 
 	va_start(ap, name);
-	p = vpoint(rm, name, ap);
+	p = typed(rm, name, OPENTELEMETRY__PROTO__METRICS__V1__NUMBER_DATA_POINT__VALUE_AS_INT, ap);
 	va_end(ap);
-	if (p == NULL)
-		fail_msg("no point of %s", name);
-	assert_int_equal(p->value_case,
-	                 OPENTELEMETRY__PROTO__METRICS__V1__NUMBER_DATA_POINT__VALUE_AS_INT);
 	return p->as_int;
 }
 
@@ -171,12 +179,9 @@ tu_dbl(const rm_t *rm, const char *name, ...)
 	va_list ap;
 
 	va_start(ap, name);
-	p = vpoint(rm, name, ap);
+	p = typed(rm, name, OPENTELEMETRY__PROTO__METRICS__V1__NUMBER_DATA_POINT__VALUE_AS_DOUBLE,
+	    ap);
 	va_end(ap);
-	if (p == NULL)
-		fail_msg("no point of %s", name);
-	assert_int_equal(p->value_case,
-	                 OPENTELEMETRY__PROTO__METRICS__V1__NUMBER_DATA_POINT__VALUE_AS_DOUBLE);
 	return p->as_double;
 }
 
