@@ -45,41 +45,6 @@ set_format(const char *store, uint8_t fmt)
 	leveldb_options_destroy(o);
 }
 
-/* start_logged - tbuf_start with the worker's stderr in log; its result */
-static int
-start_logged(struct tbuf *t, const char *bin, const char *log)
-{
-	int saved = dup(2), fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600), rc;
-
-	if (saved < 0 || fd < 0 || dup2(fd, 2) < 0)
-		return -2;
-	close(fd);
-	rc = tbuf_start(t, bin, 2, 1, 64);
-	dup2(saved, 2);
-	close(saved);
-	return rc;
-}
-
-/* lines_with - lines of path holding `what`, and all lines at error level */
-static int
-lines_with(const char *path, const char *what, int *errors)
-{
-	char line[2048];
-	FILE *fp = fopen(path, "r");
-	int n = 0;
-
-	*errors = 0;
-	if (fp == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), fp)) {
-		fputs(line, stdout);
-		n += strstr(line, what) != NULL;
-		*errors += strstr(line, " error: ") != NULL;
-	}
-	fclose(fp);
-	return n;
-}
-
 static int
 corrupt_copies(const char *dir)
 {
@@ -124,10 +89,10 @@ main(int argc, char **argv)
 	CHECK(tbuf_stop(&t) == 0, "stop");
 
 	set_format(store, 3);
-	CHECK(start_logged(&t, argv[1], log) == -1, "a format-3 store was opened");
+	CHECK(tbuf_start_logged(&t, argv[1], 2, log) == -1, "a format-3 store was opened");
 	snprintf(want, sizeof(want), "store %s is format 3; this tfo-buffer reads formats 1 to 2",
 	    store);
-	CHECK(lines_with(log, want, &errors) == 1, "no one line naming store and formats");
+	CHECK(tbuf_log_lines(log, want, &errors) == 1, "no one line naming store and formats");
 	CHECK(errors == 1, "%d error lines, expected one", errors);
 	CHECK(corrupt_copies(t.state) == 0, "the store was moved aside");
 	CHECK(access(store, F_OK) == 0, "the store is gone");

@@ -120,37 +120,6 @@ plant_queue(const char *state)
 		_exit(3);
 }
 
-/* start_logged - tbuf_start with the worker's stderr in log */
-static int
-start_logged(struct tbuf *t, const char *bin, const char *log)
-{
-	int saved = dup(2), fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600), rc;
-
-	if (saved < 0 || fd < 0 || dup2(fd, 2) < 0)
-		return -2;
-	close(fd);
-	rc = tbuf_start(t, bin, 1, 1, 64);
-	dup2(saved, 2);
-	close(saved);
-	return rc;
-}
-
-static int
-log_has(const char *path, const char *what)
-{
-	char line[2048];
-	FILE *fp = fopen(path, "r");
-	int n = 0;
-
-	while (fp && fgets(line, sizeof(line), fp)) {
-		fputs(line, stdout);
-		n += strstr(line, what) != NULL;
-	}
-	if (fp)
-		fclose(fp);
-	return n;
-}
-
 int
 main(int argc, char **argv)
 {
@@ -227,8 +196,8 @@ main(int argc, char **argv)
 	as_user(plant_links, t.state);
 	snprintf(hard, sizeof(hard), "%s/queue/hard", t.state);
 	CHECK(link(vfile2, hard) == 0, "hard link");     /* fs.protected_hardlinks=0 */
-	CHECK(start_logged(&t, argv[1], log) == 0, "start with planted links");
-	CHECK(log_has(log, "left as it is") >= 3, "planted links not reported");
+	CHECK(tbuf_start_logged(&t, argv[1], 1, log) == 0, "start with planted links");
+	CHECK(tbuf_log_lines(log, "left as it is", NULL) >= 3, "planted links not reported");
 	expect(victim, 0755, 0);
 	expect(vfile, 0640, 0);
 	expect(vfile2, 0644, 0);
@@ -237,8 +206,9 @@ main(int argc, char **argv)
 	/* 3. queue itself a link to another directory: refused, not followed */
 	CHECK(unlink(hard) == 0, "unlink hard");
 	as_user(plant_queue, t.state);
-	CHECK(start_logged(&t, argv[1], log) == -1, "started on a queue that is a link");
-	CHECK(log_has(log, "queue (0777") == 1 && log_has(log, "is a symbolic link: refused") == 1,
+	CHECK(tbuf_start_logged(&t, argv[1], 1, log) == -1, "started on a queue that is a link");
+	CHECK(tbuf_log_lines(log, "queue (0777", NULL) == 1 &&
+	    tbuf_log_lines(log, "is a symbolic link: refused", NULL) == 1,
 	    "the refusal does not name the link");
 	expect(victim, 0755, 0);
 	expect(vfile, 0640, 0);

@@ -3,6 +3,7 @@
  */
 #include "tests/integration/buffer/spawn.h"
 
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -62,6 +63,46 @@ tbuf_start(struct tbuf *t, const char *bin, uint64_t incarnation, int sync, uint
 		return -1;
 	}
 	return 0;
+}
+
+int
+tbuf_start_logged(struct tbuf *t, const char *bin, uint64_t incarnation, const char *log)
+{
+	int saved = dup(2), fd = open(log, O_WRONLY | O_CREAT | O_TRUNC, 0600), rc;
+
+	if (saved < 0 || fd < 0 || dup2(fd, 2) < 0) {
+		if (saved >= 0)
+			close(saved);
+		if (fd >= 0)
+			close(fd);
+		return -2;
+	}
+	close(fd);
+	rc = tbuf_start(t, bin, incarnation, 1, 64);
+	dup2(saved, 2);
+	close(saved);
+	return rc;
+}
+
+int
+tbuf_log_lines(const char *path, const char *what, int *errors)
+{
+	char line[2048];
+	FILE *fp = fopen(path, "r");
+	int n = 0;
+
+	if (errors != NULL)
+		*errors = 0;
+	if (fp == NULL)
+		return -1;
+	while (fgets(line, sizeof(line), fp)) {
+		fputs(line, stdout);
+		n += strstr(line, what) != NULL;
+		if (errors != NULL)
+			*errors += strstr(line, " error: ") != NULL;
+	}
+	fclose(fp);
+	return n;
 }
 
 int

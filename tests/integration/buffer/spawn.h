@@ -35,6 +35,12 @@ int tbuf_setup(struct tbuf *t);
 /* tbuf_start - fork+exec bin with its config; 0 once it said Ready */
 int tbuf_start(struct tbuf *t, const char *bin, uint64_t incarnation, int sync,
     uint64_t max_mb);
+/* tbuf_start_logged - tbuf_start (sync, 64 MiB) with the worker's stderr in
+ * the file log (made anew); its result */
+int tbuf_start_logged(struct tbuf *t, const char *bin, uint64_t incarnation, const char *log);
+/* tbuf_log_lines - print the lines of the file path; how many hold `what`
+ * (-1: no such file) and, when errors is not NULL, how many are at error level */
+int tbuf_log_lines(const char *path, const char *what, int *errors);
 /* tbuf_kill - SIGKILL and reap; 0 if it died of SIGKILL */
 int tbuf_kill(struct tbuf *t);
 /* tbuf_stop - Control{shutdown} and reap; the exit status, or -1 */
