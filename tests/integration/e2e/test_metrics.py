@@ -288,15 +288,7 @@ class NodeSink:
             raise Fail("grpc_sink.js did not start: %r" % line)
 
     def lines(self):
-        out = []
-        try:
-            with open(self.out) as f:
-                for line in f:
-                    if line.endswith("\n"):
-                        out.append(json.loads(line))
-        except FileNotFoundError:
-            pass
-        return out
+        return read_records(self.out)
 
     def stop(self):
         self.proc.stdin.close()
