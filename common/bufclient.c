@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "common/ipc.h"
+#include "common/ipcclose.h"
 
 #define VERSION TFO__V1__PROTO_VERSION__TFO_PROTO_VERSION
 #define EXPORT_ATTEMPTS 3           /* ack/nack/checkpoints: answers are idempotent */
@@ -44,7 +45,7 @@ redial(struct tfo_bufclient *c)
 {
 	c->redials++;
 	if (c->open) {
-		nng_close(c->s);
+		(void)tfo_ipc_close(c->s, "buffer client", 0);
 		c->open = 0;
 	}
 	return dial(c);
@@ -92,7 +93,7 @@ void
 tfo_bufclient_close(struct tfo_bufclient *c)
 {
 	if (c->open)
-		nng_close(c->s);
+		(void)tfo_ipc_close(c->s, "buffer client", 0);
 	c->open = 0;
 	if (c->aio != NULL)
 		nng_aio_free(c->aio);

@@ -14,6 +14,7 @@
 
 #include <nng/protocol/reqrep0/rep.h>
 
+#include "common/ipcclose.h"
 #include "common/log.h"
 
 enum { CTX_IDLE = 0, CTX_RECV, CTX_WAIT, CTX_SEND, CTX_DEAD };
@@ -378,7 +379,7 @@ bchan_close(struct bchan *ch)
 {
 	bprobe_stop(&ch->probe);
 	if (ch->open) {
-		nng_close(ch->sock);
+		(void)tfo_ipc_close(ch->sock, ch->name, 0);
 		ch->open = 0;
 	}
 	for (size_t i = 0; i < ch->nctx; i++) {

@@ -11,6 +11,8 @@
 
 #include <nng/protocol/reqrep0/req.h>
 
+#include "common/ipcclose.h"
+
 #define PROBE_MAXSZ 1024
 
 static void
@@ -117,7 +119,7 @@ bprobe_stop(struct bprobe *p)
 			nng_msg_free(nng_aio_get_msg(p->aio));
 	}
 	if (p->open)
-		nng_close(p->s);
+		(void)tfo_ipc_close(p->s, "health probe", 0);
 	if (p->aio != NULL)
 		nng_aio_free(p->aio);
 	p->aio = NULL;

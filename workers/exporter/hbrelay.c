@@ -19,6 +19,7 @@
 
 #include "common/clock.h"
 #include "common/ipc.h"
+#include "common/ipcclose.h"
 #include "common/log.h"
 #include "tfo/v1/tfo.pb-c.h"
 #include "workers/exporter/hbcloud.h"
@@ -311,7 +312,7 @@ tfo_exp_hbrelay_stop(struct tfo_exp_hbrelay *r)
 	if (r->base != NULL)
 		event_base_free(r->base);
 	if (r->sock_open)
-		nng_close(r->sock);
+		(void)tfo_ipc_close(r->sock, "heartbeat relay", 0);
 	for (int i = 0; i < 2; i++)
 		if (r->stop_pipe[i] >= 0)
 			close(r->stop_pipe[i]);

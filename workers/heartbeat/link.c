@@ -16,6 +16,7 @@
 
 #include "common/clock.h"
 #include "common/ipc.h"
+#include "common/ipcclose.h"
 #include "common/log.h"
 
 #define VERSION TFO__V1__PROTO_VERSION__TFO_PROTO_VERSION
@@ -56,7 +57,7 @@ close_socket(struct hb_link *l)
 	if (!l->open)
 		return;
 	nng_ctx_close(l->ctx);
-	nng_close(l->sock);
+	(void)tfo_ipc_close(l->sock, "heartbeat link", 0);
 	l->open = false;
 }
 
