@@ -3,6 +3,7 @@
  */
 #include "common/logrepeat.h"
 
+#include <ctype.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -30,6 +31,32 @@ report(struct tfo_logrepeat *r, uint64_t now)
 	r->since_ms = now;
 }
 
+/*
+ * same_shape - a and b are the same message but for the numbers in them: a
+ * cause carries figures that change from one attempt to the next ("disk full
+ * at ... (0 MiB free)", then "(1 MiB free)"), and counting those as new
+ * messages logged one line per attempt again
+ */
+static int
+same_shape(const char *a, const char *b)
+{
+	for (;;) {
+		if (isdigit((unsigned char)*a) && isdigit((unsigned char)*b)) {
+			while (isdigit((unsigned char)*a))
+				a++;
+			while (isdigit((unsigned char)*b))
+				b++;
+			continue;
+		}
+		if (*a != *b)
+			return 0;
+		if (*a == '\0')
+			return 1;
+		a++;
+		b++;
+	}
+}
+
 void
 tfo_logrepeat(struct tfo_logrepeat *r, enum tfo_log_level level, const char *fmt, ...)
 {
@@ -43,7 +70,8 @@ tfo_logrepeat(struct tfo_logrepeat *r, enum tfo_log_level level, const char *fmt
 	(void)vsnprintf(msg, sizeof(msg), fmt, ap);   /* a long one is cut: a log line */
 	va_end(ap);
 	now = mono_ms();
-	if (r->msg[0] != '\0' && level == r->level && strcmp(msg, r->msg) == 0) {
+	if (r->msg[0] != '\0' && level == r->level && same_shape(msg, r->msg)) {
+		memcpy(r->msg, msg, sizeof(msg));    /* its count line shows the latest figures */
 		r->repeats++;
 		r->total++;
 		if (now - r->since_ms >= TFO_LOGREPEAT_PERIOD_MS)

@@ -25,7 +25,9 @@ struct tfo_logrepeat {
 
 /*
  * tfo_logrepeat - log the message at level unless it is the burst's (same
- * text and level): then count it, and once a period log it with its count.
+ * level, and the same text but for its numbers: "(0 MiB free)" and "(1 MiB
+ * free)" are one burst): then count it, and once a period log it with its
+ * count and latest text.
  * A different message first reports the old burst's unreported repeats.
  */
 void tfo_logrepeat(struct tfo_logrepeat *r, enum tfo_log_level level, const char *fmt, ...)

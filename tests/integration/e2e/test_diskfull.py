@@ -25,7 +25,6 @@ counted in logs.dropped_points (no more than the drops from batches in flight
 arrived anyway); tfoctl status said "buffer: disk full at <path>
 (N MiB free), dropping oldest" while full and stops saying it after; the
 store opens clean afterwards (a new start, no quarantine)."""
-import collections
 import json
 import os
 import random
@@ -280,10 +279,11 @@ def main():
         if busy:
             check(said and all("no reason given" not in ln for ln in said),
                   "tfo-logs never said why the buffer was busy (%d Busy answers)" % busy)
-            # per message: its first line, one a minute, the count at its end
-            per = collections.Counter(re.sub(r" \(\d+ more times.*", "", ln.split(" warn: ", 1)[-1])
-                                      for ln in said)
-            check(max(per.values()) <= 3, "tfo-logs repeated a Busy line: %s" % per.most_common(2))
+            # a line starts a run of Busy answers and another ends it with its
+            # count (the free MiB in the reason may change within the run); a
+            # line per answer, as before, fails once there are 4 answers
+            check(len(said) <= max(3, busy // 3),
+                  "tfo-logs logged %d Busy lines for %d answers" % (len(said), busy))
         if case == "b":
             check(busy > 0, "tfo-logs never met a busy buffer: the sticky error blocked no put")
         check(all(s[r]["restarts"] == 0 for r in ROLES),
