@@ -41,7 +41,7 @@ complain(struct tfo_exp_bufsource *bs, const char *what, enum tfo_err e)
 }
 
 static int
-bs_fetch(void *arg, uint32_t max_bytes, struct tfo_exp_batch *b)
+bs_fetch(void *arg, int signal, uint32_t max_bytes, struct tfo_exp_batch *b)
 {
 	struct tfo_exp_bufsource *bs = arg;
 	const Tfo__V1__Batch *batch;
@@ -50,8 +50,9 @@ bs_fetch(void *arg, uint32_t max_bytes, struct tfo_exp_batch *b)
 
 	if ((h = calloc(1, sizeof(*h))) == NULL)
 		return -1;
-	e = tfo_bufclient_fetch(&bs->c, TFO__V1__SIGNAL__SIGNAL_UNSPECIFIED, max_bytes,
-	    &h->holder, &batch);
+	e = tfo_bufclient_fetch(&bs->c, signal == 1 ? TFO__V1__SIGNAL__SIGNAL_METRICS :
+	    signal == 2 ? TFO__V1__SIGNAL__SIGNAL_LOGS : TFO__V1__SIGNAL__SIGNAL_UNSPECIFIED,
+	    max_bytes, &h->holder, &batch);
 	if (e != TFO_OK) {
 		free(h);
 		if (e == TFO_ENOENT)

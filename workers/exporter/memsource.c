@@ -107,13 +107,19 @@ fetched_free(struct fetched *f)
 
 /* ms_fetch - the first pending run of one signal, at most max_bytes (at least one entry) */
 static int
-ms_fetch(void *arg, uint32_t max_bytes, struct tfo_exp_batch *b)
+ms_fetch(void *arg, int signal, uint32_t max_bytes, struct tfo_exp_batch *b)
 {
 	struct tfo_exp_memsource *m = arg;
 	struct fetched *f;
 	size_t i = m->first, j, bytes = 0;
 
-	while (i < m->n && m->ents[i].state != ENT_PENDING)
+	if (signal >= 0 && signal < 3)
+		m->c.fetches_for[signal]++;
+	if (m->c.n_asked < sizeof(m->c.asked))
+		m->c.asked[m->c.n_asked++] = (uint8_t)signal;
+	/* one signal: its own queue, as the buffer keeps one per signal */
+	while (i < m->n && (m->ents[i].state != ENT_PENDING ||
+	    (signal != 0 && m->ents[i].is_logs != (signal == 2))))
 		i++;
 	if (i == m->n || m->ents[i].not_before_ms > now_ms())
 		return 0;       /* head-of-line waits out its delay: order is kept */

@@ -40,6 +40,9 @@ struct tfo_exp_memsource_counts {
 	uint64_t failed_settles;
 	uint64_t last_nack_ms;  /* retry_after of the last nack */
 	int order_violations;   /* an ack/nack that was not for the oldest outstanding batch */
+	uint64_t fetches_for[3]; /* fetches that asked for either signal, metrics, logs */
+	uint8_t asked[64];      /* what each of the first 64 fetches asked for */
+	size_t n_asked;
 };
 
 void tfo_exp_memsource_counts(const struct tfo_exp_memsource *m, struct tfo_exp_memsource_counts *c);

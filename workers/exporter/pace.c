@@ -1,6 +1,7 @@
 /*
  * pace.c - tfo-exporter's send pacing for a fleet (see pace.h): a jittered
- * first flush, and the cap that follows an outage. Run by tfo-exporter's
+ * first flush, each signal's flush on its own grid, and the cap that follows
+ * an outage. Run by tfo-exporter's
  * pipeline, on its loop; no clock or randomness of its own.
  */
 #include "workers/exporter/outcome.h"
@@ -17,6 +18,51 @@ uint32_t
 tfo_exp_pace_first_ms(uint32_t interval_ms, uint64_t *rng)
 {
 	return interval_ms ? (uint32_t)(tfo_exp_rand(rng) % interval_ms) : 0;
+}
+
+void
+tfo_exp_sched_init(struct tfo_exp_sched *sc, uint64_t now_ms, uint32_t interval_ms,
+    uint32_t first_ms)
+{
+	uint32_t iv = interval_ms ? interval_ms : 1;
+
+	*sc = (struct tfo_exp_sched){ .interval_ms = iv };
+	sc->due[1] = now_ms + first_ms % iv;
+	sc->due[2] = now_ms + (first_ms % iv + iv / 2) % iv;
+}
+
+void
+tfo_exp_sched_done(struct tfo_exp_sched *sc, int sig, uint64_t now_ms)
+{
+	for (int s = 1; s < TFO_EXP_SCHED_NSIG; s++) {
+		uint64_t late;
+
+		if ((sig != 0 && s != sig) || sc->due[s] > now_ms)
+			continue;
+		/* whole intervals: the phase stays what the first flush drew */
+		late = now_ms - sc->due[s];
+		sc->due[s] += (late / sc->interval_ms + 1) * sc->interval_ms;
+	}
+}
+
+void
+tfo_exp_sched_begin(struct tfo_exp_sched *sc, int sig, uint64_t now_ms)
+{
+	if (sig < 1 || sig >= TFO_EXP_SCHED_NSIG)
+		return;
+	tfo_exp_sched_done(sc, sig, sc->due[sig] > now_ms ? sc->due[sig] : now_ms);
+}
+
+int
+tfo_exp_sched_next(const struct tfo_exp_sched *sc, uint64_t *at)
+{
+	int best = 1;
+
+	for (int s = 2; s < TFO_EXP_SCHED_NSIG; s++)
+		if (sc->due[s] < sc->due[best])
+			best = s;
+	*at = sc->due[best];
+	return best;
 }
 
 /* roll - the answers counted per interval; the last whole one is kept */

@@ -11,6 +11,40 @@
 
 #include <stdint.h>
 
+/* Signals with a flush phase of their own: 1 metrics, 2 logs (index 0 unused). */
+#define TFO_EXP_SCHED_NSIG 3
+
+/*
+ * The flush schedule: each signal is fetched once an interval at its own
+ * fixed phase, the two half an interval apart, so an agent's metrics and
+ * logs do not reach the endpoint in the same second, and the phases drawn
+ * at the first flush are kept for good: a late flush (a slow answer, a
+ * backlog, an outage) moves the next one to the next point of the same grid,
+ * never to "an interval from now", which would line up every agent that an
+ * endpoint answered at the same moment.
+ */
+struct tfo_exp_sched {
+	uint32_t interval_ms;
+	uint64_t due[TFO_EXP_SCHED_NSIG];       /* next flush of each signal */
+};
+
+/* tfo_exp_sched_init - first flushes from now: metrics after first_ms (in
+ * [0, interval_ms), tfo_exp_pace_first_ms), logs half an interval from it,
+ * both within the first interval */
+void tfo_exp_sched_init(struct tfo_exp_sched *sc, uint64_t now_ms, uint32_t interval_ms,
+    uint32_t first_ms);
+/* tfo_exp_sched_begin - the flush of sig begins: its point is taken, even
+ * when the wake-up came a few ms before it (the loop's timers run on a
+ * coarser clock than CLOCK_MONOTONIC), so it is not flushed again at once */
+void tfo_exp_sched_begin(struct tfo_exp_sched *sc, int sig, uint64_t now_ms);
+/* tfo_exp_sched_done - signal sig (0: every signal) has nothing more to send
+ * now: its flushes that are due are over, the next is its first grid point
+ * after now */
+void tfo_exp_sched_done(struct tfo_exp_sched *sc, int sig, uint64_t now_ms);
+/* tfo_exp_sched_next - the signal whose flush comes first, and when (*at;
+ * in the past when it is late) */
+int tfo_exp_sched_next(const struct tfo_exp_sched *sc, uint64_t *at);
+
 /* After this many doublings (64x the rate it started at) the cap is lifted. */
 #define TFO_EXP_PACE_DOUBLINGS 6
 

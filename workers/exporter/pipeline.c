@@ -4,7 +4,8 @@
  * order it handed batches out; retry pauses with backoff, for the endpoint
  * and for the source alike; the ledger of delivered entries, so an entry is
  * never sent twice because its ack was lost; pacing for a fleet (pace.c:
- * jittered first flush, the cap after an outage); outcome logging.
+ * jittered first flush, each signal's flush at its own phase, the cap after
+ * an outage); outcome logging.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,7 +59,15 @@ struct tfo_exp_pipeline {
 	uint64_t rng;                    /* the first flush's jitter */
 	struct tfo_exp_backoff src_backoff;  /* the buffer's failures, as the endpoint's */
 	struct tfo_exp_ledger ledger;    /* delivered entries the source may offer again */
-	struct event *wake;              /* poll / resume after pause */
+	struct tfo_exp_sched sched;      /* each signal's flush, at its own phase */
+	int tick_sig;                    /* the flush under way: its signal, 0 = any */
+	int wake_tick;                   /* the wake-up armed is that signal's flush
+	                                  * (0: a retry pause or the cap's gap) */
+	int last_sig;                    /* what the last fetch asked for */
+	int flush_over;                  /* its signal was empty: nothing is fetched
+	                                  * until the next flush (an answer coming
+	                                  * back does not start one) */
+	struct event *wake;              /* flush / resume after pause */
 	struct slot slots[TFO_EXP_MAX_IN_FLIGHT];
 	size_t head, count;              /* ring of slots in fetch order */
 	int paused;                      /* waiting out a retry delay */
@@ -255,6 +264,7 @@ pause_for(struct tfo_exp_pipeline *p, uint32_t ms)
 	p->pause_end_ms = end;
 	p->st.backoff_ms = ms;
 	evtimer_del(p->wake);
+	p->wake_tick = 0;
 	arm(p, ms + PAUSE_SLACK_MS);
 }
 
@@ -533,6 +543,20 @@ local_failure(struct tfo_exp_pipeline *p, struct slot *s, enum tfo_err e)
 	settle(p);
 }
 
+/*
+ * fetch_sig - the signal a fetch asks for: the flush's own while all is
+ * well, so that an agent's metrics and logs leave half an interval apart;
+ * any after a failure, under the cap and at stop, where the whole queue goes
+ * as fast as allowed
+ */
+static int
+fetch_sig(const struct tfo_exp_pipeline *p)
+{
+	if (p->ending != RUNNING || p->probing || tfo_exp_pace_cap(&p->pace, mono_ms()) != 0)
+		return 0;
+	return p->tick_sig;
+}
+
 /* send_one - fetch one batch and put on the wire what was not delivered before */
 static enum sent
 send_one(struct tfo_exp_pipeline *p)
@@ -546,7 +570,8 @@ send_one(struct tfo_exp_pipeline *p)
 	int rc;
 
 	memset(&b, 0, sizeof(b));
-	if ((rc = p->src.fetch(p->src.arg, p->cfg.batch_max_bytes, &b)) < 0) {
+	p->last_sig = fetch_sig(p);
+	if ((rc = p->src.fetch(p->src.arg, p->last_sig, p->cfg.batch_max_bytes, &b)) < 0) {
 		source_failed(p);
 		return SOURCE_ERROR;
 	}
@@ -617,8 +642,20 @@ paced(struct tfo_exp_pipeline *p)
 	if (p->ending == END_DRAIN || (w = tfo_exp_pace_wait(&p->pace, mono_ms())) == 0)
 		return 0;
 	evtimer_del(p->wake);
+	p->wake_tick = 0;
 	arm(p, w);
 	return 1;
+}
+
+/* arm_tick - the wake-up for the next flush on the schedule (pace.c), at
+ * once when it is late */
+static void
+arm_tick(struct tfo_exp_pipeline *p)
+{
+	uint64_t at, now = mono_ms();
+
+	p->wake_tick = tfo_exp_sched_next(&p->sched, &at);
+	arm(p, at > now ? (uint32_t)(at - now) : 0);
 }
 
 /* last_full - the batch just sent came near batch_max_bytes (pace.c: one
@@ -633,9 +670,10 @@ last_full(const struct tfo_exp_pipeline *p)
 
 /*
  * pump - fetch and send while there is room and the pace allows. Running,
- * an empty source is polled again after poll_ms (and ends a cap: caught
- * up); draining, it ends the drain (the collectors have stopped: nothing
- * more will come).
+ * an empty source (of the flush's signal) ends that flush until its next
+ * point on the schedule (and, empty of every signal, ends a cap: caught up);
+ * draining, it ends the drain (the collectors have stopped: nothing more
+ * will come).
  */
 static void
 pump(struct tfo_exp_pipeline *p)
@@ -643,22 +681,30 @@ pump(struct tfo_exp_pipeline *p)
 	size_t limit;
 	enum sent r = SENT;
 
-	if (p->in_pump || p->paused || p->ending == END_STOP || p->drain_over)
+	if (p->in_pump || p->paused || p->ending == END_STOP || p->drain_over ||
+	    (p->flush_over && p->ending == RUNNING))
 		return;
 	p->in_pump = 1;
 	limit = p->probing ? 1 : p->cfg.max_in_flight;
 	while (p->count < limit && !p->paused && !paced(p) && (r = send_one(p)) == SENT)
 		tfo_exp_pace_sent(&p->pace, mono_ms(), last_full(p));
 	p->in_pump = 0;
-	if (r == NOTHING)
+	if (r == NOTHING && p->last_sig == 0)
 		tfo_exp_pace_empty(&p->pace);
+	if (r == NOTHING)
+		tfo_exp_sched_done(&p->sched, p->last_sig, mono_ms());
 	if (p->ending == END_DRAIN) {
 		if (r == NOTHING || r == SOURCE_ERROR)
 			drain_end(p, r == NOTHING ? TFO_EXP_DRAIN_EMPTY : TFO_EXP_DRAIN_SOURCE);
 		(void)finish(p);
-	} else if ((r == NOTHING || r == SOURCE_ERROR) && !p->paused &&
-	    !evtimer_pending(p->wake, NULL))
+	} else if (r == SOURCE_ERROR && !p->paused && !evtimer_pending(p->wake, NULL)) {
+		p->wake_tick = 0;
 		arm(p, p->cfg.poll_ms);
+	} else if (r == NOTHING && !p->paused) {
+		p->flush_over = 1;
+		if (!evtimer_pending(p->wake, NULL))
+			arm_tick(p);
+	}
 }
 
 static void
@@ -670,6 +716,11 @@ on_wake(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	p->paused = 0;
 	p->st.backoff_ms = 0;
+	/* a flush fetches its signal; the end of a pause or of a gap, any */
+	p->tick_sig = p->wake_tick;
+	p->wake_tick = 0;
+	p->flush_over = 0;
+	tfo_exp_sched_begin(&p->sched, p->tick_sig, mono_ms());
 	pump(p);
 }
 
@@ -736,16 +787,20 @@ tfo_exp_pipeline_free(struct tfo_exp_pipeline *p)
 }
 
 /* A fleet started in one second (an upgrade) must not flush in one second
- * ever after: each agent's first flush, hence its phase, is at random. */
+ * ever after: each agent's first flush, hence its phase, is at random, and
+ * its logs flush half an interval from its metrics. */
 void
 tfo_exp_pipeline_start(struct tfo_exp_pipeline *p)
 {
-	arm(p, tfo_exp_pace_first_ms(p->cfg.poll_ms, &p->rng));
+	tfo_exp_sched_init(&p->sched, mono_ms(), p->cfg.poll_ms,
+	    tfo_exp_pace_first_ms(p->cfg.poll_ms, &p->rng));
+	arm_tick(p);
 }
 
 void
 tfo_exp_pipeline_kick(struct tfo_exp_pipeline *p)
 {
+	p->flush_over = 0;
 	if (!p->paused)
 		pump(p);
 }

@@ -45,8 +45,10 @@ struct tfo_exp_heads {
 };
 
 struct tfo_exp_source {
-	/* fetch - next batch of at most max_bytes: 1 filled, 0 nothing now, -1 error */
-	int (*fetch)(void *arg, uint32_t max_bytes, struct tfo_exp_batch *b);
+	/* fetch - next batch of signal (1 metrics, 2 logs, 0 either) of at most
+	 * max_bytes: 1 filled, 0 nothing now, -1 error. A source may answer
+	 * with the other signal; the pipeline sends what it got. */
+	int (*fetch)(void *arg, int signal, uint32_t max_bytes, struct tfo_exp_batch *b);
 	void (*release)(void *arg, struct tfo_exp_batch *b);
 	/* ack / nack - settle a batch; 0 (heads filled when the source knows
 	 * them) or -1 (the source logs its own errors). An id the source does

@@ -147,7 +147,7 @@ test_bufsource(void **state)
 	assert_int_equal(tfo_exp_bufsource_open(&bs, url, 2000, (uint32_t)getuid()), TFO_OK);
 	src = tfo_exp_bufsource_source(&bs);
 	memset(&b, 0, sizeof(b));
-	assert_int_equal(src.fetch(src.arg, 4096, &b), 1);
+	assert_int_equal(src.fetch(src.arg, 0, 4096, &b), 1);
 	assert_int_equal(f.last_max_bytes, 4096);
 	assert_int_equal(b.id, 102);
 	assert_int_equal(b.is_logs, 0);
@@ -162,14 +162,14 @@ test_bufsource(void **state)
 	assert_int_equal(b.points_each[1], 5);
 	src.release(src.arg, &b);
 	assert_null(b.priv);
-	assert_int_equal(src.fetch(src.arg, 4096, &b), 1);
+	assert_int_equal(src.fetch(src.arg, 0, 4096, &b), 1);
 	assert_int_equal(b.id, 101);
 	assert_int_equal(b.is_logs, 1);
 	assert_null(b.seqs);            /* none sent: none made up */
 	assert_null(b.points_each);
 	src.release(src.arg, &b);
 	/* drained: Empty is "nothing now", not an error */
-	assert_int_equal(src.fetch(src.arg, 4096, &b), 0);
+	assert_int_equal(src.fetch(src.arg, 0, 4096, &b), 0);
 	memset(&h, 0, sizeof(h));
 	assert_int_equal(src.ack(src.arg, 102, &h), 0);
 	assert_int_equal(h.known, 1);

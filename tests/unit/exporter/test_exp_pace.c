@@ -1,6 +1,8 @@
 /*
  * test_exp_pace.c - tfo-exporter's fleet pacing (workers/exporter/pace.c):
- * the first flush lies in [0, interval) and spreads over it; no cap without
+ * the first flush lies in [0, interval) and spreads over it; each signal on
+ * its own grid, half an interval apart, kept after a late flush or a stall
+ * that answers a whole fleet at once; no cap without
  * an outage (one agent's normal catch-up runs at full speed); after an
  * outage the send rate starts at what the endpoint took before it (at least
  * the floor), at most doubles each interval, lifts after the last doubling
@@ -260,11 +262,128 @@ test_partial_looks(void **state)
 	assert_true(n <= 2 + 4 + 1);
 }
 
+/* each signal's first flush lies in the first interval, the two half an
+ * interval apart: an agent's metrics and logs never leave in one second */
+static void
+test_sched_first(void **state)
+{
+	uint64_t rng = 777;
+
+	(void)state;
+	for (int i = 0; i < 1000; i++) {
+		struct tfo_exp_sched sc;
+		uint64_t at, d1, d2;
+		int s;
+
+		tfo_exp_sched_init(&sc, T0, IV, tfo_exp_pace_first_ms(IV, &rng));
+		d1 = sc.due[1] - T0;
+		d2 = sc.due[2] - T0;
+		assert_true(sc.due[1] >= T0 && d1 < IV);
+		assert_true(sc.due[2] >= T0 && d2 < IV);
+		assert_int_equal((d2 + IV - d1) % IV, IV / 2);
+		s = tfo_exp_sched_next(&sc, &at);
+		assert_int_equal(at, d1 < d2 ? sc.due[1] : sc.due[2]);
+		assert_int_equal(s, d1 < d2 ? 1 : 2);
+	}
+}
+
+/* a late flush (a slow answer, a backlog) keeps the phase: the next is the
+ * next point of the signal's own grid, not an interval after the lateness */
+static void
+test_sched_keeps_phase(void **state)
+{
+	struct tfo_exp_sched sc;
+	uint64_t at, now = T0, m0, l0;
+
+	(void)state;
+	tfo_exp_sched_init(&sc, T0, IV, 1234);
+	m0 = sc.due[1];
+	l0 = sc.due[2];
+	assert_int_equal(m0, T0 + 1234);
+	assert_int_equal(l0, T0 + 1234 + IV / 2);
+	/* metrics' flush ends 3.7 intervals late; logs are not touched */
+	now = m0 + 3 * IV + 7 * IV / 10;
+	tfo_exp_sched_done(&sc, 1, now);
+	assert_true(sc.due[1] > now && sc.due[1] <= now + IV);
+	assert_int_equal((sc.due[1] - m0) % IV, 0);
+	assert_int_equal(sc.due[2], l0);
+	/* logs are late now, so they come first, at once */
+	assert_int_equal(tfo_exp_sched_next(&sc, &at), 2);
+	assert_true(at <= now);
+	/* everything sent (after an outage): every signal back on its grid */
+	tfo_exp_sched_done(&sc, 0, now + 5);
+	assert_true(sc.due[2] > now && sc.due[2] <= now + 5 + IV);
+	assert_int_equal((sc.due[2] - l0) % IV, 0);
+	assert_int_equal((sc.due[1] - m0) % IV, 0);
+	/* done again at once: nothing moves */
+	at = sc.due[1];
+	tfo_exp_sched_done(&sc, 0, now + 6);
+	assert_int_equal(sc.due[1], at);
+	/* a wake-up 3 ms early (libevent's coarse clock) takes the point:
+	 * the flush ending before it does not bring the same point again */
+	tfo_exp_sched_init(&sc, T0, IV, 500);
+	tfo_exp_sched_begin(&sc, 1, T0 + 497);
+	assert_int_equal(sc.due[1], T0 + 500 + IV);
+	tfo_exp_sched_done(&sc, 1, T0 + 498);
+	assert_int_equal(sc.due[1], T0 + 500 + IV);
+	assert_int_equal(sc.due[2], T0 + 500 + IV / 2);
+	tfo_exp_sched_begin(&sc, 0, T0 + 498);          /* "either": no point */
+	assert_int_equal(sc.due[2], T0 + 500 + IV / 2);
+	/* a flush that ends on time moves by exactly one interval */
+	tfo_exp_sched_init(&sc, T0, IV, 0);
+	tfo_exp_sched_done(&sc, 1, T0 + 40);
+	assert_int_equal(sc.due[1], T0 + IV);
+	tfo_exp_sched_done(&sc, 1, T0 + IV);
+	assert_int_equal(sc.due[1], T0 + 2 * IV);
+}
+
+/* sec_of - the second of the interval a time falls in */
+static uint32_t
+sec_of(uint64_t t)
+{
+	return (uint32_t)((t - T0) % IV / 1000);
+}
+
+/*
+ * An endpoint that stalls and then answers every agent at the same moment
+ * (a collector's pause, the end of an outage) must not line them up: 200
+ * agents at random phases are all done at the same millisecond, and their
+ * next flushes are spread over the interval as before, each at its own
+ * phase. Re-arming "an interval from the answer" would put all 200 in one
+ * second.
+ */
+static void
+test_sched_stall_keeps_fleet_apart(void **state)
+{
+	static struct tfo_exp_sched sc[200];
+	uint32_t before[10] = { 0 }, after[10] = { 0 };
+	uint64_t rng = 4242, stall = T0 + 7 * IV + 321;
+
+	(void)state;
+	for (int i = 0; i < 200; i++) {
+		tfo_exp_sched_init(&sc[i], T0, IV, tfo_exp_pace_first_ms(IV, &rng));
+		before[sec_of(sc[i].due[1])]++;
+	}
+	for (int i = 0; i < 200; i++)
+		tfo_exp_sched_done(&sc[i], 0, stall);
+	for (int i = 0; i < 200; i++) {
+		assert_true(sc[i].due[1] > stall && sc[i].due[1] <= stall + IV);
+		after[sec_of(sc[i].due[1])]++;
+	}
+	for (int b = 0; b < 10; b++) {
+		assert_int_equal(after[b], before[b]);
+		assert_true(after[b] < 40);     /* 20 a second on average */
+	}
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_first_flush_window),
+		cmocka_unit_test(test_sched_first),
+		cmocka_unit_test(test_sched_keeps_phase),
+		cmocka_unit_test(test_sched_stall_keeps_fleet_apart),
 		cmocka_unit_test(test_no_outage_no_cap),
 		cmocka_unit_test(test_cap_after_outage),
 		cmocka_unit_test(test_cap_starts_at_rate_before),

@@ -284,6 +284,44 @@ test_ack_order_swapped_replies(void **state)
 	run_teardown(&r);
 }
 
+/*
+ * Each signal flushes at its own phase (pace.c), half an interval from the
+ * other: a flush asks the source for its own signal only, so an agent's
+ * metrics and logs never leave together, and it ends when that signal is
+ * empty: an answer that comes back after that fetches nothing until the next
+ * flush. Two entries of each, two in flight: the fetches are exactly three
+ * of one signal (two batches, then nothing) and three of the other. The
+ * pipeline before this fetched "either" every time, and once more per answer.
+ */
+static void
+test_flush_per_signal(void **state)
+{
+	struct run r;
+	struct tfo_exp_memsource_counts c;
+
+	(void)state;
+	/* 3 s: the second flush comes 1.5 s after the first, long after the
+	 * first one's answers even on a loaded machine */
+	run_setup_poll(&r, 2, 2, 3000);
+	for (uint32_t i = 2; i < 4; i++) {
+		size_t len;
+		uint8_t *e = tfo_exp_sample_logs(i, 2, &len);
+		assert_non_null(e);
+		assert_int_equal(tfo_exp_memsource_add(r.ms, 1, e, len, 2), 0);
+		free(e);
+	}
+	run_loop(&r);
+	tfo_exp_memsource_counts(r.ms, &c);
+	assert_int_equal(c.queued, 0);
+	assert_int_equal(c.fetches_for[0], 0);
+	/* a seventh: the next flush, when the loop saw it before the end */
+	assert_true(c.n_asked >= 6);
+	assert_true(c.asked[0] == 1 || c.asked[0] == 2);
+	for (size_t i = 0; i < 6; i++)
+		assert_int_equal(c.asked[i], i < 3 ? c.asked[0] : 3 - c.asked[0]);
+	run_teardown(&r);
+}
+
 static void
 test_retry_and_drop(void **state)
 {
@@ -578,6 +616,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_ack_order_swapped_replies),
+		cmocka_unit_test(test_flush_per_signal),
 		cmocka_unit_test(test_retry_and_drop),
 		cmocka_unit_test(test_stop_drains),
 		cmocka_unit_test(test_drain_no_flush_wait),
