@@ -41,7 +41,8 @@ Options: --drive PATH (fleet_drive; default BINDIR/../bench/fleet_drive)
   --agents N (200)  --scenario start,outage,failover (all)  --flush MS (10000)
   --outage S (300)  --primary-outage S (120)  --steady S (120)
   --log-records N (200 a second)  --metrics-points N (200 every 10 s)
-  --logs-every-ms MS (1000)  --batch-max-bytes N (1 MiB)  --max-in-flight F (2)
+  --logs-every-ms MS (1000)  --batch-max-bytes N (256 KiB, exporter.batch_max_bytes)
+  --max-in-flight F (2)
   --retry-initial MS (1000)  --retry-max MS (60000): telemetryflow.retry.*, as the
   config's defaults; the goals follow them
   --check  --keep DIR (keep the sink records there)
@@ -305,10 +306,13 @@ class Run:
         t_up = self.sink_up(0)
         given = self.drive.given(t_up)
         agents = agents_of(a.agents)
+        settle = 5 * a.flush / 1000.0 + 2
         while time.time() < t_up + a.after:
             time.sleep(1)
-            if len(catch_up(self.arr.poll(), agents, given, t_up)) == a.agents and \
-                    time.time() >= t_up + a.watch:
+            caught = catch_up(self.arr.poll(), agents, given, t_up)
+            # and 5 intervals more once all caught up: the phases they keep
+            if len(caught) == a.agents and time.time() >= t_up + max(
+                    a.watch, max(caught.values()) + settle):
                 break
         return t_up, given, agents, self.arr.poll()
 
@@ -361,23 +365,61 @@ class Run:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def random_phase_ratio(n, per_agent, iv, trials=200):
-    """peak/mean of 1-second bins over 5 intervals if every agent sent
-    per_agent requests at once at an independent uniform random phase each
-    interval: the floor of any scheme without coordination (median, p90)."""
+def random_phase_ratio(n, offsets, iv, at=0.0, spread=0.0, feed=0.0, trials=200):
+    """peak/mean of 1-second bins over 5 intervals from 0 if each of n agents,
+    started at a uniform point of [at, at + spread), sent one request at each of
+    `offsets` (seconds, within an interval) after its own uniform random
+    phase, every interval, from `feed` on (no data before it): the floor of
+    any scheme without coordination (median, p90). offsets [0, 0] is two
+    requests at once, [0, iv / 2] two half an interval apart."""
     rnd = random.Random(20)
     out = []
     nb = int(5 * iv)
     for _ in range(trials):
         bins = [0] * nb
         for _ in range(n):
+            start = at + rnd.random() * spread
             ph = rnd.random() * iv
-            for k in range(5):
-                bins[min(nb - 1, int(ph + k * iv))] += per_agent
+            for o in offsets:
+                t = start + (ph + o) % iv
+                while t < nb:
+                    if t >= feed:
+                        bins[int(t)] += 1
+                    t += iv
         mean = sum(bins) / float(nb)
-        out.append(max(bins) / mean)
+        out.append(max(bins) / mean if mean else 0)
     out.sort()
     return out[len(out) // 2], out[int(len(out) * 0.9)]
+
+
+def start_figures(reqs, n, iv, first, ready):
+    """scenario start's figures from the sink's records (also for --keep'd
+    sink0.jsonl files: tools below)"""
+    t0 = int(first)          # the second they were started in
+    peak, mean, bins = rate(reqs, t0, t0 + 5 * iv)
+    print("  requests/s over the first 5 export intervals (%.0f s): peak %d, mean %.1f, "
+          "peak/mean %.2f (goal <= 1.5)" % (5 * iv, peak, mean, peak / mean if mean else 0))
+    print("  per second: %s" % " ".join(str(b) for b in bins))
+    by = {}
+    for r in reqs:
+        if t0 <= r[0] < t0 + 5 * iv:
+            by.setdefault(r[3], [0] * int(5 * iv))[int(r[0] - t0)] += 1
+    for sig in sorted(by):
+        print("  %s per second: %s" % (sig, " ".join(str(b) for b in by[sig])))
+    # the writer starts at the last Ready: before it no agent has anything to
+    # send, so the first interval is part empty (the issue's window keeps it)
+    rp, rm, _ = rate(reqs, ready, ready + 5 * iv)
+    print("  the same from the last Ready (the writer's first round): peak %d, mean %.1f, "
+          "peak/mean %.2f" % (rp, rm, rp / rm if rm else 0))
+    spread, feed = ready - first, ready - t0
+    for what, offs in (("2 requests at once", [0, 0]),
+                       ("2 requests half an interval apart", [0, iv / 2.0])):
+        med, p90 = random_phase_ratio(n, offs, iv, at=first - t0, spread=spread, feed=feed)
+        smed, sp90 = random_phase_ratio(n, offs, iv)
+        print("  simulated, %d agents, %s at independent random phases: peak/mean median "
+              "%.2f, p90 %.2f in this window (started over %.1f s, data from %.1f s); "
+              "%.2f, %.2f when all have data from the first second" % (
+                  n, what, med, p90, spread, feed, smed, sp90))
 
 
 def scenario_start(a, problems):
@@ -385,20 +427,10 @@ def scenario_start(a, problems):
     try:
         first, ready = r.drive.wait_started(300)
         iv = a.flush / 1000.0
-        t0 = int(first)          # the second they were started in
-        time.sleep(max(0, t0 + 5 * iv + 2 - time.time()))
-        peak, mean, bins = rate(r.arr.poll(), t0, t0 + 5 * iv)
+        time.sleep(max(0, ready + 5 * iv + 2 - time.time()))
         print("start: %d exporters started within %.2f s (first exec to last Ready)" % (
             a.agents, ready - first))
-        print("  requests/s over the first 5 export intervals (%.0f s): peak %d, mean %.1f, "
-              "peak/mean %.2f (goal <= 1.5)" % (5 * iv, peak, mean, peak / mean if mean else 0))
-        print("  per second: %s" % " ".join(str(b) for b in bins))
-        if mean:
-            per = max(1, int(round(mean * iv / a.agents)))
-            med, p90 = random_phase_ratio(a.agents, per, iv)
-            print("  for comparison, %d agents sending %d requests at once at independent "
-                  "random phases: peak/mean median %.2f, p90 %.2f (simulated)" % (
-                      a.agents, per, med, p90))
+        start_figures(r.arr.poll(), a.agents, iv, first, ready)
     finally:
         r.finish(problems)
 
@@ -467,6 +499,18 @@ def scenario_outage(a, problems):
                   sum(1 for c in caught.values() if c > 120), a.agents - len(caught)))
         if len(caught) < a.agents:
             problems.append("outage: %d agents never caught up" % (a.agents - len(caught)))
+        if len(caught) == a.agents:
+            # an exporter that re-armed its flush from the moment its queue
+            # was empty kept the phase the catch-up gave it: agents answered
+            # together flushed together ever after
+            iv = a.flush / 1000.0
+            c0 = t_up + max(caught.values()) + 1
+            if time.time() >= c0 + 5 * iv:
+                pk, mn, _ = rate(reqs, c0, c0 + 5 * iv)
+                bp, bm, _ = rate(reqs, t_down - 5 * iv, t_down)
+                print("  after every agent caught up (5 intervals from +%.0f s): requests/s "
+                      "peak %d, mean %.1f, peak/mean %.2f; the 5 intervals before the outage: "
+                      "%.2f" % (c0 - t_up, pk, mn, pk / mn if mn else 0, bp / bm if bm else 0))
     finally:
         r.finish(problems)
 
@@ -582,7 +626,7 @@ def main():
     ap.add_argument("--retry-max", type=int, default=60000,
                     help="telemetryflow.retry.max_interval, ms (the config's default)")
     ap.add_argument("--logs-every-ms", dest="logs_every", type=int, default=1000)
-    ap.add_argument("--batch-max-bytes", type=int, default=1048576)
+    ap.add_argument("--batch-max-bytes", type=int, default=262144)
     ap.add_argument("--max-in-flight", type=int, default=2)
     ap.add_argument("--complete-timeout", type=int, default=180)
     ap.add_argument("--check", action="store_true")

@@ -9,7 +9,7 @@
  *        [--flush-ms 10000] [--metrics-points 200] [--metrics-every-ms 10000]
  *        [--log-records 50] [--logs-every-ms 1000] [--max-mb 200] [--sync]
  *        [--retry-initial-ms 1000] [--retry-max-ms 60000] [--level warn]
- *        [--batch-max-bytes 1048576] [--max-in-flight 2]
+ *        [--batch-max-bytes 262144] [--max-in-flight 2]
  * stdout (one line each, flushed):
  *   buffers N <seconds to start them>
  *   exporters N <unix time of the first exec> <unix time of the last Ready>
@@ -140,7 +140,7 @@ parse(int argc, char **argv, struct opts *o)
 	    /* what the config gives a real agent (common/config_table.c), not
 	     * the pipeline's fallbacks for a zero */
 	    .retry_initial_ms = 1000, .retry_max_ms = 60000, .retry_multiplier = 2.0,
-	    .batch_max_bytes = 1048576, .max_in_flight = 2 };
+	    .batch_max_bytes = 262144, .max_in_flight = 2 };
 	while ((c = getopt_long(argc, argv, "", lo, NULL)) != -1) {
 		switch (c) {
 		case 'b': o->bin = optarg; break;
