@@ -108,6 +108,7 @@ bchan_counters(const struct bchan *ch, struct bchan_counters *out)
 	out->send_timeouts = __atomic_load_n(&ch->send_timeouts, __ATOMIC_RELAXED);
 	out->relistens = ch->relistens;
 	out->probes_failed = ch->probes_failed;
+	out->probes = ch->probes;
 }
 
 /* peer_of - who sent msg: read from its connection now, once, on the nng
@@ -235,8 +236,10 @@ ctx_cb(void *arg)
 	}
 }
 
-/* pipe_gone - nng thread: an exporter connection closed; the loop decides
- * whether it held the batches in flight (never a health probe's) */
+/* pipe_gone - nng thread: a peer's connection closed (never a health
+ * probe's): it will connect again, so the next ping probes the listener; an
+ * exporter's is queued for the loop, which decides whether it held the
+ * batches in flight */
 static void
 pipe_gone(nng_pipe p, nng_pipe_ev ev, void *arg)
 {
@@ -248,6 +251,9 @@ pipe_gone(nng_pipe p, nng_pipe_ev ev, void *arg)
 	(void)ev;
 	if ((id > 0 && (uint32_t)id == __atomic_load_n(&ch->probe_pipe, __ATOMIC_RELAXED)) ||
 	    (tfo_ipc_pipe_peer(p, &uid, &pid) == 0 && pid == (uint32_t)getpid()))
+		return;
+	__atomic_store_n(&ch->peer_left, 1, __ATOMIC_RELEASE);
+	if (!ch->watch_peers)
 		return;
 	pthread_mutex_lock(&q->mu);
 	if (q->ngone < BQUEUE_GONE_MAX)
@@ -285,6 +291,7 @@ bchan_open(struct bchan *ch, struct bqueue *q, const char *name, int ingest,
 	ch->name = name;
 	ch->ingest = ingest;
 	ch->q = q;
+	ch->watch_peers = watch_peers;
 	tfo_ipc_policy_init(&ch->pol, name);
 	for (size_t i = 0; i < nuids; i++)
 		if (roles != NULL)
@@ -300,8 +307,7 @@ bchan_open(struct bchan *ch, struct bqueue *q, const char *name, int ingest,
 		return rv;
 	ch->open = 1;
 	/* Before the listener starts, so no pipe is missed. */
-	if (watch_peers &&
-	    (rv = nng_pipe_notify(ch->sock, NNG_PIPE_EV_REM_POST, pipe_gone, ch)) != 0)
+	if ((rv = nng_pipe_notify(ch->sock, NNG_PIPE_EV_REM_POST, pipe_gone, ch)) != 0)
 		return rv;
 	if ((rv = tfo_ipc_listen(ch->sock, url, maxsz, 0660, &ch->l)) != 0)
 		return rv;
@@ -334,6 +340,28 @@ relisten(struct bchan *ch)
 		    "times so far)", ch->name, (unsigned long long)ch->relistens);
 }
 
+/*
+ * probe_wanted - whether to probe now. The listener only matters to a peer
+ * that connects: one that left (its connection closed) or was refused comes
+ * back; while every peer keeps its connection nobody needs it, and a probe at
+ * every ping (two fresh connections, handshakes and closes each 5 s) was most
+ * of an idle buffer's CPU. A listener stopped by someone invisible (a peer
+ * that left during the handshake makes no pipe) is found by the next trigger
+ * or within BCHAN_PROBE_IDLE_MS.
+ */
+static int
+probe_wanted(struct bchan *ch, uint64_t now_ms)
+{
+	uint64_t refused = tfo_ipc_policy_rejected(&ch->pol);
+	int left = __atomic_exchange_n(&ch->peer_left, 0, __ATOMIC_ACQ_REL);
+	int want = left || ch->probe_ok_ms == 0 || ch->unserved_since_ms != 0 ||
+	    refused != ch->rejected_seen || now_ms < ch->probe_ok_ms ||
+	    now_ms - ch->probe_ok_ms >= BCHAN_PROBE_IDLE_MS;
+
+	ch->rejected_seen = refused;
+	return want;
+}
+
 uint64_t
 bchan_health(struct bchan *ch, uint64_t now_ms, char *why, size_t len)
 {
@@ -346,9 +374,10 @@ bchan_health(struct bchan *ch, uint64_t now_ms, char *why, size_t len)
 		return 0;
 	if (p->open && (st == BPROBE_OK || st == BPROBE_FAILED ||
 	    now_ms - p->started_ms >= 2 * (uint64_t)BCHAN_PROBE_MS)) {
-		if (st == BPROBE_OK)
+		if (st == BPROBE_OK) {
 			ch->unserved_since_ms = 0;
-		else {
+			ch->probe_ok_ms = now_ms;
+		} else {
 			ch->probes_failed++;
 			if (ch->unserved_since_ms == 0)
 				ch->unserved_since_ms = p->started_ms;
@@ -359,12 +388,15 @@ bchan_health(struct bchan *ch, uint64_t now_ms, char *why, size_t len)
 		}
 		bprobe_stop(p);
 	}
-	if (!p->open) {
+	if (!p->open && probe_wanted(ch, now_ms)) {
 		uint64_t seen = tfo_ipc_policy_self_seen(&ch->pol);
 		int rv = bprobe_start(p, ch->url, now_ms, BCHAN_PROBE_MS);
 		p->server_seen = seen;
-		if (rv != 0)
+		ch->probes++;
+		if (rv != 0) {
 			log_warn("%s: health probe: %s", ch->name, nng_strerror(rv));
+			__atomic_store_n(&ch->peer_left, 1, __ATOMIC_RELEASE);  /* again next ping */
+		}
 	}
 	stalled = ch->unserved_since_ms ? now_ms - ch->unserved_since_ms : 0;
 	if (stalled)

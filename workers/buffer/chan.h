@@ -18,6 +18,8 @@
 
 #define BCHAN_SEND_MS 2000         /* a reply not sent within this: its connection is closed */
 #define BCHAN_PROBE_MS 2000        /* each step of a health probe */
+/* a channel where nobody came or left: probed this often (bchan_health) */
+#define BCHAN_PROBE_IDLE_MS 60000
 
 struct bqueue;
 struct bchan;
@@ -41,6 +43,7 @@ struct bchan_counters {
 	uint64_t send_timeouts;    /* replies not sent within BCHAN_SEND_MS */
 	uint64_t relistens;        /* listeners replaced: they had stopped accepting */
 	uint64_t probes_failed;    /* health probes not answered */
+	uint64_t probes;           /* health probes sent */
 };
 
 struct bchan {
@@ -59,7 +62,11 @@ struct bchan {
 	struct bprobe probe;
 	uint64_t unserved_since_ms; /* the first probe not answered since one was; 0: none */
 	uint32_t probe_pipe;       /* the last probe's connection (nng pipe id) */
-	uint64_t send_timeouts, relistens, probes_failed;
+	uint64_t probe_ok_ms;      /* when the last probe was judged answered; 0: never */
+	uint64_t rejected_seen;    /* bchan_refused at the last probe's start */
+	int watch_peers;           /* report export pipe removals through bqueue.gone */
+	int peer_left;             /* a peer's connection closed since the last probe (atomic) */
+	uint64_t send_timeouts, relistens, probes_failed, probes;
 };
 
 #define BQUEUE_GONE_MAX 8
@@ -103,10 +110,13 @@ uint64_t bchan_refused(const struct bchan *ch);
 void bchan_counters(const struct bchan *ch, struct bchan_counters *out);
 /*
  * bchan_health - at each health ping (loop thread): judge the probe sent at
- * the last one and send the next. A probe whose connection came up but that
- * the listener never took (nng 1.5.2's accept loop dead) gets the listener
- * replaced. Returns how long the channel has served no new connection (0:
- * it does, or nothing is known yet), with why in why (a line for status).
+ * the last one and send the next when one is wanted: while the last was not
+ * answered, after a peer's connection closed or a peer was refused (someone
+ * will connect: the listener must take it), and every BCHAN_PROBE_IDLE_MS.
+ * A probe whose connection came up but that the listener never took (nng
+ * 1.5.2's accept loop dead) gets the listener replaced. Returns how long the
+ * channel has served no new connection (0: it does, or nothing is known
+ * yet), with why in why (a line for status).
  */
 uint64_t bchan_health(struct bchan *ch, uint64_t now_ms, char *why, size_t len);
 /*

@@ -450,7 +450,7 @@ buffer_fini(struct tfo_worker *w, void *arg)
 
 /* ------------------------------------------------------------------ stats */
 
-/* channel_stats - "<channel>.send_timeouts", ".relistens", ".probes_failed" */
+/* channel_stats - "<channel>.send_timeouts", ".relistens", ".probes", ".probes_failed" */
 static void
 channel_stats(struct tfo_stats *ts, const struct bchan *ch)
 {
@@ -464,6 +464,8 @@ channel_stats(struct tfo_stats *ts, const struct bchan *ch)
 	tfo_stats_num(ts, name, (double)c.send_timeouts);
 	snprintf(name, sizeof(name), "%s.relistens", ch->name);
 	tfo_stats_num(ts, name, (double)c.relistens);
+	snprintf(name, sizeof(name), "%s.probes", ch->name);
+	tfo_stats_num(ts, name, (double)c.probes);
 	snprintf(name, sizeof(name), "%s.probes_failed", ch->name);
 	tfo_stats_num(ts, name, (double)c.probes_failed);
 }

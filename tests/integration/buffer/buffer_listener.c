@@ -5,8 +5,11 @@
  * of the agent's group), must not leave the buffer accepting connections it
  * never serves. nng 1.5.2 stops a listener's accepting for good when a peer
  * leaves during the SP handshake (nng issue #1518); the buffer's health
- * probe, run at each Ping, finds it and listens again. Afterwards a put and a
- * fetch get through, and the buffer says what it repaired (stats).
+ * probe finds it and listens again. Afterwards a put and a fetch get through,
+ * and the buffer says what it repaired (stats). The probe runs when someone
+ * will connect (issue 18 §3): not at every Ping while no peer comes or goes,
+ * at once after a peer's connection closed. Each attack round ends with a
+ * peer that leaves and comes back, as a restarted collector does.
  * usage: buffer_listener <path to tfo-buffer>
  */
 #include <errno.h>
@@ -47,25 +50,104 @@ hit_and_run(const char *path, int n)
 	}
 }
 
+static int
+is_ingest(const char *url)
+{
+	return strcmp(url, tb.ingest) == 0;
+}
+
+/* peer_open - a peer of url's channel (its connection is made in the
+ * background); 0 or -1 */
+static int
+peer_open(struct tfo_bufclient *c, const char *url)
+{
+	enum tfo_err e = is_ingest(url) ?
+	    tfo_bufclient_open_ingest(c, url, TFO__V1__ROLE__ROLE_SYSTEM, 7, 500,
+	    (uint32_t)getuid()) : tfo_bufclient_open_export(c, url, 500, (uint32_t)getuid());
+
+	return e == TFO_OK ? 0 : -1;
+}
+
+/* peer_served - one request of the peer answered (its connection is up);
+ * neither queues nor takes anything */
+static int
+peer_served(struct tfo_bufclient *c, const char *url)
+{
+	Tfo__V1__ExportReply *h = NULL;
+	Tfo__V1__IngestReply *ih = NULL;
+	const Tfo__V1__Batch *b;
+	const Tfo__V1__Checkpoints *cp;
+	enum tfo_err e;
+
+	if (is_ingest(url)) {
+		e = tfo_bufclient_checkpoints(c, TFO__V1__ROLE__ROLE_SYSTEM, &ih, &cp);
+		if (ih != NULL)
+			tfo__v1__ingest_reply__free_unpacked(ih, NULL);
+	} else {
+		e = tfo_bufclient_fetch(c, 0, 0, &h, &b);      /* empty: TFO_ENOENT */
+		if (h != NULL)
+			tfo__v1__export_reply__free_unpacked(h, NULL);
+	}
+	return e == TFO_OK || e == TFO_ENOENT;
+}
+
+/*
+ * probes_gated - no probe while nobody comes or goes (10 pings), one at the
+ * next ping after a peer left
+ */
+static void
+probes_gated(const char *url, const char *stat)
+{
+	struct tfo_bufclient c;
+	double p0, p1, p2 = 0;
+
+	CHECK(peer_open(&c, url) == 0 && peer_served(&c, url), "%s: a peer served", stat);
+	tbuf_sleep_ms(1000);                     /* the last probe judged */
+	p0 = tbuf_stat(&tb, stat, NULL);
+	tbuf_sleep_ms(2000);
+	p1 = tbuf_stat(&tb, stat, NULL);
+	CHECK(p0 >= 1 && p1 == p0, "%s: %.0f then %.0f: probes sent at pings where no peer "
+	    "came or left", stat, p0, p1);
+	tfo_bufclient_close(&c);
+	for (int i = 0; i < 20 && p2 <= p1; i++) {
+		tbuf_sleep_ms(100);
+		p2 = tbuf_stat(&tb, stat, NULL);
+	}
+	CHECK(p2 > p1, "%s: no probe after a peer left (%.0f)", stat, p2);
+	printf("%s: %.0f probes in 2 s of 10 pings with peers connected, %.0f after one left\n",
+	    stat, p1 - p0, p2 - p1);
+}
+
 /*
  * attack - leave during the handshake until the buffer reports it had to
  * listen again on the channel (the defect reproduced and repaired); the
- * number of rounds it took, or -1
+ * number of rounds it took, or -1. Each round ends with a peer that leaves
+ * and dials again: the one who needs the listener.
  */
 static int
 attack(const char *url, const char *stat)
 {
 	const char *path = url + strlen("ipc://");
+	struct tfo_bufclient peer;
+	int r, open = peer_open(&peer, url) == 0;
 
-	for (int r = 1; r <= ROUNDS; r++) {
+	CHECK(open && peer_served(&peer, url), "%s: a peer served before the attack", stat);
+	for (r = 1; r <= ROUNDS; r++) {
 		hit_and_run(path, PER_ROUND);
+		if (open)
+			tfo_bufclient_close(&peer);
+		open = peer_open(&peer, url) == 0;
 		for (int i = 0; i < 20; i++) {           /* a few pings */
 			if (tbuf_stat(&tb, stat, NULL) > 0)
-				return r;
+				goto out;
 			tbuf_sleep_ms(250);
 		}
 	}
-	return -1;
+	r = -1;
+out:
+	if (open)
+		tfo_bufclient_close(&peer);
+	return r;
 }
 
 int
@@ -88,6 +170,8 @@ main(int argc, char **argv)
 		tbuf_cleanup(&tb);
 		return 1;
 	}
+	probes_gated(tb.ingest, "ingest.probes");
+	probes_gated(tb.export_url, "export.probes");
 	r = attack(tb.ingest, "ingest.relistens");
 	CHECK(r > 0, "ingest: the listener was never found stopped after %d x %d hit-and-runs "
 	    "(nng fixed, or the probe does not see it)", ROUNDS, PER_ROUND);
