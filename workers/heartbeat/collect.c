@@ -19,6 +19,9 @@
 #include "workers/heartbeat/collect_io.h"
 
 #define HB_BUF (256 * 1024)
+/* the process states: a walk of every /proc/<pid>/stat (~1 ms per 100
+ * processes), at most this often; the figures are that old at most */
+#define HB_TASKS_REFRESH_MS (5u * 60u * 1000u)
 
 struct hb_collector {
 	char root[1024];
@@ -38,6 +41,9 @@ struct hb_collector {
 	int have_vm;
 	struct hb_io_prev io;
 	struct hb_tcp_cache tcp;
+	struct tfo_task_counts tasks;     /* the last walk's, taken at tasks_ns */
+	uint64_t tasks_ns;
+	int tasks_ok;
 };
 
 struct tfo_cloud_info *hb_collector_cloud(struct hb_collector *c) { return &c->cloud; }
@@ -428,22 +434,37 @@ memory(struct hb_collector *c, struct hb_sysinfo *si)
 
 /* ---------------------------------------------------------------- processes, fds */
 
+/* tasks_refresh - the process state counts, walked at most every
+ * HB_TASKS_REFRESH_MS (docs/heartbeat.md); NULL when the walk failed */
+static const struct tfo_task_counts *
+tasks_refresh(struct hb_collector *c)
+{
+	uint64_t now = tfo_mono_ns();
+
+	if (c->tasks_ns == 0 || now < c->tasks_ns ||
+	    now - c->tasks_ns >= HB_TASKS_REFRESH_MS * 1000000ull) {
+		memset(&c->tasks, 0, sizeof(c->tasks));
+		c->tasks_ok = tfo_procfs_task_counts(c->root, -1, &c->tasks) == TFO_OK;
+		c->tasks_ns = now;
+	}
+	return c->tasks_ok ? &c->tasks : NULL;
+}
+
 static void
 processes(struct hb_collector *c, struct hb_sysinfo *si)
 {
-	struct tfo_task_counts tc;
+	const struct tfo_task_counts *tc = tasks_refresh(c);
 	uint64_t v;
 	long n;
 
-	memset(&tc, 0, sizeof(tc));
-	if (tfo_procfs_task_counts(c->root, -1, &tc) == TFO_OK) {
+	if (tc != NULL) {
 		for (int s = 0; s < TFO_TASK_NSTATES; s++)
-			si->proc_count += tc.n[s];
-		si->proc_running = tc.n[TFO_TASK_RUNNING];
-		si->proc_sleeping = tc.n[TFO_TASK_SLEEPING];
-		si->proc_stopped = tc.n[TFO_TASK_STOPPED];
-		si->proc_zombie = tc.n[TFO_TASK_ZOMBIE];
-		si->proc_blocked = tc.n[TFO_TASK_DISK_SLEEP];
+			si->proc_count += tc->n[s];
+		si->proc_running = tc->n[TFO_TASK_RUNNING];
+		si->proc_sleeping = tc->n[TFO_TASK_SLEEPING];
+		si->proc_stopped = tc->n[TFO_TASK_STOPPED];
+		si->proc_zombie = tc->n[TFO_TASK_ZOMBIE];
+		si->proc_blocked = tc->n[TFO_TASK_DISK_SLEEP];
 	}
 	if ((n = rd(c, "proc/sys/fs/file-nr")) > 0 &&
 	    hb_parse_file_nr(c->buf, (size_t)n, &si->open_fds, &si->max_fds) == 0)

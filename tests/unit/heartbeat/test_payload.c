@@ -9,6 +9,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -228,18 +229,37 @@ write_file(const char *root, const char *rel, const char *text)
 	fclose(f);
 }
 
+/* fixture_copy - tmp (a mkdtemp template) becomes a copy of the bare-metal
+ * fixture, to be changed by the test; fixture_remove deletes it */
+static void
+fixture_copy(char *tmp)
+{
+	char cmd[512];
+
+	assert_non_null(mkdtemp(tmp));
+	snprintf(cmd, sizeof(cmd), "cp -a " BM "/. %s/", tmp);
+	assert_int_equal(system(cmd), 0);
+}
+
+static void
+fixture_remove(const char *tmp)
+{
+	char cmd[512];
+
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmp);
+	assert_int_equal(system(cmd), 0);
+}
+
 /* The second collection covers only the time since the first. */
 static void
 test_interval_rates(void **state)
 {
-	char tmp[] = "/tmp/tfo-hb-root-XXXXXX", cmd[512];
+	char tmp[] = "/tmp/tfo-hb-root-XXXXXX";
 	struct hb_collector *c;
 	cJSON *doc, *si, *core;
 
 	(void)state;
-	assert_non_null(mkdtemp(tmp));
-	snprintf(cmd, sizeof(cmd), "cp -a " BM "/. %s/", tmp);
-	assert_int_equal(system(cmd), 0);
+	fixture_copy(tmp);
 	c = hb_collector_new(tmp, NULL, NULL);   /* first sample: the fixture */
 	assert_non_null(c);
 	write_file(tmp, "proc/stat",
@@ -278,13 +298,12 @@ test_interval_rates(void **state)
 	assert_true(num(si, "swapIn") > 0 && num(si, "swapOut") == 0);
 	cJSON_Delete(doc);
 	hb_collector_free(c);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmp);
-	assert_int_equal(system(cmd), 0);
+	fixture_remove(tmp);
 }
 
-/* listen_of - one collection's tcpConnectionsListen */
+/* field_of - one collection's systemInfo number called name */
 static double
-listen_of(struct hb_collector *c)
+field_of(struct hb_collector *c, const char *name)
 {
 	struct hb_sysinfo s;
 	char *body;
@@ -296,9 +315,15 @@ listen_of(struct hb_collector *c)
 	hb_sysinfo_free(&s);
 	doc = cJSON_Parse(body);
 	free(body);
-	n = num(cJSON_GetObjectItem(doc, "systemInfo"), "tcpConnectionsListen");
+	n = num(cJSON_GetObjectItem(doc, "systemInfo"), name);
 	cJSON_Delete(doc);
 	return n;
+}
+
+static double
+listen_of(struct hb_collector *c)
+{
+	return field_of(c, "tcpConnectionsListen");
 }
 
 /* The TCP tables are walked at most every TFO_TCP_REFRESH_MS, and tcp6 only
@@ -306,13 +331,11 @@ listen_of(struct hb_collector *c)
 static void
 test_tcp_tables(void **state)
 {
-	char tmp[] = "/tmp/tfo-hb-root-XXXXXX", cmd[512];
+	char tmp[] = "/tmp/tfo-hb-root-XXXXXX";
 	struct hb_collector *c;
 
 	(void)state;
-	assert_non_null(mkdtemp(tmp));
-	snprintf(cmd, sizeof(cmd), "cp -a " BM "/. %s/", tmp);
-	assert_int_equal(system(cmd), 0);
+	fixture_copy(tmp);
 	/* the fixture's tcp: 4 sockets in use, 1 in TIME_WAIT; tcp6: a listener */
 	write_file(tmp, "proc/net/sockstat", "TCP: inuse 4 orphan 0 tw 1 alloc 4 mem 1\n");
 	write_file(tmp, "proc/net/sockstat6", "TCP6: inuse 0\n");
@@ -330,8 +353,38 @@ test_tcp_tables(void **state)
 	c = hb_collector_new(tmp, NULL, NULL);
 	assert_true(listen_of(c) == 2);             /* a TIME_WAIT tcp4 does not hold */
 	hb_collector_free(c);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmp);
-	assert_int_equal(system(cmd), 0);
+	fixture_remove(tmp);
+}
+
+static double
+count_of(struct hb_collector *c)
+{
+	return field_of(c, "processCount");
+}
+
+/* The process states are walked at most every HB_TASKS_REFRESH_MS (5 min),
+ * not at every beat: a process started meanwhile is counted at the next walk. */
+static void
+test_tasks_refresh(void **state)
+{
+	char tmp[] = "/tmp/tfo-hb-root-XXXXXX", cmd[512];
+	struct hb_collector *c;
+
+	(void)state;
+	fixture_copy(tmp);
+	c = hb_collector_new(tmp, NULL, NULL);
+	assert_non_null(c);
+	assert_true(count_of(c) == 5);
+	snprintf(cmd, sizeof(cmd), "%s/proc/123", tmp);
+	assert_int_equal(mkdir(cmd, 0755), 0);
+	write_file(tmp, "proc/123/stat", "123 (new) S 1 123 123 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 0 1 0 0\n");
+	assert_true(count_of(c) == 5);              /* counts kept until the refresh */
+	assert_true(count_of(c) == 5);
+	hb_collector_free(c);
+	c = hb_collector_new(tmp, NULL, NULL);
+	assert_true(count_of(c) == 6);              /* a fresh walk sees it */
+	hb_collector_free(c);
+	fixture_remove(tmp);
 }
 
 static void
@@ -402,6 +455,7 @@ main(void)
 		cmocka_unit_test(test_fixture_values),
 		cmocka_unit_test(test_interval_rates),
 		cmocka_unit_test(test_tcp_tables),
+		cmocka_unit_test(test_tasks_refresh),
 		cmocka_unit_test(test_minimal_payload),
 		cmocka_unit_test(test_empty_root),
 		cmocka_unit_test(test_small_parsers),
