@@ -10,6 +10,7 @@
 
 #include "common/grow.h"
 #include "common/log.h"
+#include "common/zarray.h"
 
 #define MIN_INTERVAL_MS 100
 #define FIRST_CYCLE_MS 1000     /* first sample soon after start */
@@ -142,6 +143,11 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 		c->cycles_lost++;
 	if (e != TFO_OK && c->cycle_errors++ % LOG_EVERY == 0)
 		log_error("%s: collection failed: %s", c->role, tfo_strerror(e));
+	if (c->interval_ms >= TFO_COLLECTOR_RELEASE_MS) {
+		tfo_pages_release(c->pend, c->pend_cap);
+		if (c->idle != NULL)
+			c->idle(c->arg);
+	}
 }
 
 enum tfo_err

@@ -24,6 +24,16 @@ struct tfo_collector;
 typedef enum tfo_err (*tfo_collector_cycle_fn)(struct tfo_collector *c, uint64_t now_ns,
     void *arg);
 
+/* Between cycles: give back the pages of the role's scratch buffers
+ * (tfo_pages_release, tfo_arena_release). */
+typedef void (*tfo_collector_idle_fn)(void *arg);
+
+/* Cycles this far apart give their scratch pages back after each one (the
+ * idle hook and the put buffer): a few dozen page faults at the next cycle,
+ * instead of the largest cycle's buffers resident for good. Shorter
+ * intervals keep them (that is a busy collector: the faults would cost). */
+#define TFO_COLLECTOR_RELEASE_MS 10000
+
 /* A payload added to the cycle's put (tfo_collector_add): at off in pend. */
 struct tfo_collector_pend {
 	size_t off, len;
@@ -45,6 +55,7 @@ struct tfo_collector {
 	struct tfo_logrepeat putlog;    /* failed puts: once a run, with a count */
 	double last_cpu_us;             /* CPU time of the last cycle */
 	tfo_collector_cycle_fn cycle;
+	tfo_collector_idle_fn idle;     /* may be NULL; set before tfo_collector_start */
 	void *arg;
 	/* payloads added this cycle, sent together (tfo_collector_add) */
 	uint8_t *pend;

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "common/otlp.h"
+#include "common/zarray.h"
 
 #define ARENA_ALIGN (alignof(max_align_t))
 #define ARENA_DEFAULT_CHUNK (16u * 1024u)
@@ -120,6 +121,15 @@ tfo_arena_reset(struct tfo_arena *a)
 	a->chunk = want;
 	a->head = chunk_new(want);      /* NULL is fine: alloc retries */
 	a->held = a->head != NULL ? want : 0;
+}
+
+void
+tfo_arena_release(struct tfo_arena *a)
+{
+	struct arena_chunk *c = a->head;
+
+	if (c != NULL && c->next == NULL && c->used == 0)
+		tfo_pages_release(c->data, c->size);
 }
 
 void

@@ -29,6 +29,9 @@ char *tfo_arena_strndup(struct tfo_arena *a, const char *s, size_t n);
 /* tfo_arena_reset - free everything allocated, keep the first chunk for reuse */
 void tfo_arena_reset(struct tfo_arena *a);
 void tfo_arena_free(struct tfo_arena *a);
+/* tfo_arena_release - after a reset: the kept chunk's pages back to the
+ * kernel until the next cycle writes them (common/zarray.h) */
+void tfo_arena_release(struct tfo_arena *a);
 /* tfo_arena_size - bytes of chunks currently held (for stats) */
 size_t tfo_arena_size(const struct tfo_arena *a);
 

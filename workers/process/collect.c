@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "common/procfs.h"
+#include "common/zarray.h"
 #include "workers/process/collect_int.h"
 
 #define STAT_LINE_MAX 2048
@@ -516,6 +517,19 @@ copy_cfg(struct tfo_proccol *c, const Tfo__V1__ProcessConfig *cfg, char *err, si
 		return -1;
 	}
 	return 0;
+}
+
+void
+tfo_proccol_release(struct tfo_proccol *c)
+{
+	tfo_arena_reset(c->arena);
+	tfo_arena_release(c->arena);
+	tfo_pages_release(c->buf, PC_BUF);
+	tfo_pages_release(c->cmdraw, c->cmdcap);
+	tfo_pages_release(c->cmd, c->cmdcap);
+	tfo_pages_release(c->cand, c->candcap * sizeof(*c->cand));
+	tfo_pages_release(c->walk, c->candcap * sizeof(*c->walk));
+	c->ncand = 0;
 }
 
 /* boot_and_cpus - btime and the cpuN count of <root>/proc/stat, read once */

@@ -52,6 +52,10 @@ struct tfo_proccol *tfo_proccol_new(const Tfo__V1__ProcessConfig *cfg,
                                     const Opentelemetry__Proto__Resource__V1__Resource *host,
                                     char *err, size_t errcap);
 void tfo_proccol_free(struct tfo_proccol *c);
+/* tfo_proccol_release - between cycles: the pages of the walk's tables, the
+ * read buffers and the encoding arena back to the kernel (the process table
+ * that carries CPU times from one walk to the next is kept) */
+void tfo_proccol_release(struct tfo_proccol *c);
 
 /* tfo_proccol_prime - a walk without output, so the first cycle ranks CPU
  * over a known interval (call at start) */

@@ -101,6 +101,15 @@ process_cycle(struct tfo_collector *c, uint64_t now_ns, void *arg)
 	return e;
 }
 
+/* process_idle - between cycles (common/collector.h) */
+static void
+process_idle(void *arg)
+{
+	struct procw *s = arg;
+
+	tfo_proccol_release(s->col);
+}
+
 /* on_priv - the helper's channel is readable while no request is out: it
  * closed (died), or sent what nobody asked for */
 static void
@@ -253,6 +262,7 @@ process_post_init(struct tfo_worker *w, const Tfo__V1__WorkerConfig *cfg, void *
 		tfo_sandbox_test_forward("procpriv.", priv_test, s);
 #endif
 	}
+	s->c.idle = process_idle;
 	if (tfo_collector_start(&s->c, w, cfg, TFO__V1__ROLE__ROLE_PROCESS, process_cycle, s) != TFO_OK)
 		return -1;
 	log_info("process: every %u ms, top %u, %zu include, %zu exclude, %zu redact, root \"%s\"%s",

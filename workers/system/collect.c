@@ -112,6 +112,15 @@ syscol_alloc(struct tfo_syscol *c, const Tfo__V1__SystemConfig *cfg)
 	return 0;
 }
 
+void
+tfo_syscol_release(struct tfo_syscol *c)
+{
+	tfo_arena_reset(c->arena);
+	c->b = NULL;                    /* it lived in the arena */
+	tfo_arena_release(c->arena);
+	tfo_pages_release(c->buf, c->bufcap);
+}
+
 struct tfo_syscol *
 tfo_syscol_new(const Tfo__V1__SystemConfig *cfg,
                const Opentelemetry__Proto__Resource__V1__Resource *res)

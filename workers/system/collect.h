@@ -44,6 +44,9 @@ struct tfo_syscol;
 struct tfo_syscol *tfo_syscol_new(const Tfo__V1__SystemConfig *cfg,
                                   const Opentelemetry__Proto__Resource__V1__Resource *res);
 void tfo_syscol_free(struct tfo_syscol *c);
+/* tfo_syscol_release - between cycles: the read buffer's and the encoding
+ * arena's pages back to the kernel (the last payload is gone with them) */
+void tfo_syscol_release(struct tfo_syscol *c);
 
 /*
  * tfo_syscol_cycle - collect every enabled family at now_ns (unix time) and

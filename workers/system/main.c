@@ -45,6 +45,16 @@ system_cycle(struct tfo_collector *c, uint64_t now_ns, void *arg)
 	return e;
 }
 
+/* system_idle - between cycles (common/collector.h) */
+static void
+system_idle(void *arg)
+{
+	struct sysw *s = arg;
+
+	if (s->col != NULL)
+		tfo_syscol_release(s->col);
+}
+
 /* system_pre_init - still root: open /proc files, read /etc for the resource */
 static int
 system_pre_init(struct tfo_worker *w, const Tfo__V1__WorkerConfig *cfg, void *arg)
@@ -84,6 +94,7 @@ system_post_init(struct tfo_worker *w, const Tfo__V1__WorkerConfig *cfg, void *a
 {
 	struct sysw *s = arg;
 
+	s->c.idle = system_idle;
 	if (tfo_collector_start(&s->c, w, cfg, TFO__V1__ROLE__ROLE_SYSTEM,
 	    s->host ? system_cycle : NULL, s) != TFO_OK)
 		return -1;
@@ -174,6 +185,9 @@ system_self_stats(struct tfo_worker *w, const Tfo__V1__SelfStats *ss, void *arg)
 	}
 	s->self_puts++;
 	s->self_points += out.points;
+	/* a message a minute: its pages are not worth keeping */
+	tfo_arena_reset(s->self_arena);
+	tfo_arena_release(s->self_arena);
 }
 
 int

@@ -13,12 +13,14 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 #include <cmocka.h>
 
 #include "common/procfs.h"
 #include "common/resource.h"
+#include "common/zarray.h"
 #include "workers/system/collect.h"
 #include "tests/unit/system/tu.h"
 
@@ -436,6 +438,7 @@ test_two_cycles(void **state)
 	replace_in(root, "proc/stat", "processes 22232", "processes 22240");
 	replace_in(root, "proc/net/dev", "eth0: 106823615", "eth0: 206823615");
 	replace_in(root, "proc/diskstats", "vda 45581 ", "vda 10 ");
+	tfo_syscol_release(r.c);        /* as between two cycles 15 s apart */
 	rm2 = cycle(&r, t2);
 
 	assert_int_equal(check_monotonic(rm1, rm2, t1), 1);
@@ -467,6 +470,49 @@ test_two_cycles(void **state)
 	run_close(&r);
 	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpl);
 	assert_int_equal(system(cmd), 0);
+}
+
+/* resident_pages - how many of the pages of [p, p + len) are in memory */
+static size_t
+resident_pages(void *p, size_t len)
+{
+	uintptr_t pg = (uintptr_t)sysconf(_SC_PAGESIZE), a = (uintptr_t)p & ~(pg - 1);
+	size_t n = ((uintptr_t)p + len - a + pg - 1) / pg, in = 0;
+	unsigned char v[64];
+
+	assert_true(n <= sizeof(v));
+	assert_int_equal(mincore((void *)a, n * pg, v), 0);
+	for (size_t i = 0; i < n; i++)
+		in += v[i] & 1;
+	return in;
+}
+
+/* tfo_pages_release: the whole pages inside a buffer leave memory and read
+ * as zeros; the partial pages at its ends (a heap chunk's header) are kept */
+static void
+test_pages_release(void **state)
+{
+	size_t pg = (size_t)sysconf(_SC_PAGESIZE), len = 16 * pg;
+	unsigned char *p = malloc(len + 100), *b = p + 100;   /* not page-aligned */
+	size_t ends, span;
+
+	(void)state;
+	assert_non_null(p);
+	ends = ((uintptr_t)b % pg != 0) + ((uintptr_t)(b + len) % pg != 0);
+	span = 16 + (ends == 2);
+	memset(p, 0xa5, len + 100);
+	assert_int_equal(resident_pages(b, len), span);
+	tfo_pages_release(b, len);
+	assert_int_equal(resident_pages(b, len), ends);
+	assert_int_equal(p[0], 0xa5);
+	assert_int_equal(b[0], 0xa5);
+	assert_int_equal(b[len - 1], 0xa5);
+	for (size_t i = pg; i < len - pg; i += 512)      /* inside the whole pages */
+		assert_int_equal(b[i], 0);
+	tfo_pages_release(b, pg - 1);               /* no whole page: nothing */
+	tfo_pages_release(NULL, len);
+	assert_int_equal(b[0], 0xa5);
+	free(p);
 }
 
 /* ------------------------------------------------------------ TCP tables */
@@ -607,6 +653,7 @@ main(void)
 		cmocka_unit_test(test_values),
 		cmocka_unit_test(test_filesystem),
 		cmocka_unit_test(test_two_cycles),
+		cmocka_unit_test(test_pages_release),
 		cmocka_unit_test(test_tcp_tables),
 		cmocka_unit_test(test_statfs_stuck),
 	};
