@@ -285,7 +285,7 @@ user_of(struct host *h, enum tfo_role role)
 	snprintf(u->name, sizeof(u->name), "%s", name);
 	u->uid = pwp->pw_uid;
 	u->gid = h->group_ok ? h->group : pwp->pw_gid;
-	/* the supplementary groups the worker gets from initgroups (privdrop.c) */
+	/* the supplementary groups the worker is given (WorkerConfig.groups, spawn.c) */
 	u->ngroups = HOST_MAX_GROUPS;
 	if (getgrouplist(name, u->gid, u->groups, &u->ngroups) < 0)
 		u->ngroups = 0;

@@ -5,6 +5,7 @@
 #include "common/privdrop.h"
 
 #include <errno.h>
+#include <grp.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
@@ -52,8 +53,20 @@ tfo_priv_nondumpable(void)
 }
 
 int
-tfo_priv_drop(uid_t uid, gid_t gid, const int *caps)
+tfo_priv_drop(uid_t uid, gid_t gid, const uint32_t *groups, size_t ngroups,
+    const int *caps)
 {
+	gid_t g[TFO_PRIV_MAX_GROUPS];
+
+	if (ngroups > TFO_PRIV_MAX_GROUPS || (ngroups > 0 && groups == NULL)) {
+		errno = EINVAL;
+		return -1;
+	}
+	for (size_t i = 0; i < ngroups; i++)
+		g[i] = (gid_t)groups[i];
+	/* the role user's groups as the supervisor resolved them (tfo-logs keeps adm) */
+	if (setgroups(ngroups, g) == -1)
+		return -1;
 	capng_clear(CAPNG_SELECT_BOTH);
 	for (const int *c = caps; c && *c >= 0; c++)
 		if (capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED,
@@ -61,9 +74,8 @@ tfo_priv_drop(uid_t uid, gid_t gid, const int *caps)
 			errno = EINVAL;
 			return -1;
 		}
-	/* INIT_SUPP_GRP: initgroups() for the role user (tfo-logs keeps adm). */
-	if (capng_change_id((int)uid, (int)gid,
-	    CAPNG_INIT_SUPP_GRP | CAPNG_CLEAR_BOUNDING) != 0) {
+	/* no INIT_SUPP_GRP: the groups set above stay (no NSS lookup) */
+	if (capng_change_id((int)uid, (int)gid, CAPNG_CLEAR_BOUNDING) != 0) {
 		if (errno == 0)
 			errno = EPERM;
 		return -1;
@@ -71,15 +83,35 @@ tfo_priv_drop(uid_t uid, gid_t gid, const int *caps)
 	return 0;
 }
 
+/* groups_are - the process's supplementary groups are exactly groups */
+static int
+groups_are(const uint32_t *groups, size_t ngroups)
+{
+	gid_t have[TFO_PRIV_MAX_GROUPS + 1];
+	int n = getgroups(TFO_PRIV_MAX_GROUPS + 1, have);
+
+	if (n < 0 || (size_t)n != ngroups)
+		return 0;
+	for (int i = 0; i < n; i++) {
+		size_t j = 0;
+		while (j < ngroups && (gid_t)groups[j] != have[i])
+			j++;
+		if (j == ngroups)
+			return 0;
+	}
+	return 1;
+}
+
 int
-tfo_priv_verify(uid_t uid, gid_t gid)
+tfo_priv_verify(uid_t uid, gid_t gid, const uint32_t *groups, size_t ngroups)
 {
 	uid_t ru, eu, su;
 	gid_t rg, eg, sg;
 
 	if (getresuid(&ru, &eu, &su) == -1 || getresgid(&rg, &eg, &sg) == -1)
 		return -1;
-	if (ru != uid || eu != uid || su != uid || rg != gid || eg != gid || sg != gid) {
+	if (ru != uid || eu != uid || su != uid || rg != gid || eg != gid || sg != gid ||
+	    !groups_are(groups, ngroups)) {
 		errno = EPERM;
 		return -1;
 	}

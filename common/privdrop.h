@@ -7,6 +7,8 @@
 #ifndef TFO_PRIVDROP_H
 #define TFO_PRIVDROP_H
 
+#include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 /*
@@ -22,12 +24,23 @@ int tfo_priv_raise_nofile(void);
 /* tfo_priv_nondumpable - PR_SET_DUMPABLE 0 (no ptrace, no core, /proc/<pid>
  * owned by root), checked */
 int tfo_priv_nondumpable(void);
-/* tfo_priv_drop - setgroups/setresgid/setresuid to uid:gid (supplementary
- * groups of the user initialised), keep only `caps` (-1 terminated) */
-int tfo_priv_drop(uid_t uid, gid_t gid, const int *caps);
-/* tfo_priv_verify - 0 when uid/gid are exactly uid:gid and setuid(0),
- * setgid(0) and setresuid back to root all fail */
-int tfo_priv_verify(uid_t uid, gid_t gid);
+/* supplementary groups a role user may have (the supervisor resolves them) */
+#define TFO_PRIV_MAX_GROUPS 64
+
+/*
+ * tfo_priv_drop - setgroups(groups), setresgid/setresuid to uid:gid, keep
+ * only `caps` (-1 terminated). The supplementary groups are the list the
+ * supervisor resolved for the role user (getgrouplist): an initgroups here
+ * would load the NSS modules of nsswitch.conf into every worker for good
+ * (libnss_systemd, libcap, libm, their heap: ~100 KiB each). ngroups at
+ * most TFO_PRIV_MAX_GROUPS, else -1 (EINVAL).
+ */
+int tfo_priv_drop(uid_t uid, gid_t gid, const uint32_t *groups, size_t ngroups,
+    const int *caps);
+/* tfo_priv_verify - 0 when uid/gid are exactly uid:gid, the supplementary
+ * groups exactly groups (any order), and setuid(0), setgid(0) and setresuid
+ * back to root all fail */
+int tfo_priv_verify(uid_t uid, gid_t gid, const uint32_t *groups, size_t ngroups);
 /* tfo_priv_pdeathsig - SIGTERM when the parent dies; -1 if `ppid` already died */
 int tfo_priv_pdeathsig(pid_t ppid);
 /* tfo_priv_no_new_privs - PR_SET_NO_NEW_PRIVS, checked */

@@ -518,8 +518,8 @@ drop_identity(struct tfo_worker *w, pid_t ppid)
 			log_error("privdrop: refusing to run role %s as uid 0", w->ops->role);
 			return -1;
 		}
-		if (tfo_priv_drop(c->uid, c->gid, caps) == -1 ||
-		    tfo_priv_verify(c->uid, c->gid) == -1) {
+		if (tfo_priv_drop(c->uid, c->gid, c->groups, c->n_groups, caps) == -1 ||
+		    tfo_priv_verify(c->uid, c->gid, c->groups, c->n_groups) == -1) {
 			log_error("privdrop: to %u:%u: %s", c->uid, c->gid, strerror(errno));
 			return -1;
 		}

@@ -57,9 +57,10 @@ sv_resolve_ids(const struct tfo_config *cfg, int root, struct sv_identity *ids,
 	for (int r = 0; r < TFO_ROLE_COUNT; r++) {
 		const char *user = cfg->supervisor.users[r];
 		if (sv_identity(user, cfg->supervisor.group, root, &ids[r]) == -1) {
-			snprintf(err, errsz, "user %s for role %s is missing or is root "
-			    "(create the role users: tools/make-users)", user ? user : "(none)",
-			    tfo_role_name((enum tfo_role)r));
+			snprintf(err, errsz, "user %s for role %s is missing, is root or is in "
+			    "more than %d groups (create the role users: tools/make-users)",
+			    user ? user : "(none)", tfo_role_name((enum tfo_role)r),
+			    TFO_PRIV_MAX_GROUPS);
 			return -1;
 		}
 	}
@@ -72,6 +73,9 @@ sv_apply_ids(struct sv *sv, const struct sv_identity *ids)
 	for (int r = 0; r < TFO_ROLE_COUNT; r++) {
 		sv->w[r].uid = ids[r].uid;
 		sv->w[r].gid = ids[r].gid;
+		sv->w[r].ngroups = 0;
+		for (int i = 0; i < ids[r].ngroups && i < TFO_PRIV_MAX_GROUPS; i++)
+			sv->w[r].groups[sv->w[r].ngroups++] = (uint32_t)ids[r].groups[i];
 		snprintf(sv->w[r].user, sizeof(sv->w[r].user), "%s", ids[r].user);
 	}
 }

@@ -102,6 +102,7 @@ sv_identity(const char *user, const char *group, int root, struct sv_identity *i
 	struct passwd pw, *pwp = NULL;
 	struct group gr, *grp = NULL;
 
+	id->ngroups = 0;
 	if (!root) {
 		id->uid = getuid();
 		id->gid = getgid();
@@ -120,6 +121,10 @@ sv_identity(const char *user, const char *group, int root, struct sv_identity *i
 		return -1;
 	if (group && *group && getgrnam_r(group, &gr, buf, sizeof(buf), &grp) == 0 && grp)
 		id->gid = grp->gr_gid;
+	/* the worker's initgroups, done here: NSS stays out of the workers */
+	id->ngroups = TFO_PRIV_MAX_GROUPS;
+	if (getgrouplist(user, id->gid, id->groups, &id->ngroups) < 0)
+		return -1;
 	return 0;
 }
 

@@ -7,10 +7,14 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "common/privdrop.h"
+
 struct sv_identity {
 	uid_t uid;
 	gid_t gid;
 	char user[64];
+	gid_t groups[TFO_PRIV_MAX_GROUPS];    /* supplementary, as initgroups would set them */
+	int ngroups;
 };
 
 /* sv_worker_path - executable of `role` (sv_worker_dir_pick; test builds

@@ -13,6 +13,7 @@
 
 #include "common/config.h"
 #include "common/ipc.h"
+#include "common/privdrop.h"
 #include "tfo/v1/tfo.pb-c.h"
 
 #define SV_READY_RESET_MS 60000      /* ready this long: backoff starts over */
@@ -75,6 +76,8 @@ struct sv_worker {
 	uid_t uid;
 	gid_t gid;
 	char user[64];
+	uint32_t groups[TFO_PRIV_MAX_GROUPS];  /* supplementary, sent in WorkerConfig */
+	size_t ngroups;
 	int64_t started_ms, ready_ms, next_start_ms;   /* monotonic */
 	uint64_t started_unix_ns;    /* wall clock at the spawn: its stats count from it */
 	int64_t spawned_audit_ms;    /* sv_audit_clock_ms() before the fork */

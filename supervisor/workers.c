@@ -250,6 +250,8 @@ send_config(struct sv_worker *w, int fd)
 	wc = tfo_worker_msg_get(wm);
 	wc->uid = w->uid;
 	wc->gid = w->gid;
+	wc->groups = w->groups;
+	wc->n_groups = w->ngroups;
 	wc->drop_privileges = sv->root;
 	ingest[0] = sv->w[TFO_ROLE_SYSTEM].uid;
 	ingest[1] = sv->w[TFO_ROLE_PROCESS].uid;
@@ -266,7 +268,9 @@ send_config(struct sv_worker *w, int fd)
 	m.msg_case = TFO__V1__CONTROL__MSG_CONFIG;
 	m.config = wc;
 	e = tfo_control_send(fd, &m);
-	wc->ingest_peer_uids = NULL;    /* stack arrays: not the message's to free */
+	wc->groups = NULL;              /* the worker's array and stack arrays: */
+	wc->n_groups = 0;               /* not the message's to free */
+	wc->ingest_peer_uids = NULL;
 	wc->n_ingest_peer_uids = 0;
 	wc->ingest_peer_roles = NULL;
 	wc->n_ingest_peer_roles = 0;

@@ -110,14 +110,15 @@ static int
 drop(long uid, long gid, pid_t ppid)
 {
 	struct rlimit nofile = { NOFILE_CAP, NOFILE_CAP };
+	const uint32_t groups[1] = { (uint32_t)gid };   /* its primary group only */
 
 	if (tfo_priv_rlimits(!output_is_file(), 0) != 0 || setrlimit(RLIMIT_NOFILE, &nofile) != 0) {
 		log_error("rlimits: %s", strerror(errno));
 		return -1;
 	}
 	if (uid > 0 && geteuid() == 0) {
-		if (tfo_priv_drop((uid_t)uid, (gid_t)gid, helper_caps) != 0 ||
-		    tfo_priv_verify((uid_t)uid, (gid_t)gid) != 0) {
+		if (tfo_priv_drop((uid_t)uid, (gid_t)gid, groups, 1, helper_caps) != 0 ||
+		    tfo_priv_verify((uid_t)uid, (gid_t)gid, groups, 1) != 0) {
 			log_error("privdrop: to %ld:%ld: %s", uid, gid, strerror(errno));
 			return -1;
 		}

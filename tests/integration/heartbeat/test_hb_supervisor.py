@@ -14,10 +14,13 @@ Usage: test_hb_supervisor.py BINDIR CASE.
   egress    the whole tree, every role real, logs and heartbeat on: exactly
             one process maps libcurl (tfo-exporter), no other holds an inet
             socket, the API key is in the exporter's memory and not in the
-            heartbeat's, and the beats reach the API
+            heartbeat's, and the beats reach the API; no worker maps an NSS
+            module (the supervisor resolves each role user's groups) and each
+            has exactly its user's supplementary groups (tfo-logs: adm)
 Every wait is bounded; assertions are on behaviour, not timing."""
 import json
 import os
+import pwd
 import signal
 import shutil
 import subprocess
@@ -256,6 +259,30 @@ def memory_holds(pid, needle):
     return False
 
 
+def ids_of(pid):
+    """(uid, gid, set of supplementary groups) from /proc/<pid>/status"""
+    v = {}
+    with open("/proc/%d/status" % pid) as f:
+        for line in f:
+            k, _, rest = line.partition(":")
+            v[k] = rest.split()
+    return int(v["Uid"][0]), int(v["Gid"][0]), {int(g) for g in v.get("Groups", [])}
+
+
+def check_identities(pids):
+    """no NSS module in a worker; each worker's groups are its user's"""
+    for r, p in pids.items():
+        if r == "supervisor":
+            continue
+        nss = sorted({ln.split()[-1] for ln in maps_of(p).splitlines() if "/libnss_" in ln})
+        check(not nss, "tfo-%s maps no NSS module: %s" % (r, nss))
+        uid, gid, groups = ids_of(p)
+        want = set(os.getgrouplist(pwd.getpwuid(uid).pw_name, gid))
+        check(groups == want, "tfo-%s runs with its user's groups %s: %s" %
+              (r, sorted(want), sorted(groups)))
+    print("groups per role:", {r: sorted(ids_of(p)[2]) for r, p in pids.items()})
+
+
 def case_egress():
     api = Api()
     d = tempfile.mkdtemp(prefix="tfo-egress-logs-")
@@ -285,6 +312,7 @@ def case_egress():
         check(memory_holds(pids["exporter"], SECRET.encode()), "control: the exporter holds the key")
         check(not memory_holds(pids["heartbeat"], SECRET.encode()),
               "tfo-heartbeat never received the API key")
+        check_identities(pids)
     finally:
         log = run.finish()
         api.shutdown()
