@@ -6,8 +6,10 @@
  * CPU, from /proc/<pid>/schedstat, is added to the cycle's); -d reads them
  * directly instead (one process, as before the helper existed).
  * Prints min / median / max ms of CPU (user + system) per cycle.
- * Usage: bench_process [-n procs] [-c cycles] [-t top_n] [-p] [-d]   (-p:
- * with include/exclude patterns, which read every new process's exe once)
+ * Usage: bench_process [-n procs] [-c cycles] [-t top_n] [-p] [-d] [-r]   (-p:
+ * with include/exclude patterns, which read every new process's exe once;
+ * -r: the scratch pages given back after each cycle, as the worker does at
+ * intervals of 10 s or more (common/collector.h), their faults counted)
  */
 #include <dirent.h>
 #include <fcntl.h>
@@ -168,7 +170,7 @@ main(int argc, char **argv)
 	static char *inc[] = { "sshd", "^systemd" }, *exc[] = { "^kworker/" };
 	static char *red[] = { "--password[= ]([^ ]+)" };
 	Tfo__V1__ProcessConfig cfg = TFO__V1__PROCESS_CONFIG__INIT;
-	int nproc = 1000, cycles = 30, opt, direct = 0;
+	int nproc = 1000, cycles = 30, opt, direct = 0, release = 0;
 	struct tfo_priv *priv = NULL;
 	struct tfo_proccol *c;
 	struct sink s = { 0 };
@@ -181,7 +183,7 @@ main(int argc, char **argv)
 	cfg.cmdline_max_len = 1024;
 	cfg.redact_patterns = red;
 	cfg.n_redact_patterns = 1;
-	while ((opt = getopt(argc, argv, "n:c:t:pd")) != -1) {
+	while ((opt = getopt(argc, argv, "n:c:t:pdr")) != -1) {
 		switch (opt) {
 		case 'n': nproc = atoi(optarg); break;
 		case 'c': cycles = atoi(optarg); break;
@@ -191,8 +193,9 @@ main(int argc, char **argv)
 			cfg.exclude = exc, cfg.n_exclude = 1;
 			break;
 		case 'd': direct = 1; break;
+		case 'r': release = 1; break;
 		default:
-			fprintf(stderr, "usage: %s [-n procs] [-c cycles] [-t top_n] [-p] [-d]\n",
+			fprintf(stderr, "usage: %s [-n procs] [-c cycles] [-t top_n] [-p] [-d] [-r]\n",
 			    argv[0]);
 			return 2;
 		}
@@ -224,6 +227,8 @@ main(int argc, char **argv)
 			fprintf(stderr, "bench_process: cycle failed\n");
 			return 1;
 		}
+		if (release)
+			tfo_proccol_release(c);
 		cpu[i] = ns(CLOCK_PROCESS_CPUTIME_ID) - t0;
 		hcpu[i] = priv != NULL ? task_ns(tfo_priv_pid(priv)) - h0 : 0;
 		cpu[i] += hcpu[i];
@@ -237,9 +242,10 @@ main(int argc, char **argv)
 	    (unsigned long long)tfo_proccol_stats(c)->walked,
 	    (unsigned long long)tfo_proccol_stats(c)->selected, cfg.top_n,
 	    cfg.n_include ? ", with patterns" : "", s.bytes / (size_t)cycles);
-	printf("bench_process: CPU per cycle%s: min %.3f ms, median %.3f ms, max %.3f ms "
+	printf("bench_process: CPU per cycle%s%s: min %.3f ms, median %.3f ms, max %.3f ms "
 	    "(budget 10 ms for 1000 processes)\n", priv != NULL ?
-	    " (tfo-process + tfo-procpriv)" : " (direct reads, no helper)", (double)cpu[0] / 1e6,
+	    " (tfo-process + tfo-procpriv)" : " (direct reads, no helper)",
+	    release ? ", scratch pages given back after each" : "", (double)cpu[0] / 1e6,
 	    (double)cpu[cycles / 2] / 1e6, (double)cpu[cycles - 1] / 1e6);
 	if (priv != NULL)
 		printf("bench_process: of which tfo-procpriv: median %.3f ms, %llu round trips "
