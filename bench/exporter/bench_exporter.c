@@ -16,6 +16,7 @@
 #include <event2/event.h>
 
 #include "common/log.h"
+#include "tests/lib/exp_drain.h"
 #include "workers/exporter/memsource.h"
 #include "workers/exporter/pipeline.h"
 #include "workers/exporter/sample.h"
@@ -24,19 +25,6 @@ struct run {
 	struct event_base *base;
 	struct tfo_exp_memsource *ms;
 };
-
-static void
-on_tick(evutil_socket_t fd, short what, void *arg)
-{
-	struct run *r = arg;
-	struct tfo_exp_memsource_counts c;
-
-	(void)fd;
-	(void)what;
-	tfo_exp_memsource_counts(r->ms, &c);
-	if (c.queued == 0)
-		event_base_loopbreak(r->base);
-}
 
 static double
 now_s(void)
@@ -56,8 +44,7 @@ bench_one(const char *endpoint, int grpc, int gzip, uint32_t entries, uint32_t p
 	struct tfo_exp_pipeline *p;
 	struct tfo_exp_stats st;
 	struct run r;
-	struct event *tick;
-	struct timeval tv = { 0, 1000 };
+	struct tfo_exp_drain drain;
 	double t0, dt;
 
 	memset(&cfg, 0, sizeof(cfg));
@@ -83,8 +70,8 @@ bench_one(const char *endpoint, int grpc, int gzip, uint32_t entries, uint32_t p
 	src = tfo_exp_memsource_source(r.ms);
 	if (tfo_exp_pipeline_new(&p, r.base, &cfg, &src) != TFO_OK)
 		fatalx("pipeline");
-	tick = event_new(r.base, -1, EV_PERSIST, on_tick, &r);
-	event_add(tick, &tv);
+	if (tfo_exp_drain_start(&drain, r.base, r.ms, 1000) != 0)
+		fatalx("timer");
 	t0 = now_s();
 	tfo_exp_pipeline_start(p);
 	event_base_dispatch(r.base);
@@ -96,7 +83,7 @@ bench_one(const char *endpoint, int grpc, int gzip, uint32_t entries, uint32_t p
 	    (unsigned long long)st.sent_points, st.sent_bytes / 1048576.0, st.wire_bytes / 1048576.0,
 	    dt, st.sent_points / dt, st.sent_bytes / 1048576.0 / dt, (unsigned long long)st.retries);
 	fflush(stdout);
-	event_free(tick);
+	tfo_exp_drain_stop(&drain);
 	tfo_exp_pipeline_free(p);
 	tfo_exp_memsource_free(r.ms);
 	event_base_free(r.base);

@@ -12,6 +12,7 @@
 #include <event2/event.h>
 
 #include "common/log.h"
+#include "tests/lib/exp_drain.h"
 #include "workers/exporter/memsource.h"
 #include "workers/exporter/pipeline.h"
 #include "workers/exporter/sample.h"
@@ -20,22 +21,10 @@ struct drv {
 	struct event_base *base;
 	struct tfo_exp_memsource *ms;
 	struct tfo_exp_pipeline *p;
-	struct event *tick, *deadline;
+	struct tfo_exp_drain drain;
+	struct event *deadline;
 	int timed_out;
 };
-
-static void
-on_tick(evutil_socket_t fd, short what, void *arg)
-{
-	struct drv *d = arg;
-	struct tfo_exp_memsource_counts c;
-
-	(void)fd;
-	(void)what;
-	tfo_exp_memsource_counts(d->ms, &c);
-	if (c.queued == 0)
-		event_base_loopbreak(d->base);
-}
 
 static void
 on_deadline(evutil_socket_t fd, short what, void *arg)
@@ -144,7 +133,7 @@ main(int argc, char **argv)
 	struct tfo_exp_source src;
 	struct drv d;
 	uint32_t metrics = 10, logs = 0, points = 3, deadline_ms = 30000;
-	struct timeval tick = { 0, 20000 }, dl;
+	struct timeval dl;
 	int ch;
 
 	memset(&cfg, 0, sizeof(cfg));
@@ -194,17 +183,17 @@ main(int argc, char **argv)
 	src = tfo_exp_memsource_source(d.ms);
 	if (tfo_exp_pipeline_new(&d.p, d.base, &cfg, &src) != TFO_OK)
 		fatalx("pipeline init failed");
-	d.tick = event_new(d.base, -1, EV_PERSIST, on_tick, &d);
 	d.deadline = evtimer_new(d.base, on_deadline, &d);
 	dl.tv_sec = deadline_ms / 1000;
 	dl.tv_usec = (deadline_ms % 1000) * 1000;
-	event_add(d.tick, &tick);
+	if (tfo_exp_drain_start(&d.drain, d.base, d.ms, 20000) != 0)
+		fatalx("timer");
 	evtimer_add(d.deadline, &dl);
 	tfo_exp_pipeline_start(d.p);
 	event_base_dispatch(d.base);
 	print_stats(&d);
 	tfo_exp_pipeline_free(d.p);
-	event_free(d.tick);
+	tfo_exp_drain_stop(&d.drain);
 	event_free(d.deadline);
 	tfo_exp_memsource_free(d.ms);
 	event_base_free(d.base);

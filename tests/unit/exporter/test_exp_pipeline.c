@@ -23,6 +23,7 @@
 
 #include "common/log.h"
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb-c.h"
+#include "tests/lib/exp_drain.h"
 #include "workers/exporter/memsource.h"
 #include "workers/exporter/pipeline.h"
 #include "workers/exporter/sample.h"
@@ -149,19 +150,6 @@ struct run {
 };
 
 static void
-check_done(evutil_socket_t fd, short what, void *arg)
-{
-	struct run *r = arg;
-	struct tfo_exp_memsource_counts c;
-
-	(void)fd;
-	(void)what;
-	tfo_exp_memsource_counts(r->ms, &c);
-	if (c.queued == 0)
-		event_base_loopbreak(r->base);
-}
-
-static void
 add_entries(struct run *r, uint32_t from, uint32_t entries)
 {
 	for (uint32_t i = from; i < from + entries; i++) {
@@ -240,14 +228,15 @@ each_once(const struct run *r, int n)
 static void
 run_loop(struct run *r)
 {
-	struct timeval tick = { 0, 5000 }, limit = { 10, 0 };
-	struct event *t = event_new(r->base, -1, EV_PERSIST, check_done, r);
+	struct timeval limit = { 10, 0 };
+	struct tfo_exp_drain drain;
+
+	assert_int_equal(tfo_exp_drain_start(&drain, r->base, r->ms, 5000), 0);
 	/* the time limit only ends a broken run; the assertions decide */
-	event_add(t, &tick);
 	event_base_loopexit(r->base, &limit);
 	tfo_exp_pipeline_start(r->p);
 	event_base_dispatch(r->base);
-	event_free(t);
+	tfo_exp_drain_stop(&drain);
 }
 
 static void
