@@ -31,12 +31,12 @@ def check(cond, msg):
         raise Fail(msg)
 
 
-def require_root_and_users():
-    """Exit 77 (ctest SKIP_RETURN_CODE) when not root; fail when the role users
-    are missing (make test creates them with tools/make-users)."""
+def require_root_and_users(skip=True):
+    """Exit 77 (ctest SKIP_RETURN_CODE) when not root (skip=False: fail); fail
+    when the role users are missing (make test creates them with tools/make-users)."""
     if os.geteuid() != 0:
-        print("SKIP: needs root (role users, uid changes)")
-        sys.exit(SKIP)
+        print("%s: needs root (role users, uid changes)" % ("SKIP" if skip else "FAIL"))
+        sys.exit(SKIP if skip else 1)
     for r in ROLES:
         try:
             pwd.getpwnam("tfo-" + r)
@@ -601,3 +601,18 @@ def run_case(fn, agent_holder, name="", tail=6000):
                 print(a.logtext()[-tail:])
         return 1
     return 0
+
+
+def run_named(name, fn, agents, tail=6000, after=None):
+    """run_case(fn) under a case name; then, whatever happened, every agent
+    cleaned up and after() called; "ok <name>" when it passed. The exit status."""
+    try:
+        rc = run_case(fn, agents, name, tail)
+    finally:
+        for a in agents:
+            a.cleanup()
+        if after:
+            after()
+    if rc == 0:
+        print("ok %s" % name)
+    return rc

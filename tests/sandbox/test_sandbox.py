@@ -29,7 +29,8 @@ import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "lib"))
-from tfo_e2e import Fail, check, Supervisor, proc_status, run_case, ROLES  # noqa: E402
+from tfo_e2e import (Fail, check, Supervisor, proc_status, run_named,  # noqa: E402
+                     require_root_and_users, ROLES)
 HELPER = "procpriv"             # tfo-process's helper, reached through it
 COLUMNS = ROLES + [HELPER]
 # columns run by two agent trees at once (about the same time each)
@@ -527,14 +528,7 @@ def case_release_refused(a):
 def main():
     bindir, name = sys.argv[1], sys.argv[2]
     write_doc = "--write-doc" in sys.argv[3:]
-    if os.geteuid() != 0:
-        print("FAIL: the sandbox tests must run as root (role users, uid changes)")
-        return 1
-    try:
-        pwd.getpwnam("tfo-system")
-    except KeyError:
-        print("FAIL: role users missing: run tools/make-users")
-        return 1
+    require_root_and_users(skip=False)      # the sandbox tests must run
     agents = [Agent(bindir) for _ in (COLUMN_GROUPS if name == "matrix" else [0])]
 
     def case():
@@ -544,14 +538,7 @@ def main():
             case_release_refused(agents[0])
         else:
             raise Fail(f"no case {name}")
-    try:
-        rc = run_case(case, agents, name)
-    finally:
-        for a in agents:
-            a.cleanup()
-    if rc == 0:
-        print(f"ok {name}")
-    return rc
+    return run_named(name, case, agents)
 
 
 if __name__ == "__main__":

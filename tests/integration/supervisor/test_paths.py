@@ -17,7 +17,8 @@ import sys
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from test_supervisor import ROLES, Agent, Fail, check, run_case  # noqa: E402
+from test_supervisor import (ROLES, Agent, Fail, check, run_named,  # noqa: E402
+                             require_root_and_users)
 
 SOCKET_ROLES = ["system", "process", "buffer", "exporter", "heartbeat"]   # logs is off
 
@@ -333,20 +334,11 @@ CASES = {
 
 def main():
     bindir, name = sys.argv[1], sys.argv[2]
-    if os.geteuid() != 0:
-        print("SKIP: needs root (a throw-away user, role users)")
-        return 77
+    require_root_and_users()                # and a throw-away user
     a = Agent(bindir)
     os.chmod(a.dir, 0o755)     # the throw-away user reaches its own corner
     m = Mallory()
-    try:
-        rc = run_case(lambda: CASES[name](a, m), [a], name, 4000)
-    finally:
-        a.cleanup()
-        m.remove()
-    if rc == 0:
-        print(f"ok {name}")
-    return rc
+    return run_named(name, lambda: CASES[name](a, m), [a], 4000, m.remove)
 
 
 if __name__ == "__main__":

@@ -13,8 +13,8 @@ import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "lib"))
-from tfo_e2e import (Fail, check, Supervisor, proc_status, run_case,  # noqa: E402,F401
-                     ROLES)
+from tfo_e2e import (Fail, check, Supervisor, proc_status, run_named,  # noqa: E402,F401
+                     require_root_and_users, ROLES)
 
 COLLECTORS = ["system", "process", "logs", "heartbeat"]
 
@@ -441,27 +441,14 @@ CASES = {
 
 def main():
     bindir, name = sys.argv[1], sys.argv[2]
-    if os.geteuid() != 0:
-        print("SKIP: needs root (role users, uid changes)")
-        return 77
-    try:
-        pwd.getpwnam("tfo-system")
-    except KeyError:
-        print("FAIL: role users missing: run tools/make-users")
-        return 1
+    require_root_and_users()
     a = Agent(bindir)
 
     def case():
         if name not in ("notify", "not_running", "tfoctl_cli", "real_roles", "signals"):
             a.start()
         CASES[name](a)
-    try:
-        rc = run_case(case, [a], name, 4000)
-    finally:
-        a.cleanup()
-    if rc == 0:
-        print(f"ok {name}")
-    return rc
+    return run_named(name, case, [a], 4000)
 
 
 if __name__ == "__main__":
