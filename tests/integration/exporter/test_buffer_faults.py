@@ -112,8 +112,13 @@ def run(a, tmp):
             continue
         start, end = ph["start"], phases[i + 1]["start"]
         at_sink = per_second(ts, start, end)
+        # the buffer's counts are per second from the first phase's start:
+        # the seconds of this phase, not the one after it (a phase that ends
+        # a few ms late has a partial last second at the sink, and the next
+        # phase's first second must not be counted as its own)
         s0 = int(round(start - phases[0]["start"]))
-        at_buf = rep["buffer_per_s"][s0:s0 + len(at_sink)]
+        s1 = int(round(end - phases[0]["start"]))
+        at_buf = rep["buffer_per_s"][s0:s1]
         print("%-10s sink requests/s %s, buffer requests/s %s" % (ph["name"], at_sink, at_buf))
         rates.append((ph["name"], at_sink, at_buf[1:] or [0]))
 
