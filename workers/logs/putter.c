@@ -84,7 +84,11 @@ compress(char **z, size_t *zcap, const uint8_t *p, size_t len)
 /*
  * put_logged - a failed put is logged once for a run of the same failure,
  * with a count; Busy names the buffer's cause ("disk full at ...") as the
- * metric collectors do. The batch is kept and sent again in every case.
+ * metric collectors do. The batch is kept and sent again in every case. A
+ * put that succeeds does not end the run: on a full disk Busy and success
+ * alternate (each drop of the oldest makes room for a put or two), and
+ * ending the run there logged a line per Busy answer again. The count is
+ * logged at the next failure a minute on, or when tfo-logs stops.
  */
 static void
 put_logged(struct putter *pu, enum tfo_err e)
@@ -92,8 +96,8 @@ put_logged(struct putter *pu, enum tfo_err e)
 	const char *why = pu->bc->error;
 
 	if (e == TFO_OK)
-		tfo_logrepeat_end(&pu->putlog);
-	else if (e == TFO_EAGAIN)
+		return;
+	if (e == TFO_EAGAIN)
 		tfo_logrepeat(&pu->putlog, TFO_LOG_WARN, "logs: buffer busy: %s; batch kept, "
 		    "retrying", why[0] ? why : "no reason given");
 	else if (e == TFO_EINVAL)
