@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "common/log.h"
+#include "common/thread.h"
 
 struct closer {
 	nng_socket s;
@@ -48,44 +49,20 @@ static struct closer *
 closer_new(nng_socket s)
 {
 	struct closer *c = calloc(1, sizeof(*c));
-	pthread_condattr_t ca;
 
 	if (c == NULL)
 		return NULL;
 	c->s = s;
-	if (pthread_condattr_init(&ca) != 0) {
+	if (tfo_cond_init_mono(&c->cv) != 0) {
 		free(c);
 		return NULL;
 	}
-	(void)pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	if (pthread_cond_init(&c->cv, &ca) != 0) {
-		pthread_condattr_destroy(&ca);
-		free(c);
-		return NULL;
-	}
-	pthread_condattr_destroy(&ca);
 	if (pthread_mutex_init(&c->mu, NULL) != 0) {
 		pthread_cond_destroy(&c->cv);
 		free(c);
 		return NULL;
 	}
 	return c;
-}
-
-static int
-closer_start(struct closer *c)
-{
-	pthread_attr_t a;
-	pthread_t th;
-	int rv;
-
-	if (pthread_attr_init(&a) != 0)
-		return -1;
-	(void)pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
-	(void)pthread_attr_setstacksize(&a, 64 * 1024);   /* it only calls nng_close */
-	rv = pthread_create(&th, &a, closer_main, c);
-	pthread_attr_destroy(&a);
-	return rv == 0 ? 0 : -1;
 }
 
 int
@@ -95,7 +72,8 @@ tfo_ipc_close(nng_socket s, const char *what, int timeout_ms)
 	struct timespec until;
 	int ms = timeout_ms > 0 ? timeout_ms : TFO_IPC_CLOSE_MS, done;
 
-	if (c == NULL || closer_start(c) != 0) {
+	/* it only calls nng_close: a small stack */
+	if (c == NULL || tfo_thread_start_quiet(NULL, closer_main, c, 64 * 1024) != 0) {
 		if (c != NULL)
 			closer_free(c);
 		nng_close(s);        /* no thread to spare: the plain, unbounded close */

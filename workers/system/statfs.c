@@ -5,12 +5,12 @@
  */
 #include <errno.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "common/thread.h"
 #include "workers/system/statfs.h"
 
 struct sf_ctx {
@@ -91,23 +91,15 @@ static struct sf_ctx *
 ctx_new(tfo_statvfs_fn fn)
 {
 	struct sf_ctx *x = calloc(1, sizeof(*x));
-	pthread_condattr_t ca;
-	sigset_t all, old;
 	int rc;
 
 	if (x == NULL)
 		return NULL;
 	pthread_mutex_init(&x->mu, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&x->cv, &ca);
-	pthread_condattr_destroy(&ca);
+	(void)tfo_cond_init_mono(&x->cv);
 	x->fn = fn;
 	x->refs = 2;
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	rc = pthread_create(&x->thr, NULL, sf_thread, x);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	rc = tfo_thread_start_quiet(&x->thr, sf_thread, x, 0);
 	if (rc != 0) {
 		pthread_mutex_destroy(&x->mu);
 		pthread_cond_destroy(&x->cv);

@@ -4,7 +4,6 @@
  * nng 1.5.2's close race holds it) returns -1 within its bound and leaves a
  * thread that finishes the close, and frees itself, once nng lets go.
  */
-#include <dirent.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -22,24 +21,11 @@
 #include <nng/protocol/reqrep0/req.h>
 
 #include "common/ipcclose.h"
+#include "tests/lib/threads.h"
 
 static pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t cv = PTHREAD_COND_INITIALIZER;
 static int up, hold, held;
-
-static int
-threads(void)
-{
-	DIR *d = opendir("/proc/self/task");
-	struct dirent *e;
-	int n = 0;
-
-	assert_non_null(d);
-	while ((e = readdir(d)) != NULL)
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n;
-}
 
 static uint64_t
 now_ms(void)
@@ -132,7 +118,7 @@ test_close_held(void **state)
 
 	(void)state;
 	pair_up(&p);
-	before = threads();
+	before = tfo_test_threads();
 	hold = 1;
 	t0 = now_ms();
 	assert_int_equal(tfo_ipc_close(p.req, "test req", 300), -1);
@@ -144,9 +130,9 @@ test_close_held(void **state)
 	pthread_cond_broadcast(&cv);
 	pthread_mutex_unlock(&mu);
 	/* the closer finishes the close, frees itself and ends */
-	for (t0 = now_ms(); threads() > before && now_ms() - t0 < 5000;)
+	for (t0 = now_ms(); tfo_test_threads() > before && now_ms() - t0 < 5000;)
 		usleep(10000);
-	assert_int_equal(threads(), before);
+	assert_int_equal(tfo_test_threads(), before);
 	assert_int_equal(nng_send(p.req, "x", 1, 0), NNG_ECLOSED);
 	done(&p);
 }

@@ -4,7 +4,6 @@
  * answers the real CPU count outside the window, and nng works: a request
  * and its reply over ipc.
  */
-#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -21,30 +20,17 @@
 #include <nng/protocol/reqrep0/req.h>
 
 #include "common/nnginit.h"
-
-static int
-threads(void)
-{
-	DIR *d = opendir("/proc/self/task");
-	struct dirent *e;
-	int n = 0;
-
-	assert_non_null(d);
-	while ((e = readdir(d)) != NULL)
-		n += e->d_name[0] != '.';
-	closedir(d);
-	return n;
-}
+#include "tests/lib/threads.h"
 
 static void
 test_threads(void **state)
 {
-	int before = threads();
+	int before = tfo_test_threads();
 
 	(void)state;
 	assert_int_equal(tfo_nng_init(), 0);
 	/* 2 task, 1 expiry, reaper, timer, poller, 4 resolver */
-	assert_int_equal(threads() - before, 10);
+	assert_int_equal(tfo_test_threads() - before, 10);
 	assert_int_equal(sysconf(_SC_NPROCESSORS_ONLN), get_nprocs());
 	assert_int_equal(sysconf(_SC_NPROCESSORS_CONF), get_nprocs_conf());
 	assert_true(sysconf(_SC_PAGESIZE) >= 4096);
