@@ -6,7 +6,6 @@
 #include <errno.h>
 #include <pthread.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include "common/log.h"
 #include "common/thread.h"
@@ -79,13 +78,7 @@ tfo_ipc_close(nng_socket s, const char *what, int timeout_ms)
 		nng_close(s);        /* no thread to spare: the plain, unbounded close */
 		return 0;
 	}
-	clock_gettime(CLOCK_MONOTONIC, &until);
-	until.tv_sec += ms / 1000;
-	until.tv_nsec += (long)(ms % 1000) * 1000000L;
-	if (until.tv_nsec >= 1000000000L) {
-		until.tv_sec++;
-		until.tv_nsec -= 1000000000L;
-	}
+	until = tfo_mono_deadline((unsigned)ms);
 	pthread_mutex_lock(&c->mu);
 	while (!c->done && pthread_cond_timedwait(&c->cv, &c->mu, &until) != ETIMEDOUT)
 		;

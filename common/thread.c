@@ -20,6 +20,21 @@ tfo_cond_init_mono(pthread_cond_t *cv)
 	return rc;
 }
 
+struct timespec
+tfo_mono_deadline(unsigned ms)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	t.tv_sec += ms / 1000;
+	t.tv_nsec += (long)(ms % 1000) * 1000000L;
+	if (t.tv_nsec >= 1000000000L) {
+		t.tv_sec++;
+		t.tv_nsec -= 1000000000L;
+	}
+	return t;
+}
+
 int
 tfo_thread_start_quiet(pthread_t *th, void *(*fn)(void *), void *arg, size_t stack_size)
 {

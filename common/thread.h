@@ -9,9 +9,14 @@
 
 #include <pthread.h>
 #include <stddef.h>
+#include <time.h>
 
 /* tfo_cond_init_mono - pthread_cond_init with CLOCK_MONOTONIC; 0 or an errno */
 int tfo_cond_init_mono(pthread_cond_t *cv);
+
+/* tfo_mono_deadline - CLOCK_MONOTONIC now + ms, for pthread_cond_timedwait on
+ * a condition variable made by tfo_cond_init_mono */
+struct timespec tfo_mono_deadline(unsigned ms);
 
 /*
  * tfo_thread_start_quiet - start fn(arg) with all signals blocked; detached

@@ -8,7 +8,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "common/thread.h"
 #include "workers/system/statfs.h"
@@ -231,13 +230,7 @@ sys_statfs_wait(struct sys_statfs *sf, unsigned timeout_ms, struct sys_statfs_re
 
 	if (x == NULL || x->n == 0)
 		return 0;
-	clock_gettime(CLOCK_MONOTONIC, &dl);
-	dl.tv_sec += timeout_ms / 1000;
-	dl.tv_nsec += (long)(timeout_ms % 1000) * 1000000L;
-	if (dl.tv_nsec >= 1000000000L) {
-		dl.tv_sec++;
-		dl.tv_nsec -= 1000000000L;
-	}
+	dl = tfo_mono_deadline(timeout_ms);
 	pthread_mutex_lock(&x->mu);
 	while (!x->done)
 		if (pthread_cond_timedwait(&x->cv, &x->mu, &dl) == ETIMEDOUT)
