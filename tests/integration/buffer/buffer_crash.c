@@ -17,6 +17,7 @@
 
 #include "common/bufclient.h"
 #include "tests/integration/buffer/spawn.h"
+#include "tests/lib/check.h"
 
 #define NPUT 1200                  /* per collector thread */
 #define NWRITERS 2
@@ -27,11 +28,7 @@ static const char *ingest, *export_url;
 static int acked[NWRITERS][NPUT + 1];
 static int seen[NWRITERS][NPUT + 1];
 static unsigned long acked_total;
-static int failures;
 
-#define CHECK(cond, ...) do { if (!(cond)) { fprintf(stderr, "FAIL %s:%d: ", \
-    __FILE__, __LINE__); fprintf(stderr, __VA_ARGS__); fputc('\n', stderr); \
-    failures++; } } while (0)
 #define REQUIRE(cond, ...) do { if (!(cond)) { CHECK(cond, __VA_ARGS__); finish(); } } while (0)
 
 static void finish(void);

@@ -17,12 +17,7 @@
 
 #include "common/bufclient.h"
 #include "tests/integration/buffer/spawn.h"
-
-static int failures;
-
-#define CHECK(cond, ...) do { if (!(cond)) { fprintf(stderr, "FAIL %s:%d: ", \
-    __FILE__, __LINE__); fprintf(stderr, __VA_ARGS__); fputc('\n', stderr); \
-    failures++; } } while (0)
+#include "tests/lib/check.h"
 
 /* set_format - the store's format key, written past tfo-buffer */
 static void

@@ -23,16 +23,12 @@
 
 #include "common/bufclient.h"
 #include "tests/integration/buffer/spawn.h"
+#include "tests/lib/check.h"
 
 #define ROUNDS 20
 #define PER_ROUND 300
 
 static struct tbuf tb;
-static int failures;
-
-#define CHECK(cond, ...) do { if (!(cond)) { fprintf(stderr, "FAIL %s:%d: ", \
-    __FILE__, __LINE__); fprintf(stderr, __VA_ARGS__); fputc('\n', stderr); \
-    failures++; } } while (0)
 
 /* hit_and_run - connect to path and leave before the buffer's handshake */
 static void

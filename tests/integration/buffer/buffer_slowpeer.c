@@ -22,17 +22,13 @@
 
 #include "common/bufclient.h"
 #include "tests/integration/buffer/spawn.h"
+#include "tests/lib/check.h"
 
 #define ENTRIES 64
 #define ENTRY_LEN (256 * 1024)
 #define REQUESTS 8                 /* the export channel has 4 contexts */
 
 static struct tbuf tb;
-static int failures;
-
-#define CHECK(cond, ...) do { if (!(cond)) { fprintf(stderr, "FAIL %s:%d: ", \
-    __FILE__, __LINE__); fprintf(stderr, __VA_ARGS__); fputc('\n', stderr); \
-    failures++; } } while (0)
 
 /* fill - bytes that do not compress: batches go out LZ4-compressed, and a
  * reply the peer's socket can take whole would never wait */

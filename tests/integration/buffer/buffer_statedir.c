@@ -23,15 +23,11 @@
 #include <linux/capability.h>
 
 #include "tests/integration/buffer/spawn.h"
+#include "tests/lib/check.h"
 
-static int failures;
 static char user[32];
 static uid_t uid;
 static gid_t gid;
-
-#define CHECK(cond, ...) do { if (!(cond)) { fprintf(stderr, "FAIL %s:%d: ", \
-    __FILE__, __LINE__); fprintf(stderr, __VA_ARGS__); fputc('\n', stderr); \
-    failures++; } } while (0)
 
 static void
 mkfile(const char *path, mode_t mode, uid_t u, gid_t g)
