@@ -249,10 +249,15 @@ on_ping(struct tfo_worker *w, const Tfo__V1__Ping *ping)
 	Tfo__V1__Control m = TFO__V1__CONTROL__INIT;
 	Tfo__V1__Pong pong = TFO__V1__PONG__INIT;
 	struct tfo_stats st = { 0 };
+	const char *status;
 	char stall[256];
 
-	if (w->ops->stats)
+	/* stats only when asked: building, packing and decoding them at every
+	 * liveness ping was most of an idle worker's cost of being pinged */
+	if (ping->stats && w->ops->stats)
 		w->ops->stats(w, &st, w->arg);
+	if (w->ops->status && (status = w->ops->status(w, w->arg)) != NULL)
+		pong.status = (char *)status;
 	stall[0] = '\0';
 	if (w->ops->health && (pong.stalled_ms = w->ops->health(w, stall, sizeof(stall),
 	    w->arg)) != 0)

@@ -54,8 +54,14 @@ struct tfo_worker_ops {
 	void (*shutdown)(struct tfo_worker *w, uint32_t deadline_ms, void *arg);
 	/* Release everything post_init and pre_init made (paired lifecycle). */
 	void (*fini)(struct tfo_worker *w, void *arg);
-	/* Fill role stats for the supervisor's status. May be NULL. */
+	/* Fill role stats for the supervisor's status: at a Ping that asks for
+	 * them (tfoctl status, the self metrics, a stop), not at every one. May
+	 * be NULL. */
 	void (*stats)(struct tfo_worker *w, struct tfo_stats *st, void *arg);
+	/* At each Ping: the role's condition for the supervisor's one-line
+	 * summary (systemd STATUS=), "" when nothing is wrong; the same text as
+	 * its "status" stat. May be NULL. */
+	const char *(*status)(struct tfo_worker *w, void *arg);
 	/* tfo-system only: the supervisor's SelfStats, to encode as the self
 	 * metrics. NULL elsewhere: the message is then unexpected (fatal). */
 	void (*self_stats)(struct tfo_worker *w, const Tfo__V1__SelfStats *ss, void *arg);

@@ -43,6 +43,10 @@ dispatch(struct sv *sv, const Tfo__V1__CtlRequest *req, Tfo__V1__CtlReply *rep,
 {
 	switch (req->verb) {
 	case TFO__V1__VERB__VERB_STATUS:
+		/* answered once the workers sent fresh stats (gather.c); from
+		 * the last ones when it cannot wait (no way to answer later) */
+		if (sv_stats_for_status(sv, done) == 0)
+			return 1;
 		sv_status_build(sv, b, 1);
 		rep->status = &b->st;
 		return 0;
@@ -72,6 +76,18 @@ dispatch(struct sv *sv, const Tfo__V1__CtlRequest *req, Tfo__V1__CtlReply *rep,
 	}
 }
 
+/* pack - the reply, malloc'd (NULL when out of memory) */
+static uint8_t *
+pack(const Tfo__V1__CtlReply *rep, size_t *outlen)
+{
+	uint8_t *out;
+
+	*outlen = tfo__v1__ctl_reply__get_packed_size(rep);
+	if ((out = malloc(*outlen ? *outlen : 1)) != NULL)
+		tfo__v1__ctl_reply__pack(rep, out);
+	return out;
+}
+
 uint8_t *
 sv_ctl_handle(struct sv *sv, const void *buf, size_t len, size_t *outlen,
     const struct sv_ctl_done *done, int *deferred)
@@ -94,7 +110,7 @@ sv_ctl_handle(struct sv *sv, const void *buf, size_t len, size_t *outlen,
 		log_warn("control: bad request of %zu bytes refused: %s", len, tfo_strerror(e));
 		snprintf(err, sizeof(err), "bad request: %s", tfo_strerror(e));
 	} else if ((rv = dispatch(sv, req, &rep, b, done, err, sizeof(err))) == 1) {
-		/* deferred: the test relay answers when the worker does */
+		/* deferred: the status once gathered, the test relay when the worker answers */
 		*deferred = 1;
 		tfo__v1__ctl_request__free_unpacked(req, NULL);
 		free(b);
@@ -103,11 +119,31 @@ sv_ctl_handle(struct sv *sv, const void *buf, size_t len, size_t *outlen,
 	} else
 		rep.ok = rv == 0;
 	rep.error = err;
-	*outlen = tfo__v1__ctl_reply__get_packed_size(&rep);
-	if ((out = malloc(*outlen ? *outlen : 1)) != NULL)
-		tfo__v1__ctl_reply__pack(&rep, out);
+	out = pack(&rep, outlen);
 	if (req)
 		tfo__v1__ctl_request__free_unpacked(req, NULL);
 	free(b);
 	return out;
+}
+
+void
+sv_ctl_status_reply(struct sv *sv, const struct sv_ctl_done *done)
+{
+	Tfo__V1__CtlReply rep = TFO__V1__CTL_REPLY__INIT;
+	struct sv_status_buf *b = calloc(1, sizeof(*b));
+	uint8_t *out;
+	size_t len = 0;
+
+	rep.version = TFO__V1__PROTO_VERSION__TFO_PROTO_VERSION;
+	rep.error = (char *)"";
+	if (b == NULL)
+		rep.error = (char *)"out of memory";
+	else {
+		sv_status_build(sv, b, 1);
+		rep.status = &b->st;
+		rep.ok = 1;
+	}
+	out = pack(&rep, &len);
+	free(b);
+	done->fn(done->arg, out, out ? len : 0);
 }

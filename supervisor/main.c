@@ -157,6 +157,7 @@ sv_fini(struct sv *sv)
 	sv_ctl_fini(sv);
 	sv_notify_fini(sv);
 	sv_self_fini(sv);
+	sv_stats_fini(sv);
 	sv_workers_fini(sv);
 	for (int i = 0; i < 4; i++)
 		if (sv->ev_sig[i])

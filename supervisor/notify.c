@@ -74,17 +74,16 @@ sv_all_ready(const struct sv *sv, unsigned *ready, unsigned *enabled)
 	return *ready == *enabled;
 }
 
-/* buffer_says - the buffer's "status" stat (a worker's text: made printable) */
+/* buffer_says - the buffer's Pong.status of its last pong (its stat "status",
+ * made printable when it came): fresh at every ping, not only with the stats */
 static void
 buffer_says(const struct sv *sv, char *buf, size_t len)
 {
-	const Tfo__V1__Pong *p = sv->w[TFO_ROLE_BUFFER].stats;
+	const struct sv_worker *b = &sv->w[TFO_ROLE_BUFFER];
 
 	buf[0] = '\0';
-	for (size_t i = 0; p != NULL && sv->w[TFO_ROLE_BUFFER].state == SV_READY &&
-	    i < p->n_stats; i++)
-		if (strcmp(p->stats[i]->name, "status") == 0)
-			sv_copy_printable(buf, len, p->stats[i]->text);
+	if (b->state == SV_READY)
+		sv_copy_printable(buf, len, b->said);
 }
 
 void

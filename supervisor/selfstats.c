@@ -107,7 +107,7 @@ on_self(evutil_socket_t fd, short what, void *arg)
 	if (sv->shutdown_phase || !sv->cfg.agent.self_metrics_enabled)
 		return;
 	arm(sv);
-	(void)sv_self_send(sv);
+	sv_stats_for_self(sv);          /* sent when the workers' stats are in */
 }
 
 /* sv_self_timer_set - (re)arm for the configured interval, or disarm */

@@ -20,6 +20,7 @@
 #define SV_STOP_GRACE_MS 5000        /* SIGTERM/Shutdown -> SIGKILL */
 #define SV_MAX_WINDOW 64             /* death times remembered per role */
 #define SV_COUNT_WAIT_MS 1000        /* stop: wait for the buffer's count of what stays */
+#define SV_STATS_WAIT_MS 1000        /* status, self metrics: wait for fresh stats */
 
 enum sv_state { SV_STOPPED, SV_STARTING, SV_READY, SV_BACKOFF, SV_FATAL, SV_STOPPING };
 
@@ -88,7 +89,10 @@ struct sv_worker {
 	int respawn;                 /* restart right after this exit (requested) */
 	struct sv_policy pol;
 	struct sv_exit last_exit;
-	Tfo__V1__Pong *stats;        /* last pong, owns its stats */
+	Tfo__V1__Pong *stats;        /* last pong that carried stats, owns them */
+	int stats_asked;             /* the ping on the wire asks for stats */
+	int stats_wanted;            /* a gather waits for this worker's stats */
+	char said[160];              /* Pong.status of the last pong (printable) */
 	char path[4096];             /* worker executable */
 	char landlock[64];           /* as the worker's Ready reported it */
 	char seccomp_mode[8];        /* kill|log|off, the mode it was started with */
@@ -127,6 +131,10 @@ struct sv {
 	char notify_status[SV_STATUS_MAX + 16];   /* last STATUS= sent */
 	uint64_t watchdog_usec;
 	struct sv_ctl *ctl;
+	struct event *ev_gather;     /* gather.c: its bound, or its end made due */
+	int gathering;               /* stats asked for, answers awaited */
+	int gather_self;             /* the self metrics wait for the gather */
+	struct sv_ctl_done gather_status;  /* a tfoctl status waits (fn NULL: none) */
 	uint64_t run_base;           /* this run's incarnations: run_base | spawn number */
 	uint32_t spawns;             /* spawns in this run */
 #ifdef TFO_TEST_HOOKS
@@ -212,6 +220,17 @@ struct sv_status_buf {
 /* sv_status_build - every role's status; with_sandbox reads /proc/<pid>/status */
 void sv_status_build(struct sv *sv, struct sv_status_buf *b, int with_sandbox);
 
+/* gather.c - the workers' stats on demand: a Ping with stats set to each
+ * ready worker, served when all answered or after SV_STATS_WAIT_MS */
+/* sv_stats_for_status - answer done with the status once gathered; 0, or
+ * -1 (answer now from the last stats) */
+int sv_stats_for_status(struct sv *sv, const struct sv_ctl_done *done);
+/* sv_stats_for_self - send the self metrics once gathered */
+void sv_stats_for_self(struct sv *sv);
+/* sv_stats_check - a worker answered or left: serve what waits once none owes */
+void sv_stats_check(struct sv *sv);
+void sv_stats_fini(struct sv *sv);
+
 /* selfstats.c - every agent.self_metrics.interval, the status to tfo-system */
 void sv_self_timer_set(struct sv *sv);
 /* sv_self_send - one SelfStats to tfo-system now; 0, or -1 (not ready, too
@@ -239,6 +258,8 @@ void sv_ctl_fini(struct sv *sv);
  * done once (done NULL: nothing may be deferred, such a request is refused) */
 uint8_t *sv_ctl_handle(struct sv *sv, const void *buf, size_t len, size_t *outlen,
     const struct sv_ctl_done *done, int *deferred);
+/* sv_ctl_status_reply - the status reply, built now, handed to done */
+void sv_ctl_status_reply(struct sv *sv, const struct sv_ctl_done *done);
 
 /* sigsys.c - the system call behind a SIGSYS death, from the kernel's audit
  * record in /dev/kmsg (-1 when unknown). A record is this death's only if it

@@ -65,6 +65,9 @@ close_channel(struct sv_worker *w)
 		tfo__v1__pong__free_unpacked(w->stats, NULL);
 		w->stats = NULL;
 	}
+	w->stats_asked = w->stats_wanted = 0;
+	w->said[0] = '\0';
+	sv_stats_check(w->sv);
 }
 
 static void
@@ -108,6 +111,7 @@ on_ready(struct sv_worker *w, const Tfo__V1__Ready *r)
 	w->state = SV_READY;
 	w->ready_ms = w->last_pong_ms = sv_now_ms();
 	w->ping_nonce = 0;
+	w->stats_asked = 0;
 	evtimer_del(w->ev_timer);
 	log_info("%s: ready (pid %d, user %s, %lld ms)", tfo_role_name(w->role),
 	    (int)w->pid, w->user, (long long)(w->ready_ms - w->started_ms));
@@ -134,27 +138,45 @@ stalled(struct sv_worker *w, const Tfo__V1__Pong *p)
 	return 1;
 }
 
+/* keep_stats - a pong that answers a stats ping replaces the stats held */
 static void
-on_pong(struct sv_worker *w, Tfo__V1__Control *m)
+keep_stats(struct sv_worker *w, Tfo__V1__Control *m)
 {
-	if (w->ping_nonce == 0 || m->pong->nonce != w->ping_nonce) {
-		protocol_error(w, "Pong with an unexpected nonce");
-		return;
-	}
-	w->ping_nonce = 0;
-	w->last_pong_ms = sv_now_ms();
-	if (stalled(w, m->pong))
-		return;
 	if (w->stats)
 		tfo__v1__pong__free_unpacked(w->stats, NULL);
 	/* Keep the pong (and its stats) by detaching it from the envelope. */
 	w->stats = m->pong;
 	m->pong = NULL;
 	m->msg_case = TFO__V1__CONTROL__MSG__NOT_SET;
+	w->stats_wanted = 0;
+}
+
+static void
+on_pong(struct sv_worker *w, Tfo__V1__Control *m)
+{
+	int asked = w->stats_asked;
+
+	if (w->ping_nonce == 0 || m->pong->nonce != w->ping_nonce) {
+		protocol_error(w, "Pong with an unexpected nonce");
+		return;
+	}
+	w->ping_nonce = 0;
+	w->stats_asked = 0;
+	w->last_pong_ms = sv_now_ms();
+	if (stalled(w, m->pong))
+		return;
+	sv_copy_printable(w->said, sizeof(w->said), m->pong->status);
+	if (asked)
+		keep_stats(w, m);
 	if (w->sv->shutdown_phase)
 		sv_shutdown_on_pong(w);
-	else if (w->role == TFO_ROLE_BUFFER)
-		sv_notify_update(w->sv);    /* STATUS= says when the disk is full */
+	else {
+		if (w->stats_wanted)
+			sv_worker_ping(w);      /* a gather began with this ping on the wire */
+		if (w->role == TFO_ROLE_BUFFER)
+			sv_notify_update(w->sv);    /* STATUS= says when the disk is full */
+	}
+	sv_stats_check(w->sv);
 }
 
 /* dispatch - one message from a worker; anything unexpected kills it */
@@ -309,6 +331,7 @@ sv_worker_start(struct sv_worker *w)
 	w->kill_why = SV_KILL_NONE;
 	w->ready_ms = 0;
 	w->ping_nonce = 0;
+	w->stats_asked = 0;
 	w->started_ms = sv_now_ms();
 	w->started_unix_ns = sv_wall_ns();
 	w->state = SV_STARTING;
@@ -597,6 +620,9 @@ sv_worker_ping(struct sv_worker *w)
 	if (w->ping_nonce == 0)
 		w->ping_nonce = 1;
 	p.nonce = w->ping_nonce;
+	/* a liveness ping alone asks for no stats: only someone reading them */
+	w->stats_asked = w->stats_wanted;
+	p.stats = w->stats_asked != 0;
 	m.msg_case = TFO__V1__CONTROL__MSG_PING;
 	m.ping = &p;
 	send_ctl(w, &m);
@@ -701,6 +727,7 @@ count_queued(struct sv *sv)
 		return 1;
 	}
 	sv->counting = SV_COUNT_OURS;
+	b->stats_wanted = 1;            /* say_queued reads its entries */
 	sv_worker_ping(b);
 	return 1;
 }

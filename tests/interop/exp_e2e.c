@@ -55,6 +55,7 @@ exp_ping(struct tfo_wspawn *x, uint64_t nonce)
 	Tfo__V1__Ping ping = TFO__V1__PING__INIT;
 
 	ping.nonce = nonce;
+	ping.stats = 1;
 	m.version = TFO__V1__PROTO_VERSION__TFO_PROTO_VERSION;
 	m.msg_case = TFO__V1__CONTROL__MSG_PING;
 	m.ping = &ping;

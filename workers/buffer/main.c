@@ -556,6 +556,17 @@ buffer_stats(struct tfo_worker *w, struct tfo_stats *ts, void *arg)
 	channel_stats(ts, &b->export);
 }
 
+/* buffer_status - at every Pong: the disk-full line of the supervisor's
+ * STATUS=, which must not wait for the next stats */
+static const char *
+buffer_status(struct tfo_worker *w, void *arg)
+{
+	struct buffer *b = arg;
+
+	(void)w;
+	return b->st != NULL ? tfo_store_disk_status(b->st) : "";
+}
+
 int
 main(int argc, char **argv)
 {
@@ -570,6 +581,7 @@ main(int argc, char **argv)
 		.fini = buffer_fini,
 		.stats = buffer_stats,
 		.health = buffer_health,
+		.status = buffer_status,
 	};
 
 	return tfo_worker_main(argc, argv, &ops, &b);

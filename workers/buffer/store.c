@@ -787,6 +787,12 @@ tfo_store_status(struct tfo_store *st)
 	return st->failing ? st->s.last_error : "";
 }
 
+const char *
+tfo_store_disk_status(const struct tfo_store *st)
+{
+	return st->s.status;
+}
+
 void
 tfo_store_maintain(struct tfo_store *st)
 {

@@ -187,6 +187,9 @@ void tfo_store_maintain(struct tfo_store *st);
 /* tfo_store_status - "disk full at <dir> (N MiB free), dropping oldest", else the
  * last write error, else "" */
 const char *tfo_store_status(struct tfo_store *st);
+/* tfo_store_disk_status - "disk full at <dir> (N MiB free), dropping oldest" or "":
+ * the stat "status" and the Pong's status (the supervisor's STATUS= line) */
+const char *tfo_store_disk_status(const struct tfo_store *st);
 /* tfo_store_busy_reason - why puts are not taken now ("" when they are) */
 const char *tfo_store_busy_reason(struct tfo_store *st);
 

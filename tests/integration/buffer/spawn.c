@@ -137,6 +137,7 @@ ping_once(struct tbuf *t, uint64_t nonce)
 	if (t->w.pid <= 0 || t->w.ctl < 0)
 		return;
 	p.nonce = nonce;
+	p.stats = 1;                    /* as the supervisor's gathers: tbuf_stat reads them */
 	m.version = TFO__V1__PROTO_VERSION__TFO_PROTO_VERSION;
 	m.msg_case = TFO__V1__CONTROL__MSG_PING;
 	m.ping = &p;

@@ -302,6 +302,7 @@ exp_stats(struct tfo_wspawn *x, char *out, size_t sz)
 
 	out[0] = '\0';
 	ping.nonce = 77;
+	ping.stats = 1;
 	m.version = TFO__V1__PROTO_VERSION__TFO_PROTO_VERSION;
 	m.msg_case = TFO__V1__CONTROL__MSG_PING;
 	m.ping = &ping;

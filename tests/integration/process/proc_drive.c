@@ -326,6 +326,7 @@ print_stats(struct tfo_wspawn *w, nng_socket s)
 	Tfo__V1__Ping ping = TFO__V1__PING__INIT;
 
 	ping.nonce = 7;
+	ping.stats = 1;
 	req.msg_case = TFO__V1__CONTROL__MSG_PING;
 	req.ping = &ping;
 	if ((m = ask(w, s, &req, TFO__V1__CONTROL__MSG_PONG)) == NULL)

@@ -86,7 +86,7 @@ def proc_field(pid, name):
 # ---------------------------------------------------------------- cases
 
 def case_identity(a):
-    # Role stats arrive with the first pong after Ready.
+    # Role stats: asked for by each status once the role is ready.
     s = a.wait(lambda t: all(t[r]["state"] == "ready" and t[r]["stats"] for r in ROLES),
                "all ready with stats")
     for r in ROLES:
@@ -107,6 +107,33 @@ def case_identity(a):
     check(sv["pid"] == a.proc.pid and sv["config"] == a.cfg and sv["version"], f"header {sv}")
     rc, out, _ = a.tfoctl("status")
     check(rc == 0 and "tfo-system" in out and "ready" in out, "table status")
+
+
+def case_stats_on_demand(a):
+    """Liveness pings (every 200 ms here) carry no stats: a worker fills its
+    stats only for a Ping that asks (tfo-testworker counts those in "pings",
+    every Ping answered in "pongs"). Each tfoctl status asks every ready
+    worker once and shows what it answered then: "pings" one more than at the
+    last status, "pongs" counted up to that moment."""
+    a.wait(lambda t: all(t[r]["state"] == "ready" and t[r]["stats"] for r in ROLES),
+           "all ready with stats")
+    for _ in range(3):
+        t0 = time.time()
+        s1, _ = a.status()
+        time.sleep(1.5)
+        s2, _ = a.status()
+        if int(t0 // 60) != int(time.time() // 60):
+            continue            # the minute's self metrics may have asked too
+        for r in ROLES:
+            p1, p2 = s1[r]["stats"], s2[r]["stats"]
+            check(p2["pings"] == p1["pings"] + 1,
+                  f"{r}: stats asked {p2['pings'] - p1['pings']} times between two status "
+                  f"requests 1.5 s apart (liveness pings must not ask): {p1} -> {p2}")
+            check(p2["pongs"] >= p1["pongs"] + 3,
+                  f"{r}: {p2['pongs'] - p1['pongs']} pings answered in 1.5 s at 200 ms: "
+                  f"the status shows older figures: {p1} -> {p2}")
+        return
+    raise Fail("every try crossed a minute boundary")
 
 
 def case_kill9(a):
@@ -435,7 +462,7 @@ CASES = {
     "garbage_ctl": case_garbage_ctl, "refused": case_refused, "reload": case_reload,
     "shutdown": case_shutdown, "notify": case_notify, "not_running": case_not_running,
     "tfoctl_cli": case_tfoctl_cli, "signals": case_signals,
-    "real_roles": case_real_roles,
+    "real_roles": case_real_roles, "stats_on_demand": case_stats_on_demand,
 }
 
 

@@ -16,6 +16,8 @@
  *   stall    answer pings, saying it has made no progress since Ready
  *            (Pong.stalled_ms), as a tfo-buffer that serves nobody (one-shot)
  * One-shot modes unlink the file so the next incarnation is normal.
+ * Its stats: "pings" counts the Pings that asked for stats, "pongs" every
+ * Ping answered (case stats_on_demand).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -43,7 +45,8 @@ struct tw {
 	enum tw_mode mode;
 	struct tfo_worker *w;
 	struct event *act, *stop;
-	unsigned pings;
+	unsigned pings;             /* stats asked for (a Ping with stats) */
+	unsigned pongs;             /* every Ping answered (status op) */
 	uint64_t ready_ms;          /* stall: made no progress since */
 };
 
@@ -218,7 +221,19 @@ tw_stats(struct tfo_worker *w, struct tfo_stats *st, void *arg)
 
 	(void)w;
 	tfo_stats_num(st, "pings", ++t->pings);
+	tfo_stats_num(st, "pongs", t->pongs);
 	tfo_stats_text(st, "mode", mode_names[t->mode]);
+}
+
+/* tw_status - called at every Ping, stats asked or not: counts them */
+static const char *
+tw_status(struct tfo_worker *w, void *arg)
+{
+	struct tw *t = arg;
+
+	(void)w;
+	t->pongs++;
+	return "";
 }
 
 static uint64_t
@@ -249,6 +264,7 @@ main(int argc, char **argv)
 		.fini = tw_fini,
 		.stats = tw_stats,
 		.health = tw_health,
+		.status = tw_status,
 	};
 
 	return tfo_worker_main(argc, argv, &ops, &t);

@@ -15,8 +15,6 @@
 #include "supervisor/supervisor.h"
 
 static struct sv sv;
-static Tfo__V1__Stat st_status, st_num, *stats[2] = { &st_num, &st_status };
-static Tfo__V1__Pong pong;
 
 static void
 setup_buffer(const char *text, enum sv_state state)
@@ -27,17 +25,8 @@ setup_buffer(const char *text, enum sv_state state)
 		sv.w[r].state = SV_READY;
 	}
 	sv.w[TFO_ROLE_BUFFER].state = state;
-	tfo__v1__pong__init(&pong);
-	tfo__v1__stat__init(&st_num);
-	tfo__v1__stat__init(&st_status);
-	st_num.name = "logs.entries";
-	st_num.value = 3;
-	st_num.text = "";
-	st_status.name = "status";
-	st_status.text = (char *)text;
-	pong.stats = stats;
-	pong.n_stats = 2;
-	sv.w[TFO_ROLE_BUFFER].stats = &pong;
+	/* as on_pong keeps a Pong's status (every Pong carries it, stats or not) */
+	sv_copy_printable(sv.w[TFO_ROLE_BUFFER].said, sizeof(sv.w[TFO_ROLE_BUFFER].said), text);
 }
 
 static void
