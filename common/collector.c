@@ -65,7 +65,10 @@ count_skipped(struct tfo_collector *c)
 }
 
 /* put_failed - counted; logged once for a run of the same failure, with a
- * count (the buffer's reason names the cause: "disk full at ...") */
+ * count (the buffer's reason names the cause: "disk full at ..."). A put
+ * that succeeds does not end the run, as in tfo-logs: on a full disk Busy
+ * answers and stored puts alternate, and ending the run there logged a line
+ * per Busy answer. The count is logged a minute on, or at the stop. */
 static void
 put_failed(struct tfo_collector *c, size_t len, enum tfo_err e)
 {
@@ -99,7 +102,6 @@ tfo_collector_flush(struct tfo_collector *c)
 		return -1;
 	}
 	c->puts++;
-	tfo_logrepeat_end(&c->putlog);
 	return 0;
 }
 
@@ -185,7 +187,6 @@ tfo_collector_put(struct tfo_collector *c, const uint8_t *p, size_t len, uint32_
 
 	if (e == TFO_OK) {
 		c->puts++;
-		tfo_logrepeat_end(&c->putlog);
 		return 0;
 	}
 	put_failed(c, len, e);
@@ -202,6 +203,7 @@ tfo_collector_stop(struct tfo_collector *c)
 void
 tfo_collector_fini(struct tfo_collector *c)
 {
+	tfo_logrepeat_end(&c->putlog);  /* the count of a run still open */
 	if (c->tick != NULL)
 		event_free(c->tick);
 	c->tick = NULL;

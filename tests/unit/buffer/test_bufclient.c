@@ -23,6 +23,7 @@
 
 #include "common/bufclient.h"
 #include "common/collector.h"
+#include "tests/lib/logcapture.h"
 
 #define MAX_SEEN 16
 
@@ -31,6 +32,7 @@ struct standin {
 	pthread_t th;
 	int stop;
 	unsigned answered;          /* Puts answered (or about to be) */
+	int busy_even;              /* answer puts 0, 2, 4... Busy, as on a full disk */
 	/* per Put answered: its payloads, and their first bytes in order */
 	size_t payloads[MAX_SEEN];
 	char heads[MAX_SEEN][64];
@@ -61,6 +63,8 @@ serve(void *arg)
 	while (!__atomic_load_n(&b->stop, __ATOMIC_SEQ_CST)) {
 		Tfo__V1__IngestReply r = TFO__V1__INGEST_REPLY__INIT;
 		Tfo__V1__PutOk ok = TFO__V1__PUT_OK__INIT;
+		Tfo__V1__Busy busy = TFO__V1__BUSY__INIT;
+		char reason[64];
 		Tfo__V1__IngestRequest *req;
 		nng_msg *m;
 
@@ -76,6 +80,15 @@ serve(void *arg)
 		r.msg_case = TFO__V1__INGEST_REPLY__MSG_PUT_OK;
 		r.put_ok = &ok;
 		ok.seq = req->put->seq;
+		if (b->busy_even && __atomic_load_n(&b->answered, __ATOMIC_SEQ_CST) % 2 == 0) {
+			/* its free figure changes from answer to answer, as a real one does */
+			snprintf(reason, sizeof(reason), "disk full at /var/lib/tfo (%u MiB free)",
+			    __atomic_load_n(&b->answered, __ATOMIC_SEQ_CST) / 2);
+			busy.reason = reason;
+			busy.retry_after_ms = 100;
+			r.msg_case = TFO__V1__INGEST_REPLY__MSG_BUSY;
+			r.busy = &busy;
+		}
 		seen(b, req->put);
 		tfo__v1__ingest_request__free_unpacked(req, NULL);
 		if (nng_msg_alloc(&m, protobuf_c_message_get_packed_size(&r.base)) != 0)
@@ -234,6 +247,41 @@ test_collector_pieces(void **state)
 	standin_stop(&b, dir);
 }
 
+/* on a full disk Busy answers and stored puts alternate (each drop of the
+ * oldest entry makes room for a put): a metric collector logs the run once,
+ * as tfo-logs does, not a line per Busy answer; every failure is counted */
+static void
+test_collector_busy_run(void **state)
+{
+	char dir[] = "/tmp/tfo-bufclient-ut.XXXXXX", url[160];
+	struct standin b = { .stop = 0, .busy_even = 1 };
+	struct tfo_collector col = { .role = "system" };
+	struct tfo_test_capture cap;
+	char *out;
+	int lines;
+
+	(void)state;
+	standin_start(&b, dir, url, sizeof(url));
+	assert_int_equal(tfo_bufclient_open_ingest(&col.bc, url, TFO__V1__ROLE__ROLE_SYSTEM, 1,
+	    1000, (uint32_t)getuid()), TFO_OK);
+	col.bc_open = 1;
+	tfo_test_capture_start(&cap, "system", TFO_LOG_TEXT);
+	for (int i = 0; i < 8; i++) {
+		assert_int_equal(tfo_collector_add(&col, (const uint8_t *)"m", 1, 1), 0);
+		assert_int_equal(tfo_collector_flush(&col), i % 2 == 0 ? -1 : 0);
+	}
+	out = tfo_test_capture_end(&cap, NULL, &lines);
+	assert_int_equal(__atomic_load_n(&b.answered, __ATOMIC_SEQ_CST), 8);
+	assert_int_equal(col.puts, 4);
+	assert_int_equal(col.put_errors, 4);
+	assert_int_equal(lines, 1);
+	assert_non_null(strstr(out, "system: put failed: "));
+	assert_non_null(strstr(out, "disk full at /var/lib/tfo (0 MiB free)"));
+	free(out);
+	tfo_collector_fini(&col);
+	standin_stop(&b, dir);
+}
+
 /* a listener that is not run by the buffer's uid (a squatter on the path)
  * is refused at connect: nothing is put into it, the refusal is counted; a
  * client expecting the right uid gets through. (Two stand-ins: connections
@@ -278,6 +326,7 @@ main(void)
 		cmocka_unit_test(test_put_after_dropped_handshake),
 		cmocka_unit_test(test_put_many),
 		cmocka_unit_test(test_collector_pieces),
+		cmocka_unit_test(test_collector_busy_run),
 		cmocka_unit_test(test_refuses_other_listener),
 	};
 

@@ -15,6 +15,7 @@
 #include <cjson/cJSON.h>
 
 #include "common/log.h"
+#include "tests/lib/logcapture.h"
 
 /* The attack of issue 24: a file name that forges a whole supervisor line. */
 static const char forged[] = "app.log\n2025-01-01T00:00:00.000Z supervisor[1] error: "
@@ -24,28 +25,13 @@ static const char forged[] = "app.log\n2025-01-01T00:00:00.000Z supervisor[1] er
 static char *
 logged(enum tfo_log_format fmt, const char *pre, const char *arg, size_t *len)
 {
-	FILE *tmp = tmpfile();
-	int saved = dup(2);
-	long n;
+	struct tfo_test_capture c;
 	char *buf;
 
-	assert_non_null(tmp);
-	assert_true(saved >= 0);
-	fflush(stderr);
-	assert_int_equal(dup2(fileno(tmp), 2), 2);
-	tfo_log_init("supervisor", TFO_LOG_DEBUG, fmt);
+	tfo_test_capture_start(&c, "supervisor", fmt);
 	tfo_log(TFO_LOG_ERROR, "%s%s.", pre, arg);
-	fflush(stderr);
-	assert_int_equal(dup2(saved, 2), 2);
-	close(saved);
-	n = ftell(tmp);
-	assert_true(n > 0);
-	rewind(tmp);
-	buf = calloc(1, (size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, tmp), (size_t)n);
-	fclose(tmp);
-	*len = (size_t)n;
+	buf = tfo_test_capture_end(&c, len, NULL);
+	assert_true(*len > 0);
 	return buf;
 }
 

@@ -14,43 +14,9 @@
 #include <cmocka.h>
 
 #include "common/logrepeat.h"
+#include "tests/lib/logcapture.h"
 
-static FILE *tmp;
-static int saved = -1;
-
-static void
-capture(void)
-{
-	tmp = tmpfile();
-	assert_non_null(tmp);
-	saved = dup(2);
-	assert_true(saved >= 0);
-	fflush(stderr);
-	assert_int_equal(dup2(fileno(tmp), 2), 2);
-	tfo_log_init("logs", TFO_LOG_DEBUG, TFO_LOG_TEXT);
-}
-
-/* captured - the lines written since capture(), as one string (caller frees) */
-static char *
-captured(int *lines)
-{
-	long n;
-	char *buf;
-
-	fflush(stderr);
-	assert_int_equal(dup2(saved, 2), 2);
-	close(saved);
-	n = ftell(tmp);
-	rewind(tmp);
-	buf = calloc(1, (size_t)n + 1);
-	assert_non_null(buf);
-	assert_int_equal(fread(buf, 1, (size_t)n, tmp), (size_t)n);
-	fclose(tmp);
-	*lines = 0;
-	for (char *p = buf; *p; p++)
-		*lines += *p == '\n';
-	return buf;
-}
+static struct tfo_test_capture cap;
 
 static void
 test_changing_figures_one_burst(void **state)
@@ -60,12 +26,12 @@ test_changing_figures_one_burst(void **state)
 	int lines;
 
 	(void)state;
-	capture();
+	tfo_test_capture_start(&cap, "logs", TFO_LOG_TEXT);
 	for (int i = 0; i < 10; i++)
 		tfo_logrepeat(&r, TFO_LOG_WARN, "logs: buffer busy: disk full at /s/buffer (%d MiB "
 		    "free), dropping oldest", i % 2);
 	tfo_logrepeat_end(&r);
-	out = captured(&lines);
+	out = tfo_test_capture_end(&cap, NULL, &lines);
 	assert_int_equal(lines, 2);
 	assert_non_null(strstr(out, "(0 MiB free), dropping oldest\n"));
 	/* the count line carries the latest figure */
@@ -81,14 +47,14 @@ test_other_message_or_level_new_burst(void **state)
 	int lines;
 
 	(void)state;
-	capture();
+	tfo_test_capture_start(&cap, "logs", TFO_LOG_TEXT);
 	tfo_logrepeat(&r, TFO_LOG_WARN, "put failed: disk full (%d MiB free)", 3);
 	tfo_logrepeat(&r, TFO_LOG_WARN, "put failed: disk full (%d MiB free)", 4);
 	tfo_logrepeat(&r, TFO_LOG_WARN, "put failed: store not open");        /* new text */
 	tfo_logrepeat(&r, TFO_LOG_ERROR, "put failed: store not open");       /* new level */
 	tfo_logrepeat(&r, TFO_LOG_ERROR, "put failed: store not open 7");     /* a number more */
 	tfo_logrepeat_end(&r);
-	out = captured(&lines);
+	out = tfo_test_capture_end(&cap, NULL, &lines);
 	/* first, its count as the burst ended, and each new one */
 	assert_int_equal(lines, 5);
 	assert_non_null(strstr(out, "(4 MiB free) (1 more times"));
