@@ -523,7 +523,6 @@ def scenario_failover(a, problems):
                                                                        a.primary_outage))
         time.sleep(a.primary_outage)
         t_up = r.sink_up(0)
-        agents = agents_of(a.agents)
         end = time.monotonic() + a.failback_wait
         while time.monotonic() < end:
             time.sleep(5)

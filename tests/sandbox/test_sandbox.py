@@ -332,8 +332,8 @@ def killed(a, kmsg, role, name, old, detail):
         m = re.search(r"procpriv \(pid (\d+)\) died: signal 31", detail)
         check(m is not None, f"procpriv {name}: {detail!r}")
         pid = int(m.group(1))
-        check(f"privileged reader closed its channel: killed by signal 31 (seccomp "
-              f"violation)" in a.logtext(), "tfo-process did not report its helper's death")
+        check("privileged reader closed its channel: killed by signal 31 (seccomp "
+              "violation)" in a.logtext(), "tfo-process did not report its helper's death")
     else:
         reason = s[role]["last_exit"]["reason"]
         check(reason.startswith("seccomp violation"), f"{role}: last exit {reason!r}")

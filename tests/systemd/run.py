@@ -20,7 +20,6 @@ starts from the cached root under a fresh overlay. Exit 0 all passed,
         --sink build/bin/tfo-sink --cache build/systemd [--keep]
 """
 import argparse
-import hashlib
 import json
 import os
 import re
@@ -378,7 +377,7 @@ class Sink:
         self.c.sh("systemctl reset-failed tfo-sink.service 2>/dev/null; "
                   f"systemd-run --unit=tfo-sink --collect /root/tfo-sink --listen 127.0.0.1:{SINK_PORT} "
                   f"--out {self.out} --quiet")
-        if not wait_for(lambda: self.c.sh(f"journalctl -u tfo-sink -o cat | grep -q 'listening on'",
+        if not wait_for(lambda: self.c.sh("journalctl -u tfo-sink -o cat | grep -q 'listening on'",
                                           check=False).returncode == 0, 10):
             raise Failed("tfo-sink did not start in the container")
 

@@ -20,12 +20,9 @@ included).
              tfo.exporter.retry.count{signal} = the refused requests"""
 import json
 import os
-import re
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "lib"))

@@ -16,6 +16,11 @@ import tfo_e2e  # noqa: E402
 from tfo_e2e import (Fail, Sink, Agent, check, wait_for, ranges, sink_yaml,  # noqa: E402,F401
                      yaml_of, OFF)
 
+# what test_logs_tree and bench_logs_idle take from here, tfo_e2e's included
+__all__ = ["Fail", "Sink", "Agent", "check", "wait_for", "ranges", "sink_yaml", "yaml_of", "OFF",
+           "ROLES", "line", "lines", "append", "Tally", "tree_yaml", "indent", "Writer",
+           "numbers_in", "copytruncate"]
+
 LINE = re.compile(r"^(\S+) (\d{8}) ")      # a tagged line: its tag and number
 ROLES = ["logs", "buffer", "exporter"]
 

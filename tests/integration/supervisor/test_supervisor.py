@@ -303,7 +303,7 @@ def case_shutdown(a):
     order = []
     for line in text.splitlines():
         for r in ROLES:
-            if f"supervisor" in line and f" {r}: pid " in line and "stopped" in line:
+            if "supervisor" in line and f" {r}: pid " in line and "stopped" in line:
                 order.append(r)
     check(sorted(order) == sorted(ROLES), f"not every worker stopped: {order}")
     last_collector = max(order.index(r) for r in COLLECTORS)
