@@ -16,7 +16,7 @@
 #include <event2/event.h>
 
 #include "common/log.h"
-#include "tests/lib/exp_drain.h"
+#include "tests/lib/until_settled.h"
 #include "workers/exporter/memsource.h"
 #include "workers/exporter/pipeline.h"
 #include "workers/exporter/sample.h"
@@ -44,7 +44,7 @@ bench_one(const char *endpoint, int grpc, int gzip, uint32_t entries, uint32_t p
 	struct tfo_exp_pipeline *p;
 	struct tfo_exp_stats st;
 	struct run r;
-	struct tfo_exp_drain drain;
+	struct tfo_test_until_settled drain;
 	double t0, dt;
 
 	memset(&cfg, 0, sizeof(cfg));
@@ -70,7 +70,7 @@ bench_one(const char *endpoint, int grpc, int gzip, uint32_t entries, uint32_t p
 	src = tfo_exp_memsource_source(r.ms);
 	if (tfo_exp_pipeline_new(&p, r.base, &cfg, &src) != TFO_OK)
 		fatalx("pipeline");
-	if (tfo_exp_drain_start(&drain, r.base, r.ms, 1000) != 0)
+	if (tfo_test_until_settled_start(&drain, r.base, r.ms, 1000) != 0)
 		fatalx("timer");
 	t0 = now_s();
 	tfo_exp_pipeline_start(p);
@@ -83,7 +83,7 @@ bench_one(const char *endpoint, int grpc, int gzip, uint32_t entries, uint32_t p
 	    (unsigned long long)st.sent_points, st.sent_bytes / 1048576.0, st.wire_bytes / 1048576.0,
 	    dt, st.sent_points / dt, st.sent_bytes / 1048576.0 / dt, (unsigned long long)st.retries);
 	fflush(stdout);
-	tfo_exp_drain_stop(&drain);
+	tfo_test_until_settled_stop(&drain);
 	tfo_exp_pipeline_free(p);
 	tfo_exp_memsource_free(r.ms);
 	event_base_free(r.base);

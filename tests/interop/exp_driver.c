@@ -12,7 +12,7 @@
 #include <event2/event.h>
 
 #include "common/log.h"
-#include "tests/lib/exp_drain.h"
+#include "tests/lib/until_settled.h"
 #include "workers/exporter/memsource.h"
 #include "workers/exporter/pipeline.h"
 #include "workers/exporter/sample.h"
@@ -21,7 +21,7 @@ struct drv {
 	struct event_base *base;
 	struct tfo_exp_memsource *ms;
 	struct tfo_exp_pipeline *p;
-	struct tfo_exp_drain drain;
+	struct tfo_test_until_settled drain;
 	struct event *deadline;
 	int timed_out;
 };
@@ -186,14 +186,14 @@ main(int argc, char **argv)
 	d.deadline = evtimer_new(d.base, on_deadline, &d);
 	dl.tv_sec = deadline_ms / 1000;
 	dl.tv_usec = (deadline_ms % 1000) * 1000;
-	if (tfo_exp_drain_start(&d.drain, d.base, d.ms, 20000) != 0)
+	if (tfo_test_until_settled_start(&d.drain, d.base, d.ms, 20000) != 0)
 		fatalx("timer");
 	evtimer_add(d.deadline, &dl);
 	tfo_exp_pipeline_start(d.p);
 	event_base_dispatch(d.base);
 	print_stats(&d);
 	tfo_exp_pipeline_free(d.p);
-	tfo_exp_drain_stop(&d.drain);
+	tfo_test_until_settled_stop(&d.drain);
 	event_free(d.deadline);
 	tfo_exp_memsource_free(d.ms);
 	event_base_free(d.base);

@@ -5,7 +5,7 @@ find_program(TFO_NODE node)
 find_program(TFO_NPM npm)
 
 add_executable(exp_driver ${CMAKE_CURRENT_LIST_DIR}/exp_driver.c
-               ${CMAKE_SOURCE_DIR}/tests/lib/exp_drain.c)
+               ${CMAKE_SOURCE_DIR}/tests/lib/until_settled.c)
 target_link_libraries(exp_driver PRIVATE tfo_exporter_memsource tfo_exporter_core tfo_base)
 set_target_properties(exp_driver PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
 

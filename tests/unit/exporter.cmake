@@ -7,7 +7,7 @@ tfo_unit_test(test_exp_outcome SOURCES ${CMAKE_CURRENT_LIST_DIR}/exporter/test_e
 tfo_unit_test(test_exp_ledger SOURCES ${CMAKE_CURRENT_LIST_DIR}/exporter/test_exp_ledger.c
               LIBS tfo_exporter_core)
 tfo_unit_test(test_exp_pipeline SOURCES ${CMAKE_CURRENT_LIST_DIR}/exporter/test_exp_pipeline.c
-              ${CMAKE_SOURCE_DIR}/tests/lib/exp_drain.c LIBS tfo_exporter_memsource)
+              ${CMAKE_SOURCE_DIR}/tests/lib/until_settled.c LIBS tfo_exporter_memsource)
 if(TARGET tfo_exporter_bufsource)
   tfo_unit_test(test_exp_bufsource SOURCES ${CMAKE_CURRENT_LIST_DIR}/exporter/test_exp_bufsource.c
                 LIBS tfo_exporter_bufsource tfo_ipc Threads::Threads)

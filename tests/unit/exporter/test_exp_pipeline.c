@@ -23,7 +23,7 @@
 
 #include "common/log.h"
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb-c.h"
-#include "tests/lib/exp_drain.h"
+#include "tests/lib/until_settled.h"
 #include "workers/exporter/memsource.h"
 #include "workers/exporter/pipeline.h"
 #include "workers/exporter/sample.h"
@@ -229,14 +229,14 @@ static void
 run_loop(struct run *r)
 {
 	struct timeval limit = { 10, 0 };
-	struct tfo_exp_drain drain;
+	struct tfo_test_until_settled drain;
 
-	assert_int_equal(tfo_exp_drain_start(&drain, r->base, r->ms, 5000), 0);
+	assert_int_equal(tfo_test_until_settled_start(&drain, r->base, r->ms, 5000), 0);
 	/* the time limit only ends a broken run; the assertions decide */
 	event_base_loopexit(r->base, &limit);
 	tfo_exp_pipeline_start(r->p);
 	event_base_dispatch(r->base);
-	tfo_exp_drain_stop(&drain);
+	tfo_test_until_settled_stop(&drain);
 }
 
 static void

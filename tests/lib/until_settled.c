@@ -1,12 +1,12 @@
 /*
- * exp_drain.c - end an event loop once a memsource is drained (exp_drain.h).
+ * until_settled.c - end an event loop once a memsource is drained (until_settled.h).
  */
-#include "tests/lib/exp_drain.h"
+#include "tests/lib/until_settled.h"
 
 static void
 drain_tick(evutil_socket_t fd, short what, void *arg)
 {
-	struct tfo_exp_drain *d = arg;
+	struct tfo_test_until_settled *d = arg;
 	struct tfo_exp_memsource_counts c;
 
 	(void)fd;
@@ -17,7 +17,7 @@ drain_tick(evutil_socket_t fd, short what, void *arg)
 }
 
 int
-tfo_exp_drain_start(struct tfo_exp_drain *d, struct event_base *base,
+tfo_test_until_settled_start(struct tfo_test_until_settled *d, struct event_base *base,
     struct tfo_exp_memsource *ms, long us)
 {
 	struct timeval tv = { us / 1000000, us % 1000000 };
@@ -31,7 +31,7 @@ tfo_exp_drain_start(struct tfo_exp_drain *d, struct event_base *base,
 }
 
 void
-tfo_exp_drain_stop(struct tfo_exp_drain *d)
+tfo_test_until_settled_stop(struct tfo_test_until_settled *d)
 {
 	if (d->ev != NULL)
 		event_free(d->ev);
