@@ -448,11 +448,12 @@ class Supervisor:
         self.proc = None
         self.logf = None
 
-    def write_config(self, text, mode=0o600):
-        """The agent: section (state and runtime dirs), then text."""
+    def write_config(self, text, mode=0o600, agent=""):
+        """The agent: section (state and runtime dirs, then agent: its other
+        keys, indented by two), then text."""
         with open(os.open(self.cfg, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode), "w") as f:
-            f.write("agent:\n  state_dir: %s\n  runtime_dir: %s\n%s" %
-                    (self.state, self.run, text))
+            f.write("agent:\n  state_dir: %s\n  runtime_dir: %s\n%s%s" %
+                    (self.state, self.run, agent, text))
 
     def start(self, env=None, wrap=()):
         """env: added to the sanitizers' (TFO_WORKER_<ROLE> overrides);

@@ -92,8 +92,12 @@ class Tally(tfo_e2e.Tally):
 def tree_yaml(port, logs, extra=""):
     """The agent's config: tfo-logs with the logs section given (indented
     under collectors.logs), the exporter to tfo-sink over OTLP/HTTP, fast
-    flushes; system and process collectors off."""
-    return sink_yaml(port) + yaml_of({
+    flushes; system and process collectors off. The export timeout is long:
+    these tests count every line exactly once, and a request that outlives its
+    timeout on a loaded machine is sent again (a duplicate from an export in
+    flight, allowed by design and counted apart by chaos.logs, not what a
+    rotation test is about)."""
+    return sink_yaml(port, timeout="15s") + yaml_of({
         "heartbeat": OFF,
         "collectors": {"system": OFF, "process": OFF,
                        "logs": {"enabled": True, "batch_max_ms": 50}}}) + logs + yaml_of({

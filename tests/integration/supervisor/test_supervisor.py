@@ -30,7 +30,7 @@ class Agent(Supervisor):
         self.env_extra = env_extra or {}
         self.write_config(extra_yaml)
 
-    def write_config(self, extra_yaml="", system_interval="15s"):
+    def write_config(self, extra_yaml="", system_interval="15s", agent=""):
         super().write_config(f"""collectors:
   system:
     interval: {system_interval}
@@ -47,7 +47,7 @@ supervisor:
     backoff_max: 1s
     max_restarts: 3
     window: 60s
-{extra_yaml}""", mode=0o644)
+{extra_yaml}""", mode=0o644, agent=agent)
 
     def start(self, real=False, wrap=()):
         tw = os.path.join(self.bindir, "tfo-testworker")
@@ -456,6 +456,22 @@ def case_real_roles(a):
         check(s[r]["last_exit"]["reason"] == "signal SIGKILL", f"{r}: {s[r]['last_exit']}")
 
 
+def case_self_stats(a):
+    """The supervisor's SelfStats go to the system slot each
+    agent.self_metrics.interval, on wall-clock multiples: the worker there
+    takes them, and no role restarts across several of them (a test worker
+    that died of the unexpected message failed every test that ran across
+    a minute boundary)."""
+    a.write_config(agent="  self_metrics:\n    interval: 1s\n")
+    a.start()
+    s = a.wait_all_ready()
+    s = a.wait(lambda t: t["system"]["stats"].get("self_stats", 0) >= 3, "three SelfStats taken",
+               timeout=30)
+    for r in ROLES:
+        check(s[r]["restarts"] == 0, f"{r}: restarted {s[r]['restarts']} times: {s[r]['last_exit']}")
+    check("unexpected message" not in a.logtext(), "a worker refused a supervisor message")
+
+
 CASES = {
     "identity": case_identity, "kill9": case_kill9, "exit_startup": case_exit_startup,
     "hung": case_hung, "stalled": case_stalled, "crash": case_crash, "garbage_fd3": case_garbage_fd3,
@@ -463,6 +479,7 @@ CASES = {
     "shutdown": case_shutdown, "notify": case_notify, "not_running": case_not_running,
     "tfoctl_cli": case_tfoctl_cli, "signals": case_signals,
     "real_roles": case_real_roles, "stats_on_demand": case_stats_on_demand,
+    "self_stats": case_self_stats,
 }
 
 
@@ -472,7 +489,8 @@ def main():
     a = Agent(bindir)
 
     def case():
-        if name not in ("notify", "not_running", "tfoctl_cli", "real_roles", "signals"):
+        if name not in ("notify", "not_running", "tfoctl_cli", "real_roles", "signals",
+                        "self_stats"):
             a.start()
         CASES[name](a)
     return run_named(name, case, [a], 4000)
