@@ -1,17 +1,18 @@
 /*
  * pace.c - tfo-exporter's send pacing for a fleet (see pace.h): a jittered
  * first flush, each signal's flush on its own grid, and the cap that follows
- * an outage. Run by tfo-exporter's
- * pipeline, on its loop; no clock or randomness of its own.
+ * an outage. Run by tfo-exporter's pipeline, on its loop; no clock or
+ * randomness of its own.
  */
 #include "workers/exporter/outcome.h"
 #include "workers/exporter/pace.h"
 
 void
-tfo_exp_pace_init(struct tfo_exp_pace *pc, uint32_t interval_ms, uint32_t floor)
+tfo_exp_pace_init(struct tfo_exp_pace *pc, uint32_t interval_ms, uint32_t floor,
+    uint64_t batch_max)
 {
 	*pc = (struct tfo_exp_pace){ .interval_ms = interval_ms ? interval_ms : 1,
-	    .floor = floor ? floor : 1 };
+	    .floor = floor ? floor : 1, .batch_max = batch_max ? batch_max : 1 };
 }
 
 uint32_t
@@ -70,45 +71,113 @@ static void
 roll(struct tfo_exp_pace *pc, uint64_t now)
 {
 	uint64_t age = now - pc->win_start_ms;
+	int whole;
 
 	if (now < pc->win_start_ms || age < pc->interval_ms)
 		return;
-	pc->prev_count = age < 2ull * pc->interval_ms ? pc->win_count : 0;
+	whole = age < 2ull * pc->interval_ms;
+	pc->prev_count = whole ? pc->win_count : 0;
+	pc->prev_bytes = whole ? pc->win_bytes : 0;
 	pc->win_start_ms = now;
 	pc->win_count = 0;
+	pc->win_bytes = 0;
 }
 
-/* doublings - whole intervals since the cap began, at most the limit */
+/* doublings - whole intervals past the aimed hold, at most the limit; the
+ * first interval after the hold already doubles (the estimate fell short) */
 static uint32_t
 doublings(const struct tfo_exp_pace *pc, uint64_t now)
 {
-	uint64_t d = now > pc->rec_start_ms ? (now - pc->rec_start_ms) / pc->interval_ms : 0;
+	uint64_t past = now > pc->rec_start_ms ? now - pc->rec_start_ms : 0;
+	uint64_t d;
 
+	if (pc->hold_ms > 0 && past < pc->hold_ms)
+		return 0;
+	d = (past - pc->hold_ms) / pc->interval_ms + (pc->hold_ms > 0);
 	return d > TFO_EXP_PACE_DOUBLINGS ? TFO_EXP_PACE_DOUBLINGS : (uint32_t)d;
 }
 
-/* gap - ms between two sends under the cap now (0: no wait at this rate) */
-static uint64_t
-gap(const struct tfo_exp_pace *pc, uint64_t now)
+/* over - the cap has run its course: six doublings after the aimed hold */
+static int
+over(const struct tfo_exp_pace *pc, uint64_t now)
 {
-	return pc->interval_ms / ((uint64_t)pc->rate0 << doublings(pc, now));
+	return now - pc->rec_start_ms >=
+	    pc->hold_ms + (uint64_t)TFO_EXP_PACE_DOUBLINGS * pc->interval_ms;
+}
+
+/* shl - x << d, saturated */
+static uint64_t
+shl(uint64_t x, uint32_t d)
+{
+	return x > (UINT64_MAX >> d) ? UINT64_MAX : x << d;
+}
+
+/* gap - ms between a send of bytes and the next under the cap now (0: no
+ * wait at this rate). Counting bytes, a gap is never longer than counting
+ * the floor's batches: an entry larger than a batch waits no longer than a
+ * full batch at the slowest cap. */
+static uint64_t
+gap(const struct tfo_exp_pace *pc, uint64_t now, uint64_t bytes)
+{
+	uint32_t d = doublings(pc, now);
+	uint64_t g, r;
+
+	if (pc->rate0_bytes == 0)
+		return pc->interval_ms / shl(pc->rate0, d);
+	r = shl(pc->rate0_bytes, d);
+	/* rounded up: a cap is an upper bound */
+	g = bytes >= (UINT64_MAX - r) / pc->interval_ms ? UINT64_MAX :
+	    (bytes * pc->interval_ms + r - 1) / r;
+	return g < pc->interval_ms / pc->floor ? g : pc->interval_ms / pc->floor;
+}
+
+/*
+ * aim - the bytes an interval that send what queued since the last answer
+ * before the outage (at the rate the endpoint took before it) and what keeps
+ * coming, within TFO_EXP_PACE_AIM intervals; at least floor full batches.
+ * 0 when nothing was taken before (no estimate): then the cap counts
+ * batches from the floor and doubles at once.
+ */
+static uint64_t
+aim(const struct tfo_exp_pace *pc, uint64_t now)
+{
+	uint64_t gone, r, least = (uint64_t)pc->floor * pc->batch_max;
+	uint64_t aim_ms = (uint64_t)TFO_EXP_PACE_AIM * pc->interval_ms;
+
+	if (pc->keep_bytes > 0)
+		return pc->keep_bytes;
+	if (pc->before_bytes == 0 || pc->since_ms == 0 || now < pc->since_ms)
+		return 0;
+	gone = now - pc->since_ms;
+	/* over 2^32 bytes an interval times hours of outage: as fast as allowed */
+	if (pc->before_bytes > UINT32_MAX || gone > UINT32_MAX)
+		return UINT64_MAX;
+	r = pc->before_bytes + pc->before_bytes * gone / aim_ms;
+	return r > least ? r : least;
 }
 
 void
-tfo_exp_pace_answered(struct tfo_exp_pace *pc, uint64_t now_ms)
+tfo_exp_pace_answered(struct tfo_exp_pace *pc, uint64_t now_ms, uint64_t bytes)
 {
 	roll(pc, now_ms);
 	if (pc->win_count < UINT32_MAX)
 		pc->win_count++;
+	pc->win_bytes = bytes > UINT64_MAX - pc->win_bytes ? UINT64_MAX : pc->win_bytes + bytes;
+	pc->ok_ms = now_ms;
 	if (!pc->failing)
 		return;
-	/* the outage is over: resume at the rate the endpoint took from us
-	 * before it, not at whatever the backlog would allow */
+	/* the outage is over: send its queue by the aim, not at whatever the
+	 * backlog would allow, nor doubling from the rate before it (a fleet
+	 * doubling together peaks at 8x its requests once each agent's queue
+	 * is a dozen batches) */
 	pc->failing = 0;
 	pc->recovering = 1;
 	pc->rec_start_ms = now_ms;
+	pc->rate0_bytes = aim(pc, now_ms);
+	pc->keep_bytes = 0;
+	pc->hold_ms = pc->rate0_bytes ? (uint64_t)TFO_EXP_PACE_AIM * pc->interval_ms : 0;
 	pc->rate0 = pc->before > pc->floor ? pc->before : pc->floor;
-	pc->next_ms = now_ms + gap(pc, now_ms);
+	pc->next_ms = now_ms + gap(pc, now_ms, bytes);
 	pc->peek = 0;
 }
 
@@ -121,10 +190,15 @@ tfo_exp_pace_failed(struct tfo_exp_pace *pc, uint64_t now_ms)
 	pc->failing = 1;
 	/* failing again while catching up: start from where the last cap did,
 	 * not from the catch-up rate that may have caused it */
-	if (pc->recovering)
+	if (pc->recovering) {
 		pc->before = pc->rate0;
-	else
+		pc->keep_bytes = pc->rate0_bytes;
+	} else {
 		pc->before = pc->prev_count > pc->win_count ? pc->prev_count : pc->win_count;
+		pc->before_bytes = pc->prev_bytes > pc->win_bytes ? pc->prev_bytes : pc->win_bytes;
+		pc->since_ms = pc->ok_ms;
+		pc->keep_bytes = 0;
+	}
 	pc->recovering = 0;
 }
 
@@ -142,8 +216,8 @@ tfo_exp_pace_wait(struct tfo_exp_pace *pc, uint64_t now_ms)
 
 	if (!pc->recovering)
 		return 0;
-	if (now_ms - pc->rec_start_ms >= (uint64_t)TFO_EXP_PACE_DOUBLINGS * pc->interval_ms) {
-		pc->recovering = 0;     /* 64x where it began: no cap any more */
+	if (over(pc, now_ms)) {
+		pc->recovering = 0;     /* 64x the rate after the aim: no cap any more */
 		return 0;
 	}
 	if (pc->peek || now_ms >= pc->next_ms)
@@ -153,14 +227,17 @@ tfo_exp_pace_wait(struct tfo_exp_pace *pc, uint64_t now_ms)
 }
 
 void
-tfo_exp_pace_sent(struct tfo_exp_pace *pc, uint64_t now_ms, int full)
+tfo_exp_pace_sent(struct tfo_exp_pace *pc, uint64_t now_ms, uint64_t bytes, int full)
 {
 	int peeked = pc->peek;
+	uint64_t g;
 
 	if (!pc->recovering)
 		return;
 	/* no credit for idle time: at most one send at once, then the gap */
-	pc->next_ms = (pc->next_ms > now_ms ? pc->next_ms : now_ms) + gap(pc, now_ms);
+	g = gap(pc, now_ms, bytes);
+	pc->next_ms = pc->next_ms > now_ms ? pc->next_ms : now_ms;
+	pc->next_ms = g > UINT64_MAX - pc->next_ms ? UINT64_MAX : pc->next_ms + g;
 	/* a look only after a paced send, so looks never chain into a burst */
 	pc->peek = !full && !peeked;
 }
@@ -171,8 +248,16 @@ tfo_exp_pace_cap(const struct tfo_exp_pace *pc, uint64_t now_ms)
 	uint64_t r;
 	uint32_t d;
 
-	if (!pc->recovering || (d = doublings(pc, now_ms)) >= TFO_EXP_PACE_DOUBLINGS)
+	if (!pc->recovering || over(pc, now_ms))
 		return 0;
-	r = (uint64_t)pc->rate0 << d;
+	d = doublings(pc, now_ms);
+	if (pc->rate0_bytes == 0) {
+		r = shl(pc->rate0, d);
+	} else {
+		r = shl(pc->rate0_bytes, d);
+		r = r / pc->batch_max + (r % pc->batch_max != 0);
+	}
+	if (r == 0)
+		r = 1;
 	return r > UINT32_MAX ? UINT32_MAX : (uint32_t)r;
 }

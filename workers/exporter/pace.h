@@ -1,10 +1,12 @@
 /*
  * pace.h - when tfo-exporter may send, so that a fleet of agents never
  * stampedes its collector (docs/exporter.md, Fleet): the first flush at a
- * random point of the flush interval, and after an outage a send rate that
- * starts at what this agent sent before it and doubles every flush interval
- * until its queue is empty. Pure logic: the caller passes the monotonic time
- * and the random state, so tests drive it without a clock.
+ * random point of the flush interval, and after an outage a send rate aimed
+ * at sending the queue the outage left within TFO_EXP_PACE_AIM intervals
+ * (estimated from the bytes this agent sent before it and the outage's
+ * length), doubling every interval after that until the queue is empty.
+ * Pure logic: the caller passes the monotonic time and the random state, so
+ * tests drive it without a clock.
  */
 #ifndef TFO_EXP_PACE_H
 #define TFO_EXP_PACE_H
@@ -47,30 +49,45 @@ int tfo_exp_sched_next(const struct tfo_exp_sched *sc, uint64_t *at);
 
 /* After this many doublings (64x the rate it started at) the cap is lifted. */
 #define TFO_EXP_PACE_DOUBLINGS 6
+/* The catch-up after an outage is aimed at this many flush intervals from
+ * the first answer: the first answer comes at most retry.max_interval after
+ * the endpoint is back, so at the defaults (10 s, 60 s) every agent's queue
+ * is out 50 + 60 = 110 s after it, within issue 20's 2 minutes. */
+#define TFO_EXP_PACE_AIM 5
 
 struct tfo_exp_pace {
 	uint32_t interval_ms;           /* the flush interval: the unit of the rates */
 	uint32_t floor;                 /* least batches an interval after an outage */
-	uint64_t win_start_ms;          /* batches the endpoint took, per interval */
-	uint32_t win_count, prev_count;
+	uint64_t batch_max;             /* bytes of a full batch (batch_max_bytes) */
+	uint64_t win_start_ms;          /* what the endpoint took, per interval */
+	uint32_t win_count, prev_count; /* batches */
+	uint64_t win_bytes, prev_bytes; /* their payload bytes */
+	uint64_t ok_ms;                 /* the last answer (0: none yet) */
 	int failing;                    /* a retryable failure since the last answer */
 	uint32_t before;                /* batches an interval before the outage */
+	uint64_t before_bytes;          /* bytes an interval before the outage */
+	uint64_t since_ms;              /* the last answer before the outage */
+	uint64_t keep_bytes;            /* failed while capped: the next cap's rate */
 	int recovering;                 /* the cap holds */
 	uint64_t rec_start_ms;
+	uint64_t hold_ms;               /* the aimed rate holds this long, then doubles */
 	uint32_t rate0;                 /* batches an interval when the cap began */
+	uint64_t rate0_bytes;           /* bytes an interval aimed at (0: count batches) */
 	uint64_t next_ms;               /* earliest next send while it holds */
 	int peek;                       /* the last batch was not full: look at once */
 };
 
-/* tfo_exp_pace_init - interval_ms > 0; floor >= 1 (max_in_flight) */
-void tfo_exp_pace_init(struct tfo_exp_pace *pc, uint32_t interval_ms, uint32_t floor);
+/* tfo_exp_pace_init - interval_ms > 0; floor >= 1 (max_in_flight);
+ * batch_max: exporter.batch_max_bytes */
+void tfo_exp_pace_init(struct tfo_exp_pace *pc, uint32_t interval_ms, uint32_t floor,
+    uint64_t batch_max);
 
 /* tfo_exp_pace_first_ms - the first flush: uniform in [0, interval_ms) */
 uint32_t tfo_exp_pace_first_ms(uint32_t interval_ms, uint64_t *rng);
 
-/* tfo_exp_pace_answered - the endpoint took a batch (or refused it for
- * good: it is up); the first answer after a failure begins the cap */
-void tfo_exp_pace_answered(struct tfo_exp_pace *pc, uint64_t now_ms);
+/* tfo_exp_pace_answered - the endpoint took a batch of bytes (or refused it
+ * for good: it is up); the first answer after a failure begins the cap */
+void tfo_exp_pace_answered(struct tfo_exp_pace *pc, uint64_t now_ms, uint64_t bytes);
 /* tfo_exp_pace_failed - a retryable failure: the outage (or blip) begins */
 void tfo_exp_pace_failed(struct tfo_exp_pace *pc, uint64_t now_ms);
 /* tfo_exp_pace_empty - the queue is empty: caught up, the cap ends */
@@ -78,13 +95,15 @@ void tfo_exp_pace_empty(struct tfo_exp_pace *pc);
 
 /* tfo_exp_pace_wait - ms until the next batch may be sent; 0 = now */
 uint32_t tfo_exp_pace_wait(struct tfo_exp_pace *pc, uint64_t now_ms);
-/* tfo_exp_pace_sent - a batch went on the wire at now_ms; full = it came
- * near batch_max_bytes. One that did not says the queue held less than a
- * batch: the next fetch may look at once (once), so that an empty queue ends
- * the cap instead of new data trickling out at the cap's rate, a small
- * request each gap. That look counts as a send: over time the cap holds. */
-void tfo_exp_pace_sent(struct tfo_exp_pace *pc, uint64_t now_ms, int full);
-/* tfo_exp_pace_cap - batches an interval allowed now; 0 = no cap */
+/* tfo_exp_pace_sent - a batch of bytes went on the wire at now_ms; full =
+ * it came near batch_max_bytes. One that did not says the queue held less
+ * than a batch: the next fetch may look at once (once), so that an empty
+ * queue ends the cap instead of new data trickling out at the cap's rate, a
+ * small request each gap. That look counts as a send: over time the cap
+ * holds. */
+void tfo_exp_pace_sent(struct tfo_exp_pace *pc, uint64_t now_ms, uint64_t bytes, int full);
+/* tfo_exp_pace_cap - batches an interval allowed now (full ones, when the
+ * cap counts bytes); 0 = no cap */
 uint32_t tfo_exp_pace_cap(const struct tfo_exp_pace *pc, uint64_t now_ms);
 
 #endif

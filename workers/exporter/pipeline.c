@@ -188,7 +188,7 @@ settle_success(struct tfo_exp_pipeline *p, struct slot *s)
 	p->probing = 0;
 	p->st.backoff_ms = 0;
 	tfo_exp_backoff_reset(&p->backoff);
-	tfo_exp_pace_answered(&p->pace, mono_ms());
+	tfo_exp_pace_answered(&p->pace, mono_ms(), s->bytes);
 	if (s->out.malformed)
 		p->st.malformed_replies++;
 	if (s->out.rejected <= 0)
@@ -228,7 +228,7 @@ settle_drop(struct tfo_exp_pipeline *p, struct slot *s)
 	p->probing = 0;
 	p->st.backoff_ms = 0;
 	tfo_exp_backoff_reset(&p->backoff);
-	tfo_exp_pace_answered(&p->pace, mono_ms());
+	tfo_exp_pace_answered(&p->pace, mono_ms(), s->bytes);
 }
 
 static uint32_t
@@ -658,14 +658,15 @@ arm_tick(struct tfo_exp_pipeline *p)
 	arm(p, at > now ? (uint32_t)(at - now) : 0);
 }
 
-/* last_full - the batch just sent came near batch_max_bytes (pace.c: one
- * that did not says the queue held less than a batch) */
-static int
-last_full(const struct tfo_exp_pipeline *p)
+/* last_sent - the batch just sent: its bytes, for the cap (pace.c), and
+ * whether it came near batch_max_bytes (one that did not says the queue
+ * held less than a batch) */
+static void
+last_sent(struct tfo_exp_pipeline *p)
 {
 	const struct slot *s = &p->slots[(p->head + p->count - 1) % TFO_EXP_MAX_IN_FLIGHT];
 
-	return s->bytes >= p->cfg.batch_max_bytes / 2;
+	tfo_exp_pace_sent(&p->pace, mono_ms(), s->bytes, s->bytes >= p->cfg.batch_max_bytes / 2);
 }
 
 /*
@@ -687,7 +688,7 @@ pump(struct tfo_exp_pipeline *p)
 	p->in_pump = 1;
 	limit = p->probing ? 1 : p->cfg.max_in_flight;
 	while (p->count < limit && !p->paused && !paced(p) && (r = send_one(p)) == SENT)
-		tfo_exp_pace_sent(&p->pace, mono_ms(), last_full(p));
+		last_sent(p);
 	p->in_pump = 0;
 	if (r == NOTHING && p->last_sig == 0)
 		tfo_exp_pace_empty(&p->pace);
@@ -753,7 +754,7 @@ tfo_exp_pipeline_new(struct tfo_exp_pipeline **out, struct event_base *base,
 	tfo_exp_backoff_init(&p->backoff, cfg->retry_initial_ms, cfg->retry_max_ms,
 	    cfg->retry_multiplier, seed);
 	p->rng = seed * 0x9e3779b97f4a7c15ull + 1;      /* not the backoff's sequence */
-	tfo_exp_pace_init(&p->pace, p->cfg.poll_ms, p->cfg.max_in_flight);
+	tfo_exp_pace_init(&p->pace, p->cfg.poll_ms, p->cfg.max_in_flight, p->cfg.batch_max_bytes);
 	tfo_exp_backoff_init(&p->src_backoff, cfg->retry_initial_ms, cfg->retry_max_ms,
 	    cfg->retry_multiplier, seed ^ 0x5bd1e995u);
 	tfo_exp_ledger_init(&p->ledger);

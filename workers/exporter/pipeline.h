@@ -98,7 +98,7 @@ struct tfo_exp_stats {
 	size_t in_flight;
 	uint64_t connects;
 	uint64_t drained_batches;       /* delivered during the stop's drain */
-	uint32_t drain_cap;             /* after an outage: batches a flush interval, 0 = none */
+	uint32_t drain_cap;             /* after an outage: full batches an interval, 0 = none */
 	const char *endpoint;
 };
 

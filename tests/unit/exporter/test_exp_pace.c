@@ -2,12 +2,14 @@
  * test_exp_pace.c - tfo-exporter's fleet pacing (workers/exporter/pace.c):
  * the first flush lies in [0, interval) and spreads over it; each signal on
  * its own grid, half an interval apart, kept after a late flush or a stall
- * that answers a whole fleet at once; no cap without
- * an outage (one agent's normal catch-up runs at full speed); after an
- * outage the send rate starts at what the endpoint took before it (at least
- * the floor), at most doubles each interval, lifts after the last doubling
- * or when the queue is empty. Time and randomness are the test's own: no
- * wall clock anywhere.
+ * that answers a whole fleet at once; no cap without an outage (one agent's
+ * normal catch-up runs at full speed); after an outage the send rate, in
+ * bytes, is aimed at sending the queue (estimated from the bytes taken
+ * before it and the outage's length) within TFO_EXP_PACE_AIM intervals at
+ * an even rate (at least the floor's full batches), doubles each interval
+ * after that, lifts after the last doubling or when the queue is empty;
+ * without an estimate it counts batches from the floor and doubles at once.
+ * Time and randomness are the test's own: no wall clock anywhere.
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -41,9 +43,13 @@ test_first_flush_window(void **state)
 	assert_int_equal(tfo_exp_pace_first_ms(1, &rng), 0);
 }
 
-/* greedy - send whenever allowed from `from` for `ms`; per-interval counts */
+#define B 262144u              /* exporter.batch_max_bytes, a full batch */
+
+/* greedy - send a batch of `bytes` whenever allowed from `from` for `ms`;
+ * per-interval counts */
 static void
-greedy(struct tfo_exp_pace *pc, uint64_t from, uint64_t ms, uint32_t *per, size_t nper)
+greedy(struct tfo_exp_pace *pc, uint64_t from, uint64_t ms, uint32_t *per, size_t nper,
+    uint64_t bytes)
 {
 	uint64_t now = from;
 
@@ -53,27 +59,37 @@ greedy(struct tfo_exp_pace *pc, uint64_t from, uint64_t ms, uint32_t *per, size_
 			now += w;
 			continue;
 		}
-		tfo_exp_pace_sent(pc, now, 1);
-		tfo_exp_pace_answered(pc, now);
+		tfo_exp_pace_sent(pc, now, bytes, bytes >= B / 2);
+		tfo_exp_pace_answered(pc, now, bytes);
 		if ((now - from) / IV < nper)
 			per[(now - from) / IV]++;
 		now += 1;       /* a request takes a millisecond here */
 	}
 }
 
-/* healthy - the endpoint takes n batches an interval for `intervals` */
+/* healthy - the endpoint takes n batches of `bytes` an interval for
+ * `intervals` */
 static uint64_t
-healthy(struct tfo_exp_pace *pc, uint64_t now, uint32_t n, int intervals)
+healthy(struct tfo_exp_pace *pc, uint64_t now, uint32_t n, int intervals, uint64_t bytes)
 {
 	for (int i = 0; i < intervals; i++) {
 		for (uint32_t k = 0; k < n; k++) {
 			assert_int_equal(tfo_exp_pace_wait(pc, now + k), 0);
-			tfo_exp_pace_sent(pc, now + k, 1);
-			tfo_exp_pace_answered(pc, now + k);
+			tfo_exp_pace_sent(pc, now + k, bytes, bytes >= B / 2);
+			tfo_exp_pace_answered(pc, now + k, bytes);
 		}
 		now += IV + 7;
 	}
 	return now;
+}
+
+/* down - the endpoint fails every retry from now for ms; returns its end */
+static uint64_t
+down(struct tfo_exp_pace *pc, uint64_t now, uint64_t ms)
+{
+	for (uint64_t t = 0; t < ms; t += 10000)
+		tfo_exp_pace_failed(pc, now + t);
+	return now + ms;
 }
 
 static void
@@ -83,14 +99,90 @@ test_no_outage_no_cap(void **state)
 	uint32_t per[3] = { 0 };
 
 	(void)state;
-	tfo_exp_pace_init(&pc, IV, 2);
+	tfo_exp_pace_init(&pc, IV, 2, B);
 	/* a backlog without a failure (bench-logs-e2e): never held back */
-	greedy(&pc, T0, 3 * IV, per, 3);
+	greedy(&pc, T0, 3 * IV, per, 3, B);
 	for (int i = 0; i < 3; i++)
 		assert_true(per[i] > 5000);     /* one a millisecond: no cap */
 	assert_int_equal(tfo_exp_pace_cap(&pc, T0 + 3 * IV), 0);
 }
 
+/*
+ * The fleet's case (bench/fleet, 256 KiB batches): a light agent, two
+ * requests an interval of 2/5 of a batch together, is down 5 minutes and
+ * comes back to about 14 full batches. The cap aims at sending them within
+ * TFO_EXP_PACE_AIM intervals at an even rate: ~3 batches an interval, never
+ * more than the aim allows, the whole queue out by then. The cap before it
+ * doubled from the 2 requests of before (2, 4, 8 ... batches an interval):
+ * 200 agents doing so together peaked at 3.38x their steady requests.
+ */
+static void
+test_cap_aims_at_backlog(void **state)
+{
+	struct tfo_exp_pace pc;
+	uint32_t per[TFO_EXP_PACE_AIM + 1] = { 0 }, sum = 0, want;
+	uint64_t now, before = 2 * (B / 5), gone;
+
+	(void)state;
+	tfo_exp_pace_init(&pc, IV, 2, B);
+	now = healthy(&pc, T0, 2, 6, B / 5);
+	gone = now + 300000 - (now - IV - 7 + 1);       /* from the last answer */
+	now = down(&pc, now, 300000);
+	tfo_exp_pace_answered(&pc, now, B / 5);
+	/* the queue and what comes meanwhile, over the aim, in full batches */
+	want = (uint32_t)((before + before * gone / (TFO_EXP_PACE_AIM * IV) + B - 1) / B);
+	assert_int_equal(tfo_exp_pace_cap(&pc, now), want);
+	assert_true(want >= 2 && want <= 3);
+	greedy(&pc, now, (TFO_EXP_PACE_AIM + 1) * IV, per, TFO_EXP_PACE_AIM + 1, B);
+	for (int k = 0; k < TFO_EXP_PACE_AIM; k++) {
+		assert_true(per[k] <= want);            /* even: no doubling */
+		assert_true(per[k] + 1 >= want);
+		sum += per[k];
+	}
+	/* the aim holds all of it: the queue (gone at the rate before) and what
+	 * came during the aim */
+	assert_true((uint64_t)sum * B >= before * (gone + TFO_EXP_PACE_AIM * IV) / IV);
+	/* the estimate fell short (more was queued): doubling from there */
+	assert_int_equal(tfo_exp_pace_cap(&pc, now + TFO_EXP_PACE_AIM * IV), 2 * want);
+	assert_true(per[TFO_EXP_PACE_AIM] <= 2 * want + 1);
+	assert_true(per[TFO_EXP_PACE_AIM] + 1 >= 2 * want);
+	/* lifted after the last doubling: full speed again */
+	assert_true(tfo_exp_pace_cap(&pc, now + (TFO_EXP_PACE_AIM + TFO_EXP_PACE_DOUBLINGS) * IV -
+	    1) > 0);
+	assert_int_equal(tfo_exp_pace_cap(&pc, now + (TFO_EXP_PACE_AIM + TFO_EXP_PACE_DOUBLINGS) *
+	    IV), 0);
+}
+
+/* The cap counts bytes: half a batch waits half the gap of a full one, and
+ * an entry larger than a batch waits no longer than a full batch at the
+ * floor's rate (it is one request). */
+static void
+test_cap_counts_bytes(void **state)
+{
+	struct tfo_exp_pace pc;
+	uint64_t now;
+	uint32_t full, half;
+
+	(void)state;
+	tfo_exp_pace_init(&pc, IV, 2, B);
+	now = healthy(&pc, T0, 2, 3, B / 5);
+	now = down(&pc, now, 300000);
+	tfo_exp_pace_answered(&pc, now, B);
+	full = tfo_exp_pace_wait(&pc, now);
+	assert_true(full > 0);
+	now += full;
+	assert_int_equal(tfo_exp_pace_wait(&pc, now), 0);
+	tfo_exp_pace_sent(&pc, now, B / 2, 1);
+	half = tfo_exp_pace_wait(&pc, now);
+	assert_true(half + 1 >= full / 2 && half <= full / 2 + 1);
+	now += half;
+	tfo_exp_pace_sent(&pc, now, 40ull * B, 1);
+	assert_int_equal(tfo_exp_pace_wait(&pc, now), IV / 2);
+}
+
+/* No estimate (nothing was ever answered before the outage: the agent
+ * started into it): the cap counts batches from the floor and doubles every
+ * interval, as integration.fleet.cap attacks it. */
 static void
 test_cap_after_outage(void **state)
 {
@@ -99,15 +191,12 @@ test_cap_after_outage(void **state)
 	uint64_t now;
 
 	(void)state;
-	tfo_exp_pace_init(&pc, IV, 2);
-	now = healthy(&pc, T0, 2, 6);           /* a light agent: 2 batches an interval */
-	for (int i = 0; i < 30; i++)            /* 5 minutes down, retrying */
-		tfo_exp_pace_failed(&pc, now + (uint64_t)i * 10000);
-	now += 300000;
-	tfo_exp_pace_answered(&pc, now);        /* back */
+	tfo_exp_pace_init(&pc, IV, 2, B);
+	now = down(&pc, T0, 300000);
+	tfo_exp_pace_answered(&pc, now, B);     /* back */
 	assert_int_equal(tfo_exp_pace_cap(&pc, now), 2);
 	assert_true(tfo_exp_pace_wait(&pc, now) > 0);
-	greedy(&pc, now, 8 * IV, per, 8);
+	greedy(&pc, now, 8 * IV, per, 8, B);
 	/* interval k after the return: at most 2 * 2^k (+1 for the edge), and
 	 * the cap is used (the backlog drains) */
 	for (uint32_t k = 0; k < TFO_EXP_PACE_DOUBLINGS; k++) {
@@ -123,20 +212,22 @@ static void
 test_cap_starts_at_rate_before(void **state)
 {
 	struct tfo_exp_pace pc;
-	uint32_t per[2] = { 0 };
+	uint32_t per[2] = { 0 }, cap;
 	uint64_t now;
 
 	(void)state;
-	tfo_exp_pace_init(&pc, IV, 2);
-	now = healthy(&pc, T0, 500, 4);         /* a heavy agent */
+	tfo_exp_pace_init(&pc, IV, 2, B);
+	now = healthy(&pc, T0, 500, 4, B);      /* a heavy agent */
 	tfo_exp_pace_failed(&pc, now);          /* one 503 */
 	now += 3000;
-	tfo_exp_pace_answered(&pc, now);
-	/* resumes at what the endpoint took from it, not at the floor */
-	assert_int_equal(tfo_exp_pace_cap(&pc, now), 500);
-	greedy(&pc, now + 1, 2 * IV, per, 2);
-	assert_true(per[0] >= 490 && per[0] <= 501);
-	assert_true(per[1] >= 990 && per[1] <= 1001);
+	tfo_exp_pace_answered(&pc, now, B);
+	/* resumes at what the endpoint took from it and a share of what queued
+	 * (13 s since the last answer: a quarter more), not at the floor */
+	cap = tfo_exp_pace_cap(&pc, now);
+	assert_true(cap > 600 && cap < 650);
+	greedy(&pc, now + 1, 2 * IV, per, 2, B);
+	assert_true(per[0] + 2 >= cap && per[0] <= cap + 1);
+	assert_true(per[1] + 2 >= cap && per[1] <= cap + 1);
 }
 
 static void
@@ -146,10 +237,10 @@ test_empty_lifts(void **state)
 	uint64_t now;
 
 	(void)state;
-	tfo_exp_pace_init(&pc, IV, 2);
-	now = healthy(&pc, T0, 2, 3);
+	tfo_exp_pace_init(&pc, IV, 2, B);
+	now = healthy(&pc, T0, 2, 3, B);
 	tfo_exp_pace_failed(&pc, now);
-	tfo_exp_pace_answered(&pc, now + 60000);
+	tfo_exp_pace_answered(&pc, now + 60000, B);
 	assert_true(tfo_exp_pace_wait(&pc, now + 60001) > 0);
 	tfo_exp_pace_empty(&pc);                /* caught up */
 	assert_int_equal(tfo_exp_pace_wait(&pc, now + 60001), 0);
@@ -160,54 +251,70 @@ static void
 test_fail_while_recovering(void **state)
 {
 	struct tfo_exp_pace pc;
-	uint32_t per[4] = { 0 };
+	uint32_t per[4] = { 0 }, cap;
 	uint64_t now;
 
 	(void)state;
-	tfo_exp_pace_init(&pc, IV, 3);
-	now = healthy(&pc, T0, 1, 3);           /* below the floor: the floor counts */
+	tfo_exp_pace_init(&pc, IV, 3, B);
+	now = healthy(&pc, T0, 1, 3, B);        /* below the floor: the floor counts */
 	tfo_exp_pace_failed(&pc, now);
 	now += 60000;
-	tfo_exp_pace_answered(&pc, now);
+	tfo_exp_pace_answered(&pc, now, B);
 	assert_int_equal(tfo_exp_pace_cap(&pc, now), 3);
-	greedy(&pc, now, 3 * IV, per, 4);       /* 3, 6, 12 */
+	/* four full batches an interval before: a share of the queue on top */
+	tfo_exp_pace_init(&pc, IV, 3, B);
+	now = healthy(&pc, T0, 4, 3, B);
+	tfo_exp_pace_failed(&pc, now);
+	now += 60000;
+	tfo_exp_pace_answered(&pc, now, B);
+	cap = tfo_exp_pace_cap(&pc, now);       /* 4 * (1 + 70 / 50) */
+	assert_int_equal(cap, 10);
+	greedy(&pc, now, 3 * IV, per, 4, B);
 	now += 3 * IV;
-	assert_int_equal(tfo_exp_pace_cap(&pc, now), 24);
+	assert_int_equal(tfo_exp_pace_cap(&pc, now), cap);
 	/* the endpoint gives way under the catch-up: start again where the cap
-	 * began, not at the catch-up rate */
+	 * began, not at the catch-up rate nor at a longer outage's estimate */
 	tfo_exp_pace_failed(&pc, now);
 	assert_int_equal(tfo_exp_pace_cap(&pc, now), 0);
-	tfo_exp_pace_answered(&pc, now + 5000);
-	assert_int_equal(tfo_exp_pace_cap(&pc, now + 5000), 3);
+	tfo_exp_pace_answered(&pc, now + 5000, B);
+	assert_int_equal(tfo_exp_pace_cap(&pc, now + 5000), cap);
 	/* a second failure before any answer changes nothing */
 	tfo_exp_pace_failed(&pc, now + 6000);
 	tfo_exp_pace_failed(&pc, now + 7000);
-	tfo_exp_pace_answered(&pc, now + 8000);
-	assert_int_equal(tfo_exp_pace_cap(&pc, now + 8000), 3);
+	tfo_exp_pace_answered(&pc, now + 8000, B);
+	assert_int_equal(tfo_exp_pace_cap(&pc, now + 8000), cap);
 }
 
 static void
 test_one_at_once(void **state)
 {
 	struct tfo_exp_pace pc;
-	uint64_t now;
+	uint64_t now = T0;
 
 	(void)state;
-	tfo_exp_pace_init(&pc, IV, 2);
-	now = healthy(&pc, T0, 2, 2);
-	tfo_exp_pace_failed(&pc, now);
-	tfo_exp_pace_answered(&pc, now + 1000);
+	tfo_exp_pace_init(&pc, IV, 2, B);
+	tfo_exp_pace_failed(&pc, now);          /* no estimate: batches from the floor */
+	tfo_exp_pace_answered(&pc, now + 1000, B);
 	assert_int_equal(tfo_exp_pace_wait(&pc, now + 1000), 5000);
 	/* time spent idle under the cap earns no burst: one send, then the gap */
 	now += 1000 + 20000;
 	assert_int_equal(tfo_exp_pace_wait(&pc, now), 0);
-	tfo_exp_pace_sent(&pc, now, 1);
+	tfo_exp_pace_sent(&pc, now, B, 1);
 	assert_true(tfo_exp_pace_wait(&pc, now) > 0);
 	/* two intervals in: 8 an interval, one every 1250 ms */
 	assert_int_equal(tfo_exp_pace_cap(&pc, now), 8);
 	assert_int_equal(tfo_exp_pace_wait(&pc, now), 1250);
-	tfo_exp_pace_sent(&pc, now + 2500, 1);
+	tfo_exp_pace_sent(&pc, now + 2500, B, 1);
 	assert_int_equal(tfo_exp_pace_wait(&pc, now + 2500), 1250);
+	/* the same counting bytes: idle time earns nothing either */
+	tfo_exp_pace_init(&pc, IV, 2, B);
+	now = healthy(&pc, T0, 2, 3, B / 5);
+	now = down(&pc, now, 300000);
+	tfo_exp_pace_answered(&pc, now, B);
+	now += 30000;
+	assert_int_equal(tfo_exp_pace_wait(&pc, now), 0);
+	tfo_exp_pace_sent(&pc, now, B, 1);
+	assert_true(tfo_exp_pace_wait(&pc, now) > 0);
 }
 
 /*
@@ -215,26 +322,26 @@ test_one_at_once(void **state)
  * looks at once, and an empty queue ends the cap. Without the look, data
  * arriving once a second went out a small request each gap for as long as
  * the gap was longer than a second (bench/fleet, 200 agents: 7 requests an
- * agent where 1 would do).
+ * agent where 1 would do). Counted in batches here (no estimate: nothing
+ * was taken before), so that every send weighs the same.
  */
 static void
 test_partial_looks(void **state)
 {
 	struct tfo_exp_pace pc;
-	uint64_t now;
+	uint64_t now = T0;
 	uint32_t n;
 
 	(void)state;
-	tfo_exp_pace_init(&pc, IV, 2);
-	now = healthy(&pc, T0, 2, 2);
+	tfo_exp_pace_init(&pc, IV, 2, B);
 	tfo_exp_pace_failed(&pc, now);
 	now += 60000;
-	tfo_exp_pace_answered(&pc, now);
+	tfo_exp_pace_answered(&pc, now, 0);
 	now += 5000;
 	assert_int_equal(tfo_exp_pace_wait(&pc, now), 0);
-	tfo_exp_pace_sent(&pc, now, 1);                 /* full: the gap */
+	tfo_exp_pace_sent(&pc, now, B, 1);              /* full: the gap */
 	assert_int_equal(tfo_exp_pace_wait(&pc, now + 1), 4999);
-	tfo_exp_pace_sent(&pc, now + 5000, 0);          /* not full: look now */
+	tfo_exp_pace_sent(&pc, now + 5000, B / 8, 0);   /* not full: look now */
 	assert_int_equal(tfo_exp_pace_wait(&pc, now + 5001), 0);
 	tfo_exp_pace_empty(&pc);                        /* nothing there: caught up */
 	assert_int_equal(tfo_exp_pace_cap(&pc, now + 5001), 0);
@@ -243,20 +350,20 @@ test_partial_looks(void **state)
 	 * the next waits two gaps; a look never earns another look */
 	tfo_exp_pace_failed(&pc, now + 6000);
 	now += 60000;
-	tfo_exp_pace_answered(&pc, now);
-	tfo_exp_pace_sent(&pc, now + 5000, 0);
+	tfo_exp_pace_answered(&pc, now, 0);
+	tfo_exp_pace_sent(&pc, now + 5000, B / 8, 0);
 	assert_int_equal(tfo_exp_pace_wait(&pc, now + 5001), 0);
-	tfo_exp_pace_sent(&pc, now + 5001, 0);
+	tfo_exp_pace_sent(&pc, now + 5001, B / 8, 0);
 	assert_int_equal(tfo_exp_pace_wait(&pc, now + 5002), 9998);
 	/* all batches small and every look finding one: still at most the cap
 	 * (2, then 4 an interval) plus the one look, over two intervals */
 	tfo_exp_pace_failed(&pc, now + 6000);
 	now += 60000;
-	tfo_exp_pace_answered(&pc, now);
+	tfo_exp_pace_answered(&pc, now, 0);
 	n = 0;
 	for (uint64_t t = now; t < now + 2 * IV; t++)
 		if (tfo_exp_pace_wait(&pc, t) == 0) {
-			tfo_exp_pace_sent(&pc, t, 0);
+			tfo_exp_pace_sent(&pc, t, B / 8, 0);
 			n++;
 		}
 	assert_true(n <= 2 + 4 + 1);
@@ -385,6 +492,8 @@ main(void)
 		cmocka_unit_test(test_sched_keeps_phase),
 		cmocka_unit_test(test_sched_stall_keeps_fleet_apart),
 		cmocka_unit_test(test_no_outage_no_cap),
+		cmocka_unit_test(test_cap_aims_at_backlog),
+		cmocka_unit_test(test_cap_counts_bytes),
 		cmocka_unit_test(test_cap_after_outage),
 		cmocka_unit_test(test_cap_starts_at_rate_before),
 		cmocka_unit_test(test_empty_lifts),
