@@ -14,3 +14,5 @@ if(TARGET tfo_exporter_bufsource)
 endif()
 tfo_unit_test(test_exp_pace SOURCES ${CMAKE_CURRENT_LIST_DIR}/exporter/test_exp_pace.c
               LIBS tfo_exporter_core)
+tfo_unit_test(test_exp_tlsinit SOURCES ${CMAKE_CURRENT_LIST_DIR}/exporter/test_exp_tlsinit.c
+              LIBS tfo_exporter_core)

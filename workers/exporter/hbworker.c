@@ -10,6 +10,7 @@
 #include <curl/curl.h>
 
 #include "common/log.h"
+#include "workers/exporter/tlsinit.h"
 
 #define DEFAULT_TIMEOUT_MS 10000u
 #define METADATA_PORT 80
@@ -113,6 +114,7 @@ tfo_exp_hb_start(struct tfo_exp_hb *hb, const struct tfo_exp_transport_cfg *tls)
 		},
 	};
 	/* the OTLP transport holds a reference too; ours keeps curl up for the thread */
+	(void)tfo_exp_tls_init();
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		log_error("heartbeat relay: curl_global_init failed: heartbeats are not sent");
 		return;

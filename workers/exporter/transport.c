@@ -11,6 +11,7 @@
 
 #include <curl/curl.h>
 
+#include "workers/exporter/tlsinit.h"
 #include "workers/exporter/transport.h"
 
 #define DEF_TIMEOUT_MS 10000u
@@ -152,6 +153,7 @@ tfo_exp_transport_new(struct tfo_exp_transport **out, struct event_base *base,
 	*out = NULL;
 	if (cfg->n_endpoints == 0 || cfg->n_endpoints > TFO_EXP_MAX_ENDPOINTS)
 		return TFO_EINVAL;
+	(void)tfo_exp_tls_init();
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
 		return TFO_EIO;
 	if ((t = calloc(1, sizeof(*t))) == NULL) {
@@ -405,6 +407,8 @@ req_finish(struct tfo_exp_transport *t, struct tfo_exp_req *r, CURLcode rc)
 	} else if (r->resp.net != TFO_EXP_NET_OK && r->resp.net_detail[0] == '\0') {
 		snprintf(r->resp.net_detail, sizeof(r->resp.net_detail), "%s", curl_easy_strerror(rc));
 	}
+	if (r->resp.net != TFO_EXP_NET_OK)
+		(void)tfo_exp_tls_reason(r->resp.net_detail, sizeof(r->resp.net_detail));
 	if (r->resp.net == TFO_EXP_NET_CONNECT)
 		failover(t, r->endpoint);
 	req_unlink(t, r);
