@@ -501,17 +501,35 @@ out:
 	return -1;
 }
 
+/*
+ * own_diags - the caller's diagnostics, or ours on the heap when it passed
+ * none: a struct tfo_cfg_diags is ~50 KiB, and on the stack every page of it
+ * is touched (stack-clash probes) and stays resident in the supervisor for
+ * good (issue 18 §2). NULL when out of memory.
+ */
+static struct tfo_cfg_diags *
+own_diags(struct tfo_cfg_diags *diags, struct tfo_cfg_diags **own)
+{
+	*own = NULL;
+	if (diags != NULL)
+		return diags;
+	return *own = malloc(sizeof(**own));
+}
+
 int
 tfo_config_load_string(const char *name, const char *text, size_t len, struct tfo_config *cfg,
     struct tfo_cfg_diags *diags)
 {
-	struct tfo_cfg_diags local;
+	struct tfo_cfg_diags *own;
+	int rc;
 
-	if (diags == NULL)
-		diags = &local;
+	if ((diags = own_diags(diags, &own)) == NULL)
+		return -1;
 	memset(diags, 0, sizeof(*diags));
 	snprintf(diags->file, sizeof(diags->file), "%s", name ? name : "<string>");
-	return load_buf(name ? name : "<string>", text, len, -1, cfg, diags);
+	rc = load_buf(name ? name : "<string>", text, len, -1, cfg, diags);
+	free(own);
+	return rc;
 }
 
 /* read_fd - the whole file behind fd (bounded), its mode; NULL with a diagnostic */
@@ -571,58 +589,74 @@ load_fd(const char *path, int fd, struct tfo_config *cfg, struct tfo_cfg_diags *
 	return rc;
 }
 
-/* diags_init - empty diagnostics about `path`, cfg zeroed */
+/* diags_init - empty diagnostics about `path` (own_diags), cfg zeroed */
 static struct tfo_cfg_diags *
-diags_init(struct tfo_cfg_diags *diags, struct tfo_cfg_diags *local, const char *path,
+diags_init(struct tfo_cfg_diags *diags, struct tfo_cfg_diags **own, const char *path,
     struct tfo_config *cfg)
 {
-	if (diags == NULL)
-		diags = local;
+	memset(cfg, 0, sizeof(*cfg));
+	if ((diags = own_diags(diags, own)) == NULL)
+		return NULL;
 	memset(diags, 0, sizeof(*diags));
 	snprintf(diags->file, sizeof(diags->file), "%s", path);
-	memset(cfg, 0, sizeof(*cfg));
 	return diags;
 }
 
 int
 tfo_config_load(const char *path, struct tfo_config *cfg, struct tfo_cfg_diags *diags)
 {
-	struct tfo_cfg_diags local;
+	struct tfo_cfg_diags *own;
 	struct cfg_loader ld = { .name = path };
-	int fd;
+	int fd, rc;
 
-	ld.diags = diags = diags_init(diags, &local, path, cfg);
+	if ((ld.diags = diags = diags_init(diags, &own, path, cfg)) == NULL)
+		return -1;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
 		tfo_cfg_diag(&ld, 0, 0, 0, "", "cannot read: %s", strerror(errno));
-	return load_fd(path, fd, cfg, diags);
+	rc = load_fd(path, fd, cfg, diags);
+	free(own);
+	return rc;
 }
 
-int
-tfo_config_load_trusted(const char *path, struct tfo_config *cfg, struct tfo_cfg_diags *diags)
+/* open_trusted - open path (relative: to where we run) as a file root may
+ * trust; -1 with a diagnostic */
+static int
+open_trusted(struct cfg_loader *ld, const char *path)
 {
-	struct tfo_cfg_diags local;
-	struct cfg_loader ld = { .name = path };
 	struct tfo_safe_opts o = { .self = geteuid() };
 	char abs[8192], cwd[4096], err[1024];
-	int fd = -1;
+	int fd;
 
-	ld.diags = diags = diags_init(diags, &local, path, cfg);
 	/* a relative path is relative to where we run, as every path in the file */
 	if (path[0] == '/')
 		snprintf(abs, sizeof(abs), "%s", path);
 	else if (getcwd(cwd, sizeof(cwd)) == NULL ||
 	    (size_t)snprintf(abs, sizeof(abs), "%s/%s", cwd, path) >= sizeof(abs)) {
-		tfo_cfg_diag(&ld, 0, 0, 0, "", "cannot read: cannot make the path absolute");
+		tfo_cfg_diag(ld, 0, 0, 0, "", "cannot read: cannot make the path absolute");
 		return -1;
 	}
 	if ((fd = tfo_safe_open_file(abs, &o, O_RDONLY, err, sizeof(err))) < 0) {
 		if (errno == EPERM)
-			tfo_cfg_diag(&ld, 0, 0, 0, "", "refused: %s (root acts on this file: it must "
+			tfo_cfg_diag(ld, 0, 0, 0, "", "refused: %s (root acts on this file: it must "
 			    "be root's alone, not writable by group or other)", err);
 		else
-			tfo_cfg_diag(&ld, 0, 0, 0, "", "cannot read: %s", err);
+			tfo_cfg_diag(ld, 0, 0, 0, "", "cannot read: %s", err);
 	}
-	return load_fd(path, fd, cfg, diags);
+	return fd;
+}
+
+int
+tfo_config_load_trusted(const char *path, struct tfo_config *cfg, struct tfo_cfg_diags *diags)
+{
+	struct tfo_cfg_diags *own;
+	struct cfg_loader ld = { .name = path };
+	int rc;
+
+	if ((ld.diags = diags = diags_init(diags, &own, path, cfg)) == NULL)
+		return -1;
+	rc = load_fd(path, open_trusted(&ld, path), cfg, diags);
+	free(own);
+	return rc;
 }
 
 void

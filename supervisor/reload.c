@@ -4,40 +4,38 @@
  * restarts only the roles whose section changed.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/log.h"
 #include "supervisor/spawn.h"
 #include "supervisor/supervisor.h"
 
-/* load_config - parse and validate a file root may trust, then check it
- * against this host (config.h); every diagnostic goes to the log */
-int
-sv_load_config(const char *path, unsigned host_flags, struct tfo_config *cfg, char *err,
-    size_t errsz)
+/* load_checked - sv_load_config with its diagnostics in d */
+static int
+load_checked(const char *path, unsigned host_flags, struct tfo_config *cfg,
+    struct tfo_cfg_diags *d, char *err, size_t errsz)
 {
-	struct tfo_cfg_diags d;
 	char line[1024];
 	int rc;
 
-	memset(&d, 0, sizeof(d));
-	rc = tfo_config_load_trusted(path, cfg, &d);
+	rc = tfo_config_load_trusted(path, cfg, d);
 	/* judged first without changing anything: a refused start makes nothing */
-	if (rc == 0 && (rc = tfo_config_check_host(cfg, 0, &d)) == 0 && host_flags != 0)
-		rc = tfo_config_check_host(cfg, host_flags, &d);
+	if (rc == 0 && (rc = tfo_config_check_host(cfg, 0, d)) == 0 && host_flags != 0)
+		rc = tfo_config_check_host(cfg, host_flags, d);
 	if (rc != 0)
 		tfo_config_free(cfg);   /* a failed load left it empty: harmless */
 	if (rc == 0) {
-		for (size_t i = 0; i < d.n; i++) {
-			tfo_cfg_diag_format(cfg, path, &d.d[i], line, sizeof(line));
+		for (size_t i = 0; i < d->n; i++) {
+			tfo_cfg_diag_format(cfg, path, &d->d[i], line, sizeof(line));
 			log_warn("%s", line);
 		}
 		return 0;
 	}
-	snprintf(err, errsz, "%s: %zu error(s)", path, d.errors);
-	for (size_t i = 0, first = 1; i < d.n; i++) {
-		tfo_cfg_diag_format(NULL, path, &d.d[i], line, sizeof(line));
-		if (d.d[i].warning) {
+	snprintf(err, errsz, "%s: %zu error(s)", path, d->errors);
+	for (size_t i = 0, first = 1; i < d->n; i++) {
+		tfo_cfg_diag_format(NULL, path, &d->d[i], line, sizeof(line));
+		if (d->d[i].warning) {
 			log_warn("%s", line);
 			continue;
 		}
@@ -47,6 +45,25 @@ sv_load_config(const char *path, unsigned host_flags, struct tfo_config *cfg, ch
 		first = 0;
 	}
 	return -1;
+}
+
+/* load_config - parse and validate a file root may trust, then check it
+ * against this host (config.h); every diagnostic goes to the log */
+int
+sv_load_config(const char *path, unsigned host_flags, struct tfo_config *cfg, char *err,
+    size_t errsz)
+{
+	/* ~50 KiB: on the heap, not on the stack, whose touched pages stay resident */
+	struct tfo_cfg_diags *d = calloc(1, sizeof(*d));
+	int rc;
+
+	if (d == NULL) {
+		snprintf(err, errsz, "%s: out of memory", path);
+		return -1;
+	}
+	rc = load_checked(path, host_flags, cfg, d, err, errsz);
+	free(d);
+	return rc;
 }
 
 /* resolve_ids - every role's uid/gid; -1 names the first missing user */
