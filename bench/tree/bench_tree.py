@@ -18,6 +18,13 @@ Phase 2, system metrics every 1 s to the local OTLP/HTTP tfo-sink (other
 collectors at their defaults): CPU seconds per minute for the tree.
 Budget: <= 0.08 s/min. Skipped with SECONDS given as "idle:N".
 
+With SECONDS given as "pss:N" (memory only, issue 18 §2): phase 1 for N
+seconds, then again with the endpoint and the heartbeat API on https (a TLS
+relay in front of tfo-sink, its certificate from a throw-away CA the config
+names as ca_file): a production config uses TLS, and the exporter's OpenSSL
+pages differ between the two. USS (private pages, the figure other
+processes sharing a library cannot lower) is printed beside PSS.
+
 PSS splits a shared page between every process that maps it: while another
 tfo tree runs on the machine (anyone's tests), the libraries it shares with
 ours (libcurl's closure above all) read low here. The bench prints how many
@@ -45,9 +52,12 @@ users) on a Release build: sanitizers multiply both CPU and memory.
 import os
 import re
 import shutil
+import socket
+import ssl
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 
 sys.dont_write_bytecode = True
@@ -101,19 +111,21 @@ def smaps(pid):
                 rows.append(cur)
             elif ":" in line and cur is not None:
                 k, v = line.split(":", 1)
-                if k in ("Pss", "Rss", "Private_Dirty"):
+                if k in ("Pss", "Rss", "Private_Dirty", "Private_Clean"):
                     cur[k] = int(v.split()[0])
     return rows
 
 
 def memory(pid, exe_dir):
-    """PSS/RSS and where the PSS goes, by mapping kind and by file"""
-    kinds = {"heap": 0, "anon": 0, "exe": 0, "libs": 0, "libs_dirty": 0}
+    """PSS/RSS and where the PSS goes, by mapping kind and by file; kinds["uss"]
+    is the private total (pages no other process maps)"""
+    kinds = {"heap": 0, "anon": 0, "exe": 0, "libs": 0, "libs_dirty": 0, "uss": 0}
     files, pss, rss = {}, 0, 0
     for m in smaps(pid):
         p, name = m.get("Pss", 0), m["name"]
         pss += p
         rss += m.get("Rss", 0)
+        kinds["uss"] += m.get("Private_Dirty", 0) + m.get("Private_Clean", 0)
         if name == "[heap]":
             kinds["heap"] += p
         elif name.startswith("[") or name == "":
@@ -177,18 +189,86 @@ def measure(agent, roles, seconds, sink_pid):
     return wall, cpu, mem, thr, (others0, others1), (la0, loadavg())
 
 
-def run_phase(bindir, sink, title, yaml, seconds, roles):
+class TlsRelay:
+    """https on 127.0.0.1 in front of the plain tfo-sink: a throw-away CA and a
+    server certificate for 127.0.0.1 (openssl), each connection relayed as is"""
+
+    def __init__(self, sink_port):
+        self.dir = tempfile.mkdtemp(prefix="tfo-benchtree-tls-")
+        os.chmod(self.dir, 0o755)
+
+        def openssl(*args):
+            subprocess.run(["openssl"] + list(args), cwd=self.dir, check=True,
+                           stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", "ca.key", "-out",
+                "ca.crt", "-days", "2", "-subj", "/CN=bench-ca")
+        openssl("req", "-newkey", "rsa:2048", "-nodes", "-keyout", "srv.key", "-out", "srv.csr",
+                "-subj", "/CN=127.0.0.1")
+        with open(os.path.join(self.dir, "srv.ext"), "w") as f:
+            f.write("subjectAltName=IP:127.0.0.1\n")
+        openssl("x509", "-req", "-in", "srv.csr", "-CA", "ca.crt", "-CAkey", "ca.key",
+                "-CAcreateserial", "-out", "srv.crt", "-days", "2", "-extfile", "srv.ext")
+        self.ca = os.path.join(self.dir, "ca.crt")
+        os.chmod(self.ca, 0o644)
+        self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        self.ctx.load_cert_chain(os.path.join(self.dir, "srv.crt"),
+                                 os.path.join(self.dir, "srv.key"))
+        self.ctx.set_alpn_protocols(["http/1.1"])
+        self.sink_port = sink_port
+        self.lsock = socket.create_server(("127.0.0.1", 0))
+        self.url = "https://127.0.0.1:%d" % self.lsock.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    @staticmethod
+    def _pipe(a, b):
+        try:
+            while True:
+                d = a.recv(65536)
+                if not d:
+                    break
+                b.sendall(d)
+        except OSError:
+            pass
+        for x in (a, b):
+            try:
+                x.close()
+            except OSError:
+                pass
+
+    def _accept(self):
+        while True:
+            try:
+                c, _ = self.lsock.accept()
+            except OSError:
+                return                      # closed at the end
+            try:
+                t = self.ctx.wrap_socket(c, server_side=True)
+                u = socket.create_connection(("127.0.0.1", self.sink_port))
+            except (OSError, ssl.SSLError):
+                c.close()
+                continue
+            threading.Thread(target=self._pipe, args=(t, u), daemon=True).start()
+            threading.Thread(target=self._pipe, args=(u, t), daemon=True).start()
+
+    def close(self):
+        self.lsock.close()
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+
+def run_phase(bindir, sink, title, yaml, seconds, roles, tls=None):
     logdir = tempfile.mkdtemp(prefix="tfo-benchtree-logs-")
     os.chmod(logdir, 0o755)
     logfile = os.path.join(logdir, "app.log")
     with open(logfile, "w") as f:
         f.write("2026-01-01T00:00:00Z INFO bench-tree start\n")
     os.chmod(logfile, 0o644)
+    url = tls.url if tls else sink.url
+    ca = f"  tls:\n    ca_file: {tls.ca}\n" if tls else ""
     agent = Agent(bindir, f"""telemetryflow:
-  endpoint: {sink.url}
+  endpoint: {url}
   protocol: http
-  api_endpoint: {sink.url}/api/v1
-collectors:
+  api_endpoint: {url}/api/v1
+{ca}collectors:
   logs:
     enabled: true
     paths: [{logfile}]
@@ -206,18 +286,19 @@ collectors:
           "%d at the start, %d at the end%s; load %s -> %s)" % (
               title, wall, rc, others[0], others[1],
               "" if others == (0, 0) else ": PSS reads LOW", la[0], la[1]))
-    print("  %-11s %9s %8s %8s %7s | %7s %7s %7s %7s %7s" % (
-        "process", "CPU ms/min", "PSS KiB", "RSS KiB", "threads", "heap", "anon", "exe", "libs",
-        "(dirty)"))
+    print("  %-11s %9s %8s %8s %8s %7s | %7s %7s %7s %7s %7s" % (
+        "process", "CPU ms/min", "PSS KiB", "USS KiB", "RSS KiB", "threads", "heap", "anon",
+        "exe", "libs", "(dirty)"))
     for k in cpu:
         pss, rss, kinds, _ = mem[k]
         flag = " > 0.8 MiB" if k in COLLECTORS and pss > COLLECTOR_PSS_BUDGET_KIB else ""
-        print("  %-11s %9.2f %8d %8d %7d | %7d %7d %7d %7d %7d%s" % (
-            k, cpu[k] * 1000 * 60 / wall, pss, rss, thr[k], kinds["heap"], kinds["anon"],
-            kinds["exe"], kinds["libs"], kinds["libs_dirty"], flag))
+        print("  %-11s %9.2f %8d %8d %8d %7d | %7d %7d %7d %7d %7d%s" % (
+            k, cpu[k] * 1000 * 60 / wall, pss, kinds["uss"], rss, thr[k], kinds["heap"],
+            kinds["anon"], kinds["exe"], kinds["libs"], kinds["libs_dirty"], flag))
     total_cpu = sum(cpu.values())
     total_pss = sum(m[0] for m in mem.values())
-    print("  %-11s %9.2f %8d" % ("tree", total_cpu * 1000 * 60 / wall, total_pss))
+    print("  %-11s %9.2f %8d %8d" % ("tree", total_cpu * 1000 * 60 / wall, total_pss,
+                                     sum(m[2]["uss"] for m in mem.values())))
     big = max(mem, key=lambda k: mem[k][0])
     print("  top mappings of the largest process, %s (PSS KiB):" % big)
     for name, p in sorted(mem[big][3].items(), key=lambda kv: -kv[1])[:5]:
@@ -279,8 +360,9 @@ def fluent_bit_phase(fb, yaml, sink, seconds):
 def main():
     bindir = sys.argv[1]
     arg = sys.argv[2] if len(sys.argv) > 2 else "300"
-    idle_only = arg.startswith("idle:")
-    seconds = float(arg[5:] if idle_only else arg)
+    pss_only = arg.startswith("pss:")
+    idle_only = arg.startswith("idle:") or pss_only
+    seconds = float(arg[4:] if pss_only else arg[5:] if idle_only else arg)
     fb = sys.argv[3] if len(sys.argv) > 4 else None
     fb_yaml = sys.argv[4] if fb else None
     outdir = tempfile.mkdtemp(prefix="tfo-benchtree-sink-")
@@ -290,7 +372,14 @@ def main():
         wall, cpu, pss, per = run_phase(bindir, sink, "idle, default intervals, logs and "
                                         "heartbeat on", "", seconds, ROLES)
         idle_pct = 100.0 * cpu / wall
-        per_min = None
+        per_min = tls_res = None
+        if pss_only:
+            relay = TlsRelay(sink.port)
+            try:
+                tls_res = run_phase(bindir, sink, "idle as above, endpoint and heartbeat API on "
+                                    "https (TLS relay, ca_file)", "", seconds, ROLES, relay)
+            finally:
+                relay.close()
         if not idle_only:
             wall2, cpu2, _, _ = run_phase(bindir, sink, "system metrics every 1 s to tfo-sink",
                                           "  system:\n    interval: 1s\n", seconds, ROLES)
@@ -308,6 +397,9 @@ def main():
           (idle_pct, IDLE_CPU_BUDGET_PCT))
     print("  idle tree PSS          %.2f MiB             (budget %.0f MiB)" %
           (pss / 1024.0, TREE_PSS_BUDGET_KIB / 1024))
+    if tls_res is not None:
+        print("  idle tree PSS, https   %.2f MiB             (exporter %.2f MiB, plain %.2f)" %
+              (tls_res[2] / 1024.0, tls_res[3]["exporter"] / 1024.0, per["exporter"] / 1024.0))
     for c in COLLECTORS:
         print("  %-22s %.2f MiB             (budget 0.8 MiB)" % (c + " PSS", per[c] / 1024.0))
     if per_min is not None:
