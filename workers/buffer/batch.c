@@ -360,8 +360,9 @@ fetch_signal(struct tfo_store *st, uint32_t s, uint64_t max_bytes, struct tfo_st
 	return TFO_ENOENT;
 }
 
-enum tfo_err
-tfo_store_fetch(struct tfo_store *st, uint32_t signal, uint32_t max_bytes,
+/* store_fetch - the next batch of signal (0: any, in turn) */
+static enum tfo_err
+store_fetch(struct tfo_store *st, uint32_t signal, uint32_t max_bytes,
     struct tfo_store_batch *out)
 {
 	uint64_t mb = max_bytes == 0 ? TFO_STORE_DEFAULT_FETCH :
@@ -381,6 +382,46 @@ tfo_store_fetch(struct tfo_store *st, uint32_t signal, uint32_t max_bytes,
 		}
 	}
 	return TFO_ENOENT;
+}
+
+/* offerable - whether a fetch of signal s now could return a batch (no
+ * side effect; unsure counts as yes) */
+static int
+offerable(const struct tfo_store *st, uint32_t s, uint64_t now)
+{
+	const struct sigq *q = &st->q[s];
+	int hold = 0;
+
+	for (size_t i = 0; i < q->nb; i++) {
+		const struct sbatch *b = &q->b[i];
+		if (b->state == SB_REOFFER || (b->state == SB_NACKED && b->retry_at <= now))
+			return 1;
+		hold |= b->state == SB_NACKED;
+	}
+	return !hold && q->next_offer < q->ctail && q->nb < TFO_STORE_MAX_INFLIGHT;
+}
+
+/* rest_empty - after a fetch of `signal` (0 any): nothing else to offer now */
+static int
+rest_empty(struct tfo_store *st, uint32_t signal)
+{
+	uint64_t now = store_now(st);
+
+	for (uint32_t s = 1; s < TFO_STORE_NSIG; s++)
+		if ((signal == 0 || s == signal) && offerable(st, s, now))
+			return 0;
+	return 1;
+}
+
+enum tfo_err
+tfo_store_fetch(struct tfo_store *st, uint32_t signal, uint32_t max_bytes,
+    struct tfo_store_batch *out)
+{
+	enum tfo_err e = store_fetch(st, signal, max_bytes, out);
+
+	if (e == TFO_OK)
+		out->rest_empty = rest_empty(st, signal);
+	return e;
 }
 
 /* ------------------------------------------------------------------ checkpoints */

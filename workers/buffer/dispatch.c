@@ -302,6 +302,7 @@ export_fetch(struct tfo_store *st, const Tfo__V1__Fetch *f, struct buffer_reply 
 	batch.n_seqs = b.n;
 	batch.entry_points = b.points_each;
 	batch.n_entry_points = b.n;
+	batch.rest_empty = b.rest_empty;
 	for (size_t i = 0; b.raw_lens != NULL && i < b.n; i++)
 		if (b.raw_lens[i] != 0) {      /* sent only when some entry is LZ4 */
 			batch.raw_lens = b.raw_lens;

@@ -108,6 +108,7 @@ struct tfo_store_batch {
 	uint64_t *seqs;            /* per entry: its seq in the signal's queue */
 	uint32_t *points_each;     /* per entry: its points */
 	uint8_t *blob;
+	int rest_empty;            /* a fetch now would find nothing else to offer */
 };
 
 struct tfo_store_stats {

@@ -91,6 +91,7 @@ bs_fetch(void *arg, int signal, uint32_t max_bytes, struct tfo_exp_batch *b)
 	b->points = batch->points;
 	b->seqs = batch->n_seqs ? batch->seqs : NULL;
 	b->points_each = batch->n_seqs ? batch->entry_points : NULL;
+	b->rest_empty = batch->rest_empty;
 	b->priv = h;
 	return 1;
 }

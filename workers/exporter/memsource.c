@@ -33,6 +33,7 @@ struct tfo_exp_memsource {
 	size_t first;                   /* entries before this are DONE */
 	uint64_t next_id;
 	unsigned fail_next;             /* acks/nacks to fail as a failed commit */
+	int say_empty;                  /* set rest_empty as tfo-buffer does */
 	struct tfo_exp_memsource_counts c;
 };
 
@@ -105,6 +106,17 @@ fetched_free(struct fetched *f)
 	free(f);
 }
 
+/* pending - an entry of signal (0: either) not yet handed out */
+static int
+pending(const struct tfo_exp_memsource *m, int signal)
+{
+	for (size_t i = m->first; i < m->n; i++)
+		if (m->ents[i].state == ENT_PENDING &&
+		    (signal == 0 || m->ents[i].is_logs == (signal == 2)))
+			return 1;
+	return 0;
+}
+
 /* ms_fetch - the first pending run of one signal, at most max_bytes (at least one entry) */
 static int
 ms_fetch(void *arg, int signal, uint32_t max_bytes, struct tfo_exp_batch *b)
@@ -121,8 +133,10 @@ ms_fetch(void *arg, int signal, uint32_t max_bytes, struct tfo_exp_batch *b)
 	while (i < m->n && (m->ents[i].state != ENT_PENDING ||
 	    (signal != 0 && m->ents[i].is_logs != (signal == 2))))
 		i++;
-	if (i == m->n || m->ents[i].not_before_ms > now_ms())
+	if (i == m->n || m->ents[i].not_before_ms > now_ms()) {
+		m->c.empty_fetches++;
 		return 0;       /* head-of-line waits out its delay: order is kept */
+	}
 	for (j = i; j < m->n && m->ents[j].state == ENT_PENDING &&
 	    m->ents[j].is_logs == m->ents[i].is_logs; j++) {
 		if (j > i && bytes + m->ents[j].len > max_bytes)
@@ -158,6 +172,7 @@ ms_fetch(void *arg, int signal, uint32_t max_bytes, struct tfo_exp_batch *b)
 	b->seqs = f->seqs;
 	b->points_each = f->points;
 	b->priv = f;
+	b->rest_empty = m->say_empty && !pending(m, signal);
 	return 1;
 }
 
@@ -267,6 +282,12 @@ tfo_exp_memsource_restart(struct tfo_exp_memsource *m)
 		}
 	/* ids restart elsewhere: none handed out before means anything now */
 	m->next_id += 1000000;
+}
+
+void
+tfo_exp_memsource_say_empty(struct tfo_exp_memsource *m, int on)
+{
+	m->say_empty = on;
 }
 
 void

@@ -30,12 +30,17 @@ void tfo_exp_memsource_restart(struct tfo_exp_memsource *m);
  * commit failed: nothing settled, everything in flight offered again */
 void tfo_exp_memsource_fail(struct tfo_exp_memsource *m, unsigned n);
 
+/* tfo_exp_memsource_say_empty - batches say whether they left nothing else
+ * to offer (Batch.rest_empty), as tfo-buffer's do; off: never */
+void tfo_exp_memsource_say_empty(struct tfo_exp_memsource *m, int on);
+
 /* What happened so far. */
 struct tfo_exp_memsource_counts {
 	size_t queued;          /* entries not yet acked */
 	size_t acked_entries;
 	uint64_t acks, nacks;
 	uint64_t fetches;       /* batches handed out */
+	uint64_t empty_fetches; /* fetches that found nothing to hand out */
 	uint64_t unknown_ids;   /* acks/nacks of ids not in flight */
 	uint64_t failed_settles;
 	uint64_t last_nack_ms;  /* retry_after of the last nack */

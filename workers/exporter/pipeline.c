@@ -77,6 +77,11 @@ struct tfo_exp_pipeline {
 	int drain_over;                  /* drain: fetch no more (why in drain_why) */
 	enum tfo_exp_drain_end drain_why;
 	int in_pump;
+	/* per signal (1 metrics, 2 logs): the last batch of a fetch that asked
+	 * for it said nothing else was there (Batch.rest_empty). A fetch of it
+	 * is then not made, as it would answer Empty (issue 18 §3), until the
+	 * next wake-up, a nack or a drain */
+	int src_empty[3];
 	void (*drained)(void *);
 	void (*drain_done)(void *, enum tfo_exp_drain_end);
 	void *drained_arg;
@@ -101,6 +106,14 @@ mono_ms(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+}
+
+/* forget_empty - what a batch said of the source no longer holds: puts came
+ * since (a wake-up, a drain) or a nack made a batch due again */
+static void
+forget_empty(struct tfo_exp_pipeline *p)
+{
+	p->src_empty[1] = p->src_empty[2] = 0;
 }
 
 static void
@@ -339,9 +352,11 @@ settle_one(struct tfo_exp_pipeline *p, struct slot *s, uint32_t *pause, int *ret
 		/* offered again while its entries were in flight: ask for it again
 		 * now that their outcome is known */
 		rc = p->src.nack(p->src.arg, s->id, 0, &h);
+		forget_empty(p);
 	} else if (s->out.cls == TFO_EXP_RETRY) {
 		uint32_t d = settle_retry(p, s);
 		rc = p->src.nack(p->src.arg, s->id, d, &h);
+		forget_empty(p);
 		if (!*retried || d > *pause)
 			*pause = d;
 		*retried = 1;
@@ -557,6 +572,23 @@ fetch_sig(const struct tfo_exp_pipeline *p)
 	return p->tick_sig;
 }
 
+/* known_empty - a fetch of sig (0: either) would answer Empty: the batch
+ * before said so */
+static int
+known_empty(const struct tfo_exp_pipeline *p, int sig)
+{
+	return sig == 0 ? p->src_empty[1] && p->src_empty[2] : p->src_empty[sig];
+}
+
+/* note_empty - a batch of a fetch of sig (0: either) left nothing else */
+static void
+note_empty(struct tfo_exp_pipeline *p, int sig)
+{
+	for (int i = 1; i <= 2; i++)
+		if (sig == 0 || sig == i)
+			p->src_empty[i] = 1;
+}
+
 /* send_one - fetch one batch and put on the wire what was not delivered before */
 static enum sent
 send_one(struct tfo_exp_pipeline *p)
@@ -571,6 +603,8 @@ send_one(struct tfo_exp_pipeline *p)
 
 	memset(&b, 0, sizeof(b));
 	p->last_sig = fetch_sig(p);
+	if (known_empty(p, p->last_sig))
+		return NOTHING;         /* as the fetch's Empty answer would have */
 	if ((rc = p->src.fetch(p->src.arg, p->last_sig, p->cfg.batch_max_bytes, &b)) < 0) {
 		source_failed(p);
 		return SOURCE_ERROR;
@@ -582,6 +616,8 @@ send_one(struct tfo_exp_pipeline *p)
 		tfo_exp_backoff_reset(&p->src_backoff);
 		return NOTHING;
 	}
+	if (b.rest_empty)
+		note_empty(p, p->last_sig);
 	if (pick(p, &b, &k) != 0) {
 		/* no memory: nacked in its turn, offered again after a pause */
 		pick_free(&k);
@@ -721,6 +757,7 @@ on_wake(evutil_socket_t fd, short what, void *arg)
 	p->tick_sig = p->wake_tick;
 	p->wake_tick = 0;
 	p->flush_over = 0;
+	forget_empty(p);                /* puts came since */
 	tfo_exp_sched_begin(&p->sched, p->tick_sig, mono_ms());
 	pump(p);
 }
@@ -802,6 +839,7 @@ void
 tfo_exp_pipeline_kick(struct tfo_exp_pipeline *p)
 {
 	p->flush_over = 0;
+	forget_empty(p);
 	if (!p->paused)
 		pump(p);
 }
@@ -834,8 +872,10 @@ tfo_exp_pipeline_drain(struct tfo_exp_pipeline *p, uint32_t budget_ms,
 			evtimer_del(p->wake);
 		return;
 	}
-	/* no flush interval at stop: fetch now */
+	/* no flush interval at stop: fetch now (puts may have come since the
+	 * source said it was empty) */
 	evtimer_del(p->wake);
+	forget_empty(p);
 	if (!finish(p))
 		pump(p);
 }

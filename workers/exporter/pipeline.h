@@ -34,6 +34,7 @@ struct tfo_exp_batch {
 	                                 * queue, the same when offered again by a
 	                                 * restarted buffer (the id is not) */
 	const uint32_t *points_each;    /* NULL, or per entry: its points */
+	int rest_empty;                 /* the source has nothing else to offer now */
 	void *priv;                     /* the source's own */
 };
 

@@ -386,6 +386,60 @@ test_checkpoints_atomic(void **state)
 	fix_fini(&f);
 }
 
+/* ------------------------------------------------------------------ rest_empty */
+
+/* fetch_rest - one fetch of signal (0: any) of up to 16 bytes; its rest_empty */
+static int
+fetch_rest(struct fix *f, uint32_t signal, struct tfo_store_batch *b)
+{
+	assert_int_equal(tfo_store_fetch(f->st, signal, 16, b), TFO_OK);
+	return b->rest_empty;
+}
+
+/* A batch says whether a fetch right after it would find nothing (the
+ * exporter then waits for its poll instead of asking): never while either
+ * signal has entries not offered yet, or a nacked batch due again. */
+static void
+test_rest_empty(void **state)
+{
+	struct fix f;
+	struct tfo_store_batch a, b, c, none;
+
+	(void)state;
+	fix_init(&f, 0, 0);
+	put_n(&f, SIG_M, 1, 0, 6);                  /* 3 batches of 2 */
+	commit_ok(&f);
+	assert_false(fetch_rest(&f, 0, &a));
+	assert_false(fetch_rest(&f, 0, &b));
+	assert_true(fetch_rest(&f, 0, &c));
+	assert_int_equal(tfo_store_fetch(f.st, 0, 16, &none), TFO_ENOENT);
+	assert_int_equal(tfo_store_nack(f.st, c.id, 1000), TFO_OK);
+	tfo_store_batch_free(&c);
+	put_n(&f, SIG_L, 2, 0, 1);
+	commit_ok(&f);
+	/* the nacked batch holds its signal until due: only the log is left */
+	assert_true(fetch_rest(&f, 0, &c));
+	assert_int_equal(c.signal, SIG_L);
+	tfo_store_batch_free(&c);
+	f.now += 1000;
+	put_n(&f, SIG_L, 2, 1, 2);
+	commit_ok(&f);
+	/* due again, and a log not offered yet: two fetches, the second empties */
+	assert_false(fetch_rest(&f, 0, &c));
+	tfo_store_batch_free(&c);
+	assert_true(fetch_rest(&f, 0, &c));
+	tfo_store_batch_free(&c);
+	/* one signal asked for: the other's entries do not count */
+	put_n(&f, SIG_M, 1, 6, 7);
+	put_n(&f, SIG_L, 2, 2, 3);
+	commit_ok(&f);
+	assert_true(fetch_rest(&f, SIG_L, &c));
+	tfo_store_batch_free(&c);
+	tfo_store_batch_free(&a);
+	tfo_store_batch_free(&b);
+	fix_fini(&f);
+}
+
 /* ------------------------------------------------------------------ nack / re-offer */
 
 static void
@@ -837,6 +891,7 @@ main(void)
 		cmocka_unit_test(test_max_age),
 		cmocka_unit_test(test_checkpoints_atomic),
 		cmocka_unit_test(test_nack_reoffer),
+		cmocka_unit_test(test_rest_empty),
 		cmocka_unit_test(test_out_of_order_ack),
 		cmocka_unit_test(test_drop_shrinks_inflight),
 		cmocka_unit_test(test_quarantine_manifest),

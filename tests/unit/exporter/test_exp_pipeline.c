@@ -149,16 +149,31 @@ struct run {
 	int drain_why;          /* -1 = drain not over */
 };
 
+/* add_of - entries numbered from .. from + entries - 1: metrics (3 points
+ * each) or log records (2 each) */
 static void
-add_entries(struct run *r, uint32_t from, uint32_t entries)
+add_of(struct run *r, int logs, uint32_t from, uint32_t entries)
 {
 	for (uint32_t i = from; i < from + entries; i++) {
 		size_t len;
-		uint8_t *e = tfo_exp_sample_metrics(i, 2, &len);
+		uint8_t *e = logs ? tfo_exp_sample_logs(i, 2, &len) :
+		    tfo_exp_sample_metrics(i, 2, &len);
 		assert_non_null(e);
-		assert_int_equal(tfo_exp_memsource_add(r->ms, 0, e, len, 3), 0);
+		assert_int_equal(tfo_exp_memsource_add(r->ms, logs, e, len, logs ? 2 : 3), 0);
 		free(e);
 	}
+}
+
+static void
+add_entries(struct run *r, uint32_t from, uint32_t entries)
+{
+	add_of(r, 0, from, entries);
+}
+
+static void
+add_logs(struct run *r, uint32_t from, uint32_t entries)
+{
+	add_of(r, 1, from, entries);
 }
 
 /* pipeline_over - a pipeline on r's source and server: in_flight requests,
@@ -225,8 +240,9 @@ each_once(const struct run *r, int n)
 			fail_msg("entry %d arrived %d times", i, r->srv.got[i]);
 }
 
+/* run_more - run r's loop until its source is drained (10 s at most) */
 static void
-run_loop(struct run *r)
+run_more(struct run *r)
 {
 	struct timeval limit = { 10, 0 };
 	struct tfo_test_until_settled drain;
@@ -234,9 +250,15 @@ run_loop(struct run *r)
 	assert_int_equal(tfo_test_until_settled_start(&drain, r->base, r->ms, 5000), 0);
 	/* the time limit only ends a broken run; the assertions decide */
 	event_base_loopexit(r->base, &limit);
-	tfo_exp_pipeline_start(r->p);
 	event_base_dispatch(r->base);
 	tfo_test_until_settled_stop(&drain);
+}
+
+static void
+run_loop(struct run *r)
+{
+	tfo_exp_pipeline_start(r->p);
+	run_more(r);
 }
 
 static void
@@ -292,13 +314,7 @@ test_flush_per_signal(void **state)
 	/* 3 s: the second flush comes 1.5 s after the first, long after the
 	 * first one's answers even on a loaded machine */
 	run_setup_poll(&r, 2, 2, 3000);
-	for (uint32_t i = 2; i < 4; i++) {
-		size_t len;
-		uint8_t *e = tfo_exp_sample_logs(i, 2, &len);
-		assert_non_null(e);
-		assert_int_equal(tfo_exp_memsource_add(r.ms, 1, e, len, 2), 0);
-		free(e);
-	}
+	add_logs(&r, 2, 2);
 	run_loop(&r);
 	tfo_exp_memsource_counts(r.ms, &c);
 	assert_int_equal(c.queued, 0);
@@ -570,6 +586,55 @@ test_buffer_restart_no_resend(void **state)
 }
 
 /*
+ * A batch that says it left nothing else of the signal its fetch asked for
+ * (Batch.rest_empty) ends its flush: no fetch follows that would answer
+ * Empty (issue 18 §3). Two metrics and two logs entries, one batch holds a
+ * signal's: each flush is one fetch, where without the flag it is the batch
+ * and an Empty answer. The metrics batch says so while logs are queued: it
+ * speaks of its signal only. What comes after is fetched at the next flush.
+ */
+static void
+test_rest_empty_no_empty_fetch(void **state)
+{
+	struct tfo_exp_memsource_counts c;
+	struct run r;
+
+	(void)state;
+	for (int say = 0; say <= 1; say++) {
+		run_setup_poll(&r, 2, 2, 3000);
+		tfo_exp_pipeline_free(r.p);
+		pipeline_over(&r, 2, 1 << 20, 3000, 50);        /* one batch holds a signal */
+		add_logs(&r, 2, 2);
+		tfo_exp_memsource_say_empty(r.ms, say);
+		run_loop(&r);
+		tfo_exp_memsource_counts(r.ms, &c);
+		assert_int_equal(c.queued, 0);
+		assert_int_equal(c.fetches, 2);
+		if (say) {
+			assert_int_equal(c.empty_fetches, 0);
+			assert_int_equal(c.n_asked, 2);
+			assert_true(c.asked[0] + c.asked[1] == 3);      /* one of each */
+		} else {
+			assert_int_equal(c.empty_fetches, 2);
+			assert_int_equal(c.n_asked, 4);
+		}
+		/* what comes after is fetched at its next flush */
+		add_entries(&r, 4, 1);
+		run_more(&r);
+		tfo_exp_memsource_counts(r.ms, &c);
+		assert_int_equal(c.queued, 0);
+		assert_int_equal(c.fetches, 3);
+		if (say)
+			assert_int_equal(c.empty_fetches, 0);
+		/* the metrics, numbered 0, 1 and 4, each once (the logs carry no
+		 * number the fake endpoint reads: acked above) */
+		each_once(&r, 2);
+		assert_int_equal(r.srv.got[4], 1);
+		run_teardown(&r);
+	}
+}
+
+/*
  * The buffer cannot commit acks (a full disk): each failure offers every
  * batch in flight again at once. The exporter sends nothing twice, backs off
  * between attempts instead of storming the buffer, and counts deliveries.
@@ -613,6 +678,7 @@ main(void)
 		cmocka_unit_test(test_drain_after_pause),
 		cmocka_unit_test(test_buffer_restart_no_resend),
 		cmocka_unit_test(test_ack_failures_back_off),
+		cmocka_unit_test(test_rest_empty_no_empty_fetch),
 	};
 
 	tfo_log_init("test-exporter", TFO_LOG_ERROR, TFO_LOG_TEXT);
