@@ -549,6 +549,7 @@ buffer_stats(struct tfo_worker *w, struct tfo_stats *ts, void *arg)
 	tfo_stats_num(ts, "room_compactions", (double)s.room_compactions);
 	tfo_stats_num(ts, "reopens", (double)s.reopens);
 	tfo_stats_num(ts, "orphans_removed", (double)s.orphans_removed);
+	tfo_stats_num(ts, "disk_scans", (double)s.disk_scans);
 	tfo_stats_num(ts, "sticky_errors", (double)s.sticky_errors);
 	tfo_stats_num(ts, "writes_failing", s.failing);
 	tfo_stats_text(ts, "last_write_error", s.last_error);

@@ -32,7 +32,8 @@
 #define SLACK MIB                       /* MANIFEST, info log, CURRENT */
 #define MEMTABLES 6                     /* the log, a memtable being flushed, four level-0
                                          * tables before LevelDB compacts them */
-#define REFRESH_US 200000               /* statvfs and the store's files at most so often */
+#define REFRESH_US 200000               /* statvfs at most so often */
+#define RESCAN_US 60000000              /* far from full: the store's files at least so often */
 #define COMPACT_LOW_US 2000000          /* compaction for room at most so often */
 #define FULL_HOLD_US 10000000           /* "disk full" stays shown this long after the bound was met */
 #define RESERVE_LOW 16                  /* the reserve is held below this many of it free */
@@ -182,17 +183,44 @@ space_init(struct tfo_store *st)
 	reserve_found(st);
 }
 
+/*
+ * rescan_due - whether the store's files are summed again (a directory walk
+ * and a stat per file) at this refresh. The free space is read at every one:
+ * another writer filling the disk is seen as before. The files' sum matters
+ * only beside it (disk + free), and our own writes and deletes move the two
+ * by the same amount; so, far from full, it is taken again only when the
+ * free space moved by a memtable or more since the walk (a flush, a
+ * compaction, another writer) or after RESCAN_US. Below RESERVE_LOW reserves
+ * free, where the bound decides Busy, it is taken at every refresh as before.
+ */
+static int
+rescan_due(const struct space *sp, uint64_t t, int fs_ok)
+{
+	uint64_t moved = sp->free > sp->free_at_scan ? sp->free - sp->free_at_scan :
+	    sp->free_at_scan - sp->free;
+
+	return !fs_ok || sp->scanned_us == 0 || t - sp->scanned_us >= RESCAN_US ||
+	    sp->free < RESERVE_LOW * sp->reserve || moved >= sp->memtable;
+}
+
 void
 space_refresh(struct tfo_store *st, int force)
 {
 	struct space *sp = &st->sp;
 	uint64_t t = now_us(), avail;
+	int fs_ok;
 
 	if (!force && sp->checked_us != 0 && t - sp->checked_us < REFRESH_US)
 		return;
 	sp->checked_us = t;
-	sp->disk = store_disk_usage(st->path);
-	if (fs_room(st, &sp->free, &sp->total) != 0) {
+	fs_ok = fs_room(st, &sp->free, &sp->total) == 0;
+	if (force || rescan_due(sp, t, fs_ok)) {
+		sp->disk = store_disk_usage(st->path);
+		sp->scanned_us = t;
+		sp->free_at_scan = sp->free;
+		st->s.disk_scans++;
+	}
+	if (!fs_ok) {
 		sp->bound = UINT64_MAX;
 		return;
 	}

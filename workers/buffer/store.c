@@ -844,6 +844,7 @@ tfo_store_get_stats(struct tfo_store *st, struct tfo_store_stats *out)
 		st->disk_at_ms = now ? now : 1;
 	}
 	out->disk_bytes = st->sp.disk;     /* idle: at most DISK_SCAN_MS old */
+	out->disk_scans = st->s.disk_scans;   /* with the walk just made */
 	out->fs_free = st->sp.free;
 	out->fs_bound = st->sp.bound;
 	out->reserve_held = st->sp.held;

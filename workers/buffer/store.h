@@ -122,6 +122,7 @@ struct tfo_store_stats {
 	uint64_t commits, commit_errors;
 	uint64_t reopens;          /* LevelDB reopened in place after a failed write */
 	uint64_t orphans_removed;  /* tables of a failed flush/compaction deleted before a reopen */
+	uint64_t disk_scans;       /* walks of the store's directory (space.c) */
 	uint64_t sticky_errors;    /* writes failed with a table write's error (healed by reopen) */
 	uint64_t reserve_releases;
 	uint64_t room_compactions; /* consumed range compacted early: room ran low */

@@ -66,6 +66,8 @@ struct space {
 	uint64_t disk;             /* bytes of the store's files */
 	uint64_t bound;            /* queue bytes the filesystem allows now */
 	uint64_t checked_us;
+	uint64_t scanned_us;       /* disk summed then (space.c: rescan_due) */
+	uint64_t free_at_scan;     /* free then */
 	uint64_t memtable;         /* LevelDB write buffer, from the filesystem's size */
 	uint64_t reserve;          /* reserve file size */
 	int held;                  /* the reserve file is there */

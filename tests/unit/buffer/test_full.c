@@ -67,6 +67,16 @@ reopen_with(struct fix *f)
 	fix_open(f);
 }
 
+/* on_fakefs - the store reopened on fs (its statfs hook) */
+static void
+on_fakefs(struct fix *f, struct fakefs *fs)
+{
+	fs->path = f->path;
+	f->o.statfs = fake_statfs;
+	f->o.statfs_arg = fs;
+	reopen_with(f);
+}
+
 static int
 fs_write_file(const char *path, const char *text)
 {
@@ -234,11 +244,8 @@ test_sticky_error_healed(void **state)
 	(void)state;
 	fix_init(&f, 0, 0);
 	snprintf(reserve, sizeof(reserve), "%s/reserve", f.dir);
-	fs.path = f.path;
 	f.o.reserve_path = reserve;
-	f.o.statfs = fake_statfs;
-	f.o.statfs_arg = &fs;
-	reopen_with(&f);
+	on_fakefs(&f, &fs);
 	tfo_store_get_stats(f.st, &s);
 	assert_int_equal(s.reserve_held, 1);
 	assert_int_equal(stat(reserve, &sb), 0);
@@ -292,10 +299,7 @@ test_fs_bound_drops_oldest(void **state)
 
 	(void)state;
 	fix_init(&f, 0, 0);
-	fs.path = f.path;
-	f.o.statfs = fake_statfs;
-	f.o.statfs_arg = &fs;
-	reopen_with(&f);
+	on_fakefs(&f, &fs);
 	srandom(3);
 	for (uint64_t i = 1; i <= 100; i++) {
 		for (size_t k = 0; k < sizeof(pay); k++)
@@ -356,6 +360,71 @@ test_fs_bound_drops_oldest(void **state)
 	fix_fini(&f);
 }
 
+/* stats_scans - the store's directory walks so far */
+static uint64_t
+stats_scans(struct fix *f)
+{
+	struct tfo_store_stats s;
+
+	tfo_store_get_stats(f->st, &s);
+	return s.disk_scans;
+}
+
+/* put_one - one incompressible 1 KiB metrics put, committed; its answer */
+static enum tfo_put_result
+put_one(struct fix *f, uint64_t seq, const char **why)
+{
+	uint8_t pay[1024];
+	struct tfo_store_put p = { .role = 1, .incarnation = 5, .seq = seq, .signal = SIG_M,
+		.payload = pay, .len = sizeof(pay), .points = 1, .block_when_full = 1 };
+	enum tfo_put_result r;
+
+	for (size_t k = 0; k < sizeof(pay); k++)
+		pay[k] = (uint8_t)random();
+	r = tfo_store_put(f->st, &p, why);
+	if (r == TFO_PUT_STAGED)
+		commit_ok(f);
+	return r;
+}
+
+/* Far from full the store's files are not summed at every refresh (an idle
+ * buffer walked its directory 13 times a minute), yet the free space is read
+ * at each: another writer taking the disk makes the next put Busy, and room
+ * given back takes puts again, each within the 200 ms of a refresh. */
+static void
+test_far_from_full_no_walk(void **state)
+{
+	struct fix f;
+	/* 64 GiB: a 32 MiB memtable, a 65 MiB reserve; 8 GiB free is far from full */
+	struct fakefs fs = { .room = 8ull << 30, .total = 64ull << 30 };
+	const char *why;
+	uint64_t walks, seq = 0;
+
+	(void)state;
+	fix_init(&f, 0, 0);
+	on_fakefs(&f, &fs);
+	srandom(5);
+	sleep_ms(250);
+	assert_int_equal(put_one(&f, ++seq, &why), TFO_PUT_STAGED);
+	walks = stats_scans(&f);        /* the stats' own walk: at most one a minute */
+	for (int i = 0; i < 3; i++) {
+		sleep_ms(250);
+		assert_int_equal(put_one(&f, ++seq, &why), TFO_PUT_STAGED);
+	}
+	assert_int_equal(stats_scans(&f), walks);
+	/* another writer takes all but a few KiB: the next refresh sees it */
+	fs.room = store_disk_usage(f.path) + 4096;
+	sleep_ms(250);
+	assert_int_equal(put_one(&f, ++seq, &why), TFO_PUT_BUSY);
+	assert_non_null(strstr(why, "disk full at "));
+	assert_true(stats_scans(&f) > walks);   /* low on room: walked at each refresh */
+	/* and gives it back */
+	fs.room = 8ull << 30;
+	sleep_ms(250);
+	assert_int_equal(put_one(&f, ++seq, &why), TFO_PUT_STAGED);
+	fix_fini(&f);
+}
+
 /* Drops count what they held, compressed entries too (the points word of a
  * compressed value carries a flag bit: 2^31 "points" before the fix). */
 static void
@@ -393,6 +462,7 @@ main(void)
 		cmocka_unit_test(test_failed_puts_alone_heal),
 		cmocka_unit_test(test_sticky_error_healed),
 		cmocka_unit_test(test_fs_bound_drops_oldest),
+		cmocka_unit_test(test_far_from_full_no_walk),
 		cmocka_unit_test(test_drop_points),
 	};
 
