@@ -36,6 +36,30 @@ do_restart(struct sv *sv, const char *role, char *err, size_t errsz)
 	return 0;
 }
 
+/* status_gathered - the workers' stats are in: the waiting status reply */
+static void
+status_gathered(struct sv *sv)
+{
+	struct sv_ctl_done done = sv->status_wait;
+
+	sv->status_wait.fn = NULL;
+	if (done.fn != NULL)
+		sv_ctl_status_reply(sv, &done);
+}
+
+/* status_wait - answer done once the workers sent fresh stats; 0, or -1
+ * (answer now: no way to answer later, or a status waits already) */
+static int
+status_wait(struct sv *sv, const struct sv_ctl_done *done)
+{
+	if (done == NULL || done->fn == NULL || sv->status_wait.fn != NULL)
+		return -1;
+	if (sv_stats_gather(sv, status_gathered) != 0)
+		return -1;
+	sv->status_wait = *done;
+	return 0;
+}
+
 /* dispatch - one switch on the verb; every case returns */
 static int
 dispatch(struct sv *sv, const Tfo__V1__CtlRequest *req, Tfo__V1__CtlReply *rep,
@@ -45,7 +69,7 @@ dispatch(struct sv *sv, const Tfo__V1__CtlRequest *req, Tfo__V1__CtlReply *rep,
 	case TFO__V1__VERB__VERB_STATUS:
 		/* answered once the workers sent fresh stats (gather.c); from
 		 * the last ones when it cannot wait (no way to answer later) */
-		if (sv_stats_for_status(sv, done) == 0)
+		if (status_wait(sv, done) == 0)
 			return 1;
 		sv_status_build(sv, b, 1);
 		rep->status = &b->st;

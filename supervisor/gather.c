@@ -9,6 +9,7 @@
  * answered in time (docs/operations.md).
  */
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/log.h"
 #include "supervisor/supervisor.h"
@@ -30,22 +31,33 @@ pending(const struct sv *sv)
 	return 0;
 }
 
-/* serve - what waited for the gather, from the stats now held */
+/* serve - what waited for the gather, from the stats now held; each waiter
+ * is called once, and may start the next gather */
 static void
 serve(struct sv *sv)
 {
-	int self = sv->gather_self;
-	struct sv_ctl_done done = sv->gather_status;
+	sv_gathered_fn fns[SV_GATHER_WAITERS];
 
+	memcpy(fns, sv->gather_fns, sizeof(fns));
+	memset(sv->gather_fns, 0, sizeof(sv->gather_fns));
 	sv->gathering = 0;
-	sv->gather_self = 0;
-	sv->gather_status.fn = NULL;
+	sv->stats_answered = NULL;
 	for (int r = 0; r < TFO_ROLE_COUNT; r++)
 		sv->w[r].stats_wanted = 0;
-	if (done.fn != NULL)
-		sv_ctl_status_reply(sv, &done);
-	if (self)
-		(void)sv_self_send(sv);
+	for (int i = 0; i < SV_GATHER_WAITERS; i++)
+		if (fns[i] != NULL)
+			fns[i](sv);
+}
+
+/* check - a worker answered or left: served from the loop, never from
+ * inside a Pong's or a death's handler, once none owes its stats */
+static void
+check(struct sv *sv)
+{
+	struct timeval now = { 0, 0 };
+
+	if (sv->gathering && !pending(sv))
+		evtimer_add(sv->ev_gather, &now);
 }
 
 /* on_gather - the bound passed, or the last answer came (made active) */
@@ -76,6 +88,7 @@ start(struct sv *sv)
 	    (sv->ev_gather = evtimer_new(sv->base, on_gather, sv)) == NULL)
 		return -1;
 	sv->gathering = 1;
+	sv->stats_answered = check;     /* workers.c calls it at a Pong or a death */
 	for (int r = 0; r < TFO_ROLE_COUNT; r++) {
 		struct sv_worker *w = &sv->w[r];
 
@@ -87,39 +100,25 @@ start(struct sv *sv)
 		/* else: asked again at the Pong of the ping on the wire */
 	}
 	evtimer_add(sv->ev_gather, &tv);
-	sv_stats_check(sv);
+	check(sv);
 	return 0;
 }
 
 int
-sv_stats_for_status(struct sv *sv, const struct sv_ctl_done *done)
+sv_stats_gather(struct sv *sv, sv_gathered_fn fn)
 {
-	if (done == NULL || done->fn == NULL || sv->gather_status.fn != NULL)
-		return -1;
-	if (start(sv) == -1)
-		return -1;
-	sv->gather_status = *done;
-	return 0;
-}
+	int free_slot = -1;
 
-void
-sv_stats_for_self(struct sv *sv)
-{
-	if (start(sv) == -1) {
-		(void)sv_self_send(sv);   /* from the last stats */
-		return;
+	for (int i = 0; i < SV_GATHER_WAITERS; i++) {
+		if (sv->gather_fns[i] == fn)
+			return 0;               /* already waits for this gather */
+		if (sv->gather_fns[i] == NULL && free_slot < 0)
+			free_slot = i;
 	}
-	sv->gather_self = 1;
-}
-
-void
-sv_stats_check(struct sv *sv)
-{
-	struct timeval now = { 0, 0 };
-
-	/* served from the loop, never from inside a Pong's or a death's handler */
-	if (sv->gathering && !pending(sv))
-		evtimer_add(sv->ev_gather, &now);
+	if (free_slot < 0 || start(sv) == -1)
+		return -1;
+	sv->gather_fns[free_slot] = fn;
+	return 0;
 }
 
 void
@@ -129,4 +128,5 @@ sv_stats_fini(struct sv *sv)
 		event_free(sv->ev_gather);
 	sv->ev_gather = NULL;
 	sv->gathering = 0;
+	sv->stats_answered = NULL;
 }

@@ -97,6 +97,13 @@ arm(struct sv *sv)
 	evtimer_add(sv->ev_self, &tv);
 }
 
+/* self_gathered - the workers' stats are in: the self metrics go out */
+static void
+self_gathered(struct sv *sv)
+{
+	(void)sv_self_send(sv);
+}
+
 static void
 on_self(evutil_socket_t fd, short what, void *arg)
 {
@@ -107,7 +114,10 @@ on_self(evutil_socket_t fd, short what, void *arg)
 	if (sv->shutdown_phase || !sv->cfg.agent.self_metrics_enabled)
 		return;
 	arm(sv);
-	sv_stats_for_self(sv);          /* sent when the workers' stats are in */
+	/* sent when the workers' stats are in; now from the last ones if no
+	 * gather can start */
+	if (sv_stats_gather(sv, self_gathered) != 0)
+		(void)sv_self_send(sv);
 }
 
 /* sv_self_timer_set - (re)arm for the configured interval, or disarm */

@@ -111,6 +111,11 @@ struct sv_ctl_done {
 	void *arg;
 };
 
+struct sv;
+/* sv_gathered_fn - called once a stats gather is over (gather.c) */
+typedef void (*sv_gathered_fn)(struct sv *sv);
+#define SV_GATHER_WAITERS 2          /* a tfoctl status, the self metrics */
+
 struct sv {
 	struct event_base *base;
 	struct tfo_config cfg;
@@ -133,8 +138,11 @@ struct sv {
 	struct sv_ctl *ctl;
 	struct event *ev_gather;     /* gather.c: its bound, or its end made due */
 	int gathering;               /* stats asked for, answers awaited */
-	int gather_self;             /* the self metrics wait for the gather */
-	struct sv_ctl_done gather_status;  /* a tfoctl status waits (fn NULL: none) */
+	sv_gathered_fn gather_fns[SV_GATHER_WAITERS];  /* who waits for the gather */
+	/* set while a gather runs: workers.c calls it when a worker answered or
+	 * left (a pointer, so calls run one way: gather.c uses workers.c) */
+	void (*stats_answered)(struct sv *sv);
+	struct sv_ctl_done status_wait;  /* dispatch.c: a tfoctl status waits (fn NULL: none) */
 	uint64_t run_base;           /* this run's incarnations: run_base | spawn number */
 	uint32_t spawns;             /* spawns in this run */
 #ifdef TFO_TEST_HOOKS
@@ -222,13 +230,11 @@ void sv_status_build(struct sv *sv, struct sv_status_buf *b, int with_sandbox);
 
 /* gather.c - the workers' stats on demand: a Ping with stats set to each
  * ready worker, served when all answered or after SV_STATS_WAIT_MS */
-/* sv_stats_for_status - answer done with the status once gathered; 0, or
- * -1 (answer now from the last stats) */
-int sv_stats_for_status(struct sv *sv, const struct sv_ctl_done *done);
-/* sv_stats_for_self - send the self metrics once gathered */
-void sv_stats_for_self(struct sv *sv);
-/* sv_stats_check - a worker answered or left: serve what waits once none owes */
-void sv_stats_check(struct sv *sv);
+/* sv_stats_gather - ask every ready worker for fresh stats; fn is called
+ * once, when every one asked answered or left, or after SV_STATS_WAIT_MS
+ * (a late role's last stats then stand). 0, or -1: fn will not be called
+ * (no timer, or SV_GATHER_WAITERS others wait): use the last stats now */
+int sv_stats_gather(struct sv *sv, sv_gathered_fn fn);
 void sv_stats_fini(struct sv *sv);
 
 /* selfstats.c - every agent.self_metrics.interval, the status to tfo-system */

@@ -67,7 +67,8 @@ close_channel(struct sv_worker *w)
 	}
 	w->stats_asked = w->stats_wanted = 0;
 	w->said[0] = '\0';
-	sv_stats_check(w->sv);
+	if (w->sv->stats_answered != NULL)
+		w->sv->stats_answered(w->sv);
 }
 
 static void
@@ -176,7 +177,8 @@ on_pong(struct sv_worker *w, Tfo__V1__Control *m)
 		if (w->role == TFO_ROLE_BUFFER)
 			sv_notify_update(w->sv);    /* STATUS= says when the disk is full */
 	}
-	sv_stats_check(w->sv);
+	if (w->sv->stats_answered != NULL)
+		w->sv->stats_answered(w->sv);
 }
 
 /* dispatch - one message from a worker; anything unexpected kills it */
