@@ -261,3 +261,18 @@ tfo_exp_pace_cap(const struct tfo_exp_pace *pc, uint64_t now_ms)
 		r = 1;
 	return r > UINT32_MAX ? UINT32_MAX : (uint32_t)r;
 }
+
+void
+tfo_exp_pace_fetched(struct tfo_exp_pace *pc, int sig, int full)
+{
+	if (full)
+		pc->hot_sig = sig;
+	else if (sig == pc->hot_sig)
+		pc->hot_sig = 0;        /* its backlog is out: either, in turn */
+}
+
+int
+tfo_exp_pace_sig(const struct tfo_exp_pace *pc)
+{
+	return pc->hot_sig;
+}

@@ -15,6 +15,8 @@
 
 /* Signals with a flush phase of their own: 1 metrics, 2 logs (index 0 unused). */
 #define TFO_EXP_SCHED_NSIG 3
+#define TFO_EXP_SIG_METRICS 1
+#define TFO_EXP_SIG_LOGS 2
 
 /*
  * The flush schedule: each signal is fetched once an interval at its own
@@ -75,6 +77,7 @@ struct tfo_exp_pace {
 	uint64_t rate0_bytes;           /* bytes an interval aimed at (0: count batches) */
 	uint64_t next_ms;               /* earliest next send while it holds */
 	int peek;                       /* the last batch was not full: look at once */
+	int hot_sig;                    /* the signal whose last batch was full */
 };
 
 /* tfo_exp_pace_init - interval_ms > 0; floor >= 1 (max_in_flight);
@@ -102,6 +105,16 @@ uint32_t tfo_exp_pace_wait(struct tfo_exp_pace *pc, uint64_t now_ms);
  * small request each gap. That look counts as a send: over time the cap
  * holds. */
 void tfo_exp_pace_sent(struct tfo_exp_pace *pc, uint64_t now_ms, uint64_t bytes, int full);
+/* tfo_exp_pace_fetched - a batch of signal sig (1 metrics, 2 logs) went on
+ * the wire, full = near batch_max_bytes; or a fetch of sig found nothing
+ * (full = 0) */
+void tfo_exp_pace_fetched(struct tfo_exp_pace *pc, int sig, int full);
+/* tfo_exp_pace_sig - the signal to fetch under the cap: the one whose last
+ * batch was full, until it comes back less than full (its backlog first; a
+ * collector's entries of the other, put in the same second on every agent of
+ * a fleet, wait for it instead of leaving as a small request each); 0: either,
+ * in turn */
+int tfo_exp_pace_sig(const struct tfo_exp_pace *pc);
 /* tfo_exp_pace_cap - batches an interval allowed now (full ones, when the
  * cap counts bytes); 0 = no cap */
 uint32_t tfo_exp_pace_cap(const struct tfo_exp_pace *pc, uint64_t now_ms);

@@ -561,14 +561,16 @@ local_failure(struct tfo_exp_pipeline *p, struct slot *s, enum tfo_err e)
 /*
  * fetch_sig - the signal a fetch asks for: the flush's own while all is
  * well, so that an agent's metrics and logs leave half an interval apart;
- * any after a failure, under the cap and at stop, where the whole queue goes
- * as fast as allowed
+ * any after a failure and at stop, where the whole queue goes as fast as
+ * allowed; under the cap the backlogged one first (pace.c)
  */
 static int
 fetch_sig(const struct tfo_exp_pipeline *p)
 {
-	if (p->ending != RUNNING || p->probing || tfo_exp_pace_cap(&p->pace, mono_ms()) != 0)
+	if (p->ending != RUNNING || p->probing)
 		return 0;
+	if (tfo_exp_pace_cap(&p->pace, mono_ms()) != 0)
+		return tfo_exp_pace_sig(&p->pace);
 	return p->tick_sig;
 }
 
@@ -701,8 +703,10 @@ static void
 last_sent(struct tfo_exp_pipeline *p)
 {
 	const struct slot *s = &p->slots[(p->head + p->count - 1) % TFO_EXP_MAX_IN_FLIGHT];
+	int full = s->bytes >= p->cfg.batch_max_bytes / 2;
 
-	tfo_exp_pace_sent(&p->pace, mono_ms(), s->bytes, s->bytes >= p->cfg.batch_max_bytes / 2);
+	tfo_exp_pace_sent(&p->pace, mono_ms(), s->bytes, full);
+	tfo_exp_pace_fetched(&p->pace, s->is_logs ? TFO_EXP_SIG_LOGS : TFO_EXP_SIG_METRICS, full);
 }
 
 /*
@@ -728,6 +732,8 @@ pump(struct tfo_exp_pipeline *p)
 	p->in_pump = 0;
 	if (r == NOTHING && p->last_sig == 0)
 		tfo_exp_pace_empty(&p->pace);
+	else if (r == NOTHING)
+		tfo_exp_pace_fetched(&p->pace, p->last_sig, 0);
 	if (r == NOTHING)
 		tfo_exp_sched_done(&p->sched, p->last_sig, mono_ms());
 	if (p->ending == END_DRAIN) {

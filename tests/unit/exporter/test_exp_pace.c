@@ -369,6 +369,42 @@ test_partial_looks(void **state)
 	assert_true(n <= 2 + 4 + 1);
 }
 
+/*
+ * Under the cap the backlogged signal goes first: the one whose last batch
+ * was full, until one of its batches comes back less than full or a fetch
+ * of it finds nothing; then either, in turn. A small batch of the other
+ * signal does not move it: collectors put their entries in the same second
+ * on every agent of a fleet (aligned cycles), and fetching either in turn
+ * sent each as a small request at the agent's next send, followed at once by
+ * the look after a small batch (bench/fleet: bands of 40-50 metrics requests
+ * a second, 3 s long, every 10 s of the catch-up).
+ */
+static void
+test_cap_backlog_first(void **state)
+{
+	struct tfo_exp_pace pc;
+
+	(void)state;
+	tfo_exp_pace_init(&pc, IV, 2, B);
+	assert_int_equal(tfo_exp_pace_sig(&pc), 0);
+	tfo_exp_pace_fetched(&pc, TFO_EXP_SIG_METRICS, 1);     /* the metrics' backlog */
+	assert_int_equal(tfo_exp_pace_sig(&pc), TFO_EXP_SIG_METRICS);
+	tfo_exp_pace_fetched(&pc, TFO_EXP_SIG_METRICS, 0);     /* ... is out */
+	assert_int_equal(tfo_exp_pace_sig(&pc), 0);
+	tfo_exp_pace_fetched(&pc, TFO_EXP_SIG_LOGS, 1);        /* the logs' */
+	assert_int_equal(tfo_exp_pace_sig(&pc), TFO_EXP_SIG_LOGS);
+	tfo_exp_pace_fetched(&pc, TFO_EXP_SIG_METRICS, 0);     /* a small other: waits */
+	assert_int_equal(tfo_exp_pace_sig(&pc), TFO_EXP_SIG_LOGS);
+	tfo_exp_pace_fetched(&pc, TFO_EXP_SIG_LOGS, 1);
+	assert_int_equal(tfo_exp_pace_sig(&pc), TFO_EXP_SIG_LOGS);
+	tfo_exp_pace_fetched(&pc, TFO_EXP_SIG_LOGS, 0);        /* out: either again */
+	assert_int_equal(tfo_exp_pace_sig(&pc), 0);
+	/* a backlog that ended on a full batch: the next fetch finds nothing */
+	tfo_exp_pace_fetched(&pc, TFO_EXP_SIG_LOGS, 1);
+	tfo_exp_pace_fetched(&pc, TFO_EXP_SIG_LOGS, 0);
+	assert_int_equal(tfo_exp_pace_sig(&pc), 0);
+}
+
 /* each signal's first flush lies in the first interval, the two half an
  * interval apart: an agent's metrics and logs never leave in one second */
 static void
@@ -494,6 +530,7 @@ main(void)
 		cmocka_unit_test(test_no_outage_no_cap),
 		cmocka_unit_test(test_cap_aims_at_backlog),
 		cmocka_unit_test(test_cap_counts_bytes),
+		cmocka_unit_test(test_cap_backlog_first),
 		cmocka_unit_test(test_cap_after_outage),
 		cmocka_unit_test(test_cap_starts_at_rate_before),
 		cmocka_unit_test(test_empty_lifts),
