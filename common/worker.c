@@ -17,8 +17,10 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "common/nnginit.h"
+#include "common/pagetrim.h"
 #include "common/privdrop.h"
 #include "common/sandbox.h"
 #include "common/version.h"
@@ -66,6 +68,7 @@ struct tfo_worker {
 	struct event *ev_ctl, *ev_term, *ev_int;
 	int status;
 	int done;                           /* tfo_worker_exit was called */
+	struct tfo_pagetrim_sched pagetrim; /* start-up's file pages unmapped (pagetrim.h) */
 	int stopping;
 	int orphaned;                       /* the supervisor is gone */
 	struct event *ev_orphan;            /* then: the hard end of the stop */
@@ -270,6 +273,7 @@ on_ping(struct tfo_worker *w, const Tfo__V1__Ping *ping)
 	send_or_exit(w, &m);
 	stats_free(&st);
 	trim_malloc();
+	tfo_pagetrim_tick(&w->pagetrim, (int64_t)tfo_mono_ms());
 }
 
 static void
@@ -741,6 +745,7 @@ tfo_worker_main(int argc, char **argv, const struct tfo_worker_ops *ops, void *a
 	if (ops->post_init && ops->post_init(w, w->cfg, arg) == -1)
 		goto out;
 	send_ready(w);
+	tfo_pagetrim_arm(&w->pagetrim, (int64_t)tfo_mono_ms());
 	log_debug("ready (incarnation %llu)", (unsigned long long)w->cfg->incarnation);
 	/* loopbreak before dispatch is forgotten by libevent: check done. */
 	if (!w->done)

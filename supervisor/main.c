@@ -148,6 +148,7 @@ sv_init(struct sv *sv, const char *path, int foreground)
 	if (sv_ctl_init(sv) == -1)
 		return -1;
 	sv_notify_init(sv);
+	tfo_pagetrim_arm(&sv->pagetrim, sv_now_ms());
 	return 0;
 }
 

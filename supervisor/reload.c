@@ -141,6 +141,7 @@ sv_reload(struct sv *sv, char *err, size_t errsz)
 		sv_worker_restart(&sv->w[r]);
 	}
 	log_info("reload: done");
+	tfo_pagetrim_arm(&sv->pagetrim, sv_now_ms());
 	return 0;
 }
 

@@ -13,6 +13,7 @@
 
 #include "common/config.h"
 #include "common/ipc.h"
+#include "common/pagetrim.h"
 #include "common/privdrop.h"
 #include "tfo/v1/tfo.pb-c.h"
 
@@ -127,6 +128,7 @@ struct sv {
 	uint64_t start_unix_ns;      /* wall clock at the start: restart counts count from it */
 	struct sv_worker w[TFO_ROLE_COUNT];
 	struct event *ev_sig[4], *ev_ping, *ev_watchdog, *ev_phase, *ev_self;
+	struct tfo_pagetrim_sched pagetrim;  /* start-up's file pages unmapped (pagetrim.h) */
 	int shutdown_phase;          /* 0 = running, 1 collectors, 2 exporter, 3 buffer, 4 done */
 	int stop_spawn;              /* buffer_for_stop: a start while stopping */
 	enum { SV_COUNT_NONE, SV_COUNT_EARLIER, SV_COUNT_OURS, SV_COUNT_DONE } counting;

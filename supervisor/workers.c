@@ -654,6 +654,7 @@ on_ping(evutil_socket_t fd, short what, void *arg)
 		sv_worker_ping(w);
 	}
 	sv_notify_update(sv);
+	tfo_pagetrim_tick(&sv->pagetrim, now);
 }
 
 void
