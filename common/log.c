@@ -141,8 +141,14 @@ log_escape(char *out, size_t outsz, const char *s, enum tfo_log_format fmt)
 void
 tfo_vlog(enum tfo_log_level level, const char *fmt, va_list ap)
 {
-	/* room for every byte of msg escaped at its longest (6: \u00HH) */
-	char msg[2048], esc[6 * 2048 + 1], ts[96];
+	/*
+	 * esc needs room for every byte of msg escaped at its longest (6:
+	 * \u00HH). A line that may need more than the small buffer escapes into
+	 * the heap: a 12 KiB array here made every thread that logs touch four
+	 * stack pages (stack-clash probes), resident for the thread's life.
+	 */
+	char msg[2048], small[1024], ts[96], *esc = small;
+	size_t need;
 	int saved = errno;
 	struct timespec now;
 	struct tm tm;
@@ -152,18 +158,25 @@ tfo_vlog(enum tfo_log_level level, const char *fmt, va_list ap)
 		return;
 	}
 	vsnprintf(msg, sizeof(msg), fmt, ap);
+	need = 6 * strlen(msg) + 1;
+	if (need > sizeof(small) && (esc = malloc(need)) == NULL) {
+		esc = small;            /* out of memory: the line is cut, not lost */
+		need = sizeof(small);
+	}
 	clock_gettime(CLOCK_REALTIME, &now);
 	gmtime_r(&now.tv_sec, &tm);
 	snprintf(ts, sizeof(ts), "%04d-%02d-%02dT%02d:%02d:%02d.%03ldZ",
 	    tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
 	    tm.tm_min, tm.tm_sec, (long)(now.tv_nsec / 1000000) % 1000);
-	log_escape(esc, sizeof(esc), msg, log_format);
+	log_escape(esc, need > sizeof(small) ? need : sizeof(small), msg, log_format);
 	if (log_format == TFO_LOG_JSON) {
 		fprintf(stderr, "{\"ts\":\"%s\",\"level\":\"%s\",\"role\":\"%s\",\"pid\":%d,\"msg\":\"%s\"}\n",
 		    ts, level_names[level], log_role, (int)getpid(), esc);
 	} else
 		fprintf(stderr, "%s %s[%d] %s: %s\n", ts, log_role, (int)getpid(),
 		    level_names[level], esc);
+	if (esc != small)
+		free(esc);
 	errno = saved;
 }
 
