@@ -95,6 +95,15 @@ def cpu_s(pid):
     return (int(v[11]) + int(v[12])) / TICK      # utime, stime (fields 14, 15)
 
 
+def minflt(pid):
+    """minor page faults of the process so far (all threads; /proc/<pid>/stat field 10)"""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return int(f.read().rsplit(")", 1)[1].split()[7])
+    except (OSError, ValueError, IndexError):
+        return 0
+
+
 def loadavg():
     with open("/proc/loadavg") as f:
         return " ".join(f.read().split()[:3])
@@ -175,9 +184,11 @@ def measure(agent, roles, seconds, sink_pid):
     others0 = other_tfo_processes(ours)
     la0 = loadavg()
     c0 = {k: cpu_s(p) for k, p in pids.items()}
+    f0 = {k: minflt(p) for k, p in pids.items()}
     t0 = time.monotonic()
     time.sleep(seconds)
     wall = time.monotonic() - t0
+    faults = {k: minflt(p) - f0[k] for k, p in pids.items()}
     after = tree(agent, roles)
     if after != pids:
         print("  warning: a worker restarted during the run: %s -> %s" % (pids, after))
@@ -186,7 +197,7 @@ def measure(agent, roles, seconds, sink_pid):
     mem = {k: memory(p, exe_dir) for k, p in pids.items()}
     thr = {k: threads(p) for k, p in pids.items()}
     others1 = other_tfo_processes(ours)
-    return wall, cpu, mem, thr, (others0, others1), (la0, loadavg())
+    return wall, cpu, mem, thr, faults, (others0, others1), (la0, loadavg())
 
 
 class TlsRelay:
@@ -277,7 +288,7 @@ def run_phase(bindir, sink, title, yaml, seconds, roles, tls=None):
         agent.start()
         tree(agent, roles)
         time.sleep(WARMUP)
-        wall, cpu, mem, thr, others, la = measure(agent, roles, seconds, sink.proc.pid)
+        wall, cpu, mem, thr, faults, others, la = measure(agent, roles, seconds, sink.proc.pid)
     finally:
         rc = agent.stop()
         shutil.rmtree(agent.dir, ignore_errors=True)
@@ -286,15 +297,16 @@ def run_phase(bindir, sink, title, yaml, seconds, roles, tls=None):
           "%d at the start, %d at the end%s; load %s -> %s)" % (
               title, wall, rc, others[0], others[1],
               "" if others == (0, 0) else ": PSS reads LOW", la[0], la[1]))
-    print("  %-11s %9s %8s %8s %8s %7s | %7s %7s %7s %7s %7s" % (
-        "process", "CPU ms/min", "PSS KiB", "USS KiB", "RSS KiB", "threads", "heap", "anon",
-        "exe", "libs", "(dirty)"))
+    print("  %-11s %9s %8s %8s %8s %7s %8s | %7s %7s %7s %7s %7s" % (
+        "process", "CPU ms/min", "PSS KiB", "USS KiB", "RSS KiB", "threads", "flt/min", "heap",
+        "anon", "exe", "libs", "(dirty)"))
     for k in cpu:
         pss, rss, kinds, _ = mem[k]
         flag = " > 0.8 MiB" if k in COLLECTORS and pss > COLLECTOR_PSS_BUDGET_KIB else ""
-        print("  %-11s %9.2f %8d %8d %8d %7d | %7d %7d %7d %7d %7d%s" % (
-            k, cpu[k] * 1000 * 60 / wall, pss, kinds["uss"], rss, thr[k], kinds["heap"],
-            kinds["anon"], kinds["exe"], kinds["libs"], kinds["libs_dirty"], flag))
+        print("  %-11s %9.2f %8d %8d %8d %7d %8.0f | %7d %7d %7d %7d %7d%s" % (
+            k, cpu[k] * 1000 * 60 / wall, pss, kinds["uss"], rss, thr[k],
+            faults[k] * 60 / wall, kinds["heap"], kinds["anon"], kinds["exe"], kinds["libs"],
+            kinds["libs_dirty"], flag))
     total_cpu = sum(cpu.values())
     total_pss = sum(m[0] for m in mem.values())
     print("  %-11s %9.2f %8d %8d" % ("tree", total_cpu * 1000 * 60 / wall, total_pss,
