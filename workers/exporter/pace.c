@@ -156,9 +156,39 @@ aim(const struct tfo_exp_pace *pc, uint64_t now)
 	return r > least ? r : least;
 }
 
+/* clamp - the aim at most TFO_EXP_PACE_PEAK times the requests before the
+ * outage in full batches, held for as many intervals as the estimated queue
+ * (what the aim would have sent over and above the traffic) needs at that
+ * rate; past the hold, doubling as after any aim that fell short */
+static void
+clamp(struct tfo_exp_pace *pc)
+{
+	uint64_t least = (uint64_t)pc->floor * pc->batch_max;
+	uint64_t top = (uint64_t)TFO_EXP_PACE_PEAK * pc->before * pc->batch_max;
+	uint64_t queue, net, n = TFO_EXP_PACE_HOLD_MAX;
+
+	if (top < least)
+		top = least;
+	if (pc->rate0_bytes <= top)
+		return;
+	net = top > pc->before_bytes ? top - pc->before_bytes : 0;
+	if (net > 0 && pc->rate0_bytes <= UINT64_MAX / TFO_EXP_PACE_AIM) {
+		queue = (pc->rate0_bytes - pc->before_bytes) * TFO_EXP_PACE_AIM;
+		n = queue / net + (queue % net != 0);
+	}
+	if (n > TFO_EXP_PACE_HOLD_MAX)
+		n = TFO_EXP_PACE_HOLD_MAX;
+	if (n < TFO_EXP_PACE_AIM)
+		n = TFO_EXP_PACE_AIM;
+	pc->rate0_bytes = top;
+	pc->hold_ms = n * pc->interval_ms;
+}
+
 void
 tfo_exp_pace_answered(struct tfo_exp_pace *pc, uint64_t now_ms, uint64_t bytes)
 {
+	int fresh;
+
 	roll(pc, now_ms);
 	if (pc->win_count < UINT32_MAX)
 		pc->win_count++;
@@ -173,9 +203,12 @@ tfo_exp_pace_answered(struct tfo_exp_pace *pc, uint64_t now_ms, uint64_t bytes)
 	pc->failing = 0;
 	pc->recovering = 1;
 	pc->rec_start_ms = now_ms;
+	fresh = pc->keep_bytes == 0;    /* not a failure while capped */
 	pc->rate0_bytes = aim(pc, now_ms);
 	pc->keep_bytes = 0;
 	pc->hold_ms = pc->rate0_bytes ? (uint64_t)TFO_EXP_PACE_AIM * pc->interval_ms : 0;
+	if (fresh && pc->rate0_bytes > 0)
+		clamp(pc);
 	pc->rate0 = pc->before > pc->floor ? pc->before : pc->floor;
 	pc->next_ms = now_ms + gap(pc, now_ms, bytes);
 	pc->peek = 0;

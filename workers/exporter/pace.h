@@ -56,6 +56,16 @@ int tfo_exp_sched_next(const struct tfo_exp_sched *sc, uint64_t *at);
  * the endpoint is back, so at the defaults (10 s, 60 s) every agent's queue
  * is out 50 + 60 = 110 s after it, within issue 20's 2 minutes. */
 #define TFO_EXP_PACE_AIM 5
+/* A long outage's aim would be many times the agent's traffic (1 + outage /
+ * 50 s): the aimed rate is at most this many times the requests an interval
+ * before the outage, in full batches (never under the floor), held as long
+ * as the estimated queue needs at that rate, up to TFO_EXP_PACE_HOLD_MAX
+ * intervals. A 5-minute outage of an agent sending less than full batches
+ * stays under it; a longer one takes longer to catch up instead of sending
+ * harder, so a fleet's request peak after any outage is no higher than
+ * after a short one. */
+#define TFO_EXP_PACE_PEAK 3
+#define TFO_EXP_PACE_HOLD_MAX 360
 
 struct tfo_exp_pace {
 	uint32_t interval_ms;           /* the flush interval: the unit of the rates */

@@ -153,6 +153,44 @@ test_cap_aims_at_backlog(void **state)
 	    IV), 0);
 }
 
+/* A long outage does not send harder, it takes longer: after an hour the
+ * aim would be ~15x the requests before it (2 small batches an interval);
+ * the cap is at most TFO_EXP_PACE_PEAK times those in full batches, held as
+ * long as the queue needs at that rate, then doubling as after any aim. */
+static void
+test_cap_long_outage(void **state)
+{
+	enum { HOLD = 40 };
+	struct tfo_exp_pace pc;
+	uint32_t per[HOLD] = { 0 }, n, top = TFO_EXP_PACE_PEAK * 2;
+	uint64_t now, before = 2 * (B / 5), gone, sum = 0;
+
+	(void)state;
+	tfo_exp_pace_init(&pc, IV, 2, B);
+	now = healthy(&pc, T0, 2, 6, B / 5);
+	gone = now + 3600000 - (now - IV - 7 + 1);      /* from the last answer */
+	now = down(&pc, now, 3600000);
+	tfo_exp_pace_answered(&pc, now, B / 5);
+	/* unclamped it would be the queue over the aim: many times the peak */
+	assert_true((before + before * gone / (TFO_EXP_PACE_AIM * IV)) / B > 2 * top);
+	assert_int_equal(tfo_exp_pace_cap(&pc, now), top);
+	/* held for the queue at that rate: queue / (top - traffic) intervals */
+	n = (uint32_t)((before * gone / IV + (top * (uint64_t)B - before) - 1) /
+	    (top * (uint64_t)B - before));
+	assert_true(n > TFO_EXP_PACE_AIM && n < HOLD);
+	greedy(&pc, now, (uint64_t)n * IV, per, HOLD, B);
+	for (uint32_t k = 0; k < n; k++) {
+		assert_true(per[k] <= top);             /* the peak: 3x the requests before */
+		assert_true(per[k] + 1 >= top);         /* and even */
+		sum += per[k];
+	}
+	/* the hold sends the queue and what came meanwhile */
+	assert_true(sum * B >= before * (gone + (uint64_t)n * IV) / IV);
+	assert_int_equal(tfo_exp_pace_cap(&pc, now + (uint64_t)(n - 1) * IV), top);
+	/* the estimate fell short (more was queued): doubling from there */
+	assert_int_equal(tfo_exp_pace_cap(&pc, now + (uint64_t)n * IV), 2 * top);
+}
+
 /* The cap counts bytes: half a batch waits half the gap of a full one, and
  * an entry larger than a batch waits no longer than a full batch at the
  * floor's rate (it is one request). */
@@ -529,6 +567,7 @@ main(void)
 		cmocka_unit_test(test_sched_stall_keeps_fleet_apart),
 		cmocka_unit_test(test_no_outage_no_cap),
 		cmocka_unit_test(test_cap_aims_at_backlog),
+		cmocka_unit_test(test_cap_long_outage),
 		cmocka_unit_test(test_cap_counts_bytes),
 		cmocka_unit_test(test_cap_backlog_first),
 		cmocka_unit_test(test_cap_after_outage),
