@@ -370,8 +370,11 @@ async function tls() {
         assert.equal(r.code, 2);
         assert.equal(r.stats.acked_entries, 0);
         assert.equal(rx.accepted().length, before);
-        // the server's alert, by name (OpenSSL's tables are loaded at the first such error)
-        assert.match(r.stats.last_error, /SSL routines::[a-z]/, r.stats.last_error);
+        // the server's alert, by name (OpenSSL's tables are loaded at the first such error);
+        // with TLS 1.3 the server may close before the client reads its alert: then the
+        // attempt fails on the connection, which names no OpenSSL code at all
+        assert.match(r.stats.last_error, /SSL routines::[a-z]|connection error/, r.stats.last_error);
+        assert.doesNotMatch(r.stats.last_error, /lib\(\d+\)|reason\(\d+\)/);
       }
     } finally {
       await rx.close();
