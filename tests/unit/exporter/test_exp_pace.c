@@ -92,6 +92,22 @@ down(struct tfo_exp_pace *pc, uint64_t now, uint64_t ms)
 	return now + ms;
 }
 
+/* light_outage - an agent taking 2 batches of a fifth of B an interval for
+ * 6 intervals, then down for ms, then answered again: the time of that
+ * answer; *gone, the ms since its last answer before the outage */
+static uint64_t
+light_outage(struct tfo_exp_pace *pc, uint64_t ms, uint64_t *gone)
+{
+	uint64_t now;
+
+	tfo_exp_pace_init(pc, IV, 2, B);
+	now = healthy(pc, T0, 2, 6, B / 5);
+	*gone = now + ms - (now - IV - 7 + 1);
+	now = down(pc, now, ms);
+	tfo_exp_pace_answered(pc, now, B / 5);
+	return now;
+}
+
 static void
 test_no_outage_no_cap(void **state)
 {
@@ -124,11 +140,7 @@ test_cap_aims_at_backlog(void **state)
 	uint64_t now, before = 2 * (B / 5), gone;
 
 	(void)state;
-	tfo_exp_pace_init(&pc, IV, 2, B);
-	now = healthy(&pc, T0, 2, 6, B / 5);
-	gone = now + 300000 - (now - IV - 7 + 1);       /* from the last answer */
-	now = down(&pc, now, 300000);
-	tfo_exp_pace_answered(&pc, now, B / 5);
+	now = light_outage(&pc, 300000, &gone);
 	/* the queue and what comes meanwhile, over the aim, in full batches */
 	want = (uint32_t)((before + before * gone / (TFO_EXP_PACE_AIM * IV) + B - 1) / B);
 	assert_int_equal(tfo_exp_pace_cap(&pc, now), want);
@@ -166,11 +178,7 @@ test_cap_long_outage(void **state)
 	uint64_t now, before = 2 * (B / 5), gone, sum = 0;
 
 	(void)state;
-	tfo_exp_pace_init(&pc, IV, 2, B);
-	now = healthy(&pc, T0, 2, 6, B / 5);
-	gone = now + 3600000 - (now - IV - 7 + 1);      /* from the last answer */
-	now = down(&pc, now, 3600000);
-	tfo_exp_pace_answered(&pc, now, B / 5);
+	now = light_outage(&pc, 3600000, &gone);
 	/* unclamped it would be the queue over the aim: many times the peak */
 	assert_true((before + before * gone / (TFO_EXP_PACE_AIM * IV)) / B > 2 * top);
 	assert_int_equal(tfo_exp_pace_cap(&pc, now), top);
