@@ -57,13 +57,43 @@ tfo_exp_sched_begin(struct tfo_exp_sched *sc, int sig, uint64_t now_ms)
 int
 tfo_exp_sched_next(const struct tfo_exp_sched *sc, uint64_t *at)
 {
-	int best = 1;
+	int best = 0;
 
-	for (int s = 2; s < TFO_EXP_SCHED_NSIG; s++)
-		if (sc->due[s] < sc->due[best])
+	for (int s = 1; s < TFO_EXP_SCHED_NSIG; s++)
+		if (!sc->quiet[s] && (best == 0 || sc->due[s] < sc->due[best]))
 			best = s;
+	if (best == 0)
+		best = TFO_EXP_SIG_METRICS;
 	*at = sc->due[best];
 	return best;
+}
+
+void
+tfo_exp_sched_quiet(struct tfo_exp_sched *sc, int sig)
+{
+	if (sig >= 1 && sig < TFO_EXP_SCHED_NSIG)
+		sc->quiet[sig] = 1;
+}
+
+void
+tfo_exp_sched_busy(struct tfo_exp_sched *sc, int sig, uint64_t now_ms)
+{
+	if (sig < 1 || sig >= TFO_EXP_SCHED_NSIG || !sc->quiet[sig])
+		return;
+	sc->quiet[sig] = 0;
+	/* its point may have passed while the other's flushes fetched it:
+	 * the next is on its own grid, never at once */
+	tfo_exp_sched_done(sc, sig, now_ms);
+}
+
+int
+tfo_exp_sched_asks(const struct tfo_exp_sched *sc, int sig)
+{
+	int other = sig == TFO_EXP_SIG_METRICS ? TFO_EXP_SIG_LOGS : TFO_EXP_SIG_METRICS;
+
+	if (sig < 1 || sig >= TFO_EXP_SCHED_NSIG)
+		return 0;
+	return sc->quiet[other] ? 0 : sig;
 }
 
 /* roll - the answers counted per interval; the last whole one is kept */

@@ -30,6 +30,8 @@
 struct tfo_exp_sched {
 	uint32_t interval_ms;
 	uint64_t due[TFO_EXP_SCHED_NSIG];       /* next flush of each signal */
+	int quiet[TFO_EXP_SCHED_NSIG];          /* its last flush of its own found
+	                                         * nothing (tfo_exp_sched_quiet) */
 };
 
 /* tfo_exp_sched_init - first flushes from now: metrics after first_ms (in
@@ -46,8 +48,26 @@ void tfo_exp_sched_begin(struct tfo_exp_sched *sc, int sig, uint64_t now_ms);
  * after now */
 void tfo_exp_sched_done(struct tfo_exp_sched *sc, int sig, uint64_t now_ms);
 /* tfo_exp_sched_next - the signal whose flush comes first, and when (*at;
- * in the past when it is late) */
+ * in the past when it is late): a quiet signal has no flush of its own, and
+ * when both are quiet the metrics' flush is the one left */
 int tfo_exp_sched_next(const struct tfo_exp_sched *sc, uint64_t *at);
+/*
+ * At idle most flushes of a signal find nothing, and an Empty answer is a
+ * round trip to the buffer all the same (issue 18 §3). A signal whose own
+ * flush found nothing is quiet: it has no flush of its own, the other's
+ * flush (the metrics' when both are quiet) asks for either signal instead,
+ * so an entry put meanwhile still leaves within one interval. Once a batch
+ * of it is sent it flushes at its own phase again: a signal with data every
+ * interval keeps leaving half an interval from the other.
+ */
+/* tfo_exp_sched_quiet - sig's own flush found nothing */
+void tfo_exp_sched_quiet(struct tfo_exp_sched *sc, int sig);
+/* tfo_exp_sched_busy - a batch of sig was sent: its own flushes again, the
+ * next at its first grid point after now when the one due has passed */
+void tfo_exp_sched_busy(struct tfo_exp_sched *sc, int sig, uint64_t now_ms);
+/* tfo_exp_sched_asks - what the flush of sig fetches: sig, or 0 (either)
+ * when the other signal is quiet */
+int tfo_exp_sched_asks(const struct tfo_exp_sched *sc, int sig);
 
 /* After this many doublings (64x the rate it started at) the cap is lifted. */
 #define TFO_EXP_PACE_DOUBLINGS 6

@@ -61,6 +61,9 @@ struct tfo_exp_pipeline {
 	struct tfo_exp_ledger ledger;    /* delivered entries the source may offer again */
 	struct tfo_exp_sched sched;      /* each signal's flush, at its own phase */
 	int tick_sig;                    /* the flush under way: its signal, 0 = any */
+	int tick_host;                   /* whose point on the schedule it is (0: a
+	                                  * retry pause's or the cap's wake-up) */
+	uint32_t tick_sent[3];           /* batches of each signal it sent */
 	int wake_tick;                   /* the wake-up armed is that signal's flush
 	                                  * (0: a retry pause or the cap's gap) */
 	int last_sig;                    /* what the last fetch asked for */
@@ -560,7 +563,8 @@ local_failure(struct tfo_exp_pipeline *p, struct slot *s, enum tfo_err e)
 
 /*
  * fetch_sig - the signal a fetch asks for: the flush's own while all is
- * well, so that an agent's metrics and logs leave half an interval apart;
+ * well, so that an agent's metrics and logs leave half an interval apart
+ * (either, when the other signal is quiet: it has no flush of its own);
  * any after a failure and at stop, where the whole queue goes as fast as
  * allowed; under the cap the backlogged one first (pace.c)
  */
@@ -704,9 +708,26 @@ last_sent(struct tfo_exp_pipeline *p)
 {
 	const struct slot *s = &p->slots[(p->head + p->count - 1) % TFO_EXP_MAX_IN_FLIGHT];
 	int full = s->bytes >= p->cfg.batch_max_bytes / 2;
+	int sig = s->is_logs ? TFO_EXP_SIG_LOGS : TFO_EXP_SIG_METRICS;
+	uint64_t now = mono_ms();
 
-	tfo_exp_pace_sent(&p->pace, mono_ms(), s->bytes, full);
-	tfo_exp_pace_fetched(&p->pace, s->is_logs ? TFO_EXP_SIG_LOGS : TFO_EXP_SIG_METRICS, full);
+	tfo_exp_pace_sent(&p->pace, now, s->bytes, full);
+	tfo_exp_pace_fetched(&p->pace, sig, full);
+	p->tick_sent[sig]++;
+	tfo_exp_sched_busy(&p->sched, sig, now);
+}
+
+/* flush_found - the fetch of this flush found nothing more: a flush at its
+ * signal's own point that sent none of it makes that signal quiet (pace.h);
+ * not while the fetches ask for what a failure or the cap chooses */
+static void
+flush_found(struct tfo_exp_pipeline *p)
+{
+	if (p->tick_host == 0 || p->ending != RUNNING || p->probing ||
+	    tfo_exp_pace_cap(&p->pace, mono_ms()) != 0)
+		return;
+	if (p->tick_sent[p->tick_host] == 0)
+		tfo_exp_sched_quiet(&p->sched, p->tick_host);
 }
 
 /*
@@ -734,8 +755,10 @@ pump(struct tfo_exp_pipeline *p)
 		tfo_exp_pace_empty(&p->pace);
 	else if (r == NOTHING)
 		tfo_exp_pace_fetched(&p->pace, p->last_sig, 0);
-	if (r == NOTHING)
+	if (r == NOTHING) {
+		flush_found(p);
 		tfo_exp_sched_done(&p->sched, p->last_sig, mono_ms());
+	}
 	if (p->ending == END_DRAIN) {
 		if (r == NOTHING || r == SOURCE_ERROR)
 			drain_end(p, r == NOTHING ? TFO_EXP_DRAIN_EMPTY : TFO_EXP_DRAIN_SOURCE);
@@ -759,12 +782,15 @@ on_wake(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	p->paused = 0;
 	p->st.backoff_ms = 0;
-	/* a flush fetches its signal; the end of a pause or of a gap, any */
-	p->tick_sig = p->wake_tick;
+	/* a flush fetches its signal (either, when the other is quiet); the
+	 * end of a pause or of a gap, any */
+	p->tick_host = p->wake_tick;
 	p->wake_tick = 0;
 	p->flush_over = 0;
+	memset(p->tick_sent, 0, sizeof(p->tick_sent));
 	forget_empty(p);                /* puts came since */
-	tfo_exp_sched_begin(&p->sched, p->tick_sig, mono_ms());
+	tfo_exp_sched_begin(&p->sched, p->tick_host, mono_ms());
+	p->tick_sig = p->tick_host ? tfo_exp_sched_asks(&p->sched, p->tick_host) : 0;
 	pump(p);
 }
 

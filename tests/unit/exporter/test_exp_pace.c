@@ -526,6 +526,70 @@ test_sched_keeps_phase(void **state)
 	assert_int_equal(sc.due[1], T0 + 2 * IV);
 }
 
+/*
+ * A quiet signal (its own flush found nothing) has no flush of its own: the
+ * other's flush asks for either, the metrics' when both are quiet, so the
+ * schedule still has a flush every interval; once a batch of it is sent it
+ * is back on its own grid, never at once (a passed point is not a flush).
+ */
+static void
+test_sched_quiet_joins(void **state)
+{
+	struct tfo_exp_sched sc;
+	uint64_t at, m0, l0, now;
+
+	(void)state;
+	tfo_exp_sched_init(&sc, T0, IV, 1000);
+	m0 = sc.due[1];
+	l0 = sc.due[2];
+	assert_int_equal(tfo_exp_sched_asks(&sc, 1), 1);
+	assert_int_equal(tfo_exp_sched_asks(&sc, 2), 2);
+	/* the metrics' first flush sends; the logs' finds nothing: from then
+	 * on the metrics' asks for either */
+	tfo_exp_sched_begin(&sc, 1, m0);
+	tfo_exp_sched_done(&sc, 1, m0 + 2);
+	tfo_exp_sched_begin(&sc, 2, l0);
+	tfo_exp_sched_quiet(&sc, 2);
+	tfo_exp_sched_done(&sc, 2, l0 + 3);
+	assert_int_equal(tfo_exp_sched_next(&sc, &at), 1);
+	assert_int_equal(at, m0 + IV);
+	assert_int_equal(tfo_exp_sched_asks(&sc, 1), 0);
+	/* several intervals on: only the metrics' points come */
+	for (int i = 1; i <= 4; i++) {
+		now = m0 + (uint64_t)i * IV;
+		assert_int_equal(tfo_exp_sched_next(&sc, &at), 1);
+		assert_int_equal(at, now);
+		tfo_exp_sched_begin(&sc, 1, now);
+		tfo_exp_sched_done(&sc, 0, now + 2);
+	}
+	/* a log batch sent in the metrics' flush: logs at their own phase
+	 * again, the next point of their grid (not the passed ones) */
+	now = m0 + 5 * IV;
+	tfo_exp_sched_begin(&sc, 1, now);
+	tfo_exp_sched_busy(&sc, 2, now + 1);
+	assert_int_equal(tfo_exp_sched_asks(&sc, 1), 1);
+	assert_int_equal(tfo_exp_sched_next(&sc, &at), 2);
+	assert_true(at > now && at <= now + IV);
+	assert_int_equal((at - l0) % IV, 0);
+	/* both quiet: one flush an interval, the metrics', asking for either */
+	tfo_exp_sched_quiet(&sc, 1);
+	tfo_exp_sched_quiet(&sc, 2);
+	assert_int_equal(tfo_exp_sched_next(&sc, &at), 1);
+	assert_int_equal(at, m0 + 6 * IV);
+	assert_int_equal(tfo_exp_sched_asks(&sc, 1), 0);
+	/* metrics quiet, logs not: the logs' flush asks for either */
+	tfo_exp_sched_busy(&sc, 2, now + 2);
+	assert_int_equal(tfo_exp_sched_next(&sc, &at), 2);
+	assert_int_equal(tfo_exp_sched_asks(&sc, 2), 0);
+	/* busy twice, or for a signal that is not quiet: nothing moves */
+	at = sc.due[2];
+	tfo_exp_sched_busy(&sc, 2, now + 3 * IV);
+	assert_int_equal(sc.due[2], at);
+	tfo_exp_sched_quiet(&sc, 0);
+	tfo_exp_sched_quiet(&sc, 3);
+	assert_int_equal(tfo_exp_sched_asks(&sc, 0), 0);
+}
+
 /* sec_of - the second of the interval a time falls in */
 static uint32_t
 sec_of(uint64_t t)
@@ -572,6 +636,7 @@ main(void)
 		cmocka_unit_test(test_first_flush_window),
 		cmocka_unit_test(test_sched_first),
 		cmocka_unit_test(test_sched_keeps_phase),
+		cmocka_unit_test(test_sched_quiet_joins),
 		cmocka_unit_test(test_sched_stall_keeps_fleet_apart),
 		cmocka_unit_test(test_no_outage_no_cap),
 		cmocka_unit_test(test_cap_aims_at_backlog),

@@ -21,6 +21,7 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 
+#include "common/clock.h"
 #include "common/log.h"
 #include "opentelemetry/proto/collector/metrics/v1/metrics_service.pb-c.h"
 #include "tests/lib/until_settled.h"
@@ -665,6 +666,175 @@ test_ack_failures_back_off(void **state)
 	run_teardown(&r);
 }
 
+/* What each fetch of a quiet-signal run asked for and got, and when. */
+#define QUIET_FETCHES 256
+struct quiet_run {
+	struct run r;
+	struct tfo_exp_source inner;    /* the memsource */
+	struct event *feed;             /* a metrics entry every interval */
+	uint32_t metrics;               /* numbered 0 .. metrics - 1 */
+	size_t n;
+	uint64_t at_ms[QUIET_FETCHES];
+	int asked[QUIET_FETCHES];
+	int got[QUIET_FETCHES];         /* 0 nothing, 1 metrics, 2 logs */
+};
+
+static int
+quiet_fetch(void *arg, int signal, uint32_t max_bytes, struct tfo_exp_batch *b)
+{
+	struct quiet_run *q = arg;
+	int rc = q->inner.fetch(q->inner.arg, signal, max_bytes, b);
+
+	if (q->n < QUIET_FETCHES) {
+		q->at_ms[q->n] = tfo_mono_ms();
+		q->asked[q->n] = signal;
+		q->got[q->n++] = rc == 1 ? (b->is_logs ? 2 : 1) : 0;
+	}
+	return rc;
+}
+
+static void
+quiet_release(void *arg, struct tfo_exp_batch *b)
+{
+	struct quiet_run *q = arg;
+
+	q->inner.release(q->inner.arg, b);
+}
+
+static int
+quiet_ack(void *arg, uint64_t id, struct tfo_exp_heads *h)
+{
+	struct quiet_run *q = arg;
+
+	return q->inner.ack(q->inner.arg, id, h);
+}
+
+static int
+quiet_nack(void *arg, uint64_t id, uint32_t retry_after_ms, struct tfo_exp_heads *h)
+{
+	struct quiet_run *q = arg;
+
+	return q->inner.nack(q->inner.arg, id, retry_after_ms, h);
+}
+
+static void
+quiet_feed(evutil_socket_t fd, short what, void *arg)
+{
+	struct quiet_run *q = arg;
+
+	(void)fd;
+	(void)what;
+	add_entries(&q->r, q->metrics++, 1);
+}
+
+/* quiet_for - run the loop for ms, the metrics fed meanwhile */
+static void
+quiet_for(struct quiet_run *q, long ms)
+{
+	struct timeval limit = { ms / 1000, (ms % 1000) * 1000 };
+
+	event_base_loopexit(q->r.base, &limit);
+	event_base_dispatch(q->r.base);
+}
+
+/* quiet_asked - fetches from index `from` on that asked for sig */
+static size_t
+quiet_asked(const struct quiet_run *q, size_t from, int sig)
+{
+	size_t n = 0;
+
+	for (size_t i = from; i < q->n; i++)
+		n += q->asked[i] == sig;
+	return n;
+}
+
+/*
+ * At idle the logs have nothing: today each of their flushes is a fetch the
+ * buffer answers Empty, a round trip and several wake-ups on both sides
+ * every interval (issue 18 §3). Once a logs flush found nothing, the logs
+ * have no flush of their own: the metrics' flush (its entries coming every
+ * interval, as a collector's) asks for either signal. A log record put then
+ * leaves with the next metrics flush, within one interval of its put, and
+ * the logs then flush at their own phase again (the next of which finds
+ * nothing: quiet again). The buffer's way of saying a signal is empty
+ * (Batch.rest_empty) is on, as tfo-buffer's is.
+ */
+static void
+test_quiet_logs_join_metrics(void **state)
+{
+	static struct quiet_run q;
+	struct tfo_exp_memsource_counts c;
+	const uint32_t iv = 800;
+	size_t put_at, log_at;
+	uint64_t put_ms;
+	struct timeval every = { 0, iv * 1000 };
+
+	(void)state;
+	memset(&q, 0, sizeof(q));
+	run_setup_poll(&q.r, 1, 2, iv);
+	q.metrics = 1;
+	tfo_exp_pipeline_free(q.r.p);
+	q.inner = tfo_exp_memsource_source(q.r.ms);
+	{
+		struct tfo_exp_pipeline_cfg cfg;
+		struct tfo_exp_source src = { .fetch = quiet_fetch, .release = quiet_release,
+		    .ack = quiet_ack, .nack = quiet_nack, .arg = &q };
+		memset(&cfg, 0, sizeof(cfg));
+		cfg.transport.endpoints[0] = q.r.endpoint;
+		cfg.transport.n_endpoints = 1;
+		cfg.transport.timeout_ms = 5000;
+		cfg.max_in_flight = 2;
+		cfg.batch_max_bytes = 1 << 20;
+		cfg.poll_ms = iv;
+		cfg.retry_initial_ms = 50;
+		cfg.retry_max_ms = 100;
+		cfg.seed = PIPE_SEED;
+		assert_int_equal(tfo_exp_pipeline_new(&q.r.p, q.r.base, &cfg, &src), TFO_OK);
+	}
+	tfo_exp_memsource_say_empty(q.r.ms, 1);
+	assert_non_null(q.feed = event_new(q.r.base, -1, EV_PERSIST, quiet_feed, &q));
+	assert_int_equal(event_add(q.feed, &every), 0);
+	tfo_exp_pipeline_start(q.r.p);
+
+	/* six intervals: the first logs flush finds nothing, no other is made */
+	quiet_for(&q, 6 * iv);
+	assert_true(q.n >= 5);
+	assert_int_equal(quiet_asked(&q, 0, 2), 1);
+	for (size_t i = 0; i < q.n; i++)
+		assert_int_not_equal(q.got[i], 2);
+
+	/* a log record put now leaves with the next metrics flush */
+	put_at = q.n;
+	put_ms = tfo_mono_ms();
+	add_logs(&q.r, 100, 1);
+	quiet_for(&q, 2 * iv);
+	for (log_at = put_at; log_at < q.n && q.got[log_at] != 2; log_at++)
+		;
+	if (log_at == q.n)
+		fail_msg("the log record put %u ms ago was not fetched", 2 * iv);
+	assert_int_equal(q.asked[log_at], 0);
+	assert_int_equal(quiet_asked(&q, put_at, 2) - quiet_asked(&q, log_at, 2), 0);
+	/* the schedule says within one interval; half of one more for a loaded
+	 * machine's late timers */
+	if (q.at_ms[log_at] - put_ms > iv + iv / 2)
+		fail_msg("the log record was fetched %llu ms after its put (interval %u ms)",
+		    (unsigned long long)(q.at_ms[log_at] - put_ms), iv);
+
+	/* it had data: the logs flush at their own phase again, once (that
+	 * flush finds nothing: quiet again) */
+	quiet_for(&q, 2 * iv);
+	assert_int_equal(quiet_asked(&q, log_at, 2), 1);
+	assert_true(q.n < QUIET_FETCHES);
+
+	/* every entry reached the endpoint once */
+	event_free(q.feed);
+	run_more(&q.r);
+	tfo_exp_memsource_counts(q.r.ms, &c);
+	assert_int_equal(c.queued, 0);
+	each_once(&q.r, (int)q.metrics);
+	run_teardown(&q.r);
+}
+
 int
 main(void)
 {
@@ -679,6 +849,7 @@ main(void)
 		cmocka_unit_test(test_buffer_restart_no_resend),
 		cmocka_unit_test(test_ack_failures_back_off),
 		cmocka_unit_test(test_rest_empty_no_empty_fetch),
+		cmocka_unit_test(test_quiet_logs_join_metrics),
 	};
 
 	tfo_log_init("test-exporter", TFO_LOG_ERROR, TFO_LOG_TEXT);
