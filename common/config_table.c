@@ -208,10 +208,10 @@ const struct cfg_row tfo_cfg_rows[] = {
 	    "group allowed to use tfoctl"),
 	NUM("supervisor.watchdog", CT_DUR, "0", 0, HOUR, supervisor.watchdog_ms,
 	    "systemd watchdog period; 0 = from WATCHDOG_USEC"),
-	NUM("supervisor.ping_interval", CT_DUR, "5s", 100, MIN, supervisor.ping_interval_ms,
-	    "worker health ping period, below hung_timeout; default min(5s, hung_timeout / 3)"),
+	NUM("supervisor.ping_interval", CT_DUR, "7500ms", 100, MIN, supervisor.ping_interval_ms,
+	    "worker health ping period, below hung_timeout; default min(7500ms, hung_timeout / 2)"),
 	NUM("supervisor.hung_timeout", CT_DUR, "15s", SEC, 10 * MIN, supervisor.hung_timeout_ms,
-	    "no pong for this long = hung, killed and restarted; default max(15s, 3 * ping_interval)"),
+	    "no pong for this long = hung, killed and restarted; default max(15s, 2 * ping_interval)"),
 	ENUM("supervisor.sandbox.seccomp", "kill", v_seccomp, supervisor.seccomp,
 	    "seccomp action on a forbidden call; log and off are for debugging"),
 };
@@ -222,14 +222,16 @@ const size_t tfo_cfg_nrows = sizeof(tfo_cfg_rows) / sizeof(tfo_cfg_rows[0]);
  * The bounded pairs (config_impl.h). heartbeat.interval is a period the
  * server sees: it never moves to fit a timeout (hi_mul 0), so a
  * heartbeat.timeout written above the default interval is refused on the key
- * written. Three pings fit in the hung timeout, as with the defaults (5s, 15s).
+ * written. Two pings fit in the hung timeout, as with the defaults (7500ms,
+ * 15s): the supervisor checks a hang at the deadline itself (workers.c
+ * hung_check), not at the next ping.
  */
 const struct cfg_pair tfo_cfg_pairs[] = {
 	{ "heartbeat.timeout", "heartbeat.interval", 0, 1, 0 },
 	{ "telemetryflow.retry.initial_interval", "telemetryflow.retry.max_interval", 0, 1, 1 },
 	/* backoff_initial is at most 1m, the default backoff_max: that never moves */
 	{ "supervisor.restart.backoff_initial", "supervisor.restart.backoff_max", 0, 1, 0 },
-	{ "supervisor.ping_interval", "supervisor.hung_timeout", 1, 3, 3 },
+	{ "supervisor.ping_interval", "supervisor.hung_timeout", 1, 2, 2 },
 };
 
 const size_t tfo_cfg_npairs = sizeof(tfo_cfg_pairs) / sizeof(tfo_cfg_pairs[0]);

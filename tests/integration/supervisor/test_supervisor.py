@@ -4,6 +4,7 @@ by ctest): a real supervisor with tfo-testworker in every role slot, in a temp
 dir. Usage: test_supervisor.py BINDIR CASE. Every wait is bounded; the
 assertions are on behaviour (states, pids, reasons, replies), not on timing."""
 import os
+import re
 import pwd
 import signal
 import socket
@@ -194,6 +195,36 @@ def case_hung(a):
                "process killed as hung and ready again")
     check(s["process"]["last_exit"]["signal"] == "SIGKILL", f"hung kill {s['process']['last_exit']}")
     check("killing it as hung" in a.logtext(), "hung kill not logged")
+
+
+def case_hung_deadline(a):
+    """A hang is killed hung_timeout after the worker's last pong, not at a
+    later ping tick (issue 18 §3: the check is a timer at that deadline, so
+    two pings per hung timeout detect a hang at the same time as three).
+    Pings every 2 s, hung timeout 4 s: a check only at the ticks kills 4-6 s
+    after the last sign of life, uniformly at random in that window; three
+    hangs in a row all under 4.6 s would happen 3 % of the time."""
+    with open(a.cfg) as f:
+        text = f.read()
+    with open(a.cfg, "w") as f:
+        f.write(text.replace("ping_interval: 200ms", "ping_interval: 2s")
+                .replace("hung_timeout: 1s", "hung_timeout: 4s")
+                .replace("max_restarts: 3", "max_restarts: 10"))
+    a.start()
+    a.wait_all_ready()
+    gaps = []
+    for i in range(3):
+        a.mode("process", "hang")
+        rc, _, err = a.tfoctl("restart", "process")
+        check(rc == 0, f"restart: {err}")
+        a.wait(lambda t, n=i + 1: a.logtext().count("killing it as hung") == n,
+               f"hang {i + 1} killed", timeout=30.0)
+        a.wait(lambda t: t["process"]["state"] == "ready", "process ready again")
+        gaps = [int(g) for g in re.findall(r"process: no pong for (\d+) ms: killing it as hung",
+                                            a.logtext())]
+    check(len(gaps) == 3, f"hung kills logged: {gaps}")
+    for g in gaps:
+        check(4000 <= g < 4600, f"killed {g} ms after the last pong (hung_timeout 4000 ms)")
 
 
 def case_stalled(a):
@@ -474,7 +505,7 @@ def case_self_stats(a):
 
 CASES = {
     "identity": case_identity, "kill9": case_kill9, "exit_startup": case_exit_startup,
-    "hung": case_hung, "stalled": case_stalled, "crash": case_crash, "garbage_fd3": case_garbage_fd3,
+    "hung": case_hung, "hung_deadline": case_hung_deadline, "stalled": case_stalled, "crash": case_crash, "garbage_fd3": case_garbage_fd3,
     "garbage_ctl": case_garbage_ctl, "refused": case_refused, "reload": case_reload,
     "shutdown": case_shutdown, "notify": case_notify, "not_running": case_not_running,
     "tfoctl_cli": case_tfoctl_cli, "signals": case_signals,
@@ -490,7 +521,7 @@ def main():
 
     def case():
         if name not in ("notify", "not_running", "tfoctl_cli", "real_roles", "signals",
-                        "self_stats"):
+                        "self_stats", "hung_deadline"):
             a.start()
         CASES[name](a)
     return run_named(name, case, [a], 4000)

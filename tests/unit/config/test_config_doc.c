@@ -154,7 +154,7 @@ test_example_edited(void **state)
 	} edits[] = {
 		{ "\n  interval: 1m\n  # request", "\n  interval: 5s\n  # request",
 		  "heartbeat.timeout", "5s" },
-		{ "  # hung_timeout: 15s\n", "  hung_timeout: 3s\n", "supervisor.ping_interval", "1s" },
+		{ "  # hung_timeout: 15s\n", "  hung_timeout: 3s\n", "supervisor.ping_interval", "1500ms" },
 		{ "    backoff_max: 1m\n", "    backoff_max: 200ms\n",
 		  "supervisor.restart.backoff_initial", "200ms" },
 		{ "    # max_interval: 1m\n", "    max_interval: 500ms\n",

@@ -113,7 +113,7 @@ test_defaults(void **state)
 	assert_string_equal(cfg.supervisor.group, "tfo-agent");
 	assert_string_equal(cfg.supervisor.admin_group, "tfo-admin");
 	assert_int_equal(cfg.supervisor.watchdog_ms, 0);
-	assert_int_equal(cfg.supervisor.ping_interval_ms, 5000);
+	assert_int_equal(cfg.supervisor.ping_interval_ms, 7500);
 	assert_int_equal(cfg.supervisor.hung_timeout_ms, 15000);
 	assert_string_equal(cfg.supervisor.seccomp, "kill");
 	tfo_config_free(&cfg);
@@ -425,19 +425,19 @@ static const struct {
 	{ "supervisor:\n  restart:\n    backoff_initial: 1m\n",
 	  "supervisor.restart.backoff_initial", "supervisor.restart.backoff_max", "1m", "1m" },
 	{ "supervisor:\n  hung_timeout: 3s\n", "supervisor.ping_interval", "supervisor.hung_timeout",
-	  "1s", "3s" },
+	  "1500ms", "3s" },
 	{ "supervisor:\n  hung_timeout: 1s\n", "supervisor.ping_interval", "supervisor.hung_timeout",
-	  "333ms", "1s" },
+	  "500ms", "1s" },
 	{ "supervisor:\n  hung_timeout: 1m\n", "supervisor.ping_interval", "supervisor.hung_timeout",
-	  "5s", "1m" },
+	  "7500ms", "1m" },
 	{ "supervisor:\n  ping_interval: 20s\n", "supervisor.ping_interval", "supervisor.hung_timeout",
-	  "20s", "1m" },
+	  "20s", "40s" },
 	{ "supervisor:\n  ping_interval: 1m\n", "supervisor.ping_interval", "supervisor.hung_timeout",
-	  "1m", "3m" },
+	  "1m", "2m" },
 	{ "supervisor:\n  ping_interval: 1s\n", "supervisor.ping_interval", "supervisor.hung_timeout",
 	  "1s", "15s" },
 	{ "", "heartbeat.timeout", "heartbeat.interval", "10s", "1m" },
-	{ "", "supervisor.ping_interval", "supervisor.hung_timeout", "5s", "15s" },
+	{ "", "supervisor.ping_interval", "supervisor.hung_timeout", "7500ms", "15s" },
 	{ "", "telemetryflow.retry.initial_interval", "telemetryflow.retry.max_interval", "1s", "1m" },
 	{ "", "supervisor.restart.backoff_initial", "supervisor.restart.backoff_max", "500ms", "1m" },
 };
