@@ -11,6 +11,14 @@ tfo_unit_test(test_process
   LIBS tfo_process_collect)
 # both start the real tfo-procpriv from the build tree
 add_dependencies(test_process tfo-procpriv)
+# unit.test_process_live: over the live /proc, a child reported every cycle:
+# the files kept open between cycles follow its threads and its command line,
+# and are closed once it leaves the selection or exits.
+tfo_unit_test(test_process_live
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/process/test_process_live.c
+          ${CMAKE_SOURCE_DIR}/tests/unit/system/tu.c
+  LIBS tfo_process_collect Threads::Threads)
+add_dependencies(test_process_live tfo-procpriv)
 # unit.test_priv: tfo-process's privileged reader over the live /proc: batches
 # (round trips per cycle), a killed or confused helper, the reply parser.
 tfo_unit_test(test_priv

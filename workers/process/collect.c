@@ -79,12 +79,15 @@ tab_del(struct tfo_proccol *c, size_t i)
 }
 
 /* tab_gc - forget the processes this walk did not see (they exited), in
- * place: no table-sized allocation per cycle */
+ * place: no table-sized allocation per cycle; close the detail fds of those
+ * the last cycle did not report */
 static int
 tab_gc(struct tfo_proccol *c)
 {
 	for (size_t i = 0; i < c->tabcap;) {
 		struct pc_ent *e = &c->tab[i];
+		if (e->pid != 0 && e->det_gen + 1 != c->gen)
+			pc_det_close(c, e);     /* not reported last cycle: no longer kept */
 		if (e->pid == 0 || e->seen == c->gen) {
 			i++;
 			continue;
@@ -94,6 +97,7 @@ tab_gc(struct tfo_proccol *c)
 			close(e->fd);
 			c->nkept--;
 		}
+		pc_det_close(c, e);
 		tab_del(c, i);      /* slot i may now hold a later entry: look again */
 	}
 	/* after a fork storm: give the memory back */
@@ -113,6 +117,17 @@ pc_tab_find(struct tfo_proccol *c, int32_t pid)
 	return NULL;
 }
 
+/* ent_init - a fresh entry of pid with its stat fd (or -1), no detail fds */
+static void
+ent_init(struct pc_ent *e, int32_t pid, int fd)
+{
+	memset(e, 0, sizeof(*e));
+	e->pid = pid;
+	e->fd = fd;
+	for (int k = 0; k < PC_DET_N; k++)
+		e->det[k] = -1;
+}
+
 static struct pc_ent *
 tab_get(struct tfo_proccol *c, int32_t pid, int *fresh)
 {
@@ -128,9 +143,7 @@ tab_get(struct tfo_proccol *c, int32_t pid, int *fresh)
 		}
 	}
 	*fresh = 1;
-	memset(&c->tab[j], 0, sizeof(c->tab[j]));
-	c->tab[j].pid = pid;
-	c->tab[j].fd = -1;
+	ent_init(&c->tab[j], pid, -1);
 	c->tabn++;
 	return &c->tab[j];
 }
@@ -323,11 +336,9 @@ walk_one(struct tfo_proccol *c, const char *pid, int32_t npid)
 	w = &c->walk[c->ncand];
 	w->have_prev = !fresh && e->starttime == st.starttime;
 	if (!w->have_prev) {            /* new process, or the pid was reused */
-		int fd = e->fd;
 		free(e->name);
-		memset(e, 0, sizeof(*e));
-		e->pid = npid;
-		e->fd = fd;
+		pc_det_close(c, e);     /* the old instance's files */
+		ent_init(e, npid, e->fd);
 		e->starttime = st.starttime;
 	}
 	w->fd = e->fd;
@@ -459,8 +470,9 @@ report_selected(struct tfo_proccol *c, tfo_proccol_emit_fn emit, void *arg, size
 
 	while ((n = next_batch(c, &i)) > 0) {
 		for (ssize_t k = 0; k < n; k++) {
-			int rc = pc_report(c, &c->cand[c->batch[k]], c->priv != NULL ? &c->ans[k] :
-			    NULL, emit, arg);
+			const struct tfo_cand *cd = &c->cand[c->batch[k]];
+			int rc = pc_report(c, cd, pc_tab_find(c, (int32_t)cd->pid),
+			    c->priv != NULL ? &c->ans[k] : NULL, emit, arg);
 			if (rc == -2)
 				return TFO_ENOMEM;
 			if (rc == -1) {
@@ -626,6 +638,7 @@ tfo_proccol_free(struct tfo_proccol *c)
 		free(c->tab[i].name);
 		if (c->tab[i].fd >= 0)
 			close(c->tab[i].fd);
+		pc_det_close(c, &c->tab[i]);
 	}
 	free(c->tab);
 	free(c->cand);

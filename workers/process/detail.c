@@ -1,6 +1,7 @@
 /*
- * detail.c - tfo-process's full report of one selected process: every read
- * through one /proc/<pid> dirfd (status, io, cmdline, exe, fd, cgroup), then
+ * detail.c - tfo-process's full report of one selected process: its files
+ * (status, io, cmdline, exe, fd, cgroup) read through one /proc/<pid> dirfd,
+ * or through fds kept from the cycle before while it stays selected, then
  * its own Resource (host attributes + process.*) and its metrics encoded as
  * one OTLP ResourceMetrics for the emit callback.
  */
@@ -29,6 +30,9 @@ struct pc_info {
 	int have_io;
 	int64_t nfds;                   /* -1 unknown */
 	const struct pc_walk *w;
+	struct pc_ent *e;               /* its table entry (detail fds), or NULL */
+	int dfd;                        /* its /proc/<pid>, when a read needs it; -1 */
+	int keep;                       /* files opened now may be kept */
 	const struct tfo_priv_ans *ans; /* the helper's reads, or NULL: read here */
 	const char *exe_path;           /* NULL unknown */
 	const char *exe_name;
@@ -92,6 +96,48 @@ read_at(int dfd, const char *name, char *buf, size_t cap, size_t *len)
 			return 0;
 	}
 	return pc_errno_rc(err);
+}
+
+static const char *const det_name[PC_DET_N] = {
+	[PC_DET_STATUS] = "status", [PC_DET_CMDLINE] = "cmdline", [PC_DET_CGROUP] = "cgroup",
+};
+
+/*
+ * read_det - detail file k of the process: through the fd kept since an
+ * earlier cycle, else opened under its dir and kept while the process stays
+ * selected. A /proc/<pid> file read again from offset 0 is made anew, and
+ * it is bound to the process instance it was opened for: once that exits,
+ * its reads fail (ESRCH), whoever has the pid now. Results as read_at's.
+ */
+static int
+read_det(struct tfo_proccol *c, struct pc_info *p, enum pc_det k, char *buf, size_t cap,
+         size_t *len)
+{
+	int *kept = p->e != NULL ? &p->e->det[k] : NULL, fd, err, rc;
+
+	*len = 0;
+	if (kept != NULL && *kept >= 0) {
+		if (pc_pread1(*kept, buf, cap, len) == 0)
+			return 0;
+		err = errno;
+		close(*kept);
+		*kept = -1;
+		c->nkept--;
+		return pc_errno_rc(err);
+	}
+	if (p->dfd < 0)
+		return -3;
+	if ((fd = openat(p->dfd, det_name[k], O_RDONLY | O_CLOEXEC | O_NOCTTY)) < 0)
+		return pc_errno_rc(errno);
+	rc = pc_pread1(fd, buf, cap, len);
+	err = errno;
+	if (rc == 0 && kept != NULL && p->keep && c->nkept < c->maxkept) {
+		*kept = fd;
+		c->nkept++;
+	} else {
+		close(fd);
+	}
+	return rc == 0 ? 0 : pc_errno_rc(err);
 }
 
 /* count - the outcome of an optional read into the stats; 1 when usable */
@@ -230,11 +276,11 @@ redacted(struct tfo_proccol *c, const char *s, size_t n)
 
 /* read_cmdline - process.command and (when enabled) process.command_line */
 static int
-read_cmdline(struct tfo_proccol *c, int dfd, struct pc_info *p)
+read_cmdline(struct tfo_proccol *c, struct pc_info *p)
 {
 	struct tfo_pid_cmdline ci;
 	size_t len, cut;
-	int rc = read_at(dfd, "cmdline", c->cmdraw, c->cmdcap, &len);
+	int rc = read_det(c, p, PC_DET_CMDLINE, c->cmdraw, c->cmdcap, &len);
 	char *cl;
 
 	if (!count(c, rc) || len == 0)
@@ -256,10 +302,10 @@ read_cmdline(struct tfo_proccol *c, int dfd, struct pc_info *p)
 
 /* read_all - every file of one process; 0 ok, 1 gone, 2 unreadable, -1 out of memory */
 static int
-read_all(struct tfo_proccol *c, int dfd, struct pc_info *p)
+read_all(struct tfo_proccol *c, struct pc_info *p)
 {
+	int dfd = p->dfd, rc, mine;
 	size_t len;
-	int rc, mine;
 
 	/* Same instance as the walk's? Through the kept fd: it still reads, so
 	 * the process was alive after dfd was opened and owned the pid then.
@@ -272,7 +318,7 @@ read_all(struct tfo_proccol *c, int dfd, struct pc_info *p)
 		c->stats.read_errors++;
 		return 2;
 	}
-	if ((rc = read_at(dfd, "status", c->buf, PC_BUF, &len)) != 0 ||
+	if ((rc = read_det(c, p, PC_DET_STATUS, c->buf, PC_BUF, &len)) != 0 ||
 	    tfo_procfs_pid_status(c->buf, len, &p->status) != TFO_OK) {
 		if (rc == -1)
 			return 1;
@@ -290,10 +336,10 @@ read_all(struct tfo_proccol *c, int dfd, struct pc_info *p)
 			read_exe(c, dfd, p);
 		else
 			c->stats.denied++;
-		if (read_cmdline(c, dfd, p) != 0)
+		if (read_cmdline(c, p) != 0)
 			return -1;
 	}
-	if (count(c, read_at(dfd, "cgroup", c->buf, PC_BUF, &len)) && len > 0) {
+	if (count(c, read_det(c, p, PC_DET_CGROUP, c->buf, PC_BUF, &len)) && len > 0) {
 		tfo_procfs_pid_cgroup(c->buf, len, c->cgroup, sizeof(c->cgroup));
 		p->cgroup = c->cgroup;
 	}
@@ -466,29 +512,49 @@ creation_ns(const struct tfo_proccol *c, uint64_t ticks)
 	return c->boot_ns + ticks / hz * 1000000000ull + ticks % hz * 1000000000ull / hz;
 }
 
-int
-pc_report(struct tfo_proccol *c, const struct tfo_cand *cand, const struct tfo_priv_ans *ans,
-          tfo_proccol_emit_fn emit, void *arg)
+/* need_dir - a read of this report goes through /proc/<pid>: a file not
+ * kept yet, the stat without its kept fd, or a read done here, not by the
+ * helper. Opened before the stat read, which then proves the dir is the
+ * walked instance's. */
+static int
+need_dir(const struct pc_info *p)
 {
-	struct pc_info p = { .nfds = -1, .w = &c->walk[cand->idx], .ans = ans };
+	const struct pc_ent *e = p->e;
+
+	return e == NULL || p->w->fd < 0 || p->ans == NULL || e->det[PC_DET_STATUS] < 0 ||
+	    e->det[PC_DET_CGROUP] < 0 || (!p->w->kthread && e->det[PC_DET_CMDLINE] < 0);
+}
+
+int
+pc_report(struct tfo_proccol *c, const struct tfo_cand *cand, struct pc_ent *e,
+          const struct tfo_priv_ans *ans, tfo_proccol_emit_fn emit, void *arg)
+{
+	struct pc_info p = { .nfds = -1, .w = &c->walk[cand->idx], .e = e, .dfd = -1, .ans = ans };
 	struct pc_b x = { .c = c };
 	tfo_resource_msg *res;
 	char dir[24];
 	uint8_t *out;
 	size_t len;
-	int dfd, rc;
+	int rc;
 
 	tfo_arena_reset(c->arena);
+	/* files are kept only on a real procfs (a fixture's are plain files,
+	 * replaced by renames) and for an instance its kept stat fd pins */
+	p.keep = e != NULL && c->procfs && p.w->fd >= 0;
+	if (e != NULL)
+		e->det_gen = c->gen;
 	snprintf(dir, sizeof(dir), "%lld", (long long)cand->pid);
-	if ((dfd = openat(c->procfd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
+	if (need_dir(&p) &&
+	    (p.dfd = openat(c->procfd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
 		if (pc_gone(errno))
 			c->stats.vanished++;
 		else
 			c->stats.read_errors++;
 		return 0;
 	}
-	rc = read_all(c, dfd, &p);
-	close(dfd);
+	rc = read_all(c, &p);
+	if (p.dfd >= 0)
+		close(p.dfd);
 	if (rc != 0) {
 		c->stats.vanished += rc == 1;
 		return rc > 0 ? 0 : -2;

@@ -1,0 +1,394 @@
+/*
+ * test_process_live.c - tfo-process over the live /proc with a child it
+ * reports every cycle: the files a selected process's report reads (status,
+ * cmdline, cgroup) are kept open between cycles, and what they say must
+ * still follow the process: a thread started, a command line rewritten in
+ * place (setproctitle style) between two cycles are in the next report; a
+ * process dropped from the selection (an exec makes it excluded) or exited
+ * keeps no file open; read directly and through the real tfo-procpriv.
+ */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <stdint.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include "common/otlp.h"
+#include "workers/process/collect.h"
+#include "workers/process/collect_int.h"
+#include "workers/process/priv.h"
+#include "tests/unit/system/tu.h"
+
+#define T0 (1700000000ull * 1000000000ull)
+#define STEP 10000000000ull             /* 10 s between cycles */
+#define MAXOUT 64
+
+struct out {
+	rm_t *rm[MAXOUT];
+	size_t n;
+};
+
+static int
+emit(void *arg, const uint8_t *p, size_t len, uint32_t points)
+{
+	struct out *o = arg;
+	rm_t *rm = opentelemetry__proto__metrics__v1__resource_metrics__unpack(NULL, len, p);
+
+	assert_non_null(rm);
+	assert_int_equal(tu_points(rm), points);
+	assert_true(o->n < MAXOUT);
+	o->rm[o->n++] = rm;
+	return 0;
+}
+
+static void
+out_free(struct out *o)
+{
+	for (size_t i = 0; i < o->n; i++)
+		opentelemetry__proto__metrics__v1__resource_metrics__free_unpacked(o->rm[i], NULL);
+	memset(o, 0, sizeof(*o));
+}
+
+static const rm_t *
+of_pid(const struct out *o, pid_t pid)
+{
+	char want[16];
+
+	snprintf(want, sizeof(want), "%d", (int)pid);
+	for (size_t i = 0; i < o->n; i++) {
+		const char *v = tu_res(o->rm[i], "process.pid");
+		if (v != NULL && strcmp(v, want) == 0)
+			return o->rm[i];
+	}
+	return NULL;
+}
+
+/* ------------------------------------------------------------------ child */
+
+static void *
+sleeper(void *arg)
+{
+	(void)arg;
+	for (;;)
+		pause();
+	return NULL;
+}
+
+/* child - obeys one byte at a time from cmd, acks on ack: 't' start a
+ * thread, 'n' / 'm' rewrite argv[0] in place, 'x' exec sleep (no ack) */
+static void
+child(int cmd, int ack)
+{
+	char c;
+	pthread_t t;
+
+	while (read(cmd, &c, 1) == 1) {
+		if (c == 't' && pthread_create(&t, NULL, sleeper, NULL) != 0)
+			_exit(3);
+		if (c == 'n' || c == 'm')   /* argv[0] is longer: the test's path */
+			strcpy(program_invocation_name, c == 'n' ? "renamed" : "moved");
+		if (c == 'x') {
+			execl("/bin/sleep", "sleep", "1000", (char *)NULL);
+			_exit(4);
+		}
+		if (write(ack, &c, 1) != 1)
+			_exit(5);
+	}
+	_exit(0);
+}
+
+struct kid {
+	pid_t pid;
+	int cmd, ack;
+};
+
+static void
+kid_start(struct kid *k)
+{
+	int c[2], a[2];
+
+	assert_int_equal(pipe2(c, O_CLOEXEC), 0);
+	assert_int_equal(pipe2(a, O_CLOEXEC), 0);
+	assert_true((k->pid = fork()) >= 0);
+	if (k->pid == 0) {
+		close(c[1]);
+		close(a[0]);
+		child(c[0], a[1]);
+	}
+	close(c[0]);
+	close(a[1]);
+	k->cmd = c[1];
+	k->ack = a[0];
+}
+
+static void
+kid_do(struct kid *k, char c)
+{
+	char got = 0;
+
+	assert_int_equal(write(k->cmd, &c, 1), 1);
+	assert_int_equal(read(k->ack, &got, 1), 1);
+	assert_int_equal(got, c);
+}
+
+/* kid_exec - exec sleep; wait until /proc shows it */
+static void
+kid_exec(struct kid *k)
+{
+	char path[64], comm[32] = "";
+	char c = 'x';
+
+	assert_int_equal(write(k->cmd, &c, 1), 1);
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)k->pid);
+	for (int i = 0; i < 500 && strcmp(comm, "sleep\n") != 0; i++) {
+		FILE *f = fopen(path, "r");
+		comm[0] = '\0';
+		if (f != NULL) {
+			if (fgets(comm, sizeof(comm), f) == NULL)
+				comm[0] = '\0';
+			fclose(f);
+		}
+		if (strcmp(comm, "sleep\n") != 0)
+			usleep(10000);
+	}
+	assert_string_equal(comm, "sleep\n");
+}
+
+static void
+kid_stop(struct kid *k)
+{
+	int st;
+
+	kill(k->pid, SIGKILL);
+	assert_int_equal(waitpid(k->pid, &st, 0), k->pid);
+	close(k->cmd);
+	close(k->ack);
+}
+
+/* fds_on - this process's fds open on /proc/<pid>/ files */
+static int
+fds_on(pid_t pid)
+{
+	char want[32], link[256];
+	struct dirent *de;
+	DIR *d = opendir("/proc/self/fd");
+	int n = 0;
+
+	assert_non_null(d);
+	snprintf(want, sizeof(want), "/proc/%d/", (int)pid);
+	while ((de = readdir(d)) != NULL) {
+		ssize_t r = readlinkat(dirfd(d), de->d_name, link, sizeof(link) - 1);
+		if (r <= 0)
+			continue;
+		link[r] = '\0';
+		n += strncmp(link, want, strlen(want)) == 0;
+	}
+	closedir(d);
+	return n;
+}
+
+/* ------------------------------------------------------------------ tests */
+
+static struct tfo_priv *
+helper(struct tfo_proccol *c)
+{
+	char err[256];
+	struct tfo_priv_spawn sp = { .path = TFO_BUILD_BINDIR "/tfo-procpriv", .uid = -1,
+		.gid = -1, .seccomp = "kill", .log_level = "warn", .log_format = "text" };
+	struct tfo_priv *p;
+
+	assert_true((sp.procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0);
+	if ((p = tfo_priv_start(&sp, err, sizeof(err))) == NULL)
+		fail_msg("tfo_priv_start: %s", err);
+	close(sp.procfd);
+	tfo_proccol_set_priv(c, p);
+	return p;
+}
+
+static void
+helper_stop(struct tfo_proccol *c, struct tfo_priv *p)
+{
+	int st;
+
+	tfo_proccol_set_priv(c, NULL);
+	assert_int_equal(shutdown(tfo_priv_fd(p), SHUT_RDWR), 0);
+	assert_int_equal(tfo_priv_reap(p, &st), 0);
+	tfo_priv_close(p);
+}
+
+/* report - one cycle; the child's report (the test fails without it) */
+static const rm_t *
+report(struct tfo_proccol *c, uint64_t at, struct out *o, pid_t pid)
+{
+	const rm_t *rm;
+
+	out_free(o);
+	assert_int_equal(tfo_proccol_cycle(c, at, emit, o), TFO_OK);
+	rm = of_pid(o, pid);
+	assert_non_null(rm);
+	return rm;
+}
+
+static void
+follow(int with_helper)
+{
+	static char *inc[] = { "^test_process_live$" };
+	static char *exc[] = { "^sleep$" };
+	Tfo__V1__ProcessConfig cfg = TFO__V1__PROCESS_CONFIG__INIT;
+	struct tfo_priv *p = NULL;
+	struct out o = { 0 };
+	struct tfo_proccol *c;
+	struct pc_ent *e;
+	struct kid k;
+	const rm_t *rm;
+	char err[256], cmd0[512];
+	int kept[PC_DET_N];
+
+	cfg.proc_root = "";
+	cfg.top_n = 1;
+	cfg.cmdline_max_len = 256;
+	cfg.include = inc;
+	cfg.n_include = 1;
+	cfg.exclude = exc;
+	cfg.n_exclude = 1;
+	c = tfo_proccol_new(&cfg, NULL, err, sizeof(err));
+	if (c == NULL)
+		fail_msg("tfo_proccol_new: %s", err);
+	if (with_helper)
+		p = helper(c);
+	kid_start(&k);
+
+	rm = report(c, T0, &o, k.pid);
+	assert_int_equal(tu_int(rm, "process.thread.count", NULL), 1);
+	snprintf(cmd0, sizeof(cmd0), "%s", tu_res(rm, "process.command"));
+	assert_non_null(strstr(cmd0, "test_process_live"));
+	assert_non_null(tu_res(rm, "process.linux.cgroup"));
+	/* its files are kept: the stat and the three detail files */
+	assert_non_null(e = pc_tab_find(c, k.pid));
+	for (int i = 0; i < PC_DET_N; i++)
+		assert_true((kept[i] = e->det[i]) >= 0);
+	assert_int_equal(fds_on(k.pid), 1 + PC_DET_N);
+
+	/* a thread and a new argv[0] between two cycles: in the next report,
+	 * read through the same fds; twice, each read from the start again */
+	for (int round = 1; round <= 2; round++) {
+		kid_do(&k, 't');
+		kid_do(&k, round == 1 ? 'n' : 'm');
+		rm = report(c, T0 + (uint64_t)round * STEP, &o, k.pid);
+		assert_int_equal(tu_int(rm, "process.thread.count", NULL), 1 + round);
+		assert_string_equal(tu_res(rm, "process.command"), round == 1 ? "renamed" :
+		    "moved");
+		assert_non_null(e = pc_tab_find(c, k.pid));
+		for (int i = 0; i < PC_DET_N; i++)
+			assert_int_equal(e->det[i], kept[i]);
+		assert_int_equal(fds_on(k.pid), 1 + PC_DET_N);
+	}
+
+	/* an exec makes it "sleep", excluded: not reported, and the walk after
+	 * the first cycle without its report closes the detail files */
+	kid_exec(&k);
+	out_free(&o);
+	assert_int_equal(tfo_proccol_cycle(c, T0 + 3 * STEP, emit, &o), TFO_OK);
+	assert_null(of_pid(&o, k.pid));
+	out_free(&o);
+	assert_int_equal(tfo_proccol_cycle(c, T0 + 4 * STEP, emit, &o), TFO_OK);
+	assert_null(of_pid(&o, k.pid));
+	assert_int_equal(fds_on(k.pid), 1);     /* its stat only, for the walk */
+
+	/* exited: nothing of it stays open */
+	kid_stop(&k);
+	out_free(&o);
+	assert_int_equal(tfo_proccol_cycle(c, T0 + 5 * STEP, emit, &o), TFO_OK);
+	assert_null(pc_tab_find(c, k.pid));
+	assert_int_equal(fds_on(k.pid), 0);
+	out_free(&o);
+	if (p != NULL)
+		helper_stop(c, p);
+	tfo_proccol_free(c);
+}
+
+static void
+test_follow_direct(void **state)
+{
+	(void)state;
+	follow(0);
+}
+
+static void
+test_follow_helper(void **state)
+{
+	(void)state;
+	follow(1);
+}
+
+static void
+kill_kid(void *arg)
+{
+	struct kid *k = arg;
+	int st;
+
+	kill(k->pid, SIGKILL);
+	assert_int_equal(waitpid(k->pid, &st, 0), k->pid);
+}
+
+/* a selected process that exits between the walk and its reads (the
+ * cycle's hook): reported as vanished, and its kept files are closed with
+ * its entry by the next walk */
+static void
+test_exit_while_kept(void **state)
+{
+	static char *inc[] = { "^test_process_live$" };
+	Tfo__V1__ProcessConfig cfg = TFO__V1__PROCESS_CONFIG__INIT;
+	struct out o = { 0 };
+	struct tfo_proccol *c;
+	struct kid k;
+	char err[256];
+
+	(void)state;
+	cfg.proc_root = "";
+	cfg.top_n = 1;
+	cfg.include = inc;
+	cfg.n_include = 1;
+	assert_non_null(c = tfo_proccol_new(&cfg, NULL, err, sizeof(err)));
+	kid_start(&k);
+	(void)report(c, T0, &o, k.pid);
+	assert_int_equal(fds_on(k.pid), 1 + PC_DET_N);
+	tfo_proccol_set_hook(c, kill_kid, &k);
+	out_free(&o);
+	assert_int_equal(tfo_proccol_cycle(c, T0 + STEP, emit, &o), TFO_OK);
+	assert_null(of_pid(&o, k.pid));
+	assert_true(tfo_proccol_stats(c)->vanished >= 1);
+	assert_int_equal(tfo_proccol_stats(c)->read_errors, 0);
+	tfo_proccol_set_hook(c, NULL, NULL);
+	out_free(&o);
+	assert_int_equal(tfo_proccol_cycle(c, T0 + 2 * STEP, emit, &o), TFO_OK);
+	assert_null(pc_tab_find(c, k.pid));
+	assert_int_equal(fds_on(k.pid), 0);
+	out_free(&o);
+	close(k.cmd);
+	close(k.ack);
+	tfo_proccol_free(c);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_follow_direct),
+		cmocka_unit_test(test_follow_helper),
+		cmocka_unit_test(test_exit_while_kept),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
