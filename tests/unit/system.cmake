@@ -4,6 +4,12 @@
 tfo_unit_test(test_system
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/system/test_system.c ${CMAKE_CURRENT_LIST_DIR}/system/tu.c
   LIBS tfo_system_collect tfo_resource)
+# unit.test_system_live: the filesystem family over the live /proc in a mount
+# namespace of its own (root): a mount added, remounted or removed between
+# cycles is in the next one; the table is read again only on a change.
+tfo_unit_test(test_system_live
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/system/test_system_live.c ${CMAKE_CURRENT_LIST_DIR}/system/tu.c
+  LIBS tfo_system_collect tfo_resource)
 # unit.test_selfmet: the self metrics (workers/system/selfmet.c): docs/metrics.md
 # lists exactly the metrics emitted (names, units, instruments, attributes),
 # a snapshot's points, start times and histograms, hostile worker stats.

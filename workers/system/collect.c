@@ -10,6 +10,8 @@
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/magic.h>
+#include <sys/vfs.h>
 
 #include "common/zarray.h"
 #include "workers/system/collect_int.h"
@@ -89,6 +91,7 @@ static int
 syscol_alloc(struct tfo_syscol *c, const Tfo__V1__SystemConfig *cfg)
 {
 	char path[2048];
+	struct statfs sfs;
 
 	c->bufcap = SYS_BUF_INIT;
 	if ((c->buf = malloc(c->bufcap)) == NULL ||
@@ -104,6 +107,8 @@ syscol_alloc(struct tfo_syscol *c, const Tfo__V1__SystemConfig *cfg)
 		return -1;
 	for (int f = 0; f < F_NFILES; f++)
 		c->fd[f] = sys_open_file(c, (enum sys_file)f);
+	c->mnt_poll = c->fd[F_MOUNTINFO] >= 0 && fstatfs(c->fd[F_MOUNTINFO], &sfs) == 0 &&
+	    sfs.f_type == PROC_SUPER_MAGIC;
 	c->proc_dirfd = -1;
 	if (tfo_procfs_path(c->root, "proc", path, sizeof(path)) == TFO_OK)
 		c->proc_dirfd = open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);

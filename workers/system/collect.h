@@ -31,6 +31,7 @@ struct tfo_syscol_stats {
 	uint64_t statfs_timeouts;       /* mounts found stuck */
 	uint64_t statfs_skipped;        /* mounts skipped (stuck earlier), last cycle */
 	char stuck_mounts[256];         /* mountpoints currently skipped, ", " joined */
+	uint64_t mount_reads;           /* the mount table read (at start and on change) */
 };
 
 struct tfo_syscol;

@@ -65,7 +65,11 @@ struct tfo_syscol {
 
 	struct tfo_diskstat *disks;
 	struct tfo_netdev *nets;
-	struct tfo_mount *mounts;
+	struct tfo_mount *mounts;       /* the mounts to measure, [0, nwanted) */
+	size_t nwanted;
+	int mnt_valid;                  /* mounts holds the table as last read */
+	int mnt_poll;                   /* its mountinfo is a procfs file: POLLPRI on change */
+	size_t *fs_idx;                 /* this cycle's statfs i: mounts[fs_idx[i]] (arena) */
 	struct tfo_swap swaps[SYS_MAX_SWAPS];
 
 	struct sys_series *tab;

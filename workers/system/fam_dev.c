@@ -5,6 +5,7 @@
  */
 #include <errno.h>
 #include <fnmatch.h>
+#include <poll.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/statvfs.h>
@@ -238,7 +239,8 @@ wanted(struct tfo_syscol *c, const struct tfo_mount *m)
 	return c->ninclude == 0 || matches(c->include, c->ninclude, m->mountpoint);
 }
 
-static size_t
+/* read_mounts - the mount table into c->mounts; how many, -1 unreadable */
+static long
 read_mounts(struct tfo_syscol *c)
 {
 	const char *t;
@@ -248,13 +250,48 @@ read_mounts(struct tfo_syscol *c)
 		(void)tfo_procfs_mountinfo(t, len, c->mounts, SYS_MAX_MOUNTS, &n, NULL);
 	else if (sys_read_path(c, "proc/mounts", &t, &len) == 0)
 		(void)tfo_procfs_mounts(t, len, c->mounts, SYS_MAX_MOUNTS, &n, NULL);
-	return n;
+	else
+		return -1;
+	c->stats.mount_reads++;
+	return (long)n;
+}
+
+/* mounts_unchanged - the table read last is still the kernel's: its
+ * mountinfo, kept open on a procfs, reports any mount, unmount or remount
+ * in our namespace since the last poll as POLLPRI (the poll takes the news,
+ * so it comes before the read) */
+static int
+mounts_unchanged(struct tfo_syscol *c)
+{
+	struct pollfd p = { .fd = c->fd[F_MOUNTINFO], .events = POLLPRI };
+
+	return c->mnt_valid && c->mnt_poll && p.fd >= 0 && poll(&p, 1, 0) == 0;
+}
+
+/* wanted_mounts - the mounts to measure in c->mounts[0, n): read and
+ * filtered again only when the table changed (or cannot say so) */
+static size_t
+wanted_mounts(struct tfo_syscol *c)
+{
+	long n;
+	size_t k = 0;
+
+	if (mounts_unchanged(c))
+		return c->nwanted;
+	c->mnt_valid = 0;
+	if ((n = read_mounts(c)) < 0)
+		return c->nwanted = 0;
+	for (long i = 0; i < n; i++)
+		if (wanted(c, &c->mounts[i]))
+			c->mounts[k++] = c->mounts[i];
+	c->mnt_valid = 1;
+	return c->nwanted = k;
 }
 
 void
 sys_fam_fs_start(struct tfo_syscol *c, size_t *nmounts, int *submitted)
 {
-	size_t n = read_mounts(c), k = 0;
+	size_t n = wanted_mounts(c), k = 0;
 	const char **paths;
 
 	*nmounts = 0;
@@ -263,14 +300,13 @@ sys_fam_fs_start(struct tfo_syscol *c, size_t *nmounts, int *submitted)
 		return;
 	sys_statfs_reap(c->sf);
 	c->stats.statfs_skipped = 0;
-	if ((paths = tfo_arena_alloc(c->arena, n * sizeof(*paths))) == NULL) {
+	if ((paths = tfo_arena_alloc(c->arena, n * sizeof(*paths))) == NULL ||
+	    (c->fs_idx = tfo_arena_alloc(c->arena, n * sizeof(*c->fs_idx))) == NULL) {
 		c->oom = 1;
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
 		char full[SYS_STATFS_PATH_MAX];
-		if (!wanted(c, &c->mounts[i]))
-			continue;
 		if (tfo_procfs_path(c->root, c->mounts[i].mountpoint, full, sizeof(full)) != TFO_OK)
 			continue;
 		if (sys_statfs_is_stuck(c->sf, full)) {
@@ -281,7 +317,7 @@ sys_fam_fs_start(struct tfo_syscol *c, size_t *nmounts, int *submitted)
 			c->oom = 1;
 			return;
 		}
-		c->mounts[k++] = c->mounts[i];
+		c->fs_idx[k++] = i;
 	}
 	*nmounts = k;
 	if (k > 0 && sys_statfs_submit(c->sf, paths, k) == TFO_OK)
@@ -357,7 +393,7 @@ sys_fam_fs_finish(struct tfo_syscol *c, size_t nmounts, int submitted)
 			    "Filesystem inodes by state.", TFO_OTLP_UPDOWN);
 			for (size_t i = 0; i < nmounts; i++)
 				if (res[i].status == 0)
-					fs_one(c, &fm, &c->mounts[i], &res[i].st);
+					fs_one(c, &fm, &c->mounts[c->fs_idx[i]], &res[i].st);
 		}
 	}
 	sys_statfs_stuck_list(c->sf, c->stats.stuck_mounts, sizeof(c->stats.stuck_mounts));
