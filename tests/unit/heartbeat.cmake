@@ -6,6 +6,12 @@
 tfo_unit_test(test_hb_payload
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/heartbeat/test_payload.c
   LIBS tfo_heartbeat)
+# unit.test_hb_live: on the real root, uname and the netlink dump give what
+# the files they replace say; in a mount namespace of its own (root), a
+# partition mounted or unmounted between beats is in the next beat.
+tfo_unit_test(test_hb_live
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/heartbeat/test_hb_live.c
+  LIBS tfo_heartbeat)
 tfo_unit_test(test_hb_sender
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/heartbeat/test_sender.c
           ${CMAKE_CURRENT_LIST_DIR}/heartbeat/httpd.c

@@ -19,6 +19,9 @@
 #include "workers/heartbeat/collect_io.h"
 
 #define HB_BUF (256 * 1024)
+/* /proc/sys files: the kernel allocates and zeroes a buffer as large as
+ * the read asks for (proc_sys_call_handler), so they are read with a small one */
+#define HB_SYSCTL_BUF 256
 /* the process states: a walk of every /proc/<pid>/stat (~1 ms per 100
  * processes), at most this often; the figures are that old at most */
 #define HB_TASKS_REFRESH_MS (5u * 60u * 1000u)
@@ -40,6 +43,7 @@ struct hb_collector {
 	uint64_t prev_swpin, prev_swpout, prev_vm_ns;
 	int have_vm;
 	struct hb_io_prev io;
+	struct hb_io_tabs tabs;
 	struct hb_tcp_cache tcp;
 	struct tfo_task_counts tasks;     /* the last walk's, taken at tasks_ns */
 	uint64_t tasks_ns;
@@ -47,6 +51,12 @@ struct hb_collector {
 };
 
 struct tfo_cloud_info *hb_collector_cloud(struct hb_collector *c) { return &c->cloud; }
+
+uint64_t
+hb_collector_mount_reads(const struct hb_collector *c)
+{
+	return c->tabs.mount_reads;
+}
 
 /* cloud_field - a sibling's string into a payload field: printable ASCII
  * without JSON's quote and backslash, cut to the field */
@@ -78,14 +88,21 @@ hb_cloud_merge(struct tfo_cloud_info *ci, const Tfo__V1__CloudInfo *in)
 	return 0;
 }
 
-/* rd - read root/rel into the shared buffer; length, or -1 if unreadable */
+/* rd_cap - read root/rel into the shared buffer, at most cap bytes; length,
+ * or -1 if unreadable */
+static long
+rd_cap(struct hb_collector *c, const char *rel, size_t cap)
+{
+	size_t len = 0;
+	enum tfo_err e = tfo_procfs_read(c->root, rel, c->buf, cap, &len);
+
+	return (e == TFO_OK || e == TFO_ERANGE) ? (long)len : -1;
+}
+
 static long
 rd(struct hb_collector *c, const char *rel)
 {
-	size_t len = 0;
-	enum tfo_err e = tfo_procfs_read(c->root, rel, c->buf, HB_BUF, &len);
-
-	return (e == TFO_OK || e == TFO_ERANGE) ? (long)len : -1;
+	return rd_cap(c, rel, strncmp(rel, "proc/sys/", 9) == 0 ? HB_SYSCTL_BUF : HB_BUF);
 }
 
 static void
@@ -218,22 +235,38 @@ timezone_name(struct hb_collector *c, struct hb_sysinfo *si)
 	snprintf(si->timezone, sizeof(si->timezone), "UTC");
 }
 
+/* copy_uts - a uname field as read_str would give its /proc/sys file */
+static int
+copy_uts(char *dst, size_t cap, const char *v, size_t vcap)
+{
+	copy_trim(dst, cap, v, strnlen(v, vcap));
+	return dst[0] != '\0';
+}
+
 static void
 host_info(struct hb_collector *c, struct hb_sysinfo *si)
 {
 	struct utsname u;
 	struct tfo_uptime up;
+	int real;
 	long n;
 
 	memset(&u, 0, sizeof(u));
-	uname(&u);
+	real = uname(&u) == 0 && strcmp(c->root, "/") == 0;
 	snprintf(si->os, sizeof(si->os), "linux");
+	/* on the real root uname() says what /proc/sys/kernel/{hostname,
+	 * osrelease} would (both are our UTS namespace's): no file read */
 	if (c->hostname[0] != '\0')
 		snprintf(si->hostname, sizeof(si->hostname), "%s", c->hostname);
-	else if (!read_str(c, "proc/sys/kernel/hostname", si->hostname, sizeof(si->hostname)))
-		snprintf(si->hostname, sizeof(si->hostname), "%s", u.nodename);
-	if (!read_str(c, "proc/sys/kernel/osrelease", si->kernel_version, sizeof(si->kernel_version)))
-		snprintf(si->kernel_version, sizeof(si->kernel_version), "%s", u.release);
+	else if (!real || !copy_uts(si->hostname, sizeof(si->hostname), u.nodename,
+	    sizeof(u.nodename)))
+		if (!read_str(c, "proc/sys/kernel/hostname", si->hostname, sizeof(si->hostname)))
+			snprintf(si->hostname, sizeof(si->hostname), "%s", u.nodename);
+	if (!real || !copy_uts(si->kernel_version, sizeof(si->kernel_version), u.release,
+	    sizeof(u.release)))
+		if (!read_str(c, "proc/sys/kernel/osrelease", si->kernel_version,
+		    sizeof(si->kernel_version)))
+			snprintf(si->kernel_version, sizeof(si->kernel_version), "%s", u.release);
 	snprintf(si->architecture, sizeof(si->architecture), "%s", go_arch(u.machine));
 	read_str(c, "etc/machine-id", si->host_id, sizeof(si->host_id));
 	os_release(c, si);
@@ -485,13 +518,15 @@ hb_collector_new(const char *root, const char *hostname, const char *version)
 
 	if (c == NULL)
 		return NULL;
+	c->tabs.mnt_fd = -1;
 	snprintf(c->root, sizeof(c->root), "%s", root && *root ? root : "/");
 	snprintf(c->hostname, sizeof(c->hostname), "%s", hostname ? hostname : "");
 	snprintf(c->version, sizeof(c->version), "%s", version && *version ? version : TFO_VERSION);
 	c->buf = malloc(HB_BUF);
 	c->prev_cpus = tfo_zarray_alloc(HB_MAX_CORES, sizeof(*c->prev_cpus));
 	c->cur_cpus = tfo_zarray_alloc(HB_MAX_CORES, sizeof(*c->cur_cpus));
-	if (c->buf == NULL || c->prev_cpus == NULL || c->cur_cpus == NULL) {
+	if (c->buf == NULL || c->prev_cpus == NULL || c->cur_cpus == NULL ||
+	    hb_io_tabs_init(&c->tabs, c->root) != 0) {
 		hb_collector_free(c);
 		return NULL;
 	}
@@ -514,6 +549,7 @@ hb_collector_free(struct hb_collector *c)
 	if (c == NULL)
 		return;
 	free(c->buf);
+	hb_io_tabs_fini(&c->tabs);
 	tfo_zarray_free(c->prev_cpus, HB_MAX_CORES, sizeof(*c->prev_cpus));
 	tfo_zarray_free(c->cur_cpus, HB_MAX_CORES, sizeof(*c->cur_cpus));
 	free(c);
@@ -523,7 +559,7 @@ enum tfo_err
 hb_collect(struct hb_collector *c, struct hb_sysinfo *si)
 {
 	uint64_t t0 = tfo_mono_ns();
-	struct hb_io_ctx io = { c->root, c->buf, HB_BUF, &c->io, &c->tcp };
+	struct hb_io_ctx io = { c->root, c->buf, HB_BUF, &c->io, &c->tcp, &c->tabs };
 	enum tfo_err e;
 	struct timespec now;
 

@@ -33,6 +33,10 @@ struct tfo_cloud_info *hb_collector_cloud(struct hb_collector *c);
  * (strings cleaned and cut); -1, ci untouched, without provider and id */
 int hb_cloud_merge(struct tfo_cloud_info *ci, const Tfo__V1__CloudInfo *in);
 
+/* hb_collector_mount_reads - times the mount table was read (test seam: it
+ * is read again only when the kernel reports a change) */
+uint64_t hb_collector_mount_reads(const struct hb_collector *c);
+
 /* Small parsers for files procfs has no parser for (hostile input). */
 int hb_parse_file_nr(const char *buf, size_t len, uint64_t *open_fds, uint64_t *max_fds);
 

@@ -10,16 +10,20 @@
 #include <ifaddrs.h>
 #include <net/if.h>
 #include <netinet/in.h>
+#include <netpacket/packet.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/statvfs.h>
+#include <sys/vfs.h>
 #include <unistd.h>
+#include <linux/magic.h>
 
 #include "common/clock.h"
 #include "common/procfs.h"
+#include "common/zarray.h"
 
-#define HB_MAX_DISKS 512
 
 static int
 is_real_root(const char *root)
@@ -72,22 +76,77 @@ root_fs(const char *root, struct hb_sysinfo *si)
 			 &si->disk_inodes, &ifree, &si->disk_usage);
 }
 
+int
+hb_io_tabs_init(struct hb_io_tabs *t, const char *root)
+{
+	char path[1200];
+	struct statfs sfs;
+
+	memset(t, 0, sizeof(*t));
+	t->mnt_fd = -1;
+	if ((t->mounts = tfo_zarray_alloc(HB_MAX_MOUNTS, sizeof(*t->mounts))) == NULL ||
+	    (t->disks = tfo_zarray_alloc(HB_MAX_DISKS, sizeof(*t->disks))) == NULL ||
+	    (t->nets = tfo_zarray_alloc(HB_MAX_IFACES, sizeof(*t->nets))) == NULL)
+		return -1;
+	/* kept open only where it can say the table changed: a procfs file */
+	if (tfo_procfs_path(root, "proc/self/mountinfo", path, sizeof(path)) == TFO_OK &&
+	    (t->mnt_fd = open(path, O_RDONLY | O_CLOEXEC)) >= 0 &&
+	    (fstatfs(t->mnt_fd, &sfs) != 0 || sfs.f_type != PROC_SUPER_MAGIC)) {
+		close(t->mnt_fd);
+		t->mnt_fd = -1;
+	}
+	return 0;
+}
+
+void
+hb_io_tabs_fini(struct hb_io_tabs *t)
+{
+	tfo_zarray_free(t->mounts, HB_MAX_MOUNTS, sizeof(*t->mounts));
+	tfo_zarray_free(t->disks, HB_MAX_DISKS, sizeof(*t->disks));
+	tfo_zarray_free(t->nets, HB_MAX_IFACES, sizeof(*t->nets));
+	if (t->mnt_fd >= 0)
+		close(t->mnt_fd);
+	memset(t, 0, sizeof(*t));
+	t->mnt_fd = -1;
+}
+
+/* mount_table - the mount table in tabs->mounts: read again only when the
+ * kept mountinfo polls POLLPRI (a mount, unmount or remount in our
+ * namespace since the last poll; the poll takes the news, so it comes
+ * before the read), or every beat on a fixture root */
+static size_t
+mount_table(const struct hb_io_ctx *x)
+{
+	struct hb_io_tabs *t = x->tabs;
+	struct pollfd p = { .fd = t->mnt_fd, .events = POLLPRI };
+	size_t len = 0, n = 0;
+	enum tfo_err e;
+
+	if (t->mnt_valid && p.fd >= 0 && poll(&p, 1, 0) == 0)
+		return t->nmounts;
+	t->mnt_valid = 0;
+	if (p.fd >= 0)
+		e = tfo_procfs_read_fd(p.fd, x->buf, x->cap, &len);
+	else
+		e = tfo_procfs_read(x->root, "proc/self/mountinfo", x->buf, x->cap, &len);
+	t->mount_reads++;
+	if (e != TFO_OK && e != TFO_ERANGE)
+		return t->nmounts = 0;
+	(void)tfo_procfs_mountinfo(x->buf, len, t->mounts, HB_MAX_MOUNTS, &n, NULL);
+	t->mnt_valid = p.fd >= 0;
+	return t->nmounts = n;
+}
+
 static enum tfo_err
 partitions(const struct hb_io_ctx *x, struct hb_sysinfo *si)
 {
-	struct tfo_mount *m = calloc(HB_MAX_PARTITIONS * 4, sizeof(*m));
-	size_t cap = x->cap, n = 0, dropped = 0, len = 0;
-	char *buf = x->buf, path[1200];
-	enum tfo_err e;
+	size_t n = mount_table(x), cap = n < HB_MAX_PARTITIONS ? n : HB_MAX_PARTITIONS;
+	const struct tfo_mount *m = x->tabs->mounts;
+	char path[1200];
 
-	if (m == NULL || (si->parts = calloc(HB_MAX_PARTITIONS, sizeof(*si->parts))) == NULL) {
-		free(m);
+	if ((si->parts = calloc(cap ? cap : 1, sizeof(*si->parts))) == NULL)
 		return TFO_ENOMEM;
-	}
-	e = tfo_procfs_read(x->root, "proc/self/mountinfo", buf, cap, &len);
-	if (e == TFO_OK || e == TFO_ERANGE)
-		tfo_procfs_mountinfo(buf, len, m, HB_MAX_PARTITIONS * 4, &n, &dropped);
-	for (size_t i = 0; i < n && si->nparts < HB_MAX_PARTITIONS; i++) {
+	for (size_t i = 0; i < n && si->nparts < cap; i++) {
 		struct hb_partition *p = &si->parts[si->nparts];
 		size_t j;
 		/* local block devices only: statvfs never touches a network mount */
@@ -107,7 +166,6 @@ partitions(const struct hb_io_ctx *x, struct hb_sysinfo *si)
 				      p->inodes);
 		si->nparts++;
 	}
-	free(m);
 	return TFO_OK;
 }
 
@@ -133,20 +191,16 @@ whole_disk(const char *root, const char *name)
 static void
 disk_io(const struct hb_io_ctx *x, struct hb_sysinfo *si)
 {
-	struct tfo_diskstat *d = calloc(HB_MAX_DISKS, sizeof(*d));
+	struct tfo_diskstat *d = x->tabs->disks;
 	struct hb_io_prev cur = { .have = 1, .t_ns = tfo_mono_ns() }, *prev = x->prev;
 	size_t cap = x->cap, n = 0, len = 0;
 	char *buf = x->buf;
 	enum tfo_err e;
 
-	if (d == NULL)
-		return;
 	e = tfo_procfs_read(x->root, "proc/diskstats", buf, cap, &len);
 	if ((e != TFO_OK && e != TFO_ERANGE) ||
-	    tfo_procfs_diskstats(buf, len, d, HB_MAX_DISKS, &n, NULL) != TFO_OK) {
-		free(d);
+	    tfo_procfs_diskstats(buf, len, d, HB_MAX_DISKS, &n, NULL) != TFO_OK)
 		return;
-	}
 	for (size_t i = 0; i < n; i++) {
 		if (d[i].nstats < 11 || !whole_disk(x->root, d[i].name))
 			continue;
@@ -158,7 +212,6 @@ disk_io(const struct hb_io_ctx *x, struct hb_sysinfo *si)
 		cur.write_ms += d[i].f[TFO_DISK_WRITE_MS];
 		cur.io_ms += d[i].f[TFO_DISK_IO_MS];
 	}
-	free(d);
 	/* a disk that went away makes sums shrink: skip that interval */
 	if (prev->have && cur.reads >= prev->reads && cur.writes >= prev->writes &&
 	    cur.sectors_read >= prev->sectors_read && cur.sectors_written >= prev->sectors_written &&
@@ -202,23 +255,16 @@ sysfs_net(const char *root, const char *ifname, const char *attr, char *out, siz
 	return 0;
 }
 
+/* iface_link_sysfs - MAC address and up/loopback flags from sysfs */
 static void
-iface_sysfs(const char *root, struct hb_iface *f)
+iface_link_sysfs(const char *root, struct hb_iface *f)
 {
 	char v[64], *end;
-	long long x;
 	unsigned long fl;
 
 	if (sysfs_net(root, f->name, "address", v, sizeof(v)) == 0 && strlen(v) < sizeof(f->mac) &&
 	    strspn(v, "0123456789abcdefABCDEF:") == strlen(v))
 		memcpy(f->mac, v, strlen(v) + 1);   /* length checked just above */
-	if (sysfs_net(root, f->name, "mtu", v, sizeof(v)) == 0 &&
-	    (x = strtoll(v, &end, 10)) > 0 && *end == '\0')
-		f->mtu = x;
-	/* "speed" is -1 or unreadable (EINVAL) for virtual and down links */
-	if (sysfs_net(root, f->name, "speed", v, sizeof(v)) == 0 &&
-	    (x = strtoll(v, &end, 10)) > 0 && *end == '\0')
-		f->speed = (uint64_t)x;
 	if (sysfs_net(root, f->name, "flags", v, sizeof(v)) == 0) {
 		fl = strtoul(v, &end, 16);
 		if (end != v && *end == '\0') {
@@ -226,8 +272,22 @@ iface_sysfs(const char *root, struct hb_iface *f)
 			f->loopback = (fl & IFF_LOOPBACK) != 0;
 		}
 	}
-	if (strcmp(f->name, "lo") == 0)
-		f->loopback = true;
+}
+
+/* iface_sysfs - MTU and link speed from sysfs */
+static void
+iface_sysfs(const char *root, struct hb_iface *f)
+{
+	char v[64], *end;
+	long long x;
+
+	if (sysfs_net(root, f->name, "mtu", v, sizeof(v)) == 0 &&
+	    (x = strtoll(v, &end, 10)) > 0 && *end == '\0')
+		f->mtu = x;
+	/* "speed" is -1 or unreadable (EINVAL) for virtual and down links */
+	if (sysfs_net(root, f->name, "speed", v, sizeof(v)) == 0 &&
+	    (x = strtoll(v, &end, 10)) > 0 && *end == '\0')
+		f->speed = (uint64_t)x;
 }
 
 static int
@@ -251,19 +311,58 @@ prefix_len(const struct sockaddr *mask)
 	return bits;
 }
 
-/* iface_addrs - addresses of the live interfaces (real root only) */
+static struct hb_iface *
+iface_named(struct hb_sysinfo *si, const char *name)
+{
+	for (size_t i = 0; i < si->nifaces; i++)
+		if (strcmp(si->ifaces[i].name, name) == 0)
+			return &si->ifaces[i];
+	return NULL;
+}
+
+/* iface_link - a link entry of getifaddrs (no address, or AF_PACKET): its
+ * flags (the sysfs "flags" bits) and hardware address, as sysfs "address"
+ * prints it (lower-case hex pairs joined by ':') */
 static void
+iface_link(struct hb_sysinfo *si, const struct ifaddrs *a)
+{
+	struct hb_iface *f = a->ifa_name != NULL ? iface_named(si, a->ifa_name) : NULL;
+	const struct sockaddr_ll *ll;
+	size_t j = 0;
+
+	if (f == NULL)
+		return;
+	f->up = (a->ifa_flags & IFF_UP) != 0;
+	f->loopback = (a->ifa_flags & IFF_LOOPBACK) != 0;
+	f->mac[0] = '\0';
+	if (a->ifa_addr == NULL)
+		return;
+	ll = (const struct sockaddr_ll *)(const void *)a->ifa_addr;
+	if (ll->sll_halen > sizeof(ll->sll_addr))
+		return;     /* longer than a MAC field holds (sysfs's did not fit either) */
+	for (unsigned i = 0; i < ll->sll_halen && i < sizeof(ll->sll_addr) &&
+	    j + 3 < sizeof(f->mac); i++)
+		j += (size_t)snprintf(f->mac + j, sizeof(f->mac) - j, i ? ":%02x" : "%02x",
+		    ll->sll_addr[i]);
+}
+
+/* iface_addrs - addresses, flags and MAC of the live interfaces, from one
+ * netlink dump (real root only); -1 when it failed */
+static int
 iface_addrs(struct hb_sysinfo *si)
 {
 	struct ifaddrs *ifa, *a;
 
 	if (getifaddrs(&ifa) < 0)
-		return;
+		return -1;
 	for (a = ifa; a != NULL; a = a->ifa_next) {
 		char txt[INET6_ADDRSTRLEN];
 		const void *src;
-		if (a->ifa_addr == NULL ||
-		    (a->ifa_addr->sa_family != AF_INET && a->ifa_addr->sa_family != AF_INET6))
+		if (a->ifa_addr == NULL || a->ifa_addr->sa_family == AF_PACKET) {
+			iface_link(si, a);
+			continue;
+		}
+		if (a->ifa_addr->sa_family != AF_INET && a->ifa_addr->sa_family != AF_INET6)
 			continue;
 		src = a->ifa_addr->sa_family == AF_INET
 		    ? (const void *)&((struct sockaddr_in *)(void *)a->ifa_addr)->sin_addr
@@ -279,10 +378,11 @@ iface_addrs(struct hb_sysinfo *si)
 		}
 	}
 	freeifaddrs(ifa);
+	return 0;
 }
 
 static void
-iface_add(struct hb_sysinfo *si, const struct tfo_netdev *d, const char *root)
+iface_add(struct hb_sysinfo *si, const struct tfo_netdev *d)
 {
 	struct hb_iface *f = &si->ifaces[si->nifaces++];
 
@@ -295,7 +395,12 @@ iface_add(struct hb_sysinfo *si, const struct tfo_netdev *d, const char *root)
 	f->errors_out = d->f[TFO_NET_TX_ERRS];
 	f->drops_in = d->f[TFO_NET_RX_DROP];
 	f->drops_out = d->f[TFO_NET_TX_DROP];
-	iface_sysfs(root, f);
+}
+
+/* iface_total - a non-loopback interface's counters into the totals */
+static void
+iface_total(struct hb_sysinfo *si, const struct hb_iface *f)
+{
 	if (f->loopback)
 		return;
 	si->net_bytes_recv += f->bytes_recv;
@@ -308,27 +413,34 @@ iface_add(struct hb_sysinfo *si, const struct tfo_netdev *d, const char *root)
 	si->net_drops_out += f->drops_out;
 }
 
+/* interfaces - /proc/net/dev's counters; flags and MAC from the netlink
+ * dump that gives the addresses (real root), else from sysfs; MTU and
+ * speed from sysfs */
 static enum tfo_err
 interfaces(const struct hb_io_ctx *x, struct hb_sysinfo *si)
 {
-	struct tfo_netdev *d = calloc(HB_MAX_IFACES, sizeof(*d));
+	struct tfo_netdev *d = x->tabs->nets;
 	size_t cap = x->cap, n = 0, len = 0;
 	char *buf = x->buf;
 	enum tfo_err e;
 
-	si->ifaces = calloc(HB_MAX_IFACES, sizeof(*si->ifaces));
-	if (d == NULL || si->ifaces == NULL) {
-		free(d);
-		return TFO_ENOMEM;
-	}
 	e = tfo_procfs_read(x->root, "proc/net/dev", buf, cap, &len);
 	if (e == TFO_OK || e == TFO_ERANGE)
 		tfo_procfs_netdev(buf, len, d, HB_MAX_IFACES, &n, NULL);
+	if ((si->ifaces = calloc(n ? n : 1, sizeof(*si->ifaces))) == NULL)
+		return TFO_ENOMEM;
 	for (size_t i = 0; i < n; i++)
-		iface_add(si, &d[i], x->root);
-	free(d);
-	if (is_real_root(x->root))
-		iface_addrs(si);
+		iface_add(si, &d[i]);
+	if (!is_real_root(x->root) || iface_addrs(si) != 0)
+		for (size_t i = 0; i < si->nifaces; i++)
+			iface_link_sysfs(x->root, &si->ifaces[i]);
+	for (size_t i = 0; i < si->nifaces; i++) {
+		struct hb_iface *f = &si->ifaces[i];
+		iface_sysfs(x->root, f);
+		if (strcmp(f->name, "lo") == 0)
+			f->loopback = true;
+		iface_total(si, f);
+	}
 	return TFO_OK;
 }
 
