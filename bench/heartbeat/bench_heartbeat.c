@@ -13,17 +13,9 @@
 #include <sys/resource.h>
 #include <time.h>
 
+#include "common/clock.h"
 #include "workers/heartbeat/collect.h"
 #include "workers/heartbeat/payload.h"
-
-static uint64_t
-ns(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static long
 minflt(void)
@@ -48,7 +40,7 @@ main(int argc, char **argv)
 	const char *root = argc > 2 ? argv[2] : "/";
 	double *col, *pay;
 	struct hb_collector *c;
-	uint64_t t0 = ns(CLOCK_PROCESS_CPUTIME_ID);
+	uint64_t t0 = tfo_clock_id_ns(CLOCK_PROCESS_CPUTIME_ID);
 	long f0;
 	size_t bytes = 0;
 
@@ -62,21 +54,21 @@ main(int argc, char **argv)
 	printf("note: sanitizer build; build with -DTFO_SANITIZE=OFF for the real figure\n");
 #endif
 	printf("tfo-heartbeat beat CPU time, %d runs (collector start with its first walks: "
-	    "%.1f us)\n", runs, (double)(ns(CLOCK_PROCESS_CPUTIME_ID) - t0) / 1000.0);
+	    "%.1f us)\n", runs, (double)(tfo_clock_id_ns(CLOCK_PROCESS_CPUTIME_ID) - t0) / 1000.0);
 	f0 = minflt();
 	for (int i = 0; i < runs; i++) {
 		struct hb_sysinfo si;
 		char *body;
-		uint64_t a = ns(CLOCK_PROCESS_CPUTIME_ID), b;
+		uint64_t a = tfo_clock_id_ns(CLOCK_PROCESS_CPUTIME_ID), b;
 		if (hb_collect(c, &si) != TFO_OK) {
 			fprintf(stderr, "collection failed\n");
 			return 1;
 		}
-		b = ns(CLOCK_PROCESS_CPUTIME_ID);
+		b = tfo_clock_id_ns(CLOCK_PROCESS_CPUTIME_ID);
 		if ((body = hb_payload_body(&si, true)) == NULL)
 			return 1;
 		col[i] = (double)(b - a) / 1000.0;
-		pay[i] = (double)(ns(CLOCK_PROCESS_CPUTIME_ID) - b) / 1000.0;
+		pay[i] = (double)(tfo_clock_id_ns(CLOCK_PROCESS_CPUTIME_ID) - b) / 1000.0;
 		bytes = strlen(body);
 		free(body);
 		hb_sysinfo_free(&si);

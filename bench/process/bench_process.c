@@ -23,6 +23,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "common/clock.h"
 #include "workers/process/collect.h"
 #include "workers/process/priv.h"
 
@@ -40,15 +41,6 @@ count(void *arg, const uint8_t *p, size_t len, uint32_t points)
 	s->puts++;
 	s->bytes += len;
 	return 0;
-}
-
-static uint64_t
-ns(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
 static int
@@ -84,7 +76,7 @@ floor_ns(void)
 	}
 	if (d != NULL)
 		closedir(d);
-	t0 = ns(CLOCK_PROCESS_CPUTIME_ID);
+	t0 = tfo_clock_id_ns(CLOCK_PROCESS_CPUTIME_ID);
 	if ((d = opendir("/proc")) != NULL) {
 		while (readdir(d) != NULL)
 			;
@@ -92,7 +84,7 @@ floor_ns(void)
 	}
 	for (size_t i = 0; i < n; i++)
 		(void)pread(fds[i], buf, sizeof(buf), 0);
-	t0 = ns(CLOCK_PROCESS_CPUTIME_ID) - t0;
+	t0 = tfo_clock_id_ns(CLOCK_PROCESS_CPUTIME_ID) - t0;
 	for (size_t i = 0; i < n; i++)
 		close(fds[i]);
 	return t0;
@@ -219,17 +211,17 @@ main(int argc, char **argv)
 			return 1;
 		tfo_proccol_set_priv(c, priv);
 	}
-	tfo_proccol_prime(c, ns(CLOCK_REALTIME));
+	tfo_proccol_prime(c, tfo_clock_id_ns(CLOCK_REALTIME));
 	for (int i = 0; i < cycles; i++) {
-		uint64_t t0 = ns(CLOCK_PROCESS_CPUTIME_ID);
+		uint64_t t0 = tfo_clock_id_ns(CLOCK_PROCESS_CPUTIME_ID);
 		uint64_t h0 = priv != NULL ? task_ns(tfo_priv_pid(priv)) : 0;
-		if (tfo_proccol_cycle(c, ns(CLOCK_REALTIME), count, &s) != TFO_OK) {
+		if (tfo_proccol_cycle(c, tfo_clock_id_ns(CLOCK_REALTIME), count, &s) != TFO_OK) {
 			fprintf(stderr, "bench_process: cycle failed\n");
 			return 1;
 		}
 		if (release)
 			tfo_proccol_release(c);
-		cpu[i] = ns(CLOCK_PROCESS_CPUTIME_ID) - t0;
+		cpu[i] = tfo_clock_id_ns(CLOCK_PROCESS_CPUTIME_ID) - t0;
 		hcpu[i] = priv != NULL ? task_ns(tfo_priv_pid(priv)) - h0 : 0;
 		cpu[i] += hcpu[i];
 		flo[i] = floor_ns();

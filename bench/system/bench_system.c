@@ -10,17 +10,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "common/clock.h"
 #include "common/resource.h"
 #include "workers/system/collect.h"
-
-static uint64_t
-ns(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
-}
 
 static int
 cmp(const void *a, const void *b)
@@ -39,12 +31,12 @@ run(struct tfo_syscol *c, unsigned mask, int runs, const char *label, double *sa
 
 	for (int i = 0; i < runs; i++) {
 		uint8_t *out;
-		uint64_t t0 = ns(CLOCK_PROCESS_CPUTIME_ID);
-		if (tfo_syscol_cycle_mask(c, mask, ns(CLOCK_REALTIME), &out, &len, &points) != TFO_OK) {
+		uint64_t t0 = tfo_clock_id_ns(CLOCK_PROCESS_CPUTIME_ID);
+		if (tfo_syscol_cycle_mask(c, mask, tfo_clock_id_ns(CLOCK_REALTIME), &out, &len, &points) != TFO_OK) {
 			fprintf(stderr, "%s: cycle failed\n", label);
 			exit(1);
 		}
-		samples[i] = (double)(ns(CLOCK_PROCESS_CPUTIME_ID) - t0) / 1000.0;
+		samples[i] = (double)(tfo_clock_id_ns(CLOCK_PROCESS_CPUTIME_ID) - t0) / 1000.0;
 	}
 	qsort(samples, (size_t)runs, sizeof(*samples), cmp);
 	printf("%-12s median %8.1f us   p90 %8.1f us   %5u points %7zu bytes\n", label,

@@ -7,6 +7,7 @@ tfo_unit_test(test_procfs_pid
 # selection, redaction, owners, kernel threads, zombies, vanishing processes.
 tfo_unit_test(test_process
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/process/test_process.c
+          ${CMAKE_CURRENT_LIST_DIR}/process/pt.c
           ${CMAKE_SOURCE_DIR}/tests/unit/system/tu.c
   LIBS tfo_process_collect)
 # both start the real tfo-procpriv from the build tree
@@ -16,6 +17,7 @@ add_dependencies(test_process tfo-procpriv)
 # and are closed once it leaves the selection or exits.
 tfo_unit_test(test_process_live
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/process/test_process_live.c
+          ${CMAKE_CURRENT_LIST_DIR}/process/pt.c
           ${CMAKE_SOURCE_DIR}/tests/unit/system/tu.c
   LIBS tfo_process_collect Threads::Threads)
 add_dependencies(test_process_live tfo-procpriv)

@@ -26,60 +26,14 @@
 #include "workers/process/match.h"
 #include "workers/process/owner.h"
 #include "workers/process/select.h"
+#include "tests/unit/process/pt.h"
 #include "tests/unit/system/tu.h"
 
 #define FIXTURE "tests/fixtures/proc-pid"
 #define BOOT_NS 1700000000000000000ull
 #define T0 (BOOT_NS + 5000ull * 1000000000ull)  /* 5000 s after boot */
-#define MAXOUT 16
 
 /* ---------------------------------------------------------------- harness */
-
-struct out {
-	rm_t *rm[MAXOUT];
-	size_t n;
-	int fail_after;                 /* emit fails from this call on (0 = never) */
-	size_t calls;
-};
-
-static int
-emit(void *arg, const uint8_t *p, size_t len, uint32_t points)
-{
-	struct out *o = arg;
-	rm_t *rm;
-
-	if (o->fail_after != 0 && ++o->calls >= (size_t)o->fail_after)
-		return -1;
-	rm = opentelemetry__proto__metrics__v1__resource_metrics__unpack(NULL, len, p);
-	assert_non_null(rm);
-	assert_int_equal(tu_points(rm), points);
-	assert_true(o->n < MAXOUT);
-	o->rm[o->n++] = rm;
-	return 0;
-}
-
-static void
-out_free(struct out *o)
-{
-	for (size_t i = 0; i < o->n; i++)
-		opentelemetry__proto__metrics__v1__resource_metrics__free_unpacked(o->rm[i], NULL);
-	memset(o, 0, sizeof(*o));
-}
-
-/* of_pid - the resource of pid in o, NULL if it was not emitted */
-static const rm_t *
-of_pid(const struct out *o, int pid)
-{
-	char want[16];
-
-	snprintf(want, sizeof(want), "%d", pid);
-	for (size_t i = 0; i < o->n; i++) {
-		const char *v = tu_res(o->rm[i], "process.pid");
-		if (v != NULL && strcmp(v, want) == 0)
-			return o->rm[i];
-	}
-	return NULL;
-}
 
 struct env {
 	char root[64];
@@ -173,37 +127,14 @@ put_stat(struct env *e, int pid, const char *comm, uint64_t utime, uint64_t star
 
 /* ----------------------------------------------------------- collection */
 
-/* start_helper - the real tfo-procpriv over the fixture's proc (no identity
- * change: the test's own), attached to e->c */
+/* start_helper - the real tfo-procpriv over the fixture's proc */
 static struct tfo_priv *
 start_helper(struct env *e)
 {
-	char proc[128], err[256];
-	struct tfo_priv_spawn sp = { .path = TFO_BUILD_BINDIR "/tfo-procpriv", .uid = -1,
-		.gid = -1, .seccomp = "kill", .log_level = "warn", .log_format = "text" };
-	struct tfo_priv *p;
+	char proc[128];
 
 	snprintf(proc, sizeof(proc), "%s/proc", e->root);
-	assert_true((sp.procfd = open(proc, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0);
-	if ((p = tfo_priv_start(&sp, err, sizeof(err))) == NULL)
-		fail_msg("tfo_priv_start: %s", err);
-	close(sp.procfd);
-	tfo_proccol_set_priv(e->c, p);
-	return p;
-}
-
-/* stop_helper - close its channel: it exits 0 on EOF */
-static void
-stop_helper(struct env *e, struct tfo_priv *p)
-{
-	int st;
-
-	tfo_proccol_set_priv(e->c, NULL);
-	assert_int_equal(shutdown(tfo_priv_fd(p), SHUT_RDWR), 0);
-	assert_int_equal(tfo_priv_reap(p, &st), 0);
-	assert_true(WIFEXITED(st));
-	assert_int_equal(WEXITSTATUS(st), 0);
-	tfo_priv_close(p);
+	return pt_helper_start(e->c, proc);
 }
 
 /* first_cycle - the first cycle over the fixture, read directly or through
@@ -211,7 +142,7 @@ stop_helper(struct env *e, struct tfo_priv *p)
 static void
 first_cycle(struct env *e, int helper)
 {
-	struct out o = { 0 };
+	struct pt_out o = { 0 };
 	const struct tfo_proccol_stats *s;
 	struct tfo_priv *p = NULL;
 	const rm_t *rm;
@@ -219,29 +150,29 @@ first_cycle(struct env *e, int helper)
 	open_col(e);
 	if (helper)
 		p = start_helper(e);
-	assert_int_equal(tfo_proccol_cycle(e->c, T0, emit, &o), TFO_OK);
+	assert_int_equal(tfo_proccol_cycle(e->c, T0, pt_emit, &o), TFO_OK);
 	s = tfo_proccol_stats(e->c);
 	/* with the helper: one round trip for the 8 names, one for the 3 reports */
 	assert_int_equal(s->priv_round_trips, helper ? 2 : 0);
 	if (p != NULL)
-		stop_helper(e, p);
+		pt_helper_stop(e->c, p);
 	/* walked 1 2 100 200 300 400 500 600; 700 had no stat; self/sys are not pids */
 	assert_int_equal(s->walked, 8);
 	/* CPU top 2: 300 (vanishes before its status), 100; memory top 2: 500, 100;
 	 * included: 400 (sleeper); 600 is the busiest and biggest but excluded */
 	assert_int_equal(o.n, 3);
-	assert_non_null(of_pid(&o, 100));
-	assert_non_null(of_pid(&o, 400));
-	assert_non_null(of_pid(&o, 500));
-	assert_null(of_pid(&o, 300));
-	assert_null(of_pid(&o, 600));
+	assert_non_null(pt_of_pid(&o, 100));
+	assert_non_null(pt_of_pid(&o, 400));
+	assert_non_null(pt_of_pid(&o, 500));
+	assert_null(pt_of_pid(&o, 300));
+	assert_null(pt_of_pid(&o, 600));
 	assert_int_equal(s->selected, 3);
 	assert_int_equal(s->vanished, 1);
 	assert_int_equal(s->read_errors, 0);
 	assert_int_equal(s->denied, 0);
 
 	/* pid 100: comm "x) (y z", secrets on its command line */
-	rm = of_pid(&o, 100);
+	rm = pt_of_pid(&o, 100);
 	assert_string_equal(tu_res(rm, "host.name"), "fixture");
 	assert_string_equal(rm->resource->attributes[0]->key, "host.name");
 	assert_string_equal(tu_res(rm, "process.parent_pid"), "1");
@@ -280,18 +211,18 @@ first_cycle(struct env *e, int helper)
 	assert_near(tu_dbl(rm, "process.uptime", NULL), 4000.0, 1e-9);
 
 	/* pid 400: another user's */
-	rm = of_pid(&o, 400);
+	rm = pt_of_pid(&o, 400);
 	assert_string_equal(tu_res(rm, "process.owner"), "nobody");
 	assert_string_equal(tu_res(rm, "process.user.id"), "65534");
 	assert_string_equal(tu_res(rm, "process.command_line"), "sleep infinity");
 	assert_string_equal(tu_res(rm, "process.command"), "sleep");
 	/* pid 500: its binary was replaced; the path keeps no " (deleted)" */
-	rm = of_pid(&o, 500);
+	rm = pt_of_pid(&o, 500);
 	assert_string_equal(tu_res(rm, "process.executable.path"), "/usr/lib/jvm/bin/java");
 	assert_string_equal(tu_res(rm, "process.executable.name"), "java");
 	assert_int_equal(tu_int(rm, "process.unix.file_descriptor.count", NULL), 5);
 	assert_int_equal(tu_int(rm, "process.disk.io", "disk.io.direction=read", NULL), 5 << 20);
-	out_free(&o);
+	pt_out_free(&o);
 }
 
 static void
@@ -315,7 +246,7 @@ static void
 test_own_reads_only(void **state)
 {
 	struct env *e = *state;
-	struct out o = { 0 };
+	struct pt_out o = { 0 };
 	const struct tfo_proccol_stats *s;
 	const rm_t *rm;
 	char self[128], stat[160];
@@ -327,17 +258,17 @@ test_own_reads_only(void **state)
 	assert_int_equal(symlink("500", self), 0);
 	open_col(e);
 	tfo_proccol_own_reads_only(e->c);
-	assert_int_equal(tfo_proccol_cycle(e->c, T0, emit, &o), TFO_OK);
+	assert_int_equal(tfo_proccol_cycle(e->c, T0, pt_emit, &o), TFO_OK);
 	s = tfo_proccol_stats(e->c);
 	/* 400 is included by its exe name "sleep": unread, its comm "sleeper" is
 	 * matched instead; 600 stays excluded by its comm "tfo-excluded" */
 	assert_int_equal(o.n, 2);
-	assert_null(of_pid(&o, 400));
-	assert_null(of_pid(&o, 600));
+	assert_null(pt_of_pid(&o, 400));
+	assert_null(pt_of_pid(&o, 600));
 	assert_int_equal(s->read_errors, 0);
 	assert_int_equal(s->denied, 3);         /* 100: io, exe, fd list */
 
-	rm = of_pid(&o, 100);                   /* another process: no exe, io, fds */
+	rm = pt_of_pid(&o, 100);                   /* another process: no exe, io, fds */
 	assert_null(tu_res(rm, "process.executable.path"));
 	assert_string_equal(tu_res(rm, "process.executable.name"), "x) (y z");
 	assert_null(tu_point(rm, "process.disk.io", "disk.io.direction=read", NULL));
@@ -348,11 +279,11 @@ test_own_reads_only(void **state)
 	assert_near(tu_dbl(rm, "process.cpu.time", "cpu.mode=user", NULL), 40.0, 1e-9);
 	assert_int_equal(tu_int(rm, "process.memory.usage", NULL), 20000ll * 4096);
 
-	rm = of_pid(&o, 500);                   /* itself: everything */
+	rm = pt_of_pid(&o, 500);                   /* itself: everything */
 	assert_string_equal(tu_res(rm, "process.executable.path"), "/usr/lib/jvm/bin/java");
 	assert_int_equal(tu_int(rm, "process.disk.io", "disk.io.direction=read", NULL), 5 << 20);
 	assert_int_equal(tu_int(rm, "process.unix.file_descriptor.count", NULL), 5);
-	out_free(&o);
+	pt_out_free(&o);
 }
 
 static void
@@ -371,12 +302,12 @@ test_instruments_units(void **state)
 		{ "process.uptime", "s", TU_GAUGE },
 	};
 	struct env *e = *state;
-	struct out o = { 0 };
+	struct pt_out o = { 0 };
 	const rm_t *rm;
 
 	open_col(e);
-	assert_int_equal(tfo_proccol_cycle(e->c, T0, emit, &o), TFO_OK);
-	rm = of_pid(&o, 100);
+	assert_int_equal(tfo_proccol_cycle(e->c, T0, pt_emit, &o), TFO_OK);
+	rm = pt_of_pid(&o, 100);
 	assert_int_equal(rm->scope_metrics[0]->n_metrics, sizeof(want) / sizeof(want[0]));
 	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++) {
 		const metric_t *m = tu_metric(rm, want[i].name);
@@ -386,45 +317,45 @@ test_instruments_units(void **state)
 		assert_int_equal(tu_kind(m), want[i].kind);
 		assert_true(m->description[0] != '\0');
 	}
-	out_free(&o);
+	pt_out_free(&o);
 }
 
 static void
 test_interval_ranking(void **state)
 {
 	struct env *e = *state;
-	struct out o = { 0 };
+	struct pt_out o = { 0 };
 	const rm_t *rm;
 
 	open_col(e);
 	assert_int_equal(tfo_proccol_prime(e->c, T0), TFO_OK);
 	/* 10 s later only the sleeper (400) used CPU: 500 ticks */
 	put_stat(e, 400, "sleeper", 502, 400000, 500);
-	assert_int_equal(tfo_proccol_cycle(e->c, T0 + 10000000000ull, emit, &o), TFO_OK);
+	assert_int_equal(tfo_proccol_cycle(e->c, T0 + 10000000000ull, pt_emit, &o), TFO_OK);
 	/* CPU top: 400 only (others used none); memory: 500, 100; 300 is out */
 	assert_int_equal(o.n, 3);
-	assert_non_null(of_pid(&o, 100));
-	assert_non_null(of_pid(&o, 500));
-	rm = of_pid(&o, 400);
+	assert_non_null(pt_of_pid(&o, 100));
+	assert_non_null(pt_of_pid(&o, 500));
+	rm = pt_of_pid(&o, 400);
 	assert_non_null(rm);
 	assert_near(tu_dbl(rm, "process.cpu.time", "cpu.mode=user", NULL), 5.02, 1e-9);
 	/* 5 s over 10 s of 4 CPUs */
 	assert_near(tu_dbl(rm, "process.cpu.utilization", "cpu.mode=user", NULL), 0.125, 1e-9);
 	assert_near(tu_dbl(rm, "process.cpu.utilization", "cpu.mode=system", NULL), 0.0, 1e-12);
-	rm = of_pid(&o, 100);
+	rm = pt_of_pid(&o, 100);
 	assert_near(tu_dbl(rm, "process.cpu.utilization", "cpu.mode=user", NULL), 0.0, 1e-12);
-	assert_null(of_pid(&o, 300));
+	assert_null(pt_of_pid(&o, 300));
 	assert_int_equal(tfo_proccol_stats(e->c)->vanished, 0);
-	out_free(&o);
+	pt_out_free(&o);
 
 	/* pid 400 reused by a new process: a new creation time, CPU since its start */
 	put_stat(e, 400, "sleeper", 100, 490000, 500);
-	assert_int_equal(tfo_proccol_cycle(e->c, T0 + 20000000000ull, emit, &o), TFO_OK);
-	rm = of_pid(&o, 400);
+	assert_int_equal(tfo_proccol_cycle(e->c, T0 + 20000000000ull, pt_emit, &o), TFO_OK);
+	rm = pt_of_pid(&o, 400);
 	assert_non_null(rm);
 	assert_string_equal(tu_res(rm, "process.creation.time"), "2023-11-14T23:35:00.000Z");
 	assert_near(tu_dbl(rm, "process.cpu.time", "cpu.mode=user", NULL), 1.0, 1e-9);
-	out_free(&o);
+	pt_out_free(&o);
 }
 
 static void
@@ -432,17 +363,17 @@ test_kernel_thread_and_zombie(void **state)
 {
 	static char *inc[] = { "kthreadd", "^def.*t$" };
 	struct env *e = *state;
-	struct out o = { 0 };
+	struct pt_out o = { 0 };
 	const rm_t *rm;
 
 	e->cfg.include = inc;
 	e->cfg.n_include = 2;
 	e->cfg.top_n = 1;
 	open_col(e);
-	assert_int_equal(tfo_proccol_cycle(e->c, T0, emit, &o), TFO_OK);
+	assert_int_equal(tfo_proccol_cycle(e->c, T0, pt_emit, &o), TFO_OK);
 	/* 2 and 200 included; CPU top: 300 (vanishes); memory top: 500 */
 	assert_int_equal(o.n, 3);
-	rm = of_pid(&o, 2);
+	rm = pt_of_pid(&o, 2);
 	assert_non_null(rm);
 	assert_string_equal(tu_res(rm, "process.executable.name"), "kthreadd");
 	assert_null(tu_res(rm, "process.executable.path"));
@@ -452,15 +383,15 @@ test_kernel_thread_and_zombie(void **state)
 	assert_null(tu_metric(rm, "process.unix.file_descriptor.count"));
 	assert_int_equal(tu_int(rm, "process.memory.usage", NULL), 0);
 	assert_near(tu_dbl(rm, "process.cpu.time", "cpu.mode=system", NULL), 0.03, 1e-9);
-	rm = of_pid(&o, 200);
+	rm = pt_of_pid(&o, 200);
 	assert_non_null(rm);
 	assert_string_equal(tu_res(rm, "process.executable.name"), "defunct");
 	assert_null(tu_res(rm, "process.executable.path"));
 	assert_null(tu_res(rm, "process.command"));
 	assert_string_equal(tu_res(rm, "process.parent_pid"), "100");
-	assert_non_null(of_pid(&o, 500));
+	assert_non_null(pt_of_pid(&o, 500));
 	assert_int_equal(tfo_proccol_stats(e->c)->read_errors, 0);
-	out_free(&o);
+	pt_out_free(&o);
 }
 
 /* vanish_100 - the hook between the walk and the full reads: pid 100 exits */
@@ -478,24 +409,24 @@ static void
 test_vanish_between_reads(void **state)
 {
 	struct env *e = *state;
-	struct out o = { 0 };
+	struct pt_out o = { 0 };
 
 	open_col(e);
 	tfo_proccol_set_hook(e->c, vanish_100, e);
-	assert_int_equal(tfo_proccol_cycle(e->c, T0, emit, &o), TFO_OK);
-	assert_null(of_pid(&o, 100));
-	assert_non_null(of_pid(&o, 400));
-	assert_non_null(of_pid(&o, 500));
+	assert_int_equal(tfo_proccol_cycle(e->c, T0, pt_emit, &o), TFO_OK);
+	assert_null(pt_of_pid(&o, 100));
+	assert_non_null(pt_of_pid(&o, 400));
+	assert_non_null(pt_of_pid(&o, 500));
 	assert_int_equal(o.n, 2);
 	assert_int_equal(tfo_proccol_stats(e->c)->vanished, 2);      /* 100 and 300 */
 	assert_int_equal(tfo_proccol_stats(e->c)->read_errors, 0);
-	out_free(&o);
+	pt_out_free(&o);
 	/* next cycle: 100 is simply not walked any more */
 	tfo_proccol_set_hook(e->c, NULL, NULL);
-	assert_int_equal(tfo_proccol_cycle(e->c, T0 + 1000000000ull, emit, &o), TFO_OK);
+	assert_int_equal(tfo_proccol_cycle(e->c, T0 + 1000000000ull, pt_emit, &o), TFO_OK);
 	assert_int_equal(tfo_proccol_stats(e->c)->walked, 7);
-	assert_null(of_pid(&o, 100));
-	out_free(&o);
+	assert_null(pt_of_pid(&o, 100));
+	pt_out_free(&o);
 }
 
 static void
@@ -505,30 +436,30 @@ test_cmdline_cut_after_redaction(void **state)
 	char err[256];
 
 	for (uint32_t max = 1; max <= 70; max++) {
-		struct out o = { 0 };
+		struct pt_out o = { 0 };
 		const char *cl;
 		e->cfg.cmdline_max_len = max;
 		e->c = tfo_proccol_new(&e->cfg, &e->host, err, sizeof(err));
 		assert_non_null(e->c);
-		assert_int_equal(tfo_proccol_cycle(e->c, T0, emit, &o), TFO_OK);
-		cl = tu_res(of_pid(&o, 100), "process.command_line");
+		assert_int_equal(tfo_proccol_cycle(e->c, T0, pt_emit, &o), TFO_OK);
+		cl = tu_res(pt_of_pid(&o, 100), "process.command_line");
 		assert_non_null(cl);
 		assert_true(strlen(cl) <= max);
 		assert_null(strstr(cl, "hunt"));
 		assert_null(strstr(cl, "s3cr"));
-		out_free(&o);
+		pt_out_free(&o);
 		tfo_proccol_free(e->c);
 		e->c = NULL;
 	}
 	/* 0: no command line at all, the command still */
 	{
-		struct out o = { 0 };
+		struct pt_out o = { 0 };
 		e->cfg.cmdline_max_len = 0;
 		open_col(e);
-		assert_int_equal(tfo_proccol_cycle(e->c, T0, emit, &o), TFO_OK);
-		assert_null(tu_res(of_pid(&o, 100), "process.command_line"));
-		assert_string_equal(tu_res(of_pid(&o, 100), "process.command"), "/opt/app/weird");
-		out_free(&o);
+		assert_int_equal(tfo_proccol_cycle(e->c, T0, pt_emit, &o), TFO_OK);
+		assert_null(tu_res(pt_of_pid(&o, 100), "process.command_line"));
+		assert_string_equal(tu_res(pt_of_pid(&o, 100), "process.command"), "/opt/app/weird");
+		pt_out_free(&o);
 	}
 }
 
@@ -536,14 +467,14 @@ static void
 test_emit_failure_stops_cycle(void **state)
 {
 	struct env *e = *state;
-	struct out o = { .fail_after = 2 };
+	struct pt_out o = { .fail_after = 2 };
 
 	open_col(e);
-	assert_int_equal(tfo_proccol_cycle(e->c, T0, emit, &o), TFO_OK);
+	assert_int_equal(tfo_proccol_cycle(e->c, T0, pt_emit, &o), TFO_OK);
 	assert_int_equal(o.n, 1);
 	assert_int_equal(o.calls, 2);
 	assert_int_equal(tfo_proccol_stats(e->c)->emit_failed, 1);
-	out_free(&o);
+	pt_out_free(&o);
 }
 
 static void
@@ -603,7 +534,7 @@ test_pid_table_churn(void **state)
 {
 	static unsigned char live[20000];
 	struct env *e = *state;
-	struct out o = { 0 };
+	struct pt_out o = { 0 };
 	size_t nlive = 0;
 	unsigned seed = 12345;
 
@@ -625,9 +556,9 @@ test_pid_table_churn(void **state)
 				nlive++;
 			}
 		}
-		assert_int_equal(tfo_proccol_cycle(e->c, T0 + (uint64_t)round * 1000000000ull, emit, &o),
+		assert_int_equal(tfo_proccol_cycle(e->c, T0 + (uint64_t)round * 1000000000ull, pt_emit, &o),
 		    TFO_OK);
-		out_free(&o);
+		pt_out_free(&o);
 		/* + the 8 fixture processes with a stat */
 		assert_int_equal(tfo_proccol_stats(e->c)->walked, nlive + 8);
 		assert_int_equal(e->c->tabn, nlive + 8);

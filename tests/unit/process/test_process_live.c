@@ -28,51 +28,11 @@
 #include "workers/process/collect.h"
 #include "workers/process/collect_int.h"
 #include "workers/process/priv.h"
+#include "tests/unit/process/pt.h"
 #include "tests/unit/system/tu.h"
 
 #define T0 (1700000000ull * 1000000000ull)
 #define STEP 10000000000ull             /* 10 s between cycles */
-#define MAXOUT 64
-
-struct out {
-	rm_t *rm[MAXOUT];
-	size_t n;
-};
-
-static int
-emit(void *arg, const uint8_t *p, size_t len, uint32_t points)
-{
-	struct out *o = arg;
-	rm_t *rm = opentelemetry__proto__metrics__v1__resource_metrics__unpack(NULL, len, p);
-
-	assert_non_null(rm);
-	assert_int_equal(tu_points(rm), points);
-	assert_true(o->n < MAXOUT);
-	o->rm[o->n++] = rm;
-	return 0;
-}
-
-static void
-out_free(struct out *o)
-{
-	for (size_t i = 0; i < o->n; i++)
-		opentelemetry__proto__metrics__v1__resource_metrics__free_unpacked(o->rm[i], NULL);
-	memset(o, 0, sizeof(*o));
-}
-
-static const rm_t *
-of_pid(const struct out *o, pid_t pid)
-{
-	char want[16];
-
-	snprintf(want, sizeof(want), "%d", (int)pid);
-	for (size_t i = 0; i < o->n; i++) {
-		const char *v = tu_res(o->rm[i], "process.pid");
-		if (v != NULL && strcmp(v, want) == 0)
-			return o->rm[i];
-	}
-	return NULL;
-}
 
 /* ------------------------------------------------------------------ child */
 
@@ -200,42 +160,15 @@ fds_on(pid_t pid)
 
 /* ------------------------------------------------------------------ tests */
 
-static struct tfo_priv *
-helper(struct tfo_proccol *c)
-{
-	char err[256];
-	struct tfo_priv_spawn sp = { .path = TFO_BUILD_BINDIR "/tfo-procpriv", .uid = -1,
-		.gid = -1, .seccomp = "kill", .log_level = "warn", .log_format = "text" };
-	struct tfo_priv *p;
-
-	assert_true((sp.procfd = open("/proc", O_RDONLY | O_DIRECTORY | O_CLOEXEC)) >= 0);
-	if ((p = tfo_priv_start(&sp, err, sizeof(err))) == NULL)
-		fail_msg("tfo_priv_start: %s", err);
-	close(sp.procfd);
-	tfo_proccol_set_priv(c, p);
-	return p;
-}
-
-static void
-helper_stop(struct tfo_proccol *c, struct tfo_priv *p)
-{
-	int st;
-
-	tfo_proccol_set_priv(c, NULL);
-	assert_int_equal(shutdown(tfo_priv_fd(p), SHUT_RDWR), 0);
-	assert_int_equal(tfo_priv_reap(p, &st), 0);
-	tfo_priv_close(p);
-}
-
 /* report - one cycle; the child's report (the test fails without it) */
 static const rm_t *
-report(struct tfo_proccol *c, uint64_t at, struct out *o, pid_t pid)
+report(struct tfo_proccol *c, uint64_t at, struct pt_out *o, pid_t pid)
 {
 	const rm_t *rm;
 
-	out_free(o);
-	assert_int_equal(tfo_proccol_cycle(c, at, emit, o), TFO_OK);
-	rm = of_pid(o, pid);
+	pt_out_free(o);
+	assert_int_equal(tfo_proccol_cycle(c, at, pt_emit, o), TFO_OK);
+	rm = pt_of_pid(o, pid);
 	assert_non_null(rm);
 	return rm;
 }
@@ -247,7 +180,7 @@ follow(int with_helper)
 	static char *exc[] = { "^sleep$" };
 	Tfo__V1__ProcessConfig cfg = TFO__V1__PROCESS_CONFIG__INIT;
 	struct tfo_priv *p = NULL;
-	struct out o = { 0 };
+	struct pt_out o = { 0 };
 	struct tfo_proccol *c;
 	struct pc_ent *e;
 	struct kid k;
@@ -266,7 +199,7 @@ follow(int with_helper)
 	if (c == NULL)
 		fail_msg("tfo_proccol_new: %s", err);
 	if (with_helper)
-		p = helper(c);
+		p = pt_helper_start(c, "/proc");
 	kid_start(&k);
 
 	rm = report(c, T0, &o, k.pid);
@@ -298,23 +231,23 @@ follow(int with_helper)
 	/* an exec makes it "sleep", excluded: not reported, and the walk after
 	 * the first cycle without its report closes the detail files */
 	kid_exec(&k);
-	out_free(&o);
-	assert_int_equal(tfo_proccol_cycle(c, T0 + 3 * STEP, emit, &o), TFO_OK);
-	assert_null(of_pid(&o, k.pid));
-	out_free(&o);
-	assert_int_equal(tfo_proccol_cycle(c, T0 + 4 * STEP, emit, &o), TFO_OK);
-	assert_null(of_pid(&o, k.pid));
+	pt_out_free(&o);
+	assert_int_equal(tfo_proccol_cycle(c, T0 + 3 * STEP, pt_emit, &o), TFO_OK);
+	assert_null(pt_of_pid(&o, k.pid));
+	pt_out_free(&o);
+	assert_int_equal(tfo_proccol_cycle(c, T0 + 4 * STEP, pt_emit, &o), TFO_OK);
+	assert_null(pt_of_pid(&o, k.pid));
 	assert_int_equal(fds_on(k.pid), 1);     /* its stat only, for the walk */
 
 	/* exited: nothing of it stays open */
 	kid_stop(&k);
-	out_free(&o);
-	assert_int_equal(tfo_proccol_cycle(c, T0 + 5 * STEP, emit, &o), TFO_OK);
+	pt_out_free(&o);
+	assert_int_equal(tfo_proccol_cycle(c, T0 + 5 * STEP, pt_emit, &o), TFO_OK);
 	assert_null(pc_tab_find(c, k.pid));
 	assert_int_equal(fds_on(k.pid), 0);
-	out_free(&o);
+	pt_out_free(&o);
 	if (p != NULL)
-		helper_stop(c, p);
+		pt_helper_stop(c, p);
 	tfo_proccol_free(c);
 }
 
@@ -350,7 +283,7 @@ test_exit_while_kept(void **state)
 {
 	static char *inc[] = { "^test_process_live$" };
 	Tfo__V1__ProcessConfig cfg = TFO__V1__PROCESS_CONFIG__INIT;
-	struct out o = { 0 };
+	struct pt_out o = { 0 };
 	struct tfo_proccol *c;
 	struct kid k;
 	char err[256];
@@ -365,17 +298,17 @@ test_exit_while_kept(void **state)
 	(void)report(c, T0, &o, k.pid);
 	assert_int_equal(fds_on(k.pid), 1 + PC_DET_N);
 	tfo_proccol_set_hook(c, kill_kid, &k);
-	out_free(&o);
-	assert_int_equal(tfo_proccol_cycle(c, T0 + STEP, emit, &o), TFO_OK);
-	assert_null(of_pid(&o, k.pid));
+	pt_out_free(&o);
+	assert_int_equal(tfo_proccol_cycle(c, T0 + STEP, pt_emit, &o), TFO_OK);
+	assert_null(pt_of_pid(&o, k.pid));
 	assert_true(tfo_proccol_stats(c)->vanished >= 1);
 	assert_int_equal(tfo_proccol_stats(c)->read_errors, 0);
 	tfo_proccol_set_hook(c, NULL, NULL);
-	out_free(&o);
-	assert_int_equal(tfo_proccol_cycle(c, T0 + 2 * STEP, emit, &o), TFO_OK);
+	pt_out_free(&o);
+	assert_int_equal(tfo_proccol_cycle(c, T0 + 2 * STEP, pt_emit, &o), TFO_OK);
 	assert_null(pc_tab_find(c, k.pid));
 	assert_int_equal(fds_on(k.pid), 0);
-	out_free(&o);
+	pt_out_free(&o);
 	close(k.cmd);
 	close(k.ack);
 	tfo_proccol_free(c);
