@@ -22,9 +22,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "common/clock.h"
 #include "common/log.h"
-#include "common/pagetrim.h"
 #include "common/privdrop.h"
 #include "common/privops.h"
 #include "common/sandbox.h"
@@ -246,7 +244,6 @@ main(int argc, char **argv)
 {
 	struct tfo_privops_env env = { .procfd = TFO_PRIVOPS_PROC_FD };
 	enum tfo_seccomp_mode mode;
-	struct tfo_pagetrim_sched trim;
 	pid_t ppid = getppid();
 	long uid, gid;
 	int rc;
@@ -267,12 +264,7 @@ main(int argc, char **argv)
 	tzset();
 	if (drop(uid, gid, ppid) != 0 || fence(mode, env.list_fds) != 0 || hello(env.list_fds) != 0)
 		return 1;
-	/* libseccomp's filter build and the loader left ~150 KiB of file pages
-	 * mapped that serving never runs again (issue 18 §2): trimmed now and
-	 * a minute on, as every worker does at its pings (pagetrim.h) */
-	tfo_pagetrim_arm(&trim, tfo_mono_ms());
-	do
-		(void)tfo_pagetrim_tick(&trim, tfo_mono_ms());
-	while ((rc = one(&env)) == 0);
+	while ((rc = one(&env)) == 0)
+		;
 	return rc == 1 ? 0 : 1;
 }
