@@ -19,6 +19,7 @@
 #include <seccomp.h>
 
 #include "common/log.h"
+#include "common/pagetrim.h"
 
 /* namespace flags a thread never needs (clone() flag values) */
 #define NS_FLAGS (CLONE_NEWNS | CLONE_NEWUTS | CLONE_NEWIPC | CLONE_NEWUSER | \
@@ -338,6 +339,11 @@ load(const struct tfo_sandbox_profile *p, enum tfo_seccomp_mode m,
 		seccomp_release(ctx);
 		return TFO_EINVAL;
 	}
+	/* A pinned process may never advise its memory once the filter is in
+	 * (pinned_memory_rules), so its one trim of the start-up file pages
+	 * (the filter just built above, the loader's) is now (issue 18 §2). */
+	if (pins != NULL)
+		(void)tfo_pagetrim();
 	rv = seccomp_load(ctx);
 	seccomp_release(ctx);
 	if (rv != 0) {
