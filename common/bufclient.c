@@ -4,9 +4,13 @@
  */
 #include "common/bufclient.h"
 
+#include <errno.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
 #include "common/ipc.h"
 #include "common/ipcclose.h"
@@ -51,6 +55,17 @@ redial(struct tfo_bufclient *c)
 	return dial(c);
 }
 
+/* answered - nng thread: the receive ended (an answer, or its cancel) */
+static void
+answered(void *arg)
+{
+	struct tfo_bufclient *c = arg;
+	uint64_t one = 1;
+
+	/* EAGAIN means the counter is already non-zero: the waiter wakes */
+	(void)!write(c->wake_fd, &one, sizeof(one));
+}
+
 static enum tfo_err
 open_common(struct tfo_bufclient *c, const char *url, int timeout_ms, uint32_t buffer_uid,
     const char *name)
@@ -65,6 +80,11 @@ open_common(struct tfo_bufclient *c, const char *url, int timeout_ms, uint32_t b
 	if ((c->url = strdup(url)) == NULL)
 		return TFO_ENOMEM;
 	if (nng_aio_alloc(&c->aio, NULL, NULL) != 0)
+		return TFO_ENOMEM;
+	if ((c->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1)
+		return errno == ENOMEM ? TFO_ENOMEM : TFO_EIO;
+	c->wake_open = 1;
+	if (nng_aio_alloc(&c->raio, answered, c) != 0)
 		return TFO_ENOMEM;
 	c->timeout_ms = timeout_ms;
 	return dial(c);
@@ -98,6 +118,12 @@ tfo_bufclient_close(struct tfo_bufclient *c)
 	if (c->aio != NULL)
 		nng_aio_free(c->aio);
 	c->aio = NULL;
+	if (c->raio != NULL)
+		nng_aio_free(c->raio);
+	c->raio = NULL;
+	if (c->wake_open)
+		close(c->wake_fd);
+	c->wake_open = 0;
 	free(c->url);
 	c->url = NULL;
 }
@@ -142,8 +168,59 @@ __lsan_default_suppressions(void)
 }
 #endif
 
+/* send_request - m on the wire: at once when a connection is ready, as
+ * nearly always (no deadline for nng's expire thread), else within
+ * timeout_ms; m is nng's, sent or freed */
+static int
+send_request(struct tfo_bufclient *c, nng_msg *m)
+{
+	int rv;
+
+	nng_aio_set_msg(c->aio, m);
+	nng_aio_set_timeout(c->aio, NNG_DURATION_ZERO);
+	nng_send_aio(c->s, c->aio);
+	nng_aio_wait(c->aio);
+	rv = nng_aio_result(c->aio);
+	m = nng_aio_get_msg(c->aio);
+	nng_aio_set_msg(c->aio, NULL);
+	if (rv == NNG_ETIMEDOUT)        /* no connection ready: wait for one */
+		return tfo_ipc_send_timed(c->s, c->aio, m, c->timeout_ms);
+	if (rv != 0)
+		nng_msg_free(m);
+	return rv;
+}
+
+/* wait_answer - the answer to the request just sent, within timeout_ms:
+ * the receive has no deadline of its own, this thread polls the eventfd its
+ * callback writes and cancels it when the time is up */
+static int
+wait_answer(struct tfo_bufclient *c, nng_msg **m)
+{
+	uint64_t end = tfo_ipc_mono_ms() + (uint64_t)c->timeout_ms, now, v;
+	struct pollfd pfd = { .fd = c->wake_fd, .events = POLLIN };
+	int rv;
+
+	*m = NULL;
+	nng_aio_set_timeout(c->raio, NNG_DURATION_INFINITE);
+	nng_recv_aio(c->s, c->raio);
+	while ((now = tfo_ipc_mono_ms()) < end) {
+		int n = poll(&pfd, 1, (int)(end - now));
+		if (n > 0 || (n < 0 && errno != EINTR))
+			break;
+	}
+	nng_aio_cancel(c->raio);        /* no effect once it ended */
+	nng_aio_wait(c->raio);          /* its callback has run */
+	(void)!read(c->wake_fd, &v, sizeof(v));
+	if ((rv = nng_aio_result(c->raio)) == 0)
+		*m = nng_aio_get_msg(c->raio);
+	else if (rv == NNG_ECANCELED)
+		rv = NNG_ETIMEDOUT;     /* ours: the time was up */
+	nng_aio_set_msg(c->raio, NULL);
+	return rv;
+}
+
 /* once - send the packed request and wait for the answer, each within
- * timeout_ms on the aio; the decoded answer or NULL with *e */
+ * timeout_ms; the decoded answer or NULL with *e */
 static ProtobufCMessage *
 once(struct tfo_bufclient *c, const ProtobufCMessage *req, size_t len,
     const ProtobufCMessageDescriptor *d, enum tfo_err *e)
@@ -158,8 +235,7 @@ once(struct tfo_bufclient *c, const ProtobufCMessage *req, size_t len,
 		*e = TFO_ENOMEM;
 		return NULL;
 	}
-	if ((rv = tfo_ipc_send_timed(c->s, c->aio, m, c->timeout_ms)) != 0 ||
-	    (rv = tfo_ipc_recv_timed(c->s, c->aio, &m, c->timeout_ms)) != 0) {
+	if ((rv = send_request(c, m)) != 0 || (rv = wait_answer(c, &m)) != 0) {
 		*e = nng_to_err(rv);
 		return NULL;
 	}

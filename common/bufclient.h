@@ -4,8 +4,12 @@
  * uses on `export`. Synchronous, one client per thread.
  *
  * Deadlines (issue 16 §2): no call waits on nng without one. Each send and
- * each wait for an answer is an aio with timeout_ms (given at open) of its
- * own, whatever the socket's options say; a call returns within
+ * each wait for an answer is bounded by timeout_ms (given at open) of its
+ * own, whatever the socket's options say: a send that cannot go at once is
+ * an aio with that timeout, the wait for the answer this thread's poll on
+ * an eventfd the receive's callback writes (an aio timeout wakes nng's
+ * expire thread when it is set and again when it passes, answered or not:
+ * two wake-ups a request on an idle agent, issue 18 §3); a call returns within
  *   - put, put_lz4, put_many: give_up_ms (when set) plus one timeout_ms;
  *     never returns when give_up_ms is 0 and the buffer never answers (the
  *     collectors set it; tfo-logs' put thread may wait forever by design);
@@ -44,7 +48,10 @@
 struct tfo_bufclient {
 	nng_socket s;
 	int open;
-	nng_aio *aio;               /* every send and receive, each with its deadline */
+	nng_aio *aio;               /* every send, with its deadline when it waits */
+	nng_aio *raio;              /* every receive: its callback writes wake_fd */
+	int wake_fd;                /* eventfd: an answer (or the receive's end) came */
+	int wake_open;
 	struct tfo_ipc_policy pol;  /* the buffer's uid: a listener run by another is refused */
 	char polname[64];           /* pol's name in its log lines */
 	int ingest;                 /* ingest channel: a put resends until answered */
