@@ -52,10 +52,15 @@ textrel(const struct dl_phdr_info *info)
 	return 0;
 }
 
+/* the most PT_LOAD segments an object has (ld makes four; more are left mapped) */
+#define TRIM_MAX_SEGS 16
+
 static int
 trim_object(struct dl_phdr_info *info, size_t size, void *arg)
 {
 	struct trim *t = arg;
+	uintptr_t lo[TRIM_MAX_SEGS], hi[TRIM_MAX_SEGS];
+	size_t n = 0;
 
 	(void)size;
 	/* the vDSO is the kernel's own pages, not a file */
@@ -63,18 +68,26 @@ trim_object(struct dl_phdr_info *info, size_t size, void *arg)
 		return 0;
 	if (textrel(info))
 		return 0;
-	for (ElfW(Half) i = 0; i < info->dlpi_phnum; i++) {
+	/*
+	 * Every range first, then the advice: the program headers are read
+	 * from the object's first page, and reading one after that page was
+	 * advised away maps it again, with the 15 neighbours fault-around
+	 * brings (64 KiB of every library's symbol tables, left mapped for good).
+	 */
+	for (ElfW(Half) i = 0; i < info->dlpi_phnum && n < TRIM_MAX_SEGS; i++) {
 		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
-		uintptr_t lo, hi;
 
 		if (ph->p_type != PT_LOAD || (ph->p_flags & PF_W) != 0 || ph->p_memsz == 0)
 			continue;
 		/* inward: a page shared with a writable neighbour is left mapped */
-		lo = (info->dlpi_addr + ph->p_vaddr + t->page - 1) & ~(t->page - 1);
-		hi = (info->dlpi_addr + ph->p_vaddr + ph->p_memsz) & ~(t->page - 1);
-		if (hi > lo && madvise((void *)lo, hi - lo, MADV_DONTNEED) == 0)
-			t->advised++;
+		lo[n] = (info->dlpi_addr + ph->p_vaddr + t->page - 1) & ~(t->page - 1);
+		hi[n] = (info->dlpi_addr + ph->p_vaddr + ph->p_memsz) & ~(t->page - 1);
+		if (hi[n] > lo[n])
+			n++;
 	}
+	for (size_t i = 0; i < n; i++)
+		if (madvise((void *)lo[i], hi[i] - lo[i], MADV_DONTNEED) == 0)
+			t->advised++;
 	return 0;
 }
 

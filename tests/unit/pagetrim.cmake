@@ -2,3 +2,6 @@
 # the process holds lost.
 tfo_unit_test(test_pagetrim SOURCES ${CMAKE_CURRENT_LIST_DIR}/pagetrim/test_pagetrim.c
   LIBS tfo_base m)
+# Every symbol bound at load: a lazy binding's lookup after the trim would
+# map the libraries' symbol tables again (test_headers_unmapped).
+target_link_options(test_pagetrim PRIVATE -Wl,-z,now)
