@@ -215,6 +215,10 @@ const char *tfo_procfs_tcp_state_name(unsigned st);
  * (~4 ms for /proc/net/tcp, as much for an empty tcp6), so the collectors
  * refresh them at most this often (docs/metrics.md, docs/heartbeat.md). */
 #define TFO_TCP_REFRESH_MS (5u * 60u * 1000u)
+/* The process state counts cost an open and read of every /proc/<pid>/stat
+ * (~1 ms per 100 processes): refreshed at most this often, their figures up
+ * to that old (docs/metrics.md, docs/heartbeat.md). */
+#define TFO_TASKS_REFRESH_MS (5u * 60u * 1000u)
 #define TFO_TCP_TIME_WAIT 6                 /* the kernel's TCP_TIME_WAIT */
 
 /*

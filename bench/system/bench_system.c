@@ -69,9 +69,9 @@ main(int argc, char **argv)
 	run(c, TFO_SYS_ALL, runs, "full cycle", samples);
 	for (unsigned f = 0; f < TFO_SYS_NFAMILIES; f++)
 		run(c, 1u << f, runs, tfo_syscol_family_name(f), samples);
-	/* the slow scans (TCP tables, per-process states) run once a minute:
-	 * their own cost, forced every cycle */
-	printf("slow scans, forced every cycle (steady state: once per %s):\n", "60 s");
+	/* the slow scans (TCP tables, per-process states) run once every 5
+	 * minutes: their own cost, forced every cycle */
+	printf("slow scans, forced every cycle (steady state: once per %s):\n", "5 min");
 	tfo_syscol_set_slow_scan(c, 0);
 	run(c, TFO_SYS_ALL, runs / 5 + 10, "full+slow", samples);
 	run(c, 1u << TFO_SYS_NETWORK, runs / 5 + 10, "network+tcp", samples);

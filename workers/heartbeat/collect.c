@@ -22,9 +22,6 @@
 /* /proc/sys files: the kernel allocates and zeroes a buffer as large as
  * the read asks for (proc_sys_call_handler), so they are read with a small one */
 #define HB_SYSCTL_BUF 256
-/* the process states: a walk of every /proc/<pid>/stat (~1 ms per 100
- * processes), at most this often; the figures are that old at most */
-#define HB_TASKS_REFRESH_MS (5u * 60u * 1000u)
 
 struct hb_collector {
 	char root[1024];
@@ -468,14 +465,14 @@ memory(struct hb_collector *c, struct hb_sysinfo *si)
 /* ---------------------------------------------------------------- processes, fds */
 
 /* tasks_refresh - the process state counts, walked at most every
- * HB_TASKS_REFRESH_MS (docs/heartbeat.md); NULL when the walk failed */
+ * TFO_TASKS_REFRESH_MS (docs/heartbeat.md); NULL when the walk failed */
 static const struct tfo_task_counts *
 tasks_refresh(struct hb_collector *c)
 {
 	uint64_t now = tfo_mono_ns();
 
 	if (c->tasks_ns == 0 || now < c->tasks_ns ||
-	    now - c->tasks_ns >= HB_TASKS_REFRESH_MS * 1000000ull) {
+	    now - c->tasks_ns >= TFO_TASKS_REFRESH_MS * 1000000ull) {
 		memset(&c->tasks, 0, sizeof(c->tasks));
 		c->tasks_ok = tfo_procfs_task_counts(c->root, -1, &c->tasks) == TFO_OK;
 		c->tasks_ns = now;

@@ -141,7 +141,7 @@ tfo_syscol_new(const Tfo__V1__SystemConfig *cfg,
 	c->families = families_of(cfg);
 	c->res = res;
 	c->statfs_timeout_ms = SYS_STATFS_TIMEOUT_MS;
-	c->slow_ns = SYS_SLOW_SCAN_MS * 1000000ull;
+	c->slow_ns = TFO_TASKS_REFRESH_MS * 1000000ull;
 	c->tcp_ns = TFO_TCP_REFRESH_MS * 1000000ull;
 	if (syscol_alloc(c, cfg) != 0) {
 		tfo_syscol_free(c);

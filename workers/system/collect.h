@@ -66,7 +66,8 @@ const struct tfo_syscol_stats *tfo_syscol_stats(const struct tfo_syscol *c);
 const char *tfo_syscol_family_name(enum tfo_sys_family f);
 
 /* tfo_syscol_set_slow_scan - rescan period of the TCP tables and the process
- * states (default 60 s; 0 = every cycle) */
+ * states (default TFO_TCP_REFRESH_MS and TFO_TASKS_REFRESH_MS, 5 minutes;
+ * 0 = every cycle) */
 void tfo_syscol_set_slow_scan(struct tfo_syscol *c, unsigned ms);
 
 /* Test seams: the statfs deadline per cycle and the statvfs function. */

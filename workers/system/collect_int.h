@@ -24,10 +24,6 @@ enum sys_file {
 #define SYS_MAX_MOUNTS 512
 #define SYS_MAX_SWAPS 32
 #define SYS_STATFS_TIMEOUT_MS 500
-/* The TCP tables and the per-process walk cost milliseconds (the kernel walks
- * its whole TCP hash, one open+read per process): they are rescanned at most
- * this often and their last counts reported in between. */
-#define SYS_SLOW_SCAN_MS 60000
 
 struct sys_series {
 	uint64_t key;                   /* 0 = empty slot */
@@ -80,8 +76,11 @@ struct tfo_syscol {
 	unsigned statfs_timeout_ms;
 	tfo_statvfs_fn statfs_fn;
 
-	uint64_t slow_ns;               /* rescan period of the slow scans */
-	uint64_t tcp_ns;                /* ... of the TCP tables (TFO_TCP_REFRESH_MS) */
+	/* the slow scans (milliseconds each: one open+read per process, the
+	 * kernel's whole TCP hash) are rescanned at most this often, their last
+	 * counts reported in between */
+	uint64_t slow_ns;               /* process states (TFO_TASKS_REFRESH_MS) */
+	uint64_t tcp_ns;                /* TCP tables (TFO_TCP_REFRESH_MS) */
 	uint64_t tcp_at, tasks_at;      /* now_ns of the last scan; 0 = never */
 	int tcp_ok, tasks_ok;
 	struct tfo_tcp_counts tcp;

@@ -362,7 +362,7 @@ count_of(struct hb_collector *c)
 	return field_of(c, "processCount");
 }
 
-/* The process states are walked at most every HB_TASKS_REFRESH_MS (5 min),
+/* The process states are walked at most every TFO_TASKS_REFRESH_MS (5 min),
  * not at every beat: a process started meanwhile is counted at the next walk. */
 static void
 test_tasks_refresh(void **state)

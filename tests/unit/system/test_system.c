@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/stat.h>
 #include <sys/statvfs.h>
 #include <unistd.h>
 #include <cmocka.h>
@@ -583,6 +584,51 @@ test_tcp_tables(void **state)
 	assert_int_equal(system(cmd), 0);
 }
 
+/* running - system.process.count of running processes at now */
+static int64_t
+running(struct run *r, uint64_t now)
+{
+	rm_t *rm = cycle(r, now);
+	int64_t n = tu_int(rm, "system.process.count", "process.state=running", NULL);
+
+	opentelemetry__proto__metrics__v1__resource_metrics__free_unpacked(rm, NULL);
+	return n;
+}
+
+/* The process states are a walk of every /proc/<pid>/stat: refreshed every
+ * TFO_TASKS_REFRESH_MS (5 minutes), the last counts in between. A process
+ * started after a walk is counted at the next one, one that exited is gone
+ * from it. */
+static void
+test_task_refresh(void **state)
+{
+	const uint64_t t1 = T0, period = TFO_TASKS_REFRESH_MS * 1000000ull;
+	char tmpl[] = "/tmp/tfo-system-test-XXXXXX", cmd[256], root[128], dir[192];
+	struct run r;
+
+	(void)state;
+	assert_non_null(mkdtemp(tmpl));
+	snprintf(root, sizeof(root), "%s/root", tmpl);
+	snprintf(cmd, sizeof(cmd), "cp -r %s %s", FIXTURE, root);
+	assert_int_equal(system(cmd), 0);
+	run_open(&r, root);
+	assert_int_equal(running(&r, t1), 1);
+	snprintf(dir, sizeof(dir), "%s/proc/5555", root);
+	assert_int_equal(mkdir(dir, 0755), 0);
+	write_file(root, "proc/5555/stat", "5555 (new) R 1 5555 5555 0 -1 0 0 0 0 0 0 0 0 0 20 0 1 "
+	    "0 1 0 0\n");
+	assert_int_equal(running(&r, t1 + 15000000000ull), 1);      /* counts kept */
+	assert_int_equal(running(&r, t1 + period - 1), 1);
+	assert_int_equal(running(&r, t1 + period), 2);              /* refreshed: seen */
+	snprintf(cmd, sizeof(cmd), "rm -r %s", dir);
+	assert_int_equal(system(cmd), 0);
+	assert_int_equal(running(&r, t1 + period + 15000000000ull), 2);
+	assert_int_equal(running(&r, t1 + 2 * period), 1);          /* exited: gone */
+	run_close(&r);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpl);
+	assert_int_equal(system(cmd), 0);
+}
+
 /* ---------------------------------------------------------- stuck statfs */
 
 static int
@@ -655,6 +701,7 @@ main(void)
 		cmocka_unit_test(test_two_cycles),
 		cmocka_unit_test(test_pages_release),
 		cmocka_unit_test(test_tcp_tables),
+		cmocka_unit_test(test_task_refresh),
 		cmocka_unit_test(test_statfs_stuck),
 	};
 
