@@ -79,15 +79,12 @@ tab_del(struct tfo_proccol *c, size_t i)
 }
 
 /* tab_gc - forget the processes this walk did not see (they exited), in
- * place: no table-sized allocation per cycle; close the detail fds of those
- * the last cycle did not report */
+ * place: no table-sized allocation per cycle */
 static int
 tab_gc(struct tfo_proccol *c)
 {
 	for (size_t i = 0; i < c->tabcap;) {
 		struct pc_ent *e = &c->tab[i];
-		if (e->pid != 0 && e->det_gen + 1 != c->gen)
-			pc_det_close(c, e);     /* not reported last cycle: no longer kept */
 		if (e->pid == 0 || e->seen == c->gen) {
 			i++;
 			continue;
@@ -97,7 +94,6 @@ tab_gc(struct tfo_proccol *c)
 			close(e->fd);
 			c->nkept--;
 		}
-		pc_det_close(c, e);
 		tab_del(c, i);      /* slot i may now hold a later entry: look again */
 	}
 	/* after a fork storm: give the memory back */
@@ -117,15 +113,13 @@ pc_tab_find(struct tfo_proccol *c, int32_t pid)
 	return NULL;
 }
 
-/* ent_init - a fresh entry of pid with its stat fd (or -1), no detail fds */
+/* ent_init - a fresh entry of pid with its stat fd (or -1) */
 static void
 ent_init(struct pc_ent *e, int32_t pid, int fd)
 {
 	memset(e, 0, sizeof(*e));
 	e->pid = pid;
 	e->fd = fd;
-	for (int k = 0; k < PC_DET_N; k++)
-		e->det[k] = -1;
 }
 
 static struct pc_ent *
@@ -337,7 +331,6 @@ walk_one(struct tfo_proccol *c, const char *pid, int32_t npid)
 	w->have_prev = !fresh && e->starttime == st.starttime;
 	if (!w->have_prev) {            /* new process, or the pid was reused */
 		free(e->name);
-		pc_det_close(c, e);     /* the old instance's files */
 		ent_init(e, npid, e->fd);
 		e->starttime = st.starttime;
 	}
@@ -470,9 +463,8 @@ report_selected(struct tfo_proccol *c, tfo_proccol_emit_fn emit, void *arg, size
 
 	while ((n = next_batch(c, &i)) > 0) {
 		for (ssize_t k = 0; k < n; k++) {
-			const struct tfo_cand *cd = &c->cand[c->batch[k]];
-			int rc = pc_report(c, cd, pc_tab_find(c, (int32_t)cd->pid),
-			    c->priv != NULL ? &c->ans[k] : NULL, emit, arg);
+			int rc = pc_report(c, &c->cand[c->batch[k]], c->priv != NULL ? &c->ans[k] :
+			    NULL, emit, arg);
 			if (rc == -2)
 				return TFO_ENOMEM;
 			if (rc == -1) {
@@ -499,7 +491,9 @@ tfo_proccol_cycle(struct tfo_proccol *c, uint64_t now_ns, tfo_proccol_emit_fn em
 	if (c->hook != NULL)
 		c->hook(c->hook_arg);
 	tfo_select(c->cand, c->ncand, c->top_n, TFO_PROC_MAX_INCLUDED);
-	if ((e = report_selected(c, emit, arg, &n)) != TFO_OK)
+	e = report_selected(c, emit, arg, &n);
+	pc_det_sweep(c, 0);     /* the files of processes not reported are closed */
+	if (e != TFO_OK)
 		return e;
 	c->stats.selected = n;
 	c->stats.cycles++;
@@ -638,8 +632,9 @@ tfo_proccol_free(struct tfo_proccol *c)
 		free(c->tab[i].name);
 		if (c->tab[i].fd >= 0)
 			close(c->tab[i].fd);
-		pc_det_close(c, &c->tab[i]);
 	}
+	pc_det_sweep(c, 1);
+	free(c->det);
 	free(c->tab);
 	free(c->cand);
 	free(c->walk);

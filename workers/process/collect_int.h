@@ -24,7 +24,15 @@
 #define PC_KEPT_MAX 65536
 
 /* the files of a selected process kept open while it stays selected */
-enum pc_det { PC_DET_STATUS, PC_DET_CMDLINE, PC_DET_CGROUP, PC_DET_N };
+enum { PC_DET_STATUS, PC_DET_CMDLINE, PC_DET_CGROUP, PC_DET_N };
+
+/* pc_det - the detail files of a process the last cycle reported (kept.c) */
+struct pc_det {
+	int32_t pid;
+	uint32_t gen;                   /* the cycle that last reported it */
+	uint64_t starttime;             /* of the instance the fds belong to */
+	int fd[PC_DET_N];               /* -1 not open */
+};
 
 /* pc_ent - what one process left from the previous walk */
 struct pc_ent {
@@ -35,8 +43,6 @@ struct pc_ent {
 	uint64_t utime, stime;          /* at the last walk */
 	char *name;                     /* executable name for patterns (lazy) */
 	uint64_t comm_hash;             /* of comm when name was resolved: exec changes it */
-	int det[PC_DET_N];              /* status, cmdline, cgroup fds while selected; -1 */
-	uint32_t det_gen;               /* gen of the last cycle that reported it */
 };
 
 /* pc_walk - one process of this walk (index = tfo_cand.idx) */
@@ -72,6 +78,8 @@ struct tfo_proccol {
 	uint64_t now_ns;
 	uint64_t walk_ns, prev_walk_ns; /* times of this walk and of the one before */
 	size_t nkept, maxkept;          /* stat and detail fds kept open */
+	struct pc_det *det;             /* detail files of the reported processes */
+	size_t ndet, detcap;
 
 	struct tfo_cand *cand;
 	struct pc_walk *walk;
@@ -97,11 +105,11 @@ struct tfo_proccol {
 	struct tfo_proccol_stats stats;
 };
 
-/* pc_report - read the selected process cand in full (e: its table entry,
- * whose detail fds it uses and keeps; ans: what the helper read of it, or
- * NULL to read directly), encode it and emit; 1 emitted, 0 skipped
- * (vanished), -1 emit failed, -2 out of memory */
-int pc_report(struct tfo_proccol *c, const struct tfo_cand *cand, struct pc_ent *e,
+/* pc_report - read the selected process cand in full (through its kept
+ * detail files, kept.c; ans: what the helper read of it, or NULL to read
+ * directly), encode it and emit; 1 emitted, 0 skipped (vanished), -1 emit
+ * failed, -2 out of memory */
+int pc_report(struct tfo_proccol *c, const struct tfo_cand *cand,
               const struct tfo_priv_ans *ans, tfo_proccol_emit_fn emit, void *arg);
 /* pc_priv_batch - one round trip for the c->req[0..n) into c->ans;
  * 0, or -1 with c->priv_err set (the helper is unusable) */
@@ -125,8 +133,15 @@ int pc_parse_fd(int fd, char *buf, size_t cap, struct tfo_pid_stat *st);
 /* pc_read_stat - read and parse rel ("stat", "<pid>/stat") under dfd into
  * buf/st; 0 ok, -1 the process is gone, -2 failed */
 int pc_read_stat(int dfd, const char *rel, char *buf, size_t cap, struct tfo_pid_stat *st);
-/* pc_det_close - close the detail fds e keeps */
-void pc_det_close(struct tfo_proccol *c, struct pc_ent *e);
+/* pc_det_get - the kept detail files of pid for this cycle (closed first
+ * when they are another instance's than starttime's), a new entry without
+ * files if none; NULL out of memory */
+struct pc_det *pc_det_get(struct tfo_proccol *c, int32_t pid, uint64_t starttime);
+/* pc_det_find - the entry of pid, or NULL (tests) */
+struct pc_det *pc_det_find(struct tfo_proccol *c, int32_t pid);
+/* pc_det_sweep - after a cycle's reports: close and forget the entries this
+ * cycle did not report (all of them with all) */
+void pc_det_sweep(struct tfo_proccol *c, int all);
 /* pc_tab_find - the table entry of pid, or NULL */
 struct pc_ent *pc_tab_find(struct tfo_proccol *c, int32_t pid);
 /* pc_gone - errno says the process exited (quiet skip) */

@@ -30,7 +30,7 @@ struct pc_info {
 	int have_io;
 	int64_t nfds;                   /* -1 unknown */
 	const struct pc_walk *w;
-	struct pc_ent *e;               /* its table entry (detail fds), or NULL */
+	struct pc_det *d;               /* its kept detail files, or NULL */
 	int dfd;                        /* its /proc/<pid>, when a read needs it; -1 */
 	int keep;                       /* files opened now may be kept */
 	const struct tfo_priv_ans *ans; /* the helper's reads, or NULL: read here */
@@ -110,10 +110,9 @@ static const char *const det_name[PC_DET_N] = {
  * its reads fail (ESRCH), whoever has the pid now. Results as read_at's.
  */
 static int
-read_det(struct tfo_proccol *c, struct pc_info *p, enum pc_det k, char *buf, size_t cap,
-         size_t *len)
+read_det(struct tfo_proccol *c, struct pc_info *p, int k, char *buf, size_t cap, size_t *len)
 {
-	int *kept = p->e != NULL ? &p->e->det[k] : NULL, fd, err, rc;
+	int *kept = p->d != NULL ? &p->d->fd[k] : NULL, fd, err, rc;
 
 	*len = 0;
 	if (kept != NULL && *kept >= 0) {
@@ -519,17 +518,17 @@ creation_ns(const struct tfo_proccol *c, uint64_t ticks)
 static int
 need_dir(const struct pc_info *p)
 {
-	const struct pc_ent *e = p->e;
+	const struct pc_det *d = p->d;
 
-	return e == NULL || p->w->fd < 0 || p->ans == NULL || e->det[PC_DET_STATUS] < 0 ||
-	    e->det[PC_DET_CGROUP] < 0 || (!p->w->kthread && e->det[PC_DET_CMDLINE] < 0);
+	return d == NULL || p->w->fd < 0 || p->ans == NULL || d->fd[PC_DET_STATUS] < 0 ||
+	    d->fd[PC_DET_CGROUP] < 0 || (!p->w->kthread && d->fd[PC_DET_CMDLINE] < 0);
 }
 
 int
-pc_report(struct tfo_proccol *c, const struct tfo_cand *cand, struct pc_ent *e,
-          const struct tfo_priv_ans *ans, tfo_proccol_emit_fn emit, void *arg)
+pc_report(struct tfo_proccol *c, const struct tfo_cand *cand, const struct tfo_priv_ans *ans,
+          tfo_proccol_emit_fn emit, void *arg)
 {
-	struct pc_info p = { .nfds = -1, .w = &c->walk[cand->idx], .e = e, .dfd = -1, .ans = ans };
+	struct pc_info p = { .nfds = -1, .w = &c->walk[cand->idx], .dfd = -1, .ans = ans };
 	struct pc_b x = { .c = c };
 	tfo_resource_msg *res;
 	char dir[24];
@@ -540,9 +539,8 @@ pc_report(struct tfo_proccol *c, const struct tfo_cand *cand, struct pc_ent *e,
 	tfo_arena_reset(c->arena);
 	/* files are kept only on a real procfs (a fixture's are plain files,
 	 * replaced by renames) and for an instance its kept stat fd pins */
-	p.keep = e != NULL && c->procfs && p.w->fd >= 0;
-	if (e != NULL)
-		e->det_gen = c->gen;
+	p.keep = c->procfs && p.w->fd >= 0;
+	p.d = p.keep ? pc_det_get(c, (int32_t)cand->pid, p.w->starttime) : NULL;
 	snprintf(dir, sizeof(dir), "%lld", (long long)cand->pid);
 	if (need_dir(&p) &&
 	    (p.dfd = openat(c->procfd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {

@@ -63,15 +63,3 @@ pc_may_ptrace(const struct tfo_proccol *c, int64_t pid)
 {
 	return c->own_pid <= 0 || pid == c->own_pid;
 }
-
-void
-pc_det_close(struct tfo_proccol *c, struct pc_ent *e)
-{
-	for (int k = 0; k < PC_DET_N; k++) {
-		if (e->det[k] < 0)
-			continue;
-		close(e->det[k]);
-		e->det[k] = -1;
-		c->nkept--;
-	}
-}
