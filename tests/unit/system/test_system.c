@@ -354,6 +354,29 @@ test_filesystem(void **state)
 
 /* ------------------------------------------------------------ two cycles */
 
+/* fixture_copy - a private copy of the fixture under tmpl (mkdtemp'd) as root */
+static void
+fixture_copy(char *tmpl, char *root, size_t cap)
+{
+	char cmd[512];
+
+	assert_non_null(mkdtemp(tmpl));
+	snprintf(root, cap, "%s/root", tmpl);
+	snprintf(cmd, sizeof(cmd), "cp -r %s %s", FIXTURE, root);
+	assert_int_equal(system(cmd), 0);
+}
+
+/* close_remove - the run closed, the copy under tmpl removed */
+static void
+close_remove(struct run *r, const char *tmpl)
+{
+	char cmd[256];
+
+	run_close(r);
+	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpl);
+	assert_int_equal(system(cmd), 0);
+}
+
 /* replace_in - rewrite root/rel in place (same inode: the collector's open fd
  * sees it) with the first occurrence of old replaced by new */
 static void
@@ -421,15 +444,12 @@ static void
 test_two_cycles(void **state)
 {
 	const uint64_t t1 = T0, t2 = T0 + 15000000000ull;
-	char tmpl[] = "/tmp/tfo-system-test-XXXXXX", cmd[256], root[128];
+	char tmpl[] = "/tmp/tfo-system-test-XXXXXX", root[128];
 	struct run r;
 	rm_t *rm1, *rm2;
 
 	(void)state;
-	assert_non_null(mkdtemp(tmpl));
-	snprintf(root, sizeof(root), "%s/root", tmpl);
-	snprintf(cmd, sizeof(cmd), "cp -r %s %s", FIXTURE, root);
-	assert_int_equal(system(cmd), 0);
+	fixture_copy(tmpl, root, sizeof(root));
 	run_open(&r, root);
 	rm1 = cycle(&r, t1);
 	/* 15 s later: cpu0 user +500 ticks, cpu1 iowait 2 ticks back (jitter), a
@@ -468,9 +488,7 @@ test_two_cycles(void **state)
 	assert_int_equal(tu_count(rm2, "system.cpu.utilization"), 7);
 	opentelemetry__proto__metrics__v1__resource_metrics__free_unpacked(rm1, NULL);
 	opentelemetry__proto__metrics__v1__resource_metrics__free_unpacked(rm2, NULL);
-	run_close(&r);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpl);
-	assert_int_equal(system(cmd), 0);
+	close_remove(&r, tmpl);
 }
 
 /* resident_pages - how many of the pages of [p, p + len) are in memory */
@@ -548,14 +566,11 @@ static void
 test_tcp_tables(void **state)
 {
 	const uint64_t t1 = T0, period = TFO_TCP_REFRESH_MS * 1000000ull;
-	char tmpl[] = "/tmp/tfo-system-test-XXXXXX", cmd[256], root[128];
+	char tmpl[] = "/tmp/tfo-system-test-XXXXXX", root[128];
 	struct run r;
 
 	(void)state;
-	assert_non_null(mkdtemp(tmpl));
-	snprintf(root, sizeof(root), "%s/root", tmpl);
-	snprintf(cmd, sizeof(cmd), "cp -r %s %s", FIXTURE, root);
-	assert_int_equal(system(cmd), 0);
+	fixture_copy(tmpl, root, sizeof(root));
 	write_file(root, "proc/net/tcp6", "  sl  local_address                         remote_address"
 	    "                        st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode\n"
 	    "   0: 00000000000000000000000000000000:0016 00000000000000000000000000000000:0000 0A "
@@ -579,9 +594,7 @@ test_tcp_tables(void **state)
 	/* a clock step back refreshes at once */
 	replace_in(root, "proc/net/sockstat6", "TCP6: inuse 0", "TCP6: inuse 1");
 	assert_int_equal(listening(&r, t1), 4);
-	run_close(&r);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpl);
-	assert_int_equal(system(cmd), 0);
+	close_remove(&r, tmpl);
 }
 
 /* running - system.process.count of running processes at now */
@@ -607,10 +620,7 @@ test_task_refresh(void **state)
 	struct run r;
 
 	(void)state;
-	assert_non_null(mkdtemp(tmpl));
-	snprintf(root, sizeof(root), "%s/root", tmpl);
-	snprintf(cmd, sizeof(cmd), "cp -r %s %s", FIXTURE, root);
-	assert_int_equal(system(cmd), 0);
+	fixture_copy(tmpl, root, sizeof(root));
 	run_open(&r, root);
 	assert_int_equal(running(&r, t1), 1);
 	snprintf(dir, sizeof(dir), "%s/proc/5555", root);
@@ -624,9 +634,7 @@ test_task_refresh(void **state)
 	assert_int_equal(system(cmd), 0);
 	assert_int_equal(running(&r, t1 + period + 15000000000ull), 2);
 	assert_int_equal(running(&r, t1 + 2 * period), 1);          /* exited: gone */
-	run_close(&r);
-	snprintf(cmd, sizeof(cmd), "rm -rf %s", tmpl);
-	assert_int_equal(system(cmd), 0);
+	close_remove(&r, tmpl);
 }
 
 /* ---------------------------------------------------------- stuck statfs */
