@@ -96,13 +96,18 @@ def cpu_s(pid):
     return (int(v[11]) + int(v[12])) / TICK      # utime, stime (fields 14, 15)
 
 
-def minflt(pid):
-    """minor page faults of the process so far (all threads; /proc/<pid>/stat field 10)"""
+def stat_field(pid, i):
+    """field i of /proc/<pid>/stat counted after the command name (0 = state), 0 if gone"""
     try:
-        with open("/proc/%d/stat" % pid) as f:
-            return int(f.read().rsplit(")", 1)[1].split()[7])
+        with open("/proc/%s/stat" % pid) as f:
+            return int(f.read().rsplit(")", 1)[1].split()[i])
     except (OSError, ValueError, IndexError):
         return 0
+
+
+def minflt(pid):
+    """minor page faults of the process so far (all threads; /proc/<pid>/stat field 10)"""
+    return stat_field(pid, 7)
 
 
 def loadavg():
@@ -173,11 +178,7 @@ def other_tfo_processes(ours):
 
 
 def ppid_of(pid):
-    try:
-        with open("/proc/%s/stat" % pid) as f:
-            return int(f.read().rsplit(")", 1)[1].split()[1])
-    except (OSError, ValueError, IndexError):
-        return 0
+    return stat_field(pid, 1)
 
 
 def helpers(pids):
