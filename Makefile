@@ -34,7 +34,8 @@ run: build
 test: build
 	@if [ "$$(id -u)" = 0 ] && [ -x tools/make-users ]; then sh tools/make-users; fi
 	@cmake -S . -B $(TEST_BUILD) -DCMAKE_C_COMPILER=clang -DTFO_SANITIZE=ON \
-		-DTFO_FUZZ=ON -DTFO_TEST_HOOKS=ON -DCMAKE_BUILD_TYPE=Debug >/dev/null
+		-DTFO_FUZZ=ON -DTFO_TEST_HOOKS=ON -DCMAKE_BUILD_TYPE=Debug \
+		-DTFO_RELEASE_BIN=$(abspath $(BUILD))/bin >/dev/null
 	@cmake --build $(TEST_BUILD) -j $(JOBS)
 	@cd $(TEST_BUILD) && ctest --output-on-failure -j $(JOBS)
 	@$(MAKE) test-systemd-if-it-fits

@@ -18,6 +18,18 @@ foreach(case identity kill9 exit_startup hung hung_deadline stalled crash garbag
     LABELS "integration;supervisor" TIMEOUT 120 SKIP_RETURN_CODE 77)
 endforeach()
 
+# The release build's real tree (case_release_tree): `make test` passes the
+# gcc release build's bin/ as TFO_RELEASE_BIN, since ctest runs the sanitizer
+# build, whose seccomp filters allow what ASan needs.
+if(TFO_RELEASE_BIN)
+  add_test(NAME integration.supervisor.release_tree
+           COMMAND ${Python3_EXECUTABLE}
+                   ${CMAKE_CURRENT_LIST_DIR}/supervisor/test_supervisor.py
+                   ${TFO_RELEASE_BIN} release_tree)
+  set_tests_properties(integration.supervisor.release_tree PROPERTIES
+    LABELS "integration;supervisor" TIMEOUT 120 SKIP_RETURN_CODE 77)
+endif()
+
 add_test(NAME integration.supervisor.unit_verify
          COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/supervisor/unit-verify.sh
                  ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR}/bin)

@@ -487,6 +487,32 @@ def case_real_roles(a):
         check(s[r]["last_exit"]["reason"] == "signal SIGKILL", f"{r}: {s[r]['last_exit']}")
 
 
+def case_release_tree(a):
+    """The release build's real tree (bindir is the gcc release build's
+    bin/, given by `make test`): ctest runs the sanitizer build, whose
+    seccomp filters allow what ASan needs (madvise, munmap, fixed mmaps in
+    the pinned tfo-procpriv's filter). A change fine under ASan killed
+    tfo-procpriv by SIGSYS in release (6871dd7). Every role must be ready and
+    stay so through tfo-process's and tfo-system's first cycles, with no
+    restart."""
+    for r in ROLES:
+        check(os.access(os.path.join(a.bindir, f"tfo-{r}"), os.X_OK), f"tfo-{r} is not built")
+    with open(os.path.join(a.dir, "demo.log"), "w") as f:
+        f.write("2026-01-01T00:00:00Z INFO demo line\n")
+    os.chmod(os.path.join(a.dir, "demo.log"), 0o644)
+    os.chmod(a.state, 0o755)
+    with open(a.cfg, "a") as f:
+        f.write("telemetryflow:\n  endpoint: http://127.0.0.1:9\n  protocol: http\n"
+                "  api_endpoint: http://127.0.0.1:9/api/v1\n")
+    a.start(real=True)
+    a.wait_all_ready()
+    time.sleep(3)          # the first cycles, the pinned helper's first requests
+    s = a.wait_all_ready()
+    for r in ROLES:
+        check(s[r]["restarts"] == 0, f"{r}: restarted: {s[r]['last_exit']}")
+    check("seccomp violation" not in a.logtext(), "a seccomp violation was logged")
+
+
 def case_self_stats(a):
     """The supervisor's SelfStats go to the system slot each
     agent.self_metrics.interval, on wall-clock multiples: the worker there
@@ -510,7 +536,7 @@ CASES = {
     "shutdown": case_shutdown, "notify": case_notify, "not_running": case_not_running,
     "tfoctl_cli": case_tfoctl_cli, "signals": case_signals,
     "real_roles": case_real_roles, "stats_on_demand": case_stats_on_demand,
-    "self_stats": case_self_stats,
+    "self_stats": case_self_stats, "release_tree": case_release_tree,
 }
 
 
@@ -521,7 +547,7 @@ def main():
 
     def case():
         if name not in ("notify", "not_running", "tfoctl_cli", "real_roles", "signals",
-                        "self_stats", "hung_deadline"):
+                        "self_stats", "hung_deadline", "release_tree"):
             a.start()
         CASES[name](a)
     return run_named(name, case, [a], 4000)
