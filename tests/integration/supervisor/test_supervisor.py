@@ -457,9 +457,9 @@ def case_tfoctl_cli(a):
     check(p.returncode == 0 and "ok" in p.stdout, f"--check good: {p.returncode} {p.stderr!r}")
 
 
-def case_real_roles(a):
-    """The real role executables under the real supervisor: each ready under
-    its own uid with no_new_privs, and back after kill -9."""
+def start_real(a):
+    """the real role executables of a.bindir, a demo log to tail, an endpoint
+    that refuses (nothing leaves 127.0.0.1)"""
     for r in ROLES:
         check(os.access(os.path.join(a.bindir, f"tfo-{r}"), os.X_OK), f"tfo-{r} is not built")
     with open(os.path.join(a.dir, "demo.log"), "w") as f:
@@ -470,6 +470,12 @@ def case_real_roles(a):
         f.write("telemetryflow:\n  endpoint: http://127.0.0.1:9\n  protocol: http\n"
                 "  api_endpoint: http://127.0.0.1:9/api/v1\n")
     a.start(real=True)
+
+
+def case_real_roles(a):
+    """The real role executables under the real supervisor: each ready under
+    its own uid with no_new_privs, and back after kill -9."""
+    start_real(a)
     s = a.wait_all_ready()
     for r in ROLES:
         uid = pwd.getpwnam(f"tfo-{r}").pw_uid
@@ -495,16 +501,7 @@ def case_release_tree(a):
     tfo-procpriv by SIGSYS in release (6871dd7). Every role must be ready and
     stay so through tfo-process's and tfo-system's first cycles, with no
     restart."""
-    for r in ROLES:
-        check(os.access(os.path.join(a.bindir, f"tfo-{r}"), os.X_OK), f"tfo-{r} is not built")
-    with open(os.path.join(a.dir, "demo.log"), "w") as f:
-        f.write("2026-01-01T00:00:00Z INFO demo line\n")
-    os.chmod(os.path.join(a.dir, "demo.log"), 0o644)
-    os.chmod(a.state, 0o755)
-    with open(a.cfg, "a") as f:
-        f.write("telemetryflow:\n  endpoint: http://127.0.0.1:9\n  protocol: http\n"
-                "  api_endpoint: http://127.0.0.1:9/api/v1\n")
-    a.start(real=True)
+    start_real(a)
     a.wait_all_ready()
     time.sleep(3)          # the first cycles, the pinned helper's first requests
     s = a.wait_all_ready()
