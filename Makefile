@@ -31,11 +31,21 @@ run: build
 
 # The release build (gcc, -Werror) must stay clean too, then the sanitizer
 # build with clang so the libFuzzer harnesses build; ctest runs on the latter.
+# The forbidden-action matrix runs on the release build's code too, built
+# apart with the test hooks (never in $(BUILD), which `make run` and the
+# package use): only the role executables, tfoctl and tfo-sink.
+HOOKS_BUILD ?= $(BUILD)-hooks
+HOOKS_TARGETS = tfo-supervisor tfo-system tfo-process tfo-procpriv tfo-logs tfo-buffer \
+	tfo-exporter tfo-heartbeat tfoctl tfo-sink
+
 test: build
 	@if [ "$$(id -u)" = 0 ] && [ -x tools/make-users ]; then sh tools/make-users; fi
+	@cmake -S . -B $(HOOKS_BUILD) -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTFO_TEST_HOOKS=ON >/dev/null
+	@cmake --build $(HOOKS_BUILD) -j $(JOBS) --target $(HOOKS_TARGETS)
 	@cmake -S . -B $(TEST_BUILD) -DCMAKE_C_COMPILER=clang -DTFO_SANITIZE=ON \
 		-DTFO_FUZZ=ON -DTFO_TEST_HOOKS=ON -DCMAKE_BUILD_TYPE=Debug \
-		-DTFO_RELEASE_BIN=$(abspath $(BUILD))/bin >/dev/null
+		-DTFO_RELEASE_BIN=$(abspath $(BUILD))/bin \
+		-DTFO_RELEASE_HOOKS_BIN=$(abspath $(HOOKS_BUILD))/bin >/dev/null
 	@cmake --build $(TEST_BUILD) -j $(JOBS)
 	@cd $(TEST_BUILD) && ctest --output-on-failure -j $(JOBS)
 	@$(MAKE) test-systemd-if-it-fits
@@ -63,4 +73,4 @@ test-systemd-if-it-fits:
 	else $(MAKE) test-systemd; fi
 
 clean:
-	rm -rf $(BUILD) $(TEST_BUILD)
+	rm -rf $(BUILD) $(HOOKS_BUILD) $(TEST_BUILD)

@@ -104,7 +104,7 @@ void
 sv_test_action_died(struct sv_worker *w)
 {
 	Tfo__V1__TestResult res = TFO__V1__TEST_RESULT__INIT;
-	char detail[160];
+	char detail[sizeof(w->last_exit.reason) + 16];
 
 	/* err < 0: the worker died; -signal, or -1000 for an exit */
 	res.action = "";
