@@ -71,7 +71,6 @@ struct tfo_exp_pipeline {
 	                                  * until the next flush (an answer coming
 	                                  * back does not start one) */
 	struct event *wake;              /* flush / resume after pause */
-	struct slot slots[TFO_EXP_MAX_IN_FLIGHT];
 	size_t head, count;              /* ring of slots in fetch order */
 	int paused;                      /* waiting out a retry delay */
 	uint64_t pause_end_ms;           /* monotonic end of that delay */
@@ -91,6 +90,9 @@ struct tfo_exp_pipeline {
 	struct tfo_exp_stats st;
 	time_t partial_logged, retry_logged;
 	uint64_t partial_suppressed;
+	/* cfg.max_in_flight of them: pump keeps count below it. 64 were 73 KiB,
+	 * over a quarter of an idle exporter's heap, for the default 2 */
+	struct slot slots[];
 };
 
 static time_t
@@ -391,7 +393,7 @@ settle(struct tfo_exp_pipeline *p)
 		if (settle_one(p, s, &pause, &retried, failed) != 0)
 			failed = 1;
 		slot_free(s);
-		p->head = (p->head + 1) % TFO_EXP_MAX_IN_FLIGHT;
+		p->head = (p->head + 1) % p->cfg.max_in_flight;
 		p->count--;
 	}
 	p->st.ledger_entries = tfo_exp_ledger_count(&p->ledger);
@@ -449,7 +451,7 @@ static int
 in_flight_has(const struct tfo_exp_pipeline *p, int is_logs, uint64_t seq, uint64_t hash)
 {
 	for (size_t k = 0; k < p->count; k++) {
-		const struct slot *s = &p->slots[(p->head + k) % TFO_EXP_MAX_IN_FLIGHT];
+		const struct slot *s = &p->slots[(p->head + k) % p->cfg.max_in_flight];
 		if (s->is_logs != is_logs || s->seqs == NULL)
 			continue;
 		for (size_t i = 0; i < s->n; i++)
@@ -532,7 +534,7 @@ static struct slot *
 slot_next(struct tfo_exp_pipeline *p, const struct tfo_exp_batch *b, struct pick *k,
     size_t wire)
 {
-	struct slot *s = &p->slots[(p->head + p->count) % TFO_EXP_MAX_IN_FLIGHT];
+	struct slot *s = &p->slots[(p->head + p->count) % p->cfg.max_in_flight];
 
 	*s = (struct slot){ .p = p, .state = SLOT_SENDING, .id = b->id, .is_logs = b->is_logs,
 	    .points = k->points, .bytes = k->bytes, .wire = wire, .n = k->n,
@@ -706,7 +708,7 @@ arm_tick(struct tfo_exp_pipeline *p)
 static void
 last_sent(struct tfo_exp_pipeline *p)
 {
-	const struct slot *s = &p->slots[(p->head + p->count - 1) % TFO_EXP_MAX_IN_FLIGHT];
+	const struct slot *s = &p->slots[(p->head + p->count - 1) % p->cfg.max_in_flight];
 	int full = s->bytes >= p->cfg.batch_max_bytes / 2;
 	int sig = s->is_logs ? TFO_EXP_SIG_LOGS : TFO_EXP_SIG_METRICS;
 	uint64_t now = mono_ms();
@@ -801,18 +803,17 @@ tfo_exp_pipeline_new(struct tfo_exp_pipeline **out, struct event_base *base,
 	struct tfo_exp_pipeline *p;
 	struct timespec ts;
 	uint64_t seed;
+	uint32_t slots = cfg->max_in_flight == 0 ? DEF_IN_FLIGHT :
+	    cfg->max_in_flight > TFO_EXP_MAX_IN_FLIGHT ? TFO_EXP_MAX_IN_FLIGHT : cfg->max_in_flight;
 	enum tfo_err e;
 
 	*out = NULL;
-	if ((p = calloc(1, sizeof(*p))) == NULL)
+	if ((p = calloc(1, sizeof(*p) + slots * sizeof(p->slots[0]))) == NULL)
 		return TFO_ENOMEM;
 	p->base = base;
 	p->src = *src;
 	p->cfg = *cfg;
-	if (p->cfg.max_in_flight == 0)
-		p->cfg.max_in_flight = DEF_IN_FLIGHT;
-	if (p->cfg.max_in_flight > TFO_EXP_MAX_IN_FLIGHT)
-		p->cfg.max_in_flight = TFO_EXP_MAX_IN_FLIGHT;
+	p->cfg.max_in_flight = slots;
 	if (p->cfg.batch_max_bytes == 0)
 		p->cfg.batch_max_bytes = DEF_BATCH_BYTES;
 	if (p->cfg.poll_ms == 0)
@@ -848,7 +849,7 @@ tfo_exp_pipeline_free(struct tfo_exp_pipeline *p)
 		return;
 	/* unsettled batches stay unacked: the source offers them again */
 	tfo_exp_transport_free(p->tr);
-	for (size_t i = 0; i < TFO_EXP_MAX_IN_FLIGHT; i++)
+	for (size_t i = 0; i < p->cfg.max_in_flight; i++)
 		slot_free(&p->slots[i]);
 	tfo_exp_ledger_fini(&p->ledger);
 	if (p->wake)
