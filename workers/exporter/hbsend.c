@@ -14,6 +14,7 @@
 
 #include "common/log.h"
 #include "common/clock.h"
+#include "workers/exporter/tlsinit.h"
 
 #define BACKOFF_CAP_MS 5000u
 #define RESPONSE_MAX 65536u
@@ -372,7 +373,7 @@ setup_easy(struct hb_sender *s)
 	       set(curl_easy_setopt(e, CURLOPT_USERAGENT, ua)) &&
 	       set(curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, discard_cb)) &&
 	       set(curl_easy_setopt(e, CURLOPT_WRITEDATA, &s->response_seen)) &&
-	       set_tls(e, &s->cfg.tls);
+	       set_tls(e, &s->cfg.tls) && set(tfo_exp_tls_lean_set(e));
 }
 
 struct hb_sender *

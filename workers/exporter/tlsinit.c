@@ -34,10 +34,13 @@
 /* OpenSSL 1.1.0+ ABI: the values of openssl/crypto.h and openssl/ssl.h */
 #define OSSL_NO_LOAD_CRYPTO_STRINGS UINT64_C(0x00000001)
 #define OSSL_NO_LOAD_SSL_STRINGS UINT64_C(0x00100000)
+#define OSSL_SSL_CTRL_MODE 33                   /* SSL_CTX_set_mode is SSL_CTX_ctrl with it */
+#define OSSL_SSL_MODE_RELEASE_BUFFERS 0x00000010L
 
 typedef int (*init_ssl_fn)(uint64_t opts, const void *settings);
 typedef int (*load_fn)(void);
 typedef void (*error_string_fn)(unsigned long e, char *buf, size_t len);
+typedef long (*ctx_ctrl_fn)(void *ctx, int cmd, long larg, void *parg);
 
 /* the legacy per-library loaders OpenSSL 3 still exports (OPENSSL_init_crypto's
  * loading cannot run once the start declined it) */
@@ -158,4 +161,25 @@ tfo_exp_tls_reason(char *text, size_t size)
 	if (n > 0)
 		snprintf(text, size, "%s", out);
 	return n;
+}
+
+CURLcode
+tfo_exp_tls_lean(CURL *curl, void *sslctx, void *arg)
+{
+	ctx_ctrl_fn ctrl;
+
+	(void)curl;
+	(void)arg;
+	*(void **)&ctrl = dlsym(RTLD_DEFAULT, "SSL_CTX_ctrl");
+	if (ctrl != NULL)
+		(void)ctrl(sslctx, OSSL_SSL_CTRL_MODE, OSSL_SSL_MODE_RELEASE_BUFFERS, NULL);
+	return CURLE_OK;        /* without the mode the connection works as before */
+}
+
+CURLcode
+tfo_exp_tls_lean_set(CURL *e)
+{
+	if (!started)
+		return CURLE_OK;
+	return curl_easy_setopt(e, CURLOPT_SSL_CTX_FUNCTION, tfo_exp_tls_lean);
 }

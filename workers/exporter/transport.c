@@ -499,6 +499,8 @@ easy_setup(struct tfo_exp_transport *t, struct tfo_exp_req *r, const char *url)
 		SET(CURLOPT_SSL_VERIFYPEER, 0L);
 		SET(CURLOPT_SSL_VERIFYHOST, 0L);
 	}
+	if (rc == CURLE_OK)
+		rc = tfo_exp_tls_lean_set(e);
 #undef SET
 	return rc == CURLE_OK ? TFO_OK : TFO_EINVAL;
 }

@@ -3,7 +3,8 @@
  * (issue 18 §2): after tfo_exp_tls_init and libcurl's own start the tables
  * are not loaded (libcurl alone loads them: ~0.6 MiB); an unnamed OpenSSL
  * code in a TLS error text is named again (the tables loaded then); texts
- * that only look like one are left as they are.
+ * that only look like one are left as they are. Each connection's SSL_CTX
+ * releases its buffers when idle (tfo_exp_tls_lean).
  */
 #include <dlfcn.h>
 #include <setjmp.h>
@@ -95,6 +96,41 @@ test_lookalikes_kept(void **state)
 	assert_int_equal(strlen(text), 23);
 }
 
+typedef const void *(*method_fn)(void);
+typedef void *(*ctx_new_fn)(const void *method);
+typedef long (*ctx_ctrl_fn)(void *ctx, int cmd, long larg, void *parg);
+typedef void (*ctx_free_fn)(void *ctx);
+
+/* the SSL_CTX libcurl hands to CURLOPT_SSL_CTX_FUNCTION gets
+ * SSL_MODE_RELEASE_BUFFERS (0x10; SSL_CTRL_MODE 33 reads it with larg 0) */
+static void
+test_lean_ctx(void **state)
+{
+	method_fn method;
+	ctx_new_fn ctx_new;
+	ctx_ctrl_fn ctrl;
+	ctx_free_fn ctx_free;
+	CURL *e;
+	void *ctx;
+
+	(void)state;
+	if (!openssl)
+		skip();
+	*(void **)&method = dlsym(RTLD_DEFAULT, "TLS_client_method");
+	*(void **)&ctx_new = dlsym(RTLD_DEFAULT, "SSL_CTX_new");
+	*(void **)&ctrl = dlsym(RTLD_DEFAULT, "SSL_CTX_ctrl");
+	*(void **)&ctx_free = dlsym(RTLD_DEFAULT, "SSL_CTX_free");
+	assert_true(method && ctx_new && ctrl && ctx_free);
+	assert_non_null(ctx = ctx_new(method()));
+	assert_int_equal(ctrl(ctx, 33, 0, NULL) & 0x10, 0);
+	assert_int_equal(tfo_exp_tls_lean(NULL, ctx, NULL), CURLE_OK);
+	assert_int_equal(ctrl(ctx, 33, 0, NULL) & 0x10, 0x10);
+	ctx_free(ctx);
+	assert_non_null(e = curl_easy_init());
+	assert_int_equal(tfo_exp_tls_lean_set(e), CURLE_OK);
+	curl_easy_cleanup(e);
+}
+
 int
 main(void)
 {
@@ -102,6 +138,7 @@ main(void)
 		cmocka_unit_test(test_start_without_strings),
 		cmocka_unit_test(test_reason_named),
 		cmocka_unit_test(test_lookalikes_kept),
+		cmocka_unit_test(test_lean_ctx),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
