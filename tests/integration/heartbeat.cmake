@@ -19,7 +19,7 @@ set_tests_properties(integration.heartbeat PROPERTIES LABELS integration TIMEOUT
 # this file, so its source is what is checked.
 if(TARGET tfo-supervisor AND TARGET tfoctl AND TARGET tfo-sink AND TARGET tfo-heartbeat
    AND EXISTS ${CMAKE_CURRENT_LIST_DIR}/supervisor/tfo-testworker.c)
-  foreach(case beats api_down stale)
+  foreach(case beats api_down stale shared)
     add_test(NAME integration.heartbeat.supervisor.${case}
              COMMAND python3 ${CMAKE_CURRENT_LIST_DIR}/heartbeat/test_hb_supervisor.py
                      ${CMAKE_BINARY_DIR}/bin ${case})

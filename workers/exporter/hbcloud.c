@@ -1,5 +1,5 @@
 /*
- * hbcloud.c - cloud instance metadata (tfo-exporter, heartbeat relay thread,
+ * hbcloud.c - cloud instance metadata (tfo-exporter, the relay's lookup thread,
  * for tfo-heartbeat): AWS IMDSv2 token flow, GCP (Metadata-Flavor: Google),
  * Azure (Metadata: true). Only when configured; 1 s per request; replies are
  * bounded and parsed as hostile.

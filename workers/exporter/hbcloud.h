@@ -18,8 +18,8 @@
  * hb_cloud_fetch - ask the metadata service of ci->provider (or, when DMI did
  * not tell, AWS then GCP then Azure) and overwrite ci with what it says.
  * base_url "" or NULL = the providers' own link-local addresses; tests pass
- * http://127.0.0.1:PORT. Blocking (the relay thread does nothing else
- * meanwhile), each request capped at timeout_ms.
+ * http://127.0.0.1:PORT. Blocking (the relay runs it on a thread of its own;
+ * no request is read meanwhile), each request capped at timeout_ms.
  * TFO_ENOENT when no provider answered.
  */
 enum tfo_err hb_cloud_fetch(const char *base_url, uint32_t timeout_ms, struct tfo_cloud_info *ci);

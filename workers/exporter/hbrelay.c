@@ -1,6 +1,6 @@
 /*
- * hbrelay.c - tfo-exporter's heartbeat relay thread: heartbeat.ipc (REP) ->
- * hbsend.c / hbcloud.c -> the answer. See hbrelay.h.
+ * hbrelay.c - tfo-exporter's heartbeat relay, on the exporter's loop:
+ * heartbeat.ipc (REP) -> hbsend.c / hbcloud.c -> the answer. See hbrelay.h.
  */
 #include "workers/exporter/hbrelay.h"
 
@@ -33,12 +33,17 @@ struct tfo_exp_hbrelay {
 	struct tfo_exp_hbrelay_cfg cfg;
 	struct tfo_ipc_policy pol;
 	nng_socket sock;
-	bool sock_open, thread_started;
-	struct event_base *base;
-	struct event *req_ev, *stop_ev;
-	int stop_pipe[2];
-	pthread_t thread;
+	bool sock_open;
+	struct event *req_ev;
 	struct hb_sender *snd;
+	/* a metadata lookup in progress (its own thread: curl_easy_perform
+	 * blocks): no request is read until it is answered (REP, one at a time) */
+	bool cloud_busy;
+	pthread_t cloud_thread;
+	int cloud_pipe[2];               /* the thread's "done" */
+	struct event *cloud_ev;
+	struct tfo_cloud_info cloud_got;
+	bool cloud_found;
 	uint64_t beat_seq;               /* seq of the beat in flight */
 	time_t refused_logged;
 	_Atomic uint64_t beats, clouds, superseded, stale, refused;
@@ -113,30 +118,88 @@ on_beat(struct tfo_exp_hbrelay *r, const Tfo__V1__Beat *b)
 		log_warn("heartbeat relay: the beat could not start");
 }
 
-/* on_cloud - blocking lookup: tfo-heartbeat waits for it, nothing else is
- * in flight on this thread meanwhile */
 static void
-on_cloud(struct tfo_exp_hbrelay *r, const Tfo__V1__CloudQuery *q)
+cloud_reply(struct tfo_exp_hbrelay *r, const struct tfo_cloud_info *got, bool found)
 {
 	Tfo__V1__HeartbeatReply rep = TFO__V1__HEARTBEAT_REPLY__INIT;
 	Tfo__V1__CloudInfo ci = TFO__V1__CLOUD_INFO__INIT;
-	struct tfo_cloud_info got;
 
-	supersede(r);
-	r->clouds++;
-	memset(&got, 0, sizeof(got));
-	snprintf(got.provider, sizeof(got.provider), "%s", q->provider ? q->provider : "");
-	if (r->cfg.cloud && hb_cloud_fetch(r->cfg.cloud_url, HB_CLOUD_TIMEOUT_MS, &got) == TFO_OK) {
+	if (found) {
 		ci.found = true;
-		ci.provider = got.provider;
-		ci.instance_id = got.instance_id;
-		ci.instance_type = got.instance_type;
-		ci.region = got.region;
-		ci.zone = got.zone;
+		ci.provider = (char *)got->provider;
+		ci.instance_id = (char *)got->instance_id;
+		ci.instance_type = (char *)got->instance_type;
+		ci.region = (char *)got->region;
+		ci.zone = (char *)got->zone;
 	}
 	rep.msg_case = TFO__V1__HEARTBEAT_REPLY__MSG_CLOUD;
 	rep.cloud = &ci;
 	reply(r, &rep);
+}
+
+/* cloud_main - the lookup, off the loop: up to a few 1 s requests that
+ * would hold the OTLP requests' answers (and the beats) meanwhile */
+static void *
+cloud_main(void *arg)
+{
+	struct tfo_exp_hbrelay *r = arg;
+
+	r->cloud_found = hb_cloud_fetch(r->cfg.cloud_url, HB_CLOUD_TIMEOUT_MS, &r->cloud_got) ==
+	    TFO_OK;
+	if (write(r->cloud_pipe[1], "x", 1) != 1)
+		log_warn("heartbeat relay: metadata lookup done, but the loop was not told");
+	return NULL;
+}
+
+static void on_request(evutil_socket_t fd, short what, void *arg);
+
+/* on_cloud_done - the lookup's answer; then the requests that waited */
+static void
+on_cloud_done(evutil_socket_t fd, short what, void *arg)
+{
+	struct tfo_exp_hbrelay *r = arg;
+	char c;
+
+	(void)what;
+	if (read(fd, &c, 1) != 1 || !r->cloud_busy)
+		return;
+	pthread_join(r->cloud_thread, NULL);
+	r->cloud_busy = false;
+	cloud_reply(r, &r->cloud_got, r->cloud_found);
+	if (event_add(r->req_ev, NULL) != 0)
+		log_warn("heartbeat relay: requests not watched any more");
+	on_request(-1, 0, r);
+}
+
+/* on_cloud - answered from the metadata service on a thread of its own;
+ * tfo-heartbeat waits for it, nothing else is in flight meanwhile */
+static void
+on_cloud(struct tfo_exp_hbrelay *r, const Tfo__V1__CloudQuery *q)
+{
+	sigset_t all, old;
+	int rv;
+
+	supersede(r);
+	r->clouds++;
+	memset(&r->cloud_got, 0, sizeof(r->cloud_got));
+	snprintf(r->cloud_got.provider, sizeof(r->cloud_got.provider), "%s",
+	    q->provider ? q->provider : "");
+	if (!r->cfg.cloud) {
+		cloud_reply(r, &r->cloud_got, false);
+		return;
+	}
+	/* every signal blocked: the loop's thread handles them */
+	sigfillset(&all);
+	pthread_sigmask(SIG_SETMASK, &all, &old);
+	rv = pthread_create(&r->cloud_thread, NULL, cloud_main, r);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rv != 0) {
+		log_warn("heartbeat relay: metadata lookup thread: %s", strerror(rv));
+		cloud_reply(r, &r->cloud_got, false);
+		return;
+	}
+	r->cloud_busy = true;
+	event_del(r->req_ev);
 }
 
 /* refuse - a message tfo-heartbeat cannot have meant. Counted and dropped,
@@ -195,32 +258,12 @@ on_request(evutil_socket_t fd, short what, void *arg)
 
 	(void)fd;
 	(void)what;
-	while ((rv = nng_recvmsg(r->sock, &m, NNG_FLAG_NONBLOCK)) == 0) {
+	while (!r->cloud_busy && (rv = nng_recvmsg(r->sock, &m, NNG_FLAG_NONBLOCK)) == 0) {
 		dispatch(r, nng_msg_body(m), nng_msg_len(m));
 		nng_msg_free(m);
 	}
-	if (rv != NNG_EAGAIN)
+	if (!r->cloud_busy && rv != NNG_EAGAIN)
 		log_warn("heartbeat relay: receive: %s", nng_strerror(rv));
-}
-
-static void
-on_stop(evutil_socket_t fd, short what, void *arg)
-{
-	struct tfo_exp_hbrelay *r = arg;
-
-	(void)fd;
-	(void)what;
-	event_base_loopbreak(r->base);
-}
-
-static void *
-relay_main(void *arg)
-{
-	struct tfo_exp_hbrelay *r = arg;
-
-	event_base_dispatch(r->base);
-	hb_sender_cancel(r->snd);
-	return NULL;
 }
 
 /* open_socket - REP listener whose pipes must come from peer_uid, and the
@@ -245,27 +288,9 @@ open_socket(struct tfo_exp_hbrelay *r, int *recv_fd)
 	return 0;
 }
 
-/* start_thread - with every signal blocked: the main thread's loop handles them */
-static int
-start_thread(struct tfo_exp_hbrelay *r)
-{
-	sigset_t all, old;
-	int rv;
-
-	sigfillset(&all);
-	pthread_sigmask(SIG_SETMASK, &all, &old);
-	rv = pthread_create(&r->thread, NULL, relay_main, r);
-	pthread_sigmask(SIG_SETMASK, &old, NULL);
-	if (rv != 0) {
-		log_error("heartbeat relay: thread: %s", strerror(rv));
-		return -1;
-	}
-	r->thread_started = true;
-	return 0;
-}
-
 enum tfo_err
-tfo_exp_hbrelay_start(struct tfo_exp_hbrelay **out, const struct tfo_exp_hbrelay_cfg *cfg)
+tfo_exp_hbrelay_start(struct tfo_exp_hbrelay **out, struct event_base *base,
+    const struct tfo_exp_hbrelay_cfg *cfg)
 {
 	struct tfo_exp_hbrelay *r = calloc(1, sizeof(*r));
 	int recv_fd = -1;
@@ -274,17 +299,17 @@ tfo_exp_hbrelay_start(struct tfo_exp_hbrelay **out, const struct tfo_exp_hbrelay
 	if (r == NULL)
 		return TFO_ENOMEM;
 	r->cfg = *cfg;
-	r->stop_pipe[0] = r->stop_pipe[1] = -1;
+	r->cloud_pipe[0] = r->cloud_pipe[1] = -1;
 	if (open_socket(r, &recv_fd) != 0) {
 		tfo_exp_hbrelay_stop(r);
 		return TFO_EIO;
 	}
-	if (pipe2(r->stop_pipe, O_CLOEXEC | O_NONBLOCK) != 0 ||
-	    (r->base = event_base_new()) == NULL ||
-	    (r->req_ev = event_new(r->base, recv_fd, EV_READ | EV_PERSIST, on_request, r)) == NULL ||
-	    (r->stop_ev = event_new(r->base, r->stop_pipe[0], EV_READ, on_stop, r)) == NULL ||
-	    event_add(r->req_ev, NULL) != 0 || event_add(r->stop_ev, NULL) != 0 ||
-	    (r->snd = hb_sender_new(r->base, &r->cfg.send)) == NULL || start_thread(r) != 0) {
+	if (pipe2(r->cloud_pipe, O_CLOEXEC | O_NONBLOCK) != 0 ||
+	    (r->req_ev = event_new(base, recv_fd, EV_READ | EV_PERSIST, on_request, r)) == NULL ||
+	    (r->cloud_ev = event_new(base, r->cloud_pipe[0], EV_READ | EV_PERSIST, on_cloud_done,
+	    r)) == NULL ||
+	    event_add(r->req_ev, NULL) != 0 || event_add(r->cloud_ev, NULL) != 0 ||
+	    (r->snd = hb_sender_new(base, &r->cfg.send)) == NULL) {
 		log_error("heartbeat relay: setup failed (bad api_endpoint URL or out of memory)");
 		tfo_exp_hbrelay_stop(r);
 		return TFO_ENOMEM;
@@ -298,24 +323,20 @@ tfo_exp_hbrelay_stop(struct tfo_exp_hbrelay *r)
 {
 	if (r == NULL)
 		return;
-	if (r->thread_started) {
-		/* a full pipe already says stop */
-		if (write(r->stop_pipe[1], "x", 1) < 0)
-			log_debug("heartbeat relay: stop pipe full");
-		pthread_join(r->thread, NULL);
-	}
-	hb_sender_free(r->snd);          /* its events live on r->base: before the base */
+	if (r->cloud_busy)
+		pthread_join(r->cloud_thread, NULL);   /* its requests time out in seconds */
+	if (r->snd != NULL)
+		hb_sender_cancel(r->snd);
+	hb_sender_free(r->snd);
 	if (r->req_ev != NULL)
 		event_free(r->req_ev);
-	if (r->stop_ev != NULL)
-		event_free(r->stop_ev);
-	if (r->base != NULL)
-		event_base_free(r->base);
+	if (r->cloud_ev != NULL)
+		event_free(r->cloud_ev);
 	if (r->sock_open)
 		(void)tfo_ipc_close(r->sock, "heartbeat relay", 0);
 	for (int i = 0; i < 2; i++)
-		if (r->stop_pipe[i] >= 0)
-			close(r->stop_pipe[i]);
+		if (r->cloud_pipe[i] >= 0)
+			close(r->cloud_pipe[i]);
 	free(r);
 }
 

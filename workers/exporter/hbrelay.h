@@ -1,12 +1,16 @@
 /*
  * hbrelay.h - tfo-exporter's heartbeat relay (DESIGN §1: the one role with
- * network egress sends the heartbeat too). A thread of its own, with its own
- * event_base and curl multi, listens on heartbeat.ipc (REP, only the
- * heartbeat's uid may dial), POSTs each Beat tfo-heartbeat hands over
- * (hbsend.c) and answers with its outcome; answers a CloudQuery with the
- * metadata service's word (hbcloud.c). Its own thread because the OTLP
- * pipeline's loop blocks on the buffer's synchronous export channel and must
- * not wait on a beat's TLS handshake or a metadata lookup either.
+ * network egress sends the heartbeat too). On the exporter's loop and its
+ * libcurl multi handle (curlloop.c, shared with the OTLP transport: one
+ * connection cache, so a beat to the OTLP endpoint's host rides on the
+ * connection the OTLP requests keep open, without a TLS handshake of its
+ * own each minute), it listens on heartbeat.ipc (REP, only the heartbeat's
+ * uid may dial), POSTs each Beat tfo-heartbeat hands over (hbsend.c, non
+ * blocking) and answers with its outcome. A CloudQuery is answered with the
+ * metadata service's word (hbcloud.c) looked up on a short-lived thread, as
+ * it blocks for up to a few seconds; no request is read meanwhile. A beat
+ * waits while the loop is in a call to the buffer (milliseconds, at most
+ * the 1 s that call may take), well inside its timeout.
  */
 #ifndef TFO_EXP_HBRELAY_H
 #define TFO_EXP_HBRELAY_H
@@ -23,7 +27,8 @@
 struct tfo_exp_hbrelay_cfg {
 	const char *url;             /* ipc://<runtime_dir>/heartbeat.ipc */
 	uint32_t peer_uid;           /* tfo-heartbeat's uid */
-	struct hb_sender_cfg send;   /* timeout_ms caps every beat */
+	struct hb_sender_cfg send;   /* timeout_ms caps every beat; send.loop: the
+	                              * exporter's curlloop on base (NULL: its own) */
 	bool cloud;                  /* heartbeat.cloud_metadata: answer CloudQuery */
 	const char *cloud_url;       /* "" = the providers' own addresses */
 };
@@ -31,17 +36,17 @@ struct tfo_exp_hbrelay_cfg {
 struct tfo_exp_hbrelay;
 
 /*
- * tfo_exp_hbrelay_start - listen, then run the relay thread. Needs
+ * tfo_exp_hbrelay_start - listen, serving requests on base. Needs
  * curl_global_init() done (and kept until stop). Returns TFO_OK, TFO_EIO
  * (listen failed: the url's directory, permissions) or TFO_ENOMEM.
  */
-enum tfo_err tfo_exp_hbrelay_start(struct tfo_exp_hbrelay **out,
+enum tfo_err tfo_exp_hbrelay_start(struct tfo_exp_hbrelay **out, struct event_base *base,
     const struct tfo_exp_hbrelay_cfg *cfg);
-/* tfo_exp_hbrelay_stop - a beat in flight is dropped (a snapshot); joins the
- * thread and frees everything. NULL is a no-op. */
+/* tfo_exp_hbrelay_stop - a beat in flight is dropped (a snapshot); a
+ * metadata lookup under way is waited for; frees everything. NULL is a no-op. */
 void tfo_exp_hbrelay_stop(struct tfo_exp_hbrelay *r);
 
-/* Counters, read after stop or from the relay thread (tests). */
+/* Counters (tfoctl status, tests). */
 struct tfo_exp_hbrelay_counts {
 	uint64_t beats, clouds, superseded, stale, refused;
 };

@@ -1,6 +1,6 @@
 /*
- * hbsend.c - heartbeat HTTP POST over libcurl multi driven by libevent
- * (tfo-exporter, heartbeat relay thread). One beat in flight at a time; a
+ * hbsend.c - heartbeat HTTP POST on tfo-exporter's libcurl loop (curlloop.c,
+ * shared with the OTLP transport). One beat in flight at a time; a
  * beat is a snapshot, so after its deadline it is dropped, never buffered.
  * What the beat came to is reported to the caller (tfo-heartbeat keeps the
  * stats and logs the API's state); secrets are never logged.
@@ -21,11 +21,12 @@
 #define DEFAULT_TIMEOUT_MS 10000u
 
 struct hb_sender {
-	struct event_base *base;
-	CURLM *multi;
+	struct tfo_exp_xfer x;           /* first: curlloop hands it back */
+	struct tfo_exp_curlloop *loop;
+	bool own_loop;
 	CURL *easy;
 	struct curl_slist *headers;
-	struct event *curl_timer, *retry_timer;
+	struct event *retry_timer;
 	char url[2048];
 	struct hb_sender_cfg cfg;
 	/* the beat in flight */
@@ -81,75 +82,6 @@ hb_backoff_ms(uint32_t base, unsigned n, long retry_after_s)
 	return (uint32_t)(d > UINT32_MAX ? UINT32_MAX : d);
 }
 
-/* ---------------------------------------------------------------- curl <-> libevent */
-
-static void check_done(struct hb_sender *s);
-
-static void
-sock_ev(evutil_socket_t fd, short what, void *arg)
-{
-	struct hb_sender *s = arg;
-	int running, flags = ((what & EV_READ) ? CURL_CSELECT_IN : 0) |
-			     ((what & EV_WRITE) ? CURL_CSELECT_OUT : 0);
-
-	curl_multi_socket_action(s->multi, fd, flags, &running);
-	check_done(s);
-}
-
-static int
-sock_cb(CURL *e, curl_socket_t fd, int what, void *userp, void *sockp)
-{
-	struct hb_sender *s = userp;
-	struct event *ev = sockp;
-	short kind;
-
-	(void)e;
-	if (what == CURL_POLL_REMOVE) {
-		if (ev != NULL) {
-			event_free(ev);
-			curl_multi_assign(s->multi, fd, NULL);
-		}
-		return 0;
-	}
-	kind = (short)(((what & CURL_POLL_IN) ? EV_READ : 0) |
-		       ((what & CURL_POLL_OUT) ? EV_WRITE : 0) | EV_PERSIST);
-	if (ev != NULL)
-		event_free(ev);
-	ev = event_new(s->base, fd, kind, sock_ev, s);
-	if (ev == NULL || event_add(ev, NULL) < 0) {
-		if (ev != NULL)
-			event_free(ev);
-		curl_multi_assign(s->multi, fd, NULL);
-		return -1;
-	}
-	curl_multi_assign(s->multi, fd, ev);
-	return 0;
-}
-
-static void
-curl_timer_ev(evutil_socket_t fd, short what, void *arg)
-{
-	struct hb_sender *s = arg;
-	int running;
-
-	(void)fd;
-	(void)what;
-	curl_multi_socket_action(s->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-	check_done(s);
-}
-
-static int
-timer_cb(CURLM *m, long timeout_ms, void *userp)
-{
-	struct hb_sender *s = userp;
-	struct timeval tv = { timeout_ms / 1000, (timeout_ms % 1000) * 1000 };
-
-	(void)m;
-	if (timeout_ms < 0)
-		return evtimer_del(s->curl_timer);
-	return evtimer_add(s->curl_timer, &tv);
-}
-
 /* ---------------------------------------------------------------- one beat */
 
 static size_t
@@ -186,7 +118,7 @@ start_attempt(struct hb_sender *s)
 	s->attempt_ns = now;
 	s->res.attempts++;
 	curl_easy_setopt(s->easy, CURLOPT_TIMEOUT_MS, left_ms > 0 ? left_ms : 1L);
-	if (curl_multi_add_handle(s->multi, s->easy) != CURLM_OK) {
+	if (tfo_exp_curlloop_add(s->loop, s->easy, &s->x) != CURLM_OK) {
 		snprintf(s->res.error, sizeof(s->res.error), "curl_multi_add_handle failed");
 		finish(s);
 		return;
@@ -243,19 +175,15 @@ attempt_done(struct hb_sender *s, CURLcode cc)
 	}
 }
 
+/* xfer_done - curlloop: the attempt ended (the handle is out of the multi) */
 static void
-check_done(struct hb_sender *s)
+xfer_done(struct tfo_exp_xfer *x, CURL *e, CURLcode rc)
 {
-	CURLMsg *m;
-	int left;
+	struct hb_sender *s = (struct hb_sender *)x;
 
-	while ((m = curl_multi_info_read(s->multi, &left)) != NULL) {
-		if (m->msg != CURLMSG_DONE)
-			continue;
-		curl_multi_remove_handle(s->multi, m->easy_handle);
-		s->in_multi = false;
-		attempt_done(s, m->data.result);
-	}
+	(void)e;
+	s->in_multi = false;
+	attempt_done(s, rc);
 }
 
 enum tfo_err
@@ -287,7 +215,7 @@ hb_sender_cancel(struct hb_sender *s)
 	if (!s->busy)
 		return;
 	if (s->in_multi)
-		curl_multi_remove_handle(s->multi, s->easy);
+		tfo_exp_curlloop_remove(s->loop, s->easy);
 	s->in_multi = false;
 	evtimer_del(s->retry_timer);
 	free(s->body);
@@ -385,23 +313,22 @@ hb_sender_new(struct event_base *base, const struct hb_sender_cfg *cfg)
 
 	if (s == NULL)
 		return NULL;
-	s->base = base;
+	s->x.done = xfer_done;
 	s->cfg = *cfg;
+	s->cfg.loop = NULL;
 	n = strlen(cfg->endpoint);
 	while (n > 0 && cfg->endpoint[n - 1] == '/')
 		n--;
 	len = snprintf(s->url, sizeof(s->url), "%.*s/agents/%s/heartbeat", (int)n, cfg->endpoint,
 		       cfg->agent_id);
-	s->multi = curl_multi_init();
+	if ((s->loop = cfg->loop) == NULL) {
+		s->own_loop = true;
+		s->loop = tfo_exp_curlloop_new(base);
+	}
 	s->easy = curl_easy_init();
-	s->curl_timer = evtimer_new(base, curl_timer_ev, s);
 	s->retry_timer = evtimer_new(base, retry_ev, s);
-	if (len < 0 || (size_t)len >= sizeof(s->url) || n == 0 || s->multi == NULL ||
-	    s->easy == NULL || s->curl_timer == NULL || s->retry_timer == NULL ||
-	    curl_multi_setopt(s->multi, CURLMOPT_SOCKETFUNCTION, sock_cb) != CURLM_OK ||
-	    curl_multi_setopt(s->multi, CURLMOPT_SOCKETDATA, s) != CURLM_OK ||
-	    curl_multi_setopt(s->multi, CURLMOPT_TIMERFUNCTION, timer_cb) != CURLM_OK ||
-	    curl_multi_setopt(s->multi, CURLMOPT_TIMERDATA, s) != CURLM_OK || !setup_easy(s)) {
+	if (len < 0 || (size_t)len >= sizeof(s->url) || n == 0 || s->loop == NULL ||
+	    s->easy == NULL || s->retry_timer == NULL || !setup_easy(s)) {
 		hb_sender_free(s);
 		return NULL;
 	}
@@ -413,14 +340,12 @@ hb_sender_free(struct hb_sender *s)
 {
 	if (s == NULL)
 		return;
-	if (s->multi != NULL && s->easy != NULL && s->in_multi)
-		curl_multi_remove_handle(s->multi, s->easy);
+	if (s->loop != NULL && s->easy != NULL && s->in_multi)
+		tfo_exp_curlloop_remove(s->loop, s->easy);
 	if (s->easy != NULL)
 		curl_easy_cleanup(s->easy);
-	if (s->multi != NULL)
-		curl_multi_cleanup(s->multi);   /* closes sockets: sock_cb frees their events */
-	if (s->curl_timer != NULL)
-		event_free(s->curl_timer);
+	if (s->own_loop)
+		tfo_exp_curlloop_free(s->loop);   /* closes sockets: their events go */
 	if (s->retry_timer != NULL)
 		event_free(s->retry_timer);
 	curl_slist_free_all(s->headers);   /* the secret header goes with it */

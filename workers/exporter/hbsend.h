@@ -1,7 +1,7 @@
 /*
- * hbsend.h - POST one heartbeat body with libcurl (multi interface on an
- * event_base), retrying 429/5xx/connection errors with backoff inside the
- * beat's deadline (tfo-exporter's heartbeat relay thread, hbrelay.c). The
+ * hbsend.h - POST one heartbeat body with libcurl (the exporter's multi
+ * handle on its event_base, curlloop.c), retrying 429/5xx/connection errors
+ * with backoff inside the beat's deadline (tfo-exporter's relay, hbrelay.c). The
  * body is built by tfo-heartbeat; the outcome of each beat goes back to it.
  */
 #ifndef TFO_EXP_HBSEND_H
@@ -15,6 +15,7 @@
 #include <event2/event.h>
 
 #include "common/err.h"
+#include "workers/exporter/curlloop.h"
 
 /* TLS: a PEM in memory (read as root by the worker) wins over a file path. */
 struct hb_tls {
@@ -32,6 +33,10 @@ struct hb_sender_cfg {
 	uint32_t timeout_ms;         /* one beat, every retry included */
 	uint32_t backoff_ms;         /* first retry delay; 0 = 500 ms */
 	struct hb_tls tls;
+	/* the exporter's libcurl loop, shared with the OTLP transport (one
+	 * connection cache: a beat to the OTLP endpoint's host rides on its
+	 * connection); NULL = one of its own on the base. Must outlive the sender */
+	struct tfo_exp_curlloop *loop;
 };
 
 /* The outcome of one beat. */

@@ -1,6 +1,6 @@
 /*
  * hbworker.c - tfo-exporter: WorkerConfig.heartbeat_relay -> Landlock rules
- * and the heartbeat relay thread (hbrelay.c). See hbworker.h.
+ * and the heartbeat relay (hbrelay.c). See hbworker.h.
  */
 #include "workers/exporter/hbworker.h"
 
@@ -112,15 +112,17 @@ tfo_exp_hb_start(struct tfo_exp_hb *hb, const struct tfo_exp_transport_cfg *tls)
 			.min_version = t ? t->min_version : NULL,
 			.insecure_skip_verify = t ? t->insecure_skip_verify : false,
 		},
+		.loop = tls->loop,
 	};
-	/* the OTLP transport holds a reference too; ours keeps curl up for the thread */
+	/* the OTLP transport holds a reference too; ours keeps curl up for the relay */
 	(void)tfo_exp_tls_init();
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		log_error("heartbeat relay: curl_global_init failed: heartbeats are not sent");
 		return;
 	}
 	hb->curl = true;
-	if (tfo_exp_hbrelay_start(&hb->relay, &rc) != TFO_OK) {
+	if (tls->loop == NULL ||
+	    tfo_exp_hbrelay_start(&hb->relay, tfo_exp_curlloop_base(tls->loop), &rc) != TFO_OK) {
 		log_error("heartbeat relay: not started: heartbeats are not sent");
 		return;
 	}

@@ -12,11 +12,14 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <curl/curl.h>
+
 #include "common/log.h"
 #include "common/worker.h"
 #include "workers/exporter/bufsource.h"
 #include "workers/exporter/hbworker.h"
 #include "workers/exporter/pipeline.h"
+#include "workers/exporter/tlsinit.h"
 
 /* Each buffer call blocks the loop the OTLP requests run on (a blocked loop
  * times out requests the endpoint answered, which are then sent again):
@@ -36,6 +39,8 @@ struct exporter {
 	struct tfo_exp_bufsource bs;
 	int bs_open;
 	struct tfo_exp_pipeline *p;
+	struct tfo_exp_curlloop *loop;  /* one libcurl multi: OTLP and heartbeat */
+	int curl;                       /* curl_global_init done */
 	struct pem ca, cert, key;
 	struct event *deadline;
 	struct tfo_exp_hb hb;           /* the heartbeat relay (hbworker.c) */
@@ -202,6 +207,17 @@ exporter_post_init(struct tfo_worker *w, const Tfo__V1__WorkerConfig *cfg, void 
 	if (tc->insecure_skip_verify)
 		log_warn("exporter.tls.insecure_skip_verify is set: the endpoint's certificate "
 		    "and host name are NOT verified");
+	(void)tfo_exp_tls_init();
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		log_error("exporter setup: curl_global_init failed");
+		return -1;
+	}
+	x->curl = 1;
+	if ((x->loop = tfo_exp_curlloop_new(tfo_worker_base(w))) == NULL) {
+		log_error("exporter setup: %s", tfo_strerror(TFO_ENOMEM));
+		return -1;
+	}
+	tc->loop = x->loop;
 	tfo_exp_hb_start(&x->hb, tc);
 	if ((e = tfo_exp_bufsource_open(&x->bs, cfg->export_url, BUF_TIMEOUT_MS,
 	    cfg->buffer_uid)) != TFO_OK) {
@@ -311,6 +327,11 @@ exporter_fini(struct tfo_worker *w, void *arg)
 	tfo_exp_hb_stop(&x->hb);
 	tfo_exp_pipeline_free(x->p);
 	x->p = NULL;
+	tfo_exp_curlloop_free(x->loop);    /* after both: their transfers are gone */
+	x->loop = NULL;
+	if (x->curl)
+		curl_global_cleanup();
+	x->curl = 0;
 	if (x->deadline)
 		event_free(x->deadline);
 	x->deadline = NULL;

@@ -1,7 +1,6 @@
 /*
- * transport.c - libcurl multi interface on tfo-exporter's libevent loop
- * (CURLMOPT_SOCKETFUNCTION/TIMERFUNCTION become events), HTTP/2 for gRPC,
- * TLS options, fixed request headers and endpoint failover.
+ * transport.c - OTLP requests on tfo-exporter's libcurl loop (curlloop.c),
+ * HTTP/2 for gRPC, TLS options, fixed request headers and endpoint failover.
  */
 #include <stdint.h>
 #include <stdio.h>
@@ -25,6 +24,7 @@ static const char *const grpc_paths[2] = {
 static const char *const http_paths[2] = { "/v1/metrics", "/v1/logs" };
 
 struct tfo_exp_req {
+	struct tfo_exp_xfer x;               /* first: curlloop hands it back */
 	struct tfo_exp_transport *t;
 	CURL *easy;
 	struct tfo_exp_buf body;
@@ -37,9 +37,8 @@ struct tfo_exp_req {
 };
 
 struct tfo_exp_transport {
-	struct event_base *base;
-	CURLM *multi;
-	struct event *timer;
+	struct tfo_exp_curlloop *loop;
+	int own_loop;                        /* made here: freed here */
 	struct curl_slist *headers;
 	struct tfo_exp_transport_cfg cfg;
 	char *urls[TFO_EXP_MAX_ENDPOINTS];   /* normalised bases, no trailing '/' */
@@ -139,10 +138,6 @@ headers_free(struct curl_slist *l)
 	curl_slist_free_all(l);
 }
 
-static void on_timer(evutil_socket_t fd, short what, void *arg);
-static int sock_cb(CURL *e, curl_socket_t s, int what, void *tp, void *sockp);
-static int timer_cb(CURLM *m, long timeout_ms, void *tp);
-
 enum tfo_err
 tfo_exp_transport_new(struct tfo_exp_transport **out, struct event_base *base,
     const struct tfo_exp_transport_cfg *cfg)
@@ -160,8 +155,8 @@ tfo_exp_transport_new(struct tfo_exp_transport **out, struct event_base *base,
 		curl_global_cleanup();
 		return TFO_ENOMEM;
 	}
-	t->base = base;
 	t->cfg = *cfg;
+	t->cfg.loop = NULL;
 	if (t->cfg.timeout_ms == 0)
 		t->cfg.timeout_ms = DEF_TIMEOUT_MS;
 	if (t->cfg.failback_ms == 0)
@@ -176,17 +171,13 @@ tfo_exp_transport_new(struct tfo_exp_transport **out, struct event_base *base,
 	if ((e = headers_build(t)) != TFO_OK)
 		goto fail;
 	t->cfg.key_id = t->cfg.key_secret = t->cfg.agent_id = t->cfg.version = NULL;
-	t->multi = curl_multi_init();
-	t->timer = evtimer_new(base, on_timer, t);
-	if (t->multi == NULL || t->timer == NULL) {
-		e = TFO_ENOMEM;
-		goto fail;
+	if ((t->loop = cfg->loop) == NULL) {
+		t->own_loop = 1;
+		if ((t->loop = tfo_exp_curlloop_new(base)) == NULL) {
+			e = TFO_ENOMEM;
+			goto fail;
+		}
 	}
-	curl_multi_setopt(t->multi, CURLMOPT_SOCKETFUNCTION, sock_cb);
-	curl_multi_setopt(t->multi, CURLMOPT_SOCKETDATA, t);
-	curl_multi_setopt(t->multi, CURLMOPT_TIMERFUNCTION, timer_cb);
-	curl_multi_setopt(t->multi, CURLMOPT_TIMERDATA, t);
-	curl_multi_setopt(t->multi, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
 	/*
 	 * libcurl before 8.0.0 breaks a reused prior-knowledge (h2c) connection
 	 * ("Error in the HTTP2 framing layer", curl PR #10643, not in Debian
@@ -205,7 +196,7 @@ static void
 req_free(struct tfo_exp_req *r)
 {
 	if (r->easy) {
-		curl_multi_remove_handle(r->t->multi, r->easy);
+		tfo_exp_curlloop_remove(r->t->loop, r->easy);
 		curl_easy_cleanup(r->easy);
 	}
 	tfo_exp_buf_fini(&r->body);
@@ -235,89 +226,13 @@ tfo_exp_transport_free(struct tfo_exp_transport *t)
 		req_unlink(t, r);
 		req_free(r);
 	}
-	if (t->multi)
-		curl_multi_cleanup(t->multi);   /* closes sockets: sock_cb frees their events */
-	if (t->timer)
-		event_free(t->timer);
+	if (t->own_loop)
+		tfo_exp_curlloop_free(t->loop);
 	headers_free(t->headers);
 	for (size_t i = 0; i < TFO_EXP_MAX_ENDPOINTS; i++)
 		free(t->urls[i]);
 	free(t);
 	curl_global_cleanup();
-}
-
-/* ---------------------------------------------------------------- curl <-> libevent */
-
-/* on_sock - a watched socket is ready: let curl act on it, then reap */
-static void check_done(struct tfo_exp_transport *t);
-
-static void
-on_sock(evutil_socket_t fd, short what, void *arg)
-{
-	struct tfo_exp_transport *t = arg;
-	int running, flags = 0;
-
-	if (what & EV_READ)
-		flags |= CURL_CSELECT_IN;
-	if (what & EV_WRITE)
-		flags |= CURL_CSELECT_OUT;
-	curl_multi_socket_action(t->multi, fd, flags, &running);
-	check_done(t);
-}
-
-static void
-on_timer(evutil_socket_t fd, short what, void *arg)
-{
-	struct tfo_exp_transport *t = arg;
-	int running;
-
-	(void)fd;
-	(void)what;
-	curl_multi_socket_action(t->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-	check_done(t);
-}
-
-static int
-sock_cb(CURL *e, curl_socket_t s, int what, void *tp, void *sockp)
-{
-	struct tfo_exp_transport *t = tp;
-	struct event *ev = sockp;
-	short kind = EV_PERSIST;
-
-	(void)e;
-	if (what == CURL_POLL_REMOVE) {
-		if (ev)
-			event_free(ev);
-		curl_multi_assign(t->multi, s, NULL);
-		return 0;
-	}
-	if (what & CURL_POLL_IN)
-		kind |= EV_READ;
-	if (what & CURL_POLL_OUT)
-		kind |= EV_WRITE;
-	if (ev) {
-		event_del(ev);
-		event_assign(ev, t->base, s, kind, on_sock, t);
-	} else {
-		if ((ev = event_new(t->base, s, kind, on_sock, t)) == NULL)
-			return -1;
-		curl_multi_assign(t->multi, s, ev);
-	}
-	return event_add(ev, NULL) == 0 ? 0 : -1;
-}
-
-static int
-timer_cb(CURLM *m, long timeout_ms, void *tp)
-{
-	struct tfo_exp_transport *t = tp;
-	struct timeval tv;
-
-	(void)m;
-	if (timeout_ms < 0)
-		return evtimer_del(t->timer);
-	tv.tv_sec = timeout_ms / 1000;
-	tv.tv_usec = (timeout_ms % 1000) * 1000;
-	return evtimer_add(t->timer, &tv);
 }
 
 /* ---------------------------------------------------------------- requests */
@@ -413,26 +328,20 @@ req_finish(struct tfo_exp_transport *t, struct tfo_exp_req *r, CURLcode rc)
 		failover(t, r->endpoint);
 	req_unlink(t, r);
 	/* the handle goes before the callback, which may start the next request */
-	curl_multi_remove_handle(t->multi, r->easy);
 	curl_easy_cleanup(r->easy);
 	r->easy = NULL;
 	r->done(r->arg, &r->resp, (uint32_t)elapsed_ms(&r->start), t->urls[r->endpoint]);
 	req_free(r);
 }
 
+/* xfer_done - curlloop: the request ended (already out of the multi) */
 static void
-check_done(struct tfo_exp_transport *t)
+xfer_done(struct tfo_exp_xfer *x, CURL *e, CURLcode rc)
 {
-	CURLMsg *m;
-	int left;
+	struct tfo_exp_req *r = (struct tfo_exp_req *)x;
 
-	while ((m = curl_multi_info_read(t->multi, &left)) != NULL) {
-		struct tfo_exp_req *r = NULL;
-		if (m->msg != CURLMSG_DONE)
-			continue;
-		curl_easy_getinfo(m->easy_handle, CURLINFO_PRIVATE, (char **)&r);
-		req_finish(t, r, m->data.result);
-	}
+	(void)e;
+	req_finish(r->t, r, rc);
 }
 
 /* easy_setup - per-request options; the TLS ones come straight from cfg */
@@ -445,7 +354,6 @@ easy_setup(struct tfo_exp_transport *t, struct tfo_exp_req *r, const char *url)
 
 #define SET(opt, val) do { if (rc == CURLE_OK) rc = curl_easy_setopt(e, opt, val); } while (0)
 	SET(CURLOPT_URL, url);
-	SET(CURLOPT_PRIVATE, (void *)r);
 	SET(CURLOPT_NOSIGNAL, 1L);
 	SET(CURLOPT_PROTOCOLS_STR, "http,https");
 	SET(CURLOPT_FOLLOWLOCATION, 0L);
@@ -520,6 +428,7 @@ tfo_exp_transport_send(struct tfo_exp_transport *t, int is_logs,
 		return TFO_ERANGE;
 	if ((r = calloc(1, sizeof(*r))) == NULL)
 		return TFO_ENOMEM;
+	r->x.done = xfer_done;
 	r->t = t;
 	r->body = *body;
 	r->endpoint = t->current;
@@ -531,7 +440,7 @@ tfo_exp_transport_send(struct tfo_exp_transport *t, int is_logs,
 		return TFO_ENOMEM;
 	}
 	if ((e = easy_setup(t, r, url)) != TFO_OK ||
-	    curl_multi_add_handle(t->multi, r->easy) != CURLM_OK) {
+	    tfo_exp_curlloop_add(t->loop, r->easy, &r->x) != CURLM_OK) {
 		curl_easy_cleanup(r->easy);
 		free(r);
 		return e != TFO_OK ? e : TFO_EIO;

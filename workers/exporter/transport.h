@@ -12,6 +12,7 @@
 #include <event2/event.h>
 
 #include "common/err.h"
+#include "workers/exporter/curlloop.h"
 #include "workers/exporter/outcome.h"
 #include "workers/exporter/wire.h"
 
@@ -41,6 +42,10 @@ struct tfo_exp_transport_cfg {
 	const char *key_secret;         /* X-TelemetryFlow-Key-Secret: never logged */
 	const char *agent_id;           /* X-TelemetryFlow-Agent-ID */
 	const char *version;            /* User-Agent: tfo-agent/<version> */
+	/* the multi handle to run on (the exporter's, shared with the heartbeat
+	 * sender: one connection cache); NULL = one of its own. Not kept past
+	 * tfo_exp_transport_free: the caller frees it after */
+	struct tfo_exp_curlloop *loop;
 };
 
 struct tfo_exp_transport;

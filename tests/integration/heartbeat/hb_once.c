@@ -73,7 +73,7 @@ main(int argc, char **argv)
 			  .timeout_ms = timeout, .backoff_ms = 50 },
 	};
 	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK ||
-	    (run.base = event_base_new()) == NULL || tfo_exp_hbrelay_start(&relay, &cfg) != TFO_OK)
+	    (run.base = event_base_new()) == NULL || tfo_exp_hbrelay_start(&relay, run.base, &cfg) != TFO_OK)
 		return 1;
 	col = hb_collector_new(argc > 4 ? argv[4] : "/", NULL, NULL);
 	link = hb_link_open(run.base, url, (uint32_t)getuid());

@@ -11,6 +11,10 @@ Usage: test_hb_supervisor.py BINDIR CASE.
   stale     the exporter is frozen (SIGSTOP) past a beat's deadline: that
             beat fails on the heartbeat role and is never sent once the
             exporter runs again; later beats flow
+  shared    the OTLP endpoint and the heartbeat API on one host:port (a
+            keep-alive server): beats ride on a connection the OTLP requests
+            use too (one libcurl connection cache in the exporter), and each
+            request carries only its own credentials headers
   egress    the whole tree, every role real, logs and heartbeat on: exactly
             one process maps libcurl (tfo-exporter), no other holds an inet
             socket, the API key is in the exporter's memory and not in the
@@ -28,7 +32,7 @@ import sys
 import tempfile
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, HTTPServer
+from http.server import BaseHTTPRequestHandler, HTTPServer, ThreadingHTTPServer
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "lib"))
@@ -54,7 +58,7 @@ class Run(tfo_e2e.Supervisor):
     """Started at once: tfo-testworker in every role slot but `real`'s."""
     LOGMODE = "w"
 
-    def __init__(self, endpoint, interval="1s", timeout="400ms", real=None, extra=""):
+    def __init__(self, endpoint, interval="1s", timeout="400ms", real=None, extra="", tf=""):
         super().__init__(BINDIR, prefix="tfo-hbsv-", mode=0o751)
         os.mkdir(self.state)
         os.chmod(self.state, 0o755)
@@ -62,7 +66,7 @@ class Run(tfo_e2e.Supervisor):
   api_endpoint: {endpoint}
   api_key_id: tfk_hb
   api_key_secret: {SECRET}
-heartbeat:
+{tf}heartbeat:
   interval: {interval}
   timeout: {timeout}
 supervisor:
@@ -205,6 +209,77 @@ def case_stale():
     check(log.count("tfo-exporter did not take the beat") == 1, "hand-off failure logged once")
 
 
+class Both(ThreadingHTTPServer):
+    """OTLP/HTTP and the heartbeat API on one port, keep-alive (HTTP/1.1):
+    notes each request's connection (the client's port), path and headers."""
+    daemon_threads = True
+
+    def __init__(self):
+        super().__init__(("127.0.0.1", 0), BothHandler)
+        self.reqs = []
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+
+class BothHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        self.server.reqs.append((self.client_address[1], self.path,
+                                 {k.lower(): v for k, v in self.headers.items()}))
+        otlp = self.path.startswith("/v1/")
+        self.send_response(200)
+        self.send_header("Content-Type", "application/x-protobuf" if otlp else "application/json")
+        self.send_header("Content-Length", "0" if otlp else "2")
+        self.end_headers()
+        if not otlp:
+            self.wfile.write(b"{}")
+
+    def log_message(self, *args):
+        pass
+
+
+def case_shared():
+    srv = Both()
+    url = "http://127.0.0.1:%d" % srv.server_port
+    run = Run(url + "/api/v1", real=REAL + ["system"], tf=f"""  endpoint: {url}
+  protocol: http
+""", extra="""collectors:
+  system:
+    interval: 1s
+exporter:
+  flush_interval: 200ms
+  max_in_flight: 1
+""")
+    try:
+        run.wait(lambda s: all(s[r]["state"] == "ready" for r in ROLES), "all ready")
+
+        def shared():
+            otlp = {c for c, p, _ in srv.reqs if p.startswith("/v1/")}
+            beats = {c for c, p, _ in srv.reqs if p.startswith("/api/v1/")}
+            return otlp & beats
+        deadline = time.time() + 30
+        while not shared() and time.time() < deadline:
+            time.sleep(0.2)
+    finally:
+        log = run.finish()
+        srv.shutdown()
+    reqs = list(srv.reqs)
+    print("requests (connection, path):", [(c, p) for c, p, _ in reqs][:40])
+    check(any(p.startswith("/v1/metrics") for _, p, _ in reqs), "OTLP requests arrived")
+    check(sum(1 for _, p, _ in reqs if p.startswith("/api/v1/")) >= 1, "beats arrived")
+    check(shared(), "a beat rode on a connection the OTLP requests used: %s" %
+          [(c, p) for c, p, _ in reqs][:40])
+    for _, p, h in reqs:
+        if p.startswith("/api/v1/"):
+            check(h.get("x-api-key-secret") == SECRET and "x-telemetryflow-key-secret" not in h,
+                  "a beat carries the heartbeat's headers only: %s" % sorted(h))
+        else:
+            check(h.get("x-telemetryflow-key-secret") == SECRET and "x-api-key-secret" not in h,
+                  "an OTLP request carries the exporter's headers only: %s" % sorted(h))
+    check(SECRET not in log, "secret never logged")
+
+
 def maps_of(pid):
     try:
         with open("/proc/%d/maps" % pid) as f:
@@ -327,7 +402,7 @@ def case_egress():
 def main():
     tfo_e2e.require_root_and_users()
     {"beats": case_beats, "api_down": case_api_down, "stale": case_stale,
-     "egress": case_egress}[CASE]()
+     "egress": case_egress, "shared": case_shared}[CASE]()
     print("ok")
 
 
