@@ -49,7 +49,8 @@ api_handler(void *arg, const struct t_req *r, struct t_resp *resp)
 	int i;
 
 	if (a->cloud) {
-		atomic_fetch_add(&a->seen, 1);
+		if (atomic_fetch_add(&a->seen, 1) == 0 && a->slow_first_ms)
+			usleep((useconds_t)a->slow_first_ms * 1000);
 		if (strncmp(r->path, "/metadata/instance", 18) != 0) {
 			resp->status = 404;
 			return;
@@ -445,6 +446,77 @@ test_cloud_lookup(void **state)
 	rig_down(&r, NULL);
 }
 
+/* A request that comes while a metadata lookup runs (on its thread) is not
+ * read until the lookup is answered, then served: nothing lost, the REP
+ * pairing kept (the lookup's answer goes to the link, the beat's to its own
+ * sender). */
+static void
+test_beat_waits_for_lookup(void **state)
+{
+	Tfo__V1__HeartbeatRequest req = TFO__V1__HEARTBEAT_REQUEST__INIT;
+	Tfo__V1__CloudQuery q = TFO__V1__CLOUD_QUERY__INIT;
+	Tfo__V1__Beat b = TFO__V1__BEAT__INIT;
+	Tfo__V1__HeartbeatReply *rep = NULL;
+	struct tfo_exp_hbrelay_counts c;
+	struct rig r;
+	struct got g;
+	uint8_t buf[128];
+	nng_socket s;
+	void *raw = NULL;
+	size_t len;
+	int rv = NNG_EAGAIN;
+
+	(void)state;
+	rig_up(&r, 0);
+	r.api.cloud = 1;
+	r.api.slow_first_ms = 800;        /* the metadata answer, inside its 1 s */
+	relay_up(&r, (uint32_t)getuid(), 1);
+	idle(&r, 1200);                    /* the link dials the relay */
+	memset(&g, 0, sizeof(g));
+	g.base = r.base;
+	q.provider = "azure";
+	req.msg_case = TFO__V1__HEARTBEAT_REQUEST__MSG_CLOUD;
+	req.cloud = &q;
+	assert_int_equal(hb_link_call(r.link, &req, 8000, on_reply, &g), TFO_OK);
+	for (int i = 0; i < 50 && atomic_load(&r.api.seen) == 0; i++)
+		idle(&r, 20);
+	assert_int_equal(atomic_load(&r.api.seen), 1);     /* the lookup runs */
+	assert_int_equal(nng_req0_open(&s), 0);
+	assert_int_equal(nng_dial(s, r.url, NULL, 0), 0);
+	b.seq = 7;
+	b.body.data = (uint8_t *)"{}";
+	b.body.len = 2;
+	b.deadline_ms = tfo_mono_ms() + 8000;
+	req.version = TFO__V1__PROTO_VERSION__TFO_PROTO_VERSION;
+	req.msg_case = TFO__V1__HEARTBEAT_REQUEST__MSG_BEAT;
+	req.beat = &b;
+	len = tfo__v1__heartbeat_request__pack(&req, buf);
+	assert_int_equal(nng_send(s, buf, len, 0), 0);
+	idle(&r, 200);
+	tfo_exp_hbrelay_counts(r.relay, &c);
+	if (g.calls == 0)
+		assert_int_equal(c.beats, 0);  /* not read while the lookup runs */
+	for (int i = 0; i < 400 && (g.calls == 0 || rv == NNG_EAGAIN); i++) {
+		idle(&r, 20);
+		if (rv == NNG_EAGAIN)
+			rv = nng_recv(s, &raw, &len, NNG_FLAG_ALLOC | NNG_FLAG_NONBLOCK);
+	}
+	assert_int_equal(g.calls, 1);
+	assert_int_equal(g.kind, TFO__V1__HEARTBEAT_REPLY__MSG_CLOUD);
+	assert_true(g.cloud.found);
+	assert_int_equal(rv, 0);
+	rep = tfo__v1__heartbeat_reply__unpack(NULL, len, raw);
+	assert_non_null(rep);
+	assert_int_equal(rep->msg_case, TFO__V1__HEARTBEAT_REPLY__MSG_RESULT);
+	assert_int_equal(rep->result->seq, 7);
+	tfo__v1__heartbeat_reply__free_unpacked(rep, NULL);
+	nng_free(raw, len);
+	nng_close(s);
+	rig_down(&r, &c);
+	assert_int_equal(c.clouds, 1);
+	assert_int_equal(c.beats, 1);
+}
+
 #else
 /* Peer uids both ways: a relay that expects another uid closes our pipe; a
  * link that expects another uid will not talk to this relay. */
@@ -494,6 +566,7 @@ main(void)
 		cmocka_unit_test(test_superseded),
 		cmocka_unit_test(test_hostile_requests),
 		cmocka_unit_test(test_cloud_lookup),
+		cmocka_unit_test(test_beat_waits_for_lookup),
 #endif
 	};
 
