@@ -193,9 +193,23 @@ tfo_collector_put(struct tfo_collector *c, const uint8_t *p, size_t len, uint32_
 	return -1;
 }
 
+uint64_t
+tfo_collector_due_ms(const struct tfo_collector *c)
+{
+	uint64_t now;
+
+	if (c->tick == NULL || c->stopped)
+		return UINT64_MAX;
+	if (c->due_mono_ms == 0)
+		return FIRST_CYCLE_MS;  /* the first tick, armed without schedule() */
+	now = tfo_clock_ns(CLOCK_MONOTONIC) / 1000000;
+	return c->due_mono_ms > now ? c->due_mono_ms - now : 0;
+}
+
 void
 tfo_collector_stop(struct tfo_collector *c)
 {
+	c->stopped = 1;
 	if (c->tick != NULL)
 		evtimer_del(c->tick);
 }

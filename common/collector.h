@@ -45,6 +45,7 @@ struct tfo_collector {
 	struct tfo_bufclient bc;
 	int bc_open;
 	struct event *tick;
+	int stopped;                    /* tfo_collector_stop was called */
 	uint32_t interval_ms;
 	uint64_t puts, put_errors, cycle_errors;
 	/* cycles whose data never reached the buffer: failed ones, and the
@@ -100,6 +101,10 @@ int tfo_collector_flush(struct tfo_collector *c);
 
 #define TFO_COLLECTOR_PUT_BYTES (1u << 20)
 #define TFO_COLLECTOR_PUT_ITEMS 1024
+
+/* tfo_collector_due_ms - how long until the next cycle runs; UINT64_MAX
+ * when none is scheduled (no cycle function, or stopped) */
+uint64_t tfo_collector_due_ms(const struct tfo_collector *c);
 
 /* tfo_collector_stop - no further cycles (shutdown) */
 void tfo_collector_stop(struct tfo_collector *c);

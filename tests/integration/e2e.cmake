@@ -38,8 +38,9 @@ if(TFO_E2E_READY)
   set_tests_properties(integration.e2e.metrics.http PROPERTIES
     LABELS "integration;e2e" TIMEOUT 120 SKIP_RETURN_CODE 77)
   # issue 20 §1: the self metrics at tfo-sink: every documented metric and no
-  # other, restarts, a forced drop, forced permanent / retryable failures.
-  foreach(case catalogue drop permanent retryable)
+  # other, restarts, a forced drop, forced permanent / retryable failures;
+  # issue 18 §3: self metrics ride a cycle's put, each snapshot once.
+  foreach(case catalogue drop permanent retryable ride)
     add_test(NAME integration.e2e.selfmet.${case}
              COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/e2e/test_selfmet.py
                      ${CMAKE_BINARY_DIR}/bin ${case})

@@ -16,6 +16,10 @@
 #include "workers/system/selfmet.h"
 
 #define DEFAULT_INTERVAL_MS 15000
+/* self metrics wait for the next cycle's put when it is due within this:
+ * one write (fsync) and one export round fewer each self-metrics interval
+ * (their points keep the time they were taken) */
+#define SELF_RIDE_MS 30000
 
 struct sysw {
 	struct tfo_collector c;
@@ -25,12 +29,38 @@ struct sysw {
 	struct tfo_arena *self_arena;   /* the self metrics' message, reset each time */
 	const char *version;
 	uint64_t self_puts, self_points, self_rejected, self_errors, self_reject_snaps;
+	/* self metrics added to the collector's next put, not yet sent */
+	uint32_t held, held_points;
 };
 
 static const int system_caps[] = { -1 };
 
-/* system_cycle - one collection into the buffer; a lost cycle costs nothing
- * but a gap, as every counter is cumulative */
+/* self_sent - the held self metrics went out in a put (ok) or were lost
+ * with it (counted by the collector's put_errors too) */
+static void
+self_sent(struct sysw *s, int ok)
+{
+	if (s->held == 0)
+		return;
+	if (ok) {
+		s->self_puts += s->held;
+		s->self_points += s->held_points;
+	} else
+		s->self_errors += s->held;
+	s->held = s->held_points = 0;
+}
+
+/* self_flush - send the held self metrics now, alone (shutdown) */
+static void
+self_flush(struct sysw *s)
+{
+	if (s->held > 0)
+		self_sent(s, tfo_collector_flush(&s->c) == 0);
+}
+
+/* system_cycle - one collection into the buffer, with the self metrics held
+ * for it (one put); a lost cycle costs nothing but a gap, as every counter
+ * is cumulative. Held self metrics go even when the collection failed. */
 static enum tfo_err
 system_cycle(struct tfo_collector *c, uint64_t now_ns, void *arg)
 {
@@ -40,8 +70,14 @@ system_cycle(struct tfo_collector *c, uint64_t now_ns, void *arg)
 	uint32_t points;
 	enum tfo_err e = tfo_syscol_cycle(s->col, now_ns, &p, &len, &points);
 
-	if (e == TFO_OK)
-		(void)tfo_collector_put(c, p, len, points);
+	if (s->held == 0) {
+		if (e == TFO_OK)
+			(void)tfo_collector_put(c, p, len, points);
+		return e;
+	}
+	if (e == TFO_OK && tfo_collector_add(c, p, len, points) != 0)
+		e = TFO_ENOMEM;     /* counted by the collector; the self metrics still go */
+	self_flush(s);
 	return e;
 }
 
@@ -114,6 +150,7 @@ system_shutdown(struct tfo_worker *w, uint32_t deadline_ms, void *arg)
 
 	(void)deadline_ms;
 	tfo_collector_stop(&s->c);
+	self_flush(s);          /* what waited for a cycle that will not come */
 	tfo_worker_exit(w, 0);
 }
 
@@ -178,13 +215,21 @@ system_self_stats(struct tfo_worker *w, const Tfo__V1__SelfStats *ss, void *arg)
 		    "%llu so far)", out.rejected,
 		    (unsigned long long)(s->self_rejected + out.rejected));
 	s->self_rejected += out.rejected;
-	if (e != TFO_OK || tfo_collector_put(&s->c, out.buf, out.len, out.points) != 0) {
-		if (s->self_errors++ % 20 == 0 && e != TFO_OK)
+	if (e != TFO_OK) {
+		if (s->self_errors++ % 20 == 0)
 			log_warn("self metrics: not encoded: %s", tfo_strerror(e));
-		return;
-	}
-	s->self_puts++;
-	s->self_points += out.points;
+	} else if (tfo_collector_due_ms(&s->c) <= SELF_RIDE_MS) {
+		/* copied into the next cycle's put (system_cycle) */
+		if (tfo_collector_add(&s->c, out.buf, out.len, out.points) == 0) {
+			s->held++;
+			s->held_points += out.points;
+		} else
+			s->self_errors++;
+	} else if (tfo_collector_put(&s->c, out.buf, out.len, out.points) == 0) {
+		s->self_puts++;
+		s->self_points += out.points;
+	} else
+		s->self_errors++;
 	/* a message a minute: its pages are not worth keeping */
 	tfo_arena_reset(s->self_arena);
 	tfo_arena_release(s->self_arena);

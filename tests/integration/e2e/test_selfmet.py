@@ -17,7 +17,11 @@ included).
              it refused are exactly tfo.exporter.*.failed{error.type=permanent},
              the refused beats tfo.heartbeat.beat.failed
   retryable  the same with 503: exactly tfo.exporter.*.failed{retryable}, and
-             tfo.exporter.retry.count{signal} = the refused requests"""
+             tfo.exporter.retry.count{signal} = the refused requests
+  ride       self metrics every 1 s, system every 1 s: each snapshot rides in a
+             cycle's put (system.puts = system.cycles while self metrics are
+             put: no put of their own), and every snapshot put reaches the sink
+             exactly once, the one held at the stop included"""
 import json
 import os
 import shutil
@@ -265,6 +269,47 @@ def case_drop(bindir, tmp, holder):
             check(sink.stop() == 0, "tfo-sink exit status")
 
 
+# ---------------------------------------------------------------- ride
+
+def snapshots(rows):
+    """{time: count} of tfo.role.up{tfo.role=system}: one point per snapshot"""
+    n = {}
+    for r in rows:
+        if r["name"] == "tfo.role.up" and r["attrs"].get("tfo.role") == "system":
+            n[r["time"]] = n.get(r["time"], 0) + 1
+    return n
+
+
+def case_ride(bindir, tmp, holder):
+    sink = Sink(bindir, os.path.join(tmp, "sink.jsonl"), log=os.path.join(tmp, "sink.log"))
+    agent, _ = agent_with_log(bindir, tmp, holder, sink.port, "  process:\n    enabled: false\n")
+    try:
+        agent.start()
+        agent.wait_ready(["system", "logs", "buffer", "exporter"])
+
+        def ridden():
+            st = agent.status()
+            s = st["system"]["stats"] if st else {}
+            return s if s.get("self_metrics.puts", 0) >= 5 else None
+        s = wait_for(ridden, "5 self-metrics snapshots put", 40, 0.3)
+        # one stats reply: the counters are of the same moment
+        check(s["system.puts"] == s["system.cycles"],
+              "system.puts %d, system.cycles %d: self metrics were put on their own (%d)" %
+              (s["system.puts"], s["system.cycles"], s["self_metrics.puts"]))
+        check(s["self_metrics.errors"] == 0, "self_metrics.errors %d" % s["self_metrics.errors"])
+        put = s["self_metrics.puts"]
+    finally:
+        agent.stop()
+        check(sink.stop() == 0, "tfo-sink exit status")
+    snaps = snapshots(self_rows(sink.out))
+    twice = {t: n for t, n in snaps.items() if n != 1}
+    check(not twice, "self-metrics snapshots delivered more than once: %s" % twice)
+    check(len(snaps) >= put, "%d snapshots at the sink, %d put before the stop" %
+          (len(snaps), put))
+    print("ride: system.puts = cycles = %d with %d snapshots riding; %d at the sink, each once" %
+          (s["system.puts"], put, len(snaps)))
+
+
 # ---------------------------------------------------------------- failures
 
 def refused(path, status):
@@ -340,6 +385,7 @@ def main():
         "drop": lambda: case_drop(bindir, tmp, holder),
         "permanent": lambda: case_failure(bindir, tmp, holder, 400),
         "retryable": lambda: case_failure(bindir, tmp, holder, 503),
+        "ride": lambda: case_ride(bindir, tmp, holder),
     }
     rc = run_case(cases[case], holder)
     for a in holder:
