@@ -18,8 +18,13 @@
 
 #define BCHAN_SEND_MS 2000         /* a reply not sent within this: its connection is closed */
 #define BCHAN_PROBE_MS 2000        /* each step of a health probe */
-/* a channel where nobody came or left: probed this often (bchan_health) */
-#define BCHAN_PROBE_IDLE_MS 60000
+/* a channel where nobody came or left: probed this often (bchan_health).
+ * Only a peer that connects needs the listener, and one that left or was
+ * refused triggers a probe at the next ping; this bounds the one stop no
+ * peer's coming or going shows (docs/buffer.md). Each probe is a fresh
+ * socket, connection, handshake and a closing thread on both channels:
+ * once a minute they were a tenth of an idle buffer's CPU. */
+#define BCHAN_PROBE_IDLE_MS 300000
 
 struct bqueue;
 struct bchan;
