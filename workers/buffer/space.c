@@ -399,5 +399,33 @@ tfo_store_compact(struct tfo_store *st)
 		leveldb_compact_range(st->db, (const char *)a, sizeof(a), (const char *)b,
 		    sizeof(b));
 		q->compacted_to = q->head;
+		st->s.compactions++;
 	}
+}
+
+/* queue_empty - nothing queued, nothing staged: all of every table is consumed */
+static int
+queue_empty(const struct tfo_store *st)
+{
+	if (st->npending != 0)
+		return 0;
+	for (uint32_t s = 1; s < TFO_STORE_NSIG; s++)
+		if (st->q[s].head < st->q[s].tail)
+			return 0;
+	return 1;
+}
+
+int
+tfo_store_compact_paced(struct tfo_store *st, uint64_t period_ms)
+{
+	uint64_t now = store_now(st), since, before = st->s.compactions;
+
+	if (st->compact_ms == 0 || now < st->compact_ms)
+		st->compact_ms = now;   /* the first call, or the clock stepped back */
+	since = now - st->compact_ms;
+	if (since < period_ms || (since < 2 * period_ms && !queue_empty(st)))
+		return 0;
+	st->compact_ms = now;
+	tfo_store_compact(st);
+	return st->s.compactions != before;
 }

@@ -126,6 +126,7 @@ struct tfo_store_stats {
 	uint64_t sticky_errors;    /* writes failed with a table write's error (healed by reopen) */
 	uint64_t reserve_releases;
 	uint64_t room_compactions; /* consumed range compacted early: room ran low */
+	uint64_t compactions;      /* compactions of a consumed range, room's included */
 	uint64_t fs_free, fs_bound;    /* bytes free on the filesystem; the queue bound it allows */
 	int reserve_held;
 	int failing;               /* writes failing: pending kept and retried */
@@ -230,6 +231,15 @@ size_t tfo_store_expire(struct tfo_store *st);
 void tfo_store_flush_logs(struct tfo_store *st);
 /* tfo_store_compact - compact the consumed key range of each signal if it grew. */
 void tfo_store_compact(struct tfo_store *st);
+/*
+ * tfo_store_compact_paced - the periodic compaction of the consumed ranges
+ * (tfo_store_compact): due period_ms after the last one, it waits for a
+ * moment nothing is queued, so the memtable it flushes and the tables it
+ * merges hold only consumed entries and nothing live is written again; with
+ * entries always queued it runs one period late. Call it after each commit
+ * and from the timer. 1 when it compacted now.
+ */
+int tfo_store_compact_paced(struct tfo_store *st, uint64_t period_ms);
 
 void tfo_store_get_stats(struct tfo_store *st, struct tfo_store_stats *s);
 const char *tfo_store_drop_reason_name(enum tfo_drop_reason r);

@@ -112,6 +112,7 @@ struct tfo_store {
 	uint64_t retry_at_us;      /* next attempt while failing */
 	uint32_t backoff_ms;
 	uint64_t disk_at_ms;       /* store_now of the last stats refresh of sp (DISK_SCAN_MS) */
+	uint64_t compact_ms;       /* store_now of the last paced compaction (or the first call) */
 };
 
 uint64_t store_now(struct tfo_store *st);

@@ -876,6 +876,72 @@ test_disk_bytes_cached(void **state)
 	fix_fini(&f);
 }
 
+/* ack_one - fetch one batch of signal 1 (one entry) and ack it, written */
+static void
+ack_one(struct fix *f)
+{
+	struct tfo_store_batch b;
+
+	assert_int_equal(tfo_store_fetch(f->st, 1, 64, &b), TFO_OK);
+	assert_int_equal(b.n, 1);
+	assert_int_equal(tfo_store_ack(f->st, b.id), TFO_OK);
+	tfo_store_batch_free(&b);
+	commit_ok(f);
+}
+
+/*
+ * test_compact_paced - the minute's compaction of the consumed range: not
+ * before a period, then at the first moment nothing is queued (nothing live
+ * written again), or one period late while entries stay queued; nothing
+ * consumed since the last: nothing to compact
+ */
+static void
+test_compact_paced(void **state)
+{
+	static const char *const p40 = "0123456789012345678901234567890123456789";
+	struct tfo_store_stats s;
+	char out[8][64];
+	struct fix f;
+
+	(void)state;
+	fix_init(&f, 1 << 20, 0);
+	assert_int_equal(tfo_store_compact_paced(f.st, 60000), 0);     /* the period starts */
+	for (uint64_t seq = 1; seq <= 3; seq++)
+		assert_int_equal(put_str(&f, 1, 7, seq, p40), TFO_PUT_STAGED);
+	commit_ok(&f);
+	ack_one(&f);                        /* consumed, two still queued */
+	f.now += 59999;
+	assert_int_equal(tfo_store_compact_paced(f.st, 60000), 0);     /* not due */
+	f.now += 1;
+	assert_int_equal(tfo_store_compact_paced(f.st, 60000), 0);     /* due, entries queued */
+	f.now += 30000;
+	assert_int_equal(tfo_store_compact_paced(f.st, 60000), 0);
+	assert_int_equal(drain(&f, 1, out, 8), 2);                     /* the queue empties */
+	assert_int_equal(tfo_store_compact_paced(f.st, 60000), 1);
+	tfo_store_get_stats(f.st, &s);
+	assert_int_equal(s.compactions, 1);
+	/* always something queued: one period late */
+	for (uint64_t seq = 4; seq <= 6; seq++)
+		assert_int_equal(put_str(&f, 1, 7, seq, p40), TFO_PUT_STAGED);
+	commit_ok(&f);
+	ack_one(&f);
+	f.now += 60000;
+	assert_int_equal(tfo_store_compact_paced(f.st, 60000), 0);
+	f.now += 59999;
+	assert_int_equal(tfo_store_compact_paced(f.st, 60000), 0);
+	f.now += 1;
+	assert_int_equal(tfo_store_compact_paced(f.st, 60000), 1);
+	/* two periods on, nothing consumed since: no compaction to run */
+	f.now += 120000;
+	assert_int_equal(tfo_store_compact_paced(f.st, 60000), 0);
+	tfo_store_get_stats(f.st, &s);
+	assert_int_equal(s.compactions, 2);
+	assert_int_equal(s.entries[1], 2);  /* what is queued stays */
+	assert_int_equal(drain(&f, 1, out, 8), 2);
+	assert_string_equal(out[0], p40);
+	fix_fini(&f);
+}
+
 int
 main(void)
 {
@@ -903,6 +969,7 @@ main(void)
 		cmocka_unit_test(test_lz4_puts),
 		cmocka_unit_test(test_payload_inflate),
 		cmocka_unit_test(test_disk_bytes_cached),
+		cmocka_unit_test(test_compact_paced),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
