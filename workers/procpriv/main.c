@@ -29,7 +29,7 @@
 #include "common/version.h"
 #include "workers/procpriv/ops.h"
 
-#define NOFILE_CAP 64           /* it holds at most a handful of fds at once */
+#define NOFILE_CAP 64           /* a handful, and the 24 kept processes' two each (ops.c) */
 
 #ifdef TFO_SANITIZE
 /* LeakSanitizer's exit-time scan needs ptrace (common/worker.c says more) */

@@ -45,4 +45,10 @@ int tfo_privops_fd_count_sized(int procfd);
 enum tfo_err tfo_privops_serve(const struct tfo_privops_env *env, const uint8_t *req,
     size_t len, uint8_t *reply, size_t cap, size_t *rlen);
 
+/* tfo_privops_kept - processes whose directory and io file are kept open
+ * (asked for their io lately: ops.c) */
+size_t tfo_privops_kept(void);
+/* tfo_privops_keep_close - close them all (tests, fuzzing) */
+void tfo_privops_keep_close(void);
+
 #endif

@@ -6,6 +6,7 @@
  * may write is not run; the client refuses a reply that breaks the contract
  * (common/privops.h).
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <setjmp.h>
@@ -165,6 +166,79 @@ test_answer_self(void **state)
 	tfo_priv_close(p);
 }
 
+/* fds - open fds of process pid */
+static int
+fds(pid_t pid)
+{
+	char path[64];
+	struct dirent *de;
+	DIR *d;
+	int n = 0;
+
+	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
+	assert_non_null(d = opendir(path));
+	while ((de = readdir(d)) != NULL)
+		n += de->d_name[0] != '.';
+	closedir(d);
+	return n;
+}
+
+/*
+ * a process asked for its io keeps its directory and io file open in the
+ * helper while it is asked for (two fds, not more at the next ask), with the
+ * same answers; its exit closes them and says gone; a process no longer
+ * asked for is closed after 4 requests with io; one asked for its exe only
+ * (a name) keeps nothing
+ */
+static void
+test_kept(void **state)
+{
+	struct tfo_priv *p = start();
+	struct tfo_privops_req q = { .ops = TFO_PRIVOP_ALL }, self = { .pid = (int32_t)getpid(),
+		.ops = TFO_PRIVOP_IO };
+	struct tfo_priv_ans a;
+	pid_t kid, helper = tfo_priv_pid(p);
+	int base;
+
+	(void)state;
+	sleepers(&kid, 1);
+	q.pid = (int32_t)kid;
+	base = fds(helper);
+	assert_int_equal(tfo_priv_query(p, &q, 1, &a), TFO_OK);
+	assert_int_equal(a.err_io, 0);
+	assert_int_equal(a.err_nfds, 0);
+	assert_int_equal(fds(helper), base + 2);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(tfo_priv_query(p, &q, 1, &a), TFO_OK);
+		assert_int_equal(a.err_io, 0);
+		assert_int_equal(a.err_exe, 0);
+		assert_true(a.nfds >= 3);
+	}
+	assert_int_equal(fds(helper), base + 2);
+	/* it exits: gone, and nothing of it stays open */
+	reap(&kid, 1);
+	assert_int_equal(tfo_priv_query(p, &q, 1, &a), TFO_OK);
+	assert_true(a.err_io == ENOENT || a.err_io == ESRCH);
+	assert_int_equal(fds(helper), base);
+	/* asked no more: closed after KEEP_AGE requests with io */
+	assert_int_equal(tfo_priv_query(p, &self, 1, &a), TFO_OK);
+	assert_int_equal(fds(helper), base + 2);
+	sleepers(&kid, 1);
+	q.pid = (int32_t)kid;
+	q.ops = TFO_PRIVOP_EXE;             /* a name: nothing kept */
+	assert_int_equal(tfo_priv_query(p, &q, 1, &a), TFO_OK);
+	assert_int_equal(a.err_exe, 0);
+	assert_int_equal(fds(helper), base + 2);
+	q.ops = TFO_PRIVOP_IO;
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(tfo_priv_query(p, &q, 1, &a), TFO_OK);
+	assert_int_equal(fds(helper), base + 4);   /* self missed 4: kept still */
+	assert_int_equal(tfo_priv_query(p, &q, 1, &a), TFO_OK);
+	assert_int_equal(fds(helper), base + 2);   /* the fifth: closed */
+	reap(&kid, 1);
+	tfo_priv_close(p);
+}
+
 /* a helper killed under the collector: the cycle says so, never answers
  * for it; the status is there to be reported */
 static void
@@ -314,6 +388,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_batches),
 		cmocka_unit_test(test_answer_self),
+		cmocka_unit_test(test_kept),
 		cmocka_unit_test(test_helper_killed),
 		cmocka_unit_test(test_helper_malformed),
 		cmocka_unit_test(test_untrusted_helper),
