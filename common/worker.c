@@ -19,6 +19,7 @@
 
 #include "common/clock.h"
 #include "common/log.h"
+#include "common/memtrim.h"
 #include "common/nnginit.h"
 #include "common/pagetrim.h"
 #include "common/privdrop.h"
@@ -36,7 +37,6 @@
  * other threads still hold it). Wait this long for the EOF that says so. */
 #define SIGNAL_WAIT_MS 200
 #define TFO_MALLOC_KEEP (32 << 20)   /* glibc's largest mmap threshold */
-#define TFO_MALLOC_TRIM_S 10
 #define NPROC_CAP 512                /* role users run threads, never processes */
 
 #ifdef TFO_SANITIZE
@@ -232,20 +232,6 @@ send_or_exit(struct tfo_worker *w, Tfo__V1__Control *m)
 	}
 }
 
-/* trim_malloc - give kept memory back, at most every TFO_MALLOC_TRIM_S (tune_malloc) */
-static void
-trim_malloc(void)
-{
-	static time_t last;
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	if (ts.tv_sec - last < TFO_MALLOC_TRIM_S)
-		return;
-	last = ts.tv_sec;
-	(void)malloc_trim(0);
-}
-
 static void
 on_ping(struct tfo_worker *w, const Tfo__V1__Ping *ping)
 {
@@ -272,7 +258,8 @@ on_ping(struct tfo_worker *w, const Tfo__V1__Ping *ping)
 	m.pong = &pong;
 	send_or_exit(w, &m);
 	stats_free(&st);
-	trim_malloc();
+	/* kept heap memory (tune_malloc) and dead stack frames given back */
+	(void)tfo_memtrim((int64_t)tfo_mono_ms());
 	tfo_pagetrim_tick(&w->pagetrim, (int64_t)tfo_mono_ms());
 }
 
@@ -666,8 +653,8 @@ fd3_ok(void)
  * batch) are allocated and freed hundreds of times a second under load. With
  * glibc's defaults each one was a fresh mmap or a heap trim: page faults and
  * zeroed pages cost more than the copies. Freed memory is kept for reuse
- * instead, and given back at a health ping at most every TFO_MALLOC_TRIM_S
- * (trim_malloc): an idle worker holds no more than it did before a burst, a
+ * instead, and given back at a health ping at most every TFO_MEMTRIM_EVERY_MS
+ * (tfo_memtrim): an idle worker holds no more than it did before a burst, a
  * busy one does not fault its buffers in again after every ping.
  * One arena: nng's dozen threads, LevelDB's and libcurl's would each get an
  * arena of their own (a heap's first pages, resident for good) for the few
@@ -713,6 +700,7 @@ tfo_worker_main(int argc, char **argv, const struct tfo_worker_ops *ops, void *a
 	if (argc > 1)
 		return worker_args(argc, argv, ops);
 	tune_malloc();
+	tfo_memtrim_init();
 	ignore_stop_signals();
 	tfo_log_init(ops->role, TFO_LOG_INFO, TFO_LOG_TEXT);
 	tfo_log_hook_libevent();

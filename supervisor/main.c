@@ -14,6 +14,7 @@
 
 #include "common/agentid.h"
 #include "common/log.h"
+#include "common/memtrim.h"
 #include "common/nnginit.h"
 #include "common/privdrop.h"
 #include "common/version.h"
@@ -218,6 +219,7 @@ main(int argc, char **argv)
 
 	/* one malloc arena: nng's threads allocate little (see common/worker.c) */
 	(void)mallopt(M_ARENA_MAX, 1);
+	tfo_memtrim_init();
 	tfo_log_init("supervisor", TFO_LOG_INFO, TFO_LOG_TEXT);
 	harden_self();
 	tfo_log_hook_libevent();

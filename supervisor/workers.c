@@ -12,6 +12,7 @@
 #include <unistd.h>
 
 #include "common/log.h"
+#include "common/memtrim.h"
 #include "common/worker.h"
 #include "supervisor/spawn.h"
 #include "supervisor/supervisor.h"
@@ -674,6 +675,8 @@ on_ping(evutil_socket_t fd, short what, void *arg)
 		sv_worker_ping(w);
 	}
 	sv_notify_update(sv);
+	/* freed heap and dead stack frames back, as in every worker */
+	(void)tfo_memtrim(now);
 	tfo_pagetrim_tick(&sv->pagetrim, now);
 }
 
