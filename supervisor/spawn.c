@@ -23,7 +23,7 @@
 #include "common/worker.h"
 #include "supervisor/spawn.h"
 
-#define ENV_MAX 4
+#define ENV_MAX 6
 static char *child_env[ENV_MAX + 1];
 
 #ifdef TFO_TEST_HOOKS
@@ -160,6 +160,17 @@ sv_spawn_env_init(void)
 	 * for a library never used (curl speaks TLS through OpenSSL, and only
 	 * http and https). Read by GnuTLS only. */
 	env_add(&n, "GNUTLS_NO_IMPLICIT_INIT", "1", NULL);
+	/*
+	 * Every library's symbols bound at exec, not at each function's first
+	 * call: a lazy binding looks the name up in the symbol tables of the
+	 * executable and of each library before it, so one made after the
+	 * start-up trim (common/pagetrim.c; a cycle's first call of a libc
+	 * function from libnng) maps their first pages again, 16-64 KiB with
+	 * fault-around, in the executable alone 16 KiB of each worker's PSS
+	 * (issue 18 §2). The executables are linked -z now too (full RELRO);
+	 * Debian's libnng, libleveldb and libstdc++ are not.
+	 */
+	env_add(&n, "LD_BIND_NOW", "1", NULL);
 	child_env[n] = NULL;
 }
 
