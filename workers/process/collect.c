@@ -22,6 +22,11 @@
 
 #define STAT_LINE_MAX 2048
 #define ROOT_STAT_MAX (256u * 1024u)
+/* The pid table's first size: it doubles at half full, so it holds twice the
+ * host's processes rounded up to a power of two. Hashed pids touch every
+ * page of it: starting at 1024 slots (56 KiB) kept 14 pages resident in
+ * tfo-process on a host of 120 processes, where 256 slots (4) serve. */
+#define PC_TAB_MIN 64
 
 /* ------------------------------------------------------------- pid table */
 
@@ -128,7 +133,7 @@ tab_get(struct tfo_proccol *c, int32_t pid, int *fresh)
 	size_t j;
 
 	if ((c->tabn + 1) * 2 > c->tabcap &&
-	    tab_rebuild(c, c->tabcap != 0 ? c->tabcap * 2 : 1024) != 0)
+	    tab_rebuild(c, c->tabcap != 0 ? c->tabcap * 2 : PC_TAB_MIN) != 0)
 		return NULL;
 	for (j = slot_of(pid, c->tabcap); c->tab[j].pid != 0; j = (j + 1) & (c->tabcap - 1)) {
 		if (c->tab[j].pid == pid) {
