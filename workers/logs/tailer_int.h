@@ -18,6 +18,7 @@
 
 #define FILE_BUDGET   (4u * 1024 * 1024)  /* bytes per file per run: fairness */
 #define BATCH_FILES   64                  /* distinct files per batch */
+#define MAP_BUCKETS   4096                /* path -> file map (tfile.c) */
 #define RETRY_MIN_MS  10
 #define RETRY_MAX_MS  5000
 #define TAIL_CHECK    64                  /* bytes before the read offset checked on growth */

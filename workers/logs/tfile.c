@@ -8,9 +8,9 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/zarray.h"
 #include "workers/logs/tailer_int.h"
 
-#define MAP_BUCKETS 4096
 
 int
 logs_file_mark(struct tfile *f, uint64_t off, int may_read, struct fprint *mark)
@@ -139,7 +139,9 @@ logs_map_set(struct tailer *t, struct tfile *f, const char *name)
 
 	if (f->cur != NULL && strcmp(f->cur, name) == 0)
 		return;
-	if (t->map == NULL && (t->map = calloc(MAP_BUCKETS, sizeof(*t->map))) == NULL)
+	/* from mmap: a few files touch a page or so of the 32 KiB of buckets;
+	 * calloc zeroed (made resident) all of it (issue 18 §2) */
+	if (t->map == NULL && (t->map = tfo_zarray_alloc(MAP_BUCKETS, sizeof(*t->map))) == NULL)
 		return;         /* no map: events find nothing, the poll still works */
 	if ((c = strdup(name)) == NULL)
 		return;

@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "common/zarray.h"
 #include "workers/logs/tailer_int.h"
 
 #define WAKE_MAX 4096           /* names woken per run; beyond, a rescan */
@@ -123,6 +124,6 @@ logs_watch_free(struct tailer *t)
 	free(t->wake);
 	t->wake = NULL;
 	t->nwake = 0;
-	free(t->map);
+	tfo_zarray_free(t->map, MAP_BUCKETS, sizeof(*t->map));
 	t->map = NULL;
 }
