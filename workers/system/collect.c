@@ -130,7 +130,9 @@ struct tfo_syscol *
 tfo_syscol_new(const Tfo__V1__SystemConfig *cfg,
                const Opentelemetry__Proto__Resource__V1__Resource *res)
 {
-	struct tfo_syscol *c = calloc(1, sizeof(*c));
+	/* from mmap: of its 21 KiB (the swap table, cpufreq fds, the root)
+	 * an ordinary host touches a few pages; calloc zeroed all resident */
+	struct tfo_syscol *c = tfo_zarray_alloc(1, sizeof(*c));
 
 	if (c == NULL)
 		return NULL;
@@ -197,7 +199,7 @@ tfo_syscol_free(struct tfo_syscol *c)
 	tfo_zarray_free(c->prev, SYS_MAX_CPUS, sizeof(*c->prev));
 	tfo_zarray_free(c->cpus, SYS_MAX_CPUS, sizeof(*c->cpus));
 	free(c->buf);
-	free(c);
+	tfo_zarray_free(c, 1, sizeof(*c));
 }
 
 const struct tfo_syscol_stats *

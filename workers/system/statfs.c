@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "common/thread.h"
+#include "common/zarray.h"
 #include "workers/system/statfs.h"
 
 struct sf_ctx {
@@ -111,7 +112,9 @@ ctx_new(tfo_statvfs_fn fn)
 struct sys_statfs *
 sys_statfs_new(tfo_statvfs_fn fn)
 {
-	struct sys_statfs *sf = calloc(1, sizeof(*sf));
+	/* from mmap: the stuck mounts' paths (16 KiB) are written only when a
+	 * mount hangs; calloc zeroed them resident */
+	struct sys_statfs *sf = tfo_zarray_alloc(1, sizeof(*sf));
 
 	if (sf != NULL)
 		sf->fn = fn != NULL ? fn : statvfs;
@@ -271,5 +274,5 @@ sys_statfs_free(struct sys_statfs *sf)
 		pthread_mutex_lock(&sf->stuck[i]->mu);
 		ctx_unref_locked(sf->stuck[i]);     /* the thread frees it if still inside */
 	}
-	free(sf);
+	tfo_zarray_free(sf, 1, sizeof(*sf));
 }
