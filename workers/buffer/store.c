@@ -524,10 +524,27 @@ tfo_store_pending_bytes(const struct tfo_store *st)
 	return st->pending_bytes;
 }
 
+/* a batch that grew beyond this is not kept for the next write (pending_clear) */
+#define WB_KEEP_BYTES (16u * 1024u)
+
+/*
+ * pending_clear - the batch emptied for the next group. LevelDB's batch is a
+ * string it clears but never shrinks: after a big group (tfo-process's
+ * report, 80 KiB, every 30 s) an idle buffer held that much, 17 pages
+ * resident, for writes of a few KiB (issue 18 §2). Such a batch is made anew
+ * instead: one allocation per big group.
+ */
 static void
 pending_clear(struct tfo_store *st)
 {
-	leveldb_writebatch_clear(st->wb);
+	leveldb_writebatch_t *wb;
+
+	if (st->pending_bytes + st->npending * (TFO_STORE_KEYLEN + 8) > WB_KEEP_BYTES &&
+	    (wb = leveldb_writebatch_create()) != NULL) {
+		leveldb_writebatch_destroy(st->wb);
+		st->wb = wb;
+	} else
+		leveldb_writebatch_clear(st->wb);
 	st->nstg = 0;
 	st->npending = 0;
 	st->pending_bytes = 0;
