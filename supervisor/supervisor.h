@@ -94,7 +94,9 @@ struct sv_worker {
 	int stats_asked;             /* the ping on the wire asks for stats */
 	int stats_wanted;            /* a gather waits for this worker's stats */
 	char said[160];              /* Pong.status of the last pong (printable) */
-	char path[4096];             /* worker executable */
+	/* the worker executable; on the heap: a PATH_MAX array in each slot
+	 * made every page of sv resident for its first bytes (issue 18 §2) */
+	char *path;
 	char landlock[64];           /* as the worker's Ready reported it */
 	char seccomp_mode[8];        /* kill|log|off, the mode it was started with */
 #ifdef TFO_TEST_HOOKS

@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -474,18 +475,22 @@ on_timer(evutil_socket_t fd, short what, void *arg)
 int
 sv_workers_init(struct sv *sv)
 {
-	char err[1024];
+	char err[1024], path[PATH_MAX] = "";
 	int bad = 0;
 
 	for (int r = 0; r < TFO_ROLE_COUNT; r++) {
 		struct sv_worker *w = &sv->w[r];
+		int found;
+
 		w->sv = sv;
 		w->role = (enum tfo_role)r;
 		w->fd = -1;
 		w->enabled = tfo_role_enabled(&sv->cfg, w->role);
 		w->state = SV_STOPPED;
-		if (sv_worker_path(tfo_role_name(w->role), w->path, sizeof(w->path)) == -1 &&
-		    w->enabled)
+		found = sv_worker_path(tfo_role_name(w->role), path, sizeof(path)) == 0;
+		if ((w->path = strdup(path)) == NULL)
+			return -1;
+		if (!found && w->enabled)
 			log_warn("%s: no executable found (tried %s)", tfo_role_name(w->role),
 			    w->path);
 		else if (w->enabled && !sv->no_spawn &&
@@ -518,6 +523,8 @@ sv_workers_fini(struct sv *sv)
 			close(w->fd);
 		if (w->stats)
 			tfo__v1__pong__free_unpacked(w->stats, NULL);
+		free(w->path);
+		w->path = NULL;
 	}
 }
 
