@@ -8,6 +8,7 @@ import re
 import pwd
 import signal
 import socket
+import struct
 import subprocess
 import sys
 import time
@@ -82,6 +83,25 @@ supervisor:
 def proc_field(pid, name):
     v = proc_status(pid, name)
     return v.split() if v is not None else None
+
+
+def bind_now(path):
+    """whether the ELF file at path asks for every symbol bound at load
+    (DT_FLAGS DF_BIND_NOW or DT_FLAGS_1 DF_1_NOW); x86-64 ELF64 only"""
+    with open(path, "rb") as f:
+        elf = f.read()
+    check(elf[:5] == b"\x7fELF\x02", f"{path}: not an ELF64 file")
+    phoff, = struct.unpack_from("<Q", elf, 32)
+    phentsize, phnum = struct.unpack_from("<HH", elf, 54)
+    for i in range(phnum):
+        ptype, _, off, _, _, filesz = struct.unpack_from("<IIQQQQ", elf, phoff + i * phentsize)
+        if ptype != 2:                                  # PT_DYNAMIC
+            continue
+        for d in range(off, off + filesz, 16):
+            tag, val = struct.unpack_from("<qQ", elf, d)
+            if (tag == 30 and val & 8) or (tag == 0x6ffffffb and val & 1):
+                return True
+    return False
 
 
 # ---------------------------------------------------------------- cases
@@ -485,6 +505,15 @@ def case_real_roles(a):
     # tfo-process holds none: its helper tfo-procpriv does (docs/security.md)
     check(s["process"]["sandbox"]["cap_eff"] == "0000000000000000",
           f"tfo-process caps {s['process']['sandbox']['cap_eff']}")
+    # Every symbol bound at exec, none lazily after the start-up trim of the
+    # file pages (issue 18 §2): the executables linked -z now, and the
+    # libraries that are not bound by LD_BIND_NOW from the supervisor.
+    for name in ["supervisor"] + list(ROLES):
+        check(bind_now(os.path.join(a.bindir, f"tfo-{name}")), f"tfo-{name}: not linked -z now")
+    for r in ROLES:
+        with open(f"/proc/{s[r]['pid']}/environ", "rb") as f:
+            env = f.read().split(b"\0")
+        check(b"LD_BIND_NOW=1" in env, f"{r}: no LD_BIND_NOW in its environment")
     for r in ROLES:
         s = a.wait_all_ready()
         old = s[r]["pid"]
