@@ -171,6 +171,17 @@ sv_spawn_env_init(void)
 	 * Debian's libnng, libleveldb and libstdc++ are not.
 	 */
 	env_add(&n, "LD_BIND_NOW", "1", NULL);
+	/*
+	 * No per-thread cache of freed blocks in glibc's malloc: malloc_trim
+	 * (common/memtrim.c) gives back the pages of free chunks, but blocks
+	 * held in the cache are not free to it, and each pins the page it is on
+	 * and keeps its neighbours from coalescing. Start-up frees hundreds of
+	 * small blocks (config decode, the seccomp filter build): an idle
+	 * worker kept 10-40 KiB more heap resident (issue 18 §2). The workers
+	 * allocate a few thousand blocks a second at most, from one arena
+	 * (tune_malloc), where the cache saved a lock each.
+	 */
+	env_add(&n, "GLIBC_TUNABLES", "glibc.malloc.tcache_count=0", NULL);
 	child_env[n] = NULL;
 }
 

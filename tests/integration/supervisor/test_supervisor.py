@@ -514,6 +514,8 @@ def case_real_roles(a):
         with open(f"/proc/{s[r]['pid']}/environ", "rb") as f:
             env = f.read().split(b"\0")
         check(b"LD_BIND_NOW=1" in env, f"{r}: no LD_BIND_NOW in its environment")
+        # and no per-thread cache of freed blocks, which malloc_trim cannot free
+        check(b"GLIBC_TUNABLES=glibc.malloc.tcache_count=0" in env, f"{r}: malloc's tcache on")
     for r in ROLES:
         s = a.wait_all_ready()
         old = s[r]["pid"]
