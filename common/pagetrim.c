@@ -55,6 +55,22 @@ textrel(const struct dl_phdr_info *info)
 /* the most PT_LOAD segments an object has (ld makes four; more are left mapped) */
 #define TRIM_MAX_SEGS 16
 
+/* writable_page - whether the page at page (an address) holds part of a
+ * writable segment of the object: its data, RELRO or bss */
+static int
+writable_page(const struct dl_phdr_info *info, uintptr_t page, uintptr_t pg)
+{
+	for (ElfW(Half) i = 0; i < info->dlpi_phnum; i++) {
+		const ElfW(Phdr) *ph = &info->dlpi_phdr[i];
+		uintptr_t lo = (info->dlpi_addr + ph->p_vaddr) & ~(pg - 1);
+		uintptr_t hi = info->dlpi_addr + ph->p_vaddr + ph->p_memsz;
+
+		if (ph->p_type == PT_LOAD && (ph->p_flags & PF_W) != 0 && page >= lo && page < hi)
+			return 1;
+	}
+	return 0;
+}
+
 static int
 trim_object(struct dl_phdr_info *info, size_t size, void *arg)
 {
@@ -79,9 +95,15 @@ trim_object(struct dl_phdr_info *info, size_t size, void *arg)
 
 		if (ph->p_type != PT_LOAD || (ph->p_flags & PF_W) != 0 || ph->p_memsz == 0)
 			continue;
-		/* inward: a page shared with a writable neighbour is left mapped */
-		lo[n] = (info->dlpi_addr + ph->p_vaddr + t->page - 1) & ~(t->page - 1);
-		hi[n] = (info->dlpi_addr + ph->p_vaddr + ph->p_memsz) & ~(t->page - 1);
+		/* whole pages, the partial ones at either end too (the end of
+		 * each segment's last page is file bytes nothing writes), except
+		 * a page shared with a writable neighbour, which is left mapped */
+		lo[n] = (info->dlpi_addr + ph->p_vaddr) & ~(t->page - 1);
+		hi[n] = (info->dlpi_addr + ph->p_vaddr + ph->p_memsz + t->page - 1) & ~(t->page - 1);
+		if (writable_page(info, lo[n], t->page))
+			lo[n] += t->page;
+		if (hi[n] > lo[n] && writable_page(info, hi[n] - t->page, t->page))
+			hi[n] -= t->page;
 		if (hi[n] > lo[n])
 			n++;
 	}
