@@ -131,18 +131,40 @@ tfo_exp_body_build(struct tfo_exp_buf *out, const uint8_t *const *entries,
 	return TFO_OK;
 }
 
+/* zlib keeps this much of its window for lookahead: a match reaches back
+ * at most the window's size less this (zlib's MIN_LOOKAHEAD) */
+#define GZIP_LOOKAHEAD 262
+
+void
+tfo_exp_gzip_window(size_t len, int *wbits, int *memlevel)
+{
+	int wb = 9;
+
+	while (wb < 15 && ((size_t)1 << wb) < len + GZIP_LOOKAHEAD)
+		wb++;
+	*wbits = wb;
+	*memlevel = wb - 7 < 5 ? 5 : wb - 7 > 8 ? 8 : wb - 7;
+}
+
 enum tfo_err
 tfo_exp_gzip(struct tfo_exp_buf *out, const uint8_t *src, size_t len)
 {
 	z_stream zs;
 	enum tfo_err e = TFO_OK;
-	int rc;
+	int rc, wbits, memlevel;
 
 	memset(&zs, 0, sizeof(zs));
-	/* 31 = 15-bit window + gzip wrapper. Level 1: OTLP batches of log lines
-	 * and metrics are repetitive, so it keeps most of level 6's ratio at a
-	 * fraction of its CPU (the exporter's largest cost with gzip on). */
-	if (deflateInit2(&zs, 1, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY) != Z_OK)
+	/*
+	 * Level 1: OTLP batches of log lines and metrics are repetitive, so it
+	 * keeps most of level 6's ratio at a fraction of its CPU (the
+	 * exporter's largest cost with gzip on). The window and hash sized to
+	 * the body (tfo_exp_gzip_window), not zlib's largest: a 15-bit window
+	 * and memLevel 8 allocate 262 KiB for every request, all of it faulted
+	 * in again after each heap trim, while a body shorter than the window
+	 * finds every match in one that just holds it. +16: the gzip wrapper.
+	 */
+	tfo_exp_gzip_window(len, &wbits, &memlevel);
+	if (deflateInit2(&zs, 1, Z_DEFLATED, wbits + 16, memlevel, Z_DEFAULT_STRATEGY) != Z_OK)
 		return TFO_ENOMEM;
 	if (len > UINT_MAX) {
 		deflateEnd(&zs);

@@ -12,6 +12,7 @@
 
 #include <cmocka.h>
 #include <lz4.h>
+#include <zlib.h>
 
 #include "google/rpc/status.pb-c.h"
 #include "opentelemetry/proto/collector/logs/v1/logs_service.pb-c.h"
@@ -170,6 +171,100 @@ test_body_gzip_http(void **state)
 	assert_int_not_equal(tfo_exp_gunzip(&out, (const uint8_t *)"garbage!", 8, 1 << 20), TFO_OK);
 	tfo_exp_buf_fini(&b);
 	tfo_exp_buf_fini(&out);
+}
+
+/* fill - n bytes of a fixed pseudo-random sequence of 64 symbols: Huffman
+ * codes it (6 bits a byte, never a stored block), short matches are rare */
+static void
+fill(uint8_t *p, size_t n, uint32_t seed)
+{
+	for (size_t i = 0; i < n; i++) {
+		seed = seed * 1103515245u + 12345u;
+		p[i] = (uint8_t)('0' + ((seed >> 16) & 63));
+	}
+}
+
+static size_t
+gzip_len(const uint8_t *src, size_t len)
+{
+	struct tfo_exp_buf z = { 0 }, back = { 0 };
+	size_t n;
+
+	assert_int_equal(tfo_exp_gzip(&z, src, len), TFO_OK);
+	assert_int_equal(tfo_exp_gunzip(&back, z.data, z.len, len), TFO_OK);
+	assert_int_equal(back.len, len);
+	assert_memory_equal(back.data, src, len);
+	n = z.len;
+	tfo_exp_buf_fini(&z);
+	tfo_exp_buf_fini(&back);
+	return n;
+}
+
+/*
+ * The deflate state is sized to the body (262 KiB for any body before), and
+ * that must not cost a match: a body whose tail repeats its head, as far
+ * back as a body can reach, compresses by it. The lengths sit just under
+ * each window size, where a window that left out zlib's lookahead would not
+ * reach (a body over 32 KiB is past any window).
+ */
+static void
+test_gzip_window_reach(void **state)
+{
+	static const size_t lens[] = { 100, 500, 1000, 2030, 4080, 8180, 16370, 32500 };
+	int wb, ml;
+
+	(void)state;
+	tfo_exp_gzip_window(0, &wb, &ml);
+	assert_true(wb == 9 && ml == 5);
+	tfo_exp_gzip_window(4096, &wb, &ml);
+	assert_true(wb == 13 && ml == 6);
+	tfo_exp_gzip_window(1 << 20, &wb, &ml);
+	assert_true(wb == 15 && ml == 8);
+	for (size_t i = 0; i < sizeof(lens) / sizeof(lens[0]); i++) {
+		size_t n = lens[i], k = n / 3 < 200 ? n / 3 : 200;
+		uint8_t *rep = malloc(n), *rnd = malloc(n);
+
+		assert_non_null(rep);
+		assert_non_null(rnd);
+		fill(rep, n - k, 7);
+		memcpy(rep + n - k, rep, k);            /* the farthest match */
+		memcpy(rnd, rep, n - k);
+		fill(rnd + n - k, k, 99);               /* the same, no match */
+		if (gzip_len(rep, n) + k / 3 > gzip_len(rnd, n))
+			fail_msg("%zu bytes: the match %zu bytes back was not found", n, n - k);
+		free(rep);
+		free(rnd);
+	}
+}
+
+/* telemetry compresses as well as with zlib's largest window and hash */
+static void
+test_gzip_ratio(void **state)
+{
+	struct tfo_exp_buf b = { 0 };
+	z_stream zs;
+	uint8_t *ref;
+	size_t ours, theirs;
+
+	(void)state;
+	build(&b, 8, 0, 0);
+	memset(&zs, 0, sizeof(zs));
+	assert_int_equal(deflateInit2(&zs, 1, Z_DEFLATED, 31, 8, Z_DEFAULT_STRATEGY), Z_OK);
+	theirs = deflateBound(&zs, b.len);
+	assert_non_null(ref = malloc(theirs));
+	zs.next_in = b.data;
+	zs.avail_in = (uInt)b.len;
+	zs.next_out = ref;
+	zs.avail_out = (uInt)theirs;
+	assert_int_equal(deflate(&zs, Z_FINISH), Z_STREAM_END);
+	theirs = zs.total_out;
+	deflateEnd(&zs);
+	free(ref);
+	ours = gzip_len(b.data, b.len);
+	if (ours > theirs + theirs / 50)
+		fail_msg("%zu bytes of OTLP: %zu gzipped, %zu with a 32 KiB window", b.len, ours,
+		    theirs);
+	tfo_exp_buf_fini(&b);
 }
 
 static void
@@ -454,6 +549,8 @@ main(void)
 		cmocka_unit_test(test_body_lz4_entries),
 		cmocka_unit_test(test_body_grpc_frame),
 		cmocka_unit_test(test_body_gzip_http),
+		cmocka_unit_test(test_gzip_window_reach),
+		cmocka_unit_test(test_gzip_ratio),
 		cmocka_unit_test(test_unframe_hostile),
 		cmocka_unit_test(test_partial_success),
 		cmocka_unit_test(test_base64),
