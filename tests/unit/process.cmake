@@ -14,16 +14,20 @@ tfo_unit_test(test_process
 add_dependencies(test_process tfo-procpriv)
 # unit.test_process_live: over the live /proc, a child reported every cycle:
 # the files kept open between cycles follow its threads and its command line,
-# and are closed once it leaves the selection or exits.
+# and are closed once it leaves the selection or exits; its pid taken by
+# another user's process is reported as that process's alone (pidreuse.c).
 tfo_unit_test(test_process_live
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/process/test_process_live.c
+          ${CMAKE_CURRENT_LIST_DIR}/process/pidreuse.c
           ${CMAKE_CURRENT_LIST_DIR}/process/pt.c
           ${CMAKE_SOURCE_DIR}/tests/unit/system/tu.c
   LIBS tfo_process_collect Threads::Threads)
 add_dependencies(test_process_live tfo-procpriv)
 # unit.test_priv: tfo-process's privileged reader over the live /proc: batches
-# (round trips per cycle), a killed or confused helper, the reply parser.
+# (round trips per cycle), a killed or confused helper, the reply parser, a
+# kept process's pid taken by another user's process (pidreuse.c).
 tfo_unit_test(test_priv
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/process/test_priv.c
+          ${CMAKE_CURRENT_LIST_DIR}/process/pidreuse.c
   LIBS tfo_process_collect)
 add_dependencies(test_priv tfo-procpriv)

@@ -27,6 +27,7 @@
 
 #include "workers/process/collect.h"
 #include "workers/process/priv.h"
+#include "tests/unit/process/pidreuse.h"
 
 #define KIDS 100
 
@@ -239,6 +240,108 @@ test_kept(void **state)
 	tfo_priv_close(p);
 }
 
+/* old_process - a child of the test (root) that is easy to tell from the
+ * new one: 20 more fds, 256 KiB written to a file on disk (write_bytes);
+ * ready when it returns */
+static pid_t
+old_process(void)
+{
+	int ready[2];
+	pid_t pid;
+	char c;
+
+	assert_int_equal(pipe(ready), 0);
+	if ((pid = fork()) == 0) {
+		static char block[256 * 1024];
+		char path[] = "/var/tmp/tfo-reuse-old.XXXXXX";
+		int fd = mkstemp(path);
+
+		prctl(PR_SET_PDEATHSIG, SIGKILL);
+		if (fd < 0 || unlink(path) != 0 ||
+		    write(fd, block, sizeof(block)) != (ssize_t)sizeof(block))
+			_exit(3);
+		for (int i = 0; i < 20; i++)
+			if (dup(fd) < 0)
+				_exit(4);
+		if (write(ready[1], "r", 1) != 1)
+			_exit(5);
+		for (;;)
+			pause();
+	}
+	assert_true(pid > 0);
+	close(ready[1]);
+	assert_int_equal(read(ready[0], &c, 1), 1);
+	close(ready[0]);
+	return pid;
+}
+
+/*
+ * The promise "no confusion between processes" against the helper's kept
+ * fds: a process asked for every cycle (its /proc/<pid> and io kept open)
+ * exits, and its pid is taken at once by another user's process. The next
+ * answer for that pid is the new process's own (its exe, its 3 fds, its io
+ * counters as /proc/<pid>/io gives them), none of the old one's (the test
+ * binary, 23+ fds, 256 KiB written), and the kept fds are the new
+ * process's from then on, still two.
+ */
+static void
+test_kept_pid_reused(void **state)
+{
+	struct tfo_privops_req q = { .ops = TFO_PRIVOP_ALL };
+	struct tfo_priv_ans a;
+	struct tfo_priv *p;
+	char self[4096];
+	uint64_t rb, wb;
+	pid_t old, helper;
+	ssize_t n;
+
+	(void)state;
+	if (pr_user_add(&pr_user) != 0)
+		skip();     /* a throw-away user and a chosen pid need root */
+	assert_true((n = readlink("/proc/self/exe", self, sizeof(self) - 1)) > 0);
+	self[n] = '\0';
+	p = start();
+	helper = tfo_priv_pid(p);
+	old = old_process();
+	q.pid = (int32_t)old;
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(tfo_priv_query(p, &q, 1, &a), TFO_OK);
+		assert_int_equal(a.err_io, 0);
+		assert_int_equal(a.err_exe, 0);
+		assert_int_equal(a.err_nfds, 0);
+		assert_string_equal(a.exe, self);
+		assert_true(a.nfds >= 23);
+		assert_true(a.write_bytes >= 256 * 1024);
+	}
+	assert_int_equal(pr_fds_on(helper, old), 2);
+	reap(&old, 1);
+	if (pr_spawn_at(&pr_user, old) != 0) {
+		tfo_priv_close(p);
+		skip();     /* no way to choose a pid here */
+	}
+	/* the helper still holds the old process's directory and io */
+	assert_int_equal(pr_fds_on(helper, old), 2);
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(tfo_priv_query(p, &q, 1, &a), TFO_OK);
+		assert_int_equal(a.pid, old);
+		assert_int_equal(a.err_io, 0);
+		assert_int_equal(a.err_exe, 0);
+		assert_int_equal(a.err_nfds, 0);
+		assert_string_equal(a.exe, pr_user.exe);
+		assert_int_equal(a.nfds, 3);
+		pr_io(old, &rb, &wb);
+		assert_int_equal(a.read_bytes, rb);
+		assert_int_equal(a.write_bytes, wb);
+		assert_true(a.write_bytes < 256 * 1024);
+		assert_int_equal(pr_fds_on(helper, old), 2);    /* the new one's, kept */
+	}
+	pr_kill(&pr_user);
+	assert_int_equal(tfo_priv_query(p, &q, 1, &a), TFO_OK);
+	assert_true(a.err_io == ENOENT || a.err_io == ESRCH);
+	assert_int_equal(pr_fds_on(helper, old), 0);
+	tfo_priv_close(p);
+}
+
 /* a helper killed under the collector: the cycle says so, never answers
  * for it; the status is there to be reported */
 static void
@@ -389,6 +492,7 @@ main(void)
 		cmocka_unit_test(test_batches),
 		cmocka_unit_test(test_answer_self),
 		cmocka_unit_test(test_kept),
+		cmocka_unit_test_teardown(test_kept_pid_reused, pr_teardown),
 		cmocka_unit_test(test_helper_killed),
 		cmocka_unit_test(test_helper_malformed),
 		cmocka_unit_test(test_untrusted_helper),

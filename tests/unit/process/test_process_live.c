@@ -5,8 +5,10 @@
  * still follow the process: a thread started, a command line rewritten in
  * place (setproctitle style) between two cycles are in the next report; a
  * process dropped from the selection (an exec makes it excluded) or exited
- * keeps no file open past the first cycle without its report; read directly
- * and through the real tfo-procpriv.
+ * keeps no file open past the first cycle without its report; a pid taken by
+ * another user's process while the files of its old owner are kept is
+ * reported as the new process's alone; read directly and through the real
+ * tfo-procpriv.
  */
 #include <stdarg.h>
 #include <stddef.h>
@@ -23,6 +25,7 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 #include <cmocka.h>
 
@@ -30,6 +33,7 @@
 #include "workers/process/collect.h"
 #include "workers/process/collect_int.h"
 #include "workers/process/priv.h"
+#include "tests/unit/process/pidreuse.h"
 #include "tests/unit/process/pt.h"
 #include "tests/unit/system/tu.h"
 
@@ -319,6 +323,141 @@ test_exit_while_kept(void **state)
 	tfo_proccol_free(c);
 }
 
+/* ------------------------------------------------------------- pid reuse */
+
+/* creation_of - process.creation.time of pid as the collector must say it:
+ * btime + its start ticks, to the millisecond */
+static void
+creation_of(pid_t pid, char *out, size_t cap)
+{
+	char line[256], day[32];
+	unsigned long long btime = 0, v;
+	uint64_t ticks = pr_starttime(pid), hz = (uint64_t)sysconf(_SC_CLK_TCK), ns;
+	FILE *f = fopen("/proc/stat", "r");
+	struct tm tm;
+	time_t s;
+
+	assert_non_null(f);
+	while (fgets(line, sizeof(line), f) != NULL)
+		if (sscanf(line, "btime %llu", &v) == 1)
+			btime = v;
+	fclose(f);
+	assert_true(btime > 0);
+	ns = btime * 1000000000ull + ticks / hz * 1000000000ull + ticks % hz * 1000000000ull / hz;
+	s = (time_t)(ns / 1000000000ull);
+	assert_non_null(gmtime_r(&s, &tm));
+	assert_true(strftime(day, sizeof(day), "%Y-%m-%dT%H:%M:%S", &tm) > 0);
+	snprintf(out, cap, "%s.%03uZ", day, (unsigned)(ns / 1000000ull % 1000ull));
+}
+
+/*
+ * The promise "no confusion between processes" against the files kept open
+ * between cycles (the collector's stat and detail files, tfo-procpriv's
+ * directory and io): a process reported every cycle exits and its pid is
+ * taken at once by another user's process, while every kept fd still
+ * belongs to the old one. The next report for that pid is the new
+ * process's alone: its owner and uid, its start time, its exe, command
+ * and command line, its 3 fds and its io; and the files kept from then on
+ * are the new process's.
+ */
+static void
+reuse(int with_helper)
+{
+	static char *inc[] = { "^test_process_live$", "^tfo-reuse-new$" };
+	Tfo__V1__ProcessConfig cfg = TFO__V1__PROCESS_CONFIG__INIT;
+	struct tfo_priv *p = NULL;
+	struct pt_out o = { 0 };
+	struct tfo_proccol *c;
+	struct kid k;
+	const rm_t *rm;
+	char err[256], old_when[64], when[64], num[32];
+	uint64_t rb, wb;
+	pid_t pid;
+
+	if (pr_user_add(&pr_user) != 0)
+		skip();     /* a throw-away user and a chosen pid need root */
+	cfg.proc_root = "";
+	cfg.top_n = 1;
+	cfg.cmdline_max_len = 256;
+	cfg.include = inc;
+	cfg.n_include = 2;
+	assert_non_null(c = tfo_proccol_new(&cfg, NULL, err, sizeof(err)));
+	if (with_helper)
+		p = pt_helper_start(c, "/proc");
+	kid_start(&k);
+	pid = k.pid;
+	(void)report(c, T0, &o, pid);
+	rm = report(c, T0 + STEP, &o, pid);
+	assert_string_equal(tu_res(rm, "process.owner"), "root");
+	snprintf(old_when, sizeof(old_when), "%s", tu_res(rm, "process.creation.time"));
+	assert_int_equal(fds_on(pid), 1 + PC_DET_N);
+	if (p != NULL)
+		assert_int_equal(pr_fds_on(tfo_priv_pid(p), pid), 2);
+
+	kid_stop(&k);
+	usleep(30000);          /* a start time some ticks later */
+	if (pr_spawn_at(&pr_user, pid) != 0) {
+		pt_out_free(&o);
+		if (p != NULL)
+			pt_helper_stop(c, p);
+		tfo_proccol_free(c);
+		skip();     /* no way to choose a pid here */
+	}
+	/* every kept fd is still the old process's */
+	assert_int_equal(fds_on(pid), 1 + PC_DET_N);
+	if (p != NULL)
+		assert_int_equal(pr_fds_on(tfo_priv_pid(p), pid), 2);
+
+	rm = report(c, T0 + 2 * STEP, &o, pid);
+	assert_string_equal(tu_res(rm, "process.owner"), pr_user.name);
+	snprintf(num, sizeof(num), "%u", (unsigned)pr_user.uid);
+	assert_string_equal(tu_res(rm, "process.user.id"), num);
+	snprintf(num, sizeof(num), "%d", (int)getpid());
+	assert_string_equal(tu_res(rm, "process.parent_pid"), num);
+	creation_of(pid, when, sizeof(when));
+	assert_string_equal(tu_res(rm, "process.creation.time"), when);
+	assert_string_not_equal(when, old_when);
+	assert_string_equal(tu_res(rm, "process.executable.path"), pr_user.exe);
+	assert_string_equal(tu_res(rm, "process.executable.name"), "tfo-reuse-new");
+	assert_string_equal(tu_res(rm, "process.command"), "tfo-reuse-new");
+	assert_string_equal(tu_res(rm, "process.command_line"), "tfo-reuse-new 1000");
+	assert_int_equal(tu_int(rm, "process.unix.file_descriptor.count", NULL), 3);
+	assert_int_equal(tu_int(rm, "process.thread.count", NULL), 1);
+	pr_io(pid, &rb, &wb);
+	assert_int_equal(tu_int(rm, "process.disk.io", "disk.io.direction=read", NULL), rb);
+	assert_int_equal(tu_int(rm, "process.disk.io", "disk.io.direction=write", NULL), wb);
+	/* the uptime is the new process's: under the 10 s since its start */
+	assert_true(tu_dbl(rm, "process.uptime", NULL) < 10.0);
+	/* kept from now on: the new process's files */
+	assert_int_equal(fds_on(pid), 1 + PC_DET_N);
+	if (p != NULL)
+		assert_int_equal(pr_fds_on(tfo_priv_pid(p), pid), 2);
+
+	pr_kill(&pr_user);
+	pt_out_free(&o);
+	assert_int_equal(tfo_proccol_cycle(c, T0 + 3 * STEP, pt_emit, &o), TFO_OK);
+	assert_null(pt_of_pid(&o, pid));
+	assert_int_equal(fds_on(pid), 0);
+	pt_out_free(&o);
+	if (p != NULL)
+		pt_helper_stop(c, p);
+	tfo_proccol_free(c);
+}
+
+static void
+test_reuse_direct(void **state)
+{
+	(void)state;
+	reuse(0);
+}
+
+static void
+test_reuse_helper(void **state)
+{
+	(void)state;
+	reuse(1);
+}
+
 int
 main(void)
 {
@@ -326,6 +465,8 @@ main(void)
 		cmocka_unit_test(test_follow_direct),
 		cmocka_unit_test(test_follow_helper),
 		cmocka_unit_test(test_exit_while_kept),
+		cmocka_unit_test_teardown(test_reuse_direct, pr_teardown),
+		cmocka_unit_test_teardown(test_reuse_helper, pr_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
