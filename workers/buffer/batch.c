@@ -212,6 +212,7 @@ pop_acked(struct tfo_store *st, uint32_t s)
 			q->head = b->end;
 		q->count = q->count > b->count ? q->count - b->count : 0;
 		q->bytes = q->bytes > b->bytes ? q->bytes - b->bytes : 0;
+		st->consumed += b->bytes;
 		if (q->count == 0 || q->head >= q->tail)
 			q->count = q->bytes = 0;
 		memmove(&q->b[0], &q->b[1], (q->nb - 1) * sizeof(q->b[0]));

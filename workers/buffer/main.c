@@ -548,6 +548,7 @@ buffer_stats(struct tfo_worker *w, struct tfo_stats *ts, void *arg)
 	tfo_stats_num(ts, "reserve_releases", (double)s.reserve_releases);
 	tfo_stats_num(ts, "room_compactions", (double)s.room_compactions);
 	tfo_stats_num(ts, "compactions", (double)s.compactions);
+	tfo_stats_num(ts, "flushes", (double)s.flushes);
 	tfo_stats_num(ts, "reopens", (double)s.reopens);
 	tfo_stats_num(ts, "orphans_removed", (double)s.orphans_removed);
 	tfo_stats_num(ts, "disk_scans", (double)s.disk_scans);

@@ -104,6 +104,7 @@ drop_head(struct tfo_store *st, uint32_t s, enum tfo_drop_reason why)
 	q->head++;
 	sub_clamp(&q->count, 1);
 	sub_clamp(&q->bytes, size);
+	st->consumed += size;
 	if (q->count == 0 || q->head >= q->tail)
 		q->bytes = q->count = 0;
 	if (q->next_offer < q->head)

@@ -178,7 +178,7 @@ state_load(struct tfo_store *st, char **err)
 		q->next_offer = q->head;
 		q->ctail = q->tail;
 		q->chead = q->head;
-		q->compacted_to = 0;
+		q->compacted_to = q->flushed_to = 0;
 	}
 	memcpy(st->dd_written, st->dd, sizeof(st->dd));
 	return 0;
@@ -398,8 +398,7 @@ store_alloc_opts(struct tfo_store *st)
 	/* Up to 32 MiB of memtable (LevelDB's default is 4): under a burst the
 	 * exporter then reads what it fetches from memory, not back from a
 	 * table just flushed. It costs memory only while data flows: the
-	 * periodic compaction of the consumed range (tfo_store_compact) flushes
-	 * it, so an idle agent holds at most a minute of its trickle. On a small
+	 * minute's flush (tfo_store_compact_paced) empties it, so an idle agent holds at most a minute of its trickle. On a small
 	 * filesystem it is a 64th of it (space.c): a flush must fit beside it. */
 	leveldb_options_set_write_buffer_size(st->opt, (size_t)st->sp.memtable);
 	leveldb_readoptions_set_verify_checksums(st->ro, 1);

@@ -127,6 +127,7 @@ struct tfo_store_stats {
 	uint64_t reserve_releases;
 	uint64_t room_compactions; /* consumed range compacted early: room ran low */
 	uint64_t compactions;      /* compactions of a consumed range, room's included */
+	uint64_t flushes;          /* the memtable flushed alone (a trickle consumed) */
 	uint64_t fs_free, fs_bound;    /* bytes free on the filesystem; the queue bound it allows */
 	int reserve_held;
 	int failing;               /* writes failing: pending kept and retried */
@@ -232,12 +233,15 @@ void tfo_store_flush_logs(struct tfo_store *st);
 /* tfo_store_compact - compact the consumed key range of each signal if it grew. */
 void tfo_store_compact(struct tfo_store *st);
 /*
- * tfo_store_compact_paced - the periodic compaction of the consumed ranges
- * (tfo_store_compact): due period_ms after the last one, it waits for a
- * moment nothing is queued, so the memtable it flushes and the tables it
- * merges hold only consumed entries and nothing live is written again; with
- * entries always queued it runs one period late. Call it after each commit
- * and from the timer. 1 when it compacted now.
+ * tfo_store_compact_paced - the periodic flush of LevelDB's memtable, and
+ * compaction of the consumed ranges (tfo_store_compact) once half a MiB or
+ * more was consumed since the last (less: the memtable flushed alone, counted
+ * in flushes): due period_ms after the last one, it waits for a moment
+ * nothing is queued, so the memtable it flushes and the tables it merges hold
+ * only consumed entries and nothing live is written again; with entries
+ * always queued it runs one period late. Nothing consumed since the last:
+ * nothing to do. Call it after each commit and from the timer. 1 when it
+ * flushed or compacted now.
  */
 int tfo_store_compact_paced(struct tfo_store *st, uint64_t period_ms);
 

@@ -41,7 +41,8 @@ struct sigq {
 	uint64_t head_size;
 	uint32_t head_points;       /* records or points of the head entry */
 	int head_ts_ok;            /* 1 cached, 0 unknown */
-	uint64_t compacted_to;
+	uint64_t compacted_to;     /* head at the last compaction of [0, head) */
+	uint64_t flushed_to;       /* head at the last memtable flush or compaction */
 	struct sbatch b[TFO_STORE_MAX_INFLIGHT];
 	size_t nb;
 };
@@ -113,6 +114,7 @@ struct tfo_store {
 	uint32_t backoff_ms;
 	uint64_t disk_at_ms;       /* store_now of the last stats refresh of sp (DISK_SCAN_MS) */
 	uint64_t compact_ms;       /* store_now of the last paced compaction (or the first call) */
+	uint64_t consumed;         /* key+value bytes acked or dropped since the last compaction */
 };
 
 uint64_t store_now(struct tfo_store *st);
