@@ -25,6 +25,7 @@
 #define TFO_STORE_NSIG 3           /* index = Tfo__V1__Signal; 0 unused */
 #define TFO_STORE_NROLE 8          /* index = Tfo__V1__Role */
 #define TFO_STORE_HDR 12           /* ts_ms u64 + points u32 before each payload */
+#define TFO_STORE_BLOCK (64u << 10)   /* LevelDB table block size (store.c) */
 #define TFO_STORE_KEYLEN 12        /* "q/1/" + 8 bytes */
 #define TFO_STORE_VALUE_MAX TFO_PAYLOAD_RAW_MAX  /* largest payload stored (ingest takes 4 MiB) */
 #define TFO_STORE_MAX_CHECKPOINTS 256  /* per Put */
