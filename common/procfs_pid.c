@@ -8,7 +8,10 @@
 #include "common/procfs_pid.h"
 #include "common/procfs_scan.h"
 
-#define STAT_MAX_FIELDS 64
+/* fields 4-24 (ppid .. rss): all tfo-process reports. The 28 after rss
+ * (addresses, signal masks, ...) are not scanned: in the walk of every
+ * process that was ~half of the parse */
+#define STAT_FIELDS 21
 
 /* ------------------------------------------------------------------ stat */
 
@@ -37,7 +40,7 @@ stat_fields(struct tfo_scan *s, uint64_t *f, unsigned cap)
 enum tfo_err
 tfo_procfs_pid_stat(const char *buf, size_t len, struct tfo_pid_stat *out)
 {
-	uint64_t f[STAT_MAX_FIELDS] = { 0 };   /* f[0] = field 4 (ppid) */
+	uint64_t f[STAT_FIELDS];        /* f[0] = field 4 (ppid) */
 	const char *lp, *rp = NULL;
 	struct tfo_scan s;
 	uint64_t pid;
@@ -63,9 +66,9 @@ tfo_procfs_pid_stat(const char *buf, size_t len, struct tfo_pid_stat *out)
 	tfo_procfs_text_clean(out->comm, strlen(out->comm), 0);
 	out->state = rp[2];
 	s.p = rp + 3;
-	n = stat_fields(&s, f, STAT_MAX_FIELDS);
+	n = stat_fields(&s, f, STAT_FIELDS);
 	out->nfields = n + 3;
-	if (out->nfields < 24)
+	if (n < STAT_FIELDS)
 		return TFO_EINVAL;
 	out->ppid = (int64_t)f[0];
 	out->pgrp = (int64_t)f[1];
@@ -79,7 +82,6 @@ tfo_procfs_pid_stat(const char *buf, size_t len, struct tfo_pid_stat *out)
 	out->starttime = f[18];
 	out->vsize = f[19];
 	out->rss = (int64_t)f[20] < 0 ? 0 : f[20];
-	out->blkio_ticks = out->nfields >= 42 ? f[38] : 0;
 	return TFO_OK;
 }
 

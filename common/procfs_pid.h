@@ -29,14 +29,14 @@ struct tfo_pid_stat {
 	uint64_t starttime;             /* USER_HZ ticks after boot */
 	uint64_t vsize;                 /* bytes */
 	uint64_t rss;                   /* pages */
-	uint64_t blkio_ticks;           /* delayacct_blkio_ticks (field 42); 0 if absent */
-	unsigned nfields;               /* fields parsed (24 required, 52 on 6.x) */
+	unsigned nfields;               /* fields parsed: 24 */
 };
 
 /*
  * tfo_procfs_pid_stat - one /proc/<pid>/stat line. comm may hold spaces and
  * parentheses; it ends at the last ')'. Fields 1-24 are required (TFO_EINVAL
- * otherwise); a longer comm is cut to TFO_COMM_MAX-1 bytes.
+ * otherwise) and the only ones read: what follows rss (28 more fields on
+ * 6.x) is not scanned. A longer comm is cut to TFO_COMM_MAX-1 bytes.
  */
 enum tfo_err tfo_procfs_pid_stat(const char *buf, size_t len, struct tfo_pid_stat *out);
 

@@ -62,7 +62,7 @@ test_stat_comm_spaces_parens(void **st)
 	assert_int_equal(s.starttime, 100000);
 	assert_int_equal(s.vsize, 500000000);
 	assert_int_equal(s.rss, 20000);
-	assert_int_equal(s.nfields, 52);
+	assert_int_equal(s.nfields, 24);
 	assert_false(s.flags & TFO_PF_KTHREAD);
 
 	const char *odd[][2] = {
@@ -121,20 +121,22 @@ test_stat_zombie_and_old_kernels(void **st)
 	assert_int_equal(s.ppid, 100);
 	t = slurp(FIX "variants/stat-2.6.32", &len);
 	assert_int_equal(tfo_procfs_pid_stat(t, len, &s), TFO_OK);
-	assert_int_equal(s.nfields, 44);
+	assert_int_equal(s.nfields, 24);
 	assert_int_equal(s.pid, 1234);
 	assert_int_equal(s.utime, 2);
 	assert_int_equal(s.stime, 4);
 	assert_int_equal(s.starttime, 5123);
 	assert_int_equal(s.rss, 474);
-	assert_int_equal(s.blkio_ticks, 0);
 	t = slurp(FIX "variants/stat-6.18", &len);
 	assert_int_equal(tfo_procfs_pid_stat(t, len, &s), TFO_OK);
 	assert_string_equal(s.comm, "cat");
-	assert_int_equal(s.nfields, 52);
-	t = slurp(FIX "proc/1/stat", &len);
-	assert_int_equal(tfo_procfs_pid_stat(t, len, &s), TFO_OK);
-	assert_int_equal(s.blkio_ticks, 42);
+	assert_int_equal(s.nfields, 24);
+	/* past rss nothing is read: field 25 on may be anything (the scan of
+	 * the 28 fields after it was ~half of the walk's parse) */
+	static const char tail[] = "7 (a) S 1 1 1 0 -1 0 0 0 0 0 1 2 0 0 20 0 1 0 9 4096 11 x?";
+	assert_int_equal(tfo_procfs_pid_stat(tail, strlen(tail), &s), TFO_OK);
+	assert_int_equal(s.vsize, 4096);
+	assert_int_equal(s.rss, 11);
 }
 
 static void
