@@ -233,6 +233,30 @@ names_priv(struct tfo_proccol *c)
 	return names_flush(c, n);
 }
 
+/* det_expire - the detail files of pid (if kept) closed at the end of this
+ * cycle: it exited, or it is excluded now (an exec) */
+static void
+det_expire(struct tfo_proccol *c, int32_t pid)
+{
+	struct pc_det *d = pc_det_find(c, pid);
+
+	if (d != NULL)
+		d->gen = c->gen - PC_DET_AGE;
+}
+
+/* det_gone - expire the detail files of the processes this walk did not
+ * see, or saw as another instance (pid reused) */
+static void
+det_gone(struct tfo_proccol *c)
+{
+	for (size_t i = 0; i < c->ndet; i++) {
+		struct pc_det *d = &c->det[i];
+		const struct pc_ent *e = pc_tab_find(c, d->pid);
+		if (e == NULL || e->seen != c->gen || e->starttime != d->starttime)
+			d->gen = c->gen - PC_DET_AGE;
+	}
+}
+
 /* walk_match - with include/exclude patterns: read the names that are new
  * or stale (an exec changes comm), drop the excluded candidates, mark the
  * included ones. -1: out of memory or the helper failed (c->priv_err). */
@@ -249,8 +273,10 @@ walk_match(struct tfo_proccol *c)
 		const struct pc_ent *e = pc_tab_find(c, (int32_t)c->cand[i].pid);
 		const char *name = e != NULL ? e->name : NULL;
 
-		if (name != NULL && tfo_namepats_match(&c->exc, name))
+		if (name != NULL && tfo_namepats_match(&c->exc, name)) {
+			det_expire(c, (int32_t)c->cand[i].pid);        /* never reported again */
 			continue;
+		}
 		if (name != NULL && tfo_namepats_match(&c->inc, name))
 			c->cand[i].why = TFO_SEL_INCLUDED;
 		c->cand[keep++] = c->cand[i];
@@ -313,6 +339,20 @@ stat_of(struct tfo_proccol *c, struct pc_ent *e, const char *pid, char *line, si
 	return rc;
 }
 
+/* walk_keep_stat - what a report may take from the walk (pc_walk) */
+static void
+walk_keep_stat(struct pc_walk *w, const struct tfo_pid_stat *st)
+{
+	w->ppid = st->ppid;
+	w->utime = st->utime;
+	w->stime = st->stime;
+	w->vsize = st->vsize;
+	w->minflt = st->minflt;
+	w->majflt = st->majflt;
+	w->num_threads = st->num_threads;
+	memcpy(w->comm, st->comm, strlen(st->comm) + 1);        /* both TFO_COMM_MAX */
+}
+
 /* walk_one - rank one process; 0 ok or skipped, -1 out of memory */
 static int
 walk_one(struct tfo_proccol *c, const char *pid, int32_t npid)
@@ -351,6 +391,7 @@ walk_one(struct tfo_proccol *c, const char *pid, int32_t npid)
 	e->seen = c->gen;
 	w->kthread = (st.flags & TFO_PF_KTHREAD) != 0;
 	w->need_name = 0;
+	walk_keep_stat(w, &st);
 	if (c->inc.n > 0 || c->exc.n > 0) {
 		uint64_t ch = comm_hash(st.comm);
 		if (e->name == NULL || e->comm_hash != ch) {
@@ -359,7 +400,6 @@ walk_one(struct tfo_proccol *c, const char *pid, int32_t npid)
 			e->name = NULL;
 			e->comm_hash = ch;
 			w->need_name = 1;
-			snprintf(w->comm, sizeof(w->comm), "%s", st.comm);
 		}
 	}
 	c->cand[c->ncand] = (struct tfo_cand){ .pid = npid, .cpu = cpu, .rss = st.rss,
@@ -497,7 +537,8 @@ tfo_proccol_cycle(struct tfo_proccol *c, uint64_t now_ns, tfo_proccol_emit_fn em
 		c->hook(c->hook_arg);
 	tfo_select(c->cand, c->ncand, c->top_n, TFO_PROC_MAX_INCLUDED);
 	e = report_selected(c, emit, arg, &n);
-	pc_det_sweep(c, 0);     /* the files of processes not reported are closed */
+	det_gone(c);
+	pc_det_sweep(c, 0);     /* the files of processes gone or long unreported closed */
 	if (e != TFO_OK)
 		return e;
 	c->stats.selected = n;

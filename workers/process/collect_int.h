@@ -25,11 +25,18 @@
 
 /* the files of a selected process kept open while it stays selected */
 enum { PC_DET_STATUS, PC_DET_CMDLINE, PC_DET_CGROUP, PC_DET_N };
+/* cycles a process may go without its report before its detail files are
+ * closed: one that falls out of the top by CPU for a cycle or two (the
+ * usual churn of an idle host) comes back to its open files, not to 5
+ * opens and 4 closes */
+#define PC_DET_AGE 4
 
 /* pc_det - the detail files of a process the last cycle reported (kept.c) */
 struct pc_det {
 	int32_t pid;
-	uint32_t gen;                   /* the cycle that last reported it */
+	uint32_t gen;                   /* the cycle that last reported it (or
+	                                 * PC_DET_AGE before this one: closed at
+	                                 * its end) */
 	uint64_t starttime;             /* of the instance the fds belong to */
 	int fd[PC_DET_N];               /* -1 not open */
 };
@@ -53,7 +60,11 @@ struct pc_walk {
 	int have_prev;
 	int kthread;                    /* no exe, cmdline or fds */
 	int need_name;                  /* patterns: its name must be (re)read */
-	char comm[TFO_COMM_MAX];        /* the name's fallback, when need_name */
+	/* the rest of its stat as the walk read it: a report whose reads all
+	 * go through files bound to this instance uses it (detail.c) */
+	int64_t ppid;                   /* (rss: the candidate's) */
+	uint64_t utime, stime, vsize, minflt, majflt, num_threads;
+	char comm[TFO_COMM_MAX];        /* the name's fallback */
 };
 
 struct tfo_proccol {
@@ -137,10 +148,10 @@ int pc_read_stat(int dfd, const char *rel, char *buf, size_t cap, struct tfo_pid
  * when they are another instance's than starttime's), a new entry without
  * files if none; NULL out of memory */
 struct pc_det *pc_det_get(struct tfo_proccol *c, int32_t pid, uint64_t starttime);
-/* pc_det_find - the entry of pid, or NULL (tests) */
+/* pc_det_find - the entry of pid, or NULL */
 struct pc_det *pc_det_find(struct tfo_proccol *c, int32_t pid);
-/* pc_det_sweep - after a cycle's reports: close and forget the entries this
- * cycle did not report (all of them with all) */
+/* pc_det_sweep - after a cycle's reports: close and forget the entries not
+ * reported for PC_DET_AGE cycles (all of them with all) */
 void pc_det_sweep(struct tfo_proccol *c, int all);
 /* pc_tab_find - the table entry of pid, or NULL */
 struct pc_ent *pc_tab_find(struct tfo_proccol *c, int32_t pid);

@@ -299,23 +299,49 @@ read_cmdline(struct tfo_proccol *c, struct pc_info *p)
 	return 0;
 }
 
+/* walk_stat - the stat of the process as the walk read it */
+static void
+walk_stat(const struct pc_walk *w, const struct tfo_cand *cand, struct tfo_pid_stat *st)
+{
+	memset(st, 0, sizeof(*st));
+	st->pid = cand->pid;
+	st->ppid = w->ppid;
+	memcpy(st->comm, w->comm, strlen(w->comm) + 1);
+	st->flags = w->kthread ? TFO_PF_KTHREAD : 0;   /* the one flag a report reads */
+	st->utime = w->utime;
+	st->stime = w->stime;
+	st->rss = cand->rss;
+	st->vsize = w->vsize;
+	st->minflt = w->minflt;
+	st->majflt = w->majflt;
+	st->num_threads = w->num_threads;
+	st->starttime = w->starttime;
+}
+
 /* read_all - every file of one process; 0 ok, 1 gone, 2 unreadable, -1 out of memory */
 static int
-read_all(struct tfo_proccol *c, struct pc_info *p)
+read_all(struct tfo_proccol *c, struct pc_info *p, const struct tfo_cand *cand)
 {
 	int dfd = p->dfd, rc, mine;
 	size_t len;
 
-	/* Same instance as the walk's? Through the kept fd: it still reads, so
-	 * the process was alive after dfd was opened and owned the pid then.
-	 * Without one: the start time read through dfd must match. */
-	rc = p->w->fd >= 0 ? pc_parse_fd(p->w->fd, c->buf, PC_BUF, &p->st) :
-	    pc_read_stat(dfd, "stat", c->buf, PC_BUF, &p->st);
-	if (rc != 0 || p->st.starttime != p->w->starttime) {
-		if (rc != -2)
-			return 1;   /* exited (or the pid was reused) since the walk */
-		c->stats.read_errors++;
-		return 2;
+	/* Same instance as the walk's? With its status file kept (opened for
+	 * this start time), the status read below proves it: it still reads,
+	 * so the process was alive after dfd was opened and after the helper
+	 * read it, and owned the pid then; the walk's stat is then this
+	 * cycle's, not read again. Else through the kept stat fd, the same
+	 * proof; without one, the start time read through dfd must match. */
+	if (p->d != NULL && p->d->fd[PC_DET_STATUS] >= 0)
+		walk_stat(p->w, cand, &p->st);
+	else {
+		rc = p->w->fd >= 0 ? pc_parse_fd(p->w->fd, c->buf, PC_BUF, &p->st) :
+		    pc_read_stat(dfd, "stat", c->buf, PC_BUF, &p->st);
+		if (rc != 0 || p->st.starttime != p->w->starttime) {
+			if (rc != -2)
+				return 1;   /* exited (or the pid was reused) since the walk */
+			c->stats.read_errors++;
+			return 2;
+		}
 	}
 	if ((rc = read_det(c, p, PC_DET_STATUS, c->buf, PC_BUF, &len)) != 0 ||
 	    tfo_procfs_pid_status(c->buf, len, &p->status) != TFO_OK) {
@@ -550,7 +576,7 @@ pc_report(struct tfo_proccol *c, const struct tfo_cand *cand, const struct tfo_p
 			c->stats.read_errors++;
 		return 0;
 	}
-	rc = read_all(c, &p);
+	rc = read_all(c, &p, cand);
 	if (p.dfd >= 0)
 		close(p.dfd);
 	if (rc != 0) {

@@ -1,6 +1,7 @@
 /*
  * kept.c - the detail files (status, cmdline, cgroup) of the processes the
- * last cycle reported, kept open while they stay selected: a side table of
+ * last cycles reported, kept open while they stay selected (or come back
+ * to the selection within PC_DET_AGE cycles): a side table of
  * a few dozen entries, so the pid table of every process stays small. Its
  * own file so calls run one way: detail.c takes entries, collect.c sweeps.
  */
@@ -60,7 +61,7 @@ pc_det_sweep(struct tfo_proccol *c, int all)
 	size_t keep = 0;
 
 	for (size_t i = 0; i < c->ndet; i++) {
-		if (all || c->det[i].gen != c->gen) {
+		if (all || c->gen - c->det[i].gen >= PC_DET_AGE) {
 			det_close(c, &c->det[i]);
 			continue;
 		}

@@ -261,25 +261,36 @@ pr_io(pid_t pid, uint64_t *read_bytes, uint64_t *write_bytes)
 	fail_msg("/proc/%d/io keeps moving", (int)pid);
 }
 
-uint64_t
-pr_starttime(pid_t pid)
+const char *
+pr_stat_tail(pid_t pid, char *buf, size_t cap)
 {
-	char path[64], buf[1024], *p;
-	unsigned long long v = 0;
+	char path[64], *p;
 	ssize_t n;
 	int fd;
 
 	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
 	assert_true((fd = open(path, O_RDONLY)) >= 0);
-	n = read(fd, buf, sizeof(buf) - 1);
+	n = read(fd, buf, cap - 1);
 	close(fd);
 	assert_true(n > 0);
 	buf[n] = '\0';
 	assert_non_null(p = strrchr(buf, ')'));
+	assert_true(p[1] == ' ');
+	return p + 2;
+}
+
+uint64_t
+pr_starttime(pid_t pid)
+{
+	char buf[1024];
+	const char *p = pr_stat_tail(pid, buf, sizeof(buf));
+	unsigned long long v = 0;
+
 	/* fields 3.. after ") ": starttime is the 20th of them */
-	for (int f = 0; f < 20 && p != NULL; f++)
-		p = strchr(p + 1, ' ');
+	for (int f = 0; f < 19 && p != NULL; f++)
+		if ((p = strchr(p, ' ')) != NULL)
+			p++;
 	assert_non_null(p);
-	assert_int_equal(sscanf(p + 1, "%llu", &v), 1);
+	assert_int_equal(sscanf(p, "%llu", &v), 1);
 	return v;
 }

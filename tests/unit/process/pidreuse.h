@@ -45,6 +45,10 @@ int pr_fds_on(pid_t holder, pid_t pid);
  * they agree (a process still starting moves them) */
 void pr_io(pid_t pid, uint64_t *read_bytes, uint64_t *write_bytes);
 
+/* pr_stat_tail - /proc/<pid>/stat read into buf (cap bytes): its fields
+ * from the state on (after "comm) ") */
+const char *pr_stat_tail(pid_t pid, char *buf, size_t cap);
+
 /* pr_starttime - field 22 of /proc/<pid>/stat (ticks after boot) */
 uint64_t pr_starttime(pid_t pid);
 

@@ -52,7 +52,8 @@ sleeper(void *arg)
 }
 
 /* child - obeys one byte at a time from cmd, acks on ack: 't' start a
- * thread, 'n' / 'm' rewrite argv[0] in place, 'x' exec sleep (no ack) */
+ * thread, 'n' / 'm' rewrite argv[0] in place, 'b' burn CPU, 'x' exec sleep
+ * (no ack) */
 static void
 child(int cmd, int ack)
 {
@@ -64,6 +65,14 @@ child(int cmd, int ack)
 			_exit(3);
 		if (c == 'n' || c == 'm')   /* argv[0] is longer: the test's path */
 			strcpy(program_invocation_name, c == 'n' ? "renamed" : "moved");
+		if (c == 'b') {     /* burn 40 ms of CPU: 4 ticks of utime+stime */
+			struct timespec b0, b1;
+			clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &b0);
+			do
+				clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &b1);
+			while ((b1.tv_sec - b0.tv_sec) * 1000000000L + b1.tv_nsec - b0.tv_nsec <
+			    40000000L);
+		}
 		if (c == 'x') {
 			execl("/bin/sleep", "sleep", "1000", (char *)NULL);
 			_exit(4);
@@ -284,25 +293,36 @@ kill_kid(void *arg)
 	assert_int_equal(waitpid(k->pid, &st, 0), k->pid);
 }
 
+/* live_col - a collector over the live /proc reporting this test's
+ * processes (by name) and the top 1 */
+static struct tfo_proccol *
+live_col(void)
+{
+	static char *inc[] = { "^test_process_live$" };
+	Tfo__V1__ProcessConfig cfg = TFO__V1__PROCESS_CONFIG__INIT;
+	struct tfo_proccol *c;
+	char err[256];
+
+	cfg.proc_root = "";
+	cfg.top_n = 1;
+	cfg.include = inc;
+	cfg.n_include = 1;
+	if ((c = tfo_proccol_new(&cfg, NULL, err, sizeof(err))) == NULL)
+		fail_msg("tfo_proccol_new: %s", err);
+	return c;
+}
+
 /* a selected process that exits between the walk and its reads (the
  * cycle's hook): reported as vanished, and its kept files are closed at
  * the end of the next cycle, which does not report it */
 static void
 test_exit_while_kept(void **state)
 {
-	static char *inc[] = { "^test_process_live$" };
-	Tfo__V1__ProcessConfig cfg = TFO__V1__PROCESS_CONFIG__INIT;
 	struct pt_out o = { 0 };
-	struct tfo_proccol *c;
+	struct tfo_proccol *c = live_col();
 	struct kid k;
-	char err[256];
 
 	(void)state;
-	cfg.proc_root = "";
-	cfg.top_n = 1;
-	cfg.include = inc;
-	cfg.n_include = 1;
-	assert_non_null(c = tfo_proccol_new(&cfg, NULL, err, sizeof(err)));
 	kid_start(&k);
 	(void)report(c, T0, &o, k.pid);
 	assert_int_equal(fds_on(k.pid), 1 + PC_DET_N);
@@ -321,6 +341,164 @@ test_exit_while_kept(void **state)
 	close(k.cmd);
 	close(k.ack);
 	tfo_proccol_free(c);
+}
+
+struct unselect {
+	struct tfo_proccol *c;
+	pid_t pid;
+};
+
+/* unselect - the cycle's hook: pid out of this cycle's candidates, as a
+ * process that fell out of the top by CPU (alive, not excluded) */
+static void
+unselect(void *arg)
+{
+	struct unselect *u = arg;
+	size_t keep = 0;
+
+	for (size_t i = 0; i < u->c->ncand; i++)
+		if (u->c->cand[i].pid != u->pid)
+			u->c->cand[keep++] = u->c->cand[i];
+	assert_int_equal(keep + 1, u->c->ncand);
+	u->c->ncand = keep;
+}
+
+/*
+ * A process out of the selection for a cycle or two (the churn of the top
+ * by CPU) keeps its detail files, and a report when it comes back reads
+ * through the same fds; PC_DET_AGE cycles without its report close them.
+ */
+static void
+test_unselected_kept(void **state)
+{
+	struct pt_out o = { 0 };
+	struct tfo_proccol *c = live_col();
+	struct unselect u;
+	struct pc_det *d;
+	struct kid k;
+	uint64_t at = T0;
+	int kept[PC_DET_N];
+
+	(void)state;
+	kid_start(&k);
+	u = (struct unselect){ .c = c, .pid = k.pid };
+	(void)report(c, at, &o, k.pid);
+	assert_non_null(d = pc_det_find(c, k.pid));
+	for (int i = 0; i < PC_DET_N; i++)
+		kept[i] = d->fd[i];
+	for (int round = 0; round < 2; round++) {
+		/* PC_DET_AGE - 1 cycles without its report: kept */
+		tfo_proccol_set_hook(c, unselect, &u);
+		for (int i = 0; i < PC_DET_AGE - 1; i++) {
+			pt_out_free(&o);
+			assert_int_equal(tfo_proccol_cycle(c, at += STEP, pt_emit, &o), TFO_OK);
+			assert_null(pt_of_pid(&o, k.pid));
+			assert_int_equal(fds_on(k.pid), 1 + PC_DET_N);
+		}
+		tfo_proccol_set_hook(c, NULL, NULL);
+		if (round == 0) {       /* back: read through the same fds */
+			(void)report(c, at += STEP, &o, k.pid);
+			assert_non_null(d = pc_det_find(c, k.pid));
+			for (int i = 0; i < PC_DET_N; i++)
+				assert_int_equal(d->fd[i], kept[i]);
+		}
+	}
+	/* the PC_DET_AGE-th cycle without it: closed, its stat kept for the walk */
+	tfo_proccol_set_hook(c, unselect, &u);
+	pt_out_free(&o);
+	assert_int_equal(tfo_proccol_cycle(c, at += STEP, pt_emit, &o), TFO_OK);
+	tfo_proccol_set_hook(c, NULL, NULL);
+	assert_null(pc_det_find(c, k.pid));
+	assert_int_equal(fds_on(k.pid), 1);
+	pt_out_free(&o);
+	kid_stop(&k);
+	tfo_proccol_free(c);
+}
+
+/* cpu_ticks - utime and stime of pid from its stat */
+static void
+cpu_ticks(pid_t pid, uint64_t *ut, uint64_t *st)
+{
+	char buf[1024];
+	unsigned long long u, s;
+
+	/* "S ppid pgrp session tty tpgid flags minflt cminflt majflt cmajflt utime stime" */
+	assert_int_equal(sscanf(pr_stat_tail(pid, buf, sizeof(buf)),
+	    "%*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu", &u, &s), 2);
+	*ut = u;
+	*st = s;
+}
+
+struct burn {
+	struct kid *k;
+	uint64_t ut, st;                /* its ticks when the walk was done */
+};
+
+/* burn_after_walk - the cycle's hook: note the child's CPU ticks (the
+ * walk's, it was idle since), then make it burn 40 ms of CPU */
+static void
+burn_after_walk(void *arg)
+{
+	struct burn *b = arg;
+
+	cpu_ticks(b->k->pid, &b->ut, &b->st);
+	kid_do(b->k, 'b');
+}
+
+/*
+ * A report is the cycle's one snapshot: a process whose files are kept
+ * (status bound to its instance) is reported with the stat the walk read
+ * and ranked it by, not with a second read of it a moment later: CPU it
+ * burns between the walk and its report is the next cycle's. (The walk's
+ * stat read is not made twice: ~a quarter of a report's cost.)
+ */
+static void
+snapshot(int with_helper)
+{
+	struct tfo_priv *p = NULL;
+	struct pt_out o = { 0 };
+	struct tfo_proccol *c = live_col();
+	struct kid k;
+	struct burn b = { .k = &k };
+	const rm_t *rm;
+	double hz = (double)sysconf(_SC_CLK_TCK);
+	uint64_t ut, st;
+
+	if (with_helper)
+		p = pt_helper_start(c, "/proc");
+	kid_start(&k);
+	(void)report(c, T0, &o, k.pid);            /* its files kept from here */
+	tfo_proccol_set_hook(c, burn_after_walk, &b);
+	rm = report(c, T0 + STEP, &o, k.pid);
+	tfo_proccol_set_hook(c, NULL, NULL);
+	assert_near(tu_dbl(rm, "process.cpu.time", "cpu.mode=user", NULL), (double)b.ut / hz, 1e-9);
+	assert_near(tu_dbl(rm, "process.cpu.time", "cpu.mode=system", NULL), (double)b.st / hz,
+	    1e-9);
+	/* the burn is in the next cycle's report */
+	cpu_ticks(k.pid, &ut, &st);
+	assert_true(ut + st >= b.ut + b.st + 2);
+	rm = report(c, T0 + 2 * STEP, &o, k.pid);
+	assert_near(tu_dbl(rm, "process.cpu.time", "cpu.mode=user", NULL), (double)ut / hz, 1e-9);
+	assert_near(tu_dbl(rm, "process.cpu.time", "cpu.mode=system", NULL), (double)st / hz, 1e-9);
+	pt_out_free(&o);
+	kid_stop(&k);
+	if (p != NULL)
+		pt_helper_stop(c, p);
+	tfo_proccol_free(c);
+}
+
+static void
+test_snapshot_direct(void **state)
+{
+	(void)state;
+	snapshot(0);
+}
+
+static void
+test_snapshot_helper(void **state)
+{
+	(void)state;
+	snapshot(1);
 }
 
 /* ------------------------------------------------------------- pid reuse */
@@ -465,6 +643,9 @@ main(void)
 		cmocka_unit_test(test_follow_direct),
 		cmocka_unit_test(test_follow_helper),
 		cmocka_unit_test(test_exit_while_kept),
+		cmocka_unit_test(test_unselected_kept),
+		cmocka_unit_test(test_snapshot_direct),
+		cmocka_unit_test(test_snapshot_helper),
 		cmocka_unit_test_teardown(test_reuse_direct, pr_teardown),
 		cmocka_unit_test_teardown(test_reuse_helper, pr_teardown),
 	};
