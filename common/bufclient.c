@@ -12,6 +12,8 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <nng/protocol/reqrep0/req.h>
+
 #include "common/ipc.h"
 #include "common/ipcclose.h"
 
@@ -33,6 +35,16 @@ dial(struct tfo_bufclient *c)
 	/* Resends are ours (same seq, after timeout_ms), not the REQ protocol's:
 	 * its own resend timer (1 min) never fires before ours. */
 	(void)nng_socket_set_ms(c->s, NNG_OPT_SENDTIMEO, c->timeout_ms);
+	/* On export it is off: a fetch is never resent and an ack is tried
+	 * once (the exporter's ledger settles the rest), yet nng 1.5 scheduled
+	 * that timer at every send, waking its timer thread (nng:timer, ~13
+	 * runs a minute in an idle exporter, issue 18 §3). Without it a request
+	 * whose connection drops fails at once (ECONNRESET, an I/O error)
+	 * instead of being sent again on the next connection within
+	 * timeout_ms. Ingest keeps it: a put resent to a restarted buffer is
+	 * not lost. */
+	if (!c->ingest)
+		(void)nng_socket_set_ms(c->s, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
 	c->open = 1;
 	return TFO_OK;
 }
@@ -68,9 +80,10 @@ answered(void *arg)
 
 static enum tfo_err
 open_common(struct tfo_bufclient *c, const char *url, int timeout_ms, uint32_t buffer_uid,
-    const char *name)
+    const char *name, int ingest)
 {
 	memset(c, 0, sizeof(*c));
+	c->ingest = ingest;
 	snprintf(c->polname, sizeof(c->polname), "%s: a socket not run by the buffer's uid %u",
 	    name, buffer_uid);
 	tfo_ipc_policy_init(&c->pol, c->polname);
@@ -94,9 +107,8 @@ enum tfo_err
 tfo_bufclient_open_ingest(struct tfo_bufclient *c, const char *url, Tfo__V1__Role role,
     uint64_t incarnation, int timeout_ms, uint32_t buffer_uid)
 {
-	enum tfo_err e = open_common(c, url, timeout_ms, buffer_uid, "ingest");
+	enum tfo_err e = open_common(c, url, timeout_ms, buffer_uid, "ingest", 1);
 
-	c->ingest = 1;
 	c->role = role;
 	c->incarnation = incarnation;
 	return e;
@@ -106,7 +118,7 @@ enum tfo_err
 tfo_bufclient_open_export(struct tfo_bufclient *c, const char *url, int timeout_ms,
     uint32_t buffer_uid)
 {
-	return open_common(c, url, timeout_ms, buffer_uid, "export");
+	return open_common(c, url, timeout_ms, buffer_uid, "export", 0);
 }
 
 void

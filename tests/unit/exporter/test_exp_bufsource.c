@@ -5,6 +5,7 @@
  * now", Ack/Nack reach the buffer and bring back its committed heads, and
  * an Error reply is a failure, not a crash.
  */
+#include <dirent.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -211,11 +212,108 @@ test_bufsource(void **state)
 	rmdir(dir);
 }
 
+/* timer_switches - how often nng's timer thread of this process went to
+ * sleep so far (voluntary context switches: each is a wake-up) */
+static long
+timer_switches(void)
+{
+	DIR *d = opendir("/proc/self/task");
+	struct dirent *e;
+	long n = 0;
+
+	assert_non_null(d);
+	while ((e = readdir(d)) != NULL) {
+		char path[300], buf[4096], *v;
+		FILE *fp;
+		size_t got;
+
+		if (e->d_name[0] == '.')
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/comm", e->d_name);
+		if ((fp = fopen(path, "r")) == NULL)
+			continue;
+		got = fread(buf, 1, sizeof(buf) - 1, fp);
+		fclose(fp);
+		buf[got] = '\0';
+		if (strncmp(buf, "nng:timer", 9) != 0)
+			continue;
+		snprintf(path, sizeof(path), "/proc/self/task/%s/status", e->d_name);
+		if ((fp = fopen(path, "r")) == NULL)
+			continue;
+		got = fread(buf, 1, sizeof(buf) - 1, fp);
+		fclose(fp);
+		buf[got] = '\0';
+		if ((v = strstr(buf, "voluntary_ctxt_switches:")) != NULL)
+			n += strtol(v + strlen("voluntary_ctxt_switches:"), NULL, 10);
+	}
+	closedir(d);
+	return n;
+}
+
+/*
+ * An idle exporter's fetches and acks wake no nng thread for a resend
+ * (issue 18 §3): the REQ protocol's own resend timer, which nng 1.5 set at
+ * every send and took back at every answer, is off on the export channel
+ * (a fetch is never resent, an ack tried once), also after a redial. 20
+ * exchanges woke nng:timer about 20 times with it on.
+ */
+static void
+test_no_timer_wakeups(void **state)
+{
+	char dir[] = "/tmp/tfo-exp-bs-XXXXXX", url[128];
+	struct fake f;
+	struct tfo_exp_bufsource bs;
+	struct tfo_exp_source src;
+	struct tfo_exp_batch b;
+	struct tfo_exp_heads h;
+	long before, woke;
+
+	(void)state;
+	memset(&f, 0, sizeof(f));
+	assert_non_null(mkdtemp(dir));
+	snprintf(url, sizeof(url), "ipc://%s/export.ipc", dir);
+	tfo_ipc_policy_init(&f.pol, "export");
+	tfo_ipc_policy_allow(&f.pol, (uint32_t)getuid());
+	assert_int_equal(tfo_ipc_rep_listen(&f.s, url, 1 << 20, 0600, &f.pol), 0);
+	assert_int_equal(pthread_create(&f.th, NULL, serve, &f), 0);
+	assert_int_equal(tfo_exp_bufsource_open(&bs, url, 300, (uint32_t)getuid()), TFO_OK);
+	src = tfo_exp_bufsource_source(&bs);
+	memset(&b, 0, sizeof(b));
+	for (int round = 0; round < 2; round++) {
+		assert_int_equal(src.fetch(src.arg, 0, 4096, &b), 0);     /* connected */
+		usleep(50000);
+		before = timer_switches();
+		for (int i = 0; i < 10; i++) {
+			assert_int_equal(src.fetch(src.arg, 0, 4096, &b), 0);
+			assert_int_equal(src.ack(src.arg, 200 + (uint64_t)i, &h), 0);
+			usleep(5000);
+		}
+		woke = timer_switches() - before;
+		if (woke > 3)
+			fail_msg("nng's timer thread woke %ld times for 20 exchanges%s", woke,
+			    round ? " after a redial" : "");
+		if (round == 0) {
+			/* an unanswered ack redials: the new socket keeps it off */
+			f.mute_acks = 1;
+			assert_int_equal(src.ack(src.arg, 300, &h), -1);
+			f.mute_acks = 0;
+			assert_true(bs.c.redials >= 1);
+		}
+	}
+	assert_int_equal(f.acks, 20);
+	tfo_exp_bufsource_close(&bs);
+	nng_close(f.s);
+	pthread_join(f.th, NULL);
+	unlink(url + strlen("ipc://"));
+	rmdir(dir);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bufsource),
+		cmocka_unit_test(test_no_timer_wakeups),
 	};
 
 	tfo_log_init("test-exporter", TFO_LOG_ERROR, TFO_LOG_TEXT);
