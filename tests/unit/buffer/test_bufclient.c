@@ -4,7 +4,6 @@
  * handshake, the moment a killed or restarting buffer does it, which stops
  * nng 1.5's dialer for good. A stand-in buffer answers on the same path.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
 #include <pthread.h>
@@ -25,6 +24,7 @@
 #include "common/bufclient.h"
 #include "common/collector.h"
 #include "tests/lib/logcapture.h"
+#include "tests/lib/threads.h"
 
 #define MAX_SEEN 16
 
@@ -345,48 +345,6 @@ put_one(struct tfo_bufclient *c, const char *s)
 	return tfo_bufclient_put(c, TFO__V1__SIGNAL__SIGNAL_METRICS, s, strlen(s), 1, NULL, 0, 0);
 }
 
-/* read_text - the start of a small /proc file; 0, or -1 when it is gone */
-static int
-read_text(const char *path, char *buf, size_t size)
-{
-	FILE *f = fopen(path, "r");
-	size_t len;
-
-	if (f == NULL)
-		return -1;
-	len = fread(buf, 1, size - 1, f);
-	fclose(f);
-	buf[len] = '\0';
-	return 0;
-}
-
-/* expire_switches - how often nng's aio expire threads of this process
- * went to sleep so far (voluntary context switches: each is a wake-up) */
-static long
-expire_switches(void)
-{
-	DIR *d = opendir("/proc/self/task");
-	struct dirent *e;
-	long n = 0;
-
-	assert_non_null(d);
-	while ((e = readdir(d)) != NULL) {
-		char path[300], buf[4096], *v;
-
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/proc/self/task/%s/comm", e->d_name);
-		if (read_text(path, buf, sizeof(buf)) != 0 || strncmp(buf, "nng:aio:expire", 14) != 0)
-			continue;
-		snprintf(path, sizeof(path), "/proc/self/task/%s/status", e->d_name);
-		if (read_text(path, buf, sizeof(buf)) == 0 &&
-		    (v = strstr(buf, "voluntary_ctxt_switches:")) != NULL)
-			n += strtol(v + strlen("voluntary_ctxt_switches:"), NULL, 10);
-	}
-	closedir(d);
-	return n;
-}
-
 /*
  * A request answered at once wakes no nng thread for its deadline (issue
  * 18 §3): the wait for the answer is the caller's own poll, and the send
@@ -408,12 +366,12 @@ test_no_expire_wakeups(void **state)
 	put_to(&c, url, 40);
 	assert_int_equal(put_one(&c, "a"), TFO_OK);     /* connected */
 	usleep(100000);
-	before = expire_switches();
+	before = tfo_test_thread_wakeups("nng:aio:expire");
 	for (int i = 0; i < 10; i++) {
 		assert_int_equal(put_one(&c, "b"), TFO_OK);
 		usleep(60000);          /* past the 40 ms deadline */
 	}
-	woke = expire_switches() - before;
+	woke = tfo_test_thread_wakeups("nng:aio:expire") - before;
 	if (woke > 3)
 		fail_msg("nng's expire thread woke %ld times for 10 puts", woke);
 	assert_int_equal(c.resends, 0);

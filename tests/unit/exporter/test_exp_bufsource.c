@@ -5,7 +5,6 @@
  * now", Ack/Nack reach the buffer and bring back its committed heads, and
  * an Error reply is a failure, not a crash.
  */
-#include <dirent.h>
 #include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
@@ -21,6 +20,7 @@
 
 #include "common/ipc.h"
 #include "common/log.h"
+#include "tests/lib/threads.h"
 #include "workers/exporter/bufsource.h"
 
 #define VERSION TFO__V1__PROTO_VERSION__TFO_PROTO_VERSION
@@ -123,6 +123,28 @@ serve(void *arg)
 	return NULL;
 }
 
+/* fake_start - the fake buffer listening on ipc://<dir>/export.ipc
+ * (dir a mkdtemp template), answering on its own thread */
+static void
+fake_start(struct fake *f, char *dir, char *url, size_t urlsz)
+{
+	assert_non_null(mkdtemp(dir));
+	snprintf(url, urlsz, "ipc://%s/export.ipc", dir);
+	tfo_ipc_policy_init(&f->pol, "export");
+	tfo_ipc_policy_allow(&f->pol, (uint32_t)getuid());
+	assert_int_equal(tfo_ipc_rep_listen(&f->s, url, 1 << 20, 0600, &f->pol), 0);
+	assert_int_equal(pthread_create(&f->th, NULL, serve, f), 0);
+}
+
+static void
+fake_stop(struct fake *f, char *dir, const char *url)
+{
+	nng_close(f->s);
+	pthread_join(f->th, NULL);
+	unlink(url + strlen("ipc://"));
+	rmdir(dir);
+}
+
 static void
 test_bufsource(void **state)
 {
@@ -138,12 +160,7 @@ test_bufsource(void **state)
 	(void)state;
 	memset(&f, 0, sizeof(f));
 	f.batches_left = 2;
-	assert_non_null(mkdtemp(dir));
-	snprintf(url, sizeof(url), "ipc://%s/export.ipc", dir);
-	tfo_ipc_policy_init(&f.pol, "export");
-	tfo_ipc_policy_allow(&f.pol, (uint32_t)getuid());
-	assert_int_equal(tfo_ipc_rep_listen(&f.s, url, 1 << 20, 0600, &f.pol), 0);
-	assert_int_equal(pthread_create(&f.th, NULL, serve, &f), 0);
+	fake_start(&f, dir, url, sizeof(url));
 
 	assert_int_equal(tfo_exp_bufsource_open(&bs, url, 2000, (uint32_t)getuid()), TFO_OK);
 	src = tfo_exp_bufsource_source(&bs);
@@ -206,48 +223,7 @@ test_bufsource(void **state)
 	assert_int_equal(h.known, 1);
 
 	tfo_exp_bufsource_close(&bs);
-	nng_close(f.s);
-	pthread_join(f.th, NULL);
-	unlink(url + strlen("ipc://"));
-	rmdir(dir);
-}
-
-/* timer_switches - how often nng's timer thread of this process went to
- * sleep so far (voluntary context switches: each is a wake-up) */
-static long
-timer_switches(void)
-{
-	DIR *d = opendir("/proc/self/task");
-	struct dirent *e;
-	long n = 0;
-
-	assert_non_null(d);
-	while ((e = readdir(d)) != NULL) {
-		char path[300], buf[4096], *v;
-		FILE *fp;
-		size_t got;
-
-		if (e->d_name[0] == '.')
-			continue;
-		snprintf(path, sizeof(path), "/proc/self/task/%s/comm", e->d_name);
-		if ((fp = fopen(path, "r")) == NULL)
-			continue;
-		got = fread(buf, 1, sizeof(buf) - 1, fp);
-		fclose(fp);
-		buf[got] = '\0';
-		if (strncmp(buf, "nng:timer", 9) != 0)
-			continue;
-		snprintf(path, sizeof(path), "/proc/self/task/%s/status", e->d_name);
-		if ((fp = fopen(path, "r")) == NULL)
-			continue;
-		got = fread(buf, 1, sizeof(buf) - 1, fp);
-		fclose(fp);
-		buf[got] = '\0';
-		if ((v = strstr(buf, "voluntary_ctxt_switches:")) != NULL)
-			n += strtol(v + strlen("voluntary_ctxt_switches:"), NULL, 10);
-	}
-	closedir(d);
-	return n;
+	fake_stop(&f, dir, url);
 }
 
 /*
@@ -270,25 +246,20 @@ test_no_timer_wakeups(void **state)
 
 	(void)state;
 	memset(&f, 0, sizeof(f));
-	assert_non_null(mkdtemp(dir));
-	snprintf(url, sizeof(url), "ipc://%s/export.ipc", dir);
-	tfo_ipc_policy_init(&f.pol, "export");
-	tfo_ipc_policy_allow(&f.pol, (uint32_t)getuid());
-	assert_int_equal(tfo_ipc_rep_listen(&f.s, url, 1 << 20, 0600, &f.pol), 0);
-	assert_int_equal(pthread_create(&f.th, NULL, serve, &f), 0);
+	fake_start(&f, dir, url, sizeof(url));
 	assert_int_equal(tfo_exp_bufsource_open(&bs, url, 300, (uint32_t)getuid()), TFO_OK);
 	src = tfo_exp_bufsource_source(&bs);
 	memset(&b, 0, sizeof(b));
 	for (int round = 0; round < 2; round++) {
 		assert_int_equal(src.fetch(src.arg, 0, 4096, &b), 0);     /* connected */
 		usleep(50000);
-		before = timer_switches();
+		before = tfo_test_thread_wakeups("nng:timer");
 		for (int i = 0; i < 10; i++) {
 			assert_int_equal(src.fetch(src.arg, 0, 4096, &b), 0);
 			assert_int_equal(src.ack(src.arg, 200 + (uint64_t)i, &h), 0);
 			usleep(5000);
 		}
-		woke = timer_switches() - before;
+		woke = tfo_test_thread_wakeups("nng:timer") - before;
 		if (woke > 3)
 			fail_msg("nng's timer thread woke %ld times for 20 exchanges%s", woke,
 			    round ? " after a redial" : "");
@@ -302,10 +273,7 @@ test_no_timer_wakeups(void **state)
 	}
 	assert_int_equal(f.acks, 20);
 	tfo_exp_bufsource_close(&bs);
-	nng_close(f.s);
-	pthread_join(f.th, NULL);
-	unlink(url + strlen("ipc://"));
-	rmdir(dir);
+	fake_stop(&f, dir, url);
 }
 
 int
