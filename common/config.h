@@ -135,6 +135,7 @@ struct tfo_config {
 		uint32_t watchdog_ms;           /* 0 = from WATCHDOG_USEC */
 		uint32_t ping_interval_ms, hung_timeout_ms;
 		char *seccomp;                  /* kill|log|off */
+		int pin_workers;                /* each worker on one CPU (supervisor/spawn.c) */
 	} supervisor;
 };
 

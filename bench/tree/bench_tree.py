@@ -408,8 +408,10 @@ def main():
     sink = Sink(bindir, os.path.join(outdir, "requests.jsonl"))
     fbres = None
     try:
+        extra = os.environ.get("BENCH_TREE_YAML", "")
         wall, cpu, pss, per = run_phase(bindir, sink, "idle, default intervals, logs and "
-                                        "heartbeat on", "", seconds, ROLES)
+                                        "heartbeat on" + (" + BENCH_TREE_YAML" if extra else ""),
+                                        extra, seconds, ROLES)
         idle_pct = 100.0 * cpu / wall
         per_min = tls_res = None
         if pss_only:

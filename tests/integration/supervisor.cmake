@@ -9,7 +9,7 @@ set_target_properties(ctlpoke PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY
 find_package(Python3 COMPONENTS Interpreter REQUIRED)
 foreach(case identity kill9 exit_startup hung hung_deadline stalled crash garbage_fd3 garbage_ctl refused
         reload shutdown notify not_running tfoctl_cli
-        real_roles signals stats_on_demand self_stats)
+        real_roles signals stats_on_demand self_stats cpus)
   add_test(NAME integration.supervisor.${case}
            COMMAND ${Python3_EXECUTABLE}
                    ${CMAKE_CURRENT_LIST_DIR}/supervisor/test_supervisor.py

@@ -30,6 +30,7 @@ class Agent(Supervisor):
         super().__init__(bindir, prefix="tfo-sv-", mode=0o751)  # role users may traverse
         os.mkdir(self.state)                                     # (refused-peer test)
         self.env_extra = env_extra or {}
+        self.pin_workers = "true"
         self.write_config(extra_yaml)
 
     def write_config(self, extra_yaml="", system_interval="15s", agent=""):
@@ -44,6 +45,7 @@ exporter:
 supervisor:
   ping_interval: 200ms
   hung_timeout: 1s
+  pin_workers: {self.pin_workers}
   restart:
     backoff_initial: 300ms
     backoff_max: 1s
@@ -557,8 +559,79 @@ def case_self_stats(a):
     check("unexpected message" not in a.logtext(), "a worker refused a supervisor message")
 
 
+def cpu_set(spec):
+    """a Cpus_allowed_list value ("0-2,5") as a set of CPU numbers"""
+    out = set()
+    for part in spec.split(","):
+        lo, _, hi = part.partition("-")
+        out.update(range(int(lo), int(hi or lo) + 1))
+    return out
+
+
+def thread_cpus(pid):
+    """{tid: CPU set} of every thread of pid: threads nng or a role starts
+    after exec inherit the set, none may widen it"""
+    out = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            out[tid] = cpu_set(proc_status(f"{pid}/task/{tid}", "Cpus_allowed_list"))
+        except FileNotFoundError:
+            pass                                    # a thread that just ended
+    return out
+
+
+def check_pinned(s, allowed):
+    """every worker's every thread on one CPU: the role's index, round robin,
+    in the sorted set the supervisor was given"""
+    order = sorted(allowed)
+    for i, r in enumerate(ROLES):
+        want = {order[i % len(order)]}
+        for tid, got in thread_cpus(s[r]["pid"]).items():
+            check(got == want, f"{r} (pid {s[r]['pid']}, thread {tid}) on CPUs {sorted(got)}, "
+                  f"want {sorted(want)} of {order}")
+
+
+def case_cpus(a):
+    """supervisor.pin_workers (default true): each worker bound to one CPU of
+    the set the operator gave the supervisor, spread by role; a restarted
+    worker bound again, to the same CPU; a supervisor confined by its
+    operator (taskset, systemd's CPUAffinity=) never puts a worker outside;
+    pin_workers: false leaves every worker on the supervisor's whole set."""
+    mine = os.sched_getaffinity(0)
+    s = a.wait_all_ready()
+    check_pinned(s, mine)
+    # a worker killed comes back bound, to its CPU
+    old = s["buffer"]["pid"]
+    os.kill(old, signal.SIGKILL)
+    s = a.wait(lambda t: t["buffer"]["state"] == "ready" and t["buffer"]["pid"] not in (0, old),
+               "buffer back")
+    check_pinned(s, mine)
+    check(a.stop() == 0, "supervisor exit")
+    # the operator confines the supervisor to its last CPU: every worker there
+    last = max(mine)
+    a.start(wrap=("taskset", "-c", str(last)))
+    s = a.wait_all_ready()
+    check_pinned(s, {last})
+    check(a.stop() == 0, "supervisor exit (taskset)")
+    # and to two CPUs given out of order: the workers stay inside them
+    if len(mine) > 2:
+        two = sorted(mine)[-2:]
+        a.start(wrap=("taskset", "-c", f"{two[1]},{two[0]}"))
+        check_pinned(a.wait_all_ready(), set(two))
+        check(a.stop() == 0, "supervisor exit (two CPUs)")
+    # pin_workers: false: each worker on the supervisor's set, as before
+    a.pin_workers = "false"
+    a.write_config()
+    a.start()
+    s = a.wait_all_ready()
+    for r in ROLES:
+        for tid, got in thread_cpus(s[r]["pid"]).items():
+            check(got == mine, f"pin_workers false: {r} thread {tid} on {sorted(got)}, "
+                  f"want the supervisor's {sorted(mine)}")
+
+
 CASES = {
-    "identity": case_identity, "kill9": case_kill9, "exit_startup": case_exit_startup,
+    "identity": case_identity, "kill9": case_kill9, "cpus": case_cpus, "exit_startup": case_exit_startup,
     "hung": case_hung, "hung_deadline": case_hung_deadline, "stalled": case_stalled, "crash": case_crash, "garbage_fd3": case_garbage_fd3,
     "garbage_ctl": case_garbage_ctl, "refused": case_refused, "reload": case_reload,
     "shutdown": case_shutdown, "notify": case_notify, "not_running": case_not_running,
@@ -571,6 +644,9 @@ CASES = {
 def main():
     bindir, name = sys.argv[1], sys.argv[2]
     require_root_and_users()
+    if name == "cpus" and len(os.sched_getaffinity(0)) < 2:
+        print("skip cpus: this process may use one CPU only: nothing to spread")
+        return 77
     a = Agent(bindir)
 
     def case():
