@@ -187,27 +187,54 @@ sv_spawn_env_init(void)
 }
 
 /*
+ * spawn_slot - a role's place in the round robin over the CPUs. At full
+ * speed the log pipeline's stages weigh about 45 % (tfo-logs), 25 % (the
+ * buffer) and 25 % (the exporter) of its CPU (bench_logs_e2e): tfo-logs gets
+ * a CPU of its own where the set allows, and on two CPUs the buffer and the
+ * exporter share the other. With logs and the exporter sharing one of two
+ * CPUs the pipeline lost 17 % of its peak throughput, this way 12 %
+ * (docs/testing.md).
+ */
+static unsigned
+spawn_slot(enum tfo_role role, int ncpu)
+{
+	switch (role) {
+	case TFO_ROLE_LOGS:
+		return 0;
+	case TFO_ROLE_BUFFER:
+		return 1;
+	case TFO_ROLE_EXPORTER:
+		return ncpu == 2 ? 1 : 2;
+	case TFO_ROLE_SYSTEM:
+		return 3;
+	case TFO_ROLE_PROCESS:
+		return 4;
+	default:
+		return 5;
+	}
+}
+
+/*
  * sv_spawn_cpu - why one CPU per worker: an idle worker's work is a chain of
  * hand-offs between its own threads (nng's poller and task threads, its
  * loop, a helper thread), a few hundred a minute across the tree. Threads
  * free to run anywhere are woken on the other CPU: an inter-processor
  * interrupt each, a VM exit on a virtual machine, and a TLB shoot-down at
  * every heap trim. Bound to one CPU the same chain costs about 8 % less of
- * the idle tree's CPU (docs/testing.md). Workers are spread round robin so
- * the buffer and the exporter, the two that work hardest while draining,
- * land on different CPUs of a two-CPU set.
+ * the idle tree's CPU (docs/testing.md).
  */
 int
-sv_spawn_cpu(int pin, unsigned nth)
+sv_spawn_cpu(int pin, enum tfo_role role)
 {
 	cpu_set_t set;
+	unsigned nth;
 	int n, seen = 0;
 
 	if (!pin || sched_getaffinity(0, sizeof(set), &set) == -1)
 		return -1;
 	if ((n = CPU_COUNT(&set)) < 2)
 		return -1;
-	nth %= (unsigned)n;
+	nth = spawn_slot(role, n) % (unsigned)n;
 	for (int cpu = 0; cpu < CPU_SETSIZE; cpu++)
 		if (CPU_ISSET(cpu, &set) && (unsigned)seen++ == nth)
 			return cpu;

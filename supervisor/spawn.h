@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#include "common/config.h"
 #include "common/privdrop.h"
 
 struct sv_identity {
@@ -35,10 +36,10 @@ int sv_worker_trusted(const char *path, char *err, size_t errsz);
 int sv_identity(const char *user, const char *group, int root, struct sv_identity *id);
 /* sv_spawn_env_init - build the (nearly empty) worker environment once */
 void sv_spawn_env_init(void);
-/* sv_spawn_cpu - the one CPU the nth worker runs on: the nth CPU, round
- * robin, of the set this supervisor may use (systemd's CPUAffinity=, a
- * cpuset); -1 (the whole set) when !pin or the set has one CPU */
-int sv_spawn_cpu(int pin, unsigned nth);
+/* sv_spawn_cpu - the one CPU a role's worker runs on, of the set this
+ * supervisor may use (systemd's CPUAffinity=, a cpuset), the log pipeline's
+ * stages spread first; -1 (the whole set) when !pin or the set has one CPU */
+int sv_spawn_cpu(int pin, enum tfo_role role);
 /* sv_spawn - fork; the child gets child_fd as fd 3, is bound to cpu (>= 0)
  * and execs path */
 pid_t sv_spawn(const char *path, const char *argv0, int child_fd, int cpu);

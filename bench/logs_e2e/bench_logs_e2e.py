@@ -18,7 +18,9 @@ is printed too). Compression defaults to none (a local sink); gzip is the
 agent's default for real endpoints.
 
 The exporter's window for an A/B: BENCH_MAX_IN_FLIGHT, BENCH_BATCH_MAX_BYTES
-(exporter.max_in_flight, exporter.batch_max_bytes), printed with the result.
+(exporter.max_in_flight, exporter.batch_max_bytes), printed with the result;
+BENCH_PIN_WORKERS=false for supervisor.pin_workers (each worker on one CPU by
+default).
 
 Never run by ctest. Run as root on a Release build:
   cmake --build build --target bench-logs-e2e     (or python3 bench/logs_e2e/bench_logs_e2e.py build/bin)"""
@@ -166,7 +168,8 @@ def main():
                 "exporter": {"flush_interval": "100ms",
                              "max_in_flight": os.environ.get("BENCH_MAX_IN_FLIGHT") or None,
                              "batch_max_bytes": os.environ.get("BENCH_BATCH_MAX_BYTES") or None},
-                "supervisor": {"ping_interval": "100ms"}}))
+                "supervisor": {"ping_interval": "100ms",
+                               "pin_workers": os.environ.get("BENCH_PIN_WORKERS") or None}}))
         agent.start()
         s = agent.wait_ready(ROLES)
         pids = {"supervisor": agent.proc.pid}
@@ -218,6 +221,7 @@ def main():
     ex = st["exporter"]["stats"] if st else {}
     print("  exporter: %s batches, %s payload bytes, %s wire bytes, %s retries" %
           (ex.get("sent_batches"), ex.get("sent_bytes"), ex.get("wire_bytes"), ex.get("retries")))
+    print("  supervisor.pin_workers: %s" % os.environ.get("BENCH_PIN_WORKERS", "default (true)"))
     print("  exporter window: max_in_flight %s, batch_max_bytes %s" %
           (os.environ.get("BENCH_MAX_IN_FLIGHT", "default"),
            os.environ.get("BENCH_BATCH_MAX_BYTES", "default")))

@@ -580,12 +580,18 @@ def thread_cpus(pid):
     return out
 
 
+# supervisor/spawn.c spawn_slot: tfo-logs on a CPU of its own where it can,
+# the buffer and the exporter sharing the other of two
+SLOT = {"logs": 0, "buffer": 1, "exporter": 2, "system": 3, "process": 4, "heartbeat": 5}
+
+
 def check_pinned(s, allowed):
-    """every worker's every thread on one CPU: the role's index, round robin,
+    """every worker's every thread on one CPU: the role's slot, round robin,
     in the sorted set the supervisor was given"""
     order = sorted(allowed)
-    for i, r in enumerate(ROLES):
-        want = {order[i % len(order)]}
+    for r in ROLES:
+        slot = 1 if r == "exporter" and len(order) == 2 else SLOT[r]
+        want = {order[slot % len(order)]}
         for tid, got in thread_cpus(s[r]["pid"]).items():
             check(got == want, f"{r} (pid {s[r]['pid']}, thread {tid}) on CPUs {sorted(got)}, "
                   f"want {sorted(want)} of {order}")
