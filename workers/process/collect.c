@@ -185,7 +185,7 @@ names_direct(struct tfo_proccol *c)
 		snprintf(path, sizeof(path), "%lld/exe", (long long)c->cand[i].pid);
 		if (pc_may_ptrace(c, c->cand[i].pid))
 			n = readlinkat(c->procfd, path, c->exe, sizeof(c->exe) - 1);
-		if ((e->name = name_from(c, n, w->comm)) == NULL)
+		if ((e->name = name_from(c, n, w->st.comm)) == NULL)
 			return -1;
 	}
 	return 0;
@@ -206,7 +206,7 @@ names_flush(struct tfo_proccol *c, size_t n)
 		if (e == NULL)
 			continue;
 		memcpy(c->exe, a->exe != NULL ? a->exe : "", len);
-		if ((e->name = name_from(c, (ssize_t)len, c->walk[cd->idx].comm)) == NULL)
+		if ((e->name = name_from(c, (ssize_t)len, c->walk[cd->idx].st.comm)) == NULL)
 			return -1;
 	}
 	return 0;
@@ -339,26 +339,11 @@ stat_of(struct tfo_proccol *c, struct pc_ent *e, const char *pid, char *line, si
 	return rc;
 }
 
-/* walk_keep_stat - what a report may take from the walk (pc_walk) */
-static void
-walk_keep_stat(struct pc_walk *w, const struct tfo_pid_stat *st)
-{
-	w->ppid = st->ppid;
-	w->utime = st->utime;
-	w->stime = st->stime;
-	w->vsize = st->vsize;
-	w->minflt = st->minflt;
-	w->majflt = st->majflt;
-	w->num_threads = st->num_threads;
-	memcpy(w->comm, st->comm, strlen(st->comm) + 1);        /* both TFO_COMM_MAX */
-}
-
 /* walk_one - rank one process; 0 ok or skipped, -1 out of memory */
 static int
 walk_one(struct tfo_proccol *c, const char *pid, int32_t npid)
 {
 	char line[STAT_LINE_MAX];
-	struct tfo_pid_stat st;
 	struct pc_walk *w;
 	struct pc_ent *e;
 	uint64_t cpu;
@@ -366,34 +351,30 @@ walk_one(struct tfo_proccol *c, const char *pid, int32_t npid)
 
 	if ((e = tab_get(c, npid, &fresh)) == NULL || cand_room(c) != 0)
 		return -1;
-	if ((rc = stat_of(c, e, pid, line, sizeof(line), &st)) != 0) {
+	w = &c->walk[c->ncand];         /* taken only once its stat is read */
+	if ((rc = stat_of(c, e, pid, line, sizeof(line), &w->st)) != 0) {
 		if (rc == -2)
 			c->stats.read_errors++;
 		return 0;       /* not seen: forgotten (fd closed) at the end of the walk */
 	}
 	c->stats.walked++;
-	w = &c->walk[c->ncand];
-	w->have_prev = !fresh && e->starttime == st.starttime;
+	w->have_prev = !fresh && e->starttime == w->st.starttime;
 	if (!w->have_prev) {            /* new process, or the pid was reused */
 		free(e->name);
 		ent_init(e, npid, e->fd);
-		e->starttime = st.starttime;
+		e->starttime = w->st.starttime;
 	}
 	w->fd = e->fd;
-	w->starttime = st.starttime;
 	w->prev_utime = e->utime;
 	w->prev_stime = e->stime;
-	w->prev_ns = c->prev_walk_ns;   /* every live entry was seen by that walk */
-	cpu = st.utime + st.stime;
+	cpu = w->st.utime + w->st.stime;
 	cpu = !w->have_prev ? cpu : cpu >= e->utime + e->stime ? cpu - e->utime - e->stime : 0;
-	e->utime = st.utime;
-	e->stime = st.stime;
+	e->utime = w->st.utime;
+	e->stime = w->st.stime;
 	e->seen = c->gen;
-	w->kthread = (st.flags & TFO_PF_KTHREAD) != 0;
 	w->need_name = 0;
-	walk_keep_stat(w, &st);
 	if (c->inc.n > 0 || c->exc.n > 0) {
-		uint64_t ch = comm_hash(st.comm);
+		uint64_t ch = comm_hash(w->st.comm);
 		if (e->name == NULL || e->comm_hash != ch) {
 			/* read after the walk (walk_match): with the helper, in batches */
 			free(e->name);
@@ -402,7 +383,7 @@ walk_one(struct tfo_proccol *c, const char *pid, int32_t npid)
 			w->need_name = 1;
 		}
 	}
-	c->cand[c->ncand] = (struct tfo_cand){ .pid = npid, .cpu = cpu, .rss = st.rss,
+	c->cand[c->ncand] = (struct tfo_cand){ .pid = npid, .cpu = cpu, .rss = w->st.rss,
 	    .idx = c->ncand };
 	c->ncand++;
 	return 0;
@@ -490,7 +471,7 @@ next_batch(struct tfo_proccol *c, size_t *i)
 		if (!TFO_SELECTED(cd))
 			continue;
 		c->req[n] = (struct tfo_privops_req){ .pid = (int32_t)cd->pid,
-		    .ops = c->walk[cd->idx].kthread ? TFO_PRIVOP_IO : TFO_PRIVOP_ALL };
+		    .ops = PC_KTHREAD(&c->walk[cd->idx]) ? TFO_PRIVOP_IO : TFO_PRIVOP_ALL };
 		c->batch[n++] = *i;
 	}
 	if (c->priv != NULL && n > 0 && pc_priv_batch(c, n) != 0)

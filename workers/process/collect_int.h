@@ -55,17 +55,17 @@ struct pc_ent {
 /* pc_walk - one process of this walk (index = tfo_cand.idx) */
 struct pc_walk {
 	int fd;                         /* kept stat fd, or -1 */
-	uint64_t starttime;
-	uint64_t prev_utime, prev_stime, prev_ns;
 	int have_prev;
-	int kthread;                    /* no exe, cmdline or fds */
 	int need_name;                  /* patterns: its name must be (re)read */
-	/* the rest of its stat as the walk read it: a report whose reads all
-	 * go through files bound to this instance uses it (detail.c) */
-	int64_t ppid;                   /* (rss: the candidate's) */
-	uint64_t utime, stime, vsize, minflt, majflt, num_threads;
-	char comm[TFO_COMM_MAX];        /* the name's fallback */
+	uint64_t prev_utime, prev_stime;        /* at c->prev_walk_ns (have_prev) */
+	/* its stat as the walk read it (parsed in place): the selection ranks
+	 * it, and a report whose reads all go through files bound to this
+	 * instance takes it whole (detail.c) */
+	struct tfo_pid_stat st;
 };
+
+/* PC_KTHREAD - walked process w is a kernel thread: no exe, cmdline or fds */
+#define PC_KTHREAD(w) (((w)->st.flags & TFO_PF_KTHREAD) != 0)
 
 struct tfo_proccol {
 	char root[1024];

@@ -24,7 +24,8 @@
 
 /* everything read about one process */
 struct pc_info {
-	struct tfo_pid_stat st;
+	const struct tfo_pid_stat *st;  /* the walk's, or fresh */
+	struct tfo_pid_stat fresh;      /* read again by the report */
 	struct tfo_pid_status status;
 	struct tfo_pid_io io;
 	int have_io;
@@ -208,7 +209,7 @@ read_exe(struct tfo_proccol *c, int dfd, struct pc_info *p)
 	ssize_t n;
 	const char *base;
 
-	p->exe_name = p->st.comm;
+	p->exe_name = p->st->comm;
 	if (p->ans != NULL) {
 		if (p->ans->err_exe != 0) {
 			(void)count(c, pc_errno_rc(p->ans->err_exe));
@@ -299,28 +300,9 @@ read_cmdline(struct tfo_proccol *c, struct pc_info *p)
 	return 0;
 }
 
-/* walk_stat - the stat of the process as the walk read it */
-static void
-walk_stat(const struct pc_walk *w, const struct tfo_cand *cand, struct tfo_pid_stat *st)
-{
-	memset(st, 0, sizeof(*st));
-	st->pid = cand->pid;
-	st->ppid = w->ppid;
-	memcpy(st->comm, w->comm, strlen(w->comm) + 1);
-	st->flags = w->kthread ? TFO_PF_KTHREAD : 0;   /* the one flag a report reads */
-	st->utime = w->utime;
-	st->stime = w->stime;
-	st->rss = cand->rss;
-	st->vsize = w->vsize;
-	st->minflt = w->minflt;
-	st->majflt = w->majflt;
-	st->num_threads = w->num_threads;
-	st->starttime = w->starttime;
-}
-
 /* read_all - every file of one process; 0 ok, 1 gone, 2 unreadable, -1 out of memory */
 static int
-read_all(struct tfo_proccol *c, struct pc_info *p, const struct tfo_cand *cand)
+read_all(struct tfo_proccol *c, struct pc_info *p)
 {
 	int dfd = p->dfd, rc, mine;
 	size_t len;
@@ -332,11 +314,12 @@ read_all(struct tfo_proccol *c, struct pc_info *p, const struct tfo_cand *cand)
 	 * cycle's, not read again. Else through the kept stat fd, the same
 	 * proof; without one, the start time read through dfd must match. */
 	if (p->d != NULL && p->d->fd[PC_DET_STATUS] >= 0)
-		walk_stat(p->w, cand, &p->st);
+		p->st = &p->w->st;
 	else {
-		rc = p->w->fd >= 0 ? pc_parse_fd(p->w->fd, c->buf, PC_BUF, &p->st) :
-		    pc_read_stat(dfd, "stat", c->buf, PC_BUF, &p->st);
-		if (rc != 0 || p->st.starttime != p->w->starttime) {
+		rc = p->w->fd >= 0 ? pc_parse_fd(p->w->fd, c->buf, PC_BUF, &p->fresh) :
+		    pc_read_stat(dfd, "stat", c->buf, PC_BUF, &p->fresh);
+		p->st = &p->fresh;
+		if (rc != 0 || p->fresh.starttime != p->w->st.starttime) {
 			if (rc != -2)
 				return 1;   /* exited (or the pid was reused) since the walk */
 			c->stats.read_errors++;
@@ -352,10 +335,10 @@ read_all(struct tfo_proccol *c, struct pc_info *p, const struct tfo_cand *cand)
 	}
 	/* ptrace-mode reads: io, exe, the fd list; by the helper (tfo-procpriv),
 	 * or here for this process only (tfo_proccol_own_reads_only) */
-	mine = p->ans != NULL || pc_may_ptrace(c, p->st.pid);
+	mine = p->ans != NULL || pc_may_ptrace(c, p->st->pid);
 	read_io(c, dfd, p, mine);
-	p->exe_name = p->st.comm;
-	if (!(p->st.flags & TFO_PF_KTHREAD)) {  /* kernel threads: no exe, cmdline, fds */
+	p->exe_name = p->st->comm;
+	if (!(p->st->flags & TFO_PF_KTHREAD)) {  /* kernel threads: no exe, cmdline, fds */
 		p->nfds = read_nfds(c, dfd, p, mine);
 		if (mine)
 			read_exe(c, dfd, p);
@@ -402,8 +385,8 @@ resource(struct tfo_proccol *c, const struct pc_info *p)
 	for (size_t i = 0; i < nh; i++)
 		a[i] = c->host->attributes[i];
 	iso8601(p->creation_ns, when, sizeof(when));
-	a[n++] = tfo_otlp_kv_int(c->arena, "process.pid", p->st.pid);
-	a[n++] = tfo_otlp_kv_int(c->arena, "process.parent_pid", p->st.ppid);
+	a[n++] = tfo_otlp_kv_int(c->arena, "process.pid", p->st->pid);
+	a[n++] = tfo_otlp_kv_int(c->arena, "process.parent_pid", p->st->ppid);
 	a[n++] = tfo_otlp_kv_str(c->arena, "process.executable.name", p->exe_name);
 	if (p->exe_path != NULL)
 		a[n++] = tfo_otlp_kv_str(c->arena, "process.executable.path", p->exe_path);
@@ -476,7 +459,8 @@ static void
 utilization(struct tfo_proccol *c, const struct pc_info *p, double *u, double *s)
 {
 	const struct pc_walk *w = p->w;
-	uint64_t from = w->have_prev ? w->prev_ns : p->creation_ns;
+	/* every live entry was seen by the walk before */
+	uint64_t from = w->have_prev ? c->prev_walk_ns : p->creation_ns;
 	uint64_t pu = w->have_prev ? w->prev_utime : 0, ps = w->have_prev ? w->prev_stime : 0;
 	double span;
 
@@ -484,8 +468,8 @@ utilization(struct tfo_proccol *c, const struct pc_info *p, double *u, double *s
 	if (c->now_ns <= from)
 		return;
 	span = (double)(c->now_ns - from) / 1e9 * (double)c->hz * (double)c->ncpus;
-	*u = p->st.utime > pu ? (double)(p->st.utime - pu) / span : 0;
-	*s = p->st.stime > ps ? (double)(p->st.stime - ps) / span : 0;
+	*u = p->st->utime > pu ? (double)(p->st->utime - pu) / span : 0;
+	*s = p->st->stime > ps ? (double)(p->st->stime - ps) / span : 0;
 }
 
 static void
@@ -493,19 +477,19 @@ metrics(struct pc_b *x, const struct pc_info *p)
 {
 	struct tfo_proccol *c = x->c;
 	double hz = (double)c->hz, u, s;
-	uint64_t threads = (p->status.have & TFO_PST_THREADS) ? p->status.threads : p->st.num_threads;
+	uint64_t threads = (p->status.have & TFO_PST_THREADS) ? p->status.threads : p->st->num_threads;
 
 	utilization(c, p, &u, &s);
 	pair(x, "process.cpu.time", "s", "Total CPU seconds broken down by different CPU modes.",
-	    TFO_OTLP_COUNTER, 1, "cpu.mode", "user", (double)p->st.utime / hz, 0,
-	    "system", (double)p->st.stime / hz, 0);
+	    TFO_OTLP_COUNTER, 1, "cpu.mode", "user", (double)p->st->utime / hz, 0,
+	    "system", (double)p->st->stime / hz, 0);
 	pair(x, "process.cpu.utilization", "1", "Difference in process.cpu.time since the last "
 	    "measurement, divided by the elapsed time and number of CPUs available to the process.",
 	    TFO_OTLP_GAUGE, 1, "cpu.mode", "user", u, 0, "system", s, 0);
 	pt(x, "process.memory.usage", "By", "The amount of physical memory in use.",
-	    TFO_OTLP_UPDOWN, 0, 0, (int64_t)(p->st.rss * (uint64_t)c->page), NULL, 0);
+	    TFO_OTLP_UPDOWN, 0, 0, (int64_t)(p->st->rss * (uint64_t)c->page), NULL, 0);
 	pt(x, "process.memory.virtual", "By", "The amount of committed virtual memory.",
-	    TFO_OTLP_UPDOWN, 0, 0, p->st.vsize > INT64_MAX ? INT64_MAX : (int64_t)p->st.vsize,
+	    TFO_OTLP_UPDOWN, 0, 0, p->st->vsize > INT64_MAX ? INT64_MAX : (int64_t)p->st->vsize,
 	    NULL, 0);
 	if (p->have_io)
 		pair(x, "process.disk.io", "By", "Disk bytes transferred.", TFO_OTLP_COUNTER, 0,
@@ -522,8 +506,8 @@ metrics(struct pc_b *x, const struct pc_info *p)
 		    "process.context_switch.type", "voluntary", 0, p->status.vol_ctxt,
 		    "involuntary", 0, p->status.nonvol_ctxt);
 	pair(x, "process.paging.faults", "{fault}", "Number of page faults the process has made.",
-	    TFO_OTLP_COUNTER, 0, "system.paging.fault.type", "major", 0, p->st.majflt,
-	    "minor", 0, p->st.minflt);
+	    TFO_OTLP_COUNTER, 0, "system.paging.fault.type", "major", 0, p->st->majflt,
+	    "minor", 0, p->st->minflt);
 	pt(x, "process.uptime", "s", "The time the process has been running.", TFO_OTLP_GAUGE, 1,
 	    c->now_ns > p->creation_ns ? (double)(c->now_ns - p->creation_ns) / 1e9 : 0, 0, NULL, 0);
 }
@@ -547,7 +531,7 @@ need_dir(const struct pc_info *p)
 	const struct pc_det *d = p->d;
 
 	return d == NULL || p->w->fd < 0 || p->ans == NULL || d->fd[PC_DET_STATUS] < 0 ||
-	    d->fd[PC_DET_CGROUP] < 0 || (!p->w->kthread && d->fd[PC_DET_CMDLINE] < 0);
+	    d->fd[PC_DET_CGROUP] < 0 || (!PC_KTHREAD(p->w) && d->fd[PC_DET_CMDLINE] < 0);
 }
 
 int
@@ -566,7 +550,7 @@ pc_report(struct tfo_proccol *c, const struct tfo_cand *cand, const struct tfo_p
 	/* files are kept only on a real procfs (a fixture's are plain files,
 	 * replaced by renames) and for an instance its kept stat fd pins */
 	p.keep = c->procfs && p.w->fd >= 0;
-	p.d = p.keep ? pc_det_get(c, (int32_t)cand->pid, p.w->starttime) : NULL;
+	p.d = p.keep ? pc_det_get(c, (int32_t)cand->pid, p.w->st.starttime) : NULL;
 	snprintf(dir, sizeof(dir), "%lld", (long long)cand->pid);
 	if (need_dir(&p) &&
 	    (p.dfd = openat(c->procfd, dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0) {
@@ -576,14 +560,14 @@ pc_report(struct tfo_proccol *c, const struct tfo_cand *cand, const struct tfo_p
 			c->stats.read_errors++;
 		return 0;
 	}
-	rc = read_all(c, &p, cand);
+	rc = read_all(c, &p);
 	if (p.dfd >= 0)
 		close(p.dfd);
 	if (rc != 0) {
 		c->stats.vanished += rc == 1;
 		return rc > 0 ? 0 : -2;
 	}
-	p.creation_ns = creation_ns(c, p.st.starttime);
+	p.creation_ns = creation_ns(c, p.st->starttime);
 	x.start_ns = p.creation_ns;
 	if ((res = resource(c, &p)) == NULL ||
 	    (x.b = tfo_otlp_metrics_new(c->arena, res, "tfo-agent/process", TFO_VERSION,
