@@ -615,7 +615,13 @@ tfo_procfs_text_clean(char *s, size_t len, int keep_nl)
 	size_t i = 0, fixed = 0;
 
 	while (i < len) {
-		size_t n = utf8_len(u + i, len - i);
+		size_t n;
+		/* printable ASCII is kept as it is: most text, done a byte a step */
+		while (i < len && (unsigned)(u[i] - 0x20) < 0x5fu)
+			i++;
+		if (i == len)
+			break;
+		n = utf8_len(u + i, len - i);
 		if (n == 0 || (n == 1 && (u[i] < 0x20 || u[i] == 0x7f) &&
 		    !(keep_nl && u[i] == '\n'))) {
 			u[i++] = '?';
@@ -634,8 +640,13 @@ tfo_procfs_utf8_cut(const char *s, size_t len)
 	size_t i = 0;
 
 	while (i < len) {
+		size_t n;
+		while (i < len && u[i] < 0x80)
+			i++;    /* ASCII: a character a byte */
+		if (i == len)
+			break;
 		/* the length the lead byte announces: the rest may lie past len */
-		size_t n = u[i] < 0xc2 || u[i] > 0xf4 ? 1 : u[i] < 0xe0 ? 2 : u[i] < 0xf0 ? 3 : 4;
+		n = u[i] < 0xc2 || u[i] > 0xf4 ? 1 : u[i] < 0xe0 ? 2 : u[i] < 0xf0 ? 3 : 4;
 		if (i + n > len) {
 			size_t k = i + 1;
 			while (k < len && (u[k] & 0xc0) == 0x80)

@@ -15,22 +15,45 @@
 
 /* ------------------------------------------------------------------ stat */
 
-/* stat_fields - fields 4.. of a stat line into f[] (negatives wrap); count */
+/* stat_fields - fields 4.. of a stat line into f[] (negatives wrap); count.
+ * Run over every process by each walk: a field of up to 19 digits (all
+ * but hostile ones) is read in one tight loop, the rest by sc_u64/sc_i64
+ * with their checks, the same result either way. */
 static unsigned
 stat_fields(struct tfo_scan *s, uint64_t *f, unsigned cap)
 {
 	unsigned n = 0;
 
-	while (n < cap && !sc_eol(s)) {
-		int64_t v;
-		if (*s->p == '-') {
+	while (n < cap) {
+		const char *p = s->p, *end = s->end;
+		while (p < end && (*p == ' ' || *p == '\t'))
+			p++;
+		s->p = p;
+		if (p >= end || *p == '\n')
+			break;
+		if ((unsigned)(*p - '0') < 10) {
+			const char *safe = end - p > 19 ? p + 19 : end;
+			uint64_t x = 0;
+			while (p < safe && (unsigned)(*p - '0') < 10)
+				x = x * 10 + (unsigned)(*p++ - '0');
+			if (p < end && (unsigned)(*p - '0') < 10) {
+				if (sc_u64(s, &f[n]) != 0)
+					break;  /* 20 digits or more: checked */
+				p = s->p;
+			} else {
+				f[n] = x;
+				s->p = p;
+			}
+		} else if (*p == '-') {
+			int64_t v;
 			if (sc_i64(s, &v) != 0)
 				break;
 			f[n] = (uint64_t)v;
-		} else if (sc_u64(s, &f[n]) != 0) {
-			break;
+			p = s->p;
+		} else {
+			break;          /* not a number */
 		}
-		if (s->p < s->end && *s->p != ' ' && *s->p != '\n')
+		if (p < end && *p != ' ' && *p != '\n')
 			break;          /* "12x": not a number, stop here */
 		n++;
 	}
@@ -41,9 +64,10 @@ enum tfo_err
 tfo_procfs_pid_stat(const char *buf, size_t len, struct tfo_pid_stat *out)
 {
 	uint64_t f[STAT_FIELDS];        /* f[0] = field 4 (ppid) */
-	const char *lp, *rp = NULL;
+	const char *lp, *rp;
 	struct tfo_scan s;
 	uint64_t pid;
+	size_t cn, i;
 	unsigned n;
 
 	memset(out, 0, sizeof(*out));
@@ -52,18 +76,20 @@ tfo_procfs_pid_stat(const char *buf, size_t len, struct tfo_pid_stat *out)
 	    s.p[0] != ' ' || s.p[1] != '(')
 		return TFO_EINVAL;
 	lp = s.p + 2;
-	for (const char *q = s.end; q > lp; q--)
-		if (q[-1] == ')') {
-			rp = q - 1;
-			break;
-		}
+	rp = memrchr(lp, ')', (size_t)(s.end - lp));
 	if (rp == NULL || s.end - rp < 3 || rp[1] != ' ')
 		return TFO_EINVAL;
 	out->pid = (int64_t)pid;
-	(void)sc_copy(out->comm, sizeof(out->comm), lp,
-	    tfo_procfs_utf8_cut(lp, (size_t)(rp - lp) < sizeof(out->comm) - 1 ?
-	    (size_t)(rp - lp) : sizeof(out->comm) - 1));
-	tfo_procfs_text_clean(out->comm, strlen(out->comm), 0);
+	cn = (size_t)(rp - lp) < sizeof(out->comm) - 1 ? (size_t)(rp - lp) : sizeof(out->comm) - 1;
+	for (i = 0; i < cn && (unsigned)((unsigned char)lp[i] - 0x20u) < 0x5fu; i++)
+		;
+	if (i == cn) {          /* printable ASCII (nearly every comm): as it is */
+		memcpy(out->comm, lp, cn);
+		out->comm[cn] = '\0';
+	} else {
+		(void)sc_copy(out->comm, sizeof(out->comm), lp, tfo_procfs_utf8_cut(lp, cn));
+		tfo_procfs_text_clean(out->comm, strlen(out->comm), 0);
+	}
 	out->state = rp[2];
 	s.p = rp + 3;
 	n = stat_fields(&s, f, STAT_FIELDS);
@@ -114,6 +140,9 @@ ids(struct tfo_scan *s, uint32_t *v)
 	return n > 0 ? 0 : -1;
 }
 
+/* the first letters of the keys status_line reads */
+#define STATUS_KEY_FIRST "UGTvnPK"
+
 /* status_line - one "Key:\tvalue" line of status into out */
 static void
 status_line(struct tfo_scan *s, const char *k, size_t kn, struct tfo_pid_status *out)
@@ -161,8 +190,12 @@ tfo_procfs_pid_status(const char *buf, size_t len, struct tfo_pid_status *out)
 		size_t kn;
 		if (!line_complete(&s))
 			break;
-		/* "Name:" holds comm and may hold anything: never parsed, skipped */
-		if (sc_word(&s, &k, &kn) == 0 && kn > 1 && k[kn - 1] == ':')
+		/* "Name:" holds comm and may hold anything: never parsed, skipped;
+		 * so is every line whose key cannot be one of status_line's (by
+		 * its first letter): most of the file, unread */
+		sc_blanks(&s);
+		if (memchr(STATUS_KEY_FIRST, *s.p, sizeof(STATUS_KEY_FIRST) - 1) != NULL &&
+		    sc_word(&s, &k, &kn) == 0 && kn > 1 && k[kn - 1] == ':')
 			status_line(&s, k, kn, out);
 		sc_next_line(&s);
 	}

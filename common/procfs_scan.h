@@ -59,23 +59,31 @@ sc_next_line(struct tfo_scan *s)
 	s->p = nl != NULL ? nl + 1 : s->end;
 }
 
-/* sc_u64 - blanks, then one unsigned decimal; 0 ok, -1 no digits or overflow */
+/* sc_u64 - blanks, then one unsigned decimal; 0 ok, -1 no digits or overflow
+ * (s->p then at the digit that overflowed) */
 static inline int
 sc_u64(struct tfo_scan *s, uint64_t *v)
 {
 	uint64_t x = 0;
-	const char *start;
+	const char *start, *p, *safe;
 
 	sc_blanks(s);
-	start = s->p;
-	while (s->p < s->end && *s->p >= '0' && *s->p <= '9') {
-		unsigned d = (unsigned)(*s->p - '0');
-		if (x > (UINT64_MAX - d) / 10)
+	start = p = s->p;
+	/* 19 digits never overflow (10^19 - 1 < 2^64): no check per digit
+	 * there, the parse every /proc walk runs over each number */
+	safe = s->end - p > 19 ? p + 19 : s->end;
+	while (p < safe && (unsigned)(*p - '0') < 10)
+		x = x * 10 + (unsigned)(*p++ - '0');
+	for (; p < s->end && (unsigned)(*p - '0') < 10; p++) {
+		unsigned d = (unsigned)(*p - '0');
+		if (x > (UINT64_MAX - d) / 10) {
+			s->p = p;
 			return -1;
+		}
 		x = x * 10 + d;
-		s->p++;
 	}
-	if (s->p == start)
+	s->p = p;
+	if (p == start)
 		return -1;
 	*v = x;
 	return 0;

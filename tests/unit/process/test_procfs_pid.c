@@ -170,6 +170,40 @@ test_stat_garbage_and_truncation(void **st)
 	free(copy);
 }
 
+/* test_stat_number_edges - each field read in full whatever its length:
+ * 19 digits, UINT64_MAX (20), one more refused; negatives wrap; a comm with
+ * bytes outside printable ASCII cleaned and cut on a character boundary */
+static void
+test_stat_number_edges(void **st)
+{
+	struct tfo_pid_stat s;
+	char line[600];
+
+	(void)st;
+	snprintf(line, sizeof(line), "7 (a) S 1 1 1 0 -1 0 0 0 0 0 %s %s 0 0 20 0 1 0 %s 0 0\n",
+	    "9999999999999999999", "18446744073709551615", "0000000000000000000000042");
+	assert_int_equal(tfo_procfs_pid_stat(line, strlen(line), &s), TFO_OK);
+	assert_true(s.utime == 9999999999999999999ull);
+	assert_true(s.stime == UINT64_MAX);
+	assert_int_equal(s.starttime, 42);     /* leading zeros: 25 digits */
+	snprintf(line, sizeof(line), "7 (a) S 1 1 1 0 -1 0 0 0 0 0 1 %s 0 0 20 0 1 0 9 0 0\n",
+	    "18446744073709551616");
+	assert_int_equal(tfo_procfs_pid_stat(line, strlen(line), &s), TFO_EINVAL);
+	snprintf(line, sizeof(line), "7 (a) S -5 1 1 0 -1 0 0 0 0 0 1 2 0 0 20 0 1 0 9 0 -3\n");
+	assert_int_equal(tfo_procfs_pid_stat(line, strlen(line), &s), TFO_OK);
+	assert_int_equal(s.ppid, -5);
+	assert_int_equal(s.rss, 0);             /* negative rss: none */
+	snprintf(line, sizeof(line), "7 (caf\xc3\xa9\x01 \xff) S 1 1 1 0 -1 0 0 0 0 0 1 2 0 0 20 0 1 0 "
+	    "9 0 0\n");
+	assert_int_equal(tfo_procfs_pid_stat(line, strlen(line), &s), TFO_OK);
+	assert_string_equal(s.comm, "caf\xc3\xa9? ?");
+	/* 62 ASCII bytes then a 2-byte character: cut before it, not inside */
+	snprintf(line, sizeof(line), "7 (%062d\xc3\xa9) S 1 1 1 0 -1 0 0 0 0 0 1 2 0 0 20 0 1 0 9 0 0\n",
+	    0);
+	assert_int_equal(tfo_procfs_pid_stat(line, strlen(line), &s), TFO_OK);
+	assert_int_equal(strlen(s.comm), 62);
+}
+
 /* ---------------------------------------------------------------- status */
 
 static void
@@ -213,6 +247,9 @@ test_status_hostile(void **st)
 	static const char cut[] = "Uid:\t1000\t1000\t1000\t1000\nThreads:\t12";
 	static const char none[] = "Name:\tx\nThreads:\t3\n";
 	static const char big[] = "Uid:\t4294967296\t0\t0\t0\n";
+	/* keys after blanks are keys; lines passed over by their first letter
+	 * never hide the next one */
+	static const char blank[] = "VmRSS:\t5 kB\n \tThreads:\t4\nSigQ:\t0/1\nUid:\t1\n";
 	struct tfo_pid_status s;
 	size_t len;
 	char *t = slurp(FIX "proc/100/status", &len), *copy = heap(t, len);
@@ -230,6 +267,9 @@ test_status_hostile(void **st)
 	assert_int_equal(tfo_procfs_pid_status(cut, sizeof(cut) - 1, &s), TFO_OK);
 	assert_false(s.have & TFO_PST_THREADS);     /* "12" may be "120" cut */
 	assert_int_equal(tfo_procfs_pid_status(big, sizeof(big) - 1, &s), TFO_EINVAL);
+	assert_int_equal(tfo_procfs_pid_status(blank, sizeof(blank) - 1, &s), TFO_OK);
+	assert_int_equal(s.threads, 4);
+	assert_int_equal(s.uid[TFO_ID_REAL], 1);
 	for (size_t n = 0; n <= len; n++) {
 		char *h = heap(copy, n);
 		if (tfo_procfs_pid_status(h, n, &s) == TFO_OK)
@@ -359,6 +399,7 @@ main(void)
 		cmocka_unit_test(test_stat_kernel_threads),
 		cmocka_unit_test(test_stat_zombie_and_old_kernels),
 		cmocka_unit_test(test_stat_garbage_and_truncation),
+		cmocka_unit_test(test_stat_number_edges),
 		cmocka_unit_test(test_status),
 		cmocka_unit_test(test_status_hostile),
 		cmocka_unit_test(test_io),
