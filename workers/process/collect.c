@@ -516,7 +516,7 @@ tfo_proccol_cycle(struct tfo_proccol *c, uint64_t now_ns, tfo_proccol_emit_fn em
 		return e;
 	if (c->hook != NULL)
 		c->hook(c->hook_arg);
-	tfo_select(c->cand, c->ncand, c->top_n, TFO_PROC_MAX_INCLUDED);
+	tfo_select(c->cand, c->ncand, c->top_n, TFO_PROC_MAX_INCLUDED, c->sel_heap);
 	e = report_selected(c, emit, arg, &n);
 	det_gone(c);
 	pc_det_sweep(c, 0);     /* the files of processes gone or long unreported closed */
@@ -545,7 +545,9 @@ copy_cfg(struct tfo_proccol *c, const Tfo__V1__ProcessConfig *cfg, char *err, si
 	cap = (size_t)c->cmdline_max + PC_CMD_MARGIN;
 	c->cmdcap = cap > PC_CMD_MIN_READ ? cap : PC_CMD_MIN_READ;
 	if ((c->buf = malloc(PC_BUF)) == NULL || (c->cmdraw = malloc(c->cmdcap)) == NULL ||
-	    (c->cmd = malloc(c->cmdcap)) == NULL || (c->arena = tfo_arena_new(32 * 1024)) == NULL) {
+	    (c->cmd = malloc(c->cmdcap)) == NULL || (c->arena = tfo_arena_new(32 * 1024)) == NULL ||
+	    (c->sel_heap = calloc(TFO_SELECT_HEAP(c->top_n, TFO_PROC_MAX_INCLUDED),
+	    sizeof(*c->sel_heap))) == NULL) {
 		snprintf(err, errcap, "out of memory");
 		return -1;
 	}
@@ -665,6 +667,7 @@ tfo_proccol_free(struct tfo_proccol *c)
 	free(c->tab);
 	free(c->cand);
 	free(c->walk);
+	free(c->sel_heap);
 	if (c->procfd >= 0)
 		close(c->procfd);
 	tfo_namepats_fini(&c->inc);

@@ -95,6 +95,7 @@ struct tfo_proccol {
 	struct tfo_cand *cand;
 	struct pc_walk *walk;
 	size_t ncand, candcap;
+	size_t *sel_heap;               /* tfo_select's scratch (TFO_SELECT_HEAP) */
 
 	struct tfo_priv *priv;          /* the privileged reader, or NULL: read directly */
 	struct tfo_privops_req req[TFO_PRIVOPS_BATCH];

@@ -27,9 +27,15 @@ struct tfo_cand {
  * the top_n with rss > 0, PINNED on at most max_included INCLUDED ones (the
  * busiest first); ties go to the lower pid. Candidates end sorted by pid.
  * Returns how many carry TOP_CPU, TOP_MEM or PINNED. Excluded processes are
- * never candidates (the caller leaves them out).
+ * never candidates (the caller leaves them out). heap: scratch of
+ * TFO_SELECT_HEAP(top_n, max_included) entries (n will do when fewer), so a
+ * cycle allocates nothing.
  */
-size_t tfo_select(struct tfo_cand *c, size_t n, unsigned top_n, size_t max_included);
+size_t tfo_select(struct tfo_cand *c, size_t n, unsigned top_n, size_t max_included,
+                  size_t *heap);
+
+#define TFO_SELECT_HEAP(top_n, max_included) \
+	((size_t)(top_n) > (max_included) ? (size_t)(top_n) : (max_included))
 
 #define TFO_SELECTED(c) (((c)->why & (TFO_SEL_TOP_CPU | TFO_SEL_TOP_MEM | TFO_SEL_PINNED)) != 0)
 

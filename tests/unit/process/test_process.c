@@ -586,13 +586,13 @@ test_select(void **state)
 		{ .pid = 15, .cpu = 1, .rss = 1, .why = TFO_SEL_INCLUDED },
 		{ .pid = 16, .cpu = 0, .rss = 0 },
 	};
-	size_t n = sizeof(c) / sizeof(c[0]);
+	size_t n = sizeof(c) / sizeof(c[0]), heap[100];
 
 	(void)state;
 	for (size_t i = 0; i < n; i++)
 		c[i].idx = i;
 	/* CPU: 13, then 11 (tie with 10 broken by rss); memory: 12, 11 */
-	assert_int_equal(tfo_select(c, n, 2, 1), 4);
+	assert_int_equal(tfo_select(c, n, 2, 1, heap), 4);
 	for (size_t i = 0; i < n; i++)
 		assert_int_equal(c[i].pid, 10 + (int)i);     /* sorted back by pid */
 	assert_int_equal(c[3].why, TFO_SEL_TOP_CPU);
@@ -604,14 +604,101 @@ test_select(void **state)
 	assert_int_equal(c[4].why, TFO_SEL_INCLUDED);
 	assert_false(TFO_SELECTED(&c[6]));
 	/* top_n 0: only included ones; an idle host selects nothing by CPU */
-	assert_int_equal(tfo_select(c, n, 0, 10), 2);
+	assert_int_equal(tfo_select(c, n, 0, 10, heap), 2);
 	for (size_t i = 0; i < n; i++)
 		c[i].cpu = 0;
-	assert_int_equal(tfo_select(c, n, 100, 0), 4);   /* every rss > 0 */
-	assert_int_equal(tfo_select(c, 0, 5, 5), 0);
+	assert_int_equal(tfo_select(c, n, 100, 0, heap), 4);   /* every rss > 0 */
+	assert_int_equal(tfo_select(c, 0, 5, 5, heap), 0);
 	/* idx travels with its candidate */
 	for (size_t i = 0; i < n; i++)
 		assert_int_equal(c[i].idx, (size_t)(c[i].pid - 10));
+}
+
+/* ref_by_cpu, ref_by_rss - the ranks tfo_select promises, as full sorts */
+static int
+ref_by_cpu(const void *a, const void *b)
+{
+	const struct tfo_cand *x = a, *y = b;
+
+	if (x->cpu != y->cpu)
+		return x->cpu > y->cpu ? -1 : 1;
+	if (x->rss != y->rss)
+		return x->rss > y->rss ? -1 : 1;
+	return x->pid < y->pid ? -1 : x->pid > y->pid;
+}
+
+static int
+ref_by_rss(const void *a, const void *b)
+{
+	const struct tfo_cand *x = a, *y = b;
+
+	if (x->rss != y->rss)
+		return x->rss > y->rss ? -1 : 1;
+	return x->pid < y->pid ? -1 : x->pid > y->pid;
+}
+
+/* test_select_many - thousands of candidates with many ties, in pid order
+ * (a walk of /proc) or shuffled (a fixture tree): the same marks as three
+ * full sorts give, every candidate back in pid order with its idx */
+static void
+test_select_many(void **state)
+{
+	enum { N = 3000 };
+	static struct tfo_cand c[N], s[N];
+	static size_t heap[N];
+	static unsigned exp[N];
+	static const unsigned tops[] = { 0, 1, 5, 20, 300, N + 10 };
+	static const size_t incs[] = { 0, 3, 256, N };
+	unsigned seed = 12345;
+
+	(void)state;
+	for (int round = 0; round < 48; round++) {
+		unsigned top_n = tops[round % 6];
+		size_t max_inc = incs[(round / 6) % 4], want = 0, inc = 0, k = 0;
+		for (size_t i = 0; i < N; i++) {
+			seed = seed * 1103515245u + 12345u;
+			c[i] = (struct tfo_cand){ .pid = (int64_t)i * 7 + 1,
+			    .cpu = (seed >> 8) % (round % 3 == 0 ? 4 : 500),
+			    .rss = (seed >> 16) % (round % 2 ? 3 : 10000),
+			    .why = ((seed >> 4) % 5 == 0 ? TFO_SEL_INCLUDED : 0) |
+			        TFO_SEL_TOP_MEM, .idx = i };
+		}
+		if (round >= 24)        /* shuffled */
+			for (size_t i = N - 1; i > 0; i--) {
+				struct tfo_cand t = c[i];
+				seed = seed * 1103515245u + 12345u;
+				c[i] = c[(seed >> 8) % (i + 1)];
+				c[(seed >> 8) % (i + 1)] = t;
+			}
+		/* the reference: marks by full sorts, in s indexed by idx */
+		memcpy(s, c, sizeof(c));
+		qsort(s, N, sizeof(s[0]), ref_by_cpu);
+		for (size_t i = 0; i < N; i++) {
+			s[i].why &= TFO_SEL_INCLUDED;
+			if (k < top_n && s[i].cpu > 0) {
+				s[i].why |= TFO_SEL_TOP_CPU;
+				k++;
+			}
+			if ((s[i].why & TFO_SEL_INCLUDED) && inc < max_inc) {
+				s[i].why |= TFO_SEL_PINNED;
+				inc++;
+			}
+		}
+		qsort(s, N, sizeof(s[0]), ref_by_rss);
+		for (size_t i = 0; i < N && i < top_n && s[i].rss > 0; i++)
+			s[i].why |= TFO_SEL_TOP_MEM;
+		for (size_t i = 0; i < N; i++) {
+			want += TFO_SELECTED(&s[i]);
+			exp[s[i].idx] = s[i].why;
+		}
+		assert_int_equal(tfo_select(c, N, top_n, max_inc, heap), want);
+		for (size_t i = 0; i < N; i++) {
+			assert_int_equal(c[i].pid, (int64_t)c[i].idx * 7 + 1);
+			assert_int_equal(c[i].why, exp[c[i].idx]);
+			if (i > 0)
+				assert_true(c[i - 1].pid < c[i].pid);
+		}
+	}
 }
 
 static void
@@ -721,6 +808,7 @@ main(void)
 		cmocka_unit_test_setup_teardown(test_bad_config, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_pid_table_churn, setup, teardown),
 		cmocka_unit_test(test_select),
+		cmocka_unit_test(test_select_many),
 		cmocka_unit_test(test_namepats),
 		cmocka_unit_test(test_redact),
 		cmocka_unit_test(test_owners),
