@@ -529,6 +529,29 @@ tfo_proccol_cycle(struct tfo_proccol *c, uint64_t now_ns, tfo_proccol_emit_fn em
 
 /* ------------------------------------------------------------- lifecycle */
 
+/* shared_kvs - the point attributes of every report (c->kv_*); -1 ENOMEM */
+static int
+shared_kvs(struct tfo_proccol *c)
+{
+	static const char *const ctx = "process.context_switch.type", *const flt =
+	    "system.paging.fault.type";
+	struct tfo_arena *a = c->kv_arena = tfo_arena_new(1024);
+
+	if (a == NULL)
+		return -1;
+	c->kv_user = tfo_otlp_kv_str(a, "cpu.mode", "user");
+	c->kv_system = tfo_otlp_kv_str(a, "cpu.mode", "system");
+	c->kv_read = tfo_otlp_kv_str(a, "disk.io.direction", "read");
+	c->kv_write = tfo_otlp_kv_str(a, "disk.io.direction", "write");
+	c->kv_vol = tfo_otlp_kv_str(a, ctx, "voluntary");
+	c->kv_invol = tfo_otlp_kv_str(a, ctx, "involuntary");
+	c->kv_major = tfo_otlp_kv_str(a, flt, "major");
+	c->kv_minor = tfo_otlp_kv_str(a, flt, "minor");
+	return c->kv_user != NULL && c->kv_system != NULL && c->kv_read != NULL &&
+	    c->kv_write != NULL && c->kv_vol != NULL && c->kv_invol != NULL &&
+	    c->kv_major != NULL && c->kv_minor != NULL ? 0 : -1;
+}
+
 static int
 copy_cfg(struct tfo_proccol *c, const Tfo__V1__ProcessConfig *cfg, char *err, size_t errcap)
 {
@@ -547,7 +570,7 @@ copy_cfg(struct tfo_proccol *c, const Tfo__V1__ProcessConfig *cfg, char *err, si
 	if ((c->buf = malloc(PC_BUF)) == NULL || (c->cmdraw = malloc(c->cmdcap)) == NULL ||
 	    (c->cmd = malloc(c->cmdcap)) == NULL || (c->arena = tfo_arena_new(32 * 1024)) == NULL ||
 	    (c->sel_heap = calloc(TFO_SELECT_HEAP(c->top_n, TFO_PROC_MAX_INCLUDED),
-	    sizeof(*c->sel_heap))) == NULL) {
+	    sizeof(*c->sel_heap))) == NULL || shared_kvs(c) != 0) {
 		snprintf(err, errcap, "out of memory");
 		return -1;
 	}
@@ -675,6 +698,7 @@ tfo_proccol_free(struct tfo_proccol *c)
 	tfo_redact_fini(&c->redact);
 	tfo_owners_fini(&c->owners);
 	tfo_arena_free(c->arena);
+	tfo_arena_free(c->kv_arena);
 	free(c->buf);
 	free(c->cmdraw);
 	free(c->cmd);

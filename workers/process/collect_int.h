@@ -109,9 +109,12 @@ struct tfo_proccol {
 	char exe[4097];
 	char cgroup[PC_CGROUP_MAX];
 
-	struct tfo_arena *arena;
+	struct tfo_arena *arena;        /* one report's message, reset by the next */
+	/* the point attributes every report has alike (cpu.mode=user, ...),
+	 * made once in an arena of their own and shared by every report */
+	struct tfo_arena *kv_arena;
 	tfo_kv *kv_user, *kv_system, *kv_read, *kv_write, *kv_vol, *kv_invol,
-	       *kv_major, *kv_minor;    /* shared by every process of a cycle */
+	       *kv_major, *kv_minor;
 	void (*hook)(void *);
 	void *hook_arg;
 	struct tfo_proccol_stats stats;

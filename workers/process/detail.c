@@ -433,20 +433,19 @@ pt(struct pc_b *x, const char *name, const char *unit, const char *desc, enum tf
 		x->oom = 1;
 }
 
-/* pair - one metric with two points told apart by one attribute */
+/* pair - one metric with two points told apart by one attribute (kv1,
+ * kv2: the collector's shared ones) */
 static void
 pair(struct pc_b *x, const char *name, const char *unit, const char *desc,
-     enum tfo_otlp_kind k, int dbl, const char *key, const char *v1, double d1, uint64_t i1,
-     const char *v2, double d2, uint64_t i2)
+     enum tfo_otlp_kind k, int dbl, tfo_kv *kv1, double d1, uint64_t i1,
+     tfo_kv *kv2, double d2, uint64_t i2)
 {
-	struct tfo_arena *a = x->c->arena;
-	tfo_kv *kv1 = tfo_otlp_kv_str(a, key, v1), *kv2 = tfo_otlp_kv_str(a, key, v2);
 	struct tfo_otlp_metric *m = tfo_otlp_metric(x->b, name, unit, desc, k);
 	uint64_t s = x->start_ns, t = x->c->now_ns;
 	int64_t j1 = i1 > INT64_MAX ? INT64_MAX : (int64_t)i1;
 	int64_t j2 = i2 > INT64_MAX ? INT64_MAX : (int64_t)i2;
 
-	if (kv1 == NULL || kv2 == NULL || m == NULL ||
+	if (m == NULL ||
 	    (dbl ? tfo_otlp_point_double(x->b, m, s, t, d1, &kv1, 1) != TFO_OK ||
 	           tfo_otlp_point_double(x->b, m, s, t, d2, &kv2, 1) != TFO_OK
 	         : tfo_otlp_point_int(x->b, m, s, t, j1, &kv1, 1) != TFO_OK ||
@@ -481,11 +480,11 @@ metrics(struct pc_b *x, const struct pc_info *p)
 
 	utilization(c, p, &u, &s);
 	pair(x, "process.cpu.time", "s", "Total CPU seconds broken down by different CPU modes.",
-	    TFO_OTLP_COUNTER, 1, "cpu.mode", "user", (double)p->st->utime / hz, 0,
-	    "system", (double)p->st->stime / hz, 0);
+	    TFO_OTLP_COUNTER, 1, c->kv_user, (double)p->st->utime / hz, 0,
+	    c->kv_system, (double)p->st->stime / hz, 0);
 	pair(x, "process.cpu.utilization", "1", "Difference in process.cpu.time since the last "
 	    "measurement, divided by the elapsed time and number of CPUs available to the process.",
-	    TFO_OTLP_GAUGE, 1, "cpu.mode", "user", u, 0, "system", s, 0);
+	    TFO_OTLP_GAUGE, 1, c->kv_user, u, 0, c->kv_system, s, 0);
 	pt(x, "process.memory.usage", "By", "The amount of physical memory in use.",
 	    TFO_OTLP_UPDOWN, 0, 0, (int64_t)(p->st->rss * (uint64_t)c->page), NULL, 0);
 	pt(x, "process.memory.virtual", "By", "The amount of committed virtual memory.",
@@ -493,7 +492,7 @@ metrics(struct pc_b *x, const struct pc_info *p)
 	    NULL, 0);
 	if (p->have_io)
 		pair(x, "process.disk.io", "By", "Disk bytes transferred.", TFO_OTLP_COUNTER, 0,
-		    "disk.io.direction", "read", 0, p->io.read_bytes, "write", 0, p->io.write_bytes);
+		    c->kv_read, 0, p->io.read_bytes, c->kv_write, 0, p->io.write_bytes);
 	pt(x, "process.thread.count", "{thread}", "Process threads count.", TFO_OTLP_UPDOWN, 0, 0,
 	    (int64_t)threads, NULL, 0);
 	if (p->nfds >= 0)
@@ -503,11 +502,9 @@ metrics(struct pc_b *x, const struct pc_info *p)
 	if ((p->status.have & (TFO_PST_VCTX | TFO_PST_NVCTX)) == (TFO_PST_VCTX | TFO_PST_NVCTX))
 		pair(x, "process.context_switches", "{context_switch}",
 		    "Number of times the process has been context switched.", TFO_OTLP_COUNTER, 0,
-		    "process.context_switch.type", "voluntary", 0, p->status.vol_ctxt,
-		    "involuntary", 0, p->status.nonvol_ctxt);
+		    c->kv_vol, 0, p->status.vol_ctxt, c->kv_invol, 0, p->status.nonvol_ctxt);
 	pair(x, "process.paging.faults", "{fault}", "Number of page faults the process has made.",
-	    TFO_OTLP_COUNTER, 0, "system.paging.fault.type", "major", 0, p->st->majflt,
-	    "minor", 0, p->st->minflt);
+	    TFO_OTLP_COUNTER, 0, c->kv_major, 0, p->st->majflt, c->kv_minor, 0, p->st->minflt);
 	pt(x, "process.uptime", "s", "The time the process has been running.", TFO_OTLP_GAUGE, 1,
 	    c->now_ns > p->creation_ns ? (double)(c->now_ns - p->creation_ns) / 1e9 : 0, 0, NULL, 0);
 }
