@@ -56,7 +56,8 @@ struct opts {
 struct agent {
 	struct tbuf buf;                /* tfo-buffer, its state dir and sockets */
 	struct tfo_wspawn exp;          /* tfo-exporter */
-	struct tfo_bufclient in;        /* the synthetic collector's put client */
+	struct tfo_bufclient in[2];     /* the synthetic collectors' put clients: tfo-system's
+	                                 * metrics, tfo-logs' logs (a role puts its own signal) */
 	int in_open;
 	char id[32];
 };
@@ -222,13 +223,17 @@ start(const struct opts *o, struct agent *ag)
 		struct agent *a = &ag[i];
 		snprintf(a->id, sizeof(a->id), "fleet-%04u", i);
 		a->exp = (struct tfo_wspawn)TFO_WSPAWN_INIT;
-		if (tbuf_setup(&a->buf) != 0 || tbuf_start(&a->buf, bin, 1, o->sync, o->max_mb) != 0 ||
-		    tfo_bufclient_open_ingest(&a->in, a->buf.ingest, TFO__V1__ROLE__ROLE_SYSTEM, 1,
-		    PUT_TIMEOUT_MS, (uint32_t)getuid()) != TFO_OK) {
+		if (tbuf_setup(&a->buf) != 0 || tbuf_start(&a->buf, bin, 1, o->sync, o->max_mb) != 0) {
 			fprintf(stderr, "fleet_drive: agent %u: buffer did not start\n", i);
 			return -1;
 		}
-		a->in_open = 1;
+		for (; a->in_open < 2; a->in_open++)
+			if (tfo_bufclient_open_ingest(&a->in[a->in_open], a->buf.ingest, a->in_open ?
+			    TFO__V1__ROLE__ROLE_LOGS : TFO__V1__ROLE__ROLE_SYSTEM, 1, PUT_TIMEOUT_MS,
+			    (uint32_t)getuid()) != TFO_OK) {
+				fprintf(stderr, "fleet_drive: agent %u: buffer did not start\n", i);
+				return -1;
+			}
 	}
 	printf("buffers %u %.2f\n", o->agents, mono_s() - t0);
 	first = unix_s();
@@ -255,12 +260,14 @@ feed_round(const struct opts *o, struct agent *ag, struct feed *f)
 {
 	unsigned failed = 0;
 
+	int k = f->signal == TFO__V1__SIGNAL__SIGNAL_LOGS;
+
 	for (unsigned i = 0; i < o->agents; i++)
-		if (tfo_bufclient_put(&ag[i].in, f->signal, f->payload, f->len, f->items, NULL, 0,
-		    0) != TFO_OK) {
+		if (tfo_bufclient_put(&ag[i].in[k], f->signal, f->payload, f->len, f->items, NULL,
+		    0, 0) != TFO_OK) {
 			if (failed++ == 0)
 				fprintf(stderr, "fleet_drive: %s put to agent %u failed: %s\n", f->name,
-				    i, ag[i].in.error);
+				    i, ag[i].in[k].error);
 		}
 	printf("feed %.3f %s %u %u\n", unix_s(), f->name, f->items, failed);
 }
@@ -328,8 +335,8 @@ static void
 stop_all(const struct opts *o, struct agent *ag)
 {
 	for (unsigned i = 0; i < o->agents; i++) {
-		if (ag[i].in_open)
-			tfo_bufclient_close(&ag[i].in);
+		while (ag[i].in_open > 0)
+			tfo_bufclient_close(&ag[i].in[--ag[i].in_open]);
 		(void)tfo_wspawn_shutdown(&ag[i].exp, 1000);
 	}
 	for (unsigned i = 0; i < o->agents; i++)

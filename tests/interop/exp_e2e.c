@@ -64,26 +64,31 @@ exp_ping(struct tfo_wspawn *x, uint64_t nonce)
 	return tfo_wspawn_wait(x, TFO__V1__CONTROL__MSG_PONG, 5000);
 }
 
+/* put_all - metrics as tfo-system, then logs as tfo-logs (a role puts its own signal) */
 static int
 put_all(const struct tbuf *t, uint32_t metrics, uint32_t logs)
 {
-	struct tfo_bufclient c;
 	int rc = 0;
 
-	if (tfo_bufclient_open_ingest(&c, t->ingest, TFO__V1__ROLE__ROLE_SYSTEM, 1, 2000,
-	    (uint32_t)getuid()) != TFO_OK)
-		return -1;
-	for (uint32_t i = 0; i < metrics + logs && rc == 0; i++) {
-		int is_logs = i >= metrics;
-		size_t len;
-		uint8_t *e = is_logs ? tfo_exp_sample_logs(i, POINTS, &len) :
-		    tfo_exp_sample_metrics(i, POINTS, &len);
-		if (e == NULL || tfo_bufclient_put(&c, is_logs ? TFO__V1__SIGNAL__SIGNAL_LOGS :
-		    TFO__V1__SIGNAL__SIGNAL_METRICS, e, len, POINTS + !is_logs, NULL, 0, 0) != TFO_OK)
-			rc = -1;
-		free(e);
+	for (int is_logs = 0; is_logs < 2 && rc == 0; is_logs++) {
+		struct tfo_bufclient c;
+
+		if (tfo_bufclient_open_ingest(&c, t->ingest, is_logs ? TFO__V1__ROLE__ROLE_LOGS :
+		    TFO__V1__ROLE__ROLE_SYSTEM, 1, 2000, (uint32_t)getuid()) != TFO_OK)
+			return -1;
+		for (uint32_t i = is_logs ? metrics : 0; i < (is_logs ? metrics + logs : metrics) &&
+		    rc == 0; i++) {
+			size_t len;
+			uint8_t *e = is_logs ? tfo_exp_sample_logs(i, POINTS, &len) :
+			    tfo_exp_sample_metrics(i, POINTS, &len);
+			if (e == NULL || tfo_bufclient_put(&c, is_logs ? TFO__V1__SIGNAL__SIGNAL_LOGS :
+			    TFO__V1__SIGNAL__SIGNAL_METRICS, e, len, POINTS + !is_logs, NULL, 0, 0) !=
+			    TFO_OK)
+				rc = -1;
+			free(e);
+		}
+		tfo_bufclient_close(&c);
 	}
-	tfo_bufclient_close(&c);
 	return rc;
 }
 

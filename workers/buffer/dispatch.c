@@ -78,34 +78,58 @@ buffer_reply_busy(struct buffer_reply *out, uint32_t retry_after_ms, const char 
 /* ------------------------------------------------------------------ ingest */
 
 /*
+ * role_signal - the one signal a collector role produces: its puts of another
+ * would be another role's data (tfo-system's uid putting log records, forged
+ * lines of a file tfo-logs never read, under its own role and dedupe).
+ */
+static uint32_t
+role_signal(uint32_t role)
+{
+	switch (role) {
+	case TFO__V1__ROLE__ROLE_SYSTEM:
+	case TFO__V1__ROLE__ROLE_PROCESS:
+		return TFO__V1__SIGNAL__SIGNAL_METRICS;
+	case TFO__V1__ROLE__ROLE_LOGS:
+		return TFO__V1__SIGNAL__SIGNAL_LOGS;
+	default:
+		return 0;
+	}
+}
+
+/*
  * peer_speaks_as - whether the connection's peer may speak as role; else the
  * message is refused. A role that is none of ours is a bad request; one that
  * is another role's is a forgery: counted, and logged once per connection (a
  * compromised role must not be able to flood the log). Dev mode, every role
  * one user: that uid speaks as each collector role (docs/security.md).
+ * signal: a Put's, refused as a forgery when it is a signal another role
+ * produces (0, a GetCheckpoints, or one of no role: the store judges it).
  */
 static int
 peer_speaks_as(struct buffer_counters *c, const struct buffer_peer *peer, uint32_t role,
-    const char *what)
+    uint32_t signal, const char *what)
 {
 	const ProtobufCEnumValue *v = role > 0 && role < 32 ?
 	    protobuf_c_enum_descriptor_get_value(&tfo__v1__role__descriptor, (int)role) : NULL;
+	int other_signal = (signal == TFO__V1__SIGNAL__SIGNAL_METRICS ||
+	    signal == TFO__V1__SIGNAL__SIGNAL_LOGS) && signal != role_signal(role);
 
 	if (v == NULL) {
 		c->bad_ingest++;
 		log_warn("ingest: %s naming no known role (%u) refused", what, role);
 		return 0;
 	}
-	if ((peer->roles & TFO_IPC_ROLE_BIT(role)) != 0)
+	if ((peer->roles & TFO_IPC_ROLE_BIT(role)) != 0 && !other_signal)
 		return 1;
 	c->forged_role++;
 	for (unsigned i = 0; i < BUFFER_FORGED_LOGGED; i++)
 		if (peer->pipe != 0 && c->forged_pipes[i] == peer->pipe)
 			return 0;
 	c->forged_pipes[c->forged_next++ % BUFFER_FORGED_LOGGED] = peer->pipe;
-	log_warn("ingest: %s as %s from peer uid %u (connection %u) refused: that uid does "
-	    "not speak as this role; further refusals on this connection are only counted "
-	    "(forged_role)", what, v->name, peer->uid, peer->pipe);
+	log_warn("ingest: %s as %s from peer uid %u (connection %u) refused: %s; further "
+	    "refusals on this connection are only counted (forged_role)", what, v->name,
+	    peer->uid, peer->pipe, (peer->roles & TFO_IPC_ROLE_BIT(role)) == 0 ?
+	    "that uid does not speak as this role" : "a signal this role does not produce");
 	return 0;
 }
 
@@ -128,7 +152,7 @@ ingest_put(struct tfo_store *st, struct buffer_counters *c, const struct buffer_
 	struct tfo_store_item *more = NULL;
 
 	r.version = VERSION;
-	if (!peer_speaks_as(c, peer, sp.role, "a Put")) {
+	if (!peer_speaks_as(c, peer, sp.role, sp.signal, "a Put")) {
 		buffer_reply_error(out, 1, "refused: not a role this connection speaks as");
 		return;
 	}
@@ -183,7 +207,7 @@ ingest_checkpoints(struct tfo_store *st, struct buffer_counters *c,
 	size_t n = 0;
 	enum tfo_err e;
 
-	if (!peer_speaks_as(c, peer, (uint32_t)g->role, "a GetCheckpoints")) {
+	if (!peer_speaks_as(c, peer, (uint32_t)g->role, 0, "a GetCheckpoints")) {
 		buffer_reply_error(out, 1, "refused: not a role this connection speaks as");
 		return;
 	}

@@ -10,6 +10,11 @@
  *   checkpoints            a GetCheckpoints; prints "checkpoint <offset> <file_id>"
  *                          for each one it is given
  *   cpput FILE_ID OFFSET   a Put carrying a checkpoint of FILE_ID at OFFSET
+ *   ownsig                 a Put of a log record "FORGED record <n>" naming role
+ *                          system, the attacker's own: log lines only tfo-logs reads
+ *   flood N KIB            N Puts of metrics as role system (its own, a valid
+ *                          request each) of KIB KiB of random bytes: to push
+ *                          other roles' queued data out of the bounded buffer
  *
  * usage: ingest_forge URL UID GID ATTACK [ARGS]
  * exit: 0 every request was refused (Error), 3 some request was accepted
@@ -100,8 +105,8 @@ ask(nng_socket s, const Tfo__V1__IngestRequest *r, const char *what)
 }
 
 static int
-put_logs(nng_socket s, uint64_t incarnation, uint64_t seq, Tfo__V1__Checkpoint *cp,
-    const char *what)
+put_logs(nng_socket s, Tfo__V1__Role role, uint64_t incarnation, uint64_t seq,
+    Tfo__V1__Checkpoint *cp, const char *what)
 {
 	Tfo__V1__IngestRequest r = TFO__V1__INGEST_REQUEST__INIT;
 	Tfo__V1__Put p = TFO__V1__PUT__INIT;
@@ -110,7 +115,7 @@ put_logs(nng_socket s, uint64_t incarnation, uint64_t seq, Tfo__V1__Checkpoint *
 	char text[96];
 
 	snprintf(text, sizeof(text), "FORGED record %" PRIu64 " claiming to be tfo-logs", seq);
-	p.role = TFO__V1__ROLE__ROLE_LOGS;
+	p.role = role;
 	p.incarnation = incarnation;
 	p.seq = seq;
 	p.signal = TFO__V1__SIGNAL__SIGNAL_LOGS;
@@ -125,6 +130,43 @@ put_logs(nng_socket s, uint64_t incarnation, uint64_t seq, Tfo__V1__Checkpoint *
 	return ask(s, &r, what);
 }
 
+/* flood - n metrics puts of kib KiB each under the attacker's own role */
+static int
+flood(nng_socket s, unsigned n, size_t kib)
+{
+	Tfo__V1__IngestRequest r = TFO__V1__INGEST_REQUEST__INIT;
+	Tfo__V1__Put p = TFO__V1__PUT__INIT;
+	size_t len = kib << 10;
+	uint8_t *payload = malloc(len + 16);
+	size_t h;
+
+	if (payload == NULL || len < 64)
+		return -1;
+	/* a ResourceMetrics holding one unknown bytes field (15) of random
+	 * bytes: parsers skip it, LZ4 cannot shrink it */
+	h = put_len(payload, 0x7a, len - 8);
+	for (size_t i = h; i < h + len - 8; i++)
+		payload[i] = (uint8_t)random();
+	p.role = TFO__V1__ROLE__ROLE_SYSTEM;
+	p.incarnation = ((uint64_t)getpid() << 32) | (uint64_t)random();
+	p.signal = TFO__V1__SIGNAL__SIGNAL_METRICS;
+	p.payload.data = payload;
+	p.payload.len = h + len - 8;
+	p.points = 1;
+	r.version = V;
+	r.msg_case = TFO__V1__INGEST_REQUEST__MSG_PUT;
+	r.put = &p;
+	for (unsigned i = 1; i <= n; i++) {
+		p.seq = i;
+		if (ask(s, &r, "flood Put role=system signal=metrics") != 0) {
+			free(payload);
+			return -1;
+		}
+	}
+	free(payload);
+	return 0;
+}
+
 static int
 attack(nng_socket s, int argc, char **argv)
 {
@@ -132,17 +174,25 @@ attack(nng_socket s, int argc, char **argv)
 	char what[96];
 
 	if (strcmp(a, "forge") == 0 && argc == 1)
-		return put_logs(s, 1, 1, NULL, "Put role=logs (forged record)");
+		return put_logs(s, TFO__V1__ROLE__ROLE_LOGS, 1, 1, NULL,
+		    "Put role=logs (forged record)");
+	if (strcmp(a, "ownsig") == 0 && argc == 1)
+		return put_logs(s, TFO__V1__ROLE__ROLE_SYSTEM, 1, 1, NULL,
+		    "Put role=system signal=logs (forged record)");
 	if (strcmp(a, "dedupe") == 0 && argc == 3) {
 		uint64_t first = strtoull(argv[1], NULL, 10), last = strtoull(argv[2], NULL, 10);
 		for (uint64_t i = first; i <= last; i++) {
 			snprintf(what, sizeof(what), "Put role=logs incarnation=%" PRIu64
 			    " seq=2^63-1", i);
-			if (put_logs(s, i, (uint64_t)INT64_MAX, NULL, what) != 0)
+			if (put_logs(s, TFO__V1__ROLE__ROLE_LOGS, i, (uint64_t)INT64_MAX, NULL,
+			    what) != 0)
 				return -1;
 		}
 		return 0;
 	}
+	if (strcmp(a, "flood") == 0 && argc == 3)
+		return flood(s, (unsigned)strtoul(argv[1], NULL, 10),
+		    (size_t)strtoul(argv[2], NULL, 10));
 	if (strcmp(a, "checkpoints") == 0 && argc == 1) {
 		Tfo__V1__IngestRequest r = TFO__V1__INGEST_REQUEST__INIT;
 		Tfo__V1__GetCheckpoints g = TFO__V1__GET_CHECKPOINTS__INIT;
@@ -158,7 +208,7 @@ attack(nng_socket s, int argc, char **argv)
 		cp.offset = strtoull(argv[2], NULL, 10);
 		snprintf(what, sizeof(what), "Put role=logs with checkpoint offset %" PRIu64,
 		    (uint64_t)cp.offset);
-		return put_logs(s, 1, 2, &cp, what);
+		return put_logs(s, TFO__V1__ROLE__ROLE_LOGS, 1, 2, &cp, what);
 	}
 	fprintf(stderr, "unknown attack or arguments: %s\n", a);
 	return -1;

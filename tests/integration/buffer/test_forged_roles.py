@@ -12,7 +12,9 @@ ingest socket:
   3. GetCheckpoints naming role logs (tfo-logs' paths and offsets), and, with
      tfo-logs stopped and lines written meanwhile, a Put carrying tfo-logs'
      real checkpoint at the file's end, which would make the restarted tfo-logs
-     skip those lines for good.
+     skip those lines for good;
+  4. a Put naming its own role (system) but carrying log records: lines
+     shipped as if tfo-logs had read them, outside tfo-logs' dedupe.
 Each request is refused; every numbered line arrives exactly once and no
 forged record arrives; the buffer counts the refusals (forged_role) and logs
 one line per connection. tfo-logs' own uid still gets its checkpoints."""
@@ -81,6 +83,7 @@ def main():
         # (incarnation, seq) per role, so the attacker ends on tfo-logs' own
         # incarnation (a spawn counter; here read from tfoctl, as a guess would)
         run_forge(system, "forge")
+        run_forge(system, "ownsig")        # 4: its own role, another role's signal
         inc = int(agent.status()["logs"]["incarnation"])
         check(inc > 0, "tfo-logs' incarnation not shown")
         run_forge(system, "dedupe", "1", str(INCARNATIONS))
@@ -113,12 +116,12 @@ def main():
         check(len(count) == written[0] and not dups,
               "lines: %d of %d arrived, duplicated: %s" % (len(count), written[0], dups[:20]))
         check(forged == 0, "%d forged records reached the sink" % forged)
-        want = 1 + INCARNATIONS + 1 + 1 + 1
+        want = 1 + 1 + INCARNATIONS + 1 + 1 + 1
         # stats come with the next health ping's answer
         agent.wait(lambda s: s["buffer"]["stats"].get("forged_role") == want,
                    "buffer forged_role = %d" % want)
         logged = agent.logtext().count("further refusals on this connection")
-        check(logged == 5, "forgeries logged %d times, expected once per connection (5)"
+        check(logged == 6, "forgeries logged %d times, expected once per connection (6)"
               % logged)
         print("300 of 300 lines once each, 0 forged records, %d forgeries refused, "
               "logged %d times" % (want, logged))

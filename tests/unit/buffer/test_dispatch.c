@@ -404,10 +404,11 @@ test_busy_reply(void **state)
 	fix_fini(&f);
 }
 
-/* a logs Put of seq (incarnation 5) with one checkpoint at offset */
+/* put_sig - a Put of seq (incarnation 5), one record of signal sig as role,
+ * with one checkpoint at offset */
 static Tfo__V1__IngestReply *
-put_logs(struct fix *f, struct buffer_counters *c, Tfo__V1__Role role, uint64_t seq,
-    uint64_t offset)
+put_sig(struct fix *f, struct buffer_counters *c, Tfo__V1__Role role, Tfo__V1__Signal sig,
+    uint64_t seq, uint64_t offset)
 {
 	Tfo__V1__IngestRequest req = TFO__V1__INGEST_REQUEST__INIT;
 	Tfo__V1__Put put = TFO__V1__PUT__INIT;
@@ -420,7 +421,7 @@ put_logs(struct fix *f, struct buffer_counters *c, Tfo__V1__Role role, uint64_t 
 	put.role = role;
 	put.incarnation = 5;
 	put.seq = seq;
-	put.signal = TFO__V1__SIGNAL__SIGNAL_LOGS;
+	put.signal = sig;
 	put.payload.data = (uint8_t *)"a log record";
 	put.payload.len = 12;
 	put.points = 1;
@@ -430,6 +431,14 @@ put_logs(struct fix *f, struct buffer_counters *c, Tfo__V1__Role role, uint64_t 
 	req.msg_case = TFO__V1__INGEST_REQUEST__MSG_PUT;
 	req.put = &put;
 	return ingest(f, c, &req, &ac);
+}
+
+/* a logs Put of seq (incarnation 5) with one checkpoint at offset */
+static Tfo__V1__IngestReply *
+put_logs(struct fix *f, struct buffer_counters *c, Tfo__V1__Role role, uint64_t seq,
+    uint64_t offset)
+{
+	return put_sig(f, c, role, TFO__V1__SIGNAL__SIGNAL_LOGS, seq, offset);
 }
 
 /* the stored offset of role's one checkpoint (0: none), asked as that role */
@@ -486,8 +495,8 @@ test_role_from_peer(void **state)
 	assert_int_equal(c.forged_next, 1);         /* logged once for connection 7 */
 	assert_int_equal(c.bad_ingest, 0);
 	/* its own role is its own: a huge seq there leaves tfo-logs' dedupe alone */
-	expect(put_logs(&f, &c, TFO__V1__ROLE__ROLE_SYSTEM, INT64_MAX, 1u << 30),
-	    TFO__V1__INGEST_REPLY__MSG_PUT_OK);
+	expect(put_sig(&f, &c, TFO__V1__ROLE__ROLE_SYSTEM, TFO__V1__SIGNAL__SIGNAL_METRICS,
+	    INT64_MAX, 1u << 30), TFO__V1__INGEST_REPLY__MSG_PUT_OK);
 	commit_ok(&f);
 	g_peer.pipe = 9;            /* a new connection: logged again */
 	expect(put_logs(&f, &c, TFO__V1__ROLE__ROLE_PROCESS, 3, 1), TFO__V1__INGEST_REPLY__MSG_ERROR);
@@ -506,11 +515,54 @@ test_role_from_peer(void **state)
 
 	/* one uid for every collector (dev mode): any collector role, no other */
 	g_peer = (struct buffer_peer){ 1000, COLLECTORS, 10 };
-	expect(put_logs(&f, &c, TFO__V1__ROLE__ROLE_PROCESS, 1, 1), TFO__V1__INGEST_REPLY__MSG_PUT_OK);
+	expect(put_sig(&f, &c, TFO__V1__ROLE__ROLE_PROCESS, TFO__V1__SIGNAL__SIGNAL_METRICS, 1, 1),
+	    TFO__V1__INGEST_REPLY__MSG_PUT_OK);
 	expect(put_logs(&f, &c, TFO__V1__ROLE__ROLE_BUFFER, 1, 1), TFO__V1__INGEST_REPLY__MSG_ERROR);
 	expect(put_logs(&f, &c, (Tfo__V1__Role)40, 1, 1), TFO__V1__INGEST_REPLY__MSG_ERROR);
 	assert_int_equal(c.bad_ingest, 1);          /* no role of ours: a bad request */
 	assert_int_equal(c.forged_role, 6);
+	g_peer = (struct buffer_peer){ 1000, COLLECTORS, 1 };
+	fix_fini(&f);
+}
+
+/*
+ * A collector puts only its own role's signal: tfo-system's uid, speaking as
+ * its own role, putting log records (forged lines shipped as if tfo-logs read
+ * them, out of tfo-logs' dedupe and checkpoints) is refused as a forgery,
+ * counted, logged once per connection; so is tfo-logs' uid putting metrics.
+ * Each role's own signal is taken, in dev mode (one uid, every role) too.
+ */
+static void
+test_signal_of_role(void **state)
+{
+	const struct buffer_peer sys = { 101, TFO_IPC_ROLE_BIT(TFO__V1__ROLE__ROLE_SYSTEM), 7 };
+	const struct buffer_peer logs = { 103, TFO_IPC_ROLE_BIT(TFO__V1__ROLE__ROLE_LOGS), 8 };
+	struct buffer_counters c = { 0 };
+	struct fix f;
+
+	(void)state;
+	fix_init(&f, 0, 0);
+	g_peer = sys;
+	expect(put_logs(&f, &c, TFO__V1__ROLE__ROLE_SYSTEM, 1, 0), TFO__V1__INGEST_REPLY__MSG_ERROR);
+	expect(put_logs(&f, &c, TFO__V1__ROLE__ROLE_SYSTEM, 2, 0), TFO__V1__INGEST_REPLY__MSG_ERROR);
+	assert_int_equal(tfo_store_pending(f.st), 0);
+	assert_int_equal(c.forged_role, 2);
+	assert_int_equal(c.forged_next, 1);         /* logged once for connection 7 */
+	expect(put_sig(&f, &c, TFO__V1__ROLE__ROLE_SYSTEM, TFO__V1__SIGNAL__SIGNAL_METRICS, 3, 0),
+	    TFO__V1__INGEST_REPLY__MSG_PUT_OK);
+	commit_ok(&f);
+	g_peer = logs;
+	expect(put_sig(&f, &c, TFO__V1__ROLE__ROLE_LOGS, TFO__V1__SIGNAL__SIGNAL_METRICS, 1, 0),
+	    TFO__V1__INGEST_REPLY__MSG_ERROR);
+	expect(put_logs(&f, &c, TFO__V1__ROLE__ROLE_LOGS, 2, 10), TFO__V1__INGEST_REPLY__MSG_PUT_OK);
+	commit_ok(&f);
+	g_peer = (struct buffer_peer){ 1000, COLLECTORS, 10 };
+	expect(put_logs(&f, &c, TFO__V1__ROLE__ROLE_PROCESS, 1, 0), TFO__V1__INGEST_REPLY__MSG_ERROR);
+	expect(put_sig(&f, &c, TFO__V1__ROLE__ROLE_PROCESS, TFO__V1__SIGNAL__SIGNAL_METRICS, 1, 0),
+	    TFO__V1__INGEST_REPLY__MSG_PUT_OK);
+	commit_ok(&f);
+	assert_int_equal(c.forged_role, 4);
+	assert_int_equal(c.bad_ingest, 0);
 	g_peer = (struct buffer_peer){ 1000, COLLECTORS, 1 };
 	fix_fini(&f);
 }
@@ -560,6 +612,7 @@ main(void)
 		cmocka_unit_test(test_bad_requests),
 		cmocka_unit_test(test_busy_reply),
 		cmocka_unit_test(test_role_from_peer),
+		cmocka_unit_test(test_signal_of_role),
 		cmocka_unit_test(test_fuzz_seeds),
 	};
 
