@@ -13,3 +13,13 @@ if(TARGET tfo-buffer AND TARGET tfo-supervisor AND TARGET tfo-logs AND TARGET tf
   set_tests_properties(integration.buffer.forged_roles PROPERTIES
     LABELS "integration;buffer;security" TIMEOUT 180 SKIP_RETURN_CODE 77)
 endif()
+# A compromised collector (tfo-system's uid) floods the buffer with valid
+# puts of its own role, 16 times its bound, while tfo-logs' lines wait for the
+# receiver: every line arrives once (each signal keeps its share of the bound).
+if(TARGET ingest_forge)
+  add_test(NAME integration.buffer.flood
+           COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/buffer/test_flood.py
+                   ${CMAKE_BINARY_DIR}/bin $<TARGET_FILE:ingest_forge>)
+  set_tests_properties(integration.buffer.flood PROPERTIES
+    LABELS "integration;buffer;security" TIMEOUT 180 SKIP_RETURN_CODE 77)
+endif()

@@ -143,6 +143,26 @@ oldest_signal(struct tfo_store *st)
 	return pick;
 }
 
+/*
+ * drop_from - the signal whose oldest entry goes to make room for size bytes
+ * of signal sig at the bound limit: sig's own once it would hold more than its
+ * share of the bound (an equal part per signal), else the oldest of any. So
+ * each signal keeps its share against the others: a flood of one (a
+ * compromised collector putting as fast as it can under its own role, or
+ * metrics all through an outage while tfo-logs waits at the bound) cannot
+ * push the other's queued data out; below its share a signal still takes the
+ * oldest of any, so the bound is shared when one signal is quiet.
+ */
+static uint32_t
+drop_from(struct tfo_store *st, uint32_t sig, uint64_t size, uint64_t limit)
+{
+	const struct sigq *q = &st->q[sig];
+
+	if (q->count > 0 && q->bytes + size > limit / (TFO_STORE_NSIG - 1))
+		return sig;
+	return oldest_signal(st);
+}
+
 size_t
 tfo_store_expire(struct tfo_store *st)
 {
@@ -292,9 +312,10 @@ stage(struct tfo_store *st, const struct tfo_store_put *p, const struct tfo_stor
 			st->s.busy++;
 			return 1;
 		}
-		/* the newest is taken, the oldest goes (of any signal) */
+		/* the newest is taken, the oldest goes (drop_from: whose) */
 		uint32_t s;
-		while (store_total_bytes(st) + size > limit && (s = oldest_signal(st)) != 0)
+		while (store_total_bytes(st) + size > limit &&
+		    (s = drop_from(st, p->signal, size, limit)) != 0)
 			drop_head(st, s, disk ? TFO_DROP_DISK : TFO_DROP_SIZE);
 	}
 	if (staged_add(st, p->signal, q->tail, size, now, one.points) != 0)
