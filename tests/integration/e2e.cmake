@@ -54,6 +54,15 @@ if(TFO_E2E_READY)
                    ${CMAKE_BINARY_DIR}/bin --gap 2)
   set_tests_properties(integration.e2e.restart PROPERTIES
     LABELS "integration;e2e" TIMEOUT 240 SKIP_RETURN_CODE 77)
+  # The restarts outside probes vary: SIGTERM before the workers are ready,
+  # SIGTERM and kill -9 of the whole tree while catching up after an outage.
+  foreach(case early catchup kill_catchup)
+    add_test(NAME integration.e2e.restart_vary.${case}
+             COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/e2e/test_restart_vary.py
+                     ${CMAKE_BINARY_DIR}/bin ${case})
+    set_tests_properties(integration.e2e.restart_vary.${case} PROPERTIES
+      LABELS "integration;e2e" TIMEOUT 180 SKIP_RETURN_CODE 77)
+  endforeach()
   # issue 23 items 6-10: the buffer at a full disk, on a 16 MiB tmpfs the test
   # mounts (skipped, saying why, where it may not): a) the buffer fills it with
   # the receiver down, the receiver returns while full; b) another process

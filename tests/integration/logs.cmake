@@ -25,3 +25,17 @@ if(TFO_E2E_READY)
       LABELS "integration;logs;e2e" TIMEOUT 180 SKIP_RETURN_CODE 77)
   endforeach()
 endif()
+
+# The log files outside probes vary (tests/integration/logs/test_logs_vary.py):
+# a "current" symlink switched to each new file, and what a user who may write
+# the watched directory can put there (FIFO, socket, a 1 MiB line, binary data,
+# a line without its newline). Root only (skipped otherwise).
+if(TFO_E2E_READY)
+  foreach(case symlink_switch hostile)
+    add_test(NAME integration.logs.vary.${case}
+             COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/logs/test_logs_vary.py
+                     ${CMAKE_BINARY_DIR}/bin ${case})
+    set_tests_properties(integration.logs.vary.${case} PROPERTIES
+      LABELS "integration;logs;e2e" TIMEOUT 180 SKIP_RETURN_CODE 77)
+  endforeach()
+endif()
