@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include "common/log.h"
@@ -25,6 +26,8 @@
 #define COMPACT_MS 60000           /* consumed ranges compacted once a minute (paced) */
 #define DEFAULT_MAX_MB 100
 #define DEFAULT_MAX_AGE_MS (24ull * 3600 * 1000)
+#define OPEN_RETRY_MS 1000         /* a store with no room to open: tried again this often */
+#define OPEN_LOG_EVERY 60          /* ... and said so at the first try and every 60th */
 
 struct buffer {
 	struct tfo_worker *w;
@@ -42,6 +45,12 @@ struct buffer {
 	uint32_t export_pipe;      /* the exporter connection the batches in flight went to */
 	int leaving;               /* orphaned stop: waiting for the exporter to go */
 	struct event *ev_leave;    /* its deadline */
+	const Tfo__V1__WorkerConfig *cfg;
+	struct event *ev_open;     /* the store's next open while its disk has no room */
+	uint64_t open_waits;       /* opens refused for lack of room, this run */
+	uint64_t open_free;        /* free bytes of its filesystem at the last refusal */
+	uint32_t open_idle;        /* retries skipped since, the free space unchanged */
+	char open_why[400];        /* why, for tfoctl status while it lasts */
 };
 
 static const int buffer_caps[] = { -1 };
@@ -98,6 +107,17 @@ age_tick_ms(uint64_t max_age_ms)
 	return ms < TICK_MIN_MS ? TICK_MIN_MS : ms > TICK_MAX_MS ? TICK_MAX_MS : (uint32_t)ms;
 }
 
+/* fs_free - free bytes of the store's filesystem (0 unknown) */
+static uint64_t
+fs_free(const struct buffer *b)
+{
+	struct statvfs v;
+
+	return statvfs(b->dir, &v) == 0 ? (uint64_t)v.f_bavail * v.f_frsize : 0;
+}
+
+/* open_store - 0 open; 1 no room on its filesystem (b->open_why says so;
+ * logged at the first try and every OPEN_LOG_EVERY-th); -1 any other failure */
 static int
 open_store(struct buffer *b, const Tfo__V1__BufferConfig *bc)
 {
@@ -111,12 +131,27 @@ open_store(struct buffer *b, const Tfo__V1__BufferConfig *bc)
 	o.sync = bc->sync;
 	b->tick_ms = age_tick_ms(o.max_age_ms);
 	if ((b->st = tfo_store_open(&o, &e, err, sizeof(err))) == NULL) {
+		if (e == TFO_EAGAIN && tfo_store_no_room(err)) {
+			snprintf(b->open_why, sizeof(b->open_why), "disk full at %.160s: the store "
+			    "cannot open, waiting for room (%.120s)", b->dir, err);
+			b->open_free = fs_free(b);
+			b->open_idle = 0;
+			if (b->open_waits++ % OPEN_LOG_EVERY == 0)
+				log_error("store %s: no room to open it (%s): waiting for room, "
+				    "tried again as room changes (%llu times so far)", b->db, err,
+				    (unsigned long long)b->open_waits);
+			return 1;
+		}
 		if (e == TFO_EVERSION)      /* the reason names the store and both formats */
 			log_error("%s", err);
 		else
 			log_error("store %s: %s: %s", b->db, tfo_strerror(e), err);
 		return -1;
 	}
+	if (b->open_waits > 0)
+		log_info("store %s: opened after %llu tries without room", b->db,
+		    (unsigned long long)b->open_waits);
+	b->open_why[0] = '\0';
 	tfo_store_get_stats(b->st, &s);
 	if (s.quarantine[0])
 		log_error("store: %s", s.quarantine);
@@ -343,17 +378,69 @@ open_channels(struct buffer *b, const Tfo__V1__WorkerConfig *cfg)
 	return 0;
 }
 
+/* store_ready - the store is open: its timer, then the channels */
+static int
+store_ready(struct buffer *b)
+{
+	struct timeval tv;
+
+	tv.tv_sec = (time_t)(b->tick_ms / 1000);
+	tv.tv_usec = (suseconds_t)(b->tick_ms % 1000) * 1000;
+	if (event_add(b->ev_tick, &tv) != 0) {
+		log_error("event setup failed");
+		return -1;
+	}
+	return open_channels(b, b->cfg);
+}
+
+static void
+open_retry_arm(struct buffer *b)
+{
+	struct timeval tv = { OPEN_RETRY_MS / 1000, (OPEN_RETRY_MS % 1000) * 1000 };
+
+	evtimer_add(b->ev_open, &tv);
+}
+
+static void
+on_open_retry(evutil_socket_t fd, short what, void *arg)
+{
+	struct buffer *b = arg;
+	int r;
+
+	(void)fd;
+	(void)what;
+	if (b->leaving)
+		return;
+	/* A failed open is tried again once the free space moved (or a minute
+	 * on): not every second into a disk that has not changed */
+	if (fs_free(b) == b->open_free && ++b->open_idle < OPEN_LOG_EVERY) {
+		open_retry_arm(b);
+		return;
+	}
+	if ((r = open_store(b, b->cfg->buffer)) > 0)
+		open_retry_arm(b);
+	else if (r < 0 || store_ready(b) != 0)
+		tfo_worker_exit(b->w, 1);
+}
+
+/*
+ * buffer_post_init - the store, its timers, the channels. A store that has no
+ * room to open (a disk filled while the agent was stopped, or by another
+ * writer that takes every byte freed: LevelDB writes at every open, the
+ * reserve may already be spent) is no failed start: exiting, the buffer was
+ * restarted as a bad start until the supervisor gave the agent up (more than
+ * 5 in 300 s) and stopped every collector. It is Ready and tries again once
+ * the free space moved; the channels open with the store, and meanwhile the collectors keep
+ * what they have (tfo-logs its files) and the exporter waits for it.
+ */
 static int
 buffer_post_init(struct tfo_worker *w, const Tfo__V1__WorkerConfig *cfg, void *arg)
 {
 	struct buffer *b = arg;
 	struct event_base *base = tfo_worker_base(w);
-	struct timeval tv;
+	int r;
 
-	if (open_store(b, cfg->buffer) != 0)
-		return -1;
-	tv.tv_sec = (time_t)(b->tick_ms / 1000);
-	tv.tv_usec = (suseconds_t)(b->tick_ms % 1000) * 1000;
+	b->cfg = cfg;
 	if (bqueue_init(&b->q) != 0) {
 		log_error("eventfd: %s", strerror(errno));
 		return -1;
@@ -362,12 +449,18 @@ buffer_post_init(struct tfo_worker *w, const Tfo__V1__WorkerConfig *cfg, void *a
 	b->ev_q = event_new(base, b->q.efd, EV_READ | EV_PERSIST, on_queue, b);
 	b->ev_tick = event_new(base, -1, EV_PERSIST, on_tick, b);
 	b->ev_retry = evtimer_new(base, on_retry, b);
-	if (!b->ev_q || !b->ev_tick || !b->ev_retry || event_add(b->ev_q, NULL) ||
-	    event_add(b->ev_tick, &tv)) {
+	b->ev_open = evtimer_new(base, on_open_retry, b);
+	if (!b->ev_q || !b->ev_tick || !b->ev_retry || !b->ev_open || event_add(b->ev_q, NULL)) {
 		log_error("event setup failed");
 		return -1;
 	}
-	return open_channels(b, cfg);
+	if ((r = open_store(b, cfg->buffer)) < 0)
+		return -1;
+	if (r > 0) {
+		open_retry_arm(b);
+		return 0;
+	}
+	return store_ready(b);
 }
 
 /* ------------------------------------------------------------------ teardown */
@@ -442,6 +535,8 @@ buffer_fini(struct tfo_worker *w, void *arg)
 		event_free(b->ev_tick);
 	if (b->ev_retry)
 		event_free(b->ev_retry);
+	if (b->ev_open)
+		event_free(b->ev_open);
 	if (b->q_ok)
 		bqueue_fini(&b->q);
 	tfo_store_close(b->st);
@@ -497,8 +592,12 @@ buffer_stats(struct tfo_worker *w, struct tfo_stats *ts, void *arg)
 	char name[64];
 
 	(void)w;
-	if (b->st == NULL)
+	if (b->st == NULL) {
+		tfo_stats_text(ts, "status", b->open_why);
+		tfo_stats_num(ts, "open_waits", (double)b->open_waits);
 		return;
+	}
+	tfo_stats_num(ts, "open_waits", (double)b->open_waits);
 	tfo_store_get_stats(b->st, &s);
 	for (uint32_t i = 1; i < TFO_STORE_NSIG; i++) {
 		snprintf(name, sizeof(name), "%s.entries", sig[i]);
@@ -567,7 +666,7 @@ buffer_status(struct tfo_worker *w, void *arg)
 	struct buffer *b = arg;
 
 	(void)w;
-	return b->st != NULL ? tfo_store_disk_status(b->st) : "";
+	return b->st != NULL ? tfo_store_disk_status(b->st) : b->open_why;
 }
 
 int

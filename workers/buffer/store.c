@@ -490,6 +490,12 @@ fail:
 	return NULL;
 }
 
+int
+tfo_store_no_room(const char *reason)
+{
+	return space_error(reason);
+}
+
 void
 tfo_store_close(struct tfo_store *st)
 {

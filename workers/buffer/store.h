@@ -153,13 +153,19 @@ struct tfo_store;
  * tfo_store_open - open (creating) the store with paranoid checks. A store
  * that will not open (other than a held lock) is renamed <path>.corrupt-<time>,
  * repaired in place there, and a fresh store is opened; the event is kept for
- * stats. Returns NULL with *err set (TFO_EAGAIN: locked by another process;
- * TFO_EVERSION: a format newer than TFO_STORE_FORMAT, refused and left as it
- * is). errbuf (may be NULL) receives the one-line reason on failure. A store
- * of an older format is migrated in place.
+ * stats. Returns NULL with *err set (TFO_EAGAIN: locked by another process,
+ * or no room on its filesystem even with the reserve given back: see
+ * tfo_store_no_room; TFO_EVERSION: a format newer than TFO_STORE_FORMAT,
+ * refused and left as it is). errbuf (may be NULL) receives the one-line
+ * reason on failure. A store of an older format is migrated in place.
  */
 struct tfo_store *tfo_store_open(const struct tfo_store_opts *o, enum tfo_err *err,
     char *errbuf, size_t errlen);
+
+/* tfo_store_no_room - whether tfo_store_open's reason is a lack of room
+ * (ENOSPC, EDQUOT): LevelDB writes a table of its log and a new MANIFEST at
+ * every open, so a full disk keeps a store from opening until room returns */
+int tfo_store_no_room(const char *reason);
 void tfo_store_close(struct tfo_store *st);
 
 /* tfo_store_put - validate, dedupe, apply bounds and stage one put. */

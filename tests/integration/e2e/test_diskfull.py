@@ -305,18 +305,25 @@ def main():
         check(rc == 0, "supervisor exit status %s after the reopen" % rc)
 
     rc = run_case(body, [agent])
+    teardown(agent, sink[0], w, state, tmp)
+    if rc == 0:
+        print("ok diskfull.%s" % case)
+    return rc
+
+
+def teardown(agent, sink, w, state, tmp):
+    """After a case (test_diskfull_restart.py too): the writer, the agent and
+    the sink stopped, the tmpfs unmounted, the temp dir gone (TFO_KEEP_LOG:
+    where the supervisor's log is copied first)."""
     if os.environ.get("TFO_KEEP_LOG"):
         shutil.copy(agent.log, os.environ["TFO_KEEP_LOG"])
     if "w" in w and w["w"].is_alive():
         w["w"].finish()
     agent.stop()
-    sink[0].stop()
+    sink.stop()
     subprocess.run(["umount", "-l", state])
     agent.cleanup()
     shutil.rmtree(tmp, ignore_errors=True)
-    if rc == 0:
-        print("ok diskfull.%s" % case)
-    return rc
 
 
 if __name__ == "__main__":
