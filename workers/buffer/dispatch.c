@@ -75,6 +75,36 @@ buffer_reply_busy(struct buffer_reply *out, uint32_t retry_after_ms, const char 
 	pack(out, &r.base, 0);
 }
 
+/*
+ * bad_log_ok - whether a refused request (malformed, unknown, naming no role
+ * of ours, an invalid put) may be logged: BUFFER_BAD_LOGGED a minute, the
+ * rest only counted (bad_ingest, bad_export) and said in one line when the
+ * next minute's first is logged. A compromised peer sending garbage as fast
+ * as the buffer answers made a warning line per request: the journal flooded,
+ * and journald's own rate limit then dropped the agent's other lines.
+ */
+static int
+bad_log_ok(struct buffer_counters *c)
+{
+	uint64_t now = tfo_ipc_mono_ms();
+
+	if (c->bad_logged == 0 || now - c->bad_window_ms >= BUFFER_BAD_WINDOW_MS) {
+		if (c->bad_unlogged > 0)
+			log_warn("%llu more refused requests were not logged (%u a minute are; "
+			    "bad_ingest and bad_export count them all)",
+			    (unsigned long long)c->bad_unlogged, BUFFER_BAD_LOGGED);
+		c->bad_window_ms = now;
+		c->bad_logged = 0;
+		c->bad_unlogged = 0;
+	}
+	if (c->bad_logged < BUFFER_BAD_LOGGED) {
+		c->bad_logged++;
+		return 1;
+	}
+	c->bad_unlogged++;
+	return 0;
+}
+
 /* ------------------------------------------------------------------ ingest */
 
 /*
@@ -116,7 +146,8 @@ peer_speaks_as(struct buffer_counters *c, const struct buffer_peer *peer, uint32
 
 	if (v == NULL) {
 		c->bad_ingest++;
-		log_warn("ingest: %s naming no known role (%u) refused", what, role);
+		if (bad_log_ok(c))
+			log_warn("ingest: %s naming no known role (%u) refused", what, role);
 		return 0;
 	}
 	if ((peer->roles & TFO_IPC_ROLE_BIT(role)) != 0 && !other_signal)
@@ -126,10 +157,11 @@ peer_speaks_as(struct buffer_counters *c, const struct buffer_peer *peer, uint32
 		if (peer->pipe != 0 && c->forged_pipes[i] == peer->pipe)
 			return 0;
 	c->forged_pipes[c->forged_next++ % BUFFER_FORGED_LOGGED] = peer->pipe;
-	log_warn("ingest: %s as %s from peer uid %u (connection %u) refused: %s; further "
-	    "refusals on this connection are only counted (forged_role)", what, v->name,
-	    peer->uid, peer->pipe, (peer->roles & TFO_IPC_ROLE_BIT(role)) == 0 ?
-	    "that uid does not speak as this role" : "a signal this role does not produce");
+	if (bad_log_ok(c))      /* a new connection per forgery is still a flood */
+			log_warn("ingest: %s as %s from peer uid %u (connection %u) refused: %s; "
+		    "further refusals on this connection are only counted (forged_role)", what,
+		    v->name, peer->uid, peer->pipe, (peer->roles & TFO_IPC_ROLE_BIT(role)) == 0 ?
+		    "that uid does not speak as this role" : "a signal this role does not produce");
 	return 0;
 }
 
@@ -190,7 +222,8 @@ ingest_put(struct tfo_store *st, struct buffer_counters *c, const struct buffer_
 		return;
 	case TFO_PUT_INVALID:
 		c->bad_ingest++;
-		log_warn("ingest: put from role %d refused: %s", (int)p->role, why);
+		if (bad_log_ok(c))
+			log_warn("ingest: put from role %d refused: %s", (int)p->role, why);
 		buffer_reply_error(out, 1, why);
 		return;
 	}
@@ -239,7 +272,8 @@ buffer_ingest_dispatch(struct tfo_store *st, struct buffer_counters *c,
 	    buf, len, BUFFER_INGEST_MAX, &e);
 	if (req == NULL) {
 		c->bad_ingest++;
-		log_warn("ingest: bad request (%zu bytes): %s", len, tfo_strerror(e));
+		if (bad_log_ok(c))
+			log_warn("ingest: bad request (%zu bytes): %s", len, tfo_strerror(e));
 		buffer_reply_error(out, 1, tfo_strerror(e));
 		return;
 	}
@@ -256,7 +290,8 @@ buffer_ingest_dispatch(struct tfo_store *st, struct buffer_counters *c,
 	case _TFO__V1__INGEST_REQUEST__MSG__CASE_IS_INT_SIZE:
 	default:
 		c->bad_ingest++;
-		log_warn("ingest: unknown request %d", (int)req->msg_case);
+		if (bad_log_ok(c))
+			log_warn("ingest: unknown request %d", (int)req->msg_case);
 		buffer_reply_error(out, 1, "unknown request");
 		tfo__v1__ingest_request__free_unpacked(req, NULL);
 		return;
@@ -357,7 +392,8 @@ buffer_export_dispatch(struct tfo_store *st, struct buffer_counters *c, const vo
 	    buf, len, BUFFER_EXPORT_MAX, &e);
 	if (req == NULL) {
 		c->bad_export++;
-		log_warn("export: bad request (%zu bytes): %s", len, tfo_strerror(e));
+		if (bad_log_ok(c))
+			log_warn("export: bad request (%zu bytes): %s", len, tfo_strerror(e));
 		buffer_reply_error(out, 0, tfo_strerror(e));
 		return;
 	}
@@ -382,7 +418,8 @@ buffer_export_dispatch(struct tfo_store *st, struct buffer_counters *c, const vo
 	case _TFO__V1__EXPORT_REQUEST__MSG__CASE_IS_INT_SIZE:
 	default:
 		c->bad_export++;
-		log_warn("export: unknown request %d", (int)req->msg_case);
+		if (bad_log_ok(c))
+			log_warn("export: unknown request %d", (int)req->msg_case);
 		buffer_reply_error(out, 0, "unknown request");
 		tfo__v1__export_request__free_unpacked(req, NULL);
 		return;

@@ -36,6 +36,8 @@ struct buffer_reply {
 };
 
 #define BUFFER_FORGED_LOGGED 16   /* connections whose forgeries were logged, remembered */
+#define BUFFER_BAD_LOGGED 10      /* refused requests logged a minute; the rest counted */
+#define BUFFER_BAD_WINDOW_MS 60000
 
 /* Requests refused per channel (siblings sending what they should not). */
 struct buffer_counters {
@@ -45,6 +47,10 @@ struct buffer_counters {
 	/* the last connections a forgery was logged for: logged once per connection */
 	uint32_t forged_pipes[BUFFER_FORGED_LOGGED];
 	unsigned forged_next;
+	/* refused requests logged in the current minute, and those not logged */
+	uint64_t bad_window_ms;
+	uint32_t bad_logged;
+	uint64_t bad_unlogged;
 };
 
 /*

@@ -15,6 +15,8 @@
  *   flood N KIB            N Puts of metrics as role system (its own, a valid
  *                          request each) of KIB KiB of random bytes: to push
  *                          other roles' queued data out of the bounded buffer
+ *   garbage N              N requests of 64 random bytes (no valid message),
+ *                          each answered (exit 0 when all were refused)
  *
  * usage: ingest_forge URL UID GID ATTACK [ARGS]
  * exit: 0 every request was refused (Error), 3 some request was accepted
@@ -167,6 +169,37 @@ flood(nng_socket s, unsigned n, size_t kib)
 	return 0;
 }
 
+/* garbage - n requests that are no message: each must be answered Error */
+static int
+garbage(nng_socket s, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++) {
+		uint8_t req[64];
+		void *rep = NULL;
+		size_t len = 0;
+		Tfo__V1__IngestReply *r;
+		int rv;
+
+		for (size_t k = 0; k < sizeof(req); k++)
+			req[k] = (uint8_t)random();
+		req[0] = 0xff;          /* field 31, a group: never a valid request */
+		if ((rv = nng_send(s, req, sizeof(req), 0)) != 0 ||
+		    (rv = nng_recv(s, &rep, &len, NNG_FLAG_ALLOC)) != 0) {
+			fprintf(stderr, "garbage %u: %s\n", i, nng_strerror(rv));
+			return -1;
+		}
+		r = tfo__v1__ingest_reply__unpack(NULL, len, rep);
+		if (r != NULL && r->msg_case == TFO__V1__INGEST_REPLY__MSG_ERROR)
+			refused++;
+		else
+			accepted++;
+		if (r != NULL)
+			tfo__v1__ingest_reply__free_unpacked(r, NULL);
+		nng_free(rep, len);
+	}
+	return 0;
+}
+
 static int
 attack(nng_socket s, int argc, char **argv)
 {
@@ -190,6 +223,8 @@ attack(nng_socket s, int argc, char **argv)
 		}
 		return 0;
 	}
+	if (strcmp(a, "garbage") == 0 && argc == 2)
+		return garbage(s, (unsigned)strtoul(argv[1], NULL, 10));
 	if (strcmp(a, "flood") == 0 && argc == 3)
 		return flood(s, (unsigned)strtoul(argv[1], NULL, 10),
 		    (size_t)strtoul(argv[2], NULL, 10));

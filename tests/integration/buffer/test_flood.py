@@ -8,11 +8,12 @@ tfo-logs follows a file of numbered lines; the receiver (tools/tfo-sink) is
 down, so they wait in tfo-buffer (buffer.max_size_mb: 4). Acting as
 tfo-system's uid, ingest_forge then puts 64 MiB of metrics (256 valid
 Puts of 256 KiB of random bytes, its own role and signal: each is taken) as
-fast as the buffer answers. More lines are written during and after the
-flood. When the receiver returns every numbered line arrives, each once:
+fast as the buffer answers, then 3,000 requests of garbage. More lines are
+written during and after the flood. When the receiver returns every numbered line arrives, each once:
 the flood made room from its own signal once metrics held their share of the
-bound (metrics.drops.size counts it, logs.drops.size stays 0), and tfo-buffer
-was never restarted. Before the share rule the buffer dropped the oldest
+bound (metrics.drops.size counts it, logs.drops.size stays 0), the garbage
+was refused and counted with at most 10 log lines, and tfo-buffer was never
+restarted. Before the share rule the buffer dropped the oldest
 entries of any signal: the queued lines, already checkpointed by tfo-logs,
 were lost for good."""
 import os
@@ -80,8 +81,20 @@ def main():
                                                               fout.strip().splitlines()[-1:]))
         check(p.returncode == 3, "the flood's puts (valid, its own role) were not taken: "
               "rc %d\n%s%s" % (p.returncode, fout[-1000:], ferr[-1000:]))
+        # garbage as fast as the buffer answers: refused and counted, the
+        # journal not flooded (10 lines a minute), the buffer up
+        p = subprocess.run([forge, url, str(system), str(group), "garbage", "3000"],
+                           capture_output=True, text=True, timeout=120)
+        print("ingest_forge garbage as tfo-system: rc %d: %s" % (
+            p.returncode, p.stdout.strip().splitlines()[-1:]))
+        check(p.returncode == 0, "garbage not all refused: rc %d\n%s%s" %
+              (p.returncode, p.stdout[-1000:], p.stderr[-1000:]))
         write(500)
         logs_read(written[0])
+        agent.wait(lambda s: s["buffer"]["stats"].get("bad_ingest", 0) >= 3000,
+                   "the garbage counted in bad_ingest")
+        said = agent.logtext().count("ingest: bad request")
+        check(said <= 10, "3000 garbage requests made %d log lines (at most 10 a minute)" % said)
         time.sleep(1.0)
         st = agent.wait(lambda s: s["buffer"]["stats"].get("metrics.drops.size", 0) > 0,
                         "the flood's own drops counted")["buffer"]

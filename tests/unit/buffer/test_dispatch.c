@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "common/ipc.h"
+#include "tests/lib/logcapture.h"
 #include "tests/unit/buffer/helpers.h"
 #include "workers/buffer/dispatch.h"
 
@@ -567,6 +568,46 @@ test_signal_of_role(void **state)
 	fix_fini(&f);
 }
 
+/*
+ * A compromised peer sending garbage as fast as the buffer answers: every
+ * request refused and counted, at most BUFFER_BAD_LOGGED lines a minute
+ * logged (the old code logged one per request: 3000 lines here), then one
+ * line saying how many were not.
+ */
+static void
+test_bad_flood_logged_bounded(void **state)
+{
+	static const uint8_t garbage[] = { 0xff, 0xff, 0xff, 0xff, 0x0f, 0x12 };
+	struct buffer_counters c = { 0 };
+	struct tfo_test_capture cap;
+	struct buffer_reply r;
+	struct fix f;
+	char *text;
+	int lines;
+
+	(void)state;
+	fix_init(&f, 0, 0);
+	tfo_test_capture_start(&cap, "buffer", TFO_LOG_TEXT);
+	for (int i = 0; i < 1000; i++) {
+		buffer_ingest_dispatch(f.st, &c, &g_peer, garbage, sizeof(garbage), &r);
+		buffer_reply_free(&r);
+		expect(put_logs(&f, &c, (Tfo__V1__Role)40, 1, 1), TFO__V1__INGEST_REPLY__MSG_ERROR);
+		buffer_export_dispatch(f.st, &c, garbage, sizeof(garbage), NULL, &r);
+		buffer_reply_free(&r);
+	}
+	assert_int_equal(c.bad_ingest, 2000);
+	assert_int_equal(c.bad_export, 1000);
+	assert_int_equal(c.bad_unlogged, 3000 - BUFFER_BAD_LOGGED);
+	c.bad_window_ms -= BUFFER_BAD_WINDOW_MS;        /* a minute later */
+	buffer_ingest_dispatch(f.st, &c, &g_peer, garbage, sizeof(garbage), &r);
+	buffer_reply_free(&r);
+	text = tfo_test_capture_end(&cap, NULL, &lines);
+	assert_int_equal(lines, BUFFER_BAD_LOGGED + 2);
+	assert_non_null(strstr(text, "2990 more refused requests were not logged"));
+	free(text);
+	fix_fini(&f);
+}
+
 /* The fuzz seeds: the valid ones are answered without Error. */
 static void
 test_fuzz_seeds(void **state)
@@ -613,6 +654,7 @@ main(void)
 		cmocka_unit_test(test_busy_reply),
 		cmocka_unit_test(test_role_from_peer),
 		cmocka_unit_test(test_signal_of_role),
+		cmocka_unit_test(test_bad_flood_logged_bounded),
 		cmocka_unit_test(test_fuzz_seeds),
 	};
 
