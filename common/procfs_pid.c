@@ -97,8 +97,6 @@ tfo_procfs_pid_stat(const char *buf, size_t len, struct tfo_pid_stat *out)
 	if (n < STAT_FIELDS)
 		return TFO_EINVAL;
 	out->ppid = (int64_t)f[0];
-	out->pgrp = (int64_t)f[1];
-	out->session = (int64_t)f[2];
 	out->flags = f[5];
 	out->minflt = f[6];
 	out->majflt = f[8];

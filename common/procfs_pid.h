@@ -18,10 +18,11 @@
 
 /* ---------------------------------------------------- /proc/<pid>/stat */
 
+/* what tfo-process reads of it (pgrp, session and the rest are skipped):
+ * tfo-process keeps one per process for the length of a cycle, so no
+ * padding between the members */
 struct tfo_pid_stat {
-	int64_t pid, ppid, pgrp, session;
-	char comm[TFO_COMM_MAX];        /* between '(' and the LAST ')', cleaned (see below) */
-	char state;                     /* 'R', 'S', 'Z', ... */
+	int64_t pid, ppid;
 	uint64_t flags;                 /* PF_* (TFO_PF_KTHREAD) */
 	uint64_t minflt, majflt;        /* page faults */
 	uint64_t utime, stime;          /* USER_HZ ticks */
@@ -30,6 +31,8 @@ struct tfo_pid_stat {
 	uint64_t vsize;                 /* bytes */
 	uint64_t rss;                   /* pages */
 	unsigned nfields;               /* fields parsed: 24 */
+	char state;                     /* 'R', 'S', 'Z', ... */
+	char comm[TFO_COMM_MAX];        /* between '(' and the LAST ')', cleaned (see below) */
 };
 
 /*

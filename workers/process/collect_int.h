@@ -55,8 +55,8 @@ struct pc_ent {
 /* pc_walk - one process of this walk (index = tfo_cand.idx) */
 struct pc_walk {
 	int fd;                         /* kept stat fd, or -1 */
-	int have_prev;
-	int need_name;                  /* patterns: its name must be (re)read */
+	uint8_t have_prev;
+	uint8_t need_name;              /* patterns: its name must be (re)read */
 	uint64_t prev_utime, prev_stime;        /* at c->prev_walk_ns (have_prev) */
 	/* its stat as the walk read it (parsed in place): the selection ranks
 	 * it, and a report whose reads all go through files bound to this
