@@ -35,16 +35,17 @@ dial(struct tfo_bufclient *c)
 	/* Resends are ours (same seq, after timeout_ms), not the REQ protocol's:
 	 * its own resend timer (1 min) never fires before ours. */
 	(void)nng_socket_set_ms(c->s, NNG_OPT_SENDTIMEO, c->timeout_ms);
-	/* On export it is off: a fetch is never resent and an ack is tried
-	 * once (the exporter's ledger settles the rest), yet nng 1.5 scheduled
-	 * that timer at every send, waking its timer thread (nng:timer, ~13
-	 * runs a minute in an idle exporter, issue 18 §3). Without it a request
-	 * whose connection drops fails at once (ECONNRESET, an I/O error)
-	 * instead of being sent again on the next connection within
-	 * timeout_ms. Ingest keeps it: a put resent to a restarted buffer is
-	 * not lost. */
-	if (!c->ingest)
-		(void)nng_socket_set_ms(c->s, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
+	/* So that timer is off: nng 1.5 scheduled it at every send and took it
+	 * back at every answer, waking its timer thread twice a request
+	 * (nng:timer: ~13 runs a minute in an idle exporter, 8 in tfo-system,
+	 * 4 in tfo-process, issue 18 §3). Its one other use was to send a
+	 * request again on the next connection when its own dropped; without
+	 * it the request fails at once (ECONNRESET). On export that is an I/O
+	 * error: a fetch is never resent and an ack is tried once (the
+	 * exporter's ledger settles the rest). On ingest exchange() sends the
+	 * put again itself, the same seq, as after a timeout: a put in flight
+	 * when the buffer restarts is stored by the next one. */
+	(void)nng_socket_set_ms(c->s, NNG_OPT_REQ_RESENDTIME, NNG_DURATION_INFINITE);
 	c->open = 1;
 	return TFO_OK;
 }
@@ -248,7 +249,9 @@ once(struct tfo_bufclient *c, const ProtobufCMessage *req, size_t len,
 		return NULL;
 	}
 	if ((rv = send_request(c, m)) != 0 || (rv = wait_answer(c, &m)) != 0) {
-		*e = nng_to_err(rv);
+		/* a put whose connection dropped is sent again, as after a
+		 * timeout (dial: no REQ resend timer) */
+		*e = rv == NNG_ECONNRESET && c->ingest ? TFO_ETIMEDOUT : nng_to_err(rv);
 		return NULL;
 	}
 	rep = tfo_msg_decode(d, nng_msg_body(m), nng_msg_len(m), TFO_BUFCLIENT_REPLY_MAX, e);

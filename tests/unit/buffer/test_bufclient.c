@@ -36,6 +36,7 @@ struct standin {
 	int busy_even;              /* answer puts 0, 2, 4... Busy, as on a full disk */
 	int late_first_ms;          /* answer the first put this late */
 	int no_timeo;               /* receive without a timeout (stopped by closing) */
+	int drop_first;             /* take the first put and leave without an answer */
 	/* per Put answered: its payloads, and their first bytes in order */
 	size_t payloads[MAX_SEEN];
 	char heads[MAX_SEEN][64];
@@ -91,6 +92,11 @@ serve(void *arg)
 			busy.retry_after_ms = 100;
 			r.msg_case = TFO__V1__INGEST_REPLY__MSG_BUSY;
 			r.busy = &busy;
+		}
+		if (b->drop_first) {            /* its connection drops (the caller) */
+			tfo__v1__ingest_request__free_unpacked(req, NULL);
+			__atomic_store_n(&b->drop_first, 2, __ATOMIC_SEQ_CST);
+			return NULL;
 		}
 		seen(b, req->put);
 		tfo__v1__ingest_request__free_unpacked(req, NULL);
@@ -345,38 +351,132 @@ put_one(struct tfo_bufclient *c, const char *s)
 	return tfo_bufclient_put(c, TFO__V1__SIGNAL__SIGNAL_METRICS, s, strlen(s), 1, NULL, 0, 0);
 }
 
+/* put_wakeups - how often nng's thread `thread` woke over 10 puts, each
+ * answered at once by a stand-in receiving without a timeout of its own,
+ * gap_us apart (the client's answer deadline timeout_ms); none resent */
+static long
+put_wakeups(const char *thread, int timeout_ms, useconds_t gap_us)
+{
+	char dir[] = "/tmp/tfo-bufclient-ut.XXXXXX", url[160];
+	struct standin b = { .stop = 0, .no_timeo = 1 };
+	struct tfo_bufclient c;
+	long before;
+
+	standin_start(&b, dir, url, sizeof(url));
+	put_to(&c, url, timeout_ms);
+	assert_int_equal(put_one(&c, "a"), TFO_OK);     /* connected */
+	usleep(100000);
+	before = tfo_test_thread_wakeups(thread);
+	for (int i = 0; i < 10; i++) {
+		assert_int_equal(put_one(&c, "b"), TFO_OK);
+		usleep(gap_us);
+	}
+	before = tfo_test_thread_wakeups(thread) - before;
+	assert_int_equal(c.resends, 0);
+	tfo_bufclient_close(&c);
+	standin_stop(&b, dir);
+	return before;
+}
+
 /*
  * A request answered at once wakes no nng thread for its deadline (issue
  * 18 §3): the wait for the answer is the caller's own poll, and the send
  * goes at once on the connection that is up. With an aio timeout each
  * request woke nng's expire thread when it was set and again when it
  * passed: puts spaced wider than their timeout, as a collector's are, woke
- * it about twice each. The stand-in receives without a timeout of its own.
+ * it about twice each.
  */
 static void
 test_no_expire_wakeups(void **state)
 {
-	char dir[] = "/tmp/tfo-bufclient-ut.XXXXXX", url[160];
-	struct standin b = { .stop = 0, .no_timeo = 1 };
-	struct tfo_bufclient c;
-	long before, woke;
+	long woke;
 
 	(void)state;
-	standin_start(&b, dir, url, sizeof(url));
-	put_to(&c, url, 40);
-	assert_int_equal(put_one(&c, "a"), TFO_OK);     /* connected */
-	usleep(100000);
-	before = tfo_test_thread_wakeups("nng:aio:expire");
-	for (int i = 0; i < 10; i++) {
-		assert_int_equal(put_one(&c, "b"), TFO_OK);
-		usleep(60000);          /* past the 40 ms deadline */
-	}
-	woke = tfo_test_thread_wakeups("nng:aio:expire") - before;
+	woke = put_wakeups("nng:aio:expire", 40, 60000);        /* past the deadline */
 	if (woke > 3)
 		fail_msg("nng's expire thread woke %ld times for 10 puts", woke);
-	assert_int_equal(c.resends, 0);
+}
+
+/*
+ * A put costs nng's timer thread nothing (issue 18 §3): the REQ protocol's
+ * resend timer is off, so no send schedules it and no answer takes it back
+ * (once or twice a put on the old code: 20 for these 10).
+ */
+static void
+test_no_timer_wakeups(void **state)
+{
+	long woke;
+
+	(void)state;
+	woke = put_wakeups("nng:timer", 5000, 20000);
+	if (woke > 3)
+		fail_msg("nng's timer thread woke %ld times for 10 puts", woke);
+}
+
+struct restart {
+	struct standin *first, *next;
+	char url[160];
+};
+
+/* restarter - the buffer restarts with a put in flight: the first stand-in
+ * takes it and leaves without an answer (its socket closed: the
+ * connection drops), the next one listens on the same path */
+static void *
+restarter(void *arg)
+{
+	struct restart *r = arg;
+
+	while (__atomic_load_n(&r->first->drop_first, __ATOMIC_SEQ_CST) != 2)
+		usleep(1000);
+	pthread_join(r->first->th, NULL);
+	nng_close(r->first->s);
+	assert_int_equal(nng_rep0_open(&r->next->s), 0);
+	assert_int_equal(nng_socket_set_ms(r->next->s, NNG_OPT_RECVTIMEO, 100), 0);
+	assert_int_equal(nng_listen(r->next->s, r->url, NULL, 0), 0);
+	assert_int_equal(pthread_create(&r->next->th, NULL, serve, r->next), 0);
+	return NULL;
+}
+
+/*
+ * A put whose connection drops before its answer (the buffer restarted) is
+ * sent again, the same seq, to the next buffer on the path, and stored
+ * there: not lost, not failed, with a wait for the answer far longer than
+ * the test (only the drop can end it).
+ */
+static void
+test_put_survives_restart(void **state)
+{
+	char dir[] = "/tmp/tfo-bufclient-ut.XXXXXX", path[160];
+	struct standin a = { .stop = 0, .drop_first = 1 }, b = { .stop = 0 };
+	struct restart r = { .first = &a, .next = &b };
+	struct tfo_bufclient c;
+	pthread_t th;
+
+	(void)state;
+	assert_non_null(mkdtemp(dir));
+	snprintf(r.url, sizeof(r.url), "ipc://%s/ingest.ipc", dir);
+	assert_int_equal(nng_rep0_open(&a.s), 0);
+	assert_int_equal(nng_socket_set_ms(a.s, NNG_OPT_RECVTIMEO, 100), 0);
+	assert_int_equal(nng_listen(a.s, r.url, NULL, 0), 0);
+	assert_int_equal(pthread_create(&a.th, NULL, serve, &a), 0);
+	assert_int_equal(pthread_create(&th, NULL, restarter, &r), 0);
+	put_to(&c, r.url, 600000);
+	c.give_up_ms = 0;
+	assert_int_equal(put_one(&c, "x"), TFO_OK);
+	pthread_join(th, NULL);
+	assert_int_equal(__atomic_load_n(&b.answered, __ATOMIC_SEQ_CST), 1);
+	assert_string_equal(b.heads[0], "x");
+	assert_int_equal(c.seq, 1);
+	assert_int_equal(c.resends, 1);
+	assert_int_equal(put_one(&c, "y"), TFO_OK);
+	assert_int_equal(__atomic_load_n(&b.answered, __ATOMIC_SEQ_CST), 2);
 	tfo_bufclient_close(&c);
-	standin_stop(&b, dir);
+	__atomic_store_n(&b.stop, 1, __ATOMIC_SEQ_CST);
+	pthread_join(b.th, NULL);
+	nng_close(b.s);
+	snprintf(path, sizeof(path), "%s/ingest.ipc", dir);
+	(void)unlink(path);
+	assert_int_equal(rmdir(dir), 0);
 }
 
 /*
@@ -441,6 +541,8 @@ main(void)
 		cmocka_unit_test(test_collector_busy_run),
 		cmocka_unit_test(test_refuses_other_listener),
 		cmocka_unit_test(test_no_expire_wakeups),
+		cmocka_unit_test(test_no_timer_wakeups),
+		cmocka_unit_test(test_put_survives_restart),
 		cmocka_unit_test(test_answer_deadline),
 	};
 
