@@ -97,7 +97,8 @@ start(struct sv *sv)
 		w->stats_wanted = 1;
 		if (w->ping_nonce == 0)
 			sv_worker_ping(w);
-		/* else: asked again at the Pong of the ping on the wire */
+		else            /* asked again at the Pong of the ping on the wire, */
+			sv_worker_watch(w);     /* read as it comes */
 	}
 	evtimer_add(sv->ev_gather, &tv);
 	check(sv);

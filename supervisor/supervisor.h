@@ -84,7 +84,9 @@ struct sv_worker {
 	uint64_t started_unix_ns;    /* wall clock at the spawn: its stats count from it */
 	int64_t spawned_audit_ms;    /* sv_audit_clock_ms() before the fork */
 	uint64_t ping_nonce;         /* outstanding ping, 0 = none */
-	int64_t last_pong_ms;
+	int64_t ping_sent_ms;        /* when the outstanding ping was sent */
+	int64_t last_pong_ms;        /* a pong read at a tick counts from its ping */
+	int fd_done;                 /* EOF or a protocol error: fd 3 is read no more */
 	enum sv_kill kill_why;
 	char stall[160];             /* the worker's why, when killed as stalled */
 	int respawn;                 /* restart right after this exit (requested) */
@@ -210,6 +212,10 @@ void sv_shutdown_begin(struct sv *sv, int exit_code);
 void sv_shutdown_on_pong(struct sv_worker *w);
 const char *sv_worker_state_name(const struct sv_worker *w);
 void sv_worker_ping(struct sv_worker *w);
+/* sv_worker_watch - fd 3 read as messages come while something waits on the
+ * worker's word (its Ready, stats, a test result, its stop), else only at the
+ * ping ticks and hung checks (workers.c, "Reading fd 3") */
+void sv_worker_watch(struct sv_worker *w);
 int sv_reload(struct sv *sv, char *err, size_t errsz);
 struct sv_identity;
 void sv_apply_ids(struct sv *sv, const struct sv_identity *ids);

@@ -86,6 +86,7 @@ sv_test_action_start(struct sv *sv, const Tfo__V1__CtlRequest *req,
 	log_warn("tfoctl: TEST HOOK: %s asked to attempt \"%s\"", req->role,
 	    req->test_action->action);
 	w->test_pending = 1;
+	sv_worker_watch(w);             /* its TestResult read as it comes */
 	sv->test_worker = w;
 	sv->test_done = *done;
 	evtimer_add(sv->ev_test, &tv);

@@ -249,6 +249,43 @@ def case_hung_deadline(a):
         check(4000 <= g < 4600, f"killed {g} ms after the last pong (hung_timeout 4000 ms)")
 
 
+def main_thread_wakeups(pid):
+    """how often the process's main thread went to sleep so far (voluntary
+    context switches: each is a wake-up)"""
+    with open(f"/proc/{pid}/task/{pid}/status") as f:
+        for line in f:
+            if line.startswith("voluntary_ctxt_switches:"):
+                return int(line.split()[1])
+    raise Fail(f"no voluntary_ctxt_switches for {pid}")
+
+
+def case_quiet_pongs(a):
+    """Issue 18 §3: an idle supervisor reads the Pongs of its liveness pings at
+    the next ping tick (and at a hung check), not as each comes: about one
+    wake-up a tick, not one per worker. Six ready workers, pings every 200 ms,
+    nobody asking for stats during the window (tfoctl is not run): the
+    supervisor's main thread wakes at most 1.5 times a tick (1.0 here; 2.1 on
+    the old code, whose Pongs that came while it still ran shared a wake-up).
+    A hang is still killed (case_hung, case_hung_deadline) and stats still
+    come (case_identity, case_stats_on_demand)."""
+    s = a.wait_all_ready()
+    pid = a.proc.pid
+    a.wait(lambda t: all(t[r]["stats"] for r in ROLES), "every role's stats")
+    time.sleep(1.0)                     # the status requests' gathers are over
+    w0, t0 = main_thread_wakeups(pid), time.monotonic()
+    time.sleep(4.0)
+    w1, wall = main_thread_wakeups(pid), time.monotonic() - t0
+    ticks = wall / 0.2
+    s2 = a.wait(lambda t: t, "the status")
+    for r in ROLES:
+        check(s2[r]["pid"] == s[r]["pid"], f"{r} restarted during the window: {s[r]['pid']} "
+              f"-> {s2[r]['pid']} ({s2[r]['last_exit']})")
+    print(f"supervisor main thread: {w1 - w0} wake-ups in {wall:.1f} s, "
+          f"{(w1 - w0) / ticks:.2f} a ping tick")
+    check(w1 - w0 <= 1.5 * ticks, f"supervisor woke {w1 - w0} times in {ticks:.0f} ping ticks "
+          f"with {len(ROLES)} workers: a Pong read as it came")
+
+
 def case_stalled(a):
     """A worker that pongs but says it has served nothing (Pong.stalled_ms) is
     killed at hung_timeout like a hung one, restarted, and tfoctl says why."""
@@ -638,7 +675,8 @@ def case_cpus(a):
 
 CASES = {
     "identity": case_identity, "kill9": case_kill9, "cpus": case_cpus, "exit_startup": case_exit_startup,
-    "hung": case_hung, "hung_deadline": case_hung_deadline, "stalled": case_stalled, "crash": case_crash, "garbage_fd3": case_garbage_fd3,
+    "hung": case_hung, "hung_deadline": case_hung_deadline, "quiet_pongs": case_quiet_pongs,
+    "stalled": case_stalled, "crash": case_crash, "garbage_fd3": case_garbage_fd3,
     "garbage_ctl": case_garbage_ctl, "refused": case_refused, "reload": case_reload,
     "shutdown": case_shutdown, "notify": case_notify, "not_running": case_not_running,
     "tfoctl_cli": case_tfoctl_cli, "signals": case_signals,
