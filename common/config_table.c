@@ -213,7 +213,7 @@ const struct cfg_row tfo_cfg_rows[] = {
 	NUM("supervisor.hung_timeout", CT_DUR, "15s", SEC, 10 * MIN, supervisor.hung_timeout_ms,
 	    "no pong for this long = hung, killed and restarted; default max(15s, 2 * ping_interval)"),
 	BOOL("supervisor.pin_workers", "true", supervisor.pin_workers,
-	    "each worker bound to one CPU of the supervisor's set, spread by role"),
+	    "each worker bound to one CPU of the supervisor's set, spread by role, and run SCHED_BATCH"),
 	ENUM("supervisor.sandbox.seccomp", "kill", v_seccomp, supervisor.seccomp,
 	    "seccomp action on a forbidden call; log and off are for debugging"),
 };

@@ -40,9 +40,10 @@ void sv_spawn_env_init(void);
  * supervisor may use (systemd's CPUAffinity=, a cpuset), the log pipeline's
  * stages spread first; -1 (the whole set) when !pin or the set has one CPU */
 int sv_spawn_cpu(int pin, enum tfo_role role);
-/* sv_spawn - fork; the child gets child_fd as fd 3, is bound to cpu (>= 0)
- * and execs path */
-pid_t sv_spawn(const char *path, const char *argv0, int child_fd, int cpu);
+/* sv_spawn - fork; the child gets child_fd as fd 3, is bound to cpu (>= 0),
+ * runs SCHED_BATCH when batch is set and this process runs SCHED_OTHER, and
+ * execs path */
+pid_t sv_spawn(const char *path, const char *argv0, int child_fd, int cpu, int batch);
 
 struct tfo_config;
 /* sv_load_config - parse + validate path (tfo_config_load_trusted), then

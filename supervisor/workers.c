@@ -412,7 +412,8 @@ sv_worker_start(struct sv_worker *w)
 		snprintf(argv0, sizeof(argv0), "tfo-%s", tfo_role_name(w->role));
 		w->spawned_audit_ms = sv_audit_clock_ms();
 		w->pid = sv_spawn(w->path, argv0, pair[1],
-		    sv_spawn_cpu(sv->cfg.supervisor.pin_workers, w->role));
+		    sv_spawn_cpu(sv->cfg.supervisor.pin_workers, w->role),
+		    sv->cfg.supervisor.pin_workers);
 		close(pair[1]);
 		w->fd = pair[0];
 	}

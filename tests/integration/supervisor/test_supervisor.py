@@ -622,9 +622,44 @@ def thread_cpus(pid):
 SLOT = {"logs": 0, "buffer": 1, "exporter": 2, "system": 3, "process": 4, "heartbeat": 5}
 
 
+SCHED_OTHER, SCHED_BATCH = 0, 3
+
+
+def thread_policies(pid):
+    """{tid: scheduling policy} of every thread of pid (/proc stat field 41)"""
+    out = {}
+    try:
+        tids = os.listdir(f"/proc/{pid}/task")
+    except FileNotFoundError:
+        return out                                  # the helper restarted
+    for tid in tids:
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                out[tid] = int(f.read().rsplit(")", 1)[1].split()[38])
+        except FileNotFoundError:
+            pass                                    # a thread that just ended
+    return out
+
+
+def check_policy(s, want):
+    """every thread of every worker (and tfo-process's helper) runs policy want"""
+    pids = [(r, s[r]["pid"]) for r in ROLES]
+    for d in os.listdir("/proc"):
+        try:
+            if d.isdigit() and proc_field(d, "PPid") == [str(s["process"]["pid"])]:
+                pids.append(("procpriv", int(d)))
+        except FileNotFoundError:
+            pass                                    # a process that just ended
+    for r, pid in pids:
+        for tid, got in thread_policies(pid).items():
+            check(got == want, f"{r} (pid {pid}, thread {tid}) runs scheduling policy {got}, "
+                  f"want {want}")
+
+
 def check_pinned(s, allowed):
     """every worker's every thread on one CPU: the role's slot, round robin,
-    in the sorted set the supervisor was given"""
+    in the sorted set the supervisor was given; and SCHED_BATCH (spawn.c: a
+    thread woken on its worker's CPU does not preempt the one that woke it)"""
     order = sorted(allowed)
     for r in ROLES:
         slot = 1 if r == "exporter" and len(order) == 2 else SLOT[r]
@@ -632,6 +667,7 @@ def check_pinned(s, allowed):
         for tid, got in thread_cpus(s[r]["pid"]).items():
             check(got == want, f"{r} (pid {s[r]['pid']}, thread {tid}) on CPUs {sorted(got)}, "
                   f"want {sorted(want)} of {order}")
+    check_policy(s, SCHED_BATCH)
 
 
 def case_cpus(a):
@@ -639,7 +675,8 @@ def case_cpus(a):
     the set the operator gave the supervisor, spread by role; a restarted
     worker bound again, to the same CPU; a supervisor confined by its
     operator (taskset, systemd's CPUAffinity=) never puts a worker outside;
-    pin_workers: false leaves every worker on the supervisor's whole set."""
+    every thread of a bound worker runs SCHED_BATCH (issue 18 §3); pin_workers:
+    false leaves every worker on the supervisor's whole set, SCHED_OTHER."""
     mine = os.sched_getaffinity(0)
     s = a.wait_all_ready()
     check_pinned(s, mine)
@@ -671,6 +708,7 @@ def case_cpus(a):
         for tid, got in thread_cpus(s[r]["pid"]).items():
             check(got == mine, f"pin_workers false: {r} thread {tid} on {sorted(got)}, "
                   f"want the supervisor's {sorted(mine)}")
+    check_policy(s, SCHED_OTHER)
 
 
 CASES = {
