@@ -75,6 +75,26 @@ note_signal(int sig)
 }
 
 /*
+ * signals_early - the flag-only handler from the start: sv_init reads the
+ * config and opens sockets before signals_init, and a stop in that window
+ * (systemctl stop or restart right after a start) killed the supervisor by
+ * the signal's default action, exit status -15 instead of 0
+ * (integration.e2e.restart_vary.early). signals_init replays it.
+ */
+static void
+signals_early(void)
+{
+	static const int sigs[3] = { SIGHUP, SIGTERM, SIGINT };
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = note_signal;
+	sigemptyset(&sa.sa_mask);
+	for (int i = 0; i < 3; i++)
+		(void)sigaction(sigs[i], &sa, NULL);
+}
+
+/*
  * signals_init - SIGHUP, SIGTERM and SIGINT get a flag-only handler before
  * libevent takes them, because event_free() in sv_fini restores what libevent
  * found: with SIG_DFL there, a stop signal landing during the exit (Ctrl-C
@@ -248,6 +268,7 @@ main(int argc, char **argv)
 		usage(stderr);
 	if (check)
 		return check_only(path);
+	signals_early();
 	if (sv_init(&sv, path, fg) == -1) {
 		sv_fini(&sv);
 		return 1;
