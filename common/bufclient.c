@@ -24,6 +24,14 @@
  * one. Closing a socket while its dialer is in the handshake is what nng
  * 1.5.2 can leak or hang on, so it is not done sooner. */
 #define REDIAL_DOWN_MS 2000
+/* A put whose connection dropped before its answer is sent again after
+ * this pause (or a quarter of timeout_ms, when shorter): a peer that takes
+ * every connection and drops it at once (a buffer crashing on each put, a
+ * stranger on the path) would otherwise see the put again as soon as nng's
+ * dialer is back, every 10-20 ms, a hot loop on both sides. A restarted
+ * buffer takes longer than this to listen again, so it costs a restart
+ * nothing. */
+#define DROP_PAUSE_MS 250
 
 static enum tfo_err
 dial(struct tfo_bufclient *c)
@@ -242,6 +250,7 @@ once(struct tfo_bufclient *c, const ProtobufCMessage *req, size_t len,
 	nng_msg *m;
 	int rv;
 
+	c->dropped = 0;
 	/* packed into the message itself (puts are up to megabytes: no staging
 	 * copy); a resend packs the same request again */
 	if ((m = tfo_bufclient_request_msg(req, len)) == NULL) {
@@ -252,11 +261,28 @@ once(struct tfo_bufclient *c, const ProtobufCMessage *req, size_t len,
 		/* a put whose connection dropped is sent again, as after a
 		 * timeout (dial: no REQ resend timer) */
 		*e = rv == NNG_ECONNRESET && c->ingest ? TFO_ETIMEDOUT : nng_to_err(rv);
+		c->dropped = rv == NNG_ECONNRESET;
 		return NULL;
 	}
 	rep = tfo_msg_decode(d, nng_msg_body(m), nng_msg_len(m), TFO_BUFCLIENT_REPLY_MAX, e);
 	nng_msg_free(m);
 	return rep;
+}
+
+/* drop_pause - after a dropped connection, DROP_PAUSE_MS (a quarter of
+ * timeout_ms when shorter) or until give_up_ms, whichever comes first */
+static void
+drop_pause(const struct tfo_bufclient *c, uint64_t start)
+{
+	uint64_t now = tfo_ipc_mono_ms(), end;
+	uint64_t pause = (uint64_t)c->timeout_ms / 4 < DROP_PAUSE_MS ?
+	    (uint64_t)c->timeout_ms / 4 : DROP_PAUSE_MS;
+
+	end = now + pause;
+	if (c->give_up_ms && start + c->give_up_ms < end)
+		end = start + c->give_up_ms;
+	while ((now = tfo_ipc_mono_ms()) < end)
+		(void)poll(NULL, 0, (int)(end - now));  /* EINTR: the loop waits the rest */
 }
 
 /*
@@ -281,6 +307,10 @@ exchange(struct tfo_bufclient *c, const ProtobufCMessage *req,
 		    (c->give_up_ms && tfo_ipc_mono_ms() - start >= c->give_up_ms))
 			break;
 		c->resends++;
+		if (c->dropped) {
+			c->drops++;
+			drop_pause(c, start);
+		}
 		/* ingest: a fresh socket only when none of its connections has
 		 * been up for a while (see redial). On export an ack or fetch
 		 * stuck on a dead connection would hold the exporter until every

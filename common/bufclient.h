@@ -21,8 +21,10 @@
  * in LevelDB. On a timeout the SAME (incarnation, seq) is sent again, until
  * the buffer answers; the buffer stores it once. It is resent on the same
  * connection while that connection is up (a buffer that is slow or stopped
- * answers it when it resumes), at once on the next connection when its own
- * drops (a buffer restarted), and on a fresh socket once no connection has
+ * answers it when it resumes), on the next connection when its own
+ * drops (a buffer restarted; after a pause of a quarter of timeout_ms, at
+ * most 250 ms, so a peer that drops every connection sees at most 4 a
+ * second, not one every 10 ms), and on a fresh socket once no connection has
  * been up for 2 s or timeout_ms (nng 1.5's dialer stops for good when the buffer
  * drops a connection during the handshake; a socket closed while it connects
  * can leak or hang in nng 1.5.2, so sockets are not replaced more often than
@@ -66,6 +68,8 @@ struct tfo_bufclient {
 	uint32_t retry_after_ms;    /* set when a put answered Busy */
 	uint64_t resends;           /* puts sent again after a timeout or a drop */
 	uint64_t redials;           /* sockets replaced (no connection up for timeout_ms) */
+	uint64_t drops;             /* resends after the connection dropped (each paused) */
+	int dropped;                /* the last attempt ended with its connection dropped */
 	char error[256];            /* the buffer's text of the last Error, or Busy's reason */
 	/* the last Done: per signal, every entry below is deleted for good
 	 * (heads_known 0 when that Done carried none) */
