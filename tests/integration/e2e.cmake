@@ -63,6 +63,17 @@ if(TFO_E2E_READY)
     set_tests_properties(integration.e2e.restart_vary.${case} PROPERTIES
       LABELS "integration;e2e" TIMEOUT 180 SKIP_RETURN_CODE 77)
   endforeach()
+  # A collector endpoint that hangs, answers a byte a second, resets, or
+  # answers after the timeout, under load: no hot loop, the cause in tfoctl
+  # status, a SIGTERM during it within the stop bound, every line once
+  # (late: at most 3 windows again: a timeout stretches the next requests).
+  foreach(case hang loris reset late)
+    add_test(NAME integration.e2e.endpoint_hang.${case}
+             COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/e2e/test_endpoint_hang.py
+                     ${CMAKE_BINARY_DIR}/bin ${case})
+    set_tests_properties(integration.e2e.endpoint_hang.${case} PROPERTIES
+      LABELS "integration;e2e" TIMEOUT 180 SKIP_RETURN_CODE 77)
+  endforeach()
   # issue 23 items 6-10: the buffer at a full disk, on a 16 MiB tmpfs the test
   # mounts (skipped, saying why, where it may not): a) the buffer fills it with
   # the receiver down, the receiver returns while full; b) another process

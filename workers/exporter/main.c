@@ -399,6 +399,7 @@ exporter_stats(struct tfo_worker *w, struct tfo_stats *ts, void *arg)
 	tfo_stats_num(ts, "ledger_entries", (double)st.ledger_entries);
 	tfo_stats_num(ts, "backoff_ms", st.backoff_ms);
 	tfo_stats_num(ts, "last_latency_ms", st.last_latency_ms);
+	tfo_stats_num(ts, "timeout_ms", st.timeout_ms);
 	tfo_stats_num(ts, "in_flight", (double)st.in_flight);
 	tfo_stats_num(ts, "drain_cap", st.drain_cap);
 	exporter_sig_stats(ts, &st);

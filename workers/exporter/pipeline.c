@@ -920,5 +920,6 @@ tfo_exp_pipeline_stats(const struct tfo_exp_pipeline *p, struct tfo_exp_stats *s
 	st->in_flight = p->count;
 	st->drain_cap = tfo_exp_pace_cap(&p->pace, mono_ms());
 	st->connects = tfo_exp_transport_connects(p->tr);
+	st->timeout_ms = tfo_exp_transport_timeout(p->tr);
 	st->endpoint = tfo_exp_transport_endpoint(p->tr);
 }

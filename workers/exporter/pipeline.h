@@ -96,6 +96,7 @@ struct tfo_exp_stats {
 	time_t last_error_at;           /* unix seconds, 0 = never */
 	uint32_t backoff_ms;            /* current pause, 0 when flowing */
 	uint32_t last_latency_ms;
+	uint32_t timeout_ms;            /* a request's whole time now (stretched after timeouts) */
 	size_t in_flight;
 	uint64_t connects;
 	uint64_t drained_batches;       /* delivered during the stop's drain */

@@ -16,6 +16,9 @@
 #define DEF_TIMEOUT_MS 10000u
 #define DEF_FAILBACK_MS (5u * 60 * 1000)
 #define CONNECT_TIMEOUT_MS 5000u
+/* A request that timed out gives the next ones twice its time, up to this
+ * many times timeout_ms (see stretch_adapt) */
+#define STRETCH_MAX 4u
 
 static const char *const grpc_paths[2] = {
 	"/opentelemetry.proto.collector.metrics.v1.MetricsService/Export",
@@ -31,6 +34,7 @@ struct tfo_exp_req {
 	struct tfo_exp_response resp;
 	size_t endpoint;
 	struct timespec start;
+	uint32_t stretch;                    /* t->stretch when it was sent */
 	tfo_exp_done_fn done;
 	void *arg;
 	struct tfo_exp_req *next;
@@ -48,6 +52,7 @@ struct tfo_exp_transport {
 	size_t n_reqs;
 	uint64_t connects;
 	int h2c_fresh;                       /* libcurl < 8.0: no h2c connection reuse */
+	uint32_t stretch;                    /* requests get timeout_ms x this: 1, 2, 4 */
 };
 
 static uint64_t
@@ -159,6 +164,7 @@ tfo_exp_transport_new(struct tfo_exp_transport **out, struct event_base *base,
 	t->cfg.loop = NULL;
 	if (t->cfg.timeout_ms == 0)
 		t->cfg.timeout_ms = DEF_TIMEOUT_MS;
+	t->stretch = 1;
 	if (t->cfg.failback_ms == 0)
 		t->cfg.failback_ms = DEF_FAILBACK_MS;
 	for (size_t i = 0; i < cfg->n_endpoints; i++) {
@@ -304,6 +310,27 @@ failover(struct tfo_exp_transport *t, size_t failed)
 	t->current = (t->current + 1) % t->cfg.n_endpoints;
 }
 
+/*
+ * stretch_adapt - an endpoint that answers, but only after timeout_ms (an
+ * overloaded collector), has taken every request the exporter gave up on:
+ * each retry after the same timeout would deliver the batch once more, for
+ * as long as it stays slow. So a timeout doubles the time of the requests
+ * sent after it (once per stretch: requests that timed out together double
+ * it once), up to STRETCH_MAX x timeout_ms; an answer within timeout_ms
+ * brings it back to timeout_ms. One that comes later keeps it: the endpoint
+ * is still slow. Connect timeouts are not stretched (a failover matter).
+ */
+static void
+stretch_adapt(struct tfo_exp_transport *t, const struct tfo_exp_req *r, uint64_t took_ms)
+{
+	if (r->resp.net == TFO_EXP_NET_TIMEOUT) {
+		if (r->stretch == t->stretch && t->stretch < STRETCH_MAX)
+			t->stretch *= 2;
+	} else if (r->resp.net == TFO_EXP_NET_OK && took_ms <= t->cfg.timeout_ms) {
+		t->stretch = 1;
+	}
+}
+
 static void
 req_finish(struct tfo_exp_transport *t, struct tfo_exp_req *r, CURLcode rc)
 {
@@ -326,6 +353,7 @@ req_finish(struct tfo_exp_transport *t, struct tfo_exp_req *r, CURLcode rc)
 		(void)tfo_exp_tls_reason(r->resp.net_detail, sizeof(r->resp.net_detail));
 	if (r->resp.net == TFO_EXP_NET_CONNECT)
 		failover(t, r->endpoint);
+	stretch_adapt(t, r, elapsed_ms(&r->start));
 	req_unlink(t, r);
 	/* the handle goes before the callback, which may start the next request */
 	curl_easy_cleanup(r->easy);
@@ -361,7 +389,7 @@ easy_setup(struct tfo_exp_transport *t, struct tfo_exp_req *r, const char *url)
 	SET(CURLOPT_POSTFIELDS, (const char *)r->body.data);
 	SET(CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body.len);
 	SET(CURLOPT_HTTPHEADER, t->headers);
-	SET(CURLOPT_TIMEOUT_MS, (long)c->timeout_ms);
+	SET(CURLOPT_TIMEOUT_MS, (long)c->timeout_ms * (long)r->stretch);
 	SET(CURLOPT_CONNECTTIMEOUT_MS, (long)(c->timeout_ms < CONNECT_TIMEOUT_MS ?
 	    c->timeout_ms : CONNECT_TIMEOUT_MS));
 	SET(CURLOPT_WRITEFUNCTION, write_cb);
@@ -434,6 +462,7 @@ tfo_exp_transport_send(struct tfo_exp_transport *t, int is_logs,
 	r->endpoint = t->current;
 	r->done = done;
 	r->arg = arg;
+	r->stretch = t->stretch;
 	clock_gettime(CLOCK_MONOTONIC, &r->start);
 	if ((r->easy = curl_easy_init()) == NULL) {
 		free(r);
@@ -450,6 +479,12 @@ tfo_exp_transport_send(struct tfo_exp_transport *t, int is_logs,
 	t->reqs = r;
 	t->n_reqs++;
 	return TFO_OK;
+}
+
+uint32_t
+tfo_exp_transport_timeout(const struct tfo_exp_transport *t)
+{
+	return t->cfg.timeout_ms * t->stretch;
 }
 
 size_t

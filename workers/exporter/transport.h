@@ -71,6 +71,9 @@ enum tfo_err tfo_exp_transport_send(struct tfo_exp_transport *t, int is_logs,
     struct tfo_exp_buf *body, tfo_exp_done_fn done, void *arg);
 
 size_t tfo_exp_transport_in_flight(const struct tfo_exp_transport *t);
+/* tfo_exp_transport_timeout - the whole time a request sent now gets:
+ * timeout_ms, or up to 4 x that after timeouts (transport.c, stretch_adapt) */
+uint32_t tfo_exp_transport_timeout(const struct tfo_exp_transport *t);
 /* tfo_exp_transport_endpoint - the URL base requests go to now */
 const char *tfo_exp_transport_endpoint(const struct tfo_exp_transport *t);
 /* tfo_exp_transport_connects - TCP connections opened so far (reuse check) */
