@@ -39,3 +39,16 @@ if(TFO_E2E_READY)
       LABELS "integration;logs;e2e" TIMEOUT 180 SKIP_RETURN_CODE 77)
   endforeach()
 endif()
+
+# A "current" symlink switched across 13 files quickly (several switches
+# within one rescan interval), late lines to the two files before
+# (tests/integration/logs/test_logs_switch.py).
+if(TFO_E2E_READY)
+  foreach(case fast)
+    add_test(NAME integration.logs.switch.${case}
+             COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/logs/test_logs_switch.py
+                     ${CMAKE_BINARY_DIR}/bin ${case})
+    set_tests_properties(integration.logs.switch.${case} PROPERTIES
+      LABELS "integration;logs;e2e" TIMEOUT 120 SKIP_RETURN_CODE 77)
+  endforeach()
+endif()

@@ -785,6 +785,14 @@ file_let_go(struct tailer *t, struct tfile **pf, uint64_t now)
 
 	if (!f->gone || !f->eof || now < f->gone_ms + t->rescan_ms)
 		return PUMP_IDLE;
+	/* a last look first: f->eof is as of the last read, and a file no event
+	 * names (reached through a link, renamed away) is read only at the
+	 * poll; late lines written since (a writer still on it after the link
+	 * moved on) would be closed unread */
+	if (file_service(t, f, now) == PUMP_BLOCKED)
+		return PUMP_BLOCKED;
+	if (!f->eof)
+		return PUMP_IDLE;
 	if (file_flush_tail(t, f, now) == PUMP_BLOCKED)
 		return PUMP_BLOCKED;
 	if (f->ack_off != f->emit_off)
