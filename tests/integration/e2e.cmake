@@ -74,6 +74,17 @@ if(TFO_E2E_READY)
     set_tests_properties(integration.e2e.endpoint_hang.${case} PROPERTIES
       LABELS "integration;e2e" TIMEOUT 180 SKIP_RETURN_CODE 77)
   endforeach()
+  # An upgrade under load: the binaries replaced as dpkg does (write, rename
+  # over), kill -9 of two workers (respawned from the new files), SIGTERM and
+  # a start: every line once, duplicates only from the exporter's kill.
+  # Test builds only (TFO_WORKER_DIR).
+  if(TFO_TEST_HOOKS)
+    add_test(NAME integration.e2e.upgrade
+             COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/e2e/test_upgrade.py
+                     ${CMAKE_BINARY_DIR}/bin)
+    set_tests_properties(integration.e2e.upgrade PROPERTIES
+      LABELS "integration;e2e" TIMEOUT 180 SKIP_RETURN_CODE 77)
+  endif()
   # issue 23 items 6-10: the buffer at a full disk, on a 16 MiB tmpfs the test
   # mounts (skipped, saying why, where it may not): a) the buffer fills it with
   # the receiver down, the receiver returns while full; b) another process
