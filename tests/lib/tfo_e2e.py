@@ -109,6 +109,12 @@ def ranges(nums):
     return ", ".join(out[:20]) + (" ..." if len(out) > 20 else "")
 
 
+def nruns(nums):
+    """How many runs of consecutive numbers a sorted list holds (a request
+    carries one run of lines: duplicates in N runs came from N requests)."""
+    return sum(1 for i, k in enumerate(nums) if i == 0 or nums[i - 1] != k - 1)
+
+
 # ------------------------------------------------------------------ tfo-sink
 
 class Sink:

@@ -46,9 +46,9 @@ import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "lib"))
-from tfo_e2e import (Fail, check, require_root_and_users, Sink, Agent, Tally, Writer,  # noqa: E402
-                     wait_for, run_case, ranges, yaml_of, follow, numbered, touch, tree_dirs,
-                     OFF)
+from tfo_e2e import (check, require_root_and_users, Sink, Agent, Tally, Writer,  # noqa: E402
+                     wait_for, run_named, ranges, yaml_of, follow, numbered, touch, tree_dirs,
+                     nruns, OFF)
 
 ROLES = ["logs", "buffer", "exporter", "heartbeat"]
 MAX_IN_FLIGHT = 2
@@ -279,10 +279,6 @@ class Proxy:
         self.ls.close()
 
 
-def nruns(nums):
-    return sum(1 for i, k in enumerate(nums) if i == 0 or nums[i - 1] != k - 1)
-
-
 def cpu_s(pid):
     """utime + stime of pid in seconds."""
     with open("/proc/%d/stat" % pid) as f:
@@ -393,23 +389,14 @@ def main():
               (nruns(dup), MAX_IN_FLIGHT, ranges(dup)))
         check(rc == 0, "supervisor exit status %s" % rc)
 
-    try:
-        rc = run_case(body, [agent], case)
-    finally:
+    def after():
         print("\n".join(notes))
-        agent.cleanup()
         proxy.mode = "pass"
         proxy.close()
         sink.stop()
         shutil.rmtree(tmp, ignore_errors=True)
-    if rc == 0:
-        print("ok endpoint_hang %s" % case)
-    return rc
+    return run_named("endpoint_hang %s" % case, body, [agent], after=after)
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except Fail as e:
-        print("FAIL: %s" % e)
-        sys.exit(1)
+    sys.exit(main())

@@ -24,18 +24,14 @@ import time
 
 sys.dont_write_bytecode = True
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "..", "lib"))
-from tfo_e2e import (Fail, check, require_root_and_users, Sink, Agent, Tally, Writer,  # noqa: E402
-                     wait_for, run_case, ranges, sink_yaml, yaml_of, follow, numbered, touch,
-                     tree_dirs, OFF)
+from tfo_e2e import (check, require_root_and_users, Sink, Agent, Tally, Writer,  # noqa: E402
+                     wait_for, run_named, ranges, sink_yaml, yaml_of, follow, numbered, touch,
+                     tree_dirs, nruns, OFF)
 
 ROLES = ["system", "logs", "buffer", "exporter", "heartbeat"]
 MAX_IN_FLIGHT = 2
 EXES = ["tfo-supervisor", "tfoctl", "tfo-system", "tfo-process", "tfo-procpriv", "tfo-logs",
         "tfo-buffer", "tfo-exporter", "tfo-heartbeat"]
-
-
-def nruns(nums):
-    return sum(1 for i, k in enumerate(nums) if i == 0 or nums[i - 1] != k - 1)
 
 
 def install(src, dst, trailer=b""):
@@ -164,21 +160,12 @@ def main():
               "tfo-heartbeat fatal after its file was missing at a respawn")
         check(not bad, "the supervisor refused or gave up on something:\n%s" % "\n".join(bad[:10]))
 
-    try:
-        rc = run_case(body, [agent], "upgrade")
-    finally:
+    def after():
         print("\n".join(notes))
-        agent.cleanup()
         sink.stop()
         shutil.rmtree(tmp, ignore_errors=True)
-    if rc == 0:
-        print("ok upgrade")
-    return rc
+    return run_named("upgrade", body, [agent], after=after)
 
 
 if __name__ == "__main__":
-    try:
-        sys.exit(main())
-    except Fail as e:
-        print("FAIL: %s" % e)
-        sys.exit(1)
+    sys.exit(main())

@@ -98,30 +98,27 @@ def main():
         return 2
     require_root_and_users()
     t = Tree(bindir, "switch-" + name)
-    holder = []
 
     def body():
+        f = CASES[name](t)
+        expect = f.expect()
+        f.close()
         try:
-            f = CASES[name](t)
-            expect = f.expect()
-            f.close()
-            try:
-                t.wait_lines(expect, timeout=60)
-            finally:
-                t.tally.update()
-                got = {tag: len(t.tally.seen(tag)) for tag in expect}
-                print("files %d; lines written per file %s; distinct lines at the sink per "
-                      "file %s" % (len(expect), [len(r) for r in expect.values()],
-                                   list(got.values())))
-            time.sleep(1.5)             # duplicates, if any, arrive with the rest
-            t.tally.update()
-            t.tally.check_exact(expect)
-            s = t.agent.status()
-            check(s["logs"]["state"] == "ready", "tfo-logs not ready: %s" % s["logs"])
+            t.wait_lines(expect, timeout=60)
         finally:
-            if t.agent is not None:
-                holder.append(t.agent)
-    rc = run_case(body, holder, name)
+            t.tally.update()
+            print("files %d; lines written per file %s; distinct lines at the sink per file %s" %
+                  (len(expect), [len(r) for r in expect.values()],
+                   [len(t.tally.seen(tag)) for tag in expect]))
+        time.sleep(1.5)             # duplicates, if any, arrive with the rest
+        t.tally.update()
+        t.tally.check_exact(expect)
+        s = t.agent.status()
+        check(s["logs"]["state"] == "ready", "tfo-logs not ready: %s" % s["logs"])
+    class Started:              # the agent, once the case has started it
+        def __iter__(self):
+            return iter([t.agent])
+    rc = run_case(body, Started(), name)
     t.close()
     if rc == 0:
         print("ok logs_switch %s" % name)
