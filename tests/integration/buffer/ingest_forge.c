@@ -17,6 +17,13 @@
  *                          other roles' queued data out of the bounded buffer
  *   garbage N              N requests of 64 random bytes (no valid message),
  *                          each answered (exit 0 when all were refused)
+ *   batches ROLE FIRST LAST KIB MS
+ *                          Puts of metrics as ROLE (system or process: its own,
+ *                          valid), one per batch number FIRST..LAST, MS ms apart:
+ *                          a gauge "tfo.forge.batch" whose point holds the
+ *                          number (value, and time_unix_nano 1.7e18 + number),
+ *                          padded to KIB KiB; one incarnation per run, seqs
+ *                          from 1; Busy is waited out and the put sent again
  *
  * usage: ingest_forge URL UID GID ATTACK [ARGS]
  * exit: 0 every request was refused (Error), 3 some request was accepted
@@ -53,26 +60,28 @@ put_len(uint8_t *o, uint8_t tag, size_t len)
 	return n;
 }
 
+/* nest - field `tag` holding the len bytes at in, written at o: its length */
+static size_t
+nest(uint8_t *o, uint8_t tag, const void *in, size_t len)
+{
+	size_t n = put_len(o, tag, len);
+
+	memcpy(o + n, in, len);
+	return n + len;
+}
+
 /* record - a ResourceLogs holding one LogRecord whose body is text: what the
  * exporter would ship as a line tfo-logs read */
 static size_t
 record(uint8_t *out, const char *text)
 {
 	uint8_t any[256], lr[300], sl[340];
-	size_t t = strlen(text), na, nl, ns;
+	size_t na, nl, ns;
 
-	na = put_len(any, 0x0a, t);               /* AnyValue.string_value = 1 */
-	memcpy(any + na, text, t);
-	na += t;
-	nl = put_len(lr, 0x2a, na);                /* LogRecord.body = 5 */
-	memcpy(lr + nl, any, na);
-	nl += na;
-	ns = put_len(sl, 0x12, nl);                /* ScopeLogs.log_records = 2 */
-	memcpy(sl + ns, lr, nl);
-	ns += nl;
-	t = put_len(out, 0x12, ns);                /* ResourceLogs.scope_logs = 2 */
-	memcpy(out + t, sl, ns);
-	return t + ns;
+	na = nest(any, 0x0a, text, strlen(text));  /* AnyValue.string_value = 1 */
+	nl = nest(lr, 0x2a, any, na);              /* LogRecord.body = 5 */
+	ns = nest(sl, 0x12, lr, nl);               /* ScopeLogs.log_records = 2 */
+	return nest(out, 0x12, sl, ns);            /* ResourceLogs.scope_logs = 2 */
 }
 
 /* ask - one request, its answer judged and printed; -1 when none came */
@@ -169,6 +178,103 @@ flood(nng_socket s, unsigned n, size_t kib)
 	return 0;
 }
 
+/* le64 - v little-endian at o (a fixed64 field's value) */
+static size_t
+le64(uint8_t *o, uint64_t v)
+{
+	for (int i = 0; i < 8; i++, v >>= 8)
+		o[i] = (uint8_t)v;
+	return 8;
+}
+
+/* batch_metrics - a ResourceMetrics holding gauge "tfo.forge.batch" with one
+ * point of value n, padded with an unknown bytes field (15) to about len */
+static size_t
+batch_metrics(uint8_t *out, uint64_t n, size_t len)
+{
+	static const char name[] = "tfo.forge.batch";
+	uint8_t pt[32], g[40], m[80], sm[96];
+	size_t np = 0, ng, nm, ns, no, pad;
+
+	pt[np++] = 0x19;                           /* NumberDataPoint.time_unix_nano = 3 */
+	np += le64(pt + np, 1700000000000000000ull + n);
+	pt[np++] = 0x31;                           /* as_int = 6 (sfixed64) */
+	np += le64(pt + np, n);
+	ng = nest(g, 0x0a, pt, np);                /* Gauge.data_points = 1 */
+	nm = nest(m, 0x0a, name, sizeof(name) - 1);        /* Metric.name = 1 */
+	nm += nest(m + nm, 0x2a, g, ng);           /* Metric.gauge = 5 */
+	ns = nest(sm, 0x12, m, nm);                /* ScopeMetrics.metrics = 2 */
+	no = nest(out, 0x12, sm, ns);              /* ResourceMetrics.scope_metrics = 2 */
+	pad = len > no + 8 ? len - no - 8 : 1;
+	no += put_len(out + no, 0x7a, pad);        /* field 15: skipped by parsers */
+	for (size_t i = 0; i < pad; i++)
+		out[no + i] = (uint8_t)random();
+	return no + pad;
+}
+
+/* batches - numbered metrics batches first..last as role, each taken (a
+ * Busy waited out and sent again, the same seq) */
+static int
+batches(nng_socket s, const char *role, uint64_t first, uint64_t last, size_t kib,
+    unsigned ms)
+{
+	Tfo__V1__IngestRequest r = TFO__V1__INGEST_REQUEST__INIT;
+	Tfo__V1__Put p = TFO__V1__PUT__INIT;
+	size_t len = kib << 10;
+	uint8_t *payload = malloc(len + 64);
+	uint64_t seq = 0;
+
+	if (payload == NULL || len < 64)
+		return -1;
+	p.role = strcmp(role, "process") == 0 ? TFO__V1__ROLE__ROLE_PROCESS :
+	    TFO__V1__ROLE__ROLE_SYSTEM;
+	p.incarnation = ((uint64_t)getpid() << 32) | (uint64_t)random();
+	p.signal = TFO__V1__SIGNAL__SIGNAL_METRICS;
+	p.payload.data = payload;
+	p.points = 1;
+	r.version = V;
+	r.msg_case = TFO__V1__INGEST_REQUEST__MSG_PUT;
+	r.put = &p;
+	for (uint64_t n = first; n <= last; n++) {
+		Tfo__V1__IngestReply *rep;
+		enum tfo_err e;
+		int tries = 0;
+
+		p.payload.len = batch_metrics(payload, n, len);
+		p.seq = ++seq;
+		for (;;) {
+			if (tfo_msg_send(s, &r.base) != TFO_OK ||
+			    (rep = (Tfo__V1__IngestReply *)tfo_msg_recv(s,
+			    &tfo__v1__ingest_reply__descriptor, 16u << 20, &e)) == NULL) {
+				fprintf(stderr, "batch %" PRIu64 ": no answer\n", n);
+				free(payload);
+				return -1;
+			}
+			int c = (int)rep->msg_case;
+			tfo__v1__ingest_reply__free_unpacked(rep, NULL);
+			if (c == TFO__V1__INGEST_REPLY__MSG_BUSY && ++tries < 600) {
+				usleep(100000);
+				continue;
+			}
+			if (c == TFO__V1__INGEST_REPLY__MSG_ERROR)
+				refused++;
+			else if (c == TFO__V1__INGEST_REPLY__MSG_PUT_OK)
+				accepted++;
+			else {
+				fprintf(stderr, "batch %" PRIu64 ": reply case %d\n", n, c);
+				free(payload);
+				return -1;
+			}
+			break;
+		}
+		if (ms)
+			usleep(ms * 1000u);
+	}
+	printf("batches %" PRIu64 "..%" PRIu64 " put as %s\n", first, last, role);
+	free(payload);
+	return 0;
+}
+
 /* garbage - n requests that are no message: each must be answered Error */
 static int
 garbage(nng_socket s, unsigned n)
@@ -223,6 +329,9 @@ attack(nng_socket s, int argc, char **argv)
 		}
 		return 0;
 	}
+	if (strcmp(a, "batches") == 0 && argc == 6)
+		return batches(s, argv[1], strtoull(argv[2], NULL, 10), strtoull(argv[3], NULL, 10),
+		    (size_t)strtoul(argv[4], NULL, 10), (unsigned)strtoul(argv[5], NULL, 10));
 	if (strcmp(a, "garbage") == 0 && argc == 2)
 		return garbage(s, (unsigned)strtoul(argv[1], NULL, 10));
 	if (strcmp(a, "flood") == 0 && argc == 3)
