@@ -20,4 +20,8 @@ if(TARGET tfo-buffer AND TARGET tfo-supervisor AND TARGET tfo-logs AND TARGET tf
   # tfo-system floods valid puts of its own role, 16 times the bound, while
   # tfo-logs' lines wait for the receiver: every line arrives once.
   tfo_forge_test(flood test_flood.py 180)
+  # The same flood while tfo-process's numbered metrics batches wait with it
+  # (one signal, two roles): every batch arrives exactly once (the bound is
+  # shared per putting role, not per signal).
+  tfo_forge_test(flood_roles test_flood_roles.py 300)
 endif()

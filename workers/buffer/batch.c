@@ -22,6 +22,7 @@ struct collect {
 	uint32_t *pts;             /* per entry: its points */
 	size_t n, ncap;
 	uint64_t end, count, bytes, payload;
+	uint64_t rbytes[TFO_STORE_NROLE];   /* bytes per role that put the entries */
 	uint32_t points;
 };
 
@@ -127,6 +128,12 @@ collect(struct tfo_store *st, uint32_t s, uint64_t from, uint64_t to, uint64_t m
 		if (tfo_store_key_parse(k, kl, &ks, &seq) != 0 || ks != s || seq >= to)
 			break;
 		bad = store_value_parse((const uint8_t *)v, vl, &sv) != 0;
+		if (bad)
+			sv.role = 0;
+		else if (seq < st->q[s].cursor[sv.role]) {
+			c->end = seq + 1;       /* evicted, its deletion not written yet */
+			continue;
+		}
 		if (c->n >= max_n || (c->n && !bad && c->payload + sv.raw_len > max_bytes)) {
 			full = 1;
 			break;
@@ -141,6 +148,7 @@ collect(struct tfo_store *st, uint32_t s, uint64_t from, uint64_t to, uint64_t m
 		c->end = seq + 1;
 		c->count++;
 		c->bytes += kl + vl;
+		c->rbytes[sv.role] += kl + vl;
 	}
 	leveldb_iter_get_error(it, &err);
 	leveldb_iter_destroy(it);
@@ -212,9 +220,13 @@ pop_acked(struct tfo_store *st, uint32_t s)
 			q->head = b->end;
 		q->count = q->count > b->count ? q->count - b->count : 0;
 		q->bytes = q->bytes > b->bytes ? q->bytes - b->bytes : 0;
+		for (int r = 0; r < TFO_STORE_NROLE; r++)
+			q->rbytes[r] = q->rbytes[r] > b->rbytes[r] ? q->rbytes[r] - b->rbytes[r] : 0;
 		st->consumed += b->bytes;
-		if (q->count == 0 || q->head >= q->tail)
+		if (q->count == 0 || q->head >= q->tail) {
 			q->count = q->bytes = 0;
+			memset(q->rbytes, 0, sizeof(q->rbytes));
+		}
 		memmove(&q->b[0], &q->b[1], (q->nb - 1) * sizeof(q->b[0]));
 		q->nb--;
 		q->head_ts_ok = 0;
@@ -318,6 +330,8 @@ fresh(struct tfo_store *st, uint32_t s, uint64_t max_bytes, struct tfo_store_bat
 	b = &q->b[q->nb++];
 	*b = (struct sbatch){ .id = st->next_id++, .first = q->next_offer, .end = c.end,
 	    .count = c.count, .bytes = c.bytes, .points = c.points, .state = SB_INFLIGHT };
+	for (int r = 0; r < TFO_STORE_NROLE; r++)
+		b->rbytes[r] = (uint32_t)c.rbytes[r];
 	q->next_offer = c.end;
 	if (c.n == 0) {
 		/* Only unreadable or missing entries: retire the range at once. */

@@ -616,6 +616,17 @@ buffer_stats(struct tfo_worker *w, struct tfo_stats *ts, void *arg)
 		snprintf(name, sizeof(name), "%s.dropped_points_in_flight", sig[i]);
 		tfo_stats_num(ts, name, (double)s.drop_points_in_flight[i]);
 	}
+	/* what each putting role holds and lost: the bound is shared per role
+	 * (unattributed: entries of a store from before format 3) */
+	static const char *const role[] = { "unattributed", "system", "process", "logs" };
+	for (int r = 0; r < (int)(sizeof(role) / sizeof(role[0])); r++) {
+		if (r == 0 && s.role_bytes[0] == 0 && s.role_drops[0] == 0)
+			continue;
+		snprintf(name, sizeof(name), "role.%s.bytes", role[r]);
+		tfo_stats_num(ts, name, (double)s.role_bytes[r]);
+		snprintf(name, sizeof(name), "role.%s.drops", role[r]);
+		tfo_stats_num(ts, name, (double)s.role_drops[r]);
+	}
 	tfo_stats_num(ts, "oldest_age_s", s.oldest_age_s);
 	tfo_stats_num(ts, "puts", (double)s.puts);
 	tfo_stats_num(ts, "dup_puts", (double)s.dup_puts);

@@ -28,10 +28,12 @@
 
 #define META_KEY "m"
 #define META_MAGIC 0x54464f51u     /* "TFOQ" */
-#define META_VERSION 1u
+#define META_VERSION 2u            /* 1: formats 1 and 2, without bytes per role */
 #define META_SIG_LEN 32            /* head, tail, count, bytes */
 #define META_ROLE_LEN 17           /* incarnation, seq, used */
-#define META_LEN (8 + (TFO_STORE_NSIG - 1) * META_SIG_LEN + TFO_STORE_NROLE * META_ROLE_LEN)
+#define META_V1_LEN (8 + (TFO_STORE_NSIG - 1) * META_SIG_LEN + TFO_STORE_NROLE * META_ROLE_LEN)
+#define META_RB_LEN ((TFO_STORE_NSIG - 1) * TFO_STORE_NROLE * 8)   /* bytes per signal, role */
+#define META_LEN (META_V1_LEN + META_RB_LEN)
 #define FORMAT_KEY "v"             /* format: magic + version; every future format keeps it */
 #define FORMAT_MAGIC 0x54464f56u   /* "TFOV" */
 #define FORMAT_LEN 8
@@ -96,15 +98,27 @@ meta_encode(const struct tfo_store *st, uint8_t *m)
 		store_be64(p + 8, st->dd[r].seq);
 		p[16] = (uint8_t)(st->dd[r].used != 0);
 	}
+	for (uint32_t s = 1; s < TFO_STORE_NSIG; s++)
+		for (int r = 0; r < TFO_STORE_NROLE; r++, p += 8)
+			store_be64(p, st->q[s].rbytes[r]);
 }
 
+/*
+ * meta_decode - the meta key of version 2, or of version 1 (formats 1 and 2,
+ * before entries recorded their role): what such a store holds was put by no
+ * role it knows, and counts as role 0's (unattributed: the values say role 0
+ * too), so it is shared at the bound as one more role's, oldest first.
+ */
 static int
 meta_decode(struct tfo_store *st, const uint8_t *m, size_t len)
 {
 	const uint8_t *p = m + 8;
+	uint32_t ver;
 
-	if (len != META_LEN || store_get_be32(m) != META_MAGIC ||
-	    store_get_be32(m + 4) != META_VERSION)
+	if (len < 8 || store_get_be32(m) != META_MAGIC)
+		return -1;
+	ver = store_get_be32(m + 4);
+	if (!(ver == META_VERSION && len == META_LEN) && !(ver == 1 && len == META_V1_LEN))
 		return -1;
 	for (uint32_t s = 1; s < TFO_STORE_NSIG; s++, p += META_SIG_LEN) {
 		struct sigq *q = &st->q[s];
@@ -120,6 +134,15 @@ meta_decode(struct tfo_store *st, const uint8_t *m, size_t len)
 		st->dd[r].seq = store_get_be64(p + 8);
 		st->dd[r].used = p[16] != 0;
 	}
+	for (uint32_t s = 1; s < TFO_STORE_NSIG; s++) {
+		struct sigq *q = &st->q[s];
+		if (ver == 1) {
+			q->rbytes[0] = q->bytes;
+			continue;
+		}
+		for (int r = 0; r < TFO_STORE_NROLE; r++, p += 8)
+			q->rbytes[r] = store_get_be64(p);
+	}
 	return 0;
 }
 
@@ -129,6 +152,7 @@ meta_rebuild(struct tfo_store *st, char **err)
 {
 	leveldb_iterator_t *it = leveldb_create_iterator(st->db, st->ro);
 	int seen[TFO_STORE_NSIG] = { 0 };
+	struct store_value sv;
 
 	memset(st->q, 0, sizeof(st->q));
 	memset(st->dd, 0, sizeof(st->dd));
@@ -148,6 +172,9 @@ meta_rebuild(struct tfo_store *st, char **err)
 		st->q[s].tail = seq + 1;
 		st->q[s].count++;
 		st->q[s].bytes += kl + vl;
+		if (store_value_parse((const uint8_t *)leveldb_iter_value(it, &vl), vl, &sv) != 0)
+			sv.role = 0;
+		st->q[s].rbytes[sv.role] += kl + vl;
 	}
 	leveldb_iter_get_error(it, err);
 	leveldb_iter_destroy(it);
@@ -179,6 +206,8 @@ state_load(struct tfo_store *st, char **err)
 		q->ctail = q->tail;
 		q->chead = q->head;
 		q->compacted_to = q->flushed_to = 0;
+		for (int r = 0; r < TFO_STORE_NROLE; r++)
+			q->cursor[r] = q->head;
 	}
 	memcpy(st->dd_written, st->dd, sizeof(st->dd));
 	return 0;
@@ -231,7 +260,7 @@ format_read(struct tfo_store *st, uint32_t *fmt, char **err)
 			return -1;
 		/* every commit of format 1 wrote the meta key: none = a new store */
 		*fmt = n == 0 ? TFO_STORE_FORMAT : 1;
-		if (n >= 8 && store_get_be32(b) == META_MAGIC && store_get_be32(b + 4) != META_VERSION) {
+		if (n >= 8 && store_get_be32(b) == META_MAGIC && store_get_be32(b + 4) != 1) {
 			set_text(st->refusal, sizeof(st->refusal), "store %s has no format key and "
 			    "a meta key of version %u; this tfo-buffer reads formats 1 to %u",
 			    st->path, store_get_be32(b + 4), TFO_STORE_FORMAT);
@@ -308,8 +337,10 @@ format_write(struct tfo_store *st, uint32_t was)
 	if (err == NULL) {
 		st->format_pending = 0;
 		if (was != TFO_STORE_FORMAT)
-			log_info("store %s: format %u migrated to %u (two keys added, nothing "
-			    "rewritten)", st->path, was, TFO_STORE_FORMAT);
+			log_info("store %s: format %u migrated to %u (the format, epoch and meta "
+			    "keys written; its %llu entries kept as they are, shared at the bound as "
+			    "put by no known role)", st->path, was, TFO_STORE_FORMAT,
+			    (unsigned long long)(st->q[1].count + st->q[2].count));
 		return;
 	}
 	if (getrandom(&r, sizeof(r), GRND_NONBLOCK) != (ssize_t)sizeof(r))
@@ -516,6 +547,7 @@ tfo_store_close(struct tfo_store *st)
 	if (st->wo_async)
 		leveldb_writeoptions_destroy(st->wo_async);
 	free(st->stg);
+	free(st->ev);
 	free(st->scratch);
 	free(st->path);
 	free(st->dir);
@@ -639,6 +671,12 @@ static void
 committed(struct tfo_store *st)
 {
 	pending_clear(st);
+	st->nev = 0;
+	if (st->evcap > 1024) {         /* one group made room from many entries */
+		free(st->ev);
+		st->ev = NULL;
+		st->evcap = 0;
+	}
 	for (uint32_t s = 1; s < TFO_STORE_NSIG; s++) {
 		st->q[s].ctail = st->q[s].tail;
 		st->q[s].chead = st->q[s].head;
@@ -668,17 +706,21 @@ static void
 unstage_puts(struct tfo_store *st)
 {
 	uint8_t key[TFO_STORE_KEYLEN];
-	size_t ndel = 0;
+	size_t ndel = 0, kept = 0;
 
 	for (size_t i = 0; i < st->nstg; i++) {
-		struct sigq *q = &st->q[st->stg[i].signal];
-		if (st->stg[i].seq >= q->head && st->stg[i].seq < q->tail) {
+		const struct staged *sg = &st->stg[i];
+		struct sigq *q = &st->q[sg->signal];
+		if (sg->seq >= q->head && sg->seq < q->tail && !sg->gone) {
 			q->count = q->count > 0 ? q->count - 1 : 0;
-			q->bytes = q->bytes > st->stg[i].size ? q->bytes - st->stg[i].size : 0;
+			q->bytes = q->bytes > sg->size ? q->bytes - sg->size : 0;
+			q->rbytes[sg->role] = q->rbytes[sg->role] > sg->size ?
+			    q->rbytes[sg->role] - sg->size : 0;
 		}
 	}
 	memcpy(st->dd, st->dd_written, sizeof(st->dd));
 	pending_clear(st);
+	st->vc.n = 0;                   /* read ahead from the store: read again */
 	for (uint32_t s = 1; s < TFO_STORE_NSIG; s++) {
 		struct sigq *q = &st->q[s];
 		q->tail = q->ctail;
@@ -686,14 +728,32 @@ unstage_puts(struct tfo_store *st)
 			q->head = q->tail;
 		if (q->next_offer > q->tail)
 			q->next_offer = q->tail;
-		if (q->head >= q->tail)
+		if (q->head >= q->tail) {
 			q->count = q->bytes = 0;
+			memset(q->rbytes, 0, sizeof(q->rbytes));
+		}
+		/* a role's oldest among the puts taken back: its next entry comes at tail */
+		for (int r = 0; r < TFO_STORE_NROLE; r++)
+			if (q->cursor[r] > q->tail)
+				q->cursor[r] = q->tail;
 		q->head_ts_ok = 0;
 		for (uint64_t seq = q->chead; seq < q->head; seq++, ndel++) {
 			tfo_store_key(key, s, seq);
 			leveldb_writebatch_delete(st->wb, (const char *)key, sizeof(key));
 		}
 	}
+	/* the evictions above the head (entries on disk; those of the puts
+	 * taken back are gone with them) */
+	for (size_t i = 0; i < st->nev; i++) {
+		const struct evicted e = st->ev[i];
+		if (e.seq >= st->q[e.signal].ctail)
+			continue;
+		tfo_store_key(key, e.signal, e.seq);
+		leveldb_writebatch_delete(st->wb, (const char *)key, sizeof(key));
+		st->ev[kept++] = e;
+		ndel++;
+	}
+	st->nev = kept;
 	st->npending = ndel;
 }
 
@@ -855,10 +915,13 @@ tfo_store_get_stats(struct tfo_store *st, struct tfo_store_stats *out)
 
 	*out = st->s;
 	out->format_opened = st->format;
+	memset(out->role_bytes, 0, sizeof(out->role_bytes));
 	for (uint32_t s = 1; s < TFO_STORE_NSIG; s++) {
 		uint64_t ts;
 		out->entries[s] = st->q[s].count;
 		out->bytes[s] = st->q[s].bytes;
+		for (int r = 0; r < TFO_STORE_NROLE; r++)
+			out->role_bytes[r] += st->q[s].rbytes[r];
 		out->oldest_age_sig_s[s] = 0;
 		if (store_head_ts(st, s, &ts) != 0)
 			continue;

@@ -21,9 +21,10 @@
 #include "common/payload.h"
 #include "tfo/v1/tfo.pb-c.h"
 
-#define TFO_STORE_FORMAT 2         /* store format written; 1..this are read (docs/buffer.md) */
+#define TFO_STORE_FORMAT 3         /* store format written; 1..this are read (docs/buffer.md) */
 #define TFO_STORE_NSIG 3           /* index = Tfo__V1__Signal; 0 unused */
-#define TFO_STORE_NROLE 8          /* index = Tfo__V1__Role */
+#define TFO_STORE_NROLE 8          /* index = Tfo__V1__Role; 0: put before format 3 (unattributed) */
+#define TFO_STORE_POINTS_MAX 0x0fffffffu   /* per payload: the points word keeps the role above */
 #define TFO_STORE_HDR 12           /* ts_ms u64 + points u32 before each payload */
 #define TFO_STORE_BLOCK (64u << 10)   /* LevelDB table block size (store.c) */
 #define TFO_STORE_KEYLEN 12        /* "q/1/" + 8 bytes */
@@ -139,6 +140,9 @@ struct tfo_store_stats {
 	 * of it dropped from batches already handed to the exporter (those arrive
 	 * if that delivery succeeds) */
 	uint64_t drop_points[TFO_STORE_NSIG], drop_points_in_flight[TFO_STORE_NSIG];
+	/* per putting role (0: entries of a store before format 3): key+value
+	 * bytes queued, and entries dropped (any reason but delivery) */
+	uint64_t role_bytes[TFO_STORE_NROLE], role_drops[TFO_STORE_NROLE];
 	uint64_t disk_bytes;
 	uint64_t lz4_raw, lz4_stored;  /* payload bytes compressed, and what they became */
 	uint64_t last_sync_us;

@@ -2,12 +2,18 @@
  * store_int.h - internals shared by store.c (open, meta, commit, stats) and
  * queue.c (put, drop, fetch, ack) of the buffer's LevelDB queue. Private.
  *
- * Per signal the live entries are exactly the seqs [head, tail): puts append
- * at tail, deletions only ever happen at head (acked batches are deleted once
- * every batch before them is acked; drops take the head). Batches in flight
- * cover [head, next_offer) contiguously, in order. Entries in
- * [ctail, tail) are staged in the pending write batch, not yet on disk, and so
- * are the deletions of [chead, head): entries below chead are deleted on disk.
+ * Per signal the live entries are the seqs in [head, tail) but the holes:
+ * puts append at tail; acked batches are deleted once every batch before them
+ * is acked, drops at the head take the head, and at the bound a role's
+ * oldest entry goes wherever it is (queue.c: evict), which leaves a hole.
+ * Each entry records the role that put it (value.c), and per signal and role
+ * `cursor` is a lower bound of that role's live entries: an entry of role r
+ * below cursor[r] is gone (its deletion may still be pending), which is how
+ * a hole whose key is still on disk until the commit is told from a live
+ * entry (head_info, collect). Batches in flight cover [head, next_offer) in
+ * order. Entries in [ctail, tail) are staged in the pending write batch, not
+ * yet on disk, and so are the deletions of [chead, head) and of `ev`: entries
+ * below chead are deleted on disk.
  */
 #ifndef TFO_BUFFER_STORE_INT_H
 #define TFO_BUFFER_STORE_INT_H
@@ -28,6 +34,8 @@ struct sbatch {
 	uint64_t id;
 	uint64_t first, end;       /* seq range [first, end) */
 	uint64_t count, bytes;     /* live entries and their key+value bytes */
+	uint32_t rbytes[TFO_STORE_NROLE];   /* the bytes per role that put them (a
+	                                     * batch holds at most 8 MiB and one entry) */
 	uint32_t points;
 	int state;
 	uint64_t retry_at;         /* ms, SB_NACKED */
@@ -37,9 +45,12 @@ struct sigq {
 	uint64_t head, next_offer, ctail, tail;
 	uint64_t chead;            /* head as written: [chead, head) are deletes pending */
 	uint64_t count, bytes;
+	uint64_t rbytes[TFO_STORE_NROLE];   /* live key+value bytes per role that put them */
+	uint64_t cursor[TFO_STORE_NROLE];   /* role r has no live entry below cursor[r] */
 	uint64_t head_ts;          /* cached timestamp and key+value size of the head entry */
 	uint64_t head_size;
 	uint32_t head_points;       /* records or points of the head entry */
+	uint32_t head_role;         /* the role that put it */
 	int head_ts_ok;            /* 1 cached, 0 unknown */
 	uint64_t compacted_to;     /* head at the last compaction of [0, head) */
 	uint64_t flushed_to;       /* head at the last memtable flush or compaction */
@@ -59,6 +70,29 @@ struct staged {
 	uint64_t size;
 	uint64_t ts;
 	uint32_t points;
+	uint32_t role;
+	int gone;                  /* evicted in its own group */
+};
+
+/* The next oldest entries of one role in one signal, read ahead by one scan
+ * of the store (queue.c: role_first): a flood making room from its own
+ * oldest past another role's entries then reads the store once per
+ * STORE_VCACHE evictions, not at each. */
+#define STORE_VCACHE 32
+struct vcache {
+	uint32_t signal, role;
+	size_t n, i;
+	struct {
+		uint64_t seq, size, ts;
+		uint32_t points;
+	} e[STORE_VCACHE];
+};
+
+/* An entry evicted above the head whose deletion is not written yet: staged
+ * again should the write fail (unstage_puts), like the deletions below head. */
+struct evicted {
+	uint32_t signal;
+	uint64_t seq;
 };
 
 /* The store's room on its filesystem (space.c). */
@@ -92,6 +126,9 @@ struct tfo_store {
 	struct dedupe dd_written[TFO_STORE_NROLE];   /* the table as the store holds it */
 	struct staged *stg;
 	size_t nstg, stgcap;
+	struct evicted *ev;        /* evictions above the head not yet written */
+	size_t nev, evcap;
+	struct vcache vc;
 	size_t npending;           /* mutations staged */
 	size_t pending_bytes;      /* payload bytes staged */
 	int pending_durable;       /* staged puts/checkpoints: commit must sync */
@@ -127,6 +164,16 @@ struct staged *store_staged_find(struct tfo_store *st, uint32_t signal, uint64_t
 uint64_t store_total_bytes(const struct tfo_store *st);
 /* store_head_ts - timestamp of the head entry; 0 ok, 1 missing/corrupt, -1 empty */
 int store_head_ts(struct tfo_store *st, uint32_t s, uint64_t *ts);
+/*
+ * store_share_victim - whose entries go at the bound (queue.c): of the roles
+ * holding bytes (held, per role), the one holding the most, the putter
+ * counted with the size bytes it puts and chosen on a tie; TFO_STORE_NROLE
+ * when no role holds anything. So no role loses data to one that holds more
+ * than it, and a role holding no more than an equal part of the bound keeps
+ * it whoever floods.
+ */
+uint32_t store_share_victim(const uint64_t held[TFO_STORE_NROLE], uint32_t putter,
+    uint64_t size);
 /* store_scratch - a buffer of at least len bytes owned by the store, or NULL */
 uint8_t *store_scratch(struct tfo_store *st, size_t len);
 
@@ -158,6 +205,7 @@ uint64_t store_log_bytes(const char *path);
 /* A stored value, parsed (value.c). */
 struct store_value {
 	uint32_t points;
+	uint32_t role;             /* the role that put it; 0 before format 3 */
 	int lz4;                   /* body is an LZ4 block of raw_len bytes */
 	const uint8_t *body;
 	size_t body_len, raw_len;

@@ -8,7 +8,10 @@
  * (Put.encoding), so that work is done in the collector, not here; they are
  * stored as they came. Bit 31 of the points word marks a compressed body,
  * [raw length, be32][LZ4 block]; values written before compression existed
- * never set it (a payload cannot hold 2^31 points).
+ * never set it (a payload cannot hold 2^31 points). Bits 28-30 hold the role
+ * that put the entry (format 3: the bound's share is per role, queue.c);
+ * values of older formats have 0 there (points stayed far below 2^28), read
+ * as "unattributed", and a put claiming 2^28 points or more is refused.
  */
 #include "workers/buffer/store_int.h"
 
@@ -16,6 +19,8 @@
 #include <string.h>
 
 #define VALUE_LZ4      0x80000000u
+#define VALUE_ROLE_SHIFT 28
+#define VALUE_ROLE_MASK  0x70000000u
 #define LZ4_MIN        1024        /* smaller payloads (metrics) are kept as they are */
 #define RAW_LEN_BYTES  4
 #define LZ4_ACCEL      4           /* 1 = LZ4's default: ~7% better ratio, slower */
@@ -36,7 +41,8 @@ store_value_encode(struct tfo_store *st, uint64_t ts, const struct tfo_store_put
     const uint8_t **out)
 {
 	size_t len = p->len, cap;
-	uint32_t points = p->points & ~VALUE_LZ4;
+	uint32_t points = (p->points & TFO_STORE_POINTS_MAX) |
+	    ((p->role << VALUE_ROLE_SHIFT) & VALUE_ROLE_MASK);
 	uint8_t *v;
 	int n = 0;
 
@@ -70,7 +76,8 @@ store_value_parse(const uint8_t *v, size_t vl, struct store_value *sv)
 	if (vl < TFO_STORE_HDR)
 		return -1;
 	pw = store_get_be32(v + 8);
-	sv->points = pw & ~VALUE_LZ4;
+	sv->points = pw & TFO_STORE_POINTS_MAX;
+	sv->role = (pw & VALUE_ROLE_MASK) >> VALUE_ROLE_SHIFT;
 	sv->body = v + TFO_STORE_HDR;
 	sv->body_len = vl - TFO_STORE_HDR;
 	sv->lz4 = (pw & VALUE_LZ4) != 0;

@@ -83,17 +83,17 @@ main(int argc, char **argv)
 	tfo_bufclient_close(&c);
 	CHECK(tbuf_stop(&t) == 0, "stop");
 
-	set_format(store, 3);
-	CHECK(tbuf_start_logged(&t, argv[1], 2, log) == -1, "a format-3 store was opened");
-	snprintf(want, sizeof(want), "store %s is format 3; this tfo-buffer reads formats 1 to 2",
+	set_format(store, 4);
+	CHECK(tbuf_start_logged(&t, argv[1], 2, log) == -1, "a format-4 store was opened");
+	snprintf(want, sizeof(want), "store %s is format 4; this tfo-buffer reads formats 1 to 3",
 	    store);
 	CHECK(tbuf_log_lines(log, want, &errors) == 1, "no one line naming store and formats");
 	CHECK(errors == 1, "%d error lines, expected one", errors);
 	CHECK(corrupt_copies(t.state) == 0, "the store was moved aside");
 	CHECK(access(store, F_OK) == 0, "the store is gone");
 
-	set_format(store, 2);
-	CHECK(tbuf_start(&t, argv[1], 3, 1, 64) == 0, "not opened once marked format 2");
+	set_format(store, 3);
+	CHECK(tbuf_start(&t, argv[1], 3, 1, 64) == 0, "not opened once marked format 3");
 	CHECK(tfo_bufclient_open_export(&c, t.export_url, 2000, (uint32_t)getuid()) == TFO_OK, "export dial");
 	CHECK(tfo_bufclient_fetch(&c, 0, 0, &h, &b) == TFO_OK && b->n_entries == 1 &&
 	    b->entries[0].len == 4 && memcmp(b->entries[0].data, "kept", 4) == 0,

@@ -10,7 +10,7 @@ tfo-system's uid, ingest_forge then puts 64 MiB of metrics (256 valid
 Puts of 256 KiB of random bytes, its own role and signal: each is taken) as
 fast as the buffer answers, then 3,000 requests of garbage. More lines are
 written during and after the flood. When the receiver returns every numbered line arrives, each once:
-the flood made room from its own signal once metrics held their share of the
+the flood made room from its own oldest once its role held the most of the
 bound (metrics.drops.size counts it, logs.drops.size stays 0), the garbage
 was refused and counted with at most 10 log lines, and tfo-buffer was never
 restarted. Before the share rule the buffer dropped the oldest

@@ -80,8 +80,15 @@ fix_fini(struct fix *f)
 enum tfo_put_result
 put_str(struct fix *f, uint32_t signal, uint64_t inc, uint64_t seq, const char *payload)
 {
+	return put_as(f, signal, 1, inc, seq, payload);
+}
+
+enum tfo_put_result
+put_as(struct fix *f, uint32_t signal, uint32_t role, uint64_t inc, uint64_t seq,
+    const char *payload)
+{
 	struct tfo_store_put p = {
-		.role = 1, .incarnation = inc, .seq = seq, .signal = signal,
+		.role = role, .incarnation = inc, .seq = seq, .signal = signal,
 		.payload = payload, .len = strlen(payload), .points = 1,
 	};
 	const char *why = NULL;

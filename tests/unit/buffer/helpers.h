@@ -26,6 +26,9 @@ void rm_rf(const char *path);
 /* put_str - stage one metrics put "payload" as (role, inc, seq); returns the result */
 enum tfo_put_result put_str(struct fix *f, uint32_t signal, uint64_t inc, uint64_t seq,
     const char *payload);
+/* put_as - the same as role (1 system, 2 process, 3 logs) */
+enum tfo_put_result put_as(struct fix *f, uint32_t signal, uint32_t role, uint64_t inc,
+    uint64_t seq, const char *payload);
 void commit_ok(struct fix *f);
 /* batch_inflate - b's entries as payloads, as the exporter makes them (LZ4
  * blocks inflated; those that do not inflate left out, counted in *bad) */

@@ -21,6 +21,7 @@
 #include "tests/unit/buffer/helpers.h"
 
 #define FIXTURE "tests/fixtures/buffer/store-v1"
+#define FIXTURE_V2 "tests/fixtures/buffer/store-v2"
 #define SIG_M 1
 #define SIG_L 2
 
@@ -63,9 +64,9 @@ metric(char *buf, int i)
 }
 
 static void
-copy_fixture(const char *dst)
+copy_from(const char *src, const char *dst)
 {
-	DIR *d = opendir(FIXTURE);
+	DIR *d = opendir(src);
 	struct dirent *de;
 	char from[512], to[512], buf[65536];
 
@@ -74,7 +75,7 @@ copy_fixture(const char *dst)
 	while ((de = readdir(d)) != NULL) {
 		if (de->d_name[0] == '.')
 			continue;
-		snprintf(from, sizeof(from), "%s/%s", FIXTURE, de->d_name);
+		snprintf(from, sizeof(from), "%s/%s", src, de->d_name);
 		snprintf(to, sizeof(to), "%s/%s", dst, de->d_name);
 		FILE *in = fopen(from, "rb"), *out = fopen(to, "wb");
 		assert_non_null(in);
@@ -86,6 +87,12 @@ copy_fixture(const char *dst)
 		fclose(out);
 	}
 	closedir(d);
+}
+
+static void
+copy_fixture(const char *dst)
+{
+	copy_from(FIXTURE, dst);
 }
 
 /* fix_empty - a fixture whose store directory does not exist yet */
@@ -170,6 +177,118 @@ test_format_v1_opens(void **state)
 	fix_fini(&f);
 }
 
+/* v2_payload - entry i of role (1 system, 2 process) of store-v2 (gen_store_v2.c.txt) */
+static size_t
+v2_payload(char *buf, int role, int i)
+{
+	size_t len = role == 1 ? (i == 5 ? 4096 : 30 + (size_t)i) : (i == 3 ? 2000 : 1500);
+
+	if (role == 2 && i == 3) {
+		uint32_t x = 2463534242u;
+		for (size_t k = 0; k < len; k++) {
+			x ^= x << 13;
+			x ^= x >> 17;
+			x ^= x << 5;
+			buf[k] = (char)(x & 0xff);
+		}
+	} else
+		text(buf, len, role == 1 ? "system" : "process", i);
+	return len;
+}
+
+/*
+ * A format-2 store (written by the code before the bound was shared per
+ * role: its values carry no role) opens with nothing lost: its entries count
+ * as put by no known role ("unattributed"), in order, with their points; the
+ * dedupe table and checkpoints as they were; format 3 from the next open. At
+ * the bound such entries are shared as one more role's, oldest first: a new
+ * put of tfo-process makes room from them, not from its own.
+ */
+static void
+test_format_v2_opens(void **state)
+{
+	/* the order of store-v2's metrics after s1 s2 were delivered */
+	static const int want[][2] = { { 2, 1 }, { 1, 3 }, { 1, 4 }, { 2, 2 }, { 1, 5 },
+		{ 1, 6 }, { 2, 3 }, { 1, 7 }, { 1, 8 }, { 2, 4 }, { 1, 9 }, { 1, 10 }, { 2, 5 } };
+	static char buf[8192];
+	struct fix f;
+	struct tfo_store_stats s;
+	struct tfo_store_batch b;
+	Tfo__V1__Checkpoint **cps;
+	size_t n, k = 0;
+	uint64_t total;
+
+	(void)state;
+	fix_empty(&f);
+	copy_from(FIXTURE_V2, f.path);
+	fix_open(&f);
+	tfo_store_get_stats(f.st, &s);
+	assert_int_equal(s.format_opened, 2);
+	assert_int_equal(s.quarantines, 0);
+	assert_int_equal(s.entries[SIG_M], 13);
+	assert_int_equal(s.entries[SIG_L], 4);
+	total = s.bytes[SIG_M] + s.bytes[SIG_L];
+	assert_int_equal(s.role_bytes[0], total);
+	for (int r = 1; r < TFO_STORE_NROLE; r++)
+		assert_int_equal(s.role_bytes[r], 0);
+	assert_int_equal(put_as(&f, SIG_M, 1, 5, 10, "again"), TFO_PUT_DUP);
+	assert_int_equal(put_as(&f, SIG_M, 2, 6, 5, "again"), TFO_PUT_DUP);
+	assert_int_equal(put_as(&f, SIG_L, 3, 9, 4, "again"), TFO_PUT_DUP);
+	assert_int_equal(tfo_store_checkpoints(f.st, 3, 16, &cps, &n), TFO_OK);
+	assert_int_equal(n, 1);
+	assert_string_equal(cps[0]->file_id, "dev:ino:2");
+	assert_int_equal(cps[0]->offset, 400);
+	tfo_store_checkpoints_free(cps, n);
+	fix_close(&f);
+
+	/* format 3 now; the same content, the same attribution */
+	fix_open(&f);
+	tfo_store_get_stats(f.st, &s);
+	assert_int_equal(s.format_opened, TFO_STORE_FORMAT);
+	assert_int_equal(s.role_bytes[0], total);
+	fix_close(&f);
+
+	/* at the bound: tfo-process's new entry makes room from the oldest of
+	 * those of no known role (p1, the head: 2 entries of the fixture's
+	 * size at most), none of its own to give */
+	f.o.max_bytes = total;
+	fix_open(&f);
+	assert_int_equal(put_as(&f, SIG_M, 2, 7, 1, "process entry new"), TFO_PUT_STAGED);
+	commit_ok(&f);
+	tfo_store_get_stats(f.st, &s);
+	assert_int_equal(s.role_drops[2], 0);
+	assert_int_equal(s.role_drops[0], 1);
+	assert_int_equal(s.drops[SIG_M][TFO_DROP_SIZE], 1);
+	assert_int_equal(s.drop_points[SIG_M], 201);
+	assert_int_equal(s.role_bytes[2], TFO_STORE_KEYLEN + TFO_STORE_HDR + 17);
+	while (tfo_store_fetch(f.st, SIG_M, 1u << 20, &b) == TFO_OK) {
+		size_t bad;
+		assert_int_equal(batch_inflate(&b, &bad), TFO_OK);
+		assert_int_equal(bad, 0);
+		for (size_t e = 0; e < b.n; e++, k++) {
+			if (k + 1 == sizeof(want) / sizeof(want[0])) {
+				assert_int_equal(b.len[e], 17);
+				assert_memory_equal(b.data[e], "process entry new", 17);
+				continue;
+			}
+			int role = want[k + 1][0], i = want[k + 1][1];
+			size_t len = v2_payload(buf, role, i);
+			assert_int_equal(b.len[e], len);
+			assert_memory_equal(b.data[e], buf, len);
+			assert_int_equal(b.points_each[e], (uint32_t)(100 * role + i));
+		}
+		assert_int_equal(tfo_store_ack(f.st, b.id), TFO_OK);
+		tfo_store_batch_free(&b);
+		commit_ok(&f);
+	}
+	assert_int_equal(k, sizeof(want) / sizeof(want[0]));
+	tfo_store_get_stats(f.st, &s);
+	assert_int_equal(s.role_bytes[0] + s.role_bytes[2], s.bytes[SIG_L]);
+	assert_int_equal(s.role_bytes[2], 0);
+	expect_signal(&f, SIG_L, 1, 4);
+	fix_fini(&f);
+}
+
 /* raw_put - write key=value into the LevelDB store at path, bypassing the buffer */
 static void
 raw_put(const char *path, const char *key, const void *val, size_t len)
@@ -225,7 +344,7 @@ test_format_newer_refused(void **state)
 {
 	struct fix f;
 	struct tfo_store_stats s;
-	uint8_t v[8] = { 'T', 'F', 'O', 'V', 0, 0, 0, 3 };
+	uint8_t v[8] = { 'T', 'F', 'O', 'V', 0, 0, 0, 4 };
 
 	(void)state;
 	fix_init(&f, 0, 0);
@@ -233,14 +352,14 @@ test_format_newer_refused(void **state)
 	commit_ok(&f);
 	fix_close(&f);
 	raw_put(f.path, "v", v, sizeof(v));
-	refused(&f, "format 3", "formats 1 to 2");
-	refused(&f, "format 3", f.path);             /* the same, every time */
+	refused(&f, "format 4", "formats 1 to 3");
+	refused(&f, "format 4", f.path);             /* the same, every time */
 	raw_put(f.path, "v", "TFOV", 4);
-	refused(&f, "format key", "formats 1 to 2");
+	refused(&f, "format key", "formats 1 to 3");
 	v[7] = 0;
 	raw_put(f.path, "v", v, sizeof(v));
-	refused(&f, "format 0", "formats 1 to 2");
-	v[7] = 2;
+	refused(&f, "format 0", "formats 1 to 3");
+	v[7] = 3;
 	raw_put(f.path, "v", v, sizeof(v));
 	fix_open(&f);
 	tfo_store_get_stats(f.st, &s);
@@ -262,7 +381,7 @@ test_format_newer_refused(void **state)
 	leveldb_close(db);
 	leveldb_writeoptions_destroy(wo);
 	leveldb_options_destroy(o);
-	refused(&f, "meta key of version 7", "formats 1 to 2");
+	refused(&f, "meta key of version 7", "formats 1 to 3");
 	rm_rf(f.dir);
 }
 
@@ -305,6 +424,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_format_v1_opens),
+		cmocka_unit_test(test_format_v2_opens),
 		cmocka_unit_test(test_format_newer_refused),
 		cmocka_unit_test(test_batch_ids_across_opens),
 	};

@@ -194,6 +194,50 @@ test_failed_put_unstaged(void **state)
 	fault = NULL;
 }
 
+/*
+ * A put whose write failed after it made room at the bound from its role's
+ * oldest entry above the head (the head is another role's): the put is taken
+ * back, the eviction is kept and written like the drops at the head, so the
+ * entry never comes back (a reopen would find it on disk, counted gone).
+ */
+static void
+test_failed_put_keeps_eviction(void **state)
+{
+	enum { E = TFO_STORE_KEYLEN + TFO_STORE_HDR + 8 };
+	struct fix f;
+	struct tfo_store_stats s;
+	static char got[8][64];
+
+	(void)state;
+	fix_init(&f, 4 * E, 0);
+	reopen_with(&f);
+	assert_int_equal(put_as(&f, SIG_M, 2, 6, 1, "p0000000"), TFO_PUT_STAGED);
+	assert_int_equal(put_as(&f, SIG_M, 1, 5, 1, "s0000000"), TFO_PUT_STAGED);
+	assert_int_equal(put_as(&f, SIG_M, 1, 5, 2, "s0000001"), TFO_PUT_STAGED);
+	assert_int_equal(put_as(&f, SIG_M, 1, 5, 3, "s0000002"), TFO_PUT_STAGED);
+	commit_ok(&f);
+	assert_int_equal(put_as(&f, SIG_M, 1, 5, 4, "s0000003"), TFO_PUT_STAGED);  /* s0 goes */
+	fault = ENOSPC_LOG;
+	faults_left = 1;
+	assert_int_equal(commit(&f), TFO_EIO);
+	tfo_store_get_stats(f.st, &s);
+	assert_int_equal(s.entries[SIG_M], 3);
+	assert_int_equal(s.role_bytes[1], 2 * E);
+	assert_int_equal(s.role_drops[1], 1);
+	fix_close(&f);
+	fix_open(&f);
+	tfo_store_get_stats(f.st, &s);
+	assert_int_equal(s.entries[SIG_M], 3);
+	assert_int_equal(s.role_bytes[1], 2 * E);
+	assert_int_equal(s.role_bytes[2], E);
+	assert_int_equal(drain(&f, SIG_M, got, 8), 3);
+	assert_string_equal(got[0], "p0000000");
+	assert_string_equal(got[1], "s0000001");
+	assert_string_equal(got[2], "s0000002");
+	fix_fini(&f);
+	fault = NULL;
+}
+
 /* A group of puts alone fails: nothing is left to write, yet the store is
  * reopened by the timer (the code before left it to the next put, and a
  * store whose reopen failed was never tried again: Busy for good). */
@@ -459,6 +503,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_failed_ack_not_reoffered),
 		cmocka_unit_test(test_failed_put_unstaged),
+		cmocka_unit_test(test_failed_put_keeps_eviction),
 		cmocka_unit_test(test_failed_puts_alone_heal),
 		cmocka_unit_test(test_sticky_error_healed),
 		cmocka_unit_test(test_fs_bound_drops_oldest),

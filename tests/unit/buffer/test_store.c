@@ -208,33 +208,281 @@ test_bounds_drop_oldest(void **state)
 	fix_fini(&f);
 }
 
+/* ------------------------------------------------------------------ shares per role */
+
+#define SYS 1                      /* Tfo__V1__Role: tfo-system */
+#define PROC 2                     /* tfo-process */
+#define LOGS 3                     /* tfo-logs */
+
+/* put_tag - role puts "<tag><n, 7 digits>" (one ENTRY) as its seq n */
+static void
+put_tag(struct fix *f, uint32_t sig, uint32_t role, char tag, uint64_t n)
+{
+	char p[16];
+
+	snprintf(p, sizeof(p), "%c%07llu", tag, (unsigned long long)n);
+	assert_int_equal(put_as(f, sig, role, 100 + role, n + 1, p), TFO_PUT_STAGED);
+}
+
+/* put_tags - put_tag for n in [from, to), committed every 5 */
+static void
+put_tags(struct fix *f, uint32_t sig, uint32_t role, char tag, uint64_t from, uint64_t to)
+{
+	for (uint64_t n = from; n < to; n++) {
+		put_tag(f, sig, role, tag, n);
+		if (n % 5 == 4)
+			commit_ok(f);
+	}
+	commit_ok(f);
+}
+
+/* expect_tags - the drained entries are exactly want (a space-separated list) */
+static void
+expect_tags(size_t n, const char *want)
+{
+	char w[2048], *save = NULL;
+	size_t k = 0;
+
+	snprintf(w, sizeof(w), "%s", want);
+	for (char *t = strtok_r(w, " ", &save); t; t = strtok_r(NULL, " ", &save), k++) {
+		char e[16];
+		snprintf(e, sizeof(e), "%c%07d", t[0], atoi(t + 1));
+		assert_true(k < n);
+		assert_string_equal(got[k], e);
+	}
+	assert_int_equal(n, k);
+}
+
 /*
- * At the bound a signal keeps its share (half, of two) against the other:
- * metrics put after older logs take the oldest of any signal while below
- * their half, then make room from their own. A flood of metrics (a
- * compromised collector under its own role, or an outage's worth while
- * tfo-logs waits at the bound) cannot push the queued logs out; on the old
- * code all three logs entries were dropped.
+ * Each role keeps its share of the bound against the others, not each
+ * signal: tfo-system and tfo-process both put metrics, and a compromised
+ * tfo-system flooding valid metrics of its own (or an outage's worth) must
+ * not push tfo-process's queued metrics out. process's 3 entries, older and
+ * interleaved with system's, stay; system makes room from its own oldest,
+ * above the head, those in a batch in flight included. On the old code
+ * (the oldest of the signal went) process's entries were dropped.
  */
 static void
-test_bounds_share_per_signal(void **state)
+test_bounds_share_per_role(void **state)
+{
+	struct fix f;
+	struct tfo_store_stats s;
+	struct tfo_store_batch a;
+
+	(void)state;
+	fix_init(&f, 8 * ENTRY, 0);
+	put_tag(&f, SIG_M, PROC, 'p', 0);
+	put_tag(&f, SIG_M, SYS, 's', 0);
+	put_tag(&f, SIG_M, SYS, 's', 1);
+	commit_ok(&f);
+	put_tag(&f, SIG_M, PROC, 'p', 1);
+	put_tag(&f, SIG_M, SYS, 's', 2);
+	put_tag(&f, SIG_M, PROC, 'p', 2);
+	put_tag(&f, SIG_M, SYS, 's', 3);
+	commit_ok(&f);
+	/* a batch in flight: p0 s0 s1 */
+	assert_int_equal(tfo_store_fetch(f.st, SIG_M, 24, &a), TFO_OK);
+	assert_int_equal(a.n, 3);
+	put_tags(&f, SIG_M, SYS, 's', 4, 100);     /* the flood, 12 times the bound */
+	tfo_store_get_stats(f.st, &s);
+	assert_int_equal(s.entries[SIG_M], 8);
+	assert_int_equal(s.bytes[SIG_M], 8 * ENTRY);
+	assert_int_equal(s.drops[SIG_M][TFO_DROP_SIZE], 95);   /* system's own */
+	assert_int_equal(s.drop_points_in_flight[SIG_M], 2);  /* s0 s1 */
+	assert_int_equal(s.role_drops[PROC], 0);
+	assert_int_equal(s.role_drops[SYS], 95);
+	assert_int_equal(s.role_bytes[PROC], 3 * ENTRY);
+	assert_int_equal(s.role_bytes[SYS], 5 * ENTRY);
+	/* the batch delivered: p0 leaves, the rest stays */
+	assert_int_equal(tfo_store_ack(f.st, a.id), TFO_OK);
+	tfo_store_batch_free(&a);
+	commit_ok(&f);
+	tfo_store_get_stats(f.st, &s);
+	assert_int_equal(s.entries[SIG_M], 7);
+	assert_int_equal(s.role_bytes[PROC], 2 * ENTRY);
+	/* the holes, the counts per role and the order survive a reopen */
+	fix_close(&f);
+	fix_open(&f);
+	tfo_store_get_stats(f.st, &s);
+	assert_int_equal(s.entries[SIG_M], 7);
+	assert_int_equal(s.role_bytes[PROC], 2 * ENTRY);
+	assert_int_equal(s.role_bytes[SYS], 5 * ENTRY);
+	expect_tags(drain(&f, SIG_M, got, 512), "p1 p2 s95 s96 s97 s98 s99");
+	tfo_store_get_stats(f.st, &s);
+	assert_int_equal(s.entries[SIG_M], 0);
+	assert_int_equal(s.role_bytes[PROC] + s.role_bytes[SYS], 0);
+	fix_fini(&f);
+}
+
+/*
+ * The same flood across signals (the case of 74465be): logs put before take
+ * no loss beyond what an equal part asks. 3 logs entries, then 40 of
+ * tfo-system's metrics into 4 entries: logs held more than system at first
+ * (one log goes), then each holds half.
+ */
+static void
+test_bounds_share_across_signals(void **state)
 {
 	struct fix f;
 	struct tfo_store_stats s;
 
 	(void)state;
 	fix_init(&f, 4 * ENTRY, 0);
-	put_n(&f, SIG_L, 1, 0, 3);         /* logs are older: 3 of 4 entries */
-	commit_ok(&f);
+	put_tags(&f, SIG_L, LOGS, 'l', 0, 3);
 	f.now += 10;
-	put_n(&f, SIG_M, 2, 0, 40);        /* a flood of metrics */
+	put_tags(&f, SIG_M, SYS, 's', 0, 40);
+	tfo_store_get_stats(f.st, &s);
+	assert_int_equal(s.drops[SIG_L][TFO_DROP_SIZE], 1);
+	assert_int_equal(s.drops[SIG_M][TFO_DROP_SIZE], 38);
+	expect_tags(drain(&f, SIG_L, got, 512), "l1 l2");
+	expect_tags(drain(&f, SIG_M, got, 512), "s38 s39");
+	fix_fini(&f);
+}
+
+/* One role alone fills the whole bound: a quiet role leaves it all, and the
+ * role makes room from its own oldest, as a single queue did. */
+static void
+test_bounds_share_one_role(void **state)
+{
+	struct fix f;
+	struct tfo_store_stats s;
+
+	(void)state;
+	fix_init(&f, 10 * ENTRY, 0);
+	put_tags(&f, SIG_M, PROC, 'p', 0, 25);
+	tfo_store_get_stats(f.st, &s);
+	assert_int_equal(s.entries[SIG_M], 10);
+	assert_int_equal(s.role_drops[PROC], 15);
+	assert_int_equal(s.role_bytes[PROC], 10 * ENTRY);
+	expect_tags(drain(&f, SIG_M, got, 512), "p15 p16 p17 p18 p19 p20 p21 p22 p23 p24");
+	fix_fini(&f);
+}
+
+/*
+ * Three roles converge to equal parts: logs below its part keeps what it
+ * has while system floods past process; then each role that puts past the
+ * others makes room from the largest (on a tie of two others, the lower
+ * role: system), and from its own once it holds the most.
+ */
+static void
+test_bounds_share_three_roles(void **state)
+{
+	struct fix f;
+	struct tfo_store_stats s;
+
+	(void)state;
+	fix_init(&f, 12 * ENTRY, 0);
+	put_tags(&f, SIG_L, LOGS, 'l', 0, 2);
+	put_tags(&f, SIG_M, PROC, 'p', 0, 5);
+	put_tags(&f, SIG_M, SYS, 's', 0, 10);      /* logs 2, process 5, system 5 */
+	tfo_store_get_stats(f.st, &s);
+	assert_int_equal(s.role_bytes[LOGS], 2 * ENTRY);
+	assert_int_equal(s.role_bytes[PROC], 5 * ENTRY);
+	assert_int_equal(s.role_bytes[SYS], 5 * ENTRY);
+	put_tags(&f, SIG_M, PROC, 'p', 5, 6);      /* 6 > 5: its own p0 */
+	put_tags(&f, SIG_L, LOGS, 'l', 2, 6);      /* s5, p1, then its own l0, l1 */
+	tfo_store_get_stats(f.st, &s);
+	assert_int_equal(s.role_bytes[LOGS], 4 * ENTRY);
+	assert_int_equal(s.role_bytes[PROC], 4 * ENTRY);
+	assert_int_equal(s.role_bytes[SYS], 4 * ENTRY);
+	assert_int_equal(s.role_drops[LOGS], 2);
+	assert_int_equal(s.role_drops[PROC], 2);
+	assert_int_equal(s.role_drops[SYS], 6);
+	assert_int_equal(s.drops[SIG_M][TFO_DROP_SIZE], 8);
+	assert_int_equal(s.drops[SIG_L][TFO_DROP_SIZE], 2);
+	expect_tags(drain(&f, SIG_M, got, 512), "p2 p3 p4 s6 s7 s8 s9 p5");
+	expect_tags(drain(&f, SIG_L, got, 512), "l2 l3 l4 l5");
+	fix_fini(&f);
+}
+
+/* put_over - role puts one entry of k ENTRYs' stored size */
+static void
+put_over(struct fix *f, uint32_t role, uint64_t seq, size_t k)
+{
+	char p[512];
+	size_t len = k * ENTRY - (TFO_STORE_KEYLEN + TFO_STORE_HDR);
+
+	assert_true(len < sizeof(p) && len < 1024);     /* stored raw */
+	memset(p, 'B', len);
+	p[len] = '\0';
+	assert_int_equal(put_as(f, SIG_M, role, 100 + role, seq, p), TFO_PUT_STAGED);
+}
+
+/*
+ * An entry larger than its role's share is taken when the room comes from
+ * the role holding the most counting that entry, its own first; it is the
+ * first to go when another role needs room, as it then holds the most. But
+ * no other role gives below the entry's size: a role holding nothing that
+ * puts one entry of more than what the others may keep is answered Busy,
+ * nothing dropped (one put the size of the bound would take all the others
+ * hold).
+ */
+static void
+test_bounds_share_entry_over_share(void **state)
+{
+	struct fix f;
+	struct tfo_store_stats s;
+
+	(void)state;
+	fix_init(&f, 10 * ENTRY, 0);
+	put_tags(&f, SIG_M, SYS, 's', 0, 4);
+	put_tags(&f, SIG_M, PROC, 'p', 0, 4);
+	put_over(&f, PROC, 100, 6);                 /* 4 + 6 > 4: its own four */
 	commit_ok(&f);
 	tfo_store_get_stats(f.st, &s);
-	assert_int_equal(s.drops[SIG_L][TFO_DROP_SIZE], 1);    /* the oldest of any, once */
-	assert_int_equal(s.drops[SIG_M][TFO_DROP_SIZE], 38);
-	expect_seq(drain(&f, SIG_L, got, 512), 1, 3);
-	expect_seq(drain(&f, SIG_M, got, 512), 38, 40);
+	assert_int_equal(s.role_drops[PROC], 4);
+	assert_int_equal(s.role_drops[SYS], 0);
+	assert_int_equal(s.role_bytes[PROC], 6 * ENTRY);
+	put_tags(&f, SIG_M, SYS, 's', 4, 5);       /* 5 < 6: the big one goes */
+	tfo_store_get_stats(f.st, &s);
+	assert_int_equal(s.role_drops[PROC], 5);
+	assert_int_equal(s.role_bytes[PROC], 0);
+	assert_int_equal(s.role_bytes[SYS], 5 * ENTRY);
+	expect_tags(drain(&f, SIG_M, got, 512), "s0 s1 s2 s3 s4");
+
+	/* a role holding nothing puts one entry of 6 while the other holds
+	 * the whole bound, 10: it would keep only 4 against the entry's 6 */
+	put_tags(&f, SIG_M, SYS, 's', 10, 20);
+	char p[512];
+	memset(p, 'B', 6 * ENTRY - (TFO_STORE_KEYLEN + TFO_STORE_HDR));
+	p[6 * ENTRY - (TFO_STORE_KEYLEN + TFO_STORE_HDR)] = '\0';
+	assert_int_equal(put_as(&f, SIG_M, PROC, 102, 101, p), TFO_PUT_BUSY);
+	/* one of 5: the other keeps 5 */
+	put_over(&f, PROC, 102, 5);
+	commit_ok(&f);
+	tfo_store_get_stats(f.st, &s);
+	assert_int_equal(s.role_drops[SYS], 5);
+	assert_int_equal(s.role_bytes[SYS], 5 * ENTRY);
+	assert_int_equal(s.role_bytes[PROC], 5 * ENTRY);
+	assert_int_equal(s.entries[SIG_M], 6);
 	fix_fini(&f);
+}
+
+/* The choice itself: the largest holder, the putter counted with its entry
+ * and chosen on a tie, a putter holding nothing never chosen, ties of others
+ * to the lower role, entries of no known role (an older store) a role too. */
+static void
+test_share_victim(void **state)
+{
+	uint64_t h[TFO_STORE_NROLE] = { 0 };
+
+	(void)state;
+	assert_int_equal(store_share_victim(h, SYS, 10), TFO_STORE_NROLE);  /* empty */
+	h[PROC] = 5;
+	assert_int_equal(store_share_victim(h, SYS, 10), PROC);   /* holds nothing itself */
+	assert_int_equal(store_share_victim(h, PROC, 10), PROC);  /* alone */
+	h[SYS] = 4;
+	assert_int_equal(store_share_victim(h, SYS, 1), SYS);     /* 5 = 5: the putter */
+	assert_int_equal(store_share_victim(h, SYS, 0), PROC);    /* 4 < 5 */
+	h[SYS] = 5;
+	assert_int_equal(store_share_victim(h, LOGS, 1), SYS);    /* tie of others: lower */
+	h[LOGS] = 6;
+	assert_int_equal(store_share_victim(h, LOGS, 1), LOGS);
+	assert_int_equal(store_share_victim(h, SYS, 1), SYS);     /* 6 = 6: the putter */
+	assert_int_equal(store_share_victim(h, SYS, 0), LOGS);    /* 5 < 6 */
+	h[0] = 9;
+	assert_int_equal(store_share_victim(h, LOGS, 1), 0);      /* unattributed: the most */
+	assert_int_equal(store_share_victim(h, LOGS, 3), LOGS);   /* 9 = 9: the putter */
 }
 
 static void
@@ -1240,7 +1488,12 @@ main(void)
 		cmocka_unit_test(test_uncommitted_not_visible),
 		cmocka_unit_test(test_dedupe),
 		cmocka_unit_test(test_bounds_drop_oldest),
-		cmocka_unit_test(test_bounds_share_per_signal),
+		cmocka_unit_test(test_bounds_share_per_role),
+		cmocka_unit_test(test_bounds_share_across_signals),
+		cmocka_unit_test(test_bounds_share_one_role),
+		cmocka_unit_test(test_bounds_share_three_roles),
+		cmocka_unit_test(test_bounds_share_entry_over_share),
+		cmocka_unit_test(test_share_victim),
 		cmocka_unit_test(test_oversized_put_refused),
 		cmocka_unit_test(test_block_when_full),
 		cmocka_unit_test(test_max_age),
