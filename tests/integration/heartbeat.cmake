@@ -33,4 +33,13 @@ if(TARGET tfo-supervisor AND TARGET tfoctl AND TARGET tfo-sink AND TARGET tfo-he
                    ${CMAKE_BINARY_DIR}/bin egress)
   set_tests_properties(integration.egress PROPERTIES
     LABELS "integration;supervisor" TIMEOUT 120 SKIP_RETURN_CODE 77)
+  # a taken-over tfo-heartbeat on its own socket (docs/security.md)
+  add_executable(hb_forge ${CMAKE_CURRENT_LIST_DIR}/heartbeat/hb_forge.c)
+  target_link_libraries(hb_forge PRIVATE tfo_ipc)
+  set_target_properties(hb_forge PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
+  add_test(NAME integration.heartbeat.supervisor.forged
+           COMMAND python3 ${CMAKE_CURRENT_LIST_DIR}/heartbeat/test_hb_supervisor.py
+                   ${CMAKE_BINARY_DIR}/bin forged $<TARGET_FILE:hb_forge>)
+  set_tests_properties(integration.heartbeat.supervisor.forged PROPERTIES
+    LABELS "integration;supervisor" TIMEOUT 120 SKIP_RETURN_CODE 77)
 endif()

@@ -28,6 +28,24 @@
 #define REQUEST_MAX (TFO_EXP_HB_BODY_MAX + 1024u)
 #define REPLY_SEND_MS 1000          /* a reply is tiny: a peer that takes none is dropped */
 #define REFUSED_LOG_EVERY_S 60
+/*
+ * The pace of what tfo-heartbeat may ask (GCRA: a burst, then one per
+ * period). Its own schedule never beats faster than heartbeat.interval, which
+ * is at least heartbeat.timeout (config_table.c), so one beat per timeout is
+ * never in its way; the burst takes a restarted heartbeat's first beat right
+ * after its last one. A taken-over tfo-heartbeat can so make the one egress
+ * POST to the API with the agent's key a few times a timeout, not as fast as
+ * the API answers. A cloud lookup is asked at a heartbeat's start and then
+ * hourly while nothing is found: six in a burst cover the restarts before the
+ * supervisor gives up on it (`fatal`).
+ */
+#define BEAT_BURST 3
+#define CLOUD_BURST 6
+#define CLOUD_PERIOD_MS (5u * 60u * 1000u)
+
+struct pace {
+	uint64_t tat_ms;            /* when the next request is due at the steady rate */
+};
 
 struct tfo_exp_hbrelay {
 	struct tfo_exp_hbrelay_cfg cfg;
@@ -46,8 +64,22 @@ struct tfo_exp_hbrelay {
 	bool cloud_found;
 	uint64_t beat_seq;               /* seq of the beat in flight */
 	time_t refused_logged;
-	_Atomic uint64_t beats, clouds, superseded, stale, refused;
+	struct pace beat_pace, cloud_pace;
+	_Atomic uint64_t beats, clouds, superseded, stale, refused, paced;
 };
+
+/* pace_take - 1 when a request may be served now (and counts it), 0 when
+ * it comes sooner than burst requests ahead of one per period_ms */
+static int
+pace_take(struct pace *p, uint64_t period_ms, unsigned burst, uint64_t now_ms)
+{
+	uint64_t ahead = period_ms * (burst - 1u);
+
+	if (p->tat_ms > now_ms && p->tat_ms - now_ms > ahead)
+		return 0;
+	p->tat_ms = (p->tat_ms > now_ms ? p->tat_ms : now_ms) + period_ms;
+	return 1;
+}
 
 /* reply - answer the request last received (REP: one at a time) */
 static void
@@ -59,6 +91,8 @@ reply(struct tfo_exp_hbrelay *r, Tfo__V1__HeartbeatReply *rep)
 	if ((e = tfo_msg_send(r->sock, &rep->base)) != TFO_OK)
 		log_debug("heartbeat relay: answer not sent: %s", tfo_strerror(e));
 }
+
+static void too_soon(struct tfo_exp_hbrelay *r, const char *why);
 
 static void
 beat_done(void *arg, const struct hb_result *res)
@@ -100,6 +134,11 @@ on_beat(struct tfo_exp_hbrelay *r, const Tfo__V1__Beat *b)
 	uint64_t deadline_ns;
 	char *body;
 
+	if (!pace_take(&r->beat_pace, r->cfg.send.timeout_ms, BEAT_BURST, tfo_mono_ms())) {
+		/* unanswered: the beat in flight, if any, goes on */
+		too_soon(r, "beats faster than one per heartbeat.timeout");
+		return;
+	}
 	supersede(r);
 	if (b->deadline_ms <= tfo_mono_ms()) {
 		r->stale++;                 /* tfo-heartbeat gave up on it already */
@@ -184,6 +223,11 @@ on_cloud(struct tfo_exp_hbrelay *r, const Tfo__V1__CloudQuery *q)
 	memset(&r->cloud_got, 0, sizeof(r->cloud_got));
 	snprintf(r->cloud_got.provider, sizeof(r->cloud_got.provider), "%s",
 	    q->provider ? q->provider : "");
+	if (r->cfg.cloud && !pace_take(&r->cloud_pace, CLOUD_PERIOD_MS, CLOUD_BURST, tfo_mono_ms())) {
+		too_soon(r, "cloud lookups faster than the heartbeat asks for them");
+		cloud_reply(r, &r->cloud_got, false);
+		return;
+	}
 	if (!r->cfg.cloud) {
 		cloud_reply(r, &r->cloud_got, false);
 		return;
@@ -202,6 +246,21 @@ on_cloud(struct tfo_exp_hbrelay *r, const Tfo__V1__CloudQuery *q)
 	event_del(r->req_ev);
 }
 
+/* said_limited - one warning a minute for what tfo-heartbeat should not ask
+ * (a flood of them must not flood the journal too), with how many so far */
+static void
+said_limited(struct tfo_exp_hbrelay *r, const char *what, const char *why, uint64_t n)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	if (r->refused_logged != 0 && ts.tv_sec - r->refused_logged < REFUSED_LOG_EVERY_S)
+		return;
+	r->refused_logged = ts.tv_sec;
+	log_warn("heartbeat relay: %s a request from tfo-heartbeat: %s (%llu so far)", what, why,
+	    (unsigned long long)n);
+}
+
 /* refuse - a message tfo-heartbeat cannot have meant. Counted and dropped,
  * not fatal as from other siblings (STYLE): the exporter is the agent's one
  * way out, and a heartbeat that could make it exit at will could stop all
@@ -209,15 +268,14 @@ on_cloud(struct tfo_exp_hbrelay *r, const Tfo__V1__CloudQuery *q)
 static void
 refuse(struct tfo_exp_hbrelay *r, const char *why)
 {
-	struct timespec ts;
+	said_limited(r, "dropped", why, ++r->refused);
+}
 
-	r->refused++;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	if (r->refused_logged != 0 && ts.tv_sec - r->refused_logged < REFUSED_LOG_EVERY_S)
-		return;
-	r->refused_logged = ts.tv_sec;
-	log_warn("heartbeat relay: dropped a request from tfo-heartbeat: %s (%llu so far)", why,
-	    (unsigned long long)r->refused);
+/* too_soon - a request over its pace: counted, logged like a refusal */
+static void
+too_soon(struct tfo_exp_hbrelay *r, const char *why)
+{
+	said_limited(r, "did not serve", why, ++r->paced);
 }
 
 static void
@@ -348,4 +406,5 @@ tfo_exp_hbrelay_counts(const struct tfo_exp_hbrelay *r, struct tfo_exp_hbrelay_c
 	c->superseded = atomic_load_explicit(&r->superseded, memory_order_relaxed);
 	c->stale = atomic_load_explicit(&r->stale, memory_order_relaxed);
 	c->refused = atomic_load_explicit(&r->refused, memory_order_relaxed);
+	c->paced = atomic_load_explicit(&r->paced, memory_order_relaxed);
 }

@@ -48,7 +48,7 @@ void tfo_exp_hbrelay_stop(struct tfo_exp_hbrelay *r);
 
 /* Counters (tfoctl status, tests). */
 struct tfo_exp_hbrelay_counts {
-	uint64_t beats, clouds, superseded, stale, refused;
+	uint64_t beats, clouds, superseded, stale, refused, paced;
 };
 void tfo_exp_hbrelay_counts(const struct tfo_exp_hbrelay *r, struct tfo_exp_hbrelay_counts *c);
 

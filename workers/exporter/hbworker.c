@@ -152,4 +152,5 @@ tfo_exp_hb_stats(const struct tfo_exp_hb *hb, struct tfo_stats *ts)
 	tfo_stats_num(ts, "heartbeat_relay.superseded", (double)c.superseded);
 	tfo_stats_num(ts, "heartbeat_relay.stale", (double)c.stale);
 	tfo_stats_num(ts, "heartbeat_relay.refused", (double)c.refused);
+	tfo_stats_num(ts, "heartbeat_relay.paced", (double)c.paced);
 }

@@ -2,7 +2,7 @@
 """The real tfo-heartbeat, tfo-exporter (which sends the beats: the one role
 with network egress) and tfo-buffer under the real tfo-supervisor
 (tfo-testworker in the collector slots), run as root.
-Usage: test_hb_supervisor.py BINDIR CASE.
+Usage: test_hb_supervisor.py BINDIR CASE [HB_FORGE].
   beats     heartbeats reach tfo-sink with the agent id persisted in the state
             dir, the headers, and the stats on the heartbeat role in tfoctl
             status; tfo-heartbeat holds no API key
@@ -21,6 +21,12 @@ Usage: test_hb_supervisor.py BINDIR CASE.
             heartbeat's, and the beats reach the API; no worker maps an NSS
             module (the supervisor resolves each role user's groups) and each
             has exactly its user's supplementary groups (tfo-logs: adm)
+  forged    a taken-over tfo-heartbeat (HB_FORGE, as the heartbeat's role
+            user on heartbeat.ipc) asks for hundreds of beats and dozens of
+            cloud lookups: the exporter POSTs with the agent's key at most a
+            burst and one per heartbeat.timeout, and looks up the metadata
+            service at most a burst of six; the real heartbeat's beats flow
+            again after
 Every wait is bounded; assertions are on behaviour, not timing."""
 import json
 import os
@@ -58,7 +64,8 @@ class Run(tfo_e2e.Supervisor):
     """Started at once: tfo-testworker in every role slot but `real`'s."""
     LOGMODE = "w"
 
-    def __init__(self, endpoint, interval="1s", timeout="400ms", real=None, extra="", tf=""):
+    def __init__(self, endpoint, interval="1s", timeout="400ms", real=None, extra="", tf="",
+                 hb=""):
         super().__init__(BINDIR, prefix="tfo-hbsv-", mode=0o751)
         os.mkdir(self.state)
         os.chmod(self.state, 0o755)
@@ -69,7 +76,7 @@ class Run(tfo_e2e.Supervisor):
 {tf}heartbeat:
   interval: {interval}
   timeout: {timeout}
-supervisor:
+{hb}supervisor:
   ping_interval: 200ms
 {extra}""")
         env = {"TFO_WORKER_" + r.upper(): os.path.join(BINDIR, "tfo-testworker")
@@ -399,10 +406,101 @@ def case_egress():
     check(SECRET not in log, "secret never logged")
 
 
+class Metadata(ThreadingHTTPServer):
+    """A metadata service that knows nothing (404), counting what it is asked."""
+    def __init__(self):
+        self.asked = 0
+        srv = self
+
+        class H(BaseHTTPRequestHandler):
+            def answer(self):
+                srv.asked += 1
+                self.send_response(404)
+                self.send_header("Content-Length", "0")
+                self.end_headers()
+            do_GET = do_PUT = answer
+
+            def log_message(self, *a):
+                pass
+        super().__init__(("127.0.0.1", 0), H)
+        threading.Thread(target=self.serve_forever, daemon=True).start()
+
+
+def beats_at(out):
+    with open(out) as f:
+        return sum(1 for x in f if json.loads(x).get("signal") == "heartbeat")
+
+
+def forge(run, what, count, gap_ms):
+    pw = pwd.getpwnam("tfo-heartbeat")
+    r = subprocess.run([sys.argv[3], "ipc://" + os.path.join(run.run, "heartbeat.ipc"),
+                        str(pw.pw_uid), str(pw.pw_gid), what, str(count), str(gap_ms)],
+                       capture_output=True, text=True, timeout=60)
+    check(r.returncode == 0, "hb_forge %s: %s %s" % (what, r.stdout, r.stderr))
+
+
+def case_forged():
+    md = Metadata()
+    out_dir = tempfile.mkdtemp(prefix="tfo-hbsink-")
+    out = os.path.join(out_dir, "sink.jsonl")
+    sink = subprocess.Popen([os.path.join(BINDIR, "tfo-sink"), "--listen", "127.0.0.1:0",
+                             "--out", out, "--quiet"], stdout=subprocess.PIPE, text=True)
+    run = None
+    try:
+        line = sink.stdout.readline()
+        check(line.startswith("listening on 127.0.0.1:"), "tfo-sink: " + line)
+        port = int(line.strip().rsplit(":", 1)[1])
+        # timeout = interval: the pace is one beat a second, as the real one beats
+        run = Run("http://127.0.0.1:%d/api/v1" % port, interval="1s", timeout="1s",
+                  hb="  cloud_metadata: true\n  cloud_metadata_url: http://127.0.0.1:%d\n"
+                  % md.server_port)
+        run.wait(lambda s: all(s[r]["state"] == "ready" for r in ROLES), "all ready")
+        s = run.wait(lambda s: stat(s["heartbeat"], "heartbeat.sent") >= 1 and
+                     stat(s["exporter"], "heartbeat_relay.cloud_queries") >= 1,
+                     "a beat sent and the heartbeat's own cloud lookup")
+        time.sleep(1.5)                      # that lookup answered
+        legit_lookups = stat(run.status()["exporter"], "heartbeat_relay.cloud_queries")
+        asked0 = md.asked
+        check(asked0 >= 1, "the heartbeat's own lookup reached the metadata service")
+        per_lookup = asked0 / legit_lookups
+        b0, t0 = beats_at(out), time.monotonic()
+        forge(run, "beats", 300, 10)
+        time.sleep(1.0)
+        posted, secs = beats_at(out) - b0, time.monotonic() - t0
+        s = run.status()
+        paced = stat(s["exporter"], "heartbeat_relay.paced")
+        print("forged 300 beats in %.1f s: %d POSTed, %d not served" % (secs, posted, paced))
+        # the real heartbeat's beats share the pace: a burst of 3, one a second
+        check(posted <= 3 + secs + 1, "%d beats POSTed in %.1f s (at most %d)" %
+              (posted, secs, 3 + secs + 1))
+        check(paced >= 250, "forged beats not served: %d, want >= 250" % paced)
+        forge(run, "clouds", 40, 10)
+        run.wait(lambda s: stat(s["exporter"], "heartbeat_relay.cloud_queries") >=
+                 legit_lookups + 40, "the relay read every forged cloud query")
+        time.sleep(1.0)
+        lookups = (md.asked - asked0) / per_lookup
+        print("forged 40 cloud queries: %.0f lookups of the metadata service" % lookups)
+        check(lookups <= 6, "%.0f forged lookups served (burst 6 with the heartbeat's own one "
+              "counted: at most 5)" % lookups)
+        sent = stat(run.status()["heartbeat"], "heartbeat.sent")
+        run.wait(lambda s: stat(s["heartbeat"], "heartbeat.sent") >= sent + 2,
+                 "the real heartbeat's beats flow again", timeout=15)
+        check(run.status()["exporter"]["state"] == "ready", "the exporter never restarted")
+        check(run.status()["exporter"].get("restarts", 0) == 0, "no exporter restart")
+    finally:
+        log = run.finish() if run else ""
+        sink.terminate()
+        sink.wait(timeout=10)
+        md.shutdown()
+        shutil.rmtree(out_dir, ignore_errors=True)
+    check(log.count("did not serve a request from tfo-heartbeat") <= 2,
+          "pacing logged at most once a minute")
+
+
 def main():
     tfo_e2e.require_root_and_users()
     {"beats": case_beats, "api_down": case_api_down, "stale": case_stale,
-     "egress": case_egress, "shared": case_shared}[CASE]()
+     "egress": case_egress, "shared": case_shared, "forged": case_forged}[CASE]()
     print("ok")
 
 
