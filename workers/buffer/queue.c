@@ -572,6 +572,29 @@ over_share(const struct tfo_store *st, uint32_t putter, uint64_t size, uint64_t 
 }
 
 /*
+ * others_make_room - at max_size_mb, whether need bytes can go from roles
+ * holding more than putter will once its size bytes are in, none of its own
+ * going: with the victim rule (store_share_victim) each of those gives up
+ * down to that level, and no further, before the putter would be chosen.
+ * A block_when_full put (tfo-logs, whose lines wait in their files) is taken
+ * so when another role holds more, and waits only when its own would go.
+ */
+static int
+others_make_room(const struct tfo_store *st, uint32_t putter, uint64_t size, uint64_t need)
+{
+	uint64_t held[TFO_STORE_NROLE] = { 0 }, level, can = 0;
+
+	for (uint32_t s = 1; s < TFO_STORE_NSIG; s++)
+		for (uint32_t r = 0; r < TFO_STORE_NROLE; r++)
+			held[r] += st->q[s].rbytes[r];
+	level = held[putter] + size;
+	for (uint32_t r = 0; r < TFO_STORE_NROLE; r++)
+		if (r != putter && held[r] > level)
+			can += held[r] - level;
+	return can >= need;
+}
+
+/*
  * stage - one payload (p's own, or one of p->more as item) as the next entry
  * of p->signal: encoded, room made, into the write batch. 0, 1 busy (with
  * block_when_full, or no room at the filesystem's bound), 2 busy: larger
@@ -604,11 +627,15 @@ stage(struct tfo_store *st, const struct tfo_store_put *p, const struct tfo_stor
 		if (disk)
 			space_full(st);
 		/* At max_size_mb a block_when_full put waits (tfo-logs: the file
-		 * keeps its lines). At the filesystem's bound the newest is taken
-		 * while older data can make room for it; what cannot fit even so
-		 * waits, and nothing is dropped for it. A further payload of a put
-		 * is taken like the first (a put is staged whole). */
-		if (item == NULL && (disk ? size > limit : p->block_when_full)) {
+		 * keeps its lines) when the room would come from its own role;
+		 * from roles holding more than it, it is taken like any put (a
+		 * flood of another role's must not hold its lines back for good).
+		 * At the filesystem's bound the newest is taken while older data
+		 * can make room for it; what cannot fit even so waits, and
+		 * nothing is dropped for it. A further payload of a put is taken
+		 * like the first (a put is staged whole). */
+		if (item == NULL && (disk ? size > limit : p->block_when_full &&
+		    !others_make_room(st, p->role, size, store_total_bytes(st) + size - limit))) {
 			st->s.busy++;
 			return 1;
 		}

@@ -522,8 +522,7 @@ test_block_when_full(void **state)
 
 	(void)state;
 	fix_init(&f, 3 * ENTRY, 0);
-	put_n(&f, SIG_L, 1, 0, 3);
-	commit_ok(&f);
+	put_tags(&f, SIG_L, LOGS, 'p', 0, 3);        /* full of its own role's lines */
 	assert_int_equal(tfo_store_put(f.st, &p, &why), TFO_PUT_BUSY);
 	tfo_store_get_stats(f.st, &s);
 	assert_int_equal(s.busy, 1);
@@ -540,6 +539,61 @@ test_block_when_full(void **state)
 	assert_int_equal(drain(&f, SIG_L, got, 512), 3);
 	assert_string_equal(got[0], "p0000001");
 	assert_string_equal(got[2], "p0000100");
+	fix_fini(&f);
+}
+
+/* logs_wait_put - a block_when_full put of tfo-logs, "l<n>" as its seq n */
+static enum tfo_put_result
+logs_wait_put(struct fix *f, uint64_t n)
+{
+	char pay[16];
+	struct tfo_store_put p = { .role = LOGS, .incarnation = 100 + LOGS, .seq = n + 1,
+		.signal = SIG_L, .payload = pay, .len = 8, .block_when_full = 1 };
+	const char *why;
+
+	snprintf(pay, sizeof(pay), "l%07llu", (unsigned long long)n);
+	return tfo_store_put(f->st, &p, &why);
+}
+
+/* A flood of another role's keeps the queue at max_size_mb: tfo-logs' lines
+ * must not wait for good behind it. Its put is taken from the role holding
+ * more than it will; it waits only when its own entries would go. */
+static void
+test_block_when_full_flooded(void **state)
+{
+	struct fix f;
+	struct tfo_store_stats s;
+
+	(void)state;
+	fix_init(&f, 6 * ENTRY, 0);
+	put_tag(&f, SIG_L, LOGS, 'l', 0);
+	commit_ok(&f);
+	put_tags(&f, SIG_M, SYS, 's', 0, 50);      /* the flood fills the rest */
+	tfo_store_get_stats(f.st, &s);
+	assert_int_equal(s.role_bytes[SYS], 5 * ENTRY);
+	/* system holds 5, logs 1 (2 with this one): system's oldest goes */
+	assert_int_equal(logs_wait_put(&f, 1), TFO_PUT_STAGED);
+	commit_ok(&f);
+	assert_int_equal(logs_wait_put(&f, 2), TFO_PUT_STAGED);    /* 4 against 3 */
+	commit_ok(&f);
+	tfo_store_get_stats(f.st, &s);
+	assert_int_equal(s.role_bytes[LOGS], 3 * ENTRY);
+	assert_int_equal(s.role_bytes[SYS], 3 * ENTRY);
+	assert_int_equal(s.role_drops[LOGS], 0);
+	/* 3 against 3 with this one in: a tie goes against the putter, which
+	 * waits (nothing dropped for it) */
+	assert_int_equal(logs_wait_put(&f, 3), TFO_PUT_BUSY);
+	tfo_store_get_stats(f.st, &s);
+	assert_int_equal(s.role_drops[LOGS], 0);
+	assert_int_equal(s.role_bytes[SYS], 3 * ENTRY);
+	assert_int_equal(s.drops[SIG_L][TFO_DROP_SIZE], 0);
+	/* the flood goes on: system, now the largest with its entry, gives up
+	 * its own; logs keeps its three */
+	put_tags(&f, SIG_M, SYS, 's', 50, 60);
+	tfo_store_get_stats(f.st, &s);
+	assert_int_equal(s.role_bytes[LOGS], 3 * ENTRY);
+	assert_int_equal(drain(&f, SIG_L, got, 512), 3);
+	expect_tags(3, "l0 l1 l2");
 	fix_fini(&f);
 }
 
@@ -1489,6 +1543,7 @@ main(void)
 		cmocka_unit_test(test_dedupe),
 		cmocka_unit_test(test_bounds_drop_oldest),
 		cmocka_unit_test(test_bounds_share_per_role),
+		cmocka_unit_test(test_block_when_full_flooded),
 		cmocka_unit_test(test_bounds_share_across_signals),
 		cmocka_unit_test(test_bounds_share_one_role),
 		cmocka_unit_test(test_bounds_share_three_roles),
