@@ -47,6 +47,27 @@ shared/anchors/fluent-bit (ne-to-otlp-http.yaml is this job).
 The load average and the machine's other processes move every figure:
 the bench prints the load average at the start and the end of each phase.
 
+With SECONDS given as "threads:N" (issue 18 §3, where an idle minute goes):
+phase 1 for N seconds, then per thread of every process (its comm: the
+role's loop, nng's nng:task/aio:expire/poller threads, LevelDB's background
+thread, curl's resolver) CPU ms a minute, runs a minute (schedstat's third
+field: each run is a wake-up) and involuntary switches a minute
+(preemptions), the task lists sampled every 0.5 s so a short-lived thread is
+counted up to its last sample. Then, with BENCH_TREE_STRACE="supervisor,
+system" (roles, or "all"), each of those processes in turn under
+`strace -f -tt` for BENCH_TREE_STRACE_SECONDS (default 60): syscalls a
+minute per thread and per syscall, and the log kept (its path printed) to
+read which activity each burst is. strace slows what it traces: its
+counts are what to read, not its CPU. With BENCH_TREE_PERF="supervisor" (roles
+or "all"), after those, each process in turn under `perf record -e
+cpu-clock -c 10000 -g` (a sample every 10 us of its CPU) for
+BENCH_TREE_STRACE_SECONDS: the symbols its time goes to, kernel ones
+included (page faults, wake-ups of other threads).
+
+BENCH_TREE_WARMUP (seconds, default 5) delays the window after Ready: 65
+leaves out the start-up's second page trim (a minute after Ready, its
+file pages faulted in again), for a steady idle minute.
+
 Prints figures, asserts nothing (never run by ctest). Run as root (role
 users) on a Release build: sanitizers multiply both CPU and memory.
   cmake --build build --target bench-tree      (or python3 bench/tree/bench_tree.py build/bin 60)"""
@@ -67,7 +88,7 @@ sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."
 from tfo_e2e import Fail, Sink, Agent, ROLES  # noqa: E402
 
 TICK = os.sysconf("SC_CLK_TCK")
-WARMUP = 5.0
+WARMUP = float(os.environ.get("BENCH_TREE_WARMUP", "5"))  # s after Ready before the window
 TREE_PSS_BUDGET_KIB = 9 * 1024
 COLLECTOR_PSS_BUDGET_KIB = 819          # 0.8 MiB
 COLLECTORS = ("system", "process", "logs", "heartbeat")
@@ -205,25 +226,172 @@ def tree(agent, roles):
     return pids
 
 
-def measure(agent, roles, seconds, sink_pid):
+def task_rows(pid):
+    """{tid: (comm, run ns, runs, nonvoluntary switches)} of the live threads of pid"""
+    rows = {}
+    try:
+        tids = os.listdir("/proc/%d/task" % pid)
+    except OSError:
+        return rows
+    for tid in tids:
+        d = "/proc/%d/task/%s/" % (pid, tid)
+        try:
+            with open(d + "schedstat") as f:
+                v = f.read().split()
+            with open(d + "comm") as f:
+                comm = f.read().strip()
+            nv = 0
+            with open(d + "status") as f:
+                for line in f:
+                    if line.startswith("nonvoluntary_ctxt_switches:"):
+                        nv = int(line.split()[1])
+            rows[int(tid)] = (comm, int(v[0]), int(v[2]), nv)
+        except (OSError, ValueError, IndexError):
+            pass          # a thread that just exited
+    return rows
+
+
+class ThreadSampler:
+    """per-thread counters of every process of the tree, sampled every 0.5 s:
+    a thread that exits in the window keeps what its last sample saw"""
+
+    def __init__(self, pids):
+        self.pids = pids
+        self.first, self.last = {}, {}
+        self.stop_ev = threading.Event()
+        self._sample(first=True)
+        self.th = threading.Thread(target=self._loop, daemon=True)
+        self.th.start()
+
+    def _sample(self, first=False):
+        for k, pid in self.pids.items():
+            for tid, row in task_rows(pid).items():
+                key = (k, tid)
+                if first:
+                    self.first[key] = row
+                elif key not in self.first:
+                    self.first[key] = (row[0], 0, 0, 0)      # born in the window
+                self.last[key] = row
+
+    def _loop(self):
+        while not self.stop_ev.wait(0.5):
+            self._sample()
+
+    def finish(self):
+        self.stop_ev.set()
+        self.th.join()
+        self._sample()
+        out = []
+        for key, a in self.last.items():
+            b = self.first[key]
+            out.append((key[0], key[1], a[0], a[1] - b[1], a[2] - b[2], a[3] - b[3]))
+        return out
+
+
+def print_threads(rows, wall):
+    """per process, its threads by comm (threads of one name summed, how many)"""
+    print("\n  per thread (ms/min of CPU, runs/min = wake-ups, preempted/min):")
+    print("  %-11s %-16s %3s %9s %9s %9s %9s" % ("process", "thread", "n", "CPU ms/min",
+                                               "runs/min", "preempt", "us/run"))
+    agg = {}
+    for proc, _tid, comm, ns, runs, nv in rows:
+        a = agg.setdefault((proc, comm), [0, 0, 0, 0])
+        a[0] += ns
+        a[1] += runs
+        a[2] += nv
+        a[3] += 1
+    for (proc, comm), (ns, runs, nv, n) in sorted(agg.items(), key=lambda kv: (kv[0][0],
+                                                                               -kv[1][0])):
+        print("  %-11s %-16s %3d %9.2f %9.1f %9.1f %9.1f" % (
+            proc, comm, n, ns / 1e6 * 60 / wall, runs * 60 / wall, nv * 60 / wall,
+            ns / 1e3 / runs if runs else 0))
+
+
+STRACE_LINE = re.compile(r"^(\d+)\s+\S+\s+(?:<\.\.\. )?([a-z_0-9]+)[( ]")
+
+
+def strace_one(role, pid, seconds):
+    """strace -f -tt of one process for seconds: syscalls a minute by thread
+    and by name; the log is kept for reading"""
+    log = tempfile.mktemp(prefix="tfo-benchtree-strace-%s-" % role, suffix=".log")
+    comms = {}
+    for tid, row in task_rows(pid).items():
+        comms[tid] = row[0]
+    p = subprocess.Popen(["strace", "-f", "-qq", "-tt", "-o", log, "-p", str(pid)],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(seconds)
+    for tid, row in task_rows(pid).items():
+        comms.setdefault(tid, row[0])
+    p.send_signal(2)
+    p.wait()
+    by = {}
+    with open(log) as f:
+        for line in f:
+            if "resumed>" in line and "<..." in line:
+                continue            # the second half of a call counted at its start
+            m = STRACE_LINE.match(line)
+            if m:
+                k = (comms.get(int(m.group(1)), m.group(1)), m.group(2))
+                by[k] = by.get(k, 0) + 1
+    total = sum(by.values())
+    print("\n  strace -f of %s (pid %d) for %.0f s: %.0f syscalls/min; log %s" % (
+        role, pid, seconds, total * 60 / seconds, log))
+    for (comm, sc), n in sorted(by.items(), key=lambda kv: -kv[1]):
+        print("    %-16s %-20s %8.1f /min" % (comm, sc, n * 60 / seconds))
+
+
+def perf_one(role, pid, seconds):
+    """perf record of one process for seconds: its top symbols, self time"""
+    data = tempfile.mktemp(prefix="tfo-benchtree-perf-%s-" % role, suffix=".data")
+    p = subprocess.Popen(["perf", "record", "-q", "-e", "cpu-clock", "-c", "10000", "-g",
+                          "-o", data, "-p", str(pid)],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    time.sleep(seconds)
+    p.send_signal(2)
+    p.wait()
+    r = subprocess.run(["perf", "report", "-i", data, "--stdio", "--no-children", "-g", "none",
+                        "--sort", "comm,dso,sym", "--percent-limit", "1.5"],
+                       capture_output=True, text=True)
+    print("\n  perf of %s (pid %d) for %.0f s (data %s):" % (role, pid, seconds, data))
+    for line in r.stdout.splitlines():
+        if line.strip() and not line.startswith("#"):
+            print("    " + line.strip())
+
+
+def measure(agent, roles, seconds, sink_pid, per_thread=False):
     pids = tree(agent, roles)
     ours = set(pids.values()) | {sink_pid}
     others0 = other_tfo_processes(ours)
     la0 = loadavg()
     c0 = {k: cpu_s(p) for k, p in pids.items()}
     f0 = {k: minflt(p) for k, p in pids.items()}
+    sampler = ThreadSampler(pids) if per_thread else None
     t0 = time.monotonic()
     time.sleep(seconds)
     wall = time.monotonic() - t0
+    per_thread_rows = sampler.finish() if sampler else None
     faults = {k: minflt(p) - f0[k] for k, p in pids.items()}
+    # read before tree(): its tfoctl status asks every worker for its stats
+    cpu = {k: cpu_s(p) - c0[k] for k, p in pids.items()}
     after = tree(agent, roles)
     if after != pids:
         print("  warning: a worker restarted during the run: %s -> %s" % (pids, after))
-    cpu = {k: cpu_s(p) - c0[k] for k, p in pids.items()}
     exe_dir = os.path.dirname(os.path.realpath(agent.bindir + "/tfo-supervisor"))
     mem = {k: memory(p, exe_dir) for k, p in pids.items()}
     thr = {k: threads(p) for k, p in pids.items()}
     others1 = other_tfo_processes(ours)
+    if per_thread_rows is not None:
+        print_threads(per_thread_rows, wall)
+    strace = os.environ.get("BENCH_TREE_STRACE", "") if per_thread else ""
+    if per_thread:
+        secs = float(os.environ.get("BENCH_TREE_STRACE_SECONDS", "60"))
+        for role in (pids if strace == "all" else strace.split(",")):
+            if role in pids:
+                strace_one(role, pids[role], secs)
+        perf = os.environ.get("BENCH_TREE_PERF", "")
+        for role in (pids if perf == "all" else perf.split(",") if perf else ()):
+            if role in pids:
+                perf_one(role, pids[role], secs)
     return wall, cpu, mem, thr, faults, (others0, others1), (la0, loadavg())
 
 
@@ -293,7 +461,7 @@ class TlsRelay:
         shutil.rmtree(self.dir, ignore_errors=True)
 
 
-def run_phase(bindir, sink, title, yaml, seconds, roles, tls=None):
+def run_phase(bindir, sink, title, yaml, seconds, roles, tls=None, per_thread=False):
     logdir = tempfile.mkdtemp(prefix="tfo-benchtree-logs-")
     os.chmod(logdir, 0o755)
     logfile = os.path.join(logdir, "app.log")
@@ -315,7 +483,8 @@ def run_phase(bindir, sink, title, yaml, seconds, roles, tls=None):
         agent.start()
         tree(agent, roles)
         time.sleep(WARMUP)
-        wall, cpu, mem, thr, faults, others, la = measure(agent, roles, seconds, sink.proc.pid)
+        wall, cpu, mem, thr, faults, others, la = measure(agent, roles, seconds, sink.proc.pid,
+                                                           per_thread)
     finally:
         rc = agent.stop()
         shutil.rmtree(agent.dir, ignore_errors=True)
@@ -400,8 +569,9 @@ def main():
     bindir = sys.argv[1]
     arg = sys.argv[2] if len(sys.argv) > 2 else "300"
     pss_only = arg.startswith("pss:")
-    idle_only = arg.startswith("idle:") or pss_only
-    seconds = float(arg[4:] if pss_only else arg[5:] if idle_only else arg)
+    per_thread = arg.startswith("threads:")
+    idle_only = arg.startswith("idle:") or pss_only or per_thread
+    seconds = float(arg.split(":", 1)[1] if idle_only else arg)
     fb = sys.argv[3] if len(sys.argv) > 4 else None
     fb_yaml = sys.argv[4] if fb else None
     outdir = tempfile.mkdtemp(prefix="tfo-benchtree-sink-")
@@ -411,7 +581,7 @@ def main():
         extra = os.environ.get("BENCH_TREE_YAML", "")
         wall, cpu, pss, per = run_phase(bindir, sink, "idle, default intervals, logs and "
                                         "heartbeat on" + (" + BENCH_TREE_YAML" if extra else ""),
-                                        extra, seconds, ROLES)
+                                        extra, seconds, ROLES, per_thread=per_thread)
         idle_pct = 100.0 * cpu / wall
         per_min = tls_res = None
         if pss_only:
