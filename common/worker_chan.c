@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 
 #include "common/ipc.h"
+#include "common/zarray.h"
 
 enum tfo_err
 tfo_control_send(int fd, const Tfo__V1__Control *m)
@@ -51,41 +52,49 @@ chan_recv(int fd, void *buf, size_t len, int flags)
 	return n;
 }
 
+/*
+ * One packet is read straight into a buffer of the largest size accepted:
+ * one recv a packet, where a peek for its length and then the read were
+ * two (issue 18 §3: every worker reads a Ping, and the supervisor a Pong of
+ * each worker, at every ping tick; a syscall costs microseconds on a VM).
+ * The buffer is static: its pages are touched only as far as a packet
+ * reaches (a Ping or a Pong, one page), and given back after a larger one
+ * (a WorkerConfig, a SelfStats). Both callers read from their main thread.
+ */
+#define RBUF_KEEP 4096             /* the page a Ping or a Pong uses, kept */
+static uint8_t rbuf[TFO_CONTROL_MAX] __attribute__((aligned(RBUF_KEEP)));
+
+/* rbuf_release - its pages past the first, after a packet that reached them */
+static void
+rbuf_release(size_t len)
+{
+	if (len > RBUF_KEEP)
+		tfo_pages_release(rbuf + RBUF_KEEP, len - RBUF_KEEP);
+}
+
 Tfo__V1__Control *
 tfo_control_recv(int fd, enum tfo_err *err)
 {
 	Tfo__V1__Control *m;
-	uint8_t peek, *buf;
-	ssize_t len, n;
+	ssize_t len;
 
 	/* MSG_TRUNC on a SEQPACKET socket returns the real packet length. */
-	len = chan_recv(fd, &peek, 1, MSG_PEEK | MSG_TRUNC | MSG_DONTWAIT);
+	len = chan_recv(fd, rbuf, sizeof(rbuf), MSG_TRUNC | MSG_DONTWAIT);
 	if (len == -1) {
 		*err = errno == EAGAIN || errno == EWOULDBLOCK ? TFO_EAGAIN :
 		    errno == ECONNRESET ? TFO_ECLOSED : TFO_EIO;
 		return NULL;
 	}
 	if (len == 0) {
-		(void)chan_recv(fd, &peek, 1, MSG_DONTWAIT);
 		*err = TFO_ECLOSED;
 		return NULL;
 	}
-	if ((size_t)len > TFO_CONTROL_MAX) {
-		(void)chan_recv(fd, &peek, 1, MSG_DONTWAIT);   /* drop it */
+	if ((size_t)len > sizeof(rbuf)) {
+		rbuf_release(sizeof(rbuf));     /* its tail was dropped */
 		*err = TFO_ERANGE;
 		return NULL;
 	}
-	if ((buf = malloc((size_t)len)) == NULL) {
-		*err = TFO_ENOMEM;
-		return NULL;
-	}
-	n = chan_recv(fd, buf, (size_t)len, MSG_TRUNC | MSG_DONTWAIT);
-	if (n != len) {
-		free(buf);
-		*err = n == -1 ? TFO_EIO : TFO_ERANGE;
-		return NULL;
-	}
-	m = tfo_control_decode(buf, (size_t)len, err);
-	free(buf);
+	m = tfo_control_decode(rbuf, (size_t)len, err);
+	rbuf_release((size_t)len);
 	return m;
 }

@@ -17,6 +17,18 @@
 
 static int sp[2];
 
+/* recv calls of worker_chan.c, counted (linked with -Wl,--wrap=recv) */
+static int recvs;
+ssize_t __real_recv(int fd, void *buf, size_t len, int flags);
+ssize_t __wrap_recv(int fd, void *buf, size_t len, int flags);
+
+ssize_t
+__wrap_recv(int fd, void *buf, size_t len, int flags)
+{
+	recvs++;
+	return __real_recv(fd, buf, len, flags);
+}
+
 static int
 setup(void **state)
 {
@@ -101,6 +113,61 @@ test_hostile_packets(void **state)
 	assert_int_equal(e, TFO_EVERSION);
 }
 
+/*
+ * Issue 18 §3: every worker reads a Ping, and the supervisor each worker's
+ * Pong, at every ping tick: one recv a packet and one that finds the queue
+ * empty (the old code peeked at each packet's length first: 3 packets took
+ * 7 recv calls, not 4). A large packet between small ones (a SelfStats, a
+ * WorkerConfig) reads whole, and so does the small one after it.
+ */
+static void
+test_one_recv_a_packet(void **state)
+{
+	static char big[100 * 1024];
+	Tfo__V1__Control m = TFO__V1__CONTROL__INIT, *r;
+	Tfo__V1__Ping p = TFO__V1__PING__INIT;
+	Tfo__V1__Pong q = TFO__V1__PONG__INIT;
+	enum tfo_err e;
+
+	(void)state;
+	m.version = TFO__V1__PROTO_VERSION__TFO_PROTO_VERSION;
+	m.msg_case = TFO__V1__CONTROL__MSG_PING;
+	m.ping = &p;
+	for (int i = 0; i < 3; i++) {
+		p.nonce = 100 + (uint64_t)i;
+		assert_int_equal(tfo_control_send(sp[0], &m), TFO_OK);
+	}
+	recvs = 0;
+	for (int i = 0; i < 3; i++) {
+		assert_non_null(r = tfo_control_recv(sp[1], &e));
+		assert_true(r->ping->nonce == 100 + (uint64_t)i);
+		tfo__v1__control__free_unpacked(r, NULL);
+	}
+	assert_null(tfo_control_recv(sp[1], &e));
+	assert_int_equal(e, TFO_EAGAIN);
+	assert_int_equal(recvs, 4);
+	/* large, then small */
+	memset(big, 'x', sizeof(big) - 1);
+	m.msg_case = TFO__V1__CONTROL__MSG_PONG;
+	m.ping = NULL;
+	m.pong = &q;
+	q.nonce = 7;
+	q.status = big;
+	assert_int_equal(tfo_control_send(sp[0], &m), TFO_OK);
+	q.nonce = 8;
+	q.status = "ok";
+	assert_int_equal(tfo_control_send(sp[0], &m), TFO_OK);
+	assert_non_null(r = tfo_control_recv(sp[1], &e));
+	assert_true(r->pong->nonce == 7);
+	assert_int_equal(strlen(r->pong->status), sizeof(big) - 1);
+	assert_int_equal(strspn(r->pong->status, "x"), sizeof(big) - 1);
+	tfo__v1__control__free_unpacked(r, NULL);
+	assert_non_null(r = tfo_control_recv(sp[1], &e));
+	assert_true(r->pong->nonce == 8);
+	assert_string_equal(r->pong->status, "ok");
+	tfo__v1__control__free_unpacked(r, NULL);
+}
+
 static void
 test_eof(void **state)
 {
@@ -119,6 +186,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_setup_teardown(test_round_trip, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_packets, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_one_recv_a_packet, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_eof, setup, teardown),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
