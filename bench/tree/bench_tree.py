@@ -313,7 +313,8 @@ STRACE_LINE = re.compile(r"^(\d+)\s+\S+\s+(?:<\.\.\. )?([a-z_0-9]+)[( ]")
 def strace_one(role, pid, seconds):
     """strace -f -tt of one process for seconds: syscalls a minute by thread
     and by name; the log is kept for reading"""
-    log = tempfile.mktemp(prefix="tfo-benchtree-strace-%s-" % role, suffix=".log")
+    fd, log = tempfile.mkstemp(prefix="tfo-benchtree-strace-%s-" % role, suffix=".log")
+    os.close(fd)
     comms = {}
     for tid, row in task_rows(pid).items():
         comms[tid] = row[0]
@@ -342,7 +343,8 @@ def strace_one(role, pid, seconds):
 
 def perf_one(role, pid, seconds):
     """perf record of one process for seconds: its top symbols, self time"""
-    data = tempfile.mktemp(prefix="tfo-benchtree-perf-%s-" % role, suffix=".data")
+    fd, data = tempfile.mkstemp(prefix="tfo-benchtree-perf-%s-" % role, suffix=".data")
+    os.close(fd)
     p = subprocess.Popen(["perf", "record", "-q", "-e", "cpu-clock", "-c", "10000", "-g",
                           "-o", data, "-p", str(pid)],
                          stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
