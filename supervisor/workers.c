@@ -385,7 +385,7 @@ sv_worker_start(struct sv_worker *w)
 {
 	struct sv *sv = w->sv;
 	char argv0[32], err[1024];
-	int pair[2];
+	int pair[2], refused = 0;
 
 	evtimer_del(w->ev_timer);
 	if (sv->no_spawn || (sv->shutdown_phase && !sv->stop_spawn) || !w->enabled || w->pid > 0)
@@ -404,8 +404,8 @@ sv_worker_start(struct sv_worker *w)
 	if (sv_worker_trusted(w->path, err, sizeof(err)) != 0) {
 		/* replaced since the start by something root must not run */
 		log_error("%s: refusing the worker executable: %s", tfo_role_name(w->role), err);
-		errno = EPERM;
 		w->pid = -1;
+		refused = 1;               /* said: not "Operation not permitted" too */
 	} else if (open_channel(w, pair) == -1) {
 		w->pid = -1;
 	} else {
@@ -418,8 +418,9 @@ sv_worker_start(struct sv_worker *w)
 		w->fd = pair[0];
 	}
 	if (w->pid <= 0) {
-		log_error("%s: cannot start %s: %s", tfo_role_name(w->role), w->path,
-		    strerror(errno));
+		if (!refused)
+			log_error("%s: cannot start %s: %s", tfo_role_name(w->role), w->path,
+			    strerror(errno));
 		if (w->fd >= 0)
 			close_channel(w);
 		w->pid = 0;

@@ -156,6 +156,9 @@ def main():
         hb_refused = [ln for ln in log.splitlines() if "heartbeat: " in ln and
                       ("refusing the worker executable" in ln or "cannot start" in ln)]
         print("the supervisor on the missing tfo-heartbeat:\n%s" % "\n".join(hb_refused[:4]))
+        # one line with the reason, not a second blaming a permission
+        check(hb_refused and not any("Operation not permitted" in ln for ln in hb_refused),
+              "the missing tfo-heartbeat's refusal: %s" % hb_refused[:4])
         check(not any("fatal" in ln for ln in log.splitlines() if "heartbeat" in ln),
               "tfo-heartbeat fatal after its file was missing at a respawn")
         check(not bad, "the supervisor refused or gave up on something:\n%s" % "\n".join(bad[:10]))
