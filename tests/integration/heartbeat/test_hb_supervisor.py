@@ -106,16 +106,23 @@ def stat(w, name):
     return w.get("stats", {}).get(name, 0)
 
 
-def case_beats():
+def start_sink():
+    """tfo-sink on an ephemeral port: (process, its temp dir, its records file, port)"""
     out_dir = tempfile.mkdtemp(prefix="tfo-hbsink-")
     out = os.path.join(out_dir, "sink.jsonl")
     sink = subprocess.Popen([os.path.join(BINDIR, "tfo-sink"), "--listen", "127.0.0.1:0",
                              "--out", out, "--quiet"], stdout=subprocess.PIPE, text=True)
+    line = sink.stdout.readline()
+    if not line.startswith("listening on 127.0.0.1:"):
+        sink.kill()
+        fail("tfo-sink: " + line)
+    return sink, out_dir, out, int(line.strip().rsplit(":", 1)[1])
+
+
+def case_beats():
+    sink, out_dir, out, port = start_sink()
     run = None
     try:
-        line = sink.stdout.readline()
-        check(line.startswith("listening on 127.0.0.1:"), "tfo-sink: " + line)
-        port = int(line.strip().rsplit(":", 1)[1])
         run = Run("http://127.0.0.1:%d/api/v1" % port)
         run.wait(lambda s: all(s[r]["state"] == "ready" for r in ROLES), "all ready")
         s = run.wait(lambda s: stat(s["heartbeat"], "heartbeat.sent") >= 2, "two beats sent")
@@ -441,15 +448,9 @@ def forge(run, what, count, gap_ms):
 
 def case_forged():
     md = Metadata()
-    out_dir = tempfile.mkdtemp(prefix="tfo-hbsink-")
-    out = os.path.join(out_dir, "sink.jsonl")
-    sink = subprocess.Popen([os.path.join(BINDIR, "tfo-sink"), "--listen", "127.0.0.1:0",
-                             "--out", out, "--quiet"], stdout=subprocess.PIPE, text=True)
+    sink, out_dir, out, port = start_sink()
     run = None
     try:
-        line = sink.stdout.readline()
-        check(line.startswith("listening on 127.0.0.1:"), "tfo-sink: " + line)
-        port = int(line.strip().rsplit(":", 1)[1])
         # timeout = interval: the pace is one beat a second, as the real one beats
         run = Run("http://127.0.0.1:%d/api/v1" % port, interval="1s", timeout="1s",
                   hb="  cloud_metadata: true\n  cloud_metadata_url: http://127.0.0.1:%d\n"
