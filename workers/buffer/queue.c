@@ -418,13 +418,11 @@ static int
 evict_pick(struct tfo_store *st, uint32_t putter, uint64_t size, struct victim *v)
 {
 	for (int tries = 0; tries < TFO_STORE_NROLE + 1; tries++) {
-		uint64_t held[TFO_STORE_NROLE] = { 0 };
+		uint64_t held[TFO_STORE_NROLE];
 		uint32_t r;
 		int k;
 
-		for (uint32_t s = 1; s < TFO_STORE_NSIG; s++)
-			for (r = 0; r < TFO_STORE_NROLE; r++)
-				held[r] += st->q[s].rbytes[r];
+		store_held_by_role(st, held);
 		if ((r = store_share_victim(held, putter, size)) >= TFO_STORE_NROLE)
 			return 0;
 		if ((k = role_oldest(st, r, v)) != 0)
@@ -558,16 +556,12 @@ staged_add(struct tfo_store *st, uint32_t s, uint64_t seq, uint64_t size, uint64
 static int
 over_share(const struct tfo_store *st, uint32_t putter, uint64_t size, uint64_t limit)
 {
-	uint64_t keep = size;
+	uint64_t held[TFO_STORE_NROLE], keep = size;
 
-	for (uint32_t r = 0; r < TFO_STORE_NROLE; r++) {
-		uint64_t h = 0;
-		if (r == putter)
-			continue;
-		for (uint32_t s = 1; s < TFO_STORE_NSIG; s++)
-			h += st->q[s].rbytes[r];
-		keep += h < size ? h : size;
-	}
+	store_held_by_role(st, held);
+	for (uint32_t r = 0; r < TFO_STORE_NROLE; r++)
+		if (r != putter)
+			keep += held[r] < size ? held[r] : size;
 	return keep > limit;
 }
 
@@ -582,11 +576,9 @@ over_share(const struct tfo_store *st, uint32_t putter, uint64_t size, uint64_t 
 static int
 others_make_room(const struct tfo_store *st, uint32_t putter, uint64_t size, uint64_t need)
 {
-	uint64_t held[TFO_STORE_NROLE] = { 0 }, level, can = 0;
+	uint64_t held[TFO_STORE_NROLE], level, can = 0;
 
-	for (uint32_t s = 1; s < TFO_STORE_NSIG; s++)
-		for (uint32_t r = 0; r < TFO_STORE_NROLE; r++)
-			held[r] += st->q[s].rbytes[r];
+	store_held_by_role(st, held);
 	level = held[putter] + size;
 	for (uint32_t r = 0; r < TFO_STORE_NROLE; r++)
 		if (r != putter && held[r] > level)

@@ -915,13 +915,11 @@ tfo_store_get_stats(struct tfo_store *st, struct tfo_store_stats *out)
 
 	*out = st->s;
 	out->format_opened = st->format;
-	memset(out->role_bytes, 0, sizeof(out->role_bytes));
+	store_held_by_role(st, out->role_bytes);
 	for (uint32_t s = 1; s < TFO_STORE_NSIG; s++) {
 		uint64_t ts;
 		out->entries[s] = st->q[s].count;
 		out->bytes[s] = st->q[s].bytes;
-		for (int r = 0; r < TFO_STORE_NROLE; r++)
-			out->role_bytes[r] += st->q[s].rbytes[r];
 		out->oldest_age_sig_s[s] = 0;
 		if (store_head_ts(st, s, &ts) != 0)
 			continue;

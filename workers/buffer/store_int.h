@@ -162,6 +162,7 @@ uint32_t store_get_be32(const uint8_t *p);
 /* store_staged_find - the staged put (signal, seq), or NULL */
 struct staged *store_staged_find(struct tfo_store *st, uint32_t signal, uint64_t seq);
 uint64_t store_total_bytes(const struct tfo_store *st);
+void store_held_by_role(const struct tfo_store *st, uint64_t held[TFO_STORE_NROLE]);
 /* store_head_ts - timestamp of the head entry; 0 ok, 1 missing/corrupt, -1 empty */
 int store_head_ts(struct tfo_store *st, uint32_t s, uint64_t *ts);
 /*

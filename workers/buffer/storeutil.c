@@ -71,6 +71,17 @@ tfo_store_key_parse(const void *key, size_t len, uint32_t *signal, uint64_t *seq
 	return 0;
 }
 
+/* store_held_by_role - the bytes each role has queued, over every signal */
+void
+store_held_by_role(const struct tfo_store *st, uint64_t held[TFO_STORE_NROLE])
+{
+	for (uint32_t r = 0; r < TFO_STORE_NROLE; r++)
+		held[r] = 0;
+	for (uint32_t s = 1; s < TFO_STORE_NSIG; s++)
+		for (uint32_t r = 0; r < TFO_STORE_NROLE; r++)
+			held[r] += st->q[s].rbytes[r];
+}
+
 uint64_t
 store_total_bytes(const struct tfo_store *st)
 {
