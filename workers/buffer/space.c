@@ -189,19 +189,20 @@ space_init(struct tfo_store *st)
  * and a stat per file) at this refresh. The free space is read at every one:
  * another writer filling the disk is seen as before. The files' sum matters
  * only beside it (disk + free), and our own writes and deletes move the two
- * by the same amount; so, far from full, it is taken again only when the
- * free space moved by a memtable or more since the walk (a flush, a
- * compaction, another writer) or after RESCAN_US. Below RESERVE_LOW reserves
- * free, where the bound decides Busy, it is taken at every refresh as before.
+ * by the same amount, another writer's only the free space; so, far from
+ * full, it is taken again only after RESCAN_US (the figure of disk_bytes, and
+ * what a compaction gave back). It was taken whenever the free space moved
+ * by a memtable too: on a host whose other writers move that much every few
+ * seconds (builds, log rotation), an idle buffer walked its directory up to
+ * 6 times a minute for nothing (issue 18 §3). Below RESERVE_LOW reserves
+ * free, where the bound decides Busy, it is taken at every refresh as
+ * before, so a sum gone stale far from full is exact again before it counts.
  */
 static int
 rescan_due(const struct space *sp, uint64_t t, int fs_ok)
 {
-	uint64_t moved = sp->free > sp->free_at_scan ? sp->free - sp->free_at_scan :
-	    sp->free_at_scan - sp->free;
-
 	return !fs_ok || sp->scanned_us == 0 || t - sp->scanned_us >= RESCAN_US ||
-	    sp->free < RESERVE_LOW * sp->reserve || moved >= sp->memtable;
+	    sp->free < RESERVE_LOW * sp->reserve;
 }
 
 void
