@@ -470,13 +470,56 @@ tfo_bufclient_checkpoints(struct tfo_bufclient *c, Tfo__V1__Role role,
 
 /* ------------------------------------------------------------------ export */
 
+/* keep_heads - what a reply says is deleted for good (hostile: any count) */
+static void
+keep_heads(struct tfo_bufclient *c, size_t n, const uint64_t *v)
+{
+	c->heads_known = n == TFO_BUFCLIENT_NSIG;
+	for (size_t s = 0; s < TFO_BUFCLIENT_NSIG; s++)
+		c->heads[s] = c->heads_known ? v[s] : 0;
+}
+
+/*
+ * export_call - one export request, carrying the acks kept for it
+ * (tfo_bufclient_ack_later). They are gone from the client whatever came
+ * of it: answered, they are settled (the reply says the heads); not, the
+ * connection was redialled or will be, and the buffer offers those batches
+ * again (the exporter acks their entries unsent, from its ledger).
+ */
 static enum tfo_err
 export_call(struct tfo_bufclient *c, Tfo__V1__ExportRequest *r, unsigned attempts,
     Tfo__V1__ExportReply **rep)
 {
+	enum tfo_err e;
+
 	r->version = VERSION;
-	return exchange(c, &r->base, &tfo__v1__export_reply__descriptor, attempts,
+	r->acks = c->acks_due;
+	r->n_acks = c->n_acks_due;
+	c->heads_known = 0;
+	e = exchange(c, &r->base, &tfo__v1__export_reply__descriptor, attempts,
 	    (ProtobufCMessage **)rep);
+	c->n_acks_due = 0;
+	if (e == TFO_OK && (*rep)->n_heads > 0)
+		keep_heads(c, (*rep)->n_heads, (*rep)->heads);
+	return e;
+}
+
+int
+tfo_bufclient_ack_later(struct tfo_bufclient *c, uint64_t id)
+{
+	if (c->n_acks_due >= TFO_BUFCLIENT_ACKS_MAX)
+		return -1;
+	c->acks_due[c->n_acks_due++] = id;
+	return 0;
+}
+
+enum tfo_err
+tfo_bufclient_acks_send(struct tfo_bufclient *c)
+{
+	if (c->n_acks_due == 0)
+		return TFO_OK;
+	/* the last one as the Ack, the rest riding on it */
+	return tfo_bufclient_ack(c, c->acks_due[--c->n_acks_due]);
 }
 
 enum tfo_err
@@ -520,22 +563,12 @@ tfo_bufclient_fetch(struct tfo_bufclient *c, Tfo__V1__Signal signal, uint32_t ma
 	return e;
 }
 
-/* keep_heads - what a Done says is deleted for good (hostile: any count) */
-static void
-keep_heads(struct tfo_bufclient *c, const Tfo__V1__Done *d)
-{
-	c->heads_known = d->n_heads == TFO_BUFCLIENT_NSIG;
-	for (size_t s = 0; s < TFO_BUFCLIENT_NSIG; s++)
-		c->heads[s] = c->heads_known ? d->heads[s] : 0;
-}
-
 static enum tfo_err
 export_done(struct tfo_bufclient *c, Tfo__V1__ExportRequest *r)
 {
 	Tfo__V1__ExportReply *rep;
 	enum tfo_err e;
 
-	c->heads_known = 0;
 	if ((e = export_call(c, r, c->ack_attempts ? c->ack_attempts : EXPORT_ATTEMPTS,
 	    &rep)) != TFO_OK) {
 		if (e == TFO_ETIMEDOUT && c->open)
@@ -544,7 +577,7 @@ export_done(struct tfo_bufclient *c, Tfo__V1__ExportRequest *r)
 	}
 	e = rep->msg_case == TFO__V1__EXPORT_REPLY__MSG_DONE ? TFO_OK : TFO_EPROTO;
 	if (e == TFO_OK)
-		keep_heads(c, rep->done);
+		keep_heads(c, rep->done->n_heads, rep->done->heads);
 	if (rep->msg_case == TFO__V1__EXPORT_REPLY__MSG_ERROR) {
 		keep_error(c, rep->error);
 		e = TFO_EIO;

@@ -30,6 +30,8 @@
  * can leak or hang in nng 1.5.2, so sockets are not replaced more often than
  * that). A batch fetched is deleted only by tfo_bufclient_ack; a batch never
  * acked is offered again.
+ *
+ * A fetch's reply fills c->heads too when the fetch carried kept acks.
  */
 #ifndef TFO_BUFCLIENT_H
 #define TFO_BUFCLIENT_H
@@ -47,6 +49,7 @@
 #define TFO_BUFCLIENT_FETCH_MAX (8u << 20)   /* tfo-buffer's largest batch */
 #define TFO_BUFCLIENT_REPLY_MAX (16u << 20)  /* reply size cap on both channels */
 #define TFO_BUFCLIENT_NSIG 3                 /* index = Tfo__V1__Signal */
+#define TFO_BUFCLIENT_ACKS_MAX 64            /* acks one request carries (tfo-buffer's cap) */
 
 struct tfo_bufclient {
 	nng_socket s;
@@ -75,6 +78,9 @@ struct tfo_bufclient {
 	 * (heads_known 0 when that Done carried none) */
 	uint64_t heads[TFO_BUFCLIENT_NSIG];
 	int heads_known;
+	/* acks kept for the next export request (tfo_bufclient_ack_later) */
+	uint64_t acks_due[TFO_BUFCLIENT_ACKS_MAX];
+	size_t n_acks_due;
 };
 
 /*
@@ -145,5 +151,17 @@ enum tfo_err tfo_bufclient_fetch(struct tfo_bufclient *c, Tfo__V1__Signal signal
 enum tfo_err tfo_bufclient_ack(struct tfo_bufclient *c, uint64_t id);
 /* tfo_bufclient_nack - delivery failed: offer the batch again after retry_after_ms. */
 enum tfo_err tfo_bufclient_nack(struct tfo_bufclient *c, uint64_t id, uint32_t retry_after_ms);
+/*
+ * tfo_bufclient_ack_later - the batch was delivered: its ack rides on the
+ * next export request (fetch, ack, nack: ExportRequest.acks), not a request
+ * of its own; -1 when TFO_BUFCLIENT_ACKS_MAX are kept already (ack it now).
+ * An idle exporter's ack then costs nothing until its next flush's fetch
+ * (issue 18 §3). Kept acks are lost with the process: those batches are
+ * offered again to the next exporter, as a batch in flight is.
+ */
+int tfo_bufclient_ack_later(struct tfo_bufclient *c, uint64_t id);
+/* tfo_bufclient_acks_send - send the kept acks now (one Ack request), as
+ * tfo_bufclient_ack; TFO_OK when none are kept */
+enum tfo_err tfo_bufclient_acks_send(struct tfo_bufclient *c);
 
 #endif

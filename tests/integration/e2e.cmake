@@ -47,6 +47,16 @@ if(TFO_E2E_READY)
     set_tests_properties(integration.e2e.selfmet.${case} PROPERTIES
       LABELS "integration;e2e" TIMEOUT 180 SKIP_RETURN_CODE 77)
   endforeach()
+  # issue 18 §3: an idle agent's ack rides on the next flush's Fetch (one
+  # export request a batch), and a log line put while the logs are quiet is
+  # not stranded (each once across a stop).
+  foreach(case requests stranded)
+    add_test(NAME integration.e2e.idle_export.${case}
+             COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/e2e/test_idle_export.py
+                     ${CMAKE_BINARY_DIR}/bin ${case})
+    set_tests_properties(integration.e2e.idle_export.${case} PROPERTIES
+      LABELS "integration;e2e" TIMEOUT 180 SKIP_RETURN_CODE 77)
+  endforeach()
   # issue 23: SIGTERM stop + start x5, a stop with the receiver down, kill -9 of
   # the supervisor x5, one state dir, a steady writer: every line once.
   add_test(NAME integration.e2e.restart

@@ -268,6 +268,7 @@ buffer_ingest_dispatch(struct tfo_store *st, struct buffer_counters *c,
 	enum tfo_err e;
 
 	memset(out, 0, sizeof(*out));
+	c->ingest_requests++;
 	req = (Tfo__V1__IngestRequest *)tfo_msg_decode(&tfo__v1__ingest_request__descriptor,
 	    buf, len, BUFFER_INGEST_MAX, &e);
 	if (req == NULL) {
@@ -300,11 +301,21 @@ buffer_ingest_dispatch(struct tfo_store *st, struct buffer_counters *c,
 
 /* ------------------------------------------------------------------ export */
 
-/* export_simple - Empty, or Done with the committed heads (st not NULL):
- * what the exporter may forget of what it delivered (docs/buffer.md) */
+/* heads_fill - the committed heads (what the exporter may forget of what it
+ * delivered, docs/buffer.md) into v, TFO_STORE_NSIG of them */
+static void
+heads_fill(const struct tfo_store *st, uint64_t *v)
+{
+	v[0] = 0;
+	for (uint32_t s = 1; s < TFO_STORE_NSIG; s++)
+		v[s] = tfo_store_committed_head(st, s);
+}
+
+/* export_simple - Empty, or Done with the committed heads (st not NULL);
+ * acks_st not NULL: a Fetch carried acks, its Empty says the heads */
 static void
 export_simple(struct buffer_reply *out, Tfo__V1__ExportReply__MsgCase mc, int after_commit,
-    const struct tfo_store *st)
+    const struct tfo_store *st, const struct tfo_store *acks_st)
 {
 	Tfo__V1__ExportReply r = TFO__V1__EXPORT_REPLY__INIT;
 	Tfo__V1__Empty empty = TFO__V1__EMPTY__INIT;
@@ -313,11 +324,15 @@ export_simple(struct buffer_reply *out, Tfo__V1__ExportReply__MsgCase mc, int af
 
 	r.version = VERSION;
 	r.msg_case = mc;
+	if (st != NULL || acks_st != NULL)
+		heads_fill(st != NULL ? st : acks_st, heads);
 	if (st != NULL) {
-		for (uint32_t s = 1; s < TFO_STORE_NSIG; s++)
-			heads[s] = tfo_store_committed_head(st, s);
 		done.heads = heads;
 		done.n_heads = TFO_STORE_NSIG;
+	}
+	if (acks_st != NULL) {
+		r.heads = heads;
+		r.n_heads = TFO_STORE_NSIG;
 	}
 	if (mc == TFO__V1__EXPORT_REPLY__MSG_EMPTY)
 		r.empty = &empty;
@@ -326,18 +341,21 @@ export_simple(struct buffer_reply *out, Tfo__V1__ExportReply__MsgCase mc, int af
 	pack(out, &r.base, after_commit);
 }
 
+/* export_fetch - the next batch; acked: the request carried acks (the
+ * reply says the heads) */
 static void
-export_fetch(struct tfo_store *st, const Tfo__V1__Fetch *f, struct buffer_reply *out)
+export_fetch(struct tfo_store *st, const Tfo__V1__Fetch *f, int acked, struct buffer_reply *out)
 {
 	Tfo__V1__ExportReply r = TFO__V1__EXPORT_REPLY__INIT;
 	Tfo__V1__Batch batch = TFO__V1__BATCH__INIT;
 	struct tfo_store_batch b;
 	ProtobufCBinaryData *ents;
+	uint64_t heads[TFO_STORE_NSIG];
 	enum tfo_err e;
 
 	e = tfo_store_fetch(st, (uint32_t)f->signal, f->max_bytes, &b);
 	if (e == TFO_ENOENT) {
-		export_simple(out, TFO__V1__EXPORT_REPLY__MSG_EMPTY, 0, NULL);
+		export_simple(out, TFO__V1__EXPORT_REPLY__MSG_EMPTY, 0, NULL, acked ? st : NULL);
 		return;
 	}
 	if (e != TFO_OK) {
@@ -371,6 +389,11 @@ export_fetch(struct tfo_store *st, const Tfo__V1__Fetch *f, struct buffer_reply 
 	r.version = VERSION;
 	r.msg_case = TFO__V1__EXPORT_REPLY__MSG_BATCH;
 	r.batch = &batch;
+	if (acked) {
+		heads_fill(st, heads);
+		r.heads = heads;
+		r.n_heads = TFO_STORE_NSIG;
+	}
 	pack(out, &r.base, 0);
 	if (out->buf == NULL)
 		tfo_store_reoffer_all(st);
@@ -386,6 +409,7 @@ buffer_export_dispatch(struct tfo_store *st, struct buffer_counters *c, const vo
 	enum tfo_err e;
 
 	memset(out, 0, sizeof(*out));
+	c->export_requests++;
 	if (mem != NULL)
 		out->mem = *mem;
 	req = (Tfo__V1__ExportRequest *)tfo_msg_decode(&tfo__v1__export_request__descriptor,
@@ -397,21 +421,36 @@ buffer_export_dispatch(struct tfo_store *st, struct buffer_counters *c, const vo
 		buffer_reply_error(out, 0, tfo_strerror(e));
 		return;
 	}
+	if (req->n_acks > BUFFER_EXPORT_MAX_ACKS) {
+		c->bad_export++;
+		if (bad_log_ok(c))
+			log_warn("export: a request with %zu acks refused (at most %u)",
+			    req->n_acks, BUFFER_EXPORT_MAX_ACKS);
+		buffer_reply_error(out, 0, "too many acks");
+		tfo__v1__export_request__free_unpacked(req, NULL);
+		return;
+	}
+	/* Acks riding on a request are settled before it, as Acks would be: an
+	 * unknown id (an earlier run's batch, one deleted) is no error. Their
+	 * deletes are committed with this wake-up's group; the reply does not
+	 * wait for that (a Done does not say more, see main.c). */
+	for (size_t i = 0; i < req->n_acks; i++)
+		(void)tfo_store_ack(st, req->acks[i]);
 	switch (req->msg_case) {
 	case TFO__V1__EXPORT_REQUEST__MSG_FETCH:
-		export_fetch(st, req->fetch, out);
+		export_fetch(st, req->fetch, req->n_acks > 0, out);
 		tfo__v1__export_request__free_unpacked(req, NULL);
 		return;
 	case TFO__V1__EXPORT_REQUEST__MSG_ACK:
 		/* Unknown id: a batch of an earlier buffer run (offered again; the
 		 * exporter knows its entries by seq) or one already deleted. */
 		e = tfo_store_ack(st, req->ack->id);
-		export_simple(out, TFO__V1__EXPORT_REPLY__MSG_DONE, e == TFO_OK, st);
+		export_simple(out, TFO__V1__EXPORT_REPLY__MSG_DONE, e == TFO_OK, st, NULL);
 		tfo__v1__export_request__free_unpacked(req, NULL);
 		return;
 	case TFO__V1__EXPORT_REQUEST__MSG_NACK:
 		(void)tfo_store_nack(st, req->nack->id, req->nack->retry_after_ms);
-		export_simple(out, TFO__V1__EXPORT_REPLY__MSG_DONE, 0, st);
+		export_simple(out, TFO__V1__EXPORT_REPLY__MSG_DONE, 0, st, NULL);
 		tfo__v1__export_request__free_unpacked(req, NULL);
 		return;
 	case TFO__V1__EXPORT_REQUEST__MSG__NOT_SET:

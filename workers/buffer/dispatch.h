@@ -15,6 +15,7 @@
 #define BUFFER_INGEST_MAX (4u << 20)        /* largest IngestRequest accepted */
 #define BUFFER_EXPORT_MAX (4u << 10)        /* largest ExportRequest accepted */
 #define BUFFER_MAX_CHECKPOINTS_REPLY 2048
+#define BUFFER_EXPORT_MAX_ACKS 64           /* ExportRequest.acks taken at most */
 
 /*
  * Where an export reply is packed: malloc when none is given. tfo-buffer packs
@@ -41,6 +42,8 @@ struct buffer_reply {
 
 /* Requests refused per channel (siblings sending what they should not). */
 struct buffer_counters {
+	uint64_t ingest_requests;  /* requests served, per channel (refused ones too) */
+	uint64_t export_requests;
 	uint64_t bad_ingest;
 	uint64_t bad_export;
 	uint64_t forged_role;      /* Put / GetCheckpoints naming a role not the peer's */

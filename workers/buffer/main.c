@@ -644,6 +644,8 @@ buffer_stats(struct tfo_worker *w, struct tfo_stats *ts, void *arg)
 	tfo_stats_num(ts, "disk_bytes", (double)s.disk_bytes);
 	tfo_stats_num(ts, "lz4_raw_bytes", (double)s.lz4_raw);
 	tfo_stats_num(ts, "lz4_stored_bytes", (double)s.lz4_stored);
+	tfo_stats_num(ts, "ingest_requests", (double)b->cnt.ingest_requests);
+	tfo_stats_num(ts, "export_requests", (double)b->cnt.export_requests);
 	tfo_stats_num(ts, "bad_ingest", (double)b->cnt.bad_ingest);
 	tfo_stats_num(ts, "bad_export", (double)b->cnt.bad_export);
 	tfo_stats_num(ts, "forged_role", (double)b->cnt.forged_role);

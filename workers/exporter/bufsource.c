@@ -140,6 +140,34 @@ bs_nack(void *arg, uint64_t id, uint32_t retry_after_ms, struct tfo_exp_heads *h
 	return e == TFO_OK ? 0 : -1;
 }
 
+static int
+bs_ack_later(void *arg, uint64_t id)
+{
+	struct tfo_exp_bufsource *bs = arg;
+
+	return tfo_bufclient_ack_later(&bs->c, id);
+}
+
+static int
+bs_acks_send(void *arg, struct tfo_exp_heads *h)
+{
+	struct tfo_exp_bufsource *bs = arg;
+	enum tfo_err e;
+
+	if (bs->c.n_acks_due == 0)
+		return 0;
+	if ((e = tfo_bufclient_acks_send(&bs->c)) != TFO_OK)
+		complain(bs, "ack", e);
+	heads_out(bs, h);
+	return e == TFO_OK ? 0 : -1;
+}
+
+static void
+bs_heads(void *arg, struct tfo_exp_heads *h)
+{
+	heads_out(arg, h);
+}
+
 enum tfo_err
 tfo_exp_bufsource_open(struct tfo_exp_bufsource *bs, const char *url, int timeout_ms,
     uint32_t buffer_uid)
@@ -165,5 +193,6 @@ struct tfo_exp_source
 tfo_exp_bufsource_source(struct tfo_exp_bufsource *bs)
 {
 	return (struct tfo_exp_source){ .fetch = bs_fetch, .release = bs_release,
-	    .ack = bs_ack, .nack = bs_nack, .arg = bs };
+	    .ack = bs_ack, .nack = bs_nack, .ack_later = bs_ack_later,
+	    .acks_send = bs_acks_send, .heads = bs_heads, .arg = bs };
 }

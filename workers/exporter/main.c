@@ -396,6 +396,7 @@ exporter_stats(struct tfo_worker *w, struct tfo_stats *ts, void *arg)
 	tfo_stats_num(ts, "buffer_errors", (double)st.source_errors);
 	tfo_stats_num(ts, "skipped_entries", (double)st.skipped_entries);
 	tfo_stats_num(ts, "requeued_batches", (double)st.requeued_batches);
+	tfo_stats_num(ts, "acks_later", (double)st.acks_later);
 	tfo_stats_num(ts, "ledger_entries", (double)st.ledger_entries);
 	tfo_stats_num(ts, "backoff_ms", st.backoff_ms);
 	tfo_stats_num(ts, "last_latency_ms", st.last_latency_ms);

@@ -34,6 +34,10 @@ struct tfo_exp_memsource {
 	uint64_t next_id;
 	unsigned fail_next;             /* acks/nacks to fail as a failed commit */
 	int say_empty;                  /* set rest_empty as tfo-buffer does */
+	int keep_acks;                  /* ack_later keeps acks for the next request */
+	uint64_t kept[TFO_EXP_MAX_IN_FLIGHT];
+	size_t nkept;
+	struct tfo_exp_heads fetch_heads;   /* what the last fetch said of the kept */
 	struct tfo_exp_memsource_counts c;
 };
 
@@ -117,6 +121,27 @@ pending(const struct tfo_exp_memsource *m, int signal)
 	return 0;
 }
 
+static void settle(struct tfo_exp_memsource *m, uint64_t id, int ack, uint32_t delay_ms);
+static void heads(const struct tfo_exp_memsource *m, struct tfo_exp_heads *h);
+
+/* riders - the acks kept (ack_later) ride on this request: settled first,
+ * as tfo-buffer does ExportRequest.acks; h says the heads then (known 0
+ * when none rode) */
+static void
+riders(struct tfo_exp_memsource *m, struct tfo_exp_heads *h)
+{
+	memset(h, 0, sizeof(*h));
+	if (m->nkept == 0)
+		return;
+	for (size_t i = 0; i < m->nkept; i++) {
+		m->c.acks++;
+		m->c.acks_riding++;
+		settle(m, m->kept[i], 1, 0);
+	}
+	m->nkept = 0;
+	heads(m, h);
+}
+
 /* ms_fetch - the first pending run of one signal, at most max_bytes (at least one entry) */
 static int
 ms_fetch(void *arg, int signal, uint32_t max_bytes, struct tfo_exp_batch *b)
@@ -125,6 +150,8 @@ ms_fetch(void *arg, int signal, uint32_t max_bytes, struct tfo_exp_batch *b)
 	struct fetched *f;
 	size_t i = m->first, j, bytes = 0;
 
+	m->c.requests++;
+	riders(m, &m->fetch_heads);
 	if (signal >= 0 && signal < 3)
 		m->c.fetches_for[signal]++;
 	if (m->c.n_asked < sizeof(m->c.asked))
@@ -250,6 +277,9 @@ ms_ack(void *arg, uint64_t id, struct tfo_exp_heads *h)
 {
 	struct tfo_exp_memsource *m = arg;
 
+	m->c.requests++;
+	m->c.ack_requests++;
+	riders(m, h);
 	m->c.acks++;
 	if (failed(m))
 		return -1;
@@ -263,6 +293,8 @@ ms_nack(void *arg, uint64_t id, uint32_t retry_after_ms, struct tfo_exp_heads *h
 {
 	struct tfo_exp_memsource *m = arg;
 
+	m->c.requests++;
+	riders(m, h);
 	m->c.nacks++;
 	m->c.last_nack_ms = retry_after_ms;
 	if (failed(m))
@@ -270,6 +302,45 @@ ms_nack(void *arg, uint64_t id, uint32_t retry_after_ms, struct tfo_exp_heads *h
 	settle(m, id, 0, retry_after_ms);
 	heads(m, h);
 	return 0;
+}
+
+static int
+ms_ack_later(void *arg, uint64_t id)
+{
+	struct tfo_exp_memsource *m = arg;
+
+	if (!m->keep_acks || m->nkept >= sizeof(m->kept) / sizeof(m->kept[0]))
+		return -1;
+	m->kept[m->nkept++] = id;
+	return 0;
+}
+
+static int
+ms_acks_send(void *arg, struct tfo_exp_heads *h)
+{
+	struct tfo_exp_memsource *m = arg;
+
+	memset(h, 0, sizeof(*h));
+	if (m->nkept == 0)
+		return 0;
+	m->c.requests++;
+	m->c.ack_requests++;
+	riders(m, h);
+	return 0;
+}
+
+static void
+ms_heads(void *arg, struct tfo_exp_heads *h)
+{
+	const struct tfo_exp_memsource *m = arg;
+
+	*h = m->fetch_heads;
+}
+
+void
+tfo_exp_memsource_keep_acks(struct tfo_exp_memsource *m, int on)
+{
+	m->keep_acks = on;
 }
 
 void
@@ -300,7 +371,8 @@ struct tfo_exp_source
 tfo_exp_memsource_source(struct tfo_exp_memsource *m)
 {
 	return (struct tfo_exp_source){ .fetch = ms_fetch, .release = ms_release,
-	    .ack = ms_ack, .nack = ms_nack, .arg = m };
+	    .ack = ms_ack, .nack = ms_nack, .ack_later = ms_ack_later,
+	    .acks_send = ms_acks_send, .heads = ms_heads, .arg = m };
 }
 
 void

@@ -34,11 +34,19 @@ void tfo_exp_memsource_fail(struct tfo_exp_memsource *m, unsigned n);
  * to offer (Batch.rest_empty), as tfo-buffer's do; off: never */
 void tfo_exp_memsource_say_empty(struct tfo_exp_memsource *m, int on);
 
+/* tfo_exp_memsource_keep_acks - ack_later keeps acks for the next request
+ * (ExportRequest.acks, as tfo-buffer takes them); off (the default): every
+ * ack is a request of its own */
+void tfo_exp_memsource_keep_acks(struct tfo_exp_memsource *m, int on);
+
 /* What happened so far. */
 struct tfo_exp_memsource_counts {
 	size_t queued;          /* entries not yet acked */
 	size_t acked_entries;
-	uint64_t acks, nacks;
+	uint64_t acks, nacks;   /* batches settled so (acks: riding ones too) */
+	uint64_t requests;      /* calls: fetches, acks, nacks, acks_send with acks kept */
+	uint64_t ack_requests;  /* acks sent as a request of their own (acks_send too) */
+	uint64_t acks_riding;   /* acks kept that rode on a request */
 	uint64_t fetches;       /* batches handed out */
 	uint64_t empty_fetches; /* fetches that found nothing to hand out */
 	uint64_t unknown_ids;   /* acks/nacks of ids not in flight */

@@ -371,6 +371,15 @@ settle_one(struct tfo_exp_pipeline *p, struct slot *s, uint32_t *pause, int *ret
 		else
 			settle_drop(p, s);
 		remember(p, s);
+		/* Running with no retry ahead, the next request to the source
+		 * is a fetch within a flush interval (the next point on the
+		 * schedule, or at once): the ack rides on it, no round trip
+		 * of its own (issue 18 §3). Stop and drain send it. */
+		if (!*retried && p->ending == RUNNING && !p->paused && p->src.ack_later != NULL &&
+		    p->src.ack_later(p->src.arg, s->id) == 0) {
+			p->st.acks_later++;
+			return 0;
+		}
 		rc = p->src.ack(p->src.arg, s->id, &h);
 	}
 	if (rc != 0)
@@ -378,6 +387,18 @@ settle_one(struct tfo_exp_pipeline *p, struct slot *s, uint32_t *pause, int *ret
 	tfo_exp_backoff_reset(&p->src_backoff);
 	heads_apply(p, &h);
 	return 0;
+}
+
+/* acks_send - the acks the source kept go now: nothing will fetch soon */
+static void
+acks_send(struct tfo_exp_pipeline *p)
+{
+	struct tfo_exp_heads h = { 0 };
+
+	if (p->src.acks_send == NULL)
+		return;
+	if (p->src.acks_send(p->src.arg, &h) == 0)
+		heads_apply(p, &h);
 }
 
 /* settle - release finished slots from the head, in fetch order */
@@ -613,7 +634,13 @@ send_one(struct tfo_exp_pipeline *p)
 	p->last_sig = fetch_sig(p);
 	if (known_empty(p, p->last_sig))
 		return NOTHING;         /* as the fetch's Empty answer would have */
-	if ((rc = p->src.fetch(p->src.arg, p->last_sig, p->cfg.batch_max_bytes, &b)) < 0) {
+	rc = p->src.fetch(p->src.arg, p->last_sig, p->cfg.batch_max_bytes, &b);
+	if (p->src.heads != NULL) {     /* it carried the acks kept: settled */
+		struct tfo_exp_heads h = { 0 };
+		p->src.heads(p->src.arg, &h);
+		heads_apply(p, &h);
+	}
+	if (rc < 0) {
 		source_failed(p);
 		return SOURCE_ERROR;
 	}
@@ -882,6 +909,7 @@ tfo_exp_pipeline_stop(struct tfo_exp_pipeline *p, void (*drained)(void *), void 
 {
 	p->ending = END_STOP;
 	evtimer_del(p->wake);
+	acks_send(p);
 	p->drained = drained;
 	p->drained_arg = arg;
 	(void)finish(p);
@@ -896,6 +924,7 @@ tfo_exp_pipeline_drain(struct tfo_exp_pipeline *p, uint32_t budget_ms,
 	p->ending = END_DRAIN;
 	p->drain_done = done;
 	p->drained_arg = arg;
+	acks_send(p);
 	if (p->paused) {
 		/* the last answer before the stop was a refusal: its pause is
 		 * waited out only when the drain would still have time after it */

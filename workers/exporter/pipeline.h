@@ -56,6 +56,14 @@ struct tfo_exp_source {
 	 * not know (a batch of a buffer run before its restart) is no error. */
 	int (*ack)(void *arg, uint64_t id, struct tfo_exp_heads *h);
 	int (*nack)(void *arg, uint64_t id, uint32_t retry_after_ms, struct tfo_exp_heads *h);
+	/* Optional (NULL: every ack is a request of its own). ack_later - keep
+	 * a delivered batch's ack for the source's next request (a fetch, an
+	 * ack, a nack): 0 kept, -1 not (ack it now). acks_send - send the kept
+	 * ones now: 0 (heads filled as ack's) or -1. heads - what the last
+	 * fetch's reply said of the kept acks it carried (known 0: nothing). */
+	int (*ack_later)(void *arg, uint64_t id);
+	int (*acks_send)(void *arg, struct tfo_exp_heads *h);
+	void (*heads)(void *arg, struct tfo_exp_heads *h);
 	void *arg;
 };
 
@@ -90,6 +98,7 @@ struct tfo_exp_stats {
 	uint64_t source_errors;         /* fetches, acks and nacks the source failed */
 	uint64_t skipped_entries;       /* offered again after their delivery: not sent */
 	uint64_t requeued_batches;      /* offered while their entries were in flight */
+	uint64_t acks_later;            /* acks kept to ride on the next fetch */
 	size_t ledger_entries;          /* delivered entries the source may offer again */
 	uint64_t bad_entries;           /* stored entries that did not inflate: left out */
 	char last_error[TFO_EXP_MSG_MAX];

@@ -240,6 +240,19 @@ serve(struct fbuf *f, nng_socket s, enum phase ph, const Tfo__V1__ExportRequest 
 		f->unanswered++;        /* the next receive drops it: REP answers nothing */
 		return 0;
 	}
+	/* acks riding on the request (ExportRequest.acks): settled first, as
+	 * tfo-buffer does; in ack_fail, as a failed Ack */
+	if (req->n_acks > 0) {
+		f->acks += req->n_acks;
+		if (ph == P_ACK_FAIL) {
+			reload(f);
+			return reply_error(f, s, "store write failed");
+		}
+		for (size_t i = 0; i < req->n_acks; i++)
+			if ((b = batch_find(f, req->acks[i])) != NULL)
+				b->state = B_ACKED;
+		pop_acked(f);
+	}
 	switch (req->msg_case) {
 	case TFO__V1__EXPORT_REQUEST__MSG_FETCH:
 		f->fetches++;

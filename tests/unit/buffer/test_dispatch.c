@@ -196,6 +196,108 @@ test_put_fetch_ack(void **state)
 	fix_fini(&f);
 }
 
+static Tfo__V1__IngestReply *put_more(struct fix *f, struct buffer_counters *c, uint64_t seq,
+    Tfo__V1__PutItem **more, size_t n, int block_when_full, int *ac);
+
+/* put_one - put_more of one payload, committed */
+static void
+put_one(struct fix *f, struct buffer_counters *c, uint64_t seq)
+{
+	int ac;
+	Tfo__V1__IngestReply *ir = put_more(f, c, seq, NULL, 0, 0, &ac);
+
+	assert_int_equal(ir->msg_case, TFO__V1__INGEST_REPLY__MSG_PUT_OK);
+	tfo__v1__ingest_reply__free_unpacked(ir, NULL);
+	commit_ok(f);
+}
+
+/*
+ * ExportRequest.acks (issue 18 §3): an idle exporter's ack rides on its next
+ * Fetch. The batch it names is acked before the fetch is served (deleted:
+ * never offered again, not even once the exporter's connection goes), the
+ * reply says the heads; an ack of an unknown id is no error; more than 64
+ * are refused, counted, and ack nothing. Old code: the acks were ignored,
+ * the batch offered again after a reoffer.
+ */
+static void
+test_acks_ride_on_fetch(void **state)
+{
+	struct fix f;
+	struct buffer_counters c = { 0 };
+	Tfo__V1__ExportRequest ereq = TFO__V1__EXPORT_REQUEST__INIT;
+	Tfo__V1__Fetch fe = TFO__V1__FETCH__INIT;
+	Tfo__V1__ExportReply *er;
+	uint64_t ids[65], seq1, id2;
+	int ac;
+
+	(void)state;
+	fix_init(&f, 0, 0);
+	put_one(&f, &c, 1);
+	er = fetch(&f, &c, &ac);
+	assert_int_equal(er->msg_case, TFO__V1__EXPORT_REPLY__MSG_BATCH);
+	assert_int_equal(er->n_heads, 0);          /* no acks carried: no heads */
+	ids[0] = er->batch->id;
+	seq1 = er->batch->seqs[0];
+	tfo__v1__export_reply__free_unpacked(er, NULL);
+	put_one(&f, &c, 2);
+
+	/* the next fetch carries the first batch's ack, and an unknown id */
+	ids[1] = 999999;
+	ereq.version = V;
+	ereq.msg_case = TFO__V1__EXPORT_REQUEST__MSG_FETCH;
+	ereq.fetch = &fe;
+	ereq.acks = ids;
+	ereq.n_acks = 2;
+	er = export_req(&f, &c, &ereq, &ac);
+	assert_int_equal(er->msg_case, TFO__V1__EXPORT_REPLY__MSG_BATCH);
+	assert_int_equal(er->batch->seqs[0], seq1 + 1);
+	assert_int_equal(er->n_heads, 3);
+	assert_int_equal(er->heads[1], seq1);      /* the ack's delete is not committed yet */
+	tfo__v1__export_reply__free_unpacked(er, NULL);
+	commit_ok(&f);
+
+	/* the exporter goes: what is in flight is offered again, not the acked */
+	tfo_store_reoffer_all(f.st);
+	ereq.acks = NULL;
+	ereq.n_acks = 0;
+	er = export_req(&f, &c, &ereq, &ac);
+	assert_int_equal(er->msg_case, TFO__V1__EXPORT_REPLY__MSG_BATCH);
+	assert_int_equal(er->batch->seqs[0], seq1 + 1);
+	id2 = er->batch->id;
+	tfo__v1__export_reply__free_unpacked(er, NULL);
+
+	/* 65 acks: refused, counted, the batch among them not acked */
+	for (size_t i = 0; i < 65; i++)
+		ids[i] = id2;
+	ereq.acks = ids;
+	ereq.n_acks = 65;
+	er = export_req(&f, &c, &ereq, &ac);
+	assert_int_equal(er->msg_case, TFO__V1__EXPORT_REPLY__MSG_ERROR);
+	tfo__v1__export_reply__free_unpacked(er, NULL);
+	assert_int_equal(c.bad_export, 1);
+	tfo_store_reoffer_all(f.st);
+	ereq.n_acks = 0;
+	er = export_req(&f, &c, &ereq, &ac);
+	assert_int_equal(er->msg_case, TFO__V1__EXPORT_REPLY__MSG_BATCH);
+	assert_int_equal(er->batch->seqs[0], seq1 + 1);
+
+	/* riding on an empty fetch: Empty, with the heads */
+	ids[0] = er->batch->id;
+	tfo__v1__export_reply__free_unpacked(er, NULL);
+	ereq.n_acks = 1;
+	er = export_req(&f, &c, &ereq, &ac);
+	assert_int_equal(er->msg_case, TFO__V1__EXPORT_REPLY__MSG_EMPTY);
+	assert_int_equal(er->n_heads, 3);
+	tfo__v1__export_reply__free_unpacked(er, NULL);
+	commit_ok(&f);
+	tfo_store_reoffer_all(f.st);
+	er = fetch(&f, &c, &ac);
+	assert_int_equal(er->msg_case, TFO__V1__EXPORT_REPLY__MSG_EMPTY);
+	tfo__v1__export_reply__free_unpacked(er, NULL);
+	assert_int_equal(c.export_requests, 7);
+	fix_fini(&f);
+}
+
 /* put_more - a metrics Put of seq from role system: "p0" and n more payloads */
 static Tfo__V1__IngestReply *
 put_more(struct fix *f, struct buffer_counters *c, uint64_t seq, Tfo__V1__PutItem **more,
@@ -649,6 +751,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_put_fetch_ack),
+		cmocka_unit_test(test_acks_ride_on_fetch),
 		cmocka_unit_test(test_put_more),
 		cmocka_unit_test(test_bad_requests),
 		cmocka_unit_test(test_busy_reply),

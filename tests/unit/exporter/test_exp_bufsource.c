@@ -37,6 +37,9 @@ struct fake {
 	int mute_acks;          /* answer no Ack at all */
 	int muted;              /* Acks left unanswered */
 	uint32_t last_max_bytes;
+	uint64_t riders[8];     /* ExportRequest.acks seen, in order */
+	size_t nriders;
+	size_t requests;
 };
 
 static void
@@ -66,6 +69,13 @@ serve(void *arg)
 		uint64_t seqs[2] = { 40, 41 }, heads[3] = { 0, 7, 40 };
 		uint32_t pts[2] = { 4, 5 };
 
+		f->requests++;
+		for (size_t i = 0; i < req->n_acks; i++)
+			f->riders[f->nriders++ % 8] = req->acks[i];
+		if (req->n_acks > 0) {          /* tfo-buffer says the heads then */
+			r.heads = heads;
+			r.n_heads = 3;
+		}
 		switch (req->msg_case) {
 		case TFO__V1__EXPORT_REQUEST__MSG_FETCH:
 			f->last_max_bytes = req->fetch->max_bytes;
@@ -227,6 +237,72 @@ test_bufsource(void **state)
 }
 
 /*
+ * Acks kept (ack_later) ride on the next request, a fetch here, and that
+ * reply's heads come back (heads); acks_send sends the kept ones in one Ack
+ * (the last as its id, the rest riding); nothing is sent twice, and with
+ * none kept nothing is sent at all.
+ */
+static void
+test_acks_later(void **state)
+{
+	char dir[] = "/tmp/tfo-exp-bs-XXXXXX", url[128];
+	struct fake f;
+	struct tfo_exp_bufsource bs;
+	struct tfo_exp_source src;
+	struct tfo_exp_batch b;
+	struct tfo_exp_heads h;
+
+	(void)state;
+	memset(&f, 0, sizeof(f));
+	f.batches_left = 1;
+	fake_start(&f, dir, url, sizeof(url));
+	assert_int_equal(tfo_exp_bufsource_open(&bs, url, 2000, (uint32_t)getuid()), TFO_OK);
+	src = tfo_exp_bufsource_source(&bs);
+	assert_non_null(src.ack_later);
+	assert_int_equal(src.ack_later(src.arg, 31), 0);
+	assert_int_equal(src.ack_later(src.arg, 32), 0);
+	assert_int_equal(f.requests, 0);        /* kept: nothing sent yet */
+	memset(&b, 0, sizeof(b));
+	assert_int_equal(src.fetch(src.arg, 0, 4096, &b), 1);
+	src.release(src.arg, &b);
+	assert_int_equal(f.requests, 1);
+	assert_int_equal(f.nriders, 2);
+	assert_int_equal(f.riders[0], 31);
+	assert_int_equal(f.riders[1], 32);
+	memset(&h, 0, sizeof(h));
+	src.heads(src.arg, &h);
+	assert_int_equal(h.known, 1);
+	assert_int_equal(h.v[2], 40);
+	/* the next fetch carries nothing again, and says no heads */
+	assert_int_equal(src.fetch(src.arg, 0, 4096, &b), 0);
+	assert_int_equal(f.nriders, 2);
+	src.heads(src.arg, &h);
+	assert_int_equal(h.known, 0);
+	/* at a stop: the kept ones in one request */
+	assert_int_equal(src.acks_send(src.arg, &h), 0);
+	assert_int_equal(f.requests, 2);        /* none kept: none sent */
+	assert_int_equal(src.ack_later(src.arg, 33), 0);
+	assert_int_equal(src.ack_later(src.arg, 34), 0);
+	assert_int_equal(src.acks_send(src.arg, &h), 0);
+	assert_int_equal(f.requests, 3);
+	assert_int_equal(f.acks, 1);
+	assert_int_equal(f.acked[0], 34);
+	assert_int_equal(f.nriders, 3);
+	assert_int_equal(f.riders[2], 33);
+	assert_int_equal(h.known, 1);
+	assert_int_equal(src.acks_send(src.arg, &h), 0);
+	assert_int_equal(f.requests, 3);
+	/* at most TFO_BUFCLIENT_ACKS_MAX kept: then acked at once */
+	for (int i = 0; i < TFO_BUFCLIENT_ACKS_MAX; i++)
+		assert_int_equal(src.ack_later(src.arg, 100 + (uint64_t)i), 0);
+	assert_int_equal(src.ack_later(src.arg, 999), -1);
+	assert_int_equal(src.acks_send(src.arg, &h), 0);
+	assert_int_equal(f.nriders, 3 + TFO_BUFCLIENT_ACKS_MAX - 1);
+	tfo_exp_bufsource_close(&bs);
+	fake_stop(&f, dir, url);
+}
+
+/*
  * An idle exporter's fetches and acks wake no nng thread for a resend
  * (issue 18 §3): the REQ protocol's own resend timer, which nng 1.5 set at
  * every send and took back at every answer, is off on the export channel
@@ -281,6 +357,7 @@ main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_bufsource),
+		cmocka_unit_test(test_acks_later),
 		cmocka_unit_test(test_no_timer_wakeups),
 	};
 

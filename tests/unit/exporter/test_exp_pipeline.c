@@ -635,6 +635,70 @@ test_rest_empty_no_empty_fetch(void **state)
 	}
 }
 
+/* run_for - run r's loop for ms */
+static void
+run_for(struct run *r, long ms)
+{
+	struct timeval limit = { ms / 1000, (ms % 1000) * 1000 };
+
+	event_base_loopexit(r->base, &limit);
+	event_base_dispatch(r->base);
+}
+
+/*
+ * Acks at idle (issue 18 §3, docs/exporter.md): a delivered batch's ack is
+ * kept for the next request to the source, not a request of its own: the
+ * next flush's fetch carries it, a nack would, and a stop sends it. Here the
+ * flush interval is 60 s: the batch is delivered at once (a kick), its ack
+ * still kept 400 ms later (the entries not yet deleted at the source, no ack
+ * request); an entry put then and a kick: its fetch carries the ack; at the
+ * stop the second batch's kept ack goes in one request. Old code: 2 ack
+ * requests, the entries acked before the second fetch.
+ */
+static void
+test_acks_ride_on_fetch(void **state)
+{
+	struct tfo_exp_memsource_counts c;
+	struct tfo_exp_stats st;
+	struct run r;
+
+	(void)state;
+	run_setup_poll(&r, 2, 2, 60000);
+	tfo_exp_pipeline_free(r.p);
+	pipeline_over(&r, 2, 1 << 20, 60000, 50);       /* one batch holds both */
+	tfo_exp_memsource_say_empty(r.ms, 1);
+	tfo_exp_memsource_keep_acks(r.ms, 1);
+	tfo_exp_pipeline_start(r.p);
+	tfo_exp_pipeline_kick(r.p);
+	run_for(&r, 400);
+	tfo_exp_memsource_counts(r.ms, &c);
+	tfo_exp_pipeline_stats(r.p, &st);
+	each_once(&r, 2);
+	assert_int_equal(st.sent_batches, 1);
+	assert_int_equal(c.ack_requests, 0);
+	assert_int_equal(c.queued, 2);           /* kept: not yet deleted */
+	assert_int_equal(st.acks_later, 1);
+	/* the next fetch carries it */
+	add_entries(&r, 2, 1);
+	tfo_exp_pipeline_kick(r.p);
+	run_for(&r, 400);
+	tfo_exp_memsource_counts(r.ms, &c);
+	assert_int_equal(r.srv.got[2], 1);
+	assert_int_equal(c.acks_riding, 1);
+	assert_int_equal(c.ack_requests, 0);
+	assert_int_equal(c.queued, 1);           /* the second batch's ack kept */
+	assert_int_equal(c.order_violations, 0);
+	/* a stop sends it: everything delivered is acked, in one request */
+	r.drained = 0;
+	tfo_exp_pipeline_stop(r.p, on_drained, &r);
+	assert_int_equal(r.drained, 1);
+	tfo_exp_memsource_counts(r.ms, &c);
+	assert_int_equal(c.queued, 0);
+	assert_int_equal(c.ack_requests, 1);
+	assert_int_equal(c.requests, 3);        /* two fetches, one ack */
+	run_teardown(&r);
+}
+
 /*
  * The buffer cannot commit acks (a full disk): each failure offers every
  * batch in flight again at once. The exporter sends nothing twice, backs off
@@ -849,6 +913,7 @@ main(void)
 		cmocka_unit_test(test_buffer_restart_no_resend),
 		cmocka_unit_test(test_ack_failures_back_off),
 		cmocka_unit_test(test_rest_empty_no_empty_fetch),
+		cmocka_unit_test(test_acks_ride_on_fetch),
 		cmocka_unit_test(test_quiet_logs_join_metrics),
 	};
 
