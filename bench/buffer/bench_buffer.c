@@ -3,9 +3,13 @@
  * MiB/s, puts of ~8 KiB / 100 points as collectors send them) and fetch/ack
  * drain, sync on and off; in-process against the store (groups of puts as
  * the worker forms them) and, given the tfo-buffer binary, over ipc with
- * many concurrent put clients. Prints figures; asserts nothing.
+ * many concurrent put clients; and the path of bench_logs_e2e in-process:
+ * tfo-logs' puts (an LZ4 block of 2 MiB of lines and a checkpoint) each
+ * fetched and acked as the exporter does while the queue stays short.
+ * Prints figures; asserts nothing.
  * usage: bench_buffer [seconds] [path to tfo-buffer]
  */
+#include <lz4.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -131,6 +135,104 @@ bench_store(int sync, int group)
 	tbuf_cleanup(&dir);
 }
 
+/*
+ * bench_logs_path - bench_logs_e2e's buffer work without the processes
+ * around it: each put is an LZ4 block (tfo-logs compresses, the store keeps
+ * it) of LOGS_RAW bytes of log lines with one checkpoint, committed, then
+ * fetched (1 MiB, the exporter's default) and acked, the ack committed:
+ * the ordinary put / fetch / ack path with the queue far below its bound.
+ * MiB/s counts the lines' raw bytes, as bench_logs_e2e does.
+ */
+#define LOGS_RAW (2u << 20)
+#define LOGS_LINE 120
+
+static void
+bench_logs_path(int sync)
+{
+	struct tbuf dir;
+	char path[400], err[256], fid[64];
+	struct tfo_store_opts o = { 0 };
+	struct tfo_store *st;
+	struct tfo_store_batch b;
+	enum tfo_err e;
+	Tfo__V1__Checkpoint cp = TFO__V1__CHECKPOINT__INIT;
+	Tfo__V1__Checkpoint *cps[1] = { &cp };
+	char *raw = malloc(LOGS_RAW), *z = malloc((size_t)LZ4_compressBound(LOGS_RAW));
+	uint64_t n = 0, x = 0x9e3779b97f4a7c15ull;
+	int zl;
+	double t0, dt, t_put = 0, t_fetch = 0, t_ack = 0, t;
+
+	if (raw == NULL || z == NULL || tbuf_setup(&dir) != 0) {
+		free(raw);
+		free(z);
+		return;
+	}
+	/* numbered log-like lines: levels, components, numbers, hex ids */
+	for (size_t i = 0, line = 0; i + LOGS_LINE <= LOGS_RAW; i += LOGS_LINE, line++) {
+		static const char *const comp[] = { "http", "db.pool", "auth", "cache", "grpc" };
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		int k = snprintf(raw + i, LOGS_LINE, "%010zu 2026-11-25T12:%02u:%02u.%03uZ INFO "
+		    "[%s] GET /api/v2/items/%u 200 %ums id=%016llx", line, (unsigned)(x % 60),
+		    (unsigned)((x >> 6) % 60), (unsigned)((x >> 12) % 1000), comp[(x >> 20) % 5],
+		    (unsigned)((x >> 24) % 100000), (unsigned)((x >> 40) % 900),
+		    (unsigned long long)x);
+		memset(raw + i + k, ' ', LOGS_LINE - 1 - (size_t)k);
+		raw[i + LOGS_LINE - 1] = '\n';
+	}
+	zl = LZ4_compress_fast(raw, z, LOGS_RAW, LZ4_compressBound(LOGS_RAW), 4);
+	snprintf(path, sizeof(path), "%s/queue", dir.dir);
+	o.path = path;
+	o.max_bytes = 1ull << 30;
+	o.sync = sync;
+	if (zl <= 0 || (st = tfo_store_open(&o, &e, err, sizeof(err))) == NULL) {
+		fprintf(stderr, "store: %s\n", zl <= 0 ? "lz4" : err);
+		free(raw);
+		free(z);
+		tbuf_cleanup(&dir);
+		return;
+	}
+	snprintf(fid, sizeof(fid), "%u:%u:%016llx", 8u, 4242u, 0x1234abcdull);
+	cp.file_id = fid;
+	cp.path = "/var/log/app.log";
+	t0 = now_s();
+	while ((dt = now_s() - t0) < seconds) {
+		const char *why;
+		n++;
+		cp.offset = n * LOGS_RAW;
+		struct tfo_store_put p = { .role = 3, .incarnation = 1, .seq = n, .signal = 2,
+			.payload = z, .len = (size_t)zl, .lz4 = 1, .raw_len = LOGS_RAW,
+			.points = LOGS_RAW / LOGS_LINE, .checkpoints = cps, .ncheckpoints = 1 };
+		t = now_s();
+		if (tfo_store_put(st, &p, &why) != TFO_PUT_STAGED ||
+		    tfo_store_commit(st, err, sizeof(err)) != TFO_OK)
+			abort();
+		t_put += now_s() - t;
+		t = now_s();
+		if (tfo_store_fetch(st, 0, 1u << 20, &b) != TFO_OK || b.n != 1)
+			abort();
+		t_fetch += now_s() - t;
+		t = now_s();
+		if (tfo_store_ack(st, b.id) != TFO_OK ||
+		    tfo_store_commit(st, err, sizeof(err)) != TFO_OK)
+			abort();
+		t_ack += now_s() - t;
+		tfo_store_batch_free(&b);
+	}
+	printf("logs path, sync %s: put of an LZ4 block of %u KiB (%d KiB stored) + checkpoint, "
+	    "commit, fetch, ack, commit (ms per put: put+commit %.3f, fetch %.3f, ack+commit "
+	    "%.3f):\n", sync ? "on" : "off", LOGS_RAW >> 10, zl >> 10, t_put * 1000 / (double)n,
+	    t_fetch * 1000 / (double)n, t_ack * 1000 / (double)n);
+	printf("  %-34s %10.0f lines/s %8.1f MiB/s %8.0f puts/s\n", "put + fetch + ack",
+	    (double)n * (LOGS_RAW / LOGS_LINE) / dt, (double)n * LOGS_RAW / dt / (1 << 20),
+	    (double)n / dt);
+	tfo_store_close(st);
+	tbuf_cleanup(&dir);
+	free(raw);
+	free(z);
+}
+
 /* ------------------------------------------------------------------ over ipc */
 
 struct client {
@@ -226,6 +328,8 @@ main(int argc, char **argv)
 	bench_store(1, 32);
 	bench_store(1, 128);
 	bench_store(0, 32);
+	bench_logs_path(1);
+	bench_logs_path(0);
 	if (argc > 2) {
 		bench_ipc(argv[2], 1);
 		bench_ipc(argv[2], 0);

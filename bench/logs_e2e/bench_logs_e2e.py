@@ -45,6 +45,16 @@ def cpu_s(pid):
     return (int(v[11]) + int(v[12])) / TICK
 
 
+def machine_s():
+    """(busy, steal) CPU seconds of the whole machine so far, from /proc/stat:
+    what ran beside the agent during a run (other trees' tests, builds) and
+    what the hypervisor took (steal) are what make wall-clock figures of a
+    shared VM differ by 2x between runs of the same build."""
+    with open("/proc/stat") as f:
+        v = [int(x) for x in f.readline().split()[1:9]]
+    return (v[0] + v[1] + v[2] + v[5] + v[6]) / TICK, v[7] / TICK
+
+
 def peak_rss_mib(pid):
     """VmHWM: the most memory the process held resident at once."""
     with open("/proc/%d/status" % pid) as f:
@@ -176,12 +186,14 @@ def main():
         pids.update({r: s[r]["pid"] for r in ROLES})
         pids["tfo-sink"] = sink.proc.pid
         c0 = {k: cpu_s(p) for k, p in pids.items()}
+        m0 = machine_s()
         t0 = time.monotonic()
         os.rename(staged, app)
 
         received = sink_wait(sink, lines, 600)
         wall = time.monotonic() - t0
         cpu = {k: cpu_s(p) - c0[k] for k, p in pids.items()}
+        m1 = machine_s()
         if received > lines:
             raise Fail("the sink received %d records for %d lines" % (received, lines))
 
@@ -210,6 +222,10 @@ def main():
     print("  throughput  %.1f MiB/s, %.0f lines/s   (budget >= 100 MiB/s)" %
           (size / 1048576.0 / wall, lines / wall))
     print("  CPU seconds: " + ", ".join("%s %.2f" % (k, v) for k, v in cpu.items()))
+    others = m1[0] - m0[0] - sum(cpu.values())
+    print("  beside it on the machine: %.2f CPU s busy, %.2f s stolen (%d CPUs; a quiet "
+          "run has both near 0, else compare builds only between runs alike)" %
+          (max(0.0, others), m1[1] - m0[1], os.cpu_count()))
     print("  peak RSS MiB: " + ", ".join("%s %.1f" % (k, v) for k, v in rss.items()))
     print("  pipeline (logs+buffer+exporter) %.2f CPU s = %.1f MiB per CPU second" %
           (pipe, size / 1048576.0 / pipe if pipe else 0.0))
