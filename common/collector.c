@@ -14,8 +14,6 @@
 
 #define MIN_INTERVAL_MS 100
 #define FIRST_CYCLE_MS 1000     /* first sample soon after start */
-#define PUT_TIMEOUT_MS 1000     /* one wait for the buffer's answer */
-#define PUT_GIVE_UP_MS 5000     /* then back to the loop to answer pings */
 #define LOG_EVERY 20            /* repeated cycle failures: every 20th is logged */
 
 uint64_t
@@ -157,17 +155,20 @@ tfo_collector_start(struct tfo_collector *c, struct tfo_worker *w,
     const Tfo__V1__WorkerConfig *cfg, Tfo__V1__Role role_id, tfo_collector_cycle_fn fn,
     void *arg)
 {
+	uint32_t give_up;
 	enum tfo_err e;
+	int wait;
 
-	e = tfo_bufclient_open_ingest(&c->bc, cfg->ingest_url, role_id, cfg->incarnation,
-	    PUT_TIMEOUT_MS, cfg->buffer_uid);
+	tfo_worker_put_limits(cfg, &wait, &give_up);
+	e = tfo_bufclient_open_ingest(&c->bc, cfg->ingest_url, role_id, cfg->incarnation, wait,
+	    cfg->buffer_uid);
 	if (e != TFO_OK) {
 		log_error("%s: cannot dial ingest %s: %s", c->role,
 		    cfg->ingest_url != NULL ? cfg->ingest_url : "", tfo_strerror(e));
 		return e;
 	}
 	c->bc_open = 1;
-	c->bc.give_up_ms = PUT_GIVE_UP_MS;
+	c->bc.give_up_ms = give_up;
 	c->cycle = fn;
 	c->arg = arg;
 	tfo_hist_init(&c->cycle_s, TFO_HIST_CYCLE);

@@ -369,6 +369,7 @@ tfo_config_worker_msg(const struct tfo_config *cfg, enum tfo_role role, const ch
 	m->wc.ingest_url = wm_url(m, cfg->agent.runtime_dir, "ingest.ipc");
 	m->wc.export_url = wm_url(m, cfg->agent.runtime_dir, "export.ipc");
 	m->wc.seccomp_mode = wm_str(m, cfg->supervisor.seccomp);
+	m->wc.hung_timeout_ms = cfg->supervisor.hung_timeout_ms;
 	build[role](m, cfg);
 	if (m->oom) {
 		tfo_worker_msg_free(m);

@@ -83,6 +83,20 @@ tfo_worker_base(struct tfo_worker *w)
 	return w->base;
 }
 
+#define PUT_WAIT_MAX_MS 1000    /* one wait for the buffer's answer */
+#define PUT_GIVE_UP_MAX_MS 5000 /* then back to the loop to answer pings */
+
+void
+tfo_worker_put_limits(const Tfo__V1__WorkerConfig *cfg, int *timeout_ms, uint32_t *give_up_ms)
+{
+	/* 0: a supervisor that did not say; its default was 15 s */
+	uint32_t hung = cfg != NULL && cfg->hung_timeout_ms != 0 ? cfg->hung_timeout_ms : 15000u;
+	uint32_t bm = hung / 3u < PUT_GIVE_UP_MAX_MS ? hung / 3u : PUT_GIVE_UP_MAX_MS;
+
+	*give_up_ms = bm;
+	*timeout_ms = (int)(bm / 2u < PUT_WAIT_MAX_MS ? bm / 2u : PUT_WAIT_MAX_MS);
+}
+
 const Tfo__V1__WorkerConfig *
 tfo_worker_config(struct tfo_worker *w)
 {

@@ -79,6 +79,17 @@ int tfo_worker_main(int argc, char **argv, const struct tfo_worker_ops *ops, voi
 
 struct event_base *tfo_worker_base(struct tfo_worker *w);
 const Tfo__V1__WorkerConfig *tfo_worker_config(struct tfo_worker *w);
+/*
+ * tfo_worker_put_limits - how long a put to the buffer may hold the worker's
+ * loop: one wait for the answer (timeout_ms), resent until give_up_ms, so at
+ * most give_up_ms plus one wait in all, which is half the supervisor's
+ * hung_timeout at most (5 s and 1 s with its 15 s default): a ping sent just
+ * before the put is answered after it with a ping interval (at most half the
+ * timeout) to spare. A loop held longer was killed as hung for a slow
+ * buffer's sake (supervisor.hung_timeout under 6 s).
+ */
+void tfo_worker_put_limits(const Tfo__V1__WorkerConfig *cfg, int *timeout_ms,
+    uint32_t *give_up_ms);
 /* tfo_worker_orphaned - the supervisor is gone (fd-3 EOF): the stop under way
  * is bounded by the skeleton (1.5 s, then 0.5 s of grace), not by a Shutdown */
 int tfo_worker_orphaned(const struct tfo_worker *w);

@@ -11,7 +11,9 @@
 #include "supervisor/supervisor.h"
 
 /* workers_answer - no ready worker has an unanswered ping older than the
- * ping interval (a stuck worker stops the watchdog before it is killed) */
+ * hung timeout (a stuck worker stops the watchdog before it is killed); one
+ * whose loop waits on the disk answers for this (a restart of the whole
+ * agent would block on the same disk) */
 static int
 workers_answer(const struct sv *sv)
 {
@@ -20,7 +22,7 @@ workers_answer(const struct sv *sv)
 	for (int r = 0; r < TFO_ROLE_COUNT; r++) {
 		const struct sv_worker *w = &sv->w[r];
 		if (w->state == SV_READY && w->ping_nonce != 0 &&
-		    now - w->last_pong_ms > (int64_t)sv->cfg.supervisor.hung_timeout_ms)
+		    now - sv_worker_alive_ms(w) > (int64_t)sv->cfg.supervisor.hung_timeout_ms)
 			return 0;
 	}
 	return 1;
@@ -86,16 +88,39 @@ buffer_says(const struct sv *sv, char *buf, size_t len)
 		sv_copy_printable(buf, len, b->said);
 }
 
+/* disk_waits - "; <role> waiting on the disk N s (how)" for each */
+static void
+disk_waits(const struct sv *sv, char *buf, size_t len)
+{
+	int64_t now = sv_now_ms();
+	size_t off = 0;
+
+	buf[0] = '\0';
+	for (int r = 0; r < TFO_ROLE_COUNT && off < len; r++) {
+		const struct sv_worker *w = &sv->w[r];
+		int n;
+		if (w->state != SV_READY || w->disk_since_ms == 0)
+			continue;
+		n = snprintf(buf + off, len - off, "; %s waiting on the disk %lld s (%s)",
+		    tfo_role_name(w->role), (long long)((now - w->disk_since_ms) / 1000),
+		    w->disk_what);
+		if (n < 0)
+			break;
+		off += (size_t)n;
+	}
+}
+
 void
 sv_status_line(const struct sv *sv, char *buf, size_t len)
 {
 	unsigned ready, enabled;
-	char said[160];
+	char said[160], disk[160];
 
 	(void)sv_all_ready(sv, &ready, &enabled);
 	buffer_says(sv, said, sizeof(said));
-	snprintf(buf, len, "%u/%u workers ready%s%s", ready, enabled, said[0] ? "; buffer: " : "",
-	    said);
+	disk_waits(sv, disk, sizeof(disk));
+	snprintf(buf, len, "%u/%u workers ready%s%s%s", ready, enabled, said[0] ? "; buffer: " : "",
+	    said, disk);
 }
 
 void

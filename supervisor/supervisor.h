@@ -86,6 +86,10 @@ struct sv_worker {
 	uint64_t ping_nonce;         /* outstanding ping, 0 = none */
 	int64_t ping_sent_ms;        /* when the outstanding ping was sent */
 	int64_t last_pong_ms;        /* a pong read at a tick counts from its ping */
+	/* no pong, but its loop seen waiting on the disk (diskwait.c): when
+	 * last seen so, since when (0 = not waiting), and how */
+	int64_t disk_seen_ms, disk_since_ms;
+	char disk_what[48];
 	int fd_done;                 /* EOF or a protocol error: fd 3 is read no more */
 	enum sv_kill kill_why;
 	char stall[160];             /* the worker's why, when killed as stalled */
@@ -188,6 +192,19 @@ struct sv_sandbox {
 };
 int sv_proc_status_parse(const char *text, size_t len, struct sv_sandbox *sb);
 int sv_proc_status_read(pid_t pid, struct sv_sandbox *sb);
+
+/* diskwait.c - a worker's loop blocked on storage is not hung (no kill) */
+/* sv_disk_wait - 1 when pid's main thread waits on the disk; what says how */
+int sv_disk_wait(pid_t pid, char *what, size_t len);
+/* the parts, for the unit test: /proc/<pid>/stat's state ('\0' unparsable),
+ * /proc/<pid>/syscall's number and first argument (-1: not in a call), the
+ * verdict (fd_file: that argument is an fd naming a path) */
+char sv_stat_state(const char *text);
+int sv_syscall_parse(const char *text, long *nr, unsigned long long *arg0);
+int sv_disk_wait_judge(char state, long nr, int fd_file, char *what, size_t len);
+/* sv_worker_alive_ms - its last sign of life: a pong, or its loop seen
+ * waiting on the disk (workers.c) */
+int64_t sv_worker_alive_ms(const struct sv_worker *w);
 
 /* incarnation.c - worker incarnations never reused (docs/buffer.md): 64 bits
  * = run counter (persisted in the state dir) | random nonce | spawn number */

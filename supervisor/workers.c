@@ -151,6 +151,18 @@ stalled(struct sv_worker *w, const Tfo__V1__Pong *p)
 	return 1;
 }
 
+/* disk_wait_over - a pong again after a wait on the disk */
+static void
+disk_wait_over(struct sv_worker *w)
+{
+	if (w->disk_since_ms == 0)
+		return;
+	log_info("%s: answers again after waiting on the disk for %lld ms",
+	    tfo_role_name(w->role), (long long)(sv_now_ms() - w->disk_since_ms));
+	w->disk_since_ms = 0;
+	sv_notify_update(w->sv);
+}
+
 /* keep_stats - a pong that answers a stats ping replaces the stats held */
 static void
 keep_stats(struct sv_worker *w, Tfo__V1__Control *m)
@@ -179,6 +191,7 @@ on_pong(struct sv_worker *w, Tfo__V1__Control *m)
 	 * some time since its ping, which is when it counts from (never later
 	 * than it came: a hang is never killed later for being read late) */
 	w->last_pong_ms = watched(w) ? sv_now_ms() : w->ping_sent_ms;
+	disk_wait_over(w);
 	if (stalled(w, m->pong))
 		return;
 	sv_copy_printable(w->said, sizeof(w->said), m->pong->status);
@@ -483,24 +496,69 @@ sv_worker_restart(struct sv_worker *w)
 		sv_worker_stop(w, 0);
 }
 
+int64_t
+sv_worker_alive_ms(const struct sv_worker *w)
+{
+	return w->disk_seen_ms > w->last_pong_ms ? w->disk_seen_ms : w->last_pong_ms;
+}
+
+/* disk_wait_seen - its loop waits on the disk now: a sign of life, said
+ * once per wait (diskwait.c says why a kill would not help) */
+static int
+disk_wait_seen(struct sv_worker *w, int64_t now)
+{
+	char what[sizeof(w->disk_what)];
+
+	if (!sv_disk_wait(w->pid, what, sizeof(what)))
+		return 0;
+	w->disk_seen_ms = now;
+	if (w->disk_since_ms == 0) {
+		w->disk_since_ms = now;
+		memcpy(w->disk_what, what, sizeof(what));
+		log_warn("%s: no pong for %lld ms, but its loop waits on the disk (%s): not "
+		    "killed while it does", tfo_role_name(w->role),
+		    (long long)(now - w->last_pong_ms), what);
+		sv_notify_update(w->sv);
+	}
+	return 1;
+}
+
 /*
  * hung_check - a ready worker with a ping unanswered: killed once it has
  * not ponged for hung_timeout, else checked again at that very moment (the
  * worker's timer, on_timer). Checking only at ping ticks killed a hang a
  * tick late (20 s with the old 5 s / 15 s defaults); with the exact check
  * two pings per hung timeout do, a third fewer wake-ups (issue 18 §3).
+ * Overdue, its loop is looked at every DISK_RECHECK_MS: seen waiting on the
+ * disk, it is not killed; it is once it has been neither answering nor seen
+ * waiting for hung_timeout (a loop between two slow writes is not taken for
+ * a hang by one unlucky look).
  */
+#define DISK_RECHECK_MS 1000
+
 static void
 hung_check(struct sv_worker *w, int64_t now)
 {
-	int64_t left = w->last_pong_ms + (int64_t)w->sv->cfg.supervisor.hung_timeout_ms - now;
+	int64_t hung = (int64_t)w->sv->cfg.supervisor.hung_timeout_ms;
+	int64_t left = w->last_pong_ms + hung - now;
 
-	if (left < 0) {
+	if (left >= 0) {
+		if (!evtimer_pending(w->ev_timer, NULL))
+			timer_in(w, left + 1);
+		return;
+	}
+	if (disk_wait_seen(w, now) || (left = sv_worker_alive_ms(w) + hung - now) >= 0) {
+		timer_in(w, left >= 0 && left < DISK_RECHECK_MS ? left + 1 : DISK_RECHECK_MS);
+		return;
+	}
+	if (w->disk_since_ms != 0)
+		log_warn("%s: no pong for %lld ms, and not seen waiting on the disk for %lld ms: "
+		    "killing it as hung", tfo_role_name(w->role),
+		    (long long)(now - w->last_pong_ms), (long long)(now - w->disk_seen_ms));
+	else
 		log_warn("%s: no pong for %lld ms: killing it as hung",
 		    tfo_role_name(w->role), (long long)(now - w->last_pong_ms));
-		kill_worker(w, SV_KILL_HUNG, SIGKILL);
-	} else if (!evtimer_pending(w->ev_timer, NULL))
-		timer_in(w, (uint32_t)left + 1);
+	kill_worker(w, SV_KILL_HUNG, SIGKILL);
 }
 
 static void
@@ -654,6 +712,7 @@ on_death(struct sv_worker *w, int wstatus)
 	evtimer_del(w->ev_timer);
 	w->pid = 0;
 	w->kill_why = SV_KILL_NONE;
+	w->disk_seen_ms = w->disk_since_ms = 0;
 	if (sv->shutdown_phase) {
 		if (w->state != SV_FATAL)
 			w->state = SV_STOPPED;
@@ -875,6 +934,8 @@ sv_worker_state_name(const struct sv_worker *w)
 {
 	if (w->role == TFO_ROLE_EXPORTER && w->state == SV_STOPPING && w->sv->shutdown_phase == 2)
 		return "draining";
+	if (w->state == SV_READY && w->disk_since_ms != 0)
+		return "disk-wait";     /* not answering, its loop blocked on storage */
 	return sv_state_name(w->state);
 }
 

@@ -22,3 +22,6 @@ tfo_unit_test(test_sv_selfstats
 tfo_unit_test(test_sv_status_line
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/supervisor/test_status_line.c
   LIBS tfo_supervisor_core)
+tfo_unit_test(test_sv_diskwait
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/supervisor/test_diskwait.c
+  LIBS tfo_supervisor_core)

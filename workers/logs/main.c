@@ -23,8 +23,6 @@
 #include "workers/logs/putter.h"
 #include "workers/logs/tailer.h"
 
-#define PUT_TIMEOUT_MS   1000   /* one wait for the buffer's answer */
-#define PUT_GIVE_UP_MS   5000   /* then back to the loop (Pong!), same seq later */
 #define POLL_MS          250    /* polling fallback without inotify */
 #define SAFETY_POLL_MS   1000   /* with inotify: only what it cannot see (watch.c) */
 #define CKPT_RETRY_MS    500
@@ -266,17 +264,20 @@ logs_post_init(struct tfo_worker *w, const Tfo__V1__WorkerConfig *cfg, void *arg
 {
 	struct logsw *lw = arg;
 	struct event_base *base = tfo_worker_base(w);
+	uint32_t give_up;
 	enum tfo_err e;
+	int wait;
 
+	tfo_worker_put_limits(cfg, &wait, &give_up);
 	e = tfo_bufclient_open_ingest(&lw->bc, cfg->ingest_url, TFO__V1__ROLE__ROLE_LOGS,
-	    cfg->incarnation, PUT_TIMEOUT_MS, cfg->buffer_uid);
+	    cfg->incarnation, wait, cfg->buffer_uid);
 	if (e != TFO_OK) {
 		log_error("logs: cannot dial ingest %s: %s", cfg->ingest_url ? cfg->ingest_url : "",
 		    tfo_strerror(e));
 		return -1;
 	}
 	lw->bc_open = 1;
-	lw->bc.give_up_ms = PUT_GIVE_UP_MS;
+	lw->bc.give_up_ms = give_up;
 	lw->tick = evtimer_new(base, on_tick, lw);
 	if (lw->tick == NULL)
 		return -1;
@@ -302,7 +303,7 @@ logs_shutdown(struct tfo_worker *w, uint32_t deadline_ms, void *arg)
 	struct logsw *lw = arg;
 	enum tfo_err e = TFO_OK;
 
-	(void)deadline_ms;      /* one put is bounded by PUT_GIVE_UP_MS */
+	(void)deadline_ms;      /* one put is bounded by tfo_worker_put_limits */
 	if (lw->tick != NULL)
 		evtimer_del(lw->tick);
 	if (lw->ino_ev != NULL)
