@@ -119,11 +119,13 @@ if(TFO_E2E_READY)
   add_executable(slowfs ${CMAKE_CURRENT_LIST_DIR}/e2e/slowfs.c)
   target_link_libraries(slowfs PRIVATE PkgConfig::FUSE3)
   set_target_properties(slowfs PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
-  add_test(NAME integration.e2e.slowdisk.stall
-           COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/e2e/test_slowdisk.py
-                   ${CMAKE_BINARY_DIR}/bin $<TARGET_FILE:slowfs> stall)
-  set_tests_properties(integration.e2e.slowdisk.stall PROPERTIES
-    LABELS "integration;e2e;buffer;supervisor" TIMEOUT 180 SKIP_RETURN_CODE 77)
+  foreach(case stall stop)
+    add_test(NAME integration.e2e.slowdisk.${case}
+             COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/e2e/test_slowdisk.py
+                     ${CMAKE_BINARY_DIR}/bin $<TARGET_FILE:slowfs> ${case})
+    set_tests_properties(integration.e2e.slowdisk.${case} PROPERTIES
+      LABELS "integration;e2e;buffer;supervisor" TIMEOUT 180 SKIP_RETURN_CODE 77)
+  endforeach()
   # The gRPC far end is the Node receiver of tests/interop (its npm fixture).
   find_program(TFO_NODE node)
   if(TFO_NODE)

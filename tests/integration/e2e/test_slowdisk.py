@@ -1,11 +1,15 @@
 #!/usr/bin/env python3
-"""test_slowdisk.py BINDIR SLOWFS stall - the whole tree with its state dir on
+"""test_slowdisk.py BINDIR SLOWFS stall|stop - the whole tree with its state dir on
 a disk that stalls (slowfs: a FUSE passthrough whose fsync/fdatasync sleeps as
 long as a control file says), as root; exit 77 when FUSE cannot be mounted.
 
   stall  a writer appends numbered lines at 300 a second; then every sync
          takes 9 s for 20 s (the buffer's loop blocked in fdatasync far past
          supervisor.hung_timeout, 4 s here), then the disk heals.
+  stop   the same stall, and a SIGTERM 6 s into it (what systemctl stop or
+         restart does on a host whose disk hangs): the stop ends, bounded by
+         its deadlines (the buffer's SIGKILL after its own), with exit status
+         0; the disk heals and the agent starts again on the same state dir.
 
 The promise: a slow disk loses nothing and does not make the supervisor kill
 the buffer (a restart blocks on the same disk, reopening the store adds to its
@@ -62,8 +66,8 @@ def set_sync_ms(ctl, ms):
 
 def main():
     bindir, slowfs, case = sys.argv[1], sys.argv[2], sys.argv[3]
-    if case != "stall":
-        print("usage: test_slowdisk.py BINDIR SLOWFS stall")
+    if case not in ("stall", "stop"):
+        print("usage: test_slowdisk.py BINDIR SLOWFS stall|stop")
         return 2
     require_root_and_users()
     tmp, app, out, sinklog = tree_dirs("tfo-slowdisk-")
@@ -79,6 +83,29 @@ def main():
         "exporter": {"flush_interval": "200ms"}}), root=os.path.join(tmp, "agent"))
     tally = Tally(out)
 
+    def stop_case(writer):
+        """SIGTERM in the stall; heal; start again; the lines, once"""
+        set_sync_ms(ctl, STALL_SYNC_MS)
+        time.sleep(6)
+        t0 = time.monotonic()
+        rc = agent.stop()
+        took = time.monotonic() - t0
+        print("stop during the stall: exit %s after %.1f s" % (rc, took))
+        check(rc == 0, "supervisor exit status %s after SIGTERM on a stalled disk" % rc)
+        set_sync_ms(ctl, 0)
+        agent.start()
+        agent.wait_ready(ROLES, timeout=60)
+        time.sleep(2)
+        n = writer.finish()
+        tally.wait_complete(n, 120, 0.5)
+        time.sleep(1)
+        check(agent.stop() == 0, "supervisor exit status not 0")
+        tally.update()
+        dup = tally.dups()
+        print("lines written %d, received %d distinct, duplicated %d (%s)" %
+              (n, len(tally.count), len(dup), ranges(dup)))
+        check(not dup, "lines delivered twice across the stop: %s" % ranges(dup))
+
     def body():
         touch(app)
         writer = Writer(app, 300, numbered("slowdisk"))
@@ -87,6 +114,8 @@ def main():
         s = agent.wait_ready(ROLES, timeout=60)
         pid = s["buffer"]["pid"]
         time.sleep(2)
+        if case == "stop":
+            return stop_case(writer)
         set_sync_ms(ctl, STALL_SYNC_MS)
         t0, states, summaries = time.monotonic(), set(), set()
         while time.monotonic() - t0 < STALL_S:
