@@ -377,6 +377,9 @@ bchan_health(struct bchan *ch, uint64_t now_ms, char *why, size_t len)
 		if (st == BPROBE_OK) {
 			ch->unserved_since_ms = 0;
 			ch->probe_ok_ms = now_ms;
+		} else if (ch->away_ms != ch->probe_away_ms) {
+			/* the loop was held meanwhile: again, at once */
+			__atomic_store_n(&ch->peer_left, 1, __ATOMIC_RELEASE);
 		} else {
 			ch->probes_failed++;
 			if (ch->unserved_since_ms == 0)
@@ -392,6 +395,7 @@ bchan_health(struct bchan *ch, uint64_t now_ms, char *why, size_t len)
 		uint64_t seen = tfo_ipc_policy_self_seen(&ch->pol);
 		int rv = bprobe_start(p, ch->url, now_ms, BCHAN_PROBE_MS);
 		p->server_seen = seen;
+		ch->probe_away_ms = ch->away_ms;
 		ch->probes++;
 		if (rv != 0) {
 			log_warn("%s: health probe: %s", ch->name, nng_strerror(rv));
@@ -404,6 +408,14 @@ bchan_health(struct bchan *ch, uint64_t now_ms, char *why, size_t len)
 		    "replaced %llu times)", ch->name, (unsigned long long)stalled,
 		    (unsigned long long)ch->relistens);
 	return stalled;
+}
+
+void
+bchan_loop_away(struct bchan *ch, uint64_t ms)
+{
+	ch->away_ms += ms;
+	if (ch->unserved_since_ms != 0)
+		ch->unserved_since_ms += ms;
 }
 
 void

@@ -69,6 +69,8 @@ struct bchan {
 	uint32_t probe_pipe;       /* the last probe's connection (nng pipe id) */
 	uint64_t probe_ok_ms;      /* when the last probe was judged answered; 0: never */
 	uint64_t rejected_seen;    /* bchan_refused at the last probe's start */
+	uint64_t away_ms;          /* the loop held by the disk, in all (bchan_loop_away) */
+	uint64_t probe_away_ms;    /* away_ms at the last probe's start */
 	int watch_peers;           /* report export pipe removals through bqueue.gone */
 	int peer_left;             /* a peer's connection closed since the last probe (atomic) */
 	uint64_t send_timeouts, relistens, probes_failed, probes;
@@ -124,6 +126,16 @@ void bchan_counters(const struct bchan *ch, struct bchan_counters *out);
  * yet), with why in why (a line for status).
  */
 uint64_t bchan_health(struct bchan *ch, uint64_t now_ms, char *why, size_t len);
+/*
+ * bchan_loop_away - the loop was held for ms (a commit's fsync on a slow
+ * disk, a compaction): the requests holding the channel's contexts waited
+ * for the loop, not for the listener, so a probe that failed across that
+ * time proves nothing (it is sent again) and a stall already counted does
+ * not count that time. The supervisor sees such a wait itself
+ * (supervisor/diskwait.c); killed as "stalled" for it, the buffer was
+ * restarted onto the same slow disk.
+ */
+void bchan_loop_away(struct bchan *ch, uint64_t ms);
 /*
  * bchan_close - close the socket, stop every context and free the requests
  * still queued (idempotent). Once every channel of a queue is closed, call

@@ -179,6 +179,22 @@ retry_arm(struct buffer *b)
 	evtimer_add(b->ev_retry, &tv);
 }
 
+/* held - the loop was held since t0 (a commit's fsync on a slow disk, a
+ * compaction): the channels' health probes do not count that time against
+ * their listeners (bchan_loop_away) */
+#define HELD_MIN_MS 100
+
+static void
+held(struct buffer *b, uint64_t t0)
+{
+	uint64_t ms = tfo_ipc_mono_ms() - t0;
+
+	if (ms < HELD_MIN_MS)
+		return;
+	bchan_loop_away(&b->ingest, ms);
+	bchan_loop_away(&b->export, ms);
+}
+
 /* commit_group - write what is pending; 0 ok, -1 not written (err says why;
  * a retry armed while the store fails) */
 static int
@@ -204,9 +220,12 @@ heal(struct buffer *b)
 static void
 on_retry(evutil_socket_t fd, short what, void *arg)
 {
+	uint64_t t0 = tfo_ipc_mono_ms();
+
 	(void)fd;
 	(void)what;
 	heal(arg);
+	held(arg, t0);
 }
 
 /*
@@ -266,6 +285,7 @@ on_queue(evutil_socket_t fd, short what, void *arg)
 	struct buffer *b = arg;
 	struct bctx *list, *c, *group = NULL, **gtail = &group;
 	uint32_t gone[BQUEUE_GONE_MAX];
+	uint64_t t0 = tfo_ipc_mono_ms();
 	size_t ngone;
 	int ok;
 	char err[256];
@@ -324,6 +344,7 @@ on_queue(evutil_socket_t fd, short what, void *arg)
 	 * the ack just written emptied the queue: nothing live is rewritten. */
 	if (ok)
 		(void)tfo_store_compact_paced(b->st, COMPACT_MS);
+	held(b, t0);
 	if (b->leaving && b->export_pipe == 0)
 		leave(b);               /* orphaned: the exporter has gone */
 }
@@ -332,6 +353,7 @@ static void
 on_tick(evutil_socket_t fd, short what, void *arg)
 {
 	struct buffer *b = arg;
+	uint64_t t0 = tfo_ipc_mono_ms();
 	size_t n;
 
 	(void)fd;
@@ -342,6 +364,7 @@ on_tick(evutil_socket_t fd, short what, void *arg)
 	tfo_store_maintain(b->st);
 	tfo_store_flush_logs(b->st);
 	(void)tfo_store_compact_paced(b->st, COMPACT_MS);
+	held(b, t0);
 }
 
 
