@@ -85,6 +85,20 @@ def main():
         "exporter": {"flush_interval": "200ms"}}), root=os.path.join(tmp, "agent"))
     tally = Tally(out)
 
+    def finish_once(writer):
+        """stop the writer; every line at tfo-sink once; stop the agent
+        (exit 0); its log"""
+        n = writer.finish()
+        tally.wait_complete(n, 120, 0.5)
+        time.sleep(1)
+        check(agent.stop() == 0, "supervisor exit status not 0")
+        tally.update()
+        dup = tally.dups()
+        print("lines written %d, received %d distinct, duplicated %d (%s)" %
+              (n, len(tally.count), len(dup), ranges(dup)))
+        check(not dup, "lines delivered twice: %s" % ranges(dup))
+        return agent.logtext()
+
     def stop_case(writer):
         """SIGTERM in the stall; heal; start again; the lines, once"""
         set_sync_ms(ctl, STALL_SYNC_MS)
@@ -98,15 +112,7 @@ def main():
         agent.start()
         agent.wait_ready(ROLES, timeout=60)
         time.sleep(2)
-        n = writer.finish()
-        tally.wait_complete(n, 120, 0.5)
-        time.sleep(1)
-        check(agent.stop() == 0, "supervisor exit status not 0")
-        tally.update()
-        dup = tally.dups()
-        print("lines written %d, received %d distinct, duplicated %d (%s)" %
-              (n, len(tally.count), len(dup), ranges(dup)))
-        check(not dup, "lines delivered twice across the stop: %s" % ranges(dup))
+        finish_once(writer)
 
     def body():
         touch(app)
@@ -139,16 +145,7 @@ def main():
               "the buffer was restarted during the stall (pid %d -> %d, %d restarts)" %
               (pid, s["buffer"]["pid"], s["buffer"]["restarts"]))
         time.sleep(1)
-        n = writer.finish()
-        tally.wait_complete(n, 120, 0.5)
-        time.sleep(1)
-        check(agent.stop() == 0, "supervisor exit status not 0")
-        tally.update()
-        dup = tally.dups()
-        log = agent.logtext()
-        print("lines written %d, received %d distinct, duplicated %d (%s)" %
-              (n, len(tally.count), len(dup), ranges(dup)))
-        check(not dup, "lines delivered twice: %s" % ranges(dup))
+        log = finish_once(writer)
         check("killing it as" not in log, "a worker was killed as hung or stalled")
         check("buffer: no pong for" in log and "its loop waits on the disk (in f" in log,
               "the log does not say the buffer's loop waited on the disk")
