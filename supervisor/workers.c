@@ -105,6 +105,9 @@ protocol_error(struct sv_worker *w, const char *what)
 	kill_worker(w, SV_KILL_PROTO, SIGKILL);
 }
 
+static void disk_wait_over(struct sv_worker *w);
+static int disk_wait_seen(struct sv_worker *w, int64_t now);
+
 static void
 on_ready(struct sv_worker *w, const Tfo__V1__Ready *r)
 {
@@ -126,6 +129,7 @@ on_ready(struct sv_worker *w, const Tfo__V1__Ready *r)
 	w->ping_nonce = 0;
 	w->stats_asked = 0;
 	evtimer_del(w->ev_timer);
+	disk_wait_over(w);
 	log_info("%s: ready (pid %d, user %s, %lld ms)", tfo_role_name(w->role),
 	    (int)w->pid, w->user, (long long)(w->ready_ms - w->started_ms));
 	sv_notify_update(w->sv);
@@ -159,6 +163,7 @@ disk_wait_over(struct sv_worker *w)
 		return;
 	log_info("%s: answers again after waiting on the disk for %lld ms",
 	    tfo_role_name(w->role), (long long)(sv_now_ms() - w->disk_since_ms));
+	w->disk_seen_ms = 0;
 	w->disk_since_ms = 0;
 	sv_notify_update(w->sv);
 }
@@ -515,9 +520,10 @@ disk_wait_seen(struct sv_worker *w, int64_t now)
 	if (w->disk_since_ms == 0) {
 		w->disk_since_ms = now;
 		memcpy(w->disk_what, what, sizeof(what));
-		log_warn("%s: no pong for %lld ms, but its loop waits on the disk (%s): not "
+		log_warn("%s: no %s for %lld ms, but its loop waits on the disk (%s): not "
 		    "killed while it does", tfo_role_name(w->role),
-		    (long long)(now - w->last_pong_ms), what);
+		    w->state == SV_STARTING ? "Ready" : "pong", (long long)(now -
+		    (w->state == SV_STARTING ? w->started_ms : w->last_pong_ms)), what);
 		sv_notify_update(w->sv);
 	}
 	return 1;
@@ -573,6 +579,13 @@ on_timer(evutil_socket_t fd, short what, void *arg)
 		sv_worker_start(w);
 		return;
 	case SV_STARTING:
+		/* opening its store on a slow disk is no hang either: looked at
+		 * every second, killed once not seen waiting for hung_timeout */
+		if (disk_wait_seen(w, sv_now_ms()) || (w->disk_seen_ms != 0 && sv_now_ms() -
+		    w->disk_seen_ms < (int64_t)w->sv->cfg.supervisor.hung_timeout_ms)) {
+			timer_in(w, DISK_RECHECK_MS);
+			return;
+		}
 		log_warn("%s: no Ready within %u ms: killing it as hung",
 		    tfo_role_name(w->role), w->sv->cfg.supervisor.hung_timeout_ms);
 		kill_worker(w, SV_KILL_HUNG, SIGKILL);

@@ -119,7 +119,7 @@ if(TFO_E2E_READY)
   add_executable(slowfs ${CMAKE_CURRENT_LIST_DIR}/e2e/slowfs.c)
   target_link_libraries(slowfs PRIVATE PkgConfig::FUSE3)
   set_target_properties(slowfs PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
-  foreach(case stall stop)
+  foreach(case stall stop start)
     add_test(NAME integration.e2e.slowdisk.${case}
              COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/e2e/test_slowdisk.py
                      ${CMAKE_BINARY_DIR}/bin $<TARGET_FILE:slowfs> ${case})

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""test_slowdisk.py BINDIR SLOWFS stall|stop - the whole tree with its state dir on
+"""test_slowdisk.py BINDIR SLOWFS stall|stop|start - the whole tree with its state dir on
 a disk that stalls (slowfs: a FUSE passthrough whose fsync/fdatasync sleeps as
 long as a control file says), as root; exit 77 when FUSE cannot be mounted.
 
@@ -10,6 +10,9 @@ long as a control file says), as root; exit 77 when FUSE cannot be mounted.
          restart does on a host whose disk hangs): the stop ends, bounded by
          its deadlines (the buffer's SIGKILL after its own), with exit status
          0; the disk heals and the agent starts again on the same state dir.
+  start  the agent started on a disk whose every sync takes 6 s (the buffer
+         opens its store, creating it, for longer than hung_timeout): no
+         worker killed as hung; all ready; the disk heals; every line once.
 
 The promise: a slow disk loses nothing and does not make the supervisor kill
 the buffer (a restart blocks on the same disk, reopening the store adds to its
@@ -38,6 +41,7 @@ ROLES = ["system", "logs", "buffer", "exporter", "heartbeat"]
 HUNG_S = 4
 STALL_SYNC_MS = 9000
 STALL_S = 20
+START_SYNC_MS = 6000
 
 
 def mount_slowfs(slowfs, src, mnt, ctl):
@@ -68,8 +72,8 @@ def set_sync_ms(ctl, ms):
 
 def main():
     bindir, slowfs, case = sys.argv[1], sys.argv[2], sys.argv[3]
-    if case not in ("stall", "stop"):
-        print("usage: test_slowdisk.py BINDIR SLOWFS stall|stop")
+    if case not in ("stall", "stop", "start"):
+        print("usage: test_slowdisk.py BINDIR SLOWFS stall|stop|start")
         return 2
     require_root_and_users()
     tmp, app, out, sinklog = tree_dirs("tfo-slowdisk-")
@@ -99,6 +103,19 @@ def main():
         check(not dup, "lines delivered twice: %s" % ranges(dup))
         return agent.logtext()
 
+    def start_case(writer, s):
+        """started on the slow disk: nobody killed; then heal"""
+        set_sync_ms(ctl, 0)
+        print("ready on the slow disk, buffer after %.1f s" % s["buffer"]["uptime_s"])
+        check(all(s[r]["restarts"] == 0 for r in ROLES),
+              "a worker was restarted while the agent started on a slow disk: %s" %
+              {r: s[r]["restarts"] for r in ROLES})
+        time.sleep(2)
+        log = finish_once(writer)
+        check("killing it as" not in log, "a worker was killed as hung or stalled")
+        check("buffer: no Ready for" in log and "its loop waits on the disk (in f" in log,
+              "the log does not say the buffer's loop waited on the disk at its start")
+
     def stop_case(writer):
         """SIGTERM in the stall; heal; start again; the lines, once"""
         set_sync_ms(ctl, STALL_SYNC_MS)
@@ -118,8 +135,12 @@ def main():
         touch(app)
         writer = Writer(app, 300, numbered("slowdisk"))
         writer.start()
+        if case == "start":
+            set_sync_ms(ctl, START_SYNC_MS)
         agent.start()
-        s = agent.wait_ready(ROLES, timeout=60)
+        s = agent.wait_ready(ROLES, timeout=90)
+        if case == "start":
+            return start_case(writer, s)
         pid = s["buffer"]["pid"]
         time.sleep(2)
         if case == "stop":
