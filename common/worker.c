@@ -272,9 +272,6 @@ on_ping(struct tfo_worker *w, const Tfo__V1__Ping *ping)
 	m.pong = &pong;
 	send_or_exit(w, &m);
 	stats_free(&st);
-	/* kept heap memory (tune_malloc) and dead stack frames given back */
-	(void)tfo_memtrim((int64_t)tfo_mono_ms());
-	tfo_pagetrim_tick(&w->pagetrim, (int64_t)tfo_mono_ms());
 }
 
 static void
@@ -682,6 +679,32 @@ tune_malloc(void)
 	(void)mallopt(M_TRIM_THRESHOLD, TFO_MALLOC_KEEP);
 }
 
+/*
+ * run_loop - the loop, one wake-up at a time. After each, what the wake-up
+ * freed goes back in it: kept heap memory and dead stack frames (tfo_memtrim,
+ * at most every TFO_MEMTRIM_EVERY_MS) and, when due, the start-up's file
+ * pages (pagetrim). A health ping did this, but a worker found idle in its
+ * loop is no longer pinged (supervisor/idlelook.c), and a wake-up of its own
+ * for it would cost more than it gives back. An idle worker is still pinged
+ * once a minute, so memory freed by a burst is given back within a minute
+ * of its end at the latest.
+ * A loopbreak before the first iteration is forgotten by libevent: done is
+ * checked first.
+ */
+static void
+run_loop(struct tfo_worker *w)
+{
+	while (!w->done) {
+		int rv = event_base_loop(w->base, EVLOOP_ONCE);
+		int64_t now = (int64_t)tfo_mono_ms();
+
+		(void)tfo_memtrim(now);
+		tfo_pagetrim_tick(&w->pagetrim, now);
+		if (rv != 0 || event_base_got_break(w->base))
+			break;
+	}
+}
+
 /* worker_args - tfo-supervisor execs a worker with argv[0] alone: any
  * argument is a person asking (--version, --help) or a mistake (usage, 2) */
 static int
@@ -749,9 +772,7 @@ tfo_worker_main(int argc, char **argv, const struct tfo_worker_ops *ops, void *a
 	send_ready(w);
 	tfo_pagetrim_arm(&w->pagetrim, (int64_t)tfo_mono_ms());
 	log_debug("ready (incarnation %llu)", (unsigned long long)w->cfg->incarnation);
-	/* loopbreak before dispatch is forgotten by libevent: check done. */
-	if (!w->done)
-		event_base_dispatch(w->base);
+	run_loop(w);
 	status = w->status;
 out:
 	if (inited && ops->fini)

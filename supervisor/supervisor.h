@@ -22,6 +22,7 @@
 #define SV_MAX_WINDOW 64             /* death times remembered per role */
 #define SV_COUNT_WAIT_MS 1000        /* stop: wait for the buffer's count of what stays */
 #define SV_STATS_WAIT_MS 1000        /* status, self metrics: wait for fresh stats */
+#define SV_IDLE_PING_MS 60000        /* a worker seen idle is still pinged this often */
 
 enum sv_state { SV_STOPPED, SV_STARTING, SV_READY, SV_BACKOFF, SV_FATAL, SV_STOPPING };
 
@@ -86,6 +87,8 @@ struct sv_worker {
 	uint64_t ping_nonce;         /* outstanding ping, 0 = none */
 	int64_t ping_sent_ms;        /* when the outstanding ping was sent */
 	int64_t last_pong_ms;        /* a pong read at a tick counts from its ping */
+	int64_t idle_seen_ms;        /* its loop last seen waiting for events (idlelook.c) */
+	int look_fd[2];              /* its /proc stat and syscall, kept open (idlelook.c) */
 	/* no pong, but its loop seen waiting on the disk (diskwait.c): when
 	 * last seen so, since when (0 = not waiting), and how */
 	int64_t disk_seen_ms, disk_since_ms;
@@ -202,8 +205,15 @@ int sv_disk_wait(pid_t pid, char *what, size_t len);
 char sv_stat_state(const char *text);
 int sv_syscall_parse(const char *text, long *nr, unsigned long long *arg0);
 int sv_disk_wait_judge(char state, long nr, int fd_file, char *what, size_t len);
-/* sv_worker_alive_ms - its last sign of life: a pong, or its loop seen
- * waiting on the disk (workers.c) */
+/* idlelook.c - a worker whose loop waits for events is not pinged */
+/* sv_loop_idle - 1 when w's main thread sleeps in epoll_wait now */
+int sv_loop_idle(struct sv_worker *w);
+/* the verdict, for the unit test: stat's state and the call's number */
+int sv_idle_judge(char state, long nr);
+/* sv_look_close - the kept /proc fds closed (at the worker's death) */
+void sv_look_close(struct sv_worker *w);
+/* sv_worker_alive_ms - its last sign of life: a pong, its loop seen waiting
+ * for events, or seen waiting on the disk (workers.c) */
 int64_t sv_worker_alive_ms(const struct sv_worker *w);
 
 /* incarnation.c - worker incarnations never reused (docs/buffer.md): 64 bits

@@ -501,10 +501,20 @@ sv_worker_restart(struct sv_worker *w)
 		sv_worker_stop(w, 0);
 }
 
+/* answered_ms - its last pong, or its loop last seen waiting for events:
+ * the same sign (idlelook.c) */
+static int64_t
+answered_ms(const struct sv_worker *w)
+{
+	return w->idle_seen_ms > w->last_pong_ms ? w->idle_seen_ms : w->last_pong_ms;
+}
+
 int64_t
 sv_worker_alive_ms(const struct sv_worker *w)
 {
-	return w->disk_seen_ms > w->last_pong_ms ? w->disk_seen_ms : w->last_pong_ms;
+	int64_t a = answered_ms(w);
+
+	return w->disk_seen_ms > a ? w->disk_seen_ms : a;
 }
 
 /* disk_wait_seen - its loop waits on the disk now: a sign of life, said
@@ -523,7 +533,7 @@ disk_wait_seen(struct sv_worker *w, int64_t now)
 		log_warn("%s: no %s for %lld ms, but its loop waits on the disk (%s): not "
 		    "killed while it does", tfo_role_name(w->role),
 		    w->state == SV_STARTING ? "Ready" : "pong", (long long)(now -
-		    (w->state == SV_STARTING ? w->started_ms : w->last_pong_ms)), what);
+		    (w->state == SV_STARTING ? w->started_ms : answered_ms(w))), what);
 		sv_notify_update(w->sv);
 	}
 	return 1;
@@ -546,7 +556,7 @@ static void
 hung_check(struct sv_worker *w, int64_t now)
 {
 	int64_t hung = (int64_t)w->sv->cfg.supervisor.hung_timeout_ms;
-	int64_t left = w->last_pong_ms + hung - now;
+	int64_t left = answered_ms(w) + hung - now;
 
 	if (left >= 0) {
 		if (!evtimer_pending(w->ev_timer, NULL))
@@ -560,10 +570,10 @@ hung_check(struct sv_worker *w, int64_t now)
 	if (w->disk_since_ms != 0)
 		log_warn("%s: no pong for %lld ms, and not seen waiting on the disk for %lld ms: "
 		    "killing it as hung", tfo_role_name(w->role),
-		    (long long)(now - w->last_pong_ms), (long long)(now - w->disk_seen_ms));
+		    (long long)(now - answered_ms(w)), (long long)(now - w->disk_seen_ms));
 	else
 		log_warn("%s: no pong for %lld ms: killing it as hung",
-		    tfo_role_name(w->role), (long long)(now - w->last_pong_ms));
+		    tfo_role_name(w->role), (long long)(now - answered_ms(w)));
 	kill_worker(w, SV_KILL_HUNG, SIGKILL);
 }
 
@@ -620,6 +630,7 @@ sv_workers_init(struct sv *sv)
 		w->sv = sv;
 		w->role = (enum tfo_role)r;
 		w->fd = -1;
+		w->look_fd[0] = w->look_fd[1] = -1;
 		w->enabled = tfo_role_enabled(&sv->cfg, w->role);
 		w->state = SV_STOPPED;
 		found = sv_worker_path(tfo_role_name(w->role), path, sizeof(path)) == 0;
@@ -723,9 +734,10 @@ on_death(struct sv_worker *w, int wstatus)
 		    w->last_exit.reason);
 	close_channel(w);
 	evtimer_del(w->ev_timer);
+	sv_look_close(w);
 	w->pid = 0;
 	w->kill_why = SV_KILL_NONE;
-	w->disk_seen_ms = w->disk_since_ms = 0;
+	w->disk_seen_ms = w->disk_since_ms = w->idle_seen_ms = 0;
 	if (sv->shutdown_phase) {
 		if (w->state != SV_FATAL)
 			w->state = SV_STOPPED;
@@ -779,6 +791,24 @@ sv_reap(struct sv *sv)
 
 /* ------------------------------------------------------------------ pings */
 
+/*
+ * seen_idle - a worker found waiting for events at a tick is as good as one
+ * that answered, and is not woken (idlelook.c), except the buffer, whose
+ * Pong carries what no look can see (its stall clock, whether its disk is
+ * full: STATUS=), and each worker once a SV_IDLE_PING_MS (any ping counts,
+ * a stats gather's too): a channel its loop no longer reads is still found,
+ * and its Pong's status stays fresh for tfoctl status.
+ */
+static int
+seen_idle(struct sv_worker *w, int64_t now)
+{
+	if (w->role == TFO_ROLE_BUFFER || now - w->ping_sent_ms >= SV_IDLE_PING_MS ||
+	    !sv_loop_idle(w))
+		return 0;
+	w->idle_seen_ms = now;
+	return 1;
+}
+
 /* sv_worker_ping - a Ping with a fresh nonce */
 void
 sv_worker_ping(struct sv_worker *w)
@@ -820,7 +850,8 @@ on_ping(evutil_socket_t fd, short what, void *arg)
 			hung_check(w, now);
 			continue;
 		}
-		sv_worker_ping(w);
+		if (!seen_idle(w, now))
+			sv_worker_ping(w);
 	}
 	sv_notify_update(sv);
 	/* freed heap and dead stack frames back, as in every worker */

@@ -7,7 +7,8 @@ target_link_libraries(ctlpoke PRIVATE tfo_ipc tfo_proto)
 set_target_properties(ctlpoke PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
 
 find_package(Python3 COMPONENTS Interpreter REQUIRED)
-foreach(case identity kill9 exit_startup hung hung_deadline quiet_pongs stalled crash garbage_fd3 garbage_ctl refused
+foreach(case identity kill9 exit_startup hung hung_deadline quiet_pongs idle_unwoken idle_then_hang
+        real_idle stalled crash garbage_fd3 garbage_ctl refused
         reload shutdown notify not_running tfoctl_cli
         real_roles signals stats_on_demand self_stats cpus)
   add_test(NAME integration.supervisor.${case}

@@ -25,3 +25,6 @@ tfo_unit_test(test_sv_status_line
 tfo_unit_test(test_sv_diskwait
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/supervisor/test_diskwait.c
   LIBS tfo_supervisor_core)
+tfo_unit_test(test_sv_idlelook
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/supervisor/test_idlelook.c
+  LIBS tfo_supervisor_core)

@@ -286,6 +286,94 @@ def case_quiet_pongs(a):
           f"with {len(ROLES)} workers: a Pong read as it came")
 
 
+def wakeups_over(pids, seconds):
+    """each pid's main-thread wake-ups over the window, and the window's ping
+    ticks (ping_interval 200 ms)"""
+    w0, t0 = {p: main_thread_wakeups(p) for p in pids}, time.monotonic()
+    time.sleep(seconds)
+    w1, wall = {p: main_thread_wakeups(p) for p in pids}, time.monotonic() - t0
+    return {p: w1[p] - w0[p] for p in pids}, wall / 0.2
+
+
+def case_idle_unwoken(a):
+    """Issue 18 §3: a worker found idle in its loop (its main thread asleep in
+    epoll_wait) is not pinged: the look at /proc is the pong. Test workers idle
+    in every slot, pings every 200 ms: over 20 ticks each non-buffer worker
+    wakes at most a quarter as often as there are ticks (0 here; old code: once
+    a tick, its ping); the buffer, whose Pong carries its stall clock, is still
+    pinged at every tick. Nobody restarted."""
+    s = a.wait_all_ready()
+    a.wait(lambda t: all(t[r]["stats"] for r in ROLES), "every role's stats")
+    time.sleep(1.0)                     # the status requests' gathers are over
+    pids = {r: s[r]["pid"] for r in ROLES}
+    woke, ticks = wakeups_over(list(pids.values()), 4.0)
+    print("main-thread wake-ups in %.0f ticks: %s" % (ticks, {r: woke[p] for r, p in pids.items()}))
+    for r, p in pids.items():
+        if r == "buffer":
+            check(woke[p] >= ticks / 2, f"buffer woke {woke[p]} times in {ticks:.0f} ticks: "
+                  "no longer pinged (its stall clock rides on its Pong)")
+        else:
+            check(woke[p] <= ticks / 4, f"{r} woke {woke[p]} times in {ticks:.0f} ticks while "
+                  "idle in its loop: pinged anyway")
+    s2 = a.wait(lambda t: t, "the status")
+    for r in ROLES:
+        check(s2[r]["pid"] == s[r]["pid"], f"{r} restarted: {s2[r]['last_exit']}")
+
+
+def wait_log(a, text, what, timeout=10.0):
+    """wait for text in the supervisor's log, without tfoctl: a status request
+    pings every worker for its stats, which would find a hang by itself"""
+    end = time.monotonic() + timeout
+    while text not in a.logtext():
+        if time.monotonic() > end:
+            raise Fail(f"timed out waiting for {what}")
+        time.sleep(0.1)
+
+
+def case_idle_then_hang(a):
+    """A worker seen idle at a dozen ticks, then blocked (mode latehang: its
+    loop stops in pause() 3 s after Ready), is killed as hung: the look finds
+    it outside epoll_wait and pings it. And one stopped by SIGSTOP while idle
+    in its loop, whose /proc/<pid>/syscall still names the epoll_wait it was
+    stopped in, is killed as hung too (the look reads its state, T). Waited
+    for in the log, not with tfoctl status, whose stats ping would find them."""
+    s = a.wait_all_ready()
+    a.mode("process", "latehang")
+    a.tfoctl("restart", "process")
+    wait_log(a, "process: no pong for", "the late hang killed")
+    s = a.wait(lambda t: t["process"]["last_exit"]["reason"] == "hung" and
+               t["process"]["state"] == "ready", "process killed as hung after a late hang")
+    check(s["process"]["last_exit"]["signal"] == "SIGKILL", f"hung kill {s['process']['last_exit']}")
+    check("testworker: hanging late" in a.logtext(), "the late hang did not happen")
+    s = a.wait_all_ready()
+    old = s["logs"]["pid"]
+    time.sleep(2.0)                     # ten ticks seen idle
+    os.kill(old, signal.SIGSTOP)
+    wait_log(a, "logs: no pong for", "the stopped worker killed")
+    s = a.wait(lambda t: t["logs"]["state"] == "ready" and t["logs"]["pid"] not in (0, old),
+               "a stopped idle worker killed and back")
+    check(s["logs"]["last_exit"]["reason"] == "hung", f"stopped worker: {s['logs']['last_exit']}")
+    check(a.logtext().count("killing it as hung") == 2, "two hung kills logged")
+
+
+def case_real_idle(a):
+    """The real roles, as root's supervisor runs them (non-dumpable, other
+    uids): the look reads their /proc files, so idle ones are not woken by
+    pings. tfo-logs (one quiet file), tfo-system (every 15 s) and tfo-process
+    (every 30 s) wake at most half as often as there are ticks over 20 ticks
+    (old code: at least once a tick)."""
+    start_real(a)
+    s = a.wait_all_ready()
+    a.wait(lambda t: all(t[r]["stats"] for r in ROLES), "every role's stats")
+    time.sleep(1.0)
+    pids = {r: s[r]["pid"] for r in ("logs", "system", "process")}
+    woke, ticks = wakeups_over(list(pids.values()), 4.0)
+    print("main-thread wake-ups in %.0f ticks: %s" % (ticks, {r: woke[p] for r, p in pids.items()}))
+    for r, p in pids.items():
+        check(woke[p] <= ticks / 2, f"{r} woke {woke[p]} times in {ticks:.0f} ticks: pinged "
+              "although idle in its loop")
+
+
 def case_stalled(a):
     """A worker that pongs but says it has served nothing (Pong.stalled_ms) is
     killed at hung_timeout like a hung one, restarted, and tfoctl says why."""
@@ -714,6 +802,8 @@ def case_cpus(a):
 CASES = {
     "identity": case_identity, "kill9": case_kill9, "cpus": case_cpus, "exit_startup": case_exit_startup,
     "hung": case_hung, "hung_deadline": case_hung_deadline, "quiet_pongs": case_quiet_pongs,
+    "idle_unwoken": case_idle_unwoken, "idle_then_hang": case_idle_then_hang,
+    "real_idle": case_real_idle,
     "stalled": case_stalled, "crash": case_crash, "garbage_fd3": case_garbage_fd3,
     "garbage_ctl": case_garbage_ctl, "refused": case_refused, "reload": case_reload,
     "shutdown": case_shutdown, "notify": case_notify, "not_running": case_not_running,
@@ -732,7 +822,7 @@ def main():
     a = Agent(bindir)
 
     def case():
-        if name not in ("notify", "not_running", "tfoctl_cli", "real_roles", "signals",
+        if name not in ("notify", "not_running", "tfoctl_cli", "real_roles", "real_idle", "signals",
                         "self_stats", "hung_deadline", "release_tree"):
             a.start()
         CASES[name](a)

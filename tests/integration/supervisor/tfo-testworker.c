@@ -5,6 +5,8 @@
  *   normal   answer pings (also when the file is absent)
  *   exit     exit 3 at startup, before Ready (persistent)
  *   hang     after Ready, block the loop: pings go unanswered   (one-shot)
+ *   latehang 3 s after Ready (idle in its loop until then), block the
+ *            loop as hang does                                 (one-shot)
  *   segv     after Ready, die of SIGSEGV                        (one-shot)
  *   garbage  after Ready, send a non-protobuf packet on fd 3   (one-shot)
  *   oversize after Ready, send a packet over TFO_CONTROL_MAX    (one-shot)
@@ -34,11 +36,11 @@
 #include "common/worker.h"
 
 enum tw_mode { TW_NORMAL, TW_EXIT, TW_HANG, TW_SEGV, TW_GARBAGE, TW_OVERSIZE, TW_SLOWSTART,
-	TW_SLOWSTOP, TW_STALL };
+	TW_SLOWSTOP, TW_STALL, TW_LATEHANG };
 
 static const char *const mode_names[] = {
 	"normal", "exit", "hang", "segv", "garbage", "oversize", "slowstart", "slowstop",
-	"stall",
+	"stall", "latehang",
 };
 
 struct tw {
@@ -106,7 +108,9 @@ act(evutil_socket_t fd, short what, void *arg)
 	(void)what;
 	switch (t->mode) {
 	case TW_HANG:
-		log_info("testworker: hanging (no more pongs)");
+	case TW_LATEHANG:
+		log_info("testworker: hanging%s (no more pongs)", t->mode == TW_LATEHANG ?
+		    " late" : "");
 		for (;;)
 			pause();
 	case TW_SEGV:
@@ -167,6 +171,8 @@ tw_post_init(struct tfo_worker *w, const Tfo__V1__WorkerConfig *cfg, void *arg)
 	struct timeval tv = { 0, 100 * 1000 };
 
 	(void)cfg;
+	if (t->mode == TW_LATEHANG)
+		tv.tv_sec = 3;
 	t->ready_ms = mono_ms();
 	if (t->mode == TW_NORMAL || t->mode == TW_SLOWSTART || t->mode == TW_SLOWSTOP ||
 	    t->mode == TW_STALL)
