@@ -223,6 +223,7 @@ pop_acked(struct tfo_store *st, uint32_t s)
 		for (int r = 0; r < TFO_STORE_NROLE; r++)
 			q->rbytes[r] = q->rbytes[r] > b->rbytes[r] ? q->rbytes[r] - b->rbytes[r] : 0;
 		st->consumed += b->bytes;
+		st->consumed_flush += b->bytes;
 		if (q->count == 0 || q->head >= q->tail) {
 			q->count = q->bytes = 0;
 			memset(q->rbytes, 0, sizeof(q->rbytes));

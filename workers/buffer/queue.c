@@ -216,6 +216,7 @@ drop_entry(struct tfo_store *st, const struct victim *v, enum tfo_drop_reason wh
 	sub_clamp(&q->bytes, v->size);
 	sub_clamp(&q->rbytes[role], v->size);
 	st->consumed += v->size;
+	st->consumed_flush += v->size;
 	if (q->count == 0 || q->head >= q->tail) {
 		q->bytes = q->count = 0;
 		memset(q->rbytes, 0, sizeof(q->rbytes));

@@ -468,6 +468,7 @@ tfo_store_open(const struct tfo_store_opts *o, enum tfo_err *e, char *errbuf, si
 	}
 	st->o = *o;
 	st->o.path = st->path;
+	st->flush_min = TFO_STORE_FLUSH_MIN;
 	if (st->o.now_ms == NULL)
 		st->o.now_ms = realtime_ms;
 	if ((st->dir = strdup(st->path)) == NULL) {

@@ -247,7 +247,9 @@ void tfo_store_compact(struct tfo_store *st);
  * tfo_store_compact_paced - the periodic flush of LevelDB's memtable, and
  * compaction of the consumed ranges (tfo_store_compact) once half a MiB or
  * more was consumed since the last (less: the memtable flushed alone, counted
- * in flushes): due period_ms after the last one, it waits for a moment
+ * in flushes, once TFO_STORE_FLUSH_MIN was consumed since the last flush;
+ * tfo_store_set_flush_min changes that, for tests): due period_ms after the
+ * last one, it waits for a moment
  * nothing is queued, so the memtable it flushes and the tables it merges hold
  * only consumed entries and nothing live is written again; with entries
  * always queued it runs one period late. Nothing consumed since the last:
@@ -255,6 +257,8 @@ void tfo_store_compact(struct tfo_store *st);
  * flushed or compacted now.
  */
 int tfo_store_compact_paced(struct tfo_store *st, uint64_t period_ms);
+#define TFO_STORE_FLUSH_MIN (256u << 10)
+void tfo_store_set_flush_min(struct tfo_store *st, uint64_t bytes);
 
 void tfo_store_get_stats(struct tfo_store *st, struct tfo_store_stats *s);
 const char *tfo_store_drop_reason_name(enum tfo_drop_reason r);

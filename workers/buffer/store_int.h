@@ -152,6 +152,8 @@ struct tfo_store {
 	uint64_t disk_at_ms;       /* store_now of the last stats refresh of sp (DISK_SCAN_MS) */
 	uint64_t compact_ms;       /* store_now of the last paced compaction (or the first call) */
 	uint64_t consumed;         /* key+value bytes acked or dropped since the last compaction */
+	uint64_t consumed_flush;   /* the same, since the last flush of the memtable */
+	uint64_t flush_min;        /* consumed_flush that gets a trickle's memtable flushed */
 };
 
 uint64_t store_now(struct tfo_store *st);
