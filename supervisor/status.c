@@ -72,6 +72,8 @@ worker_status(const struct sv_worker *w, struct sv_status_buf *b, int i, int64_t
 	ws->restarts = w->pol.restarts;
 	ws->restarts_in_window = w->pol.ndeaths;
 	ws->incarnation = w->pid > 0 ? w->incarnation : 0;
+	ws->pings = w->pings;
+	ws->idle_looks = w->idle_looks;
 	restart_reasons(w, b, i);
 	b->le[i].reason = (char *)w->last_exit.reason;
 	b->le[i].code = w->last_exit.code;

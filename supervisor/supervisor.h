@@ -88,6 +88,7 @@ struct sv_worker {
 	int64_t ping_sent_ms;        /* when the outstanding ping was sent */
 	int64_t last_pong_ms;        /* a pong read at a tick counts from its ping */
 	int64_t idle_seen_ms;        /* its loop last seen waiting for events (idlelook.c) */
+	uint64_t pings, idle_looks;  /* of the running process: tfoctl status */
 	int look_fd[2];              /* its /proc stat and syscall, kept open (idlelook.c) */
 	/* no pong, but its loop seen waiting on the disk (diskwait.c): when
 	 * last seen so, since when (0 = not waiting), and how */

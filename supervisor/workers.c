@@ -738,6 +738,7 @@ on_death(struct sv_worker *w, int wstatus)
 	w->pid = 0;
 	w->kill_why = SV_KILL_NONE;
 	w->disk_seen_ms = w->disk_since_ms = w->idle_seen_ms = 0;
+	w->pings = w->idle_looks = 0;
 	if (sv->shutdown_phase) {
 		if (w->state != SV_FATAL)
 			w->state = SV_STOPPED;
@@ -806,6 +807,7 @@ seen_idle(struct sv_worker *w, int64_t now)
 	    !sv_loop_idle(w))
 		return 0;
 	w->idle_seen_ms = now;
+	w->idle_looks++;
 	return 1;
 }
 
@@ -826,6 +828,7 @@ sv_worker_ping(struct sv_worker *w)
 	m.msg_case = TFO__V1__CONTROL__MSG_PING;
 	m.ping = &p;
 	w->ping_sent_ms = sv_now_ms();
+	w->pings++;
 	send_ctl(w, &m);
 	sv_worker_watch(w);             /* stats asked: read the Pong as it comes */
 }

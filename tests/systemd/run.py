@@ -635,6 +635,16 @@ def outage_delivered(ck, sink, t_down, t_end, name):
         log("# tfoctl status:\n" + sink.c.out("tfoctl status", check=False))
 
 
+def step_idle_looks(ck, a):
+    """an idle worker is looked at, not pinged, under the unit's sandbox too:
+    the supervisor reads its /proc files there (CAP_SYS_PTRACE kept)"""
+    w = a.workers()
+    for r in ("system", "process"):
+        looks, pings = w[r].get("idle_looks", 0), w[r].get("pings", 0)
+        ck.ok(looks > pings, f"idle {r}: seen idle in its loop more often than pinged "
+              f"({looks} looks, {pings} pings)", json.dumps(w[r]))
+
+
 def step_supervisor_kill9(ck, c, a, sink):
     aid = a.agent_id()
     t_down, q = outage(a, sink, 8)
@@ -795,6 +805,7 @@ def main():
         step_reload(ck, c, a, sink, main_pid)
         step_worker_kill(ck, c, a, main_pid)
         step_watchdog_holds(ck, c, a, main_pid, t0, args.hold)
+        step_idle_looks(ck, a)
         step_supervisor_kill9(ck, c, a, sink)
         step_sigstop(ck, c, a, sink)
         step_stop_drains(ck, c, a, sink)

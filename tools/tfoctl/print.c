@@ -124,6 +124,8 @@ worker_json(const Tfo__V1__WorkerStatus *w)
 	cJSON_AddNumberToObject(o, "uptime_s", w->uptime_s);
 	cJSON_AddNumberToObject(o, "restarts", w->restarts);
 	cJSON_AddNumberToObject(o, "restarts_in_window", w->restarts_in_window);
+	cJSON_AddNumberToObject(o, "pings", (double)w->pings);
+	cJSON_AddNumberToObject(o, "idle_looks", (double)w->idle_looks);
 	/* a string: a JSON number (a double) does not hold every uint64 */
 	snprintf(inc, sizeof(inc), "%llu", (unsigned long long)w->incarnation);
 	cJSON_AddStringToObject(o, "incarnation", inc);

@@ -372,6 +372,10 @@ def case_real_idle(a):
     for r, p in pids.items():
         check(woke[p] <= ticks / 2, f"{r} woke {woke[p]} times in {ticks:.0f} ticks: pinged "
               "although idle in its loop")
+    s = a.wait(lambda t: t, "the status")
+    for r in pids:
+        check(s[r]["idle_looks"] >= ticks / 2 and s[r]["idle_looks"] > s[r]["pings"],
+              f"{r}: tfoctl status shows {s[r]['idle_looks']} idle looks, {s[r]['pings']} pings")
 
 
 def case_stalled(a):
