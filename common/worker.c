@@ -684,7 +684,7 @@ tune_malloc(void)
  * freed goes back in it: kept heap memory and dead stack frames (tfo_memtrim,
  * at most every TFO_MEMTRIM_EVERY_MS) and, when due, the start-up's file
  * pages (pagetrim). A health ping did this, but a worker found idle in its
- * loop is no longer pinged (supervisor/idlelook.c), and a wake-up of its own
+ * loop is no longer pinged (supervisor/looks.c), and a wake-up of its own
  * for it would cost more than it gives back. An idle worker is still pinged
  * once a minute, so memory freed by a burst is given back within a minute
  * of its end at the latest.

@@ -7,8 +7,8 @@
  * blocks on the same disk (and reopening the buffer's store adds to its
  * load), a loop of such restarts ends in `fatal`, and a kill does not even
  * take effect until an uninterruptible wait ends. So the hung check asks the
- * kernel first, from /proc/<pid>/stat (the state) and /proc/<pid>/syscall
- * (where the main thread, which runs every worker's loop, is blocked): it
+ * kernel first (looks.c: /proc/<pid>/stat, the state, and /proc/<pid>/syscall,
+ * where the main thread, which runs every worker's loop, is blocked): it
  * waits on the disk when it is
  *   - in an fsync/fdatasync/sync_file_range/syncfs/msync (storage only), or
  *   - in a read or write family call on an fd that is a file, not a socket
@@ -18,14 +18,9 @@
  *     mapped file included): on Linux that is I/O, and no kill can end it.
  * A path call in interruptible sleep (S) does not count, since an open of a
  * FIFO waits there for a peer; nor does a read of a socket or a pipe: those
- * are the hangs the check is for. The text is the kernel's, but read as
- * hostile like every /proc file: bounded, checked conversions.
+ * are the hangs the check is for.
  */
-#include <errno.h>
-#include <fcntl.h>
 #include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -79,49 +74,6 @@ static const struct call calls[] = {
 #endif
 };
 
-/* read_small - a /proc file's first len - 1 bytes, NUL-terminated; -1 */
-static ssize_t
-read_small(const char *path, char *buf, size_t len)
-{
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	if (fd == -1)
-		return -1;
-	n = read(fd, buf, len - 1);
-	close(fd);
-	if (n < 0)
-		return -1;
-	buf[n] = '\0';
-	return n;
-}
-
-char
-sv_stat_state(const char *text)
-{
-	const char *p = strrchr(text, ')');    /* the comm may hold ')' itself */
-
-	if (p == NULL || p[1] != ' ' || p[2] == '\0' || strchr("RSDTtZXIPKWx", p[2]) == NULL)
-		return '\0';
-	return p[2];
-}
-
-int
-sv_syscall_parse(const char *text, long *nr, unsigned long long *arg0)
-{
-	char *end;
-
-	errno = 0;
-	*nr = strtol(text, &end, 10);
-	if (errno || end == text || *end != ' ' || *nr < 0)
-		return -1;              /* "running", or "-1 sp pc": not in a call */
-	errno = 0;
-	*arg0 = strtoull(end + 1, &end, 16);
-	if (errno || (*end != ' ' && *end != '\n' && *end != '\0'))
-		return -1;
-	return 0;
-}
-
 /* fd_is_file - /proc/<pid>/fd/<fd> names a path (not socket:[..], pipe:[..],
  * anon_inode:...) */
 static int
@@ -161,22 +113,14 @@ sv_disk_wait_judge(char state, long nr, int fd_file, char *what, size_t len)
 }
 
 int
-sv_disk_wait(pid_t pid, char *what, size_t len)
+sv_disk_wait(struct sv_worker *w, char *what, size_t len)
 {
-	char path[64], text[512];
-	unsigned long long arg0 = ~0ULL;
+	unsigned long long arg0;
 	char state;
-	long nr = -1;
+	long nr;
 
-	if (pid <= 0)
+	if (sv_look(w, &state, &nr, &arg0) != 0 || (state != 'D' && state != 'S'))
 		return 0;
-	/* the main thread: every worker's loop runs on it */
-	snprintf(path, sizeof(path), "/proc/%d/stat", (int)pid);
-	if (read_small(path, text, sizeof(text)) <= 0 || (state = sv_stat_state(text)) == '\0' ||
-	    (state != 'D' && state != 'S'))
-		return 0;
-	snprintf(path, sizeof(path), "/proc/%d/syscall", (int)pid);
-	if (read_small(path, text, sizeof(text)) <= 0 || sv_syscall_parse(text, &nr, &arg0) != 0)
-		nr = -1;                /* not in a call (a page fault in D), or unreadable */
-	return sv_disk_wait_judge(state, nr, nr >= 0 && fd_is_file(pid, arg0), what, len);
+	/* nr -1: not in a call (a page fault in D) */
+	return sv_disk_wait_judge(state, nr, nr >= 0 && fd_is_file(w->pid, arg0), what, len);
 }

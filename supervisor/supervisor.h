@@ -87,9 +87,9 @@ struct sv_worker {
 	uint64_t ping_nonce;         /* outstanding ping, 0 = none */
 	int64_t ping_sent_ms;        /* when the outstanding ping was sent */
 	int64_t last_pong_ms;        /* a pong read at a tick counts from its ping */
-	int64_t idle_seen_ms;        /* its loop last seen waiting for events (idlelook.c) */
+	int64_t idle_seen_ms;        /* its loop last seen waiting for events (looks.c) */
 	uint64_t pings, idle_looks;  /* of the running process: tfoctl status */
-	int look_fd[2];              /* its /proc stat and syscall, kept open (idlelook.c) */
+	int look_fd[2];              /* its /proc stat and syscall, kept open (looks.c) */
 	/* no pong, but its loop seen waiting on the disk (diskwait.c): when
 	 * last seen so, since when (0 = not waiting), and how */
 	int64_t disk_seen_ms, disk_since_ms;
@@ -197,22 +197,27 @@ struct sv_sandbox {
 int sv_proc_status_parse(const char *text, size_t len, struct sv_sandbox *sb);
 int sv_proc_status_read(pid_t pid, struct sv_sandbox *sb);
 
-/* diskwait.c - a worker's loop blocked on storage is not hung (no kill) */
-/* sv_disk_wait - 1 when pid's main thread waits on the disk; what says how */
-int sv_disk_wait(pid_t pid, char *what, size_t len);
-/* the parts, for the unit test: /proc/<pid>/stat's state ('\0' unparsable),
- * /proc/<pid>/syscall's number and first argument (-1: not in a call), the
- * verdict (fd_file: that argument is an fd naming a path) */
-char sv_stat_state(const char *text);
-int sv_syscall_parse(const char *text, long *nr, unsigned long long *arg0);
-int sv_disk_wait_judge(char state, long nr, int fd_file, char *what, size_t len);
-/* idlelook.c - a worker whose loop waits for events is not pinged */
-/* sv_loop_idle - 1 when w's main thread sleeps in epoll_wait now */
+/* looks.c - where a worker's main thread is (its /proc files, kept open) */
+/* sv_look - its state and the call it is in (nr -1: none) with its first
+ * argument; -1 when it cannot be read (no process, no permission, dead) */
+int sv_look(struct sv_worker *w, char *state, long *nr, unsigned long long *arg0);
+/* sv_loop_idle - 1 when w's main thread sleeps in epoll_wait now: its loop
+ * waits for events, and it is not pinged */
 int sv_loop_idle(struct sv_worker *w);
-/* the verdict, for the unit test: stat's state and the call's number */
-int sv_idle_judge(char state, long nr);
 /* sv_look_close - the kept /proc fds closed (at the worker's death) */
 void sv_look_close(struct sv_worker *w);
+/* the parts, for the unit tests: /proc/<pid>/stat's state ('\0' unparsable),
+ * /proc/<pid>/syscall's number and first argument (-1: not in a call), the
+ * idle verdict */
+char sv_stat_state(const char *text);
+int sv_syscall_parse(const char *text, long *nr, unsigned long long *arg0);
+int sv_idle_judge(char state, long nr);
+/* diskwait.c - a worker's loop blocked on storage is not hung (no kill) */
+/* sv_disk_wait - 1 when w's main thread waits on the disk; what says how */
+int sv_disk_wait(struct sv_worker *w, char *what, size_t len);
+/* the verdict, for the unit test (fd_file: the call's first argument is an
+ * fd naming a path) */
+int sv_disk_wait_judge(char state, long nr, int fd_file, char *what, size_t len);
 /* sv_worker_alive_ms - its last sign of life: a pong, its loop seen waiting
  * for events, or seen waiting on the disk (workers.c) */
 int64_t sv_worker_alive_ms(const struct sv_worker *w);

@@ -502,7 +502,7 @@ sv_worker_restart(struct sv_worker *w)
 }
 
 /* answered_ms - its last pong, or its loop last seen waiting for events:
- * the same sign (idlelook.c) */
+ * the same sign (looks.c) */
 static int64_t
 answered_ms(const struct sv_worker *w)
 {
@@ -524,7 +524,7 @@ disk_wait_seen(struct sv_worker *w, int64_t now)
 {
 	char what[sizeof(w->disk_what)];
 
-	if (!sv_disk_wait(w->pid, what, sizeof(what)))
+	if (!sv_disk_wait(w, what, sizeof(what)))
 		return 0;
 	w->disk_seen_ms = now;
 	if (w->disk_since_ms == 0) {
@@ -794,7 +794,7 @@ sv_reap(struct sv *sv)
 
 /*
  * seen_idle - a worker found waiting for events at a tick is as good as one
- * that answered, and is not woken (idlelook.c), except the buffer, whose
+ * that answered, and is not woken (looks.c), except the buffer, whose
  * Pong carries what no look can see (its stall clock, whether its disk is
  * full: STATUS=), and each worker once a SV_IDLE_PING_MS (any ping counts,
  * a stats gather's too): a channel its loop no longer reads is still found,

@@ -85,12 +85,18 @@ test_judge(void **state)
 static void
 test_live_not_disk(void **state)
 {
+	static const pid_t pids[] = { 0, -1, 0 };
+	struct sv_worker w;
 	char what[48] = "";
 
 	(void)state;
-	assert_int_equal(sv_disk_wait(getpid(), what, sizeof(what)), 0);     /* running */
-	assert_int_equal(sv_disk_wait(0, what, sizeof(what)), 0);
-	assert_int_equal(sv_disk_wait(-1, what, sizeof(what)), 0);
+	for (size_t i = 0; i < sizeof(pids) / sizeof(pids[0]); i++) {
+		memset(&w, 0, sizeof(w));
+		w.pid = i == 2 ? getpid() : pids[i];    /* running, then none */
+		w.look_fd[0] = w.look_fd[1] = -1;
+		assert_int_equal(sv_disk_wait(&w, what, sizeof(what)), 0);
+		sv_look_close(&w);
+	}
 }
 
 static void

@@ -1,6 +1,6 @@
 /*
  * test_idlelook.c - the supervisor's look before a ping (supervisor/
- * idlelook.c): only a worker sleeping in epoll_wait counts as idle in its
+ * looks.c): only a worker sleeping in epoll_wait counts as idle in its
  * loop. A stopped one (whose syscall file still names the epoll_wait it
  * was stopped in), one blocked anywhere else (a hang: pause, a read of a
  * pipe), one running, and one dead must all be pinged, or a hang would go

@@ -1,5 +1,6 @@
 /*
- * idlelook.c - is a ready worker's loop waiting for events right now?
+ * looks.c - where a worker's main thread is, as the kernel sees it, and
+ * whether that is its loop waiting for events (idle: not pinged).
  *
  * A liveness ping wakes the worker it asks: at idle defaults, eight pings a
  * minute for each of five workers were about a fifth of the tree's wake-ups
@@ -18,12 +19,15 @@
  * fails (ESRCH), never describes whoever reuses the pid.
  *
  * A compromised worker could sleep in epoll_wait forever to look alive; it
- * could as well answer every ping. The text is the kernel's, read bounded and
- * parsed with diskwait.c's checked conversions.
+ * could as well answer every ping. The same look tells whether a worker that
+ * does not answer waits on the disk (diskwait.c). The text is the kernel's,
+ * but read as hostile like every /proc file: bounded, checked conversions.
  */
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -76,26 +80,61 @@ sv_idle_judge(char state, long nr)
 	    ;
 }
 
+char
+sv_stat_state(const char *text)
+{
+	const char *p = strrchr(text, ')');    /* the comm may hold ')' itself */
+
+	if (p == NULL || p[1] != ' ' || p[2] == '\0' || strchr("RSDTtZXIPKWx", p[2]) == NULL)
+		return '\0';
+	return p[2];
+}
+
 int
-sv_loop_idle(struct sv_worker *w)
+sv_syscall_parse(const char *text, long *nr, unsigned long long *arg0)
+{
+	char *end;
+
+	errno = 0;
+	*nr = strtol(text, &end, 10);
+	if (errno || end == text || *end != ' ' || *nr < 0)
+		return -1;              /* "running", or "-1 sp pc": not in a call */
+	errno = 0;
+	*arg0 = strtoull(end + 1, &end, 16);
+	if (errno || (*end != ' ' && *end != '\n' && *end != '\0'))
+		return -1;
+	return 0;
+}
+
+int
+sv_look(struct sv_worker *w, char *state, long *nr, unsigned long long *arg0)
 {
 	char text[512];
-	unsigned long long arg0;
-	long nr;
-	char state;
 
 	if (w->pid <= 0 || look_open(w) != 0)
-		return 0;
+		return -1;
 	/* the call first: a worker stopped after that read shows T in the
 	 * second. The reverse race (it leaves the wait and sleeps elsewhere
 	 * between the reads) misleads one look; the next tick looks again. */
-	if (look_read(w->look_fd[1], text, sizeof(text)) < 0 ||
-	    sv_syscall_parse(text, &nr, &arg0) != 0)
-		return 0;
+	if (look_read(w->look_fd[1], text, sizeof(text)) < 0)
+		return -1;
+	*arg0 = ~0ULL;
+	if (sv_syscall_parse(text, nr, arg0) != 0)
+		*nr = -1;               /* "running", or not in a call */
 	if (look_read(w->look_fd[0], text, sizeof(text)) < 0 ||
-	    (state = sv_stat_state(text)) == '\0')
-		return 0;
-	return sv_idle_judge(state, nr);
+	    (*state = sv_stat_state(text)) == '\0')
+		return -1;
+	return 0;
+}
+
+int
+sv_loop_idle(struct sv_worker *w)
+{
+	unsigned long long arg0;
+	char state;
+	long nr;
+
+	return sv_look(w, &state, &nr, &arg0) == 0 && sv_idle_judge(state, nr);
 }
 
 void
