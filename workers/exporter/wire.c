@@ -135,6 +135,42 @@ tfo_exp_body_build(struct tfo_exp_buf *out, const uint8_t *const *entries,
  * at most the window's size less this (zlib's MIN_LOOKAHEAD) */
 #define GZIP_LOOKAHEAD 262
 
+/* zlib's memLevel at most this: its hash (2^(memLevel+7) heads, cleared
+ * at every deflateInit) and symbol buffer (2^(memLevel+6) x 4 bytes) grow 4x
+ * from 6 to 8 for 0.7 % of the bytes on idle OTLP bodies (80-100 KiB of
+ * metrics, at level 1), and level 1 is faster at 6 than at 8 */
+#define GZIP_MEMLEVEL_MAX 6
+
+/* gzip_state - the deflate state's bytes, counted by gzip_alloc: the
+ * last request's, for tfo_exp_gzip_state_last (tests) */
+static size_t gzip_state, gzip_state_last;
+
+static voidpf
+gzip_alloc(voidpf opaque, uInt items, uInt size)
+{
+	void *p;
+
+	(void)opaque;
+	if (size != 0 && items > SIZE_MAX / size)
+		return Z_NULL;
+	if ((p = malloc((size_t)items * size)) != NULL)
+		gzip_state += (size_t)items * size;
+	return p;
+}
+
+static void
+gzip_free(voidpf opaque, voidpf p)
+{
+	(void)opaque;
+	free(p);
+}
+
+size_t
+tfo_exp_gzip_state_last(void)
+{
+	return gzip_state_last;
+}
+
 void
 tfo_exp_gzip_window(size_t len, int *wbits, int *memlevel)
 {
@@ -143,7 +179,7 @@ tfo_exp_gzip_window(size_t len, int *wbits, int *memlevel)
 	while (wb < 15 && ((size_t)1 << wb) < len + GZIP_LOOKAHEAD)
 		wb++;
 	*wbits = wb;
-	*memlevel = wb - 7 < 5 ? 5 : wb - 7 > 8 ? 8 : wb - 7;
+	*memlevel = wb - 7 < 5 ? 5 : wb - 7 > GZIP_MEMLEVEL_MAX ? GZIP_MEMLEVEL_MAX : wb - 7;
 }
 
 enum tfo_err
@@ -154,6 +190,9 @@ tfo_exp_gzip(struct tfo_exp_buf *out, const uint8_t *src, size_t len)
 	int rc, wbits, memlevel;
 
 	memset(&zs, 0, sizeof(zs));
+	zs.zalloc = gzip_alloc;
+	zs.zfree = gzip_free;
+	gzip_state = 0;
 	/*
 	 * Level 1: OTLP batches of log lines and metrics are repetitive, so it
 	 * keeps most of level 6's ratio at a fraction of its CPU (the
@@ -161,11 +200,14 @@ tfo_exp_gzip(struct tfo_exp_buf *out, const uint8_t *src, size_t len)
 	 * the body (tfo_exp_gzip_window), not zlib's largest: a 15-bit window
 	 * and memLevel 8 allocate 262 KiB for every request, all of it faulted
 	 * in again after each heap trim, while a body shorter than the window
-	 * finds every match in one that just holds it. +16: the gzip wrapper.
+	 * finds every match in one that just holds it; memLevel stops at
+	 * GZIP_MEMLEVEL_MAX (160 KiB for a body over 32 KiB). +16: the gzip
+	 * wrapper.
 	 */
 	tfo_exp_gzip_window(len, &wbits, &memlevel);
 	if (deflateInit2(&zs, 1, Z_DEFLATED, wbits + 16, memlevel, Z_DEFAULT_STRATEGY) != Z_OK)
 		return TFO_ENOMEM;
+	gzip_state_last = gzip_state;
 	if (len > UINT_MAX) {
 		deflateEnd(&zs);
 		return TFO_ERANGE;

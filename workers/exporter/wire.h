@@ -38,9 +38,13 @@ void tfo_exp_buf_fini(struct tfo_exp_buf *b);
 enum tfo_err tfo_exp_body_build(struct tfo_exp_buf *out, const uint8_t *const *entries,
     const size_t *lens, const uint32_t *raw, size_t n, int grpc, int gzip, size_t *bad);
 
-/* tfo_exp_gzip_window - zlib's window bits (9-15) and memLevel (5-8) for a
+/* tfo_exp_gzip_window - zlib's window bits (9-15) and memLevel (5-6) for a
  * body of len bytes: the smallest window every match of the body fits in. */
 void tfo_exp_gzip_window(size_t len, int *wbits, int *memlevel);
+
+/* tfo_exp_gzip_state_last - bytes of deflate state the last tfo_exp_gzip
+ * allocated (tests: what a request allocates, zeroes and faults in) */
+size_t tfo_exp_gzip_state_last(void);
 
 /* tfo_exp_gzip - gzip src into out (appended). */
 enum tfo_err tfo_exp_gzip(struct tfo_exp_buf *out, const uint8_t *src, size_t len);
