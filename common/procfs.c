@@ -30,9 +30,10 @@ tfo_procfs_path(const char *root, const char *rel, char *out, size_t cap)
 	return TFO_OK;
 }
 
-/* read_all - read fd from offset 0 until EOF or the buffer is full */
+/* read_all - read fd from offset 0 until EOF or the buffer is full; with
+ * whole, a short read is taken as the end (read_fd_whole) */
 static enum tfo_err
-read_all(int fd, char *buf, size_t cap, size_t *len)
+read_upto(int fd, char *buf, size_t cap, size_t *len, int whole)
 {
 	size_t got = 0;
 
@@ -51,6 +52,8 @@ read_all(int fd, char *buf, size_t cap, size_t *len)
 		if (r == 0)
 			break;
 		got += (size_t)r;
+		if (whole && got < cap - 1)
+			break;
 	}
 	buf[got] = '\0';
 	*len = got;
@@ -62,10 +65,22 @@ read_all(int fd, char *buf, size_t cap, size_t *len)
 	return TFO_OK;
 }
 
+static enum tfo_err
+read_all(int fd, char *buf, size_t cap, size_t *len)
+{
+	return read_upto(fd, buf, cap, len, 0);
+}
+
 enum tfo_err
 tfo_procfs_read_fd(int fd, char *buf, size_t cap, size_t *len)
 {
 	return read_all(fd, buf, cap, len);
+}
+
+enum tfo_err
+tfo_procfs_read_fd_whole(int fd, char *buf, size_t cap, size_t *len)
+{
+	return read_upto(fd, buf, cap, len, 1);
 }
 
 enum tfo_err

@@ -32,6 +32,15 @@ enum tfo_err tfo_procfs_read(const char *root, const char *rel, char *buf, size_
  * pread (a long-lived fd on a seq_file is cheaper than open+close). */
 enum tfo_err tfo_procfs_read_fd(int fd, char *buf, size_t cap, size_t *len);
 
+/* tfo_procfs_read_fd_whole - the same for a file the kernel makes whole at
+ * each read from offset 0 (a single_open seq_file: /proc/stat, meminfo,
+ * loadavg, uptime, net/sockstat; a regular file): a read shorter than the
+ * buffer is the whole file, and no second read looks for EOF (on a PVM
+ * guest every system call counts). A file as long as the buffer is read on
+ * as tfo_procfs_read_fd does. Not for files of many records (vmstat,
+ * diskstats, net/dev): their reads stop at the kernel's page-sized buffer. */
+enum tfo_err tfo_procfs_read_fd_whole(int fd, char *buf, size_t cap, size_t *len);
+
 /* tfo_procfs_u64 - one unsigned decimal (sysfs value files); spaces and a
  * trailing newline allowed, anything else is TFO_EINVAL. */
 enum tfo_err tfo_procfs_u64(const char *buf, size_t len, uint64_t *v);

@@ -23,6 +23,15 @@ static const char *const file_rel[F_NFILES] = {
 	[F_SOCKSTAT] = "proc/net/sockstat", [F_SOCKSTAT6] = "proc/net/sockstat6",
 };
 
+/* the files the kernel makes whole at each read (single_open seq_files):
+ * one pread shorter than the buffer is all of it, no second read for EOF.
+ * vmstat, diskstats, net/dev, swaps, mountinfo and tcp are record by record
+ * (a read stops at the kernel's page-sized buffer): read until EOF. */
+static const unsigned char file_whole[F_NFILES] = {
+	[F_STAT] = 1, [F_MEMINFO] = 1, [F_LOADAVG] = 1, [F_UPTIME] = 1,
+	[F_SOCKSTAT] = 1, [F_SOCKSTAT6] = 1,
+};
+
 /* ------------------------------------------------------------------ reads */
 
 static int
@@ -41,12 +50,14 @@ sys_open_file(struct tfo_syscol *c, enum sys_file f)
 	return open_rel(c, file_rel[f]);
 }
 
-/* read_grow - read fd into c->buf, doubling the buffer while the file is longer */
+/* read_grow - read fd into c->buf, doubling the buffer while the file is
+ * longer; whole: a short read is the whole file (file_whole) */
 static int
-read_grow(struct tfo_syscol *c, int fd, size_t *len)
+read_grow(struct tfo_syscol *c, int fd, size_t *len, int whole)
 {
 	for (;;) {
-		enum tfo_err e = tfo_procfs_read_fd(fd, c->buf, c->bufcap, len);
+		enum tfo_err e = whole ? tfo_procfs_read_fd_whole(fd, c->buf, c->bufcap, len) :
+		    tfo_procfs_read_fd(fd, c->buf, c->bufcap, len);
 		char *nb;
 		if (e == TFO_OK)
 			return 0;
@@ -64,7 +75,7 @@ sys_read(struct tfo_syscol *c, enum sys_file f, const char **text, size_t *len)
 {
 	if (c->fd[f] < 0 && (c->fd[f] = open_rel(c, file_rel[f])) < 0)
 		return -1;      /* missing (no swap, no ipv6): omitted quietly */
-	if (read_grow(c, c->fd[f], len) != 0) {
+	if (read_grow(c, c->fd[f], len, file_whole[f]) != 0) {
 		c->stats.read_errors++;
 		close(c->fd[f]);
 		c->fd[f] = -1;
@@ -81,7 +92,7 @@ sys_read_path(struct tfo_syscol *c, const char *rel, const char **text, size_t *
 
 	if (fd < 0)
 		return -1;
-	rc = read_grow(c, fd, len);
+	rc = read_grow(c, fd, len, 0);
 	close(fd);
 	*text = c->buf;
 	return rc;

@@ -9,6 +9,7 @@
 #include <setjmp.h>
 #include <stdint.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -534,6 +535,56 @@ test_pages_release(void **state)
 	free(p);
 }
 
+/* ------------------------------------------------------- reads a cycle */
+
+/* read_calls - read system calls this process made so far (syscr of
+ * /proc/self/io), through a kept fd read with one pread: each call adds 1 */
+static uint64_t
+read_calls(int fd)
+{
+	char buf[512], *p;
+	ssize_t n = pread(fd, buf, sizeof(buf) - 1, 0);
+
+	assert_true(n > 0);
+	buf[n] = '\0';
+	assert_non_null(p = strstr(buf, "syscr: "));
+	return strtoull(p + 7, NULL, 10);
+}
+
+/* reads_of - read calls one cycle of the families in mask makes */
+static uint64_t
+reads_of(struct run *r, int fd, unsigned mask, uint64_t now)
+{
+	uint8_t *out;
+	size_t len;
+	uint32_t points;
+	uint64_t before = read_calls(fd), after;
+
+	assert_int_equal(tfo_syscol_cycle_mask(r->c, mask, now, &out, &len, &points), TFO_OK);
+	assert_true(points > 0);
+	after = read_calls(fd);
+	return after - before - 1;      /* less the read of "before" itself */
+}
+
+/* A file the kernel makes whole at each read (/proc/loadavg, meminfo,
+ * stat: single_open) costs ONE pread a cycle: a short read is all of it,
+ * no second read looks for EOF. Old code: 2 reads each. */
+static void
+test_one_read_a_file(void **state)
+{
+	struct run r;
+	int fd = open("/proc/self/io", O_RDONLY | O_CLOEXEC);
+
+	(void)state;
+	assert_true(fd >= 0);
+	run_open(&r, FIXTURE);
+	(void)reads_of(&r, fd, TFO_SYS_ALL, T0);            /* the fds opened */
+	assert_int_equal(reads_of(&r, fd, 1u << TFO_SYS_LOAD, T0 + 15000000000ull), 1);
+	assert_int_equal(reads_of(&r, fd, 1u << TFO_SYS_MEMORY, T0 + 30000000000ull), 1);
+	run_close(&r);
+	close(fd);
+}
+
 /* ------------------------------------------------------------ TCP tables */
 
 static void
@@ -708,6 +759,7 @@ main(void)
 		cmocka_unit_test(test_filesystem),
 		cmocka_unit_test(test_two_cycles),
 		cmocka_unit_test(test_pages_release),
+		cmocka_unit_test(test_one_read_a_file),
 		cmocka_unit_test(test_tcp_tables),
 		cmocka_unit_test(test_task_refresh),
 		cmocka_unit_test(test_statfs_stuck),
