@@ -5,5 +5,6 @@ if(TARGET tfo_bufclient)
   target_link_libraries(bufclient_drop PRIVATE tfo_bufclient Threads::Threads)
   set_target_properties(bufclient_drop PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR}/tests)
   add_test(NAME integration.bufclient.drop COMMAND bufclient_drop)
-  set_tests_properties(integration.bufclient.drop PROPERTIES LABELS "integration" TIMEOUT 60)
+  set_tests_properties(integration.bufclient.drop PROPERTIES LABELS "integration" TIMEOUT 60
+    ENVIRONMENT "LSAN_OPTIONS=suppressions=${CMAKE_CURRENT_LIST_DIR}/bufclient/lsan-nng.supp")
 endif()
